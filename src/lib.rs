@@ -1,0 +1,4 @@
+//! Tolmach: a Chinese–Russian–English terminology and translation-memory server.
+#![deny(missing_docs)]
+
+pub mod model;

@@ -1,0 +1,12 @@
+//! The domain model: concepts, terms and translation units as plain data.
+//!
+//! Everything here is serde data with no behaviour beyond validation of its own invariants.
+//! It must not know about sled, gRPC or file formats: those layers convert to and from it.
+
+mod concept;
+mod lang;
+mod unit;
+
+pub use concept::{Collection, Concept, LangSection, Term, TermStatus, TermType};
+pub use lang::{Lang, LangError};
+pub use unit::{InlineTag, Segment, TagKind, TranslationUnit};
