@@ -1,0 +1,318 @@
+//! Durable storage of concepts, their history and collections in sled.
+//!
+//! One tree per record kind (`meta`, `concepts`, `history`, `collections`); keys are built only
+//! in [`keys`]. Every write method returns only after sled has flushed the change to disk, so a
+//! caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
+//! built from it.
+
+mod error;
+mod keys;
+
+use std::path::Path;
+
+use serde::{de::DeserializeOwned, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::Transactional;
+
+use crate::model::{Collection, Concept};
+pub use error::StoreError;
+
+/// The on-disk schema this build writes. Bump it when the encoding of any tree changes, and
+/// teach [`Store::open`] to migrate the previous one.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The database: an embedded sled instance with one tree per record kind.
+///
+/// Cloning is cheap and shares the same database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    concepts: sled::Tree,
+    history: sled::Tree,
+    collections: sled::Tree,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`.
+    ///
+    /// Refuses a database written by a newer schema rather than misreading it.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::from_db(sled::Config::new().path(dir).open()?)
+    }
+
+    /// A database that lives in memory and a temporary file, gone when dropped; for tests.
+    pub fn temporary() -> Result<Store, StoreError> {
+        Store::from_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Store, StoreError> {
+        let meta = db.open_tree("meta")?;
+        match meta.get(keys::SCHEMA_VERSION)? {
+            None => {
+                meta.insert(keys::SCHEMA_VERSION, &keys::encode_version(SCHEMA_VERSION))?;
+                db.flush()?;
+            }
+            Some(bytes) => {
+                let found = keys::decode_version(&bytes).ok_or_else(|| {
+                    StoreError::BadSchemaMarker {
+                        reason: format!("{} bytes where 4 were expected", bytes.len()),
+                    }
+                })?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::SchemaTooNew {
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+        }
+        Ok(Store {
+            concepts: db.open_tree("concepts")?,
+            history: db.open_tree("history")?,
+            collections: db.open_tree("collections")?,
+            db,
+        })
+    }
+
+    /// Waits until every write so far is on disk.
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Whether the database holds no concept yet (a first start).
+    pub fn has_no_concepts(&self) -> bool {
+        self.concepts.is_empty()
+    }
+
+    /// Number of stored concepts.
+    pub fn concept_count(&self) -> usize {
+        self.concepts.len()
+    }
+
+    /// Reads one concept.
+    pub fn concept(&self, id: &str) -> Result<Option<Concept>, StoreError> {
+        self.concepts
+            .get(keys::concept(id))?
+            .map(|bytes| decode("concepts", id.as_bytes(), &bytes))
+            .transpose()
+    }
+
+    /// Every concept in id order, starting after `after` when given (for paging).
+    pub fn concepts_after(
+        &self,
+        after: Option<&str>,
+    ) -> impl Iterator<Item = Result<Concept, StoreError>> + '_ {
+        let iter = match after {
+            Some(id) => {
+                let mut start = keys::concept(id);
+                start.push(0);
+                self.concepts.range(start..)
+            }
+            None => self.concepts.iter(),
+        };
+        iter.map(|entry| {
+            let (key, bytes) = entry?;
+            decode("concepts", &key, &bytes)
+        })
+    }
+
+    /// Stores `concept`, stamping times and revision; keeps the replaced revision in history.
+    ///
+    /// With `expected_revision`, fails unless the stored revision is that one (0 = must not
+    /// exist yet). Returns the concept as stored, after it is durable.
+    pub async fn upsert_concept(
+        &self,
+        concept: Concept,
+        expected_revision: Option<u64>,
+        now_ms: i64,
+    ) -> Result<Concept, StoreError> {
+        let stored = (&self.concepts, &self.history).transaction(|(concepts, history)| {
+            let previous: Option<Concept> = concepts
+                .get(keys::concept(&concept.id))?
+                .map(|bytes| decode("concepts", concept.id.as_bytes(), &bytes))
+                .transpose()
+                .map_err(ConflictableTransactionError::Abort)?;
+            let current = previous.as_ref().map_or(0, |p| p.revision);
+            if let Some(expected) = expected_revision {
+                if expected != current {
+                    return Err(ConflictableTransactionError::Abort(
+                        StoreError::RevisionMismatch {
+                            id: concept.id.clone(),
+                            expected,
+                            current,
+                        },
+                    ));
+                }
+            }
+            let mut next = concept.clone();
+            next.revision = current + 1;
+            next.updated_ms = now_ms;
+            next.created_ms = previous.as_ref().map_or(now_ms, |p| p.created_ms);
+            if let Some(previous) = &previous {
+                put(history, &keys::history(&previous.id, previous.revision), previous)?;
+            }
+            put(concepts, &keys::concept(&next.id), &next)?;
+            Ok(next)
+        })?;
+        self.flush().await?;
+        Ok(stored)
+    }
+
+    /// Stores many new concepts in one atomic batch (the shipped glossary, an import), stamping
+    /// each as revision 1. Concepts whose id already exists are replaced.
+    pub async fn insert_concepts(
+        &self,
+        concepts: Vec<Concept>,
+        now_ms: i64,
+    ) -> Result<Vec<Concept>, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut stored = Vec::with_capacity(concepts.len());
+        for mut concept in concepts {
+            concept.revision = 1;
+            concept.created_ms = now_ms;
+            concept.updated_ms = now_ms;
+            batch.insert(keys::concept(&concept.id), encode(&concept));
+            stored.push(concept);
+        }
+        self.concepts.apply_batch(batch)?;
+        self.flush().await?;
+        Ok(stored)
+    }
+
+    /// Deletes a concept and answers what it was; `None` when there was none. Its history is
+    /// kept, so a deletion can be undone by a terminologist.
+    pub async fn delete_concept(&self, id: &str) -> Result<Option<Concept>, StoreError> {
+        let removed = (&self.concepts, &self.history).transaction(|(concepts, history)| {
+            let Some(bytes) = concepts.remove(keys::concept(id))? else {
+                return Ok(None);
+            };
+            let previous: Concept = decode("concepts", id.as_bytes(), &bytes)
+                .map_err(ConflictableTransactionError::Abort)?;
+            put(history, &keys::history(id, previous.revision), &previous)?;
+            Ok(Some(previous))
+        })?;
+        self.flush().await?;
+        Ok(removed)
+    }
+
+    /// Past revisions of a concept, oldest first.
+    pub fn history(&self, id: &str) -> Result<Vec<Concept>, StoreError> {
+        self.history
+            .scan_prefix(keys::history_prefix(id))
+            .map(|entry| {
+                let (key, bytes) = entry?;
+                decode("history", &key, &bytes)
+            })
+            .collect()
+    }
+
+    /// Creates or replaces a collection.
+    pub async fn upsert_collection(&self, collection: &Collection) -> Result<(), StoreError> {
+        self.collections
+            .insert(keys::collection(&collection.name), encode(collection))?;
+        self.flush().await
+    }
+
+    /// Every collection, in name order.
+    pub fn collections(&self) -> Result<Vec<Collection>, StoreError> {
+        self.collections
+            .iter()
+            .map(|entry| {
+                let (key, bytes) = entry?;
+                decode("collections", &key, &bytes)
+            })
+            .collect()
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // postcard only fails on types serde cannot express (maps with non-string keys are fine);
+    // our model has none, so a failure here is a programming error caught by tests.
+    postcard::to_stdvec(value).expect("model types are always encodable")
+}
+
+fn decode<T: DeserializeOwned>(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
+        tree,
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn put<T: Serialize>(
+    tree: &TransactionalTree,
+    key: &[u8],
+    value: &T,
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    tree.insert(key, encode(value))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Lang, LangSection, Term};
+
+    fn concept(id: &str, en: &str) -> Concept {
+        Concept {
+            id: id.into(),
+            collection: "test".into(),
+            subject_field: String::new(),
+            source: String::new(),
+            notes: vec![],
+            cross_refs: vec![],
+            langs: vec![LangSection {
+                lang: Lang::en(),
+                definition: String::new(),
+                notes: vec![],
+                terms: vec![Term::preferred(en)],
+            }],
+            created_ms: 0,
+            updated_ms: 0,
+            revision: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn updates_bump_the_revision_and_keep_history() {
+        let store = Store::temporary().unwrap();
+        let first = store.upsert_concept(concept("c", "one"), None, 10).await.unwrap();
+        assert_eq!((first.revision, first.created_ms), (1, 10));
+        let second = store.upsert_concept(concept("c", "two"), Some(1), 20).await.unwrap();
+        assert_eq!((second.revision, second.created_ms, second.updated_ms), (2, 10, 20));
+        let stale = store.upsert_concept(concept("c", "three"), Some(1), 30).await;
+        assert!(matches!(stale, Err(StoreError::RevisionMismatch { current: 2, .. })));
+        assert_eq!(store.history("c").unwrap(), vec![first]);
+    }
+
+    #[tokio::test]
+    async fn paging_resumes_after_the_last_id() {
+        let store = Store::temporary().unwrap();
+        for id in ["a", "b", "c"] {
+            store.upsert_concept(concept(id, id), None, 0).await.unwrap();
+        }
+        let rest: Vec<String> = store
+            .concepts_after(Some("a"))
+            .map(|c| c.unwrap().id)
+            .collect();
+        assert_eq!(rest, ["b", "c"]);
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        {
+            let db = sled::open(dir.path()).unwrap();
+            let meta = db.open_tree("meta").unwrap();
+            meta.insert(keys::SCHEMA_VERSION, &keys::encode_version(SCHEMA_VERSION + 1))
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let err = Store::open(dir.path()).err().expect("must refuse");
+        assert!(matches!(err, StoreError::SchemaTooNew { found, supported }
+            if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION));
+        assert!(err.to_string().contains("upgrade Tolmach"));
+    }
+}
