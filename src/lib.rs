@@ -1,5 +1,13 @@
 //! Tolmach: a Chinese–Russian–English terminology and translation-memory server.
+//!
+//! Dependencies point one way: [`service`] → [`index`], [`store`], [`formats`] → [`text`],
+//! [`model`]. Only `service` and `server` know about gRPC.
 #![deny(missing_docs)]
 
+pub mod formats;
+pub mod index;
 pub mod model;
+pub mod server;
+pub mod service;
 pub mod store;
+pub mod text;

@@ -1,1 +1,345 @@
-fn main(){}
+//! The `tolmach` command: `serve` runs the server; every other command is a gRPC client of a
+//! running server. This file parses arguments, calls the library, prints, and picks the exit
+//! code; nothing else.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use prost::Message;
+use tolmach::server::{self, ServerConfig};
+use tolmach::service::proto::{self, termbase_client::TermbaseClient};
+
+/// Tolmach: Chinese–Russian–English terminology and translation-memory server.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gRPC server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        listen: SocketAddr,
+        /// Where the database lives; created when missing.
+        #[arg(long, env = "TOLMACH_DATA_DIR", default_value_os_t = default_data_dir())]
+        data_dir: PathBuf,
+        /// Glossary directory of .tbx files loaded into an empty database (default: the
+        /// glossary built into this binary).
+        #[arg(long)]
+        glossary: Option<PathBuf>,
+    },
+    /// Look up a term and print its standard renderings.
+    Lookup {
+        /// The term as typed: any script, any case, with typos or inflection.
+        text: String,
+        /// Language of the query (zh, ru, en, …); default: detected from the script.
+        #[arg(long)]
+        from: Option<String>,
+        /// Target languages, comma-separated; default: all.
+        #[arg(long, value_delimiter = ',')]
+        to: Vec<String>,
+        /// Most hits.
+        #[arg(long, default_value_t = 5)]
+        limit: u32,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Find every known term in a text (a file, or standard input with `-` or no file).
+    Recognize {
+        /// The text file; `-` or absent reads standard input.
+        file: Option<PathBuf>,
+        /// Language of the text; default: detected from the script.
+        #[arg(long)]
+        lang: Option<String>,
+        /// Target languages, comma-separated; default: all.
+        #[arg(long, value_delimiter = ',')]
+        to: Vec<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// Options shared by every client command.
+#[derive(Args)]
+struct ClientArgs {
+    /// The server to ask.
+    #[arg(long, env = "TOLMACH_SERVER", default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// Print the response as protobuf JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `$XDG_DATA_HOME/tolmach`, else `~/.local/share/tolmach`, else `./tolmach-data`.
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .map(|base| base.join("tolmach"))
+        .unwrap_or_else(|| PathBuf::from("tolmach-data"))
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tolmach: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve {
+            listen,
+            data_dir,
+            glossary,
+        } => serve(listen, data_dir, glossary).await,
+        Command::Lookup {
+            text,
+            from,
+            to,
+            limit,
+            client,
+        } => {
+            let request = proto::LookupRequest {
+                text,
+                source_lang: from.unwrap_or_default(),
+                target_langs: to,
+                limit,
+                ..Default::default()
+            };
+            let response = connect(&client).await?.lookup(request).await?.into_inner();
+            if client.json {
+                print_json("tolmach.v1.LookupResponse", &response)
+            } else {
+                print_lookup(&response);
+                Ok(())
+            }
+        }
+        Command::Recognize {
+            file,
+            lang,
+            to,
+            client,
+        } => {
+            let text = read_input(file.as_deref())?;
+            let request = proto::RecognizeRequest {
+                text: text.clone(),
+                lang: lang.unwrap_or_default(),
+                target_langs: to,
+                ..Default::default()
+            };
+            let response = connect(&client)
+                .await?
+                .recognize(request)
+                .await?
+                .into_inner();
+            if client.json {
+                print_json("tolmach.v1.RecognizeResponse", &response)
+            } else {
+                print_recognized(&text, &response);
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn serve(listen: SocketAddr, data_dir: PathBuf, glossary: Option<PathBuf>) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let config = ServerConfig {
+        listen,
+        data_dir: data_dir.clone(),
+        glossary_dir: glossary,
+    };
+    let running = server::start(config).await.with_context(|| {
+        format!(
+            "cannot start the server with data in {}",
+            data_dir.display()
+        )
+    })?;
+    if running.loaded_from_glossary > 0 {
+        tracing::info!(
+            concepts = running.loaded_from_glossary,
+            "first start: loaded the shipped glossary"
+        );
+    }
+    tracing::info!(
+        addr = %running.addr,
+        data_dir = %data_dir.display(),
+        concepts = running.concept_count,
+        "serving tolmach.v1 on {}", running.addr
+    );
+    running.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+async fn connect(args: &ClientArgs) -> Result<TermbaseClient<tonic::transport::Channel>> {
+    TermbaseClient::connect(args.server.clone())
+        .await
+        .with_context(|| format!("cannot reach a tolmach server at {}", args.server))
+}
+
+fn read_input(file: Option<&std::path::Path>) -> Result<String> {
+    match file {
+        Some(path) if path.as_os_str() != "-" => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        }
+        _ => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read standard input")?;
+            Ok(text)
+        }
+    }
+}
+
+/// Prints a response as canonical proto3 JSON, using the descriptors built into the binary.
+fn print_json(message_name: &str, message: &impl Message) -> Result<()> {
+    let pool = prost_reflect::DescriptorPool::decode(proto::FILE_DESCRIPTOR_SET)
+        .context("the built-in descriptor set is unreadable")?;
+    let descriptor = pool
+        .get_message_by_name(message_name)
+        .with_context(|| format!("{message_name} is not in the descriptor set"))?;
+    let dynamic =
+        prost_reflect::DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())?;
+    let mut out = serde_json::Serializer::pretty(std::io::stdout());
+    dynamic.serialize_with_options(&mut out, &prost_reflect::SerializeOptions::new())?;
+    println!();
+    Ok(())
+}
+
+fn status_name(status: i32) -> &'static str {
+    match proto::TermStatus::try_from(status) {
+        Ok(proto::TermStatus::Preferred) => "preferred",
+        Ok(proto::TermStatus::Admitted) => "admitted",
+        Ok(proto::TermStatus::Deprecated) => "DEPRECATED",
+        Ok(proto::TermStatus::Forbidden) => "FORBIDDEN",
+        _ => "",
+    }
+}
+
+fn kind_name(kind: i32) -> &'static str {
+    proto::MatchKind::try_from(kind).map_or("", |k| match k {
+        proto::MatchKind::Exact => "exact",
+        proto::MatchKind::Normalized => "normalized",
+        proto::MatchKind::Stemmed => "stemmed",
+        proto::MatchKind::Fuzzy => "fuzzy",
+        proto::MatchKind::Partial => "partial",
+        proto::MatchKind::Unspecified => "",
+    })
+}
+
+fn print_renderings(renderings: &[proto::Rendering], indent: &str) {
+    for r in renderings {
+        let status = status_name(r.status);
+        let mark = if r.status == proto::TermStatus::Preferred as i32 {
+            "»"
+        } else {
+            " "
+        };
+        println!("{indent}{mark} {:<8} {:<50} {status}", r.lang, r.text);
+    }
+}
+
+fn print_lookup(response: &proto::LookupResponse) {
+    if response.hits.is_empty() {
+        println!("no match");
+        return;
+    }
+    for hit in &response.hits {
+        let id = hit.concept.as_ref().map_or("", |c| c.id.as_str());
+        println!(
+            "{:.2}  {:<10}  {} [{}]  ({id})",
+            hit.score,
+            kind_name(hit.kind),
+            hit.matched_term,
+            hit.matched_lang
+        );
+        print_renderings(&hit.renderings, "      ");
+    }
+}
+
+fn print_recognized(text: &str, response: &proto::RecognizeResponse) {
+    let mut marked = String::new();
+    let mut at = 0usize;
+    for o in &response.occurrences {
+        let Some(span) = &o.bytes else { continue };
+        let (start, end) = (span.start as usize, span.end as usize);
+        if start < at
+            || end > text.len()
+            || !text.is_char_boundary(start)
+            || !text.is_char_boundary(end)
+        {
+            continue;
+        }
+        marked.push_str(&text[at..start]);
+        marked.push('[');
+        marked.push_str(&text[start..end]);
+        marked.push(']');
+        at = end;
+    }
+    marked.push_str(&text[at..]);
+    println!("{}\n", marked.trim_end());
+    println!(
+        "{:<12} {:<30} {:<30} {}",
+        "chars", "surface", "standard rendering", "note"
+    );
+    for o in &response.occurrences {
+        let chars = o
+            .chars
+            .as_ref()
+            .map_or(String::new(), |s| format!("{}..{}", s.start, s.end));
+        let rendering = o
+            .renderings
+            .iter()
+            .filter(|r| r.status == proto::TermStatus::Preferred as i32)
+            .map(|r| format!("{}: {}", r.lang, r.text))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let note = if o.suggestion.is_empty() {
+            String::new()
+        } else {
+            format!("{} — use «{}»", status_name(o.matched_status), o.suggestion)
+        };
+        println!("{chars:<12} {:<30} {rendering:<30} {note}", o.surface);
+    }
+}

@@ -148,6 +148,25 @@ impl Concept {
         self.langs.iter().filter(move |s| s.lang.accepts(lang))
     }
 
+    /// The terms a translator needs in `targets`: per language in the requested order (all
+    /// sections in stored order when `targets` is empty), preferred first, then admitted,
+    /// deprecated and forbidden.
+    pub fn renderings<'a>(&'a self, targets: &'a [Lang]) -> Vec<(&'a Lang, &'a Term)> {
+        let sections: Vec<&LangSection> = if targets.is_empty() {
+            self.langs.iter().collect()
+        } else {
+            targets.iter().flat_map(|t| self.sections_for(t)).collect()
+        };
+        sections
+            .into_iter()
+            .flat_map(|s| {
+                s.terms_by_preference()
+                    .into_iter()
+                    .map(move |t| (&s.lang, t))
+            })
+            .collect()
+    }
+
     /// Every term of the concept with its language.
     pub fn terms(&self) -> impl Iterator<Item = (&Lang, &Term)> {
         self.langs

@@ -35,7 +35,9 @@ impl Lang {
         if tag.is_empty() {
             return Err(LangError::Empty);
         }
-        let malformed = || LangError::Malformed { tag: tag.to_owned() };
+        let malformed = || LangError::Malformed {
+            tag: tag.to_owned(),
+        };
         let subtags: Vec<&str> = tag.split(['-', '_']).collect();
         let primary = subtags[0];
         if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_alphabetic()) {
@@ -160,7 +162,15 @@ mod tests {
     #[test]
     fn rejects_malformed_tags() {
         assert_eq!(Lang::parse(" "), Err(LangError::Empty));
-        for bad in ["e", "english", "12", "en--US", "en-", "中文", "en-US-toolongsubtag"] {
+        for bad in [
+            "e",
+            "english",
+            "12",
+            "en--US",
+            "en-",
+            "中文",
+            "en-US-toolongsubtag",
+        ] {
             assert!(
                 matches!(Lang::parse(bad), Err(LangError::Malformed { .. })),
                 "{bad}"

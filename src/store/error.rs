@@ -15,7 +15,9 @@ pub enum StoreError {
         supported: u32,
     },
     /// The schema marker is present but unreadable: not a Tolmach database, or damaged.
-    #[error("the database's schema marker is unreadable ({reason}); is this a Tolmach data directory?")]
+    #[error(
+        "the database's schema marker is unreadable ({reason}); is this a Tolmach data directory?"
+    )]
     BadSchemaMarker {
         /// What was wrong with it.
         reason: String,

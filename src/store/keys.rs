@@ -5,6 +5,9 @@
 /// Key of the schema version in the `meta` tree.
 pub const SCHEMA_VERSION: &[u8] = b"schema_version";
 
+/// Key in the `meta` tree present once the shipped glossary was loaded.
+pub const SEEDED: &[u8] = b"glossary_seeded";
+
 /// Key of a concept in the `concepts` tree: its id. Ids are ASCII without NUL (checked at the
 /// service edge), so id order is key order.
 pub fn concept(id: &str) -> Vec<u8> {

@@ -27,6 +27,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    meta: sled::Tree,
     concepts: sled::Tree,
     history: sled::Tree,
     collections: sled::Tree,
@@ -53,11 +54,10 @@ impl Store {
                 db.flush()?;
             }
             Some(bytes) => {
-                let found = keys::decode_version(&bytes).ok_or_else(|| {
-                    StoreError::BadSchemaMarker {
+                let found =
+                    keys::decode_version(&bytes).ok_or_else(|| StoreError::BadSchemaMarker {
                         reason: format!("{} bytes where 4 were expected", bytes.len()),
-                    }
-                })?;
+                    })?;
                 if found > SCHEMA_VERSION {
                     return Err(StoreError::SchemaTooNew {
                         found,
@@ -70,6 +70,7 @@ impl Store {
             concepts: db.open_tree("concepts")?,
             history: db.open_tree("history")?,
             collections: db.open_tree("collections")?,
+            meta,
             db,
         })
     }
@@ -80,14 +81,21 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the database holds no concept yet (a first start).
-    pub fn has_no_concepts(&self) -> bool {
-        self.concepts.is_empty()
+    /// A new unique number, for ids the server assigns.
+    pub fn generate_id(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()?)
     }
 
-    /// Number of stored concepts.
-    pub fn concept_count(&self) -> usize {
-        self.concepts.len()
+    /// Whether the shipped glossary was loaded once already; a terminologist who later deletes
+    /// its concepts does not want them back at the next start.
+    pub fn is_seeded(&self) -> Result<bool, StoreError> {
+        Ok(self.meta.contains_key(keys::SEEDED)?)
+    }
+
+    /// Records that the shipped glossary has been loaded.
+    pub async fn mark_seeded(&self) -> Result<(), StoreError> {
+        self.meta.insert(keys::SEEDED, &[1u8])?;
+        self.flush().await
     }
 
     /// Reads one concept.
@@ -150,7 +158,11 @@ impl Store {
             next.updated_ms = now_ms;
             next.created_ms = previous.as_ref().map_or(now_ms, |p| p.created_ms);
             if let Some(previous) = &previous {
-                put(history, &keys::history(&previous.id, previous.revision), previous)?;
+                put(
+                    history,
+                    &keys::history(&previous.id, previous.revision),
+                    previous,
+                )?;
             }
             put(concepts, &keys::concept(&next.id), &next)?;
             Ok(next)
@@ -232,7 +244,11 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("model types are always encodable")
 }
 
-fn decode<T: DeserializeOwned>(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+fn decode<T: DeserializeOwned>(
+    tree: &'static str,
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<T, StoreError> {
     postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
         tree,
         key: String::from_utf8_lossy(key).into_owned(),
@@ -277,12 +293,26 @@ mod tests {
     #[tokio::test]
     async fn updates_bump_the_revision_and_keep_history() {
         let store = Store::temporary().unwrap();
-        let first = store.upsert_concept(concept("c", "one"), None, 10).await.unwrap();
+        let first = store
+            .upsert_concept(concept("c", "one"), None, 10)
+            .await
+            .unwrap();
         assert_eq!((first.revision, first.created_ms), (1, 10));
-        let second = store.upsert_concept(concept("c", "two"), Some(1), 20).await.unwrap();
-        assert_eq!((second.revision, second.created_ms, second.updated_ms), (2, 10, 20));
-        let stale = store.upsert_concept(concept("c", "three"), Some(1), 30).await;
-        assert!(matches!(stale, Err(StoreError::RevisionMismatch { current: 2, .. })));
+        let second = store
+            .upsert_concept(concept("c", "two"), Some(1), 20)
+            .await
+            .unwrap();
+        assert_eq!(
+            (second.revision, second.created_ms, second.updated_ms),
+            (2, 10, 20)
+        );
+        let stale = store
+            .upsert_concept(concept("c", "three"), Some(1), 30)
+            .await;
+        assert!(matches!(
+            stale,
+            Err(StoreError::RevisionMismatch { current: 2, .. })
+        ));
         assert_eq!(store.history("c").unwrap(), vec![first]);
     }
 
@@ -290,7 +320,10 @@ mod tests {
     async fn paging_resumes_after_the_last_id() {
         let store = Store::temporary().unwrap();
         for id in ["a", "b", "c"] {
-            store.upsert_concept(concept(id, id), None, 0).await.unwrap();
+            store
+                .upsert_concept(concept(id, id), None, 0)
+                .await
+                .unwrap();
         }
         let rest: Vec<String> = store
             .concepts_after(Some("a"))
@@ -306,8 +339,11 @@ mod tests {
         {
             let db = sled::open(dir.path()).unwrap();
             let meta = db.open_tree("meta").unwrap();
-            meta.insert(keys::SCHEMA_VERSION, &keys::encode_version(SCHEMA_VERSION + 1))
-                .unwrap();
+            meta.insert(
+                keys::SCHEMA_VERSION,
+                &keys::encode_version(SCHEMA_VERSION + 1),
+            )
+            .unwrap();
             db.flush().unwrap();
         }
         let err = Store::open(dir.path()).err().expect("must refuse");

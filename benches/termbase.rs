@@ -1,0 +1,247 @@
+//! Term lookup and recognition at scale: a synthetic termbase of 10⁶ terms across zh, ru and
+//! en (333 334 concepts × 3 languages), measured in-process and over loopback gRPC.
+//!
+//! Run with `cargo bench --bench termbase` (set `TOLMACH_BENCH_TERMS` for another size).
+//! Prints index build time, resident memory, Lookup p50/p95 (exact and fuzzy) and Recognize
+//! latency on a 10 KB article. Figures, not assertions: targets are in DESIGN.md.
+
+use std::time::{Duration, Instant};
+
+use tolmach::index::{LookupQuery, TermSearch};
+use tolmach::model::{Concept, Lang, LangSection, Term};
+use tolmach::server::{self, ServerConfig};
+use tolmach::service::proto::{termbase_client::TermbaseClient, LookupRequest};
+use tolmach::store::Store;
+
+/// A small deterministic generator, so every run measures the same data.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const LATIN: &[&str] = &[
+    "ka", "ro", "mi", "ten", "sor", "lu", "vex", "dan", "pri", "gol", "ber", "an", "tis", "mon",
+    "ul", "zer",
+];
+const CYRILLIC: &[&str] = &[
+    "ка", "ро", "ми", "тен", "сор", "лу", "вех", "дан", "при", "гол", "бер", "ан", "тис", "мон",
+    "ул", "зер",
+];
+
+fn word(rng: &mut XorShift, syllables: &[&str]) -> String {
+    (0..2 + rng.below(3))
+        .map(|_| syllables[rng.below(syllables.len())])
+        .collect()
+}
+
+fn phrase(rng: &mut XorShift, syllables: &[&str]) -> String {
+    (0..1 + rng.below(3))
+        .map(|_| word(rng, syllables))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn han(rng: &mut XorShift) -> String {
+    (0..2 + rng.below(5))
+        .map(|_| char::from_u32(0x4E00 + rng.below(3500) as u32).unwrap_or('中'))
+        .collect()
+}
+
+fn section(lang: Lang, text: String) -> LangSection {
+    LangSection {
+        lang,
+        definition: String::new(),
+        notes: vec![],
+        terms: vec![Term::preferred(text)],
+    }
+}
+
+fn synthetic(terms: usize) -> Vec<Concept> {
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    (0..terms.div_ceil(3))
+        .map(|i| Concept {
+            id: format!("syn-{i:07}"),
+            collection: "bench".into(),
+            subject_field: String::new(),
+            source: String::new(),
+            notes: vec![],
+            cross_refs: vec![],
+            langs: vec![
+                section(Lang::zh(), han(&mut rng)),
+                section(Lang::ru(), phrase(&mut rng, CYRILLIC)),
+                section(Lang::en(), phrase(&mut rng, LATIN)),
+            ],
+            created_ms: 0,
+            updated_ms: 0,
+            revision: 0,
+        })
+        .collect()
+}
+
+fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let at = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
+    format!(
+        "p50 {:>8.3} ms  p95 {:>8.3} ms  (n={})",
+        ms(at(0.5)),
+        ms(at(0.95)),
+        samples.len()
+    )
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Queries with one typo: a substituted character in the middle of a stored term.
+fn typo(text: &str, rng: &mut XorShift) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    let at = chars.len() / 2;
+    chars[at] = if chars[at].is_ascii() {
+        'q'
+    } else if ('\u{4E00}'..='\u{9FFF}').contains(&chars[at]) {
+        char::from_u32(0x4E00 + rng.below(3500) as u32).unwrap_or('国')
+    } else {
+        'ю'
+    };
+    chars.into_iter().collect()
+}
+
+fn article(concepts: &[Concept], rng: &mut XorShift) -> String {
+    let mut text = String::new();
+    while text.len() < 10 * 1024 {
+        let concept = &concepts[rng.below(concepts.len())];
+        let term = &concept.langs[1].terms[0].text;
+        text.push_str("В рамках сотрудничества стороны обсудили ");
+        text.push_str(term);
+        text.push_str(" и другие вопросы. ");
+    }
+    text
+}
+
+fn main() {
+    let terms: usize = std::env::var("TOLMACH_BENCH_TERMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let concepts = synthetic(terms);
+    let mut rng = XorShift(42);
+    let queries: Vec<String> = (0..2000)
+        .map(|_| {
+            let c = &concepts[rng.below(concepts.len())];
+            c.langs[rng.below(3)].terms[0].text.clone()
+        })
+        .collect();
+    let typos: Vec<String> = queries.iter().map(|q| typo(q, &mut rng)).collect();
+    let text = article(&concepts, &mut rng);
+
+    let (rss_before, _) = rss_mib();
+    let started = Instant::now();
+    let search = TermSearch::new(concepts.clone(), Default::default());
+    let build = started.elapsed();
+    let (rss_after, peak) = rss_mib();
+    println!(
+        "termbase: {} concepts, {} terms",
+        concepts.len(),
+        concepts.len() * 3
+    );
+    println!("index build: {:.2} s; resident memory of the index ≈ {:.0} MiB (process RSS {:.0} MiB, peak {:.0} MiB)",
+        build.as_secs_f64(), rss_after - rss_before, rss_after, peak);
+
+    let snapshot = search.snapshot();
+    let query = |text: &str| LookupQuery {
+        text: text.to_owned(),
+        source_lang: None,
+        limit: 10,
+        min_score: 0.55,
+        collections: vec![],
+    };
+    let timed = |list: &[String]| {
+        list.iter()
+            .map(|q| {
+                let started = Instant::now();
+                std::hint::black_box(snapshot.lookup(&query(q)));
+                started.elapsed()
+            })
+            .collect::<Vec<_>>()
+    };
+    println!("in-process Lookup exact : {}", percentiles(timed(&queries)));
+    println!("in-process Lookup fuzzy : {}", percentiles(timed(&typos)));
+    let recognize: Vec<Duration> = (0..200)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(snapshot.recognize(&text, None, &[]));
+            started.elapsed()
+        })
+        .collect();
+    println!(
+        "in-process Recognize {} KB article: {}",
+        text.len() / 1024,
+        percentiles(recognize)
+    );
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        {
+            let store = Store::open(dir.path()).expect("store");
+            let started = Instant::now();
+            store.insert_concepts(concepts, 0).await.expect("stored");
+            store.mark_seeded().await.expect("seeded");
+            println!("store load: {:.2} s", started.elapsed().as_secs_f64());
+        }
+        let started = Instant::now();
+        let running = server::start(ServerConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            data_dir: dir.path().to_path_buf(),
+            glossary_dir: None,
+        })
+        .await
+        .expect("server");
+        println!(
+            "server start-up with {} concepts: {:.2} s",
+            running.concept_count,
+            started.elapsed().as_secs_f64()
+        );
+        let mut client = TermbaseClient::connect(format!("http://{}", running.addr))
+            .await
+            .expect("client");
+        for (name, list) in [("exact", &queries), ("fuzzy", &typos)] {
+            let mut samples = Vec::new();
+            for q in list.iter() {
+                let started = Instant::now();
+                let request = LookupRequest {
+                    text: q.clone(),
+                    limit: 10,
+                    ..Default::default()
+                };
+                std::hint::black_box(client.lookup(request).await.expect("lookup"));
+                samples.push(started.elapsed());
+            }
+            println!("gRPC loopback Lookup {name:<5}: {}", percentiles(samples));
+        }
+        running.shutdown().await.expect("shutdown");
+    });
+}

@@ -1,0 +1,1097 @@
+//! TBX: a streaming reader for TBX v3 (DCA and DCT styles), TBX 2008 / v2 (`martif`) and the
+//! 2013 TBX-Min dialect, and a writer for TBX v3 TBX-Basic and TBX 2008.
+//!
+//! Owns the mapping between TBX data categories and [`Concept`]. It must not know about the
+//! store or gRPC: the reader yields concepts with `collection` empty, timestamps 0 and revision
+//! 0, and the caller fills them in.
+//!
+//! The reader holds one entry (`conceptEntry` / `termEntry`) in memory at a time. Data
+//! categories are recognized by name whatever their form: `<descrip type="definition">` (DCA),
+//! `<basic:definition>` (DCT) and `<definition>` (TBX-Min 2013) are the same thing.
+
+use std::io::{BufRead, Write};
+
+use crate::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
+
+use super::error::FormatError;
+use super::xml::{collapse_space, Tag, XmlEvent, XmlPull};
+
+/// One entry read from a TBX file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TbxEntry {
+    /// The concept, with `collection` empty, timestamps 0 and revision 0.
+    pub concept: Concept,
+    /// Line of the entry's start tag (1-based).
+    pub line: u64,
+    /// Column of the entry's start tag (1-based).
+    pub column: u64,
+    /// Things the reader kept in a lossy way or could not map, e.g. an unknown data category
+    /// kept as a note; each names the line it comes from.
+    pub warnings: Vec<String>,
+}
+
+/// Reads the concepts of a TBX file one entry at a time.
+///
+/// Yields `Ok` for each usable entry, [`FormatError::Rejected`] for an entry that cannot be
+/// used (invalid language tag, no terms, empty `<term>`), after which it continues, and at most
+/// one fatal error ([`FormatError::Malformed`], [`FormatError::Encoding`],
+/// [`FormatError::Io`]), after which it ends.
+///
+/// ```
+/// use tolmach::formats::TbxReader;
+/// use tolmach::model::TermStatus;
+///
+/// let tbx = r#"<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2">
+///   <tbxHeader><fileDesc><sourceDesc><p>example</p></sourceDesc></fileDesc></tbxHeader>
+///   <text><body>
+///     <conceptEntry id="sco">
+///       <langSec xml:lang="zh-CN"><termSec><term>上海合作组织</term></termSec></langSec>
+///       <langSec xml:lang="en"><termSec><term>Shanghai Cooperation Organisation</term>
+///         <termNote type="administrativeStatus">preferredTerm-admn-sts</termNote></termSec>
+///         <termSec><term>SCO</term><termNote type="termType">acronym</termNote>
+///         <termNote type="administrativeStatus">admittedTerm-admn-sts</termNote></termSec>
+///       </langSec>
+///     </conceptEntry>
+///   </body></text>
+/// </tbx>"#;
+/// let entries: Vec<_> = TbxReader::new(tbx.as_bytes()).collect::<Result<_, _>>().unwrap();
+/// let concept = &entries[0].concept;
+/// assert_eq!(concept.id, "sco");
+/// assert_eq!(concept.langs[0].lang.as_str(), "zh"); // zh-CN is canonicalized
+/// assert_eq!(concept.langs[1].terms[1].status, TermStatus::Admitted);
+/// ```
+pub struct TbxReader<R: BufRead> {
+    state: State<R>,
+    /// The `xml:lang` of the root element: the language of concept-level text.
+    root_lang: Option<Lang>,
+    /// Entries started so far, for generated ids.
+    entries: u64,
+    /// Drop empty `<term/>` placeholders instead of rejecting their entry.
+    skip_empty_terms: bool,
+}
+
+enum State<R: BufRead> {
+    Unopened(R),
+    Open(XmlPull<R>),
+    Done,
+}
+
+impl<R: BufRead> TbxReader<R> {
+    /// A reader over `input`. Nothing is read until the first call to `next`; an unsupported
+    /// encoding is reported there.
+    pub fn new(input: R) -> TbxReader<R> {
+        TbxReader {
+            state: State::Unopened(input),
+            root_lang: None,
+            entries: 0,
+            skip_empty_terms: false,
+        }
+    }
+
+    /// Whether an empty `<term/>` drops only that term (with a warning) instead of rejecting
+    /// the whole entry. Off by default. SDL MultiTerm exports write `<term/>` placeholders for
+    /// languages that have no term yet, so an import of such a file may want this on.
+    pub fn skip_empty_terms(mut self, skip: bool) -> TbxReader<R> {
+        self.skip_empty_terms = skip;
+        self
+    }
+
+    fn pull(&mut self) -> Result<Option<Tag>, FormatError> {
+        let xml = match std::mem::replace(&mut self.state, State::Done) {
+            State::Unopened(input) => {
+                let mut xml = XmlPull::open(input, false)?;
+                self.check_root(&mut xml)?;
+                xml
+            }
+            State::Open(xml) => xml,
+            State::Done => return Ok(None),
+        };
+        self.state = State::Open(xml);
+        let State::Open(xml) = &mut self.state else {
+            return Ok(None);
+        };
+        loop {
+            match xml.next()? {
+                XmlEvent::Start(tag) if is_entry(tag.local()) => return Ok(Some(tag)),
+                XmlEvent::Empty(tag) if is_entry(tag.local()) => {
+                    self.entries += 1;
+                    return Err(FormatError::rejected(
+                        tag.line,
+                        tag.column,
+                        format!("<{}> has no terms", tag.name),
+                    ));
+                }
+                XmlEvent::Eof => {
+                    self.state = State::Done;
+                    return Ok(None);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn check_root(&mut self, xml: &mut XmlPull<R>) -> Result<(), FormatError> {
+        let root = loop {
+            match xml.next()? {
+                XmlEvent::Start(tag) | XmlEvent::Empty(tag) => break tag,
+                XmlEvent::Eof => {
+                    let (line, column) = xml.position();
+                    return Err(FormatError::malformed(
+                        line,
+                        column,
+                        "the file has no root element",
+                    ));
+                }
+                _ => {}
+            }
+        };
+        if !matches!(root.local(), "tbx" | "martif" | "TBX") {
+            return Err(FormatError::malformed(
+                root.line,
+                root.column,
+                format!(
+                    "not a TBX file: the root element is <{}>, expected <tbx> (TBX v3) or \
+                     <martif> (TBX 2008)",
+                    root.name
+                ),
+            ));
+        }
+        self.root_lang = root.attr_local("lang").and_then(|l| Lang::parse(l).ok());
+        Ok(())
+    }
+
+    fn read_entry(&mut self, start: Tag) -> Result<TbxEntry, FormatError> {
+        self.entries += 1;
+        let State::Open(xml) = &mut self.state else {
+            return Err(FormatError::malformed(
+                start.line,
+                start.column,
+                "reader is closed",
+            ));
+        };
+        let mut entry = EntryBuilder::new(&start, self.entries);
+        entry.skip_empty_terms = self.skip_empty_terms;
+        // Structural elements open inside the entry; the entry itself is not on the stack.
+        let mut stack: Vec<Frame> = Vec::new();
+        let outcome: Result<(), FormatError> = loop {
+            match xml.next()? {
+                XmlEvent::Start(tag) => {
+                    if let Some(err) = check_lang_attr(&tag) {
+                        break Err(err);
+                    }
+                    match classify(&tag) {
+                        Kind::Section => {
+                            if let Err(e) = entry.open_section(&tag) {
+                                break Err(e);
+                            }
+                            stack.push(Frame::Section);
+                        }
+                        Kind::TermSec => {
+                            if let Err(e) = entry.open_term(&tag) {
+                                break Err(e);
+                            }
+                            stack.push(Frame::TermSec);
+                        }
+                        Kind::Group => stack.push(Frame::Group),
+                        Kind::Skip => xml.skip_element()?,
+                        Kind::Data => {
+                            let text = xml.element_text()?;
+                            if let Err(e) = entry.data(&tag, &text) {
+                                break Err(e);
+                            }
+                        }
+                    }
+                }
+                XmlEvent::Empty(tag) => {
+                    if let Some(err) = check_lang_attr(&tag) {
+                        break Err(err);
+                    }
+                    match classify(&tag) {
+                        Kind::Section => {
+                            if let Err(e) = entry.open_section(&tag) {
+                                break Err(e);
+                            }
+                            entry.close_section();
+                        }
+                        Kind::TermSec => {
+                            if let Err(e) = entry.open_term(&tag).and_then(|_| entry.close_term()) {
+                                break Err(e);
+                            }
+                        }
+                        Kind::Data => {
+                            if let Err(e) = entry.data(&tag, "") {
+                                break Err(e);
+                            }
+                        }
+                        Kind::Group | Kind::Skip => {}
+                    }
+                }
+                XmlEvent::End(_) => match stack.pop() {
+                    None => break Ok(()),
+                    Some(Frame::Section) => entry.close_section(),
+                    Some(Frame::TermSec) => {
+                        if let Err(e) = entry.close_term() {
+                            break Err(e);
+                        }
+                    }
+                    Some(Frame::Group) => {}
+                },
+                XmlEvent::Text(_) => {}
+                XmlEvent::Eof => {
+                    let (line, column) = xml.position();
+                    return Err(FormatError::malformed(
+                        line,
+                        column,
+                        "unexpected end of file",
+                    ));
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => entry.finish(self.root_lang.as_ref()),
+            Err(rejection) => {
+                // Skip what is left of the rejected entry: every open element, then the entry.
+                for _ in 0..=stack.len() {
+                    xml.skip_element()?;
+                }
+                Err(rejection)
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for TbxReader<R> {
+    type Item = Result<TbxEntry, FormatError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let result = match self.pull() {
+            Ok(Some(start)) => self.read_entry(start),
+            Ok(None) => return None,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            if e.is_fatal() {
+                self.state = State::Done;
+            }
+        }
+        Some(result)
+    }
+}
+
+fn is_entry(local: &str) -> bool {
+    matches!(local, "conceptEntry" | "termEntry")
+}
+
+/// What an element inside an entry is, structurally.
+enum Kind {
+    /// `langSec` / `langSet`.
+    Section,
+    /// `termSec` / `tig` / `ntig`.
+    TermSec,
+    /// A transparent wrapper (`descripGrp`, `termGrp`, …): its children belong to the level
+    /// it sits in.
+    Group,
+    /// Content the model has no place for and that is not worth a warning (transaction
+    /// history: the store keeps its own).
+    Skip,
+    /// A data category (or `<term>`): its text is read whole.
+    Data,
+}
+
+enum Frame {
+    Section,
+    TermSec,
+    Group,
+}
+
+fn classify(tag: &Tag) -> Kind {
+    match tag.local() {
+        "langSec" | "langSet" => Kind::Section,
+        "termSec" | "tig" | "ntig" => Kind::TermSec,
+        "transacGrp" => Kind::Skip,
+        "noteGrp" => Kind::Group,
+        local if local.ends_with("Grp") => Kind::Group,
+        _ => Kind::Data,
+    }
+}
+
+/// An `xml:lang` anywhere inside an entry must be a valid tag.
+fn check_lang_attr(tag: &Tag) -> Option<FormatError> {
+    let value = tag.attr("xml:lang")?;
+    match Lang::parse(value) {
+        Ok(_) => None,
+        Err(err) => Some(FormatError::rejected(
+            tag.line,
+            tag.column,
+            format!("<{}>: {err}", tag.name),
+        )),
+    }
+}
+
+/// The data category an element stands for: the `type` of a DCA element, the element's own
+/// local name for DCT and TBX-Min elements.
+fn category(tag: &Tag) -> &str {
+    match tag.local() {
+        "descrip" | "termNote" | "admin" | "ref" | "xref" | "transac" | "transacNote" => {
+            tag.attr("type").unwrap_or_else(|| tag.local())
+        }
+        local => local,
+    }
+}
+
+/// Maps an `administrativeStatus`, `normativeAuthorization` or TBX-Min `termStatus` value.
+fn parse_status(value: &str) -> Option<TermStatus> {
+    let value = value.trim();
+    let base = value.strip_suffix("-admn-sts").unwrap_or(value);
+    match base.to_ascii_lowercase().as_str() {
+        "preferredterm" | "preferred" | "legalterm" | "regulatedterm" | "standardizedterm" => {
+            Some(TermStatus::Preferred)
+        }
+        "admittedterm" | "admitted" | "permitted" => Some(TermStatus::Admitted),
+        "deprecatedterm" | "deprecated" | "supersededterm" | "superseded" | "obsolete"
+        | "obsoleteterm" | "outdated" | "notrecommended" => Some(TermStatus::Deprecated),
+        "forbiddenterm" | "forbidden" => Some(TermStatus::Forbidden),
+        _ => None,
+    }
+}
+
+/// Maps a `termType` value.
+fn parse_term_type(value: &str) -> Option<TermType> {
+    match value.trim() {
+        "fullForm" => Some(TermType::FullForm),
+        "acronym" | "initialism" => Some(TermType::Acronym),
+        "abbreviation" | "abbreviatedForm" => Some(TermType::Abbreviation),
+        "shortForm" | "clippedTerm" => Some(TermType::ShortForm),
+        "variant" => Some(TermType::Variant),
+        "phrase" | "setPhrase" => Some(TermType::Phrase),
+        _ => None,
+    }
+}
+
+/// The note TBX-Basic files carry next to `deprecatedTerm-admn-sts` to mark a forbidden term:
+/// TBX-Basic has no status value for it.
+const FORBIDDEN_NOTE: &str = "forbidden";
+
+struct TermBuilder {
+    text: Option<String>,
+    /// An empty `<term/>` was seen (and tolerated).
+    placeholder: bool,
+    status: Option<TermStatus>,
+    forbidden_note: bool,
+    term_type: TermType,
+    part_of_speech: String,
+    notes: Vec<String>,
+    sources: Vec<String>,
+    contexts: Vec<String>,
+    line: u64,
+    column: u64,
+}
+
+struct SectionBuilder {
+    lang: Lang,
+    definition: Vec<String>,
+    notes: Vec<String>,
+    terms: Vec<Term>,
+    /// Whether any term of the section stated a status.
+    any_status: bool,
+}
+
+struct EntryBuilder {
+    id: String,
+    line: u64,
+    column: u64,
+    subject_field: Vec<String>,
+    sources: Vec<String>,
+    notes: Vec<String>,
+    cross_refs: Vec<String>,
+    /// Concept-level definitions: they belong to the file's main language.
+    definitions: Vec<String>,
+    sections: Vec<SectionBuilder>,
+    current_section: Option<usize>,
+    current_term: Option<TermBuilder>,
+    warnings: Vec<String>,
+    skip_empty_terms: bool,
+}
+
+fn push_joined(target: &mut String, sep: &str, text: &str) {
+    if !target.is_empty() {
+        target.push_str(sep);
+    }
+    target.push_str(text);
+}
+
+impl EntryBuilder {
+    fn new(start: &Tag, ordinal: u64) -> EntryBuilder {
+        let id = start
+            .attr("id")
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(decode_id)
+            .unwrap_or_else(|| format!("entry-{ordinal}"));
+        EntryBuilder {
+            id,
+            line: start.line,
+            column: start.column,
+            subject_field: Vec::new(),
+            sources: Vec::new(),
+            notes: Vec::new(),
+            cross_refs: Vec::new(),
+            definitions: Vec::new(),
+            sections: Vec::new(),
+            current_section: None,
+            current_term: None,
+            warnings: Vec::new(),
+            skip_empty_terms: false,
+        }
+    }
+
+    fn open_section(&mut self, tag: &Tag) -> Result<(), FormatError> {
+        if self.current_section.is_some() || self.current_term.is_some() {
+            return Err(FormatError::rejected(
+                tag.line,
+                tag.column,
+                format!("<{}> inside another language section", tag.name),
+            ));
+        }
+        let Some(value) = tag.attr_local("lang") else {
+            return Err(FormatError::rejected(
+                tag.line,
+                tag.column,
+                format!("<{}> has no xml:lang", tag.name),
+            ));
+        };
+        let lang = Lang::parse(value).map_err(|err| {
+            FormatError::rejected(tag.line, tag.column, format!("<{}>: {err}", tag.name))
+        })?;
+        let index = match self.sections.iter().position(|s| s.lang == lang) {
+            Some(i) => i,
+            None => {
+                self.sections.push(SectionBuilder {
+                    lang,
+                    definition: Vec::new(),
+                    notes: Vec::new(),
+                    terms: Vec::new(),
+                    any_status: false,
+                });
+                self.sections.len() - 1
+            }
+        };
+        self.current_section = Some(index);
+        Ok(())
+    }
+
+    fn close_section(&mut self) {
+        self.current_section = None;
+    }
+
+    fn open_term(&mut self, tag: &Tag) -> Result<(), FormatError> {
+        if self.current_section.is_none() {
+            return Err(FormatError::rejected(
+                tag.line,
+                tag.column,
+                format!("<{}> outside a language section", tag.name),
+            ));
+        }
+        if self.current_term.is_some() {
+            return Err(FormatError::rejected(
+                tag.line,
+                tag.column,
+                format!("<{}> inside another term section", tag.name),
+            ));
+        }
+        self.current_term = Some(TermBuilder {
+            text: None,
+            placeholder: false,
+            status: None,
+            forbidden_note: false,
+            term_type: TermType::Unspecified,
+            part_of_speech: String::new(),
+            notes: Vec::new(),
+            sources: Vec::new(),
+            contexts: Vec::new(),
+            line: tag.line,
+            column: tag.column,
+        });
+        Ok(())
+    }
+
+    fn close_term(&mut self) -> Result<(), FormatError> {
+        let Some(t) = self.current_term.take() else {
+            return Ok(());
+        };
+        let Some(section) = self.current_section.and_then(|i| self.sections.get_mut(i)) else {
+            return Ok(());
+        };
+        let Some(text) = t.text else {
+            if t.placeholder {
+                self.warnings
+                    .push(format!("line {}: empty <term> dropped", t.line));
+                return Ok(());
+            }
+            return Err(FormatError::rejected(
+                t.line,
+                t.column,
+                "term section without a <term>",
+            ));
+        };
+        let mut notes = t.notes;
+        let status = match (t.status, t.forbidden_note) {
+            (Some(TermStatus::Deprecated), true) => Some(TermStatus::Forbidden),
+            (status, forbidden) => {
+                if forbidden {
+                    notes.push(FORBIDDEN_NOTE.to_owned());
+                }
+                status
+            }
+        };
+        section.any_status |= status.is_some();
+        let mut term = Term::with_status(text, status.unwrap_or(TermStatus::Admitted));
+        term.term_type = t.term_type;
+        term.part_of_speech = t.part_of_speech;
+        term.note = notes.join("\n");
+        term.source = t.sources.join("; ");
+        term.context = t.contexts.join("\n");
+        section.terms.push(term);
+        Ok(())
+    }
+
+    fn warn(&mut self, tag: &Tag, message: impl std::fmt::Display) {
+        self.warnings.push(format!("line {}: {message}", tag.line));
+    }
+
+    /// Records a data category (or the `<term>` itself) read at the current level.
+    fn data(&mut self, tag: &Tag, raw_text: &str) -> Result<(), FormatError> {
+        let text = collapse_space(raw_text);
+        let cat = category(tag).to_owned();
+        if cat == "term" {
+            return self.term_text(tag, text);
+        }
+        let target = tag.attr("target").map(str::to_owned);
+        if text.is_empty() && target.is_none() {
+            return Ok(());
+        }
+        let in_term = self.current_term.is_some();
+        let section = self.current_section;
+        match cat.as_str() {
+            "subjectField" => self.subject_field.push(text),
+            "definition" => match (in_term, section) {
+                (true, Some(i)) if self.sections[i].definition.is_empty() => {
+                    self.sections[i].definition.push(text)
+                }
+                (true, _) => self.term_note(format!("Definition: {text}")),
+                (false, Some(i)) => self.sections[i].definition.push(text),
+                (false, None) => self.definitions.push(text),
+            },
+            "context" => match (in_term, section) {
+                (true, _) => {
+                    if let Some(t) = self.current_term.as_mut() {
+                        t.contexts.push(text);
+                    }
+                }
+                (false, Some(i)) => self.sections[i].notes.push(format!("Context: {text}")),
+                (false, None) => self.notes.push(format!("Context: {text}")),
+            },
+            "note" => match (in_term, section) {
+                (true, _) => {
+                    if let Some(t) = self.current_term.as_mut() {
+                        if text.eq_ignore_ascii_case(FORBIDDEN_NOTE) {
+                            t.forbidden_note = true;
+                        } else {
+                            t.notes.push(text);
+                        }
+                    }
+                }
+                (false, Some(i)) => self.sections[i].notes.push(text),
+                (false, None) => self.notes.push(text),
+            },
+            "source" | "sourceIdentifier" => match (in_term, section) {
+                (true, _) => {
+                    if let Some(t) = self.current_term.as_mut() {
+                        if !t.sources.contains(&text) {
+                            t.sources.push(text);
+                        }
+                    }
+                }
+                (false, Some(i)) => self.sections[i].notes.push(format!("Source: {text}")),
+                (false, None) => {
+                    if !self.sources.contains(&text) {
+                        self.sources.push(text)
+                    }
+                }
+            },
+            "administrativeStatus" | "normativeAuthorization" | "termStatus" => {
+                match (parse_status(&text), self.current_term.as_mut()) {
+                    (Some(status), Some(t)) => match t.status {
+                        None => t.status = Some(status),
+                        Some(previous) if previous != status => self.warn(
+                            tag,
+                            format!("second status {text:?} ignored; the term keeps {previous:?}"),
+                        ),
+                        Some(_) => {}
+                    },
+                    (None, Some(_)) => {
+                        self.warn(tag, format!("unknown {cat} value {text:?} kept as a note"));
+                        self.term_note(format!("{cat}: {text}"));
+                    }
+                    (_, None) => self.unmapped(tag, &cat, text),
+                }
+            }
+            "termType" => {
+                match (parse_term_type(&text), self.current_term.as_mut()) {
+                    (Some(term_type), Some(t)) => t.term_type = term_type,
+                    (None, Some(_)) => {
+                        self.warn(
+                        tag,
+                        format!("termType {text:?} has no equivalent; kept as a note, type unspecified"),
+                    );
+                        self.term_note(format!("termType: {text}"));
+                    }
+                    (_, None) => self.unmapped(tag, &cat, text),
+                }
+            }
+            "partOfSpeech" => match self.current_term.as_mut() {
+                Some(t) if t.part_of_speech.is_empty() => t.part_of_speech = text,
+                _ => self.unmapped(tag, &cat, text),
+            },
+            "crossReference" => {
+                let reference = target.unwrap_or(text);
+                if !reference.is_empty() && !self.cross_refs.contains(&reference) {
+                    self.cross_refs.push(reference);
+                }
+            }
+            // Transaction data outside a transacGrp: the store keeps its own history.
+            "transactionType" | "responsibility" | "date" => {}
+            _ => {
+                let text = match target {
+                    Some(target) if text.is_empty() => target,
+                    Some(target) if target != text => format!("{text} <{target}>"),
+                    _ => text,
+                };
+                self.unmapped(tag, &cat, text)
+            }
+        }
+        Ok(())
+    }
+
+    fn term_text(&mut self, tag: &Tag, text: String) -> Result<(), FormatError> {
+        let Some(t) = self.current_term.as_mut() else {
+            return Err(FormatError::rejected(
+                tag.line,
+                tag.column,
+                "<term> outside a term section",
+            ));
+        };
+        if text.is_empty() {
+            if self.skip_empty_terms {
+                t.placeholder = true;
+                return Ok(());
+            }
+            return Err(FormatError::rejected(tag.line, tag.column, "empty <term>"));
+        }
+        if t.text.is_some() {
+            self.warn(
+                tag,
+                format!("second <term> {text:?} in one term section ignored"),
+            );
+            return Ok(());
+        }
+        t.text = Some(text);
+        Ok(())
+    }
+
+    fn term_note(&mut self, note: String) {
+        if let Some(t) = self.current_term.as_mut() {
+            t.notes.push(note);
+        }
+    }
+
+    /// Keeps a data category the model has no field for as a note at its level.
+    fn unmapped(&mut self, tag: &Tag, cat: &str, text: String) {
+        let note = format!("{cat}: {text}");
+        self.warn(
+            tag,
+            format!("data category {cat:?} has no field; kept as a note"),
+        );
+        match (self.current_term.as_mut(), self.current_section) {
+            (Some(t), _) => t.notes.push(note),
+            (None, Some(i)) => self.sections[i].notes.push(note),
+            (None, None) => self.notes.push(note),
+        }
+    }
+
+    fn finish(mut self, root_lang: Option<&Lang>) -> Result<TbxEntry, FormatError> {
+        let mut langs = Vec::with_capacity(self.sections.len());
+        for section in std::mem::take(&mut self.sections) {
+            if section.terms.is_empty() {
+                self.warnings.push(format!(
+                    "line {}: language section {} has no terms and was dropped",
+                    self.line, section.lang
+                ));
+                continue;
+            }
+            let mut terms = section.terms;
+            if !section.any_status {
+                // Exports that state no status at all list the main term first.
+                if let Some(first) = terms.first_mut() {
+                    first.status = TermStatus::Preferred;
+                }
+            }
+            langs.push(LangSection {
+                lang: section.lang,
+                definition: section.definition.join("\n"),
+                notes: section.notes,
+                terms,
+            });
+        }
+        if langs.is_empty() {
+            return Err(FormatError::rejected(
+                self.line,
+                self.column,
+                "the entry has no terms",
+            ));
+        }
+        let mut notes = self.notes;
+        for definition in self.definitions {
+            // A concept-level definition is in the file's language when it states one.
+            let home = root_lang
+                .and_then(|root| langs.iter().position(|s| &s.lang == root))
+                .or_else(|| (langs.len() == 1).then_some(0));
+            match home {
+                Some(i) if langs[i].definition.is_empty() => langs[i].definition = definition,
+                _ => notes.push(format!("Definition: {definition}")),
+            }
+        }
+        let mut subject_field = String::new();
+        for s in &self.subject_field {
+            push_joined(&mut subject_field, "; ", s);
+        }
+        Ok(TbxEntry {
+            concept: Concept {
+                id: self.id,
+                collection: String::new(),
+                subject_field,
+                source: self.sources.join("; "),
+                notes,
+                cross_refs: self.cross_refs,
+                langs,
+                created_ms: 0,
+                updated_ms: 0,
+                revision: 0,
+            },
+            line: self.line,
+            column: self.column,
+            warnings: self.warnings,
+        })
+    }
+}
+
+/// Which flavour of TBX [`write_tbx`] produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TbxStyle {
+    /// TBX v3 (ISO 30042:2019), dialect TBX-Basic, DCA style (`<tbx>`, `conceptEntry`).
+    V3Basic,
+    /// TBX 2008 / v2 (`<martif>`, `termEntry` / `langSet` / `tig`).
+    V2Martif,
+}
+
+/// Writes concepts as a TBX document.
+///
+/// [`TbxStyle::V3Basic`] output validates against the TBX-Basic RELAX NG schema. What goes
+/// where: subject field, source, notes and cross references at concept level; definition and
+/// notes in the language section; part of speech, status, term type, context, source and note
+/// in the term section. Cross references are written as the content of
+/// `<ref type="crossReference">`, not as a `target`: TBX types `target` as an IDREF, which must
+/// name an entry of the same file, and an export need not contain the referenced concept.
+///
+/// A forbidden term is written as `deprecatedTerm-admn-sts` plus `<note>forbidden</note>`
+/// (TBX-Basic has no value for it), which [`TbxReader`] reads back as
+/// [`TermStatus::Forbidden`].
+///
+/// Concept ids must be XML names in TBX. An id that is not (e.g. IATE's numeric ids) is
+/// written with each other character escaped as `_xHHHH_` (the convention of .NET's
+/// `XmlConvert.EncodeLocalName`), and the reader decodes it, so ids survive a round trip.
+///
+/// Fails with [`FormatError::Unwritable`] for a concept without any term (TBX requires one)
+/// or text XML 1.0 cannot carry; the output is then incomplete.
+pub fn write_tbx<'a, W: Write>(
+    out: W,
+    concepts: impl Iterator<Item = &'a Concept>,
+    style: TbxStyle,
+) -> Result<(), FormatError> {
+    let mut out = std::io::BufWriter::new(out);
+    let mut concepts = concepts.peekable();
+    let file_lang = concepts
+        .peek()
+        .and_then(|c| c.langs.first())
+        .map_or("en", |s| s.lang.as_str())
+        .to_owned();
+    let mut buf = String::with_capacity(4096);
+    write_tbx_header(&mut buf, style, &file_lang);
+    out.write_all(buf.as_bytes())?;
+    for concept in concepts {
+        buf.clear();
+        write_concept(&mut buf, concept, style)?;
+        out.write_all(buf.as_bytes())?;
+    }
+    match style {
+        TbxStyle::V3Basic => out.write_all(b"    </body>\n  </text>\n</tbx>\n")?,
+        TbxStyle::V2Martif => out.write_all(b"    </body>\n  </text>\n</martif>\n")?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_tbx_header(buf: &mut String, style: TbxStyle, file_lang: &str) {
+    buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    match style {
+        TbxStyle::V3Basic => {
+            buf.push_str(
+                "<tbx type=\"TBX-Basic\" style=\"dca\" xmlns=\"urn:iso:std:iso:30042:ed-2\" xml:lang=\"",
+            );
+            buf.push_str(file_lang);
+            buf.push_str(
+                "\">\n  <tbxHeader>\n    <fileDesc>\n      <sourceDesc>\n        \
+                 <p>Exported from a Tolmach termbase.</p>\n      </sourceDesc>\n    </fileDesc>\n  \
+                 </tbxHeader>\n  <text>\n    <body>\n",
+            );
+        }
+        TbxStyle::V2Martif => {
+            buf.push_str("<!DOCTYPE martif SYSTEM \"TBXcoreStructV02.dtd\">\n<martif type=\"TBX\" xml:lang=\"");
+            buf.push_str(file_lang);
+            buf.push_str(
+                "\">\n  <martifHeader>\n    <fileDesc>\n      <sourceDesc>\n        \
+                 <p>Exported from a Tolmach termbase.</p>\n      </sourceDesc>\n    </fileDesc>\n    \
+                 <encodingDesc>\n      <p type=\"XCSURI\">TBXXCSV02.xcs</p>\n    </encodingDesc>\n  \
+                 </martifHeader>\n  <text>\n    <body>\n",
+            );
+        }
+    }
+}
+
+/// Appends `<name attrs>text</name>` on its own line, escaped.
+fn element(buf: &mut String, indent: usize, name: &str, type_attr: Option<&str>, text: &str) {
+    for _ in 0..indent {
+        buf.push_str("  ");
+    }
+    buf.push('<');
+    buf.push_str(name);
+    if let Some(t) = type_attr {
+        buf.push_str(" type=\"");
+        buf.push_str(t);
+        buf.push('"');
+    }
+    buf.push('>');
+    super::xml::escape_text(text, buf);
+    buf.push_str("</");
+    buf.push_str(name);
+    buf.push_str(">\n");
+}
+
+/// The lines of a multi-line field, each written as its own element.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').map(str::trim).filter(|l| !l.is_empty())
+}
+
+fn status_value(status: TermStatus) -> &'static str {
+    match status {
+        TermStatus::Preferred => "preferredTerm-admn-sts",
+        TermStatus::Admitted => "admittedTerm-admn-sts",
+        TermStatus::Deprecated | TermStatus::Forbidden => "deprecatedTerm-admn-sts",
+    }
+}
+
+fn term_type_value(term_type: TermType) -> Option<&'static str> {
+    match term_type {
+        TermType::Unspecified => None,
+        TermType::FullForm => Some("fullForm"),
+        TermType::Acronym => Some("acronym"),
+        TermType::Abbreviation => Some("abbreviation"),
+        TermType::ShortForm => Some("shortForm"),
+        TermType::Variant => Some("variant"),
+        TermType::Phrase => Some("phrase"),
+    }
+}
+
+fn check_concept(concept: &Concept) -> Result<(), FormatError> {
+    let what = || format!("concept {:?}", concept.id);
+    let mut fields: Vec<&str> = vec![&concept.id, &concept.subject_field, &concept.source];
+    fields.extend(concept.notes.iter().map(String::as_str));
+    fields.extend(concept.cross_refs.iter().map(String::as_str));
+    for section in &concept.langs {
+        fields.push(&section.definition);
+        fields.extend(section.notes.iter().map(String::as_str));
+        for t in &section.terms {
+            fields.extend([
+                t.text.as_str(),
+                &t.part_of_speech,
+                &t.note,
+                &t.source,
+                &t.context,
+            ]);
+        }
+    }
+    for field in fields {
+        super::xml::check_writable(field, what)?;
+    }
+    if concept.langs.iter().all(|s| s.terms.is_empty()) {
+        return Err(FormatError::Unwritable {
+            what: what(),
+            reason: "a TBX entry needs at least one term".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn write_concept(buf: &mut String, concept: &Concept, style: TbxStyle) -> Result<(), FormatError> {
+    check_concept(concept)?;
+    let (entry, section_name, term_name) = match style {
+        TbxStyle::V3Basic => ("conceptEntry", "langSec", "termSec"),
+        TbxStyle::V2Martif => ("termEntry", "langSet", "tig"),
+    };
+    buf.push_str("      <");
+    buf.push_str(entry);
+    buf.push_str(" id=\"");
+    super::xml::escape_attr(&encode_id(&concept.id), buf);
+    buf.push_str("\">\n");
+    if !concept.subject_field.is_empty() {
+        element(
+            buf,
+            4,
+            "descrip",
+            Some("subjectField"),
+            &concept.subject_field,
+        );
+    }
+    if !concept.source.is_empty() {
+        element(buf, 4, "admin", Some("source"), &concept.source);
+    }
+    for note in &concept.notes {
+        element(buf, 4, "note", None, note);
+    }
+    for reference in &concept.cross_refs {
+        element(buf, 4, "ref", Some("crossReference"), reference);
+    }
+    for section in concept.langs.iter().filter(|s| !s.terms.is_empty()) {
+        buf.push_str("        <");
+        buf.push_str(section_name);
+        buf.push_str(" xml:lang=\"");
+        buf.push_str(section.lang.as_str());
+        buf.push_str("\">\n");
+        if !section.definition.is_empty() {
+            element(buf, 5, "descrip", Some("definition"), &section.definition);
+        }
+        for note in &section.notes {
+            element(buf, 5, "note", None, note);
+        }
+        for term in &section.terms {
+            buf.push_str("          <");
+            buf.push_str(term_name);
+            buf.push_str(">\n");
+            element(buf, 6, "term", None, &term.text);
+            if !term.part_of_speech.is_empty() {
+                element(
+                    buf,
+                    6,
+                    "termNote",
+                    Some("partOfSpeech"),
+                    &term.part_of_speech,
+                );
+            }
+            element(
+                buf,
+                6,
+                "termNote",
+                Some("administrativeStatus"),
+                status_value(term.status),
+            );
+            if let Some(term_type) = term_type_value(term.term_type) {
+                element(buf, 6, "termNote", Some("termType"), term_type);
+            }
+            for context in lines(&term.context) {
+                element(buf, 6, "descrip", Some("context"), context);
+            }
+            if !term.source.is_empty() {
+                element(buf, 6, "admin", Some("source"), &term.source);
+            }
+            if term.status == TermStatus::Forbidden {
+                element(buf, 6, "note", None, FORBIDDEN_NOTE);
+            }
+            for note in lines(&term.note) {
+                element(buf, 6, "note", None, note);
+            }
+            buf.push_str("          </");
+            buf.push_str(term_name);
+            buf.push_str(">\n");
+        }
+        buf.push_str("        </");
+        buf.push_str(section_name);
+        buf.push_str(">\n");
+    }
+    buf.push_str("      </");
+    buf.push_str(entry);
+    buf.push_str(">\n");
+    Ok(())
+}
+
+/// Makes an id a valid XML name (an `xs:ID`): characters other than ASCII letters, digits,
+/// `-`, `.` and `_` (and a leading digit, `-` or `.`) become `_xHHHH_`; an `_` that would start
+/// such a sequence is escaped too, so that [`decode_id`] restores the id exactly.
+fn encode_id(id: &str) -> String {
+    if id.is_empty() {
+        return "_".to_owned();
+    }
+    let mut out = String::with_capacity(id.len());
+    let mut chars = id.chars().peekable();
+    let mut first = true;
+    while let Some(c) = chars.next() {
+        let plain = c.is_ascii_alphabetic()
+            || (c == '_' && chars.peek() != Some(&'x'))
+            || (!first && (c.is_ascii_digit() || c == '-' || c == '.'));
+        if plain {
+            out.push(c);
+        } else if u32::from(c) <= 0xFFFF {
+            out.push_str(&format!("_x{:04X}_", u32::from(c)));
+        } else {
+            out.push_str(&format!("_x{:08X}_", u32::from(c)));
+        }
+        first = false;
+    }
+    out
+}
+
+/// Undoes [`encode_id`]: `_xHHHH_` and `_xHHHHHHHH_` become the character they name.
+fn decode_id(id: &str) -> String {
+    if id == "_" {
+        return String::new();
+    }
+    if !id.contains("_x") {
+        return id.to_owned();
+    }
+    let mut out = String::with_capacity(id.len());
+    let mut rest = id;
+    while let Some(at) = rest.find("_x") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 2..];
+        let decoded = [8usize, 4].iter().find_map(|&n| {
+            let hex = tail.get(..n)?;
+            if tail.as_bytes().get(n) != Some(&b'_') || !hex.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return None;
+            }
+            let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+            Some((c, n + 1))
+        });
+        match decoded {
+            Some((c, used)) => {
+                out.push(c);
+                rest = &tail[used..];
+            }
+            None => {
+                out.push_str("_x");
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,509 @@
+//! A small pull layer over quick-xml shared by the TBX and TMX readers.
+//!
+//! Owns what both readers need and quick-xml leaves to its users: the start position (line,
+//! column) of every event, the well-formedness checks quick-xml does not make (one root
+//! element, nothing after it, no element left open at the end of the file, the XML declaration
+//! only at the start), attribute decoding, and text delivered as pieces: quick-xml ≥ 0.38
+//! hands `&amp;` and character references over as separate events, so callers join the pieces
+//! themselves. It knows nothing of TBX or TMX vocabulary.
+
+use std::io::Read;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
+
+use super::decode::{self, Sniff, TextSource};
+use super::error::FormatError;
+
+/// A start tag (or an empty-element tag) with its position.
+#[derive(Debug, Clone)]
+pub(crate) struct Tag {
+    /// Qualified name as written, e.g. `basic:definition`.
+    pub name: String,
+    /// Attributes in document order, qualified names as written, values unescaped.
+    pub attrs: Vec<(String, String)>,
+    /// The tag as written between `<` and `>` (without a trailing `/`), when the reader was
+    /// asked to keep it.
+    pub raw: Option<String>,
+    /// Line of the `<` (1-based).
+    pub line: u64,
+    /// Column of the `<` (1-based).
+    pub column: u64,
+}
+
+impl Tag {
+    /// The local part of the name: `definition` for `basic:definition`.
+    pub fn local(&self) -> &str {
+        local_name(&self.name)
+    }
+
+    /// The value of the attribute with this qualified name.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of the first attribute whose local name is `local` (any prefix).
+    pub fn attr_local(&self, local: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| local_name(k) == local)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The local part of a qualified name.
+pub(crate) fn local_name(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
+}
+
+/// A piece of character data.
+#[derive(Debug, Clone)]
+pub(crate) enum Piece {
+    /// Literal text; it contains no markup and no references.
+    Text(String),
+    /// An entity or character reference, with the name as written (`amp`, `#x4E2D`) and the
+    /// text it stands for.
+    Ref { name: String, text: String },
+    /// The content of a CDATA section.
+    CData(String),
+}
+
+impl Piece {
+    /// The characters this piece stands for.
+    pub fn text(&self) -> &str {
+        match self {
+            Piece::Text(t) | Piece::CData(t) => t,
+            Piece::Ref { text, .. } => text,
+        }
+    }
+
+    /// Appends the piece as XML, escaped the way it was written.
+    pub fn write_raw(&self, out: &mut String) {
+        match self {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Ref { name, .. } => {
+                out.push('&');
+                out.push_str(name);
+                out.push(';');
+            }
+            Piece::CData(t) => {
+                out.push_str("<![CDATA[");
+                out.push_str(t);
+                out.push_str("]]>");
+            }
+        }
+    }
+}
+
+/// One event of the document.
+#[derive(Debug, Clone)]
+pub(crate) enum XmlEvent {
+    /// `<name …>`.
+    Start(Tag),
+    /// `<name …/>`: a start immediately followed by its end.
+    Empty(Tag),
+    /// `</name>`, with the qualified name.
+    End(String),
+    /// Character data inside the root element.
+    Text(Piece),
+    /// End of the document, after the root element closed.
+    Eof,
+}
+
+/// Pulls [`XmlEvent`]s from a file, checking what quick-xml does not.
+pub(crate) struct XmlPull<R: Read> {
+    reader: Reader<TextSource<R>>,
+    buf: Vec<u8>,
+    /// Number of open elements.
+    depth: usize,
+    /// Whether the root element has been seen (and with `depth == 0`, closed).
+    root_seen: bool,
+    /// Whether any event has been read (the XML declaration must come first).
+    started: bool,
+    keep_raw: bool,
+    /// Set after an error or the end: every later call returns `Eof`.
+    finished: bool,
+    /// Position of the event last returned.
+    line: u64,
+    column: u64,
+}
+
+impl<R: Read> XmlPull<R> {
+    /// Opens `input`, finding its encoding from a byte-order mark or the XML declaration.
+    pub fn open(input: R, keep_raw: bool) -> Result<XmlPull<R>, FormatError> {
+        let source = TextSource::open(input, Sniff::Xml)?;
+        let mut reader = Reader::from_reader(source);
+        let config = reader.config_mut();
+        config.check_end_names = true;
+        config.check_comments = true;
+        config.trim_text(false);
+        config.expand_empty_elements = false;
+        Ok(XmlPull {
+            reader,
+            buf: Vec::with_capacity(4096),
+            depth: 0,
+            root_seen: false,
+            started: false,
+            keep_raw,
+            finished: false,
+            line: 1,
+            column: 1,
+        })
+    }
+
+    /// Line and column where the event last returned started.
+    pub fn position(&self) -> (u64, u64) {
+        (self.line, self.column)
+    }
+
+    /// Line and column of the next unread character.
+    pub fn location(&self) -> (u64, u64) {
+        self.reader.get_ref().location()
+    }
+
+    fn malformed_here(&mut self, reason: impl std::fmt::Display) -> FormatError {
+        self.finished = true;
+        FormatError::malformed(self.line, self.column, reason)
+    }
+
+    /// The next event. After an error, or after [`XmlEvent::Eof`], returns `Eof` forever.
+    pub fn next(&mut self) -> Result<XmlEvent, FormatError> {
+        loop {
+            if self.finished {
+                return Ok(XmlEvent::Eof);
+            }
+            let (line, column) = self.reader.get_ref().location();
+            self.line = line;
+            self.column = column;
+            self.buf.clear();
+            let event = match self.reader.read_event_into(&mut self.buf) {
+                Ok(event) => event,
+                Err(err) => return Err(self.convert_error(err)),
+            };
+            let first = !self.started;
+            self.started = true;
+            let outside_root = self.depth == 0;
+            match event {
+                Event::Decl(_) => {
+                    if !first {
+                        return Err(self.malformed_here(
+                            "XML declaration is allowed only at the very start of the file",
+                        ));
+                    }
+                }
+                Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+                Event::Start(start) | Event::Empty(start) if outside_root && self.root_seen => {
+                    let name = start.name().as_ref().to_owned();
+                    return Err(self.malformed_here(format!(
+                        "content after the root element: <{name}> (only one root element is allowed)"
+                    )));
+                }
+                Event::Start(start) => {
+                    let tag = make_tag(&start, line, column, self.keep_raw);
+                    let tag = tag.map_err(|reason| self.malformed_here(reason))?;
+                    self.depth += 1;
+                    self.root_seen = true;
+                    return Ok(XmlEvent::Start(tag));
+                }
+                Event::Empty(start) => {
+                    let tag = make_tag(&start, line, column, self.keep_raw);
+                    let tag = tag.map_err(|reason| self.malformed_here(reason))?;
+                    self.root_seen = true;
+                    return Ok(XmlEvent::Empty(tag));
+                }
+                Event::End(end) => {
+                    // quick-xml has checked that it matches the open element.
+                    self.depth = self.depth.saturating_sub(1);
+                    return Ok(XmlEvent::End(end.name().as_ref().to_owned()));
+                }
+                Event::Text(text) => {
+                    let content = text.xml10_content();
+                    if outside_root {
+                        if !content.chars().all(is_xml_space) {
+                            return Err(self.malformed_here(if self.root_seen {
+                                "text after the root element"
+                            } else {
+                                "text before the root element"
+                            }));
+                        }
+                        continue;
+                    }
+                    return Ok(XmlEvent::Text(Piece::Text(content.into_owned())));
+                }
+                Event::CData(data) => {
+                    if outside_root {
+                        return Err(self.malformed_here("CDATA section outside the root element"));
+                    }
+                    return Ok(XmlEvent::Text(Piece::CData(
+                        data.xml10_content().into_owned(),
+                    )));
+                }
+                Event::GeneralRef(reference) => {
+                    if outside_root {
+                        return Err(self.malformed_here("reference outside the root element"));
+                    }
+                    let name: &str = &reference;
+                    let text = match reference.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        Ok(None) => match name {
+                            "amp" => "&".to_owned(),
+                            "lt" => "<".to_owned(),
+                            "gt" => ">".to_owned(),
+                            "quot" => "\"".to_owned(),
+                            "apos" => "'".to_owned(),
+                            other => {
+                                let other = other.to_owned();
+                                return Err(self.malformed_here(format!(
+                                    "undeclared entity &{other}; (only the five predefined \
+                                     entities and character references are supported)"
+                                )));
+                            }
+                        },
+                        Err(err) => return Err(self.malformed_here(err)),
+                    };
+                    return Ok(XmlEvent::Text(Piece::Ref {
+                        name: name.to_owned(),
+                        text,
+                    }));
+                }
+                Event::Eof => {
+                    if self.depth > 0 {
+                        let n = self.depth;
+                        return Err(self.malformed_here(format!(
+                            "unexpected end of file: {n} element(s) not closed"
+                        )));
+                    }
+                    if !self.root_seen {
+                        return Err(self.malformed_here("the file contains no XML element"));
+                    }
+                    self.finished = true;
+                    return Ok(XmlEvent::Eof);
+                }
+            }
+        }
+    }
+
+    fn convert_error(&mut self, err: quick_xml::Error) -> FormatError {
+        self.finished = true;
+        if let quick_xml::Error::Io(io) = &err {
+            if let Some(input) = decode::input_error(io) {
+                return FormatError::malformed(input.line, input.column, &input.reason);
+            }
+        }
+        FormatError::malformed(self.line, self.column, err)
+    }
+
+    /// Reads to the end of the element whose start was just returned, returning its text
+    /// content (all descendants' text, joined).
+    pub fn element_text(&mut self) -> Result<String, FormatError> {
+        let mut depth = 1usize;
+        let mut text = String::new();
+        loop {
+            match self.next()? {
+                XmlEvent::Start(_) => depth += 1,
+                XmlEvent::Empty(_) => {}
+                XmlEvent::End(_) => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(text);
+                    }
+                }
+                XmlEvent::Text(piece) => text.push_str(piece.text()),
+                XmlEvent::Eof => return Ok(text),
+            }
+        }
+    }
+
+    /// Skips to the end of the element whose start was just returned.
+    pub fn skip_element(&mut self) -> Result<(), FormatError> {
+        let mut depth = 1usize;
+        loop {
+            match self.next()? {
+                XmlEvent::Start(_) => depth += 1,
+                XmlEvent::End(_) => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                XmlEvent::Eof => return Ok(()),
+                XmlEvent::Empty(_) | XmlEvent::Text(_) => {}
+            }
+        }
+    }
+}
+
+/// Builds a [`Tag`] from quick-xml's start event; the error is the reason it is malformed.
+fn make_tag(start: &BytesStart<'_>, line: u64, column: u64, keep_raw: bool) -> Result<Tag, String> {
+    let name = start.name().as_ref().to_owned();
+    let mut attrs = Vec::new();
+    for attr in start.attributes() {
+        let attr = attr.map_err(|err| format!("bad attribute in <{name}>: {err}"))?;
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|err| format!("bad attribute value in <{name}>: {err}"))?
+            .into_owned();
+        attrs.push((attr.key.as_ref().to_owned(), value));
+    }
+    let raw = if keep_raw {
+        let content: &str = start;
+        Some(content.trim_end().to_owned())
+    } else {
+        None
+    };
+    Ok(Tag {
+        name,
+        attrs,
+        raw,
+        line,
+        column,
+    })
+}
+
+/// XML's white space: space, tab, line feed, carriage return.
+pub(crate) fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// Trims and collapses runs of XML white space to one space, as TBX text is pretty-printed.
+pub(crate) fn collapse_space(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split(is_xml_space).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Whether a character may appear in an XML 1.0 document.
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Appends `s` escaped for element content. `\r` is written as a reference so that it
+/// survives the line-end normalization of the next reader.
+pub(crate) fn escape_text(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Appends `s` escaped for a double-quoted attribute value. Tabs and line ends are written
+/// as references because attribute-value normalization would turn them into spaces.
+pub(crate) fn escape_attr(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Checks that `s` can be written to XML 1.0.
+pub(crate) fn check_writable(s: &str, what: impl FnOnce() -> String) -> Result<(), FormatError> {
+    match s.chars().find(|c| !is_xml_char(*c)) {
+        None => Ok(()),
+        Some(c) => Err(FormatError::Unwritable {
+            what: what(),
+            reason: format!("U+{:04X} cannot appear in XML 1.0", u32::from(c)),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(xml: &str) -> Result<Vec<XmlEvent>, FormatError> {
+        let mut pull = XmlPull::open(xml.as_bytes(), true)?;
+        let mut out = Vec::new();
+        loop {
+            let ev = pull.next()?;
+            if matches!(ev, XmlEvent::Eof) {
+                return Ok(out);
+            }
+            out.push(ev);
+        }
+    }
+
+    #[test]
+    fn start_tags_carry_their_line_and_column() {
+        let evs = events("<?xml version='1.0'?>\n<a>\n  <b x='1'/></a>").unwrap();
+        let XmlEvent::Empty(b) = &evs[2] else {
+            panic!("{evs:?}")
+        };
+        assert_eq!((b.line, b.column, b.attr("x")), (3, 3, Some("1")));
+    }
+
+    #[test]
+    fn references_arrive_as_separate_pieces() {
+        let evs = events("<a>x &amp; &#x4E2D;</a>").unwrap();
+        let text: String = evs
+            .iter()
+            .filter_map(|e| match e {
+                XmlEvent::Text(p) => Some(p.text().to_owned()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "x & 中");
+    }
+
+    #[test]
+    fn unclosed_element_at_end_of_file_is_malformed() {
+        assert!(matches!(
+            events("<a><b></b>"),
+            Err(FormatError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn second_root_element_is_malformed() {
+        assert!(matches!(
+            events("<a/>\n<b/>"),
+            Err(FormatError::Malformed {
+                line: 2,
+                column: 1,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn late_xml_declaration_is_malformed() {
+        assert!(matches!(
+            events("<a>\n<?xml version='1.0'?></a>"),
+            Err(FormatError::Malformed { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn mismatched_end_tag_reports_its_line() {
+        match events("<a>\n<b>\n</c></a>") {
+            Err(FormatError::Malformed { line, .. }) => assert_eq!(line, 3),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn collapse_space_trims_and_joins() {
+        assert_eq!(collapse_space("\n   lat-Latn\n  "), "lat-Latn");
+        assert_eq!(collapse_space("a \t\n b"), "a b");
+    }
+}

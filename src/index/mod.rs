@@ -1,0 +1,469 @@
+//! In-memory search structures built from the store: term lookup and term recognition.
+//!
+//! Readers take an immutable [`Snapshot`] and never wait for writers. A snapshot is a large
+//! base index plus a small index of the concepts written since the base was built; when the
+//! small one grows past a threshold the base is rebuilt. This module knows nothing of gRPC.
+
+mod distance;
+mod terms;
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+
+use crate::model::{Concept, Lang, LangSection, Term, TermStatus};
+use crate::text;
+pub use distance::{levenshtein, similarity};
+use terms::{RawOccurrence, TermId, TermIndex};
+
+/// How a query or a stretch of text met a stored term; earlier kinds are stronger evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MatchKind {
+    /// Character for character.
+    Exact,
+    /// Equal after the text pipeline's normalization.
+    Normalized,
+    /// Equal word stems: an inflected form.
+    Stemmed,
+    /// Within a few edits: a typo.
+    Fuzzy,
+    /// The query contains the term or the term contains the query.
+    Partial,
+}
+
+/// The scores each kind of match earns, in one place so that their order is easy to see:
+/// exact > normalized > stemmed > fuzzy and partial, which are scaled by how close they are.
+pub mod score {
+    /// An exact match.
+    pub const EXACT: f32 = 1.0;
+    /// Equal after normalization.
+    pub const NORMALIZED: f32 = 0.95;
+    /// Equal word stems.
+    pub const STEMMED: f32 = 0.9;
+    /// The smallest CAT-style similarity `1 − d / max(|a|, |b|)` counted as a typo; below it a
+    /// query is another word, not a misspelling.
+    pub const FUZZY_MIN_SIMILARITY: f32 = 0.7;
+    /// Default `min_score` of a lookup: every fuzzy match at or above the minimum similarity,
+    /// and partial matches covering at least a sixth of the longer string, pass it.
+    pub const DEFAULT_MIN_SCORE: f32 = 0.55;
+
+    /// Score of a typo match with the given similarity (below every stemmed match).
+    pub fn fuzzy(similarity: f32) -> f32 {
+        0.85 * similarity
+    }
+
+    /// Score of a partial match where `covered` characters of the longer string (of `total`)
+    /// belong to the shorter one: more coverage, more likely the same concept.
+    pub fn partial(covered: usize, total: usize) -> f32 {
+        let coverage = if total == 0 {
+            0.0
+        } else {
+            covered as f32 / total as f32
+        };
+        0.5 + 0.35 * coverage.min(1.0)
+    }
+}
+
+/// A checked lookup: what the service hands the index after validating a request.
+#[derive(Clone, Debug)]
+pub struct LookupQuery {
+    /// The text the translator typed.
+    pub text: String,
+    /// The query language; `None` matches terms of every language.
+    pub source_lang: Option<Lang>,
+    /// Most hits to return.
+    pub limit: usize,
+    /// Lowest score to return.
+    pub min_score: f32,
+    /// Only these collections; empty = all.
+    pub collections: Vec<String>,
+}
+
+/// One concept answering a lookup, with the term that matched.
+#[derive(Clone, Debug)]
+pub struct TermHit {
+    /// The concept.
+    pub concept: Arc<Concept>,
+    /// Position of the matched term's section in the concept.
+    pub section: usize,
+    /// Position of the matched term in its section.
+    pub term: usize,
+    /// 0..1, higher is better.
+    pub score: f32,
+    /// How the query met the term.
+    pub kind: MatchKind,
+}
+
+impl TermHit {
+    /// The section of the matched term.
+    pub fn matched_section(&self) -> &LangSection {
+        &self.concept.langs[self.section]
+    }
+    /// The stored term the query matched.
+    pub fn matched_term(&self) -> &Term {
+        &self.matched_section().terms[self.term]
+    }
+}
+
+/// A half-open range in three units: UTF-8 bytes, Unicode scalar values and UTF-16 code
+/// units, because CAT tools in Java, .NET and JavaScript count UTF-16.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spans {
+    /// UTF-8 byte range.
+    pub bytes: Range<usize>,
+    /// Unicode scalar value range.
+    pub chars: Range<usize>,
+    /// UTF-16 code unit range.
+    pub utf16: Range<usize>,
+}
+
+/// A term found in running text.
+#[derive(Clone, Debug)]
+pub struct Occurrence {
+    /// Where it is in the original text.
+    pub spans: Spans,
+    /// The concept the term names.
+    pub concept: Arc<Concept>,
+    /// Position of the matched term's section in the concept.
+    pub section: usize,
+    /// Position of the matched term in its section.
+    pub term: usize,
+    /// Exact, normalized or stemmed.
+    pub kind: MatchKind,
+}
+
+impl Occurrence {
+    /// The stored term that matched.
+    pub fn matched_term(&self) -> &Term {
+        &self.concept.langs[self.section].terms[self.term]
+    }
+
+    /// For a deprecated or forbidden surface: the preferred term of the same language.
+    pub fn suggestion(&self) -> Option<&Term> {
+        if !self.matched_term().status.is_discouraged() {
+            return None;
+        }
+        self.concept.langs[self.section]
+            .preferred_term()
+            .filter(|t| !t.status.is_discouraged())
+    }
+}
+
+/// Writes since the base index was built, above which the base is rebuilt.
+const DELTA_LIMIT: usize = 2048;
+
+/// The indexes a reader searches: an immutable base and a small delta of recent writes.
+pub struct Snapshot {
+    base: Arc<TermIndex>,
+    delta: Arc<TermIndex>,
+    /// Concepts changed or deleted since the base was built: their base entries are stale.
+    changed: HashSet<String>,
+    priorities: HashMap<String, i32>,
+}
+
+/// The live term index: readers [`load`](TermSearch::snapshot) a snapshot; writers apply
+/// committed changes.
+pub struct TermSearch {
+    current: ArcSwap<Snapshot>,
+    writer: Mutex<WriterState>,
+}
+
+/// What only writers touch: the full set of concepts and the recent changes.
+struct WriterState {
+    all: HashMap<String, Arc<Concept>>,
+    recent: HashMap<String, Option<Arc<Concept>>>,
+    priorities: HashMap<String, i32>,
+}
+
+impl TermSearch {
+    /// Builds the index over `concepts`, with collection priorities.
+    pub fn new(concepts: Vec<Concept>, priorities: HashMap<String, i32>) -> TermSearch {
+        let all: HashMap<String, Arc<Concept>> = concepts
+            .into_iter()
+            .map(|c| (c.id.clone(), Arc::new(c)))
+            .collect();
+        let state = WriterState {
+            all,
+            recent: HashMap::new(),
+            priorities,
+        };
+        let snapshot = state.rebuild();
+        TermSearch {
+            current: ArcSwap::from_pointee(snapshot),
+            writer: Mutex::new(state),
+        }
+    }
+
+    /// The current snapshot; cheap, and never blocked by writers.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Publishes a committed upsert.
+    pub fn upserted(&self, concept: Concept) {
+        self.apply(concept.id.clone(), Some(Arc::new(concept)));
+    }
+
+    /// Publishes a committed deletion.
+    pub fn deleted(&self, id: &str) {
+        self.apply(id.to_owned(), None);
+    }
+
+    /// Publishes new collection priorities (rebuilds the base: ranking depends on them).
+    pub fn set_priorities(&self, priorities: HashMap<String, i32>) {
+        let mut state = self.lock();
+        state.priorities = priorities;
+        state.recent.clear();
+        self.current.store(Arc::new(state.rebuild()));
+    }
+
+    fn apply(&self, id: String, concept: Option<Arc<Concept>>) {
+        let mut state = self.lock();
+        match &concept {
+            Some(c) => state.all.insert(id.clone(), c.clone()),
+            None => state.all.remove(&id),
+        };
+        state.recent.insert(id, concept);
+        let snapshot = if state.recent.len() > DELTA_LIMIT {
+            state.recent.clear();
+            state.rebuild()
+        } else {
+            let current = self.current.load();
+            Snapshot {
+                base: current.base.clone(),
+                delta: Arc::new(TermIndex::build(
+                    state.recent.values().flatten().cloned().collect(),
+                )),
+                changed: state.recent.keys().cloned().collect(),
+                priorities: state.priorities.clone(),
+            }
+        };
+        self.current.store(Arc::new(snapshot));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
+        // A panic while holding the lock leaves the state as consistent as before the call
+        // (every step replaces whole values), so a poisoned lock is safe to reuse.
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl WriterState {
+    fn rebuild(&self) -> Snapshot {
+        let mut concepts: Vec<Arc<Concept>> = self.all.values().cloned().collect();
+        concepts.sort_by(|a, b| a.id.cmp(&b.id));
+        Snapshot {
+            base: Arc::new(TermIndex::build(concepts)),
+            delta: Arc::new(TermIndex::build(Vec::new())),
+            changed: HashSet::new(),
+            priorities: self.priorities.clone(),
+        }
+    }
+}
+
+impl Snapshot {
+    fn visible(&self, index: &TermIndex, term: TermId, is_base: bool) -> bool {
+        !(is_base && self.changed.contains(&index.concept_of(term).id))
+    }
+
+    fn priority(&self, concept: &Concept) -> i32 {
+        self.priorities
+            .get(&concept.collection)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The best hits for a query: one per concept, by score, then collection priority, then
+    /// the matched term's status.
+    pub fn lookup(&self, query: &LookupQuery) -> Vec<TermHit> {
+        let mut best: HashMap<&str, TermHit> = HashMap::new();
+        for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
+            for candidate in index.lookup_candidates(&query.text) {
+                if !self.visible(index, candidate.term, is_base) {
+                    continue;
+                }
+                let term = &index.terms[candidate.term as usize];
+                let concept = index.concept_of(candidate.term);
+                if !query.collections.is_empty() && !query.collections.contains(&concept.collection)
+                {
+                    continue;
+                }
+                let section = &concept.langs[term.section as usize];
+                if let Some(lang) = &query.source_lang {
+                    if !same_language(&section.lang, lang) {
+                        continue;
+                    }
+                }
+                let hit = TermHit {
+                    concept: concept.clone(),
+                    section: term.section as usize,
+                    term: term.term as usize,
+                    score: candidate.score,
+                    kind: candidate.kind,
+                };
+                match best.get(concept.id.as_str()) {
+                    Some(existing) if !better(&hit, existing) => {}
+                    _ => {
+                        best.insert(&concept.id, hit);
+                    }
+                }
+            }
+        }
+        let mut hits: Vec<TermHit> = best
+            .into_values()
+            .filter(|h| h.score >= query.min_score)
+            .collect();
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| self.priority(&b.concept).cmp(&self.priority(&a.concept)))
+                .then_with(|| a.matched_term().status.cmp(&b.matched_term().status))
+                .then_with(|| a.kind.cmp(&b.kind))
+                .then_with(|| a.concept.id.cmp(&b.concept.id))
+        });
+        hits.truncate(query.limit);
+        hits
+    }
+
+    /// Every term occurrence in `original`, leftmost-longest and non-overlapping, with spans
+    /// in the original text. `lang` restricts matching to terms of that language.
+    pub fn recognize(
+        &self,
+        original: &str,
+        lang: Option<&Lang>,
+        collections: &[String],
+    ) -> Vec<Occurrence> {
+        let normalized = text::normalize(original);
+        let norm = normalized.as_str();
+        let tokens = text::tokenize(norm);
+        let mut found: Vec<(RawOccurrence, &TermIndex)> = Vec::new();
+        for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
+            for occurrence in index.occurrences(norm, &tokens) {
+                if !self.visible(index, occurrence.term, is_base) {
+                    continue;
+                }
+                let term = &index.terms[occurrence.term as usize];
+                let concept = index.concept_of(occurrence.term);
+                if !collections.is_empty() && !collections.contains(&concept.collection) {
+                    continue;
+                }
+                if let Some(lang) = lang {
+                    if !same_language(&concept.langs[term.section as usize].lang, lang) {
+                        continue;
+                    }
+                }
+                found.push((occurrence, index));
+            }
+        }
+        // Leftmost first; at one start the longest; then the strongest kind, the higher
+        // collection, the more official term.
+        found.sort_by(|(a, ai), (b, bi)| {
+            let (ca, cb) = (ai.concept_of(a.term), bi.concept_of(b.term));
+            a.range
+                .start
+                .cmp(&b.range.start)
+                .then(b.range.end.cmp(&a.range.end))
+                .then(a.kind.cmp(&b.kind))
+                .then_with(|| self.priority(cb).cmp(&self.priority(ca)))
+                .then_with(|| status_of(ai, a.term).cmp(&status_of(bi, b.term)))
+                .then_with(|| ca.id.cmp(&cb.id))
+        });
+        let mut chosen: Vec<(RawOccurrence, &TermIndex)> = Vec::new();
+        let mut covered_to = 0;
+        for (occurrence, index) in found {
+            if occurrence.range.start >= covered_to {
+                covered_to = occurrence.range.end;
+                chosen.push((occurrence, index));
+            }
+        }
+        let ranges: Vec<Range<usize>> = chosen
+            .iter()
+            .map(|(o, _)| normalized.original_range(o.range.clone()))
+            .collect();
+        let spans = text_spans(original, &ranges);
+        chosen
+            .into_iter()
+            .zip(spans)
+            .map(|((occurrence, index), spans)| {
+                let term = &index.terms[occurrence.term as usize];
+                let concept = index.concept_of(occurrence.term).clone();
+                let stored = &concept.langs[term.section as usize].terms[term.term as usize];
+                let kind = if original[spans.bytes.clone()] == stored.text {
+                    MatchKind::Exact
+                } else {
+                    occurrence.kind
+                };
+                Occurrence {
+                    spans,
+                    concept,
+                    section: term.section as usize,
+                    term: term.term as usize,
+                    kind,
+                }
+            })
+            .collect()
+    }
+}
+
+fn status_of(index: &TermIndex, term: TermId) -> TermStatus {
+    let t = &index.terms[term as usize];
+    index.concept_of(term).langs[t.section as usize].terms[t.term as usize].status
+}
+
+/// Whether a stored section's language is the query's: Chinese queries meet both written
+/// standards (normalization folds traditional into simplified), others compare the primary
+/// subtag.
+fn same_language(stored: &Lang, query: &Lang) -> bool {
+    stored.primary() == query.primary()
+}
+
+/// Whether `hit` should replace `existing` as a concept's best hit.
+fn better(hit: &TermHit, existing: &TermHit) -> bool {
+    hit.score > existing.score
+        || (hit.score == existing.score
+            && (hit.kind, hit.matched_term().status)
+                < (existing.kind, existing.matched_term().status))
+}
+
+/// Converts sorted, non-overlapping byte ranges of `text` into byte, char and UTF-16 spans in
+/// one pass.
+fn text_spans(text: &str, ranges: &[Range<usize>]) -> Vec<Spans> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let (mut chars, mut utf16, mut at) = (0usize, 0usize, 0usize);
+    let mut advance = |to: usize| {
+        for c in text[at..to].chars() {
+            chars += 1;
+            utf16 += c.len_utf16();
+        }
+        at = to;
+        (chars, utf16)
+    };
+    for range in ranges {
+        let (cs, us) = advance(range.start);
+        let (ce, ue) = advance(range.end);
+        out.push(Spans {
+            bytes: range.clone(),
+            chars: cs..ce,
+            utf16: us..ue,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_count_astral_characters_twice_in_utf16() {
+        let text = "𠀀a一带一路b";
+        let start = text.find('一').unwrap();
+        let spans = text_spans(text, &[start..start + 12]);
+        assert_eq!(spans[0].chars, 2..6);
+        assert_eq!(spans[0].utf16, 3..7);
+    }
+}

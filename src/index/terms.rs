@@ -1,0 +1,379 @@
+//! One immutable term index over a set of concepts: the structures behind Lookup and
+//! Recognize. Built once, then only read; [`super::Termbase`] layers a small one for recent
+//! writes over a large one for everything else.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
+
+use super::distance::similarity;
+use super::{score, MatchKind};
+use crate::model::Concept;
+use crate::text::{self, Token, TokenKind};
+
+/// Position of a term in [`TermIndex::terms`].
+pub(super) type TermId = u32;
+
+/// What the index knows about one stored term.
+pub(super) struct IndexedTerm {
+    /// Position of the concept in [`TermIndex::concepts`].
+    pub concept: u32,
+    /// Position of the language section in the concept.
+    pub section: u16,
+    /// Position of the term in the section.
+    pub term: u16,
+    /// The normalized key as characters, for edit distances.
+    norm_chars: Box<[char]>,
+    /// Stems of the term's word tokens (empty for terms with Han characters).
+    stems: Box<[Box<str>]>,
+}
+
+/// An occurrence of a term in normalized text, before overlap resolution.
+pub(super) struct RawOccurrence {
+    pub term: TermId,
+    /// Byte range in the normalized text.
+    pub range: Range<usize>,
+    pub kind: MatchKind,
+}
+
+/// A scored candidate for a lookup.
+pub(super) struct Candidate {
+    pub term: TermId,
+    pub score: f32,
+    pub kind: MatchKind,
+}
+
+/// The index: term keys, stems, character n-grams and an Aho-Corasick automaton.
+pub(super) struct TermIndex {
+    pub concepts: Vec<Arc<Concept>>,
+    pub terms: Vec<IndexedTerm>,
+    exact: HashMap<Box<str>, Vec<TermId>>,
+    normalized: HashMap<Box<str>, Vec<TermId>>,
+    stemmed: HashMap<Box<str>, Vec<TermId>>,
+    stem_starts: HashMap<Box<str>, Vec<TermId>>,
+    grams: HashMap<Box<str>, Vec<TermId>>,
+    automaton: Option<AhoCorasick>,
+    /// For each automaton pattern (a distinct normalized key), the terms that have it.
+    pattern_terms: Vec<Vec<TermId>>,
+}
+
+/// Most candidates verified by edit distance for one fuzzy lookup: bounds the worst case on
+/// queries made of very common n-grams.
+const MAX_FUZZY_CANDIDATES: usize = 4000;
+
+/// Longest query, in characters, tried for fuzzy and partial matching; longer input is a
+/// sentence and belongs to Recognize.
+const MAX_FUZZY_QUERY_CHARS: usize = 256;
+
+impl TermIndex {
+    /// Indexes every term of `concepts`.
+    pub fn build(concepts: Vec<Arc<Concept>>) -> TermIndex {
+        let mut index = TermIndex {
+            concepts: Vec::new(),
+            terms: Vec::new(),
+            exact: HashMap::new(),
+            normalized: HashMap::new(),
+            stemmed: HashMap::new(),
+            stem_starts: HashMap::new(),
+            grams: HashMap::new(),
+            automaton: None,
+            pattern_terms: Vec::new(),
+        };
+        let mut patterns: Vec<Box<str>> = Vec::new();
+        let mut pattern_ids: HashMap<Box<str>, usize> = HashMap::new();
+        for (concept_pos, concept) in concepts.iter().enumerate() {
+            for (section_pos, section) in concept.langs.iter().enumerate() {
+                for (term_pos, term) in section.terms.iter().enumerate() {
+                    let norm = text::normalize_key(&term.text);
+                    if norm.is_empty() {
+                        continue;
+                    }
+                    let id = index.terms.len() as TermId;
+                    let tokens = text::tokenize(&norm);
+                    let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
+                    let stems: Box<[Box<str>]> = if has_han {
+                        Box::new([])
+                    } else {
+                        tokens.iter().map(|t| Box::from(t.stem.as_str())).collect()
+                    };
+                    push(&mut index.exact, term.text.trim().into(), id);
+                    if let Some(first) = stems.first() {
+                        push(&mut index.stemmed, stems.join(" ").into(), id);
+                        push(&mut index.stem_starts, first.clone(), id);
+                    }
+                    let mut grams = grams(&norm);
+                    grams.sort_unstable();
+                    grams.dedup();
+                    for gram in grams {
+                        push(&mut index.grams, gram.into(), id);
+                    }
+                    let key: Box<str> = norm.as_str().into();
+                    let pattern = *pattern_ids.entry(key.clone()).or_insert_with(|| {
+                        patterns.push(key.clone());
+                        index.pattern_terms.push(Vec::new());
+                        patterns.len() - 1
+                    });
+                    index.pattern_terms[pattern].push(id);
+                    push(&mut index.normalized, key, id);
+                    index.terms.push(IndexedTerm {
+                        concept: concept_pos as u32,
+                        section: section_pos as u16,
+                        term: term_pos as u16,
+                        norm_chars: norm.chars().collect(),
+                        stems,
+                    });
+                }
+            }
+        }
+        index.concepts = concepts;
+        if !patterns.is_empty() {
+            // Overlapping search needs standard semantics; leftmost-longest selection happens
+            // after stem matches are merged in, in `super::recognize`.
+            index.automaton = AhoCorasickBuilder::new()
+                .match_kind(AcMatchKind::Standard)
+                .build(patterns.iter().map(|p| p.as_bytes()))
+                .ok();
+        }
+        index
+    }
+
+    /// The concept a term belongs to.
+    pub fn concept_of(&self, term: TermId) -> &Arc<Concept> {
+        &self.concepts[self.terms[term as usize].concept as usize]
+    }
+
+    /// Every way the query names a stored term: exact, normalized, stemmed, fuzzy, partial.
+    /// Several candidates per term are possible; the caller keeps the best.
+    pub fn lookup_candidates(&self, query: &str) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        let mut add = |ids: Option<&Vec<TermId>>, kind: MatchKind, score: f32| {
+            for &term in ids.into_iter().flatten() {
+                out.push(Candidate { term, score, kind });
+            }
+        };
+        add(self.exact.get(query.trim()), MatchKind::Exact, score::EXACT);
+        let normalized = text::normalize(query);
+        let norm = normalized.as_str();
+        if norm.is_empty() {
+            return out;
+        }
+        add(
+            self.normalized.get(norm),
+            MatchKind::Normalized,
+            score::NORMALIZED,
+        );
+        let tokens = text::tokenize(norm);
+        let query_stems: Vec<&str> = tokens.iter().map(|t| t.stem.as_str()).collect();
+        let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
+        if !has_han && !query_stems.is_empty() {
+            add(
+                self.stemmed.get(query_stems.join(" ").as_str()),
+                MatchKind::Stemmed,
+                score::STEMMED,
+            );
+        }
+        let query_chars: Vec<char> = norm.chars().collect();
+        if query_chars.len() > MAX_FUZZY_QUERY_CHARS {
+            return out;
+        }
+        self.fuzzy_and_contained(&query_chars, &query_stems, has_han, &mut out);
+        // The query contains a term: the same occurrence search Recognize uses.
+        for occurrence in self.occurrences(norm, &tokens) {
+            if occurrence.range.len() == norm.len() {
+                continue;
+            }
+            let covered = norm[occurrence.range.clone()].chars().count();
+            out.push(Candidate {
+                term: occurrence.term,
+                score: score::partial(covered, query_chars.len()),
+                kind: MatchKind::Partial,
+            });
+        }
+        out
+    }
+
+    /// Candidates from the n-gram index: terms within a few edits of the query (fuzzy), and
+    /// terms that contain the whole query (partial).
+    fn fuzzy_and_contained(
+        &self,
+        query_chars: &[char],
+        query_stems: &[&str],
+        has_han: bool,
+        out: &mut Vec<Candidate>,
+    ) {
+        let query: String = query_chars.iter().collect();
+        let mut query_grams = grams(&query);
+        query_grams.sort_unstable();
+        query_grams.dedup();
+        if query_grams.is_empty() {
+            return;
+        }
+        let mut shared: HashMap<TermId, u32> = HashMap::new();
+        for gram in &query_grams {
+            for &term in self.grams.get(gram.as_str()).into_iter().flatten() {
+                *shared.entry(term).or_default() += 1;
+            }
+        }
+        let gram_size = if has_han { 1 } else { 3 };
+        let max_typos = ((query_chars.len() + 2) / 5).clamp(1, 3);
+        let needed = (query_grams.len().saturating_sub(gram_size * max_typos)).max(1) as u32;
+        let all = query_grams.len() as u32;
+        let mut candidates: Vec<(TermId, u32)> =
+            shared.into_iter().filter(|&(_, n)| n >= needed).collect();
+        candidates.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        candidates.truncate(MAX_FUZZY_CANDIDATES);
+        let min_partial_chars = if has_han { 2 } else { 3 };
+        for (term_id, count) in candidates {
+            let term = &self.terms[term_id as usize];
+            let mut sim = similarity(query_chars, &term.norm_chars);
+            if !query_stems.is_empty() && !term.stems.is_empty() {
+                let term_stems: Vec<&str> = term.stems.iter().map(|s| &**s).collect();
+                let stem_sim = similarity(
+                    &query_stems.join(" ").chars().collect::<Vec<_>>(),
+                    &term_stems.join(" ").chars().collect::<Vec<_>>(),
+                );
+                sim = sim.max(stem_sim);
+            }
+            if sim >= score::FUZZY_MIN_SIMILARITY && sim < 1.0 {
+                out.push(Candidate {
+                    term: term_id,
+                    score: score::fuzzy(sim),
+                    kind: MatchKind::Fuzzy,
+                });
+            }
+            if count == all
+                && query_chars.len() >= min_partial_chars
+                && query_chars.len() < term.norm_chars.len()
+                && contains(
+                    &term.norm_chars,
+                    query_chars,
+                    has_han,
+                    &term.stems,
+                    query_stems,
+                )
+            {
+                out.push(Candidate {
+                    term: term_id,
+                    score: score::partial(query_chars.len(), term.norm_chars.len()),
+                    kind: MatchKind::Partial,
+                });
+            }
+        }
+    }
+
+    /// Every occurrence of a stored term in normalized text, overlapping ones included:
+    /// surface matches of normalized keys that respect word boundaries, and stem-sequence
+    /// matches of Russian and English terms (inflected forms).
+    pub fn occurrences(&self, norm: &str, tokens: &[Token]) -> Vec<RawOccurrence> {
+        let mut out = Vec::new();
+        if let Some(automaton) = &self.automaton {
+            for found in automaton.find_overlapping_iter(norm) {
+                let range = found.start()..found.end();
+                if !on_word_boundaries(norm, &range) {
+                    continue;
+                }
+                for &term in &self.pattern_terms[found.pattern().as_usize()] {
+                    out.push(RawOccurrence {
+                        term,
+                        range: range.clone(),
+                        kind: MatchKind::Normalized,
+                    });
+                }
+            }
+        }
+        for (start, token) in tokens.iter().enumerate() {
+            if token.kind == TokenKind::Han {
+                continue;
+            }
+            for &term_id in self
+                .stem_starts
+                .get(token.stem.as_str())
+                .into_iter()
+                .flatten()
+            {
+                let stems = &self.terms[term_id as usize].stems;
+                let end = start + stems.len();
+                let Some(window) = tokens.get(start..end) else {
+                    continue;
+                };
+                let same = window.iter().zip(stems.iter()).all(|(t, s)| t.stem == **s);
+                let joined = window
+                    .windows(2)
+                    .all(|pair| joins_words(&norm[pair[0].range.end..pair[1].range.start]));
+                if same && joined {
+                    let range = window[0].range.start..window[stems.len() - 1].range.end;
+                    out.push(RawOccurrence {
+                        term: term_id,
+                        range,
+                        kind: MatchKind::Stemmed,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+fn push(map: &mut HashMap<Box<str>, Vec<TermId>>, key: Box<str>, id: TermId) {
+    map.entry(key).or_default().push(id);
+}
+
+/// The n-grams a string is indexed under: single characters for text with Han characters
+/// (a Chinese term is a handful of very informative characters), padded character trigrams
+/// otherwise.
+fn grams(norm: &str) -> Vec<String> {
+    let chars: Vec<char> = norm.chars().collect();
+    if chars.iter().any(|&c| text::is_han(c)) {
+        return chars
+            .iter()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_string())
+            .collect();
+    }
+    let padded: Vec<char> = std::iter::once('\u{2}')
+        .chain(chars.iter().copied())
+        .chain(std::iter::once('\u{3}'))
+        .collect();
+    padded.windows(3).map(|w| w.iter().collect()).collect()
+}
+
+/// Whether a term contains the query: as a substring for Han text, as a run of whole word
+/// stems otherwise (so "road" is in "belt and road", but "oad" is not).
+fn contains(
+    term: &[char],
+    query: &[char],
+    han: bool,
+    term_stems: &[Box<str>],
+    query_stems: &[&str],
+) -> bool {
+    if han {
+        return term.windows(query.len()).any(|w| w == query);
+    }
+    !query_stems.is_empty()
+        && term_stems
+            .windows(query_stems.len())
+            .any(|w| w.iter().zip(query_stems).all(|(a, b)| &**a == *b))
+}
+
+/// Whether a surface match stands on word boundaries: a match that begins or ends with a
+/// letter or digit of an alphabetic script must not continue a longer word ("form" is not in
+/// "format"). Han characters need no boundary: Chinese is written without spaces.
+fn on_word_boundaries(norm: &str, range: &Range<usize>) -> bool {
+    let word_char = |c: char| c.is_alphanumeric() && !text::is_han(c);
+    let first = norm[range.clone()].chars().next();
+    let last = norm[range.clone()].chars().next_back();
+    let before = norm[..range.start].chars().next_back();
+    let after = norm[range.end..].chars().next();
+    let left_ok = !(first.is_some_and(word_char) && before.is_some_and(word_char));
+    let right_ok = !(last.is_some_and(word_char) && after.is_some_and(word_char));
+    left_ok && right_ok
+}
+
+/// Whether the text between two tokens keeps them in one term: spaces, hyphens and
+/// apostrophes do, other punctuation (a comma, a full stop) ends the phrase.
+fn joins_words(gap: &str) -> bool {
+    gap.chars()
+        .all(|c| c == ' ' || c == '-' || c == '\'' || c == '"')
+}

@@ -1,0 +1,258 @@
+//! Assembles the running server: opens the store, loads the shipped glossary on first start,
+//! builds the indexes, and serves the gRPC services with health and reflection until told to
+//! stop. Request handling itself lives in `service/`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::formats::{FormatError, TbxReader};
+use crate::index::TermSearch;
+use crate::model::Collection;
+use crate::service::proto::termbase_server::TermbaseServer;
+use crate::service::{proto, TermbaseService};
+use crate::store::{Store, StoreError};
+
+/// The collection the shipped glossary is loaded into.
+pub const GLOSSARY_COLLECTION: &str = "sco-glossary";
+
+/// Largest gRPC message accepted: a 1 MiB Recognize text plus its envelope, with room.
+const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The glossary files compiled into the binary, so that an installed `tolmach` serves the
+/// shipped glossary from any working directory.
+const SHIPPED_GLOSSARY: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/glossary_files.rs"));
+
+/// What the server needs to start.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Directory of the sled database; created when missing.
+    pub data_dir: PathBuf,
+    /// Glossary directory loaded into an empty database; `None` = the glossary built in.
+    pub glossary_dir: Option<PathBuf>,
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The database could not be opened or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A glossary file could not be read.
+    #[error("glossary file {file}: {source}")]
+    Glossary {
+        /// The file.
+        file: String,
+        /// What was wrong.
+        source: FormatError,
+    },
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The gRPC transport failed.
+    #[error("transport error: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// The server task panicked or was cancelled.
+    #[error("server task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// A server running in the background of the current runtime.
+pub struct RunningServer {
+    /// The address it actually listens on.
+    pub addr: SocketAddr,
+    /// How many concepts the store held when serving began.
+    pub concept_count: usize,
+    /// How many concepts were loaded from the glossary at this start (0 when not first start).
+    pub loaded_from_glossary: usize,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl RunningServer {
+    /// Stops accepting calls, lets running calls finish, and waits until the server is down.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        let _ = self.stop.send(());
+        self.task.await??;
+        Ok(())
+    }
+
+    /// Serves until `signal` completes (or the server fails), then shuts down cleanly.
+    pub async fn run_until(self, signal: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let RunningServer { stop, mut task, .. } = self;
+        let failed_early = tokio::select! {
+            () = signal => None,
+            result = &mut task => Some(result),
+        };
+        let result = match failed_early {
+            Some(result) => result,
+            None => {
+                let _ = stop.send(());
+                task.await
+            }
+        };
+        result??;
+        Ok(())
+    }
+}
+
+/// Opens the store, loads the glossary on first start, binds and starts serving.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let store = Store::open(&config.data_dir)?;
+    let loaded_from_glossary = if store.is_seeded()? {
+        0
+    } else {
+        let count = load_glossary(&store, config.glossary_dir.as_deref()).await?;
+        store.mark_seeded().await?;
+        count
+    };
+    let concepts = store.concepts_after(None).collect::<Result<Vec<_>, _>>()?;
+    let concept_count = concepts.len();
+    let priorities = store
+        .collections()?
+        .into_iter()
+        .map(|c| (c.name, c.priority))
+        .collect();
+    let search = Arc::new(TermSearch::new(concepts, priorities));
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<TermbaseServer<TermbaseService>>()
+        .await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1().map_err(reflection_bug)?;
+    let reflection_v1alpha = reflection().build_v1alpha().map_err(reflection_bug)?;
+
+    let termbase = TermbaseServer::new(TermbaseService::new(store, search))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(termbase);
+    let task = tokio::spawn(router.serve_with_incoming_shutdown(
+        TcpListenerStream::new(listener),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    Ok(RunningServer {
+        addr,
+        concept_count,
+        loaded_from_glossary,
+        stop,
+        task,
+    })
+}
+
+/// The reflection service is built from descriptor sets compiled into the binary: failing to
+/// read them is a build defect, reported as a startup error rather than a panic.
+fn reflection_bug(error: tonic_reflection::server::Error) -> ServerError {
+    ServerError::Glossary {
+        file: "built-in descriptor set".into(),
+        source: FormatError::Encoding {
+            reason: error.to_string(),
+        },
+    }
+}
+
+/// Loads every `.tbx` file of the glossary (a directory, or the built-in copy) into the store
+/// in one atomic batch; answers the number of concepts loaded.
+async fn load_glossary(store: &Store, dir: Option<&Path>) -> Result<usize, ServerError> {
+    let files: Vec<(String, Vec<u8>)> = match dir {
+        None => SHIPPED_GLOSSARY
+            .iter()
+            .map(|(name, bytes)| (name.to_string(), bytes.to_vec()))
+            .collect(),
+        Some(dir) => {
+            let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(|e| glossary_io(dir, e))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("tbx")))
+                .collect();
+            paths.sort();
+            paths
+                .into_iter()
+                .map(|p| {
+                    Ok((
+                        p.display().to_string(),
+                        std::fs::read(&p).map_err(|e| glossary_io(&p, e))?,
+                    ))
+                })
+                .collect::<Result<_, ServerError>>()?
+        }
+    };
+    let mut concepts = Vec::new();
+    for (file, bytes) in files {
+        for entry in TbxReader::new(bytes.as_slice()) {
+            let mut concept = entry
+                .map_err(|source| ServerError::Glossary {
+                    file: file.clone(),
+                    source,
+                })?
+                .concept;
+            concept.collection = GLOSSARY_COLLECTION.to_owned();
+            concepts.push(concept);
+        }
+    }
+    let count = concepts.len();
+    store
+        .upsert_collection(&Collection {
+            name: GLOSSARY_COLLECTION.to_owned(),
+            priority: 0,
+            description: "The shipped SCO, Belt and Road and diplomatic glossary".to_owned(),
+        })
+        .await?;
+    store
+        .insert_concepts(concepts, crate::service::now_ms())
+        .await?;
+    Ok(count)
+}
+
+fn glossary_io(path: &Path, error: std::io::Error) -> ServerError {
+    ServerError::Glossary {
+        file: path.display().to_string(),
+        source: FormatError::Io(error),
+    }
+}

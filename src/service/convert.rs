@@ -1,0 +1,255 @@
+//! Conversions between generated proto messages and domain types. Incoming concepts are
+//! validated on the way in; outgoing values cannot fail.
+
+use prost_types::Timestamp;
+
+use super::proto;
+use super::validate::{Violations, MAX_ITEMS, MAX_NOTE_BYTES, MAX_TERM_BYTES};
+use crate::index::{MatchKind, Spans};
+use crate::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
+
+/// Checks a concept from a client and turns it into the domain type; violations name the
+/// field path, e.g. `concept.langs[1].terms[0].text`.
+pub fn concept_from_proto(
+    concept: proto::Concept,
+    field: &str,
+    violations: &mut Violations,
+) -> Concept {
+    if !concept.id.is_empty() {
+        violations.identifier(&format!("{field}.id"), &concept.id);
+    }
+    if !concept.collection.is_empty() {
+        violations.identifier(&format!("{field}.collection"), &concept.collection);
+    }
+    violations.max_len(
+        &format!("{field}.subject_field"),
+        &concept.subject_field,
+        MAX_TERM_BYTES,
+    );
+    violations.max_len(&format!("{field}.source"), &concept.source, MAX_NOTE_BYTES);
+    for (i, note) in concept.notes.iter().enumerate() {
+        violations.max_len(&format!("{field}.notes[{i}]"), note, MAX_NOTE_BYTES);
+    }
+    if concept.langs.is_empty() {
+        violations.add(
+            format!("{field}.langs"),
+            "a concept needs at least one language section with a term",
+        );
+    }
+    if concept.langs.len() > MAX_ITEMS {
+        violations.add(
+            format!("{field}.langs"),
+            format!("more than {MAX_ITEMS} sections"),
+        );
+    }
+    let mut langs: Vec<LangSection> = Vec::new();
+    for (i, section) in concept.langs.into_iter().enumerate() {
+        let path = format!("{field}.langs[{i}]");
+        let lang = violations.lang(&format!("{path}.lang"), &section.lang);
+        if let Some(lang) = &lang {
+            if langs.iter().any(|s| &s.lang == lang) {
+                violations.add(
+                    format!("{path}.lang"),
+                    format!("{lang} appears in two sections"),
+                );
+            }
+        }
+        violations.max_len(
+            &format!("{path}.definition"),
+            &section.definition,
+            MAX_NOTE_BYTES,
+        );
+        if section.terms.is_empty() {
+            violations.add(
+                format!("{path}.terms"),
+                "a language section needs at least one term",
+            );
+        }
+        if section.terms.len() > MAX_ITEMS {
+            violations.add(
+                format!("{path}.terms"),
+                format!("more than {MAX_ITEMS} terms"),
+            );
+        }
+        let terms = section
+            .terms
+            .into_iter()
+            .enumerate()
+            .map(|(j, term)| term_from_proto(term, &format!("{path}.terms[{j}]"), violations))
+            .collect();
+        langs.push(LangSection {
+            lang: lang.unwrap_or_else(Lang::en),
+            definition: section.definition,
+            notes: section.notes,
+            terms,
+        });
+    }
+    Concept {
+        id: concept.id,
+        collection: concept.collection,
+        subject_field: concept.subject_field.trim().to_owned(),
+        source: concept.source,
+        notes: concept.notes,
+        cross_refs: concept.cross_refs,
+        langs,
+        created_ms: 0,
+        updated_ms: 0,
+        revision: 0,
+    }
+}
+
+fn term_from_proto(term: proto::Term, path: &str, violations: &mut Violations) -> Term {
+    violations.required_text(&format!("{path}.text"), &term.text, MAX_TERM_BYTES);
+    for (name, value) in [
+        ("note", &term.note),
+        ("source", &term.source),
+        ("context", &term.context),
+    ] {
+        violations.max_len(&format!("{path}.{name}"), value, MAX_NOTE_BYTES);
+    }
+    let status = match proto::TermStatus::try_from(term.status) {
+        Ok(proto::TermStatus::Preferred) => TermStatus::Preferred,
+        Ok(proto::TermStatus::Deprecated) => TermStatus::Deprecated,
+        Ok(proto::TermStatus::Forbidden) => TermStatus::Forbidden,
+        Ok(proto::TermStatus::Admitted | proto::TermStatus::Unspecified) => TermStatus::Admitted,
+        Err(_) => {
+            violations.add(
+                format!("{path}.status"),
+                format!("{} is not a TermStatus", term.status),
+            );
+            TermStatus::Admitted
+        }
+    };
+    let term_type = match proto::TermType::try_from(term.term_type) {
+        Ok(t) => term_type_from_proto(t),
+        Err(_) => {
+            violations.add(
+                format!("{path}.term_type"),
+                format!("{} is not a TermType", term.term_type),
+            );
+            TermType::Unspecified
+        }
+    };
+    Term {
+        text: term.text.trim().to_owned(),
+        status,
+        term_type,
+        part_of_speech: term.part_of_speech,
+        note: term.note,
+        source: term.source,
+        context: term.context,
+    }
+}
+
+fn term_type_from_proto(t: proto::TermType) -> TermType {
+    match t {
+        proto::TermType::Unspecified => TermType::Unspecified,
+        proto::TermType::FullForm => TermType::FullForm,
+        proto::TermType::Acronym => TermType::Acronym,
+        proto::TermType::Abbreviation => TermType::Abbreviation,
+        proto::TermType::ShortForm => TermType::ShortForm,
+        proto::TermType::Variant => TermType::Variant,
+        proto::TermType::Phrase => TermType::Phrase,
+    }
+}
+
+fn term_type_to_proto(t: TermType) -> proto::TermType {
+    match t {
+        TermType::Unspecified => proto::TermType::Unspecified,
+        TermType::FullForm => proto::TermType::FullForm,
+        TermType::Acronym => proto::TermType::Acronym,
+        TermType::Abbreviation => proto::TermType::Abbreviation,
+        TermType::ShortForm => proto::TermType::ShortForm,
+        TermType::Variant => proto::TermType::Variant,
+        TermType::Phrase => proto::TermType::Phrase,
+    }
+}
+
+/// The proto value of a term status.
+pub fn status_to_proto(status: TermStatus) -> proto::TermStatus {
+    match status {
+        TermStatus::Preferred => proto::TermStatus::Preferred,
+        TermStatus::Admitted => proto::TermStatus::Admitted,
+        TermStatus::Deprecated => proto::TermStatus::Deprecated,
+        TermStatus::Forbidden => proto::TermStatus::Forbidden,
+    }
+}
+
+/// The proto value of a match kind.
+pub fn kind_to_proto(kind: MatchKind) -> proto::MatchKind {
+    match kind {
+        MatchKind::Exact => proto::MatchKind::Exact,
+        MatchKind::Normalized => proto::MatchKind::Normalized,
+        MatchKind::Stemmed => proto::MatchKind::Stemmed,
+        MatchKind::Fuzzy => proto::MatchKind::Fuzzy,
+        MatchKind::Partial => proto::MatchKind::Partial,
+    }
+}
+
+fn timestamp(ms: i64) -> Option<Timestamp> {
+    Some(Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+    })
+}
+
+/// The proto form of a stored concept.
+pub fn concept_to_proto(concept: &Concept) -> proto::Concept {
+    proto::Concept {
+        id: concept.id.clone(),
+        collection: concept.collection.clone(),
+        subject_field: concept.subject_field.clone(),
+        langs: concept
+            .langs
+            .iter()
+            .map(|s| proto::LangSection {
+                lang: s.lang.to_string(),
+                definition: s.definition.clone(),
+                notes: s.notes.clone(),
+                terms: s.terms.iter().map(term_to_proto).collect(),
+            })
+            .collect(),
+        source: concept.source.clone(),
+        notes: concept.notes.clone(),
+        cross_refs: concept.cross_refs.clone(),
+        create_time: timestamp(concept.created_ms),
+        update_time: timestamp(concept.updated_ms),
+        revision: concept.revision,
+    }
+}
+
+fn term_to_proto(term: &Term) -> proto::Term {
+    proto::Term {
+        text: term.text.clone(),
+        status: status_to_proto(term.status) as i32,
+        term_type: term_type_to_proto(term.term_type) as i32,
+        part_of_speech: term.part_of_speech.clone(),
+        note: term.note.clone(),
+        source: term.source.clone(),
+        context: term.context.clone(),
+    }
+}
+
+/// The renderings of a concept in the target languages, preferred first.
+pub fn renderings(concept: &Concept, targets: &[Lang]) -> Vec<proto::Rendering> {
+    concept
+        .renderings(targets)
+        .into_iter()
+        .map(|(lang, term)| proto::Rendering {
+            lang: lang.to_string(),
+            text: term.text.clone(),
+            status: status_to_proto(term.status) as i32,
+            term_type: term_type_to_proto(term.term_type) as i32,
+            note: term.note.clone(),
+        })
+        .collect()
+}
+
+/// The proto spans of an occurrence.
+pub fn spans_to_proto(spans: &Spans) -> (proto::Span, proto::Span, proto::Span) {
+    let span = |r: &std::ops::Range<usize>| proto::Span {
+        start: r.start as u32,
+        end: r.end as u32,
+    };
+    (span(&spans.bytes), span(&spans.chars), span(&spans.utf16))
+}

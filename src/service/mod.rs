@@ -1,0 +1,28 @@
+//! The tonic services: request validation, calls into store and index, mapping of domain
+//! errors to gRPC statuses. Generated proto types live here and go no deeper.
+
+pub mod codec;
+mod convert;
+mod status;
+mod termbase;
+mod validate;
+
+pub use termbase::TermbaseService;
+
+/// Generated messages, clients and servers of package `tolmach.v1`.
+#[allow(missing_docs, clippy::all)]
+pub mod proto {
+    tonic::include_proto!("tolmach.v1");
+
+    /// The encoded descriptor set of every Tolmach proto, for server reflection and for
+    /// printing messages as proto3 JSON.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("tolmach_descriptor");
+}
+
+/// Milliseconds since the Unix epoch, for record timestamps.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,344 @@
+//! `tolmach.v1.Termbase`: concept CRUD, collections, Lookup and Recognize.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{
+    concept_from_proto, concept_to_proto, kind_to_proto, renderings, spans_to_proto,
+    status_to_proto,
+};
+use super::now_ms;
+use super::proto::{self, termbase_server::Termbase};
+use super::validate::{Violations, MAX_TERM_BYTES, MAX_TEXT_BYTES};
+use crate::index::{score, LookupQuery, TermSearch};
+use crate::model::{Collection, Lang};
+use crate::store::Store;
+use crate::text;
+
+/// Collection of concepts stored without one.
+pub const DEFAULT_COLLECTION: &str = "default";
+const DEFAULT_LIMIT: u32 = 10;
+const MAX_LIMIT: u32 = 100;
+const DEFAULT_PAGE_SIZE: u32 = 50;
+const MAX_PAGE_SIZE: u32 = 1000;
+
+/// The Termbase service: the store for durability, the live index for search.
+#[derive(Clone)]
+pub struct TermbaseService {
+    store: Store,
+    search: Arc<TermSearch>,
+    /// Serializes writes so the index sees them in the order the store committed them.
+    writes: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl TermbaseService {
+    /// A service over `store`, searching `search` (built from the same store).
+    pub fn new(store: Store, search: Arc<TermSearch>) -> TermbaseService {
+        TermbaseService {
+            store,
+            search,
+            writes: Arc::default(),
+        }
+    }
+
+    async fn ensure_collection(&self, name: &str) -> Result<(), Status> {
+        let collections = self.store.collections()?;
+        if collections.iter().any(|c| c.name == name) {
+            return Ok(());
+        }
+        let collection = Collection {
+            name: name.to_owned(),
+            priority: 0,
+            description: String::new(),
+        };
+        self.store.upsert_collection(&collection).await?;
+        Ok(())
+    }
+
+    fn priorities(&self) -> Result<HashMap<String, i32>, Status> {
+        Ok(self
+            .store
+            .collections()?
+            .into_iter()
+            .map(|c| (c.name, c.priority))
+            .collect())
+    }
+}
+
+fn check_id(field: &str, id: &str) -> Result<(), Status> {
+    let mut violations = Violations::default();
+    violations.identifier(field, id);
+    violations.into_result(())
+}
+
+fn not_found(id: &str) -> Status {
+    Status::not_found(format!("no concept with id {id:?}"))
+}
+
+fn check_collections(violations: &mut Violations, collections: &[String]) {
+    for (i, name) in collections.iter().enumerate() {
+        violations.identifier(&format!("collections[{i}]"), name);
+    }
+}
+
+/// The language of a query or text: the given tag, else the script's.
+fn query_lang(given: Option<Lang>, text: &str) -> Option<Lang> {
+    given.or_else(|| text::detect_lang(text).and_then(|tag| Lang::parse(tag).ok()))
+}
+
+#[tonic::async_trait]
+impl Termbase for TermbaseService {
+    async fn upsert_concept(
+        &self,
+        request: Request<proto::UpsertConceptRequest>,
+    ) -> Result<Response<proto::Concept>, Status> {
+        let request = request.into_inner();
+        let mut violations = Violations::default();
+        let Some(concept) = request.concept else {
+            return violations.into_result(()).and(Err(Status::invalid_argument(
+                "invalid request: concept: is required",
+            )));
+        };
+        let mut concept = concept_from_proto(concept, "concept", &mut violations);
+        violations.into_result(())?;
+        if concept.collection.is_empty() {
+            concept.collection = DEFAULT_COLLECTION.to_owned();
+        }
+        if concept.id.is_empty() {
+            concept.id = format!("c{:016x}", self.store.generate_id()?);
+        }
+        let expected = (request.expected_revision != 0).then_some(request.expected_revision);
+        let _write = self.writes.lock().await;
+        self.ensure_collection(&concept.collection).await?;
+        let stored = self
+            .store
+            .upsert_concept(concept, expected, now_ms())
+            .await?;
+        self.search.upserted(stored.clone());
+        Ok(Response::new(concept_to_proto(&stored)))
+    }
+
+    async fn get_concept(
+        &self,
+        request: Request<proto::GetConceptRequest>,
+    ) -> Result<Response<proto::Concept>, Status> {
+        let id = request.into_inner().id;
+        check_id("id", &id)?;
+        let concept = self.store.concept(&id)?.ok_or_else(|| not_found(&id))?;
+        Ok(Response::new(concept_to_proto(&concept)))
+    }
+
+    async fn delete_concept(
+        &self,
+        request: Request<proto::DeleteConceptRequest>,
+    ) -> Result<Response<proto::DeleteConceptResponse>, Status> {
+        let id = request.into_inner().id;
+        check_id("id", &id)?;
+        let _write = self.writes.lock().await;
+        let deleted = self
+            .store
+            .delete_concept(&id)
+            .await?
+            .ok_or_else(|| not_found(&id))?;
+        self.search.deleted(&id);
+        Ok(Response::new(proto::DeleteConceptResponse {
+            deleted: Some(concept_to_proto(&deleted)),
+        }))
+    }
+
+    async fn list_concepts(
+        &self,
+        request: Request<proto::ListConceptsRequest>,
+    ) -> Result<Response<proto::ListConceptsResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Violations::default();
+        let after = decode_page_token(&request.page_token);
+        if after.is_none() && !request.page_token.is_empty() {
+            violations.add("page_token", "is not a token this server issued");
+        }
+        if !request.collection.is_empty() {
+            violations.identifier("collection", &request.collection);
+        }
+        let lang = violations.optional_lang("lang", &request.lang);
+        violations.max_len("subject_field", &request.subject_field, MAX_TERM_BYTES);
+        violations.into_result(())?;
+        let page_size = match request.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n => n.min(MAX_PAGE_SIZE),
+        } as usize;
+        let subject = request.subject_field.trim().to_lowercase();
+        let mut concepts = Vec::with_capacity(page_size);
+        let mut next_page_token = String::new();
+        for concept in self.store.concepts_after(after.as_deref()) {
+            let concept = concept?;
+            let wanted = (request.collection.is_empty()
+                || concept.collection == request.collection)
+                && (subject.is_empty() || concept.subject_field.to_lowercase() == subject)
+                && lang
+                    .as_ref()
+                    .is_none_or(|l| concept.sections_for(l).next().is_some());
+            if !wanted {
+                continue;
+            }
+            if concepts.len() == page_size {
+                next_page_token =
+                    encode_page_token(&concepts.last().map_or("", |c: &proto::Concept| &c.id));
+                break;
+            }
+            concepts.push(concept_to_proto(&concept));
+        }
+        Ok(Response::new(proto::ListConceptsResponse {
+            concepts,
+            next_page_token,
+        }))
+    }
+
+    async fn lookup(
+        &self,
+        request: Request<proto::LookupRequest>,
+    ) -> Result<Response<proto::LookupResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Violations::default();
+        violations.required_text("text", &request.text, MAX_TERM_BYTES);
+        let source_lang = violations.optional_lang("source_lang", &request.source_lang);
+        let targets = violations.langs("target_langs", &request.target_langs);
+        check_collections(&mut violations, &request.collections);
+        if !(0.0..=1.0).contains(&request.min_score) {
+            violations.add("min_score", "must be between 0 and 1");
+        }
+        violations.into_result(())?;
+        let source_lang = query_lang(source_lang, &request.text);
+        let query = LookupQuery {
+            text: request.text,
+            source_lang: source_lang.clone(),
+            limit: match request.limit {
+                0 => DEFAULT_LIMIT,
+                n => n.min(MAX_LIMIT),
+            } as usize,
+            min_score: if request.min_score > 0.0 {
+                request.min_score
+            } else {
+                score::DEFAULT_MIN_SCORE
+            },
+            collections: request.collections,
+        };
+        let hits = self.search.snapshot().lookup(&query);
+        let hits = hits
+            .into_iter()
+            .map(|hit| {
+                let term = hit.matched_term();
+                proto::LookupHit {
+                    concept: Some(concept_to_proto(&hit.concept)),
+                    matched_term: term.text.clone(),
+                    matched_lang: hit.matched_section().lang.to_string(),
+                    score: hit.score,
+                    kind: kind_to_proto(hit.kind) as i32,
+                    renderings: renderings(&hit.concept, &targets),
+                    matched_status: status_to_proto(term.status) as i32,
+                }
+            })
+            .collect();
+        Ok(Response::new(proto::LookupResponse {
+            hits,
+            source_lang: source_lang.map(|l| l.to_string()).unwrap_or_default(),
+        }))
+    }
+
+    async fn recognize(
+        &self,
+        request: Request<proto::RecognizeRequest>,
+    ) -> Result<Response<proto::RecognizeResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Violations::default();
+        violations.required_text("text", &request.text, MAX_TEXT_BYTES);
+        let lang = violations.optional_lang("lang", &request.lang);
+        let targets = violations.langs("target_langs", &request.target_langs);
+        check_collections(&mut violations, &request.collections);
+        violations.into_result(())?;
+        let found =
+            self.search
+                .snapshot()
+                .recognize(&request.text, lang.as_ref(), &request.collections);
+        let occurrences = found
+            .into_iter()
+            .map(|o| {
+                let (bytes, chars, utf16) = spans_to_proto(&o.spans);
+                let term = o.matched_term();
+                proto::Occurrence {
+                    surface: request.text[o.spans.bytes.clone()].to_owned(),
+                    bytes: Some(bytes),
+                    chars: Some(chars),
+                    utf16: Some(utf16),
+                    concept: Some(concept_to_proto(&o.concept)),
+                    matched_term: term.text.clone(),
+                    matched_status: status_to_proto(term.status) as i32,
+                    renderings: renderings(&o.concept, &targets),
+                    suggestion: o.suggestion().map(|t| t.text.clone()).unwrap_or_default(),
+                    kind: kind_to_proto(o.kind) as i32,
+                }
+            })
+            .collect();
+        Ok(Response::new(proto::RecognizeResponse { occurrences }))
+    }
+
+    async fn upsert_collection(
+        &self,
+        request: Request<proto::Collection>,
+    ) -> Result<Response<proto::Collection>, Status> {
+        let request = request.into_inner();
+        let mut violations = Violations::default();
+        violations.identifier("name", &request.name);
+        violations.max_len("description", &request.description, MAX_TERM_BYTES);
+        violations.into_result(())?;
+        let collection = Collection {
+            name: request.name.clone(),
+            priority: request.priority,
+            description: request.description.clone(),
+        };
+        let _write = self.writes.lock().await;
+        self.store.upsert_collection(&collection).await?;
+        self.search.set_priorities(self.priorities()?);
+        Ok(Response::new(request))
+    }
+
+    async fn list_collections(
+        &self,
+        _request: Request<proto::ListCollectionsRequest>,
+    ) -> Result<Response<proto::ListCollectionsResponse>, Status> {
+        let mut collections = self.store.collections()?;
+        collections.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.name.cmp(&b.name)));
+        let collections = collections
+            .into_iter()
+            .map(|c| proto::Collection {
+                name: c.name,
+                priority: c.priority,
+                description: c.description,
+            })
+            .collect();
+        Ok(Response::new(proto::ListCollectionsResponse {
+            collections,
+        }))
+    }
+}
+
+/// Page tokens are the last id of the page, hex-encoded so clients treat them as opaque.
+fn encode_page_token(last_id: &str) -> String {
+    last_id.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_page_token(token: &str) -> Option<String> {
+    if token.is_empty() || token.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..token.len())
+        .step_by(2)
+        .map(|i| {
+            token
+                .get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect();
+    String::from_utf8(bytes?).ok()
+}

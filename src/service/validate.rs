@@ -1,0 +1,110 @@
+//! Request validation: every handler turns its request into checked domain values here,
+//! collecting every violation into one `INVALID_ARGUMENT` that names the fields.
+
+use std::fmt::Write as _;
+
+use tonic::Status;
+
+use crate::model::Lang;
+
+/// Most bytes of a term, a lookup query, an id or a name.
+pub const MAX_TERM_BYTES: usize = 1024;
+/// Most bytes of a definition, note or context.
+pub const MAX_NOTE_BYTES: usize = 16 * 1024;
+/// Most bytes of a text sent to Recognize.
+pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
+/// Most bytes of a concept id or collection name.
+pub const MAX_ID_BYTES: usize = 128;
+/// Most language sections in a concept, and terms in a section.
+pub const MAX_ITEMS: usize = 256;
+
+/// The field violations found in one request.
+#[derive(Default, Debug)]
+pub struct Violations(Vec<(String, String)>);
+
+impl Violations {
+    /// Records that `field` is wrong, and why.
+    pub fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
+        self.0.push((field.into(), reason.into()));
+    }
+
+    /// `Ok(value)` when nothing was recorded, else one `INVALID_ARGUMENT` naming every field.
+    pub fn into_result<T>(self, value: T) -> Result<T, Status> {
+        if self.0.is_empty() {
+            return Ok(value);
+        }
+        let mut message = String::from("invalid request: ");
+        for (i, (field, reason)) in self.0.iter().enumerate() {
+            if i > 0 {
+                message.push_str("; ");
+            }
+            let _ = write!(message, "{field}: {reason}");
+        }
+        Err(Status::invalid_argument(message))
+    }
+
+    /// Checks a required text field: not blank, at most `max` bytes.
+    pub fn required_text(&mut self, field: &str, value: &str, max: usize) {
+        if value.trim().is_empty() {
+            self.add(field, "must not be empty");
+        } else {
+            self.max_len(field, value, max);
+        }
+    }
+
+    /// Checks an optional text field's size.
+    pub fn max_len(&mut self, field: &str, value: &str, max: usize) {
+        if value.len() > max {
+            self.add(
+                field,
+                format!("is {} bytes, more than the limit of {max}", value.len()),
+            );
+        }
+    }
+
+    /// Parses a language tag that must be present.
+    pub fn lang(&mut self, field: &str, value: &str) -> Option<Lang> {
+        match Lang::parse(value) {
+            Ok(lang) => Some(lang),
+            Err(e) => {
+                self.add(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Parses a language tag that may be empty (meaning "detect" or "all").
+    pub fn optional_lang(&mut self, field: &str, value: &str) -> Option<Lang> {
+        if value.trim().is_empty() {
+            None
+        } else {
+            self.lang(field, value)
+        }
+    }
+
+    /// Parses a list of language tags, naming the bad element by position.
+    pub fn langs(&mut self, field: &str, values: &[String]) -> Vec<Lang> {
+        values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| self.lang(&format!("{field}[{i}]"), v))
+            .collect()
+    }
+
+    /// Checks an identifier: ASCII letters, digits, `-`, `_`, `.`, at most 128 bytes.
+    pub fn identifier(&mut self, field: &str, value: &str) {
+        if value.is_empty() {
+            self.add(field, "must not be empty");
+        } else if value.len() > MAX_ID_BYTES {
+            self.add(field, format!("is longer than {MAX_ID_BYTES} bytes"));
+        } else if !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            self.add(
+                field,
+                "may contain only ASCII letters, digits, '-', '_' and '.'",
+            );
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The result of normalization: the normalized string together with a map from each of its
+//! characters back to the bytes of the original text that produced it, so that a match found
+//! in normalized text is reported where the user wrote it.
+
+use std::ops::Range;
+
+use super::normalizer::MappedChar;
+
+/// Normalized text that remembers where each of its characters came from in the original.
+///
+/// Built by [`super::normalize`]. Matching runs on [`as_str`](Self::as_str); spans reported to
+/// clients come from [`original_range`](Self::original_range).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalizedText {
+    original: String,
+    text: String,
+    /// One entry per character of `text`, in text order.
+    origins: Vec<Origin>,
+}
+
+/// Where one normalized character sits and which original bytes produced it. Both `start` and
+/// `end` never decrease along `origins` (the pipeline keeps characters in order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Origin {
+    /// Byte offset of the character in the normalized text.
+    at: usize,
+    start: usize,
+    end: usize,
+}
+
+impl NormalizedText {
+    /// Assembles the result of the pipeline; `chars` carry byte ranges of `original`.
+    pub(crate) fn new(original: String, chars: &[MappedChar]) -> Self {
+        let mut text = String::with_capacity(chars.len());
+        let mut origins = Vec::with_capacity(chars.len());
+        for m in chars {
+            origins.push(Origin {
+                at: text.len(),
+                start: m.start,
+                end: m.end,
+            });
+            text.push(m.ch);
+        }
+        NormalizedText {
+            original,
+            text,
+            origins,
+        }
+    }
+
+    /// The normalized text: what keys are made of and what matching runs on.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The text as it was given to [`super::normalize`], which every reported span refers to.
+    pub fn original(&self) -> &str {
+        &self.original
+    }
+
+    /// Maps a byte range of the normalized text to the smallest byte range of the original text
+    /// that produced it.
+    ///
+    /// The result is always on char boundaries of the original and within
+    /// `0..=original().len()`. An empty range maps to an empty range just before the original
+    /// of the character that follows it, or just after the original of the last character when
+    /// at the end. The range should lie on char boundaries of the normalized text; if it does
+    /// not, it is widened to whole characters, and ends past the text are clamped, so no input
+    /// panics.
+    ///
+    /// Characters that disappeared in normalization (zero-width spaces, stress marks, trimmed
+    /// spaces) belong to no normalized character, so a range never starts or ends on them: the
+    /// range of a word is the word as written, without the space or mark around it.
+    ///
+    /// ```
+    /// use tolmach::text::normalize;
+    ///
+    /// let text = normalize("Belt & Road");
+    /// assert_eq!(text.as_str(), "belt and road");
+    /// // Each character of `and` comes from the `&`.
+    /// assert_eq!(text.original_range(5..8), 5..6);
+    /// assert_eq!(text.original_range(6..7), 5..6);
+    /// ```
+    pub fn original_range(&self, normalized: Range<usize>) -> Range<usize> {
+        let end = normalized.end.min(self.text.len());
+        let start = normalized.start.min(end);
+        // The character containing byte `start` (or starting at it).
+        let first = self
+            .origins
+            .partition_point(|o| o.at <= start)
+            .saturating_sub(1);
+        if start == end {
+            let position = if start == self.text.len() {
+                self.origins.last().map_or(0, |o| o.end)
+            } else {
+                self.origins.get(first).map_or(0, |o| o.start)
+            };
+            return position..position;
+        }
+        // The character containing byte `end - 1`.
+        let last = self
+            .origins
+            .partition_point(|o| o.at < end)
+            .saturating_sub(1);
+        match (self.origins.get(first), self.origins.get(last)) {
+            (Some(first), Some(last)) => first.start..last.end.max(first.start),
+            // Unreachable for a non-empty range of non-empty text; an empty answer is still sound.
+            _ => 0..0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::text::normalize;
+
+    #[test]
+    fn full_width_word_maps_to_its_full_width_bytes() {
+        let input = "«ＳＣＯ»  Summit";
+        let text = normalize(input);
+        assert_eq!(text.as_str(), "\"sco\" summit");
+        assert_eq!(text.original(), input);
+        let sco = text.as_str().find("sco").unwrap_or_default();
+        let original = text.original_range(sco..sco + 3);
+        assert_eq!(&input[original], "ＳＣＯ");
+        let summit = text.as_str().find("summit").unwrap_or_default();
+        assert_eq!(&input[text.original_range(summit..summit + 6)], "Summit");
+        // The collapsed space maps to both spaces, the quote to the guillemet.
+        assert_eq!(&input[text.original_range(5..6)], "  ");
+        assert_eq!(&input[text.original_range(4..5)], "»");
+        assert_eq!(text.original_range(0..text.as_str().len()), 0..input.len());
+    }
+
+    #[test]
+    fn stressed_word_maps_to_the_word_with_its_stress_mark() {
+        let input = "Шанха\u{301}йский дух";
+        let text = normalize(input);
+        assert_eq!(text.as_str(), "шанхайский дух");
+        let word = "шанхайский".len();
+        assert_eq!(&input[text.original_range(0..word)], "Шанха\u{301}йский");
+        let dukh = text.as_str().find("дух").unwrap_or_default();
+        assert_eq!(
+            &input[text.original_range(dukh..text.as_str().len())],
+            "дух"
+        );
+    }
+
+    #[test]
+    fn traditional_characters_map_to_themselves() {
+        let input = "上海合作組織峰會";
+        let text = normalize(input);
+        assert_eq!(text.as_str(), "上海合作组织峰会");
+        let zuzhi = text.as_str().find("组织").unwrap_or_default();
+        assert_eq!(&input[text.original_range(zuzhi..zuzhi + 6)], "組織");
+    }
+
+    #[test]
+    fn empty_ranges_map_to_the_matching_place() {
+        let input = "  a\u{200B}b  ";
+        let text = normalize(input);
+        assert_eq!(text.as_str(), "ab");
+        assert_eq!(text.original_range(0..0), 2..2);
+        // Between `a` and `b`: just before `b`, after the zero-width space.
+        assert_eq!(text.original_range(1..1), 6..6);
+        // At the end: just after `b`, before the trimmed spaces.
+        assert_eq!(text.original_range(2..2), 7..7);
+        assert_eq!(&input[text.original_range(0..2)], "a\u{200B}b");
+    }
+
+    #[test]
+    fn text_that_normalizes_to_nothing_maps_to_the_start() {
+        let text = normalize(" \u{200B}\t");
+        assert_eq!(text.as_str(), "");
+        assert_eq!(text.original_range(0..0), 0..0);
+        assert_eq!(text.original_range(0..5), 0..0);
+    }
+
+    #[test]
+    fn ranges_off_char_boundaries_or_past_the_end_do_not_panic() {
+        let input = "Шёлк";
+        let text = normalize(input);
+        assert_eq!(text.as_str(), "шелк");
+        // Byte 1 is inside `ш`: widened to the whole character.
+        assert_eq!(text.original_range(1..2), 0..2);
+        assert_eq!(text.original_range(3..100), 2..input.len());
+        assert_eq!(text.original_range(100..200), input.len()..input.len());
+        #[allow(clippy::reversed_empty_ranges)]
+        let reversed = text.original_range(4..2);
+        assert_eq!(reversed, 2..2);
+    }
+}

@@ -1,0 +1,270 @@
+//! Tokens of normalized text: words with their Snowball stems, numbers, and single Han
+//! characters. Stems let «Шанхайского духа» meet «Шанхайский дух» and `Silk Roads` meet
+//! `silk road`; single Han characters are the units Chinese matching is built from.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::script::{is_cyrillic, is_han, is_latin};
+
+/// A word token of normalized text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Token {
+    /// The token as it appears in the normalized text, for exact matching.
+    pub text: String,
+    /// The Snowball stem for Cyrillic and Latin words, else the text itself: for matching
+    /// across inflections.
+    pub stem: String,
+    /// Byte range in the normalized text, to map back with
+    /// [`NormalizedText::original_range`](super::NormalizedText::original_range).
+    pub range: Range<usize>,
+    /// What the token is, since matching treats each kind differently.
+    pub kind: TokenKind,
+}
+
+/// What a [`Token`] is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// One Han character: Chinese has no spaces, so every character is a token of its own.
+    Han,
+    /// A word of Cyrillic, Latin or other letters (digits may be mixed in).
+    Word,
+    /// Digits only, possibly with the separators UAX #29 keeps inside numbers (`3.14`,
+    /// `1,000`); candidates for placeholders rather than words to translate.
+    Number,
+}
+
+static RUSSIAN: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::Russian));
+static ENGLISH: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+
+/// Splits normalized text into tokens, in text order.
+///
+/// Alphabetic scripts are split at UAX #29 word boundaries, so `format` stays one word and
+/// `initiative's` keeps its apostrophe for the stemmer; every Han character is a token of its
+/// own; punctuation, symbols and spaces are not tokens. Words are stemmed by their own script
+/// (see [`stem`]), not by a language parameter, so mixed text works.
+///
+/// Expects the output of [`super::normalize`]: the stemmers want lower case.
+///
+/// ```
+/// use tolmach::text::{normalize_key, tokenize, TokenKind};
+///
+/// let tokens = tokenize(&normalize_key("Шанхайского духа"));
+/// let stems: Vec<_> = tokens.iter().map(|t| t.stem.as_str()).collect();
+/// assert_eq!(stems, ["шанхайск", "дух"]);
+///
+/// let tokens = tokenize("一带一路倡议");
+/// assert_eq!(tokens.len(), 6);
+/// assert!(tokens.iter().all(|t| t.kind == TokenKind::Han));
+/// ```
+pub fn tokenize(normalized: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    for (offset, segment) in normalized.split_word_bound_indices() {
+        if segment.chars().any(is_han) {
+            // UAX #29 puts each ideograph in a segment of its own, perhaps with trailing marks.
+            for (at, c) in segment.char_indices().filter(|&(_, c)| is_han(c)) {
+                let start = offset + at;
+                let text = c.to_string();
+                tokens.push(Token {
+                    stem: text.clone(),
+                    text,
+                    range: start..start + c.len_utf8(),
+                    kind: TokenKind::Han,
+                });
+            }
+            continue;
+        }
+        let mut alphanumeric = segment.chars().filter(|c| c.is_alphanumeric()).peekable();
+        if alphanumeric.peek().is_none() {
+            continue;
+        }
+        let (kind, stem) = if alphanumeric.all(char::is_numeric) {
+            (TokenKind::Number, segment.to_owned())
+        } else {
+            (TokenKind::Word, stem(segment).into_owned())
+        };
+        tokens.push(Token {
+            text: segment.to_owned(),
+            stem,
+            range: offset..offset + segment.len(),
+            kind,
+        });
+    }
+    tokens
+}
+
+/// Snowball stem of one already-normalized (lower-case) word, chosen by its script: Russian
+/// for a word with more Cyrillic than Latin letters, English for one with any Latin letters
+/// otherwise, and the word itself for anything else.
+///
+/// The choice is per word so that mixed text (`саммит ШОС in Astana`) stems each word right;
+/// the majority rule keeps a Russian word with one look-alike Latin letter typed by mistake
+/// under the Russian stemmer.
+///
+/// ```
+/// use tolmach::text::stem;
+///
+/// assert_eq!(stem("миру"), stem("мир"));
+/// assert_ne!(stem("мировой"), stem("мир"));
+/// assert_eq!(stem("roads"), "road");
+/// assert_eq!(stem("一"), "一");
+/// ```
+pub fn stem(word: &str) -> Cow<'_, str> {
+    let (mut cyrillic, mut latin) = (0usize, 0usize);
+    for c in word.chars() {
+        if is_cyrillic(c) {
+            cyrillic += 1;
+        } else if is_latin(c) {
+            latin += 1;
+        }
+    }
+    if cyrillic > latin {
+        RUSSIAN.stem(word)
+    } else if latin > 0 {
+        ENGLISH.stem(word)
+    } else {
+        Cow::Borrowed(word)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{stem, tokenize, Token, TokenKind};
+    use crate::text::normalize_key;
+
+    fn stems(text: &str) -> Vec<String> {
+        tokenize(&normalize_key(text))
+            .into_iter()
+            .map(|t| t.stem)
+            .collect()
+    }
+
+    fn texts(text: &str) -> Vec<String> {
+        tokenize(&normalize_key(text))
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    }
+
+    #[test]
+    fn russian_inflections_share_stems() {
+        assert_eq!(stems("Шанхайского духа"), stems("шанхайский дух"));
+        assert_eq!(stems("Шанхайскому духу"), stems("шанхайский дух"));
+        assert_eq!(stems("Шёлкового пути"), stems("шелковый путь"));
+    }
+
+    #[test]
+    fn english_inflections_share_stems() {
+        assert_eq!(stems("Silk Roads"), stems("silk road"));
+        assert_eq!(stems("initiatives"), stems("initiative"));
+    }
+
+    #[test]
+    fn related_words_do_not_collapse_into_one_stem() {
+        assert_eq!(stem("мир"), stem("миру"));
+        assert_ne!(stem("мир"), stem("мировой"));
+    }
+
+    #[test]
+    fn word_bounds_keep_words_whole() {
+        assert_eq!(texts("format"), ["format"]);
+        assert_eq!(stems("format"), ["format"]);
+        assert_eq!(texts("don't stop"), ["don't", "stop"]);
+    }
+
+    #[test]
+    fn possessive_is_stemmed_away() {
+        assert_eq!(
+            stems("the Belt and Road Initiative's"),
+            ["the", "belt", "and", "road", "initi"]
+        );
+        assert_eq!(stems("Initiative’s"), stems("initiative"));
+    }
+
+    #[test]
+    fn every_han_character_is_a_token() {
+        let tokens = tokenize("一带一路倡议");
+        assert_eq!(tokens.len(), 6);
+        assert!(tokens
+            .iter()
+            .all(|t| t.kind == TokenKind::Han && t.stem == t.text));
+        let ranges: Vec<_> = tokens.iter().map(|t| t.range.clone()).collect();
+        assert_eq!(ranges, [0..3, 3..6, 6..9, 9..12, 12..15, 15..18]);
+    }
+
+    #[test]
+    fn punctuation_and_spaces_are_not_tokens() {
+        assert_eq!(
+            texts("«Шанхайский дух» — (ШОС), 上海。"),
+            ["шанхайский", "дух", "шос", "上", "海"]
+        );
+        assert!(tokenize("\" - , . ! ? … 。，").is_empty());
+        assert!(tokenize("").is_empty());
+    }
+
+    #[test]
+    fn numbers_are_number_tokens_with_themselves_as_stem() {
+        let tokens = tokenize(&normalize_key("２０２４ г. 3.14 1,000 12th"));
+        let kinds: Vec<_> = tokens
+            .iter()
+            .map(|t| (t.text.as_str(), t.stem.as_str(), t.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("2024", "2024", TokenKind::Number),
+                ("г", "г", TokenKind::Word),
+                ("3.14", "3.14", TokenKind::Number),
+                ("1,000", "1,000", TokenKind::Number),
+                ("12th", "12th", TokenKind::Word),
+            ]
+        );
+    }
+
+    #[test]
+    fn mixed_scripts_stem_per_word() {
+        assert_eq!(
+            stems("саммиты ШОС summits 峰会"),
+            ["саммит", "шос", "summit", "峰", "会"]
+        );
+    }
+
+    #[test]
+    fn token_ranges_slice_the_normalized_text() {
+        let text = normalize_key("共建“一帶一路”倡議 and the Belt & Road, 2024");
+        for token in tokenize(&text) {
+            assert_eq!(text.get(token.range.clone()), Some(token.text.as_str()));
+        }
+    }
+
+    #[test]
+    fn tokens_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Token>();
+        assert_send_sync::<TokenKind>();
+    }
+
+    proptest! {
+        #[test]
+        fn stemming_never_panics(word in any::<String>()) {
+            let _ = stem(&word);
+        }
+
+        #[test]
+        fn tokens_are_in_order_and_slice_the_text(input in any::<String>()) {
+            let text = normalize_key(&input);
+            let mut previous_end = 0;
+            for token in tokenize(&text) {
+                prop_assert!(token.range.start >= previous_end);
+                prop_assert_eq!(text.get(token.range.clone()), Some(token.text.as_str()));
+                previous_end = token.range.end;
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: each starts the real server on 127.0.0.1:0 with a temporary data
+//! directory and talks to it through the generated gRPC client. One binary, one module per
+//! area.
+
+mod bad_input;
+mod concepts;
+mod lookup;
+mod platform;
+mod util;
