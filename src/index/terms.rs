@@ -217,9 +217,14 @@ impl TermIndex {
             }
         }
         let gram_size = if has_han { 1 } else { 3 };
-        let max_typos = ((query_chars.len() + 2) / 5).clamp(1, 3);
+        let max_typos = ((query_chars.len() + 1) / 4).clamp(1, 3);
         let needed = (query_grams.len().saturating_sub(gram_size * max_typos)).max(1) as u32;
-        let all = query_grams.len() as u32;
+        // A term containing the query has all of its grams but the two padded ones at the
+        // query's edges, which only match where the term itself begins or ends.
+        let contained = query_grams
+            .len()
+            .saturating_sub(if has_han { 0 } else { 2 })
+            .max(1) as u32;
         let mut candidates: Vec<(TermId, u32)> =
             shared.into_iter().filter(|&(_, n)| n >= needed).collect();
         candidates.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -243,7 +248,7 @@ impl TermIndex {
                     kind: MatchKind::Fuzzy,
                 });
             }
-            if count == all
+            if count >= contained
                 && query_chars.len() >= min_partial_chars
                 && query_chars.len() < term.norm_chars.len()
                 && contains(

@@ -15,10 +15,11 @@ use super::normalizer::{MappedChar, Normalizer};
 /// their per-character origins.
 pub(crate) struct Nfkc;
 
-/// Whether NFKC and grapheme clustering can treat the text before `c` and the text from `c` on
-/// separately: `c` never composes with what precedes it and never extends a grapheme cluster.
-/// Cutting the text there keeps the expensive cluster segmentation to the short stretches that
-/// actually need NFKC.
+/// Whether NFKC can treat the text before `c` and the text from `c` on separately: `c` is a
+/// starter that never composes with what precedes it, and canonical reordering stops at
+/// starters. Cutting the text there keeps the slow path (a string, cluster segmentation) to the
+/// short stretches that need it. Clusters are never merged across such a cut; the few that
+/// straddle one (CR LF, prepended marks) only get finer origins.
 fn starts_independent_chunk(c: char) -> bool {
     c.is_ascii() || matches!(c, '\u{0410}'..='\u{044F}' | '\u{4E00}'..='\u{9FFF}')
 }
@@ -69,9 +70,9 @@ fn normalize_clusters(text: &str, chars: &[MappedChar], out: &mut Vec<MappedChar
     let mut changed = false;
     let mut rest = chars;
     for cluster in text.graphemes(true) {
-        let (chars, tail) = rest.split_at(cluster.chars().count().min(rest.len()));
+        let (cluster_chars, tail) = rest.split_at(cluster.chars().count().min(rest.len()));
         rest = tail;
-        let (Some(first), Some(last)) = (chars.first(), chars.last()) else {
+        let (Some(first), Some(last)) = (cluster_chars.first(), cluster_chars.last()) else {
             continue;
         };
         if is_nfkc_quick(cluster.chars()) != IsNormalized::Yes {
@@ -89,7 +90,7 @@ fn normalize_clusters(text: &str, chars: &[MappedChar], out: &mut Vec<MappedChar
             // Only "maybe" and in fact normalized: keep the finer per-character origins.
             out.truncate(before);
         }
-        out.extend_from_slice(chars);
+        out.extend_from_slice(cluster_chars);
     }
     changed
 }

@@ -38,7 +38,7 @@ pub(crate) fn identity(input: &str) -> Vec<MappedChar> {
 ///
 /// A step reads the whole text rather than one character at a time because some need context
 /// (NFKC works on grapheme clusters, whitespace on runs, Chinese conversion on runs of Han).
-pub(crate) trait Normalizer: Sync {
+pub(crate) trait Normalizer {
     /// Writes this step's output for `input` into `out` (empty on entry) and returns `true`, or
     /// returns `false` when the step would leave `input` as it is; `out` is then ignored, so
     /// a step that changes nothing need not copy or allocate anything.

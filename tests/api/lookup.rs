@@ -117,7 +117,7 @@ async fn normalized_queries_find_the_standard_term() {
             "zh",
             "上海精神",
         ),
-        ("Шелковый путь", "Шёлковый путь", "zh", "丝绸之路"),
+        ("Шёлковый путь", "Шелковый путь", "zh", "丝绸之路"),
         ("一帶一路", "一带一路", "zh", "一带一路"),
     ] {
         let response = lookup(&mut client, query, "", &[lang]).await;
@@ -128,5 +128,78 @@ async fn normalized_queries_find_the_standard_term() {
         assert_eq!(best.matched_term, concept_term, "{query}");
         assert_eq!(best.kind, MatchKind::Normalized as i32, "{query}");
         assert_eq!(first_rendering(&response, lang), want, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn inflections_typos_and_partials_are_found_with_their_kind() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    // (query, expected matched term, expected kind)
+    let cases: &[(&str, &str, MatchKind)] = &[
+        ("Шанхайского духа", "Шанхайский дух", MatchKind::Stemmed),
+        ("Shangai Spirit", "Shanghai Spirit", MatchKind::Fuzzy),
+        ("Шанхайский дюх", "Шанхайский дух", MatchKind::Fuzzy),
+        ("一代一路", "一带一路", MatchKind::Fuzzy),
+        ("“一带一路”倡议的", "\"一带一路\"倡议", MatchKind::Partial),
+    ];
+    for (query, want, kind) in cases {
+        let response = lookup(&mut client, query, "", &[]).await;
+        let best = response
+            .hits
+            .first()
+            .unwrap_or_else(|| panic!("{query}: no hit"));
+        assert_eq!(
+            (best.matched_term.as_str(), best.kind),
+            (*want, *kind as i32),
+            "{query}"
+        );
+        assert!(
+            best.score < 1.0 && best.score >= 0.55,
+            "{query}: score {}",
+            best.score
+        );
+    }
+}
+
+#[tokio::test]
+async fn limit_and_min_score_are_honoured_and_nonsense_finds_nothing() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let many = client
+        .lookup(LookupRequest {
+            text: "合作".into(),
+            limit: 3,
+            ..Default::default()
+        })
+        .await
+        .expect("lookup")
+        .into_inner();
+    assert_eq!(many.hits.len(), 3);
+    assert!(
+        many.hits.windows(2).all(|w| w[0].score >= w[1].score),
+        "best first"
+    );
+    let strict = client
+        .lookup(LookupRequest {
+            text: "Shangai Spirit".into(),
+            min_score: 0.95,
+            ..Default::default()
+        })
+        .await
+        .expect("lookup")
+        .into_inner();
+    assert!(
+        strict.hits.is_empty(),
+        "a typo scores below 0.95: {:?}",
+        strict.hits
+    );
+    for nonsense in ["qwzxv plorkt", "Бздыщ хрумпель", "猫狗鱼鸟", "zzzz"] {
+        let response = lookup(&mut client, nonsense, "", &[]).await;
+        assert!(
+            response.hits.is_empty(),
+            "{nonsense}: {:?}",
+            response.hits.first().map(|h| &h.matched_term)
+        );
     }
 }

@@ -6,4 +6,6 @@ mod bad_input;
 mod concepts;
 mod lookup;
 mod platform;
+mod quality;
+mod recognize;
 mod util;

@@ -1,0 +1,191 @@
+//! Lookup and Recognize quality over hand-built evaluation sets in `tests/data/`, against the
+//! shipped glossary: the figures a translator feels.
+
+use tolmach::service::proto::{LookupRequest, RecognizeRequest};
+
+use crate::util::TestServer;
+
+fn data(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Rows of a tab-separated file, skipping the header and `#` comments.
+fn rows(text: &str) -> Vec<Vec<&str>> {
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+        .collect()
+}
+
+/// The preferred zh term of a hit's concept: how the evaluation set names concepts.
+fn zh_preferred(hit: &tolmach::service::proto::LookupHit) -> String {
+    let concept = hit.concept.as_ref().expect("concept");
+    concept
+        .langs
+        .iter()
+        .find(|s| s.lang == "zh")
+        .and_then(|s| s.terms.iter().find(|t| t.status == 1))
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn lookup_evaluation_set_recall_at_1_is_at_least_095_and_negatives_find_nothing() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let set = data("lookup_eval.tsv");
+    let (mut positives, mut correct, mut misses, mut false_positives) =
+        (0, 0, Vec::new(), Vec::new());
+    for row in rows(&set) {
+        let (query, category, expected) = (row[0], row[1], row.get(2).copied().unwrap_or(""));
+        let response = client
+            .lookup(LookupRequest {
+                text: query.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e}"))
+            .into_inner();
+        if category == "negative" {
+            if let Some(hit) = response.hits.first() {
+                false_positives.push(format!("{query} → {} ({:.2})", hit.matched_term, hit.score));
+            }
+            continue;
+        }
+        positives += 1;
+        match response.hits.first() {
+            Some(hit) if zh_preferred(hit) == expected => correct += 1,
+            other => misses.push(format!(
+                "[{category}] {query}: want {expected}, got {:?}",
+                other.map(|h| (zh_preferred(h), h.matched_term.clone(), h.score))
+            )),
+        }
+    }
+    let recall = correct as f64 / positives as f64;
+    eprintln!("lookup recall@1 = {correct}/{positives} = {recall:.3}; misses: {misses:#?}");
+    assert!(
+        positives >= 120,
+        "the set must stay large: {positives} positives"
+    );
+    assert!(recall >= 0.95, "recall@1 {recall:.3}; misses: {misses:#?}");
+    assert!(
+        false_positives.is_empty(),
+        "negatives with hits: {false_positives:#?}"
+    );
+}
+
+/// A paragraph annotated with `[[…]]` around every term occurrence: the text without the
+/// brackets and the expected char ranges.
+fn annotated(paragraph: &str) -> (String, Vec<(usize, usize)>) {
+    let mut text = String::new();
+    let mut spans = Vec::new();
+    let mut rest = paragraph;
+    while let Some(open) = rest.find("[[") {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let close = after.find("]]").expect("balanced brackets");
+        let start = text.chars().count();
+        text.push_str(&after[..close]);
+        spans.push((start, text.chars().count()));
+        rest = &after[close + 2..];
+    }
+    text.push_str(rest);
+    (text, spans)
+}
+
+#[tokio::test]
+async fn recognize_on_annotated_seed_paragraphs_has_precision_and_recall_of_at_least_095() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let (mut expected_total, mut found_total, mut matched) = (0usize, 0usize, 0usize);
+    let mut report = Vec::new();
+    for paragraph in data("recognize_eval.txt")
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty() && !p.starts_with('#'))
+    {
+        let (text, expected) = annotated(paragraph.trim());
+        let found: Vec<(usize, usize)> = client
+            .recognize(RecognizeRequest {
+                text: text.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("recognized")
+            .into_inner()
+            .occurrences
+            .iter()
+            .filter_map(|o| o.chars.as_ref().map(|s| (s.start as usize, s.end as usize)))
+            .collect();
+        let hits = found.iter().filter(|s| expected.contains(s)).count();
+        let chars: Vec<char> = text.chars().collect();
+        let show = |s: &(usize, usize)| chars[s.0..s.1].iter().collect::<String>();
+        for s in found.iter().filter(|s| !expected.contains(s)) {
+            report.push(format!("unexpected: {}", show(s)));
+        }
+        for s in expected.iter().filter(|s| !found.contains(s)) {
+            report.push(format!("missed: {}", show(s)));
+        }
+        expected_total += expected.len();
+        found_total += found.len();
+        matched += hits;
+    }
+    let precision = matched as f64 / found_total.max(1) as f64;
+    let recall = matched as f64 / expected_total.max(1) as f64;
+    eprintln!("recognize precision {precision:.3} recall {recall:.3} ({matched} of {expected_total} expected, {found_total} found); {report:#?}");
+    assert!(expected_total >= 60, "the annotated set must stay large");
+    assert!(
+        precision >= 0.95 && recall >= 0.95,
+        "precision {precision:.3} recall {recall:.3}: {report:#?}"
+    );
+}
+
+#[tokio::test]
+async fn terms_from_the_seed_articles_are_found_with_their_standard_renderings() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let list = data("article_terms.tsv");
+    let rows = rows(&list);
+    assert!(
+        rows.len() >= 80,
+        "the list must cover at least 80 article terms"
+    );
+    let mut wrong = Vec::new();
+    for row in rows {
+        let (zh, ru, en) = (row[0], row[1], row[2]);
+        let response = client
+            .lookup(LookupRequest {
+                text: zh.into(),
+                source_lang: "zh".into(),
+                target_langs: vec!["ru".into(), "en".into()],
+                limit: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{zh}: {e}"))
+            .into_inner();
+        let Some(hit) = response.hits.first() else {
+            wrong.push(format!("{zh}: not found"));
+            continue;
+        };
+        let first = |lang: &str| {
+            hit.renderings
+                .iter()
+                .find(|r| r.lang == lang)
+                .map(|r| r.text.as_str())
+        };
+        if hit.score < 0.95 || first("ru") != Some(ru) || first("en") != Some(en) {
+            wrong.push(format!(
+                "{zh}: got {:?} {:?} {:?} at {:.2}",
+                hit.matched_term,
+                first("ru"),
+                first("en"),
+                hit.score
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

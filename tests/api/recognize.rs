@@ -1,0 +1,201 @@
+//! Recognize: every term occurrence in running text, with spans in the original text.
+
+use tolmach::service::proto::termbase_client::TermbaseClient;
+use tolmach::service::proto::{
+    Concept, LangSection, MatchKind, Occurrence, RecognizeRequest, TermStatus, UpsertConceptRequest,
+};
+use tonic::transport::Channel;
+
+use crate::util::{concept, term, TestServer};
+
+async fn store(client: &mut TermbaseClient<Channel>, concepts: Vec<Concept>) {
+    for c in concepts {
+        client
+            .upsert_concept(UpsertConceptRequest {
+                concept: Some(c),
+                expected_revision: 0,
+            })
+            .await
+            .expect("stored");
+    }
+}
+
+async fn recognize(
+    client: &mut TermbaseClient<Channel>,
+    text: &str,
+    lang: &str,
+) -> Vec<Occurrence> {
+    client
+        .recognize(RecognizeRequest {
+            text: text.into(),
+            lang: lang.into(),
+            target_langs: vec!["zh".into(), "en".into()],
+            collections: vec!["test".into()],
+        })
+        .await
+        .expect("recognized")
+        .into_inner()
+        .occurrences
+}
+
+fn surfaces(found: &[Occurrence]) -> Vec<&str> {
+    found.iter().map(|o| o.surface.as_str()).collect()
+}
+
+fn test_concepts() -> Vec<Concept> {
+    let mut obor = concept(
+        "t-bri",
+        &[
+            ("zh", "一带一路"),
+            ("ru", "Пояс и путь"),
+            ("en", "Belt and Road"),
+        ],
+    );
+    obor.langs[2]
+        .terms
+        .push(term("One Belt, One Road", TermStatus::Deprecated));
+    obor.langs[2]
+        .terms
+        .push(term("OBOR", TermStatus::Deprecated));
+    vec![
+        concept(
+            "t-sco",
+            &[
+                ("zh", "上海合作组织"),
+                ("ru", "Шанхайская организация сотрудничества"),
+                ("en", "Shanghai Cooperation Organisation"),
+            ],
+        ),
+        concept(
+            "t-spirit",
+            &[
+                ("zh", "上海精神"),
+                ("ru", "Шанхайский дух"),
+                ("en", "Shanghai Spirit"),
+            ],
+        ),
+        concept("t-peace", &[("zh", "和平"), ("ru", "мир"), ("en", "peace")]),
+        concept("t-form", &[("zh", "形式"), ("ru", "форма"), ("en", "form")]),
+        obor,
+    ]
+}
+
+#[tokio::test]
+async fn finds_inflected_russian_and_reports_three_kinds_of_span() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    store(&mut client, test_concepts()).await;
+    let text = "😀 В рамках Шанхайской организации сотрудничества укрепляют «Шанхайский дух».";
+    let found = recognize(&mut client, text, "ru").await;
+    assert_eq!(
+        surfaces(&found),
+        ["Шанхайской организации сотрудничества", "Шанхайский дух"]
+    );
+    let first = &found[0];
+    assert_eq!(first.kind, MatchKind::Stemmed as i32);
+    let bytes = first.bytes.clone().expect("byte span");
+    assert_eq!(
+        &text[bytes.start as usize..bytes.end as usize],
+        first.surface
+    );
+    let chars = first.chars.clone().expect("char span");
+    let utf16 = first.utf16.clone().expect("utf16 span");
+    let char_start = text[..bytes.start as usize].chars().count() as u32;
+    assert_eq!(chars.start, char_start);
+    // The emoji is one scalar value but two UTF-16 code units.
+    assert_eq!(utf16.start, char_start + 1);
+    assert_eq!(
+        chars.end - chars.start,
+        first.surface.chars().count() as u32
+    );
+    assert_eq!(found[1].kind, MatchKind::Exact as i32);
+    let zh = found[1]
+        .renderings
+        .iter()
+        .find(|r| r.lang == "zh")
+        .expect("zh rendering");
+    assert_eq!(zh.text, "上海精神");
+}
+
+#[tokio::test]
+async fn finds_chinese_terms_inside_running_text_and_quotes() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    store(&mut client, test_concepts()).await;
+    let text = "积极落实共建“一带一路”倡议，弘扬“上海精神”，上海合作组織成員國";
+    let found = recognize(&mut client, text, "zh").await;
+    assert_eq!(surfaces(&found), ["一带一路", "上海精神", "上海合作组織"]);
+    assert_eq!(
+        found[2].kind,
+        MatchKind::Normalized as i32,
+        "traditional characters match"
+    );
+}
+
+#[tokio::test]
+async fn terms_do_not_fire_inside_longer_words_but_inflections_match() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    store(&mut client, test_concepts()).await;
+    let found = recognize(&mut client, "The format of the form; formal forms.", "en").await;
+    assert_eq!(surfaces(&found), ["form", "forms"]);
+    let found = recognize(
+        &mut client,
+        "Мировой порядок служит миру, а мир нужен всем.",
+        "ru",
+    )
+    .await;
+    assert_eq!(surfaces(&found), ["миру", "мир"]);
+}
+
+#[tokio::test]
+async fn deprecated_variants_carry_the_preferred_term_as_suggestion() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    store(&mut client, test_concepts()).await;
+    let found = recognize(
+        &mut client,
+        "Projects of the One Belt, One Road (OBOR) and the Belt and Road.",
+        "en",
+    )
+    .await;
+    assert_eq!(
+        surfaces(&found),
+        ["One Belt, One Road", "OBOR", "Belt and Road"]
+    );
+    for deprecated in &found[..2] {
+        assert_eq!(deprecated.matched_status, TermStatus::Deprecated as i32);
+        assert_eq!(deprecated.suggestion, "Belt and Road");
+    }
+    assert_eq!(
+        found[2].suggestion, "",
+        "a preferred term needs no suggestion"
+    );
+}
+
+#[tokio::test]
+async fn leftmost_longest_prefers_the_longer_term() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let mut short = concept("t-shanghai", &[("zh", "上海")]);
+    short.langs.push(LangSection {
+        lang: "en".into(),
+        terms: vec![term("Shanghai", TermStatus::Preferred)],
+        ..Default::default()
+    });
+    store(
+        &mut client,
+        vec![
+            short,
+            concept(
+                "t-spirit2",
+                &[("zh", "上海精神"), ("en", "Shanghai Spirit")],
+            ),
+        ],
+    )
+    .await;
+    let found = recognize(&mut client, "上海精神在上海", "zh").await;
+    assert_eq!(surfaces(&found), ["上海精神", "上海"]);
+    let found = recognize(&mut client, "the Shanghai Spirit in Shanghai", "en").await;
+    assert_eq!(surfaces(&found), ["Shanghai Spirit", "Shanghai"]);
+}

@@ -1,0 +1,131 @@
+//! The shipped glossary is used by professional translators: these tests check its shape
+//! (every concept in zh, ru and en, exactly one preferred term per language, subject fields
+//! and statuses from the allowed lists, a source everywhere, no accidental duplicates).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use tolmach::formats::TbxReader;
+use tolmach::model::{Concept, Lang, TermStatus};
+
+/// The subject fields of glossary/README.md.
+const SUBJECT_FIELDS: &[&str] = &[
+    "SCO institutions",
+    "diplomacy and policy concepts",
+    "economy and connectivity",
+    "media and culture",
+    "geography",
+    "states and organizations",
+    "security",
+    "titles and offices",
+    "events and forums",
+];
+
+fn glossary() -> Vec<Concept> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("glossary");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("glossary directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tbx"))
+        .collect();
+    files.sort();
+    let mut concepts = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(&file).expect("readable");
+        for entry in TbxReader::new(bytes.as_slice()) {
+            let entry = entry.unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            assert!(
+                entry.warnings.is_empty(),
+                "{}: {:?}",
+                file.display(),
+                entry.warnings
+            );
+            concepts.push(entry.concept);
+        }
+    }
+    concepts
+}
+
+#[test]
+fn glossary_has_at_least_300_concepts_with_unique_ids() {
+    let concepts = glossary();
+    assert!(concepts.len() >= 300, "only {} concepts", concepts.len());
+    let mut ids: Vec<&str> = concepts.iter().map(|c| c.id.as_str()).collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "duplicate concept ids");
+}
+
+#[test]
+fn every_concept_has_zh_ru_en_with_exactly_one_preferred_term() {
+    for concept in glossary() {
+        for lang in [Lang::zh(), Lang::ru(), Lang::en()] {
+            let section = concept
+                .section(&lang)
+                .unwrap_or_else(|| panic!("{}: no {lang} section", concept.id));
+            let preferred = section
+                .terms
+                .iter()
+                .filter(|t| t.status == TermStatus::Preferred)
+                .count();
+            assert_eq!(
+                preferred, 1,
+                "{}: {preferred} preferred {lang} terms",
+                concept.id
+            );
+        }
+    }
+}
+
+#[test]
+fn subject_fields_come_from_the_list_and_every_concept_names_its_source() {
+    for concept in glossary() {
+        assert!(
+            SUBJECT_FIELDS.contains(&concept.subject_field.as_str()),
+            "{}: subject field {:?}",
+            concept.id,
+            concept.subject_field
+        );
+        assert!(
+            !concept.source.trim().is_empty(),
+            "{}: no source",
+            concept.id
+        );
+        for (lang, term) in concept.terms() {
+            assert_eq!(
+                term.text,
+                term.text.trim(),
+                "{} {lang}: untrimmed term",
+                concept.id
+            );
+            assert!(
+                !term.text.contains(['«', '»', '“', '”']),
+                "{} {lang}: quotes belong to running text, not to the term {:?}",
+                concept.id,
+                term.text
+            );
+        }
+    }
+}
+
+#[test]
+fn no_term_names_two_concepts_unless_marked_as_homonym() {
+    let mut seen: HashMap<(String, String), String> = HashMap::new();
+    for concept in glossary() {
+        for (lang, term) in concept.terms() {
+            let key = (
+                lang.primary().to_owned(),
+                tolmach::text::normalize_key(&term.text),
+            );
+            if let Some(other) = seen.insert(key.clone(), concept.id.clone()) {
+                let marked = concept.cross_refs.contains(&other);
+                assert!(
+                    marked,
+                    "{:?} names both {other} and {} without a homonym cross-reference",
+                    key.1, concept.id
+                );
+            }
+        }
+    }
+}
