@@ -2,7 +2,8 @@
 //! running server. This file parses arguments, calls the library, prints, and picks the exit
 //! code; nothing else.
 
-use std::io::Read;
+use std::fmt::Write as _;
+use std::io::{Read, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -123,8 +124,7 @@ async fn run(cli: Cli) -> Result<()> {
             if client.json {
                 print_json("tolmach.v1.LookupResponse", &response)
             } else {
-                print_lookup(&response);
-                Ok(())
+                print(&lookup_table(&response))
             }
         }
         Command::Recognize {
@@ -148,8 +148,7 @@ async fn run(cli: Cli) -> Result<()> {
             if client.json {
                 print_json("tolmach.v1.RecognizeResponse", &response)
             } else {
-                print_recognized(&text, &response);
-                Ok(())
+                print(&recognized_table(&text, &response))
             }
         }
     }
@@ -241,10 +240,19 @@ fn print_json(message_name: &str, message: &impl Message) -> Result<()> {
         .with_context(|| format!("{message_name} is not in the descriptor set"))?;
     let dynamic =
         prost_reflect::DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())?;
-    let mut out = serde_json::Serializer::pretty(std::io::stdout());
-    dynamic.serialize_with_options(&mut out, &prost_reflect::SerializeOptions::new())?;
-    println!();
-    Ok(())
+    let mut json = serde_json::Serializer::pretty(Vec::new());
+    dynamic.serialize_with_options(&mut json, &prost_reflect::SerializeOptions::new())?;
+    let mut out = String::from_utf8(json.into_inner())?;
+    out.push('\n');
+    print(&out)
+}
+
+/// Writes command output; a reader that closed the pipe early (`| head`) is not an error.
+fn print(out: &str) -> Result<()> {
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn status_name(status: i32) -> &'static str {
@@ -268,7 +276,7 @@ fn kind_name(kind: i32) -> &'static str {
     })
 }
 
-fn print_renderings(renderings: &[proto::Rendering], indent: &str) {
+fn write_renderings(out: &mut String, renderings: &[proto::Rendering], indent: &str) {
     for r in renderings {
         let status = status_name(r.status);
         let mark = if r.status == proto::TermStatus::Preferred as i32 {
@@ -276,29 +284,32 @@ fn print_renderings(renderings: &[proto::Rendering], indent: &str) {
         } else {
             " "
         };
-        println!("{indent}{mark} {:<8} {:<50} {status}", r.lang, r.text);
+        let _ = writeln!(out, "{indent}{mark} {:<8} {:<50} {status}", r.lang, r.text);
     }
 }
 
-fn print_lookup(response: &proto::LookupResponse) {
+fn lookup_table(response: &proto::LookupResponse) -> String {
+    let mut out = String::new();
     if response.hits.is_empty() {
-        println!("no match");
-        return;
+        out.push_str("no match\n");
     }
     for hit in &response.hits {
         let id = hit.concept.as_ref().map_or("", |c| c.id.as_str());
-        println!(
+        let _ = writeln!(
+            out,
             "{:.2}  {:<10}  {} [{}]  ({id})",
             hit.score,
             kind_name(hit.kind),
             hit.matched_term,
             hit.matched_lang
         );
-        print_renderings(&hit.renderings, "      ");
+        write_renderings(&mut out, &hit.renderings, "      ");
     }
+    out
 }
 
-fn print_recognized(text: &str, response: &proto::RecognizeResponse) {
+fn recognized_table(text: &str, response: &proto::RecognizeResponse) -> String {
+    let mut out = String::new();
     let mut marked = String::new();
     let mut at = 0usize;
     for o in &response.occurrences {
@@ -318,10 +329,11 @@ fn print_recognized(text: &str, response: &proto::RecognizeResponse) {
         at = end;
     }
     marked.push_str(&text[at..]);
-    println!("{}\n", marked.trim_end());
-    println!(
-        "{:<12} {:<30} {:<30} {}",
-        "chars", "surface", "standard rendering", "note"
+    let _ = writeln!(out, "{}\n", marked.trim_end());
+    let _ = writeln!(
+        out,
+        "{:<12} {:<30} {:<30} note",
+        "chars", "surface", "standard rendering"
     );
     for o in &response.occurrences {
         let chars = o
@@ -340,6 +352,7 @@ fn print_recognized(text: &str, response: &proto::RecognizeResponse) {
         } else {
             format!("{} — use «{}»", status_name(o.matched_status), o.suggestion)
         };
-        println!("{chars:<12} {:<30} {rendering:<30} {note}", o.surface);
+        let _ = writeln!(out, "{chars:<12} {:<30} {rendering:<30} {note}", o.surface);
     }
+    out
 }

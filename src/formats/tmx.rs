@@ -67,7 +67,8 @@ pub struct TmxReader<R: BufRead> {
 
 enum State<R: BufRead> {
     Unopened(R),
-    Open(XmlPull<R>),
+    /// Boxed, so that the reader stays small to move: the parser state is large.
+    Open(Box<XmlPull<R>>),
     Done,
 }
 
@@ -91,7 +92,7 @@ impl<R: BufRead> TmxReader<R> {
             State::Unopened(input) => {
                 let mut xml = XmlPull::open(input, true)?;
                 check_root(&mut xml)?;
-                xml
+                Box::new(xml)
             }
             State::Open(xml) => xml,
             State::Done => return Ok(None),

@@ -159,11 +159,6 @@ impl<R: Read> XmlPull<R> {
         (self.line, self.column)
     }
 
-    /// Line and column of the next unread character.
-    pub fn location(&self) -> (u64, u64) {
-        self.reader.get_ref().location()
-    }
-
     fn malformed_here(&mut self, reason: impl std::fmt::Display) -> FormatError {
         self.finished = true;
         FormatError::malformed(self.line, self.column, reason)

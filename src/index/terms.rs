@@ -10,7 +10,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 
 use super::distance::similarity;
 use super::{score, MatchKind};
-use crate::model::Concept;
+use crate::model::{Concept, Term, TermType};
 use crate::text::{self, Token, TokenKind};
 
 /// Position of a term in [`TermIndex::terms`].
@@ -93,7 +93,9 @@ impl TermIndex {
                     let id = index.terms.len() as TermId;
                     let tokens = text::tokenize(&norm);
                     let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
-                    let stems: Box<[Box<str>]> = if has_han {
+                    // Acronyms (ИИ, SCO) are not inflected by Snowball's rules, and their
+                    // stems collide with short words («ИИ» stems to «и»): surface match only.
+                    let stems: Box<[Box<str>]> = if has_han || is_acronym(term) {
                         Box::new([])
                     } else {
                         tokens.iter().map(|t| Box::from(t.stem.as_str())).collect()
@@ -241,7 +243,7 @@ impl TermIndex {
                 );
                 sim = sim.max(stem_sim);
             }
-            if sim >= score::FUZZY_MIN_SIMILARITY && sim < 1.0 {
+            if (score::FUZZY_MIN_SIMILARITY..1.0).contains(&sim) {
                 out.push(Candidate {
                     term: term_id,
                     score: score::fuzzy(sim),
@@ -276,7 +278,7 @@ impl TermIndex {
         if let Some(automaton) = &self.automaton {
             for found in automaton.find_overlapping_iter(norm) {
                 let range = found.start()..found.end();
-                if !on_word_boundaries(norm, &range) {
+                if !on_word_boundaries(norm, &range) || !han_word_aligned(norm, &range) {
                     continue;
                 }
                 for &term in &self.pattern_terms[found.pattern().as_usize()] {
@@ -381,4 +383,53 @@ fn on_word_boundaries(norm: &str, range: &Range<usize>) -> bool {
 fn joins_words(gap: &str) -> bool {
     gap.chars()
         .all(|c| c == ' ' || c == '-' || c == '\'' || c == '"')
+}
+
+/// Whether a term is an acronym or abbreviation: so typed, or written in capitals only.
+fn is_acronym(term: &Term) -> bool {
+    let letters = || term.text.chars().filter(|c| c.is_alphabetic());
+    matches!(term.term_type, TermType::Acronym | TermType::Abbreviation)
+        || (letters().count() > 1 && letters().all(|c| c.is_uppercase()))
+}
+
+/// Longest Han match, in characters, checked against word segmentation: longer terms do not
+/// cross word boundaries by accident, and segmenting only around short ones keeps Recognize
+/// fast.
+const SEGMENT_CHECK_MAX_CHARS: usize = 2;
+/// Characters of context on each side given to the segmenter.
+const SEGMENT_CONTEXT_CHARS: usize = 6;
+
+/// Whether a short Han match starts and ends on word boundaries of the surrounding Chinese:
+/// 和合 ("harmony") must not fire in 交流和合作 (交流 / 和 / 合作), where it straddles two
+/// words. Longer and non-Han matches pass unchecked.
+fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
+    let matched = &norm[range.clone()];
+    if matched.chars().count() > SEGMENT_CHECK_MAX_CHARS || !matched.chars().all(text::is_han) {
+        return true;
+    }
+    let start = norm[..range.start]
+        .char_indices()
+        .rev()
+        .take(SEGMENT_CONTEXT_CHARS)
+        .last()
+        .map_or(range.start, |(i, _)| i);
+    let end = norm[range.end..]
+        .char_indices()
+        .take(SEGMENT_CONTEXT_CHARS)
+        .last()
+        .map_or(range.end, |(i, c)| range.end + i + c.len_utf8());
+    let window = &norm[start..end];
+    let mut boundaries = vec![0usize];
+    let mut at = 0;
+    for word in segmenter().cut(window, false) {
+        at += word.word.len();
+        boundaries.push(at);
+    }
+    boundaries.contains(&(range.start - start)) && boundaries.contains(&(range.end - start))
+}
+
+/// The shared Chinese segmenter, loaded on first use (its dictionary takes a moment).
+fn segmenter() -> &'static jieba_rs::Jieba {
+    static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
+    JIEBA.get_or_init(jieba_rs::Jieba::new)
 }

@@ -184,7 +184,7 @@ impl Termbase for TermbaseService {
             }
             if concepts.len() == page_size {
                 next_page_token =
-                    encode_page_token(&concepts.last().map_or("", |c: &proto::Concept| &c.id));
+                    encode_page_token(concepts.last().map_or("", |c: &proto::Concept| &c.id));
                 break;
             }
             concepts.push(concept_to_proto(&concept));
@@ -329,7 +329,7 @@ fn encode_page_token(last_id: &str) -> String {
 }
 
 fn decode_page_token(token: &str) -> Option<String> {
-    if token.is_empty() || token.len() % 2 != 0 {
+    if token.is_empty() || !token.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..token.len())

@@ -46,7 +46,9 @@ async fn looks_up_in_every_direction_with_the_preferred_rendering_first() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     // (query, source, [(target, expected preferred rendering)])
-    let cases: &[(&str, &str, &[(&str, &str)])] = &[
+    // (query, source, [(target, expected preferred rendering)])
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let cases: &[Case] = &[
         (
             "上海精神",
             "zh",

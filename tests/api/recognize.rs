@@ -76,6 +76,10 @@ fn test_concepts() -> Vec<Concept> {
         ),
         concept("t-peace", &[("zh", "和平"), ("ru", "мир"), ("en", "peace")]),
         concept("t-form", &[("zh", "形式"), ("ru", "форма"), ("en", "form")]),
+        concept(
+            "t-harmony",
+            &[("zh", "和合"), ("ru", "гармония"), ("en", "harmony")],
+        ),
         obor,
     ]
 }
@@ -93,13 +97,13 @@ async fn finds_inflected_russian_and_reports_three_kinds_of_span() {
     );
     let first = &found[0];
     assert_eq!(first.kind, MatchKind::Stemmed as i32);
-    let bytes = first.bytes.clone().expect("byte span");
+    let bytes = first.bytes.expect("byte span");
     assert_eq!(
         &text[bytes.start as usize..bytes.end as usize],
         first.surface
     );
-    let chars = first.chars.clone().expect("char span");
-    let utf16 = first.utf16.clone().expect("utf16 span");
+    let chars = first.chars.expect("char span");
+    let utf16 = first.utf16.expect("utf16 span");
     let char_start = text[..bytes.start as usize].chars().count() as u32;
     assert_eq!(chars.start, char_start);
     // The emoji is one scalar value but two UTF-16 code units.
@@ -198,4 +202,15 @@ async fn leftmost_longest_prefers_the_longer_term() {
     assert_eq!(surfaces(&found), ["上海精神", "上海"]);
     let found = recognize(&mut client, "the Shanghai Spirit in Shanghai", "en").await;
     assert_eq!(surfaces(&found), ["Shanghai Spirit", "Shanghai"]);
+}
+
+#[tokio::test]
+async fn two_character_chinese_terms_do_not_straddle_words() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    store(&mut client, test_concepts()).await;
+    // 交流 / 和 / 合作: "exchanges and cooperation", not 和合 "harmony".
+    let found = recognize(&mut client, "加强交流和合作，讲好“和合”故事", "zh").await;
+    assert_eq!(surfaces(&found), ["和合"]);
+    assert_eq!(found[0].chars.map(|s| (s.start, s.end)), Some((11, 13)));
 }
