@@ -2,7 +2,7 @@
 //! Recognize. Built once, then only read; [`super::Termbase`] layers a small one for recent
 //! writes over a large one for everything else.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -53,7 +53,7 @@ pub(super) struct TermIndex {
     normalized: HashMap<Box<str>, Vec<TermId>>,
     stemmed: HashMap<Box<str>, Vec<TermId>>,
     stem_starts: HashMap<Box<str>, Vec<TermId>>,
-    grams: HashMap<Box<str>, Vec<TermId>>,
+    grams: HashMap<Gram, Vec<TermId>>,
     automaton: Option<AhoCorasick>,
     /// For each automaton pattern (a distinct normalized key), the terms that have it.
     pattern_terms: Vec<Vec<TermId>>,
@@ -61,7 +61,7 @@ pub(super) struct TermIndex {
 
 /// Most candidates verified by edit distance for one fuzzy lookup: bounds the worst case on
 /// queries made of very common n-grams.
-const MAX_FUZZY_CANDIDATES: usize = 4000;
+const MAX_FUZZY_CANDIDATES: usize = 20_000;
 
 /// Longest query, in characters, tried for fuzzy and partial matching; longer input is a
 /// sentence and belongs to Recognize.
@@ -105,11 +105,12 @@ impl TermIndex {
                         push(&mut index.stemmed, stems.join(" ").into(), id);
                         push(&mut index.stem_starts, first.clone(), id);
                     }
-                    let mut grams = grams(&norm);
-                    grams.sort_unstable();
-                    grams.dedup();
-                    for gram in grams {
-                        push(&mut index.grams, gram.into(), id);
+                    let norm_chars: Box<[char]> = norm.chars().collect();
+                    let mut term_grams = grams(&norm_chars);
+                    term_grams.sort_unstable();
+                    term_grams.dedup();
+                    for gram in term_grams {
+                        index.grams.entry(gram).or_default().push(id);
                     }
                     let key: Box<str> = norm.as_str().into();
                     let pattern = *pattern_ids.entry(key.clone()).or_insert_with(|| {
@@ -123,7 +124,7 @@ impl TermIndex {
                         concept: concept_pos as u32,
                         section: section_pos as u16,
                         term: term_pos as u16,
-                        norm_chars: norm.chars().collect(),
+                        norm_chars,
                         stems,
                     });
                 }
@@ -180,7 +181,9 @@ impl TermIndex {
         if query_chars.len() > MAX_FUZZY_QUERY_CHARS {
             return out;
         }
-        self.fuzzy_and_contained(&query_chars, &query_stems, has_han, &mut out);
+        // Typos are only looked for when the query is not itself a known term.
+        let typos = out.is_empty();
+        self.fuzzy_and_contained(&query_chars, &query_stems, has_han, typos, &mut out);
         // The query contains a term: the same occurrence search Recognize uses.
         for occurrence in self.occurrences(norm, &tokens) {
             if occurrence.range.len() == norm.len() {
@@ -196,75 +199,100 @@ impl TermIndex {
         out
     }
 
-    /// Candidates from the n-gram index: terms within a few edits of the query (fuzzy), and
-    /// terms that contain the whole query (partial).
+    /// Candidates from the n-gram index: terms that contain the whole query (partial) and,
+    /// when `typos` is set, terms within a few edits of it (fuzzy).
+    ///
+    /// Prefix filtering keeps this fast on large termbases: a term within `max_typos` edits
+    /// shares at least `needed` of the query's `g` grams, so it must contain one of the
+    /// `g − needed + 1` rarest ones; only their posting lists are read, and the common grams
+    /// (the long lists) are checked per candidate instead.
     fn fuzzy_and_contained(
         &self,
         query_chars: &[char],
         query_stems: &[&str],
         has_han: bool,
+        typos: bool,
         out: &mut Vec<Candidate>,
     ) {
-        let query: String = query_chars.iter().collect();
-        let mut query_grams = grams(&query);
+        let mut query_grams = grams(query_chars);
         query_grams.sort_unstable();
         query_grams.dedup();
         if query_grams.is_empty() {
             return;
         }
-        let mut shared: HashMap<TermId, u32> = HashMap::new();
-        for gram in &query_grams {
-            for &term in self.grams.get(gram.as_str()).into_iter().flatten() {
-                *shared.entry(term).or_default() += 1;
+        let posting = |gram: &Gram| self.grams.get(gram).map_or(&[][..], |p| p.as_slice());
+        let mut by_rarity: Vec<&Gram> = query_grams.iter().collect();
+        by_rarity.sort_by_key(|g| posting(g).len());
+
+        // Partial: a term containing the query contains its rarest interior gram (the padded
+        // edge grams only match where a term itself begins or ends).
+        let min_partial_chars = if has_han { 2 } else { 3 };
+        if query_chars.len() >= min_partial_chars {
+            let rarest_interior = by_rarity
+                .iter()
+                .find(|g| !g.contains(&PAD_START) && !g.contains(&PAD_END));
+            for &term_id in rarest_interior.map_or(&[][..], |g| posting(g)) {
+                let term = &self.terms[term_id as usize];
+                if query_chars.len() < term.norm_chars.len()
+                    && contains(
+                        &term.norm_chars,
+                        query_chars,
+                        has_han,
+                        &term.stems,
+                        query_stems,
+                    )
+                {
+                    out.push(Candidate {
+                        term: term_id,
+                        score: score::partial(query_chars.len(), term.norm_chars.len()),
+                        kind: MatchKind::Partial,
+                    });
+                }
             }
         }
+        if !typos {
+            return;
+        }
+
         let gram_size = if has_han { 1 } else { 3 };
-        let max_typos = ((query_chars.len() + 1) / 4).clamp(1, 3);
-        let needed = (query_grams.len().saturating_sub(gram_size * max_typos)).max(1) as u32;
-        // A term containing the query has all of its grams but the two padded ones at the
-        // query's edges, which only match where the term itself begins or ends.
-        let contained = query_grams
+        let max_typos = query_chars.len().div_ceil(4).clamp(1, 3);
+        let needed = query_grams
             .len()
-            .saturating_sub(if has_han { 0 } else { 2 })
-            .max(1) as u32;
-        let mut candidates: Vec<(TermId, u32)> =
-            shared.into_iter().filter(|&(_, n)| n >= needed).collect();
-        candidates.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        candidates.truncate(MAX_FUZZY_CANDIDATES);
-        let min_partial_chars = if has_han { 2 } else { 3 };
-        for (term_id, count) in candidates {
+            .saturating_sub(gram_size * max_typos)
+            .max(1);
+        let prefix = query_grams.len() - needed + 1;
+        let mut seen: HashSet<TermId> = HashSet::new();
+        for gram in &by_rarity[..prefix] {
+            for &term_id in posting(gram) {
+                seen.insert(term_id);
+                if seen.len() >= MAX_FUZZY_CANDIDATES {
+                    break;
+                }
+            }
+        }
+        let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();
+        for term_id in seen {
             let term = &self.terms[term_id as usize];
+            let mut term_grams = grams(&term.norm_chars);
+            term_grams.sort_unstable();
+            term_grams.dedup();
+            let shared = term_grams
+                .iter()
+                .filter(|g| query_grams.binary_search(g).is_ok())
+                .count();
+            if shared < needed {
+                continue;
+            }
             let mut sim = similarity(query_chars, &term.norm_chars);
-            if !query_stems.is_empty() && !term.stems.is_empty() {
-                let term_stems: Vec<&str> = term.stems.iter().map(|s| &**s).collect();
-                let stem_sim = similarity(
-                    &query_stems.join(" ").chars().collect::<Vec<_>>(),
-                    &term_stems.join(" ").chars().collect::<Vec<_>>(),
-                );
-                sim = sim.max(stem_sim);
+            if !query_stem_chars.is_empty() && !term.stems.is_empty() {
+                let term_stem_chars: Vec<char> = term.stems.join(" ").chars().collect();
+                sim = sim.max(similarity(&query_stem_chars, &term_stem_chars));
             }
             if (score::FUZZY_MIN_SIMILARITY..1.0).contains(&sim) {
                 out.push(Candidate {
                     term: term_id,
                     score: score::fuzzy(sim),
                     kind: MatchKind::Fuzzy,
-                });
-            }
-            if count >= contained
-                && query_chars.len() >= min_partial_chars
-                && query_chars.len() < term.norm_chars.len()
-                && contains(
-                    &term.norm_chars,
-                    query_chars,
-                    has_han,
-                    &term.stems,
-                    query_stems,
-                )
-            {
-                out.push(Candidate {
-                    term: term_id,
-                    score: score::partial(query_chars.len(), term.norm_chars.len()),
-                    kind: MatchKind::Partial,
                 });
             }
         }
@@ -327,23 +355,29 @@ fn push(map: &mut HashMap<Box<str>, Vec<TermId>>, key: Box<str>, id: TermId) {
     map.entry(key).or_default().push(id);
 }
 
+/// An indexed n-gram: a padded character trigram, or one Han character followed by two NULs.
+type Gram = [char; 3];
+/// Padding before the first character, so that word starts have grams of their own.
+const PAD_START: char = '\u{2}';
+/// Padding after the last character.
+const PAD_END: char = '\u{3}';
+
 /// The n-grams a string is indexed under: single characters for text with Han characters
 /// (a Chinese term is a handful of very informative characters), padded character trigrams
 /// otherwise.
-fn grams(norm: &str) -> Vec<String> {
-    let chars: Vec<char> = norm.chars().collect();
+fn grams(chars: &[char]) -> Vec<Gram> {
     if chars.iter().any(|&c| text::is_han(c)) {
         return chars
             .iter()
             .filter(|c| !c.is_whitespace())
-            .map(|c| c.to_string())
+            .map(|&c| [c, '\0', '\0'])
             .collect();
     }
-    let padded: Vec<char> = std::iter::once('\u{2}')
+    let padded: Vec<char> = std::iter::once(PAD_START)
         .chain(chars.iter().copied())
-        .chain(std::iter::once('\u{3}'))
+        .chain(std::iter::once(PAD_END))
         .collect();
-    padded.windows(3).map(|w| w.iter().collect()).collect()
+    padded.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
 }
 
 /// Whether a term contains the query: as a substring for Han text, as a run of whole word
