@@ -2,7 +2,7 @@
 //! Recognize. Built once, then only read; [`super::Termbase`] layers a small one for recent
 //! writes over a large one for everything else.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -62,6 +62,9 @@ pub(super) struct TermIndex {
 /// Most candidates verified by edit distance for one fuzzy lookup: bounds the worst case on
 /// queries made of very common n-grams.
 const MAX_FUZZY_CANDIDATES: usize = 20_000;
+
+/// A gram in more terms than this is common enough to skip when counting shared grams.
+const COMMON_GRAM: usize = 2_000;
 
 /// Longest query, in characters, tried for fuzzy and partial matching; longer input is a
 /// sentence and belongs to Recognize.
@@ -202,10 +205,9 @@ impl TermIndex {
     /// Candidates from the n-gram index: terms that contain the whole query (partial) and,
     /// when `typos` is set, terms within a few edits of it (fuzzy).
     ///
-    /// Prefix filtering keeps this fast on large termbases: a term within `max_typos` edits
-    /// shares at least `needed` of the query's `g` grams, so it must contain one of the
-    /// `g − needed + 1` rarest ones; only their posting lists are read, and the common grams
-    /// (the long lists) are checked per candidate instead.
+    /// A term within `max_typos` edits shares at least `needed` of the query's grams (the
+    /// count filter). The longest posting lists are skipped and the threshold lowered by as
+    /// many, so common grams cost nothing and no qualifying term is lost.
     fn fuzzy_and_contained(
         &self,
         query_chars: &[char],
@@ -260,28 +262,41 @@ impl TermIndex {
             .len()
             .saturating_sub(gram_size * max_typos)
             .max(1);
-        let prefix = query_grams.len() - needed + 1;
-        let mut seen: HashSet<TermId> = HashSet::new();
-        for gram in &by_rarity[..prefix] {
+        // Up to `needed − 1` of the most common grams are not read: a qualifying term still
+        // shares at least `needed − skipped` of the rest, which are counted exactly.
+        let skipped = (needed - 1).min(
+            by_rarity
+                .iter()
+                .filter(|g| posting(g).len() > COMMON_GRAM)
+                .count(),
+        );
+        let counted = &by_rarity[..by_rarity.len() - skipped];
+        let mut shared: HashMap<TermId, u32> = HashMap::new();
+        for gram in counted {
             for &term_id in posting(gram) {
-                seen.insert(term_id);
-                if seen.len() >= MAX_FUZZY_CANDIDATES {
-                    break;
-                }
+                *shared.entry(term_id).or_default() += 1;
             }
         }
+        let needed_counted = (needed - skipped) as u32;
         let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();
-        for term_id in seen {
-            let term = &self.terms[term_id as usize];
-            let mut term_grams = grams(&term.norm_chars);
-            term_grams.sort_unstable();
-            term_grams.dedup();
-            let shared = term_grams
-                .iter()
-                .filter(|g| query_grams.binary_search(g).is_ok())
-                .count();
-            if shared < needed {
+        let longest_gap = |n: usize, m: usize| {
+            (n.max(m) as f32 * (1.0 - score::FUZZY_MIN_SIMILARITY)).ceil() as usize + 2
+        };
+        let mut verified = 0;
+        for (term_id, count) in shared {
+            if count < needed_counted {
                 continue;
+            }
+            let term = &self.terms[term_id as usize];
+            // Edit distance is at least the length difference: most candidates end here.
+            if term.norm_chars.len().abs_diff(query_chars.len())
+                > longest_gap(term.norm_chars.len(), query_chars.len())
+            {
+                continue;
+            }
+            verified += 1;
+            if verified > MAX_FUZZY_CANDIDATES {
+                break;
             }
             let mut sim = similarity(query_chars, &term.norm_chars);
             if !query_stem_chars.is_empty() && !term.stems.is_empty() {
