@@ -28,13 +28,21 @@ impl XorShift {
     }
 }
 
+/// Syllables of the generated words: 64 per script, so that the 10⁶ terms draw on a
+/// vocabulary of about 10⁵ distinct words, as a real termbase of that size does.
 const LATIN: &[&str] = &[
     "ka", "ro", "mi", "ten", "sor", "lu", "vex", "dan", "pri", "gol", "ber", "an", "tis", "mon",
-    "ul", "zer",
+    "ul", "zer", "ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "na", "pe", "qui",
+    "ra", "se", "ti", "vo", "wa", "xe", "yo", "zu", "bra", "cli", "dro", "fle", "gri", "pla",
+    "sta", "tre", "bel", "cor", "dis", "fer", "gan", "hol", "lin", "mar", "nor", "pol", "rus",
+    "sel", "tor", "val", "wen", "zan", "ment", "tion", "ing",
 ];
 const CYRILLIC: &[&str] = &[
     "ка", "ро", "ми", "тен", "сор", "лу", "вех", "дан", "при", "гол", "бер", "ан", "тис", "мон",
-    "ул", "зер",
+    "ул", "зер", "ба", "це", "ди", "фо", "гу", "ха", "же", "ки", "ло", "му", "на", "пе", "щу",
+    "ра", "се", "ти", "во", "ва", "хе", "ё", "зу", "бра", "кли", "дро", "фле", "гри", "пла",
+    "ста", "тре", "бел", "кор", "дис", "фер", "ган", "хол", "лин", "мар", "нор", "пол", "рус",
+    "сел", "тор", "вал", "вен", "зан", "мент", "ция", "ость",
 ];
 
 fn word(rng: &mut XorShift, syllables: &[&str]) -> String {

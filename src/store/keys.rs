@@ -36,6 +36,30 @@ pub fn collection(name: &str) -> Vec<u8> {
     name.as_bytes().to_vec()
 }
 
+/// Key of a translation unit in the `units` tree: memory name, NUL, unit id, so that one
+/// memory's units sit together in id order. Names and ids are checked to hold no NUL.
+pub fn unit(memory: &str, id: &str) -> Vec<u8> {
+    let mut key = unit_prefix(memory);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The prefix of every `units` key of one memory.
+pub fn unit_prefix(memory: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(memory.len() + 1);
+    key.extend_from_slice(memory.as_bytes());
+    key.push(0);
+    key
+}
+
+/// Splits a `units` key into memory name and unit id.
+pub fn parse_unit(key: &[u8]) -> Option<(&str, &str)> {
+    let nul = key.iter().position(|&b| b == 0)?;
+    let memory = std::str::from_utf8(&key[..nul]).ok()?;
+    let id = std::str::from_utf8(&key[nul + 1..]).ok()?;
+    Some((memory, id))
+}
+
 /// Encodes the schema version value.
 pub fn encode_version(version: u32) -> [u8; 4] {
     version.to_be_bytes()
@@ -56,5 +80,12 @@ mod tests {
         assert!(history("a", 9) < history("a", 10));
         assert!(history("a", u64::MAX) < history("a-b", 0));
         assert!(history("a", 3).starts_with(&history_prefix("a")));
+    }
+
+    #[test]
+    fn unit_keys_round_trip_and_group_by_memory() {
+        assert_eq!(parse_unit(&unit("news", "tu-1")), Some(("news", "tu-1")));
+        assert!(unit("news", "zzz") < unit("news-2", ""));
+        assert!(unit("news", "a").starts_with(&unit_prefix("news")));
     }
 }

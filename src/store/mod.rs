@@ -14,7 +14,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
-use crate::model::{Collection, Concept};
+use crate::model::{Collection, Concept, TranslationUnit};
 pub use error::StoreError;
 
 /// The on-disk schema this build writes. Bump it when the encoding of any tree changes, and
@@ -31,6 +31,7 @@ pub struct Store {
     concepts: sled::Tree,
     history: sled::Tree,
     collections: sled::Tree,
+    units: sled::Tree,
 }
 
 impl Store {
@@ -70,6 +71,7 @@ impl Store {
             concepts: db.open_tree("concepts")?,
             history: db.open_tree("history")?,
             collections: db.open_tree("collections")?,
+            units: db.open_tree("units")?,
             meta,
             db,
         })
@@ -217,6 +219,80 @@ impl Store {
                 decode("history", &key, &bytes)
             })
             .collect()
+    }
+
+    /// Stores translation units in `memory` in one atomic batch; answers, per unit, whether it
+    /// replaced a stored unit with the same id. Returns once the batch is durable.
+    pub async fn put_units(
+        &self,
+        memory: &str,
+        units: &[TranslationUnit],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut replaced = Vec::with_capacity(units.len());
+        for unit in units {
+            let key = keys::unit(memory, &unit.id);
+            replaced.push(self.units.contains_key(&key)?);
+            batch.insert(key, encode(unit));
+        }
+        self.units.apply_batch(batch)?;
+        self.flush().await?;
+        Ok(replaced)
+    }
+
+    /// Deletes units of `memory` by id; answers how many were stored.
+    pub async fn delete_units(&self, memory: &str, ids: &[String]) -> Result<usize, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut deleted = 0;
+        for id in ids {
+            let key = keys::unit(memory, id);
+            if self.units.contains_key(&key)? {
+                deleted += 1;
+                batch.remove(key);
+            }
+        }
+        self.units.apply_batch(batch)?;
+        self.flush().await?;
+        Ok(deleted)
+    }
+
+    /// Every stored unit with its memory, for building the search index at start-up.
+    pub fn all_units(&self) -> impl Iterator<Item = Result<(String, TranslationUnit), StoreError>> + '_ {
+        self.units.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            let memory = keys::parse_unit(&key).map(|(m, _)| m.to_owned()).ok_or_else(|| {
+                StoreError::Corrupt {
+                    tree: "units",
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    reason: "key is not memory NUL id".into(),
+                }
+            })?;
+            Ok((memory, decode("units", &key, &bytes)?))
+        })
+    }
+
+    /// The units of one memory in id order, starting after `after` when given.
+    pub fn units_after<'a>(
+        &'a self,
+        memory: &str,
+        after: Option<&str>,
+    ) -> impl Iterator<Item = Result<TranslationUnit, StoreError>> + 'a {
+        let prefix = keys::unit_prefix(memory);
+        let start = match after {
+            Some(id) => {
+                let mut key = keys::unit(memory, id);
+                key.push(0);
+                key
+            }
+            None => prefix.clone(),
+        };
+        self.units
+            .range(start..)
+            .take_while(move |entry| entry.as_ref().map_or(true, |(k, _)| k.starts_with(&prefix)))
+            .map(|entry| {
+                let (key, bytes) = entry?;
+                decode("units", &key, &bytes)
+            })
     }
 
     /// Creates or replaces a collection.

@@ -209,7 +209,10 @@ pub(super) fn number_value(raw: &str) -> String {
         section = section.saturating_add(digit.max(1).saturating_mul(unit));
         digit = 0;
     }
-    total.saturating_add(section).saturating_add(digit).to_string()
+    total
+        .saturating_add(section)
+        .saturating_add(digit)
+        .to_string()
 }
 
 fn numeral_digit(c: char) -> Option<char> {

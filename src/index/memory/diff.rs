@@ -44,7 +44,9 @@ pub(super) fn spans(query: &Side<'_>, stored: &Side<'_>) -> Vec<DiffSpan> {
     for op in ops {
         match op {
             Op::Same(i, j) => {
-                flush(query, stored, &mut run_q, &mut run_s, next_q, next_s, &mut out);
+                flush(
+                    query, stored, &mut run_q, &mut run_s, next_q, next_s, &mut out,
+                );
                 if query.units[i].number {
                     let q = &query.units[i].range;
                     let s = &stored.units[j].range;
@@ -69,7 +71,9 @@ pub(super) fn spans(query: &Side<'_>, stored: &Side<'_>) -> Vec<DiffSpan> {
             Op::Delete(j) => widen(&mut run_s, j),
         }
     }
-    flush(query, stored, &mut run_q, &mut run_s, next_q, next_s, &mut out);
+    flush(
+        query, stored, &mut run_q, &mut run_s, next_q, next_s, &mut out,
+    );
     out
 }
 
@@ -121,13 +125,14 @@ fn align(query: &[u32], stored: &[u32]) -> Vec<Op> {
     let (n, m) = (query.len(), stored.len());
     let width = m + 1;
     let mut table = vec![0u32; (n + 1) * width];
-    for j in 0..=m {
-        table[j] = j as u32;
+    for (j, cell) in table.iter_mut().take(width).enumerate() {
+        *cell = j as u32;
     }
     for i in 1..=n {
         table[i * width] = i as u32;
         for j in 1..=m {
-            let diagonal = table[(i - 1) * width + j - 1] + u32::from(query[i - 1] != stored[j - 1]);
+            let diagonal =
+                table[(i - 1) * width + j - 1] + u32::from(query[i - 1] != stored[j - 1]);
             let up = table[(i - 1) * width + j] + 1;
             let left = table[i * width + j - 1] + 1;
             table[i * width + j] = diagonal.min(up).min(left);

@@ -238,7 +238,8 @@ impl MemoryIndex {
                 Some(&no) => no,
                 None => {
                     self.lanes.push(Lane::new(Mode::of(&seg.lang)));
-                    self.lane_ids.insert(primary.to_owned(), self.lanes.len() - 1);
+                    self.lane_ids
+                        .insert(primary.to_owned(), self.lanes.len() - 1);
                     self.lanes.len() - 1
                 }
             };
@@ -493,7 +494,6 @@ impl MemoryIndex {
         let seq = self.query_seq(normalized.as_str(), &units);
         let numbers = adapt::numbers(lane.mode, normalized.as_str());
         let priorities = self.priorities(&query.memories);
-        let n = seq.len();
         let context = Context {
             index: self,
             lane,
@@ -542,7 +542,6 @@ impl MemoryIndex {
                 }
             }
         }
-        let _ = n;
         hits.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -577,7 +576,10 @@ impl<'a> Context<'a> {
     /// The entry's unit and target segment, when its memory and languages answer the query.
     fn eligible(&self, entry: &Entry) -> Option<(&'a Stored, usize)> {
         let stored = self.index.stored(entry.slot)?;
-        self.priorities.get(stored.memory as usize).copied().flatten()?;
+        self.priorities
+            .get(stored.memory as usize)
+            .copied()
+            .flatten()?;
         let segments = &stored.unit.segments;
         let source = segments.get(entry.segment as usize)?;
         if !answers(&source.lang, &self.query.source) {
@@ -619,7 +621,11 @@ impl<'a> Context<'a> {
         }
         Some(Hit {
             score,
-            priority: self.priorities.get(stored.memory as usize).copied().flatten()?,
+            priority: self
+                .priorities
+                .get(stored.memory as usize)
+                .copied()
+                .flatten()?,
             slot: entry.slot,
             entry: entry_id,
             target,

@@ -1,0 +1,515 @@
+use std::sync::Arc;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::model::{InlineTag, Segment, TagKind};
+
+fn segment(lang: &str, text: &str) -> Segment {
+    Segment {
+        lang: Lang::parse(lang).unwrap_or_else(|_| Lang::en()),
+        text: text.to_owned(),
+        tags: vec![],
+    }
+}
+
+fn unit(id: &str, segments: &[(&str, &str)]) -> Arc<TranslationUnit> {
+    Arc::new(TranslationUnit {
+        id: id.to_owned(),
+        segments: segments.iter().map(|(l, t)| segment(l, t)).collect(),
+        origin: String::new(),
+        created_ms: 0,
+        metadata: vec![],
+    })
+}
+
+fn query(text: &str, source: &str, target: &str) -> MemoryQuery {
+    MemoryQuery {
+        text: text.to_owned(),
+        source: Lang::parse(source).unwrap_or_else(|_| Lang::en()),
+        target: Lang::parse(target).unwrap_or_else(|_| Lang::en()),
+        limit: 5,
+        min_score: 0.7,
+        memories: vec![],
+    }
+}
+
+fn summit() -> Arc<TranslationUnit> {
+    unit(
+        "summit",
+        &[
+            ("zh", "2024年7月在阿斯塔纳举行峰会"),
+            ("ru", "Саммит прошёл в Астане в июле 2024 года"),
+            ("en", "The summit was held in Astana in July 2024"),
+        ],
+    )
+}
+
+fn search_both(index: &MemoryIndex, q: &MemoryQuery) -> Vec<MemoryMatch> {
+    let indexed = index.search(q);
+    let exhaustive = index.search_exhaustive(q);
+    let key = |m: &MemoryMatch| (m.unit.id.clone(), m.memory.clone(), m.score);
+    assert_eq!(
+        indexed.iter().map(key).collect::<Vec<_>>(),
+        exhaustive.iter().map(key).collect::<Vec<_>>()
+    );
+    indexed
+}
+
+#[test]
+fn chinese_numbers_only_match_adapts_the_target() {
+    let mut index = MemoryIndex::new();
+    index.insert("main", summit());
+    let hits = search_both(&index, &query("2025年7月在阿斯塔纳举行峰会", "zh", "ru"));
+    assert_eq!(hits.len(), 1);
+    let hit = &hits[0];
+    assert!(hit.numbers_only);
+    assert_eq!(hit.score, 0.99);
+    assert_eq!(
+        hit.adapted_target.as_deref(),
+        Some("Саммит прошёл в Астане в июле 2025 года")
+    );
+    assert_eq!(
+        hit.diffs,
+        [DiffSpan {
+            kind: DiffKind::Replaced,
+            query: 0..4,
+            stored: 0..4
+        }]
+    );
+    let english = search_both(&index, &query("2025年7月在阿斯塔纳举行峰会", "zh", "en"));
+    assert_eq!(
+        english[0].adapted_target.as_deref(),
+        Some("The summit was held in Astana in July 2025")
+    );
+}
+
+#[test]
+fn exact_match_scores_one_and_chinese_numerals_equal_digits() {
+    let mut index = MemoryIndex::new();
+    index.insert("main", summit());
+    let hits = search_both(
+        &index,
+        &query("二〇二四年七月在阿斯塔纳举行峰会", "zh", "en"),
+    );
+    assert_eq!(hits[0].score, 1.0);
+    assert!(!hits[0].numbers_only);
+    let hits = search_both(
+        &index,
+        &query("２０２４年７月在阿斯塔纳举行峰会", "zh", "en"),
+    );
+    assert_eq!(hits[0].score, 1.0);
+}
+
+#[test]
+fn chinese_scores_by_characters() {
+    let mut index = MemoryIndex::new();
+    index.insert("main", summit());
+    // One character of 13 units (2024 年 7 月 + 9 characters) replaced.
+    let hits = search_both(&index, &query("2024年7月在阿斯塔纳召行峰会", "zh", "en"));
+    assert_eq!(hits[0].score, 1.0 - 1.0 / 13.0);
+    let at = "2024年7月在阿斯塔纳".len();
+    assert_eq!(
+        hits[0].diffs,
+        [DiffSpan {
+            kind: DiffKind::Replaced,
+            query: at..at + 3,
+            stored: at..at + 3
+        }]
+    );
+}
+
+#[test]
+fn russian_and_english_score_by_words() {
+    let mut index = MemoryIndex::new();
+    index.insert("main", summit());
+    // 9 words in the English segment; one replaced.
+    let hits = search_both(
+        &index,
+        &query("The summit was held in Almaty in July 2024", "en", "ru"),
+    );
+    assert_eq!(hits[0].score, 1.0 - 1.0 / 9.0);
+    // Case, ё and spacing are normalized away.
+    let hits = search_both(
+        &index,
+        &query("САММИТ прошел  в Астане в июле 2024 года", "ru", "zh"),
+    );
+    assert_eq!(hits[0].score, 1.0);
+    assert_eq!(hits[0].target, "2024年7月在阿斯塔纳举行峰会");
+}
+
+#[test]
+fn one_unit_answers_every_direction() {
+    let mut index = MemoryIndex::new();
+    index.insert("main", summit());
+    let texts = [
+        ("zh", "2024年7月在阿斯塔纳举行峰会"),
+        ("ru", "Саммит прошёл в Астане в июле 2024 года"),
+        ("en", "The summit was held in Astana in July 2024"),
+    ];
+    for (source, text) in texts {
+        for (target, want) in texts {
+            if source == target {
+                continue;
+            }
+            let hits = search_both(&index, &query(text, source, target));
+            assert_eq!(hits.len(), 1, "{source}→{target}");
+            assert_eq!(hits[0].target, want);
+            assert_eq!(hits[0].source, text);
+        }
+    }
+    // Traditional Chinese queries meet the simplified segment, and zh-Hant segments answer zh.
+    let hits = search_both(&index, &query("2024年7月在阿斯塔納舉行峰會", "zh-TW", "en"));
+    assert_eq!(hits[0].score, 1.0);
+    index.insert(
+        "main",
+        unit("hant", &[("zh-Hant", "舉行峰會"), ("en", "hold a summit")]),
+    );
+    let hits = search_both(&index, &query("举行峰会", "zh", "en"));
+    assert_eq!(hits[0].unit.id, "hant");
+    // A unit without the target language does not answer.
+    assert!(search_both(&index, &query("举行峰会", "zh", "ru")).is_empty());
+}
+
+#[test]
+fn diff_spans_for_insertions_deletions_and_replacements() {
+    let mut index = MemoryIndex::new();
+    index.insert(
+        "m",
+        unit("u", &[("en", "we hold the big summit today"), ("ru", "x")]),
+    );
+    let mut q = query("we hold the big summit here today", "en", "ru");
+    q.min_score = 0.0;
+    let hits = search_both(&index, &q);
+    let at = "we hold the big summit ".len();
+    assert_eq!(
+        hits[0].diffs,
+        [DiffSpan {
+            kind: DiffKind::Inserted,
+            query: at..at + 4,
+            stored: at - 1..at - 1
+        }]
+    );
+    q.text = "we hold the summit today".into();
+    let hits = search_both(&index, &q);
+    let at = "we hold the ".len();
+    assert_eq!(
+        hits[0].diffs,
+        [DiffSpan {
+            kind: DiffKind::Deleted,
+            query: at - 1..at - 1,
+            stored: at..at + 3
+        }]
+    );
+    q.text = "We hold the small summit today".into();
+    let hits = search_both(&index, &q);
+    assert_eq!(
+        hits[0].diffs,
+        [DiffSpan {
+            kind: DiffKind::Replaced,
+            query: at..at + 5,
+            stored: at..at + 3
+        }]
+    );
+}
+
+#[test]
+fn inline_tags_are_not_differences() {
+    let mut index = MemoryIndex::new();
+    let mut tagged = (*summit()).clone();
+    tagged.segments[2].tags.push(InlineTag {
+        offset: 4,
+        kind: TagKind::Placeholder,
+        xml: "<ph x=\"1\"/>".into(),
+    });
+    index.insert("m", Arc::new(tagged));
+    let hits = search_both(
+        &index,
+        &query("The summit was held in Astana in July 2024", "en", "zh"),
+    );
+    assert_eq!(hits[0].score, 1.0);
+    assert!(hits[0].diffs.is_empty());
+}
+
+#[test]
+fn limit_and_min_score_are_respected() {
+    let mut index = MemoryIndex::new();
+    let words = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+    ];
+    for k in 0..8 {
+        // Unit k differs from the query in k of 8 words.
+        let text: Vec<&str> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| if i < k { "other" } else { w })
+            .collect();
+        index.insert(
+            "m",
+            unit(&format!("u{k}"), &[("en", &text.join(" ")), ("ru", "р")]),
+        );
+    }
+    let mut q = query(&words.join(" "), "en", "ru");
+    q.min_score = 0.7;
+    q.limit = 10;
+    let ids: Vec<String> = search_both(&index, &q)
+        .iter()
+        .map(|m| m.unit.id.clone())
+        .collect();
+    assert_eq!(ids, ["u0", "u1", "u2"]);
+    q.limit = 2;
+    assert_eq!(search_both(&index, &q).len(), 2);
+    q.min_score = 1.5;
+    assert!(search_both(&index, &q).is_empty());
+    q.min_score = f32::NAN;
+    assert!(search_both(&index, &q).is_empty());
+}
+
+#[test]
+fn ties_follow_memory_priority_then_unit_id() {
+    let mut index = MemoryIndex::new();
+    for memory in ["b", "a", "c"] {
+        index.insert(
+            memory,
+            unit("same", &[("en", "belt and road"), ("ru", "пояс и путь")]),
+        );
+    }
+    index.insert(
+        "a",
+        unit("other", &[("en", "belt and road"), ("ru", "пояс и путь")]),
+    );
+    let mut q = query("belt and road", "en", "ru");
+    let got = |q: &MemoryQuery| {
+        search_both(&index, q)
+            .into_iter()
+            .map(|m| format!("{}/{}", m.memory, m.unit.id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(got(&q), ["a/other", "a/same", "b/same", "c/same"]);
+    q.memories = vec!["c".into(), "a".into()];
+    assert_eq!(got(&q), ["c/same", "a/other", "a/same"]);
+}
+
+#[test]
+fn replace_and_remove_by_id() {
+    let mut index = MemoryIndex::new();
+    index.insert("m", summit());
+    index.insert(
+        "m",
+        unit("summit", &[("en", "a new text"), ("ru", "новый текст")]),
+    );
+    assert_eq!(index.len(), 1);
+    assert!(search_both(
+        &index,
+        &query("The summit was held in Astana in July 2024", "en", "ru")
+    )
+    .is_empty());
+    assert_eq!(
+        search_both(&index, &query("a new text", "en", "ru")).len(),
+        1
+    );
+    assert!(!index.remove("other", "summit"));
+    assert!(index.remove("m", "summit"));
+    assert!(!index.remove("m", "summit"));
+    assert!(index.is_empty());
+    assert!(search_both(&index, &query("a new text", "en", "ru")).is_empty());
+}
+
+#[test]
+fn concordance_reports_spans_in_the_text_as_written() {
+    let mut index = MemoryIndex::new();
+    index.insert("m", summit());
+    index.insert(
+        "m",
+        unit(
+            "belt",
+            &[
+                ("en", "The Belt and Road, the belt and road."),
+                ("zh", "一带一路"),
+            ],
+        ),
+    );
+    let hits = index.concordance("belt AND road", &Lang::en(), &[], 10);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].spans, [4..17, 23..36]);
+    assert_eq!(hits[0].translations, [(Lang::zh(), "一带一路".to_owned())]);
+    // Token boundaries: `elt` is not a word of the text.
+    assert!(index.concordance("elt", &Lang::en(), &[], 10).is_empty());
+    let hits = index.concordance("阿斯塔納", &Lang::zh(), &[], 10);
+    assert_eq!(hits.len(), 1);
+    let at = "2024年7月在".len();
+    assert_eq!(hits[0].spans, vec![at..at + 12]);
+    // Chinese matches substrings, numbers included.
+    let hits = index.concordance("24年7", &Lang::zh(), &[], 10);
+    assert_eq!(hits[0].spans, vec![2..8]);
+    assert!(index
+        .concordance("峰会", &Lang::zh(), &["other".into()], 10)
+        .is_empty());
+}
+
+#[test]
+fn index_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<MemoryIndex>();
+    assert_send_sync::<MemoryMatch>();
+    assert_send_sync::<ConcordanceHit>();
+}
+
+#[test]
+fn distance_bound_agrees_with_the_score() {
+    for longest in 0..60 {
+        for threshold in [0.0f32, 0.3, 0.5, 0.7, 0.75, 0.8, 0.9, 0.95, 1.0] {
+            let bound = max_distance(longest, threshold);
+            for d in 0..=longest {
+                let passes = plain_score(d, longest) >= threshold;
+                assert_eq!(
+                    passes,
+                    bound.is_some_and(|b| d <= b),
+                    "{longest} {threshold} {d}"
+                );
+            }
+        }
+    }
+}
+
+// Random corpora with many near-duplicates: a small alphabet and vocabulary.
+const HAN: &[char] = &[
+    '中', '国', '合', '作', '峰', '会', '年', '月', '一', '二', '的', '在',
+];
+const WORDS: &[&str] = &[
+    "the", "belt", "road", "summit", "held", "in", "astana", "and", "of",
+];
+const RU: &[&str] = &["и", "саммит", "в", "пояс", "путь", "астане", "прошёл"];
+
+fn zh_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            8 => prop::sample::select(HAN).prop_map(String::from),
+            1 => (0u32..30).prop_map(|n| n.to_string()),
+            1 => Just(" ".to_owned()),
+        ],
+        0..14,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn words_text(vocabulary: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            8 => prop::sample::select(vocabulary).prop_map(String::from),
+            1 => (0u32..30).prop_map(|n| n.to_string()),
+        ],
+        0..10,
+    )
+    .prop_map(|words| words.join(" "))
+}
+
+fn mutate(text: &str, edits: &[(usize, usize, char)]) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for &(kind, at, c) in edits {
+        if chars.is_empty() {
+            chars.push(c);
+            continue;
+        }
+        let at = at % chars.len();
+        match kind % 3 {
+            0 => chars[at] = c,
+            1 => {
+                chars.remove(at);
+            }
+            _ => chars.insert(at, c),
+        }
+    }
+    chars.into_iter().collect()
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    units: Vec<(usize, String, String, String)>,
+    removed: Vec<usize>,
+    queries: Vec<(usize, String)>,
+    min_score: f32,
+    limit: usize,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let stored = (0usize..3, zh_text(), words_text(WORDS), words_text(RU));
+    (
+        prop::collection::vec(stored, 1..40),
+        prop::collection::vec(0usize..40, 0..4),
+        prop::collection::vec(
+            (
+                0usize..3,
+                0usize..40,
+                prop::collection::vec((0usize..3, 0usize..20, prop::sample::select(HAN)), 0..4),
+                prop::collection::vec(
+                    (
+                        0usize..3,
+                        0usize..40,
+                        prop::sample::select(&['x', ' ', '7'][..]),
+                    ),
+                    0..3,
+                ),
+                any::<bool>(),
+                zh_text(),
+            ),
+            1..6,
+        ),
+        0.3f32..1.0,
+        1usize..10,
+    )
+        .prop_map(|(units, removed, raw_queries, min_score, limit)| {
+            let queries = raw_queries
+                .into_iter()
+                .map(|(lang, pick, han_edits, word_edits, fresh, fresh_zh)| {
+                    let (_, zh, en, ru) = &units[pick % units.len()];
+                    let text = match (lang, fresh) {
+                        (0, true) => fresh_zh,
+                        (0, false) => mutate(zh, &han_edits),
+                        (1, _) => mutate(en, &word_edits),
+                        _ => mutate(ru, &word_edits),
+                    };
+                    (lang, text)
+                })
+                .collect();
+            Case {
+                units,
+                removed,
+                queries,
+                min_score,
+                limit,
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(600))]
+
+    #[test]
+    fn indexed_search_equals_exhaustive_search(case in case()) {
+        let mut index = MemoryIndex::new();
+        let memories = ["a", "b", "c"];
+        for (i, (memory, zh, en, ru)) in case.units.iter().enumerate() {
+            index.insert(
+                memories[*memory],
+                unit(&format!("u{}", i % 25), &[("zh", zh), ("en", en), ("ru", ru)]),
+            );
+        }
+        for r in &case.removed {
+            index.remove(memories[r % 3], &format!("u{r}"));
+        }
+        for (lang, text) in &case.queries {
+            let langs = ["zh", "en", "ru"];
+            let mut q = query(text, langs[*lang], langs[(lang + 1) % 3]);
+            q.min_score = case.min_score;
+            q.limit = case.limit;
+            if lang % 2 == 1 {
+                q.memories = vec!["b".into(), "a".into()];
+            }
+            let key = |m: &MemoryMatch| (m.unit.id.clone(), m.memory.clone(), m.score);
+            let indexed: Vec<_> = index.search(&q).iter().map(key).collect();
+            let exhaustive: Vec<_> = index.search_exhaustive(&q).iter().map(key).collect();
+            prop_assert_eq!(indexed, exhaustive, "query {:?}", q);
+        }
+    }
+}
