@@ -5,13 +5,15 @@
 use std::fmt::Write as _;
 use std::io::{Read, Write as _};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use prost::Message;
+use tolmach::formats::{write_tmx, TmxReader};
 use tolmach::server::{self, ServerConfig};
-use tolmach::service::proto::{self, termbase_client::TermbaseClient};
+use tolmach::service::proto::{self, memory_client::MemoryClient, termbase_client::TermbaseClient};
+use tolmach::service::units;
 
 /// Tolmach: Chinese–Russian–English terminology and translation-memory server.
 #[derive(Parser)]
@@ -49,6 +51,50 @@ enum Command {
         /// Most hits.
         #[arg(long, default_value_t = 5)]
         limit: u32,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Find earlier translations of a sentence in the translation memories.
+    Search {
+        /// The source sentence.
+        text: String,
+        /// Language of the sentence.
+        #[arg(long)]
+        from: String,
+        /// Language of the translations wanted.
+        #[arg(long)]
+        to: String,
+        /// Most matches.
+        #[arg(long, default_value_t = 5)]
+        limit: u32,
+        /// Memories to search, comma-separated, in priority order; default: all.
+        #[arg(long, value_delimiter = ',')]
+        memory: Vec<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Import a TMX file into a translation memory. The whole file is checked first: one bad
+    /// unit and nothing is sent.
+    Import {
+        /// The TMX file (1.4b or 1.1; UTF-8 or UTF-16).
+        file: PathBuf,
+        /// The memory to import into.
+        #[arg(long)]
+        memory: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Export a translation memory as TMX 1.4b.
+    Export {
+        /// The memory to export.
+        #[arg(long)]
+        memory: String,
+        /// The file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The TMX header's source language.
+        #[arg(long, default_value = "en")]
+        srclang: String,
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -127,6 +173,44 @@ async fn run(cli: Cli) -> Result<()> {
                 print(&lookup_table(&response))
             }
         }
+        Command::Search {
+            text,
+            from,
+            to,
+            limit,
+            memory,
+            client,
+        } => {
+            let request = proto::SearchRequest {
+                text,
+                source_lang: from,
+                target_lang: to,
+                limit,
+                memories: memory,
+                ..Default::default()
+            };
+            let response = memory_client(&client)
+                .await?
+                .search(request)
+                .await?
+                .into_inner();
+            if client.json {
+                print_json("tolmach.v1.SearchResponse", &response)
+            } else {
+                print(&search_table(&response))
+            }
+        }
+        Command::Import {
+            file,
+            memory,
+            client,
+        } => import_tmx(&file, &memory, &client).await,
+        Command::Export {
+            memory,
+            output,
+            srclang,
+            client,
+        } => export_tmx(&memory, &output, &srclang, &client).await,
         Command::Recognize {
             file,
             lang,
@@ -181,6 +265,7 @@ async fn serve(listen: SocketAddr, data_dir: PathBuf, glossary: Option<PathBuf>)
         addr = %running.addr,
         data_dir = %data_dir.display(),
         concepts = running.concept_count,
+        units = running.unit_count,
         "serving tolmach.v1 on {}", running.addr
     );
     running.run_until(shutdown_signal()).await?;
@@ -214,6 +299,107 @@ async fn connect(args: &ClientArgs) -> Result<TermbaseClient<tonic::transport::C
     TermbaseClient::connect(args.server.clone())
         .await
         .with_context(|| format!("cannot reach a tolmach server at {}", args.server))
+}
+
+async fn memory_client(args: &ClientArgs) -> Result<MemoryClient<tonic::transport::Channel>> {
+    MemoryClient::connect(args.server.clone())
+        .await
+        .with_context(|| format!("cannot reach a tolmach server at {}", args.server))
+}
+
+/// Units per AddUnits call: large enough to amortize the flush, small enough for one message.
+const IMPORT_BATCH: usize = 1000;
+
+/// Reads the TMX file once to check every unit, then again to send them in batches, so that
+/// a bad unit stops the import before anything is written.
+async fn import_tmx(file: &Path, memory: &str, client: &ClientArgs) -> Result<()> {
+    let open = || -> Result<TmxReader<std::io::BufReader<std::fs::File>>> {
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        Ok(TmxReader::new(std::io::BufReader::new(f)))
+    };
+    let mut problems = Vec::new();
+    let mut count = 0usize;
+    for entry in open()? {
+        match entry {
+            Ok(_) => count += 1,
+            Err(e) if e.is_fatal() => anyhow::bail!("{}: {e}", file.display()),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if !problems.is_empty() {
+        for problem in &problems {
+            eprintln!("{}: {problem}", file.display());
+        }
+        anyhow::bail!(
+            "{} of {} units are unusable; nothing was imported",
+            problems.len(),
+            count + problems.len()
+        );
+    }
+    let mut rpc = memory_client(client).await?;
+    let origin = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (mut added, mut replaced) = (0u32, 0u32);
+    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    let mut entries = open()?;
+    loop {
+        let next = entries.next().transpose()?;
+        let done = next.is_none();
+        if let Some(entry) = next {
+            let mut unit = entry.unit;
+            if unit.origin.is_empty() {
+                unit.origin = origin.clone();
+            }
+            batch.push(units::to_proto(&unit));
+        }
+        if batch.len() == IMPORT_BATCH || (done && !batch.is_empty()) {
+            let request = proto::AddUnitsRequest {
+                memory: memory.to_owned(),
+                units: std::mem::take(&mut batch),
+            };
+            let response = rpc.add_units(request).await?.into_inner();
+            added += response.added;
+            replaced += response.replaced;
+        }
+        if done {
+            break;
+        }
+    }
+    let summary =
+        format!("imported {count} units into {memory}: {added} new, {replaced} replaced\n");
+    print(&summary)
+}
+
+async fn export_tmx(memory: &str, output: &Path, srclang: &str, client: &ClientArgs) -> Result<()> {
+    let mut rpc = memory_client(client).await?;
+    let mut stored = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let request = proto::ListUnitsRequest {
+            memory: memory.to_owned(),
+            page_size: 1000,
+            page_token,
+        };
+        let page = rpc.list_units(request).await?.into_inner();
+        for unit in page.units {
+            stored.push(units::from_proto(unit)?);
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    let out = std::fs::File::create(output)
+        .with_context(|| format!("cannot create {}", output.display()))?;
+    write_tmx(std::io::BufWriter::new(out), stored.iter(), srclang)?;
+    print(&format!(
+        "exported {} units of {memory} to {}\n",
+        stored.len(),
+        output.display()
+    ))
 }
 
 fn read_input(file: Option<&std::path::Path>) -> Result<String> {
@@ -253,6 +439,28 @@ fn print(out: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
+}
+
+fn search_table(response: &proto::SearchResponse) -> String {
+    let mut out = String::new();
+    if response.matches.is_empty() {
+        out.push_str("no match\n");
+    }
+    for m in &response.matches {
+        let _ = writeln!(
+            out,
+            "{:>4.0}%  {}  ({}/{})",
+            m.score * 100.0,
+            m.source,
+            m.memory,
+            m.unit_id
+        );
+        let _ = writeln!(out, "       {}", m.target);
+        if m.numbers_only {
+            let _ = writeln!(out, "       numbers differ; adapted: {}", m.adapted_target);
+        }
+    }
+    out
 }
 
 fn status_name(status: i32) -> &'static str {

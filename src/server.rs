@@ -15,8 +15,9 @@ use tokio_stream::wrappers::TcpListenerStream;
 use crate::formats::{FormatError, TbxReader};
 use crate::index::TermSearch;
 use crate::model::Collection;
+use crate::service::proto::memory_server::MemoryServer;
 use crate::service::proto::termbase_server::TermbaseServer;
-use crate::service::{proto, TermbaseService};
+use crate::service::{build_memory_index, proto, MemoryService, TermbaseService};
 use crate::store::{Store, StoreError};
 
 /// The collection the shipped glossary is loaded into.
@@ -84,6 +85,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// How many concepts the store held when serving began.
     pub concept_count: usize,
+    /// How many translation units the store held when serving began.
+    pub unit_count: usize,
     /// How many concepts were loaded from the glossary at this start (0 when not first start).
     pub loaded_from_glossary: usize,
     stop: oneshot::Sender<()>,
@@ -139,6 +142,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .map(|c| (c.name, c.priority))
         .collect();
     let search = Arc::new(TermSearch::new(concepts, priorities));
+    let memory_index = build_memory_index(&store)?;
+    let unit_count = memory_index.len();
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -163,6 +168,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let reflection_v1 = reflection().build_v1().map_err(reflection_bug)?;
     let reflection_v1alpha = reflection().build_v1alpha().map_err(reflection_bug)?;
 
+    let memory = MemoryServer::new(MemoryService::new(store.clone(), memory_index))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let termbase = TermbaseServer::new(TermbaseService::new(store, search))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let (stop, stopped) = oneshot::channel::<()>();
@@ -170,7 +177,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(termbase);
+        .add_service(termbase)
+        .add_service(memory);
     let task = tokio::spawn(router.serve_with_incoming_shutdown(
         TcpListenerStream::new(listener),
         async {
@@ -180,6 +188,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     Ok(RunningServer {
         addr,
         concept_count,
+        unit_count,
         loaded_from_glossary,
         stop,
         task,

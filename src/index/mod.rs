@@ -5,6 +5,7 @@
 //! small one grows past a threshold the base is rebuilt. This module knows nothing of gRPC.
 
 mod distance;
+pub mod memory;
 mod terms;
 
 use std::collections::{HashMap, HashSet};

@@ -4,9 +4,12 @@
 use prost_types::Timestamp;
 
 use super::proto;
-use super::validate::{Violations, MAX_ITEMS, MAX_NOTE_BYTES, MAX_TERM_BYTES};
+use super::validate::{Violations, MAX_ITEMS, MAX_NOTE_BYTES, MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
 use crate::index::{MatchKind, Spans};
-use crate::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
+use crate::model::{
+    Concept, InlineTag, Lang, LangSection, Segment, TagKind, Term, TermStatus, TermType,
+    TranslationUnit,
+};
 
 /// Checks a concept from a client and turns it into the domain type; violations name the
 /// field path, e.g. `concept.langs[1].terms[0].text`.
@@ -252,4 +255,132 @@ pub fn spans_to_proto(spans: &Spans) -> (proto::Span, proto::Span, proto::Span) 
         end: r.end as u32,
     };
     (span(&spans.bytes), span(&spans.chars), span(&spans.utf16))
+}
+
+/// Checks a translation unit from a client and turns it into the domain type.
+pub fn unit_from_proto(
+    unit: proto::TranslationUnit,
+    field: &str,
+    violations: &mut Violations,
+) -> TranslationUnit {
+    if !unit.id.is_empty() {
+        violations.identifier(&format!("{field}.id"), &unit.id);
+    }
+    violations.max_len(&format!("{field}.origin"), &unit.origin, MAX_TERM_BYTES);
+    if unit.segments.len() < 2 {
+        violations.add(
+            format!("{field}.segments"),
+            "a unit needs segments in at least two languages",
+        );
+    }
+    let mut segments: Vec<Segment> = Vec::with_capacity(unit.segments.len());
+    for (i, segment) in unit.segments.into_iter().enumerate() {
+        let path = format!("{field}.segments[{i}]");
+        let lang = violations.lang(&format!("{path}.lang"), &segment.lang);
+        if let Some(lang) = &lang {
+            if segments.iter().any(|s| &s.lang == lang) {
+                violations.add(
+                    format!("{path}.lang"),
+                    format!("{lang} appears in two segments"),
+                );
+            }
+        }
+        violations.required_text(&format!("{path}.text"), &segment.text, MAX_SEGMENT_BYTES);
+        let mut tags = Vec::with_capacity(segment.tags.len());
+        for (j, tag) in segment.tags.into_iter().enumerate() {
+            let offset = tag.offset as usize;
+            if !segment.text.is_char_boundary(offset) {
+                violations.add(
+                    format!("{path}.tags[{j}].offset"),
+                    "must be a byte offset on a character boundary of the text",
+                );
+            }
+            let kind = match proto::TagKind::try_from(tag.kind) {
+                Ok(proto::TagKind::Begin) => TagKind::Begin,
+                Ok(proto::TagKind::End) => TagKind::End,
+                Ok(proto::TagKind::Isolated) => TagKind::Isolated,
+                Ok(proto::TagKind::HighlightStart) => TagKind::HighlightStart,
+                Ok(proto::TagKind::HighlightEnd) => TagKind::HighlightEnd,
+                Ok(proto::TagKind::Placeholder | proto::TagKind::Unspecified) | Err(_) => {
+                    TagKind::Placeholder
+                }
+            };
+            tags.push(InlineTag {
+                offset,
+                kind,
+                xml: tag.xml,
+            });
+        }
+        segments.push(Segment {
+            lang: lang.unwrap_or_else(Lang::en),
+            text: segment.text,
+            tags,
+        });
+    }
+    TranslationUnit {
+        id: unit.id,
+        segments,
+        origin: unit.origin,
+        created_ms: unit
+            .create_time
+            .map_or(0, |t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000),
+        metadata: unit
+            .metadata
+            .into_iter()
+            .map(|p| (p.name, p.value))
+            .collect(),
+    }
+}
+
+/// The proto form of a stored unit.
+pub fn unit_to_proto(unit: &TranslationUnit) -> proto::TranslationUnit {
+    proto::TranslationUnit {
+        id: unit.id.clone(),
+        segments: unit
+            .segments
+            .iter()
+            .map(|s| proto::Segment {
+                lang: s.lang.to_string(),
+                text: s.text.clone(),
+                tags: s
+                    .tags
+                    .iter()
+                    .map(|t| proto::InlineTag {
+                        offset: t.offset as u32,
+                        kind: tag_kind_to_proto(t.kind) as i32,
+                        xml: t.xml.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        origin: unit.origin.clone(),
+        create_time: timestamp(unit.created_ms),
+        metadata: unit
+            .metadata
+            .iter()
+            .map(|(name, value)| proto::Property {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn tag_kind_to_proto(kind: TagKind) -> proto::TagKind {
+    match kind {
+        TagKind::Begin => proto::TagKind::Begin,
+        TagKind::End => proto::TagKind::End,
+        TagKind::Placeholder => proto::TagKind::Placeholder,
+        TagKind::Isolated => proto::TagKind::Isolated,
+        TagKind::HighlightStart => proto::TagKind::HighlightStart,
+        TagKind::HighlightEnd => proto::TagKind::HighlightEnd,
+    }
+}
+
+/// A byte range as a proto span.
+pub fn span(range: &std::ops::Range<usize>) -> proto::Span {
+    proto::Span {
+        start: range.start as u32,
+        end: range.end as u32,
+    }
 }

@@ -10,6 +10,7 @@ use super::convert::{
     status_to_proto,
 };
 use super::now_ms;
+use super::paging::{decode_page_token, encode_page_token};
 use super::proto::{self, termbase_server::Termbase};
 use super::validate::{Violations, MAX_TERM_BYTES, MAX_TEXT_BYTES};
 use crate::index::{score, LookupQuery, TermSearch};
@@ -321,24 +322,4 @@ impl Termbase for TermbaseService {
             collections,
         }))
     }
-}
-
-/// Page tokens are the last id of the page, hex-encoded so clients treat them as opaque.
-fn encode_page_token(last_id: &str) -> String {
-    last_id.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_page_token(token: &str) -> Option<String> {
-    if token.is_empty() || !token.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..token.len())
-        .step_by(2)
-        .map(|i| {
-            token
-                .get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect();
-    String::from_utf8(bytes?).ok()
 }

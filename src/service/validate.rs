@@ -11,6 +11,8 @@ use crate::model::Lang;
 pub const MAX_TERM_BYTES: usize = 1024;
 /// Most bytes of a definition, note or context.
 pub const MAX_NOTE_BYTES: usize = 16 * 1024;
+/// Most bytes of a translation-memory segment or search query.
+pub const MAX_SEGMENT_BYTES: usize = 64 * 1024;
 /// Most bytes of a text sent to Recognize.
 pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
 /// Most bytes of a concept id or collection name.

@@ -257,16 +257,18 @@ impl Store {
     }
 
     /// Every stored unit with its memory, for building the search index at start-up.
-    pub fn all_units(&self) -> impl Iterator<Item = Result<(String, TranslationUnit), StoreError>> + '_ {
+    pub fn all_units(
+        &self,
+    ) -> impl Iterator<Item = Result<(String, TranslationUnit), StoreError>> + '_ {
         self.units.iter().map(|entry| {
             let (key, bytes) = entry?;
-            let memory = keys::parse_unit(&key).map(|(m, _)| m.to_owned()).ok_or_else(|| {
-                StoreError::Corrupt {
+            let memory = keys::parse_unit(&key)
+                .map(|(m, _)| m.to_owned())
+                .ok_or_else(|| StoreError::Corrupt {
                     tree: "units",
                     key: String::from_utf8_lossy(&key).into_owned(),
                     reason: "key is not memory NUL id".into(),
-                }
-            })?;
+                })?;
             Ok((memory, decode("units", &key, &bytes)?))
         })
     }

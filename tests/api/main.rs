@@ -5,6 +5,7 @@
 mod bad_input;
 mod concepts;
 mod lookup;
+mod memory;
 mod platform;
 mod quality;
 mod recognize;

@@ -494,6 +494,7 @@ impl MemoryIndex {
         let seq = self.query_seq(normalized.as_str(), &units);
         let numbers = adapt::numbers(lane.mode, normalized.as_str());
         let priorities = self.priorities(&query.memories);
+        let n = seq.len();
         let context = Context {
             index: self,
             lane,
@@ -507,6 +508,7 @@ impl MemoryIndex {
             let Some(plan) = Plan::new(lane, &seq, threshold) else {
                 return Vec::new();
             };
+            let mut counter = GramCounter::new(lane.mode, &seq);
             for entry_id in plan.candidates(lane, &seq) {
                 let Some(entry) = lane.entries.get(entry_id as usize) else {
                     continue;
@@ -518,6 +520,15 @@ impl MemoryIndex {
                 let Some(Some(dmax)) = plan.dmax.get(m) else {
                     continue;
                 };
+                // The count filter again, with this candidate's own length: cheaper than the
+                // distance, and it drops most candidates that only share a rare gram or two.
+                if plan.min_shared.is_some() {
+                    let needed =
+                        (n.max(m) + 1) as isize - lane.mode.q() as isize * (1 + *dmax as isize);
+                    if (counter.shared(lane.mode, &entry.seq) as isize) < needed {
+                        continue;
+                    }
+                }
                 let Some((stored, target)) = context.eligible(entry) else {
                     continue;
                 };
@@ -550,7 +561,10 @@ impl MemoryIndex {
                 .then(a.slot.cmp(&b.slot))
                 .then(a.entry.cmp(&b.entry))
         });
-        hits.dedup_by_key(|h| h.slot);
+        // A unit with two segments answering the query (en-GB and en-US) counts once, by its
+        // best segment.
+        let mut seen = std::collections::HashSet::new();
+        hits.retain(|h| seen.insert(h.slot));
         hits.truncate(query.limit);
         hits.into_iter()
             .filter_map(|hit| context.build(&normalized, &units, hit))
@@ -784,6 +798,46 @@ impl Lane {
                 bucket.remove(at);
             }
         }
+    }
+}
+
+/// Counts the q-grams a candidate shares with the query, as multisets.
+struct GramCounter {
+    /// The query's distinct grams, sorted, with how often each occurs.
+    grams: Vec<(u64, u32)>,
+    used: Vec<u32>,
+}
+
+impl GramCounter {
+    fn new(mode: Mode, seq: &[u32]) -> GramCounter {
+        let mut all: Vec<u64> = grams(mode, seq).collect();
+        all.sort_unstable();
+        let mut counted: Vec<(u64, u32)> = Vec::new();
+        for gram in all {
+            match counted.last_mut() {
+                Some((last, count)) if *last == gram => *count += 1,
+                _ => counted.push((gram, 1)),
+            }
+        }
+        let used = vec![0; counted.len()];
+        GramCounter {
+            grams: counted,
+            used,
+        }
+    }
+
+    fn shared(&mut self, mode: Mode, seq: &[u32]) -> usize {
+        self.used.iter_mut().for_each(|u| *u = 0);
+        let mut shared = 0;
+        for gram in grams(mode, seq) {
+            if let Ok(k) = self.grams.binary_search_by_key(&gram, |&(g, _)| g) {
+                if self.used[k] < self.grams[k].1 {
+                    self.used[k] += 1;
+                    shared += 1;
+                }
+            }
+        }
+        shared
     }
 }
 

@@ -513,3 +513,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn unit_with_two_answering_segments_counts_once() {
+    let mut index = MemoryIndex::new();
+    index.insert(
+        "m",
+        unit(
+            "regional",
+            &[
+                ("en-GB", "the colour of the flag"),
+                ("en-US", "the color of the flag"),
+                ("ru", "цвет флага"),
+            ],
+        ),
+    );
+    index.insert(
+        "m",
+        unit(
+            "between",
+            &[("en", "the colour of a flag"), ("ru", "цвет флага")],
+        ),
+    );
+    let hits = search_both(&index, &query("the colour of the flag", "en", "ru"));
+    let ids: Vec<&str> = hits.iter().map(|m| m.unit.id.as_str()).collect();
+    assert_eq!(ids, ["regional", "between"]);
+    assert_eq!(hits[0].source, "the colour of the flag");
+}

@@ -1,0 +1,319 @@
+//! `tolmach.v1.Memory`: translation units in, CAT-style fuzzy matches and concordance out.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{span, unit_from_proto, unit_to_proto};
+use super::now_ms;
+use super::paging::{decode_page_token, encode_page_token};
+use super::proto::{self, memory_server::Memory};
+use super::validate::{Violations, MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
+use crate::index::memory::{DiffKind, MemoryIndex, MemoryQuery};
+use crate::model::TranslationUnit;
+use crate::store::Store;
+
+const MAX_UNITS_PER_CALL: usize = 10_000;
+const DEFAULT_LIMIT: u32 = 5;
+const MAX_LIMIT: u32 = 100;
+/// The usual CAT threshold below which a fuzzy match costs more to edit than to translate.
+const DEFAULT_MIN_SCORE: f32 = 0.70;
+const DEFAULT_CONCORDANCE_LIMIT: u32 = 20;
+const MAX_CONCORDANCE_LIMIT: u32 = 200;
+const DEFAULT_PAGE_SIZE: u32 = 100;
+const MAX_PAGE_SIZE: u32 = 1000;
+
+/// The Memory service: the store for durability, the index for search.
+#[derive(Clone)]
+pub struct MemoryService {
+    store: Store,
+    index: Arc<RwLock<MemoryIndex>>,
+    /// Serializes writes so the index applies them in the order the store committed them.
+    writes: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl MemoryService {
+    /// A service over `store`, searching `index` (built from the same store).
+    pub fn new(store: Store, index: MemoryIndex) -> MemoryService {
+        MemoryService {
+            store,
+            index: Arc::new(RwLock::new(index)),
+            writes: Arc::default(),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, MemoryIndex> {
+        // Index updates replace whole entries; a panic mid-update cannot leave a torn read.
+        self.index
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, MemoryIndex> {
+        self.index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Builds the search index over every stored unit.
+pub fn build_index(store: &Store) -> Result<MemoryIndex, crate::store::StoreError> {
+    let mut index = MemoryIndex::new();
+    for entry in store.all_units() {
+        let (memory, unit) = entry?;
+        index.insert(&memory, Arc::new(unit));
+    }
+    Ok(index)
+}
+
+fn check_memories(violations: &mut Violations, memories: &[String]) {
+    for (i, name) in memories.iter().enumerate() {
+        violations.identifier(&format!("memories[{i}]"), name);
+    }
+}
+
+#[tonic::async_trait]
+impl Memory for MemoryService {
+    async fn add_units(
+        &self,
+        request: Request<proto::AddUnitsRequest>,
+    ) -> Result<Response<proto::AddUnitsResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Violations::default();
+        violations.identifier("memory", &request.memory);
+        if request.units.is_empty() {
+            violations.add("units", "must not be empty");
+        }
+        if request.units.len() > MAX_UNITS_PER_CALL {
+            violations.add(
+                "units",
+                format!("more than {MAX_UNITS_PER_CALL} units in one call"),
+            );
+        }
+        let mut units: Vec<TranslationUnit> = request
+            .units
+            .into_iter()
+            .enumerate()
+            .map(|(i, u)| unit_from_proto(u, &format!("units[{i}]"), &mut violations))
+            .collect();
+        violations.into_result(())?;
+        let now = now_ms();
+        for unit in &mut units {
+            if unit.id.is_empty() {
+                unit.id = format!("u{:016x}", self.store.generate_id()?);
+            }
+            if unit.created_ms == 0 {
+                unit.created_ms = now;
+            }
+        }
+        let _write = self.writes.lock().await;
+        let replaced = self.store.put_units(&request.memory, &units).await?;
+        let ids: Vec<String> = units.iter().map(|u| u.id.clone()).collect();
+        {
+            let mut index = self.write();
+            for unit in units {
+                index.insert(&request.memory, Arc::new(unit));
+            }
+        }
+        let replaced_count = replaced.iter().filter(|r| **r).count();
+        Ok(Response::new(proto::AddUnitsResponse {
+            added: (ids.len() - replaced_count) as u32,
+            replaced: replaced_count as u32,
+            ids,
+        }))
+    }
+
+    async fn delete_units(
+        &self,
+        request: Request<proto::DeleteUnitsRequest>,
+    ) -> Result<Response<proto::DeleteUnitsResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Violations::default();
+        violations.identifier("memory", &request.memory);
+        for (i, id) in request.ids.iter().enumerate() {
+            violations.identifier(&format!("ids[{i}]"), id);
+        }
+        violations.into_result(())?;
+        let _write = self.writes.lock().await;
+        let deleted = self
+            .store
+            .delete_units(&request.memory, &request.ids)
+            .await?;
+        let mut index = self.write();
+        for id in &request.ids {
+            index.remove(&request.memory, id);
+        }
+        Ok(Response::new(proto::DeleteUnitsResponse {
+            deleted: deleted as u32,
+        }))
+    }
+
+    async fn search(
+        &self,
+        request: Request<proto::SearchRequest>,
+    ) -> Result<Response<proto::SearchResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Violations::default();
+        violations.required_text("text", &request.text, MAX_SEGMENT_BYTES);
+        let source = violations.lang("source_lang", &request.source_lang);
+        let target = violations.lang("target_lang", &request.target_lang);
+        check_memories(&mut violations, &request.memories);
+        if !(0.0..=1.0).contains(&request.min_score) {
+            violations.add("min_score", "must be between 0 and 1");
+        }
+        let (Some(source), Some(target)) = (source, target) else {
+            return violations
+                .into_result(())
+                .and(Err(Status::internal("unreachable")));
+        };
+        violations.into_result(())?;
+        let query = MemoryQuery {
+            text: request.text,
+            source,
+            target,
+            limit: match request.limit {
+                0 => DEFAULT_LIMIT,
+                n => n.min(MAX_LIMIT),
+            } as usize,
+            min_score: if request.min_score > 0.0 {
+                request.min_score
+            } else {
+                DEFAULT_MIN_SCORE
+            },
+            memories: request.memories,
+        };
+        let matches = self
+            .read()
+            .search(&query)
+            .into_iter()
+            .map(|m| proto::MemoryMatch {
+                source: m.source,
+                target: m.target,
+                score: m.score,
+                unit_id: m.unit.id.clone(),
+                memory: m.memory,
+                diffs: m
+                    .diffs
+                    .iter()
+                    .map(|d| proto::DiffSpan {
+                        kind: match d.kind {
+                            DiffKind::Inserted => proto::DiffKind::Inserted,
+                            DiffKind::Deleted => proto::DiffKind::Deleted,
+                            DiffKind::Replaced => proto::DiffKind::Replaced,
+                        } as i32,
+                        query: Some(span(&d.query)),
+                        stored: Some(span(&d.stored)),
+                    })
+                    .collect(),
+                numbers_only: m.numbers_only,
+                adapted_target: m.adapted_target.unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(proto::SearchResponse { matches }))
+    }
+
+    async fn concordance(
+        &self,
+        request: Request<proto::ConcordanceRequest>,
+    ) -> Result<Response<proto::ConcordanceResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Violations::default();
+        violations.required_text("text", &request.text, MAX_TERM_BYTES);
+        let lang = violations.lang("lang", &request.lang);
+        check_memories(&mut violations, &request.memories);
+        let Some(lang) = lang else {
+            return violations
+                .into_result(())
+                .and(Err(Status::internal("unreachable")));
+        };
+        violations.into_result(())?;
+        let limit = match request.limit {
+            0 => DEFAULT_CONCORDANCE_LIMIT,
+            n => n.min(MAX_CONCORDANCE_LIMIT),
+        } as usize;
+        let hits = self
+            .read()
+            .concordance(&request.text, &lang, &request.memories, limit)
+            .into_iter()
+            .map(|h| proto::ConcordanceHit {
+                unit_id: h.unit.id.clone(),
+                memory: h.memory,
+                text: h.text,
+                spans: h.spans.iter().map(span).collect(),
+                translations: h
+                    .translations
+                    .into_iter()
+                    .map(|(lang, text)| proto::Translation {
+                        lang: lang.to_string(),
+                        text,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(Response::new(proto::ConcordanceResponse { hits }))
+    }
+
+    async fn stats(
+        &self,
+        _request: Request<proto::StatsRequest>,
+    ) -> Result<Response<proto::StatsResponse>, Status> {
+        let mut memories: BTreeMap<String, (u64, BTreeMap<String, u64>)> = BTreeMap::new();
+        for entry in self.store.all_units() {
+            let (memory, unit) = entry?;
+            let (units, langs) = memories.entry(memory).or_default();
+            *units += 1;
+            for segment in &unit.segments {
+                *langs.entry(segment.lang.to_string()).or_default() += 1;
+            }
+        }
+        let memories = memories
+            .into_iter()
+            .map(|(memory, (units, langs))| proto::MemoryStats {
+                memory,
+                units,
+                langs: langs
+                    .into_iter()
+                    .map(|(lang, units)| proto::LangCount { lang, units })
+                    .collect(),
+            })
+            .collect();
+        Ok(Response::new(proto::StatsResponse { memories }))
+    }
+
+    async fn list_units(
+        &self,
+        request: Request<proto::ListUnitsRequest>,
+    ) -> Result<Response<proto::ListUnitsResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Violations::default();
+        violations.identifier("memory", &request.memory);
+        let after = decode_page_token(&request.page_token);
+        if after.is_none() && !request.page_token.is_empty() {
+            violations.add("page_token", "is not a token this server issued");
+        }
+        violations.into_result(())?;
+        let page_size = match request.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n => n.min(MAX_PAGE_SIZE),
+        } as usize;
+        let mut units = Vec::with_capacity(page_size);
+        let mut next_page_token = String::new();
+        for unit in self.store.units_after(&request.memory, after.as_deref()) {
+            let unit = unit?;
+            if units.len() == page_size {
+                next_page_token = units
+                    .last()
+                    .map_or(String::new(), |u: &proto::TranslationUnit| {
+                        encode_page_token(&u.id)
+                    });
+                break;
+            }
+            units.push(unit_to_proto(&unit));
+        }
+        Ok(Response::new(proto::ListUnitsResponse {
+            units,
+            next_page_token,
+        }))
+    }
+}

@@ -1,0 +1,351 @@
+//! The translation memory: CAT-style matches in every direction, numbers as placeholders,
+//! concordance, durability, and TMX import and export through the command line.
+
+use tolmach::service::proto::memory_client::MemoryClient;
+use tolmach::service::proto::{
+    AddUnitsRequest, ConcordanceRequest, DeleteUnitsRequest, SearchRequest, SearchResponse,
+    Segment, StatsRequest, TranslationUnit,
+};
+use tonic::transport::Channel;
+use tonic::Code;
+
+use crate::util::TestServer;
+
+fn unit(id: &str, segments: &[(&str, &str)]) -> TranslationUnit {
+    TranslationUnit {
+        id: id.into(),
+        segments: segments
+            .iter()
+            .map(|(lang, text)| Segment {
+                lang: (*lang).into(),
+                text: (*text).into(),
+                tags: vec![],
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn summit() -> TranslationUnit {
+    unit(
+        "summit-2024",
+        &[
+            ("zh", "2024年7月，上海合作组织峰会在阿斯塔纳举行。"),
+            (
+                "ru",
+                "В июле 2024 года в Астане прошел саммит Шанхайской организации сотрудничества.",
+            ),
+            (
+                "en",
+                "In July 2024, the Shanghai Cooperation Organisation summit was held in Astana.",
+            ),
+        ],
+    )
+}
+
+async fn memory(server: &TestServer) -> MemoryClient<Channel> {
+    MemoryClient::new(server.channel().await)
+}
+
+async fn add(client: &mut MemoryClient<Channel>, memory: &str, units: Vec<TranslationUnit>) {
+    client
+        .add_units(AddUnitsRequest {
+            memory: memory.into(),
+            units,
+        })
+        .await
+        .expect("units stored");
+}
+
+async fn search(
+    client: &mut MemoryClient<Channel>,
+    text: &str,
+    from: &str,
+    to: &str,
+) -> SearchResponse {
+    client
+        .search(SearchRequest {
+            text: text.into(),
+            source_lang: from.into(),
+            target_lang: to.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("search {text:?}: {e}"))
+        .into_inner()
+}
+
+#[tokio::test]
+async fn one_unit_answers_every_direction_exactly() {
+    let server = TestServer::start().await;
+    let mut client = memory(&server).await;
+    add(&mut client, "news", vec![summit()]).await;
+    let stored = summit();
+    let text = |lang: &str| {
+        stored
+            .segments
+            .iter()
+            .find(|s| s.lang == lang)
+            .map(|s| s.text.clone())
+            .unwrap_or_default()
+    };
+    for (from, to) in [
+        ("zh", "ru"),
+        ("zh", "en"),
+        ("ru", "en"),
+        ("ru", "zh"),
+        ("en", "zh"),
+        ("en", "ru"),
+    ] {
+        let response = search(&mut client, &text(from), from, to).await;
+        let best = response
+            .matches
+            .first()
+            .unwrap_or_else(|| panic!("{from}→{to}: no match"));
+        assert_eq!(
+            (best.score, best.target.clone()),
+            (1.0, text(to)),
+            "{from}→{to}"
+        );
+        assert!(best.diffs.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn numbers_are_placeholders_and_the_target_is_adapted() {
+    let server = TestServer::start().await;
+    let mut client = memory(&server).await;
+    add(&mut client, "news", vec![summit()]).await;
+    let response = search(
+        &mut client,
+        "２０２５年7月，上海合作组织峰会在阿斯塔纳举行。",
+        "zh",
+        "ru",
+    )
+    .await;
+    let best = response.matches.first().expect("a match");
+    assert!(best.numbers_only, "{best:?}");
+    assert!(
+        best.score < 1.0 && best.score >= 0.9,
+        "score {}",
+        best.score
+    );
+    assert_eq!(
+        best.adapted_target,
+        "В июле 2025 года в Астане прошел саммит Шанхайской организации сотрудничества."
+    );
+}
+
+#[tokio::test]
+async fn fuzzy_matches_score_by_words_and_mark_the_differences() {
+    let server = TestServer::start().await;
+    let mut client = memory(&server).await;
+    add(&mut client, "news", vec![summit()]).await;
+    // 12 English words in the stored source; the query replaces one of them.
+    let query = "In July 2024, the Shanghai Cooperation Organisation forum was held in Astana.";
+    let response = search(&mut client, query, "en", "zh").await;
+    let best = response.matches.first().expect("a match");
+    assert!(
+        (best.score - (1.0 - 1.0 / 12.0)).abs() < 0.01,
+        "score {}",
+        best.score
+    );
+    let diff = best.diffs.first().expect("a difference");
+    let span = diff.query.expect("query span");
+    assert_eq!(&query[span.start as usize..span.end as usize], "forum");
+    let nothing = search(
+        &mut client,
+        "Completely unrelated words about the weather today.",
+        "en",
+        "zh",
+    )
+    .await;
+    assert!(nothing.matches.is_empty(), "{:?}", nothing.matches);
+}
+
+#[tokio::test]
+async fn concordance_finds_earlier_renderings_of_a_phrase() {
+    let server = TestServer::start().await;
+    let mut client = memory(&server).await;
+    add(&mut client, "news", vec![summit()]).await;
+    let hits = client
+        .concordance(ConcordanceRequest {
+            text: "Шанхайской организации".into(),
+            lang: "ru".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("concordance")
+        .into_inner()
+        .hits;
+    let hit = hits.first().expect("a hit");
+    let span = hit.spans.first().expect("a span");
+    assert_eq!(
+        &hit.text[span.start as usize..span.end as usize],
+        "Шанхайской организации"
+    );
+    assert!(hit
+        .translations
+        .iter()
+        .any(|t| t.lang == "zh" && t.text.contains("上海合作组织")));
+}
+
+#[tokio::test]
+async fn units_survive_a_restart_and_deletes_are_counted() {
+    let server = TestServer::start().await;
+    let mut client = memory(&server).await;
+    add(
+        &mut client,
+        "news",
+        vec![summit(), unit("other", &[("en", "Peace"), ("ru", "Мир")])],
+    )
+    .await;
+    let server = server.restart().await;
+    assert_eq!(server.server.unit_count, 2);
+    let mut client = memory(&server).await;
+    assert_eq!(
+        search(&mut client, "Peace", "en", "ru").await.matches[0].target,
+        "Мир"
+    );
+    let deleted = client
+        .delete_units(DeleteUnitsRequest {
+            memory: "news".into(),
+            ids: vec!["other".into(), "missing".into()],
+        })
+        .await
+        .expect("deleted")
+        .into_inner();
+    assert_eq!(deleted.deleted, 1);
+    assert!(search(&mut client, "Peace", "en", "ru")
+        .await
+        .matches
+        .is_empty());
+    let stats = client
+        .stats(StatsRequest {})
+        .await
+        .expect("stats")
+        .into_inner();
+    assert_eq!(
+        stats
+            .memories
+            .iter()
+            .map(|m| (m.memory.as_str(), m.units))
+            .collect::<Vec<_>>(),
+        [("news", 1)]
+    );
+}
+
+#[tokio::test]
+async fn bad_units_and_searches_are_refused_naming_the_field() {
+    let server = TestServer::start().await;
+    let mut client = memory(&server).await;
+    let one_language = unit("x", &[("en", "Only English")]);
+    let status = client
+        .add_units(AddUnitsRequest {
+            memory: "news".into(),
+            units: vec![one_language],
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status.message().contains("units[0].segments"),
+        "{}",
+        status.message()
+    );
+    let status = client
+        .search(SearchRequest {
+            text: "text".into(),
+            source_lang: "en".into(),
+            target_lang: "xx-".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status.message().contains("target_lang"),
+        "{}",
+        status.message()
+    );
+}
+
+// The command line blocks its thread while it runs: the server needs a thread of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tmx_import_and_export_round_trip_through_the_command_line() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let tmx = dir.path().join("in.tmx");
+    std::fs::write(
+        &tmx,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header creationtool="test" creationtoolversion="1" segtype="sentence" o-tmf="none" adminlang="en" srclang="zh" datatype="plaintext"/>
+<body>
+<tu tuid="t1"><tuv xml:lang="zh-CN"><seg>弘扬<bpt i="1">&lt;b&gt;</bpt>上海精神<ept i="1">&lt;/b&gt;</ept></seg></tuv><tuv xml:lang="ru-RU"><seg>Развивать <bpt i="1">&lt;b&gt;</bpt>Шанхайский дух<ept i="1">&lt;/b&gt;</ept></seg></tuv></tu>
+<tu tuid="t2"><tuv xml:lang="zh-CN"><seg>民心相通</seg></tuv><tuv xml:lang="ru-RU"><seg>Сближение народов</seg></tuv></tu>
+</body></tmx>"#,
+    )
+    .expect("written");
+    let cli = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
+            .args(args)
+            .args(["--server", &format!("http://{}", server.server.addr)])
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let tmx_path = tmx.to_string_lossy().into_owned();
+    assert!(cli(&["import", &tmx_path, "--memory", "seed"]).contains("imported 2 units"));
+    let found = cli(&["search", "弘扬上海精神", "--from", "zh", "--to", "ru"]);
+    assert!(
+        found.contains("100%") && found.contains("Развивать Шанхайский дух"),
+        "{found}"
+    );
+    let out = dir.path().join("out.tmx");
+    cli(&[
+        "export",
+        "--memory",
+        "seed",
+        "-o",
+        &out.to_string_lossy(),
+        "--srclang",
+        "zh",
+    ]);
+    let exported = std::fs::read_to_string(&out).expect("exported");
+    assert!(
+        exported.contains(r#"<bpt i="1">&lt;b&gt;</bpt>上海精神<ept i="1">&lt;/b&gt;</ept>"#),
+        "{exported}"
+    );
+
+    let broken = dir.path().join("broken.tmx");
+    std::fs::write(
+        &broken,
+        "<tmx version=\"1.4\"><body><tu><tuv xml:lang=\"zh\"><seg>一</seg></tuv></body></tmx>",
+    )
+    .expect("written");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
+        .args([
+            "import",
+            &broken.to_string_lossy(),
+            "--memory",
+            "seed",
+            "--server",
+            &format!("http://{}", server.server.addr),
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        !output.status.success(),
+        "a malformed file must fail the import"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("line"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
