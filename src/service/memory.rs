@@ -162,12 +162,7 @@ impl Memory for MemoryService {
         if !(0.0..=1.0).contains(&request.min_score) {
             violations.add("min_score", "must be between 0 and 1");
         }
-        let (Some(source), Some(target)) = (source, target) else {
-            return violations
-                .into_result(())
-                .and(Err(Status::internal("unreachable")));
-        };
-        violations.into_result(())?;
+        let (source, target) = violations.into_checked(source.zip(target))?;
         let query = MemoryQuery {
             text: request.text,
             source,
@@ -222,12 +217,7 @@ impl Memory for MemoryService {
         violations.required_text("text", &request.text, MAX_TERM_BYTES);
         let lang = violations.lang("lang", &request.lang);
         check_memories(&mut violations, &request.memories);
-        let Some(lang) = lang else {
-            return violations
-                .into_result(())
-                .and(Err(Status::internal("unreachable")));
-        };
-        violations.into_result(())?;
+        let lang = violations.into_checked(lang)?;
         let limit = match request.limit {
             0 => DEFAULT_CONCORDANCE_LIMIT,
             n => n.min(MAX_CONCORDANCE_LIMIT),

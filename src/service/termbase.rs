@@ -96,12 +96,12 @@ impl Termbase for TermbaseService {
         request: Request<proto::UpsertConceptRequest>,
     ) -> Result<Response<proto::Concept>, Status> {
         let request = request.into_inner();
-        let mut violations = Violations::default();
         let Some(concept) = request.concept else {
-            return violations.into_result(()).and(Err(Status::invalid_argument(
+            return Err(Status::invalid_argument(
                 "invalid request: concept: is required",
-            )));
+            ));
         };
+        let mut violations = Violations::default();
         let mut concept = concept_from_proto(concept, "concept", &mut violations);
         violations.into_result(())?;
         if concept.collection.is_empty() {

@@ -45,6 +45,13 @@ impl Violations {
         Err(Status::invalid_argument(message))
     }
 
+    /// Like [`Violations::into_result`], for a value that checking left `None` only after
+    /// recording why (a required language tag that did not parse).
+    pub fn into_checked<T>(self, value: Option<T>) -> Result<T, Status> {
+        self.into_result(value)?
+            .ok_or_else(|| Status::invalid_argument("invalid request"))
+    }
+
     /// Checks a required text field: not blank, at most `max` bytes.
     pub fn required_text(&mut self, field: &str, value: &str, max: usize) {
         if value.trim().is_empty() {
