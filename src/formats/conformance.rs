@@ -326,6 +326,12 @@ fn okapi_and_omegat_tmx_read_without_error_and_keep_inline_tags() {
             };
             let expected = count_start_tags(text.as_bytes(), "tu");
             assert_eq!(units.len() + rejected, expected, "{rel}");
+            if rel.ends_with("/invalid.tmx") {
+                assert!(
+                    rejected > 0,
+                    "{rel}: unbalanced <bpt>/<ept> must be rejected"
+                );
+            }
             let tags: usize = units
                 .iter()
                 .flat_map(|u| &u.segments)

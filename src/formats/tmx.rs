@@ -216,7 +216,14 @@ fn read_tu<R: BufRead>(
                             continue;
                         }
                     };
-                    let segment = read_tuv(xml, &tag, lang, &mut metadata, &mut warnings)?;
+                    let segment = read_tuv(
+                        xml,
+                        &tag,
+                        lang,
+                        &mut metadata,
+                        &mut warnings,
+                        &mut rejection,
+                    )?;
                     let Some(segment) = segment else { continue };
                     if segments.iter().any(|s| s.lang == segment.lang) {
                         warnings.push(format!(
@@ -298,12 +305,15 @@ fn read_tuv<R: BufRead>(
     lang: Lang,
     metadata: &mut Vec<(String, String)>,
     warnings: &mut Vec<String>,
+    rejection: &mut Option<FormatError>,
 ) -> Result<Option<Segment>, FormatError> {
     let mut segment = None;
     loop {
         match xml.next()? {
             XmlEvent::Start(tag) => match tag.local() {
-                "seg" if segment.is_none() => segment = Some(read_seg(xml, &lang, warnings)?),
+                "seg" if segment.is_none() => {
+                    segment = Some(read_seg(xml, &tag, &lang, warnings, rejection)?)
+                }
                 "prop" => {
                     let kind = tag.attr("type").unwrap_or("prop");
                     let key = format!("{lang}:{kind}");
@@ -343,13 +353,21 @@ fn read_tuv<R: BufRead>(
 }
 
 /// Reads a `<seg>` whose start tag was just returned: text as is, inline markup as tags.
+///
+/// Paired codes must pair up: an `<ept>` closes an open `<bpt>` with the same `i`, and every
+/// `<bpt>` is closed in the segment (TMX 1.4b, section 3.7.1). A segment that breaks this
+/// records a rejection of its unit, naming the offending element; reading goes on.
 fn read_seg<R: BufRead>(
     xml: &mut XmlPull<R>,
+    seg: &Tag,
     lang: &Lang,
     warnings: &mut Vec<String>,
+    rejection: &mut Option<FormatError>,
 ) -> Result<Segment, FormatError> {
     let mut text = String::new();
     let mut tags = Vec::new();
+    // `i` of every `<bpt>` not yet closed by its `<ept>`.
+    let mut open_pairs: Vec<String> = Vec::new();
     // Open `<hi>` elements (their end becomes a tag of its own), by depth.
     let mut open_hi = 0usize;
     loop {
@@ -365,6 +383,9 @@ fn read_seg<R: BufRead>(
             }
             XmlEvent::Start(tag) => {
                 let kind = inline_kind(&tag, warnings);
+                if let Err(problem) = pair_up(&tag, kind, &mut open_pairs) {
+                    rejection.get_or_insert(problem);
+                }
                 let mut markup = start_tag_xml(&tag, false);
                 copy_element(xml, &mut markup)?;
                 tags.push(InlineTag {
@@ -379,6 +400,9 @@ fn read_seg<R: BufRead>(
                 } else {
                     inline_kind(&tag, warnings)
                 };
+                if let Err(problem) = pair_up(&tag, kind, &mut open_pairs) {
+                    rejection.get_or_insert(problem);
+                }
                 tags.push(InlineTag {
                     offset: text.len(),
                     kind,
@@ -399,11 +423,46 @@ fn read_seg<R: BufRead>(
             XmlEvent::Eof => break,
         }
     }
+    if let Some(i) = open_pairs.first() {
+        rejection.get_or_insert(FormatError::rejected(
+            seg.line,
+            seg.column,
+            format!("<bpt i=\"{i}\"> in this <seg> has no matching <ept>"),
+        ));
+    }
     Ok(Segment {
         lang: lang.clone(),
         text,
         tags,
     })
+}
+
+/// Tracks `<bpt>`/`<ept>` pairing by their `i` attribute.
+fn pair_up(tag: &Tag, kind: TagKind, open_pairs: &mut Vec<String>) -> Result<(), FormatError> {
+    let i = tag.attr("i").unwrap_or("").to_owned();
+    match kind {
+        TagKind::Begin if open_pairs.contains(&i) => Err(FormatError::rejected(
+            tag.line,
+            tag.column,
+            format!("<bpt i=\"{i}\"> opens a pair that is already open"),
+        )),
+        TagKind::Begin => {
+            open_pairs.push(i);
+            Ok(())
+        }
+        TagKind::End => match open_pairs.iter().position(|open| *open == i) {
+            Some(at) => {
+                open_pairs.remove(at);
+                Ok(())
+            }
+            None => Err(FormatError::rejected(
+                tag.line,
+                tag.column,
+                format!("<ept i=\"{i}\"> closes no open <bpt i=\"{i}\">"),
+            )),
+        },
+        _ => Ok(()),
+    }
 }
 
 fn inline_kind(tag: &Tag, warnings: &mut Vec<String>) -> TagKind {
@@ -797,6 +856,38 @@ mod tests {
     }
 
     #[test]
+    fn unpaired_codes_reject_the_unit_naming_the_element_and_reading_continues() {
+        let results = read(&doc(concat!(
+            "<tu><tuv xml:lang=\"en\"><seg>a</seg></tuv>\n",
+            "<tuv xml:lang=\"ru\"><seg><ept i=\"1\">&lt;/b&gt;</ept>б</seg></tuv></tu>\n",
+            "<tu><tuv xml:lang=\"en\"><seg>a<bpt i=\"2\">&lt;b&gt;</bpt></seg></tuv>",
+            "<tuv xml:lang=\"ru\"><seg>б</seg></tuv></tu>\n",
+            "<tu><tuv xml:lang=\"en\"><seg>ok</seg></tuv><tuv xml:lang=\"ru\"><seg>да</seg></tuv></tu>",
+        )));
+        let rejected: Vec<(u64, String)> = results
+            .iter()
+            .filter_map(|r| match r {
+                Err(FormatError::Rejected { line, reason, .. }) => Some((*line, reason.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(rejected.len(), 2, "{results:?}");
+        assert_eq!(rejected[0].0, 6);
+        assert!(
+            rejected[0].1.contains("<ept i=\"1\"> closes no open"),
+            "{}",
+            rejected[0].1
+        );
+        assert_eq!(rejected[1].0, 7);
+        assert!(
+            rejected[1].1.contains("no matching <ept>"),
+            "{}",
+            rejected[1].1
+        );
+        assert!(results[2].is_ok());
+    }
+
+    #[test]
     fn bad_language_rejects_the_unit_at_the_tuv() {
         let results = read(&doc(
             "<tu>\n  <tuv xml:lang=\"english\"><seg>a</seg></tuv><tuv xml:lang=\"ru\"><seg>б</seg></tuv></tu>",
@@ -932,8 +1023,6 @@ mod tests {
 
         fn tag_markup() -> impl Strategy<Value = (TagKind, String)> {
             prop_oneof![
-                (0u8..9).prop_map(|i| (TagKind::Begin, format!(r#"<bpt i="{i}">&lt;b&gt;</bpt>"#))),
-                (0u8..9).prop_map(|i| (TagKind::End, format!(r#"<ept i="{i}">&lt;/b&gt;</ept>"#))),
                 (0u8..9).prop_map(|i| (TagKind::Placeholder, format!(r#"<ph x="{i}"/>"#))),
                 Just((
                     TagKind::Placeholder,
@@ -944,15 +1033,12 @@ mod tests {
                     r#"<it pos="end">&lt;/i&gt;</it>"#.to_owned()
                 )),
                 Just((TagKind::Placeholder, "<ut>{1}</ut>".to_owned())),
-                Just((
-                    TagKind::Begin,
-                    r#"<bpt i="3">&lt;a href="<sub>x</sub>"&gt;</bpt>"#.to_owned()
-                )),
             ]
         }
 
         /// A segment with tags at random character boundaries, sorted by offset, plus
-        /// optionally one highlight pair.
+        /// optionally one highlight pair and one `<bpt>`/`<ept>` pair (paired codes must
+        /// pair up, or the reader rejects the unit).
         fn segment(lang: Lang) -> impl Strategy<Value = Segment> {
             (
                 text(),
@@ -961,8 +1047,13 @@ mod tests {
                     any::<proptest::sample::Index>(),
                     any::<proptest::sample::Index>(),
                 )),
+                proptest::option::of((
+                    any::<proptest::sample::Index>(),
+                    any::<proptest::sample::Index>(),
+                    any::<bool>(),
+                )),
             )
-                .prop_map(move |(text, raw_tags, hi)| {
+                .prop_map(move |(text, raw_tags, hi, pair)| {
                     let bounds: Vec<usize> = text
                         .char_indices()
                         .map(|(i, _)| i)
@@ -990,7 +1081,25 @@ mod tests {
                             xml: "</hi>".to_owned(),
                         });
                     }
-                    // Stable: a highlight's end stays after its start at equal offsets.
+                    if let Some((a, b, with_sub)) = pair {
+                        let (a, b) = (*a.get(&bounds), *b.get(&bounds));
+                        let begin = if with_sub {
+                            r#"<bpt i="3">&lt;a href="<sub>x</sub>"&gt;</bpt>"#
+                        } else {
+                            r#"<bpt i="3">&lt;b&gt;</bpt>"#
+                        };
+                        tags.push(InlineTag {
+                            offset: a.min(b),
+                            kind: TagKind::Begin,
+                            xml: begin.to_owned(),
+                        });
+                        tags.push(InlineTag {
+                            offset: a.max(b),
+                            kind: TagKind::End,
+                            xml: r#"<ept i="3">&lt;/b&gt;</ept>"#.to_owned(),
+                        });
+                    }
+                    // Stable: a pair's end stays after its start at equal offsets.
                     tags.sort_by_key(|t| t.offset);
                     Segment {
                         lang: lang.clone(),
