@@ -196,7 +196,21 @@ fn main() {
             .collect::<Vec<_>>()
     };
     println!("in-process Lookup exact : {}", percentiles(timed(&queries)));
-    println!("in-process Lookup fuzzy : {}", percentiles(timed(&typos)));
+    let fuzzy = timed(&typos);
+    println!("in-process Lookup fuzzy : {}", percentiles(fuzzy.clone()));
+    for (lang, script) in [
+        ("zh", '\u{4E00}'..='\u{9FFF}'),
+        ("ru", '\u{0400}'..='\u{04FF}'),
+        ("en", 'a'..='z'),
+    ] {
+        let of_lang: Vec<Duration> = typos
+            .iter()
+            .zip(&fuzzy)
+            .filter(|(q, _)| q.chars().next().is_some_and(|c| script.contains(&c)))
+            .map(|(_, d)| *d)
+            .collect();
+        println!("  fuzzy, {lang} queries   : {}", percentiles(of_lang));
+    }
     let recognize: Vec<Duration> = (0..200)
         .map(|_| {
             let started = Instant::now();

@@ -64,7 +64,9 @@ pub(super) struct TermIndex {
 const MAX_FUZZY_CANDIDATES: usize = 20_000;
 
 /// A gram in more terms than this is common enough to skip when counting shared grams.
-const COMMON_GRAM: usize = 2_000;
+/// Counting a posting costs far less than verifying the candidates a lower threshold lets
+/// through, so only very long lists are worth skipping.
+const COMMON_GRAM: usize = 50_000;
 
 /// Longest query, in characters, tried for fuzzy and partial matching; longer input is a
 /// sentence and belongs to Recognize.
