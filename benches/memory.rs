@@ -6,32 +6,15 @@
 //! segments with a few edits, so matches exist), the exhaustive scan's p50/p95 on a subset of
 //! the same queries, the speed-up, and recall against the exhaustive results (must be 1.0).
 //! Figures, not assertions: targets are in DESIGN.md.
+mod common;
+
+use common::{ms, percentile, rss_mib, XorShift};
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tolmach::index::memory::{MemoryIndex, MemoryMatch, MemoryQuery};
 use tolmach::model::{Lang, Segment, TranslationUnit};
-
-/// A small deterministic generator, so every run measures the same data.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    /// Skewed towards small values, like word frequencies.
-    fn zipf(&mut self, n: usize) -> usize {
-        let limit = self.below(n) + 1;
-        self.below(limit)
-    }
-}
 
 const HAN_CHARS: usize = 3000;
 const VOCABULARY: usize = 20_000;
@@ -167,32 +150,6 @@ fn mutated(text: &str, chinese: bool, vocabulary: &Vocabulary, rng: &mut XorShif
         }
         words.join(" ")
     }
-}
-
-fn rss_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn percentile(samples: &[Duration], p: f64) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    sorted
-        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or_default()
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn key(m: &MemoryMatch) -> (String, u32) {

@@ -5,6 +5,10 @@
 //! Prints index build time, resident memory, Lookup p50/p95 (exact and fuzzy) and Recognize
 //! latency on a 10 KB article. Figures, not assertions: targets are in DESIGN.md.
 
+mod common;
+
+use common::{ms, percentile, rss_mib, XorShift};
+
 use std::time::{Duration, Instant};
 
 use tolmach::index::{LookupQuery, TermSearch};
@@ -12,21 +16,6 @@ use tolmach::model::{Concept, Lang, LangSection, Term};
 use tolmach::server::{self, ServerConfig};
 use tolmach::service::proto::{termbase_client::TermbaseClient, LookupRequest};
 use tolmach::store::Store;
-
-/// A small deterministic generator, so every run measures the same data.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Syllables of the generated words: 64 per script, so that the 10⁶ terms draw on a
 /// vocabulary of about 10⁵ distinct words, as a real termbase of that size does.
@@ -95,32 +84,13 @@ fn synthetic(terms: usize) -> Vec<Concept> {
         .collect()
 }
 
-fn rss_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn percentiles(mut samples: Vec<Duration>) -> String {
-    samples.sort();
-    let at = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
+fn percentiles(samples: Vec<Duration>) -> String {
     format!(
         "p50 {:>8.3} ms  p95 {:>8.3} ms  (n={})",
-        ms(at(0.5)),
-        ms(at(0.95)),
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.95)),
         samples.len()
     )
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// Queries with one typo: a substituted character in the middle of a stored term.

@@ -67,12 +67,6 @@ pub fn build_index(store: &Store) -> Result<MemoryIndex, crate::store::StoreErro
     Ok(index)
 }
 
-fn check_memories(violations: &mut Violations, memories: &[String]) {
-    for (i, name) in memories.iter().enumerate() {
-        violations.identifier(&format!("memories[{i}]"), name);
-    }
-}
-
 #[tonic::async_trait]
 impl Memory for MemoryService {
     async fn add_units(
@@ -158,10 +152,8 @@ impl Memory for MemoryService {
         violations.required_text("text", &request.text, MAX_SEGMENT_BYTES);
         let source = violations.lang("source_lang", &request.source_lang);
         let target = violations.lang("target_lang", &request.target_lang);
-        check_memories(&mut violations, &request.memories);
-        if !(0.0..=1.0).contains(&request.min_score) {
-            violations.add("min_score", "must be between 0 and 1");
-        }
+        violations.identifiers("memories", &request.memories);
+        violations.min_score("min_score", request.min_score);
         let (source, target) = violations.into_checked(source.zip(target))?;
         let query = MemoryQuery {
             text: request.text,
@@ -216,7 +208,7 @@ impl Memory for MemoryService {
         let mut violations = Violations::default();
         violations.required_text("text", &request.text, MAX_TERM_BYTES);
         let lang = violations.lang("lang", &request.lang);
-        check_memories(&mut violations, &request.memories);
+        violations.identifiers("memories", &request.memories);
         let lang = violations.into_checked(lang)?;
         let limit = match request.limit {
             0 => DEFAULT_CONCORDANCE_LIMIT,

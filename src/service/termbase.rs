@@ -78,12 +78,6 @@ fn not_found(id: &str) -> Status {
     Status::not_found(format!("no concept with id {id:?}"))
 }
 
-fn check_collections(violations: &mut Violations, collections: &[String]) {
-    for (i, name) in collections.iter().enumerate() {
-        violations.identifier(&format!("collections[{i}]"), name);
-    }
-}
-
 /// The language of a query or text: the given tag, else the script's.
 fn query_lang(given: Option<Lang>, text: &str) -> Option<Lang> {
     given.or_else(|| text::detect_lang(text).and_then(|tag| Lang::parse(tag).ok()))
@@ -205,10 +199,8 @@ impl Termbase for TermbaseService {
         violations.required_text("text", &request.text, MAX_TERM_BYTES);
         let source_lang = violations.optional_lang("source_lang", &request.source_lang);
         let targets = violations.langs("target_langs", &request.target_langs);
-        check_collections(&mut violations, &request.collections);
-        if !(0.0..=1.0).contains(&request.min_score) {
-            violations.add("min_score", "must be between 0 and 1");
-        }
+        violations.identifiers("collections", &request.collections);
+        violations.min_score("min_score", request.min_score);
         violations.into_result(())?;
         let source_lang = query_lang(source_lang, &request.text);
         let query = LookupQuery {
@@ -256,7 +248,7 @@ impl Termbase for TermbaseService {
         violations.required_text("text", &request.text, MAX_TEXT_BYTES);
         let lang = violations.optional_lang("lang", &request.lang);
         let targets = violations.langs("target_langs", &request.target_langs);
-        check_collections(&mut violations, &request.collections);
+        violations.identifiers("collections", &request.collections);
         violations.into_result(())?;
         let found =
             self.search

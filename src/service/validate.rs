@@ -100,6 +100,20 @@ impl Violations {
             .collect()
     }
 
+    /// Checks a list of identifiers (collection or memory names), naming the bad element.
+    pub fn identifiers(&mut self, field: &str, values: &[String]) {
+        for (i, value) in values.iter().enumerate() {
+            self.identifier(&format!("{field}[{i}]"), value);
+        }
+    }
+
+    /// Checks a `min_score`: 0 (the default) up to 1.
+    pub fn min_score(&mut self, field: &str, value: f32) {
+        if !(0.0..=1.0).contains(&value) {
+            self.add(field, "must be between 0 and 1");
+        }
+    }
+
     /// Checks an identifier: ASCII letters, digits, `-`, `_`, `.`, at most 128 bytes.
     pub fn identifier(&mut self, field: &str, value: &str) {
         if value.is_empty() {
