@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 
-use super::distance::similarity;
+use super::distance::levenshtein_within;
 use super::{score, MatchKind};
 use crate::model::{Concept, Term, TermType};
 use crate::text::{self, Token, TokenKind};
@@ -28,6 +28,8 @@ pub(super) struct IndexedTerm {
     norm_chars: Box<[char]>,
     /// Stems of the term's word tokens (empty for terms with Han characters).
     stems: Box<[Box<str>]>,
+    /// The stems joined by spaces, as characters, for typo matching of inflected queries.
+    stem_chars: Box<[char]>,
 }
 
 /// An occurrence of a term in normalized text, before overlap resolution.
@@ -130,6 +132,7 @@ impl TermIndex {
                         section: section_pos as u16,
                         term: term_pos as u16,
                         norm_chars,
+                        stem_chars: stems.join(" ").chars().collect(),
                         stems,
                     });
                 }
@@ -300,10 +303,9 @@ impl TermIndex {
             if verified > MAX_FUZZY_CANDIDATES {
                 break;
             }
-            let mut sim = similarity(query_chars, &term.norm_chars);
-            if !query_stem_chars.is_empty() && !term.stems.is_empty() {
-                let term_stem_chars: Vec<char> = term.stems.join(" ").chars().collect();
-                sim = sim.max(similarity(&query_stem_chars, &term_stem_chars));
+            let mut sim = bounded_similarity(query_chars, &term.norm_chars);
+            if !query_stem_chars.is_empty() && !term.stem_chars.is_empty() {
+                sim = sim.max(bounded_similarity(&query_stem_chars, &term.stem_chars));
             }
             if (score::FUZZY_MIN_SIMILARITY..1.0).contains(&sim) {
                 out.push(Candidate {
@@ -366,6 +368,15 @@ impl TermIndex {
         }
         out
     }
+}
+
+/// Similarity `1 − d / max(|a|, |b|)` when it can reach the fuzzy minimum, else 0: the edit
+/// distance stops early once it exceeds what that minimum allows.
+fn bounded_similarity(a: &[char], b: &[char]) -> f32 {
+    let longest = a.len().max(b.len());
+    // Rounded up: the caller applies the exact threshold to the similarity itself.
+    let max = ((1.0 - score::FUZZY_MIN_SIMILARITY) * longest as f32).ceil() as usize;
+    levenshtein_within(a, b, max).map_or(0.0, |d| 1.0 - d as f32 / longest.max(1) as f32)
 }
 
 fn push(map: &mut HashMap<Box<str>, Vec<TermId>>, key: Box<str>, id: TermId) {

@@ -12,6 +12,7 @@ impl From<StoreError> for Status {
         match error {
             StoreError::RevisionMismatch { .. } => Status::failed_precondition(error.to_string()),
             StoreError::SchemaTooNew { .. }
+            | StoreError::Locked { .. }
             | StoreError::BadSchemaMarker { .. }
             | StoreError::Corrupt { .. }
             | StoreError::Sled(_) => {

@@ -22,6 +22,12 @@ pub enum StoreError {
         /// What was wrong with it.
         reason: String,
     },
+    /// Another process (a running server) holds the database directory.
+    #[error("{path} is in use by another Tolmach process; stop it or choose another --data-dir")]
+    Locked {
+        /// The data directory.
+        path: std::path::PathBuf,
+    },
     /// An update named a revision that is no longer current.
     #[error("concept {id:?} is at revision {current}, not {expected}")]
     RevisionMismatch {

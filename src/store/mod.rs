@@ -21,6 +21,9 @@ pub use error::StoreError;
 /// teach [`Store::open`] to migrate the previous one.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// How long [`Store::open`] waits for a previous instance to release the directory.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The database: an embedded sled instance with one tree per record kind.
 ///
 /// Cloning is cheap and shares the same database.
@@ -38,8 +41,27 @@ impl Store {
     /// Opens (creating if needed) the database in `dir`.
     ///
     /// Refuses a database written by a newer schema rather than misreading it.
+    ///
+    /// sled releases its directory lock only when its background flusher has exited, a
+    /// moment after the previous `Store` is dropped; a restart in the same process (or a quick
+    /// service restart) waits for it, up to [`LOCK_WAIT`], before reporting the directory as
+    /// in use.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Store::from_db(sled::Config::new().path(dir).open()?)
+        let started = std::time::Instant::now();
+        loop {
+            match sled::Config::new().path(dir).open() {
+                Ok(db) => return Store::from_db(db),
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                    if started.elapsed() > LOCK_WAIT {
+                        return Err(StoreError::Locked {
+                            path: dir.to_path_buf(),
+                        });
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// A database that lives in memory and a temporary file, gone when dropped; for tests.
@@ -415,7 +437,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         drop(Store::open(dir.path()).unwrap());
         {
-            let db = sled::open(dir.path()).unwrap();
+            // The dropped Store's flusher may still hold the lock for a moment.
+            let db = (0..250)
+                .find_map(|_| {
+                    let opened = sled::open(dir.path()).ok();
+                    if opened.is_none() {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    opened
+                })
+                .expect("the directory is released within 5 s");
             let meta = db.open_tree("meta").unwrap();
             meta.insert(
                 keys::SCHEMA_VERSION,
