@@ -295,16 +295,21 @@ async fn shutdown_signal() {
     }
 }
 
-async fn connect(args: &ClientArgs) -> Result<TermbaseClient<tonic::transport::Channel>> {
-    TermbaseClient::connect(args.server.clone())
+/// One connection to the server, for whichever service client a command needs.
+async fn channel(args: &ClientArgs) -> Result<tonic::transport::Channel> {
+    tonic::transport::Endpoint::from_shared(args.server.clone())
+        .with_context(|| format!("{} is not a server URL", args.server))?
+        .connect()
         .await
         .with_context(|| format!("cannot reach a tolmach server at {}", args.server))
 }
 
+async fn connect(args: &ClientArgs) -> Result<TermbaseClient<tonic::transport::Channel>> {
+    Ok(TermbaseClient::new(channel(args).await?))
+}
+
 async fn memory_client(args: &ClientArgs) -> Result<MemoryClient<tonic::transport::Channel>> {
-    MemoryClient::connect(args.server.clone())
-        .await
-        .with_context(|| format!("cannot reach a tolmach server at {}", args.server))
+    Ok(MemoryClient::new(channel(args).await?))
 }
 
 /// Units per AddUnits call: large enough to amortize the flush, small enough for one message.

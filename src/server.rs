@@ -71,6 +71,10 @@ pub enum ServerError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The reflection service could not read the descriptor sets compiled into the binary:
+    /// a build defect, reported at start-up rather than as a panic.
+    #[error("cannot build server reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
     /// The gRPC transport failed.
     #[error("transport error: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -165,8 +169,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
-    let reflection_v1 = reflection().build_v1().map_err(reflection_bug)?;
-    let reflection_v1alpha = reflection().build_v1alpha().map_err(reflection_bug)?;
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
 
     let memory = MemoryServer::new(MemoryService::new(store.clone(), memory_index))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -193,17 +197,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         stop,
         task,
     })
-}
-
-/// The reflection service is built from descriptor sets compiled into the binary: failing to
-/// read them is a build defect, reported as a startup error rather than a panic.
-fn reflection_bug(error: tonic_reflection::server::Error) -> ServerError {
-    ServerError::Glossary {
-        file: "built-in descriptor set".into(),
-        source: FormatError::Encoding {
-            reason: error.to_string(),
-        },
-    }
 }
 
 /// Loads every `.tbx` file of the glossary (a directory, or the built-in copy) into the store

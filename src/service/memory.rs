@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{span, unit_from_proto, unit_to_proto};
 use super::now_ms;
-use super::paging::{decode_page_token, encode_page_token};
+use super::paging::{collect_page, page_size, page_start};
 use super::proto::{self, memory_server::Memory};
 use super::validate::{Violations, MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
 use crate::index::memory::{DiffKind, MemoryIndex, MemoryQuery};
@@ -270,29 +270,12 @@ impl Memory for MemoryService {
         let request = request.into_inner();
         let mut violations = Violations::default();
         violations.identifier("memory", &request.memory);
-        let after = decode_page_token(&request.page_token);
-        if after.is_none() && !request.page_token.is_empty() {
-            violations.add("page_token", "is not a token this server issued");
-        }
+        let after = page_start(&request.page_token, &mut violations);
         violations.into_result(())?;
-        let page_size = match request.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n => n.min(MAX_PAGE_SIZE),
-        } as usize;
-        let mut units = Vec::with_capacity(page_size);
-        let mut next_page_token = String::new();
-        for unit in self.store.units_after(&request.memory, after.as_deref()) {
-            let unit = unit?;
-            if units.len() == page_size {
-                next_page_token = units
-                    .last()
-                    .map_or(String::new(), |u: &proto::TranslationUnit| {
-                        encode_page_token(&u.id)
-                    });
-                break;
-            }
-            units.push(unit_to_proto(&unit));
-        }
+        let size = page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+        let units = self.store.units_after(&request.memory, after.as_deref());
+        let (page, next_page_token) = collect_page(units, size, |u| &u.id)?;
+        let units = page.iter().map(unit_to_proto).collect();
         Ok(Response::new(proto::ListUnitsResponse {
             units,
             next_page_token,

@@ -10,11 +10,11 @@ use super::convert::{
     status_to_proto,
 };
 use super::now_ms;
-use super::paging::{decode_page_token, encode_page_token};
+use super::paging::{collect_page, page_size, page_start};
 use super::proto::{self, termbase_server::Termbase};
 use super::validate::{Violations, MAX_TERM_BYTES, MAX_TEXT_BYTES};
 use crate::index::{score, LookupQuery, TermSearch};
-use crate::model::{Collection, Lang};
+use crate::model::{Collection, Concept, Lang};
 use crate::store::Store;
 use crate::text;
 
@@ -149,41 +149,28 @@ impl Termbase for TermbaseService {
     ) -> Result<Response<proto::ListConceptsResponse>, Status> {
         let request = request.into_inner();
         let mut violations = Violations::default();
-        let after = decode_page_token(&request.page_token);
-        if after.is_none() && !request.page_token.is_empty() {
-            violations.add("page_token", "is not a token this server issued");
-        }
+        let after = page_start(&request.page_token, &mut violations);
         if !request.collection.is_empty() {
             violations.identifier("collection", &request.collection);
         }
         let lang = violations.optional_lang("lang", &request.lang);
         violations.max_len("subject_field", &request.subject_field, MAX_TERM_BYTES);
         violations.into_result(())?;
-        let page_size = match request.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n => n.min(MAX_PAGE_SIZE),
-        } as usize;
         let subject = request.subject_field.trim().to_lowercase();
-        let mut concepts = Vec::with_capacity(page_size);
-        let mut next_page_token = String::new();
-        for concept in self.store.concepts_after(after.as_deref()) {
-            let concept = concept?;
-            let wanted = (request.collection.is_empty()
-                || concept.collection == request.collection)
+        let wanted = |concept: &Concept| {
+            (request.collection.is_empty() || concept.collection == request.collection)
                 && (subject.is_empty() || concept.subject_field.to_lowercase() == subject)
                 && lang
                     .as_ref()
-                    .is_none_or(|l| concept.sections_for(l).next().is_some());
-            if !wanted {
-                continue;
-            }
-            if concepts.len() == page_size {
-                next_page_token =
-                    encode_page_token(concepts.last().map_or("", |c: &proto::Concept| &c.id));
-                break;
-            }
-            concepts.push(concept_to_proto(&concept));
-        }
+                    .is_none_or(|l| concept.sections_for(l).next().is_some())
+        };
+        let matching = self
+            .store
+            .concepts_after(after.as_deref())
+            .filter(|c| c.as_ref().map_or(true, wanted));
+        let size = page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+        let (page, next_page_token) = collect_page(matching, size, |c| &c.id)?;
+        let concepts = page.iter().map(concept_to_proto).collect();
         Ok(Response::new(proto::ListConceptsResponse {
             concepts,
             next_page_token,
