@@ -5,7 +5,11 @@
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["tolmach/v1/termbase.proto", "tolmach/v1/memory.proto"];
+    let protos = [
+        "tolmach/v1/termbase.proto",
+        "tolmach/v1/memory.proto",
+        "tolmach/v1/exchange.proto",
+    ];
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     let descriptors = protox::compile(protos, ["proto"])?;
     // `compile_fds` ignores `file_descriptor_set_path`: write the set ourselves.

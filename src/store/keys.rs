@@ -60,6 +60,47 @@ pub fn parse_unit(key: &[u8]) -> Option<(&str, &str)> {
     Some((memory, id))
 }
 
+/// Prefix in the `meta` tree of the commit marker of an import.
+const IMPORT_MARKER: &[u8] = b"import\0";
+
+/// Key in the `meta` tree saying that import `id` committed and is being (or must be) applied.
+pub fn import_marker(id: u64) -> Vec<u8> {
+    let mut key = IMPORT_MARKER.to_vec();
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// The prefix of every import commit marker.
+pub fn import_marker_prefix() -> &'static [u8] {
+    IMPORT_MARKER
+}
+
+/// The import id of a commit marker key.
+pub fn parse_import_marker(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(
+        key.strip_prefix(IMPORT_MARKER)?.try_into().ok()?,
+    ))
+}
+
+/// Key of a staged entry in the `staging` tree: import id, then sequence number, both
+/// big-endian, so that an import's entries sit together in file order.
+pub fn staged(import: u64, seq: u64) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&import.to_be_bytes());
+    key[8..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The prefix of every staged entry of one import.
+pub fn staged_prefix(import: u64) -> [u8; 8] {
+    import.to_be_bytes()
+}
+
+/// The import id of a staged entry's key.
+pub fn parse_staged(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.get(..8)?.try_into().ok()?))
+}
+
 /// Encodes the schema version value.
 pub fn encode_version(version: u32) -> [u8; 4] {
     version.to_be_bytes()

@@ -1,11 +1,13 @@
 //! Durable storage of concepts, their history and collections in sled.
 //!
-//! One tree per record kind (`meta`, `concepts`, `history`, `collections`); keys are built only
+//! One tree per record kind (`meta`, `concepts`, `history`, `collections`, `units`, and
+//! `staging` for imports not yet committed, see [`import`]); keys are built only
 //! in [`keys`]. Every write method returns only after sled has flushed the change to disk, so a
 //! caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
 //! built from it.
 
 mod error;
+mod import;
 mod keys;
 
 use std::path::Path;
@@ -16,6 +18,7 @@ use sled::Transactional;
 
 use crate::model::{Collection, Concept, TranslationUnit};
 pub use error::StoreError;
+pub use import::{Applied, ImportCounts, Staged};
 
 /// The on-disk schema this build writes. Bump it when the encoding of any tree changes, and
 /// teach [`Store::open`] to migrate the previous one.
@@ -35,6 +38,7 @@ pub struct Store {
     history: sled::Tree,
     collections: sled::Tree,
     units: sled::Tree,
+    staging: sled::Tree,
 }
 
 impl Store {
@@ -94,6 +98,7 @@ impl Store {
             history: db.open_tree("history")?,
             collections: db.open_tree("collections")?,
             units: db.open_tree("units")?,
+            staging: db.open_tree("staging")?,
             meta,
             db,
         })
