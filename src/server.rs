@@ -15,9 +15,12 @@ use tonic::transport::server::TcpIncoming;
 use crate::formats::{FormatError, TbxReader};
 use crate::index::TermSearch;
 use crate::model::Collection;
+use crate::service::proto::exchange_server::ExchangeServer;
 use crate::service::proto::memory_server::MemoryServer;
 use crate::service::proto::termbase_server::TermbaseServer;
-use crate::service::{build_memory_index, proto, MemoryService, TermbaseService};
+use crate::service::{
+    build_memory_index, proto, ExchangeService, MemoryService, TermbaseService,
+};
 use crate::store::{Store, StoreError};
 
 /// The collection the shipped glossary is loaded into.
@@ -131,6 +134,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         source,
     })?;
     let store = Store::open(&config.data_dir)?;
+    let (finished, discarded) = store.recover_imports()?;
+    if finished + discarded > 0 {
+        tracing::info!(
+            finished,
+            discarded,
+            "finished committed imports and discarded unfinished ones"
+        );
+    }
     let loaded_from_glossary = if store.is_seeded()? {
         0
     } else {
@@ -172,17 +183,24 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let memory = MemoryServer::new(MemoryService::new(store.clone(), memory_index))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let termbase = TermbaseServer::new(TermbaseService::new(store, search))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let memory = MemoryService::new(store.clone(), memory_index);
+    let termbase = TermbaseService::new(store.clone(), search);
+    let exchange = ExchangeServer::new(ExchangeService::new(
+        store,
+        termbase.clone(),
+        memory.clone(),
+    ))
+    .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let memory = MemoryServer::new(memory).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let termbase = TermbaseServer::new(termbase).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let (stop, stopped) = oneshot::channel::<()>();
     let router = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(termbase)
-        .add_service(memory);
+        .add_service(memory)
+        .add_service(exchange);
     let task = tokio::spawn(router.serve_with_incoming_shutdown(
         TcpIncoming::from(listener).with_nodelay(Some(true)),
         async {

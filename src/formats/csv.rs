@@ -16,6 +16,7 @@
 //! Reserved names take precedence over language tags (`id` is the identifier, not Indonesian;
 //! `pos` is the part of speech). Any other column is kept as a concept note `"name: value"`.
 
+use std::borrow::Borrow;
 use std::io::{BufRead, Write};
 
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus};
@@ -34,6 +35,9 @@ pub struct CsvEntry {
     pub column: u64,
     /// What the reader could not map, e.g. an unknown status value.
     pub warnings: Vec<String>,
+    /// The row had no `id` cell: `concept.id` was made from its position (`row-7`), so it does
+    /// not identify the concept across files.
+    pub generated_id: bool,
 }
 
 /// How to read a glossary file.
@@ -249,11 +253,17 @@ impl<R: BufRead> CsvReader<R> {
         let line = self.record.position().map_or(0, csv::Position::line);
         let mut warnings = std::mem::take(&mut self.header_warnings);
         let concept = row_to_concept(&self.columns, &self.record, self.rows, line, &mut warnings)?;
+        let generated_id = !self
+            .columns
+            .iter()
+            .zip(self.record.iter())
+            .any(|(column, value)| *column == Column::Id && !value.trim().is_empty());
         Ok(Some(CsvEntry {
             concept,
             line,
             column: 1,
             warnings,
+            generated_id,
         }))
     }
 }
@@ -441,9 +451,9 @@ fn row_to_concept(
 /// written: a glossary row has room for one rendering per language. `definition` is that of
 /// the first language in `langs`, `note` the concept's notes one per line, as
 /// [`CsvReader`] reads them back.
-pub fn write_csv<'a, W: Write>(
+pub fn write_csv<W: Write>(
     out: W,
-    concepts: impl Iterator<Item = &'a Concept>,
+    concepts: impl IntoIterator<Item = impl Borrow<Concept>>,
     langs: &[Lang],
     delimiter: u8,
 ) -> Result<(), FormatError> {
@@ -462,6 +472,7 @@ pub fn write_csv<'a, W: Write>(
     header.extend(["subject", "definition", "note"]);
     writer.write_record(&header).map_err(map)?;
     for concept in concepts {
+        let concept = concept.borrow();
         let mut row: Vec<&str> = vec![&concept.id];
         for lang in langs {
             let best = concept

@@ -9,6 +9,7 @@
 //! categories are recognized by name whatever their form: `<descrip type="definition">` (DCA),
 //! `<basic:definition>` (DCT) and `<definition>` (TBX-Min 2013) are the same thing.
 
+use std::borrow::Borrow;
 use std::io::{BufRead, Write};
 
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
@@ -28,6 +29,9 @@ pub struct TbxEntry {
     /// Things the reader kept in a lossy way or could not map, e.g. an unknown data category
     /// kept as a note; each names the line it comes from.
     pub warnings: Vec<String>,
+    /// The entry had no `id`: `concept.id` was made from its position (`entry-7`), so it does
+    /// not identify the concept across files.
+    pub generated_id: bool,
 }
 
 /// Reads the concepts of a TBX file one entry at a time.
@@ -402,6 +406,7 @@ struct SectionBuilder {
 
 struct EntryBuilder {
     id: String,
+    generated_id: bool,
     line: u64,
     column: u64,
     subject_field: Vec<String>,
@@ -426,14 +431,14 @@ fn push_joined(target: &mut String, sep: &str, text: &str) {
 
 impl EntryBuilder {
     fn new(start: &Tag, ordinal: u64) -> EntryBuilder {
-        let id = start
+        let given = start
             .attr("id")
             .map(str::trim)
             .filter(|id| !id.is_empty())
-            .map(decode_id)
-            .unwrap_or_else(|| format!("entry-{ordinal}"));
+            .map(decode_id);
         EntryBuilder {
-            id,
+            generated_id: given.is_none(),
+            id: given.unwrap_or_else(|| format!("entry-{ordinal}")),
             line: start.line,
             column: start.column,
             subject_field: Vec::new(),
@@ -785,6 +790,7 @@ impl EntryBuilder {
             line: self.line,
             column: self.column,
             warnings: self.warnings,
+            generated_id: self.generated_id,
         })
     }
 }
@@ -817,22 +823,23 @@ pub enum TbxStyle {
 ///
 /// Fails with [`FormatError::Unwritable`] for a concept without any term (TBX requires one)
 /// or text XML 1.0 cannot carry; the output is then incomplete.
-pub fn write_tbx<'a, W: Write>(
+pub fn write_tbx<W: Write>(
     out: W,
-    concepts: impl Iterator<Item = &'a Concept>,
+    concepts: impl IntoIterator<Item = impl Borrow<Concept>>,
     style: TbxStyle,
 ) -> Result<(), FormatError> {
     let mut out = std::io::BufWriter::new(out);
-    let mut concepts = concepts.peekable();
+    let mut concepts = concepts.into_iter().peekable();
     let file_lang = concepts
         .peek()
-        .and_then(|c| c.langs.first())
+        .and_then(|c| c.borrow().langs.first())
         .map_or("en", |s| s.lang.as_str())
         .to_owned();
     let mut buf = String::with_capacity(4096);
     write_tbx_header(&mut buf, style, &file_lang);
     out.write_all(buf.as_bytes())?;
     for concept in concepts {
+        let concept = concept.borrow();
         buf.clear();
         write_concept(&mut buf, concept, style)?;
         out.write_all(buf.as_bytes())?;

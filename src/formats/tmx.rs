@@ -9,6 +9,7 @@
 //! as [`InlineTag`]s holding the markup as written, at the byte offset where it stood. The
 //! writer puts it back there, so a read → write → read round trip is lossless.
 
+use std::borrow::Borrow;
 use std::io::{BufRead, Write};
 
 use crate::model::{InlineTag, Lang, Segment, TagKind, TranslationUnit};
@@ -602,9 +603,9 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 ///
 /// Fails with [`FormatError::Unwritable`] when a tag's offset is outside its text or not on a
 /// character boundary, or when text contains a character XML 1.0 cannot carry.
-pub fn write_tmx<'a, W: Write>(
+pub fn write_tmx<W: Write>(
     out: W,
-    units: impl Iterator<Item = &'a TranslationUnit>,
+    units: impl IntoIterator<Item = impl Borrow<TranslationUnit>>,
     srclang: &str,
 ) -> Result<(), FormatError> {
     let mut out = std::io::BufWriter::new(out);
@@ -617,6 +618,7 @@ pub fn write_tmx<'a, W: Write>(
     buf.push_str("\" datatype=\"plaintext\"/>\n  <body>\n");
     out.write_all(buf.as_bytes())?;
     for unit in units {
+        let unit = unit.borrow();
         buf.clear();
         write_unit(unit, &mut buf)?;
         out.write_all(buf.as_bytes())?;

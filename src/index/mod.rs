@@ -204,12 +204,22 @@ impl TermSearch {
 
     /// Publishes a committed upsert.
     pub fn upserted(&self, concept: Concept) {
-        self.apply(concept.id.clone(), Some(Arc::new(concept)));
+        self.upserted_many(vec![concept]);
+    }
+
+    /// Publishes many committed upserts at once (a batch of an import): one new snapshot, and
+    /// at most one rebuild of the base, for the whole batch.
+    pub fn upserted_many(&self, concepts: Vec<Concept>) {
+        self.apply(
+            concepts
+                .into_iter()
+                .map(|c| (c.id.clone(), Some(Arc::new(c)))),
+        );
     }
 
     /// Publishes a committed deletion.
     pub fn deleted(&self, id: &str) {
-        self.apply(id.to_owned(), None);
+        self.apply([(id.to_owned(), None)]);
     }
 
     /// Publishes new collection priorities (rebuilds the base: ranking depends on them).
@@ -220,13 +230,15 @@ impl TermSearch {
         self.current.store(Arc::new(state.rebuild()));
     }
 
-    fn apply(&self, id: String, concept: Option<Arc<Concept>>) {
+    fn apply(&self, changes: impl IntoIterator<Item = (String, Option<Arc<Concept>>)>) {
         let mut state = self.lock();
-        match &concept {
-            Some(c) => state.all.insert(id.clone(), c.clone()),
-            None => state.all.remove(&id),
-        };
-        state.recent.insert(id, concept);
+        for (id, concept) in changes {
+            match &concept {
+                Some(c) => state.all.insert(id.clone(), c.clone()),
+                None => state.all.remove(&id),
+            };
+            state.recent.insert(id, concept);
+        }
         let snapshot = if state.recent.len() > DELTA_LIMIT {
             state.recent.clear();
             state.rebuild()

@@ -19,7 +19,7 @@ pub fn concept_from_proto(
     violations: &mut Violations,
 ) -> Concept {
     if !concept.id.is_empty() {
-        violations.identifier(&format!("{field}.id"), &concept.id);
+        violations.entry_id(&format!("{field}.id"), &concept.id);
     }
     if !concept.collection.is_empty() {
         violations.identifier(&format!("{field}.collection"), &concept.collection);
@@ -264,7 +264,7 @@ pub fn unit_from_proto(
     violations: &mut Violations,
 ) -> TranslationUnit {
     if !unit.id.is_empty() {
-        violations.identifier(&format!("{field}.id"), &unit.id);
+        violations.entry_id(&format!("{field}.id"), &unit.id);
     }
     violations.max_len(&format!("{field}.origin"), &unit.origin, MAX_TERM_BYTES);
     if unit.segments.len() < 2 {

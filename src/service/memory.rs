@@ -43,6 +43,23 @@ impl MemoryService {
         }
     }
 
+    /// Waits for, and holds, this service's write turn; imports take it too, so that the index
+    /// applies writes in the order the store committed them.
+    pub(crate) async fn lock_writes(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.writes.clone().lock_owned().await
+    }
+
+    /// Publishes units an import committed (call with the write turn held).
+    pub(crate) fn publish(&self, units: Vec<(String, TranslationUnit)>) {
+        if units.is_empty() {
+            return;
+        }
+        let mut index = self.write();
+        for (memory, unit) in units {
+            index.insert(&memory, Arc::new(unit));
+        }
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, MemoryIndex> {
         // Index updates replace whole entries; a panic mid-update cannot leave a torn read.
         self.index
@@ -126,7 +143,7 @@ impl Memory for MemoryService {
         let mut violations = Violations::default();
         violations.identifier("memory", &request.memory);
         for (i, id) in request.ids.iter().enumerate() {
-            violations.identifier(&format!("ids[{i}]"), id);
+            violations.entry_id(&format!("ids[{i}]"), id);
         }
         violations.into_result(())?;
         let _write = self.writes.lock().await;

@@ -3,12 +3,14 @@
 
 pub mod codec;
 mod convert;
+mod exchange;
 mod memory;
 mod paging;
 mod status;
 mod termbase;
 mod validate;
 
+pub use exchange::ExchangeService;
 pub use memory::{build_index as build_memory_index, MemoryService};
 pub use termbase::TermbaseService;
 

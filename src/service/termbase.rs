@@ -44,7 +44,21 @@ impl TermbaseService {
         }
     }
 
-    async fn ensure_collection(&self, name: &str) -> Result<(), Status> {
+    /// Waits for, and holds, this service's write turn; imports take it too, so that the index
+    /// publishes writes in the order the store committed them.
+    pub(crate) async fn lock_writes(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.writes.clone().lock_owned().await
+    }
+
+    /// Publishes concepts an import committed (call with the write turn held).
+    pub(crate) fn publish(&self, concepts: Vec<Concept>) {
+        if !concepts.is_empty() {
+            self.search.upserted_many(concepts);
+        }
+    }
+
+    /// Creates the collection `name` (priority 0) unless it exists.
+    pub(crate) async fn ensure_collection(&self, name: &str) -> Result<(), Status> {
         let collections = self.store.collections()?;
         if collections.iter().any(|c| c.name == name) {
             return Ok(());
@@ -70,7 +84,7 @@ impl TermbaseService {
 
 fn check_id(field: &str, id: &str) -> Result<(), Status> {
     let mut violations = Violations::default();
-    violations.identifier(field, id);
+    violations.entry_id(field, id);
     violations.into_result(())
 }
 

@@ -32,17 +32,28 @@ impl Violations {
 
     /// `Ok(value)` when nothing was recorded, else one `INVALID_ARGUMENT` naming every field.
     pub fn into_result<T>(self, value: T) -> Result<T, Status> {
-        if self.0.is_empty() {
-            return Ok(value);
+        match self.describe() {
+            None => Ok(value),
+            Some(reasons) => Err(Status::invalid_argument(format!(
+                "invalid request: {reasons}"
+            ))),
         }
-        let mut message = String::from("invalid request: ");
+    }
+
+    /// Every violation as `field: reason`, joined by `; `; `None` when there is none. Also the
+    /// reason an import gives for rejecting an entry of a file.
+    pub fn describe(&self) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let mut message = String::new();
         for (i, (field, reason)) in self.0.iter().enumerate() {
             if i > 0 {
                 message.push_str("; ");
             }
             let _ = write!(message, "{field}: {reason}");
         }
-        Err(Status::invalid_argument(message))
+        Some(message)
     }
 
     /// Like [`Violations::into_result`], for a value that checking left `None` only after
@@ -111,6 +122,20 @@ impl Violations {
     pub fn min_score(&mut self, field: &str, value: f32) {
         if !(0.0..=1.0).contains(&value) {
             self.add(field, "must be between 0 and 1");
+        }
+    }
+
+    /// Checks the id of a concept or unit: not empty, at most 128 bytes, no whitespace or
+    /// control characters. Looser than [`Violations::identifier`] because ids come from other
+    /// tools' files (TBX ids are XML names, TMX `tuid`s are free text) and must survive a
+    /// round trip unchanged.
+    pub fn entry_id(&mut self, field: &str, value: &str) {
+        if value.is_empty() {
+            self.add(field, "must not be empty");
+        } else if value.len() > MAX_ID_BYTES {
+            self.add(field, format!("is longer than {MAX_ID_BYTES} bytes"));
+        } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            self.add(field, "must not contain whitespace or control characters");
         }
     }
 

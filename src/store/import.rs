@@ -65,7 +65,8 @@ impl ImportCounts {
         }
     }
 
-    fn add(&mut self, other: ImportCounts) {
+    /// Adds another batch's counts.
+    pub fn add(&mut self, other: ImportCounts) {
         self.added += other.added;
         self.updated += other.updated;
         self.unchanged += other.unchanged;

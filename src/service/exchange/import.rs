@@ -1,0 +1,655 @@
+//! One import: the header's checks, then a blocking thread that reads the upload entry by
+//! entry, checks each entry as the unary API would, stages the sound ones, and commits them
+//! (or not) when the file is done.
+
+use std::io::{BufReader, Cursor, Read};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tonic::Status;
+
+use super::upload::{Broken, Upload, UploadState};
+use super::ExchangeService;
+use crate::formats::{
+    detect_format, CsvOptions, CsvReader, Format, FormatError, TbxReader, TmxReader,
+};
+use crate::model::{Concept, OnConflict, TranslationUnit};
+use crate::service::convert::{
+    concept_from_proto, concept_to_proto, unit_from_proto, unit_to_proto,
+};
+use crate::service::now_ms;
+use crate::service::proto::{self, entry_problem::Severity, import_event::Event};
+use crate::service::validate::{Violations, MAX_TERM_BYTES};
+use crate::store::{ImportCounts, Staged, StoreError};
+use crate::text;
+
+/// Entries staged per write.
+const STAGE_BATCH: usize = 1000;
+/// A progress event at least this often, in entries.
+const PROGRESS_EVERY: u64 = 10_000;
+/// Problems that trigger a progress event before `PROGRESS_EVERY` entries.
+const PROBLEMS_PER_EVENT: usize = 256;
+/// Problems repeated in the final report.
+const REPORT_PROBLEMS: usize = 1000;
+/// Bytes looked at to detect the format.
+const PEEK_BYTES: usize = 4096;
+/// Read buffer of the format readers.
+const READ_BUFFER: usize = 64 * 1024;
+/// Events buffered towards a slow client.
+const EVENT_CHANNEL: usize = 16;
+
+/// Where an import's entries go.
+#[derive(Clone, Debug)]
+enum Target {
+    Collection(String),
+    Memory(String),
+}
+
+/// The header, checked.
+#[derive(Clone, Debug)]
+struct Plan {
+    format: Option<Format>,
+    file_name: String,
+    target: Target,
+    strict: bool,
+    on_conflict: OnConflict,
+    dry_run: bool,
+    skip_empty_terms: bool,
+    expected_bytes: u64,
+}
+
+impl Plan {
+    fn check(header: proto::ImportHeader) -> Result<Plan, Status> {
+        let mut violations = Violations::default();
+        violations.max_len("header.file_name", &header.file_name, MAX_TERM_BYTES);
+        let target = match header.target {
+            Some(proto::import_header::Target::Collection(name)) => {
+                violations.identifier("header.collection", &name);
+                Some(Target::Collection(name))
+            }
+            Some(proto::import_header::Target::Memory(name)) => {
+                violations.identifier("header.memory", &name);
+                Some(Target::Memory(name))
+            }
+            None => {
+                violations.add("header.target", "set either collection or memory");
+                None
+            }
+        };
+        let format = match proto::FileFormat::try_from(header.format) {
+            Ok(proto::FileFormat::Unspecified) => None,
+            Ok(proto::FileFormat::Tbx | proto::FileFormat::Tbx2008) => Some(Format::Tbx),
+            Ok(proto::FileFormat::Tmx) => Some(Format::Tmx),
+            Ok(proto::FileFormat::Csv) => Some(Format::Csv),
+            Ok(proto::FileFormat::Tsv) => Some(Format::Tsv),
+            Err(_) => {
+                violations.add("header.format", format!("{} is not a format", header.format));
+                None
+            }
+        };
+        let strict = match proto::ImportMode::try_from(header.mode) {
+            Ok(proto::ImportMode::BestEffort) => false,
+            Ok(_) => true,
+            Err(_) => {
+                violations.add("header.mode", format!("{} is not a mode", header.mode));
+                true
+            }
+        };
+        let on_conflict = match proto::OnConflict::try_from(header.on_conflict) {
+            Ok(proto::OnConflict::Replace) => OnConflict::Replace,
+            Ok(proto::OnConflict::Skip) => OnConflict::Skip,
+            Ok(_) => OnConflict::Merge,
+            Err(_) => {
+                violations.add(
+                    "header.on_conflict",
+                    format!("{} is not a conflict rule", header.on_conflict),
+                );
+                OnConflict::Merge
+            }
+        };
+        if let (Some(format), Some(target)) = (format, &target) {
+            check_target(format, target, &mut violations);
+        }
+        let target = violations.into_checked(target)?;
+        Ok(Plan {
+            format,
+            file_name: header.file_name,
+            target,
+            strict,
+            on_conflict,
+            dry_run: header.dry_run,
+            skip_empty_terms: header.skip_empty_terms,
+            expected_bytes: header.expected_bytes,
+        })
+    }
+}
+
+/// TMX holds units for a memory; every other format holds concepts for a collection.
+fn check_target(format: Format, target: &Target, violations: &mut Violations) {
+    match (format, target) {
+        (Format::Tmx, Target::Collection(_)) => violations.add(
+            "header.collection",
+            "a TMX file holds translation units: import it into a memory",
+        ),
+        (Format::Tbx | Format::Csv | Format::Tsv, Target::Memory(_)) => violations.add(
+            "header.memory",
+            "a TBX, CSV or TSV file holds concepts: import it into a collection",
+        ),
+        _ => {}
+    }
+}
+
+fn format_to_proto(format: Format) -> proto::FileFormat {
+    match format {
+        Format::Tbx => proto::FileFormat::Tbx,
+        Format::Tmx => proto::FileFormat::Tmx,
+        Format::Csv => proto::FileFormat::Csv,
+        Format::Tsv => proto::FileFormat::Tsv,
+    }
+}
+
+/// Checks the header and starts the import; the events follow on the returned channel.
+pub(super) async fn start(
+    service: ExchangeService,
+    mut inbound: tonic::Streaming<proto::ImportRequest>,
+) -> Result<mpsc::Receiver<Result<proto::ImportEvent, Status>>, Status> {
+    let header = match inbound.message().await? {
+        Some(proto::ImportRequest {
+            message: Some(proto::import_request::Message::Header(header)),
+        }) => header,
+        Some(_) => {
+            return Err(Status::invalid_argument(
+                "invalid request: header: the first message must be the header",
+            ))
+        }
+        None => {
+            return Err(Status::invalid_argument(
+                "invalid request: header: the stream ended before the header",
+            ))
+        }
+    };
+    let plan = Plan::check(header)?;
+    let (events, receiver) = mpsc::channel(EVENT_CHANNEL);
+    let (upload, state) = Upload::start(inbound);
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let mut import = Import {
+            service,
+            plan,
+            events,
+            runtime,
+            state,
+            id: 0,
+            staged: 0,
+            pending: Vec::with_capacity(STAGE_BATCH),
+            progress: proto::ImportProgress::default(),
+            report: proto::ImportReport::default(),
+            preview: ImportCounts::default(),
+        };
+        if let Err(status) = import.run(upload) {
+            import.abandon();
+            let _ = import.events.blocking_send(Err(status));
+        }
+    });
+    Ok(receiver)
+}
+
+/// One entry of any format, with where it starts.
+struct ReadEntry {
+    entry: Entry,
+    line: u64,
+    column: u64,
+    warnings: Vec<String>,
+    generated_id: bool,
+}
+
+enum Entry {
+    Concept(Concept),
+    Unit(TranslationUnit),
+}
+
+type Entries = Box<dyn Iterator<Item = Result<ReadEntry, FormatError>>>;
+
+fn entries(format: Format, input: impl std::io::BufRead + 'static, skip_empty: bool) -> Entries {
+    let csv = |delimiter: u8| CsvOptions {
+        delimiter: Some(delimiter),
+        ..CsvOptions::default()
+    };
+    match format {
+        Format::Tbx => Box::new(TbxReader::new(input).skip_empty_terms(skip_empty).map(|r| {
+            r.map(|e| ReadEntry {
+                entry: Entry::Concept(e.concept),
+                line: e.line,
+                column: e.column,
+                warnings: e.warnings,
+                generated_id: e.generated_id,
+            })
+        })),
+        Format::Tmx => Box::new(TmxReader::new(input).map(|r| {
+            r.map(|e| ReadEntry {
+                generated_id: e.unit.id.is_empty(),
+                entry: Entry::Unit(e.unit),
+                line: e.line,
+                column: e.column,
+                warnings: e.warnings,
+            })
+        })),
+        Format::Csv | Format::Tsv => {
+            let delimiter = if format == Format::Csv { b',' } else { b'\t' };
+            Box::new(CsvReader::with_options(input, csv(delimiter)).map(|r| {
+                r.map(|e| ReadEntry {
+                    entry: Entry::Concept(e.concept),
+                    line: e.line,
+                    column: e.column,
+                    warnings: e.warnings,
+                    generated_id: e.generated_id,
+                })
+            }))
+        }
+    }
+}
+
+/// A stable id from an entry's content (FNV-1a over the normalized texts), for entries whose
+/// file gives none: re-importing the file finds the same ids, and two files' id-less entries
+/// do not collide by position.
+fn content_id(prefix: &str, texts: impl Iterator<Item = (String, String)>) -> String {
+    let mut pairs: Vec<(String, String)> = texts.collect();
+    pairs.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (lang, text) in &pairs {
+        for byte in lang.bytes().chain([0]).chain(text.bytes()).chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{prefix}{hash:016x}")
+}
+
+struct Import {
+    service: ExchangeService,
+    plan: Plan,
+    events: mpsc::Sender<Result<proto::ImportEvent, Status>>,
+    runtime: tokio::runtime::Handle,
+    state: Arc<UploadState>,
+    /// The store's import id, 0 until the first entry is staged.
+    id: u64,
+    staged: u64,
+    pending: Vec<Staged>,
+    progress: proto::ImportProgress,
+    report: proto::ImportReport,
+    /// What a dry run would do.
+    preview: ImportCounts,
+}
+
+impl Import {
+    fn run(&mut self, mut upload: Upload) -> Result<(), Status> {
+        let first = upload
+            .peek(PEEK_BYTES)
+            .map_err(|_| self.upload_failure())?;
+        let format = match self.plan.format {
+            Some(format) => format,
+            None => {
+                let format = detect_format(&first, Some(&self.plan.file_name))
+                    .ok_or_else(|| Status::invalid_argument(
+                        "invalid request: header.format: the file is not recognizably TBX, TMX, CSV or TSV; name the format",
+                    ))?;
+                let mut violations = Violations::default();
+                check_target(format, &self.plan.target, &mut violations);
+                violations.into_result(())?;
+                format
+            }
+        };
+        self.report.format = format_to_proto(format) as i32;
+        self.report.dry_run = self.plan.dry_run;
+        let input = BufReader::with_capacity(READ_BUFFER, Cursor::new(first).chain(upload));
+        let mut fatal = false;
+        for item in entries(format, input, self.plan.skip_empty_terms) {
+            match item {
+                Ok(read) => self.accept(read)?,
+                Err(error) if !error.is_fatal() => {
+                    self.progress.entries_read += 1;
+                    self.progress.rejected += 1;
+                    self.problem(Severity::Rejected, &error, String::new());
+                }
+                Err(error) => {
+                    if self.state.broken().is_some() {
+                        return Err(self.upload_failure());
+                    }
+                    self.problem(Severity::Fatal, &error, String::new());
+                    fatal = true;
+                    break;
+                }
+            }
+            if self.pending.len() >= STAGE_BATCH {
+                self.stage()?;
+            }
+            if self.progress.entries_read % PROGRESS_EVERY == 0
+                || self.progress.problems.len() >= PROBLEMS_PER_EVENT
+            {
+                self.send_progress()?;
+            }
+        }
+        if let Some(broken) = self.state.broken() {
+            return Err(broken_status(broken));
+        }
+        let bytes = self.state.bytes_read();
+        if self.plan.expected_bytes != 0 && bytes != self.plan.expected_bytes {
+            return Err(Status::invalid_argument(format!(
+                "invalid request: header.expected_bytes: the header announced {} bytes, the upload \
+                 ended after {bytes}; nothing was imported",
+                self.plan.expected_bytes
+            )));
+        }
+        self.stage()?;
+        self.send_progress()?;
+        self.finish(fatal)
+    }
+
+    /// Checks one entry as the unary API would and queues it for staging.
+    fn accept(&mut self, read: ReadEntry) -> Result<(), Status> {
+        self.progress.entries_read += 1;
+        for warning in &read.warnings {
+            self.push_problem(problem(
+                Severity::Warning,
+                read.line,
+                read.column,
+                entry_id(&read.entry),
+                warning.clone(),
+            ));
+            self.report.warnings += 1;
+        }
+        let prepared = match read.entry {
+            Entry::Concept(concept) => self
+                .prepare_concept(concept, read.generated_id)
+                .map(Staged::Concept),
+            Entry::Unit(unit) => self.prepare_unit(unit).map(|unit| Staged::Unit {
+                memory: self.target_name().to_owned(),
+                unit,
+            }),
+        };
+        match prepared {
+            Ok(staged) => {
+                self.progress.accepted += 1;
+                self.pending.push(staged);
+            }
+            Err((id, reason)) => {
+                self.progress.rejected += 1;
+                self.push_problem(problem(
+                    Severity::Rejected,
+                    read.line,
+                    read.column,
+                    id,
+                    reason,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn target_name(&self) -> &str {
+        match &self.plan.target {
+            Target::Collection(name) | Target::Memory(name) => name,
+        }
+    }
+
+    fn prepare_concept(
+        &self,
+        mut concept: Concept,
+        generated_id: bool,
+    ) -> Result<Concept, (String, String)> {
+        let collection = self.target_name().to_owned();
+        if generated_id {
+            concept.id = content_id(
+                &format!("{collection}-"),
+                concept
+                    .terms()
+                    .map(|(lang, t)| (lang.to_string(), text::normalize_key(&t.text))),
+            );
+        }
+        concept.collection = collection;
+        let id = concept.id.clone();
+        let mut violations = Violations::default();
+        let mut concept = concept_from_proto(concept_to_proto(&concept), "entry", &mut violations);
+        if let Some(reason) = violations.describe() {
+            return Err((id, reason));
+        }
+        // Ids are unique across collections: a file's id that another collection already uses
+        // is qualified by this collection's name instead of taking that concept over.
+        let taken = self
+            .service
+            .store
+            .concept_collection(&concept.id)
+            .map_err(|e| (id.clone(), e.to_string()))?;
+        if taken.is_some_and(|other| other != concept.collection) {
+            concept.id = format!("{}.{}", concept.collection, concept.id);
+        }
+        Ok(concept)
+    }
+
+    fn prepare_unit(&self, mut unit: TranslationUnit) -> Result<TranslationUnit, (String, String)> {
+        if unit.id.is_empty() {
+            unit.id = content_id(
+                "h",
+                unit.segments
+                    .iter()
+                    .map(|s| (s.lang.to_string(), text::normalize_key(&s.text))),
+            );
+        }
+        if unit.origin.is_empty() {
+            unit.origin = self.plan.file_name.clone();
+        }
+        if unit.created_ms == 0 {
+            unit.created_ms = now_ms();
+        }
+        let id = unit.id.clone();
+        let mut violations = Violations::default();
+        let unit = unit_from_proto(unit_to_proto(&unit), "entry", &mut violations);
+        match violations.describe() {
+            Some(reason) => Err((id, reason)),
+            None => Ok(unit),
+        }
+    }
+
+    /// Writes the queued entries to staging (or previews them in a dry run). A strict import
+    /// that has rejected anything stops writing: it will not commit.
+    fn stage(&mut self) -> Result<(), Status> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let entries = std::mem::take(&mut self.pending);
+        if self.plan.dry_run {
+            let counts = self
+                .service
+                .store
+                .preview(&entries, self.plan.on_conflict)?;
+            self.preview.add(counts);
+        } else if !(self.plan.strict && self.progress.rejected > 0) {
+            if self.id == 0 {
+                self.id = self.service.store.begin_import()?;
+            }
+            self.service.store.stage(self.id, self.staged, &entries)?;
+            self.staged += entries.len() as u64;
+        }
+        self.pending = entries;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Commits, or refuses, once the whole file is read; sends the report.
+    fn finish(&mut self, fatal: bool) -> Result<(), Status> {
+        let refused = self.plan.strict && (self.progress.rejected > 0 || fatal);
+        let counts = if self.plan.dry_run || refused {
+            self.abandon();
+            self.preview
+        } else {
+            self.commit()?
+        };
+        self.report.committed = !(self.plan.dry_run || refused);
+        self.report.import_id = format!("{:016x}", self.id);
+        self.report.bytes_read = self.state.bytes_read();
+        self.report.entries_read = self.progress.entries_read;
+        self.report.accepted = self.progress.accepted;
+        self.report.rejected = self.progress.rejected;
+        self.report.added = counts.added;
+        self.report.updated = counts.updated;
+        self.report.unchanged = counts.unchanged;
+        self.report.skipped = counts.skipped;
+        let summary = refused.then(|| refusal(&self.report));
+        let report = std::mem::take(&mut self.report);
+        let _ = self.events.blocking_send(Ok(proto::ImportEvent {
+            event: Some(Event::Report(report)),
+        }));
+        match summary {
+            Some(summary) => Err(Status::invalid_argument(summary)),
+            None => Ok(()),
+        }
+    }
+
+    /// Commits the staged entries and publishes them to the live indexes, holding the write
+    /// turn of the service concerned so the index sees writes in commit order.
+    fn commit(&mut self) -> Result<ImportCounts, Status> {
+        if self.id == 0 {
+            return Ok(ImportCounts::default());
+        }
+        let service = self.service.clone();
+        let (id, on_conflict) = (self.id, self.plan.on_conflict);
+        let target = self.plan.target.clone();
+        let counts = self.runtime.block_on(async move {
+            let result: Result<ImportCounts, StoreError> = match &target {
+                Target::Collection(name) => {
+                    let _turn = service.termbase.lock_writes().await;
+                    service.termbase.ensure_collection(name).await?;
+                    service
+                        .store
+                        .commit_import(id, on_conflict, now_ms(), |applied| {
+                            service.termbase.publish(applied.concepts)
+                        })
+                        .await
+                }
+                Target::Memory(_) => {
+                    let _turn = service.memory.lock_writes().await;
+                    service
+                        .store
+                        .commit_import(id, on_conflict, now_ms(), |applied| {
+                            service.memory.publish(applied.units)
+                        })
+                        .await
+                }
+            };
+            Ok::<_, Status>(result?)
+        })?;
+        Ok(counts)
+    }
+
+    /// Drops whatever was staged; logged, not reported, when that fails: recovery at the next
+    /// start removes it anyway.
+    fn abandon(&mut self) {
+        if self.id == 0 {
+            return;
+        }
+        let id = std::mem::take(&mut self.id);
+        let store = self.service.store.clone();
+        if let Err(error) = self.runtime.block_on(store.discard_import(id)) {
+            tracing::warn!(%error, import = id, "could not discard a refused import's staging");
+        }
+    }
+
+    fn upload_failure(&self) -> Status {
+        self.state.broken().map_or_else(
+            || Status::internal("the upload could not be read"),
+            broken_status,
+        )
+    }
+
+    fn problem(&mut self, severity: Severity, error: &FormatError, entry_id: String) {
+        let (line, column) = error.position().unwrap_or((0, 0));
+        let reason = match error {
+            FormatError::Rejected { reason, .. } | FormatError::Malformed { reason, .. } => {
+                reason.clone()
+            }
+            other => other.to_string(),
+        };
+        self.push_problem(problem(severity, line, column, entry_id, reason));
+    }
+
+    fn push_problem(&mut self, problem: proto::EntryProblem) {
+        if self.report.problems.len() < REPORT_PROBLEMS {
+            self.report.problems.push(problem.clone());
+        }
+        self.progress.problems.push(problem);
+    }
+
+    fn send_progress(&mut self) -> Result<(), Status> {
+        let mut progress = proto::ImportProgress {
+            bytes_read: self.state.bytes_read(),
+            expected_bytes: self.plan.expected_bytes,
+            problems: std::mem::take(&mut self.progress.problems),
+            ..self.progress.clone()
+        };
+        progress.problems.shrink_to_fit();
+        self.events
+            .blocking_send(Ok(proto::ImportEvent {
+                event: Some(Event::Progress(progress)),
+            }))
+            .map_err(|_| Status::cancelled("the client went away; nothing was imported"))
+    }
+}
+
+fn entry_id(entry: &Entry) -> String {
+    match entry {
+        Entry::Concept(c) => c.id.clone(),
+        Entry::Unit(u) => u.id.clone(),
+    }
+}
+
+fn problem(
+    severity: Severity,
+    line: u64,
+    column: u64,
+    entry_id: String,
+    reason: String,
+) -> proto::EntryProblem {
+    proto::EntryProblem {
+        severity: severity as i32,
+        line,
+        column,
+        entry_id,
+        reason,
+    }
+}
+
+fn broken_status(broken: Broken) -> Status {
+    match broken {
+        Broken::Protocol(reason) => {
+            Status::invalid_argument(format!("invalid request: {reason}; nothing was imported"))
+        }
+        Broken::Interrupted(reason) => {
+            Status::cancelled(format!("{reason}; nothing was imported"))
+        }
+    }
+}
+
+/// The status message of a refused strict import: the counts and the first problems.
+fn refusal(report: &proto::ImportReport) -> String {
+    let mut message = format!(
+        "invalid file: {} of {} entries rejected; strict mode, nothing was imported",
+        report.rejected, report.entries_read
+    );
+    let serious = report
+        .problems
+        .iter()
+        .filter(|p| p.severity != Severity::Warning as i32);
+    for (shown, p) in serious.enumerate() {
+        if shown == 5 {
+            message.push_str("; …");
+            break;
+        }
+        let at = if p.line > 0 {
+            format!("line {}, column {}", p.line, p.column)
+        } else {
+            "file".to_owned()
+        };
+        message.push_str(&format!("; {at}: {}", p.reason));
+    }
+    message
+}
