@@ -18,9 +18,7 @@ use crate::model::Collection;
 use crate::service::proto::exchange_server::ExchangeServer;
 use crate::service::proto::memory_server::MemoryServer;
 use crate::service::proto::termbase_server::TermbaseServer;
-use crate::service::{
-    build_memory_index, proto, ExchangeService, MemoryService, TermbaseService,
-};
+use crate::service::{build_memory_index, proto, ExchangeService, MemoryService, TermbaseService};
 use crate::store::{Store, StoreError};
 
 /// The collection the shipped glossary is loaded into.

@@ -740,7 +740,7 @@ mod tests {
             let mut out = Vec::new();
             write_csv(
                 &mut out,
-                [&sco].into_iter(),
+                [&sco],
                 &[Lang::zh(), Lang::ru(), Lang::en()],
                 delimiter,
             )

@@ -1742,7 +1742,7 @@ mod tests {
         let concept = sample_concept();
         for style in [TbxStyle::V3Basic, TbxStyle::V2Martif] {
             let mut out = Vec::new();
-            write_tbx(&mut out, [&concept].into_iter(), style).unwrap();
+            write_tbx(&mut out, [&concept], style).unwrap();
             let entry = TbxReader::new(&out[..]).next().unwrap().unwrap();
             assert_eq!(entry.concept, concept, "{style:?}");
             assert!(entry.warnings.is_empty(), "{:?}", entry.warnings);
@@ -1752,7 +1752,7 @@ mod tests {
     #[test]
     fn forbidden_is_written_as_deprecated_plus_note() {
         let mut out = Vec::new();
-        write_tbx(&mut out, [&sample_concept()].into_iter(), TbxStyle::V3Basic).unwrap();
+        write_tbx(&mut out, [&sample_concept()], TbxStyle::V3Basic).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains(
             "<term>Shanghai Pact</term>\n            <termNote type=\"administrativeStatus\">deprecatedTerm-admn-sts</termNote>\n            <note>forbidden</note>"
@@ -1764,7 +1764,7 @@ mod tests {
     fn writer_refuses_a_concept_without_terms() {
         let mut concept = sample_concept();
         concept.langs.clear();
-        let err = write_tbx(Vec::new(), [&concept].into_iter(), TbxStyle::V3Basic).unwrap_err();
+        let err = write_tbx(Vec::new(), [&concept], TbxStyle::V3Basic).unwrap_err();
         assert!(matches!(err, FormatError::Unwritable { .. }));
     }
 
@@ -1804,7 +1804,7 @@ mod tests {
             return;
         }
         let mut out = Vec::new();
-        write_tbx(&mut out, [&sample_concept()].into_iter(), TbxStyle::V3Basic).unwrap();
+        write_tbx(&mut out, [&sample_concept()], TbxStyle::V3Basic).unwrap();
         let file = std::env::temp_dir().join(format!("tolmach-tbx-{}.tbx", std::process::id()));
         std::fs::write(&file, &out).unwrap();
         let result = std::process::Command::new("xmllint")

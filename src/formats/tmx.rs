@@ -983,7 +983,7 @@ mod tests {
             metadata: vec![("note".to_owned(), "a<b".to_owned())],
         };
         let mut out = Vec::new();
-        write_tmx(&mut out, [&unit].into_iter(), "en").unwrap();
+        write_tmx(&mut out, [&unit], "en").unwrap();
         let text = String::from_utf8(out.clone()).unwrap();
         assert!(
             text.contains(r#"<seg>Save<ph x="1"/> &amp; exit</seg>"#),
@@ -1011,7 +1011,7 @@ mod tests {
             created_ms: 0,
             metadata: Vec::new(),
         };
-        let err = write_tmx(Vec::new(), [&unit].into_iter(), "zh").unwrap_err();
+        let err = write_tmx(Vec::new(), [&unit], "zh").unwrap_err();
         assert!(matches!(err, FormatError::Unwritable { .. }));
     }
 

@@ -160,9 +160,7 @@ pub(super) fn start(
                     });
                 match format {
                     proto::FileFormat::Tbx => write_tbx(&mut out, concepts, TbxStyle::V3Basic),
-                    proto::FileFormat::Tbx2008 => {
-                        write_tbx(&mut out, concepts, TbxStyle::V2Martif)
-                    }
+                    proto::FileFormat::Tbx2008 => write_tbx(&mut out, concepts, TbxStyle::V2Martif),
                     proto::FileFormat::Csv => write_csv(&mut out, concepts, &columns, b','),
                     _ => write_csv(&mut out, concepts, &columns, b'\t'),
                 }
@@ -188,7 +186,9 @@ pub(super) fn start(
             (None, Err(error)) => Err(Status::failed_precondition(format!(
                 "a stored entry cannot be written in this format: {error}"
             ))),
-            (None, Ok(())) => out.flush().map_err(|_| Status::cancelled("client went away")),
+            (None, Ok(())) => out
+                .flush()
+                .map_err(|_| Status::cancelled("client went away")),
         };
         if let Err(status) = result {
             let _ = sender.blocking_send(Err(status));

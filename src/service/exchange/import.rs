@@ -83,7 +83,10 @@ impl Plan {
             Ok(proto::FileFormat::Csv) => Some(Format::Csv),
             Ok(proto::FileFormat::Tsv) => Some(Format::Tsv),
             Err(_) => {
-                violations.add("header.format", format!("{} is not a format", header.format));
+                violations.add(
+                    "header.format",
+                    format!("{} is not a format", header.format),
+                );
                 None
             }
         };
@@ -179,7 +182,7 @@ pub(super) async fn start(
             events,
             runtime,
             state,
-            id: 0,
+            id: None,
             staged: 0,
             pending: Vec::with_capacity(STAGE_BATCH),
             progress: proto::ImportProgress::default(),
@@ -271,8 +274,8 @@ struct Import {
     events: mpsc::Sender<Result<proto::ImportEvent, Status>>,
     runtime: tokio::runtime::Handle,
     state: Arc<UploadState>,
-    /// The store's import id, 0 until the first entry is staged.
-    id: u64,
+    /// The store's import id, once the first entry is staged.
+    id: Option<u64>,
     staged: u64,
     pending: Vec<Staged>,
     progress: proto::ImportProgress,
@@ -283,9 +286,7 @@ struct Import {
 
 impl Import {
     fn run(&mut self, mut upload: Upload) -> Result<(), Status> {
-        let first = upload
-            .peek(PEEK_BYTES)
-            .map_err(|_| self.upload_failure())?;
+        let first = upload.peek(PEEK_BYTES).map_err(|_| self.upload_failure())?;
         let format = match self.plan.format {
             Some(format) => format,
             None => {
@@ -323,7 +324,7 @@ impl Import {
             if self.pending.len() >= STAGE_BATCH {
                 self.stage()?;
             }
-            if self.progress.entries_read % PROGRESS_EVERY == 0
+            if self.progress.entries_read.is_multiple_of(PROGRESS_EVERY)
                 || self.progress.problems.len() >= PROBLEMS_PER_EVENT
             {
                 self.send_progress()?;
@@ -464,10 +465,11 @@ impl Import {
                 .preview(&entries, self.plan.on_conflict)?;
             self.preview.add(counts);
         } else if !(self.plan.strict && self.progress.rejected > 0) {
-            if self.id == 0 {
-                self.id = self.service.store.begin_import()?;
-            }
-            self.service.store.stage(self.id, self.staged, &entries)?;
+            let id = match self.id {
+                Some(id) => id,
+                None => *self.id.insert(self.service.store.begin_import()?),
+            };
+            self.service.store.stage(id, self.staged, &entries)?;
             self.staged += entries.len() as u64;
         }
         self.pending = entries;
@@ -485,7 +487,7 @@ impl Import {
             self.commit()?
         };
         self.report.committed = !(self.plan.dry_run || refused);
-        self.report.import_id = format!("{:016x}", self.id);
+        self.report.import_id = self.id.map(|id| format!("{id:016x}")).unwrap_or_default();
         self.report.bytes_read = self.state.bytes_read();
         self.report.entries_read = self.progress.entries_read;
         self.report.accepted = self.progress.accepted;
@@ -508,11 +510,11 @@ impl Import {
     /// Commits the staged entries and publishes them to the live indexes, holding the write
     /// turn of the service concerned so the index sees writes in commit order.
     fn commit(&mut self) -> Result<ImportCounts, Status> {
-        if self.id == 0 {
+        let Some(id) = self.id else {
             return Ok(ImportCounts::default());
-        }
+        };
         let service = self.service.clone();
-        let (id, on_conflict) = (self.id, self.plan.on_conflict);
+        let on_conflict = self.plan.on_conflict;
         let target = self.plan.target.clone();
         let counts = self.runtime.block_on(async move {
             let result: Result<ImportCounts, StoreError> = match &target {
@@ -544,10 +546,9 @@ impl Import {
     /// Drops whatever was staged; logged, not reported, when that fails: recovery at the next
     /// start removes it anyway.
     fn abandon(&mut self) {
-        if self.id == 0 {
+        let Some(id) = self.id.take() else {
             return;
-        }
-        let id = std::mem::take(&mut self.id);
+        };
         let store = self.service.store.clone();
         if let Err(error) = self.runtime.block_on(store.discard_import(id)) {
             tracing::warn!(%error, import = id, "could not discard a refused import's staging");
@@ -623,9 +624,7 @@ fn broken_status(broken: Broken) -> Status {
         Broken::Protocol(reason) => {
             Status::invalid_argument(format!("invalid request: {reason}; nothing was imported"))
         }
-        Broken::Interrupted(reason) => {
-            Status::cancelled(format!("{reason}; nothing was imported"))
-        }
+        Broken::Interrupted(reason) => Status::cancelled(format!("{reason}; nothing was imported")),
     }
 }
 

@@ -1,0 +1,630 @@
+//! Exchange: streamed imports that are all-or-nothing, and streamed exports that read back.
+
+use tolmach::service::proto::{
+    self, exchange_client::ExchangeClient, import_event::Event, import_header::Target,
+    import_request::Message, memory_client::MemoryClient, termbase_client::TermbaseClient,
+    EntryProblem, ExportRequest, FileFormat, ImportHeader, ImportMode, ImportReport, ImportRequest,
+    ListConceptsRequest, ListUnitsRequest, LookupRequest, OnConflict, SearchRequest, StatsRequest,
+};
+use tonic::transport::Channel;
+use tonic::Code;
+
+use crate::util::TestServer;
+
+/// Three concepts; the second has an invalid language tag at line 10, column 7.
+const TBX_ONE_BAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2">
+<tbxHeader><fileDesc><sourceDesc><p>house style</p></sourceDesc></fileDesc></tbxHeader>
+<text><body>
+<conceptEntry id="house-1">
+  <langSec xml:lang="zh"><termSec><term>青岛媒体实验室</term></termSec></langSec>
+  <langSec xml:lang="en"><termSec><term>Qingdao Media Lab</term></termSec></langSec>
+</conceptEntry>
+<conceptEntry id="house-2">
+      <langSec xml:lang="english!"><termSec><term>broken</term></termSec></langSec>
+</conceptEntry>
+<conceptEntry id="house-3">
+  <langSec xml:lang="ru"><termSec><term>Циндаоская медиалаборатория</term></termSec></langSec>
+  <langSec xml:lang="en"><termSec><term>Qingdao Media Laboratory</term></termSec></langSec>
+</conceptEntry>
+</body></text>
+</tbx>
+"#;
+
+fn without_bad_entry(tbx: &str) -> String {
+    let start = tbx.find("<conceptEntry id=\"house-2\">").unwrap();
+    let end = tbx[start..].find("</conceptEntry>").unwrap() + start + "</conceptEntry>\n".len();
+    format!("{}{}", &tbx[..start], &tbx[end..])
+}
+
+const TMX: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header srclang="zh" datatype="plaintext" segtype="sentence" o-tmf="x"
+  adminlang="en" creationtool="test" creationtoolversion="1"/><body>
+<tu tuid="n1">
+  <tuv xml:lang="zh"><seg>上海合作组织成员国媒体论坛在青岛举行。</seg></tuv>
+  <tuv xml:lang="ru"><seg>Медийный форум государств-членов ШОС прошёл в Циндао.</seg></tuv>
+  <tuv xml:lang="en"><seg>The SCO media forum was held in Qingdao.</seg></tuv>
+</tu>
+<tu>
+  <tuv xml:lang="zh"><seg>点击<bpt i="1">&lt;b&gt;</bpt>确定<ept i="1">&lt;/b&gt;</ept>。</seg></tuv>
+  <tuv xml:lang="en"><seg>Press <bpt i="1">&lt;b&gt;</bpt>OK<ept i="1">&lt;/b&gt;</ept>.</seg></tuv>
+</tu>
+</body></tmx>
+"#;
+
+fn header(target: Target) -> ImportHeader {
+    ImportHeader {
+        target: Some(target),
+        ..Default::default()
+    }
+}
+
+fn collection(name: &str) -> Target {
+    Target::Collection(name.into())
+}
+
+/// What an import answered: every event, and how the stream ended.
+struct Outcome {
+    report: Option<ImportReport>,
+    problems: Vec<EntryProblem>,
+    progress_events: usize,
+    status: Result<(), tonic::Status>,
+}
+
+impl Outcome {
+    fn report(&self) -> &ImportReport {
+        self.report.as_ref().expect("a report")
+    }
+}
+
+/// Sends `header` and then `file` in chunks of `chunk` bytes.
+async fn import(channel: Channel, header: ImportHeader, file: &[u8], chunk: usize) -> Outcome {
+    let mut messages = vec![ImportRequest {
+        message: Some(Message::Header(header)),
+    }];
+    messages.extend(file.chunks(chunk).map(|c| ImportRequest {
+        message: Some(Message::Chunk(c.to_vec())),
+    }));
+    let mut outcome = Outcome {
+        report: None,
+        problems: Vec::new(),
+        progress_events: 0,
+        status: Ok(()),
+    };
+    let mut events = match ExchangeClient::new(channel)
+        .import(tokio_stream::iter(messages))
+        .await
+    {
+        Ok(response) => response.into_inner(),
+        Err(status) => {
+            outcome.status = Err(status);
+            return outcome;
+        }
+    };
+    loop {
+        match events.message().await {
+            Ok(Some(event)) => match event.event {
+                Some(Event::Progress(p)) => {
+                    outcome.progress_events += 1;
+                    outcome.problems.extend(p.problems);
+                }
+                Some(Event::Report(r)) => outcome.report = Some(r),
+                None => {}
+            },
+            Ok(None) => return outcome,
+            Err(status) => {
+                outcome.status = Err(status);
+                return outcome;
+            }
+        }
+    }
+}
+
+async fn export(channel: Channel, request: ExportRequest) -> Result<Vec<u8>, tonic::Status> {
+    let mut chunks = ExchangeClient::new(channel)
+        .export(request)
+        .await?
+        .into_inner();
+    let mut file = Vec::new();
+    while let Some(chunk) = chunks.message().await? {
+        file.extend(chunk.data);
+    }
+    Ok(file)
+}
+
+/// Every concept and unit the server holds, in a canonical text form: equal fingerprints mean
+/// equal databases.
+async fn fingerprint(channel: Channel) -> String {
+    let mut termbase = TermbaseClient::new(channel.clone());
+    let mut out = String::new();
+    let mut token = String::new();
+    loop {
+        let page = termbase
+            .list_concepts(ListConceptsRequest {
+                page_size: 1000,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for concept in page.concepts {
+            out.push_str(&format!("{concept:?}\n"));
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let mut memory = MemoryClient::new(channel);
+    let stats = memory.stats(StatsRequest {}).await.unwrap().into_inner();
+    for m in stats.memories {
+        let units = memory
+            .list_units(ListUnitsRequest {
+                memory: m.memory.clone(),
+                page_size: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        out.push_str(&format!("{}: {:?}\n", m.memory, units.units));
+    }
+    out
+}
+
+async fn lookup_en(channel: Channel, text: &str) -> Vec<String> {
+    TermbaseClient::new(channel)
+        .lookup(LookupRequest {
+            text: text.into(),
+            source_lang: "en".into(),
+            target_langs: vec!["zh".into(), "ru".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hits
+        .into_iter()
+        .filter(|h| h.score >= 0.99)
+        .flat_map(|h| h.renderings.into_iter().map(|r| r.text))
+        .collect()
+}
+
+#[tokio::test]
+async fn strict_import_with_one_bad_entry_changes_nothing_and_names_line_and_column() {
+    let server = TestServer::start().await;
+    let before = fingerprint(server.channel().await).await;
+    let outcome = import(
+        server.channel().await,
+        header(collection("house")),
+        TBX_ONE_BAD.as_bytes(),
+        7,
+    )
+    .await;
+    let status = outcome.status.as_ref().expect_err("strict import refused");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().contains("line 10, column 7"),
+        "{}",
+        status.message()
+    );
+    let report = outcome.report();
+    assert!(!report.committed);
+    assert_eq!((report.accepted, report.rejected), (2, 1));
+    assert_eq!(outcome.problems.len(), 1, "every problem is streamed");
+    assert_eq!(fingerprint(server.channel().await).await, before);
+    assert!(lookup_en(server.channel().await, "Qingdao Media Lab")
+        .await
+        .is_empty());
+}
+
+#[tokio::test]
+async fn best_effort_import_keeps_the_sound_entries_and_reports_the_rest() {
+    let server = TestServer::start().await;
+    let mut best_effort = header(collection("house"));
+    best_effort.mode = ImportMode::BestEffort as i32;
+    let outcome = import(
+        server.channel().await,
+        best_effort,
+        TBX_ONE_BAD.as_bytes(),
+        4096,
+    )
+    .await;
+    outcome.status.as_ref().expect("best effort succeeds");
+    let report = outcome.report();
+    assert!(report.committed);
+    assert_eq!((report.added, report.rejected), (2, 1));
+    let problem = &report.problems[0];
+    assert_eq!((problem.line, problem.column), (10, 7));
+    assert!(problem.reason.contains("english!"), "{problem:?}");
+    assert_eq!(
+        lookup_en(server.channel().await, "Qingdao Media Lab").await,
+        ["青岛媒体实验室"]
+    );
+}
+
+#[tokio::test]
+async fn reimporting_a_file_changes_nothing() {
+    let server = TestServer::start().await;
+    let good = without_bad_entry(TBX_ONE_BAD);
+    let first = import(
+        server.channel().await,
+        header(collection("house")),
+        good.as_bytes(),
+        100,
+    )
+    .await;
+    first.status.as_ref().expect("valid file");
+    assert_eq!(first.report().added, 2, "{:?}", first.report());
+    let after_first = fingerprint(server.channel().await).await;
+    let second = import(
+        server.channel().await,
+        header(collection("house")),
+        good.as_bytes(),
+        100,
+    )
+    .await;
+    let report = second.report();
+    assert_eq!((report.added, report.updated, report.unchanged), (0, 0, 2));
+    assert_eq!(fingerprint(server.channel().await).await, after_first);
+}
+
+#[tokio::test]
+async fn dry_run_reports_what_would_happen_and_writes_nothing() {
+    let server = TestServer::start().await;
+    let before = fingerprint(server.channel().await).await;
+    let mut dry = header(collection("house"));
+    dry.dry_run = true;
+    let good = without_bad_entry(TBX_ONE_BAD);
+    let outcome = import(server.channel().await, dry, good.as_bytes(), 64).await;
+    outcome.status.as_ref().expect("valid file");
+    let report = outcome.report();
+    assert!(report.dry_run && !report.committed);
+    assert_eq!(report.added, 2);
+    assert_eq!(report.format, FileFormat::Tbx as i32, "detected");
+    assert_eq!(fingerprint(server.channel().await).await, before);
+}
+
+#[tokio::test]
+async fn conflicts_merge_replace_or_skip() {
+    let server = TestServer::start().await;
+    let csv = |rows: &str| format!("id,zh,en\n{rows}");
+    let first = csv("k1,一带一路,Belt and Road\n");
+    let second = csv("k1,一带一路,the Belt and Road Initiative\n");
+    let mut h = header(collection("house"));
+    h.file_name = "house.csv".into();
+    let run = |mode: OnConflict, file: String| {
+        let mut h = h.clone();
+        h.on_conflict = mode as i32;
+        let channel = server.channel();
+        async move { import(channel.await, h, file.as_bytes(), 1000).await }
+    };
+    assert_eq!(
+        run(OnConflict::Merge, first.clone()).await.report().added,
+        1
+    );
+    let skipped = run(OnConflict::Skip, second.clone()).await;
+    assert_eq!(skipped.report().skipped, 1);
+    let english = |c: &proto::Concept| -> Vec<String> {
+        c.langs
+            .iter()
+            .filter(|s| s.lang == "en")
+            .flat_map(|s| s.terms.iter().map(|t| t.text.clone()))
+            .collect()
+    };
+    let stored = || async {
+        TermbaseClient::new(server.channel().await)
+            .get_concept(proto::GetConceptRequest { id: "k1".into() })
+            .await
+            .unwrap()
+            .into_inner()
+    };
+    assert_eq!(english(&stored().await), ["Belt and Road"]);
+    assert_eq!(
+        run(OnConflict::Merge, second.clone())
+            .await
+            .report()
+            .updated,
+        1
+    );
+    assert_eq!(
+        english(&stored().await),
+        ["Belt and Road", "the Belt and Road Initiative"]
+    );
+    assert_eq!(run(OnConflict::Replace, first).await.report().updated, 1);
+    let replaced = stored().await;
+    assert_eq!(english(&replaced), ["Belt and Road"]);
+    assert_eq!(replaced.revision, 3, "each change is a revision");
+}
+
+#[tokio::test]
+async fn malformed_xml_is_refused_in_strict_mode_and_cut_short_in_best_effort() {
+    let server = TestServer::start().await;
+    let good = without_bad_entry(TBX_ONE_BAD);
+    let broken = good.replace(
+        "<conceptEntry id=\"house-3\">",
+        "<conceptEntry id=\"house-3\"><oops>",
+    );
+    let strict = import(
+        server.channel().await,
+        header(collection("house")),
+        broken.as_bytes(),
+        50,
+    )
+    .await;
+    let status = strict.status.expect_err("malformed");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("line "), "{}", status.message());
+    let mut best_effort = header(collection("house"));
+    best_effort.mode = ImportMode::BestEffort as i32;
+    let outcome = import(server.channel().await, best_effort, broken.as_bytes(), 50).await;
+    let report = outcome.report();
+    assert!(report.committed);
+    assert_eq!(report.added, 1, "the entry before the damage");
+    assert!(report
+        .problems
+        .iter()
+        .any(|p| p.severity == proto::entry_problem::Severity::Fatal as i32 && p.line > 0));
+}
+
+#[tokio::test]
+async fn bad_headers_and_short_uploads_are_refused_precisely() {
+    let server = TestServer::start().await;
+    let cases: Vec<(ImportHeader, &[u8], &str)> = vec![
+        (ImportHeader::default(), b"", "header.target"),
+        (
+            ImportHeader {
+                format: FileFormat::Tmx as i32,
+                ..header(collection("house"))
+            },
+            TMX.as_bytes(),
+            "header.collection",
+        ),
+        (
+            header(Target::Memory("news".into())),
+            TBX_ONE_BAD.as_bytes(),
+            "header.memory",
+        ),
+        (
+            header(Target::Memory("bad name".into())),
+            b"",
+            "header.memory",
+        ),
+        (
+            header(collection("house")),
+            b"just some words\n",
+            "header.format",
+        ),
+        (
+            ImportHeader {
+                expected_bytes: TMX.len() as u64,
+                ..header(Target::Memory("news".into()))
+            },
+            &TMX.as_bytes()[..TMX.len() / 2],
+            "expected_bytes",
+        ),
+    ];
+    for (header, file, field) in cases {
+        let outcome = import(server.channel().await, header, file, 64).await;
+        let status = outcome.status.expect_err(field);
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
+        assert!(status.message().contains(field), "{}", status.message());
+    }
+    // A chunk before the header.
+    let status = ExchangeClient::new(server.channel().await)
+        .import(tokio_stream::iter(vec![ImportRequest {
+            message: Some(Message::Chunk(b"<tmx/>".to_vec())),
+        }]))
+        .await
+        .expect_err("no header");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("header"));
+}
+
+#[tokio::test]
+async fn tmx_imports_into_a_memory_and_its_export_reimports_unchanged() {
+    let server = TestServer::start().await;
+    let mut h = header(Target::Memory("news".into()));
+    h.file_name = "forum.tmx".into();
+    let outcome = import(server.channel().await, h.clone(), TMX.as_bytes(), 33).await;
+    outcome.status.as_ref().expect("valid TMX");
+    assert_eq!(outcome.report().added, 2);
+    let matches = MemoryClient::new(server.channel().await)
+        .search(SearchRequest {
+            text: "上海合作组织成员国媒体论坛在青岛举行。".into(),
+            source_lang: "zh".into(),
+            target_lang: "ru".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .matches;
+    assert_eq!(matches[0].score, 1.0);
+    assert!(matches[0].target.contains("Циндао"));
+
+    let exported = export(
+        server.channel().await,
+        ExportRequest {
+            format: FileFormat::Tmx as i32,
+            memory: "news".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("export");
+    let text = String::from_utf8(exported.clone()).unwrap();
+    assert!(
+        text.contains(r#"<bpt i="1">&lt;b&gt;</bpt>"#),
+        "tags written back"
+    );
+    let again = import(server.channel().await, h, &exported, 1000).await;
+    let report = again.report();
+    assert_eq!((report.added, report.unchanged), (0, 2), "{report:?}");
+
+    let en_ru = export(
+        server.channel().await,
+        ExportRequest {
+            format: FileFormat::Tmx as i32,
+            memory: "news".into(),
+            langs: vec!["zh".into(), "ru".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let text = String::from_utf8(en_ru).unwrap();
+    assert_eq!(
+        text.matches("</tu>").count(),
+        1,
+        "the unit without ru is left out"
+    );
+    assert!(!text.contains("xml:lang=\"en\""));
+}
+
+#[tokio::test]
+async fn glossary_exports_as_tbx_and_tsv_and_reads_back_with_every_concept() {
+    let server = TestServer::start().await;
+    let glossary = ExportRequest {
+        collections: vec!["sco-glossary".into()],
+        ..Default::default()
+    };
+    let tbx = export(
+        server.channel().await,
+        ExportRequest {
+            format: FileFormat::Tbx as i32,
+            ..glossary.clone()
+        },
+    )
+    .await
+    .expect("export");
+    let count = server.server.concept_count as u64;
+    let outcome = import(
+        server.channel().await,
+        header(collection("copy")),
+        &tbx,
+        64 * 1024,
+    )
+    .await;
+    outcome.status.as_ref().expect("own export imports");
+    assert_eq!(
+        outcome.report().added,
+        count,
+        "ids qualified, not taken over"
+    );
+
+    let tsv = export(
+        server.channel().await,
+        ExportRequest {
+            format: FileFormat::Tsv as i32,
+            langs: vec!["zh".into(), "ru".into(), "en".into()],
+            subject_fields: vec![],
+            ..glossary
+        },
+    )
+    .await
+    .unwrap();
+    let tsv = String::from_utf8(tsv).unwrap();
+    assert!(tsv.starts_with("id\tzh\tru\ten\t"), "{}", &tsv[..40]);
+    assert_eq!(tsv.lines().count() as u64, count + 1);
+    assert!(tsv.contains("上海精神\tШанхайский дух\tShanghai Spirit"));
+}
+
+#[tokio::test]
+async fn exports_refuse_what_they_cannot_do() {
+    let server = TestServer::start().await;
+    let cases = [
+        (ExportRequest::default(), Code::InvalidArgument, "format"),
+        (
+            ExportRequest {
+                format: FileFormat::Tmx as i32,
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "memory",
+        ),
+        (
+            ExportRequest {
+                format: FileFormat::Tbx as i32,
+                memory: "news".into(),
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "memory",
+        ),
+        (
+            ExportRequest {
+                format: FileFormat::Csv as i32,
+                langs: vec!["english!".into()],
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "langs[0]",
+        ),
+        (
+            ExportRequest {
+                format: FileFormat::Tbx as i32,
+                collections: vec!["nowhere".into()],
+                ..Default::default()
+            },
+            Code::NotFound,
+            "nowhere",
+        ),
+        (
+            ExportRequest {
+                format: FileFormat::Tmx as i32,
+                memory: "empty".into(),
+                ..Default::default()
+            },
+            Code::NotFound,
+            "empty",
+        ),
+    ];
+    for (request, code, needle) in cases {
+        let status = export(server.channel().await, request)
+            .await
+            .expect_err(needle);
+        assert_eq!(status.code(), code, "{needle}: {status:?}");
+        assert!(status.message().contains(needle), "{}", status.message());
+    }
+}
+
+#[tokio::test]
+async fn an_upload_the_client_abandons_leaves_nothing_behind() {
+    let server = TestServer::start().await;
+    let before = fingerprint(server.channel().await).await;
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let mut h = header(Target::Memory("news".into()));
+    h.format = FileFormat::Tmx as i32;
+    sender
+        .send(ImportRequest {
+            message: Some(Message::Header(h)),
+        })
+        .await
+        .unwrap();
+    let cut = TMX.find("<tu>").unwrap();
+    sender
+        .send(ImportRequest {
+            message: Some(Message::Chunk(TMX.as_bytes()[..cut].to_vec())),
+        })
+        .await
+        .unwrap();
+    let call = tokio::spawn({
+        let channel = server.channel().await;
+        async move {
+            let mut events = ExchangeClient::new(channel)
+                .import(tokio_stream::wrappers::ReceiverStream::new(receiver))
+                .await?
+                .into_inner();
+            while events.message().await?.is_some() {}
+            Ok::<_, tonic::Status>(())
+        }
+    });
+    // Let the first unit reach the server, then go away mid-upload.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    call.abort();
+    drop(sender);
+    let server = server.restart().await;
+    assert_eq!(fingerprint(server.channel().await).await, before);
+}
