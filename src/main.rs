@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use prost::Message;
-use tolmach::formats::{write_tmx, TmxReader};
 use tolmach::server::{self, ServerConfig};
-use tolmach::service::proto::{self, memory_client::MemoryClient, termbase_client::TermbaseClient};
-use tolmach::service::units;
+use tolmach::service::proto::{
+    self, exchange_client::ExchangeClient, memory_client::MemoryClient,
+    termbase_client::TermbaseClient,
+};
 
 /// Tolmach: Chinese–Russian–English terminology and translation-memory server.
 #[derive(Parser)]
@@ -73,27 +74,49 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Import a TMX file into a translation memory. The whole file is checked first: one bad
-    /// unit and nothing is sent.
+    /// Import a TBX, TMX, CSV or TSV file: concepts into a collection, units into a memory.
+    /// Strict by default: one bad entry and nothing is written.
     Import {
-        /// The TMX file (1.4b or 1.1; UTF-8 or UTF-16).
+        /// The file; its format is detected from its content and name unless given.
         file: PathBuf,
-        /// The memory to import into.
+        #[command(flatten)]
+        target: ImportTarget,
+        /// The file's format, when detection is not wanted.
+        #[arg(long, value_enum)]
+        format: Option<FileFormatArg>,
+        /// Check the file and report what would change, writing nothing.
         #[arg(long)]
-        memory: String,
+        dry_run: bool,
+        /// Import the sound entries and report the rest, instead of all or nothing.
+        #[arg(long)]
+        best_effort: bool,
+        /// What to do with entries whose id is already stored.
+        #[arg(long, value_enum, default_value_t = OnConflictArg::Merge)]
+        on_conflict: OnConflictArg,
+        /// TBX: drop empty `<term/>` placeholders (as MultiTerm writes them) with a warning.
+        #[arg(long)]
+        skip_empty_terms: bool,
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Export a translation memory as TMX 1.4b.
+    /// Export collections (TBX, TBX 2008, CSV, TSV) or a memory (TMX) to a file.
     Export {
-        /// The memory to export.
-        #[arg(long)]
-        memory: String,
+        #[command(flatten)]
+        source: ExportSource,
+        /// The format to write.
+        #[arg(long, value_enum)]
+        format: FileFormatArg,
         /// The file to write.
         #[arg(short, long)]
         output: PathBuf,
-        /// The TMX header's source language.
-        #[arg(long, default_value = "en")]
+        /// Only these languages, comma-separated (the columns of a CSV/TSV, in order).
+        #[arg(long, value_delimiter = ',')]
+        lang: Vec<String>,
+        /// Only concepts of these subject fields, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        subject: Vec<String>,
+        /// TMX: the header's source language (default `*all*`).
+        #[arg(long, default_value = "")]
         srclang: String,
         #[command(flatten)]
         client: ClientArgs,
@@ -111,6 +134,68 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+}
+
+/// Where an import goes.
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct ImportTarget {
+    /// The termbase collection to import concepts into (created on first use).
+    #[arg(long)]
+    collection: Option<String>,
+    /// The translation memory to import units into.
+    #[arg(long)]
+    memory: Option<String>,
+}
+
+/// What an export writes.
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct ExportSource {
+    /// Collections to export, comma-separated (`all` for every collection).
+    #[arg(long, value_delimiter = ',')]
+    collection: Vec<String>,
+    /// The memory to export.
+    #[arg(long)]
+    memory: Option<String>,
+}
+
+/// An exchange file format on the command line.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FileFormatArg {
+    /// TBX v3 (TBX-Basic, DCA); on import, any TBX.
+    Tbx,
+    /// TBX 2008 (`martif`), for older tools.
+    Tbx2008,
+    /// TMX 1.4b.
+    Tmx,
+    /// Comma-separated glossary.
+    Csv,
+    /// Tab-separated glossary.
+    Tsv,
+}
+
+impl From<FileFormatArg> for proto::FileFormat {
+    fn from(format: FileFormatArg) -> proto::FileFormat {
+        match format {
+            FileFormatArg::Tbx => proto::FileFormat::Tbx,
+            FileFormatArg::Tbx2008 => proto::FileFormat::Tbx2008,
+            FileFormatArg::Tmx => proto::FileFormat::Tmx,
+            FileFormatArg::Csv => proto::FileFormat::Csv,
+            FileFormatArg::Tsv => proto::FileFormat::Tsv,
+        }
+    }
+}
+
+/// What an import does with an entry whose id is already stored.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OnConflictArg {
+    /// Add what the stored entry lacks; keep what it has.
+    Merge,
+    /// The imported entry replaces the stored one.
+    Replace,
+    /// Keep the stored entry.
+    Skip,
 }
 
 /// Options shared by every client command.
@@ -202,15 +287,66 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Import {
             file,
-            memory,
+            target,
+            format,
+            dry_run,
+            best_effort,
+            on_conflict,
+            skip_empty_terms,
             client,
-        } => import_tmx(&file, &memory, &client).await,
+        } => {
+            let header = proto::ImportHeader {
+                format: format.map_or(proto::FileFormat::Unspecified, Into::into) as i32,
+                file_name: file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                target: Some(match (target.collection, target.memory) {
+                    (Some(collection), _) => proto::import_header::Target::Collection(collection),
+                    (None, memory) => {
+                        proto::import_header::Target::Memory(memory.unwrap_or_default())
+                    }
+                }),
+                mode: if best_effort {
+                    proto::ImportMode::BestEffort
+                } else {
+                    proto::ImportMode::Strict
+                } as i32,
+                on_conflict: match on_conflict {
+                    OnConflictArg::Merge => proto::OnConflict::Merge,
+                    OnConflictArg::Replace => proto::OnConflict::Replace,
+                    OnConflictArg::Skip => proto::OnConflict::Skip,
+                } as i32,
+                dry_run,
+                skip_empty_terms,
+                expected_bytes: 0,
+            };
+            import_file(&file, header, &client).await
+        }
         Command::Export {
-            memory,
+            source,
+            format,
             output,
+            lang,
+            subject,
             srclang,
             client,
-        } => export_tmx(&memory, &output, &srclang, &client).await,
+        } => {
+            let collections = if source.collection == ["all"] {
+                Vec::new()
+            } else {
+                source.collection
+            };
+            let request = proto::ExportRequest {
+                format: proto::FileFormat::from(format) as i32,
+                collections,
+                memory: source.memory.unwrap_or_default(),
+                langs: lang,
+                subject_fields: subject,
+                srclang,
+            };
+            export_file(request, &output, &client).await
+        }
         Command::Recognize {
             file,
             lang,
@@ -312,97 +448,176 @@ async fn memory_client(args: &ClientArgs) -> Result<MemoryClient<tonic::transpor
     Ok(MemoryClient::new(channel(args).await?))
 }
 
-/// Units per AddUnits call: large enough to amortize the flush, small enough for one message.
-const IMPORT_BATCH: usize = 1000;
+/// Bytes per chunk of an upload.
+const UPLOAD_CHUNK: usize = 1024 * 1024;
 
-/// Reads the TMX file once to check every unit, then again to send them in batches, so that
-/// a bad unit stops the import before anything is written.
-async fn import_tmx(file: &Path, memory: &str, client: &ClientArgs) -> Result<()> {
-    let open = || -> Result<TmxReader<std::io::BufReader<std::fs::File>>> {
-        let f =
-            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-        Ok(TmxReader::new(std::io::BufReader::new(f)))
-    };
+/// Streams `file` to the server with a progress bar, then prints the report and every
+/// problem; fails when the server refused the import.
+async fn import_file(
+    file: &Path,
+    mut header: proto::ImportHeader,
+    client: &ClientArgs,
+) -> Result<()> {
+    use tokio::io::AsyncReadExt;
+
+    let mut input = tokio::fs::File::open(file)
+        .await
+        .with_context(|| format!("cannot open {}", file.display()))?;
+    let size = input.metadata().await?.len();
+    header.expected_bytes = size;
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    sender
+        .send(proto::ImportRequest {
+            message: Some(proto::import_request::Message::Header(header)),
+        })
+        .await?;
+    let name = file.display().to_string();
+    let reading = tokio::spawn(async move {
+        loop {
+            let mut chunk = vec![0u8; UPLOAD_CHUNK];
+            let n = input.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok::<_, std::io::Error>(());
+            }
+            chunk.truncate(n);
+            let message = proto::ImportRequest {
+                message: Some(proto::import_request::Message::Chunk(chunk)),
+            };
+            if sender.send(message).await.is_err() {
+                return Ok(());
+            }
+        }
+    });
+    let bar = indicatif::ProgressBar::new(size).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+        )?
+        .progress_chars("=> "),
+    );
+    let mut events = ExchangeClient::new(channel(client).await?)
+        .import(tokio_stream::wrappers::ReceiverStream::new(receiver))
+        .await?
+        .into_inner();
     let mut problems = Vec::new();
-    let mut count = 0usize;
-    for entry in open()? {
-        match entry {
-            Ok(_) => count += 1,
-            Err(e) if e.is_fatal() => anyhow::bail!("{}: {e}", file.display()),
-            Err(e) => problems.push(e.to_string()),
+    let mut report = None;
+    let ended = loop {
+        match events.message().await {
+            Ok(Some(event)) => match event.event {
+                Some(proto::import_event::Event::Progress(p)) => {
+                    bar.set_position(p.bytes_read);
+                    bar.set_message(format!("{} accepted, {} rejected", p.accepted, p.rejected));
+                    problems.extend(p.problems);
+                }
+                Some(proto::import_event::Event::Report(r)) => report = Some(r),
+                None => {}
+            },
+            Ok(None) => break Ok(()),
+            Err(status) => break Err(status),
         }
-    }
-    if !problems.is_empty() {
-        for problem in &problems {
-            eprintln!("{}: {problem}", file.display());
-        }
-        anyhow::bail!(
-            "{} of {} units are unusable; nothing was imported",
-            problems.len(),
-            count + problems.len()
+    };
+    bar.finish_and_clear();
+    reading
+        .await?
+        .with_context(|| format!("cannot read {name}"))?;
+    let mut out = String::new();
+    for p in &problems {
+        let _ = writeln!(
+            out,
+            "{name}:{}:{}: {} {}{}",
+            p.line,
+            p.column,
+            severity_name(p.severity),
+            if p.entry_id.is_empty() {
+                String::new()
+            } else {
+                format!("[{}] ", p.entry_id)
+            },
+            p.reason
         );
     }
-    let mut rpc = memory_client(client).await?;
-    let origin = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (mut added, mut replaced) = (0u32, 0u32);
-    let mut batch = Vec::with_capacity(IMPORT_BATCH);
-    let mut entries = open()?;
-    loop {
-        let next = entries.next().transpose()?;
-        let done = next.is_none();
-        if let Some(entry) = next {
-            let mut unit = entry.unit;
-            if unit.origin.is_empty() {
-                unit.origin = origin.clone();
-            }
-            batch.push(units::to_proto(&unit));
-        }
-        if batch.len() == IMPORT_BATCH || (done && !batch.is_empty()) {
-            let request = proto::AddUnitsRequest {
-                memory: memory.to_owned(),
-                units: std::mem::take(&mut batch),
-            };
-            let response = rpc.add_units(request).await?.into_inner();
-            added += response.added;
-            replaced += response.replaced;
-        }
-        if done {
-            break;
-        }
+    if let Some(report) = &report {
+        out.push_str(&import_summary(report));
     }
-    let summary =
-        format!("imported {count} units into {memory}: {added} new, {replaced} replaced\n");
-    print(&summary)
+    print(&out)?;
+    ended?;
+    Ok(())
 }
 
-async fn export_tmx(memory: &str, output: &Path, srclang: &str, client: &ClientArgs) -> Result<()> {
-    let mut rpc = memory_client(client).await?;
-    let mut stored = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let request = proto::ListUnitsRequest {
-            memory: memory.to_owned(),
-            page_size: 1000,
-            page_token,
-        };
-        let page = rpc.list_units(request).await?.into_inner();
-        for unit in page.units {
-            stored.push(units::from_proto(unit)?);
-        }
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        page_token = page.next_page_token;
+fn severity_name(severity: i32) -> &'static str {
+    use proto::entry_problem::Severity;
+    match Severity::try_from(severity) {
+        Ok(Severity::Warning) => "warning:",
+        Ok(Severity::Rejected) => "rejected:",
+        Ok(Severity::Fatal) => "error:",
+        _ => "",
     }
-    let out = std::fs::File::create(output)
-        .with_context(|| format!("cannot create {}", output.display()))?;
-    write_tmx(std::io::BufWriter::new(out), stored.iter(), srclang)?;
+}
+
+fn import_summary(report: &proto::ImportReport) -> String {
+    let outcome = if report.dry_run {
+        "dry run: nothing written"
+    } else if report.committed {
+        "committed"
+    } else {
+        "refused: nothing written"
+    };
+    let mut out = format!("\n{outcome}\n");
+    for (label, value) in [
+        ("entries read", report.entries_read),
+        ("accepted", report.accepted),
+        ("rejected", report.rejected),
+        ("warnings", report.warnings),
+        ("added", report.added),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+        ("skipped", report.skipped),
+    ] {
+        let _ = writeln!(out, "  {label:<14}{value:>10}");
+    }
+    out
+}
+
+/// Streams an export into `output`, written to a temporary name first so that a failed
+/// export never leaves a truncated file under the real name.
+async fn export_file(
+    request: proto::ExportRequest,
+    output: &Path,
+    client: &ClientArgs,
+) -> Result<()> {
+    use tokio::io::AsyncWriteExt;
+
+    let mut chunks = ExchangeClient::new(channel(client).await?)
+        .export(request)
+        .await?
+        .into_inner();
+    let partial = output.with_extension("partial");
+    let mut file = tokio::fs::File::create(&partial)
+        .await
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    let mut entries = 0;
+    let written: Result<()> = async {
+        while let Some(chunk) = chunks.message().await? {
+            file.write_all(&chunk.data).await?;
+            entries = chunk.entries;
+            bar.set_message(format!("{entries} entries"));
+            bar.tick();
+        }
+        file.flush().await?;
+        file.sync_all().await?;
+        Ok(())
+    }
+    .await;
+    bar.finish_and_clear();
+    if let Err(error) = written {
+        let _ = tokio::fs::remove_file(&partial).await;
+        return Err(error);
+    }
+    tokio::fs::rename(&partial, output)
+        .await
+        .with_context(|| format!("cannot write {}", output.display()))?;
     print(&format!(
-        "exported {} units of {memory} to {}\n",
-        stored.len(),
+        "exported {entries} entries to {}\n",
         output.display()
     ))
 }

@@ -31,24 +31,3 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
-
-/// Translation units between the wire and the domain, for clients that read and write files
-/// (the command line's `import` and `export`).
-pub mod units {
-    use super::convert::{unit_from_proto, unit_to_proto};
-    use super::proto;
-    use super::validate::Violations;
-    use crate::model::TranslationUnit;
-
-    /// The wire form of a unit.
-    pub fn to_proto(unit: &TranslationUnit) -> proto::TranslationUnit {
-        unit_to_proto(unit)
-    }
-
-    /// The domain form of a unit from the wire, checked as the server checks it.
-    pub fn from_proto(unit: proto::TranslationUnit) -> Result<TranslationUnit, tonic::Status> {
-        let mut violations = Violations::default();
-        let unit = unit_from_proto(unit, "unit", &mut violations);
-        violations.into_result(unit)
-    }
-}

@@ -300,7 +300,14 @@ async fn tmx_import_and_export_round_trip_through_the_command_line() {
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let tmx_path = tmx.to_string_lossy().into_owned();
-    assert!(cli(&["import", &tmx_path, "--memory", "seed"]).contains("imported 2 units"));
+    let imported = cli(&["import", &tmx_path, "--memory", "seed"]);
+    assert!(
+        imported.contains("committed")
+            && imported
+                .lines()
+                .any(|l| l.split_whitespace().eq(["added", "2"])),
+        "{imported}"
+    );
     let found = cli(&["search", "弘扬上海精神", "--from", "zh", "--to", "ru"]);
     assert!(
         found.contains("100%") && found.contains("Развивать Шанхайский дух"),
@@ -311,6 +318,8 @@ async fn tmx_import_and_export_round_trip_through_the_command_line() {
         "export",
         "--memory",
         "seed",
+        "--format",
+        "tmx",
         "-o",
         &out.to_string_lossy(),
         "--srclang",
