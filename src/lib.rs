@@ -4,6 +4,11 @@
 //! [`model`]. Only `service` and `server` know about gRPC.
 #![deny(missing_docs)]
 
+/// Declared in the library so that the server, the tests and the benchmarks all run on the
+/// allocator the server ships with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod formats;
 pub mod index;
 pub mod model;

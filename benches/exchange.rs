@@ -1,0 +1,186 @@
+//! Bulk import at scale: a synthetic TMX of 10⁶ zh/ru/en units streamed through
+//! `Exchange.Import` over loopback gRPC into a fresh server, then the server restarted on the
+//! same data.
+//!
+//! Run with `cargo bench --bench exchange` (set `TOLMACH_BENCH_IMPORT_UNITS` for another size).
+//! Prints the file size, the import's wall time and rate (units/s and MB/s, from the first byte
+//! sent to the report), the process's peak resident memory (server and client share it; the
+//! client holds one 1 MiB chunk at a time), and the time from `start()` to serving after a
+//! restart with the imported memory. Figures, not assertions: targets are in DESIGN.md.
+mod common;
+
+use common::{rss_mib, XorShift};
+
+use std::io::{BufWriter, Read};
+use std::time::Instant;
+
+use tokio_stream::wrappers::ReceiverStream;
+use tolmach::formats::write_tmx;
+use tolmach::model::{Lang, Segment, TranslationUnit};
+use tolmach::server::{self, ServerConfig};
+use tolmach::service::proto::{
+    exchange_client::ExchangeClient, import_event::Event, import_header::Target,
+    import_request::Message, FileFormat, ImportHeader, ImportRequest,
+};
+
+const CHUNK: usize = 1024 * 1024;
+
+/// Words of `syllables` from a fixed syllable set; 64 syllables per script keep the
+/// vocabulary realistic (about 10⁵ distinct words).
+fn word(rng: &mut XorShift, syllables: &[&str]) -> String {
+    let n = 1 + rng.below(3);
+    (0..n)
+        .map(|_| syllables[rng.zipf(syllables.len())])
+        .collect()
+}
+
+fn sentence(rng: &mut XorShift, syllables: &[&str], words: usize) -> String {
+    (0..words)
+        .map(|_| word(rng, syllables))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn han(rng: &mut XorShift, chars: usize) -> String {
+    (0..chars)
+        .map(|_| char::from_u32(0x4E00 + rng.zipf(3000) as u32).unwrap_or('中'))
+        .collect()
+}
+
+fn unit(rng: &mut XorShift, n: usize, ru: &[&str], en: &[&str]) -> TranslationUnit {
+    let segment = |lang: Lang, text: String| Segment {
+        lang,
+        text,
+        tags: Vec::new(),
+    };
+    let zh_len = 15 + rng.below(30);
+    let words = 6 + rng.below(12);
+    TranslationUnit {
+        id: format!("tu{n}"),
+        segments: vec![
+            segment(Lang::zh(), han(rng, zh_len)),
+            segment(Lang::ru(), sentence(rng, ru, words)),
+            segment(Lang::en(), sentence(rng, en, words)),
+        ],
+        origin: String::new(),
+        created_ms: 1_700_000_000_000,
+        metadata: Vec::new(),
+    }
+}
+
+const RU: [&str; 64] = [
+    "ра", "ко", "ми", "на", "сто", "вер", "пре", "ли", "да", "ше", "то", "бо", "гу", "же", "зо",
+    "ки", "лю", "ме", "но", "пу", "ры", "са", "ту", "фе", "хо", "цы", "чи", "шу", "ще", "эм", "юн",
+    "ят", "ва", "го", "де", "ёл", "жи", "зу", "ин", "ка", "ло", "му", "ны", "ор", "пи", "ре", "сы",
+    "те", "уф", "ха", "це", "чу", "ша", "ъе", "ыр", "ью", "эл", "юг", "яр", "бе", "ви", "гр", "дв",
+    "ст",
+];
+const EN: [&str; 64] = [
+    "ra", "ko", "mi", "na", "sto", "ver", "pre", "li", "da", "she", "to", "bo", "gu", "je", "zo",
+    "ki", "lu", "me", "no", "pu", "ry", "sa", "tu", "fe", "ho", "tsy", "chi", "shu", "sce", "em",
+    "un", "yat", "va", "go", "de", "el", "zhi", "zu", "in", "ka", "lo", "mu", "ny", "or", "pi",
+    "re", "sy", "te", "uf", "ha", "ce", "chu", "sha", "ye", "yr", "yu", "al", "ug", "yar", "be",
+    "vi", "gr", "dv", "st",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let count: usize = std::env::var("TOLMACH_BENCH_IMPORT_UNITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("bench.tmx");
+    let started = Instant::now();
+    {
+        let mut rng = XorShift(0x5eed_1234);
+        let units = (0..count).map(|n| unit(&mut rng, n, &RU, &EN));
+        write_tmx(BufWriter::new(std::fs::File::create(&file)?), units, "zh")?;
+    }
+    let bytes = std::fs::metadata(&file)?.len();
+    println!(
+        "generated {count} units, {:.1} MB of TMX in {:.1} s",
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let config = ServerConfig {
+            listen: "127.0.0.1:0".parse()?,
+            data_dir: dir.path().join("data"),
+            glossary_dir: None,
+        };
+        let running = server::start(config.clone()).await?;
+        let (_, rss_before) = rss_mib();
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", running.addr))?
+            .connect()
+            .await?;
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        let header = ImportHeader {
+            format: FileFormat::Tmx as i32,
+            file_name: "bench.tmx".into(),
+            target: Some(Target::Memory("bench".into())),
+            expected_bytes: bytes,
+            ..Default::default()
+        };
+        sender
+            .send(ImportRequest {
+                message: Some(Message::Header(header)),
+            })
+            .await?;
+        let path = file.clone();
+        let started = Instant::now();
+        let upload = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let mut input = std::fs::File::open(path)?;
+            loop {
+                let mut chunk = vec![0u8; CHUNK];
+                let n = input.read(&mut chunk)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                chunk.truncate(n);
+                let message = ImportRequest {
+                    message: Some(Message::Chunk(chunk)),
+                };
+                if sender.blocking_send(message).is_err() {
+                    return Ok(());
+                }
+            }
+        });
+        let mut events = ExchangeClient::new(channel)
+            .import(ReceiverStream::new(receiver))
+            .await?
+            .into_inner();
+        let mut report = None;
+        while let Some(event) = events.message().await? {
+            if let Some(Event::Report(r)) = event.event {
+                report = Some(r);
+            }
+        }
+        upload.await??;
+        let elapsed = started.elapsed().as_secs_f64();
+        let report = report.ok_or("no report")?;
+        let (_, peak) = rss_mib();
+        println!(
+            "import: {} units added in {elapsed:.1} s: {:.0} units/s, {:.1} MB/s",
+            report.added,
+            report.added as f64 / elapsed,
+            bytes as f64 / 1e6 / elapsed
+        );
+        println!("peak RSS {peak:.0} MiB (after start-up, before the import: {rss_before:.0} MiB)");
+        running.shutdown().await?;
+
+        let started = Instant::now();
+        let restarted = server::start(config).await?;
+        println!(
+            "start-up to serving with {} units: {:.2} s",
+            restarted.unit_count,
+            started.elapsed().as_secs_f64()
+        );
+        restarted.shutdown().await?;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+    Ok(())
+}
