@@ -1,7 +1,8 @@
 //! Turns the raw bytes of an exchange file into checked UTF-8 and keeps track of line and
 //! column while the parsers consume it.
 //!
-//! Owns encoding detection (byte-order marks, the XML declaration) and transcoding. The
+//! Owns encoding detection (byte-order marks, the XML declaration) and transcoding, which
+//! `encoding_rs` does incrementally, one buffer at a time, so a file is never held whole. The
 //! parsers above it (quick-xml, csv) only ever see valid UTF-8. It knows nothing of TBX, TMX
 //! or CSV structure.
 //!
@@ -12,12 +13,20 @@
 use std::fmt;
 use std::io::{self, BufRead, Read};
 
+use encoding_rs::{Decoder, DecoderResult, Encoding, GB18030, GBK, REPLACEMENT, UTF_8};
+use encoding_rs::{UTF_16BE, UTF_16LE};
+
 use super::error::FormatError;
 
 /// Size of the raw and the decoded buffer.
 const BUF_SIZE: usize = 64 * 1024;
 /// How much of the file is examined for a byte-order mark and an XML declaration.
 const SNIFF_SIZE: usize = 1024;
+/// What the error messages say is supported.
+const SUPPORTED: &str = "supported: UTF-8, UTF-16 with a byte-order mark, and for XML also \
+                         UTF-16 without one and any encoding of the WHATWG Encoding Standard its \
+                         declaration names, e.g. GB18030, GBK, GB2312, Big5, Shift_JIS, EUC-JP, \
+                         EUC-KR, windows-1250 to windows-1258, KOI8-R, KOI8-U, ISO-8859-x";
 
 /// What the sniffer may look at to find the encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,16 +35,6 @@ pub(crate) enum Sniff {
     Xml,
     /// Plain text (CSV, TSV): byte-order mark, else UTF-8.
     Text,
-}
-
-/// How the raw bytes become UTF-8.
-enum Transcode {
-    /// Already UTF-8: validate and pass through.
-    Utf8,
-    /// UTF-16 in the given byte order.
-    Utf16 { big_endian: bool },
-    /// A single-byte legacy encoding: 128 code points for the bytes 0x80..=0xFF.
-    SingleByte { table: &'static [char; 128] },
 }
 
 /// The error a read fails with when the input is not valid in its encoding. It travels inside
@@ -78,12 +77,17 @@ pub(crate) fn from_io(err: io::Error) -> FormatError {
 /// column of the next byte it will hand out.
 pub(crate) struct TextSource<R> {
     inner: R,
-    transcode: Transcode,
+    /// Keeps a sequence split across two raw buffers until its last byte arrives.
+    decoder: Decoder,
     /// Raw bytes read from `inner`, not yet decoded: `raw[raw_pos..raw_end]`.
     raw: Vec<u8>,
     raw_pos: usize,
     raw_end: usize,
+    /// `inner` has reported the end of input.
     input_done: bool,
+    /// The decoder has been told the input ended and had nothing left over; it must not be
+    /// called again.
+    decoder_done: bool,
     /// Decoded UTF-8 ready to hand out: `out[out_pos..out_end]`.
     out: Vec<u8>,
     out_pos: usize,
@@ -117,15 +121,16 @@ impl<R: Read> TextSource<R> {
                 Err(e) => return Err(FormatError::Io(e)),
             }
         }
-        let head = &raw[..filled];
-        let (transcode, skip, encoding_name) = detect(head, sniff)?;
+        let found = detect(&raw[..filled], sniff)?;
         Ok(TextSource {
             inner,
-            transcode,
+            // The byte-order mark, if any, is skipped below; a second one is text.
+            decoder: found.encoding.new_decoder_without_bom_handling(),
             raw,
-            raw_pos: skip,
+            raw_pos: found.bom_len,
             raw_end: filled,
             input_done,
+            decoder_done: false,
             out: vec![0u8; BUF_SIZE],
             out_pos: 0,
             out_end: 0,
@@ -133,7 +138,7 @@ impl<R: Read> TextSource<R> {
             failed: None,
             line: 1,
             chars_in_line: 0,
-            encoding_name,
+            encoding_name: found.name,
         })
     }
 }
@@ -142,12 +147,6 @@ impl<R> TextSource<R> {
     /// Line and column (both 1-based) of the next byte to be handed out.
     pub(crate) fn location(&self) -> (u64, u64) {
         (self.line, self.chars_in_line + 1)
-    }
-
-    /// The name of the encoding the file was found to be in.
-    #[allow(dead_code)]
-    pub(crate) fn encoding_name(&self) -> &'static str {
-        self.encoding_name
     }
 
     fn fail(&mut self, reason: String) -> io::Error {
@@ -163,25 +162,20 @@ impl<R> TextSource<R> {
 }
 
 impl<R: Read> TextSource<R> {
-    /// Reads more raw bytes, keeping the undecoded tail. Returns false at the end of input.
-    fn refill_raw(&mut self) -> io::Result<bool> {
-        if self.input_done {
-            return Ok(false);
-        }
-        if self.raw_pos > 0 {
-            self.raw.copy_within(self.raw_pos..self.raw_end, 0);
-            self.raw_end -= self.raw_pos;
-            self.raw_pos = 0;
-        }
+    /// Reads more raw bytes into the (fully decoded) raw buffer; the decoder keeps any
+    /// sequence left incomplete at the end of the previous buffer.
+    fn refill_raw(&mut self) -> io::Result<()> {
+        self.raw_pos = 0;
+        self.raw_end = 0;
         loop {
-            match self.inner.read(&mut self.raw[self.raw_end..]) {
+            match self.inner.read(&mut self.raw) {
                 Ok(0) => {
                     self.input_done = true;
-                    return Ok(false);
+                    return Ok(());
                 }
                 Ok(n) => {
-                    self.raw_end += n;
-                    return Ok(true);
+                    self.raw_end = n;
+                    return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -189,24 +183,32 @@ impl<R: Read> TextSource<R> {
         }
     }
 
-    /// Decodes as much raw input as fits into the (empty) output buffer. Returns whether more
-    /// raw input is needed before anything can be produced.
-    fn decode_some(&mut self) -> bool {
+    /// Decodes as much raw input as fits into the (empty) output buffer. Once all input is
+    /// read, the decoder is told so, and a sequence it still holds is reported as cut off.
+    fn decode_some(&mut self) {
         let src = &self.raw[self.raw_pos..self.raw_end];
-        let dst = &mut self.out[..];
-        let last = self.input_done;
-        let (read, written, error) = match &self.transcode {
-            Transcode::Utf8 => decode_utf8(src, dst, last),
-            Transcode::Utf16 { big_endian } => decode_utf16(src, dst, last, *big_endian),
-            Transcode::SingleByte { table } => decode_single_byte(src, dst, table),
-        };
-        self.raw_pos += read;
+        let flush = self.input_done && src.is_empty();
+        let (result, read, written) =
+            self.decoder
+                .decode_to_utf8_without_replacement(src, &mut self.out, flush);
         self.out_pos = 0;
         self.out_end = written;
-        if let Some(reason) = error {
-            self.pending_error = Some(reason);
+        match result {
+            DecoderResult::InputEmpty => self.decoder_done = flush,
+            DecoderResult::OutputFull => {}
+            DecoderResult::Malformed(bad, after) => {
+                let name = self.encoding_name;
+                self.pending_error = Some(if flush {
+                    format!("the file ends inside a {name} byte sequence")
+                } else {
+                    // The sequence may have begun in the previous buffer; show what is here.
+                    let end = read.saturating_sub(usize::from(after));
+                    let start = end.saturating_sub(usize::from(bad));
+                    format!("invalid {name} byte sequence {}", hex(&src[start..end]))
+                });
+            }
         }
-        written == 0 && self.pending_error.is_none()
+        self.raw_pos += read;
     }
 }
 
@@ -232,19 +234,14 @@ impl<R: Read> BufRead for TextSource<R> {
             if let Some(reason) = self.pending_error.take() {
                 return Err(self.fail(reason));
             }
-            if self.raw_pos == self.raw_end && !self.refill_raw()? {
+            if self.decoder_done {
                 return Ok(&[]);
             }
-            if self.decode_some() {
-                // Only an incomplete sequence is left: more input is needed.
-                if !self.refill_raw()? {
-                    // `decode_some` with `last` set reports the truncated sequence.
-                    self.decode_some();
-                    if self.out_end == 0 && self.pending_error.is_none() {
-                        return Ok(&[]);
-                    }
-                }
+            if self.raw_pos == self.raw_end && !self.input_done {
+                self.refill_raw()?;
+                continue;
             }
+            self.decode_some();
         }
     }
 
@@ -262,172 +259,59 @@ impl<R: Read> BufRead for TextSource<R> {
     }
 }
 
-/// Validates UTF-8 from `src` into `dst`. Returns (bytes read, bytes written, error).
-fn decode_utf8(src: &[u8], dst: &mut [u8], last: bool) -> (usize, usize, Option<String>) {
-    let chunk = &src[..src.len().min(dst.len())];
-    match std::str::from_utf8(chunk) {
-        Ok(_) => {
-            dst[..chunk.len()].copy_from_slice(chunk);
-            (chunk.len(), chunk.len(), None)
-        }
-        Err(e) => {
-            let valid = e.valid_up_to();
-            dst[..valid].copy_from_slice(&chunk[..valid]);
-            let truncated_by_chunk = chunk.len() < src.len();
-            let error = match e.error_len() {
-                Some(len) => Some(format!(
-                    "invalid UTF-8 byte sequence {}",
-                    hex(&chunk[valid..valid + len])
-                )),
-                // An incomplete sequence at the end of what we have: wait for more input,
-                // unless the file ends here.
-                None if last && !truncated_by_chunk => Some(format!(
-                    "file ends inside a UTF-8 sequence {}",
-                    hex(&chunk[valid..])
-                )),
-                None => None,
-            };
-            (valid, valid, error)
-        }
-    }
-}
-
-/// Decodes UTF-16 from `src` into UTF-8 in `dst`.
-fn decode_utf16(
-    src: &[u8],
-    dst: &mut [u8],
-    last: bool,
-    big_endian: bool,
-) -> (usize, usize, Option<String>) {
-    let unit = |i: usize| {
-        let pair = [src[i], src[i + 1]];
-        if big_endian {
-            u16::from_be_bytes(pair)
-        } else {
-            u16::from_le_bytes(pair)
-        }
-    };
-    let (mut read, mut written) = (0, 0);
-    while written + 4 <= dst.len() {
-        if read + 2 > src.len() {
-            break;
-        }
-        let first = unit(read);
-        let (c, len) = match first {
-            0xD800..=0xDBFF => {
-                if read + 4 > src.len() {
-                    break;
-                }
-                let second = unit(read + 2);
-                if !(0xDC00..=0xDFFF).contains(&second) {
-                    return (
-                        read,
-                        written,
-                        Some(format!("unpaired UTF-16 surrogate {first:#06X}")),
-                    );
-                }
-                let c =
-                    0x10000 + ((u32::from(first) - 0xD800) << 10) + (u32::from(second) - 0xDC00);
-                (char::from_u32(c), 4)
-            }
-            0xDC00..=0xDFFF => {
-                return (
-                    read,
-                    written,
-                    Some(format!("unpaired UTF-16 surrogate {first:#06X}")),
-                )
-            }
-            _ => (char::from_u32(u32::from(first)), 2),
-        };
-        let Some(c) = c else {
-            return (
-                read,
-                written,
-                Some(format!("invalid UTF-16 code unit {first:#06X}")),
-            );
-        };
-        written += c.encode_utf8(&mut dst[written..]).len();
-        read += len;
-    }
-    let rest = src.len() - read;
-    if written == 0 && last && rest > 0 && rest < 4 {
-        return (
-            read,
-            written,
-            Some("file ends inside a UTF-16 code unit".to_owned()),
-        );
-    }
-    (read, written, None)
-}
-
-/// Decodes a single-byte legacy encoding from `src` into UTF-8 in `dst`.
-fn decode_single_byte(
-    src: &[u8],
-    dst: &mut [u8],
-    table: &[char; 128],
-) -> (usize, usize, Option<String>) {
-    let (mut read, mut written) = (0, 0);
-    while read < src.len() && written + 4 <= dst.len() {
-        let b = src[read];
-        let c = if b < 0x80 {
-            char::from(b)
-        } else {
-            table[usize::from(b - 0x80)]
-        };
-        if c == '\u{FFFD}' {
-            return (
-                read,
-                written,
-                Some(format!("byte {b:#04X} is undefined in this encoding")),
-            );
-        }
-        written += c.encode_utf8(&mut dst[written..]).len();
-        read += 1;
-    }
-    (read, written, None)
-}
-
 fn hex(bytes: &[u8]) -> String {
     let parts: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
     parts.join(" ")
 }
 
-/// Finds the encoding from the first bytes. Returns the transcoder, the number of bytes of
-/// byte-order mark to skip, and the encoding's name.
-fn detect(head: &[u8], sniff: Sniff) -> Result<(Transcode, usize, &'static str), FormatError> {
-    let utf16 = |big_endian: bool, skip: usize| {
-        let name = if big_endian { "UTF-16BE" } else { "UTF-16LE" };
-        Ok((Transcode::Utf16 { big_endian }, skip, name))
-    };
+/// The encoding a file was found to be in.
+struct Found {
+    encoding: &'static Encoding,
+    /// Length of the byte-order mark to skip.
+    bom_len: usize,
+    /// Name for messages (`US-ASCII` is decoded as UTF-8 but named as declared).
+    name: &'static str,
+}
+
+impl Found {
+    fn new(encoding: &'static Encoding, bom_len: usize) -> Found {
+        Found {
+            encoding,
+            bom_len,
+            name: encoding.name(),
+        }
+    }
+}
+
+/// Finds the encoding from the first bytes.
+fn detect(head: &[u8], sniff: Sniff) -> Result<Found, FormatError> {
     if head.starts_with(&[0x00, 0x00, 0xFE, 0xFF]) || head.starts_with(&[0xFF, 0xFE, 0x00, 0x00]) {
         return Err(FormatError::Encoding {
-            reason: "the file is UTF-32 (byte-order mark); supported: UTF-8, UTF-16 with a \
-                     byte-order mark, and for XML the encoding its declaration names"
-                .to_owned(),
+            reason: format!("the file is UTF-32 (byte-order mark); {SUPPORTED}"),
         });
     }
     if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        return Ok((Transcode::Utf8, 3, "UTF-8"));
+        return Ok(Found::new(UTF_8, 3));
     }
     if head.starts_with(&[0xFF, 0xFE]) {
-        return utf16(false, 2);
+        return Ok(Found::new(UTF_16LE, 2));
     }
     if head.starts_with(&[0xFE, 0xFF]) {
-        return utf16(true, 2);
+        return Ok(Found::new(UTF_16BE, 2));
     }
     if sniff == Sniff::Xml {
         // XML 1.0 appendix F: UTF-16 without a byte-order mark still starts with `<?`.
         if head.starts_with(&[0x3C, 0x00, 0x3F, 0x00]) {
-            return utf16(false, 0);
+            return Ok(Found::new(UTF_16LE, 0));
         }
         if head.starts_with(&[0x00, 0x3C, 0x00, 0x3F]) {
-            return utf16(true, 0);
+            return Ok(Found::new(UTF_16BE, 0));
         }
         if let Some(label) = declared_encoding(head) {
-            return by_label(&label).map(|(t, name)| (t, 0, name));
+            return by_label(&label);
         }
     }
-    Ok((Transcode::Utf8, 0, "UTF-8"))
+    Ok(Found::new(UTF_8, 0))
 }
 
 /// The `encoding` pseudo-attribute of an XML declaration at the very start of `head`.
@@ -448,33 +332,51 @@ fn declared_encoding(head: &[u8]) -> Option<String> {
     Some(value[..close].trim().to_owned())
 }
 
-/// The transcoder for an encoding label from an XML declaration.
-fn by_label(label: &str) -> Result<(Transcode, &'static str), FormatError> {
+/// The encoding an XML declaration names, by the labels of the WHATWG Encoding Standard.
+fn by_label(label: &str) -> Result<Found, FormatError> {
     let key: String = label
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect::<String>()
         .to_ascii_lowercase();
-    match key.as_str() {
-        "utf8" | "unicode11utf8" => Ok((Transcode::Utf8, "UTF-8")),
-        // ASCII is a subset of UTF-8; a non-ASCII byte then fails validation with its position.
-        "usascii" | "ascii" | "ansix341968" | "iso646us" => Ok((Transcode::Utf8, "US-ASCII")),
-        "utf16" | "utf16le" | "utf16be" | "ucs2" => Err(FormatError::Encoding {
+    // The Encoding Standard reads `US-ASCII` as windows-1252; here it stays strict, checked as
+    // UTF-8, so a non-ASCII byte fails with its position unless the file is really UTF-8.
+    if matches!(
+        key.as_str(),
+        "usascii" | "ascii" | "ansix341968" | "iso646us"
+    ) {
+        return Ok(Found {
+            name: "US-ASCII",
+            ..Found::new(UTF_8, 0)
+        });
+    }
+    match Encoding::for_label(label.as_bytes()) {
+        Some(e) if e == UTF_16LE || e == UTF_16BE => Err(FormatError::Encoding {
             reason: format!(
                 "the XML declaration says {label:?}, but the file has no UTF-16 byte-order mark \
                  and its declaration is written in single bytes"
             ),
         }),
-        _ => match super::legacy::table_for(&key) {
-            Some((table, name)) => Ok((Transcode::SingleByte { table }, name)),
-            None => Err(FormatError::Encoding {
-                reason: format!(
-                    "the XML declaration names the encoding {label:?}, which is not supported \
-                     (supported: UTF-8, UTF-16 with a byte-order mark, {})",
-                    super::legacy::SUPPORTED
-                ),
-            }),
-        },
+        // ISO-2022-KR, HZ-GB-2312 and the like: the standard refuses to decode them.
+        Some(e) if e == REPLACEMENT => Err(FormatError::Encoding {
+            reason: format!(
+                "the XML declaration names the encoding {label:?}, which cannot be decoded \
+                 safely ({SUPPORTED})"
+            ),
+        }),
+        // The standard maps `GB2312` and `GBK` to GBK, whose decoder accepts the same bytes as
+        // GB18030's, a superset of both; decoding all three as GB18030 is the safest for
+        // Chinese, and the messages then name what is really checked. (It likewise maps
+        // `ISO-8859-1` and `latin1` to windows-1252, whose 0x80..=0x9F are typographic
+        // characters where ISO-8859-1 has C1 controls no glossary means.)
+        Some(e) if e == GBK => Ok(Found::new(GB18030, 0)),
+        Some(e) => Ok(Found::new(e, 0)),
+        None => Err(FormatError::Encoding {
+            reason: format!(
+                "the XML declaration names the encoding {label:?}, which is not supported \
+                 ({SUPPORTED})"
+            ),
+        }),
     }
 }
 
@@ -540,6 +442,181 @@ mod tests {
             decode_all(bytes, Sniff::Xml).unwrap(),
             "<?xml version='1.0' encoding=\"windows-1254\"?><a>İı</a>"
         );
+    }
+
+    /// Line, column and reason of the error decoding the XML `bytes` must fail with.
+    fn malformed(bytes: &[u8]) -> (u64, u64, String) {
+        match decode_all(bytes, Sniff::Xml) {
+            Err(FormatError::Malformed {
+                line,
+                column,
+                reason,
+            }) => (line, column, reason),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A reader that hands out one byte per call, so every multi-byte sequence is split.
+    struct ByteByByte<'a>(&'a [u8]);
+
+    impl Read for ByteByByte<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((&b, rest)), Some(slot)) => {
+                    *slot = b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    /// `text` in `encoding`, which must be able to represent all of it.
+    fn encode(text: &str, encoding: &'static Encoding) -> Vec<u8> {
+        let (bytes, used, unmappable) = encoding.encode(text);
+        assert!(
+            !unmappable,
+            "{text:?} is not representable in {}",
+            used.name()
+        );
+        assert_eq!(used, encoding);
+        bytes.into_owned()
+    }
+
+    /// A TMX file declared as `label` with one unit zh/ru/en, encoded in `encoding`.
+    fn tmx_in(label: &str, encoding: &'static Encoding, zh: &str, ru: &str) -> Vec<u8> {
+        let doc = format!(
+            "<?xml version=\"1.0\" encoding=\"{label}\"?>\n<tmx version=\"1.4\">\
+             <header srclang=\"zh\" datatype=\"plaintext\" segtype=\"sentence\" o-tmf=\"x\" \
+             adminlang=\"en\" creationtool=\"x\" creationtoolversion=\"1\"/><body>\n\
+             <tu tuid=\"1\"><tuv xml:lang=\"zh\"><seg>{zh}</seg></tuv>\n\
+             <tuv xml:lang=\"ru\"><seg>{ru}</seg></tuv>\n\
+             <tuv xml:lang=\"en\"><seg>SCO</seg></tuv></tu>\n</body></tmx>\n"
+        );
+        encode(&doc, encoding)
+    }
+
+    fn tmx_texts(bytes: &[u8]) -> Vec<String> {
+        let mut reader = crate::formats::TmxReader::new(bytes);
+        let unit = match reader.next() {
+            Some(Ok(entry)) => entry.unit,
+            other => panic!("{other:?}"),
+        };
+        assert!(reader.next().is_none());
+        unit.segments.into_iter().map(|s| s.text).collect()
+    }
+
+    #[test]
+    fn tmx_in_gb18030_and_big5_reads_chinese() {
+        let zh = "上海合作组织成员国元首理事会";
+        let gb = tmx_in("GB18030", GB18030, zh, "");
+        assert_eq!(tmx_texts(&gb), [zh, "SCO"]);
+        let big5 = tmx_in("Big5", encoding_rs::BIG5, "上海合作組織", "");
+        assert_eq!(tmx_texts(&big5), ["上海合作組織", "SCO"]);
+    }
+
+    #[test]
+    fn gb2312_and_gbk_labels_decode_as_gb18030() {
+        // 𠀀 and € are outside GB2312 but in GB18030 (four bytes and one byte, 0x80).
+        let text = "中文 𠀀 €";
+        for label in ["GB2312", "gbk", "x-gbk", "GB18030"] {
+            let doc = format!("<?xml version='1.0' encoding='{label}'?><a>{text}</a>");
+            let bytes = encode(&doc, GB18030);
+            assert_eq!(decode_all(&bytes, Sniff::Xml).unwrap(), doc, "{label}");
+        }
+    }
+
+    #[test]
+    fn tmx_in_koi8_r_and_windows_1251_reads_russian() {
+        let ru = "Шанхайская организация сотрудничества, ЁЖ ёж";
+        for (label, encoding) in [
+            ("KOI8-R", encoding_rs::KOI8_R),
+            ("windows-1251", encoding_rs::WINDOWS_1251),
+            ("cp1251", encoding_rs::WINDOWS_1251),
+        ] {
+            // Chinese has no bytes in these encodings, so it is written as references.
+            let bytes = tmx_in(label, encoding, "&#x4E0A;&#x5408;", ru);
+            assert_eq!(tmx_texts(&bytes), ["上合", ru, "SCO"], "{label}");
+        }
+    }
+
+    #[test]
+    fn multi_byte_encodings_survive_sequences_split_across_reads() {
+        let cases: [(&str, &'static Encoding, &str); 6] = [
+            ("GB18030", GB18030, "上海 𠀀 合作\n组织"),
+            ("Big5", encoding_rs::BIG5, "上海合作組織\n成員國"),
+            ("Shift_JIS", encoding_rs::SHIFT_JIS, "上海協力機構\nです"),
+            ("EUC-JP", encoding_rs::EUC_JP, "上海協力機構\nです"),
+            ("EUC-KR", encoding_rs::EUC_KR, "상하이 협력 기구\n회원국"),
+            ("ISO-8859-5", encoding_rs::ISO_8859_5, "Шанхай\nёж"),
+        ];
+        for (label, encoding, text) in cases {
+            let doc = format!("<?xml version='1.0' encoding='{label}'?>\n<a>{text}</a>");
+            let bytes = encode(&doc, encoding);
+            let mut src = TextSource::open(ByteByByte(&bytes), Sniff::Xml).unwrap();
+            let mut out = String::new();
+            src.read_to_string(&mut out).unwrap();
+            assert_eq!(out, doc, "{label}");
+        }
+    }
+
+    #[test]
+    fn invalid_gb18030_is_malformed_at_its_line_and_column() {
+        let mut bytes = tmx_in("GB18030", GB18030, "上海@", "");
+        // 0x81 0x20: a lead byte followed by a byte that cannot be a trail byte.
+        let at = bytes.iter().position(|&b| b == b'@').unwrap();
+        bytes.splice(at..=at, [0x81, 0x20]);
+        // Line 3 is `<tu tuid="1"><tuv xml:lang="zh"><seg>上海`: 39 characters.
+        let (line, column, reason) = malformed(&bytes);
+        assert_eq!((line, column), (3, 40));
+        assert!(reason.contains("gb18030 byte sequence 81"), "{reason}");
+        let mut reader = crate::formats::TmxReader::new(&bytes[..]);
+        match reader.next() {
+            Some(Err(FormatError::Malformed { line, column, .. })) => {
+                assert_eq!((line, column), (3, 40));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn file_ending_inside_a_gb18030_sequence_is_malformed() {
+        let mut bytes = encode("<?xml version='1.0' encoding='gb18030'?><a>上", GB18030);
+        // The first two bytes of a four-byte sequence.
+        bytes.extend_from_slice(&[0x81, 0x30]);
+        assert!(matches!(
+            decode_all(&bytes, Sniff::Xml),
+            Err(FormatError::Malformed {
+                line: 1,
+                column: 45,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn byte_undefined_in_a_single_byte_encoding_is_malformed() {
+        // 0xAA has no character in windows-1253.
+        let bytes = b"<?xml version='1.0' encoding='windows-1253'?>\n<a>\xC1\xAA</a>";
+        let (line, column, reason) = malformed(bytes);
+        assert_eq!((line, column), (2, 5));
+        assert!(reason.contains("windows-1253 byte sequence AA"), "{reason}");
+    }
+
+    #[test]
+    fn encodings_the_standard_will_not_decode_are_encoding_errors() {
+        for label in ["ISO-2022-KR", "HZ-GB-2312", "UTF-32", "EBCDIC-US"] {
+            let doc = format!("<?xml version='1.0' encoding='{label}'?><a/>");
+            match decode_all(doc.as_bytes(), Sniff::Xml) {
+                Err(FormatError::Encoding { reason }) => {
+                    assert!(reason.contains(label), "{reason}");
+                    assert!(reason.contains("GB18030"), "{reason}");
+                }
+                other => panic!("{label}: {other:?}"),
+            }
+        }
     }
 
     #[test]

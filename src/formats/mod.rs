@@ -17,15 +17,15 @@
 //! and the reader ends.
 //!
 //! Encodings: UTF-8 with or without a byte-order mark and UTF-16 with one, for every format;
-//! for XML also UTF-16 without a byte-order mark and the single-byte encoding its declaration
-//! names (e.g. `windows-1254`, `windows-1251`, `KOI8-R`). Anything else is a
-//! [`FormatError::Encoding`]. Invalid bytes are never replaced: they are a
-//! [`FormatError::Malformed`] at their line and column.
+//! for XML also UTF-16 without a byte-order mark and any encoding of the WHATWG Encoding
+//! Standard its declaration names (e.g. `GB18030`, `GBK`, `GB2312`, `Big5`, `Shift_JIS`,
+//! `EUC-JP`, `EUC-KR`, `windows-1251`, `KOI8-R`, `ISO-8859-5`), decoded as the file streams
+//! by `encoding_rs`. Anything else is a [`FormatError::Encoding`]. Invalid bytes are never
+//! replaced: they are a [`FormatError::Malformed`] at their line and column.
 
 mod csv;
 mod decode;
 mod error;
-mod legacy;
 mod tbx;
 mod tmx;
 mod xml;

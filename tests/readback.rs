@@ -1,0 +1,304 @@
+//! Exports must be usable by the tools translators already have. This test writes the shipped
+//! glossary with the library writers (TBX 2008 and v3, TMX 1.4b, CSV, TSV), reads the files
+//! back with translate-toolkit (`tests/readback/read_back.py`, in a virtual environment made
+//! once under `target/readback-venv`) and checks that it finds the entries that were written.
+//!
+//! What translate-toolkit (the version pinned in `tests/readback/requirements.txt`) reads:
+//! - TBX 2008 (`martif`): every concept with every term of every language, in order.
+//! - TBX v3 (`<tbx>`, `conceptEntry`): not at all; `tbxfile` insists on a `martif` root. If a
+//!   later version reads it, the entries are checked like those of TBX 2008.
+//! - TMX 1.4b: every unit with its segment in each language; inline codes (`<bpt>`, `<ph>`, …)
+//!   come back as their native code inside the text, since it reads a `<seg>` as a string.
+//! - CSV and TSV: every row with its id, but not the terms: `csvl10n` knows only its own
+//!   column names (source, target, location, …), not language codes.
+//!
+//! Without `python3`, or when the virtual environment or the install cannot be made (no
+//! package index), the test says why and passes without checking.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tolmach::formats::{write_csv, write_tbx, write_tmx, TbxReader, TbxStyle, TmxReader};
+use tolmach::model::{Concept, Lang, Segment, TranslationUnit};
+
+/// The only place the translate-toolkit version is named.
+const REQUIREMENTS: &str = "tests/readback/requirements.txt";
+const SCRIPT: &str = "tests/readback/read_back.py";
+
+/// Units with inline codes, added to the glossary's units in the TMX export.
+const TAGGED_TMX: &str = r#"<tmx version="1.4"><header srclang="zh" datatype="html"
+  segtype="sentence" o-tmf="x" adminlang="en" creationtool="x" creationtoolversion="1"/><body>
+<tu tuid="tagged-bold">
+  <tuv xml:lang="zh"><seg>按<bpt i="1">&lt;b&gt;</bpt>确定<ept i="1">&lt;/b&gt;</ept></seg></tuv>
+  <tuv xml:lang="ru"><seg>Нажмите <bpt i="1">&lt;b&gt;</bpt>ОК<ept i="1">&lt;/b&gt;</ept></seg></tuv>
+  <tuv xml:lang="en"><seg>Press <bpt i="1">&lt;b&gt;</bpt>OK<ept i="1">&lt;/b&gt;</ept></seg></tuv>
+</tu>
+<tu tuid="tagged-placeholder">
+  <tuv xml:lang="zh"><seg>第<ph x="1">{0}</ph>届峰会 &amp; 论坛</seg></tuv>
+  <tuv xml:lang="ru"><seg><ph x="1">{0}</ph>-й саммит &amp; форум</seg></tuv>
+  <tuv xml:lang="en"><seg>The <ph x="1">{0}</ph>th summit &amp; forum</seg></tuv>
+</tu>
+<tu tuid="tagged-isolated">
+  <tuv xml:lang="zh"><seg><it pos="begin" x="1">&lt;i&gt;</it>上合组织<hi type="em">宪章</hi></seg></tuv>
+  <tuv xml:lang="ru"><seg><it pos="begin" x="1">&lt;i&gt;</it><hi type="em">Хартия</hi> ШОС</seg></tuv>
+  <tuv xml:lang="en"><seg><it pos="begin" x="1">&lt;i&gt;</it>SCO <hi type="em">Charter</hi></seg></tuv>
+</tu>
+</body></tmx>"#;
+
+/// What translate-toolkit reads for each segment of [`TAGGED_TMX`]: the native codes become
+/// text, `<hi>` leaves its content.
+const TAGGED_AS_READ: &[(&str, [&str; 3])] = &[
+    (
+        "tagged-bold",
+        ["按<b>确定</b>", "Нажмите <b>ОК</b>", "Press <b>OK</b>"],
+    ),
+    (
+        "tagged-placeholder",
+        [
+            "第{0}届峰会 & 论坛",
+            "{0}-й саммит & форум",
+            "The {0}th summit & forum",
+        ],
+    ),
+    (
+        "tagged-isolated",
+        ["<i>上合组织宪章", "<i>Хартия ШОС", "<i>SCO Charter"],
+    ),
+];
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The concepts of every `glossary/*.tbx`, in file-name order.
+fn glossary() -> Vec<Concept> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(manifest_dir().join("glossary"))
+        .expect("glossary directory")
+        .filter_map(|e| Some(e.ok()?.path()).filter(|p| p.extension() == Some("tbx".as_ref())))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|file| {
+            let bytes = std::fs::read(file).expect("glossary file");
+            let entries: Vec<_> = TbxReader::new(bytes.as_slice()).collect();
+            entries.into_iter().map(move |entry| match entry {
+                Ok(entry) => entry.concept,
+                Err(e) => panic!("{}: {e}", file.display()),
+            })
+        })
+        .collect()
+}
+
+/// One unit per concept from its preferred zh, ru and en terms, then [`TAGGED_TMX`].
+fn memory(concepts: &[Concept]) -> Vec<TranslationUnit> {
+    let langs = [Lang::zh(), Lang::ru(), Lang::en()];
+    let mut units: Vec<TranslationUnit> = concepts
+        .iter()
+        .map(|concept| TranslationUnit {
+            id: concept.id.clone(),
+            segments: langs
+                .iter()
+                .filter_map(|lang| {
+                    let term = concept.section(lang)?.preferred_term()?;
+                    Some(Segment {
+                        lang: lang.clone(),
+                        text: term.text.clone(),
+                        tags: Vec::new(),
+                    })
+                })
+                .collect(),
+            origin: String::new(),
+            created_ms: 1_717_243_200_000,
+            metadata: vec![("x-subject".to_owned(), concept.subject_field.clone())],
+        })
+        .collect();
+    for entry in TmxReader::new(TAGGED_TMX.as_bytes()) {
+        let unit = entry.expect("tagged unit").unit;
+        assert!(unit.segments.iter().all(|s| !s.tags.is_empty()));
+        units.push(unit);
+    }
+    units
+}
+
+/// The virtual environment's directory: `readback-venv` in the target directory, found from
+/// this test's own path (`<target>/debug/deps/readback-…`) so that `CARGO_TARGET_DIR` counts.
+fn venv_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
+        .unwrap_or_else(|| manifest_dir().join("target"))
+        .join("readback-venv")
+}
+
+fn run(command: &mut Command) -> Result<Output, String> {
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
+    if output.status.success() {
+        return Ok(output);
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+    Err(format!(
+        "{:?} {:?} failed ({}): {}",
+        command.get_program(),
+        command.get_args().collect::<Vec<_>>(),
+        output.status,
+        tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+    ))
+}
+
+/// The virtual environment's Python with the pinned translate-toolkit, made when missing or
+/// installed from other requirements; `Err` says why there is none.
+fn python_with_translate_toolkit() -> Result<PathBuf, String> {
+    let requirements = manifest_dir().join(REQUIREMENTS);
+    let wanted = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    let venv = venv_dir();
+    let python = venv.join(if cfg!(windows) {
+        "Scripts/python.exe"
+    } else {
+        "bin/python"
+    });
+    // Written last, after a successful install, with the requirements it installed.
+    let stamp = venv.join("tolmach-requirements.txt");
+    if python.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
+        return Ok(python);
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)
+            .map_err(|e| format!("cannot remove the stale {}: {e}", venv.display()))?;
+    }
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(["--retries", "1", "--timeout", "30", "-r"])
+        .arg(&requirements))?;
+    std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(python)
+}
+
+/// The entries translate-toolkit read from one file, or its refusal.
+fn entries<'a>(report: &'a Value, path: &Path) -> Result<&'a Vec<Value>, String> {
+    let file = report["files"]
+        .as_array()
+        .and_then(|files| files.iter().find(|f| f["path"] == *path.to_string_lossy()))
+        .unwrap_or_else(|| panic!("no result for {}", path.display()));
+    match (file["entries"].as_array(), file["error"].as_str()) {
+        (Some(entries), _) => Ok(entries),
+        (None, Some(error)) => Err(error.to_owned()),
+        _ => panic!("neither entries nor error: {file}"),
+    }
+}
+
+/// The texts per language of an entry as the script reports them.
+fn languages(entry: &Value) -> BTreeMap<String, Vec<String>> {
+    serde_json::from_value(entry["languages"].clone())
+        .unwrap_or_else(|e| panic!("languages of {entry}: {e}"))
+}
+
+fn assert_tbx_entries(entries: &[Value], concepts: &[Concept], what: &str) {
+    assert_eq!(entries.len(), concepts.len(), "{what}: number of entries");
+    for (entry, concept) in entries.iter().zip(concepts) {
+        assert_eq!(entry["id"], concept.id.as_str(), "{what}");
+        let written: BTreeMap<String, Vec<String>> = concept
+            .langs
+            .iter()
+            .map(|s| {
+                let terms = s.terms.iter().map(|t| t.text.clone()).collect();
+                (s.lang.as_str().to_owned(), terms)
+            })
+            .collect();
+        assert_eq!(languages(entry), written, "{what}: terms of {}", concept.id);
+    }
+}
+
+#[test]
+fn exports_read_back_by_translate_toolkit_with_the_same_entries() {
+    let concepts = glossary();
+    assert!(concepts.len() >= 300, "only {} concepts", concepts.len());
+    let units = memory(&concepts);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = |name: &str| dir.path().join(name);
+    let create = |name: &str| std::fs::File::create(path(name)).expect("export file");
+    write_tbx(create("v2.tbx"), concepts.iter(), TbxStyle::V2Martif).expect("TBX 2008");
+    write_tbx(create("v3.tbx"), concepts.iter(), TbxStyle::V3Basic).expect("TBX v3");
+    write_tmx(create("memory.tmx"), units.iter(), "zh").expect("TMX");
+    let langs = [Lang::zh(), Lang::ru(), Lang::en()];
+    write_csv(create("glossary.csv"), concepts.iter(), &langs, b',').expect("CSV");
+    write_csv(create("glossary.tsv"), concepts.iter(), &langs, b'\t').expect("TSV");
+
+    let python = match python_with_translate_toolkit() {
+        Ok(python) => python,
+        Err(why) => {
+            eprintln!("readback: skipped, no translate-toolkit to read exports with: {why}");
+            return;
+        }
+    };
+    let names = [
+        "v2.tbx",
+        "v3.tbx",
+        "memory.tmx",
+        "glossary.csv",
+        "glossary.tsv",
+    ];
+    let output = run(Command::new(&python)
+        .arg(manifest_dir().join(SCRIPT))
+        .args(names.map(path)))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("the script prints JSON");
+
+    let v2 = entries(&report, &path("v2.tbx")).unwrap_or_else(|e| panic!("TBX 2008: {e}"));
+    assert_tbx_entries(v2, &concepts, "TBX 2008");
+    match entries(&report, &path("v3.tbx")) {
+        Ok(v3) => assert_tbx_entries(v3, &concepts, "TBX v3"),
+        Err(refusal) => eprintln!("readback: translate-toolkit does not read TBX v3: {refusal}"),
+    }
+
+    let tmx = entries(&report, &path("memory.tmx")).unwrap_or_else(|e| panic!("TMX: {e}"));
+    assert_eq!(tmx.len(), units.len(), "TMX: number of units");
+    let tagged: BTreeMap<&str, &[&str; 3]> =
+        TAGGED_AS_READ.iter().map(|(id, t)| (*id, t)).collect();
+    for (entry, unit) in tmx.iter().zip(&units) {
+        assert_eq!(entry["id"], unit.id.as_str(), "TMX");
+        let written: BTreeMap<String, Vec<String>> = unit
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let text = tagged.get(unit.id.as_str()).map_or(&*s.text, |t| t[i]);
+                (s.lang.as_str().to_owned(), vec![text.to_owned()])
+            })
+            .collect();
+        assert_eq!(languages(entry), written, "TMX: unit {}", unit.id);
+        assert_eq!(
+            entry["source"], written["zh"][0],
+            "TMX: source of {}",
+            unit.id
+        );
+    }
+
+    for name in ["glossary.csv", "glossary.tsv"] {
+        let rows = entries(&report, &path(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(rows.len(), concepts.len(), "{name}: number of rows");
+        for (row, concept) in rows.iter().zip(&concepts) {
+            assert_eq!(row["id"], concept.id.as_str(), "{name}");
+            // Language columns are not among the columns csvl10n maps.
+            assert_eq!(
+                (&row["source"], &row["target"]),
+                (&"".into(), &"".into()),
+                "{name}: row {}",
+                concept.id
+            );
+        }
+    }
+}
