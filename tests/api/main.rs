@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod concepts;
+mod crash;
 mod exchange;
 mod lookup;
 mod memory;

@@ -1,0 +1,165 @@
+//! Imports against a real `tolmach serve` process killed with SIGKILL: an import cut off by
+//! the crash leaves nothing behind after a restart, and an acknowledged one is all there.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use tolmach::service::proto::{
+    exchange_client::ExchangeClient, import_event::Event, import_header::Target,
+    import_request::Message, memory_client::MemoryClient, FileFormat, ImportHeader, ImportRequest,
+    StatsRequest,
+};
+use tonic::transport::Channel;
+
+/// A server process and the address it listens on.
+struct Server {
+    process: Child,
+    channel: Channel,
+}
+
+impl Server {
+    /// Starts `tolmach serve` on a free port over `dir` and connects to it.
+    async fn start(dir: &Path) -> Server {
+        let mut process = Command::new(env!("CARGO_BIN_EXE_tolmach"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let mut lines = BufReader::new(process.stdout.take().expect("piped")).lines();
+        let addr = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.split("serving tolmach.v1 on ")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(str::to_owned)
+            })
+            .expect("the server logs its address");
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("valid uri")
+            .connect()
+            .await
+            .expect("server reachable");
+        Server { process, channel }
+    }
+
+    /// SIGKILL: no shutdown, no flush, as in a power cut or an OOM kill.
+    fn kill(self) {
+        drop(self);
+    }
+
+    async fn units(&self, memory: &str) -> u64 {
+        MemoryClient::new(self.channel.clone())
+            .stats(StatsRequest {})
+            .await
+            .expect("stats")
+            .into_inner()
+            .memories
+            .iter()
+            .find(|m| m.memory == memory)
+            .map_or(0, |m| m.units)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn tmx(units: usize) -> Vec<u8> {
+    let mut file = String::from(
+        "<?xml version=\"1.0\"?><tmx version=\"1.4\"><header srclang=\"zh\" datatype=\"plaintext\" \
+         segtype=\"sentence\" o-tmf=\"x\" adminlang=\"en\" creationtool=\"t\" creationtoolversion=\"1\"/><body>\n",
+    );
+    for n in 0..units {
+        file.push_str(&format!(
+            "<tu tuid=\"t{n}\"><tuv xml:lang=\"zh\"><seg>第{n}号文件</seg></tuv>\
+             <tuv xml:lang=\"en\"><seg>Document number {n}</seg></tuv></tu>\n"
+        ));
+    }
+    file.push_str("</body></tmx>\n");
+    file.into_bytes()
+}
+
+fn header() -> ImportRequest {
+    ImportRequest {
+        message: Some(Message::Header(ImportHeader {
+            format: FileFormat::Tmx as i32,
+            target: Some(Target::Memory("crash".into())),
+            ..Default::default()
+        })),
+    }
+}
+
+fn chunk(bytes: &[u8]) -> ImportRequest {
+    ImportRequest {
+        message: Some(Message::Chunk(bytes.to_vec())),
+    }
+}
+
+// The child process is driven from blocking calls: the test needs threads of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_import_keeps_nothing_of_it() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = Server::start(dir.path()).await;
+    let file = tmx(30_000);
+    let (sender, receiver) = tokio::sync::mpsc::channel(1024);
+    sender.send(header()).await.unwrap();
+    // Most of the file, but not its end: the server reads and stages, and cannot commit.
+    for piece in file[..file.len() * 9 / 10].chunks(16 * 1024) {
+        sender.send(chunk(piece)).await.unwrap();
+    }
+    let mut events = ExchangeClient::new(server.channel.clone())
+        .import(tokio_stream::wrappers::ReceiverStream::new(receiver))
+        .await
+        .expect("import starts")
+        .into_inner();
+    loop {
+        let event = events.message().await.expect("events").expect("more");
+        if let Some(Event::Progress(p)) = event.event {
+            if p.accepted >= 20_000 {
+                break;
+            }
+        }
+    }
+    server.kill();
+    drop(sender);
+    let server = Server::start(dir.path()).await;
+    assert_eq!(server.units("crash").await, 0, "nothing of the import");
+    server.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledged_import_survives_a_kill() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = Server::start(dir.path()).await;
+    let file = tmx(2_000);
+    let mut requests = vec![header()];
+    requests.extend(file.chunks(64 * 1024).map(chunk));
+    let mut events = ExchangeClient::new(server.channel.clone())
+        .import(tokio_stream::iter(requests))
+        .await
+        .expect("import starts")
+        .into_inner();
+    let mut added = 0;
+    while let Some(event) = events.message().await.expect("events") {
+        if let Some(Event::Report(report)) = event.event {
+            added = report.added;
+        }
+    }
+    assert_eq!(added, 2_000);
+    server.kill();
+    let server = Server::start(dir.path()).await;
+    assert_eq!(server.units("crash").await, 2_000);
+    server.kill();
+}
