@@ -651,10 +651,22 @@ fn broken_status(broken: Broken) -> Status {
 
 /// The status message of a refused strict import: the counts and the first problems.
 fn refusal(report: &proto::ImportReport) -> String {
-    let mut message = format!(
-        "invalid file: {} of {} entries rejected; strict mode, nothing was imported",
-        report.rejected, report.entries_read
-    );
+    let unreadable = report
+        .problems
+        .iter()
+        .any(|p| p.severity == Severity::Fatal as i32);
+    let mut message = if unreadable {
+        format!(
+            "invalid file: unreadable after {} entries ({} rejected); strict mode, nothing was \
+             imported",
+            report.entries_read, report.rejected
+        )
+    } else {
+        format!(
+            "invalid file: {} of {} entries rejected; strict mode, nothing was imported",
+            report.rejected, report.entries_read
+        )
+    };
     let serious = report
         .problems
         .iter()
