@@ -7,6 +7,7 @@ mod concepts;
 mod exchange;
 mod lookup;
 mod memory;
+mod peer_files;
 mod platform;
 mod quality;
 mod recognize;
