@@ -52,33 +52,38 @@ const TMX: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </body></tmx>
 "#;
 
-fn header(target: Target) -> ImportHeader {
+pub(crate) fn header(target: Target) -> ImportHeader {
     ImportHeader {
         target: Some(target),
         ..Default::default()
     }
 }
 
-fn collection(name: &str) -> Target {
+pub(crate) fn collection(name: &str) -> Target {
     Target::Collection(name.into())
 }
 
 /// What an import answered: every event, and how the stream ended.
-struct Outcome {
-    report: Option<ImportReport>,
-    problems: Vec<EntryProblem>,
+pub(crate) struct Outcome {
+    pub(crate) report: Option<ImportReport>,
+    pub(crate) problems: Vec<EntryProblem>,
     progress_events: usize,
-    status: Result<(), tonic::Status>,
+    pub(crate) status: Result<(), tonic::Status>,
 }
 
 impl Outcome {
-    fn report(&self) -> &ImportReport {
+    pub(crate) fn report(&self) -> &ImportReport {
         self.report.as_ref().expect("a report")
     }
 }
 
 /// Sends `header` and then `file` in chunks of `chunk` bytes.
-async fn import(channel: Channel, header: ImportHeader, file: &[u8], chunk: usize) -> Outcome {
+pub(crate) async fn import(
+    channel: Channel,
+    header: ImportHeader,
+    file: &[u8],
+    chunk: usize,
+) -> Outcome {
     let mut messages = vec![ImportRequest {
         message: Some(Message::Header(header)),
     }];
@@ -120,7 +125,10 @@ async fn import(channel: Channel, header: ImportHeader, file: &[u8], chunk: usiz
     }
 }
 
-async fn export(channel: Channel, request: ExportRequest) -> Result<Vec<u8>, tonic::Status> {
+pub(crate) async fn export(
+    channel: Channel,
+    request: ExportRequest,
+) -> Result<Vec<u8>, tonic::Status> {
     let mut chunks = ExchangeClient::new(channel)
         .export(request)
         .await?

@@ -188,6 +188,7 @@ pub(super) async fn start(
             progress: proto::ImportProgress::default(),
             report: proto::ImportReport::default(),
             preview: ImportCounts::default(),
+            claimed: Vec::new(),
         };
         if let Err(status) = import.run(upload) {
             import.abandon();
@@ -282,6 +283,14 @@ struct Import {
     report: proto::ImportReport,
     /// What a dry run would do.
     preview: ImportCounts,
+    /// The concept ids this import claimed, given back when it ends.
+    claimed: Vec<String>,
+}
+
+impl Drop for Import {
+    fn drop(&mut self) {
+        self.service.claims.release(&self.claimed);
+    }
 }
 
 impl Import {
@@ -394,7 +403,7 @@ impl Import {
     }
 
     fn prepare_concept(
-        &self,
+        &mut self,
         mut concept: Concept,
         generated_id: bool,
     ) -> Result<Concept, (String, String)> {
@@ -414,14 +423,26 @@ impl Import {
         if let Some(reason) = violations.describe() {
             return Err((id, reason));
         }
-        // Ids are unique across collections: a file's id that another collection already uses
-        // is qualified by this collection's name instead of taking that concept over.
+        // Ids are unique across collections: a file's id that another collection already uses,
+        // or that an import in progress will write into another collection, is qualified by
+        // this collection's name instead of taking that concept over. The claim comes first:
+        // an import that commits meanwhile is then seen by its claim or in the store.
+        let claims = &self.service.claims;
+        let claimed = self.plan.dry_run || claims.claim(&concept.id, &concept.collection);
         let taken = self
             .service
             .store
             .concept_collection(&concept.id)
             .map_err(|e| (id.clone(), e.to_string()))?;
-        if taken.is_some_and(|other| other != concept.collection) {
+        let ours = claimed && taken.is_none_or(|other| other == concept.collection);
+        if !self.plan.dry_run && claimed {
+            if ours {
+                self.claimed.push(concept.id.clone());
+            } else {
+                claims.release([&concept.id]);
+            }
+        }
+        if !ours {
             concept.id = format!("{}.{}", concept.collection, concept.id);
         }
         Ok(concept)
@@ -630,10 +651,22 @@ fn broken_status(broken: Broken) -> Status {
 
 /// The status message of a refused strict import: the counts and the first problems.
 fn refusal(report: &proto::ImportReport) -> String {
-    let mut message = format!(
-        "invalid file: {} of {} entries rejected; strict mode, nothing was imported",
-        report.rejected, report.entries_read
-    );
+    let unreadable = report
+        .problems
+        .iter()
+        .any(|p| p.severity == Severity::Fatal as i32);
+    let mut message = if unreadable {
+        format!(
+            "invalid file: unreadable after {} entries ({} rejected); strict mode, nothing was \
+             imported",
+            report.entries_read, report.rejected
+        )
+    } else {
+        format!(
+            "invalid file: {} of {} entries rejected; strict mode, nothing was imported",
+            report.rejected, report.entries_read
+        )
+    };
     let serious = report
         .problems
         .iter()

@@ -5,6 +5,7 @@
 //! store and commits it all at once (see [`crate::store`]'s import staging); [`export`] walks
 //! the store and streams a writer's output in chunks.
 
+mod claims;
 mod export;
 mod import;
 mod upload;
@@ -12,6 +13,7 @@ mod upload;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
+use self::claims::Claims;
 use super::proto::{self, exchange_server::Exchange};
 use super::{MemoryService, TermbaseService};
 use crate::store::Store;
@@ -23,6 +25,8 @@ pub struct ExchangeService {
     store: Store,
     termbase: TermbaseService,
     memory: MemoryService,
+    /// Concept ids the imports in progress will write.
+    claims: Claims,
 }
 
 impl ExchangeService {
@@ -32,6 +36,7 @@ impl ExchangeService {
             store,
             termbase,
             memory,
+            claims: Claims::default(),
         }
     }
 }
