@@ -15,8 +15,11 @@ pub const MAX_NOTE_BYTES: usize = 16 * 1024;
 pub const MAX_SEGMENT_BYTES: usize = 64 * 1024;
 /// Most bytes of a text sent to Recognize.
 pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
-/// Most bytes of a concept id or collection name.
+/// Most bytes of a collection or memory name.
 pub const MAX_ID_BYTES: usize = 128;
+/// Most bytes of a concept or unit id: longer than a name, because ids come from other tools'
+/// files (EticaAI's test termbase has a 150-byte multi-script id).
+pub const MAX_ENTRY_ID_BYTES: usize = 512;
 /// Most language sections in a concept, and terms in a section.
 pub const MAX_ITEMS: usize = 256;
 
@@ -125,15 +128,15 @@ impl Violations {
         }
     }
 
-    /// Checks the id of a concept or unit: not empty, at most 128 bytes, no whitespace or
+    /// Checks the id of a concept or unit: not empty, at most 512 bytes, no whitespace or
     /// control characters. Looser than [`Violations::identifier`] because ids come from other
     /// tools' files (TBX ids are XML names, TMX `tuid`s are free text) and must survive a
     /// round trip unchanged.
     pub fn entry_id(&mut self, field: &str, value: &str) {
         if value.is_empty() {
             self.add(field, "must not be empty");
-        } else if value.len() > MAX_ID_BYTES {
-            self.add(field, format!("is longer than {MAX_ID_BYTES} bytes"));
+        } else if value.len() > MAX_ENTRY_ID_BYTES {
+            self.add(field, format!("is longer than {MAX_ENTRY_ID_BYTES} bytes"));
         } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             self.add(field, "must not contain whitespace or control characters");
         }

@@ -359,12 +359,22 @@ impl Import {
     fn accept(&mut self, read: ReadEntry) -> Result<(), Status> {
         self.progress.entries_read += 1;
         for warning in &read.warnings {
+            // Readers write "line N: what" for a warning about a line inside the entry; report
+            // that line (column unknown) rather than the entry's start.
+            let (line, column, reason) = match warning
+                .strip_prefix("line ")
+                .and_then(|rest| rest.split_once(": "))
+                .and_then(|(n, reason)| Some((n.parse::<u64>().ok()?, reason)))
+            {
+                Some((line, reason)) => (line, 0, reason.to_owned()),
+                None => (read.line, read.column, warning.clone()),
+            };
             self.push_problem(problem(
                 Severity::Warning,
-                read.line,
-                read.column,
+                line,
+                column,
                 entry_id(&read.entry),
-                warning.clone(),
+                reason,
             ));
             self.report.warnings += 1;
         }
