@@ -35,6 +35,8 @@ const REPORT_PROBLEMS: usize = 1000;
 const PEEK_BYTES: usize = 4096;
 /// Read buffer of the format readers.
 const READ_BUFFER: usize = 64 * 1024;
+/// Committed concepts published to the term index at a time.
+const PUBLISH_CONCEPTS: usize = 100_000;
 /// Events buffered towards a slow client.
 const EVENT_CHANNEL: usize = 16;
 
@@ -552,12 +554,20 @@ impl Import {
                 Target::Collection(name) => {
                     let _turn = service.termbase.lock_writes().await;
                     service.termbase.ensure_collection(name).await?;
-                    service
+                    // Each publication rebuilds the term index once the recent writes outgrow
+                    // its delta, so concepts are published in large groups, not per batch.
+                    let mut unpublished = Vec::new();
+                    let counts = service
                         .store
                         .commit_import(id, on_conflict, now_ms(), |applied| {
-                            service.termbase.publish(applied.concepts)
+                            unpublished.extend(applied.concepts);
+                            if unpublished.len() >= PUBLISH_CONCEPTS {
+                                service.termbase.publish(std::mem::take(&mut unpublished));
+                            }
                         })
-                        .await
+                        .await;
+                    service.termbase.publish(unpublished);
+                    counts
                 }
                 Target::Memory(_) => {
                     let _turn = service.memory.lock_writes().await;
