@@ -1046,10 +1046,13 @@ fn write_concept(buf: &mut String, concept: &Concept, style: TbxStyle) -> Result
 
 /// Makes an id a valid XML name (an `xs:ID`): characters other than ASCII letters, digits,
 /// `-`, `.` and `_` (and a leading digit, `-` or `.`) become `_xHHHH_`; an `_` that would start
-/// such a sequence is escaped too, so that [`decode_id`] restores the id exactly.
+/// such a sequence is escaped too, so that [`decode_id`] restores the id exactly. The empty id
+/// is written as a lone `_`, so the id `_` itself must be escaped to stay distinct from it.
 fn encode_id(id: &str) -> String {
-    if id.is_empty() {
-        return "_".to_owned();
+    match id {
+        "" => return "_".to_owned(),
+        "_" => return "_x005F_".to_owned(),
+        _ => {}
     }
     let mut out = String::with_capacity(id.len());
     let mut chars = id.chars().peekable();
@@ -1771,7 +1774,7 @@ mod tests {
     #[test]
     fn ids_that_are_not_xml_names_survive_a_round_trip() {
         for id in [
-            "254003", "c 1", "a_xb", "_x0041_", "上合", "-x", "", "ok-id.1",
+            "254003", "c 1", "a_xb", "_x0041_", "上合", "-x", "", "_", "__", "ok-id.1",
         ] {
             let encoded = encode_id(id);
             assert!(
