@@ -385,7 +385,10 @@ struct TermBuilder {
     /// An empty `<term/>` was seen (and tolerated).
     placeholder: bool,
     status: Option<TermStatus>,
-    forbidden_note: bool,
+    /// Where in `notes` the first `<note>forbidden</note>` is. Only that one is the marker of
+    /// a forbidden term, and only next to a deprecated status: any other note saying
+    /// "forbidden" is the terminologist's own and stays where it was.
+    forbidden_note: Option<usize>,
     term_type: TermType,
     part_of_speech: String,
     notes: Vec<String>,
@@ -512,7 +515,7 @@ impl EntryBuilder {
             text: None,
             placeholder: false,
             status: None,
-            forbidden_note: false,
+            forbidden_note: None,
             term_type: TermType::Unspecified,
             part_of_speech: String::new(),
             notes: Vec::new(),
@@ -545,13 +548,11 @@ impl EntryBuilder {
         };
         let mut notes = t.notes;
         let status = match (t.status, t.forbidden_note) {
-            (Some(TermStatus::Deprecated), true) => Some(TermStatus::Forbidden),
-            (status, forbidden) => {
-                if forbidden {
-                    notes.push(FORBIDDEN_NOTE.to_owned());
-                }
-                status
+            (Some(TermStatus::Deprecated), Some(marker)) => {
+                notes.remove(marker);
+                Some(TermStatus::Forbidden)
             }
+            (status, _) => status,
         };
         section.any_status |= status.is_some();
         let mut term = Term::with_status(text, status.unwrap_or(TermStatus::Admitted));
@@ -603,11 +604,10 @@ impl EntryBuilder {
             "note" => match (in_term, section) {
                 (true, _) => {
                     if let Some(t) = self.current_term.as_mut() {
-                        if text.eq_ignore_ascii_case(FORBIDDEN_NOTE) {
-                            t.forbidden_note = true;
-                        } else {
-                            t.notes.push(text);
+                        if t.forbidden_note.is_none() && text.eq_ignore_ascii_case(FORBIDDEN_NOTE) {
+                            t.forbidden_note = Some(t.notes.len());
                         }
+                        t.notes.push(text);
                     }
                 }
                 (false, Some(i)) => self.sections[i].notes.push(text),
@@ -815,7 +815,8 @@ pub enum TbxStyle {
 ///
 /// A forbidden term is written as `deprecatedTerm-admn-sts` plus `<note>forbidden</note>`
 /// (TBX-Basic has no value for it), which [`TbxReader`] reads back as
-/// [`TermStatus::Forbidden`].
+/// [`TermStatus::Forbidden`]. A term's own note saying "forbidden" is kept, except on a
+/// deprecated term: there it is that marker, and the term reads back as forbidden.
 ///
 /// Concept ids must be XML names in TBX. An id that is not (e.g. IATE's numeric ids) is
 /// written with each other character escaped as `_xHHHH_` (the convention of .NET's
@@ -1046,10 +1047,13 @@ fn write_concept(buf: &mut String, concept: &Concept, style: TbxStyle) -> Result
 
 /// Makes an id a valid XML name (an `xs:ID`): characters other than ASCII letters, digits,
 /// `-`, `.` and `_` (and a leading digit, `-` or `.`) become `_xHHHH_`; an `_` that would start
-/// such a sequence is escaped too, so that [`decode_id`] restores the id exactly.
+/// such a sequence is escaped too, so that [`decode_id`] restores the id exactly. The empty id
+/// is written as a lone `_`, so the id `_` itself must be escaped to stay distinct from it.
 fn encode_id(id: &str) -> String {
-    if id.is_empty() {
-        return "_".to_owned();
+    match id {
+        "" => return "_".to_owned(),
+        "_" => return "_x005F_".to_owned(),
+        _ => {}
     }
     let mut out = String::with_capacity(id.len());
     let mut chars = id.chars().peekable();
@@ -1391,6 +1395,27 @@ mod tests {
         );
         assert_eq!(not_deprecated.status, TermStatus::Admitted);
         assert_eq!(not_deprecated.note, "forbidden");
+    }
+
+    #[test]
+    fn a_note_saying_forbidden_is_kept_beside_the_marker() {
+        // Only the first such note next to a deprecated status is the marker; the others are
+        // notes like any other, kept with their spelling and in their place.
+        let mut concept = sample_concept();
+        let terms = &mut concept.langs[0].terms;
+        terms[1].note = "Forbidden\nin press releases".to_owned();
+        terms[2].note = "official list\nforbidden".to_owned();
+        for style in [TbxStyle::V3Basic, TbxStyle::V2Martif] {
+            let mut out = Vec::new();
+            write_tbx(&mut out, [&concept], style).unwrap();
+            let entry = TbxReader::new(&out[..]).next().unwrap().unwrap();
+            assert_eq!(entry.concept, concept, "{style:?}");
+        }
+        let twice = term_with(
+            "<termNote type=\"administrativeStatus\">deprecatedTerm-admn-sts</termNote><note>political</note><note>forbidden</note><note>Forbidden</note>",
+        );
+        assert_eq!(twice.status, TermStatus::Forbidden);
+        assert_eq!(twice.note, "political\nForbidden");
     }
 
     #[test]
@@ -1771,7 +1796,7 @@ mod tests {
     #[test]
     fn ids_that_are_not_xml_names_survive_a_round_trip() {
         for id in [
-            "254003", "c 1", "a_xb", "_x0041_", "上合", "-x", "", "ok-id.1",
+            "254003", "c 1", "a_xb", "_x0041_", "上合", "-x", "", "_", "__", "ok-id.1",
         ] {
             let encoded = encode_id(id);
             assert!(
