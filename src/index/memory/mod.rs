@@ -58,6 +58,7 @@ mod analyze;
 mod diff;
 mod live;
 mod part;
+mod plain;
 #[cfg(test)]
 mod tests;
 

@@ -17,10 +17,10 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread;
 
-use super::analyze::{self, Mode};
+use super::analyze::Mode;
+use super::plain::{self, Normalizer};
 use super::{FastHasher, FastMap, NUMBER};
 use crate::model::{Lang, TranslationUnit};
-use crate::text;
 
 /// No slot; also the empty cell of the id table.
 const NONE: u32 = u32::MAX;
@@ -166,7 +166,12 @@ impl Part {
 
     /// Adds a unit of memory `memory` to an unfinished part: encodes it once, and normalizes
     /// and analyzes each segment once into its lane.
-    pub(super) fn push(&mut self, memory: u32, unit: &TranslationUnit) {
+    pub(super) fn push(
+        &mut self,
+        memory: u32,
+        unit: &TranslationUnit,
+        normalizer: &mut Normalizer,
+    ) {
         let Ok(bytes) = postcard::to_extend(unit, std::mem::take(&mut self.bytes)) else {
             // Model types always encode; a unit that did not is left out rather than stored
             // half-written.
@@ -180,8 +185,8 @@ impl Part {
             let lang = self.lang_id(&segment.lang);
             self.seg_langs.push(lang);
             let lane = self.lane_mut(&segment.lang);
-            let normalized = text::normalize_key(&segment.text);
-            for u in analyze::units(lane.mode, &normalized) {
+            let normalized = normalizer.key(&segment.text);
+            for u in plain::units(lane.mode, &normalized) {
                 let symbol = if u.number {
                     NUMBER
                 } else {
@@ -257,39 +262,53 @@ impl Part {
     /// Builds the read structures (posting lists, length buckets, the id table); answers the
     /// slots superseded by a later unit with the same memory and id.
     pub(super) fn finish(&mut self) -> Bits {
-        let lanes = &mut self.lanes;
-        if lanes.iter().map(Lane::entries).sum::<usize>() < PARALLEL_ENTRIES {
-            lanes.iter_mut().for_each(Lane::build);
-        } else {
-            thread::scope(|scope| {
-                for lane in lanes.iter_mut() {
-                    scope.spawn(|| lane.build());
-                }
-            });
-        }
         self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self.memory.shrink_to_fit();
+        self.seg_ends.shrink_to_fit();
+        self.seg_langs.shrink_to_fit();
+        let mut lanes = std::mem::take(&mut self.lanes);
+        let (by_id, superseded) =
+            if lanes.iter().map(Lane::entries).sum::<usize>() < PARALLEL_ENTRIES {
+                lanes.iter_mut().for_each(Lane::build);
+                self.id_table()
+            } else {
+                thread::scope(|scope| {
+                    for lane in lanes.iter_mut() {
+                        scope.spawn(|| lane.build());
+                    }
+                    self.id_table()
+                })
+            };
+        self.lanes = lanes;
+        self.by_id = by_id;
+        superseded
+    }
+
+    /// The id table, and the slots a later slot with the same memory and id supersedes.
+    fn id_table(&self) -> (Vec<u32>, Bits) {
         let mut superseded = Bits::default();
         let cells = (self.slots() * 2).next_power_of_two().max(2);
         let mask = cells - 1;
-        self.by_id = vec![NONE; cells];
+        let mut table = vec![NONE; cells];
         for slot in 0..self.slots() as u32 {
             let (memory, id) = (self.memory(slot).unwrap_or(0), self.unit_id(slot));
             let mut at = id_hash(memory, id) as usize & mask;
             loop {
-                let held = self.by_id[at];
+                let held = table[at];
                 if held == NONE {
-                    self.by_id[at] = slot;
+                    table[at] = slot;
                     break;
                 }
                 if self.memory(held) == Some(memory) && self.unit_id(held) == id {
                     superseded.set(held);
-                    self.by_id[at] = slot;
+                    table[at] = slot;
                     break;
                 }
                 at = (at + 1) & mask;
             }
         }
-        superseded
+        (table, superseded)
     }
 
     fn lang_id(&mut self, lang: &Lang) -> u32 {
@@ -393,69 +412,8 @@ impl Lane {
 
     /// Builds posting lists and length buckets by counting sort over the entries.
     fn build(&mut self) {
-        let symbols = self.symbols.len() + 1;
+        self.build_postings();
         let entries = self.entries();
-        let mut scratch: Vec<u64> = Vec::new();
-        let distinct = |seq: &[u32], scratch: &mut Vec<u64>| {
-            scratch.clear();
-            scratch.extend(super::grams(self.mode, seq));
-            scratch.sort_unstable();
-            scratch.dedup();
-        };
-        // Count each entry's distinct grams by first symbol.
-        let mut starts = vec![0usize; symbols + 1];
-        for entry in 0..entries {
-            distinct(self.seq(entry as u32), &mut scratch);
-            for &gram in &scratch {
-                starts[first_symbol(self.mode, gram) + 1] += 1;
-            }
-        }
-        for a in 1..starts.len() {
-            starts[a] += starts[a - 1];
-        }
-        let total = starts[symbols];
-        let mut cursor = starts.clone();
-        // (second symbol, entry) per gram occurrence, bucketed by first symbol; entries are
-        // visited in order, so each bucket is ascending by entry.
-        let mut packed = vec![0u64; total];
-        for entry in 0..entries {
-            distinct(self.seq(entry as u32), &mut scratch);
-            for &gram in &scratch {
-                let a = first_symbol(self.mode, gram);
-                let b = if self.mode.q() == 1 { 0 } else { gram as u32 };
-                packed[cursor[a]] = (u64::from(b) << 32) | entry as u64;
-                cursor[a] += 1;
-            }
-        }
-        drop(cursor);
-        self.first = Vec::with_capacity(symbols + 1);
-        self.first.push(0);
-        self.second.clear();
-        self.post_ends.clear();
-        self.post = Vec::with_capacity(total);
-        for a in 0..symbols {
-            let bucket = &mut packed[starts[a]..starts[a + 1]];
-            if self.mode.q() > 1 {
-                bucket.sort_unstable();
-            }
-            let mut previous = None;
-            for &cell in bucket.iter() {
-                let b = (cell >> 32) as u32;
-                if previous != Some(b) {
-                    if previous.is_some() {
-                        self.post_ends.push(self.post.len() as u32);
-                    }
-                    self.second.push(b);
-                    previous = Some(b);
-                }
-                self.post.push(cell as u32);
-            }
-            if previous.is_some() {
-                self.post_ends.push(self.post.len() as u32);
-            }
-            self.first.push(self.second.len() as u32);
-        }
-        drop(packed);
         // Length buckets.
         let longest = (0..entries)
             .map(|e| self.seq(e as u32).len())
@@ -487,6 +445,105 @@ impl Lane {
     }
 }
 
+impl Lane {
+    /// Posting lists by counting sort on the first symbol of each gram. Entries are visited
+    /// in order, so every bucket is ascending by entry and a gram repeated within an entry
+    /// lands next to itself (for `q = 1`) or, once a bucket is sorted by second symbol, next
+    /// to its twin (for `q = 2`): duplicates are dropped there, without sorting each entry.
+    fn build_postings(&mut self) {
+        let symbols = self.symbols.len() + 1;
+        let entries = self.entries() as u32;
+        let q = self.mode.q();
+        let mut starts = vec![0usize; symbols + 1];
+        for entry in 0..entries {
+            for gram in super::grams(self.mode, self.seq(entry)) {
+                starts[first_symbol(self.mode, gram) + 1] += 1;
+            }
+        }
+        for a in 1..starts.len() {
+            starts[a] += starts[a - 1];
+        }
+        let mut cursor = starts.clone();
+        // (second symbol, entry) per gram occurrence, bucketed by first symbol.
+        let mut packed = vec![0u64; starts[symbols]];
+        for entry in 0..entries {
+            for gram in super::grams(self.mode, self.seq(entry)) {
+                let a = first_symbol(self.mode, gram);
+                let b = if q == 1 { 0 } else { gram as u32 };
+                let cell = (u64::from(b) << 32) | u64::from(entry);
+                if q == 1 && cursor[a] > starts[a] && packed[cursor[a] - 1] == cell {
+                    continue;
+                }
+                packed[cursor[a]] = cell;
+                cursor[a] += 1;
+            }
+        }
+        self.first = Vec::with_capacity(symbols + 1);
+        self.first.push(0);
+        self.second.clear();
+        self.post_ends.clear();
+        self.post = Vec::with_capacity(packed.len());
+        let bits = u32::BITS - (symbols as u32).leading_zeros();
+        let mut scratch = Vec::new();
+        for a in 0..symbols {
+            let bucket = &mut packed[starts[a]..cursor[a]];
+            if q > 1 {
+                sort_by_second(bucket, &mut scratch, bits);
+            }
+            let mut previous: Option<u64> = None;
+            for &cell in bucket.iter() {
+                if previous == Some(cell) {
+                    continue;
+                }
+                let b = (cell >> 32) as u32;
+                if previous.map(|p| (p >> 32) as u32) != Some(b) {
+                    if previous.is_some() {
+                        self.post_ends.push(self.post.len() as u32);
+                    }
+                    self.second.push(b);
+                }
+                previous = Some(cell);
+                self.post.push(cell as u32);
+            }
+            if previous.is_some() {
+                self.post_ends.push(self.post.len() as u32);
+            }
+            self.first.push(self.second.len() as u32);
+        }
+        self.post.shrink_to_fit();
+    }
+}
+
+/// Sorts `(second symbol, entry)` cells by second symbol, keeping the entry order within
+/// one: a least-significant-digit radix sort over the `bits` low bits of the symbol, a byte
+/// at a time, which for the large buckets of common characters is several times faster
+/// than comparing.
+fn sort_by_second(bucket: &mut [u64], scratch: &mut Vec<u64>, bits: u32) {
+    if bucket.len() <= 64 {
+        bucket.sort_unstable();
+        return;
+    }
+    scratch.clear();
+    scratch.resize(bucket.len(), 0);
+    let mut shift = 32;
+    while shift < 32 + bits {
+        let mut counts = [0usize; 257];
+        for &cell in bucket.iter() {
+            counts[((cell >> shift) & 0xff) as usize + 1] += 1;
+        }
+        for d in 1..257 {
+            counts[d] += counts[d - 1];
+        }
+        for &cell in bucket.iter() {
+            let digit = ((cell >> shift) & 0xff) as usize;
+            scratch[counts[digit]] = cell;
+            counts[digit] += 1;
+        }
+        bucket.copy_from_slice(scratch);
+        shift += 8;
+    }
+}
+
 fn first_symbol(mode: Mode, gram: u64) -> usize {
     match mode.q() {
         1 => gram as usize,
@@ -514,18 +571,12 @@ fn encoded_id(bytes: &[u8]) -> Option<&str> {
     None
 }
 
-/// Units per analysis chunk: large enough that handing a chunk to a thread costs nothing
-/// measurable, small enough that few units are in flight at once.
-const CHUNK: usize = 8192;
-
-/// A numbered chunk of `(memory id, unit)` items.
-type Chunk<U> = (usize, Vec<(u32, U)>);
-
-/// Builds one finished part from `(memory id, unit)` items, analyzing chunks of them on up to
-/// `threads` threads while the calling thread reads the items (so a store iterator need not
-/// be `Send`). Answers the part and the slots superseded within the input: a later unit with
-/// the same memory and id wins, as if they were inserted one after the other. Stops at the
-/// first error of the input.
+/// Builds one finished part from `(memory id, unit)` items, analyzing chunks of them on
+/// `threads` worker threads while the calling thread reads the items (so a store iterator
+/// need not be `Send`) and appends analyzed chunks in input order as they come back, so that
+/// only a few chunks are held at once. Answers the part and the slots superseded within the
+/// input: a later unit with the same memory and id wins, as if they were inserted one after
+/// the other. Stops at the first error of the input.
 pub(super) fn build<U, E>(
     items: impl Iterator<Item = Result<(u32, U), E>>,
     threads: usize,
@@ -533,43 +584,82 @@ pub(super) fn build<U, E>(
 where
     U: Borrow<TranslationUnit> + Send,
 {
-    let (tx, rx) = mpsc::sync_channel::<Chunk<U>>(threads.max(1));
-    // Workers own the receiver: should they all stop early, sending fails instead of waiting.
-    let rx = Arc::new(Mutex::new(rx));
-    let (read, mut chunks) = thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.max(1))
-            .map(|_| {
-                let rx = Arc::clone(&rx);
-                scope.spawn(move || analyze_chunks(&rx))
-            })
-            .collect();
-        drop(rx);
-        let read = send_chunks(items, tx);
-        let mut chunks: Vec<(usize, Part)> = Vec::new();
-        for worker in workers {
-            match worker.join() {
-                Ok(done) => chunks.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+    let mut assembly = Assembly::default();
+    if threads <= 1 {
+        let mut normalizer = Normalizer::new();
+        for item in items {
+            let (memory, unit) = item?;
+            assembly.part.push(memory, unit.borrow(), &mut normalizer);
         }
-        (read, chunks)
-    });
-    read?;
-    chunks.sort_by_key(|&(number, _)| number);
-    let mut chunks = chunks.into_iter().map(|(_, part)| part);
-    let mut part = chunks.next().unwrap_or_default();
-    for chunk in chunks {
-        part.append(&chunk, |_| true);
+    } else {
+        let (work, queue) = mpsc::sync_channel::<Chunk<U>>(threads);
+        let (done, analyzed) = mpsc::channel::<(usize, Part)>();
+        // Workers own the queue: should they all stop early, sending fails instead of waiting.
+        let queue = Arc::new(Mutex::new(queue));
+        thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (queue, done) = (Arc::clone(&queue), done.clone());
+                    scope.spawn(move || analyze_chunks(&queue, &done))
+                })
+                .collect();
+            drop((queue, done));
+            let read = send_chunks(items, work, || {
+                for (number, part) in analyzed.try_iter() {
+                    assembly.arrive(number, part);
+                }
+            });
+            for worker in workers {
+                if let Err(panic) = worker.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            for (number, part) in analyzed.try_iter() {
+                assembly.arrive(number, part);
+            }
+            read
+        })?;
     }
+    let mut part = assembly.part;
     let superseded = part.finish();
     Ok((part, superseded))
 }
 
-/// Reads the items into numbered chunks for the workers; dropping `tx` at the end (or at an
-/// error) tells them to stop.
+/// Analyzed chunks put together in input order.
+#[derive(Default)]
+struct Assembly {
+    part: Part,
+    next: usize,
+    early: std::collections::BTreeMap<usize, Part>,
+}
+
+impl Assembly {
+    fn arrive(&mut self, number: usize, chunk: Part) {
+        self.early.insert(number, chunk);
+        while let Some(chunk) = self.early.remove(&self.next) {
+            if self.next == 0 {
+                self.part = chunk;
+            } else {
+                self.part.append(&chunk, |_| true);
+            }
+            self.next += 1;
+        }
+    }
+}
+
+/// Units per analysis chunk: large enough that handing a chunk to a thread costs nothing
+/// measurable, small enough that few units are in flight at once.
+const CHUNK: usize = 8192;
+
+/// A numbered chunk of `(memory id, unit)` items.
+type Chunk<U> = (usize, Vec<(u32, U)>);
+
+/// Reads the items into numbered chunks for the workers, calling `between` after each send;
+/// dropping `work` at the end (or at an error) tells the workers to stop.
 fn send_chunks<U, E>(
     mut items: impl Iterator<Item = Result<(u32, U), E>>,
-    tx: mpsc::SyncSender<Chunk<U>>,
+    work: mpsc::SyncSender<Chunk<U>>,
+    mut between: impl FnMut(),
 ) -> Result<(), E> {
     let mut number = 0;
     loop {
@@ -577,28 +667,33 @@ fn send_chunks<U, E>(
         for item in items.by_ref().take(CHUNK) {
             chunk.push(item?);
         }
-        if chunk.is_empty() || tx.send((number, chunk)).is_err() {
+        if chunk.is_empty() || work.send((number, chunk)).is_err() {
             return Ok(());
         }
+        between();
         number += 1;
     }
 }
 
 /// A worker: analyzes chunks into unfinished parts until the sender is gone.
 fn analyze_chunks<U: Borrow<TranslationUnit>>(
-    rx: &Mutex<mpsc::Receiver<Chunk<U>>>,
-) -> Vec<(usize, Part)> {
-    let mut done = Vec::new();
+    queue: &Mutex<mpsc::Receiver<Chunk<U>>>,
+    done: &mpsc::Sender<(usize, Part)>,
+) {
+    let mut normalizer = Normalizer::new();
     loop {
-        let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok((number, chunk)) = next else {
-            return done;
+            return;
         };
         let mut part = Part::default();
         for (memory, unit) in &chunk {
-            part.push(*memory, unit.borrow());
+            part.push(*memory, unit.borrow(), &mut normalizer);
         }
-        done.push((number, part));
+        drop(chunk);
+        if done.send((number, part)).is_err() {
+            return;
+        }
     }
 }
 
