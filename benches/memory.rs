@@ -1,20 +1,26 @@
 //! Translation-memory search at scale: a synthetic memory of 10⁶ units, each with zh, ru and en
-//! segments, searched in-process.
+//! segments, searched in-process, and the real server started over the same units in sled.
 //!
-//! Run with `cargo bench --bench memory` (set `TOLMACH_BENCH_UNITS` for another size). Prints
-//! index build time, resident memory, Search p50/p95 for zh→ru and ru→en queries (stored
-//! segments with a few edits, so matches exist), the exhaustive scan's p50/p95 on a subset of
-//! the same queries, the speed-up, and recall against the exhaustive results (must be 1.0).
-//! Figures, not assertions: targets are in DESIGN.md.
+//! Run with `cargo bench --bench memory` (set `TOLMACH_BENCH_UNITS` for another size, and
+//! `TOLMACH_BENCH_STARTUP=0` to skip the server step). Prints index build time and the
+//! process's resident memory (the units are streamed into the index, so it holds only what
+//! the server would hold), Search p50/p95 for zh→ru and ru→en queries (stored segments with a
+//! few edits, so matches exist), the exhaustive scan's p50/p95 on a subset of the same
+//! queries, the speed-up, and recall against the exhaustive results (must be 1.0). Then it
+//! stores the same units in a sled directory and times `server::start` in a fresh process,
+//! from nothing to serving, with that process's peak memory. Figures, not assertions: targets
+//! are in DESIGN.md.
 mod common;
 
 use common::{ms, percentile, rss_mib, XorShift};
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::time::Instant;
 
 use tolmach::index::memory::{MemoryIndex, MemoryMatch, MemoryQuery};
 use tolmach::model::{Lang, Segment, TranslationUnit};
+use tolmach::server::{self, ServerConfig};
+use tolmach::store::Store;
 
 const HAN_CHARS: usize = 3000;
 const VOCABULARY: usize = 20_000;
@@ -99,26 +105,28 @@ impl Vocabulary {
     }
 }
 
-fn synthetic(count: usize, vocabulary: &Vocabulary, rng: &mut XorShift) -> Vec<TranslationUnit> {
+/// Unit `i` of the synthetic memory; call in order with the same generator for the same units.
+fn synthetic(i: usize, vocabulary: &Vocabulary, rng: &mut XorShift) -> TranslationUnit {
     let segment = |lang: Lang, text: String| Segment {
         lang,
         text,
         tags: vec![],
     };
-    (0..count)
-        .map(|i| TranslationUnit {
-            id: format!("tu-{i:08}"),
-            segments: vec![
-                segment(Lang::zh(), vocabulary.zh(rng)),
-                segment(Lang::ru(), vocabulary.words(rng, &vocabulary.ru)),
-                segment(Lang::en(), vocabulary.words(rng, &vocabulary.en)),
-            ],
-            origin: "bench".into(),
-            created_ms: 0,
-            metadata: vec![],
-        })
-        .collect()
+    TranslationUnit {
+        id: format!("tu-{i:08}"),
+        segments: vec![
+            segment(Lang::zh(), vocabulary.zh(rng)),
+            segment(Lang::ru(), vocabulary.words(rng, &vocabulary.ru)),
+            segment(Lang::en(), vocabulary.words(rng, &vocabulary.en)),
+        ],
+        origin: "bench".into(),
+        created_ms: 0,
+        metadata: vec![],
+    }
 }
+
+/// The seed of the unit generator, shared by the in-process build and the stored copy.
+const UNITS_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// A stored segment with one to three edits: characters for Chinese, words otherwise.
 fn mutated(text: &str, chinese: bool, vocabulary: &Vocabulary, rng: &mut XorShift) -> String {
@@ -207,38 +215,52 @@ fn run(index: &MemoryIndex, name: &str, queries: &[MemoryQuery], exhaustive_ever
 }
 
 fn main() {
+    if let Ok(dir) = std::env::var(STARTUP_DIR) {
+        serve_once(&dir);
+        return;
+    }
     let count: usize = std::env::var("TOLMACH_BENCH_UNITS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    // Generating the units is part of the timed build below (they are streamed into the
+    // index); time it alone first, to tell the two apart.
+    let start = Instant::now();
+    let mut rng = XorShift(UNITS_SEED);
     let vocabulary = Vocabulary::new(&mut rng);
-    let units: Vec<Arc<TranslationUnit>> = synthetic(count, &vocabulary, &mut rng)
-        .into_iter()
-        .map(Arc::new)
-        .collect();
-    let (rss_data, _) = rss_mib();
+    let segments: usize = (0..count)
+        .map(|i| synthetic(i, &vocabulary, &mut rng).segments.len())
+        .sum();
+    let generating = start.elapsed();
+    std::hint::black_box(segments);
+    let mut rng = XorShift(UNITS_SEED);
+    let vocabulary = Vocabulary::new(&mut rng);
+    // Units the queries are made from, picked before generating so that only they are kept.
+    let mut picker = XorShift(42);
+    let picks: Vec<usize> = (0..1000).map(|_| picker.below(count)).collect();
+    let picked: std::collections::HashSet<usize> = picks.iter().copied().collect();
+    let mut kept: HashMap<usize, TranslationUnit> = HashMap::new();
 
     let start = Instant::now();
-    let mut index = MemoryIndex::new();
-    for unit in &units {
-        index.insert("bench", unit.clone());
-    }
+    let units = (0..count).map(|i| {
+        let unit = synthetic(i, &vocabulary, &mut rng);
+        if picked.contains(&i) {
+            kept.insert(i, unit.clone());
+        }
+        Ok::<_, std::convert::Infallible>(("bench".to_owned(), unit))
+    });
+    let Ok(index) = MemoryIndex::from_units(units);
     let build = start.elapsed();
     let (rss, hwm) = rss_mib();
     println!(
-        "memory: {count} units × 3 languages; build {:.2} s ({:.0} units/s)",
+        "memory: {count} units × 3 languages; build {:.2} s with generating, which alone takes {:.2} s",
         build.as_secs_f64(),
-        count as f64 / build.as_secs_f64()
+        generating.as_secs_f64()
     );
-    println!(
-        "memory: RSS {rss:.0} MiB (data alone {rss_data:.0} MiB, index ≈ {:.0} MiB), peak {hwm:.0} MiB",
-        rss - rss_data
-    );
+    println!("memory: RSS {rss:.0} MiB, peak {hwm:.0} MiB (units and index, nothing else kept)");
 
-    let mut rng = XorShift(42);
-    let make = |rng: &mut XorShift, source: Lang, target: Lang, at: usize| {
-        let unit = &units[rng.below(units.len())];
+    let make = |rng: &mut XorShift, pick: usize, source: Lang, target: Lang, at: usize| {
+        let unit = &kept[&picks[pick]];
         let text = &unit.segments[at].text;
         MemoryQuery {
             text: mutated(text, at == 0, &vocabulary, rng),
@@ -250,11 +272,75 @@ fn main() {
         }
     };
     let zh_ru: Vec<MemoryQuery> = (0..500)
-        .map(|_| make(&mut rng, Lang::zh(), Lang::ru(), 0))
+        .map(|i| make(&mut picker, i, Lang::zh(), Lang::ru(), 0))
         .collect();
-    let ru_en: Vec<MemoryQuery> = (0..500)
-        .map(|_| make(&mut rng, Lang::ru(), Lang::en(), 1))
+    let ru_en: Vec<MemoryQuery> = (500..1000)
+        .map(|i| make(&mut picker, i, Lang::ru(), Lang::en(), 1))
         .collect();
     run(&index, "zh→ru", &zh_ru, 25);
     run(&index, "ru→en", &ru_en, 25);
+    drop(index);
+
+    if std::env::var("TOLMACH_BENCH_STARTUP").as_deref() != Ok("0") {
+        startup(count);
+    }
+}
+
+/// Tells a child process to start the server over this data directory and report.
+const STARTUP_DIR: &str = "TOLMACH_BENCH_STARTUP_DIR";
+
+/// Stores the same units in sled, then starts the server over them in a fresh process.
+fn startup(count: usize) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let started = Instant::now();
+    runtime.block_on(async {
+        let store = Store::open(dir.path()).expect("store");
+        store.mark_seeded().await.expect("seeded");
+        let mut rng = XorShift(UNITS_SEED);
+        let vocabulary = Vocabulary::new(&mut rng);
+        let mut batch = Vec::with_capacity(10_000);
+        for i in 0..count {
+            batch.push(synthetic(i, &vocabulary, &mut rng));
+            if batch.len() == 10_000 || i + 1 == count {
+                store.put_units("bench", &batch).await.expect("stored");
+                batch.clear();
+            }
+        }
+    });
+    drop(runtime);
+    println!(
+        "startup: stored {count} units in sled in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let exe = std::env::current_exe().expect("bench executable");
+    let output = std::process::Command::new(exe)
+        .env(STARTUP_DIR, dir.path())
+        .output()
+        .expect("start-up process");
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// In the child: start the server, report time to serving and memory, stop.
+fn serve_once(dir: &str) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let started = Instant::now();
+        let running = server::start(ServerConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            data_dir: dir.into(),
+            glossary_dir: None,
+        })
+        .await
+        .expect("server starts");
+        let elapsed = started.elapsed();
+        let (rss, hwm) = rss_mib();
+        println!(
+            "startup: server serving {} units after {:.2} s; RSS {rss:.0} MiB, peak {hwm:.0} MiB",
+            running.unit_count,
+            elapsed.as_secs_f64()
+        );
+        running.shutdown().await.expect("shutdown");
+    });
 }

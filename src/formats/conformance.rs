@@ -356,6 +356,43 @@ fn okapi_and_omegat_tmx_read_without_error_and_keep_inline_tags() {
 }
 
 #[test]
+fn omegat_invalid_tmx_mixing_language_attributes_is_rejected_at_the_tuv() {
+    let Some(root) = peerdata() else { return };
+    let dir = root.join("tmx/omegat-tests/test/resources/data/tmx");
+    let read = |name: &str| -> Vec<Result<_, FormatError>> {
+        TmxReader::new(BufReader::new(File::open(dir.join(name)).unwrap())).collect()
+    };
+    // Its <tuv> name their language with TMX 1.1's `lang`, but one uses `xml:lang`; the
+    // valid sibling differs only there. Only that unit goes, at that <tuv>.
+    let entries = read("test-omegat-invalid.tmx");
+    let rejected: Vec<(u64, u64, String)> = entries
+        .iter()
+        .filter_map(|entry| match entry {
+            Err(FormatError::Rejected {
+                line,
+                column,
+                reason,
+            }) => Some((*line, *column, reason.clone())),
+            Err(fatal) => panic!("test-omegat-invalid.tmx: {fatal}"),
+            Ok(_) => None,
+        })
+        .collect();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    let (line, column, reason) = &rejected[0];
+    assert_eq!((*line, *column), (26, 7), "{reason}");
+    assert!(
+        reason.contains("xml:lang") && reason.contains("use lang"),
+        "{reason}"
+    );
+    assert_eq!(entries.iter().filter(|e| e.is_ok()).count(), 3);
+    // One attribute throughout is fine whatever the version says (OmegaT writes `xml:lang`
+    // into TMX 1.1 files).
+    for valid in ["test-omegat.tmx", "en-ca.tmx"] {
+        assert!(read(valid).iter().all(Result::is_ok), "{valid}");
+    }
+}
+
+#[test]
 fn okapi_inline_tags_are_recorded_as_written() {
     let Some(root) = peerdata() else { return };
     let path = root.join("tmx/okapi/okapi/filters/tmx/src/test/resources/compkit/ImportTest2A.tmx");

@@ -64,6 +64,9 @@ pub struct TmxReader<R: BufRead> {
     state: State<R>,
     /// The header's `srclang`, unless it is `*all*`.
     srclang: Option<Lang>,
+    /// The attribute this document names `<tuv>` languages with (`xml:lang` in TMX 1.4,
+    /// `lang` before), set by its first `<tuv>`.
+    lang_attr: Option<&'static str>,
 }
 
 enum State<R: BufRead> {
@@ -80,6 +83,7 @@ impl<R: BufRead> TmxReader<R> {
         TmxReader {
             state: State::Unopened(input),
             srclang: None,
+            lang_attr: None,
         }
     }
 
@@ -111,7 +115,8 @@ impl<R: BufRead> TmxReader<R> {
                         .and_then(|s| Lang::parse(s).ok());
                 }
                 XmlEvent::Start(tag) if tag.local() == "tu" => {
-                    return read_tu(xml, &tag, self.srclang.as_ref()).map(Some);
+                    return read_tu(xml, &tag, self.srclang.as_ref(), &mut self.lang_attr)
+                        .map(Some);
                 }
                 XmlEvent::Empty(tag) if tag.local() == "tu" => {
                     return Err(FormatError::rejected(
@@ -181,6 +186,7 @@ fn read_tu<R: BufRead>(
     xml: &mut XmlPull<R>,
     start: &Tag,
     header_srclang: Option<&Lang>,
+    lang_attr: &mut Option<&'static str>,
 ) -> Result<TmxEntry, FormatError> {
     let mut warnings = Vec::new();
     let mut rejection: Option<FormatError> = None;
@@ -209,7 +215,7 @@ fn read_tu<R: BufRead>(
                 }
                 "note" => metadata.push(("note".to_owned(), xml.element_text()?)),
                 "tuv" => {
-                    let lang = match tuv_lang(&tag) {
+                    let lang = match tuv_lang(&tag, lang_attr) {
                         Ok(lang) => lang,
                         Err(err) => {
                             rejection.get_or_insert(err);
@@ -242,7 +248,7 @@ fn read_tu<R: BufRead>(
             },
             XmlEvent::Empty(tag) => {
                 if tag.local() == "tuv" {
-                    if let Err(err) = tuv_lang(&tag) {
+                    if let Err(err) = tuv_lang(&tag, lang_attr) {
                         rejection.get_or_insert(err);
                     } else {
                         warnings.push(format!("line {}: <tuv> without <seg> dropped", tag.line));
@@ -286,15 +292,35 @@ fn read_tu<R: BufRead>(
     })
 }
 
-/// The language of a `<tuv>`: `xml:lang` (TMX 1.4) or `lang` (TMX 1.1).
-fn tuv_lang(tag: &Tag) -> Result<Lang, FormatError> {
-    let Some(value) = tag.attr("xml:lang").or_else(|| tag.attr("lang")) else {
-        return Err(FormatError::rejected(
-            tag.line,
-            tag.column,
-            "<tuv> has no xml:lang",
-        ));
+/// The language of a `<tuv>`: `xml:lang` (TMX 1.4) or `lang` (TMX 1.1 to 1.3). Either is
+/// accepted whatever the declared version (tools write both), but one document uses one: a
+/// `<tuv>` naming its language with the other attribute than the document's first `<tuv>`,
+/// or with both attributes disagreeing, is a broken file (OmegaT's invalid test file mixes
+/// them), and its unit is rejected rather than guessed at.
+fn tuv_lang(tag: &Tag, lang_attr: &mut Option<&'static str>) -> Result<Lang, FormatError> {
+    let reject = |reason: String| FormatError::rejected(tag.line, tag.column, reason);
+    let (attr, value) = match (tag.attr("xml:lang"), tag.attr("lang")) {
+        (Some(xml), Some(old)) if !xml.eq_ignore_ascii_case(old) => {
+            return Err(reject(format!(
+                "<tuv> has xml:lang {xml:?} and lang {old:?}; it can have one language"
+            )));
+        }
+        // Both, agreeing: right under either convention.
+        (Some(xml), Some(_)) => (None, xml),
+        (Some(xml), None) => (Some("xml:lang"), xml),
+        (None, Some(old)) => (Some("lang"), old),
+        (None, None) => return Err(reject("<tuv> has no xml:lang".to_owned())),
     };
+    match (*lang_attr, attr) {
+        (None, _) => *lang_attr = attr,
+        (Some(used), Some(attr)) if used != attr => {
+            return Err(reject(format!(
+                "<tuv> names its language with {attr}, but this document's <tuv> use {used} \
+                 (xml:lang is TMX 1.4, lang TMX 1.1 to 1.3)"
+            )));
+        }
+        _ => {}
+    }
     Lang::parse(value)
         .map_err(|err| FormatError::rejected(tag.line, tag.column, format!("<tuv>: {err}")))
 }
@@ -760,6 +786,27 @@ mod tests {
         );
         assert_eq!(units[0].segments[0].lang.as_str(), "en-US");
         assert_eq!(units[0].segments[1].lang.as_str(), "zh-Hant");
+    }
+
+    #[test]
+    fn a_tuv_switching_language_attribute_or_with_two_languages_is_rejected() {
+        let tmx = concat!(
+            "<tmx version=\"1.1\"><header srclang=\"en\"/><body>\n",
+            "<tu><tuv lang=\"en\"><seg>a</seg></tuv><tuv lang=\"ru\"><seg>б</seg></tuv></tu>\n",
+            "<tu><tuv lang=\"en\"><seg>a</seg></tuv>  <tuv xml:lang=\"ru\"><seg>б</seg></tuv></tu>\n",
+            "<tu><tuv lang=\"en\" xml:lang=\"de\"><seg>a</seg></tuv><tuv lang=\"ru\"><seg>б</seg></tuv></tu>\n",
+            "<tu><tuv lang=\"EN\" xml:lang=\"en\"><seg>a</seg></tuv><tuv lang=\"ru\"><seg>б</seg></tuv></tu>\n",
+            "</body></tmx>"
+        );
+        let got: Vec<Result<usize, (u64, u64)>> = read(tmx)
+            .into_iter()
+            .map(|r| match r {
+                Ok(entry) => Ok(entry.unit.segments.len()),
+                Err(FormatError::Rejected { line, column, .. }) => Err((line, column)),
+                Err(other) => panic!("{other}"),
+            })
+            .collect();
+        assert_eq!(got, [Ok(2), Err((3, 40)), Err((4, 5)), Ok(2)]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `tolmach.v1.Memory`: translation units in, CAT-style fuzzy matches and concordance out.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
@@ -10,7 +10,7 @@ use super::now_ms;
 use super::paging::{collect_page, page_size, page_start};
 use super::proto::{self, memory_server::Memory};
 use super::validate::{Violations, MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
-use crate::index::memory::{DiffKind, MemoryIndex, MemoryQuery};
+use crate::index::memory::{DiffKind, LiveMemoryIndex, MemoryIndex, MemoryQuery};
 use crate::model::TranslationUnit;
 use crate::store::Store;
 
@@ -28,7 +28,7 @@ const MAX_PAGE_SIZE: u32 = 1000;
 #[derive(Clone)]
 pub struct MemoryService {
     store: Store,
-    index: Arc<RwLock<MemoryIndex>>,
+    index: Arc<LiveMemoryIndex>,
     /// Serializes writes so the index applies them in the order the store committed them.
     writes: Arc<tokio::sync::Mutex<()>>,
 }
@@ -38,7 +38,7 @@ impl MemoryService {
     pub fn new(store: Store, index: MemoryIndex) -> MemoryService {
         MemoryService {
             store,
-            index: Arc::new(RwLock::new(index)),
+            index: Arc::new(LiveMemoryIndex::new(index)),
             writes: Arc::default(),
         }
     }
@@ -49,39 +49,35 @@ impl MemoryService {
         self.writes.clone().lock_owned().await
     }
 
-    /// Publishes units an import committed (call with the write turn held).
-    pub(crate) fn publish(&self, units: Vec<(String, TranslationUnit)>) {
-        if units.is_empty() {
-            return;
-        }
-        let mut index = self.write();
+    /// Makes units an import committed searchable (call with the write turn held, off the
+    /// async workers: a large batch is an index build of its own).
+    pub(crate) fn publish_committed(&self, units: Vec<(String, TranslationUnit)>) {
+        let mut by_memory: BTreeMap<String, Vec<Arc<TranslationUnit>>> = BTreeMap::new();
         for (memory, unit) in units {
-            index.insert(&memory, Arc::new(unit));
+            by_memory.entry(memory).or_default().push(Arc::new(unit));
+        }
+        for (memory, units) in by_memory {
+            self.index.insert(&memory, units);
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, MemoryIndex> {
-        // Index updates replace whole entries; a panic mid-update cannot leave a torn read.
-        self.index
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, MemoryIndex> {
-        self.index
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Applies a committed change to the index off the async workers: a large batch is a
+    /// build of its own, and searches keep running on the previous snapshot meanwhile.
+    async fn publish<R: Send + 'static>(
+        &self,
+        change: impl FnOnce(&LiveMemoryIndex) -> R + Send + 'static,
+    ) -> Result<R, Status> {
+        let index = Arc::clone(&self.index);
+        tokio::task::spawn_blocking(move || change(&index))
+            .await
+            .map_err(|e| Status::internal(format!("index update failed: {e}")))
     }
 }
 
-/// Builds the search index over every stored unit.
+/// Builds the search index over every stored unit, reading the store on this thread while
+/// the other cores analyze what it has read.
 pub fn build_index(store: &Store) -> Result<MemoryIndex, crate::store::StoreError> {
-    let mut index = MemoryIndex::new();
-    for entry in store.all_units() {
-        let (memory, unit) = entry?;
-        index.insert(&memory, Arc::new(unit));
-    }
-    Ok(index)
+    MemoryIndex::from_units(store.all_units())
 }
 
 #[tonic::async_trait]
@@ -121,12 +117,10 @@ impl Memory for MemoryService {
         let _write = self.writes.lock().await;
         let replaced = self.store.put_units(&request.memory, &units).await?;
         let ids: Vec<String> = units.iter().map(|u| u.id.clone()).collect();
-        {
-            let mut index = self.write();
-            for unit in units {
-                index.insert(&request.memory, Arc::new(unit));
-            }
-        }
+        let units: Vec<Arc<TranslationUnit>> = units.into_iter().map(Arc::new).collect();
+        let memory = request.memory;
+        self.publish(move |index| index.insert(&memory, units))
+            .await?;
         let replaced_count = replaced.iter().filter(|r| **r).count();
         Ok(Response::new(proto::AddUnitsResponse {
             added: (ids.len() - replaced_count) as u32,
@@ -151,10 +145,8 @@ impl Memory for MemoryService {
             .store
             .delete_units(&request.memory, &request.ids)
             .await?;
-        let mut index = self.write();
-        for id in &request.ids {
-            index.remove(&request.memory, id);
-        }
+        self.publish(move |index| index.remove(&request.memory, &request.ids))
+            .await?;
         Ok(Response::new(proto::DeleteUnitsResponse {
             deleted: deleted as u32,
         }))
@@ -188,7 +180,8 @@ impl Memory for MemoryService {
             memories: request.memories,
         };
         let matches = self
-            .read()
+            .index
+            .snapshot()
             .search(&query)
             .into_iter()
             .map(|m| proto::MemoryMatch {
@@ -232,7 +225,8 @@ impl Memory for MemoryService {
             n => n.min(MAX_CONCORDANCE_LIMIT),
         } as usize;
         let hits = self
-            .read()
+            .index
+            .snapshot()
             .concordance(&request.text, &lang, &request.memories, limit)
             .into_iter()
             .map(|h| proto::ConcordanceHit {

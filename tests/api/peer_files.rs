@@ -104,6 +104,14 @@ const BAD: &[Bad] = &[
         at: (12, 6),
         sound: 0,
     },
+    // OmegaT's invalid TMX 1.1: one `<tuv>` names its language with `xml:lang` where the
+    // others use `lang`.
+    Bad {
+        rel: "tmx/omegat-tests/test/resources/data/tmx/test-omegat-invalid.tmx",
+        needle: "xml:lang",
+        at: (26, 7),
+        sound: 3,
+    },
     // Well-formed files with entries the store does not take: a unit with one language
     // (OmegaT's "missing source", translate-toolkit's one-language unit).
     Bad {

@@ -56,6 +56,9 @@
 mod adapt;
 mod analyze;
 mod diff;
+mod live;
+mod part;
+mod plain;
 #[cfg(test)]
 mod tests;
 
@@ -69,6 +72,8 @@ use crate::model::{Lang, TranslationUnit};
 use crate::text::{self, is_han, NormalizedText};
 use adapt::Number;
 use analyze::{is_numeral, Mode, Unit};
+pub use live::LiveMemoryIndex;
+use part::{Bits, Lane, Part};
 
 /// The placeholder id every number is interned as.
 const NUMBER: u32 = 0;
@@ -156,54 +161,91 @@ pub struct ConcordanceHit {
 
 /// Many named translation memories, indexed for fuzzy search and concordance.
 ///
-/// Mutation takes `&mut self`; publish an `Arc<MemoryIndex>` snapshot to readers.
-#[derive(Default)]
+/// A value is a snapshot: cloning costs a few reference counts, so [`LiveMemoryIndex`] hands
+/// clones to readers while a writer prepares the next one. Units live in a few immutable parts
+/// (see `part.rs`): one large part built at start-up with [`from_units`](Self::from_units),
+/// and smaller ones from later writes, merged as they grow so that there are O(log n) of them.
+/// Removing a unit marks its slot in a per-part set that is copied on write, never in the
+/// shared part itself.
+#[derive(Clone, Default)]
 pub struct MemoryIndex {
-    symbols: FastMap<Box<str>, u32>,
-    memory_ids: HashMap<String, u32>,
-    memory_names: Vec<String>,
-    /// Per memory id: unit id → slot.
-    by_unit_id: Vec<HashMap<String, u32>>,
-    slots: Vec<Option<Stored>>,
-    free_slots: Vec<u32>,
-    lane_ids: HashMap<String, usize>,
-    lanes: Vec<Lane>,
+    memories: Arc<Memories>,
+    /// Oldest first.
+    parts: Vec<Shard>,
+}
+
+/// Memory names and their ids (indexes into `names`); ids are never reused.
+#[derive(Clone, Default)]
+struct Memories {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Memories {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_owned(), id);
+        self.names.push(name.to_owned());
+        id
+    }
+}
+
+/// A part with the slots this snapshot has removed from it.
+#[derive(Clone)]
+struct Shard {
+    part: Arc<Part>,
+    removed: Arc<Bits>,
     live: usize,
 }
 
-/// A stored unit and where its segments sit in the lanes.
-struct Stored {
-    memory: u32,
-    unit: Arc<TranslationUnit>,
-    entries: Vec<(usize, u32)>,
-}
+impl Shard {
+    fn new(part: Part, removed: Bits) -> Shard {
+        let live = (0..part.slots() as u32)
+            .filter(|&s| !removed.get(s))
+            .count();
+        Shard {
+            part: Arc::new(part),
+            removed: Arc::new(removed),
+            live,
+        }
+    }
 
-/// All segments of one language (primary subtag).
-struct Lane {
-    mode: Mode,
-    entries: Vec<Entry>,
-    /// q-gram → entries containing it, ascending (entries are only appended).
-    postings: FastMap<u64, Vec<u32>>,
-    /// Unit-sequence length → live entries of that length.
-    by_len: Vec<Vec<u32>>,
-}
+    fn alive(&self, slot: u32) -> bool {
+        !self.removed.get(slot)
+    }
 
-struct Entry {
-    slot: u32,
-    segment: u32,
-    alive: bool,
-    seq: Box<[u32]>,
+    /// One part holding the live units of `shards`, in order.
+    fn merge(shards: &[Shard]) -> Shard {
+        let mut part = Part::default();
+        for shard in shards {
+            part.append(&shard.part, |slot| shard.alive(slot));
+        }
+        let removed = part.finish();
+        Shard::new(part, removed)
+    }
 }
 
 /// A match before ranking.
 struct Hit {
     score: f32,
     priority: usize,
+    part: u32,
     slot: u32,
     entry: u32,
     target: usize,
     numbers_only: bool,
 }
+
+/// Threads for building: every core there is, within reason.
+fn build_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8))
+}
+
+/// Below this many units a write is analyzed on the calling thread.
+const PARALLEL_UNITS: usize = 16_384;
 
 impl MemoryIndex {
     /// An empty index.
@@ -211,91 +253,120 @@ impl MemoryIndex {
         MemoryIndex::default()
     }
 
+    /// Builds the index over `(memory, unit)` items in one pass: the calling thread reads
+    /// the items (a store iterator, say) while every core normalizes and analyzes them, and
+    /// posting lists are then built by counting sort into flat arrays. Much faster and
+    /// smaller than inserting units one at a time; this is how start-up builds the index. A
+    /// later item with the memory and id of an earlier one replaces it. Stops at the first
+    /// error of `items`.
+    pub fn from_units<E>(
+        items: impl IntoIterator<Item = Result<(String, TranslationUnit), E>>,
+    ) -> Result<MemoryIndex, E> {
+        let mut memories = Memories::default();
+        let items = items
+            .into_iter()
+            .map(|item| item.map(|(memory, unit)| (memories.id(&memory), unit)));
+        let (part, removed) = part::build(items, build_threads())?;
+        let mut index = MemoryIndex {
+            memories: Arc::new(memories),
+            parts: Vec::new(),
+        };
+        index.parts.push(Shard::new(part, removed));
+        index.settle();
+        Ok(index)
+    }
+
     /// Adds (or replaces, by unit id) a unit of memory `memory`.
     pub fn insert(&mut self, memory: &str, unit: Arc<TranslationUnit>) {
-        self.remove(memory, &unit.id);
-        let memory_id = match self.memory_ids.get(memory) {
-            Some(&id) => id,
-            None => {
-                let id = self.memory_names.len() as u32;
-                self.memory_ids.insert(memory.to_owned(), id);
-                self.memory_names.push(memory.to_owned());
-                self.by_unit_id.push(HashMap::new());
-                id
-            }
-        };
-        let slot = match self.free_slots.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push(None);
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let mut entries = Vec::with_capacity(unit.segments.len());
-        for (segment, seg) in unit.segments.iter().enumerate() {
-            let primary = seg.lang.primary();
-            let lane_no = match self.lane_ids.get(primary) {
-                Some(&no) => no,
-                None => {
-                    self.lanes.push(Lane::new(Mode::of(&seg.lang)));
-                    self.lane_ids
-                        .insert(primary.to_owned(), self.lanes.len() - 1);
-                    self.lanes.len() - 1
-                }
-            };
-            let mode = self.lanes[lane_no].mode;
-            let normalized = text::normalize_key(&seg.text);
-            let seq: Vec<u32> = analyze::units(mode, &normalized)
-                .iter()
-                .map(|u| self.intern(&normalized, u))
-                .collect();
-            let entry = self.lanes[lane_no].add(slot, segment as u32, seq);
-            entries.push((lane_no, entry));
+        self.insert_many(memory, [unit]);
+    }
+
+    /// Adds (or replaces, by unit id) units of memory `memory` as one new part: a batch costs
+    /// one build, where inserting its units one by one would cost one each. Later units win
+    /// over earlier ones with the same id.
+    pub fn insert_many(
+        &mut self,
+        memory: &str,
+        units: impl IntoIterator<Item = Arc<TranslationUnit>>,
+    ) {
+        let units: Vec<Arc<TranslationUnit>> = units.into_iter().collect();
+        if units.is_empty() {
+            return;
         }
-        if let Some(map) = self.by_unit_id.get_mut(memory_id as usize) {
-            map.insert(unit.id.clone(), slot);
+        let memory = Arc::make_mut(&mut self.memories).id(memory);
+        for unit in &units {
+            self.unlink(memory, &unit.id);
         }
-        self.slots[slot as usize] = Some(Stored {
-            memory: memory_id,
-            unit,
-            entries,
-        });
-        self.live += 1;
+        let threads = if units.len() >= PARALLEL_UNITS {
+            build_threads()
+        } else {
+            1
+        };
+        let items = units
+            .iter()
+            .map(|unit| Ok::<_, std::convert::Infallible>((memory, Arc::clone(unit))));
+        let Ok((part, removed)) = part::build(items, threads);
+        self.parts.push(Shard::new(part, removed));
+        self.settle();
     }
 
     /// Removes a unit by id; answers whether it was there.
     pub fn remove(&mut self, memory: &str, unit_id: &str) -> bool {
-        let Some(&memory_id) = self.memory_ids.get(memory) else {
+        let Some(&memory) = self.memories.ids.get(memory) else {
             return false;
         };
-        let Some(slot) = self
-            .by_unit_id
-            .get_mut(memory_id as usize)
-            .and_then(|m| m.remove(unit_id))
-        else {
-            return false;
-        };
-        let Some(stored) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
-            return false;
-        };
-        for (lane_no, entry) in stored.entries {
-            if let Some(lane) = self.lanes.get_mut(lane_no) {
-                lane.kill(entry);
+        let removed = self.unlink(memory, unit_id);
+        if removed {
+            self.settle();
+        }
+        removed
+    }
+
+    /// Marks the live unit with this memory and id removed, leaving parts as they are.
+    fn unlink(&mut self, memory: u32, unit_id: &str) -> bool {
+        for shard in self.parts.iter_mut().rev() {
+            let Some(slot) = shard.part.find(memory, unit_id) else {
+                continue;
+            };
+            if shard.alive(slot) {
+                Arc::make_mut(&mut shard.removed).set(slot);
+                shard.live -= 1;
+                return true;
             }
         }
-        self.free_slots.push(slot);
-        self.live -= 1;
-        true
+        false
+    }
+
+    /// Keeps the parts few and dense: drops empty ones, rebuilds those mostly removed, and
+    /// merges the newest two while the newest holds at least half as many units as the one
+    /// before it. Sizes then at least halve from part to part, so there are O(log n) parts
+    /// and each unit is rebuilt O(log n) times over its life (from analyzed symbols, never
+    /// from its text again).
+    fn settle(&mut self) {
+        self.parts.retain(|s| s.live > 0);
+        for shard in &mut self.parts {
+            if shard.part.slots() > 2 * shard.live {
+                *shard = Shard::merge(std::slice::from_ref(shard));
+            }
+        }
+        while let [.., older, newer] = self.parts.as_slice() {
+            if newer.live * 2 < older.live {
+                break;
+            }
+            let merged = Shard::merge(&self.parts[self.parts.len() - 2..]);
+            self.parts.truncate(self.parts.len() - 2);
+            self.parts.push(merged);
+        }
     }
 
     /// Number of stored units, over all memories.
     pub fn len(&self) -> usize {
-        self.live
+        self.parts.iter().map(|s| s.live).sum()
     }
 
     /// Whether no unit is stored.
     pub fn is_empty(&self) -> bool {
-        self.live == 0
+        self.len() == 0
     }
 
     /// Indexed search: exactly the results of [`search_exhaustive`](Self::search_exhaustive)
@@ -321,12 +392,9 @@ impl MemoryIndex {
         memories: &[String],
         limit: usize,
     ) -> Vec<ConcordanceHit> {
-        let Some(&lane_no) = self.lane_ids.get(lang.primary()) else {
-            return Vec::new();
-        };
-        let lane = &self.lanes[lane_no];
+        let mode = Mode::of(lang);
         let needle = text::normalize_key(phrase);
-        let needle_units = analyze::units(lane.mode, &needle);
+        let needle_units = analyze::units(mode, &needle);
         if needle_units.is_empty() || limit == 0 {
             return Vec::new();
         }
@@ -334,145 +402,101 @@ impl MemoryIndex {
             .iter()
             .map(|u| needle.get(u.range.clone()).unwrap_or_default())
             .collect();
-        // Grams every containing segment must have; `None` when one cannot occur at all.
-        let mut required: Vec<u64> = Vec::new();
-        match lane.mode {
-            Mode::Words => {
-                for (unit, word) in needle_units.iter().zip(&needle_words) {
-                    if unit.number {
-                        continue;
-                    }
-                    match self.symbols.get(*word) {
-                        Some(&id) => required.push(u64::from(id)),
-                        None => return Vec::new(),
-                    }
-                }
-            }
-            Mode::Chars => {
-                let chars: Vec<char> = needle.chars().collect();
-                for pair in chars.windows(2) {
-                    let plain = |c: char| is_han(c) && !is_numeral(c);
-                    if !(plain(pair[0]) && plain(pair[1])) {
-                        continue;
-                    }
-                    let id = |c: char| self.symbols.get(c.encode_utf8(&mut [0; 4]) as &str);
-                    match (id(pair[0]), id(pair[1])) {
-                        (Some(&a), Some(&b)) => required.push(gram2(a, b)),
-                        _ => return Vec::new(),
-                    }
-                }
-            }
-        }
-        let candidates: Vec<u32> = if required.is_empty() {
-            (0..lane.entries.len() as u32).collect()
-        } else {
-            let mut lists: Vec<&[u32]> = required
-                .iter()
-                .map(|g| lane.postings.get(g).map_or(&[][..], Vec::as_slice))
-                .collect();
-            lists.sort_by_key(|l| l.len());
-            intersect(&lists)
-        };
         let priorities = self.priorities(memories);
-        let mut hits: Vec<(usize, &str, u32, ConcordanceHit)> = Vec::new();
-        for entry_id in candidates {
-            let Some(entry) = lane.entries.get(entry_id as usize).filter(|e| e.alive) else {
+        let mut hits: Vec<(usize, &str, u32, u32, ConcordanceHit)> = Vec::new();
+        for (number, shard) in self.parts.iter().enumerate() {
+            let part = &shard.part;
+            let Some(lane) = part.lane(lang.primary()) else {
                 continue;
             };
-            let Some(stored) = self.stored(entry.slot) else {
+            let Some(required) = required_grams(lane, &needle, &needle_units, &needle_words) else {
                 continue;
             };
-            let Some(priority) = priorities[stored.memory as usize] else {
-                continue;
+            let candidates: Vec<u32> = if required.is_empty() {
+                (0..lane.entries() as u32).collect()
+            } else {
+                let mut lists: Vec<&[u32]> = required.iter().map(|&g| lane.postings(g)).collect();
+                lists.sort_by_key(|l| l.len());
+                intersect(&lists)
             };
-            let Some(seg) = stored.unit.segments.get(entry.segment as usize) else {
-                continue;
-            };
-            if !answers(&seg.lang, lang) {
-                continue;
+            for entry in candidates {
+                let Some((slot, segment)) = lane.entry(entry) else {
+                    continue;
+                };
+                if !shard.alive(slot) {
+                    continue;
+                }
+                let Some(priority) = part
+                    .memory(slot)
+                    .and_then(|m| priorities.get(m as usize).copied().flatten())
+                else {
+                    continue;
+                };
+                if !part
+                    .segment_langs(slot)
+                    .nth(segment as usize)
+                    .is_some_and(|l| answers(l, lang))
+                {
+                    continue;
+                }
+                let Some(unit) = part.unit(slot) else {
+                    continue;
+                };
+                let Some(seg) = unit.segments.get(segment as usize) else {
+                    continue;
+                };
+                let normalized = text::normalize(&seg.text);
+                let spans = find_phrase(mode, &normalized, &needle, &needle_words);
+                if spans.is_empty() {
+                    continue;
+                }
+                let translations = unit
+                    .segments
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i != segment as usize)
+                    .map(|(_, s)| (s.lang.clone(), s.text.clone()))
+                    .collect();
+                let text = seg.text.clone();
+                let memory = part
+                    .memory(slot)
+                    .and_then(|m| self.memories.names.get(m as usize))
+                    .cloned()
+                    .unwrap_or_default();
+                hits.push((
+                    priority,
+                    part.unit_id(slot),
+                    number as u32,
+                    slot,
+                    ConcordanceHit {
+                        unit: Arc::new(unit),
+                        memory,
+                        text,
+                        spans,
+                        translations,
+                    },
+                ));
             }
-            let normalized = text::normalize(&seg.text);
-            let spans = find_phrase(lane.mode, &normalized, &needle, &needle_words);
-            if spans.is_empty() {
-                continue;
-            }
-            let translations = stored
-                .unit
-                .segments
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| i != entry.segment as usize)
-                .map(|(_, s)| (s.lang.clone(), s.text.clone()))
-                .collect();
-            hits.push((
-                priority,
-                stored.unit.id.as_str(),
-                entry.slot,
-                ConcordanceHit {
-                    unit: stored.unit.clone(),
-                    memory: self.memory_names[stored.memory as usize].clone(),
-                    text: seg.text.clone(),
-                    spans,
-                    translations,
-                },
-            ));
         }
-        hits.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
-        hits.dedup_by_key(|h| h.2);
+        hits.sort_by(|a, b| (a.0, a.1, a.2, a.3).cmp(&(b.0, b.1, b.2, b.3)));
+        hits.dedup_by_key(|h| (h.2, h.3));
         hits.truncate(limit);
-        hits.into_iter().map(|h| h.3).collect()
-    }
-
-    fn intern(&mut self, normalized: &str, unit: &Unit) -> u32 {
-        if unit.number {
-            return NUMBER;
-        }
-        let key = normalized.get(unit.range.clone()).unwrap_or_default();
-        if let Some(&id) = self.symbols.get(key) {
-            return id;
-        }
-        let id = self.symbols.len() as u32 + 1;
-        self.symbols.insert(key.into(), id);
-        id
-    }
-
-    /// Symbols of a query; units the index has never seen get ids no stored unit has.
-    fn query_seq(&self, normalized: &str, units: &[Unit]) -> Vec<u32> {
-        let mut unknown: HashMap<&str, u32> = HashMap::new();
-        units
-            .iter()
-            .map(|u| {
-                if u.number {
-                    return NUMBER;
-                }
-                let key = normalized.get(u.range.clone()).unwrap_or_default();
-                match self.symbols.get(key) {
-                    Some(&id) => id,
-                    None => {
-                        let next = u32::MAX - unknown.len() as u32;
-                        *unknown.entry(key).or_insert(next)
-                    }
-                }
-            })
-            .collect()
-    }
-
-    fn stored(&self, slot: u32) -> Option<&Stored> {
-        self.slots.get(slot as usize).and_then(Option::as_ref)
+        hits.into_iter().map(|h| h.4).collect()
     }
 
     /// Per memory id: its rank for ties, or `None` when the query excludes it.
     fn priorities(&self, memories: &[String]) -> Vec<Option<usize>> {
-        let mut ranks = vec![None; self.memory_names.len()];
+        let names = &self.memories.names;
+        let mut ranks = vec![None; names.len()];
         if memories.is_empty() {
-            let mut order: Vec<usize> = (0..self.memory_names.len()).collect();
-            order.sort_by(|&a, &b| self.memory_names[a].cmp(&self.memory_names[b]));
+            let mut order: Vec<usize> = (0..names.len()).collect();
+            order.sort_by(|&a, &b| names[a].cmp(&names[b]));
             for (rank, id) in order.into_iter().enumerate() {
                 ranks[id] = Some(rank);
             }
         } else {
             for (rank, name) in memories.iter().enumerate() {
-                if let Some(&id) = self.memory_ids.get(name) {
+                if let Some(&id) = self.memories.ids.get(name) {
                     ranks[id as usize].get_or_insert(rank);
                 }
             }
@@ -485,100 +509,173 @@ impl MemoryIndex {
         if query.limit == 0 || threshold.is_nan() || threshold > 1.0 {
             return Vec::new();
         }
-        let Some(&lane_no) = self.lane_ids.get(query.source.primary()) else {
-            return Vec::new();
-        };
-        let lane = &self.lanes[lane_no];
+        let mode = Mode::of(&query.source);
         let normalized = text::normalize(&query.text);
-        let units = analyze::units(lane.mode, normalized.as_str());
-        let seq = self.query_seq(normalized.as_str(), &units);
-        let numbers = adapt::numbers(lane.mode, normalized.as_str());
+        let units = analyze::units(mode, normalized.as_str());
+        let numbers = adapt::numbers(mode, normalized.as_str());
         let priorities = self.priorities(&query.memories);
-        let n = seq.len();
-        let context = Context {
-            index: self,
-            lane,
-            query,
-            seq: &seq,
-            numbers: &numbers,
-            priorities: &priorities,
-        };
         let mut hits = Vec::new();
-        if indexed {
-            let Some(plan) = Plan::new(lane, &seq, threshold) else {
-                return Vec::new();
+        // Per part: its lane of the query's language and the query's symbols in it.
+        let mut lanes: Vec<Option<(&Lane, Vec<u32>)>> = Vec::with_capacity(self.parts.len());
+        for (number, shard) in self.parts.iter().enumerate() {
+            let Some(lane) = shard.part.lane(query.source.primary()) else {
+                lanes.push(None);
+                continue;
             };
-            let mut counter = GramCounter::new(lane.mode, &seq);
-            for entry_id in plan.candidates(lane, &seq) {
-                let Some(entry) = lane.entries.get(entry_id as usize) else {
-                    continue;
-                };
-                if !entry.alive {
-                    continue;
-                }
-                let m = entry.seq.len();
-                let Some(Some(dmax)) = plan.dmax.get(m) else {
-                    continue;
-                };
-                // The count filter again, with this candidate's own length: cheaper than the
-                // distance, and it drops most candidates that only share a rare gram or two.
-                if plan.min_shared.is_some() {
-                    let needed =
-                        (n.max(m) + 1) as isize - lane.mode.q() as isize * (1 + *dmax as isize);
-                    if (counter.shared(lane.mode, &entry.seq) as isize) < needed {
-                        continue;
-                    }
-                }
-                let Some((stored, target)) = context.eligible(entry) else {
-                    continue;
-                };
-                let Some(d) = bounded_levenshtein(&seq, &entry.seq, *dmax) else {
-                    continue;
-                };
-                if let Some(hit) = context.score(entry_id, entry, stored, target, d) {
-                    hits.push(hit);
-                }
+            let seq = query_seq(lane, normalized.as_str(), &units);
+            let context = Context {
+                shard,
+                number: number as u32,
+                lane,
+                query,
+                seq: &seq,
+                numbers: &numbers,
+                priorities: &priorities,
+            };
+            if indexed {
+                context.indexed(&mut hits);
+            } else {
+                context.exhaustive(&mut hits);
             }
-        } else {
-            for (entry_id, entry) in lane.entries.iter().enumerate() {
-                if !entry.alive {
-                    continue;
-                }
-                let Some((stored, target)) = context.eligible(entry) else {
-                    continue;
-                };
-                let d = levenshtein(&seq, &entry.seq);
-                if let Some(hit) = context.score(entry_id as u32, entry, stored, target, d) {
-                    hits.push(hit);
-                }
-            }
+            lanes.push(Some((lane, seq)));
         }
+        let unit_id = |hit: &Hit| {
+            self.parts
+                .get(hit.part as usize)
+                .map_or("", |s| s.part.unit_id(hit.slot))
+        };
         hits.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then(a.priority.cmp(&b.priority))
-                .then_with(|| self.unit_id(a.slot).cmp(self.unit_id(b.slot)))
+                .then_with(|| unit_id(a).cmp(unit_id(b)))
+                .then(a.part.cmp(&b.part))
                 .then(a.slot.cmp(&b.slot))
                 .then(a.entry.cmp(&b.entry))
         });
         // A unit with two segments answering the query (en-GB and en-US) counts once, by its
         // best segment.
         let mut seen = std::collections::HashSet::new();
-        hits.retain(|h| seen.insert(h.slot));
+        hits.retain(|h| seen.insert((h.part, h.slot)));
         hits.truncate(query.limit);
         hits.into_iter()
-            .filter_map(|hit| context.build(&normalized, &units, hit))
+            .filter_map(|hit| {
+                let shard = self.parts.get(hit.part as usize)?;
+                let (lane, seq) = lanes.get(hit.part as usize)?.as_ref()?;
+                let query_side = diff::Side {
+                    text: &normalized,
+                    units: &units,
+                    seq,
+                };
+                self.build(shard, lane, &query_side, &numbers, hit)
+            })
             .collect()
     }
 
-    fn unit_id(&self, slot: u32) -> &str {
-        self.stored(slot).map_or("", |s| s.unit.id.as_str())
+    /// The match a ranked hit stands for: the unit decoded once, diffs, adapted target.
+    fn build(
+        &self,
+        shard: &Shard,
+        lane: &Lane,
+        query: &diff::Side<'_>,
+        numbers: &[Number],
+        hit: Hit,
+    ) -> Option<MemoryMatch> {
+        let part = &shard.part;
+        let unit = part.unit(hit.slot)?;
+        let (_, segment) = lane.entry(hit.entry)?;
+        let source = unit.segments.get(segment as usize)?.text.clone();
+        let target = unit.segments.get(hit.target)?.text.clone();
+        let stored_text = text::normalize(&source);
+        let stored_units = analyze::units(lane.mode, stored_text.as_str());
+        let diffs = diff::spans(
+            query,
+            &diff::Side {
+                text: &stored_text,
+                units: &stored_units,
+                seq: lane.seq(hit.entry),
+            },
+        );
+        let adapted_target = hit.numbers_only.then(|| {
+            let stored = adapt::numbers(lane.mode, stored_text.as_str());
+            adapt::adapt(&target, numbers, &stored)
+        });
+        let memory = self
+            .memories
+            .names
+            .get(part.memory(hit.slot)? as usize)?
+            .clone();
+        Some(MemoryMatch {
+            unit: Arc::new(unit),
+            memory,
+            score: hit.score,
+            source,
+            target,
+            diffs,
+            numbers_only: hit.numbers_only,
+            adapted_target,
+        })
     }
 }
 
-/// What scoring one candidate needs to know about the query.
+/// Symbols of a query in one lane; units the lane has never seen get ids no stored unit has.
+fn query_seq(lane: &Lane, normalized: &str, units: &[Unit]) -> Vec<u32> {
+    let mut unknown: HashMap<&str, u32> = HashMap::new();
+    units
+        .iter()
+        .map(|u| {
+            if u.number {
+                return NUMBER;
+            }
+            let key = normalized.get(u.range.clone()).unwrap_or_default();
+            match lane.symbol(key) {
+                Some(id) => id,
+                None => {
+                    let next = u32::MAX - unknown.len() as u32;
+                    *unknown.entry(key).or_insert(next)
+                }
+            }
+        })
+        .collect()
+}
+
+/// The grams every lane entry containing the needle must have; `None` when one of them
+/// occurs nowhere in the lane, so nothing can contain the needle.
+fn required_grams(
+    lane: &Lane,
+    needle: &str,
+    needle_units: &[Unit],
+    needle_words: &[&str],
+) -> Option<Vec<u64>> {
+    let mut required: Vec<u64> = Vec::new();
+    match lane.mode {
+        Mode::Words => {
+            for (unit, word) in needle_units.iter().zip(needle_words) {
+                if !unit.number {
+                    required.push(u64::from(lane.symbol(word)?));
+                }
+            }
+        }
+        Mode::Chars => {
+            let chars: Vec<char> = needle.chars().collect();
+            for pair in chars.windows(2) {
+                let plain = |c: char| is_han(c) && !is_numeral(c);
+                if !(plain(pair[0]) && plain(pair[1])) {
+                    continue;
+                }
+                let id = |c: char| lane.symbol(c.encode_utf8(&mut [0; 4]));
+                required.push(gram2(id(pair[0])?, id(pair[1])?));
+            }
+        }
+    }
+    Some(required)
+}
+
+/// What scoring the candidates of one part needs to know about the query.
 struct Context<'a> {
-    index: &'a MemoryIndex,
+    shard: &'a Shard,
+    /// The part's position in the index.
+    number: u32,
     lane: &'a Lane,
     query: &'a MemoryQuery,
     seq: &'a [u32],
@@ -586,42 +683,91 @@ struct Context<'a> {
     priorities: &'a [Option<usize>],
 }
 
-impl<'a> Context<'a> {
-    /// The entry's unit and target segment, when its memory and languages answer the query.
-    fn eligible(&self, entry: &Entry) -> Option<(&'a Stored, usize)> {
-        let stored = self.index.stored(entry.slot)?;
-        self.priorities
-            .get(stored.memory as usize)
+impl Context<'_> {
+    /// Candidates from the q-gram filter, verified with a bounded distance.
+    fn indexed(&self, hits: &mut Vec<Hit>) {
+        let Some(plan) = Plan::new(self.lane, self.seq, self.query.min_score) else {
+            return;
+        };
+        let mode = self.lane.mode;
+        let n = self.seq.len();
+        let mut counter = GramCounter::new(mode, self.seq);
+        for entry in plan.candidates(self.lane, self.seq) {
+            let Some((slot, segment)) = self.lane.entry(entry) else {
+                continue;
+            };
+            if !self.shard.alive(slot) {
+                continue;
+            }
+            let stored = self.lane.seq(entry);
+            let m = stored.len();
+            let Some(Some(dmax)) = plan.dmax.get(m) else {
+                continue;
+            };
+            // The count filter again, with this candidate's own length: cheaper than the
+            // distance, and it drops most candidates that only share a rare gram or two.
+            if plan.min_shared.is_some() {
+                let needed = (n.max(m) + 1) as isize - mode.q() as isize * (1 + *dmax as isize);
+                if (counter.shared(mode, stored) as isize) < needed {
+                    continue;
+                }
+            }
+            let Some((priority, target)) = self.eligible(slot, segment) else {
+                continue;
+            };
+            let Some(d) = bounded_levenshtein(self.seq, stored, *dmax) else {
+                continue;
+            };
+            hits.extend(self.score(entry, d, priority, target));
+        }
+    }
+
+    /// Every live entry of the lane, scored with the full distance.
+    fn exhaustive(&self, hits: &mut Vec<Hit>) {
+        for entry in 0..self.lane.entries() as u32 {
+            let Some((slot, segment)) = self.lane.entry(entry) else {
+                continue;
+            };
+            if !self.shard.alive(slot) {
+                continue;
+            }
+            let Some((priority, target)) = self.eligible(slot, segment) else {
+                continue;
+            };
+            let d = levenshtein(self.seq, self.lane.seq(entry));
+            hits.extend(self.score(entry, d, priority, target));
+        }
+    }
+
+    /// The unit's rank and target segment, when its memory and languages answer the query.
+    fn eligible(&self, slot: u32, segment: u32) -> Option<(usize, usize)> {
+        let part = &self.shard.part;
+        let priority = self
+            .priorities
+            .get(part.memory(slot)? as usize)
             .copied()
             .flatten()?;
-        let segments = &stored.unit.segments;
-        let source = segments.get(entry.segment as usize)?;
-        if !answers(&source.lang, &self.query.source) {
+        let source = part.segment_langs(slot).nth(segment as usize)?;
+        if !answers(source, &self.query.source) {
             return None;
         }
         let others = || {
-            segments
-                .iter()
+            part.segment_langs(slot)
                 .enumerate()
-                .filter(|&(i, _)| i != entry.segment as usize)
+                .filter(|&(i, _)| i != segment as usize)
         };
         let target = others()
-            .find(|(_, s)| s.lang == self.query.target)
-            .or_else(|| others().find(|(_, s)| answers(&s.lang, &self.query.target)))?;
-        Some((stored, target.0))
+            .find(|(_, l)| **l == self.query.target)
+            .or_else(|| others().find(|(_, l)| answers(l, &self.query.target)))?;
+        Some((priority, target.0))
     }
 
-    fn score(
-        &self,
-        entry_id: u32,
-        entry: &Entry,
-        stored: &Stored,
-        target: usize,
-        d: usize,
-    ) -> Option<Hit> {
-        let longest = self.seq.len().max(entry.seq.len());
+    fn score(&self, entry: u32, d: usize, priority: usize, target: usize) -> Option<Hit> {
+        let (slot, segment) = self.lane.entry(entry)?;
+        let longest = self.seq.len().max(self.lane.seq(entry).len());
         let (score, numbers_only) = if d == 0 {
-            let text = &stored.unit.segments.get(entry.segment as usize)?.text;
+            let unit = self.shard.part.unit(slot)?;
+            let text = &unit.segments.get(segment as usize)?.text;
             let numbers = adapt::numbers(self.lane.mode, &text::normalize_key(text));
             match adapt::differing(self.numbers, &numbers) {
                 0 => (1.0, false),
@@ -635,50 +781,12 @@ impl<'a> Context<'a> {
         }
         Some(Hit {
             score,
-            priority: self
-                .priorities
-                .get(stored.memory as usize)
-                .copied()
-                .flatten()?,
-            slot: entry.slot,
-            entry: entry_id,
+            priority,
+            part: self.number,
+            slot,
+            entry,
             target,
             numbers_only,
-        })
-    }
-
-    fn build(&self, normalized: &NormalizedText, units: &[Unit], hit: Hit) -> Option<MemoryMatch> {
-        let stored = self.index.stored(hit.slot)?;
-        let entry = self.lane.entries.get(hit.entry as usize)?;
-        let source = stored.unit.segments.get(entry.segment as usize)?;
-        let target = stored.unit.segments.get(hit.target)?;
-        let stored_text = text::normalize(&source.text);
-        let stored_units = analyze::units(self.lane.mode, stored_text.as_str());
-        let diffs = diff::spans(
-            &diff::Side {
-                text: normalized,
-                units,
-                seq: self.seq,
-            },
-            &diff::Side {
-                text: &stored_text,
-                units: &stored_units,
-                seq: &entry.seq,
-            },
-        );
-        let adapted_target = hit.numbers_only.then(|| {
-            let numbers = adapt::numbers(self.lane.mode, stored_text.as_str());
-            adapt::adapt(&target.text, self.numbers, &numbers)
-        });
-        Some(MemoryMatch {
-            unit: stored.unit.clone(),
-            memory: self.index.memory_names.get(stored.memory as usize)?.clone(),
-            score: hit.score,
-            source: source.text.clone(),
-            target: target.text.clone(),
-            diffs,
-            numbers_only: hit.numbers_only,
-            adapted_target,
         })
     }
 }
@@ -697,7 +805,7 @@ impl Plan {
     fn new(lane: &Lane, seq: &[u32], threshold: f32) -> Option<Plan> {
         let n = seq.len();
         let q = lane.mode.q() as isize;
-        let mut dmax = vec![None; lane.by_len.len().max(n + 1)];
+        let mut dmax = vec![None; lane.lengths().max(n + 1)];
         let mut admissible = Vec::new();
         let mut min_shared: Option<isize> = None;
         for (m, slot) in dmax.iter_mut().enumerate() {
@@ -729,15 +837,14 @@ impl Plan {
             let mut all: Vec<u32> = self
                 .admissible
                 .iter()
-                .filter_map(|&m| lane.by_len.get(m))
-                .flatten()
+                .flat_map(|&m| lane.of_length(m))
                 .copied()
                 .collect();
             all.sort_unstable();
             return all;
         };
         let mut grams: Vec<(usize, u64)> = grams(lane.mode, seq)
-            .map(|g| (lane.postings.get(&g).map_or(0, Vec::len), g))
+            .map(|g| (lane.postings(g).len(), g))
             .collect();
         grams.sort_unstable();
         let prefix = (grams.len() + 1).saturating_sub(shared);
@@ -746,58 +853,12 @@ impl Plan {
         chosen.dedup();
         let mut out: Vec<u32> = chosen
             .iter()
-            .filter_map(|g| lane.postings.get(g))
-            .flatten()
+            .flat_map(|&g| lane.postings(g))
             .copied()
             .collect();
         out.sort_unstable();
         out.dedup();
         out
-    }
-}
-
-impl Lane {
-    fn new(mode: Mode) -> Lane {
-        Lane {
-            mode,
-            entries: Vec::new(),
-            postings: FastMap::default(),
-            by_len: Vec::new(),
-        }
-    }
-
-    fn add(&mut self, slot: u32, segment: u32, seq: Vec<u32>) -> u32 {
-        let id = self.entries.len() as u32;
-        let mut own: Vec<u64> = grams(self.mode, &seq).collect();
-        own.sort_unstable();
-        own.dedup();
-        for gram in own {
-            self.postings.entry(gram).or_default().push(id);
-        }
-        if self.by_len.len() <= seq.len() {
-            self.by_len.resize_with(seq.len() + 1, Vec::new);
-        }
-        self.by_len[seq.len()].push(id);
-        self.entries.push(Entry {
-            slot,
-            segment,
-            alive: true,
-            seq: seq.into_boxed_slice(),
-        });
-        id
-    }
-
-    /// Marks an entry dead; posting lists keep it until a rebuild, and readers skip it.
-    fn kill(&mut self, id: u32) {
-        let Some(entry) = self.entries.get_mut(id as usize) else {
-            return;
-        };
-        entry.alive = false;
-        if let Some(bucket) = self.by_len.get_mut(entry.seq.len()) {
-            if let Some(at) = bucket.iter().position(|&e| e == id) {
-                bucket.remove(at);
-            }
-        }
     }
 }
 

@@ -540,3 +540,102 @@ fn unit_with_two_answering_segments_counts_once() {
     assert_eq!(ids, ["regional", "between"]);
     assert_eq!(hits[0].source, "the colour of the flag");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Inserting one by one (many merges), in batches, replacing and removing must leave an
+    /// index that answers exactly as one built at once from the units that remain.
+    #[test]
+    fn incremental_index_answers_as_one_built_at_once(case in case(), batch in 1usize..9) {
+        let memories = ["a", "b", "c"];
+        let mut incremental = MemoryIndex::new();
+        let mut remaining = std::collections::BTreeMap::new();
+        let units: Vec<_> = case
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, (memory, zh, en, ru))| {
+                let id = format!("u{}", i % 25);
+                (memories[*memory], unit(&id, &[("zh", zh), ("en", en), ("ru", ru)]))
+            })
+            .collect();
+        for group in units.chunks(batch) {
+            for (memory, unit) in group {
+                remaining.insert((*memory, unit.id.clone()), unit.clone());
+            }
+            // Consecutive units of one memory go in as one batch, ids repeated within it.
+            for run in group.chunk_by(|a, b| a.0 == b.0) {
+                incremental.insert_many(run[0].0, run.iter().map(|(_, u)| u.clone()));
+            }
+        }
+        for r in &case.removed {
+            let (memory, id) = (memories[r % 3], format!("u{r}"));
+            let was = remaining.remove(&(memory, id.clone())).is_some();
+            prop_assert_eq!(incremental.remove(memory, &id), was);
+        }
+        let at_once = MemoryIndex::from_units(remaining.iter().map(|((memory, _), unit)| {
+            Ok::<_, std::convert::Infallible>((memory.to_string(), TranslationUnit::clone(unit)))
+        }));
+        let Ok(at_once) = at_once;
+        prop_assert_eq!(incremental.len(), remaining.len());
+        prop_assert_eq!(at_once.len(), remaining.len());
+        for (lang, text) in &case.queries {
+            let langs = ["zh", "en", "ru"];
+            let mut q = query(text, langs[*lang], langs[(lang + 1) % 3]);
+            q.min_score = case.min_score;
+            q.limit = case.limit;
+            let key = |m: &MemoryMatch| {
+                (m.unit.id.clone(), m.memory.clone(), m.score, m.target.clone(), m.diffs.clone())
+            };
+            let got: Vec<_> = incremental.search(&q).iter().map(key).collect();
+            let want: Vec<_> = at_once.search(&q).iter().map(key).collect();
+            prop_assert_eq!(got, want, "query {:?}", q);
+            let phrase: String = text.chars().take(3).collect();
+            let lang = Lang::parse(langs[*lang]).unwrap_or_else(|_| Lang::en());
+            let hit = |h: &ConcordanceHit| (h.unit.id.clone(), h.memory.clone(), h.spans.clone());
+            let got: Vec<_> = incremental.concordance(&phrase, &lang, &[], 50).iter().map(hit).collect();
+            let want: Vec<_> = at_once.concordance(&phrase, &lang, &[], 50).iter().map(hit).collect();
+            prop_assert_eq!(got, want, "phrase {:?}", phrase);
+        }
+    }
+}
+
+#[test]
+fn readers_keep_their_snapshot_while_writers_publish() {
+    let live = LiveMemoryIndex::new(MemoryIndex::new());
+    live.insert("main", vec![summit()]);
+    let before = live.snapshot();
+    let q = query("2024年7月在阿斯塔纳举行峰会", "zh", "ru");
+    assert_eq!(before.search(&q).len(), 1);
+    assert_eq!(live.remove("main", &["summit".to_owned()]), 1);
+    live.insert(
+        "main",
+        vec![unit("other", &[("zh", "上海合作组织"), ("ru", "ШОС")])],
+    );
+    // The old snapshot still answers as it did; the new one sees the writes.
+    assert_eq!(before.search(&q).len(), 1);
+    assert_eq!(before.len(), 1);
+    let after = live.snapshot();
+    assert!(after.search(&q).is_empty());
+    assert_eq!(after.len(), 1);
+}
+
+#[test]
+fn a_later_unit_with_the_same_id_wins_within_a_batch() {
+    let mut index = MemoryIndex::new();
+    index.insert_many(
+        "m",
+        [
+            unit("x", &[("en", "the first text"), ("ru", "первый")]),
+            unit("x", &[("en", "the second text"), ("ru", "второй")]),
+        ],
+    );
+    assert_eq!(index.len(), 1);
+    let hits = search_both(&index, &query("the second text", "en", "ru"));
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].target, "второй");
+    assert!(search_both(&index, &query("the first text", "en", "ru"))
+        .iter()
+        .all(|m| m.target != "первый"));
+}

@@ -574,7 +574,7 @@ impl Import {
                     service
                         .store
                         .commit_import(id, on_conflict, now_ms(), |applied| {
-                            service.memory.publish(applied.units)
+                            service.memory.publish_committed(applied.units)
                         })
                         .await
                 }

@@ -1,0 +1,716 @@
+//! One immutable slice of the memory index: its units, stored compactly, and per language the
+//! unit sequences, q-gram posting lists and length buckets the search reads.
+//!
+//! A [`Part`] is built in two steps. Units are first [`push`](Part::push)ed (normalized and
+//! analyzed once, each unit encoded once into one byte arena); independent chunks of units can
+//! be analyzed on different threads and [`append`](Part::append)ed in order. Then
+//! [`finish`](Part::finish) builds the read structures by counting sort into flat arrays: no
+//! per-gram or per-entry allocation, so 10⁶ units build in seconds and cost a few hundred
+//! bytes each beyond their text.
+//!
+//! Parts never change once finished: a removed or replaced unit is marked in a separate bit
+//! set that belongs to the snapshot (see `MemoryIndex`), so readers of an older snapshot keep
+//! seeing the part as it was.
+
+use std::borrow::Borrow;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::thread;
+
+use super::analyze::Mode;
+use super::plain::{self, Normalizer};
+use super::{FastHasher, FastMap, NUMBER};
+use crate::model::{Lang, TranslationUnit};
+
+/// No slot; also the empty cell of the id table.
+const NONE: u32 = u32::MAX;
+
+/// Below this many entries a lane's read structures are built on the calling thread: a
+/// thread costs more than the work.
+const PARALLEL_ENTRIES: usize = 50_000;
+
+/// A set of slots, as bits.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Bits(Vec<u64>);
+
+impl Bits {
+    /// Whether slot `i` is in the set.
+    pub(super) fn get(&self, i: u32) -> bool {
+        self.0
+            .get(i as usize / 64)
+            .is_some_and(|word| word & (1 << (i % 64)) != 0)
+    }
+
+    /// Adds slot `i`.
+    pub(super) fn set(&mut self, i: u32) {
+        let word = i as usize / 64;
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << (i % 64);
+    }
+}
+
+/// Units and their per-language search structures; see the module docs.
+#[derive(Default)]
+pub(super) struct Part {
+    /// Units encoded with postcard (the store's encoding), back to back.
+    bytes: Vec<u8>,
+    /// Per slot: where its encoding ends in `bytes` (it starts where the previous one ends).
+    ends: Vec<usize>,
+    /// Per slot: the memory id (an index into the index's memory names).
+    memory: Vec<u32>,
+    /// Per slot: where its segment languages end in `seg_langs`.
+    seg_ends: Vec<u32>,
+    /// Language ids (into `langs`) of every unit's segments, in segment order.
+    seg_langs: Vec<u32>,
+    langs: Vec<Lang>,
+    lanes: Vec<Lane>,
+    /// Open-addressing table (memory, unit id) → slot, for replacing and removing by id.
+    by_id: Vec<u32>,
+}
+
+/// All segments of one language (primary subtag) in a part.
+pub(super) struct Lane {
+    name: Box<str>,
+    pub(super) mode: Mode,
+    /// Normalized unit text → symbol; ids start at 1 ([`NUMBER`] is 0).
+    symbols: FastMap<Box<str>, u32>,
+    /// Per entry: the unit's slot.
+    slot: Vec<u32>,
+    /// Per entry: the segment's index in its unit.
+    segment: Vec<u32>,
+    /// Per entry: where its symbols end in `seq`.
+    seq_ends: Vec<usize>,
+    seq: Vec<u32>,
+    /// Posting lists keyed by gram `(a, b)` (`b = 0` when `q = 1`): the keys with first
+    /// symbol `a` are `second[first[a]..first[a + 1]]`, sorted; key `k`'s entries are
+    /// `post[post_ends[k - 1]..post_ends[k]]`, ascending.
+    first: Vec<u32>,
+    second: Vec<u32>,
+    post_ends: Vec<u32>,
+    post: Vec<u32>,
+    /// Entries of length `m` are `by_len[len_ends[m - 1]..len_ends[m]]`, ascending.
+    len_ends: Vec<u32>,
+    by_len: Vec<u32>,
+}
+
+/// `items[ends[i - 1]..ends[i]]`, with 0 before the first.
+fn span<'a, T, E: Copy + TryInto<usize>>(items: &'a [T], ends: &[E], i: usize) -> &'a [T] {
+    let end = |k: usize| ends.get(k).map_or(0, |&e| e.try_into().unwrap_or(0));
+    let start = if i == 0 { 0 } else { end(i - 1) };
+    items.get(start..end(i)).unwrap_or_default()
+}
+
+impl Part {
+    /// Number of slots, removed units included.
+    pub(super) fn slots(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The lane of a primary language subtag.
+    pub(super) fn lane(&self, primary: &str) -> Option<&Lane> {
+        self.lanes.iter().find(|l| &*l.name == primary)
+    }
+
+    /// The memory id of a slot.
+    pub(super) fn memory(&self, slot: u32) -> Option<u32> {
+        self.memory.get(slot as usize).copied()
+    }
+
+    /// The languages of a slot's segments, in segment order.
+    pub(super) fn segment_langs(&self, slot: u32) -> impl Iterator<Item = &Lang> + '_ {
+        span(&self.seg_langs, &self.seg_ends, slot as usize)
+            .iter()
+            .filter_map(|&l| self.langs.get(l as usize))
+    }
+
+    fn encoded(&self, slot: u32) -> &[u8] {
+        let start = match slot.checked_sub(1) {
+            Some(previous) => self.ends.get(previous as usize).copied().unwrap_or(0),
+            None => 0,
+        };
+        let end = self.ends.get(slot as usize).copied().unwrap_or(start);
+        self.bytes.get(start..end).unwrap_or_default()
+    }
+
+    /// The unit in a slot, decoded from the arena.
+    pub(super) fn unit(&self, slot: u32) -> Option<TranslationUnit> {
+        postcard::from_bytes(self.encoded(slot)).ok()
+    }
+
+    /// The unit id of a slot without decoding the unit: postcard writes the first field,
+    /// `TranslationUnit::id`, as a varint length and the UTF-8 bytes.
+    pub(super) fn unit_id(&self, slot: u32) -> &str {
+        encoded_id(self.encoded(slot)).unwrap_or_default()
+    }
+
+    /// The slot holding unit `id` of memory `memory`, if any (removed or not).
+    pub(super) fn find(&self, memory: u32, id: &str) -> Option<u32> {
+        if self.by_id.is_empty() {
+            return None;
+        }
+        let mask = self.by_id.len() - 1;
+        let mut at = id_hash(memory, id) as usize & mask;
+        loop {
+            let slot = *self.by_id.get(at)?;
+            if slot == NONE {
+                return None;
+            }
+            if self.memory(slot) == Some(memory) && self.unit_id(slot) == id {
+                return Some(slot);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Adds a unit of memory `memory` to an unfinished part: encodes it once, and normalizes
+    /// and analyzes each segment once into its lane.
+    pub(super) fn push(
+        &mut self,
+        memory: u32,
+        unit: &TranslationUnit,
+        normalizer: &mut Normalizer,
+    ) {
+        let Ok(bytes) = postcard::to_extend(unit, std::mem::take(&mut self.bytes)) else {
+            // Model types always encode; a unit that did not is left out rather than stored
+            // half-written.
+            return;
+        };
+        self.bytes = bytes;
+        let slot = self.ends.len() as u32;
+        self.ends.push(self.bytes.len());
+        self.memory.push(memory);
+        for (index, segment) in unit.segments.iter().enumerate() {
+            let lang = self.lang_id(&segment.lang);
+            self.seg_langs.push(lang);
+            let lane = self.lane_mut(&segment.lang);
+            let normalized = normalizer.key(&segment.text);
+            for u in plain::units(lane.mode, &normalized) {
+                let symbol = if u.number {
+                    NUMBER
+                } else {
+                    lane.intern(normalized.get(u.range).unwrap_or_default())
+                };
+                lane.seq.push(symbol);
+            }
+            lane.seq_ends.push(lane.seq.len());
+            lane.slot.push(slot);
+            lane.segment.push(index as u32);
+        }
+        self.seg_ends.push(self.seg_langs.len() as u32);
+    }
+
+    /// Appends the units of another unfinished or finished part that `keep` accepts, in slot
+    /// order, translating its languages and symbols into this part's.
+    pub(super) fn append(&mut self, other: &Part, keep: impl Fn(u32) -> bool) {
+        let langs: Vec<u32> = other.langs.iter().map(|l| self.lang_id(l)).collect();
+        let mut slots = vec![NONE; other.slots()];
+        for (slot, new) in slots.iter_mut().enumerate() {
+            let slot = slot as u32;
+            if !keep(slot) {
+                continue;
+            }
+            *new = self.ends.len() as u32;
+            self.bytes.extend_from_slice(other.encoded(slot));
+            self.ends.push(self.bytes.len());
+            self.memory.push(other.memory(slot).unwrap_or(0));
+            let segment_langs = span(&other.seg_langs, &other.seg_ends, slot as usize);
+            self.seg_langs.extend(
+                segment_langs
+                    .iter()
+                    .map(|&l| langs.get(l as usize).copied().unwrap_or(0)),
+            );
+            self.seg_ends.push(self.seg_langs.len() as u32);
+        }
+        for theirs in &other.lanes {
+            let mode = theirs.mode;
+            let ours = match self.lanes.iter().position(|l| l.name == theirs.name) {
+                Some(at) => &mut self.lanes[at],
+                None => {
+                    self.lanes.push(Lane::new(theirs.name.clone(), mode));
+                    let last = self.lanes.len() - 1;
+                    &mut self.lanes[last]
+                }
+            };
+            let mut symbols = vec![NUMBER; theirs.symbols.len() + 1];
+            for (key, &id) in &theirs.symbols {
+                if let Some(cell) = symbols.get_mut(id as usize) {
+                    *cell = ours.intern(key);
+                }
+            }
+            for entry in 0..theirs.entries() {
+                let Some(&slot) = slots.get(theirs.slot[entry] as usize) else {
+                    continue;
+                };
+                if slot == NONE {
+                    continue;
+                }
+                ours.seq.extend(
+                    theirs
+                        .seq(entry as u32)
+                        .iter()
+                        .map(|&s| symbols.get(s as usize).copied().unwrap_or(NUMBER)),
+                );
+                ours.seq_ends.push(ours.seq.len());
+                ours.slot.push(slot);
+                ours.segment.push(theirs.segment[entry]);
+            }
+        }
+    }
+
+    /// Builds the read structures (posting lists, length buckets, the id table); answers the
+    /// slots superseded by a later unit with the same memory and id.
+    pub(super) fn finish(&mut self) -> Bits {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self.memory.shrink_to_fit();
+        self.seg_ends.shrink_to_fit();
+        self.seg_langs.shrink_to_fit();
+        let mut lanes = std::mem::take(&mut self.lanes);
+        let (by_id, superseded) =
+            if lanes.iter().map(Lane::entries).sum::<usize>() < PARALLEL_ENTRIES {
+                lanes.iter_mut().for_each(Lane::build);
+                self.id_table()
+            } else {
+                thread::scope(|scope| {
+                    for lane in lanes.iter_mut() {
+                        scope.spawn(|| lane.build());
+                    }
+                    self.id_table()
+                })
+            };
+        self.lanes = lanes;
+        self.by_id = by_id;
+        superseded
+    }
+
+    /// The id table, and the slots a later slot with the same memory and id supersedes.
+    fn id_table(&self) -> (Vec<u32>, Bits) {
+        let mut superseded = Bits::default();
+        let cells = (self.slots() * 2).next_power_of_two().max(2);
+        let mask = cells - 1;
+        let mut table = vec![NONE; cells];
+        for slot in 0..self.slots() as u32 {
+            let (memory, id) = (self.memory(slot).unwrap_or(0), self.unit_id(slot));
+            let mut at = id_hash(memory, id) as usize & mask;
+            loop {
+                let held = table[at];
+                if held == NONE {
+                    table[at] = slot;
+                    break;
+                }
+                if self.memory(held) == Some(memory) && self.unit_id(held) == id {
+                    superseded.set(held);
+                    table[at] = slot;
+                    break;
+                }
+                at = (at + 1) & mask;
+            }
+        }
+        (table, superseded)
+    }
+
+    fn lang_id(&mut self, lang: &Lang) -> u32 {
+        match self.langs.iter().position(|l| l == lang) {
+            Some(at) => at as u32,
+            None => {
+                self.langs.push(lang.clone());
+                (self.langs.len() - 1) as u32
+            }
+        }
+    }
+
+    fn lane_mut(&mut self, lang: &Lang) -> &mut Lane {
+        let primary = lang.primary();
+        let at = match self.lanes.iter().position(|l| &*l.name == primary) {
+            Some(at) => at,
+            None => {
+                self.lanes.push(Lane::new(primary.into(), Mode::of(lang)));
+                self.lanes.len() - 1
+            }
+        };
+        &mut self.lanes[at]
+    }
+}
+
+impl Lane {
+    fn new(name: Box<str>, mode: Mode) -> Lane {
+        Lane {
+            name,
+            mode,
+            symbols: FastMap::default(),
+            slot: Vec::new(),
+            segment: Vec::new(),
+            seq_ends: Vec::new(),
+            seq: Vec::new(),
+            first: Vec::new(),
+            second: Vec::new(),
+            post_ends: Vec::new(),
+            post: Vec::new(),
+            len_ends: Vec::new(),
+            by_len: Vec::new(),
+        }
+    }
+
+    fn intern(&mut self, key: &str) -> u32 {
+        if let Some(&id) = self.symbols.get(key) {
+            return id;
+        }
+        let id = self.symbols.len() as u32 + 1;
+        self.symbols.insert(key.into(), id);
+        id
+    }
+
+    /// The symbol of a normalized unit text, when some stored segment has it.
+    pub(super) fn symbol(&self, key: &str) -> Option<u32> {
+        self.symbols.get(key).copied()
+    }
+
+    /// Number of entries (segments), removed units included.
+    pub(super) fn entries(&self) -> usize {
+        self.slot.len()
+    }
+
+    /// The slot and segment index of an entry.
+    pub(super) fn entry(&self, entry: u32) -> Option<(u32, u32)> {
+        let at = entry as usize;
+        Some((*self.slot.get(at)?, *self.segment.get(at)?))
+    }
+
+    /// The symbols of an entry.
+    pub(super) fn seq(&self, entry: u32) -> &[u32] {
+        span(&self.seq, &self.seq_ends, entry as usize)
+    }
+
+    /// One more than the longest entry.
+    pub(super) fn lengths(&self) -> usize {
+        self.len_ends.len()
+    }
+
+    /// Entries of `m` symbols, ascending.
+    pub(super) fn of_length(&self, m: usize) -> &[u32] {
+        span(&self.by_len, &self.len_ends, m)
+    }
+
+    /// Entries containing a gram (see [`super::grams`]), ascending.
+    pub(super) fn postings(&self, gram: u64) -> &[u32] {
+        let (a, b) = match self.mode.q() {
+            1 => (gram as usize, 0),
+            _ => ((gram >> 32) as usize, gram as u32),
+        };
+        let keys = span(&self.second, &self.first, a + 1);
+        let offset = match a {
+            0 => 0,
+            _ => self.first.get(a).map_or(0, |&f| f as usize),
+        };
+        match keys.binary_search(&b) {
+            Ok(k) => span(&self.post, &self.post_ends, offset + k),
+            Err(_) => &[],
+        }
+    }
+
+    /// Builds posting lists and length buckets by counting sort over the entries.
+    fn build(&mut self) {
+        self.build_postings();
+        let entries = self.entries();
+        // Length buckets.
+        let longest = (0..entries)
+            .map(|e| self.seq(e as u32).len())
+            .max()
+            .map_or(0, |m| m + 1);
+        let mut counts = vec![0u32; longest];
+        for entry in 0..entries {
+            counts[self.seq(entry as u32).len()] += 1;
+        }
+        let mut next: Vec<u32> = Vec::with_capacity(longest);
+        let mut sum = 0;
+        for &count in &counts {
+            next.push(sum);
+            sum += count;
+        }
+        self.by_len = vec![0; entries];
+        for entry in 0..entries {
+            let m = self.seq(entry as u32).len();
+            self.by_len[next[m] as usize] = entry as u32;
+            next[m] += 1;
+        }
+        self.len_ends = next;
+        self.seq.shrink_to_fit();
+        self.seq_ends.shrink_to_fit();
+        self.slot.shrink_to_fit();
+        self.segment.shrink_to_fit();
+        self.second.shrink_to_fit();
+        self.post_ends.shrink_to_fit();
+    }
+}
+
+impl Lane {
+    /// Posting lists by counting sort on the first symbol of each gram. Entries are visited
+    /// in order, so every bucket is ascending by entry and a gram repeated within an entry
+    /// lands next to itself (for `q = 1`) or, once a bucket is sorted by second symbol, next
+    /// to its twin (for `q = 2`): duplicates are dropped there, without sorting each entry.
+    fn build_postings(&mut self) {
+        let symbols = self.symbols.len() + 1;
+        let entries = self.entries() as u32;
+        let q = self.mode.q();
+        let mut starts = vec![0usize; symbols + 1];
+        for entry in 0..entries {
+            for gram in super::grams(self.mode, self.seq(entry)) {
+                starts[first_symbol(self.mode, gram) + 1] += 1;
+            }
+        }
+        for a in 1..starts.len() {
+            starts[a] += starts[a - 1];
+        }
+        let mut cursor = starts.clone();
+        // (second symbol, entry) per gram occurrence, bucketed by first symbol.
+        let mut packed = vec![0u64; starts[symbols]];
+        for entry in 0..entries {
+            for gram in super::grams(self.mode, self.seq(entry)) {
+                let a = first_symbol(self.mode, gram);
+                let b = if q == 1 { 0 } else { gram as u32 };
+                let cell = (u64::from(b) << 32) | u64::from(entry);
+                if q == 1 && cursor[a] > starts[a] && packed[cursor[a] - 1] == cell {
+                    continue;
+                }
+                packed[cursor[a]] = cell;
+                cursor[a] += 1;
+            }
+        }
+        self.first = Vec::with_capacity(symbols + 1);
+        self.first.push(0);
+        self.second.clear();
+        self.post_ends.clear();
+        self.post = Vec::with_capacity(packed.len());
+        let bits = u32::BITS - (symbols as u32).leading_zeros();
+        let mut scratch = Vec::new();
+        for a in 0..symbols {
+            let bucket = &mut packed[starts[a]..cursor[a]];
+            if q > 1 {
+                sort_by_second(bucket, &mut scratch, bits);
+            }
+            let mut previous: Option<u64> = None;
+            for &cell in bucket.iter() {
+                if previous == Some(cell) {
+                    continue;
+                }
+                let b = (cell >> 32) as u32;
+                if previous.map(|p| (p >> 32) as u32) != Some(b) {
+                    if previous.is_some() {
+                        self.post_ends.push(self.post.len() as u32);
+                    }
+                    self.second.push(b);
+                }
+                previous = Some(cell);
+                self.post.push(cell as u32);
+            }
+            if previous.is_some() {
+                self.post_ends.push(self.post.len() as u32);
+            }
+            self.first.push(self.second.len() as u32);
+        }
+        self.post.shrink_to_fit();
+    }
+}
+
+/// Sorts `(second symbol, entry)` cells by second symbol, keeping the entry order within
+/// one: a least-significant-digit radix sort over the `bits` low bits of the symbol, a byte
+/// at a time, which for the large buckets of common characters is several times faster
+/// than comparing.
+fn sort_by_second(bucket: &mut [u64], scratch: &mut Vec<u64>, bits: u32) {
+    if bucket.len() <= 64 {
+        bucket.sort_unstable();
+        return;
+    }
+    scratch.clear();
+    scratch.resize(bucket.len(), 0);
+    let mut shift = 32;
+    while shift < 32 + bits {
+        let mut counts = [0usize; 257];
+        for &cell in bucket.iter() {
+            counts[((cell >> shift) & 0xff) as usize + 1] += 1;
+        }
+        for d in 1..257 {
+            counts[d] += counts[d - 1];
+        }
+        for &cell in bucket.iter() {
+            let digit = ((cell >> shift) & 0xff) as usize;
+            scratch[counts[digit]] = cell;
+            counts[digit] += 1;
+        }
+        bucket.copy_from_slice(scratch);
+        shift += 8;
+    }
+}
+
+fn first_symbol(mode: Mode, gram: u64) -> usize {
+    match mode.q() {
+        1 => gram as usize,
+        _ => (gram >> 32) as usize,
+    }
+}
+
+fn id_hash(memory: u32, id: &str) -> u64 {
+    let mut hasher = BuildHasherDefault::<FastHasher>::default().build_hasher();
+    hasher.write_u32(memory);
+    hasher.write(id.as_bytes());
+    hasher.finish()
+}
+
+/// The first field of a postcard-encoded [`TranslationUnit`]: its id.
+fn encoded_id(bytes: &[u8]) -> Option<&str> {
+    let mut length = 0usize;
+    for (i, &byte) in bytes.iter().enumerate().take(10) {
+        length |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            let text = bytes.get(i + 1..i + 1 + length)?;
+            return std::str::from_utf8(text).ok();
+        }
+    }
+    None
+}
+
+/// Builds one finished part from `(memory id, unit)` items, analyzing chunks of them on
+/// `threads` worker threads while the calling thread reads the items (so a store iterator
+/// need not be `Send`) and appends analyzed chunks in input order as they come back, so that
+/// only a few chunks are held at once. Answers the part and the slots superseded within the
+/// input: a later unit with the same memory and id wins, as if they were inserted one after
+/// the other. Stops at the first error of the input.
+pub(super) fn build<U, E>(
+    items: impl Iterator<Item = Result<(u32, U), E>>,
+    threads: usize,
+) -> Result<(Part, Bits), E>
+where
+    U: Borrow<TranslationUnit> + Send,
+{
+    let mut assembly = Assembly::default();
+    if threads <= 1 {
+        let mut normalizer = Normalizer::new();
+        for item in items {
+            let (memory, unit) = item?;
+            assembly.part.push(memory, unit.borrow(), &mut normalizer);
+        }
+    } else {
+        let (work, queue) = mpsc::sync_channel::<Chunk<U>>(threads);
+        let (done, analyzed) = mpsc::channel::<(usize, Part)>();
+        // Workers own the queue: should they all stop early, sending fails instead of waiting.
+        let queue = Arc::new(Mutex::new(queue));
+        thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (queue, done) = (Arc::clone(&queue), done.clone());
+                    scope.spawn(move || analyze_chunks(&queue, &done))
+                })
+                .collect();
+            drop((queue, done));
+            let read = send_chunks(items, work, || {
+                for (number, part) in analyzed.try_iter() {
+                    assembly.arrive(number, part);
+                }
+            });
+            for worker in workers {
+                if let Err(panic) = worker.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            for (number, part) in analyzed.try_iter() {
+                assembly.arrive(number, part);
+            }
+            read
+        })?;
+    }
+    let mut part = assembly.part;
+    let superseded = part.finish();
+    Ok((part, superseded))
+}
+
+/// Analyzed chunks put together in input order.
+#[derive(Default)]
+struct Assembly {
+    part: Part,
+    next: usize,
+    early: std::collections::BTreeMap<usize, Part>,
+}
+
+impl Assembly {
+    fn arrive(&mut self, number: usize, chunk: Part) {
+        self.early.insert(number, chunk);
+        while let Some(chunk) = self.early.remove(&self.next) {
+            if self.next == 0 {
+                self.part = chunk;
+            } else {
+                self.part.append(&chunk, |_| true);
+            }
+            self.next += 1;
+        }
+    }
+}
+
+/// Units per analysis chunk: large enough that handing a chunk to a thread costs nothing
+/// measurable, small enough that few units are in flight at once.
+const CHUNK: usize = 8192;
+
+/// A numbered chunk of `(memory id, unit)` items.
+type Chunk<U> = (usize, Vec<(u32, U)>);
+
+/// Reads the items into numbered chunks for the workers, calling `between` after each send;
+/// dropping `work` at the end (or at an error) tells the workers to stop.
+fn send_chunks<U, E>(
+    mut items: impl Iterator<Item = Result<(u32, U), E>>,
+    work: mpsc::SyncSender<Chunk<U>>,
+    mut between: impl FnMut(),
+) -> Result<(), E> {
+    let mut number = 0;
+    loop {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for item in items.by_ref().take(CHUNK) {
+            chunk.push(item?);
+        }
+        if chunk.is_empty() || work.send((number, chunk)).is_err() {
+            return Ok(());
+        }
+        between();
+        number += 1;
+    }
+}
+
+/// A worker: analyzes chunks into unfinished parts until the sender is gone.
+fn analyze_chunks<U: Borrow<TranslationUnit>>(
+    queue: &Mutex<mpsc::Receiver<Chunk<U>>>,
+    done: &mpsc::Sender<(usize, Part)>,
+) {
+    let mut normalizer = Normalizer::new();
+    loop {
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok((number, chunk)) = next else {
+            return;
+        };
+        let mut part = Part::default();
+        for (memory, unit) in &chunk {
+            part.push(*memory, unit.borrow(), &mut normalizer);
+        }
+        drop(chunk);
+        if done.send((number, part)).is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_is_read_from_the_encoding() {
+        let unit = TranslationUnit {
+            id: "tu-ё-1".repeat(40),
+            segments: vec![],
+            origin: "x".into(),
+            created_ms: 5,
+            metadata: vec![],
+        };
+        let bytes = postcard::to_stdvec(&unit).unwrap_or_default();
+        assert_eq!(encoded_id(&bytes), Some(unit.id.as_str()));
+    }
+}
