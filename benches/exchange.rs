@@ -84,6 +84,12 @@ const EN: [&str; 64] = [
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The server's own log says how long the commit took within the import.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let count: usize = std::env::var("TOLMACH_BENCH_IMPORT_UNITS")
         .ok()
         .and_then(|v| v.parse().ok())

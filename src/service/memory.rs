@@ -49,6 +49,18 @@ impl MemoryService {
         self.writes.clone().lock_owned().await
     }
 
+    /// How many units the live index holds.
+    pub(crate) fn indexed_units(&self) -> usize {
+        self.index.snapshot().len()
+    }
+
+    /// Rebuilds the live index from the store, in parallel, and publishes it (call with the
+    /// write turn held). After a bulk import this is cheaper than merging the import in.
+    pub(crate) fn rebuild_from_store(&self) -> Result<(), crate::store::StoreError> {
+        self.index.replace(build_index(&self.store)?);
+        Ok(())
+    }
+
     /// Makes units an import committed searchable (call with the write turn held, off the
     /// async workers: a large batch is an index build of its own).
     pub(crate) fn publish_committed(&self, units: Vec<(String, TranslationUnit)>) {

@@ -24,6 +24,10 @@ pub use import::{Applied, ImportCounts, Staged};
 /// teach [`Store::open`] to migrate the previous one.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// sled's page cache. The default (1 GiB) fills while start-up reads every record once to
+/// build the indexes, which keep their own copy; reads after that are point lookups.
+const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// How long [`Store::open`] waits for a previous instance to release the directory.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -53,7 +57,11 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let started = std::time::Instant::now();
         loop {
-            match sled::Config::new().path(dir).open() {
+            match sled::Config::new()
+                .path(dir)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+            {
                 Ok(db) => return Store::from_db(db),
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                     if started.elapsed() > LOCK_WAIT {

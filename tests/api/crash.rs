@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use tolmach::service::proto::{
     exchange_client::ExchangeClient, import_event::Event, import_header::Target,
     import_request::Message, memory_client::MemoryClient, FileFormat, ImportHeader, ImportRequest,
-    StatsRequest,
+    SearchRequest, StatsRequest,
 };
 use tonic::transport::Channel;
 
@@ -143,7 +143,8 @@ async fn a_server_killed_mid_import_keeps_nothing_of_it() {
 async fn an_acknowledged_import_survives_a_kill() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let server = Server::start(dir.path()).await;
-    let file = tmx(2_000);
+    // Enough units that the import publishes them by rebuilding the index.
+    let file = tmx(25_000);
     let mut requests = vec![header()];
     requests.extend(file.chunks(64 * 1024).map(chunk));
     let mut events = ExchangeClient::new(server.channel.clone())
@@ -157,9 +158,24 @@ async fn an_acknowledged_import_survives_a_kill() {
             added = report.added;
         }
     }
-    assert_eq!(added, 2_000);
+    assert_eq!(added, 25_000);
+    let found = MemoryClient::new(server.channel.clone())
+        .search(SearchRequest {
+            text: "Document number 24999".into(),
+            source_lang: "en".into(),
+            target_lang: "zh".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("search")
+        .into_inner()
+        .matches;
+    assert_eq!(
+        found[0].target, "第24999号文件",
+        "searchable once acknowledged"
+    );
     server.kill();
     let server = Server::start(dir.path()).await;
-    assert_eq!(server.units("crash").await, 2_000);
+    assert_eq!(server.units("crash").await, 25_000);
     server.kill();
 }

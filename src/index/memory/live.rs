@@ -35,6 +35,13 @@ impl LiveMemoryIndex {
         self.update(|index| index.insert_many(memory, units));
     }
 
+    /// Publishes a whole new index (one rebuilt from the store after a bulk import, which is
+    /// cheaper than merging the import in part by part).
+    pub fn replace(&self, index: MemoryIndex) {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        self.current.store(Arc::new(index));
+    }
+
     /// Publishes committed removals; answers how many of the ids were indexed.
     pub fn remove(&self, memory: &str, ids: &[String]) -> usize {
         self.update(|index| ids.iter().filter(|id| index.remove(memory, id)).count())

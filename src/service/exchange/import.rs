@@ -35,8 +35,12 @@ const REPORT_PROBLEMS: usize = 1000;
 const PEEK_BYTES: usize = 4096;
 /// Read buffer of the format readers.
 const READ_BUFFER: usize = 64 * 1024;
-/// Committed concepts published to the term index at a time.
-const PUBLISH_CONCEPTS: usize = 100_000;
+/// Committed entries published to the live indexes at a time: each publication rebuilds or
+/// merges index structures, so a large import publishes in large groups.
+const PUBLISH_ENTRIES: usize = 100_000;
+/// Units from which a memory import rebuilds the index rather than merging into it (or a
+/// quarter of the units already indexed, if more).
+const REBUILD_UNITS: usize = 20_000;
 /// Events buffered towards a slow client.
 const EVENT_CHANNEL: usize = 16;
 
@@ -517,7 +521,17 @@ impl Import {
             self.abandon();
             self.preview
         } else {
-            self.commit()?
+            let started = std::time::Instant::now();
+            let counts = self.commit()?;
+            tracing::info!(
+                target = self.target_name(),
+                entries = self.progress.accepted,
+                added = counts.added,
+                updated = counts.updated,
+                commit_seconds = started.elapsed().as_secs_f64(),
+                "import committed"
+            );
+            counts
         };
         self.report.committed = !(self.plan.dry_run || refused);
         self.report.import_id = self.id.map(|id| format!("{id:016x}")).unwrap_or_default();
@@ -548,6 +562,7 @@ impl Import {
         };
         let service = self.service.clone();
         let on_conflict = self.plan.on_conflict;
+        let staged = self.staged as usize;
         let target = self.plan.target.clone();
         let counts = self.runtime.block_on(async move {
             let result: Result<ImportCounts, StoreError> = match &target {
@@ -561,7 +576,7 @@ impl Import {
                         .store
                         .commit_import(id, on_conflict, now_ms(), |applied| {
                             unpublished.extend(applied.concepts);
-                            if unpublished.len() >= PUBLISH_CONCEPTS {
+                            if unpublished.len() >= PUBLISH_ENTRIES {
                                 service.termbase.publish(std::mem::take(&mut unpublished));
                             }
                         })
@@ -571,12 +586,24 @@ impl Import {
                 }
                 Target::Memory(_) => {
                     let _turn = service.memory.lock_writes().await;
-                    service
+                    // A bulk import is made searchable by rebuilding the index from the store
+                    // on every core; a small one by adding its units as an index part.
+                    let rebuild = staged >= REBUILD_UNITS.max(service.memory.indexed_units() / 4);
+                    let mut unpublished = Vec::new();
+                    let counts = service
                         .store
                         .commit_import(id, on_conflict, now_ms(), |applied| {
-                            service.memory.publish_committed(applied.units)
+                            if !rebuild {
+                                unpublished.extend(applied.units);
+                            }
                         })
-                        .await
+                        .await;
+                    if rebuild {
+                        service.memory.rebuild_from_store()?;
+                    } else {
+                        service.memory.publish_committed(unpublished);
+                    }
+                    counts
                 }
             };
             Ok::<_, Status>(result?)
