@@ -37,9 +37,15 @@ pub struct TbxEntry {
 /// Reads the concepts of a TBX file one entry at a time.
 ///
 /// Yields `Ok` for each usable entry, [`FormatError::Rejected`] for an entry that cannot be
-/// used (invalid language tag, no terms, empty `<term>`), after which it continues, and at most
-/// one fatal error ([`FormatError::Malformed`], [`FormatError::Encoding`],
-/// [`FormatError::Io`]), after which it ends.
+/// used (invalid language tag, no terms, empty `<term>`) and for content outside any entry,
+/// after which it continues, and at most one fatal error ([`FormatError::Malformed`],
+/// [`FormatError::Encoding`], [`FormatError::Io`]), after which it ends.
+///
+/// A TBX v3 file that declares TBX-Basic, TBX-Min or TBX-Core is held to that dialect's rules
+/// (the official schematrons' data categories, levels and picklists): an entry with a value
+/// outside a picklist, a data category the dialect lacks or places elsewhere, or an element
+/// TBX does not have is rejected, and a file whose structure around the entries is not TBX
+/// v3's is malformed. Other files are read leniently.
 ///
 /// ```
 /// use tolmach::formats::TbxReader;
@@ -72,6 +78,13 @@ pub struct TbxReader<R: BufRead> {
     entries: u64,
     /// Drop empty `<term/>` placeholders instead of rejecting their entry.
     skip_empty_terms: bool,
+    /// The dialect the file declares, whose rules are then enforced; `None` reads leniently.
+    dialect: Option<Dialect>,
+    /// Local names of the elements open outside any entry, root first: where an entry or
+    /// stray content sits in the file.
+    outside: Vec<String>,
+    /// An event read ahead while skipping content outside any entry, handled next.
+    pending: Option<XmlEvent>,
 }
 
 enum State<R: BufRead> {
@@ -90,6 +103,9 @@ impl<R: BufRead> TbxReader<R> {
             root_lang: None,
             entries: 0,
             skip_empty_terms: false,
+            dialect: None,
+            outside: Vec::new(),
+            pending: None,
         }
     }
 
@@ -116,7 +132,11 @@ impl<R: BufRead> TbxReader<R> {
             return Ok(None);
         };
         loop {
-            match xml.next()? {
+            let event = match self.pending.take() {
+                Some(event) => event,
+                None => xml.next()?,
+            };
+            match event {
                 XmlEvent::Start(tag) if is_entry(tag.local()) => return Ok(Some(tag)),
                 XmlEvent::Empty(tag) if is_entry(tag.local()) => {
                     self.entries += 1;
@@ -126,11 +146,39 @@ impl<R: BufRead> TbxReader<R> {
                         format!("<{}> has no terms", tag.name),
                     ));
                 }
+                XmlEvent::Start(tag) => {
+                    let parent = self.outside.last().map_or("", String::as_str);
+                    if parent == "body" {
+                        return Err(orphaned(xml, XmlEvent::Start(tag), &mut self.pending)?);
+                    }
+                    if let Some(dialect) = self.dialect {
+                        dialect.check_outside(parent, &tag)?;
+                        if parent == "text" && !matches!(tag.local(), "body" | "back") {
+                            xml.skip_element()?;
+                            return Err(FormatError::rejected(
+                                tag.line,
+                                tag.column,
+                                format!(
+                                    "<{}> directly in <text>: only <body> and <back> belong \
+                                     there",
+                                    tag.name
+                                ),
+                            ));
+                        }
+                    }
+                    self.outside.push(tag.local().to_owned());
+                }
+                XmlEvent::Empty(tag) if self.outside.last().is_some_and(|p| p == "body") => {
+                    return Err(orphaned(xml, XmlEvent::Empty(tag), &mut self.pending)?);
+                }
+                XmlEvent::End(_) => {
+                    self.outside.pop();
+                }
                 XmlEvent::Eof => {
                     self.state = State::Done;
                     return Ok(None);
                 }
-                _ => {}
+                XmlEvent::Empty(_) | XmlEvent::Text(_) => {}
             }
         }
     }
@@ -162,6 +210,8 @@ impl<R: BufRead> TbxReader<R> {
             ));
         }
         self.root_lang = root.attr_local("lang").and_then(|l| Lang::parse(l).ok());
+        self.dialect = Dialect::declared(&root)?;
+        self.outside.push(root.local().to_owned());
         Ok(())
     }
 
@@ -176,6 +226,7 @@ impl<R: BufRead> TbxReader<R> {
         };
         let mut entry = EntryBuilder::new(&start, self.entries);
         entry.skip_empty_terms = self.skip_empty_terms;
+        let dialect = self.dialect;
         // Structural elements open inside the entry; the entry itself is not on the stack.
         let mut stack: Vec<Frame> = Vec::new();
         let outcome: Result<(), FormatError> = loop {
@@ -183,11 +234,14 @@ impl<R: BufRead> TbxReader<R> {
                 XmlEvent::Start(tag) => {
                     // On a rejection the element just opened is still open: it goes on the
                     // stack so that exactly the rest of the entry is skipped.
-                    if let Some(err) = check_lang_attr(&tag) {
-                        stack.push(Frame::Group);
+                    let checked = check_lang_attr(&tag).or_else(|| {
+                        dialect.and_then(|d| d.check_open(&tag, &mut entry, stack.last_mut()))
+                    });
+                    if let Some(err) = checked {
+                        stack.push(Frame::Group(Group::new(&tag)));
                         break Err(err);
                     }
-                    match classify(&tag) {
+                    match classify(&tag, dialect.is_some()) {
                         Kind::Section => {
                             stack.push(Frame::Section);
                             if let Err(e) = entry.open_section(&tag) {
@@ -200,21 +254,24 @@ impl<R: BufRead> TbxReader<R> {
                                 break Err(e);
                             }
                         }
-                        Kind::Group => stack.push(Frame::Group),
+                        Kind::Group => stack.push(Frame::Group(Group::new(&tag))),
                         Kind::Skip => xml.skip_element()?,
                         Kind::Data => {
                             let text = xml.element_text()?;
-                            if let Err(e) = entry.data(&tag, &text) {
+                            if let Err(e) = read_data(dialect, &stack, &mut entry, &tag, &text) {
                                 break Err(e);
                             }
                         }
                     }
                 }
                 XmlEvent::Empty(tag) => {
-                    if let Some(err) = check_lang_attr(&tag) {
+                    let checked = check_lang_attr(&tag).or_else(|| {
+                        dialect.and_then(|d| d.check_open(&tag, &mut entry, stack.last_mut()))
+                    });
+                    if let Some(err) = checked {
                         break Err(err);
                     }
-                    match classify(&tag) {
+                    match classify(&tag, dialect.is_some()) {
                         Kind::Section => {
                             if let Err(e) = entry.open_section(&tag) {
                                 break Err(e);
@@ -227,7 +284,7 @@ impl<R: BufRead> TbxReader<R> {
                             }
                         }
                         Kind::Data => {
-                            if let Err(e) = entry.data(&tag, "") {
+                            if let Err(e) = read_data(dialect, &stack, &mut entry, &tag, "") {
                                 break Err(e);
                             }
                         }
@@ -242,7 +299,7 @@ impl<R: BufRead> TbxReader<R> {
                             break Err(e);
                         }
                     }
-                    Some(Frame::Group) => {}
+                    Some(Frame::Group(_)) => {}
                 },
                 XmlEvent::Text(_) => {}
                 XmlEvent::Eof => {
@@ -309,14 +366,56 @@ enum Kind {
 enum Frame {
     Section,
     TermSec,
-    Group,
+    Group(Group),
 }
 
-fn classify(tag: &Tag) -> Kind {
+/// An open group (`descripGrp`, `transacGrp`, …) inside an entry.
+struct Group {
+    /// Its local name.
+    name: String,
+    /// How many of its head elements (`descrip` in a `descripGrp`, …) it has held so far.
+    heads: u32,
+}
+
+impl Group {
+    fn new(tag: &Tag) -> Group {
+        Group {
+            name: tag.local().to_owned(),
+            heads: 0,
+        }
+    }
+}
+
+/// Reads the text of a data category: checks its value against the dialect's picklist, and
+/// records it unless it is transaction data, which the store does not keep.
+fn read_data(
+    dialect: Option<Dialect>,
+    stack: &[Frame],
+    entry: &mut EntryBuilder,
+    tag: &Tag,
+    text: &str,
+) -> Result<(), FormatError> {
+    let Some(dialect) = dialect else {
+        return entry.data(tag, text);
+    };
+    dialect.check_value(tag, text)?;
+    let in_transac = stack
+        .iter()
+        .any(|f| matches!(f, Frame::Group(g) if g.name == "transacGrp"));
+    if in_transac {
+        Ok(())
+    } else {
+        entry.data(tag, text)
+    }
+}
+
+/// `checked`: the file declares a dialect, whose transaction groups are read to check them
+/// (and then dropped) instead of being skipped unread.
+fn classify(tag: &Tag, checked: bool) -> Kind {
     match tag.local() {
         "langSec" | "langSet" => Kind::Section,
         "termSec" | "tig" | "ntig" => Kind::TermSec,
-        "transacGrp" => Kind::Skip,
+        "transacGrp" if !checked => Kind::Skip,
         "noteGrp" => Kind::Group,
         local if local.ends_with("Grp") => Kind::Group,
         _ => Kind::Data,
@@ -334,6 +433,514 @@ fn check_lang_attr(tag: &Tag) -> Option<FormatError> {
             format!("<{}>: {err}", tag.name),
         )),
     }
+}
+
+/// The namespace of TBX v3 (ISO 30042:2019).
+const TBX_NAMESPACE: &str = "urn:iso:std:iso:30042:ed-2";
+
+/// A TBX v3 dialect a file declares (`<tbx type="…">` in [`TBX_NAMESPACE`]).
+///
+/// A file that names a dialect promises its rules, and a file that breaks them was written by
+/// a tool that got something wrong: it is refused (an entry [`FormatError::Rejected`], or the
+/// file [`FormatError::Malformed`]) rather than read as if it were valid. Files that name no
+/// dialect, and vendor shapes (MultiTerm, IATE, Microsoft, TBX 2008), are read leniently,
+/// keeping what they have with warnings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dialect {
+    /// The core structure only: it defines no data categories, so their types are not checked.
+    Core,
+    Basic,
+    Min,
+}
+
+/// The levels of an entry, as bits, for where a data category may appear.
+const CONCEPT: u8 = 1;
+const LANGUAGE: u8 = 2;
+const TERM: u8 = 4;
+
+/// A data category of a dialect.
+struct DataCategory {
+    /// Its name: the `type` of a DCA element, the local name of a DCT element.
+    name: &'static str,
+    /// The DCA element that carries it.
+    element: &'static str,
+    /// Where it may appear ([`CONCEPT`], [`LANGUAGE`], [`TERM`]): directly at the level or
+    /// in a group there.
+    levels: u8,
+    /// The values it may take; empty for free text.
+    picklist: &'static [&'static str],
+}
+
+const STATUS_VALUES: &[&str] = &[
+    "admittedTerm-admn-sts",
+    "deprecatedTerm-admn-sts",
+    "supersededTerm-admn-sts",
+    "preferredTerm-admn-sts",
+];
+const PART_OF_SPEECH_VALUES: &[&str] = &["adjective", "noun", "other", "verb", "adverb"];
+/// `usageStatus` is not in the official schematrons, but the LTAC dialect samples (valid
+/// TBX-Basic and TBX-Min files) use it in place of `administrativeStatus`.
+const USAGE_STATUS_VALUES: &[&str] = &[
+    "preferred",
+    "admitted",
+    "deprecated",
+    "notRecommended",
+    "obsolete",
+];
+
+/// The categories of TBX-Min (the official TBX-Min schematron), plus `usageStatus`.
+const MIN_CATEGORIES: &[DataCategory] = &[
+    DataCategory {
+        name: "subjectField",
+        element: "descrip",
+        levels: CONCEPT,
+        picklist: &[],
+    },
+    DataCategory {
+        name: "customerSubset",
+        element: "admin",
+        levels: CONCEPT | TERM,
+        picklist: &[],
+    },
+    DataCategory {
+        name: "administrativeStatus",
+        element: "termNote",
+        levels: TERM,
+        picklist: STATUS_VALUES,
+    },
+    DataCategory {
+        name: "partOfSpeech",
+        element: "termNote",
+        levels: TERM,
+        picklist: PART_OF_SPEECH_VALUES,
+    },
+    DataCategory {
+        name: "usageStatus",
+        element: "termNote",
+        levels: TERM,
+        picklist: USAGE_STATUS_VALUES,
+    },
+    DataCategory {
+        name: "externalCrossReference",
+        element: "xref",
+        levels: CONCEPT | LANGUAGE | TERM,
+        picklist: &[],
+    },
+];
+
+/// The categories TBX-Basic adds to TBX-Min (the official TBX-Basic schematron). Its
+/// `transactionType` also takes `creation`, which the LTAC TBX-Basic sample uses.
+const BASIC_CATEGORIES: &[DataCategory] = &[
+    DataCategory {
+        name: "projectSubset",
+        element: "admin",
+        levels: CONCEPT | TERM,
+        picklist: &[],
+    },
+    DataCategory {
+        name: "source",
+        element: "admin",
+        levels: CONCEPT | LANGUAGE | TERM,
+        picklist: &[],
+    },
+    DataCategory {
+        name: "context",
+        element: "descrip",
+        levels: TERM,
+        picklist: &[],
+    },
+    DataCategory {
+        name: "definition",
+        element: "descrip",
+        levels: CONCEPT | LANGUAGE,
+        picklist: &[],
+    },
+    DataCategory {
+        name: "crossReference",
+        element: "ref",
+        levels: CONCEPT | TERM,
+        picklist: &[],
+    },
+    DataCategory {
+        name: "geographicalUsage",
+        element: "termNote",
+        levels: TERM,
+        picklist: &[],
+    },
+    DataCategory {
+        name: "grammaticalGender",
+        element: "termNote",
+        levels: TERM,
+        picklist: &["masculine", "feminine", "neuter", "other"],
+    },
+    DataCategory {
+        name: "termLocation",
+        element: "termNote",
+        levels: TERM,
+        picklist: &[
+            "checkBox",
+            "comboBox",
+            "comboBoxElement",
+            "dialogBox",
+            "groupBox",
+            "informativeMessage",
+            "interactiveMessage",
+            "menuItem",
+            "progressBar",
+            "pushButton",
+            "radioButton",
+            "slider",
+            "spinBox",
+            "tab",
+            "tableText",
+            "textBox",
+            "toolTip",
+            "user-definedType",
+        ],
+    },
+    DataCategory {
+        name: "termType",
+        element: "termNote",
+        levels: TERM,
+        picklist: &[
+            "fullForm",
+            "acronym",
+            "abbreviation",
+            "shortForm",
+            "variant",
+            "phrase",
+        ],
+    },
+    DataCategory {
+        name: "transactionType",
+        element: "transac",
+        levels: CONCEPT | LANGUAGE | TERM,
+        picklist: &["origination", "modification", "creation"],
+    },
+    DataCategory {
+        name: "responsibility",
+        element: "transacNote",
+        levels: CONCEPT | LANGUAGE | TERM,
+        picklist: &[],
+    },
+    DataCategory {
+        name: "xGraphic",
+        element: "xref",
+        levels: CONCEPT | LANGUAGE,
+        picklist: &[],
+    },
+];
+
+/// Elements of the TBX core structure that carry a data category in their `type`.
+const DCA_ELEMENTS: &[&str] = &[
+    "admin",
+    "adminNote",
+    "descrip",
+    "descripNote",
+    "ref",
+    "termNote",
+    "transac",
+    "transacNote",
+    "xref",
+];
+
+/// The groups of the core structure, each with the element it is built around.
+const GROUPS: &[(&str, &str)] = &[
+    ("adminGrp", "admin"),
+    ("descripGrp", "descrip"),
+    ("termNoteGrp", "termNote"),
+    ("transacGrp", "transac"),
+];
+
+fn level_names(levels: u8) -> String {
+    [(CONCEPT, "concept"), (LANGUAGE, "language"), (TERM, "term")]
+        .iter()
+        .filter(|(bit, _)| levels & bit != 0)
+        .map(|(_, name)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Dialect {
+    /// The dialect the root element declares. A `<tbx>` root in another namespace than TBX
+    /// v3's is not TBX v3 at all, whatever it declares: the file is refused.
+    fn declared(root: &Tag) -> Result<Option<Dialect>, FormatError> {
+        if root.local() != "tbx" {
+            return Ok(None);
+        }
+        let namespace = root.attr("xmlns");
+        if let Some(ns) = namespace.filter(|ns| *ns != TBX_NAMESPACE) {
+            return Err(FormatError::malformed(
+                root.line,
+                root.column,
+                format!(
+                    "<{}> is in the namespace {ns:?}; TBX v3 is in {TBX_NAMESPACE:?}",
+                    root.name
+                ),
+            ));
+        }
+        if namespace.is_none() {
+            return Ok(None);
+        }
+        Ok(match root.attr("type") {
+            Some("TBX-Basic") => Some(Dialect::Basic),
+            Some("TBX-Min") => Some(Dialect::Min),
+            Some("TBX-Core") => Some(Dialect::Core),
+            _ => None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Dialect::Core => "TBX-Core",
+            Dialect::Basic => "TBX-Basic",
+            Dialect::Min => "TBX-Min",
+        }
+    }
+
+    /// The data category `name` of the dialect; `None` when the dialect does not have it.
+    fn category(self, name: &str) -> Option<&'static DataCategory> {
+        let basic: &[DataCategory] = match self {
+            Dialect::Core => return None,
+            Dialect::Min => &[],
+            Dialect::Basic => BASIC_CATEGORIES,
+        };
+        MIN_CATEGORIES.iter().chain(basic).find(|c| c.name == name)
+    }
+
+    /// Checks an element outside any entry, in an element whose local name is `parent`:
+    /// `<tbx>` holds `<tbxHeader>` and `<text>`. Anything else there (such as `<body>` and
+    /// `<text>` swapped) leaves every entry out of place, so the file is refused.
+    fn check_outside(self, parent: &str, tag: &Tag) -> Result<(), FormatError> {
+        if parent == "tbx" && !matches!(tag.local(), "tbxHeader" | "text") {
+            return Err(FormatError::malformed(
+                tag.line,
+                tag.column,
+                format!(
+                    "<{}> directly in <tbx>: {} puts <tbxHeader> and then <text> there, and \
+                     <body> inside <text>",
+                    tag.name,
+                    self.name()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks an element opening inside an entry, directly in `parent` (`None`: directly in
+    /// the entry): that it is an element of the core structure, in a place the structure
+    /// allows, and, for a data category, that the dialect has it at this level.
+    fn check_open(
+        self,
+        tag: &Tag,
+        entry: &mut EntryBuilder,
+        parent: Option<&mut Frame>,
+    ) -> Option<FormatError> {
+        let reason = self.open_reason(tag, entry, parent)?;
+        Some(FormatError::rejected(tag.line, tag.column, reason))
+    }
+
+    fn open_reason(
+        self,
+        tag: &Tag,
+        entry: &mut EntryBuilder,
+        parent: Option<&mut Frame>,
+    ) -> Option<String> {
+        let name = &tag.name;
+        let local = tag.local();
+        let level = match (&entry.current_term, entry.current_section) {
+            (Some(_), _) => TERM,
+            (None, Some(_)) => LANGUAGE,
+            (None, None) => CONCEPT,
+        };
+        let group = match parent {
+            Some(Frame::TermSec) => {
+                if let Some(t) = entry.current_term.as_mut() {
+                    t.children += 1;
+                    if local == "term" && t.text.is_some() {
+                        return Some(format!("second <{name}> in one term section"));
+                    }
+                    if local == "term" && t.children > 1 {
+                        return Some(format!("<{name}> must come first in its term section"));
+                    }
+                }
+                None
+            }
+            Some(Frame::Group(g)) => Some(g),
+            Some(Frame::Section) | None => None,
+        };
+        let dct = name.contains(':');
+        if !dct {
+            match local {
+                "langSec" | "termSec" | "term" => return None,
+                "note" => return None,
+                "date" => {
+                    return match group {
+                        Some(g) if g.name == "transacGrp" => None,
+                        _ => Some(format!("<{name}> outside a <transacGrp>")),
+                    }
+                }
+                _ => {}
+            }
+            if let Some((group_name, _)) = GROUPS.iter().find(|(g, _)| *g == local) {
+                return match group {
+                    Some(outer) if *group_name != "transacGrp" => {
+                        Some(format!("<{name}> inside <{}>", outer.name))
+                    }
+                    _ => None,
+                };
+            }
+            if !DCA_ELEMENTS.contains(&local) {
+                return Some(format!("<{name}> is not an element of TBX"));
+            }
+            if let Some(g) = group {
+                let head = GROUPS.iter().find(|(n, _)| *n == g.name).map(|(_, h)| *h);
+                if head == Some(local) {
+                    g.heads += 1;
+                    if g.heads > 1 {
+                        return Some(format!("second <{name}> in one <{}>", g.name));
+                    }
+                }
+            }
+        }
+        let element = if dct {
+            self.category(local).map_or(local, |c| c.element)
+        } else {
+            local
+        };
+        if element == "termNote" && level != TERM {
+            return Some(format!(
+                "<{name}> in a {} section: a termNote belongs in a term section",
+                if level == LANGUAGE {
+                    "language"
+                } else {
+                    "concept"
+                }
+            ));
+        }
+        let category = if dct {
+            local
+        } else {
+            match tag.attr("type").map(str::trim) {
+                Some(t) if !t.is_empty() => t,
+                _ if matches!(local, "adminNote" | "descripNote") => return None,
+                _ => return Some(format!("<{name}> without a type")),
+            }
+        };
+        if self == Dialect::Core {
+            return None;
+        }
+        let Some(found) = self.category(category) else {
+            return Some(format!(
+                "<{name}>: data category {category:?} is not part of {}",
+                self.name()
+            ));
+        };
+        if !dct && found.element != local {
+            return Some(format!(
+                "<{name}>: data category {category:?} is a <{}>",
+                found.element
+            ));
+        }
+        if found.levels & level == 0 {
+            return Some(format!(
+                "<{name}>: data category {category:?} is not allowed at {} level, only at {}",
+                level_names(level),
+                level_names(found.levels)
+            ));
+        }
+        None
+    }
+
+    /// Checks the value of a picklist data category.
+    fn check_value(self, tag: &Tag, text: &str) -> Result<(), FormatError> {
+        let name = if tag.name.contains(':') {
+            tag.local()
+        } else {
+            tag.attr("type").map_or("", str::trim)
+        };
+        let Some(found) = self.category(name) else {
+            return Ok(());
+        };
+        let value = collapse_space(text);
+        if found.picklist.is_empty() || found.picklist.contains(&value.as_str()) {
+            return Ok(());
+        }
+        Err(FormatError::rejected(
+            tag.line,
+            tag.column,
+            format!(
+                "<{}>: {value:?} is not a value of {name} in {}; allowed: {}",
+                tag.name,
+                self.name(),
+                found.picklist.join(", ")
+            ),
+        ))
+    }
+}
+
+/// Content found directly in `<body>` outside any entry: an entry whose start (and end) tag
+/// is missing, so its terms have no concept to belong to. Rejects it, naming the lines and
+/// the terms lost, after skipping it and whatever follows it up to the next entry or the end
+/// of the body; the event that ended the skip is left in `pending`.
+fn orphaned<R: BufRead>(
+    xml: &mut XmlPull<R>,
+    first: XmlEvent,
+    pending: &mut Option<XmlEvent>,
+) -> Result<FormatError, FormatError> {
+    let (XmlEvent::Start(tag) | XmlEvent::Empty(tag)) = &first else {
+        let (line, column) = xml.position();
+        return Ok(FormatError::rejected(
+            line,
+            column,
+            "content outside any entry",
+        ));
+    };
+    let first_tag = tag.clone();
+    let mut terms = 0u64;
+    let mut depth = 0usize;
+    let mut last_line = first_tag.line;
+    let mut event = first;
+    loop {
+        match event {
+            XmlEvent::Start(ref tag) | XmlEvent::Empty(ref tag)
+                if depth == 0 && is_entry(tag.local()) =>
+            {
+                *pending = Some(event);
+                break;
+            }
+            XmlEvent::Start(tag) => {
+                terms += u64::from(tag.local() == "term");
+                depth += 1;
+            }
+            XmlEvent::Empty(tag) => terms += u64::from(tag.local() == "term"),
+            XmlEvent::End(name) => {
+                if depth == 0 {
+                    // The end of `<body>` itself.
+                    *pending = Some(XmlEvent::End(name));
+                    break;
+                }
+                depth -= 1;
+            }
+            XmlEvent::Text(_) => {}
+            XmlEvent::Eof => {
+                *pending = Some(XmlEvent::Eof);
+                break;
+            }
+        }
+        last_line = xml.position().0;
+        event = xml.next()?;
+    }
+    let first = first_tag;
+    Ok(FormatError::rejected(
+        first.line,
+        first.column,
+        format!(
+            "<{}> directly in <body>: content outside any entry (lines {}-{last_line}, {terms} \
+             term(s)), perhaps an entry whose start tag is missing, is not read",
+            first.name, first.line
+        ),
+    ))
 }
 
 /// The data category an element stands for: the `type` of a DCA element, the element's own
@@ -396,6 +1003,9 @@ struct TermBuilder {
     contexts: Vec<String>,
     line: u64,
     column: u64,
+    /// Elements read directly in the term section so far, for the rule that `<term>` comes
+    /// first.
+    children: u32,
 }
 
 struct SectionBuilder {
@@ -523,6 +1133,7 @@ impl EntryBuilder {
             contexts: Vec::new(),
             line: tag.line,
             column: tag.column,
+            children: 0,
         });
         Ok(())
     }
@@ -1136,6 +1747,12 @@ mod tests {
         )
     }
 
+    /// A TBX v3 DCA document that declares no dialect, so is read leniently, around `body`
+    /// (which starts on line 4).
+    fn undeclared(body: &str) -> String {
+        v3(body).replace(" type=\"TBX-Basic\"", "")
+    }
+
     /// A TBX 2008 document around `body` (which starts on line 3).
     fn v2(body: &str) -> String {
         format!(
@@ -1146,7 +1763,7 @@ mod tests {
 
     /// A one-term English entry whose term section holds `term_sec_extra`.
     fn term_with(term_sec_extra: &str) -> Term {
-        let doc = v3(&format!(
+        let doc = undeclared(&format!(
             "<conceptEntry id=\"c\"><langSec xml:lang=\"en\"><termSec><term>t</term>{term_sec_extra}</termSec>\
              <termSec><term>other</term><termNote type=\"administrativeStatus\">admittedTerm-admn-sts</termNote></termSec></langSec></conceptEntry>"
         ));
@@ -1343,7 +1960,7 @@ mod tests {
             let term = term_with(&format!("<termNote type=\"termType\">{value}</termNote>"));
             assert_eq!(term.term_type, want, "{value}");
         }
-        let doc = v3(
+        let doc = undeclared(
             r#"<conceptEntry id="c"><langSec xml:lang="en"><termSec><term>t</term>
 <termNote type="termType">synonym</termNote></termSec></langSec></conceptEntry>"#,
         );
@@ -1583,7 +2200,7 @@ mod tests {
 
     #[test]
     fn unknown_data_category_is_kept_as_a_note_with_a_warning() {
-        let doc = v3("<conceptEntry id=\"c\"><admin type=\"customerSubset\">SCO</admin><langSec xml:lang=\"en\"><termSec><term>x</term>\n\
+        let doc = undeclared("<conceptEntry id=\"c\"><admin type=\"customerSubset\">SCO</admin><langSec xml:lang=\"en\"><termSec><term>x</term>\n\
                       <termNote type=\"grammaticalNumber\">singular</termNote></termSec></langSec></conceptEntry>");
         let entry = read(&doc).remove(0).unwrap();
         assert_eq!(entry.concept.notes, vec!["customerSubset: SCO"]);
@@ -1715,6 +2332,244 @@ mod tests {
                 assert!(reason.contains("UTF-8"), "{reason}");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// The first rejection reading `doc`, as (line, column, reason).
+    fn first_rejection(doc: &str) -> (u64, u64, String) {
+        read(doc)
+            .into_iter()
+            .find_map(|r| match r {
+                Err(FormatError::Rejected {
+                    line,
+                    column,
+                    reason,
+                }) => Some((line, column, reason)),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("nothing rejected in {doc}"))
+    }
+
+    /// A one-term English entry on line 4 whose term section holds `extra` on line 5.
+    fn entry_with_term_sec(extra: &str) -> String {
+        format!(
+            "<conceptEntry id=\"c\"><langSec xml:lang=\"en\"><termSec><term>t</term>\n{extra}\
+             </termSec></langSec></conceptEntry>"
+        )
+    }
+
+    #[test]
+    fn picklist_values_of_a_declared_dialect_are_enforced() {
+        let doc = v3(&entry_with_term_sec(
+            "<termNote type=\"partOfSpeech\">preposition</termNote>",
+        ));
+        let (line, column, reason) = first_rejection(&doc);
+        assert_eq!((line, column), (5, 1));
+        assert!(reason.contains("\"preposition\""), "{reason}");
+        assert!(
+            reason.contains("adjective, noun, other, verb, adverb"),
+            "{reason}"
+        );
+        for (category, value) in [
+            ("administrativeStatus", "preferred"),
+            ("termType", "synonym"),
+            ("grammaticalGender", "common"),
+        ] {
+            let doc = v3(&entry_with_term_sec(&format!(
+                "<termNote type=\"{category}\">{value}</termNote>"
+            )));
+            let (_, _, reason) = first_rejection(&doc);
+            assert!(
+                reason.contains(&format!("{value:?} is not a value of {category}")),
+                "{reason}"
+            );
+        }
+        // In a transaction group, which is checked but not kept.
+        let doc = v3("<conceptEntry id=\"c\">\n  <transacGrp><transac type=\"transactionType\">deletion</transac></transacGrp>\
+                      <langSec xml:lang=\"en\"><termSec><term>t</term></termSec></langSec></conceptEntry>");
+        let (line, column, reason) = first_rejection(&doc);
+        assert_eq!((line, column), (5, 15));
+        assert!(reason.contains("\"deletion\""), "{reason}");
+        // DCT style: the same category, named by the element.
+        let doc = v3(&entry_with_term_sec(
+            "<min:partOfSpeech>preposition</min:partOfSpeech>",
+        ));
+        assert!(first_rejection(&doc).2.contains("\"preposition\""));
+        // Allowed values read as before, without a warning.
+        let doc = v3(&entry_with_term_sec(
+            "<termNote type=\"partOfSpeech\">noun</termNote><termNote type=\"termType\">acronym</termNote>\
+             <transacGrp><transac type=\"transactionType\">origination</transac><date>2020-01-01</date>\
+             <transacNote type=\"responsibility\" target=\"u1\">Jane</transacNote></transacGrp>",
+        ));
+        let entry = read(&doc).remove(0).unwrap();
+        assert_eq!(entry.concept.langs[0].terms[0].part_of_speech, "noun");
+        assert!(entry.warnings.is_empty(), "{:?}", entry.warnings);
+    }
+
+    #[test]
+    fn data_categories_outside_the_dialect_or_its_levels_reject_the_entry() {
+        let cases = [
+            // Not in TBX-Basic at all.
+            (
+                "TBX-Basic",
+                "<termNote type=\"pos\">noun</termNote>",
+                "\"pos\" is not part of TBX-Basic",
+            ),
+            // In TBX-Basic but not in TBX-Min.
+            (
+                "TBX-Min",
+                "<admin type=\"source\">a book</admin>",
+                "\"source\" is not part of TBX-Min",
+            ),
+            // A definition belongs to the concept or a language, not a term.
+            (
+                "TBX-Basic",
+                "<descrip type=\"definition\">d</descrip>",
+                "not allowed at term level, only at concept, language",
+            ),
+            // The category on the wrong element.
+            (
+                "TBX-Basic",
+                "<admin type=\"context\">c</admin>",
+                "\"context\" is a <descrip>",
+            ),
+            (
+                "TBX-Basic",
+                "<descrip>untyped</descrip>",
+                "<descrip> without a type",
+            ),
+        ];
+        for (dialect, extra, needle) in cases {
+            let doc = v3(&entry_with_term_sec(extra)).replace("TBX-Basic", dialect);
+            let (line, column, reason) = first_rejection(&doc);
+            assert_eq!((line, column), (5, 1), "{extra}");
+            assert!(reason.contains(needle), "{extra}: {reason}");
+        }
+        // A termNote directly in a language section.
+        let doc = v3("<conceptEntry id=\"c\"><langSec xml:lang=\"en\">\n  <termNote type=\"partOfSpeech\">noun</termNote>\
+                      <termSec><term>t</term></termSec></langSec></conceptEntry>");
+        let (line, column, reason) = first_rejection(&doc);
+        assert_eq!((line, column), (5, 3));
+        assert!(
+            reason.contains("<termNote> in a language section"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn core_structure_is_enforced_in_a_declared_dialect() {
+        let cases = [
+            (
+                "<term>second</term>",
+                "TBX-Basic",
+                "second <term> in one term section",
+            ),
+            ("<comment>c</comment>", "TBX-Basic", "<comment> is not an element of TBX"),
+            (
+                "<transacGrp><transaction type=\"transactionType\">origination</transaction></transacGrp>",
+                "TBX-Basic",
+                "<transaction> is not an element of TBX",
+            ),
+            (
+                "<descripGrp><descrip type=\"x\">a</descrip><descrip type=\"x\">b</descrip></descripGrp>",
+                "TBX-Core",
+                "second <descrip> in one <descripGrp>",
+            ),
+            ("<date>2020-01-01</date>", "TBX-Min", "<date> outside a <transacGrp>"),
+        ];
+        for (extra, dialect, needle) in cases {
+            let doc = v3(&entry_with_term_sec(extra)).replace("TBX-Basic", dialect);
+            let (line, _, reason) = first_rejection(&doc);
+            assert_eq!(line, 5, "{extra}");
+            assert!(reason.contains(needle), "{extra}: {reason}");
+        }
+        // `<term>` comes first in its term section.
+        let doc = v3("<conceptEntry id=\"c\"><langSec xml:lang=\"en\"><termSec><note>n</note>\n<term>t</term>\
+                      </termSec></langSec></conceptEntry>");
+        let (line, column, reason) = first_rejection(&doc);
+        assert_eq!((line, column), (5, 1));
+        assert!(reason.contains("must come first"), "{reason}");
+        // TBX-Core defines no data categories: any type is its own.
+        let doc = v3(&entry_with_term_sec(
+            "<descripGrp><descrip type=\"whatever\">a</descrip></descripGrp>",
+        ))
+        .replace("TBX-Basic", "TBX-Core");
+        assert!(read(&doc)[0].is_ok());
+    }
+
+    #[test]
+    fn files_without_a_declared_dialect_stay_lenient() {
+        let extra = "<termNote type=\"partOfSpeech\">preposition</termNote><term>second</term>\
+                     <comment>c</comment><descrip type=\"definition\">d</descrip>";
+        let lenient = [
+            undeclared(&entry_with_term_sec(extra)),
+            v3(&entry_with_term_sec(extra)).replace("TBX-Basic", "TBX-IATE"),
+            v2(&entry_with_term_sec(extra)
+                .replace("conceptEntry", "termEntry")
+                .replace("langSec", "langSet")
+                .replace("termSec", "tig")),
+        ];
+        for doc in lenient {
+            let entry = read(&doc).remove(0).expect("read leniently");
+            assert_eq!(
+                entry.concept.langs[0].terms[0].part_of_speech,
+                "preposition"
+            );
+            assert!(!entry.warnings.is_empty());
+        }
+    }
+
+    #[test]
+    fn broken_structure_around_the_entries_is_refused_in_a_declared_dialect() {
+        let entry = |id: &str| {
+            format!("<conceptEntry id=\"{id}\"><langSec xml:lang=\"en\"><termSec><term>{id}</term></termSec></langSec></conceptEntry>")
+        };
+        // `<body>` and `<text>` swapped: no entry is in place.
+        let swapped = v3(&entry("a"))
+            .replace("<text><body>", "<body><text>")
+            .replace("</body></text>", "</text></body>");
+        let results = read(&swapped);
+        assert_eq!(results.len(), 1);
+        assert!(
+            matches!(&results[0], Err(FormatError::Malformed { line: 3, reason, .. }) if reason.contains("<body> directly in <tbx>")),
+            "{results:?}"
+        );
+        // Another namespace than TBX v3's.
+        let foreign = v3(&entry("a")).replace("ed-2", "ed-36");
+        assert!(matches!(
+            &read(&foreign)[0],
+            Err(FormatError::Malformed { line: 2, column: 1, reason }) if reason.contains("ed-36")
+        ));
+        // Stray content in `<text>` is rejected; the entries still read.
+        let stray = v3(&entry("a")).replace(
+            "<text><body>",
+            "<text><admin type=\"source\">x</admin><body>",
+        );
+        let results = read(&stray);
+        assert!(
+            matches!(&results[0], Err(FormatError::Rejected { line: 3, reason, .. }) if reason.contains("directly in <text>"))
+        );
+        assert_eq!(results[1].as_ref().unwrap().concept.id, "a");
+    }
+
+    #[test]
+    fn content_outside_any_entry_is_rejected_not_dropped() {
+        // An entry whose start and end tags are missing, between two good ones: its terms are
+        // named in one rejection, and reading goes on with the next entry. This holds without
+        // a declared dialect too: silently losing terms is never right.
+        let body = "<conceptEntry id=\"a\"><langSec xml:lang=\"en\"><termSec><term>a</term></termSec></langSec></conceptEntry>\n\
+                    <descrip type=\"subjectField\">lost</descrip>\n\
+                    <langSec xml:lang=\"en\"><termSec><term>lost</term></termSec></langSec>\n\
+                    <conceptEntry id=\"b\"><langSec xml:lang=\"en\"><termSec><term>b</term></termSec></langSec></conceptEntry>";
+        for doc in [v3(body), undeclared(body)] {
+            let results = read(&doc);
+            assert_eq!(results.len(), 3, "{results:?}");
+            assert_eq!(results[0].as_ref().unwrap().concept.id, "a");
+            assert!(results[1].is_err());
+            let (line, column, reason) = first_rejection(&doc);
+            assert_eq!((line, column), (5, 1));
+            assert!(reason.contains("lines 5-6, 1 term(s)"), "{reason}");
+            assert_eq!(results[2].as_ref().unwrap().concept.id, "b");
         }
     }
 
