@@ -983,6 +983,11 @@ fn parse_term_type(value: &str) -> Option<TermType> {
     }
 }
 
+/// The start of the note that carries a part of speech outside TBX-Basic's picklist (a
+/// glossary's "proper noun"), written beside `partOfSpeech` `other` so that the file stays
+/// valid TBX-Basic and the value still reads back as it was.
+const POS_NOTE_PREFIX: &str = "partOfSpeech: ";
+
 /// The note TBX-Basic files carry next to `deprecatedTerm-admn-sts` to mark a forbidden term:
 /// TBX-Basic has no status value for it.
 const FORBIDDEN_NOTE: &str = "forbidden";
@@ -1165,10 +1170,16 @@ impl EntryBuilder {
             }
             (status, _) => status,
         };
+        let mut part_of_speech = t.part_of_speech;
+        if part_of_speech == "other" {
+            if let Some(i) = notes.iter().position(|n| n.starts_with(POS_NOTE_PREFIX)) {
+                part_of_speech = notes.remove(i)[POS_NOTE_PREFIX.len()..].to_owned();
+            }
+        }
         section.any_status |= status.is_some();
         let mut term = Term::with_status(text, status.unwrap_or(TermStatus::Admitted));
         term.term_type = t.term_type;
-        term.part_of_speech = t.part_of_speech;
+        term.part_of_speech = part_of_speech;
         term.note = notes.join("\n");
         term.source = t.sources.join("; ");
         term.context = t.contexts.join("\n");
@@ -1424,6 +1435,9 @@ pub enum TbxStyle {
 /// `<ref type="crossReference">`, not as a `target`: TBX types `target` as an IDREF, which must
 /// name an entry of the same file, and an export need not contain the referenced concept.
 ///
+/// A part of speech outside TBX-Basic's picklist is written as `other` plus
+/// `<note>partOfSpeech: …</note>`, which the reader turns back into the value.
+///
 /// A forbidden term is written as `deprecatedTerm-admn-sts` plus `<note>forbidden</note>`
 /// (TBX-Basic has no value for it), which [`TbxReader`] reads back as
 /// [`TermStatus::Forbidden`]. A term's own note saying "forbidden" is kept, except on a
@@ -1611,14 +1625,11 @@ fn write_concept(buf: &mut String, concept: &Concept, style: TbxStyle) -> Result
             buf.push_str(term_name);
             buf.push_str(">\n");
             element(buf, 6, "term", None, &term.text);
-            if !term.part_of_speech.is_empty() {
-                element(
-                    buf,
-                    6,
-                    "termNote",
-                    Some("partOfSpeech"),
-                    &term.part_of_speech,
-                );
+            let pos = term.part_of_speech.as_str();
+            let pos_outside_picklist = !pos.is_empty() && !PART_OF_SPEECH_VALUES.contains(&pos);
+            if !pos.is_empty() {
+                let value = if pos_outside_picklist { "other" } else { pos };
+                element(buf, 6, "termNote", Some("partOfSpeech"), value);
             }
             element(
                 buf,
@@ -1638,6 +1649,9 @@ fn write_concept(buf: &mut String, concept: &Concept, style: TbxStyle) -> Result
             }
             if term.status == TermStatus::Forbidden {
                 element(buf, 6, "note", None, FORBIDDEN_NOTE);
+            }
+            if pos_outside_picklist {
+                element(buf, 6, "note", None, &format!("{POS_NOTE_PREFIX}{pos}"));
             }
             for note in lines(&term.note) {
                 element(buf, 6, "note", None, note);
@@ -2638,6 +2652,26 @@ mod tests {
             "<term>Shanghai Pact</term>\n            <termNote type=\"administrativeStatus\">deprecatedTerm-admn-sts</termNote>\n            <note>forbidden</note>"
         ), "{text}");
         assert!(!text.contains("forbiddenTerm"));
+    }
+
+    #[test]
+    fn a_part_of_speech_outside_the_picklist_stays_valid_and_reads_back() {
+        let mut concept = sample_concept();
+        concept.langs[0].terms[0].part_of_speech = "proper noun".to_owned();
+        let mut out = Vec::new();
+        write_tbx(&mut out, [&concept], TbxStyle::V3Basic).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.contains("<termNote type=\"partOfSpeech\">other</termNote>")
+                && text.contains("<note>partOfSpeech: proper noun</note>"),
+            "{text}"
+        );
+        let read = TbxReader::new(out.as_slice()).next().unwrap().unwrap();
+        assert_eq!(read.concept.langs[0].terms[0].part_of_speech, "proper noun");
+        assert_eq!(
+            read.concept.langs[0].terms[0].note,
+            concept.langs[0].terms[0].note
+        );
     }
 
     #[test]
