@@ -263,61 +263,34 @@ pub fn unit_from_proto(
     field: &str,
     violations: &mut Violations,
 ) -> TranslationUnit {
-    if !unit.id.is_empty() {
-        violations.entry_id(&format!("{field}.id"), &unit.id);
-    }
-    violations.max_len(&format!("{field}.origin"), &unit.origin, MAX_TERM_BYTES);
-    if unit.segments.len() < 2 {
-        violations.add(
-            format!("{field}.segments"),
-            "a unit needs segments in at least two languages",
-        );
-    }
     let mut segments: Vec<Segment> = Vec::with_capacity(unit.segments.len());
     for (i, segment) in unit.segments.into_iter().enumerate() {
-        let path = format!("{field}.segments[{i}]");
-        let lang = violations.lang(&format!("{path}.lang"), &segment.lang);
-        if let Some(lang) = &lang {
-            if segments.iter().any(|s| &s.lang == lang) {
-                violations.add(
-                    format!("{path}.lang"),
-                    format!("{lang} appears in two segments"),
-                );
-            }
-        }
-        violations.required_text(&format!("{path}.text"), &segment.text, MAX_SEGMENT_BYTES);
-        let mut tags = Vec::with_capacity(segment.tags.len());
-        for (j, tag) in segment.tags.into_iter().enumerate() {
-            let offset = tag.offset as usize;
-            if !segment.text.is_char_boundary(offset) {
-                violations.add(
-                    format!("{path}.tags[{j}].offset"),
-                    "must be a byte offset on a character boundary of the text",
-                );
-            }
-            let kind = match proto::TagKind::try_from(tag.kind) {
-                Ok(proto::TagKind::Begin) => TagKind::Begin,
-                Ok(proto::TagKind::End) => TagKind::End,
-                Ok(proto::TagKind::Isolated) => TagKind::Isolated,
-                Ok(proto::TagKind::HighlightStart) => TagKind::HighlightStart,
-                Ok(proto::TagKind::HighlightEnd) => TagKind::HighlightEnd,
-                Ok(proto::TagKind::Placeholder | proto::TagKind::Unspecified) | Err(_) => {
-                    TagKind::Placeholder
-                }
-            };
-            tags.push(InlineTag {
-                offset,
-                kind,
+        let lang = violations.lang(&format!("{field}.segments[{i}].lang"), &segment.lang);
+        let tags = segment
+            .tags
+            .into_iter()
+            .map(|tag| InlineTag {
+                offset: tag.offset as usize,
+                kind: match proto::TagKind::try_from(tag.kind) {
+                    Ok(proto::TagKind::Begin) => TagKind::Begin,
+                    Ok(proto::TagKind::End) => TagKind::End,
+                    Ok(proto::TagKind::Isolated) => TagKind::Isolated,
+                    Ok(proto::TagKind::HighlightStart) => TagKind::HighlightStart,
+                    Ok(proto::TagKind::HighlightEnd) => TagKind::HighlightEnd,
+                    Ok(proto::TagKind::Placeholder | proto::TagKind::Unspecified) | Err(_) => {
+                        TagKind::Placeholder
+                    }
+                },
                 xml: tag.xml,
-            });
-        }
+            })
+            .collect();
         segments.push(Segment {
             lang: lang.unwrap_or_else(Lang::en),
             text: segment.text,
             tags,
         });
     }
-    TranslationUnit {
+    let unit = TranslationUnit {
         id: unit.id,
         segments,
         origin: unit.origin,
@@ -329,6 +302,47 @@ pub fn unit_from_proto(
             .into_iter()
             .map(|p| (p.name, p.value))
             .collect(),
+    };
+    check_unit(&unit, field, violations);
+    unit
+}
+
+/// Checks what the store requires of a unit, wherever it came from (a client, a file): an
+/// id it can key, two languages or more, each once, texts within limits, tags on character
+/// boundaries.
+pub fn check_unit(unit: &TranslationUnit, field: &str, violations: &mut Violations) {
+    if !unit.id.is_empty() {
+        violations.entry_id(&format!("{field}.id"), &unit.id);
+    }
+    violations.max_len(&format!("{field}.origin"), &unit.origin, MAX_TERM_BYTES);
+    if unit.segments.len() < 2 {
+        violations.add(
+            format!("{field}.segments"),
+            "a unit needs segments in at least two languages",
+        );
+    }
+    for (i, segment) in unit.segments.iter().enumerate() {
+        if unit.segments[..i].iter().any(|s| s.lang == segment.lang) {
+            violations.add(
+                format!("{field}.segments[{i}].lang"),
+                format!("{} appears in two segments", segment.lang),
+            );
+        }
+        if segment.text.trim().is_empty() || segment.text.len() > MAX_SEGMENT_BYTES {
+            violations.required_text(
+                &format!("{field}.segments[{i}].text"),
+                &segment.text,
+                MAX_SEGMENT_BYTES,
+            );
+        }
+        for (j, tag) in segment.tags.iter().enumerate() {
+            if !segment.text.is_char_boundary(tag.offset) {
+                violations.add(
+                    format!("{field}.segments[{i}].tags[{j}].offset"),
+                    "must be a byte offset on a character boundary of the text",
+                );
+            }
+        }
     }
 }
 

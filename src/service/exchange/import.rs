@@ -14,9 +14,7 @@ use crate::formats::{
     detect_format, CsvOptions, CsvReader, Format, FormatError, TbxReader, TmxReader,
 };
 use crate::model::{Concept, OnConflict, TranslationUnit};
-use crate::service::convert::{
-    concept_from_proto, concept_to_proto, unit_from_proto, unit_to_proto,
-};
+use crate::service::convert::{check_unit, concept_from_proto, concept_to_proto};
 use crate::service::now_ms;
 use crate::service::proto::{self, entry_problem::Severity, import_event::Event};
 use crate::service::validate::{Violations, MAX_TERM_BYTES};
@@ -479,11 +477,10 @@ impl Import {
         if unit.created_ms == 0 {
             unit.created_ms = now_ms();
         }
-        let id = unit.id.clone();
         let mut violations = Violations::default();
-        let unit = unit_from_proto(unit_to_proto(&unit), "entry", &mut violations);
+        check_unit(&unit, "entry", &mut violations);
         match violations.describe() {
-            Some(reason) => Err((id, reason)),
+            Some(reason) => Err((unit.id, reason)),
             None => Ok(unit),
         }
     }
