@@ -2,13 +2,14 @@
 //! Recognize. Built once, then only read; [`super::Termbase`] layers a small one for recent
 //! writes over a large one for everything else.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 
-use super::distance::levenshtein_within;
+use super::distance::BitPattern;
 use super::{score, MatchKind};
 use crate::model::{Concept, Term, TermType};
 use crate::text::{self, Token, TokenKind};
@@ -24,12 +25,26 @@ pub(super) struct IndexedTerm {
     pub section: u16,
     /// Position of the term in the section.
     pub term: u16,
-    /// The normalized key as characters, for edit distances.
-    norm_chars: Box<[char]>,
     /// Stems of the term's word tokens (empty for terms with Han characters).
     stems: Box<[Box<str>]>,
-    /// The stems joined by spaces, as characters, for typo matching of inflected queries.
-    stem_chars: Box<[char]>,
+}
+
+/// Where a term's normalized key and joined stems are in [`TermIndex::keys`], and their
+/// lengths in characters. All terms' texts share one string instead of two allocations per
+/// term, and the lengths sit here so that the length filter of a fuzzy lookup reads one
+/// small record per candidate.
+#[derive(Clone, Copy)]
+struct KeyText {
+    /// Byte offset of the normalized key; the joined stems follow it.
+    start: usize,
+    /// Byte offset where the stems, joined by spaces, begin (and the key ends).
+    stems_start: usize,
+    /// Byte offset where the stems end.
+    end: usize,
+    /// Characters of the normalized key.
+    norm_chars: u32,
+    /// Characters of the joined stems (0 for terms without stems).
+    stem_chars: u32,
 }
 
 /// An occurrence of a term in normalized text, before overlap resolution.
@@ -51,6 +66,10 @@ pub(super) struct Candidate {
 pub(super) struct TermIndex {
     pub concepts: Vec<Arc<Concept>>,
     pub terms: Vec<IndexedTerm>,
+    /// Each term's key text, by [`TermId`].
+    key_texts: Vec<KeyText>,
+    /// The normalized keys and joined stems of every term, back to back.
+    keys: String,
     exact: HashMap<Box<str>, Vec<TermId>>,
     normalized: HashMap<Box<str>, Vec<TermId>>,
     stemmed: HashMap<Box<str>, Vec<TermId>>,
@@ -73,6 +92,9 @@ const COMMON_GRAM: usize = 50_000;
 /// Longest query, in characters, tried for fuzzy and partial matching; longer input is a
 /// sentence and belongs to Recognize.
 const MAX_FUZZY_QUERY_CHARS: usize = 256;
+// A query needs at most its gram count less three shared grams, which must fit
+// [`SharedGrams::counts`].
+const _: () = assert!(MAX_FUZZY_QUERY_CHARS - 3 <= u8::MAX as usize);
 
 impl TermIndex {
     /// Indexes every term of `concepts`.
@@ -80,6 +102,8 @@ impl TermIndex {
         let mut index = TermIndex {
             concepts: Vec::new(),
             terms: Vec::new(),
+            key_texts: Vec::new(),
+            keys: String::new(),
             exact: HashMap::new(),
             normalized: HashMap::new(),
             stemmed: HashMap::new(),
@@ -112,7 +136,7 @@ impl TermIndex {
                         push(&mut index.stemmed, stems.join(" ").into(), id);
                         push(&mut index.stem_starts, first.clone(), id);
                     }
-                    let norm_chars: Box<[char]> = norm.chars().collect();
+                    let norm_chars: Vec<char> = norm.chars().collect();
                     let mut term_grams = grams(&norm_chars);
                     term_grams.sort_unstable();
                     term_grams.dedup();
@@ -127,18 +151,34 @@ impl TermIndex {
                     });
                     index.pattern_terms[pattern].push(id);
                     push(&mut index.normalized, key, id);
+                    let start = index.keys.len();
+                    index.keys.push_str(&norm);
+                    let stems_start = index.keys.len();
+                    for (i, stem) in stems.iter().enumerate() {
+                        if i > 0 {
+                            index.keys.push(' ');
+                        }
+                        index.keys.push_str(stem);
+                    }
+                    let stem_chars = index.keys[stems_start..].chars().count();
+                    index.key_texts.push(KeyText {
+                        start,
+                        stems_start,
+                        end: index.keys.len(),
+                        norm_chars: u32::try_from(norm_chars.len()).unwrap_or(u32::MAX),
+                        stem_chars: u32::try_from(stem_chars).unwrap_or(u32::MAX),
+                    });
                     index.terms.push(IndexedTerm {
                         concept: concept_pos as u32,
                         section: section_pos as u16,
                         term: term_pos as u16,
-                        norm_chars,
-                        stem_chars: stems.join(" ").chars().collect(),
                         stems,
                     });
                 }
             }
         }
         index.concepts = concepts;
+        index.keys.shrink_to_fit();
         if !patterns.is_empty() {
             // Overlapping search needs standard semantics; leftmost-longest selection happens
             // after stem matches are merged in, in `super::recognize`.
@@ -191,7 +231,7 @@ impl TermIndex {
         }
         // Typos are only looked for when the query is not itself a known term.
         let typos = out.is_empty();
-        self.fuzzy_and_contained(&query_chars, &query_stems, has_han, typos, &mut out);
+        self.fuzzy_and_contained(norm, &query_chars, &query_stems, has_han, typos, &mut out);
         // The query contains a term: the same occurrence search Recognize uses.
         for occurrence in self.occurrences(norm, &tokens) {
             if occurrence.range.len() == norm.len() {
@@ -215,6 +255,7 @@ impl TermIndex {
     /// many, so common grams cost nothing and no qualifying term is lost.
     fn fuzzy_and_contained(
         &self,
+        norm: &str,
         query_chars: &[char],
         query_stems: &[&str],
         has_han: bool,
@@ -239,19 +280,20 @@ impl TermIndex {
                 .iter()
                 .find(|g| !g.contains(&PAD_START) && !g.contains(&PAD_END));
             for &term_id in rarest_interior.map_or(&[][..], |g| posting(g)) {
-                let term = &self.terms[term_id as usize];
-                if query_chars.len() < term.norm_chars.len()
+                let key = &self.key_texts[term_id as usize];
+                let term_chars = key.norm_chars as usize;
+                if query_chars.len() < term_chars
                     && contains(
-                        &term.norm_chars,
-                        query_chars,
+                        &self.keys[key.start..key.stems_start],
+                        norm,
                         has_han,
-                        &term.stems,
+                        &self.terms[term_id as usize].stems,
                         query_stems,
                     )
                 {
                     out.push(Candidate {
                         term: term_id,
-                        score: score::partial(query_chars.len(), term.norm_chars.len()),
+                        score: score::partial(query_chars.len(), term_chars),
                         kind: MatchKind::Partial,
                     });
                 }
@@ -276,45 +318,55 @@ impl TermIndex {
                 .count(),
         );
         let counted = &by_rarity[..by_rarity.len() - skipped];
-        let mut shared: HashMap<TermId, u32> = HashMap::new();
-        for gram in counted {
-            for &term_id in posting(gram) {
-                *shared.entry(term_id).or_default() += 1;
-            }
-        }
-        let needed_counted = (needed - skipped) as u32;
+        let needed_counted = needed - skipped;
         let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();
-        let longest_gap = |n: usize, m: usize| {
-            (n.max(m) as f32 * (1.0 - score::FUZZY_MIN_SIMILARITY)).ceil() as usize + 2
-        };
-        let mut verified = 0;
-        for (term_id, count) in shared {
-            if count < needed_counted {
-                continue;
+        let query_pattern = BitPattern::new(query_chars);
+        let stem_pattern = BitPattern::new(&query_stem_chars);
+        let (query_len, query_stem_len) = (query_chars.len(), query_stem_chars.len());
+        let longest_gap = |n: usize, m: usize| max_edits(n.max(m)) + 2;
+        SHARED_GRAMS.with_borrow_mut(|shared| {
+            shared.count(self.terms.len(), counted.iter().map(|g| posting(g)));
+            let mut verified = 0;
+            for &term_id in &shared.touched {
+                if usize::from(shared.counts[term_id as usize]) < needed_counted {
+                    continue;
+                }
+                let key = &self.key_texts[term_id as usize];
+                let (len, stem_len) = (key.norm_chars as usize, key.stem_chars as usize);
+                if len.abs_diff(query_len) > longest_gap(len, query_len) {
+                    continue;
+                }
+                // Edit distance is at least the length difference: most candidates end here,
+                // before their text is read.
+                let norm_reachable = within_reach(query_len, len);
+                let stems_reachable =
+                    query_stem_len > 0 && stem_len > 0 && within_reach(query_stem_len, stem_len);
+                if !norm_reachable && !stems_reachable {
+                    continue;
+                }
+                verified += 1;
+                if verified > MAX_FUZZY_CANDIDATES {
+                    break;
+                }
+                let mut sim = 0.0f32;
+                if norm_reachable {
+                    let norm = &self.keys[key.start..key.stems_start];
+                    sim = bounded_similarity(&query_pattern, norm, len);
+                }
+                if stems_reachable {
+                    let stems = &self.keys[key.stems_start..key.end];
+                    sim = sim.max(bounded_similarity(&stem_pattern, stems, stem_len));
+                }
+                if (score::FUZZY_MIN_SIMILARITY..1.0).contains(&sim) {
+                    out.push(Candidate {
+                        term: term_id,
+                        score: score::fuzzy(sim),
+                        kind: MatchKind::Fuzzy,
+                    });
+                }
             }
-            let term = &self.terms[term_id as usize];
-            // Edit distance is at least the length difference: most candidates end here.
-            if term.norm_chars.len().abs_diff(query_chars.len())
-                > longest_gap(term.norm_chars.len(), query_chars.len())
-            {
-                continue;
-            }
-            verified += 1;
-            if verified > MAX_FUZZY_CANDIDATES {
-                break;
-            }
-            let mut sim = bounded_similarity(query_chars, &term.norm_chars);
-            if !query_stem_chars.is_empty() && !term.stem_chars.is_empty() {
-                sim = sim.max(bounded_similarity(&query_stem_chars, &term.stem_chars));
-            }
-            if (score::FUZZY_MIN_SIMILARITY..1.0).contains(&sim) {
-                out.push(Candidate {
-                    term: term_id,
-                    score: score::fuzzy(sim),
-                    kind: MatchKind::Fuzzy,
-                });
-            }
-        }
+            shared.clear();
+        });
     }
 
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
@@ -372,11 +424,70 @@ impl TermIndex {
 
 /// Similarity `1 − d / max(|a|, |b|)` when it can reach the fuzzy minimum, else 0: the edit
 /// distance stops early once it exceeds what that minimum allows.
-fn bounded_similarity(a: &[char], b: &[char]) -> f32 {
-    let longest = a.len().max(b.len());
-    // Rounded up: the caller applies the exact threshold to the similarity itself.
-    let max = ((1.0 - score::FUZZY_MIN_SIMILARITY) * longest as f32).ceil() as usize;
-    levenshtein_within(a, b, max).map_or(0.0, |d| 1.0 - d as f32 / longest.max(1) as f32)
+/// `b` has `b_chars` characters.
+fn bounded_similarity(a: &BitPattern, b: &str, b_chars: usize) -> f32 {
+    let longest = a.len().max(b_chars);
+    a.distance_within(b, b_chars, max_edits(longest))
+        .map_or(0.0, |d| 1.0 - d as f32 / longest.max(1) as f32)
+}
+
+/// Most edits between strings whose longer one has `longest` characters that can still leave
+/// them similar enough for a typo match. Rounded up: the caller applies the exact threshold to
+/// the similarity itself.
+fn max_edits(longest: usize) -> usize {
+    ((1.0 - score::FUZZY_MIN_SIMILARITY) * longest as f32).ceil() as usize
+}
+
+/// Whether strings of `a` and `b` characters can be similar enough for a typo match: their
+/// edit distance is at least the difference of their lengths.
+fn within_reach(a: usize, b: usize) -> bool {
+    a.abs_diff(b) <= max_edits(a.max(b))
+}
+
+/// How many of the query's grams each term shares, counted in a dense array instead of a
+/// hash map: a fuzzy lookup adds up about 10⁵ postings, and hashing each one cost more than
+/// everything else in the lookup. One per thread, kept between lookups; only the entries
+/// touched are reset.
+#[derive(Default)]
+struct SharedGrams {
+    /// Shared grams per term id. A query has at most [`MAX_FUZZY_QUERY_CHARS`] grams and
+    /// needs fewer than `u8::MAX` of them, so a saturated count still passes exactly when the
+    /// true one does.
+    counts: Vec<u8>,
+    /// Terms with a non-zero count, in the order first met (rarest grams first).
+    touched: Vec<TermId>,
+}
+
+impl SharedGrams {
+    /// Counts, for each term of an index of `terms` terms, the postings it appears in.
+    fn count<'p>(&mut self, terms: usize, postings: impl Iterator<Item = &'p [TermId]>) {
+        // Also reset here, in case a lookup on this thread stopped half-way.
+        self.clear();
+        if self.counts.len() < terms {
+            self.counts.resize(terms, 0);
+        }
+        for posting in postings {
+            for &term in posting {
+                let count = &mut self.counts[term as usize];
+                if *count == 0 {
+                    self.touched.push(term);
+                }
+                *count = count.saturating_add(1);
+            }
+        }
+    }
+
+    /// Resets the counts touched, ready for the next lookup.
+    fn clear(&mut self) {
+        for &term in &self.touched {
+            self.counts[term as usize] = 0;
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static SHARED_GRAMS: RefCell<SharedGrams> = RefCell::default();
 }
 
 fn push(map: &mut HashMap<Box<str>, Vec<TermId>>, key: Box<str>, id: TermId) {
@@ -408,17 +519,17 @@ fn grams(chars: &[char]) -> Vec<Gram> {
     padded.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
 }
 
-/// Whether a term contains the query: as a substring for Han text, as a run of whole word
-/// stems otherwise (so "road" is in "belt and road", but "oad" is not).
+/// Whether a term contains the query (both normalized): as a substring for Han text, as a
+/// run of whole word stems otherwise (so "road" is in "belt and road", but "oad" is not).
 fn contains(
-    term: &[char],
-    query: &[char],
+    term: &str,
+    query: &str,
     han: bool,
     term_stems: &[Box<str>],
     query_stems: &[&str],
 ) -> bool {
     if han {
-        return term.windows(query.len()).any(|w| w == query);
+        return term.contains(query);
     }
     !query_stems.is_empty()
         && term_stems
