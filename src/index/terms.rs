@@ -29,10 +29,8 @@ pub(super) struct IndexedTerm {
     stems: Box<[Box<str>]>,
 }
 
-/// Where a term's normalized key and joined stems are in [`TermIndex::keys`], and their
-/// lengths in characters. All terms' texts share one string instead of two allocations per
-/// term, and the lengths sit here so that the length filter of a fuzzy lookup reads one
-/// small record per candidate.
+/// Where a term's normalized key and joined stems are in [`TermIndex::keys`]: all terms'
+/// texts share one string instead of two allocations per term.
 #[derive(Clone, Copy)]
 struct KeyText {
     /// Byte offset of the normalized key; the joined stems follow it.
@@ -43,8 +41,22 @@ struct KeyText {
     end: usize,
     /// Characters of the normalized key.
     norm_chars: u32,
-    /// Characters of the joined stems (0 for terms without stems).
-    stem_chars: u32,
+}
+
+/// What a fuzzy lookup needs to rule a candidate out before reading its text: the lengths of
+/// the term's key and joined stems, and which characters each holds. Twelve bytes per term in
+/// an array of their own, so that the tens of thousands of candidates of a short query stay
+/// in cache.
+#[derive(Clone, Copy)]
+struct Sketch {
+    /// [`char_set`] of the normalized key.
+    norm_set: u32,
+    /// [`char_set`] of the joined stems.
+    stem_set: u32,
+    /// Characters of the normalized key, saturated: no query reaches a term that long.
+    norm_chars: u16,
+    /// Characters of the joined stems, saturated likewise.
+    stem_chars: u16,
 }
 
 /// An occurrence of a term in normalized text, before overlap resolution.
@@ -68,6 +80,8 @@ pub(super) struct TermIndex {
     pub terms: Vec<IndexedTerm>,
     /// Each term's key text, by [`TermId`].
     key_texts: Vec<KeyText>,
+    /// Each term's sketch, by [`TermId`].
+    sketches: Vec<Sketch>,
     /// The normalized keys and joined stems of every term, back to back.
     keys: String,
     exact: HashMap<Box<str>, Vec<TermId>>,
@@ -103,6 +117,7 @@ impl TermIndex {
             concepts: Vec::new(),
             terms: Vec::new(),
             key_texts: Vec::new(),
+            sketches: Vec::new(),
             keys: String::new(),
             exact: HashMap::new(),
             normalized: HashMap::new(),
@@ -161,12 +176,17 @@ impl TermIndex {
                         index.keys.push_str(stem);
                     }
                     let stem_chars = index.keys[stems_start..].chars().count();
+                    index.sketches.push(Sketch {
+                        norm_set: char_set(norm.chars()),
+                        stem_set: char_set(index.keys[stems_start..].chars()),
+                        norm_chars: u16::try_from(norm_chars.len()).unwrap_or(u16::MAX),
+                        stem_chars: u16::try_from(stem_chars).unwrap_or(u16::MAX),
+                    });
                     index.key_texts.push(KeyText {
                         start,
                         stems_start,
                         end: index.keys.len(),
                         norm_chars: u32::try_from(norm_chars.len()).unwrap_or(u32::MAX),
-                        stem_chars: u32::try_from(stem_chars).unwrap_or(u32::MAX),
                     });
                     index.terms.push(IndexedTerm {
                         concept: concept_pos as u32,
@@ -323,6 +343,8 @@ impl TermIndex {
         let query_pattern = BitPattern::new(query_chars);
         let stem_pattern = BitPattern::new(&query_stem_chars);
         let (query_len, query_stem_len) = (query_chars.len(), query_stem_chars.len());
+        let query_set = char_set(query_chars.iter().copied());
+        let query_stem_set = char_set(query_stem_chars.iter().copied());
         let longest_gap = |n: usize, m: usize| max_edits(n.max(m)) + 2;
         SHARED_GRAMS.with_borrow_mut(|shared| {
             shared.count(self.terms.len(), counted.iter().map(|g| posting(g)));
@@ -331,19 +353,24 @@ impl TermIndex {
                 if usize::from(shared.counts[term_id as usize]) < needed_counted {
                     continue;
                 }
-                let key = &self.key_texts[term_id as usize];
-                let (len, stem_len) = (key.norm_chars as usize, key.stem_chars as usize);
+                let sketch = &self.sketches[term_id as usize];
+                let len = usize::from(sketch.norm_chars);
+                let stem_len = usize::from(sketch.stem_chars);
                 if len.abs_diff(query_len) > longest_gap(len, query_len) {
                     continue;
                 }
-                // Edit distance is at least the length difference: most candidates end here,
-                // before their text is read.
-                let norm_reachable = within_reach(query_len, len);
-                let stems_reachable =
-                    query_stem_len > 0 && stem_len > 0 && within_reach(query_stem_len, stem_len);
+                // Most candidates end here, before their text is read.
+                let norm_reachable = within_reach((query_len, query_set), (len, sketch.norm_set));
+                let stems_reachable = query_stem_len > 0
+                    && stem_len > 0
+                    && within_reach(
+                        (query_stem_len, query_stem_set),
+                        (stem_len, sketch.stem_set),
+                    );
                 if !norm_reachable && !stems_reachable {
                     continue;
                 }
+                let key = &self.key_texts[term_id as usize];
                 verified += 1;
                 if verified > MAX_FUZZY_CANDIDATES {
                     break;
@@ -438,10 +465,23 @@ fn max_edits(longest: usize) -> usize {
     ((1.0 - score::FUZZY_MIN_SIMILARITY) * longest as f32).ceil() as usize
 }
 
-/// Whether strings of `a` and `b` characters can be similar enough for a typo match: their
-/// edit distance is at least the difference of their lengths.
-fn within_reach(a: usize, b: usize) -> bool {
-    a.abs_diff(b) <= max_edits(a.max(b))
+/// Whether two strings, each given as its length in characters and its [`char_set`], can be
+/// similar enough for a typo match. Their edit distance is at least the difference of their
+/// lengths, and at least the number of characters of either that the other lacks: each
+/// position holding one must be substituted or deleted.
+fn within_reach((a_len, a_set): (usize, u32), (b_len, b_set): (usize, u32)) -> bool {
+    let lacking = (a_set & !b_set)
+        .count_ones()
+        .max((b_set & !a_set).count_ones());
+    let fewest_edits = a_len.abs_diff(b_len).max(lacking as usize);
+    fewest_edits <= max_edits(a_len.max(b_len))
+}
+
+/// The characters of a string as a 32-bit set, each character `c` standing for bit `c mod 32`:
+/// distinct for the lower-case letters of the Latin and of the Cyrillic alphabet. Characters
+/// sharing a bit only make sets look more alike, so [`within_reach`] stays a lower bound.
+fn char_set(chars: impl Iterator<Item = char>) -> u32 {
+    chars.fold(0, |set, c| set | 1 << (u32::from(c) % 32))
 }
 
 /// How many of the query's grams each term shares, counted in a dense array instead of a
@@ -605,4 +645,47 @@ fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
 fn segmenter() -> &'static jieba_rs::Jieba {
     static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
     JIEBA.get_or_init(jieba_rs::Jieba::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::distance::similarity;
+
+    /// The filter may only drop pairs that could not be typo matches.
+    #[test]
+    fn strings_out_of_reach_are_never_similar_enough() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        // Few letters, so that pairs are often close; a Han character and one beyond the
+        // basic plane share bits of the set with them.
+        let alphabet: Vec<char> = "абвmnop 中𠀀".chars().collect();
+        let mut dropped = 0;
+        for _ in 0..20_000 {
+            let mut word = || -> Vec<char> {
+                let len = 1 + next() % 14;
+                (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect()
+            };
+            let (a, b) = (word(), word());
+            let reach = within_reach(
+                (a.len(), char_set(a.iter().copied())),
+                (b.len(), char_set(b.iter().copied())),
+            );
+            if !reach {
+                dropped += 1;
+                assert!(
+                    similarity(&a, &b) < score::FUZZY_MIN_SIMILARITY,
+                    "{a:?} / {b:?}"
+                );
+            }
+        }
+        assert!(dropped > 1000, "the test should exercise the filter");
+    }
 }
