@@ -82,6 +82,10 @@ pub(super) struct TermIndex {
     key_texts: Vec<KeyText>,
     /// Each term's sketch, by [`TermId`].
     sketches: Vec<Sketch>,
+    /// Term ids are given in order of key length: the first id of each length, for lengths up
+    /// to [`LONGEST_BANDED_KEY`]. The terms close enough in length to a fuzzy query are a
+    /// range of ids, and so a slice of each sorted posting list.
+    length_starts: Vec<TermId>,
     /// The normalized keys and joined stems of every term, back to back.
     keys: String,
     exact: HashMap<Box<str>, Vec<TermId>>,
@@ -110,6 +114,22 @@ const MAX_FUZZY_QUERY_CHARS: usize = 256;
 // [`SharedGrams::counts`].
 const _: () = assert!(MAX_FUZZY_QUERY_CHARS - 3 <= u8::MAX as usize);
 
+/// Longest key length with an entry in [`TermIndex::length_starts`]: beyond the reach of the
+/// longest fuzzy query.
+const LONGEST_BANDED_KEY: usize = 2 * MAX_FUZZY_QUERY_CHARS;
+
+/// For keys lengths in ascending order, the position of the first key of each length from 0
+/// to [`LONGEST_BANDED_KEY`] + 1 (the count of shorter keys where there is none).
+fn length_starts(lengths: impl Iterator<Item = usize>) -> Vec<TermId> {
+    let mut starts = Vec::new();
+    for (id, len) in lengths.enumerate() {
+        while starts.len() <= len.min(LONGEST_BANDED_KEY + 1) {
+            starts.push(id as TermId);
+        }
+    }
+    starts
+}
+
 impl TermIndex {
     /// Indexes every term of `concepts`.
     pub fn build(concepts: Vec<Arc<Concept>>) -> TermIndex {
@@ -118,6 +138,7 @@ impl TermIndex {
             terms: Vec::new(),
             key_texts: Vec::new(),
             sketches: Vec::new(),
+            length_starts: Vec::new(),
             keys: String::new(),
             exact: HashMap::new(),
             normalized: HashMap::new(),
@@ -129,73 +150,80 @@ impl TermIndex {
         };
         let mut patterns: Vec<Box<str>> = Vec::new();
         let mut pattern_ids: HashMap<Box<str>, usize> = HashMap::new();
+        let mut entries = Vec::new();
         for (concept_pos, concept) in concepts.iter().enumerate() {
             for (section_pos, section) in concept.langs.iter().enumerate() {
                 for (term_pos, term) in section.terms.iter().enumerate() {
                     let norm = text::normalize_key(&term.text);
-                    if norm.is_empty() {
-                        continue;
+                    if !norm.is_empty() {
+                        let position = (concept_pos as u32, section_pos as u16, term_pos as u16);
+                        entries.push((norm.chars().count(), position, term, norm));
                     }
-                    let id = index.terms.len() as TermId;
-                    let tokens = text::tokenize(&norm);
-                    let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
-                    // Acronyms (ИИ, SCO) are not inflected by Snowball's rules, and their
-                    // stems collide with short words («ИИ» stems to «и»): surface match only.
-                    let stems: Box<[Box<str>]> = if has_han || is_acronym(term) {
-                        Box::new([])
-                    } else {
-                        tokens.iter().map(|t| Box::from(t.stem.as_str())).collect()
-                    };
-                    push(&mut index.exact, term.text.trim().into(), id);
-                    if let Some(first) = stems.first() {
-                        push(&mut index.stemmed, stems.join(" ").into(), id);
-                        push(&mut index.stem_starts, first.clone(), id);
-                    }
-                    let norm_chars: Vec<char> = norm.chars().collect();
-                    let mut term_grams = grams(&norm_chars);
-                    term_grams.sort_unstable();
-                    term_grams.dedup();
-                    for gram in term_grams {
-                        index.grams.entry(gram).or_default().push(id);
-                    }
-                    let key: Box<str> = norm.as_str().into();
-                    let pattern = *pattern_ids.entry(key.clone()).or_insert_with(|| {
-                        patterns.push(key.clone());
-                        index.pattern_terms.push(Vec::new());
-                        patterns.len() - 1
-                    });
-                    index.pattern_terms[pattern].push(id);
-                    push(&mut index.normalized, key, id);
-                    let start = index.keys.len();
-                    index.keys.push_str(&norm);
-                    let stems_start = index.keys.len();
-                    for (i, stem) in stems.iter().enumerate() {
-                        if i > 0 {
-                            index.keys.push(' ');
-                        }
-                        index.keys.push_str(stem);
-                    }
-                    let stem_chars = index.keys[stems_start..].chars().count();
-                    index.sketches.push(Sketch {
-                        norm_set: char_set(norm.chars()),
-                        stem_set: char_set(index.keys[stems_start..].chars()),
-                        norm_chars: u16::try_from(norm_chars.len()).unwrap_or(u16::MAX),
-                        stem_chars: u16::try_from(stem_chars).unwrap_or(u16::MAX),
-                    });
-                    index.key_texts.push(KeyText {
-                        start,
-                        stems_start,
-                        end: index.keys.len(),
-                        norm_chars: u32::try_from(norm_chars.len()).unwrap_or(u32::MAX),
-                    });
-                    index.terms.push(IndexedTerm {
-                        concept: concept_pos as u32,
-                        section: section_pos as u16,
-                        term: term_pos as u16,
-                        stems,
-                    });
                 }
             }
+        }
+        // Ids in order of key length (stable, so concept order within a length).
+        entries.sort_by_key(|entry| entry.0);
+        index.length_starts = length_starts(entries.iter().map(|entry| entry.0));
+        for (_, (concept_pos, section_pos, term_pos), term, norm) in entries {
+            let id = index.terms.len() as TermId;
+            let tokens = text::tokenize(&norm);
+            let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
+            // Acronyms (ИИ, SCO) are not inflected by Snowball's rules, and their
+            // stems collide with short words («ИИ» stems to «и»): surface match only.
+            let stems: Box<[Box<str>]> = if has_han || is_acronym(term) {
+                Box::new([])
+            } else {
+                tokens.iter().map(|t| Box::from(t.stem.as_str())).collect()
+            };
+            push(&mut index.exact, term.text.trim().into(), id);
+            if let Some(first) = stems.first() {
+                push(&mut index.stemmed, stems.join(" ").into(), id);
+                push(&mut index.stem_starts, first.clone(), id);
+            }
+            let norm_chars: Vec<char> = norm.chars().collect();
+            let mut term_grams = grams(&norm_chars);
+            term_grams.sort_unstable();
+            term_grams.dedup();
+            for gram in term_grams {
+                index.grams.entry(gram).or_default().push(id);
+            }
+            let key: Box<str> = norm.as_str().into();
+            let pattern = *pattern_ids.entry(key.clone()).or_insert_with(|| {
+                patterns.push(key.clone());
+                index.pattern_terms.push(Vec::new());
+                patterns.len() - 1
+            });
+            index.pattern_terms[pattern].push(id);
+            push(&mut index.normalized, key, id);
+            let start = index.keys.len();
+            index.keys.push_str(&norm);
+            let stems_start = index.keys.len();
+            for (i, stem) in stems.iter().enumerate() {
+                if i > 0 {
+                    index.keys.push(' ');
+                }
+                index.keys.push_str(stem);
+            }
+            let stem_chars = index.keys[stems_start..].chars().count();
+            index.sketches.push(Sketch {
+                norm_set: char_set(norm.chars()),
+                stem_set: char_set(index.keys[stems_start..].chars()),
+                norm_chars: u16::try_from(norm_chars.len()).unwrap_or(u16::MAX),
+                stem_chars: u16::try_from(stem_chars).unwrap_or(u16::MAX),
+            });
+            index.key_texts.push(KeyText {
+                start,
+                stems_start,
+                end: index.keys.len(),
+                norm_chars: u32::try_from(norm_chars.len()).unwrap_or(u32::MAX),
+            });
+            index.terms.push(IndexedTerm {
+                concept: concept_pos,
+                section: section_pos,
+                term: term_pos,
+                stems,
+            });
         }
         index.concepts = concepts;
         index.keys.shrink_to_fit();
@@ -345,9 +373,11 @@ impl TermIndex {
         let (query_len, query_stem_len) = (query_chars.len(), query_stem_chars.len());
         let query_set = char_set(query_chars.iter().copied());
         let query_stem_set = char_set(query_stem_chars.iter().copied());
-        let longest_gap = |n: usize, m: usize| max_edits(n.max(m)) + 2;
+        // Only terms of about the query's length are read from each posting list.
+        let band = self.length_band(query_len);
         SHARED_GRAMS.with_borrow_mut(|shared| {
-            shared.count(self.terms.len(), counted.iter().map(|g| posting(g)));
+            let postings = counted.iter().map(|g| within(posting(g), &band));
+            shared.count(self.terms.len(), postings);
             let mut verified = 0;
             for &term_id in &shared.touched {
                 if usize::from(shared.counts[term_id as usize]) < needed_counted {
@@ -356,9 +386,6 @@ impl TermIndex {
                 let sketch = &self.sketches[term_id as usize];
                 let len = usize::from(sketch.norm_chars);
                 let stem_len = usize::from(sketch.stem_chars);
-                if len.abs_diff(query_len) > longest_gap(len, query_len) {
-                    continue;
-                }
                 // Most candidates end here, before their text is read.
                 let norm_reachable = within_reach((query_len, query_set), (len, sketch.norm_set));
                 let stems_reachable = query_stem_len > 0
@@ -394,6 +421,25 @@ impl TermIndex {
             }
             shared.clear();
         });
+    }
+
+    /// The ids of the terms whose keys are close enough in length to a query of `query_len`
+    /// characters to be tried as typos of it. Wider than the similarity minimum allows, by
+    /// two characters: the joined stems of a term may be nearer the query's than its key is.
+    fn length_band(&self, query_len: usize) -> Range<TermId> {
+        let fits = |n: usize| n.abs_diff(query_len) <= max_edits(n.max(query_len)) + 2;
+        let shortest = (0..query_len).find(|&n| fits(n)).unwrap_or(query_len);
+        let mut longest = query_len;
+        while fits(longest + 1) {
+            longest += 1;
+        }
+        let first_of_length = |n: usize| {
+            self.length_starts
+                .get(n)
+                .copied()
+                .unwrap_or(self.terms.len() as TermId)
+        };
+        first_of_length(shortest)..first_of_length(longest + 1)
     }
 
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
@@ -530,6 +576,13 @@ thread_local! {
     static SHARED_GRAMS: RefCell<SharedGrams> = RefCell::default();
 }
 
+/// The part of a posting list (sorted ids) that falls in `ids`.
+fn within<'p>(posting: &'p [TermId], ids: &Range<TermId>) -> &'p [TermId] {
+    let start = posting.partition_point(|&id| id < ids.start);
+    let end = start + posting[start..].partition_point(|&id| id < ids.end);
+    &posting[start..end]
+}
+
 fn push(map: &mut HashMap<Box<str>, Vec<TermId>>, key: Box<str>, id: TermId) {
     map.entry(key).or_default().push(id);
 }
@@ -651,6 +704,16 @@ fn segmenter() -> &'static jieba_rs::Jieba {
 mod tests {
     use super::*;
     use crate::index::distance::similarity;
+
+    #[test]
+    fn length_starts_give_the_first_id_of_each_length() {
+        assert_eq!(length_starts([1, 1, 3, 5].into_iter()), [0, 0, 2, 2, 3, 3]);
+        assert!(length_starts(std::iter::empty()).is_empty());
+        // Lengths past the banded ones share one last entry.
+        let long = length_starts([2, LONGEST_BANDED_KEY + 40].into_iter());
+        assert_eq!(long.len(), LONGEST_BANDED_KEY + 2);
+        assert_eq!(long[LONGEST_BANDED_KEY + 1], 1);
+    }
 
     /// The filter may only drop pairs that could not be typo matches.
     #[test]
