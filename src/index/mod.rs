@@ -5,6 +5,7 @@
 //! small one grows past a threshold the base is rebuilt. This module knows nothing of gRPC.
 
 mod distance;
+mod key_table;
 pub mod memory;
 mod terms;
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 
 use super::distance::BitPattern;
+use super::key_table::KeyTable;
 use super::{score, MatchKind};
 use crate::model::{Concept, Term, TermType};
 use crate::text::{self, Token, TokenKind};
@@ -88,14 +89,17 @@ pub(super) struct TermIndex {
     length_starts: Vec<TermId>,
     /// The normalized keys and joined stems of every term, back to back.
     keys: String,
-    exact: HashMap<Box<str>, Vec<TermId>>,
-    normalized: HashMap<Box<str>, Vec<TermId>>,
-    stemmed: HashMap<Box<str>, Vec<TermId>>,
-    stem_starts: HashMap<Box<str>, Vec<TermId>>,
+    /// Terms by their stored text, trimmed.
+    exact: KeyTable,
+    /// Terms by normalized key.
+    normalized: KeyTable,
+    /// Terms by their stems joined by spaces.
+    stemmed: KeyTable,
+    /// Terms by their first stem.
+    stem_starts: KeyTable,
     grams: HashMap<Gram, Vec<TermId>>,
+    /// Every distinct normalized key; a match's terms are those of its text in `normalized`.
     automaton: Option<AhoCorasick>,
-    /// For each automaton pattern (a distinct normalized key), the terms that have it.
-    pattern_terms: Vec<Vec<TermId>>,
 }
 
 /// Most candidates verified by edit distance for one fuzzy lookup: bounds the worst case on
@@ -140,16 +144,13 @@ impl TermIndex {
             sketches: Vec::new(),
             length_starts: Vec::new(),
             keys: String::new(),
-            exact: HashMap::new(),
-            normalized: HashMap::new(),
-            stemmed: HashMap::new(),
-            stem_starts: HashMap::new(),
+            exact: KeyTable::build(std::iter::empty()),
+            normalized: KeyTable::build(std::iter::empty()),
+            stemmed: KeyTable::build(std::iter::empty()),
+            stem_starts: KeyTable::build(std::iter::empty()),
             grams: HashMap::new(),
             automaton: None,
-            pattern_terms: Vec::new(),
         };
-        let mut patterns: Vec<Box<str>> = Vec::new();
-        let mut pattern_ids: HashMap<Box<str>, usize> = HashMap::new();
         let mut entries = Vec::new();
         for (concept_pos, concept) in concepts.iter().enumerate() {
             for (section_pos, section) in concept.langs.iter().enumerate() {
@@ -176,11 +177,6 @@ impl TermIndex {
             } else {
                 tokens.iter().map(|t| Box::from(t.stem.as_str())).collect()
             };
-            push(&mut index.exact, term.text.trim().into(), id);
-            if let Some(first) = stems.first() {
-                push(&mut index.stemmed, stems.join(" ").into(), id);
-                push(&mut index.stem_starts, first.clone(), id);
-            }
             let norm_chars: Vec<char> = norm.chars().collect();
             let mut term_grams = grams(&norm_chars);
             term_grams.sort_unstable();
@@ -188,14 +184,6 @@ impl TermIndex {
             for gram in term_grams {
                 index.grams.entry(gram).or_default().push(id);
             }
-            let key: Box<str> = norm.as_str().into();
-            let pattern = *pattern_ids.entry(key.clone()).or_insert_with(|| {
-                patterns.push(key.clone());
-                index.pattern_terms.push(Vec::new());
-                patterns.len() - 1
-            });
-            index.pattern_terms[pattern].push(id);
-            push(&mut index.normalized, key, id);
             let start = index.keys.len();
             index.keys.push_str(&norm);
             let stems_start = index.keys.len();
@@ -227,6 +215,21 @@ impl TermIndex {
         }
         index.concepts = concepts;
         index.keys.shrink_to_fit();
+        index.exact = index.key_table(Key::Exact);
+        index.normalized = index.key_table(Key::Normalized);
+        index.stemmed = index.key_table(Key::Stemmed);
+        index.stem_starts = index.key_table(Key::FirstStem);
+        // Equal keys share a run of equal hashes, so distinct keys are found within runs.
+        let mut patterns: Vec<&str> = Vec::new();
+        for run in index.normalized.runs() {
+            let first = patterns.len();
+            for &id in run {
+                let key = index.norm_key(id);
+                if !patterns[first..].contains(&key) {
+                    patterns.push(key);
+                }
+            }
+        }
         if !patterns.is_empty() {
             // Overlapping search needs standard semantics; leftmost-longest selection happens
             // after stem matches are merged in, in `super::recognize`.
@@ -238,6 +241,52 @@ impl TermIndex {
         index
     }
 
+    /// A table of every term by its key of the given kind.
+    fn key_table(&self, kind: Key) -> KeyTable {
+        let ids = 0..self.terms.len() as TermId;
+        KeyTable::build(ids.filter_map(|id| self.key(kind, id).map(|key| (key, id))))
+    }
+
+    /// A term's normalized key.
+    fn norm_key(&self, term: TermId) -> &str {
+        let key = &self.key_texts[term as usize];
+        &self.keys[key.start..key.stems_start]
+    }
+
+    /// A term's key of the given kind, if it has one.
+    fn key(&self, kind: Key, term: TermId) -> Option<&str> {
+        let t = &self.terms[term as usize];
+        let key = &self.key_texts[term as usize];
+        match kind {
+            Key::Exact => {
+                let concept = &self.concepts[t.concept as usize];
+                Some(
+                    concept.langs[t.section as usize].terms[t.term as usize]
+                        .text
+                        .trim(),
+                )
+            }
+            Key::Normalized => Some(self.norm_key(term)),
+            Key::Stemmed => (!t.stems.is_empty()).then(|| &self.keys[key.stems_start..key.end]),
+            Key::FirstStem => t.stems.first().map(|stem| &**stem),
+        }
+    }
+
+    /// The terms whose key of the given kind is `key`, in id order.
+    fn terms_by<'s>(&'s self, kind: Key, key: &'s str) -> impl Iterator<Item = TermId> + 's {
+        let table = match kind {
+            Key::Exact => &self.exact,
+            Key::Normalized => &self.normalized,
+            Key::Stemmed => &self.stemmed,
+            Key::FirstStem => &self.stem_starts,
+        };
+        table
+            .candidates(key)
+            .iter()
+            .copied()
+            .filter(move |&id| self.key(kind, id) == Some(key))
+    }
+
     /// The concept a term belongs to.
     pub fn concept_of(&self, term: TermId) -> &Arc<Concept> {
         &self.concepts[self.terms[term as usize].concept as usize]
@@ -247,19 +296,20 @@ impl TermIndex {
     /// Several candidates per term are possible; the caller keeps the best.
     pub fn lookup_candidates(&self, query: &str) -> Vec<Candidate> {
         let mut out = Vec::new();
-        let mut add = |ids: Option<&Vec<TermId>>, kind: MatchKind, score: f32| {
-            for &term in ids.into_iter().flatten() {
+        let mut add = |key: Key, text: &str, kind: MatchKind, score: f32| {
+            for term in self.terms_by(key, text) {
                 out.push(Candidate { term, score, kind });
             }
         };
-        add(self.exact.get(query.trim()), MatchKind::Exact, score::EXACT);
+        add(Key::Exact, query.trim(), MatchKind::Exact, score::EXACT);
         let normalized = text::normalize(query);
         let norm = normalized.as_str();
         if norm.is_empty() {
             return out;
         }
         add(
-            self.normalized.get(norm),
+            Key::Normalized,
+            norm,
             MatchKind::Normalized,
             score::NORMALIZED,
         );
@@ -268,7 +318,8 @@ impl TermIndex {
         let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
         if !has_han && !query_stems.is_empty() {
             add(
-                self.stemmed.get(query_stems.join(" ").as_str()),
+                Key::Stemmed,
+                &query_stems.join(" "),
                 MatchKind::Stemmed,
                 score::STEMMED,
             );
@@ -453,7 +504,7 @@ impl TermIndex {
                 if !on_word_boundaries(norm, &range) || !han_word_aligned(norm, &range) {
                     continue;
                 }
-                for &term in &self.pattern_terms[found.pattern().as_usize()] {
+                for term in self.terms_by(Key::Normalized, &norm[range.clone()]) {
                     out.push(RawOccurrence {
                         term,
                         range: range.clone(),
@@ -466,12 +517,7 @@ impl TermIndex {
             if token.kind == TokenKind::Han {
                 continue;
             }
-            for &term_id in self
-                .stem_starts
-                .get(token.stem.as_str())
-                .into_iter()
-                .flatten()
-            {
+            for term_id in self.terms_by(Key::FirstStem, &token.stem) {
                 let stems = &self.terms[term_id as usize].stems;
                 let end = start + stems.len();
                 let Some(window) = tokens.get(start..end) else {
@@ -583,8 +629,17 @@ fn within<'p>(posting: &'p [TermId], ids: &Range<TermId>) -> &'p [TermId] {
     &posting[start..end]
 }
 
-fn push(map: &mut HashMap<Box<str>, Vec<TermId>>, key: Box<str>, id: TermId) {
-    map.entry(key).or_default().push(id);
+/// The keys terms are looked up by.
+#[derive(Clone, Copy)]
+enum Key {
+    /// The stored text, trimmed.
+    Exact,
+    /// The normalized key.
+    Normalized,
+    /// The stems joined by spaces.
+    Stemmed,
+    /// The first stem.
+    FirstStem,
 }
 
 /// An indexed n-gram: a padded character trigram, or one Han character followed by two NULs.
