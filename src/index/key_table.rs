@@ -18,6 +18,11 @@ pub(super) struct KeyTable {
     hashes: Vec<u64>,
     /// Term of each entry, ascending among equal hashes.
     ids: Vec<TermId>,
+    /// For each value of a hash's top `bucket_bits` bits, the first entry with it (and the
+    /// entry count at the end): a lookup goes straight to a handful of entries instead of
+    /// binary-searching them all, which Recognize does for every match in a text.
+    bucket_starts: Vec<u32>,
+    bucket_bits: u32,
 }
 
 impl KeyTable {
@@ -29,11 +34,22 @@ impl KeyTable {
             .map(|(key, id)| (hasher.hash_one(key), id))
             .collect();
         pairs.sort_unstable();
-        let (hashes, ids) = pairs.into_iter().unzip();
+        let (hashes, ids): (Vec<u64>, Vec<TermId>) = pairs.into_iter().unzip();
+        // About one entry per bucket.
+        let bucket_bits = hashes.len().max(1).ilog2() + 1;
+        let mut bucket_starts = Vec::with_capacity((1 << bucket_bits) + 1);
+        for (at, &hash) in hashes.iter().enumerate() {
+            while bucket_starts.len() <= bucket(hash, bucket_bits) {
+                bucket_starts.push(at as u32);
+            }
+        }
+        bucket_starts.resize((1 << bucket_bits) + 1, hashes.len() as u32);
         KeyTable {
             hasher,
             hashes,
             ids,
+            bucket_starts,
+            bucket_bits,
         }
     }
 
@@ -41,8 +57,11 @@ impl KeyTable {
     /// one whose key only shares its hash. The caller compares keys.
     pub fn candidates(&self, key: &str) -> &[TermId] {
         let hash = self.hasher.hash_one(key);
-        let start = self.hashes.partition_point(|&h| h < hash);
-        let end = start + self.hashes[start..].partition_point(|&h| h == hash);
+        let at = bucket(hash, self.bucket_bits);
+        let (first, last) = (self.bucket_starts[at], self.bucket_starts[at + 1]);
+        let in_bucket = &self.hashes[first as usize..last as usize];
+        let start = first as usize + in_bucket.partition_point(|&h| h < hash);
+        let end = start + self.hashes[start..last as usize].partition_point(|&h| h == hash);
         &self.ids[start..end]
     }
 
@@ -55,6 +74,11 @@ impl KeyTable {
             Some(ids)
         })
     }
+}
+
+/// The bucket of a hash: its top `bits` bits.
+fn bucket(hash: u64, bits: u32) -> usize {
+    (hash >> (u64::BITS - bits)) as usize
 }
 
 #[cfg(test)]
@@ -82,5 +106,20 @@ mod tests {
         let mut runs: Vec<Vec<TermId>> = table.runs().map(|r| r.to_vec()).collect();
         runs.sort();
         assert_eq!(runs, [vec![0, 3, 7], vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn finds_keys_among_many() {
+        let keys: Vec<String> = (0..5000).map(|i| format!("k{}", i % 3000)).collect();
+        let table = KeyTable::build(
+            keys.iter()
+                .enumerate()
+                .map(|(id, k)| (k.as_str(), id as u32)),
+        );
+        for i in 0..3000u32 {
+            let want: Vec<TermId> = [i, i + 3000].into_iter().filter(|&id| id < 5000).collect();
+            assert_eq!(table.candidates(&format!("k{i}")), want);
+        }
+        assert_eq!(table.runs().map(<[TermId]>::len).sum::<usize>(), 5000);
     }
 }
