@@ -351,7 +351,9 @@ impl TermIndex {
     ///
     /// A term within `max_typos` edits shares at least `needed` of the query's grams (the
     /// count filter). The longest posting lists are skipped and the threshold lowered by as
-    /// many, so common grams cost nothing and no qualifying term is lost.
+    /// many, so common grams cost nothing and no qualifying term is lost. Only the terms of
+    /// about the query's length are counted, a range of ids in each posting list, and a
+    /// candidate's [`Sketch`] rules most of them out before their text is read.
     fn fuzzy_and_contained(
         &self,
         norm: &str,
