@@ -49,6 +49,103 @@ pub fn levenshtein_within<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<
     Some(previous[b.len()]).filter(|&d| d <= max)
 }
 
+/// A pattern prepared for bit-parallel edit distance against many texts (Myers' algorithm in
+/// Hyyrö's formulation): one fuzzy lookup compares the query with thousands of candidate
+/// terms, and a machine word per text character is far cheaper than a row of the dynamic
+/// programme. Patterns longer than a machine word fall back to [`levenshtein_within`].
+pub struct BitPattern<'a> {
+    chars: &'a [char],
+    /// Open-addressed table of the pattern's characters and the positions where each occurs,
+    /// as bits; an empty slot has no bits. Sized for a full machine word of distinct characters.
+    table: [(char, u64); TABLE_SLOTS],
+}
+
+/// Slots of [`BitPattern::table`]: at least twice the longest bit-parallel pattern, so that
+/// probes stay short.
+const TABLE_SLOTS: usize = 128;
+
+impl<'a> BitPattern<'a> {
+    /// Prepares `chars` for repeated comparisons.
+    pub fn new(chars: &'a [char]) -> BitPattern<'a> {
+        let mut table = [('\0', 0u64); TABLE_SLOTS];
+        if chars.len() <= u64::BITS as usize {
+            for (i, &c) in chars.iter().enumerate() {
+                let mut slot = Self::slot(c);
+                while table[slot].1 != 0 && table[slot].0 != c {
+                    slot = (slot + 1) % TABLE_SLOTS;
+                }
+                table[slot] = (c, table[slot].1 | 1 << i);
+            }
+        }
+        BitPattern { chars, table }
+    }
+
+    /// The pattern's length in characters.
+    pub fn len(&self) -> usize {
+        self.chars.len()
+    }
+
+    fn slot(c: char) -> usize {
+        (u32::from(c).wrapping_mul(0x9E37_79B1) >> 25) as usize % TABLE_SLOTS
+    }
+
+    /// Positions of `c` in the pattern, as bits.
+    fn positions(&self, c: char) -> u64 {
+        let mut slot = Self::slot(c);
+        loop {
+            let (key, bits) = self.table[slot];
+            if bits == 0 || key == c {
+                return bits;
+            }
+            slot = (slot + 1) % TABLE_SLOTS;
+        }
+    }
+
+    /// Levenshtein distance from the pattern to `text`, of `text_chars` characters, if it is
+    /// at most `max`, else `None`; the same answer as [`levenshtein_within`]. Takes UTF-8, as
+    /// the index keeps its keys, and decodes it on the way.
+    pub fn distance_within(&self, text: &str, text_chars: usize, max: usize) -> Option<usize> {
+        let m = self.chars.len();
+        if m.abs_diff(text_chars) > max {
+            return None;
+        }
+        if m > u64::BITS as usize {
+            let text: Vec<char> = text.chars().collect();
+            return levenshtein_within(self.chars, &text, max);
+        }
+        if m == 0 {
+            return Some(text_chars);
+        }
+        // Vertical deltas of the current column (+1 and −1 bits) and the bottom cell's value.
+        let mut plus_v = u64::MAX;
+        let mut minus_v = 0u64;
+        let mut score = m;
+        let last = 1u64 << (m - 1);
+        for (j, c) in text.chars().enumerate() {
+            let eq = self.positions(c);
+            let x_v = eq | minus_v;
+            let x_h = ((eq & plus_v).wrapping_add(plus_v) ^ plus_v) | eq;
+            let plus_h = minus_v | !(x_h | plus_v);
+            let minus_h = plus_v & x_h;
+            if plus_h & last != 0 {
+                score += 1;
+            } else if minus_h & last != 0 {
+                score -= 1;
+            }
+            // The top row counts insertions (D[0][j] = j): a +1 enters at the top.
+            let plus_h = (plus_h << 1) | 1;
+            let minus_h = minus_h << 1;
+            plus_v = minus_h | !(x_v | plus_h);
+            minus_v = plus_h & x_v;
+            // Each remaining column lowers the bottom cell by at most one.
+            if score + j + 1 > max + text_chars {
+                return None;
+            }
+        }
+        (score <= max).then_some(score)
+    }
+}
+
 /// CAT-style similarity `1 − d / max(|a|, |b|)`, in [0, 1]; 1 for two empty sequences.
 pub fn similarity<T: PartialEq>(a: &[T], b: &[T]) -> f32 {
     let longest = a.len().max(b.len());
@@ -92,5 +189,45 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A small generator, so the comparison covers many pairs without a dependency.
+    fn pseudo_random(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    #[test]
+    fn bit_parallel_distance_agrees_with_the_dynamic_programme() {
+        let mut seed = 0x2545_F491_4F6C_DD1D;
+        let alphabet: Vec<char> = "abcдеж 一".chars().collect();
+        for round in 0..4000 {
+            let mut word = |longest: u64| -> Vec<char> {
+                let len = pseudo_random(&mut seed) % (longest + 1);
+                (0..len)
+                    .map(|_| alphabet[(pseudo_random(&mut seed) % alphabet.len() as u64) as usize])
+                    .collect()
+            };
+            // Mostly word-sized patterns, some longer than a machine word.
+            let longest = if round % 10 == 0 { 80 } else { 20 };
+            let (a, b) = (word(longest), word(longest));
+            let d = levenshtein(&a, &b);
+            let pattern = BitPattern::new(&a);
+            let text: String = b.iter().collect();
+            for max in [0, 1, 2, d.saturating_sub(1), d, d + 1, 100] {
+                assert_eq!(
+                    pattern.distance_within(&text, b.len(), max),
+                    (d <= max).then_some(d),
+                    "{a:?} / {b:?} ≤ {max}"
+                );
+            }
+        }
+        let long = "x".repeat(64);
+        let chars: Vec<char> = long.chars().collect();
+        let pattern = BitPattern::new(&chars);
+        assert_eq!(pattern.distance_within(&long, 64, 0), Some(0));
+        assert_eq!(pattern.distance_within(&long[1..], 63, 1), Some(1));
     }
 }

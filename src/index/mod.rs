@@ -5,6 +5,7 @@
 //! small one grows past a threshold the base is rebuilt. This module knows nothing of gRPC.
 
 mod distance;
+mod key_table;
 pub mod memory;
 mod terms;
 
@@ -384,6 +385,7 @@ impl Snapshot {
                 .then_with(|| self.priority(cb).cmp(&self.priority(ca)))
                 .then_with(|| status_of(ai, a.term).cmp(&status_of(bi, b.term)))
                 .then_with(|| ca.id.cmp(&cb.id))
+                .then_with(|| position_of(ai, a.term).cmp(&position_of(bi, b.term)))
         });
         let mut chosen: Vec<(RawOccurrence, &TermIndex)> = Vec::new();
         let mut covered_to = 0;
@@ -422,6 +424,13 @@ impl Snapshot {
     }
 }
 
+/// Where a term is in its concept: the last tie-break, so that results do not depend on the
+/// order of term ids in the index.
+fn position_of(index: &TermIndex, term: TermId) -> (u16, u16) {
+    let t = &index.terms[term as usize];
+    (t.section, t.term)
+}
+
 fn status_of(index: &TermIndex, term: TermId) -> TermStatus {
     let t = &index.terms[term as usize];
     index.concept_of(term).langs[t.section as usize].terms[t.term as usize].status
@@ -434,12 +443,11 @@ fn same_language(stored: &Lang, query: &Lang) -> bool {
     stored.primary() == query.primary()
 }
 
-/// Whether `hit` should replace `existing` as a concept's best hit.
+/// Whether `hit` should replace `existing` as a concept's best hit. Ties go to the term
+/// that comes first in the concept, whatever the order in which candidates were found.
 fn better(hit: &TermHit, existing: &TermHit) -> bool {
-    hit.score > existing.score
-        || (hit.score == existing.score
-            && (hit.kind, hit.matched_term().status)
-                < (existing.kind, existing.matched_term().status))
+    let rank = |h: &TermHit| (h.kind, h.matched_term().status, h.section, h.term);
+    hit.score > existing.score || (hit.score == existing.score && rank(hit) < rank(existing))
 }
 
 /// Converts sorted, non-overlapping byte ranges of `text` into byte, char and UTF-16 spans in

@@ -2,13 +2,15 @@
 //! Recognize. Built once, then only read; [`super::Termbase`] layers a small one for recent
 //! writes over a large one for everything else.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 
-use super::distance::levenshtein_within;
+use super::distance::BitPattern;
+use super::key_table::KeyTable;
 use super::{score, MatchKind};
 use crate::model::{Concept, Term, TermType};
 use crate::text::{self, Token, TokenKind};
@@ -24,12 +26,38 @@ pub(super) struct IndexedTerm {
     pub section: u16,
     /// Position of the term in the section.
     pub term: u16,
-    /// The normalized key as characters, for edit distances.
-    norm_chars: Box<[char]>,
     /// Stems of the term's word tokens (empty for terms with Han characters).
     stems: Box<[Box<str>]>,
-    /// The stems joined by spaces, as characters, for typo matching of inflected queries.
-    stem_chars: Box<[char]>,
+}
+
+/// Where a term's normalized key and joined stems are in [`TermIndex::keys`]: all terms'
+/// texts share one string instead of two allocations per term.
+#[derive(Clone, Copy)]
+struct KeyText {
+    /// Byte offset of the normalized key; the joined stems follow it.
+    start: usize,
+    /// Byte offset where the stems, joined by spaces, begin (and the key ends).
+    stems_start: usize,
+    /// Byte offset where the stems end.
+    end: usize,
+    /// Characters of the normalized key.
+    norm_chars: u32,
+}
+
+/// What a fuzzy lookup needs to rule a candidate out before reading its text: the lengths of
+/// the term's key and joined stems, and which characters each holds. Twelve bytes per term in
+/// an array of their own, so that the tens of thousands of candidates of a short query stay
+/// in cache.
+#[derive(Clone, Copy)]
+struct Sketch {
+    /// [`char_set`] of the normalized key.
+    norm_set: u32,
+    /// [`char_set`] of the joined stems.
+    stem_set: u32,
+    /// Characters of the normalized key, saturated: no query reaches a term that long.
+    norm_chars: u16,
+    /// Characters of the joined stems, saturated likewise.
+    stem_chars: u16,
 }
 
 /// An occurrence of a term in normalized text, before overlap resolution.
@@ -51,14 +79,27 @@ pub(super) struct Candidate {
 pub(super) struct TermIndex {
     pub concepts: Vec<Arc<Concept>>,
     pub terms: Vec<IndexedTerm>,
-    exact: HashMap<Box<str>, Vec<TermId>>,
-    normalized: HashMap<Box<str>, Vec<TermId>>,
-    stemmed: HashMap<Box<str>, Vec<TermId>>,
-    stem_starts: HashMap<Box<str>, Vec<TermId>>,
+    /// Each term's key text, by [`TermId`].
+    key_texts: Vec<KeyText>,
+    /// Each term's sketch, by [`TermId`].
+    sketches: Vec<Sketch>,
+    /// Term ids are given in order of key length: the first id of each length, for lengths up
+    /// to [`LONGEST_BANDED_KEY`]. The terms close enough in length to a fuzzy query are a
+    /// range of ids, and so a slice of each sorted posting list.
+    length_starts: Vec<TermId>,
+    /// The normalized keys and joined stems of every term, back to back.
+    keys: String,
+    /// Terms by their stored text, trimmed.
+    exact: KeyTable,
+    /// Terms by normalized key.
+    normalized: KeyTable,
+    /// Terms by their stems joined by spaces.
+    stemmed: KeyTable,
+    /// Terms by their first stem.
+    stem_starts: KeyTable,
     grams: HashMap<Gram, Vec<TermId>>,
+    /// Every distinct normalized key; a match's terms are those of its text in `normalized`.
     automaton: Option<AhoCorasick>,
-    /// For each automaton pattern (a distinct normalized key), the terms that have it.
-    pattern_terms: Vec<Vec<TermId>>,
 }
 
 /// Most candidates verified by edit distance for one fuzzy lookup: bounds the worst case on
@@ -73,6 +114,25 @@ const COMMON_GRAM: usize = 50_000;
 /// Longest query, in characters, tried for fuzzy and partial matching; longer input is a
 /// sentence and belongs to Recognize.
 const MAX_FUZZY_QUERY_CHARS: usize = 256;
+// A query needs at most its gram count less three shared grams, which must fit
+// [`SharedGrams::counts`].
+const _: () = assert!(MAX_FUZZY_QUERY_CHARS - 3 <= u8::MAX as usize);
+
+/// Longest key length with an entry in [`TermIndex::length_starts`]: beyond the reach of the
+/// longest fuzzy query.
+const LONGEST_BANDED_KEY: usize = 2 * MAX_FUZZY_QUERY_CHARS;
+
+/// For keys lengths in ascending order, the position of the first key of each length from 0
+/// to [`LONGEST_BANDED_KEY`] + 1 (the count of shorter keys where there is none).
+fn length_starts(lengths: impl Iterator<Item = usize>) -> Vec<TermId> {
+    let mut starts = Vec::new();
+    for (id, len) in lengths.enumerate() {
+        while starts.len() <= len.min(LONGEST_BANDED_KEY + 1) {
+            starts.push(id as TermId);
+        }
+    }
+    starts
+}
 
 impl TermIndex {
     /// Indexes every term of `concepts`.
@@ -80,65 +140,96 @@ impl TermIndex {
         let mut index = TermIndex {
             concepts: Vec::new(),
             terms: Vec::new(),
-            exact: HashMap::new(),
-            normalized: HashMap::new(),
-            stemmed: HashMap::new(),
-            stem_starts: HashMap::new(),
+            key_texts: Vec::new(),
+            sketches: Vec::new(),
+            length_starts: Vec::new(),
+            keys: String::new(),
+            exact: KeyTable::build(std::iter::empty()),
+            normalized: KeyTable::build(std::iter::empty()),
+            stemmed: KeyTable::build(std::iter::empty()),
+            stem_starts: KeyTable::build(std::iter::empty()),
             grams: HashMap::new(),
             automaton: None,
-            pattern_terms: Vec::new(),
         };
-        let mut patterns: Vec<Box<str>> = Vec::new();
-        let mut pattern_ids: HashMap<Box<str>, usize> = HashMap::new();
+        let mut entries = Vec::new();
         for (concept_pos, concept) in concepts.iter().enumerate() {
             for (section_pos, section) in concept.langs.iter().enumerate() {
                 for (term_pos, term) in section.terms.iter().enumerate() {
                     let norm = text::normalize_key(&term.text);
-                    if norm.is_empty() {
-                        continue;
+                    if !norm.is_empty() {
+                        let position = (concept_pos as u32, section_pos as u16, term_pos as u16);
+                        entries.push((norm.chars().count(), position, term, norm));
                     }
-                    let id = index.terms.len() as TermId;
-                    let tokens = text::tokenize(&norm);
-                    let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
-                    // Acronyms (ИИ, SCO) are not inflected by Snowball's rules, and their
-                    // stems collide with short words («ИИ» stems to «и»): surface match only.
-                    let stems: Box<[Box<str>]> = if has_han || is_acronym(term) {
-                        Box::new([])
-                    } else {
-                        tokens.iter().map(|t| Box::from(t.stem.as_str())).collect()
-                    };
-                    push(&mut index.exact, term.text.trim().into(), id);
-                    if let Some(first) = stems.first() {
-                        push(&mut index.stemmed, stems.join(" ").into(), id);
-                        push(&mut index.stem_starts, first.clone(), id);
-                    }
-                    let norm_chars: Box<[char]> = norm.chars().collect();
-                    let mut term_grams = grams(&norm_chars);
-                    term_grams.sort_unstable();
-                    term_grams.dedup();
-                    for gram in term_grams {
-                        index.grams.entry(gram).or_default().push(id);
-                    }
-                    let key: Box<str> = norm.as_str().into();
-                    let pattern = *pattern_ids.entry(key.clone()).or_insert_with(|| {
-                        patterns.push(key.clone());
-                        index.pattern_terms.push(Vec::new());
-                        patterns.len() - 1
-                    });
-                    index.pattern_terms[pattern].push(id);
-                    push(&mut index.normalized, key, id);
-                    index.terms.push(IndexedTerm {
-                        concept: concept_pos as u32,
-                        section: section_pos as u16,
-                        term: term_pos as u16,
-                        norm_chars,
-                        stem_chars: stems.join(" ").chars().collect(),
-                        stems,
-                    });
                 }
             }
         }
+        // Ids in order of key length (stable, so concept order within a length).
+        entries.sort_by_key(|entry| entry.0);
+        index.length_starts = length_starts(entries.iter().map(|entry| entry.0));
+        for (_, (concept_pos, section_pos, term_pos), term, norm) in entries {
+            let id = index.terms.len() as TermId;
+            let tokens = text::tokenize(&norm);
+            let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
+            // Acronyms (ИИ, SCO) are not inflected by Snowball's rules, and their
+            // stems collide with short words («ИИ» stems to «и»): surface match only.
+            let stems: Box<[Box<str>]> = if has_han || is_acronym(term) {
+                Box::new([])
+            } else {
+                tokens.iter().map(|t| Box::from(t.stem.as_str())).collect()
+            };
+            let norm_chars: Vec<char> = norm.chars().collect();
+            let mut term_grams = grams(&norm_chars);
+            term_grams.sort_unstable();
+            term_grams.dedup();
+            for gram in term_grams {
+                index.grams.entry(gram).or_default().push(id);
+            }
+            let start = index.keys.len();
+            index.keys.push_str(&norm);
+            let stems_start = index.keys.len();
+            for (i, stem) in stems.iter().enumerate() {
+                if i > 0 {
+                    index.keys.push(' ');
+                }
+                index.keys.push_str(stem);
+            }
+            let stem_chars = index.keys[stems_start..].chars().count();
+            index.sketches.push(Sketch {
+                norm_set: char_set(norm.chars()),
+                stem_set: char_set(index.keys[stems_start..].chars()),
+                norm_chars: u16::try_from(norm_chars.len()).unwrap_or(u16::MAX),
+                stem_chars: u16::try_from(stem_chars).unwrap_or(u16::MAX),
+            });
+            index.key_texts.push(KeyText {
+                start,
+                stems_start,
+                end: index.keys.len(),
+                norm_chars: u32::try_from(norm_chars.len()).unwrap_or(u32::MAX),
+            });
+            index.terms.push(IndexedTerm {
+                concept: concept_pos,
+                section: section_pos,
+                term: term_pos,
+                stems,
+            });
+        }
         index.concepts = concepts;
+        index.keys.shrink_to_fit();
+        index.exact = index.key_table(Key::Exact);
+        index.normalized = index.key_table(Key::Normalized);
+        index.stemmed = index.key_table(Key::Stemmed);
+        index.stem_starts = index.key_table(Key::FirstStem);
+        // Equal keys share a run of equal hashes, so distinct keys are found within runs.
+        let mut patterns: Vec<&str> = Vec::new();
+        for run in index.normalized.runs() {
+            let first = patterns.len();
+            for &id in run {
+                let key = index.norm_key(id);
+                if !patterns[first..].contains(&key) {
+                    patterns.push(key);
+                }
+            }
+        }
         if !patterns.is_empty() {
             // Overlapping search needs standard semantics; leftmost-longest selection happens
             // after stem matches are merged in, in `super::recognize`.
@@ -150,6 +241,52 @@ impl TermIndex {
         index
     }
 
+    /// A table of every term by its key of the given kind.
+    fn key_table(&self, kind: Key) -> KeyTable {
+        let ids = 0..self.terms.len() as TermId;
+        KeyTable::build(ids.filter_map(|id| self.key(kind, id).map(|key| (key, id))))
+    }
+
+    /// A term's normalized key.
+    fn norm_key(&self, term: TermId) -> &str {
+        let key = &self.key_texts[term as usize];
+        &self.keys[key.start..key.stems_start]
+    }
+
+    /// A term's key of the given kind, if it has one.
+    fn key(&self, kind: Key, term: TermId) -> Option<&str> {
+        let t = &self.terms[term as usize];
+        let key = &self.key_texts[term as usize];
+        match kind {
+            Key::Exact => {
+                let concept = &self.concepts[t.concept as usize];
+                Some(
+                    concept.langs[t.section as usize].terms[t.term as usize]
+                        .text
+                        .trim(),
+                )
+            }
+            Key::Normalized => Some(self.norm_key(term)),
+            Key::Stemmed => (!t.stems.is_empty()).then(|| &self.keys[key.stems_start..key.end]),
+            Key::FirstStem => t.stems.first().map(|stem| &**stem),
+        }
+    }
+
+    /// The terms whose key of the given kind is `key`, in id order.
+    fn terms_by<'s>(&'s self, kind: Key, key: &'s str) -> impl Iterator<Item = TermId> + 's {
+        let table = match kind {
+            Key::Exact => &self.exact,
+            Key::Normalized => &self.normalized,
+            Key::Stemmed => &self.stemmed,
+            Key::FirstStem => &self.stem_starts,
+        };
+        table
+            .candidates(key)
+            .iter()
+            .copied()
+            .filter(move |&id| self.key(kind, id) == Some(key))
+    }
+
     /// The concept a term belongs to.
     pub fn concept_of(&self, term: TermId) -> &Arc<Concept> {
         &self.concepts[self.terms[term as usize].concept as usize]
@@ -159,19 +296,20 @@ impl TermIndex {
     /// Several candidates per term are possible; the caller keeps the best.
     pub fn lookup_candidates(&self, query: &str) -> Vec<Candidate> {
         let mut out = Vec::new();
-        let mut add = |ids: Option<&Vec<TermId>>, kind: MatchKind, score: f32| {
-            for &term in ids.into_iter().flatten() {
+        let mut add = |key: Key, text: &str, kind: MatchKind, score: f32| {
+            for term in self.terms_by(key, text) {
                 out.push(Candidate { term, score, kind });
             }
         };
-        add(self.exact.get(query.trim()), MatchKind::Exact, score::EXACT);
+        add(Key::Exact, query.trim(), MatchKind::Exact, score::EXACT);
         let normalized = text::normalize(query);
         let norm = normalized.as_str();
         if norm.is_empty() {
             return out;
         }
         add(
-            self.normalized.get(norm),
+            Key::Normalized,
+            norm,
             MatchKind::Normalized,
             score::NORMALIZED,
         );
@@ -180,7 +318,8 @@ impl TermIndex {
         let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
         if !has_han && !query_stems.is_empty() {
             add(
-                self.stemmed.get(query_stems.join(" ").as_str()),
+                Key::Stemmed,
+                &query_stems.join(" "),
                 MatchKind::Stemmed,
                 score::STEMMED,
             );
@@ -191,7 +330,7 @@ impl TermIndex {
         }
         // Typos are only looked for when the query is not itself a known term.
         let typos = out.is_empty();
-        self.fuzzy_and_contained(&query_chars, &query_stems, has_han, typos, &mut out);
+        self.fuzzy_and_contained(norm, &query_chars, &query_stems, has_han, typos, &mut out);
         // The query contains a term: the same occurrence search Recognize uses.
         for occurrence in self.occurrences(norm, &tokens) {
             if occurrence.range.len() == norm.len() {
@@ -212,9 +351,12 @@ impl TermIndex {
     ///
     /// A term within `max_typos` edits shares at least `needed` of the query's grams (the
     /// count filter). The longest posting lists are skipped and the threshold lowered by as
-    /// many, so common grams cost nothing and no qualifying term is lost.
+    /// many, so common grams cost nothing and no qualifying term is lost. Only the terms of
+    /// about the query's length are counted, a range of ids in each posting list, and a
+    /// candidate's [`Sketch`] rules most of them out before their text is read.
     fn fuzzy_and_contained(
         &self,
+        norm: &str,
         query_chars: &[char],
         query_stems: &[&str],
         has_han: bool,
@@ -239,19 +381,20 @@ impl TermIndex {
                 .iter()
                 .find(|g| !g.contains(&PAD_START) && !g.contains(&PAD_END));
             for &term_id in rarest_interior.map_or(&[][..], |g| posting(g)) {
-                let term = &self.terms[term_id as usize];
-                if query_chars.len() < term.norm_chars.len()
+                let key = &self.key_texts[term_id as usize];
+                let term_chars = key.norm_chars as usize;
+                if query_chars.len() < term_chars
                     && contains(
-                        &term.norm_chars,
-                        query_chars,
+                        &self.keys[key.start..key.stems_start],
+                        norm,
                         has_han,
-                        &term.stems,
+                        &self.terms[term_id as usize].stems,
                         query_stems,
                     )
                 {
                     out.push(Candidate {
                         term: term_id,
-                        score: score::partial(query_chars.len(), term.norm_chars.len()),
+                        score: score::partial(query_chars.len(), term_chars),
                         kind: MatchKind::Partial,
                     });
                 }
@@ -276,45 +419,80 @@ impl TermIndex {
                 .count(),
         );
         let counted = &by_rarity[..by_rarity.len() - skipped];
-        let mut shared: HashMap<TermId, u32> = HashMap::new();
-        for gram in counted {
-            for &term_id in posting(gram) {
-                *shared.entry(term_id).or_default() += 1;
-            }
-        }
-        let needed_counted = (needed - skipped) as u32;
+        let needed_counted = needed - skipped;
         let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();
-        let longest_gap = |n: usize, m: usize| {
-            (n.max(m) as f32 * (1.0 - score::FUZZY_MIN_SIMILARITY)).ceil() as usize + 2
-        };
-        let mut verified = 0;
-        for (term_id, count) in shared {
-            if count < needed_counted {
-                continue;
+        let query_pattern = BitPattern::new(query_chars);
+        let stem_pattern = BitPattern::new(&query_stem_chars);
+        let (query_len, query_stem_len) = (query_chars.len(), query_stem_chars.len());
+        let query_set = char_set(query_chars.iter().copied());
+        let query_stem_set = char_set(query_stem_chars.iter().copied());
+        // Only terms of about the query's length are read from each posting list.
+        let band = self.length_band(query_len);
+        SHARED_GRAMS.with_borrow_mut(|shared| {
+            let postings = counted.iter().map(|g| within(posting(g), &band));
+            shared.count(self.terms.len(), postings);
+            let mut verified = 0;
+            for &term_id in &shared.touched {
+                if usize::from(shared.counts[term_id as usize]) < needed_counted {
+                    continue;
+                }
+                let sketch = &self.sketches[term_id as usize];
+                let len = usize::from(sketch.norm_chars);
+                let stem_len = usize::from(sketch.stem_chars);
+                // Most candidates end here, before their text is read.
+                let norm_reachable = within_reach((query_len, query_set), (len, sketch.norm_set));
+                let stems_reachable = query_stem_len > 0
+                    && stem_len > 0
+                    && within_reach(
+                        (query_stem_len, query_stem_set),
+                        (stem_len, sketch.stem_set),
+                    );
+                if !norm_reachable && !stems_reachable {
+                    continue;
+                }
+                let key = &self.key_texts[term_id as usize];
+                verified += 1;
+                if verified > MAX_FUZZY_CANDIDATES {
+                    break;
+                }
+                let mut sim = 0.0f32;
+                if norm_reachable {
+                    let norm = &self.keys[key.start..key.stems_start];
+                    sim = bounded_similarity(&query_pattern, norm, len);
+                }
+                if stems_reachable {
+                    let stems = &self.keys[key.stems_start..key.end];
+                    sim = sim.max(bounded_similarity(&stem_pattern, stems, stem_len));
+                }
+                if (score::FUZZY_MIN_SIMILARITY..1.0).contains(&sim) {
+                    out.push(Candidate {
+                        term: term_id,
+                        score: score::fuzzy(sim),
+                        kind: MatchKind::Fuzzy,
+                    });
+                }
             }
-            let term = &self.terms[term_id as usize];
-            // Edit distance is at least the length difference: most candidates end here.
-            if term.norm_chars.len().abs_diff(query_chars.len())
-                > longest_gap(term.norm_chars.len(), query_chars.len())
-            {
-                continue;
-            }
-            verified += 1;
-            if verified > MAX_FUZZY_CANDIDATES {
-                break;
-            }
-            let mut sim = bounded_similarity(query_chars, &term.norm_chars);
-            if !query_stem_chars.is_empty() && !term.stem_chars.is_empty() {
-                sim = sim.max(bounded_similarity(&query_stem_chars, &term.stem_chars));
-            }
-            if (score::FUZZY_MIN_SIMILARITY..1.0).contains(&sim) {
-                out.push(Candidate {
-                    term: term_id,
-                    score: score::fuzzy(sim),
-                    kind: MatchKind::Fuzzy,
-                });
-            }
+            shared.clear();
+        });
+    }
+
+    /// The ids of the terms whose keys are close enough in length to a query of `query_len`
+    /// characters to be tried as typos of it. Wider than the similarity minimum allows, by
+    /// two characters: the joined stems of a term may be nearer the query's than its key is.
+    fn length_band(&self, query_len: usize) -> Range<TermId> {
+        let fits = |n: usize| n.abs_diff(query_len) <= max_edits(n.max(query_len)) + 2;
+        let shortest = (0..query_len).find(|&n| fits(n)).unwrap_or(query_len);
+        let mut longest = query_len;
+        while fits(longest + 1) {
+            longest += 1;
         }
+        let first_of_length = |n: usize| {
+            self.length_starts
+                .get(n)
+                .copied()
+                .unwrap_or(self.terms.len() as TermId)
+        };
+        first_of_length(shortest)..first_of_length(longest + 1)
     }
 
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
@@ -328,7 +506,7 @@ impl TermIndex {
                 if !on_word_boundaries(norm, &range) || !han_word_aligned(norm, &range) {
                     continue;
                 }
-                for &term in &self.pattern_terms[found.pattern().as_usize()] {
+                for term in self.terms_by(Key::Normalized, &norm[range.clone()]) {
                     out.push(RawOccurrence {
                         term,
                         range: range.clone(),
@@ -341,12 +519,7 @@ impl TermIndex {
             if token.kind == TokenKind::Han {
                 continue;
             }
-            for &term_id in self
-                .stem_starts
-                .get(token.stem.as_str())
-                .into_iter()
-                .flatten()
-            {
+            for term_id in self.terms_by(Key::FirstStem, &token.stem) {
                 let stems = &self.terms[term_id as usize].stems;
                 let end = start + stems.len();
                 let Some(window) = tokens.get(start..end) else {
@@ -372,15 +545,103 @@ impl TermIndex {
 
 /// Similarity `1 − d / max(|a|, |b|)` when it can reach the fuzzy minimum, else 0: the edit
 /// distance stops early once it exceeds what that minimum allows.
-fn bounded_similarity(a: &[char], b: &[char]) -> f32 {
-    let longest = a.len().max(b.len());
-    // Rounded up: the caller applies the exact threshold to the similarity itself.
-    let max = ((1.0 - score::FUZZY_MIN_SIMILARITY) * longest as f32).ceil() as usize;
-    levenshtein_within(a, b, max).map_or(0.0, |d| 1.0 - d as f32 / longest.max(1) as f32)
+/// `b` has `b_chars` characters.
+fn bounded_similarity(a: &BitPattern, b: &str, b_chars: usize) -> f32 {
+    let longest = a.len().max(b_chars);
+    a.distance_within(b, b_chars, max_edits(longest))
+        .map_or(0.0, |d| 1.0 - d as f32 / longest.max(1) as f32)
 }
 
-fn push(map: &mut HashMap<Box<str>, Vec<TermId>>, key: Box<str>, id: TermId) {
-    map.entry(key).or_default().push(id);
+/// Most edits between strings whose longer one has `longest` characters that can still leave
+/// them similar enough for a typo match. Rounded up: the caller applies the exact threshold to
+/// the similarity itself.
+fn max_edits(longest: usize) -> usize {
+    ((1.0 - score::FUZZY_MIN_SIMILARITY) * longest as f32).ceil() as usize
+}
+
+/// Whether two strings, each given as its length in characters and its [`char_set`], can be
+/// similar enough for a typo match. Their edit distance is at least the difference of their
+/// lengths, and at least the number of characters of either that the other lacks: each
+/// position holding one must be substituted or deleted.
+fn within_reach((a_len, a_set): (usize, u32), (b_len, b_set): (usize, u32)) -> bool {
+    let lacking = (a_set & !b_set)
+        .count_ones()
+        .max((b_set & !a_set).count_ones());
+    let fewest_edits = a_len.abs_diff(b_len).max(lacking as usize);
+    fewest_edits <= max_edits(a_len.max(b_len))
+}
+
+/// The characters of a string as a 32-bit set, each character `c` standing for bit `c mod 32`:
+/// distinct for the lower-case letters of the Latin and of the Cyrillic alphabet. Characters
+/// sharing a bit only make sets look more alike, so [`within_reach`] stays a lower bound.
+fn char_set(chars: impl Iterator<Item = char>) -> u32 {
+    chars.fold(0, |set, c| set | 1 << (u32::from(c) % 32))
+}
+
+/// How many of the query's grams each term shares, counted in a dense array instead of a
+/// hash map: a fuzzy lookup adds up about 10⁵ postings, and hashing each one cost more than
+/// everything else in the lookup. One per thread, kept between lookups; only the entries
+/// touched are reset.
+#[derive(Default)]
+struct SharedGrams {
+    /// Shared grams per term id. A query has at most [`MAX_FUZZY_QUERY_CHARS`] grams and
+    /// needs fewer than `u8::MAX` of them, so a saturated count still passes exactly when the
+    /// true one does.
+    counts: Vec<u8>,
+    /// Terms with a non-zero count, in the order first met (rarest grams first).
+    touched: Vec<TermId>,
+}
+
+impl SharedGrams {
+    /// Counts, for each term of an index of `terms` terms, the postings it appears in.
+    fn count<'p>(&mut self, terms: usize, postings: impl Iterator<Item = &'p [TermId]>) {
+        // Also reset here, in case a lookup on this thread stopped half-way.
+        self.clear();
+        if self.counts.len() < terms {
+            self.counts.resize(terms, 0);
+        }
+        for posting in postings {
+            for &term in posting {
+                let count = &mut self.counts[term as usize];
+                if *count == 0 {
+                    self.touched.push(term);
+                }
+                *count = count.saturating_add(1);
+            }
+        }
+    }
+
+    /// Resets the counts touched, ready for the next lookup.
+    fn clear(&mut self) {
+        for &term in &self.touched {
+            self.counts[term as usize] = 0;
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static SHARED_GRAMS: RefCell<SharedGrams> = RefCell::default();
+}
+
+/// The part of a posting list (sorted ids) that falls in `ids`.
+fn within<'p>(posting: &'p [TermId], ids: &Range<TermId>) -> &'p [TermId] {
+    let start = posting.partition_point(|&id| id < ids.start);
+    let end = start + posting[start..].partition_point(|&id| id < ids.end);
+    &posting[start..end]
+}
+
+/// The keys terms are looked up by.
+#[derive(Clone, Copy)]
+enum Key {
+    /// The stored text, trimmed.
+    Exact,
+    /// The normalized key.
+    Normalized,
+    /// The stems joined by spaces.
+    Stemmed,
+    /// The first stem.
+    FirstStem,
 }
 
 /// An indexed n-gram: a padded character trigram, or one Han character followed by two NULs.
@@ -408,17 +669,17 @@ fn grams(chars: &[char]) -> Vec<Gram> {
     padded.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
 }
 
-/// Whether a term contains the query: as a substring for Han text, as a run of whole word
-/// stems otherwise (so "road" is in "belt and road", but "oad" is not).
+/// Whether a term contains the query (both normalized): as a substring for Han text, as a
+/// run of whole word stems otherwise (so "road" is in "belt and road", but "oad" is not).
 fn contains(
-    term: &[char],
-    query: &[char],
+    term: &str,
+    query: &str,
     han: bool,
     term_stems: &[Box<str>],
     query_stems: &[&str],
 ) -> bool {
     if han {
-        return term.windows(query.len()).any(|w| w == query);
+        return term.contains(query);
     }
     !query_stems.is_empty()
         && term_stems
@@ -494,4 +755,57 @@ fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
 fn segmenter() -> &'static jieba_rs::Jieba {
     static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
     JIEBA.get_or_init(jieba_rs::Jieba::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::distance::similarity;
+
+    #[test]
+    fn length_starts_give_the_first_id_of_each_length() {
+        assert_eq!(length_starts([1, 1, 3, 5].into_iter()), [0, 0, 2, 2, 3, 3]);
+        assert!(length_starts(std::iter::empty()).is_empty());
+        // Lengths past the banded ones share one last entry.
+        let long = length_starts([2, LONGEST_BANDED_KEY + 40].into_iter());
+        assert_eq!(long.len(), LONGEST_BANDED_KEY + 2);
+        assert_eq!(long[LONGEST_BANDED_KEY + 1], 1);
+    }
+
+    /// The filter may only drop pairs that could not be typo matches.
+    #[test]
+    fn strings_out_of_reach_are_never_similar_enough() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        // Few letters, so that pairs are often close; a Han character and one beyond the
+        // basic plane share bits of the set with them.
+        let alphabet: Vec<char> = "абвmnop 中𠀀".chars().collect();
+        let mut dropped = 0;
+        for _ in 0..20_000 {
+            let mut word = || -> Vec<char> {
+                let len = 1 + next() % 14;
+                (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect()
+            };
+            let (a, b) = (word(), word());
+            let reach = within_reach(
+                (a.len(), char_set(a.iter().copied())),
+                (b.len(), char_set(b.iter().copied())),
+            );
+            if !reach {
+                dropped += 1;
+                assert!(
+                    similarity(&a, &b) < score::FUZZY_MIN_SIMILARITY,
+                    "{a:?} / {b:?}"
+                );
+            }
+        }
+        assert!(dropped > 1000, "the test should exercise the filter");
+    }
 }

@@ -1,0 +1,125 @@
+//! Terms by a string key, without a copy of the keys.
+//!
+//! The index looks terms up by four keys (the stored text, the normalized key, the joined
+//! stems and the first stem), and each is text the index already holds elsewhere. A hash map
+//! from an owned key to a vector of ids cost two allocations per term and key, over half of
+//! the index's memory at 10⁶ terms. A [`KeyTable`] keeps only sorted (hash, id) pairs; the
+//! caller confirms each id by comparing the key where it is stored, which also makes hash
+//! collisions harmless.
+
+use std::hash::{BuildHasher, RandomState};
+
+use super::terms::TermId;
+
+/// Term ids sorted by the hash of their key, then by id.
+pub(super) struct KeyTable {
+    hasher: RandomState,
+    /// Hash of each entry's key, ascending.
+    hashes: Vec<u64>,
+    /// Term of each entry, ascending among equal hashes.
+    ids: Vec<TermId>,
+    /// For each value of a hash's top `bucket_bits` bits, the first entry with it (and the
+    /// entry count at the end): a lookup goes straight to a handful of entries instead of
+    /// binary-searching them all, which Recognize does for every match in a text.
+    bucket_starts: Vec<u32>,
+    bucket_bits: u32,
+}
+
+impl KeyTable {
+    /// A table of `(key, id)` pairs; a term may appear under several keys and a key under
+    /// several terms.
+    pub fn build<'k>(entries: impl Iterator<Item = (&'k str, TermId)>) -> KeyTable {
+        let hasher = RandomState::new();
+        let mut pairs: Vec<(u64, TermId)> = entries
+            .map(|(key, id)| (hasher.hash_one(key), id))
+            .collect();
+        pairs.sort_unstable();
+        let (hashes, ids): (Vec<u64>, Vec<TermId>) = pairs.into_iter().unzip();
+        // About one entry per bucket.
+        let bucket_bits = hashes.len().max(1).ilog2() + 1;
+        let mut bucket_starts = Vec::with_capacity((1 << bucket_bits) + 1);
+        for (at, &hash) in hashes.iter().enumerate() {
+            while bucket_starts.len() <= bucket(hash, bucket_bits) {
+                bucket_starts.push(at as u32);
+            }
+        }
+        bucket_starts.resize((1 << bucket_bits) + 1, hashes.len() as u32);
+        KeyTable {
+            hasher,
+            hashes,
+            ids,
+            bucket_starts,
+            bucket_bits,
+        }
+    }
+
+    /// The terms whose key may be `key`, in id order: every term with that key, and rarely
+    /// one whose key only shares its hash. The caller compares keys.
+    pub fn candidates(&self, key: &str) -> &[TermId] {
+        let hash = self.hasher.hash_one(key);
+        let at = bucket(hash, self.bucket_bits);
+        let (first, last) = (self.bucket_starts[at], self.bucket_starts[at + 1]);
+        let in_bucket = &self.hashes[first as usize..last as usize];
+        let start = first as usize + in_bucket.partition_point(|&h| h < hash);
+        let end = start + self.hashes[start..last as usize].partition_point(|&h| h == hash);
+        &self.ids[start..end]
+    }
+
+    /// The entries in runs of equal hashes: the terms of each key together, with now and then
+    /// two keys in one run.
+    pub fn runs(&self) -> impl Iterator<Item = &[TermId]> {
+        self.hashes.chunk_by(|a, b| a == b).scan(0, |start, run| {
+            let ids = &self.ids[*start..*start + run.len()];
+            *start += run.len();
+            Some(ids)
+        })
+    }
+}
+
+/// The bucket of a hash: its top `bits` bits.
+fn bucket(hash: u64, bits: u32) -> usize {
+    (hash >> (u64::BITS - bits)) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_every_term_of_a_key_in_id_order() {
+        let table = KeyTable::build(
+            [
+                ("дух", 3),
+                ("road", 1),
+                ("дух", 0),
+                ("一带一路", 2),
+                ("дух", 7),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(table.candidates("дух"), [0, 3, 7]);
+        assert_eq!(table.candidates("road"), [1]);
+        assert!(table.candidates("roads").is_empty());
+        assert!(KeyTable::build(std::iter::empty())
+            .candidates("")
+            .is_empty());
+        let mut runs: Vec<Vec<TermId>> = table.runs().map(|r| r.to_vec()).collect();
+        runs.sort();
+        assert_eq!(runs, [vec![0, 3, 7], vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn finds_keys_among_many() {
+        let keys: Vec<String> = (0..5000).map(|i| format!("k{}", i % 3000)).collect();
+        let table = KeyTable::build(
+            keys.iter()
+                .enumerate()
+                .map(|(id, k)| (k.as_str(), id as u32)),
+        );
+        for i in 0..3000u32 {
+            let want: Vec<TermId> = [i, i + 3000].into_iter().filter(|&id| id < 5000).collect();
+            assert_eq!(table.candidates(&format!("k{i}")), want);
+        }
+        assert_eq!(table.runs().map(<[TermId]>::len).sum::<usize>(), 5000);
+    }
+}
