@@ -296,22 +296,19 @@ impl Snapshot {
     pub fn lookup(&self, query: &LookupQuery) -> Vec<TermHit> {
         let mut best: HashMap<&str, TermHit> = HashMap::new();
         for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
-            for candidate in index.lookup_candidates(&query.text) {
-                if !self.visible(index, candidate.term, is_base) {
-                    continue;
-                }
+            let wanted = |term_id: TermId| {
+                let term = &index.terms[term_id as usize];
+                let concept = index.concept_of(term_id);
+                self.visible(index, term_id, is_base)
+                    && (query.collections.is_empty()
+                        || query.collections.contains(&concept.collection))
+                    && query.source_lang.as_ref().is_none_or(|lang| {
+                        same_language(&concept.langs[term.section as usize].lang, lang)
+                    })
+            };
+            for candidate in index.lookup_candidates(&query.text, wanted) {
                 let term = &index.terms[candidate.term as usize];
                 let concept = index.concept_of(candidate.term);
-                if !query.collections.is_empty() && !query.collections.contains(&concept.collection)
-                {
-                    continue;
-                }
-                let section = &concept.langs[term.section as usize];
-                if let Some(lang) = &query.source_lang {
-                    if !same_language(&section.lang, lang) {
-                        continue;
-                    }
-                }
                 let hit = TermHit {
                     concept: concept.clone(),
                     section: term.section as usize,
@@ -357,7 +354,10 @@ impl Snapshot {
         let mut found: Vec<(RawOccurrence, &TermIndex)> = Vec::new();
         for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
             for occurrence in index.occurrences(norm, &tokens) {
-                if !self.visible(index, occurrence.term, is_base) {
+                // A match must cover whole characters as written: 地区和平 is not in 地区和㍻.
+                let whole = normalized.is_boundary(occurrence.range.start)
+                    && normalized.is_boundary(occurrence.range.end);
+                if !whole || !self.visible(index, occurrence.term, is_base) {
                     continue;
                 }
                 let term = &index.terms[occurrence.term as usize];
@@ -450,17 +450,18 @@ fn better(hit: &TermHit, existing: &TermHit) -> bool {
     hit.score > existing.score || (hit.score == existing.score && rank(hit) < rank(existing))
 }
 
-/// Converts sorted, non-overlapping byte ranges of `text` into byte, char and UTF-16 spans in
-/// one pass.
+/// Converts sorted, non-overlapping byte ranges of `text` (on char boundaries) into byte,
+/// char and UTF-16 spans in one pass.
 fn text_spans(text: &str, ranges: &[Range<usize>]) -> Vec<Spans> {
     let mut out = Vec::with_capacity(ranges.len());
     let (mut chars, mut utf16, mut at) = (0usize, 0usize, 0usize);
     let mut advance = |to: usize| {
-        for c in text[at..to].chars() {
+        // Never backwards: ranges that broke the contract get wrong counts, not a panic.
+        for c in text.get(at..to).unwrap_or_default().chars() {
             chars += 1;
             utf16 += c.len_utf16();
         }
-        at = to;
+        at = at.max(to);
         (chars, utf16)
     };
     for range in ranges {
@@ -477,7 +478,86 @@ fn text_spans(text: &str, ranges: &[Range<usize>]) -> Vec<Spans> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// A small termbase whose terms meet in the text fragments of the property test below.
+    fn search() -> TermSearch {
+        let concept = |id: &str, lang: Lang, terms: &[&str]| Concept {
+            id: id.into(),
+            collection: "test".into(),
+            subject_field: String::new(),
+            source: String::new(),
+            notes: vec![],
+            cross_refs: vec![],
+            langs: vec![LangSection {
+                lang,
+                definition: String::new(),
+                notes: vec![],
+                terms: terms.iter().map(|t| Term::preferred(*t)).collect(),
+            }],
+            created_ms: 0,
+            updated_ms: 0,
+            revision: 1,
+        };
+        TermSearch::new(
+            vec![
+                concept("peace", Lang::zh(), &["地区和平"]),
+                concept("members", Lang::zh(), &["成员国"]),
+                concept("heisei", Lang::zh(), &["平成"]),
+                concept("rd", Lang::en(), &["R&D", "research and development"]),
+                concept("sco", Lang::en(), &["SCO"]),
+                concept("spirit", Lang::ru(), &["Шанхайский дух"]),
+            ],
+            HashMap::new(),
+        )
+    }
+
+    #[test]
+    fn a_term_never_covers_part_of_a_character_as_written() {
+        let ids = |text: &str| -> Vec<String> {
+            let found = search().snapshot().recognize(text, None, &[]);
+            found.iter().map(|o| o.concept.id.clone()).collect()
+        };
+        assert_eq!(ids("地区和平成员国"), ["peace", "members"]);
+        // ㍻ normalizes to 平成: 地区和平 would end inside it and 成员国 start inside it (and
+        // 平成 itself straddles the words 和平 and 成员国).
+        assert!(ids("地区和㍻员国").is_empty());
+    }
+
+    proptest! {
+        /// Whatever the text, recognition does not panic and reports spans in order, apart,
+        /// on character boundaries of the original, and consistent in all three units.
+        #[test]
+        fn recognized_spans_are_sound_in_any_text(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("地区和".to_owned()), Just("㍻".to_owned()), Just("员国".to_owned()),
+                    Just("R&D".to_owned()), Just("ＳＣＯ".to_owned()), Just("ﬁ".to_owned()),
+                    Just("Шанхайского духа".to_owned()), Just(" ".to_owned()),
+                    any::<String>(),
+                ],
+                0..8,
+            )
+        ) {
+            let text: String = parts.concat();
+            let found = search().snapshot().recognize(&text, None, &[]);
+            let mut previous_end = 0;
+            for occurrence in &found {
+                let spans = &occurrence.spans;
+                prop_assert!(spans.bytes.start >= previous_end);
+                prop_assert!(spans.bytes.start < spans.bytes.end);
+                let before = &text[..spans.bytes.start];
+                let surface = &text[spans.bytes.clone()];
+                prop_assert_eq!(spans.chars.start, before.chars().count());
+                prop_assert_eq!(spans.chars.len(), surface.chars().count());
+                prop_assert_eq!(spans.utf16.start, before.encode_utf16().count());
+                prop_assert_eq!(spans.utf16.len(), surface.encode_utf16().count());
+                previous_end = spans.bytes.end;
+            }
+        }
+    }
 
     #[test]
     fn spans_count_astral_characters_twice_in_utf16() {

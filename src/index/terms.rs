@@ -1,5 +1,5 @@
 //! One immutable term index over a set of concepts: the structures behind Lookup and
-//! Recognize. Built once, then only read; [`super::Termbase`] layers a small one for recent
+//! Recognize. Built once, then only read; [`super::TermSearch`] layers a small one for recent
 //! writes over a large one for everything else.
 
 use std::cell::RefCell;
@@ -292,12 +292,20 @@ impl TermIndex {
         &self.concepts[self.terms[term as usize].concept as usize]
     }
 
-    /// Every way the query names a stored term: exact, normalized, stemmed, fuzzy, partial.
-    /// Several candidates per term are possible; the caller keeps the best.
-    pub fn lookup_candidates(&self, query: &str) -> Vec<Candidate> {
+    /// Every way the query names a stored term that `accept` lets through (the caller's
+    /// language and collection filters): exact, normalized, stemmed, fuzzy, partial. Several
+    /// candidates per term are possible; the caller keeps the best.
+    ///
+    /// Typos are looked for only when no accepted term matches outright, so the filter must
+    /// come in here: a term the caller would drop must not hide the typo matches it wants.
+    pub fn lookup_candidates(
+        &self,
+        query: &str,
+        accept: impl Fn(TermId) -> bool,
+    ) -> Vec<Candidate> {
         let mut out = Vec::new();
         let mut add = |key: Key, text: &str, kind: MatchKind, score: f32| {
-            for term in self.terms_by(key, text) {
+            for term in self.terms_by(key, text).filter(|&term| accept(term)) {
                 out.push(Candidate { term, score, kind });
             }
         };
@@ -343,6 +351,7 @@ impl TermIndex {
                 kind: MatchKind::Partial,
             });
         }
+        out.retain(|candidate| accept(candidate.term));
         out
     }
 
@@ -458,11 +467,16 @@ impl TermIndex {
                 let mut sim = 0.0f32;
                 if norm_reachable {
                     let norm = &self.keys[key.start..key.stems_start];
-                    sim = bounded_similarity(&query_pattern, norm, len);
+                    sim = bounded_similarity(&query_pattern, norm, len, max_typos);
                 }
                 if stems_reachable {
                     let stems = &self.keys[key.stems_start..key.end];
-                    sim = sim.max(bounded_similarity(&stem_pattern, stems, stem_len));
+                    sim = sim.max(bounded_similarity(
+                        &stem_pattern,
+                        stems,
+                        stem_len,
+                        max_typos,
+                    ));
                 }
                 if (score::FUZZY_MIN_SIMILARITY..1.0).contains(&sim) {
                     out.push(Candidate {
@@ -543,12 +557,16 @@ impl TermIndex {
     }
 }
 
-/// Similarity `1 − d / max(|a|, |b|)` when it can reach the fuzzy minimum, else 0: the edit
-/// distance stops early once it exceeds what that minimum allows.
+/// Similarity `1 − d / max(|a|, |b|)` when it can reach the fuzzy minimum with at most
+/// `max_typos` edits, else 0: the edit distance stops early once it exceeds either limit.
 /// `b` has `b_chars` characters.
-fn bounded_similarity(a: &BitPattern, b: &str, b_chars: usize) -> f32 {
+///
+/// The cap on edits keeps typos to what typing gets wrong: without it a long query could
+/// trade a whole word for another ("multilateral talks" for "multilateralism", five edits of
+/// seventeen characters) and still pass the similarity minimum.
+fn bounded_similarity(a: &BitPattern, b: &str, b_chars: usize, max_typos: usize) -> f32 {
     let longest = a.len().max(b_chars);
-    a.distance_within(b, b_chars, max_edits(longest))
+    a.distance_within(b, b_chars, max_edits(longest).min(max_typos))
         .map_or(0.0, |d| 1.0 - d as f32 / longest.max(1) as f32)
 }
 

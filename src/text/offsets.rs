@@ -108,6 +108,34 @@ impl NormalizedText {
             _ => 0..0,
         }
     }
+
+    /// Whether byte `at` of the normalized text falls between the normalized forms of two
+    /// original characters, rather than inside what one original character became.
+    ///
+    /// One character can normalize to several (`㍻` to `平成`, `&` to ` and `); a match that
+    /// starts or ends inside such a group covers only part of a character as written, so it is
+    /// not in the text. The ends of the text and positions off a character boundary answer
+    /// `true` and `false` respectively.
+    ///
+    /// ```
+    /// use tolmach::text::normalize;
+    ///
+    /// let text = normalize("地区和㍻");
+    /// assert_eq!(text.as_str(), "地区和平成");
+    /// assert!(text.is_boundary("地区和".len()));
+    /// assert!(!text.is_boundary("地区和平".len()));
+    /// ```
+    pub fn is_boundary(&self, at: usize) -> bool {
+        if at == 0 || at >= self.text.len() {
+            return at <= self.text.len();
+        }
+        let index = self.origins.partition_point(|o| o.at < at);
+        let before = index.checked_sub(1).and_then(|i| self.origins.get(i));
+        match (before, self.origins.get(index)) {
+            (Some(before), Some(here)) if here.at == at => here.start >= before.end,
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]
