@@ -59,13 +59,15 @@ mod normalizer;
 mod offsets;
 mod punctuation;
 mod script;
+mod stem;
 mod token;
 mod whitespace;
 mod yo;
 
 pub use offsets::NormalizedText;
 pub use script::{detect_lang, is_han};
-pub use token::{stem, tokenize, Token, TokenKind};
+pub use stem::stem;
+pub use token::{tokenize, Token, TokenKind};
 
 use normalizer::{MappedChar, Normalizer};
 
