@@ -125,7 +125,7 @@ enum Command {
     Recognize {
         /// The text file; `-` or absent reads standard input.
         file: Option<PathBuf>,
-        /// Language of the text; default: detected from the script.
+        /// Language of the text; default: terms of every language are found.
         #[arg(long)]
         lang: Option<String>,
         /// Target languages, comma-separated; default: all.

@@ -251,10 +251,15 @@ impl Termbase for TermbaseService {
         let targets = violations.langs("target_langs", &request.target_langs);
         violations.identifiers("collections", &request.collections);
         violations.into_result(())?;
-        let found =
-            self.search
-                .snapshot()
-                .recognize(&request.text, lang.as_ref(), &request.collections);
+        // A long text takes milliseconds to scan: off the async workers, so that it does not
+        // hold up the lookups of other clients.
+        let snapshot = self.search.snapshot();
+        let (request, found) = tokio::task::spawn_blocking(move || {
+            let found = snapshot.recognize(&request.text, lang.as_ref(), &request.collections);
+            (request, found)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("recognition failed: {e}")))?;
         let occurrences = found
             .into_iter()
             .map(|o| {

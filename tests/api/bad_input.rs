@@ -1,7 +1,7 @@
 //! Bad input gets INVALID_ARGUMENT naming the field (or NOT_FOUND), never a panic or UNKNOWN.
 
 use tolmach::service::proto::{
-    Concept, GetConceptRequest, LangSection, LookupRequest, UpsertConceptRequest,
+    Concept, GetConceptRequest, LangSection, LookupRequest, RecognizeRequest, UpsertConceptRequest,
 };
 use tonic::{Code, Status};
 
@@ -107,6 +107,28 @@ async fn malformed_lookups_are_refused_naming_the_field() {
     let mut bad_score = lookup("SCO");
     bad_score.min_score = 1.5;
     assert_invalid(client.lookup(bad_score).await, "min_score");
+}
+
+#[tokio::test]
+async fn malformed_recognize_requests_are_refused_naming_the_field() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let recognize = |text: &str| RecognizeRequest {
+        text: text.into(),
+        ..Default::default()
+    };
+    assert_invalid(client.recognize(recognize("")).await, "text");
+    let over_a_mebibyte = "Шанхайский дух. ".repeat(40_000);
+    assert_invalid(client.recognize(recognize(&over_a_mebibyte)).await, "text");
+    let mut bad_lang = recognize("上海精神");
+    bad_lang.lang = "chinese".into();
+    assert_invalid(client.recognize(bad_lang).await, "lang");
+    let mut bad_target = recognize("上海精神");
+    bad_target.target_langs = vec!["en".into(), "".into()];
+    assert_invalid(client.recognize(bad_target).await, "target_langs[1]");
+    let mut bad_collection = recognize("上海精神");
+    bad_collection.collections = vec!["no spaces allowed".into()];
+    assert_invalid(client.recognize(bad_collection).await, "collections[0]");
 }
 
 #[tokio::test]

@@ -2,10 +2,12 @@
 //! normalizations a translator's typing needs.
 
 use tolmach::service::proto::termbase_client::TermbaseClient;
-use tolmach::service::proto::{LookupRequest, LookupResponse, MatchKind, TermStatus};
+use tolmach::service::proto::{
+    Collection, Concept, LookupRequest, LookupResponse, MatchKind, TermStatus, UpsertConceptRequest,
+};
 use tonic::transport::Channel;
 
-use crate::util::TestServer;
+use crate::util::{concept, TestServer};
 
 async fn lookup(
     client: &mut TermbaseClient<Channel>,
@@ -204,4 +206,89 @@ async fn limit_and_min_score_are_honoured_and_nonsense_finds_nothing() {
             response.hits.first().map(|h| &h.matched_term)
         );
     }
+}
+
+async fn store_in(client: &mut TermbaseClient<Channel>, collection: &str, mut concept: Concept) {
+    concept.collection = collection.into();
+    client
+        .upsert_concept(UpsertConceptRequest {
+            concept: Some(concept),
+            expected_revision: 0,
+        })
+        .await
+        .expect("stored");
+}
+
+async fn set_priority(client: &mut TermbaseClient<Channel>, name: &str, priority: i32) {
+    client
+        .upsert_collection(Collection {
+            name: name.into(),
+            priority,
+            description: String::new(),
+        })
+        .await
+        .expect("collection stored");
+}
+
+/// A newsroom's house style above the shared glossary: equal matches rank by collection
+/// priority, and changing the priority changes the order at once.
+#[tokio::test]
+async fn equal_matches_rank_by_collection_priority() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let house = concept(
+        "house-spirit",
+        &[("en", "Shanghai Spirit"), ("ru", "дух Шанхая")],
+    );
+    store_in(&mut client, "house", house).await;
+    set_priority(&mut client, "house", 10).await;
+    let response = lookup(&mut client, "Shanghai Spirit", "en", &["ru"]).await;
+    assert_eq!(response.hits[1].score, 1.0, "both match exactly");
+    assert_eq!(first_rendering(&response, "ru"), "дух Шанхая");
+    set_priority(&mut client, "house", -10).await;
+    let response = lookup(&mut client, "Shanghai Spirit", "en", &["ru"]).await;
+    assert_eq!(first_rendering(&response, "ru"), "Шанхайский дух");
+}
+
+/// A term that is filtered out (another collection, another language) must not count as
+/// "the query is a known term" and so switch off the typo search the client wants.
+#[tokio::test]
+async fn a_term_outside_the_requested_collections_does_not_hide_typo_matches() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let mut misspelt = concept("house-misspelling", &[("en", "Shanghai Spirt")]);
+    misspelt.langs[0].terms[0].status = TermStatus::Forbidden as i32;
+    store_in(&mut client, "house", misspelt).await;
+    let response = client
+        .lookup(LookupRequest {
+            text: "Shanghai Spirt".into(),
+            collections: vec!["sco-glossary".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("lookup")
+        .into_inner();
+    let best = response.hits.first().expect("the glossary's term");
+    assert_eq!(best.matched_term, "Shanghai Spirit");
+    assert_eq!(best.kind, MatchKind::Fuzzy as i32);
+}
+
+/// Renderings list every term of the target language, preferred first, with deprecated and
+/// forbidden ones marked so that a CAT tool can show them struck through.
+#[tokio::test]
+async fn renderings_mark_deprecated_variants_after_the_preferred_term() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let response = lookup(&mut client, "一带一路", "zh", &["en"]).await;
+    let renderings = &response.hits[0].renderings;
+    assert_eq!(renderings[0].text, "Belt and Road");
+    assert_eq!(renderings[0].status, TermStatus::Preferred as i32);
+    let deprecated: Vec<&str> = renderings
+        .iter()
+        .filter(|r| r.status == TermStatus::Deprecated as i32)
+        .map(|r| r.text.as_str())
+        .collect();
+    assert!(deprecated.contains(&"One Belt, One Road"), "{renderings:?}");
+    let statuses: Vec<i32> = renderings.iter().map(|r| r.status).collect();
+    assert!(statuses.windows(2).all(|w| w[0] <= w[1]), "{statuses:?}");
 }

@@ -80,6 +80,22 @@ fn test_concepts() -> Vec<Concept> {
             "t-harmony",
             &[("zh", "和合"), ("ru", "гармония"), ("en", "harmony")],
         ),
+        concept(
+            "t-multilateralism",
+            &[
+                ("zh", "多边主义"),
+                ("ru", "многосторонность"),
+                ("en", "multilateralism"),
+            ],
+        ),
+        concept(
+            "t-developing",
+            &[
+                ("zh", "发展中国家"),
+                ("ru", "развивающиеся страны"),
+                ("en", "developing countries"),
+            ],
+        ),
         obor,
     ]
 }
@@ -150,6 +166,57 @@ async fn terms_do_not_fire_inside_longer_words_but_inflections_match() {
     )
     .await;
     assert_eq!(surfaces(&found), ["миру", "мир"]);
+}
+
+/// Inflections match; derived words of another meaning, which share a Snowball stem, do not.
+#[tokio::test]
+async fn derived_words_of_another_meaning_are_not_taken_for_a_term() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    store(&mut client, test_concepts()).await;
+    let text = "Developed countries held multilateral talks with the developing country \
+                that champions multilateralism and other developing countries.";
+    let found = recognize(&mut client, text, "en").await;
+    assert_eq!(
+        surfaces(&found),
+        [
+            "developing country",
+            "multilateralism",
+            "developing countries"
+        ]
+    );
+    let text = "Многосторонние переговоры о многосторонности; приверженность многосторонности.";
+    let found = recognize(&mut client, text, "ru").await;
+    assert_eq!(surfaces(&found), ["многосторонности", "многосторонности"]);
+}
+
+/// Where normalization changes the length (full-width letters, `&` read as "and", a stress
+/// mark), spans still cover exactly the text as written, in all three units.
+#[tokio::test]
+async fn spans_cover_the_text_as_written_where_normalization_changes_its_length() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    store(&mut client, test_concepts()).await;
+    let text = "𝐀 The ＳＨＡＮＧＨＡＩ Spirit & the Belt & Road; Ша\u{301}нхайский дух.";
+    let found = recognize(&mut client, text, "").await;
+    assert_eq!(
+        surfaces(&found),
+        [
+            "ＳＨＡＮＧＨＡＩ Spirit",
+            "Belt & Road",
+            "Ша\u{301}нхайский дух"
+        ]
+    );
+    for occurrence in &found {
+        let bytes = occurrence.bytes.expect("byte span");
+        let (start, end) = (bytes.start as usize, bytes.end as usize);
+        let chars = occurrence.chars.expect("char span");
+        let utf16 = occurrence.utf16.expect("UTF-16 span");
+        assert_eq!(chars.start as usize, text[..start].chars().count());
+        assert_eq!(chars.end as usize, text[..end].chars().count());
+        assert_eq!(utf16.start as usize, text[..start].encode_utf16().count());
+        assert_eq!(utf16.end as usize, text[..end].encode_utf16().count());
+    }
 }
 
 #[tokio::test]
