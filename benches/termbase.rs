@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tolmach::index::{LookupQuery, TermSearch};
 use tolmach::model::{Concept, Lang, LangSection, Term};
 use tolmach::server::{self, ServerConfig};
-use tolmach::service::proto::{termbase_client::TermbaseClient, LookupRequest};
+use tolmach::service::proto::{termbase_client::TermbaseClient, LookupRequest, RecognizeRequest};
 use tolmach::store::Store;
 
 /// Syllables of the generated words: 64 per script, so that the 10⁶ terms draw on a
@@ -107,14 +107,27 @@ fn typo(text: &str, rng: &mut XorShift) -> String {
     chars.into_iter().collect()
 }
 
-fn article(concepts: &[Concept], rng: &mut XorShift) -> String {
+/// A 10 KB news article in `lang` (zh, ru or en) that names a stored term in every sentence,
+/// among ordinary words: the Chinese one exercises the Han automaton and the word-boundary
+/// check, the Russian and English ones the stem matches.
+fn article(concepts: &[Concept], lang: usize, rng: &mut XorShift) -> String {
+    let (before, after) = [
+        ("在合作框架下，双方讨论了", "等问题。"),
+        (
+            "В рамках сотрудничества стороны обсудили ",
+            " и другие вопросы. ",
+        ),
+        (
+            "Within the framework of cooperation the parties discussed ",
+            " and other issues. ",
+        ),
+    ][lang];
     let mut text = String::new();
     while text.len() < 10 * 1024 {
         let concept = &concepts[rng.below(concepts.len())];
-        let term = &concept.langs[1].terms[0].text;
-        text.push_str("В рамках сотрудничества стороны обсудили ");
-        text.push_str(term);
-        text.push_str(" и другие вопросы. ");
+        text.push_str(before);
+        text.push_str(&concept.langs[lang].terms[0].text);
+        text.push_str(after);
     }
     text
 }
@@ -133,7 +146,11 @@ fn main() {
         })
         .collect();
     let typos: Vec<String> = queries.iter().map(|q| typo(q, &mut rng)).collect();
-    let text = article(&concepts, &mut rng);
+    let articles: Vec<(&str, String)> = ["zh", "ru", "en"]
+        .into_iter()
+        .enumerate()
+        .map(|(lang, name)| (name, article(&concepts, lang, &mut rng)))
+        .collect();
 
     let (rss_before, _) = rss_mib();
     let started = Instant::now();
@@ -149,9 +166,10 @@ fn main() {
         build.as_secs_f64(), rss_after - rss_before, rss_after, peak);
 
     let snapshot = search.snapshot();
+    // As the server does for a request without a language: the script's.
     let query = |text: &str| LookupQuery {
         text: text.to_owned(),
-        source_lang: None,
+        source_lang: tolmach::text::detect_lang(text).and_then(|tag| Lang::parse(tag).ok()),
         limit: 10,
         min_score: 0.55,
         collections: vec![],
@@ -181,18 +199,23 @@ fn main() {
             .collect();
         println!("  fuzzy, {lang} queries   : {}", percentiles(of_lang));
     }
-    let recognize: Vec<Duration> = (0..200)
-        .map(|_| {
-            let started = Instant::now();
-            std::hint::black_box(snapshot.recognize(&text, None, &[]));
-            started.elapsed()
-        })
-        .collect();
-    println!(
-        "in-process Recognize {} KB article: {}",
-        text.len() / 1024,
-        percentiles(recognize)
-    );
+    for (lang, text) in &articles {
+        let recognize: Vec<Duration> = (0..200)
+            .map(|_| {
+                let started = Instant::now();
+                std::hint::black_box(snapshot.recognize(text, None, &[]));
+                started.elapsed()
+            })
+            .collect();
+        let median = percentile(&recognize, 0.5).as_secs_f64();
+        println!(
+            "in-process Recognize {} KB {lang} article: {}; {:.1} MB/s, {} terms found",
+            text.len() / 1024,
+            percentiles(recognize),
+            text.len() as f64 / median / 1e6,
+            snapshot.recognize(text, None, &[]).len()
+        );
+    }
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
@@ -233,6 +256,22 @@ fn main() {
                 samples.push(started.elapsed());
             }
             println!("gRPC loopback Lookup {name:<5}: {}", percentiles(samples));
+        }
+        for (lang, text) in &articles {
+            let mut samples = Vec::new();
+            for _ in 0..100 {
+                let started = Instant::now();
+                let request = RecognizeRequest {
+                    text: text.clone(),
+                    ..Default::default()
+                };
+                std::hint::black_box(client.recognize(request).await.expect("recognize"));
+                samples.push(started.elapsed());
+            }
+            println!(
+                "gRPC loopback Recognize {lang} article: {}",
+                percentiles(samples)
+            );
         }
         running.shutdown().await.expect("shutdown");
     });
