@@ -46,9 +46,13 @@ pub mod score {
     pub const STEMMED: f32 = 0.9;
     /// The smallest CAT-style similarity `1 − d / max(|a|, |b|)` counted as a typo; below it a
     /// query is another word, not a misspelling.
+    ///
+    /// So one wrong character needs a term of at least four: 一代一路 finds 一带一路 (0.75),
+    /// but 成圆国 does not find 成员国 (0.67). Between three-character Chinese words one
+    /// character apart (观察员 / 观察家) a different word is as likely as a typo.
     pub const FUZZY_MIN_SIMILARITY: f32 = 0.7;
     /// Default `min_score` of a lookup: every fuzzy match at or above the minimum similarity,
-    /// and partial matches covering at least a sixth of the longer string, pass it.
+    /// and partial matches covering at least a seventh of the longer string, pass it.
     pub const DEFAULT_MIN_SCORE: f32 = 0.55;
 
     /// Score of a typo match with the given similarity (below every stemmed match).

@@ -233,9 +233,12 @@ impl TermIndex {
         if !patterns.is_empty() {
             // Overlapping search needs standard semantics; leftmost-longest selection happens
             // after stem matches are merged in, in `super::recognize`.
+            // The build fails only past the automaton's size limits (billions of states); then
+            // Recognize still finds stem matches, and the log says why surface ones are gone.
             index.automaton = AhoCorasickBuilder::new()
                 .match_kind(AcMatchKind::Standard)
                 .build(patterns.iter().map(|p| p.as_bytes()))
+                .inspect_err(|e| tracing::error!("term automaton not built: {e}"))
                 .ok();
         }
         index
