@@ -12,6 +12,8 @@ use tolmach::service::proto::{
 };
 use tonic::transport::Channel;
 
+use crate::exchange::numbered_tmx;
+
 /// A server process and the address it listens on.
 struct Server {
     process: Child,
@@ -76,21 +78,6 @@ impl Drop for Server {
     }
 }
 
-fn tmx(units: usize) -> Vec<u8> {
-    let mut file = String::from(
-        "<?xml version=\"1.0\"?><tmx version=\"1.4\"><header srclang=\"zh\" datatype=\"plaintext\" \
-         segtype=\"sentence\" o-tmf=\"x\" adminlang=\"en\" creationtool=\"t\" creationtoolversion=\"1\"/><body>\n",
-    );
-    for n in 0..units {
-        file.push_str(&format!(
-            "<tu tuid=\"t{n}\"><tuv xml:lang=\"zh\"><seg>第{n}号文件</seg></tuv>\
-             <tuv xml:lang=\"en\"><seg>Document number {n}</seg></tuv></tu>\n"
-        ));
-    }
-    file.push_str("</body></tmx>\n");
-    file.into_bytes()
-}
-
 fn header() -> ImportRequest {
     ImportRequest {
         message: Some(Message::Header(ImportHeader {
@@ -112,7 +99,7 @@ fn chunk(bytes: &[u8]) -> ImportRequest {
 async fn a_server_killed_mid_import_keeps_nothing_of_it() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let server = Server::start(dir.path()).await;
-    let file = tmx(30_000);
+    let file = numbered_tmx(30_000);
     let (sender, receiver) = tokio::sync::mpsc::channel(1024);
     sender.send(header()).await.unwrap();
     // Most of the file, but not its end: the server reads and stages, and cannot commit.
@@ -144,7 +131,7 @@ async fn an_acknowledged_import_survives_a_kill() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let server = Server::start(dir.path()).await;
     // Enough units that the import publishes them by rebuilding the index.
-    let file = tmx(25_000);
+    let file = numbered_tmx(25_000);
     let mut requests = vec![header()];
     requests.extend(file.chunks(64 * 1024).map(chunk));
     let mut events = ExchangeClient::new(server.channel.clone())

@@ -4,7 +4,8 @@ use tolmach::service::proto::{
     self, exchange_client::ExchangeClient, import_event::Event, import_header::Target,
     import_request::Message, memory_client::MemoryClient, termbase_client::TermbaseClient,
     EntryProblem, ExportRequest, FileFormat, ImportHeader, ImportMode, ImportReport, ImportRequest,
-    ListConceptsRequest, ListUnitsRequest, LookupRequest, OnConflict, SearchRequest, StatsRequest,
+    ListCollectionsRequest, ListConceptsRequest, ListUnitsRequest, LookupRequest, OnConflict,
+    SearchRequest, StatsRequest,
 };
 use tonic::transport::Channel;
 use tonic::Code;
@@ -140,11 +141,40 @@ pub(crate) async fn export(
     Ok(file)
 }
 
-/// Every concept and unit the server holds, in a canonical text form: equal fingerprints mean
-/// equal databases.
-async fn fingerprint(channel: Channel) -> String {
+/// What a server holds, in counts and one checksum over every collection, concept and unit in
+/// a canonical order: equal fingerprints mean equal databases.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Fingerprint {
+    collections: usize,
+    concepts: usize,
+    units: usize,
+    checksum: u64,
+}
+
+/// FNV-1a, so that the checksum is the same in every run.
+struct Checksum(u64);
+
+impl Checksum {
+    fn add(&mut self, item: &impl std::fmt::Debug) {
+        for byte in format!("{item:?}").bytes().chain([0]) {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// Reads everything the server holds through the API, page by page.
+pub(crate) async fn fingerprint(channel: Channel) -> Fingerprint {
     let mut termbase = TermbaseClient::new(channel.clone());
-    let mut out = String::new();
+    let mut sum = Checksum(0xcbf2_9ce4_8422_2325);
+    let collections = termbase
+        .list_collections(ListCollectionsRequest {})
+        .await
+        .expect("collections")
+        .into_inner()
+        .collections;
+    collections.iter().for_each(|c| sum.add(c));
+    let mut concepts = 0;
     let mut token = String::new();
     loop {
         let page = termbase
@@ -154,31 +184,66 @@ async fn fingerprint(channel: Channel) -> String {
                 ..Default::default()
             })
             .await
-            .unwrap()
+            .expect("concepts")
             .into_inner();
-        for concept in page.concepts {
-            out.push_str(&format!("{concept:?}\n"));
-        }
+        concepts += page.concepts.len();
+        page.concepts.iter().for_each(|c| sum.add(c));
         if page.next_page_token.is_empty() {
             break;
         }
         token = page.next_page_token;
     }
     let mut memory = MemoryClient::new(channel);
-    let stats = memory.stats(StatsRequest {}).await.unwrap().into_inner();
+    let stats = memory
+        .stats(StatsRequest {})
+        .await
+        .expect("stats")
+        .into_inner();
+    let mut units = 0;
     for m in stats.memories {
-        let units = memory
-            .list_units(ListUnitsRequest {
-                memory: m.memory.clone(),
-                page_size: 1000,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        out.push_str(&format!("{}: {:?}\n", m.memory, units.units));
+        sum.add(&m);
+        let mut token = String::new();
+        loop {
+            let page = memory
+                .list_units(ListUnitsRequest {
+                    memory: m.memory.clone(),
+                    page_size: 1000,
+                    page_token: token,
+                })
+                .await
+                .expect("units")
+                .into_inner();
+            units += page.units.len();
+            page.units.iter().for_each(|u| sum.add(u));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
     }
-    out
+    Fingerprint {
+        collections: collections.len(),
+        concepts,
+        units,
+        checksum: sum.0,
+    }
+}
+
+/// A TMX of `units` numbered zh–en units, one per line from line 2 on (unit `n` at line
+/// `n + 2`).
+pub(crate) fn numbered_tmx(units: usize) -> Vec<u8> {
+    let mut file = String::from(
+        "<?xml version=\"1.0\"?><tmx version=\"1.4\"><header srclang=\"zh\" datatype=\"plaintext\" \
+         segtype=\"sentence\" o-tmf=\"x\" adminlang=\"en\" creationtool=\"t\" creationtoolversion=\"1\"/><body>\n",
+    );
+    for n in 0..units {
+        file.push_str(&format!(
+            "<tu tuid=\"t{n}\"><tuv xml:lang=\"zh\"><seg>第{n}号文件</seg></tuv>\
+             <tuv xml:lang=\"en\"><seg>Document number {n}</seg></tuv></tu>\n"
+        ));
+    }
+    file.push_str("</body></tmx>\n");
+    file.into_bytes()
 }
 
 async fn lookup_en(channel: Channel, text: &str) -> Vec<String> {
@@ -354,6 +419,7 @@ async fn malformed_xml_is_refused_in_strict_mode_and_cut_short_in_best_effort() 
         "<conceptEntry id=\"house-3\">",
         "<conceptEntry id=\"house-3\"><oops>",
     );
+    let before = fingerprint(server.channel().await).await;
     let strict = import(
         server.channel().await,
         header(collection("house")),
@@ -364,6 +430,7 @@ async fn malformed_xml_is_refused_in_strict_mode_and_cut_short_in_best_effort() 
     let status = strict.status.expect_err("malformed");
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().contains("line "), "{}", status.message());
+    assert_eq!(fingerprint(server.channel().await).await, before);
     let mut best_effort = header(collection("house"));
     best_effort.mode = ImportMode::BestEffort as i32;
     let outcome = import(server.channel().await, best_effort, broken.as_bytes(), 50).await;
@@ -598,41 +665,153 @@ async fn exports_refuse_what_they_cannot_do() {
     }
 }
 
-#[tokio::test]
+/// A TCP relay to the server that can be cut like a pulled cable: the server sees the
+/// connection drop in the middle of a call, with no end of stream.
+struct Relay {
+    addr: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    async fn to(server: std::net::SocketAddr) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("relay binds");
+        let addr = listener.local_addr().expect("relay address");
+        let task = tokio::spawn(async move {
+            let (mut client, _) = listener.accept().await.expect("client connects");
+            let mut upstream = tokio::net::TcpStream::connect(server)
+                .await
+                .expect("server reachable");
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        });
+        Relay { addr, task }
+    }
+
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .expect("valid uri")
+            .connect()
+            .await
+            .expect("relay reachable")
+    }
+
+    /// Closes both connections at once.
+    async fn cut(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+// Multi-threaded: the restart blocks a thread while it waits for the store's lock, and the
+// server's tasks must meanwhile see the connection drop and end the import.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_the_client_abandons_leaves_nothing_behind() {
     let server = TestServer::start().await;
     let before = fingerprint(server.channel().await).await;
-    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let file = numbered_tmx(30_000);
+    // Cut after 25 000 units: well past the first staged batches. Best effort, so that an
+    // upload mistaken for a complete (if truncated) file would commit what it read.
+    let cut = String::from_utf8_lossy(&file)
+        .find("<tu tuid=\"t25000\">")
+        .expect("unit 25000");
+    let relay = Relay::to(server.server.addr).await;
+    let (sender, receiver) = tokio::sync::mpsc::channel(1024);
     let mut h = header(Target::Memory("news".into()));
     h.format = FileFormat::Tmx as i32;
+    h.mode = ImportMode::BestEffort as i32;
     sender
         .send(ImportRequest {
             message: Some(Message::Header(h)),
         })
         .await
         .unwrap();
-    let cut = TMX.find("<tu>").unwrap();
-    sender
-        .send(ImportRequest {
-            message: Some(Message::Chunk(TMX.as_bytes()[..cut].to_vec())),
-        })
+    for piece in file[..cut].chunks(16 * 1024) {
+        sender
+            .send(ImportRequest {
+                message: Some(Message::Chunk(piece.to_vec())),
+            })
+            .await
+            .unwrap();
+    }
+    let mut events = ExchangeClient::new(relay.channel().await)
+        .import(tokio_stream::wrappers::ReceiverStream::new(receiver))
         .await
-        .unwrap();
-    let call = tokio::spawn({
-        let channel = server.channel().await;
-        async move {
-            let mut events = ExchangeClient::new(channel)
-                .import(tokio_stream::wrappers::ReceiverStream::new(receiver))
-                .await?
-                .into_inner();
-            while events.message().await?.is_some() {}
-            Ok::<_, tonic::Status>(())
+        .expect("import starts")
+        .into_inner();
+    // Progress comes every 10 000 entries: 20 000 read means 20 batches staged.
+    loop {
+        let event = events.message().await.expect("events").expect("more");
+        match event.event {
+            Some(Event::Progress(p)) if p.accepted >= 20_000 => break,
+            Some(Event::Report(r)) => panic!("the import ended early: {r:?}"),
+            _ => {}
         }
-    });
-    // Let the first unit reach the server, then go away mid-upload.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    call.abort();
-    drop(sender);
+    }
+    assert_eq!(
+        fingerprint(server.channel().await).await,
+        before,
+        "staged entries are not visible"
+    );
+    // The client goes away without ending its upload; `sender` stays open until the end, so
+    // the server never sees the stream end normally.
+    relay.cut().await;
+    assert_eq!(fingerprint(server.channel().await).await, before);
+    // The restart waits for the import's thread to let go of the store.
     let server = server.restart().await;
     assert_eq!(fingerprint(server.channel().await).await, before);
+    drop(sender);
+}
+
+#[tokio::test]
+async fn a_file_broken_mid_way_answers_its_error_even_when_its_size_was_announced() {
+    let server = TestServer::start().await;
+    let before = fingerprint(server.channel().await).await;
+    let file = String::from_utf8(numbered_tmx(6000))
+        .unwrap()
+        .replace("<tu tuid=\"t3000\">", "<tu tuid=\"t3000\"><oops>");
+    let announced = |mode: ImportMode| ImportHeader {
+        format: FileFormat::Tmx as i32,
+        mode: mode as i32,
+        expected_bytes: file.len() as u64,
+        ..header(Target::Memory("news".into()))
+    };
+    let strict = import(
+        server.channel().await,
+        announced(ImportMode::Strict),
+        file.as_bytes(),
+        16 * 1024,
+    )
+    .await;
+    let status = strict.status.as_ref().expect_err("malformed");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let message = status.message();
+    assert!(message.contains("line 3002, column "), "{message}");
+    assert!(!message.contains("expected_bytes"), "{message}");
+    let report = strict.report();
+    assert!(!report.committed);
+    assert!(
+        report.bytes_read < file.len() as u64,
+        "the reader stopped at the damage: {report:?}"
+    );
+    assert_eq!(fingerprint(server.channel().await).await, before);
+
+    let best_effort = import(
+        server.channel().await,
+        announced(ImportMode::BestEffort),
+        file.as_bytes(),
+        16 * 1024,
+    )
+    .await;
+    best_effort
+        .status
+        .as_ref()
+        .expect("best effort keeps the sound part");
+    let report = best_effort.report();
+    assert!(report.committed);
+    assert_eq!(report.added, 3000, "the units before the damage");
+    assert!(report
+        .problems
+        .iter()
+        .any(|p| p.severity == proto::entry_problem::Severity::Fatal as i32 && p.line == 3002));
 }

@@ -346,12 +346,16 @@ impl Import {
         if let Some(broken) = self.state.broken() {
             return Err(broken_status(broken));
         }
+        // The announced size is checked only against what is known: the whole upload when the
+        // reader reached its end, or more bytes than announced already read. A reader stopped
+        // by a fatal error leaves the rest unread, and then the fatal error and the report are
+        // the answer (in best effort, with the entries read before it committed).
         let bytes = self.state.bytes_read();
-        if self.plan.expected_bytes != 0 && bytes != self.plan.expected_bytes {
+        let expected = self.plan.expected_bytes;
+        if expected != 0 && ((self.state.ended() && bytes != expected) || bytes > expected) {
             return Err(Status::invalid_argument(format!(
-                "invalid request: header.expected_bytes: the header announced {} bytes, the upload \
+                "invalid request: header.expected_bytes: the header announced {expected} bytes, the upload \
                  ended after {bytes}; nothing was imported",
-                self.plan.expected_bytes
             )));
         }
         self.stage()?;
