@@ -7,6 +7,7 @@ widest-used open reader, so `tests/readback.rs` writes files with the library wr
 runs this script on them, and compares the entries.
 
 Usage: read_back.py FILE...
+       read_back.py --relaxng SCHEMA FILE...
 
 The reader is chosen by extension, as translate.storage.factory would for .tbx, .tmx and
 .csv: `tbx.tbxfile` (TBX 2008 `martif`, `termEntry/langSet/tig`), `tmx.tmxfile` and
@@ -25,6 +26,14 @@ Output, one JSON document on standard output:
 section in order, for TMX the one segment of each language (as a one-element list).
 A file the reader refuses gets `error` instead of `entries`; the exit status is still 0,
 so that the caller decides what a refusal means.
+
+With `--relaxng SCHEMA`, each FILE is validated against the RELAX NG schema instead, with
+lxml (libxml2, the validator behind `xmllint`), which translate-toolkit depends on:
+
+    {"lxml": "6.0.0",
+     "files": [{"path": ..., "valid": true, "errors": ["line 12: ...", ...]}]}
+
+`errors` holds the validator's first 20 messages.
 """
 
 import json
@@ -83,13 +92,28 @@ def read(path):
     return result
 
 
-def main(paths):
-    if not paths:
+def validate(schema, path):
+    try:
+        valid = schema.validate(etree.parse(path))
+    except etree.XMLSyntaxError as error:
+        return {"path": path, "valid": False, "errors": [f"not well-formed: {error}"]}
+    errors = [f"line {e.line}: {e.message}" for e in list(schema.error_log)[:20]]
+    return {"path": path, "valid": valid, "errors": errors}
+
+
+def main(args):
+    if args[:1] == ["--relaxng"] and len(args) >= 3:
+        schema = etree.RelaxNG(etree.parse(args[1]))
+        files = [validate(schema, path) for path in args[2:]]
+        report = {"lxml": etree.__version__, "files": files}
+    elif args and not args[0].startswith("-"):
+        files = [read(path) for path in args]
+        report = {"translate_toolkit": __version__.sver, "files": files}
+    else:
         print(__doc__, file=sys.stderr)
         return 2
-    files = [read(path) for path in paths]
     json.dump(
-        {"translate_toolkit": __version__.sver, "files": files},
+        report,
         sys.stdout,
         ensure_ascii=False,
         indent=1,
