@@ -815,3 +815,349 @@ async fn a_file_broken_mid_way_answers_its_error_even_when_its_size_was_announce
         .iter()
         .any(|p| p.severity == proto::entry_problem::Severity::Fatal as i32 && p.line == 3002));
 }
+
+/// Three concepts in two subject fields with most of what a concept can hold: several terms
+/// per language with statuses, types, parts of speech and notes, definitions, notes, a source
+/// and a cross reference. Written by the library's TBX writer.
+fn house_tbx() -> Vec<u8> {
+    use tolmach::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
+    let section = |lang: Lang, terms: Vec<Term>| LangSection {
+        lang,
+        definition: String::new(),
+        notes: Vec::new(),
+        terms,
+    };
+    let concept = |id: &str, subject: &str, langs: Vec<LangSection>| Concept {
+        id: id.into(),
+        collection: String::new(),
+        subject_field: subject.into(),
+        source: String::new(),
+        notes: Vec::new(),
+        cross_refs: Vec::new(),
+        langs,
+        created_ms: 0,
+        updated_ms: 0,
+        revision: 0,
+    };
+    let mut full = Term::preferred("Shanghai Cooperation Organisation");
+    full.term_type = TermType::FullForm;
+    full.part_of_speech = "noun".into();
+    full.context = "The SCO summit opened in Qingdao.".into();
+    let mut acronym = Term::with_status("SCO", TermStatus::Admitted);
+    acronym.term_type = TermType::Acronym;
+    let mut wrong = Term::with_status("Shanghai Pact", TermStatus::Deprecated);
+    wrong.note = "misleading".into();
+    let mut sco = concept(
+        "house-sco",
+        "diplomacy",
+        vec![
+            section(
+                Lang::zh(),
+                vec![
+                    Term::preferred("上海合作组织"),
+                    Term::with_status("上合组织", TermStatus::Admitted),
+                ],
+            ),
+            section(
+                Lang::ru(),
+                vec![Term::preferred("Шанхайская организация сотрудничества")],
+            ),
+            section(Lang::en(), vec![full, acronym, wrong]),
+        ],
+    );
+    sco.source = "sco.int".into();
+    sco.notes = vec!["Founded in 2001.".into()];
+    sco.cross_refs = vec!["house-charter".into()];
+    sco.langs[2].definition = "An intergovernmental organisation.".into();
+    sco.langs[2].notes = vec!["English usage.".into()];
+    let belt = concept(
+        "house-belt",
+        "economy",
+        vec![
+            section(Lang::zh(), vec![Term::preferred("一带一路")]),
+            section(
+                Lang::en(),
+                vec![
+                    Term::preferred("Belt and Road Initiative"),
+                    Term::with_status("One Belt One Road", TermStatus::Forbidden),
+                ],
+            ),
+        ],
+    );
+    let charter = concept(
+        "house-charter",
+        "diplomacy",
+        vec![
+            section(Lang::ru(), vec![Term::preferred("Хартия ШОС")]),
+            section(Lang::en(), vec![Term::preferred("SCO Charter")]),
+        ],
+    );
+    let mut file = Vec::new();
+    tolmach::formats::write_tbx(
+        &mut file,
+        [sco, belt, charter],
+        tolmach::formats::TbxStyle::V3Basic,
+    )
+    .expect("TBX");
+    file
+}
+
+/// A fresh server with [`house_tbx`] imported into collection `house`.
+async fn house_server() -> TestServer {
+    let server = TestServer::start().await;
+    let outcome = import(
+        server.channel().await,
+        header(collection("house")),
+        &house_tbx(),
+        4096,
+    )
+    .await;
+    outcome.status.as_ref().expect("house file imports");
+    assert_eq!(outcome.report().added, 3);
+    server
+}
+
+fn export_house(format: FileFormat) -> ExportRequest {
+    ExportRequest {
+        format: format as i32,
+        collections: vec!["house".into()],
+        ..Default::default()
+    }
+}
+
+/// The concepts of an export, read by the library's reader: (id, languages).
+fn exported_concepts(file: &[u8]) -> Vec<(String, Vec<String>)> {
+    tolmach::formats::TbxReader::new(file)
+        .map(|entry| {
+            let concept = entry.expect("the export reads back").concept;
+            let langs = concept.langs.iter().map(|s| s.lang.to_string()).collect();
+            (concept.id, langs)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn exports_keep_only_the_subject_fields_and_languages_asked_for() {
+    let server = house_server().await;
+    let diplomacy = export(
+        server.channel().await,
+        ExportRequest {
+            subject_fields: vec!["diplomacy".into()],
+            ..export_house(FileFormat::Tbx)
+        },
+    )
+    .await
+    .expect("export");
+    let ids: Vec<String> = exported_concepts(&diplomacy)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, ["house-charter", "house-sco"]);
+
+    let russian = export(
+        server.channel().await,
+        ExportRequest {
+            langs: vec!["ru".into()],
+            ..export_house(FileFormat::Tbx)
+        },
+    )
+    .await
+    .expect("export");
+    assert_eq!(
+        exported_concepts(&russian),
+        [
+            ("house-charter".to_owned(), vec!["ru".to_owned()]),
+            ("house-sco".to_owned(), vec!["ru".to_owned()]),
+        ],
+        "the concept without Russian is left out, the others keep only Russian"
+    );
+
+    // Both filters at once, as glossary columns in the order asked for.
+    let tsv = export(
+        server.channel().await,
+        ExportRequest {
+            langs: vec!["en".into(), "zh".into()],
+            subject_fields: vec!["economy".into()],
+            ..export_house(FileFormat::Tsv)
+        },
+    )
+    .await
+    .expect("export");
+    let tsv = String::from_utf8(tsv).unwrap();
+    let header = tsv.lines().next().unwrap();
+    let en = header.split('\t').position(|c| c == "en").unwrap();
+    let zh = header.split('\t').position(|c| c == "zh").unwrap();
+    assert!(en < zh, "{header}");
+    assert!(!header.split('\t').any(|c| c == "ru"), "{header}");
+    assert!(
+        tsv.contains("house-belt") && !tsv.contains("house-sco"),
+        "{tsv}"
+    );
+}
+
+#[tokio::test]
+async fn tbx_2008_export_is_martif_with_every_concept() {
+    let server = house_server().await;
+    let file = export(server.channel().await, export_house(FileFormat::Tbx2008))
+        .await
+        .expect("export");
+    let text = String::from_utf8(file.clone()).unwrap();
+    assert!(text.contains("<martif"), "{text}");
+    assert!(text.contains("<termEntry") && !text.contains("<conceptEntry"));
+    let v3 = export(server.channel().await, export_house(FileFormat::Tbx))
+        .await
+        .expect("export");
+    assert_eq!(exported_concepts(&file), exported_concepts(&v3));
+    let all: Vec<_> = tolmach::formats::TbxReader::new(file.as_slice())
+        .map(|e| e.expect("reads back").concept)
+        .collect();
+    let again: Vec<_> = tolmach::formats::TbxReader::new(v3.as_slice())
+        .map(|e| e.expect("reads back").concept)
+        .collect();
+    assert_eq!(all, again, "TBX 2008 holds what TBX v3 holds");
+}
+
+/// A collection's concepts as the server serves them, without what a write sets (times and
+/// revision), which differ between two servers.
+async fn concepts_of(channel: Channel, collection: &str) -> Vec<proto::Concept> {
+    let mut termbase = TermbaseClient::new(channel);
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = termbase
+            .list_concepts(ListConceptsRequest {
+                page_size: 1000,
+                page_token: token,
+                collection: collection.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("concepts")
+            .into_inner();
+        out.extend(page.concepts.into_iter().map(|c| proto::Concept {
+            create_time: None,
+            update_time: None,
+            revision: 0,
+            ..c
+        }));
+        if page.next_page_token.is_empty() {
+            return out;
+        }
+        token = page.next_page_token;
+    }
+}
+
+/// Asserts two lists are equal, showing only the first difference.
+fn assert_same<T: PartialEq + std::fmt::Debug>(got: &[T], want: &[T], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    if let Some((got, want)) = got.iter().zip(want).find(|(g, w)| g != w) {
+        panic!("{what}: got\n{got:?}\nwant\n{want:?}");
+    }
+}
+
+/// A memory's units as the server serves them, their times in whole seconds as TMX keeps them.
+async fn units_of(channel: Channel, memory: &str) -> Vec<proto::TranslationUnit> {
+    let mut client = MemoryClient::new(channel);
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_units(ListUnitsRequest {
+                memory: memory.into(),
+                page_size: 1000,
+                page_token: token,
+            })
+            .await
+            .expect("units")
+            .into_inner();
+        out.extend(page.units.into_iter().map(|mut u| {
+            if let Some(time) = &mut u.create_time {
+                time.nanos = 0;
+            }
+            u
+        }));
+        if page.next_page_token.is_empty() {
+            return out;
+        }
+        token = page.next_page_token;
+    }
+}
+
+#[tokio::test]
+async fn concepts_round_trip_through_import_export_and_import_on_another_server() {
+    let source = house_server().await;
+    let stored = concepts_of(source.channel().await, "house").await;
+    assert_eq!(stored.len(), 3);
+    for format in [FileFormat::Tbx, FileFormat::Tbx2008] {
+        let file = export(source.channel().await, export_house(format))
+            .await
+            .expect("export");
+        let copy = TestServer::start().await;
+        let outcome = import(
+            copy.channel().await,
+            ImportHeader {
+                format: format as i32,
+                ..header(collection("house"))
+            },
+            &file,
+            1000,
+        )
+        .await;
+        outcome.status.as_ref().expect("the export imports");
+        assert_eq!(outcome.report().added, 3, "{format:?}");
+        assert_eq!(
+            outcome.report().warnings,
+            0,
+            "{format:?}: {:?}",
+            outcome.problems
+        );
+        assert_same(
+            &concepts_of(copy.channel().await, "house").await,
+            &stored,
+            &format!("{format:?}"),
+        );
+        let again = export(copy.channel().await, export_house(format))
+            .await
+            .expect("export");
+        assert_eq!(
+            String::from_utf8_lossy(&again),
+            String::from_utf8_lossy(&file),
+            "{format:?}: the copy exports the same file"
+        );
+    }
+}
+
+#[tokio::test]
+async fn units_round_trip_through_import_export_and_import_on_another_server() {
+    let source = TestServer::start().await;
+    let mut h = header(Target::Memory("news".into()));
+    h.file_name = "forum.tmx".into();
+    for file in [TMX.as_bytes().to_vec(), numbered_tmx(2500)] {
+        let outcome = import(source.channel().await, h.clone(), &file, 4096).await;
+        outcome.status.as_ref().expect("valid TMX");
+    }
+    let stored = units_of(source.channel().await, "news").await;
+    assert_eq!(stored.len(), 2502);
+    let request = ExportRequest {
+        format: FileFormat::Tmx as i32,
+        memory: "news".into(),
+        ..Default::default()
+    };
+    let file = export(source.channel().await, request.clone())
+        .await
+        .expect("export");
+    let copy = TestServer::start().await;
+    let outcome = import(copy.channel().await, h, &file, 64 * 1024).await;
+    outcome.status.as_ref().expect("the export imports");
+    assert_eq!(outcome.report().added, 2502);
+    assert_same(
+        &units_of(copy.channel().await, "news").await,
+        &stored,
+        "units",
+    );
+    let again = export(copy.channel().await, request).await.expect("export");
+    assert_eq!(
+        String::from_utf8_lossy(&again),
+        String::from_utf8_lossy(&file)
+    );
+}
