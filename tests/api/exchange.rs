@@ -1161,3 +1161,121 @@ async fn units_round_trip_through_import_export_and_import_on_another_server() {
         String::from_utf8_lossy(&file)
     );
 }
+
+/// `text` in UTF-16 with a byte-order mark.
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut bytes = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for unit in text.encode_utf16() {
+        bytes.extend(if big_endian {
+            unit.to_be_bytes()
+        } else {
+            unit.to_le_bytes()
+        });
+    }
+    bytes
+}
+
+#[tokio::test]
+async fn utf16_glossaries_import_in_either_byte_order() {
+    let server = TestServer::start().await;
+    let rows = [
+        ["id", "zh", "ru", "en", "status"],
+        [
+            "u16-sco",
+            "上海合作组织",
+            "Шанхайская организация сотрудничества",
+            "Shanghai Cooperation Organisation",
+            "preferred",
+        ],
+        [
+            "u16-spirit",
+            "上海精神",
+            "«Шанхайский дух», ёмко",
+            "Shanghai Spirit, as \"spirit\"",
+            "admitted",
+        ],
+    ];
+    for (delimiter, name) in [(",", "csv"), ("\t", "tsv")] {
+        let text: String = rows
+            .iter()
+            .map(|row| {
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|cell| {
+                        if cell.contains([',', '"']) {
+                            format!("\"{}\"", cell.replace('"', "\"\""))
+                        } else {
+                            (*cell).to_owned()
+                        }
+                    })
+                    .collect();
+                cells.join(delimiter) + "\r\n"
+            })
+            .collect();
+        for big_endian in [false, true] {
+            let file = utf16(&text, big_endian);
+            let target = format!("{name}-{}", if big_endian { "be" } else { "le" });
+            // Detected from the content alone: no name, no format.
+            let outcome = import(
+                server.channel().await,
+                header(collection(&target)),
+                &file,
+                7,
+            )
+            .await;
+            outcome
+                .status
+                .as_ref()
+                .unwrap_or_else(|s| panic!("{target}: {s:?}"));
+            let report = outcome.report();
+            let format = if name == "csv" {
+                FileFormat::Csv
+            } else {
+                FileFormat::Tsv
+            };
+            assert_eq!(report.format, format as i32, "{target}");
+            assert_eq!(
+                (report.accepted, report.warnings),
+                (2, 0),
+                "{target}: {report:?}"
+            );
+            let concepts = concepts_of(server.channel().await, &target).await;
+            let spirit = concepts
+                .iter()
+                .find(|c| c.id.ends_with("u16-spirit"))
+                .unwrap_or_else(|| panic!("{target}: {concepts:?}"));
+            let ru = spirit.langs.iter().find(|s| s.lang == "ru").unwrap();
+            assert_eq!(ru.terms[0].text, "«Шанхайский дух», ёмко", "{target}");
+            assert_eq!(ru.terms[0].status, proto::TermStatus::Admitted as i32);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_file_in_an_unsupported_encoding_is_refused_even_in_best_effort() {
+    let server = TestServer::start().await;
+    let before = fingerprint(server.channel().await).await;
+    let tbx = without_bad_entry(TBX_ONE_BAD).replace("encoding=\"UTF-8\"", "encoding=\"UTF-32\"");
+    for mode in [ImportMode::Strict, ImportMode::BestEffort] {
+        let outcome = import(
+            server.channel().await,
+            ImportHeader {
+                mode: mode as i32,
+                ..header(collection("house"))
+            },
+            tbx.as_bytes(),
+            64,
+        )
+        .await;
+        let status = outcome.status.as_ref().expect_err("unreadable");
+        assert_eq!(status.code(), Code::InvalidArgument, "{mode:?}: {status:?}");
+        assert!(status.message().contains("UTF-32"), "{}", status.message());
+        let report = outcome.report();
+        assert!(!report.committed && report.entries_read == 0, "{report:?}");
+    }
+    assert_eq!(fingerprint(server.channel().await).await, before);
+}

@@ -517,7 +517,11 @@ impl Import {
 
     /// Commits, or refuses, once the whole file is read; sends the report.
     fn finish(&mut self, fatal: bool) -> Result<(), Status> {
-        let refused = self.plan.strict && (self.progress.rejected > 0 || fatal);
+        // A file unreadable before its first entry (an unsupported encoding, not the format
+        // it claims to be, broken inside the first entry) has nothing sound to keep: best
+        // effort too refuses it, rather than answering success with nothing imported.
+        let unreadable = fatal && self.progress.entries_read == 0;
+        let refused = unreadable || (self.plan.strict && (self.progress.rejected > 0 || fatal));
         let counts = if self.plan.dry_run || refused {
             self.abandon();
             self.preview
@@ -703,7 +707,9 @@ fn refusal(report: &proto::ImportReport) -> String {
         .problems
         .iter()
         .any(|p| p.severity == Severity::Fatal as i32);
-    let mut message = if unreadable {
+    let mut message = if unreadable && report.entries_read == 0 {
+        "invalid file: unreadable before its first entry; nothing was imported".to_owned()
+    } else if unreadable {
         format!(
             "invalid file: unreadable after {} entries ({} rejected); strict mode, nothing was \
              imported",
