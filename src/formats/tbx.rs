@@ -1037,7 +1037,7 @@ fn parse_status(value: &str) -> Option<TermStatus> {
 }
 
 /// Maps a `termType` value.
-fn parse_term_type(value: &str) -> Option<TermType> {
+pub(super) fn parse_term_type(value: &str) -> Option<TermType> {
     match value.trim() {
         "fullForm" => Some(TermType::FullForm),
         "acronym" | "initialism" => Some(TermType::Acronym),
@@ -1607,7 +1607,7 @@ fn status_value(status: TermStatus) -> &'static str {
     }
 }
 
-fn term_type_value(term_type: TermType) -> Option<&'static str> {
+pub(super) fn term_type_value(term_type: TermType) -> Option<&'static str> {
     match term_type {
         TermType::Unspecified => None,
         TermType::FullForm => Some("fullForm"),

@@ -601,9 +601,29 @@ async fn glossary_exports_as_tbx_and_tsv_and_reads_back_with_every_concept() {
     .await
     .unwrap();
     let tsv = String::from_utf8(tsv).unwrap();
-    assert!(tsv.starts_with("id\tzh\tru\ten\t"), "{}", &tsv[..40]);
-    assert_eq!(tsv.lines().count() as u64, count + 1);
-    assert!(tsv.contains("上海精神\tШанхайский дух\tShanghai Spirit"));
+    let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+    let column = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    assert!(column("zh") < column("ru") && column("ru") < column("en"));
+    assert!(column("en:status") == column("en") + 1, "{header:?}");
+    let ids: std::collections::HashSet<&str> = tsv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    assert_eq!(ids.len() as u64, count, "every concept has its rows");
+    let spirit = tsv
+        .lines()
+        .find(|l| l.contains("\t上海精神\t"))
+        .expect("Shanghai Spirit row");
+    let cells: Vec<&str> = spirit.split('\t').collect();
+    assert_eq!(
+        [
+            cells[column("zh")],
+            cells[column("ru")],
+            cells[column("en")]
+        ],
+        ["上海精神", "Шанхайский дух", "Shanghai Spirit"]
+    );
 }
 
 #[tokio::test]
@@ -993,6 +1013,10 @@ async fn exports_keep_only_the_subject_fields_and_languages_asked_for() {
         tsv.contains("house-belt") && !tsv.contains("house-sco"),
         "{tsv}"
     );
+    assert!(
+        tsv.contains("house-belt\t\t\t\t\tOne Belt One Road\tforbidden"),
+        "every term is written, with its status: {tsv}"
+    );
 }
 
 #[tokio::test]
@@ -1088,7 +1112,13 @@ async fn concepts_round_trip_through_import_export_and_import_on_another_server(
     let source = house_server().await;
     let stored = concepts_of(source.channel().await, "house").await;
     assert_eq!(stored.len(), 3);
-    for format in [FileFormat::Tbx, FileFormat::Tbx2008] {
+    // TBX v3 and 2008, CSV and TSV: each keeps everything a concept holds.
+    for format in [
+        FileFormat::Tbx,
+        FileFormat::Tbx2008,
+        FileFormat::Csv,
+        FileFormat::Tsv,
+    ] {
         let file = export(source.channel().await, export_house(format))
             .await
             .expect("export");

@@ -11,8 +11,10 @@ Usage: read_back.py FILE...
 
 The reader is chosen by extension, as translate.storage.factory would for .tbx, .tmx and
 .csv: `tbx.tbxfile` (TBX 2008 `martif`, `termEntry/langSet/tig`), `tmx.tmxfile` and
-`csvl10n.csvfile`; .tsv, which the factory does not know, also goes to `csvl10n.csvfile`,
-which sniffs the delimiter.
+`csvl10n.csvfile`; .tsv, which the factory does not know, also goes to `csvl10n.csvfile`.
+Glossaries are parsed with the dialect their extension names (`excel`, `excel-tab`), as a
+user would ask for it: csvl10n's own sniffing looks at the first 1024 bytes only, which a
+glossary's header with a column per language and field can fill without a full row.
 
 Output, one JSON document on standard output:
 
@@ -44,6 +46,9 @@ from translate import __version__
 from translate.misc.xml_helpers import getXMLlang
 from translate.storage import csvl10n, tbx, tmx
 
+# The csv module dialect of each glossary extension.
+DIALECTS = {".csv": "excel", ".tsv": "excel-tab"}
+
 READERS = {
     ".tbx": ("tbx.tbxfile", tbx.tbxfile),
     ".tmx": ("tmx.tmxfile", tmx.tmxfile),
@@ -73,7 +78,11 @@ def read(path):
     result = {"path": path, "reader": name}
     try:
         with open(path, "rb") as handle:
-            store = reader(handle)
+            if extension in DIALECTS:
+                store = reader()
+                store.parse(handle.read(), dialect=DIALECTS[extension])
+            else:
+                store = reader(handle)
     except Exception as error:  # any refusal is reported, not raised
         result["error"] = f"{type(error).__name__}: {error}".rstrip(": ")
         if extension in {".tbx", ".tmx"}:
