@@ -27,10 +27,8 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use tolmach::formats::{write_tbx, write_tmx, TbxReader, TbxStyle, TmxReader};
-use tolmach::model::{
-    Concept, Lang, LangSection, Segment, Term, TermStatus, TermType, TranslationUnit,
-};
+use tolmach::formats::{write_tmx, TbxReader, TmxReader};
+use tolmach::model::{Concept, Lang, Segment, TranslationUnit};
 use tolmach::server::{self, RunningServer, ServerConfig, GLOSSARY_COLLECTION};
 use tolmach::service::proto::{
     exchange_client::ExchangeClient, import_event::Event, import_header::Target,
@@ -355,13 +353,6 @@ async fn exports_read_back_by_translate_toolkit_with_the_same_entries() {
     export(&channel, memory_export, &path("memory.tmx")).await;
     server.shutdown().await.expect("clean shutdown");
 
-    let python = match python() {
-        Ok(python) => python,
-        Err(why) => {
-            eprintln!("readback: skipped, no translate-toolkit to read exports with: {why}");
-            return;
-        }
-    };
     let names = [
         "v2.tbx",
         "v3.tbx",
@@ -369,11 +360,9 @@ async fn exports_read_back_by_translate_toolkit_with_the_same_entries() {
         "glossary.csv",
         "glossary.tsv",
     ];
-    let output = run(Command::new(&python)
-        .arg(manifest_dir().join(SCRIPT))
-        .args(names.map(path)))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let report: Value = serde_json::from_slice(&output.stdout).expect("the script prints JSON");
+    let Some(report) = read_back(names.map(|n| path(n).into_os_string()).to_vec()) else {
+        return;
+    };
 
     let v2 = entries(&report, &path("v2.tbx")).unwrap_or_else(|e| panic!("TBX 2008: {e}"));
     assert_tbx_entries(v2, &concepts, "TBX 2008");
@@ -435,46 +424,61 @@ async fn exports_read_back_by_translate_toolkit_with_the_same_entries() {
     }
 }
 
-/// A concept with every field the TBX-Basic writer maps: term types, statuses, part of
-/// speech, contexts, sources, notes at each level, a definition and a cross reference.
-fn rich_concept() -> Concept {
-    let mut full = Term::preferred("Shanghai Cooperation Organisation");
-    full.term_type = TermType::FullForm;
-    full.part_of_speech = "noun".to_owned();
-    full.context = "The SCO summit opened.\nA second example.".to_owned();
-    full.source = "SCO Charter".to_owned();
-    let mut acronym = Term::with_status("SCO", TermStatus::Admitted);
-    acronym.term_type = TermType::Acronym;
-    let mut wrong = Term::with_status("Shanghai Pact", TermStatus::Forbidden);
-    wrong.note = "misleading".to_owned();
-    Concept {
-        id: "254003".to_owned(),
-        collection: String::new(),
-        subject_field: "international organisations".to_owned(),
-        source: "sco.int".to_owned(),
-        notes: vec!["Founded in 2001 & based in Beijing.".to_owned()],
-        cross_refs: vec!["sco-secretariat".to_owned()],
-        langs: vec![
-            LangSection {
-                lang: Lang::en(),
-                definition: "An intergovernmental organisation.".to_owned(),
-                notes: vec!["English usage.".to_owned()],
-                terms: vec![full, acronym, wrong],
-            },
-            LangSection {
-                lang: Lang::zh(),
-                definition: String::new(),
-                notes: Vec::new(),
-                terms: vec![
-                    Term::preferred("上海合作组织"),
-                    Term::with_status("上合组织", TermStatus::Deprecated),
-                ],
-            },
-        ],
-        created_ms: 0,
-        updated_ms: 0,
-        revision: 0,
-    }
+/// A TBX-Basic file whose one concept has every field the writer maps: term types, statuses
+/// (forbidden among them), part of speech, a context with its source, notes at each level, a
+/// definition, a subject field and a cross reference.
+const EVERY_FIELD_TBX: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2">
+<tbxHeader><fileDesc><sourceDesc><p>every field</p></sourceDesc></fileDesc></tbxHeader>
+<text><body>
+<conceptEntry id="254003">
+  <descrip type="subjectField">international organisations</descrip>
+  <note>Founded in 2001 &amp; based in Beijing.</note>
+  <ref type="crossReference" target="sco-secretariat">SCO Secretariat</ref>
+  <langSec xml:lang="en">
+    <descripGrp><descrip type="definition">An intergovernmental organisation.</descrip>
+      <admin type="source">sco.int</admin></descripGrp>
+    <note>English usage.</note>
+    <termSec>
+      <term>Shanghai Cooperation Organisation</term>
+      <termNote type="partOfSpeech">noun</termNote>
+      <termNote type="termType">fullForm</termNote>
+      <termNote type="administrativeStatus">preferredTerm-admn-sts</termNote>
+      <descripGrp><descrip type="context">The SCO summit opened.</descrip>
+        <admin type="source">SCO Charter</admin></descripGrp>
+    </termSec>
+    <termSec><term>SCO</term><termNote type="termType">acronym</termNote>
+      <termNote type="administrativeStatus">admittedTerm-admn-sts</termNote></termSec>
+    <termSec><term>Shanghai Pact</term>
+      <termNote type="administrativeStatus">deprecatedTerm-admn-sts</termNote>
+      <note>forbidden</note><note>misleading</note></termSec>
+  </langSec>
+  <langSec xml:lang="zh">
+    <termSec><term>上海合作组织</term>
+      <termNote type="administrativeStatus">preferredTerm-admn-sts</termNote></termSec>
+    <termSec><term>上合组织</term>
+      <termNote type="administrativeStatus">deprecatedTerm-admn-sts</termNote></termSec>
+  </langSec>
+</conceptEntry>
+</body></text>
+</tbx>
+"#;
+
+/// Runs `read_back.py` with `args` in the virtual environment and parses what it prints;
+/// `None`, after saying why, when there is no environment to run it in.
+fn read_back(args: Vec<std::ffi::OsString>) -> Option<Value> {
+    let python = match python() {
+        Ok(python) => python,
+        Err(why) => {
+            eprintln!("skipped: no translate-toolkit and lxml to read exports with: {why}");
+            return None;
+        }
+    };
+    let output = run(Command::new(&python)
+        .arg(manifest_dir().join(SCRIPT))
+        .args(args))
+    .unwrap_or_else(|e| panic!("{e}"));
+    Some(serde_json::from_slice(&output.stdout).expect("the script prints JSON"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -492,8 +496,7 @@ async fn tbx_v3_exports_validate_against_the_tbx_basic_relax_ng_schema() {
     let path = |name: &str| dir.path().join(name);
     let (server, channel) = start_server(dir.path()).await;
     // The shipped glossary; a concept with every field; a peer file in the DCT style.
-    let mut rich = Vec::new();
-    write_tbx(&mut rich, [rich_concept()], TbxStyle::V3Basic).expect("TBX");
+    let rich = EVERY_FIELD_TBX.as_bytes().to_vec();
     import(&channel, Target::Collection("rich".into()), rich, 1).await;
     let peer = peerdata
         .join("tbx/ltac-tbx-basic-min-dialect/TBX-Basic/DCT/Example_Astronomy_DCT_VALID.tbx");
@@ -506,20 +509,11 @@ async fn tbx_v3_exports_validate_against_the_tbx_basic_relax_ng_schema() {
     }
     server.shutdown().await.expect("clean shutdown");
 
-    let python = match python() {
-        Ok(python) => python,
-        Err(why) => {
-            eprintln!("skipped: no lxml to validate with: {why}");
-            return;
-        }
+    let mut args = vec!["--relaxng".into(), schema.into_os_string()];
+    args.extend(names.map(|n| path(&format!("{n}.tbx")).into_os_string()));
+    let Some(report) = read_back(args) else {
+        return;
     };
-    let output = run(Command::new(&python)
-        .arg(manifest_dir().join(SCRIPT))
-        .arg("--relaxng")
-        .arg(&schema)
-        .args(names.map(|n| path(&format!("{n}.tbx")))))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let report: Value = serde_json::from_slice(&output.stdout).expect("the script prints JSON");
     for name in names {
         let file = path(&format!("{name}.tbx"));
         let result = report["files"]

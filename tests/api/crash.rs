@@ -97,6 +97,26 @@ impl Server {
             .find(|m| m.memory == memory)
             .map_or(0, |m| m.units)
     }
+
+    /// The Chinese the memory gives for unit `n` of [`numbered_tmx`], by searching its
+    /// English.
+    async fn translation_of(&self, n: usize) -> String {
+        let matches = MemoryClient::new(self.channel.clone())
+            .search(SearchRequest {
+                text: format!("Document number {n}"),
+                source_lang: "en".into(),
+                target_lang: "zh".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("search")
+            .into_inner()
+            .matches;
+        matches
+            .into_iter()
+            .next()
+            .map_or_else(String::new, |m| m.target)
+    }
 }
 
 impl Drop for Server {
@@ -174,19 +194,9 @@ async fn an_acknowledged_import_survives_a_kill() {
         }
     }
     assert_eq!(added, 25_000);
-    let found = MemoryClient::new(server.channel.clone())
-        .search(SearchRequest {
-            text: "Document number 24999".into(),
-            source_lang: "en".into(),
-            target_lang: "zh".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("search")
-        .into_inner()
-        .matches;
     assert_eq!(
-        found[0].target, "第24999号文件",
+        server.translation_of(24_999).await,
+        "第24999号文件",
         "searchable once acknowledged"
     );
     server.kill();
@@ -230,17 +240,9 @@ async fn a_server_killed_while_applying_a_committed_import_finishes_it_at_restar
         units as u64,
         "all of the import"
     );
-    let found = MemoryClient::new(server.channel.clone())
-        .search(SearchRequest {
-            text: format!("Document number {}", units - 1),
-            source_lang: "en".into(),
-            target_lang: "zh".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("search")
-        .into_inner()
-        .matches;
-    assert_eq!(found[0].target, format!("第{}号文件", units - 1));
+    assert_eq!(
+        server.translation_of(units - 1).await,
+        format!("第{}号文件", units - 1)
+    );
     server.kill();
 }

@@ -165,36 +165,17 @@ impl Checksum {
 
 /// Reads everything the server holds through the API, page by page.
 pub(crate) async fn fingerprint(channel: Channel) -> Fingerprint {
-    let mut termbase = TermbaseClient::new(channel.clone());
     let mut sum = Checksum(0xcbf2_9ce4_8422_2325);
-    let collections = termbase
+    let collections = TermbaseClient::new(channel.clone())
         .list_collections(ListCollectionsRequest {})
         .await
         .expect("collections")
         .into_inner()
         .collections;
     collections.iter().for_each(|c| sum.add(c));
-    let mut concepts = 0;
-    let mut token = String::new();
-    loop {
-        let page = termbase
-            .list_concepts(ListConceptsRequest {
-                page_size: 1000,
-                page_token: token,
-                ..Default::default()
-            })
-            .await
-            .expect("concepts")
-            .into_inner();
-        concepts += page.concepts.len();
-        page.concepts.iter().for_each(|c| sum.add(c));
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        token = page.next_page_token;
-    }
-    let mut memory = MemoryClient::new(channel);
-    let stats = memory
+    let concepts = all_concepts(channel.clone(), "").await;
+    concepts.iter().for_each(|c| sum.add(c));
+    let stats = MemoryClient::new(channel.clone())
         .stats(StatsRequest {})
         .await
         .expect("stats")
@@ -202,30 +183,62 @@ pub(crate) async fn fingerprint(channel: Channel) -> Fingerprint {
     let mut units = 0;
     for m in stats.memories {
         sum.add(&m);
-        let mut token = String::new();
-        loop {
-            let page = memory
-                .list_units(ListUnitsRequest {
-                    memory: m.memory.clone(),
-                    page_size: 1000,
-                    page_token: token,
-                })
-                .await
-                .expect("units")
-                .into_inner();
-            units += page.units.len();
-            page.units.iter().for_each(|u| sum.add(u));
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            token = page.next_page_token;
-        }
+        let listed = all_units(channel.clone(), &m.memory).await;
+        units += listed.len();
+        listed.iter().for_each(|u| sum.add(u));
     }
     Fingerprint {
         collections: collections.len(),
-        concepts,
+        concepts: concepts.len(),
         units,
         checksum: sum.0,
+    }
+}
+
+/// Every concept of `collection` (all collections when empty), page by page.
+async fn all_concepts(channel: Channel, collection: &str) -> Vec<proto::Concept> {
+    let mut termbase = TermbaseClient::new(channel);
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = termbase
+            .list_concepts(ListConceptsRequest {
+                page_size: 1000,
+                page_token: token,
+                collection: collection.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("concepts")
+            .into_inner();
+        out.extend(page.concepts);
+        if page.next_page_token.is_empty() {
+            return out;
+        }
+        token = page.next_page_token;
+    }
+}
+
+/// Every unit of `memory`, page by page.
+async fn all_units(channel: Channel, memory: &str) -> Vec<proto::TranslationUnit> {
+    let mut client = MemoryClient::new(channel);
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_units(ListUnitsRequest {
+                memory: memory.into(),
+                page_size: 1000,
+                page_token: token,
+            })
+            .await
+            .expect("units")
+            .into_inner();
+        out.extend(page.units);
+        if page.next_page_token.is_empty() {
+            return out;
+        }
+        token = page.next_page_token;
     }
 }
 
@@ -959,30 +972,27 @@ fn exported_concepts(file: &[u8]) -> Vec<(String, Vec<String>)> {
 #[tokio::test]
 async fn exports_keep_only_the_subject_fields_and_languages_asked_for() {
     let server = house_server().await;
-    let diplomacy = export(
-        server.channel().await,
-        ExportRequest {
-            subject_fields: vec!["diplomacy".into()],
-            ..export_house(FileFormat::Tbx)
-        },
-    )
-    .await
-    .expect("export");
+    let export = |request: ExportRequest| async {
+        export(server.channel().await, request)
+            .await
+            .expect("export")
+    };
+    let diplomacy = export(ExportRequest {
+        subject_fields: vec!["diplomacy".into()],
+        ..export_house(FileFormat::Tbx)
+    })
+    .await;
     let ids: Vec<String> = exported_concepts(&diplomacy)
         .into_iter()
         .map(|(id, _)| id)
         .collect();
     assert_eq!(ids, ["house-charter", "house-sco"]);
 
-    let russian = export(
-        server.channel().await,
-        ExportRequest {
-            langs: vec!["ru".into()],
-            ..export_house(FileFormat::Tbx)
-        },
-    )
-    .await
-    .expect("export");
+    let russian = export(ExportRequest {
+        langs: vec!["ru".into()],
+        ..export_house(FileFormat::Tbx)
+    })
+    .await;
     assert_eq!(
         exported_concepts(&russian),
         [
@@ -993,16 +1003,12 @@ async fn exports_keep_only_the_subject_fields_and_languages_asked_for() {
     );
 
     // Both filters at once, as glossary columns in the order asked for.
-    let tsv = export(
-        server.channel().await,
-        ExportRequest {
-            langs: vec!["en".into(), "zh".into()],
-            subject_fields: vec!["economy".into()],
-            ..export_house(FileFormat::Tsv)
-        },
-    )
-    .await
-    .expect("export");
+    let tsv = export(ExportRequest {
+        langs: vec!["en".into(), "zh".into()],
+        subject_fields: vec!["economy".into()],
+        ..export_house(FileFormat::Tsv)
+    })
+    .await;
     let tsv = String::from_utf8(tsv).unwrap();
     let header = tsv.lines().next().unwrap();
     let en = header.split('\t').position(|c| c == "en").unwrap();
@@ -1044,31 +1050,16 @@ async fn tbx_2008_export_is_martif_with_every_concept() {
 /// A collection's concepts as the server serves them, without what a write sets (times and
 /// revision), which differ between two servers.
 async fn concepts_of(channel: Channel, collection: &str) -> Vec<proto::Concept> {
-    let mut termbase = TermbaseClient::new(channel);
-    let mut out = Vec::new();
-    let mut token = String::new();
-    loop {
-        let page = termbase
-            .list_concepts(ListConceptsRequest {
-                page_size: 1000,
-                page_token: token,
-                collection: collection.into(),
-                ..Default::default()
-            })
-            .await
-            .expect("concepts")
-            .into_inner();
-        out.extend(page.concepts.into_iter().map(|c| proto::Concept {
+    all_concepts(channel, collection)
+        .await
+        .into_iter()
+        .map(|c| proto::Concept {
             create_time: None,
             update_time: None,
             revision: 0,
             ..c
-        }));
-        if page.next_page_token.is_empty() {
-            return out;
-        }
-        token = page.next_page_token;
-    }
+        })
+        .collect()
 }
 
 /// Asserts two lists are equal, showing only the first difference.
@@ -1081,30 +1072,13 @@ fn assert_same<T: PartialEq + std::fmt::Debug>(got: &[T], want: &[T], what: &str
 
 /// A memory's units as the server serves them, their times in whole seconds as TMX keeps them.
 async fn units_of(channel: Channel, memory: &str) -> Vec<proto::TranslationUnit> {
-    let mut client = MemoryClient::new(channel);
-    let mut out = Vec::new();
-    let mut token = String::new();
-    loop {
-        let page = client
-            .list_units(ListUnitsRequest {
-                memory: memory.into(),
-                page_size: 1000,
-                page_token: token,
-            })
-            .await
-            .expect("units")
-            .into_inner();
-        out.extend(page.units.into_iter().map(|mut u| {
-            if let Some(time) = &mut u.create_time {
-                time.nanos = 0;
-            }
-            u
-        }));
-        if page.next_page_token.is_empty() {
-            return out;
+    let mut units = all_units(channel, memory).await;
+    for unit in &mut units {
+        if let Some(time) = &mut unit.create_time {
+            time.nanos = 0;
         }
-        token = page.next_page_token;
     }
+    units
 }
 
 #[tokio::test]
