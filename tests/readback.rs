@@ -1,7 +1,10 @@
-//! Exports must be usable by the tools translators already have. This test writes the shipped
-//! glossary with the library writers (TBX 2008 and v3, TMX 1.4b, CSV, TSV), reads the files
+//! Exports must be usable by the tools translators already have. These tests start the real
+//! server (shipped glossary), export it through the Export RPC as TBX 2008 and v3, CSV and
+//! TSV, import a memory through the Import RPC and export it as TMX 1.4b, then read the files
 //! back with translate-toolkit (`tests/readback/read_back.py`, in a virtual environment made
-//! once under `target/readback-venv`) and checks that it finds the entries that were written.
+//! once under `target/readback-venv`) and check that it finds the entries that were written.
+//! The same environment's lxml validates the TBX v3 exports against the TBX-Basic RELAX NG
+//! schema of the peer data.
 //!
 //! What translate-toolkit (the version pinned in `tests/readback/requirements.txt`) reads:
 //! - TBX 2008 (`martif`): every concept with every term of every language, in order.
@@ -10,22 +13,36 @@
 //! - TMX 1.4b: every unit with its segment in each language; inline codes (`<bpt>`, `<ph>`, …)
 //!   come back as their native code inside the text, since it reads a `<seg>` as a string.
 //! - CSV and TSV: every row with its id, but not the terms: `csvl10n` knows only its own
-//!   column names (source, target, location, …), not language codes.
+//!   column names (source, target, location, …), not language codes, so it takes the
+//!   glossary's `source` column (where the concept comes from, in a concept's first row) for
+//!   its source text and finds no target.
 //!
 //! Without `python3`, or when the virtual environment or the install cannot be made (no
-//! package index), the test says why and passes without checking.
+//! package index), the tests say why and pass without checking; the schema check also skips
+//! when the peer data (`../shared/peerdata`) is absent.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use serde_json::Value;
-use tolmach::formats::{write_csv, write_tbx, write_tmx, TbxReader, TbxStyle, TmxReader};
+use tolmach::formats::{write_tmx, TbxReader, TmxReader};
 use tolmach::model::{Concept, Lang, Segment, TranslationUnit};
+use tolmach::server::{self, RunningServer, ServerConfig, GLOSSARY_COLLECTION};
+use tolmach::service::proto::{
+    exchange_client::ExchangeClient, import_event::Event, import_header::Target,
+    import_request::Message, ExportRequest, FileFormat, ImportHeader, ImportRequest,
+};
+use tonic::transport::Channel;
 
 /// The only place the translate-toolkit version is named.
 const REQUIREMENTS: &str = "tests/readback/requirements.txt";
 const SCRIPT: &str = "tests/readback/read_back.py";
+/// The TBX-Basic schema, under the peer data.
+const SCHEMA: &str = "tbx/byutrg-py-tbxv3-tools/TBXcoreStructV03_TBX-Basic_integrated.rng";
+/// The memory the units are imported into.
+const MEMORY: &str = "readback";
 
 /// Units with inline codes, added to the glossary's units in the TMX export.
 const TAGGED_TMX: &str = r#"<tmx version="1.4"><header srclang="zh" datatype="html"
@@ -151,6 +168,13 @@ fn run(command: &mut Command) -> Result<Output, String> {
     ))
 }
 
+/// The virtual environment's Python with the pinned translate-toolkit, made once per test
+/// run (the tests share it); `Err` says why there is none.
+fn python() -> Result<PathBuf, String> {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    PYTHON.get_or_init(python_with_translate_toolkit).clone()
+}
+
 /// The virtual environment's Python with the pinned translate-toolkit, made when missing or
 /// installed from other requirements; `Err` says why there is none.
 fn python_with_translate_toolkit() -> Result<PathBuf, String> {
@@ -206,10 +230,19 @@ fn languages(entry: &Value) -> BTreeMap<String, Vec<String>> {
         .unwrap_or_else(|e| panic!("languages of {entry}: {e}"))
 }
 
+/// The concepts by id, for files whose entries come in the store's order.
+fn by_id(concepts: &[Concept]) -> BTreeMap<&str, &Concept> {
+    concepts.iter().map(|c| (c.id.as_str(), c)).collect()
+}
+
 fn assert_tbx_entries(entries: &[Value], concepts: &[Concept], what: &str) {
     assert_eq!(entries.len(), concepts.len(), "{what}: number of entries");
-    for (entry, concept) in entries.iter().zip(concepts) {
-        assert_eq!(entry["id"], concept.id.as_str(), "{what}");
+    let concepts = by_id(concepts);
+    for entry in entries {
+        let id = entry["id"].as_str().unwrap_or_default();
+        let concept = concepts
+            .get(id)
+            .unwrap_or_else(|| panic!("{what}: unknown entry {entry}"));
         let written: BTreeMap<String, Vec<String>> = concept
             .langs
             .iter()
@@ -218,32 +251,108 @@ fn assert_tbx_entries(entries: &[Value], concepts: &[Concept], what: &str) {
                 (s.lang.as_str().to_owned(), terms)
             })
             .collect();
-        assert_eq!(languages(entry), written, "{what}: terms of {}", concept.id);
+        assert_eq!(languages(entry), written, "{what}: terms of {id}");
     }
 }
 
-#[test]
-fn exports_read_back_by_translate_toolkit_with_the_same_entries() {
+/// A server with the shipped glossary on a fresh data directory (inside `dir`).
+async fn start_server(dir: &Path) -> (RunningServer, Channel) {
+    let server = server::start(ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: dir.join("db"),
+        glossary_dir: None,
+    })
+    .await
+    .expect("server starts");
+    let channel = Channel::from_shared(format!("http://{}", server.addr))
+        .expect("valid uri")
+        .connect()
+        .await
+        .expect("server reachable");
+    (server, channel)
+}
+
+/// Runs the Export RPC and writes the file to `path`.
+async fn export(channel: &Channel, request: ExportRequest, path: &Path) {
+    let mut chunks = ExchangeClient::new(channel.clone())
+        .export(request)
+        .await
+        .unwrap_or_else(|s| panic!("{}: {s:?}", path.display()))
+        .into_inner();
+    let mut file = Vec::new();
+    while let Some(chunk) = chunks.message().await.expect("export chunk") {
+        file.extend(chunk.data);
+    }
+    std::fs::write(path, file).expect("export file");
+}
+
+/// Runs the Import RPC in strict mode; panics unless everything was added.
+async fn import(channel: &Channel, target: Target, file: Vec<u8>, entries: usize) {
+    let header = ImportHeader {
+        target: Some(target),
+        ..Default::default()
+    };
+    let mut messages = vec![ImportRequest {
+        message: Some(Message::Header(header)),
+    }];
+    messages.extend(file.chunks(64 * 1024).map(|c| ImportRequest {
+        message: Some(Message::Chunk(c.to_vec())),
+    }));
+    let mut events = ExchangeClient::new(channel.clone())
+        .import(tokio_stream::iter(messages))
+        .await
+        .expect("import starts")
+        .into_inner();
+    let mut added = 0;
+    while let Some(event) = events.message().await.expect("import succeeds") {
+        if let Some(Event::Report(report)) = event.event {
+            added = report.added;
+        }
+    }
+    assert_eq!(added, entries as u64, "entries imported");
+}
+
+fn collection_export(format: FileFormat, collection: &str) -> ExportRequest {
+    ExportRequest {
+        format: format as i32,
+        collections: vec![collection.into()],
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_read_back_by_translate_toolkit_with_the_same_entries() {
     let concepts = glossary();
     assert!(concepts.len() >= 300, "only {} concepts", concepts.len());
     let units = memory(&concepts);
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = |name: &str| dir.path().join(name);
-    let create = |name: &str| std::fs::File::create(path(name)).expect("export file");
-    write_tbx(create("v2.tbx"), concepts.iter(), TbxStyle::V2Martif).expect("TBX 2008");
-    write_tbx(create("v3.tbx"), concepts.iter(), TbxStyle::V3Basic).expect("TBX v3");
-    write_tmx(create("memory.tmx"), units.iter(), "zh").expect("TMX");
-    let langs = [Lang::zh(), Lang::ru(), Lang::en()];
-    write_csv(create("glossary.csv"), concepts.iter(), &langs, b',').expect("CSV");
-    write_csv(create("glossary.tsv"), concepts.iter(), &langs, b'\t').expect("TSV");
-
-    let python = match python_with_translate_toolkit() {
-        Ok(python) => python,
-        Err(why) => {
-            eprintln!("readback: skipped, no translate-toolkit to read exports with: {why}");
-            return;
-        }
+    let (server, channel) = start_server(dir.path()).await;
+    let mut tmx = Vec::new();
+    write_tmx(&mut tmx, units.iter(), "zh").expect("TMX");
+    import(&channel, Target::Memory(MEMORY.into()), tmx, units.len()).await;
+    for (name, format) in [
+        ("v2.tbx", FileFormat::Tbx2008),
+        ("v3.tbx", FileFormat::Tbx),
+        ("glossary.csv", FileFormat::Csv),
+        ("glossary.tsv", FileFormat::Tsv),
+    ] {
+        export(
+            &channel,
+            collection_export(format, GLOSSARY_COLLECTION),
+            &path(name),
+        )
+        .await;
+    }
+    let memory_export = ExportRequest {
+        format: FileFormat::Tmx as i32,
+        memory: MEMORY.into(),
+        srclang: "zh".into(),
+        ..Default::default()
     };
+    export(&channel, memory_export, &path("memory.tmx")).await;
+    server.shutdown().await.expect("clean shutdown");
+
     let names = [
         "v2.tbx",
         "v3.tbx",
@@ -251,11 +360,9 @@ fn exports_read_back_by_translate_toolkit_with_the_same_entries() {
         "glossary.csv",
         "glossary.tsv",
     ];
-    let output = run(Command::new(&python)
-        .arg(manifest_dir().join(SCRIPT))
-        .args(names.map(path)))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let report: Value = serde_json::from_slice(&output.stdout).expect("the script prints JSON");
+    let Some(report) = read_back(names.map(|n| path(n).into_os_string()).to_vec()) else {
+        return;
+    };
 
     let v2 = entries(&report, &path("v2.tbx")).unwrap_or_else(|e| panic!("TBX 2008: {e}"));
     assert_tbx_entries(v2, &concepts, "TBX 2008");
@@ -268,37 +375,158 @@ fn exports_read_back_by_translate_toolkit_with_the_same_entries() {
     assert_eq!(tmx.len(), units.len(), "TMX: number of units");
     let tagged: BTreeMap<&str, &[&str; 3]> =
         TAGGED_AS_READ.iter().map(|(id, t)| (*id, t)).collect();
-    for (entry, unit) in tmx.iter().zip(&units) {
-        assert_eq!(entry["id"], unit.id.as_str(), "TMX");
+    let units: BTreeMap<&str, &TranslationUnit> =
+        units.iter().map(|u| (u.id.as_str(), u)).collect();
+    for entry in tmx {
+        let id = entry["id"].as_str().unwrap_or_default();
+        let unit = units
+            .get(id)
+            .unwrap_or_else(|| panic!("TMX: unknown unit {entry}"));
         let written: BTreeMap<String, Vec<String>> = unit
             .segments
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let text = tagged.get(unit.id.as_str()).map_or(&*s.text, |t| t[i]);
+                let text = tagged.get(id).map_or(&*s.text, |t| t[i]);
                 (s.lang.as_str().to_owned(), vec![text.to_owned()])
             })
             .collect();
-        assert_eq!(languages(entry), written, "TMX: unit {}", unit.id);
-        assert_eq!(
-            entry["source"], written["zh"][0],
-            "TMX: source of {}",
-            unit.id
-        );
+        assert_eq!(languages(entry), written, "TMX: unit {id}");
+        assert_eq!(entry["source"], written["zh"][0], "TMX: source of {id}");
     }
 
+    let ids: BTreeMap<&str, &Concept> = by_id(&concepts);
     for name in ["glossary.csv", "glossary.tsv"] {
         let rows = entries(&report, &path(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(rows.len(), concepts.len(), "{name}: number of rows");
-        for (row, concept) in rows.iter().zip(&concepts) {
-            assert_eq!(row["id"], concept.id.as_str(), "{name}");
-            // Language columns are not among the columns csvl10n maps.
+        let mut seen = std::collections::BTreeSet::new();
+        for row in rows {
+            let id = row["id"].as_str().unwrap_or_default();
+            let concept = ids
+                .get(id)
+                .unwrap_or_else(|| panic!("{name}: unknown row {row}"));
+            // The concept's fields are in its first row only.
+            let source = if seen.insert(id) {
+                concept.source.as_str()
+            } else {
+                ""
+            };
             assert_eq!(
                 (&row["source"], &row["target"]),
-                (&"".into(), &"".into()),
-                "{name}: row {}",
-                concept.id
+                (&source.into(), &"".into()),
+                "{name}: row {id}"
             );
         }
+        assert_eq!(
+            seen.len(),
+            concepts.len(),
+            "{name}: every concept has a row"
+        );
+    }
+}
+
+/// A TBX-Basic file whose one concept has every field the writer maps: term types, statuses
+/// (forbidden among them), part of speech, a context with its source, notes at each level, a
+/// definition, a subject field and a cross reference.
+const EVERY_FIELD_TBX: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2">
+<tbxHeader><fileDesc><sourceDesc><p>every field</p></sourceDesc></fileDesc></tbxHeader>
+<text><body>
+<conceptEntry id="254003">
+  <descrip type="subjectField">international organisations</descrip>
+  <note>Founded in 2001 &amp; based in Beijing.</note>
+  <ref type="crossReference" target="sco-secretariat">SCO Secretariat</ref>
+  <langSec xml:lang="en">
+    <descripGrp><descrip type="definition">An intergovernmental organisation.</descrip>
+      <admin type="source">sco.int</admin></descripGrp>
+    <note>English usage.</note>
+    <termSec>
+      <term>Shanghai Cooperation Organisation</term>
+      <termNote type="partOfSpeech">noun</termNote>
+      <termNote type="termType">fullForm</termNote>
+      <termNote type="administrativeStatus">preferredTerm-admn-sts</termNote>
+      <descripGrp><descrip type="context">The SCO summit opened.</descrip>
+        <admin type="source">SCO Charter</admin></descripGrp>
+    </termSec>
+    <termSec><term>SCO</term><termNote type="termType">acronym</termNote>
+      <termNote type="administrativeStatus">admittedTerm-admn-sts</termNote></termSec>
+    <termSec><term>Shanghai Pact</term>
+      <termNote type="administrativeStatus">deprecatedTerm-admn-sts</termNote>
+      <note>forbidden</note><note>misleading</note></termSec>
+  </langSec>
+  <langSec xml:lang="zh">
+    <termSec><term>上海合作组织</term>
+      <termNote type="administrativeStatus">preferredTerm-admn-sts</termNote></termSec>
+    <termSec><term>上合组织</term>
+      <termNote type="administrativeStatus">deprecatedTerm-admn-sts</termNote></termSec>
+  </langSec>
+</conceptEntry>
+</body></text>
+</tbx>
+"#;
+
+/// Runs `read_back.py` with `args` in the virtual environment and parses what it prints;
+/// `None`, after saying why, when there is no environment to run it in.
+fn read_back(args: Vec<std::ffi::OsString>) -> Option<Value> {
+    let python = match python() {
+        Ok(python) => python,
+        Err(why) => {
+            eprintln!("skipped: no translate-toolkit and lxml to read exports with: {why}");
+            return None;
+        }
+    };
+    let output = run(Command::new(&python)
+        .arg(manifest_dir().join(SCRIPT))
+        .args(args))
+    .unwrap_or_else(|e| panic!("{e}"));
+    Some(serde_json::from_slice(&output.stdout).expect("the script prints JSON"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tbx_v3_exports_validate_against_the_tbx_basic_relax_ng_schema() {
+    let peerdata = manifest_dir().join("../shared/peerdata");
+    let schema = peerdata.join(SCHEMA);
+    if !schema.exists() {
+        eprintln!(
+            "skipped: the TBX-Basic schema is not at {} (peer data absent)",
+            schema.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = |name: &str| dir.path().join(name);
+    let (server, channel) = start_server(dir.path()).await;
+    // The shipped glossary; a concept with every field; a peer file in the DCT style.
+    let rich = EVERY_FIELD_TBX.as_bytes().to_vec();
+    import(&channel, Target::Collection("rich".into()), rich, 1).await;
+    let peer = peerdata
+        .join("tbx/ltac-tbx-basic-min-dialect/TBX-Basic/DCT/Example_Astronomy_DCT_VALID.tbx");
+    let peer = std::fs::read(&peer).unwrap_or_else(|e| panic!("{}: {e}", peer.display()));
+    import(&channel, Target::Collection("astronomy".into()), peer, 45).await;
+    let names = [GLOSSARY_COLLECTION, "rich", "astronomy"];
+    for name in names {
+        let request = collection_export(FileFormat::Tbx, name);
+        export(&channel, request, &path(&format!("{name}.tbx"))).await;
+    }
+    server.shutdown().await.expect("clean shutdown");
+
+    let mut args = vec!["--relaxng".into(), schema.into_os_string()];
+    args.extend(names.map(|n| path(&format!("{n}.tbx")).into_os_string()));
+    let Some(report) = read_back(args) else {
+        return;
+    };
+    for name in names {
+        let file = path(&format!("{name}.tbx"));
+        let result = report["files"]
+            .as_array()
+            .and_then(|files| files.iter().find(|f| f["path"] == *file.to_string_lossy()))
+            .unwrap_or_else(|| panic!("no result for {name}"));
+        assert_eq!(
+            result["valid"], true,
+            "{name}: the export does not validate: {}",
+            result["errors"]
+        );
+        let text = std::fs::read_to_string(&file).expect("export");
+        assert!(text.contains("<conceptEntry"), "{name}: no entries");
+        eprintln!("{name}: valid TBX-Basic");
     }
 }

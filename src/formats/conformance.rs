@@ -70,14 +70,15 @@ fn relative(path: &Path, root: &Path) -> String {
 /// TBX files the reader cannot read as a whole, with the line it reports: not well-formed XML,
 /// or a file whose root promises TBX v3 but whose structure or namespace is not TBX v3's.
 const MALFORMED_TBX: &[(&str, u64)] = &[
-    // `<term>` on line 41 closed by `</termSec>` on line 42.
-    ("poorly_formed_xml.tbx", 42),
-    // `<date>` closed by `</transacGrp>` on line 41.
-    ("tbx_basic_sample_notwellformed.tbx", 41),
+    // "there is an end-tag missing": `<term>` on line 41, closed by `</termSec>` on line 42.
+    ("poorly_formed_xml.tbx", 41),
+    // `<date>` on line 40, closed by `</transacGrp>` on line 41.
+    ("tbx_basic_sample_notwellformed.tbx", 40),
     // `<tbxHeader>` before the real root: the first element is not a TBX root.
     ("tbx_basic_sample_ill-formedheader.tbx", 9),
-    // `<transac>` closed by `</transacGrp>` on line 19.
-    ("Astronomy_DCA-Bad2.tbx", 19),
+    // "Missing closing tag line 16": `<transac>` on line 16, closed by `</transacGrp>` on
+    // line 19.
+    ("Astronomy_DCA-Bad2.tbx", 16),
     // An XML declaration inside `<body>`, line 17.
     ("missionFrench.tbx", 17),
     // `<body>` and `<text>` swapped (its comment): `<body>` directly in `<tbx>` on line 12.
@@ -90,8 +91,9 @@ const MALFORMED_TBX: &[(&str, u64)] = &[
 /// `<body>` or `<text>`), and how many such runs each has: each is rejected once, on top of
 /// the file's entries.
 const STRAY_CONTENT: &[(&str, usize)] = &[
-    // "<admin> may not be direct child of <text>" (its comment), line 21.
-    ("core_structure_bad.tbx", 1),
+    // Its comment: "<tbxHeader> descendants' text must be wrapped in <p>", line 16, and
+    // "<admin> may not be direct child of <text>", line 21.
+    ("core_structure_bad.tbx", 2),
     // A `<conceptEntry>` start and end tag removed: lines 126-273 (RNG log: "Did not expect
     // element transacGrp there").
     ("Astronomy_DCA-Bad4.tbx", 1),
@@ -114,7 +116,11 @@ const DIALECT_ERRORS: &[(&str, &[Rejection])] = &[
     ),
     (
         "tbx/ltac-tbx-test-files/core_structure_bad.tbx",
-        &[(21, 3, "directly in <text>"), (27, 7, "without a type")],
+        &[
+            (16, 5, "text directly in <sourceDesc>"),
+            (21, 3, "directly in <text>"),
+            (27, 7, "without a type"),
+        ],
     ),
     (
         "tbx/byutrg-py-tbxv3-tools/BadFiles/Astronomy_DCA-Bad4.tbx",
@@ -135,6 +141,13 @@ const DIALECT_ERRORS: &[(&str, &[Rejection])] = &[
     (
         "tbx/byutrg-py-tbxv3-tools/tbx_basic_sample_badelementcontent.tbx",
         &[(52, 7, "\"preposition\""), (102, 8, "\"deletion\"")],
+    ),
+    (
+        "tbx/byutrg-py-tbxv3-tools/tbx_basic_sample_badelementorder.tbx",
+        &[
+            (64, 7, "after <descripGrp> (line 58)"),
+            (77, 6, "outside a term section"),
+        ],
     ),
     (
         "tbx/byutrg-py-tbxv3-tools/marylandinvalid.tbx",

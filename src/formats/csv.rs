@@ -15,6 +15,13 @@
 //!
 //! Reserved names take precedence over language tags (`id` is the identifier, not Indonesian;
 //! `pos` is the part of speech). Any other column is kept as a concept note `"name: value"`.
+//!
+//! A column named `<language>:<field>` (`en:status`, `zh-CN:pos`) holds that field for the
+//! term of that language in the same row, overriding the row-wide column: `status`, `type`
+//! (TBX term types such as `fullForm`), `pos`, `note`, `source`, `context`, and for the
+//! language section `definition` and `lang-note`. Consecutive rows with the same `id` are one
+//! concept: the further rows add terms. This is the layout [`write_csv`] writes, so that a
+//! glossary export loses nothing a concept holds.
 
 use std::borrow::Borrow;
 use std::io::{BufRead, Write};
@@ -23,6 +30,7 @@ use crate::model::{Concept, Lang, LangSection, Term, TermStatus};
 
 use super::decode::{self, Sniff, TextSource};
 use super::error::FormatError;
+use super::tbx::{parse_term_type, term_type_value};
 
 /// One row read from a glossary file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,14 +77,71 @@ enum Column {
     TargetLang,
     SourceText,
     TargetText,
+    /// Ids of related concepts, one per line.
+    CrossRefs,
+    /// A field of the term (or section) of one language: `en:status`.
+    LangField(Lang, LangField),
     /// Any other named column, kept as a note.
     Other(String),
     /// A column without a name.
     Ignored,
 }
 
+/// A field of one language's term or section, in a `<language>:<field>` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LangField {
+    Status,
+    Type,
+    PartOfSpeech,
+    Note,
+    Source,
+    Context,
+    /// The section's definition.
+    Definition,
+    /// The section's notes, one per line.
+    LangNote,
+}
+
+/// The fields [`write_csv`] writes after each language column, with their names.
+const LANG_FIELDS: [(LangField, &str); 8] = [
+    (LangField::Status, "status"),
+    (LangField::Type, "type"),
+    (LangField::PartOfSpeech, "pos"),
+    (LangField::Note, "note"),
+    (LangField::Source, "source"),
+    (LangField::Context, "context"),
+    (LangField::Definition, "definition"),
+    (LangField::LangNote, "lang-note"),
+];
+
+/// A `<language>:<field>` column name.
+fn classify_lang_field(name: &str) -> Option<Column> {
+    let (lang, field) = name.split_once(':')?;
+    let lang = Lang::parse(lang.trim()).ok()?;
+    let key: String = field
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect();
+    let field = match key.as_str() {
+        "status" | "termstatus" => LangField::Status,
+        "type" | "termtype" => LangField::Type,
+        "pos" | "partofspeech" => LangField::PartOfSpeech,
+        "note" | "termnote" => LangField::Note,
+        "source" | "termsource" => LangField::Source,
+        "context" | "example" => LangField::Context,
+        "definition" => LangField::Definition,
+        "langnote" | "languagenote" | "sectionnote" => LangField::LangNote,
+        _ => return None,
+    };
+    Some(Column::LangField(lang, field))
+}
+
 fn classify(name: &str) -> Column {
     let name = name.trim();
+    if let Some(column) = classify_lang_field(name) {
+        return column;
+    }
     let key: String = name
         .chars()
         .filter(|c| !matches!(c, '_' | '-' | ' '))
@@ -95,6 +160,7 @@ fn classify(name: &str) -> Column {
         "sourcestring" | "sourceterm" | "sourcetext" => Column::SourceText,
         "targetstring" | "targetterm" | "targettext" => Column::TargetText,
         "source" | "reference" => Column::Source,
+        "xref" | "crossref" | "crossreference" | "crossrefs" | "related" => Column::CrossRefs,
         // Short words that parse as language tags but are usual column names.
         "key" | "ref" | "url" | "tag" | "src" | "tgt" | "no" | "num" | "nr" | "idx" | "row" => {
             Column::Other(name.to_owned())
@@ -133,6 +199,10 @@ pub struct CsvReader<R: BufRead> {
     /// Warnings about the header, given with the first row.
     header_warnings: Vec<String>,
     record: csv::StringRecord,
+    /// The concept being read: the rows that follow with the same id add to it.
+    current: Option<CsvEntry>,
+    /// What to hand out after `current`: the error that ended it.
+    queued: Option<FormatError>,
 }
 
 enum State<R: BufRead> {
@@ -157,6 +227,8 @@ impl<R: BufRead> CsvReader<R> {
             rows: 0,
             header_warnings: Vec::new(),
             record: csv::StringRecord::new(),
+            current: None,
+            queued: None,
         }
     }
 
@@ -221,7 +293,8 @@ impl<R: BufRead> CsvReader<R> {
         Ok(true)
     }
 
-    fn read_next(&mut self) -> Result<Option<CsvEntry>, FormatError> {
+    /// The next row as an entry of its own.
+    fn read_row(&mut self) -> Result<Option<CsvEntry>, FormatError> {
         if let State::Unopened(_) = self.state {
             let State::Unopened(input) = std::mem::replace(&mut self.state, State::Done) else {
                 return Ok(None);
@@ -271,18 +344,75 @@ impl<R: BufRead> CsvReader<R> {
 impl<R: BufRead> Iterator for CsvReader<R> {
     type Item = Result<CsvEntry, FormatError>;
 
+    /// Reads rows until one starts another concept (or an error or the end comes), so that a
+    /// concept written over several rows is handed out whole, with its first row's line.
     fn next(&mut self) -> Option<Self::Item> {
-        match self.read_next() {
-            Ok(Some(entry)) => Some(Ok(entry)),
-            Ok(None) => None,
-            Err(e) => {
-                if e.is_fatal() {
-                    self.state = State::Done;
+        if let Some(error) = self.queued.take() {
+            return Some(Err(error));
+        }
+        loop {
+            match self.read_row() {
+                Ok(Some(row)) => match &mut self.current {
+                    Some(current) if continues(current, &row) => merge_rows(current, row),
+                    _ => {
+                        if let Some(done) = self.current.replace(row) {
+                            return Some(Ok(done));
+                        }
+                    }
+                },
+                Ok(None) => return self.current.take().map(Ok),
+                Err(e) => {
+                    if e.is_fatal() {
+                        self.state = State::Done;
+                    }
+                    return match self.current.take() {
+                        Some(done) => {
+                            self.queued = Some(e);
+                            Some(Ok(done))
+                        }
+                        None => Some(Err(e)),
+                    };
                 }
-                Some(Err(e))
             }
         }
     }
+}
+
+/// Whether `row` continues the concept `current`: both name the same id.
+fn continues(current: &CsvEntry, row: &CsvEntry) -> bool {
+    !current.generated_id && !row.generated_id && current.concept.id == row.concept.id
+}
+
+/// Adds a further row of a concept to it: its terms (and sections) after those read, and
+/// whatever concept-level data the first row left empty.
+fn merge_rows(current: &mut CsvEntry, row: CsvEntry) {
+    let concept = &mut current.concept;
+    let more = row.concept;
+    for section in more.langs {
+        match concept.langs.iter_mut().find(|s| s.lang == section.lang) {
+            Some(known) => {
+                known.terms.extend(section.terms);
+                if known.definition.is_empty() {
+                    known.definition = section.definition;
+                }
+                known.notes.extend(section.notes);
+            }
+            None => concept.langs.push(section),
+        }
+    }
+    if concept.subject_field.is_empty() {
+        concept.subject_field = more.subject_field;
+    }
+    if concept.source.is_empty() {
+        concept.source = more.source;
+    }
+    concept.notes.extend(more.notes);
+    for id in more.cross_refs {
+        if !concept.cross_refs.contains(&id) {
+            concept.cross_refs.push(id);
+        }
+    }
+    current.warnings.extend(row.warnings);
 }
 
 /// Tab or comma, from the first line that is not a comment.
@@ -338,6 +468,15 @@ fn add_term(langs: &mut Vec<LangSection>, lang: Lang, term: Term) {
     }
 }
 
+/// The non-empty lines of a cell, trimmed: notes and cross references, one per line.
+fn lines(cell: &str) -> Vec<String> {
+    cell.split('\n')
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn row_to_concept(
     columns: &[Column],
     record: &csv::StringRecord,
@@ -380,13 +519,46 @@ fn row_to_concept(
         t.part_of_speech = part_of_speech.to_owned();
         t
     };
+    let lang_field = |lang: &Lang, field: LangField| -> &str {
+        columns
+            .iter()
+            .position(|c| matches!(c, Column::LangField(l, f) if l == lang && *f == field))
+            .and_then(|i| record.get(i))
+            .map_or("", str::trim)
+    };
     let mut langs: Vec<LangSection> = Vec::new();
     for (column, value) in columns.iter().zip(record.iter()) {
         if let Column::Lang(lang) = column {
             let value = value.trim();
-            if !value.is_empty() {
-                add_term(&mut langs, lang.clone(), term(value));
+            if value.is_empty() {
+                continue;
             }
+            let mut term = term(value);
+            let field = |f: LangField| lang_field(lang, f);
+            match parse_status(field(LangField::Status)) {
+                Ok(Some(status)) => term.status = status,
+                Ok(None) => {}
+                Err(()) => warnings.push(format!(
+                    "line {line}: unknown {lang} status {:?}; the row's status is kept",
+                    field(LangField::Status)
+                )),
+            }
+            match field(LangField::Type) {
+                "" => {}
+                given => match parse_term_type(given) {
+                    Some(term_type) => term.term_type = term_type,
+                    None => warnings.push(format!(
+                        "line {line}: unknown {lang} term type {given:?}; not kept"
+                    )),
+                },
+            }
+            if !field(LangField::PartOfSpeech).is_empty() {
+                term.part_of_speech = field(LangField::PartOfSpeech).to_owned();
+            }
+            term.note = field(LangField::Note).to_owned();
+            term.source = field(LangField::Source).to_owned();
+            term.context = field(LangField::Context).to_owned();
+            add_term(&mut langs, lang.clone(), term);
         }
     }
     // Pair rows name their languages in cells.
@@ -411,12 +583,14 @@ fn row_to_concept(
         // The definition describes the first (source) language's term.
         langs[0].definition = definition.to_owned();
     }
-    let mut notes: Vec<String> = cell(&Column::Note)
-        .split('\n')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_owned)
-        .collect();
+    for section in &mut langs {
+        let definition = lang_field(&section.lang, LangField::Definition);
+        if !definition.is_empty() {
+            section.definition = definition.to_owned();
+        }
+        section.notes = lines(lang_field(&section.lang, LangField::LangNote));
+    }
+    let mut notes = lines(cell(&Column::Note));
     for (column, value) in columns.iter().zip(record.iter()) {
         if let Column::Other(name) = column {
             let value = value.trim();
@@ -435,7 +609,7 @@ fn row_to_concept(
         subject_field: cell(&Column::Subject).to_owned(),
         source: cell(&Column::Source).to_owned(),
         notes,
-        cross_refs: Vec::new(),
+        cross_refs: lines(cell(&Column::CrossRefs)),
         langs,
         created_ms: 0,
         updated_ms: 0,
@@ -443,14 +617,38 @@ fn row_to_concept(
     })
 }
 
-/// Writes concepts as a glossary with the columns `id`, one per language in `langs`,
-/// `subject`, `definition` and `note`, separated by `delimiter` (`b','` or `b'\t'`).
+/// Writes concepts as a glossary that [`CsvReader`] reads back as they were, separated by
+/// `delimiter` (`b','` or `b'\t'`).
 ///
-/// Each language cell holds the section's best term (preferred first, see
-/// [`LangSection::preferred_term`]); other terms, statuses and term-level fields are not
-/// written: a glossary row has room for one rendering per language. `definition` is that of
-/// the first language in `langs`, `note` the concept's notes one per line, as
-/// [`CsvReader`] reads them back.
+/// Columns: `id`, `subject`, `source`, `note` (the concept's notes, one per line) and `xref`
+/// (cross references, one per line); then for each language of `langs` the term (`en`) and
+/// its fields (`en:status`, `en:type`, `en:pos`, `en:note`, `en:source`, `en:context`), and
+/// the section's `en:definition` and `en:lang-note`. A concept takes as many rows as its
+/// largest section has terms: row *k* holds the *k*-th term of each language, every row
+/// repeats the id, and the concept and section fields are in the first row only. Sections in
+/// languages outside `langs` are not written.
+///
+/// ```
+/// use tolmach::formats::{write_csv, CsvReader};
+/// use tolmach::model::{Lang, Term, TermStatus};
+///
+/// let tsv = "id\ten\ten:status\nsco\tShanghai Cooperation Organisation\tpreferred\n\
+///            sco\tSCO\tadmitted\n";
+/// let concept = CsvReader::new(tsv.as_bytes()).next().unwrap().unwrap().concept;
+/// assert_eq!(
+///     concept.langs[0].terms,
+///     [
+///         Term::preferred("Shanghai Cooperation Organisation"),
+///         Term::with_status("SCO", TermStatus::Admitted),
+///     ]
+/// );
+/// let mut out = Vec::new();
+/// write_csv(&mut out, [&concept], &[Lang::en()], b',').unwrap();
+/// let text = String::from_utf8(out.clone()).unwrap();
+/// assert!(text.contains("\nsco,,,,,SCO,admitted,"), "{text}");
+/// let back = CsvReader::new(out.as_slice()).next().unwrap().unwrap().concept;
+/// assert_eq!(back.langs, concept.langs);
+/// ```
 pub fn write_csv<W: Write>(
     out: W,
     concepts: impl IntoIterator<Item = impl Borrow<Concept>>,
@@ -467,35 +665,80 @@ pub fn write_csv<W: Write>(
             reason: format!("{kind:?}"),
         },
     };
-    let mut header: Vec<&str> = vec!["id"];
-    header.extend(langs.iter().map(Lang::as_str));
-    header.extend(["subject", "definition", "note"]);
+    let mut header: Vec<String> = ["id", "subject", "source", "note", "xref"]
+        .map(str::to_owned)
+        .to_vec();
+    for lang in langs {
+        header.push(lang.as_str().to_owned());
+        header.extend(LANG_FIELDS.iter().map(|(_, name)| format!("{lang}:{name}")));
+    }
     writer.write_record(&header).map_err(map)?;
+    let mut row: Vec<String> = Vec::with_capacity(header.len());
     for concept in concepts {
         let concept = concept.borrow();
-        let mut row: Vec<&str> = vec![&concept.id];
-        for lang in langs {
-            let best = concept
-                .section(lang)
-                .and_then(LangSection::preferred_term)
-                .map_or("", |t| t.text.as_str());
-            row.push(best);
+        let sections: Vec<Option<&LangSection>> =
+            langs.iter().map(|lang| concept.section(lang)).collect();
+        let rows = sections
+            .iter()
+            .flatten()
+            .map(|s| s.terms.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        for k in 0..rows {
+            let first = k == 0;
+            let only_first = |text: String| if first { text } else { String::new() };
+            row.clear();
+            row.push(concept.id.clone());
+            row.push(only_first(concept.subject_field.clone()));
+            row.push(only_first(concept.source.clone()));
+            row.push(only_first(concept.notes.join("\n")));
+            row.push(only_first(concept.cross_refs.join("\n")));
+            for section in &sections {
+                let term = section.and_then(|s| s.terms.get(k));
+                row.push(term.map_or_else(String::new, |t| t.text.clone()));
+                for (field, _) in LANG_FIELDS {
+                    row.push(match (field, term, section) {
+                        (LangField::Definition, _, Some(s)) => only_first(s.definition.clone()),
+                        (LangField::LangNote, _, Some(s)) => only_first(s.notes.join("\n")),
+                        (_, Some(t), _) => term_field(t, field).to_owned(),
+                        _ => String::new(),
+                    });
+                }
+            }
+            writer.write_record(&row).map_err(map)?;
         }
-        let definition = langs
-            .first()
-            .and_then(|l| concept.section(l))
-            .map_or("", |s| s.definition.as_str());
-        let notes = concept.notes.join("\n");
-        row.extend([concept.subject_field.as_str(), definition, &notes]);
-        writer.write_record(&row).map_err(map)?;
     }
     writer.flush()?;
     Ok(())
 }
 
+/// A term's field as [`write_csv`] writes it.
+fn term_field(term: &Term, field: LangField) -> &str {
+    match field {
+        LangField::Status => status_name(term.status),
+        LangField::Type => term_type_value(term.term_type).unwrap_or(""),
+        LangField::PartOfSpeech => &term.part_of_speech,
+        LangField::Note => &term.note,
+        LangField::Source => &term.source,
+        LangField::Context => &term.context,
+        LangField::Definition | LangField::LangNote => "",
+    }
+}
+
+fn status_name(status: TermStatus) -> &'static str {
+    match status {
+        TermStatus::Preferred => "preferred",
+        TermStatus::Admitted => "admitted",
+        TermStatus::Deprecated => "deprecated",
+        TermStatus::Forbidden => "forbidden",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::TermType;
 
     fn read(text: &str) -> Vec<Result<CsvEntry, FormatError>> {
         CsvReader::new(text.as_bytes()).collect()
@@ -707,55 +950,99 @@ mod tests {
     }
 
     #[test]
-    fn written_glossary_reads_back() {
-        let mut sco = Concept {
+    fn written_glossary_reads_back_with_every_term_and_field() {
+        let mut short = Term::with_status("上合", TermStatus::Admitted);
+        short.term_type = TermType::Abbreviation;
+        short.note = "colloquial,\n\"short\"".to_owned();
+        let mut full = Term::preferred("上海合作组织");
+        full.part_of_speech = "noun".to_owned();
+        full.source = "宪章".to_owned();
+        full.context = "上海合作组织成立于2001年。".to_owned();
+        let sco = Concept {
             id: "sco".to_owned(),
             collection: String::new(),
             subject_field: "SCO, institutions".to_owned(),
-            source: String::new(),
+            source: "sco.int".to_owned(),
             notes: vec!["first \"note\"".to_owned(), "second".to_owned()],
-            cross_refs: Vec::new(),
+            cross_refs: vec!["sco-charter".to_owned(), "rats".to_owned()],
             langs: vec![
                 LangSection {
                     lang: Lang::zh(),
                     definition: "定义".to_owned(),
-                    notes: Vec::new(),
-                    terms: vec![
-                        Term::with_status("上合", TermStatus::Admitted),
-                        Term::preferred("上海合作组织"),
-                    ],
+                    notes: vec!["用法".to_owned()],
+                    terms: vec![short, full],
                 },
                 LangSection {
                     lang: Lang::ru(),
                     definition: String::new(),
                     notes: Vec::new(),
-                    terms: vec![Term::preferred("ШОС")],
+                    terms: vec![
+                        Term::preferred("ШОС"),
+                        Term::with_status("Шанхайский пакт", TermStatus::Forbidden),
+                        Term::with_status("ШОС-6", TermStatus::Deprecated),
+                    ],
                 },
             ],
             created_ms: 0,
             updated_ms: 0,
             revision: 0,
         };
+        let next = Concept {
+            id: "next".to_owned(),
+            langs: vec![LangSection {
+                lang: Lang::en(),
+                definition: String::new(),
+                notes: Vec::new(),
+                terms: vec![Term::preferred("next")],
+            }],
+            cross_refs: Vec::new(),
+            notes: Vec::new(),
+            ..sco.clone()
+        };
         for delimiter in [b',', b'\t'] {
             let mut out = Vec::new();
             write_csv(
                 &mut out,
-                [&sco],
+                [&sco, &next],
                 &[Lang::zh(), Lang::ru(), Lang::en()],
                 delimiter,
             )
             .unwrap();
-            let back = CsvReader::new(&out[..]).next().unwrap().unwrap().concept;
-            assert_eq!(back.langs[0].terms, vec![Term::preferred("上海合作组织")]);
-            assert_eq!(back.langs[0].definition, "定义");
-            assert_eq!(back.langs[1].terms, vec![Term::preferred("ШОС")]);
-            assert_eq!(back.langs.len(), 2);
+            let text = String::from_utf8(out.clone()).unwrap();
             assert_eq!(
-                (back.id.as_str(), back.subject_field.as_str()),
-                ("sco", "SCO, institutions")
+                text.lines().filter(|l| l.starts_with("sco")).count(),
+                3,
+                "one row per term of the largest section: {text}"
             );
-            assert_eq!(back.notes, sco.notes);
+            let back: Vec<CsvEntry> = CsvReader::new(&out[..]).map(|e| e.unwrap()).collect();
+            assert_eq!(back.len(), 2, "{text}");
+            assert_eq!(back[0].concept, sco);
+            assert_eq!(back[0].line, 2, "a concept is reported at its first row");
+            assert!(back[0].warnings.is_empty(), "{:?}", back[0].warnings);
+            assert_eq!(back[1].concept, next);
         }
-        sco.notes.clear();
+    }
+
+    #[test]
+    fn rows_with_the_same_id_make_one_concept_and_errors_keep_their_order() {
+        let results = read(
+            "id,en,en:status,ru\n\
+             a,one,preferred,один\n\
+             a,uno,deprecated,\n\
+             b,,,\n\
+             c,three,,\n",
+        );
+        let a = &results[0].as_ref().unwrap().concept;
+        assert_eq!(a.langs[0].terms.len(), 2);
+        assert_eq!(a.langs[0].terms[1].status, TermStatus::Deprecated);
+        assert_eq!(a.langs[1].terms.len(), 1);
+        assert!(matches!(
+            results[1],
+            Err(FormatError::Rejected { line: 4, .. })
+        ));
+        assert_eq!(results[2].as_ref().unwrap().concept.id, "c");
+        assert_eq!(results.len(), 3);
+        // Rows without an id are never joined.
+        assert_eq!(read("en\nx\nx\n").len(), 2);
     }
 }

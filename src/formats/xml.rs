@@ -9,6 +9,7 @@
 
 use std::io::Read;
 
+use quick_xml::errors::IllFormedError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
@@ -117,8 +118,8 @@ pub(crate) enum XmlEvent {
 pub(crate) struct XmlPull<R: Read> {
     reader: Reader<TextSource<R>>,
     buf: Vec<u8>,
-    /// Number of open elements.
-    depth: usize,
+    /// Where each open element starts (line, column), root first.
+    open: Vec<(u64, u64)>,
     /// Whether the root element has been seen (and with `depth == 0`, closed).
     root_seen: bool,
     /// Whether any event has been read (the XML declaration must come first).
@@ -144,7 +145,7 @@ impl<R: Read> XmlPull<R> {
         Ok(XmlPull {
             reader,
             buf: Vec::with_capacity(4096),
-            depth: 0,
+            open: Vec::new(),
             root_seen: false,
             started: false,
             keep_raw,
@@ -180,7 +181,7 @@ impl<R: Read> XmlPull<R> {
             };
             let first = !self.started;
             self.started = true;
-            let outside_root = self.depth == 0;
+            let outside_root = self.open.is_empty();
             match event {
                 Event::Decl(_) => {
                     if !first {
@@ -199,7 +200,7 @@ impl<R: Read> XmlPull<R> {
                 Event::Start(start) => {
                     let tag = make_tag(&start, line, column, self.keep_raw);
                     let tag = tag.map_err(|reason| self.malformed_here(reason))?;
-                    self.depth += 1;
+                    self.open.push((line, column));
                     self.root_seen = true;
                     return Ok(XmlEvent::Start(tag));
                 }
@@ -211,7 +212,7 @@ impl<R: Read> XmlPull<R> {
                 }
                 Event::End(end) => {
                     // quick-xml has checked that it matches the open element.
-                    self.depth = self.depth.saturating_sub(1);
+                    self.open.pop();
                     return Ok(XmlEvent::End(end.name().as_ref().to_owned()));
                 }
                 Event::Text(text) => {
@@ -265,8 +266,8 @@ impl<R: Read> XmlPull<R> {
                     }));
                 }
                 Event::Eof => {
-                    if self.depth > 0 {
-                        let n = self.depth;
+                    if !self.open.is_empty() {
+                        let n = self.open.len();
                         return Err(self.malformed_here(format!(
                             "unexpected end of file: {n} element(s) not closed"
                         )));
@@ -286,6 +287,23 @@ impl<R: Read> XmlPull<R> {
         if let quick_xml::Error::Io(io) = &err {
             if let Some(input) = decode::input_error(io) {
                 return FormatError::malformed(input.line, input.column, &input.reason);
+            }
+        }
+        // An end tag that does not match: the element it should have closed is the one
+        // missing its end tag, so that is where the error is; the end tag is named too.
+        if let quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) =
+            &err
+        {
+            if let Some(&(line, column)) = self.open.last() {
+                return FormatError::malformed(
+                    line,
+                    column,
+                    format!(
+                        "<{expected}> is not closed: `</{expected}>` is missing before \
+                         `</{found}>` at line {}, column {}",
+                        self.line, self.column
+                    ),
+                );
             }
         }
         FormatError::malformed(self.line, self.column, err)
@@ -489,9 +507,16 @@ mod tests {
     }
 
     #[test]
-    fn mismatched_end_tag_reports_its_line() {
-        match events("<a>\n<b>\n</c></a>") {
-            Err(FormatError::Malformed { line, .. }) => assert_eq!(line, 3),
+    fn mismatched_end_tag_reports_the_element_left_open() {
+        match events("<a>\n  <b>\n</c></a>") {
+            Err(FormatError::Malformed {
+                line,
+                column,
+                reason,
+            }) => {
+                assert_eq!((line, column), (2, 3));
+                assert!(reason.contains("`</c>` at line 3, column 1"), "{reason}");
+            }
             other => panic!("{other:?}"),
         }
     }

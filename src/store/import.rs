@@ -134,6 +134,11 @@ impl Store {
         self.meta
             .insert(keys::import_marker(import), encode(&commit))?;
         self.flush().await?;
+        // From here on a crash no longer loses the import: recovery finishes it.
+        tracing::info!(
+            import,
+            "import marked committed; applying its staged entries"
+        );
         let counts = self.apply_staged(import, commit, &mut on_batch)?;
         self.meta.remove(keys::import_marker(import))?;
         self.flush().await?;

@@ -12,10 +12,15 @@ use tolmach::service::proto::{
 };
 use tonic::transport::Channel;
 
-/// A server process and the address it listens on.
+use crate::exchange::numbered_tmx;
+
+/// A server process, the address it listens on, and its log.
 struct Server {
     process: Child,
     channel: Channel,
+    log: tokio::sync::mpsc::UnboundedReceiver<String>,
+    /// What it logged before serving (recovery).
+    early: Vec<String>,
 }
 
 impl Server {
@@ -30,25 +35,50 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("the server starts");
-        let mut lines = BufReader::new(process.stdout.take().expect("piped")).lines();
-        let addr = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.split("serving tolmach.v1 on ")
-                    .nth(1)
-                    .and_then(|rest| rest.split_whitespace().next())
-                    .map(str::to_owned)
-            })
-            .expect("the server logs its address");
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        // Every line goes on to `log`; a thread keeps draining the pipe so that the server
+        // never blocks on it.
+        let lines = BufReader::new(process.stdout.take().expect("piped")).lines();
+        let (sender, mut log) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut early = Vec::new();
+        let addr = loop {
+            let line = log.recv().await.expect("the server logs its address");
+            if let Some(addr) = line
+                .split("serving tolmach.v1 on ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                break addr.to_owned();
+            }
+            early.push(line);
+        };
         let channel = Channel::from_shared(format!("http://{addr}"))
             .expect("valid uri")
             .connect()
             .await
             .expect("server reachable");
-        Server { process, channel }
+        Server {
+            process,
+            channel,
+            log,
+            early,
+        }
+    }
+
+    /// Waits for the first log line containing `needle`.
+    async fn logged(&mut self, needle: &str) -> String {
+        loop {
+            let line = self.log.recv().await.expect("the server is still logging");
+            if line.contains(needle) {
+                return line;
+            }
+        }
     }
 
     /// SIGKILL: no shutdown, no flush, as in a power cut or an OOM kill.
@@ -67,6 +97,26 @@ impl Server {
             .find(|m| m.memory == memory)
             .map_or(0, |m| m.units)
     }
+
+    /// The Chinese the memory gives for unit `n` of [`numbered_tmx`], by searching its
+    /// English.
+    async fn translation_of(&self, n: usize) -> String {
+        let matches = MemoryClient::new(self.channel.clone())
+            .search(SearchRequest {
+                text: format!("Document number {n}"),
+                source_lang: "en".into(),
+                target_lang: "zh".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("search")
+            .into_inner()
+            .matches;
+        matches
+            .into_iter()
+            .next()
+            .map_or_else(String::new, |m| m.target)
+    }
 }
 
 impl Drop for Server {
@@ -74,21 +124,6 @@ impl Drop for Server {
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
-}
-
-fn tmx(units: usize) -> Vec<u8> {
-    let mut file = String::from(
-        "<?xml version=\"1.0\"?><tmx version=\"1.4\"><header srclang=\"zh\" datatype=\"plaintext\" \
-         segtype=\"sentence\" o-tmf=\"x\" adminlang=\"en\" creationtool=\"t\" creationtoolversion=\"1\"/><body>\n",
-    );
-    for n in 0..units {
-        file.push_str(&format!(
-            "<tu tuid=\"t{n}\"><tuv xml:lang=\"zh\"><seg>第{n}号文件</seg></tuv>\
-             <tuv xml:lang=\"en\"><seg>Document number {n}</seg></tuv></tu>\n"
-        ));
-    }
-    file.push_str("</body></tmx>\n");
-    file.into_bytes()
 }
 
 fn header() -> ImportRequest {
@@ -112,7 +147,7 @@ fn chunk(bytes: &[u8]) -> ImportRequest {
 async fn a_server_killed_mid_import_keeps_nothing_of_it() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let server = Server::start(dir.path()).await;
-    let file = tmx(30_000);
+    let file = numbered_tmx(30_000);
     let (sender, receiver) = tokio::sync::mpsc::channel(1024);
     sender.send(header()).await.unwrap();
     // Most of the file, but not its end: the server reads and stages, and cannot commit.
@@ -144,7 +179,7 @@ async fn an_acknowledged_import_survives_a_kill() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let server = Server::start(dir.path()).await;
     // Enough units that the import publishes them by rebuilding the index.
-    let file = tmx(25_000);
+    let file = numbered_tmx(25_000);
     let mut requests = vec![header()];
     requests.extend(file.chunks(64 * 1024).map(chunk));
     let mut events = ExchangeClient::new(server.channel.clone())
@@ -159,23 +194,55 @@ async fn an_acknowledged_import_survives_a_kill() {
         }
     }
     assert_eq!(added, 25_000);
-    let found = MemoryClient::new(server.channel.clone())
-        .search(SearchRequest {
-            text: "Document number 24999".into(),
-            source_lang: "en".into(),
-            target_lang: "zh".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("search")
-        .into_inner()
-        .matches;
     assert_eq!(
-        found[0].target, "第24999号文件",
+        server.translation_of(24_999).await,
+        "第24999号文件",
         "searchable once acknowledged"
     );
     server.kill();
     let server = Server::start(dir.path()).await;
     assert_eq!(server.units("crash").await, 25_000);
+    server.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_while_applying_a_committed_import_finishes_it_at_restart() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut server = Server::start(dir.path()).await;
+    // Many apply batches, so that the kill lands while they are written.
+    let units = 60_000;
+    let file = numbered_tmx(units);
+    let mut requests = vec![header()];
+    requests.extend(file.chunks(64 * 1024).map(chunk));
+    let call = tokio::spawn({
+        let channel = server.channel.clone();
+        async move {
+            let mut events = ExchangeClient::new(channel)
+                .import(tokio_stream::iter(requests))
+                .await?
+                .into_inner();
+            while events.message().await?.is_some() {}
+            Ok::<_, tonic::Status>(())
+        }
+    });
+    // Logged once the commit marker is on disk, before the first staged batch is applied.
+    server.logged("import marked committed").await;
+    server.kill();
+    // Whether the call was answered does not matter: the marker was on disk.
+    let _ = call.await;
+    let server = Server::start(dir.path()).await;
+    // Where the kill came before the last batch, the restart says it finished the import.
+    for line in server.early.iter().filter(|l| l.contains("finished")) {
+        eprintln!("restart: {line}");
+    }
+    assert_eq!(
+        server.units("crash").await,
+        units as u64,
+        "all of the import"
+    );
+    assert_eq!(
+        server.translation_of(units - 1).await,
+        format!("第{}号文件", units - 1)
+    );
     server.kill();
 }

@@ -346,12 +346,16 @@ impl Import {
         if let Some(broken) = self.state.broken() {
             return Err(broken_status(broken));
         }
+        // The announced size is checked only against what is known: the whole upload when the
+        // reader reached its end, or more bytes than announced already read. A reader stopped
+        // by a fatal error leaves the rest unread, and then the fatal error and the report are
+        // the answer (in best effort, with the entries read before it committed).
         let bytes = self.state.bytes_read();
-        if self.plan.expected_bytes != 0 && bytes != self.plan.expected_bytes {
+        let expected = self.plan.expected_bytes;
+        if expected != 0 && ((self.state.ended() && bytes != expected) || bytes > expected) {
             return Err(Status::invalid_argument(format!(
-                "invalid request: header.expected_bytes: the header announced {} bytes, the upload \
+                "invalid request: header.expected_bytes: the header announced {expected} bytes, the upload \
                  ended after {bytes}; nothing was imported",
-                self.plan.expected_bytes
             )));
         }
         self.stage()?;
@@ -513,7 +517,11 @@ impl Import {
 
     /// Commits, or refuses, once the whole file is read; sends the report.
     fn finish(&mut self, fatal: bool) -> Result<(), Status> {
-        let refused = self.plan.strict && (self.progress.rejected > 0 || fatal);
+        // A file unreadable before its first entry (an unsupported encoding, not the format
+        // it claims to be, broken inside the first entry) has nothing sound to keep: best
+        // effort too refuses it, rather than answering success with nothing imported.
+        let unreadable = fatal && self.progress.entries_read == 0;
+        let refused = unreadable || (self.plan.strict && (self.progress.rejected > 0 || fatal));
         let counts = if self.plan.dry_run || refused {
             self.abandon();
             self.preview
@@ -699,7 +707,9 @@ fn refusal(report: &proto::ImportReport) -> String {
         .problems
         .iter()
         .any(|p| p.severity == Severity::Fatal as i32);
-    let mut message = if unreadable {
+    let mut message = if unreadable && report.entries_read == 0 {
+        "invalid file: unreadable before its first entry; nothing was imported".to_owned()
+    } else if unreadable {
         format!(
             "invalid file: unreadable after {} entries ({} rejected); strict mode, nothing was \
              imported",

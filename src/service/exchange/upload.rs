@@ -5,7 +5,7 @@
 //! memory stays bounded) and the reader thread pulls from it.
 
 use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
@@ -29,6 +29,8 @@ pub enum Broken {
 #[derive(Debug, Default)]
 pub struct UploadState {
     bytes: AtomicU64,
+    /// Set when the reader has seen the client half-close: every byte sent has been read.
+    ended: AtomicBool,
     broken: Mutex<Option<Broken>>,
 }
 
@@ -36,6 +38,12 @@ impl UploadState {
     /// Bytes handed to the reader so far.
     pub fn bytes_read(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Whether the reader reached the end of the upload. A reader that stops at a fatal error
+    /// leaves the rest unread, and then the byte count says nothing about the upload's length.
+    pub fn ended(&self) -> bool {
+        self.ended.load(Ordering::Relaxed)
     }
 
     /// Why the upload broke off, if it did.
@@ -111,7 +119,10 @@ impl Read for Upload {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.at == self.chunk.len() {
             match self.pieces.blocking_recv() {
-                None => return Ok(0),
+                None => {
+                    self.state.ended.store(true, Ordering::Relaxed);
+                    return Ok(0);
+                }
                 Some(Piece::Chunk(bytes)) => {
                     self.chunk = bytes;
                     self.at = 0;
