@@ -270,6 +270,82 @@ async fn bad_units_and_searches_are_refused_naming_the_field() {
     );
 }
 
+/// Pseudo-random lower-case letters, `len` of them: a long segment with no repeats.
+fn letters(len: usize, seed: u64) -> String {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            char::from(b'a' + ((state >> 33) % 26) as u8)
+        })
+        .collect()
+}
+
+/// A copy of `text` with the character at `at` changed.
+fn changed_at(text: &str, at: usize) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    chars[at] = if chars[at] == 'z' { 'y' } else { 'z' };
+    chars.into_iter().collect()
+}
+
+/// Regression: a 60 KiB segment of single-byte characters tagged `zh` and a near copy of it as
+/// the query aborted the server while it aligned the two (a table of 3.6·10⁹ cells).
+#[tokio::test]
+async fn long_segments_are_refused_or_answered_and_the_server_keeps_serving() {
+    let server = TestServer::start().await;
+    let mut client = memory(&server).await;
+    let huge = letters(60_000, 1);
+    let long = letters(4_000, 2);
+    add(
+        &mut client,
+        "long",
+        vec![
+            unit("huge", &[("zh", &huge), ("en", "huge")]),
+            unit("long", &[("zh", &long), ("en", "long")]),
+            summit(),
+        ],
+    )
+    .await;
+
+    let status = client
+        .search(SearchRequest {
+            text: changed_at(&huge, 30_000),
+            source_lang: "zh".into(),
+            target_lang: "en".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a query of 60 000 characters is refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("text"), "{}", status.message());
+
+    // Within the limit, a near copy of a long segment is found with its difference marked.
+    let query = changed_at(&changed_at(&long, 5), 3_990);
+    let response = search(&mut client, &query, "zh", "en").await;
+    let best = response.matches.first().expect("a match");
+    assert_eq!(
+        (best.unit_id.as_str(), best.target.as_str()),
+        ("long", "long")
+    );
+    assert!(
+        (best.score - (1.0 - 2.0 / 4_000.0)).abs() < 1e-6,
+        "{}",
+        best.score
+    );
+    assert!(!best.diffs.is_empty());
+
+    let response = search(
+        &mut client,
+        "2024年7月，上海合作组织峰会在阿斯塔纳举行。",
+        "zh",
+        "en",
+    )
+    .await;
+    assert_eq!(response.matches.first().map(|m| m.score), Some(1.0));
+}
+
 // The command line blocks its thread while it runs: the server needs a thread of its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tmx_import_and_export_round_trip_through_the_command_line() {

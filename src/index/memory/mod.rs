@@ -48,8 +48,9 @@
 //!
 //! When `T ≤ 0` (short queries, low thresholds) the lemma gives no bound, and the index scans
 //! the segments of admissible lengths instead, still exact. Candidates are verified with a
-//! distance that stops once it exceeds `dmax`; below that it is the exact Levenshtein distance,
-//! so the scores equal those of [`MemoryIndex::search_exhaustive`].
+//! bit-parallel distance (`myers.rs`: one machine word per stored unit and 64 query units)
+//! that gives up once it can no longer come within `dmax`; below that it is the exact
+//! Levenshtein distance, so the scores equal those of [`MemoryIndex::search_exhaustive`].
 //!
 //! Numbers-only matches have `d = 0` and therefore share every gram: they always pass.
 
@@ -57,6 +58,7 @@ mod adapt;
 mod analyze;
 mod diff;
 mod live;
+mod myers;
 mod part;
 mod plain;
 #[cfg(test)]
@@ -80,6 +82,36 @@ const NUMBER: u32 = 0;
 
 /// The lowest score of a numbers-only match, however many numbers differ.
 pub const NUMBERS_ONLY_FLOOR: f32 = 0.9;
+
+/// What the score counts in a language's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountedAs {
+    /// Chinese: every non-space character (a number is one).
+    Characters,
+    /// Every other language: every word token (a number is one).
+    Words,
+}
+
+impl std::fmt::Display for CountedAs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CountedAs::Characters => "characters",
+            CountedAs::Words => "words",
+        })
+    }
+}
+
+/// The length of `text` in `lang` as the score counts it, after normalization: what a
+/// search's cost grows with, so that a caller can bound a query before searching.
+pub fn comparison_length(text: &str, lang: &Lang) -> (usize, CountedAs) {
+    let mode = Mode::of(lang);
+    let units = analyze::units(mode, text::normalize_key(text).as_str()).len();
+    let counted = match mode {
+        Mode::Chars => CountedAs::Characters,
+        Mode::Words => CountedAs::Words,
+    };
+    (units, counted)
+}
 
 /// A fuzzy-match request, checked by the caller (who also applies defaults).
 #[derive(Clone, Debug)]
@@ -692,6 +724,7 @@ impl Context<'_> {
         let mode = self.lane.mode;
         let n = self.seq.len();
         let mut counter = GramCounter::new(mode, self.seq);
+        let pattern = myers::Pattern::new(self.seq);
         for entry in plan.candidates(self.lane, self.seq) {
             let Some((slot, segment)) = self.lane.entry(entry) else {
                 continue;
@@ -715,7 +748,7 @@ impl Context<'_> {
             let Some((priority, target)) = self.eligible(slot, segment) else {
                 continue;
             };
-            let Some(d) = bounded_levenshtein(self.seq, stored, *dmax) else {
+            let Some(d) = pattern.distance_within(stored, *dmax) else {
                 continue;
             };
             hits.extend(self.score(entry, d, priority, target));
@@ -978,34 +1011,6 @@ fn max_distance(longest: usize, threshold: f32) -> Option<usize> {
         d -= 1;
     }
     Some(d)
-}
-
-/// The Levenshtein distance when it is at most `limit`, else `None`; stops as soon as every
-/// cell of a row exceeds `limit`.
-fn bounded_levenshtein(a: &[u32], b: &[u32], limit: usize) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > limit {
-        return None;
-    }
-    if a.is_empty() || b.is_empty() {
-        return Some(a.len().max(b.len()));
-    }
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, x) in a.iter().enumerate() {
-        current[0] = i + 1;
-        let mut best = current[0];
-        for (j, y) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(x != y);
-            let cell = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-            current[j + 1] = cell;
-            best = best.min(cell);
-        }
-        if best > limit {
-            return None;
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    Some(previous[b.len()]).filter(|&d| d <= limit)
 }
 
 /// Every non-overlapping occurrence of the needle in `text`, as bytes of the original.

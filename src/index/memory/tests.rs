@@ -213,6 +213,62 @@ fn diff_spans_for_insertions_deletions_and_replacements() {
     );
 }
 
+/// Pseudo-random lower-case letters: a long segment without repeats that would make every
+/// alignment ambiguous.
+fn letters(len: usize, seed: u64) -> String {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            char::from(b'a' + ((state >> 33) % 26) as u8)
+        })
+        .collect()
+}
+
+/// Regression: a 64 KiB segment of single-byte characters tagged `zh` against a near copy
+/// made the alignment table (n + 1)(m + 1) cells, gigabytes, and aborted the process.
+#[test]
+fn long_near_copies_are_scored_exactly_and_aligned_in_bounded_memory() {
+    let len = 20_000;
+    let stored = letters(len, 7);
+    let mut index = MemoryIndex::new();
+    index.insert("m", unit("long", &[("zh", &stored), ("en", "long")]));
+    let swap = |text: &str, at: usize| {
+        let mut chars: Vec<char> = text.chars().collect();
+        chars[at] = if chars[at] == 'z' { 'y' } else { 'z' };
+        chars.into_iter().collect::<String>()
+    };
+
+    // One change in the middle: the common ends are trimmed and the diff is exact.
+    let middle = swap(&stored, len / 2);
+    let hits = index.search(&query(&middle, "zh", "en"));
+    assert_eq!(hits[0].score, 1.0 - 1.0 / len as f32);
+    assert_eq!(
+        hits[0].diffs,
+        [DiffSpan {
+            kind: DiffKind::Replaced,
+            query: len / 2..len / 2 + 1,
+            stored: len / 2..len / 2 + 1,
+        }]
+    );
+
+    // Changes near both ends leave a middle too large to align unit by unit: the score is
+    // still exact, the diff one replaced span from the first change to the last.
+    let ends = swap(&swap(&stored, 10), len - 10);
+    let hits = index.search(&query(&ends, "zh", "en"));
+    assert_eq!(hits[0].score, 1.0 - 2.0 / len as f32);
+    assert_eq!(
+        hits[0].diffs,
+        [DiffSpan {
+            kind: DiffKind::Replaced,
+            query: 10..len - 9,
+            stored: 10..len - 9,
+        }]
+    );
+}
+
 #[test]
 fn inline_tags_are_not_differences() {
     let mut index = MemoryIndex::new();
