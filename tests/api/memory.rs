@@ -1,10 +1,11 @@
 //! The translation memory: CAT-style matches in every direction, numbers as placeholders,
 //! concordance, durability, and TMX import and export through the command line.
 
+use tolmach::formats::TmxReader;
 use tolmach::service::proto::memory_client::MemoryClient;
 use tolmach::service::proto::{
-    AddUnitsRequest, ConcordanceRequest, DeleteUnitsRequest, SearchRequest, SearchResponse,
-    Segment, StatsRequest, TranslationUnit,
+    AddUnitsRequest, ConcordanceRequest, DeleteUnitsRequest, ExportRequest, FileFormat, InlineTag,
+    SearchRequest, SearchResponse, Segment, StatsRequest, TagKind, TranslationUnit,
 };
 use tonic::transport::Channel;
 use tonic::Code;
@@ -267,6 +268,91 @@ async fn bad_units_and_searches_are_refused_naming_the_field() {
         status.message().contains("target_lang"),
         "{}",
         status.message()
+    );
+}
+
+fn tag(offset: u32, kind: TagKind, xml: &str) -> InlineTag {
+    InlineTag {
+        offset,
+        kind: kind as i32,
+        xml: xml.into(),
+    }
+}
+
+/// Regression: tags from clients reached the TMX writer unchecked, so an export wrote
+/// malformed XML, or failed halfway at a tag out of order.
+#[tokio::test]
+async fn inline_tags_must_be_tmx_markup_of_their_kind_in_text_order() {
+    let server = TestServer::start().await;
+    let mut client = memory(&server).await;
+    let mut bad = unit("tagged", &[("en", "Press OK"), ("ru", "Нажмите OK")]);
+    bad.segments[1].tags = vec![
+        tag(0, TagKind::Begin, r#"<bpt i="1">&lt;b&gt;</bpt>"#),
+        tag(14, TagKind::End, r#"<ept i="1">&lt;/b&gt;</ept>"#),
+        tag(15, TagKind::Placeholder, "<ph>unclosed"),
+        tag(3, TagKind::Placeholder, "<ph/>"),
+        tag(99, TagKind::Placeholder, "<ph/>"),
+        tag(17, TagKind::HighlightEnd, "</hi>"),
+        tag(16, TagKind::Placeholder, "<ph/>"),
+    ];
+    let status = client
+        .add_units(AddUnitsRequest {
+            memory: "tags".into(),
+            units: vec![bad.clone()],
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    for (field, reason) in [
+        ("tags[2].xml", "not well-formed"),
+        ("tags[3].offset", "character boundary"),
+        ("tags[4].offset", "past the end"),
+        ("tags[5].xml", "closes no open <hi>"),
+        ("tags[6].offset", "text order"),
+    ] {
+        let named = format!("units[0].segments[1].{field}: ");
+        let found = status
+            .message()
+            .split("; ")
+            .any(|violation| violation.contains(&named) && violation.contains(reason));
+        assert!(found, "{field}: {}", status.message());
+    }
+    for sound in ["tags[0]", "tags[1]"] {
+        assert!(!status.message().contains(sound), "{}", status.message());
+    }
+
+    // The same unit with sound tags is stored, and exports as TMX that reads back the same.
+    bad.segments[1].tags.truncate(2);
+    bad.segments[0].tags = vec![
+        tag(6, TagKind::HighlightStart, r#"<hi type="b">"#),
+        tag(8, TagKind::HighlightEnd, "</hi>"),
+    ];
+    add(&mut client, "tags", vec![bad.clone()]).await;
+    let file = crate::exchange::export(
+        server.channel().await,
+        ExportRequest {
+            format: FileFormat::Tmx as i32,
+            memory: "tags".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("exported");
+    let units: Vec<_> = TmxReader::new(&file[..])
+        .map(|entry| entry.expect("well-formed TMX").unit)
+        .collect();
+    let tags = |segments: &[tolmach::model::Segment]| -> Vec<(usize, String)> {
+        segments
+            .iter()
+            .flat_map(|s| s.tags.iter().map(|t| (t.offset, t.xml.clone())))
+            .collect()
+    };
+    assert_eq!(
+        tags(&units[0].segments),
+        bad.segments
+            .iter()
+            .flat_map(|s| s.tags.iter().map(|t| (t.offset as usize, t.xml.clone())))
+            .collect::<Vec<_>>()
     );
 }
 
