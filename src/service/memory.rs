@@ -14,7 +14,7 @@ use crate::index::memory::{
     comparison_length, DiffKind, LiveMemoryIndex, MemoryIndex, MemoryQuery,
 };
 use crate::model::TranslationUnit;
-use crate::store::Store;
+use crate::store::{unit_content_id, Store};
 
 const MAX_UNITS_PER_CALL: usize = 10_000;
 const DEFAULT_LIMIT: u32 = 5;
@@ -146,7 +146,7 @@ impl Memory for MemoryService {
         let now = now_ms();
         for unit in &mut units {
             if unit.id.is_empty() {
-                unit.id = format!("u{:016x}", self.store.generate_id()?);
+                unit.id = unit_content_id(unit);
             }
             if unit.created_ms == 0 {
                 unit.created_ms = now;

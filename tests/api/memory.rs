@@ -1,11 +1,14 @@
 //! The translation memory: CAT-style matches in every direction, numbers as placeholders,
-//! concordance, durability, and TMX import and export through the command line.
+//! concordance, durability, duplicates, long segments, inline tags, and TMX import and export
+//! through the command line.
 
 use tolmach::formats::TmxReader;
+use tolmach::service::proto::import_header::Target;
 use tolmach::service::proto::memory_client::MemoryClient;
 use tolmach::service::proto::{
-    AddUnitsRequest, ConcordanceRequest, DeleteUnitsRequest, ExportRequest, FileFormat, InlineTag,
-    SearchRequest, SearchResponse, Segment, StatsRequest, TagKind, TranslationUnit,
+    AddUnitsRequest, AddUnitsResponse, ConcordanceRequest, DeleteUnitsRequest, ExportRequest,
+    FileFormat, InlineTag, SearchRequest, SearchResponse, Segment, StatsRequest, TagKind,
+    TranslationUnit,
 };
 use tonic::transport::Channel;
 use tonic::Code;
@@ -269,6 +272,85 @@ async fn bad_units_and_searches_are_refused_naming_the_field() {
         "{}",
         status.message()
     );
+}
+
+async fn add_counted(
+    client: &mut MemoryClient<Channel>,
+    memory: &str,
+    units: Vec<TranslationUnit>,
+) -> AddUnitsResponse {
+    client
+        .add_units(AddUnitsRequest {
+            memory: memory.into(),
+            units,
+        })
+        .await
+        .expect("units stored")
+        .into_inner()
+}
+
+/// Regression (DESIGN: "duplicates are detected by a normalized hash"): a unit without id
+/// added twice was stored twice under two counter ids, and Search returned it twice.
+#[tokio::test]
+async fn the_same_unit_added_again_without_id_replaces_the_stored_one() {
+    let server = TestServer::start().await;
+    let mut client = memory(&server).await;
+    let peace = |en: &str, ru: &str| unit("", &[("en", en), ("ru", ru)]);
+    let first = add_counted(
+        &mut client,
+        "m",
+        vec![peace("Peace and friendship", "Мир и дружба")],
+    )
+    .await;
+    assert_eq!((first.added, first.replaced), (1, 0));
+    let id = first.ids[0].clone();
+
+    // Equal after normalization (case, full width), twice in one request: one unit.
+    let again = add_counted(
+        &mut client,
+        "m",
+        vec![
+            peace("PEACE and friendship", "Мир и дружба"),
+            peace("Peace and ｆｒｉｅｎｄｓｈｉｐ", "Мир и дружба"),
+        ],
+    )
+    .await;
+    assert_eq!((again.added, again.replaced), (0, 2));
+    assert_eq!(again.ids, [id.clone(), id.clone()]);
+    let found = search(&mut client, "Peace and friendship", "en", "ru").await;
+    assert_eq!(found.matches.len(), 1, "{:?}", found.matches);
+
+    // Another translation of the same sentence is another unit.
+    let other = add_counted(
+        &mut client,
+        "m",
+        vec![peace("Peace and friendship", "Мир и дружбу")],
+    )
+    .await;
+    assert_eq!((other.added, other.replaced), (1, 0));
+    assert_ne!(other.ids[0], id);
+
+    // A TMX import gives a <tu> without tuid the same id as AddUnits gives the same unit.
+    let tmx = r#"<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header srclang="en" datatype="plaintext" segtype="sentence" o-tmf="x"
+  adminlang="en" creationtool="test" creationtoolversion="1"/><body>
+<tu><tuv xml:lang="en"><seg>Good neighbourliness</seg></tuv><tuv xml:lang="ru"><seg>Добрососедство</seg></tuv></tu>
+</body></tmx>"#;
+    let imported = crate::exchange::import(
+        server.channel().await,
+        crate::exchange::header(Target::Memory("m".into())),
+        tmx.as_bytes(),
+        1000,
+    )
+    .await;
+    assert_eq!(imported.report().added, 1);
+    let added = add_counted(
+        &mut client,
+        "m",
+        vec![peace("Good neighbourliness", "Добрососедство")],
+    )
+    .await;
+    assert_eq!((added.added, added.replaced), (0, 1));
 }
 
 fn tag(offset: u32, kind: TagKind, xml: &str) -> InlineTag {
