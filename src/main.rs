@@ -676,8 +676,14 @@ fn search_table(response: &proto::SearchResponse) -> String {
             m.unit_id
         );
         let _ = writeln!(out, "       {}", m.target);
-        if m.numbers_only {
-            let _ = writeln!(out, "       numbers differ; adapted: {}", m.adapted_target);
+        if m.numbers_only && m.adapted_target.is_empty() {
+            out.push_str("       only numbers differ; adapt them by hand\n");
+        } else if m.numbers_only {
+            let _ = writeln!(
+                out,
+                "       only numbers differ; adapted: {}",
+                m.adapted_target
+            );
         }
     }
     out

@@ -138,6 +138,20 @@ async fn numbers_are_placeholders_and_the_target_is_adapted() {
         best.adapted_target,
         "В июле 2025 года в Астане прошел саммит Шанхайской организации сотрудничества."
     );
+
+    // The month is a word in the Russian target: only numbers differ, but no target with the
+    // old month in it is offered as adapted.
+    let response = search(
+        &mut client,
+        "2024年8月，上海合作组织峰会在阿斯塔纳举行。",
+        "zh",
+        "ru",
+    )
+    .await;
+    let best = response.matches.first().expect("a match");
+    assert!(best.numbers_only, "{best:?}");
+    assert_eq!(best.adapted_target, "", "{best:?}");
+    assert!(best.target.contains("июле"));
 }
 
 #[tokio::test]

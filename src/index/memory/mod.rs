@@ -17,9 +17,12 @@
 //! number. When the unit sequences are equal (`d = 0`):
 //!
 //! * with equal number values (`二〇二四` equals `2024`) the score is exactly 1.0;
-//! * otherwise the match is `numbers_only`, scores `1 − 0.01 × k` for `k` differing numbers,
-//!   never below 0.9, and carries an `adapted_target`: the stored target with each stored
-//!   source number (matched by value) replaced by the query's number at the same position.
+//! * otherwise the match is `numbers_only` and scores `1 − 0.01 × k` for `k` differing
+//!   numbers, never below 0.9. It carries an `adapted_target`, the stored target with each
+//!   stored source number (matched by value) replaced by the query's number at the same
+//!   position, only when every differing number was found in the target as a number of the
+//!   same value and replaced. A target that writes it otherwise («в июле» for 7月, `3,5` for
+//!   `3.5`, `1 000`, `1万`) gets none: a target that kept a stale number would be wrong.
 //!
 //! Ties are broken by memory priority (order in [`MemoryQuery::memories`], else memory name),
 //! then unit id.
@@ -148,7 +151,9 @@ pub struct MemoryMatch {
     pub diffs: Vec<DiffSpan>,
     /// The unit sequences are equal and only number values differ.
     pub numbers_only: bool,
-    /// For a numbers-only match: `target` with the query's numbers in place of the stored ones.
+    /// For a numbers-only match: `target` with the query's numbers in place of the stored
+    /// ones, when every number that differs was found in `target` and replaced; `None`
+    /// otherwise (see the module docs).
     pub adapted_target: Option<String>,
 }
 
@@ -628,10 +633,12 @@ impl MemoryIndex {
                 seq: lane.seq(hit.entry),
             },
         );
-        let adapted_target = hit.numbers_only.then(|| {
+        let adapted_target = if hit.numbers_only {
             let stored = adapt::numbers(lane.mode, stored_text.as_str());
             adapt::adapt(&target, numbers, &stored)
-        });
+        } else {
+            None
+        };
         let memory = self
             .memories
             .names
