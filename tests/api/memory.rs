@@ -571,13 +571,12 @@ async fn tmx_import_and_export_round_trip_through_the_command_line() {
         found.contains("100%") && found.contains("Развивать Шанхайский дух"),
         "{found}"
     );
+    // As the issue writes it: the format comes from the file name, or from --memory.
     let out = dir.path().join("out.tmx");
     cli(&[
         "export",
         "--memory",
         "seed",
-        "--format",
-        "tmx",
         "-o",
         &out.to_string_lossy(),
         "--srclang",
@@ -587,6 +586,44 @@ async fn tmx_import_and_export_round_trip_through_the_command_line() {
     assert!(
         exported.contains(r#"<bpt i="1">&lt;b&gt;</bpt>上海精神<ept i="1">&lt;/b&gt;</ept>"#),
         "{exported}"
+    );
+    let unnamed = dir.path().join("memory.xml");
+    cli(&[
+        "export",
+        "--memory",
+        "seed",
+        "-o",
+        &unnamed.to_string_lossy(),
+    ]);
+    let exported = std::fs::read_to_string(&unnamed).expect("exported");
+    assert!(exported.contains("<tmx version=\"1.4\">"), "{exported}");
+    let csv = dir.path().join("glossary.CSV");
+    cli(&[
+        "export",
+        "--collection",
+        "sco-glossary",
+        "-o",
+        &csv.to_string_lossy(),
+    ]);
+    let exported = std::fs::read_to_string(&csv).expect("exported");
+    assert!(
+        !exported.starts_with('<') && exported.contains(','),
+        "{exported}"
+    );
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
+        .args(["export", "--collection", "sco-glossary", "-o"])
+        .arg(dir.path().join("glossary.dat"))
+        .args(["--server", &format!("http://{}", server.server.addr)])
+        .output()
+        .expect("runs");
+    assert!(
+        !output.status.success(),
+        "no format for a .dat collection export"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--format"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
 
     let broken = dir.path().join("broken.tmx");
