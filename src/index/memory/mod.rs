@@ -181,6 +181,34 @@ pub struct DiffSpan {
     pub stored: Range<usize>,
 }
 
+/// What the candidate filter did in one search: how the exact top-k was reached without
+/// scoring every unit. For benchmarks, and for tests that must see the filter prune.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchStats {
+    /// Per-part scans that used the q-gram count filter (`T > 0`, see the module docs).
+    pub filtered_scans: usize,
+    /// Per-part scans where the filter gives no bound (`T ≤ 0`) and every entry of an
+    /// admissible length was verified.
+    pub length_only_scans: usize,
+    /// In filtered scans: entries of an admissible length, the ones a scan without the q-gram
+    /// filter would have verified.
+    pub admissible: usize,
+    /// Of those, entries the q-gram filter kept from the distance computation.
+    pub pruned: usize,
+    /// Distance computations, over all scans.
+    pub verified: usize,
+}
+
+impl std::ops::AddAssign for SearchStats {
+    fn add_assign(&mut self, other: SearchStats) {
+        self.filtered_scans += other.filtered_scans;
+        self.length_only_scans += other.length_only_scans;
+        self.admissible += other.admissible;
+        self.pruned += other.pruned;
+        self.verified += other.verified;
+    }
+}
+
 /// One unit containing a concordance phrase.
 #[derive(Clone, Debug)]
 pub struct ConcordanceHit {
@@ -410,12 +438,19 @@ impl MemoryIndex {
     /// (same units, scores and order), with candidates from the q-gram index (see the module
     /// docs for why no match is missed).
     pub fn search(&self, query: &MemoryQuery) -> Vec<MemoryMatch> {
-        self.run_search(query, true)
+        self.search_with_stats(query).0
+    }
+
+    /// [`search`](Self::search), with what the candidate filter did.
+    pub fn search_with_stats(&self, query: &MemoryQuery) -> (Vec<MemoryMatch>, SearchStats) {
+        let mut stats = SearchStats::default();
+        let matches = self.run_search(query, Some(&mut stats));
+        (matches, stats)
     }
 
     /// Scores every unit of the query's language: the reference for tests and benchmarks.
     pub fn search_exhaustive(&self, query: &MemoryQuery) -> Vec<MemoryMatch> {
-        self.run_search(query, false)
+        self.run_search(query, None)
     }
 
     /// Concordance: units whose `lang` segment contains `phrase` after normalization, on token
@@ -541,7 +576,12 @@ impl MemoryIndex {
         ranks
     }
 
-    fn run_search(&self, query: &MemoryQuery, indexed: bool) -> Vec<MemoryMatch> {
+    /// Indexed when given somewhere to count the filter's work, exhaustive otherwise.
+    fn run_search(
+        &self,
+        query: &MemoryQuery,
+        mut indexed: Option<&mut SearchStats>,
+    ) -> Vec<MemoryMatch> {
         let threshold = query.min_score;
         if query.limit == 0 || threshold.is_nan() || threshold > 1.0 {
             return Vec::new();
@@ -569,10 +609,9 @@ impl MemoryIndex {
                 numbers: &numbers,
                 priorities: &priorities,
             };
-            if indexed {
-                context.indexed(&mut hits);
-            } else {
-                context.exhaustive(&mut hits);
+            match indexed.as_deref_mut() {
+                Some(stats) => context.indexed(&mut hits, stats),
+                None => context.exhaustive(&mut hits),
             }
             lanes.push(Some((lane, seq)));
         }
@@ -724,7 +763,7 @@ struct Context<'a> {
 
 impl Context<'_> {
     /// Candidates from the q-gram filter, verified with a bounded distance.
-    fn indexed(&self, hits: &mut Vec<Hit>) {
+    fn indexed(&self, hits: &mut Vec<Hit>, stats: &mut SearchStats) {
         let Some(plan) = Plan::new(self.lane, self.seq, self.query.min_score) else {
             return;
         };
@@ -732,33 +771,52 @@ impl Context<'_> {
         let n = self.seq.len();
         let mut counter = GramCounter::new(mode, self.seq);
         let pattern = myers::Pattern::new(self.seq);
+        let filtered = plan.min_shared.is_some();
+        // Candidates of an admissible length that reach the count check; the rest of the
+        // admissible entries never do.
+        let mut reached = 0;
         for entry in plan.candidates(self.lane, self.seq) {
+            let stored = self.lane.seq(entry);
+            let m = stored.len();
+            let Some(Some(dmax)) = plan.dmax.get(m) else {
+                continue;
+            };
+            reached += 1;
             let Some((slot, segment)) = self.lane.entry(entry) else {
                 continue;
             };
             if !self.shard.alive(slot) {
                 continue;
             }
-            let stored = self.lane.seq(entry);
-            let m = stored.len();
-            let Some(Some(dmax)) = plan.dmax.get(m) else {
-                continue;
-            };
             // The count filter again, with this candidate's own length: cheaper than the
             // distance, and it drops most candidates that only share a rare gram or two.
-            if plan.min_shared.is_some() {
+            if filtered {
                 let needed = (n.max(m) + 1) as isize - mode.q() as isize * (1 + *dmax as isize);
                 if (counter.shared(mode, stored) as isize) < needed {
+                    stats.pruned += 1;
                     continue;
                 }
             }
             let Some((priority, target)) = self.eligible(slot, segment) else {
                 continue;
             };
+            stats.verified += 1;
             let Some(d) = pattern.distance_within(stored, *dmax) else {
                 continue;
             };
             hits.extend(self.score(entry, d, priority, target));
+        }
+        if filtered {
+            let admissible: usize = plan
+                .admissible
+                .iter()
+                .map(|&m| self.lane.of_length(m).len())
+                .sum();
+            stats.filtered_scans += 1;
+            stats.admissible += admissible;
+            stats.pruned += admissible.saturating_sub(reached);
+        } else {
+            stats.length_only_scans += 1;
         }
     }
 

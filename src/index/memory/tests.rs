@@ -538,21 +538,170 @@ fn case() -> impl Strategy<Value = Case> {
         })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(600))]
+// Longer segments from a wider alphabet, many near copies of a few sentences and some
+// unrelated ones: what it takes for the count filter to have a bound (T > 0) and for the
+// prefix and count filters to keep entries of an admissible length from the distance.
+const HAN_WIDE: &[char] = &[
+    '中', '国', '合', '作', '峰', '会', '年', '月', '一', '二', '的', '在', '上', '海', '组', '织',
+    '成', '员', '媒', '体', '论', '坛', '青', '岛', '举', '行', '安', '全', '经', '济',
+];
+const WORDS_WIDE: &str = "the belt road summit held in astana and of media forum member states \
+    security economy cooperation was qingdao shanghai spirit trade energy people friendship year \
+    council heads leaders";
+const RU_WIDE: &str = "и саммит в пояс путь астане прошёл форум шос государств членов \
+    безопасность экономика сотрудничество циндао шанхайский дух торговля энергетика народов \
+    дружба год совет глав";
 
-    #[test]
-    fn indexed_search_equals_exhaustive_search(case in case()) {
-        let mut index = MemoryIndex::new();
+fn long_zh() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            12 => prop::sample::select(HAN_WIDE).prop_map(String::from),
+            1 => (0u32..30).prop_map(|n| n.to_string()),
+        ],
+        8..36,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn long_words(vocabulary: &'static str) -> impl Strategy<Value = String> {
+    let words: Vec<&'static str> = vocabulary.split_whitespace().collect();
+    prop::collection::vec(
+        prop_oneof![
+            12 => prop::sample::select(words).prop_map(String::from),
+            1 => (0u32..30).prop_map(|n| n.to_string()),
+        ],
+        5..22,
+    )
+    .prop_map(|words| words.join(" "))
+}
+
+type Edits = Vec<(usize, usize, char)>;
+
+fn edits(alphabet: &'static [char], most: usize) -> impl Strategy<Value = Edits> {
+    prop::collection::vec(
+        (0usize..3, 0usize..40, prop::sample::select(alphabet)),
+        0..most,
+    )
+}
+
+fn sentence() -> impl Strategy<Value = (String, String, String)> {
+    (long_zh(), long_words(WORDS_WIDE), long_words(RU_WIDE))
+}
+
+fn large_case() -> impl Strategy<Value = Case> {
+    let derived = (
+        0usize..3,
+        0usize..8,
+        edits(HAN_WIDE, 6),
+        edits(&['x', ' ', '7'], 4),
+        prop::option::weighted(0.2, sentence()),
+    );
+    (
+        prop::collection::vec(sentence(), 1..8),
+        prop::collection::vec(derived, 20..120),
+        prop::collection::vec(0usize..120, 0..6),
+        prop::collection::vec(
+            (
+                0usize..3,
+                0usize..120,
+                edits(HAN_WIDE, 5),
+                edits(&['x', ' ', '7'], 3),
+            ),
+            1..6,
+        ),
+        0.5f32..0.95,
+        1usize..10,
+    )
+        .prop_map(|(bases, derived, removed, raw_queries, min_score, limit)| {
+            let units: Vec<(usize, String, String, String)> = derived
+                .into_iter()
+                .map(|(memory, pick, han, words, fresh)| {
+                    let (zh, en, ru) = fresh.unwrap_or_else(|| bases[pick % bases.len()].clone());
+                    (
+                        memory,
+                        mutate(&zh, &han),
+                        mutate(&en, &words),
+                        mutate(&ru, &words),
+                    )
+                })
+                .collect();
+            let queries = raw_queries
+                .into_iter()
+                .map(|(lang, pick, han, words)| {
+                    let (_, zh, en, ru) = &units[pick % units.len()];
+                    let text = match lang {
+                        0 => mutate(zh, &han),
+                        1 => mutate(en, &words),
+                        _ => mutate(ru, &words),
+                    };
+                    (lang, text)
+                })
+                .collect();
+            Case {
+                units,
+                removed,
+                queries,
+                min_score,
+                limit,
+            }
+        })
+}
+
+/// Runs `cases` cases of `strategy` through `check`, failing the test with the smallest
+/// failing case found.
+fn run_cases<S: Strategy>(
+    cases: u32,
+    strategy: S,
+    check: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) {
+    let config = ProptestConfig {
+        cases,
+        source_file: Some(file!()),
+        ..ProptestConfig::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    if let Err(failure) = runner.run(&strategy, check) {
+        panic!("{failure}");
+    }
+}
+
+/// The index answers every query exactly as the exhaustive scan does, over small corpora (many
+/// short segments, where the filter mostly has no bound and scans by length) and large ones
+/// (long near copies, where it prunes); over the whole run both paths must have been taken,
+/// and the filter must have kept entries from the distance, or the property proves nothing
+/// about it.
+#[test]
+fn indexed_search_equals_exhaustive_search() {
+    let total = std::cell::Cell::new(SearchStats::default());
+    let check = |case: Case| -> Result<(), TestCaseError> {
         let memories = ["a", "b", "c"];
-        for (i, (memory, zh, en, ru)) in case.units.iter().enumerate() {
-            index.insert(
-                memories[*memory],
-                unit(&format!("u{}", i % 25), &[("zh", zh), ("en", en), ("ru", ru)]),
-            );
+        let ids = case.units.len().div_ceil(4) * 3;
+        // Half built at once, the rest added in small batches: several parts to search.
+        let (first, rest) = case.units.split_at(case.units.len() / 2);
+        let built =
+            MemoryIndex::from_units(first.iter().enumerate().map(|(i, (m, zh, en, ru))| {
+                let unit = unit(
+                    &format!("u{}", i % ids),
+                    &[("zh", zh), ("en", en), ("ru", ru)],
+                );
+                Ok::<_, std::convert::Infallible>((
+                    memories[*m].to_owned(),
+                    TranslationUnit::clone(&unit),
+                ))
+            }));
+        let Ok(mut index) = built;
+        for (k, batch) in rest.chunks(7).enumerate() {
+            let start = first.len() + k * 7;
+            for (j, (m, zh, en, ru)) in batch.iter().enumerate() {
+                let id = format!("u{}", (start + j) % ids);
+                index.insert(
+                    memories[*m],
+                    unit(&id, &[("zh", zh), ("en", en), ("ru", ru)]),
+                );
+            }
         }
         for r in &case.removed {
-            index.remove(memories[r % 3], &format!("u{r}"));
+            index.remove(memories[r % 3], &format!("u{}", r % ids.max(1)));
         }
         for (lang, text) in &case.queries {
             let langs = ["zh", "en", "ru"];
@@ -563,11 +712,27 @@ proptest! {
                 q.memories = vec!["b".into(), "a".into()];
             }
             let key = |m: &MemoryMatch| (m.unit.id.clone(), m.memory.clone(), m.score);
-            let indexed: Vec<_> = index.search(&q).iter().map(key).collect();
+            let (indexed, stats) = index.search_with_stats(&q);
+            let mut sum = total.get();
+            sum += stats;
+            total.set(sum);
+            let indexed: Vec<_> = indexed.iter().map(key).collect();
             let exhaustive: Vec<_> = index.search_exhaustive(&q).iter().map(key).collect();
             prop_assert_eq!(indexed, exhaustive, "query {:?}", q);
         }
-    }
+        Ok(())
+    };
+    run_cases(600, case(), check);
+    run_cases(150, large_case(), check);
+    let total = total.get();
+    assert!(
+        total.filtered_scans > 0 && total.length_only_scans > 0,
+        "both paths taken: {total:?}"
+    );
+    assert!(
+        total.pruned * 4 > total.admissible,
+        "the filter pruned a quarter of the admissible entries or more: {total:?}"
+    );
 }
 
 #[test]
