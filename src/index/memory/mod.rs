@@ -24,8 +24,11 @@
 //!   same value and replaced. A target that writes it otherwise («в июле» for 7月, `3,5` for
 //!   `3.5`, `1 000`, `1万`) gets none: a target that kept a stale number would be wrong.
 //!
-//! Ties are broken by memory priority (order in [`MemoryQuery::memories`], else memory name),
-//! then unit id.
+//! Matches are ranked by score; ties are broken by memory priority (order in
+//! [`MemoryQuery::memories`], else memory name), then unit id. Priority never lifts a lower
+//! score above a higher one: CAT tools rank TM matches the same way, score first and the
+//! memory's place in the list only between equal scores, since a closer match saves more
+//! editing whichever memory holds it.
 //!
 //! # Candidate filter
 //!

@@ -335,15 +335,27 @@ fn ties_follow_memory_priority_then_unit_id() {
         unit("other", &[("en", "belt and road"), ("ru", "пояс и путь")]),
     );
     let mut q = query("belt and road", "en", "ru");
-    let got = |q: &MemoryQuery| {
-        search_both(&index, q)
+    let got = |index: &MemoryIndex, q: &MemoryQuery| {
+        search_both(index, q)
             .into_iter()
             .map(|m| format!("{}/{}", m.memory, m.unit.id))
             .collect::<Vec<_>>()
     };
-    assert_eq!(got(&q), ["a/other", "a/same", "b/same", "c/same"]);
+    assert_eq!(got(&index, &q), ["a/other", "a/same", "b/same", "c/same"]);
     q.memories = vec!["c".into(), "a".into()];
-    assert_eq!(got(&q), ["c/same", "a/other", "a/same"]);
+    assert_eq!(got(&index, &q), ["c/same", "a/other", "a/same"]);
+    // Priority never lifts a lower score: a fuzzy match in the first memory comes after an
+    // exact one in the last.
+    index.insert(
+        "c",
+        unit(
+            "same",
+            &[("en", "belt and the road"), ("ru", "пояс и путь")],
+        ),
+    );
+    q.min_score = 0.5;
+    q.memories = vec!["c".into(), "b".into(), "a".into()];
+    assert_eq!(got(&index, &q), ["b/same", "a/other", "a/same", "c/same"]);
 }
 
 #[test]
