@@ -1370,7 +1370,9 @@ mod tests {
     #[test]
     fn tags_that_would_not_write_back_are_named_with_the_reason() {
         use TagKind::*;
-        let cases: &[(&str, &[(usize, TagKind, &str)], &str, &str)] = &[
+        /// Text, tags, the field at fault and a word of the reason.
+        type Case<'a> = (&'a str, &'a [(usize, TagKind, &'a str)], &'a str, &'a str);
+        let cases: &[Case] = &[
             (
                 "ab",
                 &[(3, Placeholder, "<ph/>")],

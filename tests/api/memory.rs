@@ -544,18 +544,29 @@ async fn tmx_import_and_export_round_trip_through_the_command_line() {
 </body></tmx>"#,
     )
     .expect("written");
-    let cli = |args: &[&str]| {
+    // Runs the command line against the server: whether it succeeded, stdout and stderr.
+    let run = |args: &[&str]| {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
             .args(args)
             .args(["--server", &format!("http://{}", server.server.addr)])
             .output()
             .expect("runs");
-        assert!(
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (
             output.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+            text(&output.stdout),
+            text(&output.stderr),
+        )
+    };
+    let cli = |args: &[&str]| {
+        let (success, stdout, stderr) = run(args);
+        assert!(success, "{args:?}: {stderr}");
+        stdout
+    };
+    let refused = |args: &[&str]| {
+        let (success, _, stderr) = run(args);
+        assert!(!success, "{args:?} must fail");
+        stderr
     };
     let tmx_path = tmx.to_string_lossy().into_owned();
     let imported = cli(&["import", &tmx_path, "--memory", "seed"]);
@@ -610,21 +621,15 @@ async fn tmx_import_and_export_round_trip_through_the_command_line() {
         !exported.starts_with('<') && exported.contains(','),
         "{exported}"
     );
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
-        .args(["export", "--collection", "sco-glossary", "-o"])
-        .arg(dir.path().join("glossary.dat"))
-        .args(["--server", &format!("http://{}", server.server.addr)])
-        .output()
-        .expect("runs");
-    assert!(
-        !output.status.success(),
-        "no format for a .dat collection export"
-    );
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("--format"),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let dat = dir.path().join("glossary.dat");
+    let stderr = refused(&[
+        "export",
+        "--collection",
+        "sco-glossary",
+        "-o",
+        &dat.to_string_lossy(),
+    ]);
+    assert!(stderr.contains("--format"), "{stderr}");
 
     let broken = dir.path().join("broken.tmx");
     std::fs::write(
@@ -632,24 +637,6 @@ async fn tmx_import_and_export_round_trip_through_the_command_line() {
         "<tmx version=\"1.4\"><body><tu><tuv xml:lang=\"zh\"><seg>一</seg></tuv></body></tmx>",
     )
     .expect("written");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
-        .args([
-            "import",
-            &broken.to_string_lossy(),
-            "--memory",
-            "seed",
-            "--server",
-            &format!("http://{}", server.server.addr),
-        ])
-        .output()
-        .expect("runs");
-    assert!(
-        !output.status.success(),
-        "a malformed file must fail the import"
-    );
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("line"),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stderr = refused(&["import", &broken.to_string_lossy(), "--memory", "seed"]);
+    assert!(stderr.contains("line"), "{stderr}");
 }

@@ -240,33 +240,27 @@ fn long_near_copies_are_scored_exactly_and_aligned_in_bounded_memory() {
         chars[at] = if chars[at] == 'z' { 'y' } else { 'z' };
         chars.into_iter().collect::<String>()
     };
+    // The same bytes replaced in both texts.
+    let replaced = |bytes: Range<usize>| {
+        vec![DiffSpan {
+            kind: DiffKind::Replaced,
+            query: bytes.clone(),
+            stored: bytes,
+        }]
+    };
 
     // One change in the middle: the common ends are trimmed and the diff is exact.
     let middle = swap(&stored, len / 2);
     let hits = index.search(&query(&middle, "zh", "en"));
     assert_eq!(hits[0].score, 1.0 - 1.0 / len as f32);
-    assert_eq!(
-        hits[0].diffs,
-        [DiffSpan {
-            kind: DiffKind::Replaced,
-            query: len / 2..len / 2 + 1,
-            stored: len / 2..len / 2 + 1,
-        }]
-    );
+    assert_eq!(hits[0].diffs, replaced(len / 2..len / 2 + 1));
 
     // Changes near both ends leave a middle too large to align unit by unit: the score is
     // still exact, the diff one replaced span from the first change to the last.
     let ends = swap(&swap(&stored, 10), len - 10);
     let hits = index.search(&query(&ends, "zh", "en"));
     assert_eq!(hits[0].score, 1.0 - 2.0 / len as f32);
-    assert_eq!(
-        hits[0].diffs,
-        [DiffSpan {
-            kind: DiffKind::Replaced,
-            query: 10..len - 9,
-            stored: 10..len - 9,
-        }]
-    );
+    assert_eq!(hits[0].diffs, replaced(10..len - 9));
 }
 
 #[test]
@@ -450,24 +444,40 @@ const WORDS: &[&str] = &[
 const RU: &[&str] = &["и", "саммит", "в", "пояс", "путь", "астане", "прошёл"];
 
 fn zh_text() -> impl Strategy<Value = String> {
+    chinese(HAN, 0..14)
+}
+
+fn words_text(vocabulary: &'static [&'static str]) -> impl Strategy<Value = String> {
+    words(vocabulary.to_vec(), 0..10)
+}
+
+/// Chinese text of `lengths` parts from `alphabet`, with some numbers and spaces.
+fn chinese(
+    alphabet: &'static [char],
+    lengths: std::ops::Range<usize>,
+) -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
-            8 => prop::sample::select(HAN).prop_map(String::from),
+            8 => prop::sample::select(alphabet).prop_map(String::from),
             1 => (0u32..30).prop_map(|n| n.to_string()),
             1 => Just(" ".to_owned()),
         ],
-        0..14,
+        lengths,
     )
     .prop_map(|parts| parts.concat())
 }
 
-fn words_text(vocabulary: &'static [&'static str]) -> impl Strategy<Value = String> {
+/// `lengths` words from `vocabulary`, with some numbers.
+fn words(
+    vocabulary: Vec<&'static str>,
+    lengths: std::ops::Range<usize>,
+) -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
             8 => prop::sample::select(vocabulary).prop_map(String::from),
             1 => (0u32..30).prop_map(|n| n.to_string()),
         ],
-        0..10,
+        lengths,
     )
     .prop_map(|words| words.join(" "))
 }
@@ -529,25 +539,49 @@ fn case() -> impl Strategy<Value = Case> {
         .prop_map(|(units, removed, raw_queries, min_score, limit)| {
             let queries = raw_queries
                 .into_iter()
-                .map(|(lang, pick, han_edits, word_edits, fresh, fresh_zh)| {
-                    let (_, zh, en, ru) = &units[pick % units.len()];
-                    let text = match (lang, fresh) {
-                        (0, true) => fresh_zh,
-                        (0, false) => mutate(zh, &han_edits),
-                        (1, _) => mutate(en, &word_edits),
-                        _ => mutate(ru, &word_edits),
-                    };
-                    (lang, text)
+                .map(|(lang, pick, han, words, fresh, fresh_zh)| {
+                    let fresh = (lang == 0 && fresh).then_some(fresh_zh);
+                    (lang, pick, han, words, fresh)
                 })
                 .collect();
-            Case {
-                units,
-                removed,
-                queries,
-                min_score,
-                limit,
-            }
+            Case::new(units, removed, queries, min_score, limit)
         })
+}
+
+/// What a case draws for a query: language (0 zh, 1 en, 2 ru), which unit's segment to edit,
+/// edits for Chinese and for words, or a text of its own instead.
+type RawQuery = (usize, usize, Edits, Edits, Option<String>);
+
+impl Case {
+    /// A case whose queries are edited copies of its units' segments (or texts of their own).
+    fn new(
+        units: Vec<(usize, String, String, String)>,
+        removed: Vec<usize>,
+        raw_queries: Vec<RawQuery>,
+        min_score: f32,
+        limit: usize,
+    ) -> Case {
+        let queries = raw_queries
+            .into_iter()
+            .map(|(lang, pick, han, words, fresh)| {
+                let (_, zh, en, ru) = &units[pick % units.len()];
+                let text = match (lang, fresh) {
+                    (_, Some(text)) => text,
+                    (0, None) => mutate(zh, &han),
+                    (1, None) => mutate(en, &words),
+                    _ => mutate(ru, &words),
+                };
+                (lang, text)
+            })
+            .collect();
+        Case {
+            units,
+            removed,
+            queries,
+            min_score,
+            limit,
+        }
+    }
 }
 
 // Longer segments from a wider alphabet, many near copies of a few sentences and some
@@ -565,26 +599,11 @@ const RU_WIDE: &str = "и саммит в пояс путь астане про�
     дружба год совет глав";
 
 fn long_zh() -> impl Strategy<Value = String> {
-    prop::collection::vec(
-        prop_oneof![
-            12 => prop::sample::select(HAN_WIDE).prop_map(String::from),
-            1 => (0u32..30).prop_map(|n| n.to_string()),
-        ],
-        8..36,
-    )
-    .prop_map(|parts| parts.concat())
+    chinese(HAN_WIDE, 8..36)
 }
 
 fn long_words(vocabulary: &'static str) -> impl Strategy<Value = String> {
-    let words: Vec<&'static str> = vocabulary.split_whitespace().collect();
-    prop::collection::vec(
-        prop_oneof![
-            12 => prop::sample::select(words).prop_map(String::from),
-            1 => (0u32..30).prop_map(|n| n.to_string()),
-        ],
-        5..22,
-    )
-    .prop_map(|words| words.join(" "))
+    words(vocabulary.split_whitespace().collect(), 5..22)
 }
 
 type Edits = Vec<(usize, usize, char)>;
@@ -639,23 +658,9 @@ fn large_case() -> impl Strategy<Value = Case> {
                 .collect();
             let queries = raw_queries
                 .into_iter()
-                .map(|(lang, pick, han, words)| {
-                    let (_, zh, en, ru) = &units[pick % units.len()];
-                    let text = match lang {
-                        0 => mutate(zh, &han),
-                        1 => mutate(en, &words),
-                        _ => mutate(ru, &words),
-                    };
-                    (lang, text)
-                })
+                .map(|(lang, pick, han, words)| (lang, pick, han, words, None))
                 .collect();
-            Case {
-                units,
-                removed,
-                queries,
-                min_score,
-                limit,
-            }
+            Case::new(units, removed, queries, min_score, limit)
         })
 }
 
