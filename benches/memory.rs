@@ -5,11 +5,12 @@
 //! `TOLMACH_BENCH_STARTUP=0` to skip the server step). Prints index build time and the
 //! process's resident memory (the units are streamed into the index, so it holds only what
 //! the server would hold), Search p50/p95 for zh→ru and ru→en queries (stored segments with a
-//! few edits, so matches exist), the exhaustive scan's p50/p95 on a subset of the same
-//! queries, the speed-up, and recall against the exhaustive results (must be 1.0). Then it
-//! stores the same units in a sled directory and times `server::start` in a fresh process,
-//! from nothing to serving, with that process's peak memory. Figures, not assertions: targets
-//! are in DESIGN.md.
+//! few edits, so matches exist), what the candidate filter did (distances computed per
+//! search, share of length-admissible entries pruned), the exhaustive scan's p50/p95 on a
+//! subset of the same queries, the speed-up, and recall against the exhaustive results (must
+//! be 1.0). Then it stores the same units in a sled directory and times `server::start` in a
+//! fresh process, from nothing to serving, with that process's peak memory. Figures, not
+//! assertions: targets are in DESIGN.md.
 mod common;
 
 use common::{ms, percentile, rss_mib, XorShift};
@@ -17,7 +18,7 @@ use common::{ms, percentile, rss_mib, XorShift};
 use std::collections::HashMap;
 use std::time::Instant;
 
-use tolmach::index::memory::{MemoryIndex, MemoryMatch, MemoryQuery};
+use tolmach::index::memory::{MemoryIndex, MemoryMatch, MemoryQuery, SearchStats};
 use tolmach::model::{Lang, Segment, TranslationUnit};
 use tolmach::server::{self, ServerConfig};
 use tolmach::store::Store;
@@ -170,10 +171,12 @@ fn run(index: &MemoryIndex, name: &str, queries: &[MemoryQuery], exhaustive_ever
     let mut subset_indexed_times = Vec::new();
     let (mut expected, mut found, mut identical, mut compared) = (0usize, 0usize, 0usize, 0usize);
     let mut matched = 0usize;
+    let mut filter = SearchStats::default();
     for (i, query) in queries.iter().enumerate() {
         let start = Instant::now();
-        let hits = index.search(query);
+        let (hits, stats) = index.search_with_stats(query);
         let elapsed = start.elapsed();
+        filter += stats;
         indexed_times.push(elapsed);
         matched += usize::from(!hits.is_empty());
         if i % exhaustive_every == 0 {
@@ -206,6 +209,14 @@ fn run(index: &MemoryIndex, name: &str, queries: &[MemoryQuery], exhaustive_ever
         ms(percentile(&exhaustive_times, 0.5)),
         ms(percentile(&exhaustive_times, 0.95)),
         exhaustive_times.len()
+    );
+    println!(
+        "{name}: filter      {:.1} distances per search; pruned {:.1} % of the entries of \
+         admissible length in {} of {} part scans",
+        filter.verified as f64 / queries.len().max(1) as f64,
+        100.0 * filter.pruned as f64 / filter.admissible.max(1) as f64,
+        filter.filtered_scans,
+        filter.filtered_scans + filter.length_only_scans
     );
     let p50 = ms(percentile(&subset_indexed_times, 0.5)).max(1e-6);
     println!(

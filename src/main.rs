@@ -103,9 +103,10 @@ enum Command {
     Export {
         #[command(flatten)]
         source: ExportSource,
-        /// The format to write.
+        /// The format to write; default: from the output file's extension (.tmx, .tbx, .csv,
+        /// .tsv), else TMX for a memory. Needed for TBX 2008.
         #[arg(long, value_enum)]
-        format: FileFormatArg,
+        format: Option<FileFormatArg>,
         /// The file to write.
         #[arg(short, long)]
         output: PathBuf,
@@ -184,6 +185,34 @@ impl From<FileFormatArg> for proto::FileFormat {
             FileFormatArg::Csv => proto::FileFormat::Csv,
             FileFormatArg::Tsv => proto::FileFormat::Tsv,
         }
+    }
+}
+
+/// The format an export writes: `--format` when given, else the one the output file's
+/// extension names, else TMX for a memory (the one format a memory exports). A collection
+/// written to a file with another extension needs `--format`.
+fn export_format(
+    format: Option<FileFormatArg>,
+    output: &Path,
+    memory: bool,
+) -> Result<FileFormatArg> {
+    if let Some(format) = format {
+        return Ok(format);
+    }
+    let extension = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("tmx") => Ok(FileFormatArg::Tmx),
+        Some("tbx") => Ok(FileFormatArg::Tbx),
+        Some("csv") => Ok(FileFormatArg::Csv),
+        Some("tsv") => Ok(FileFormatArg::Tsv),
+        _ if memory => Ok(FileFormatArg::Tmx),
+        _ => anyhow::bail!(
+            "cannot tell the format from the name {}: give --format (tbx, tbx2008, csv or tsv)",
+            output.display()
+        ),
     }
 }
 
@@ -332,6 +361,7 @@ async fn run(cli: Cli) -> Result<()> {
             srclang,
             client,
         } => {
+            let format = export_format(format, &output, source.memory.is_some())?;
             let collections = if source.collection == ["all"] {
                 Vec::new()
             } else {
@@ -676,8 +706,14 @@ fn search_table(response: &proto::SearchResponse) -> String {
             m.unit_id
         );
         let _ = writeln!(out, "       {}", m.target);
-        if m.numbers_only {
-            let _ = writeln!(out, "       numbers differ; adapted: {}", m.adapted_target);
+        if m.numbers_only && m.adapted_target.is_empty() {
+            out.push_str("       only numbers differ; adapt them by hand\n");
+        } else if m.numbers_only {
+            let _ = writeln!(
+                out,
+                "       only numbers differ; adapted: {}",
+                m.adapted_target
+            );
         }
     }
     out

@@ -36,7 +36,7 @@ mod conformance;
 pub use self::csv::{write_csv, CsvEntry, CsvOptions, CsvReader};
 pub use self::error::FormatError;
 pub use self::tbx::{write_tbx, TbxEntry, TbxReader, TbxStyle};
-pub use self::tmx::{write_tmx, TmxEntry, TmxReader};
+pub use self::tmx::{check_tmx_markup, check_tmx_unit, write_tmx, TmxEntry, TmxProblem, TmxReader};
 
 /// An exchange file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -5,6 +5,7 @@ use prost_types::Timestamp;
 
 use super::proto;
 use super::validate::{Violations, MAX_ITEMS, MAX_NOTE_BYTES, MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
+use crate::formats::{check_tmx_markup, check_tmx_unit};
 use crate::index::{MatchKind, Spans};
 use crate::model::{
     Concept, InlineTag, Lang, LangSection, Segment, TagKind, Term, TermStatus, TermType,
@@ -257,7 +258,10 @@ pub fn spans_to_proto(spans: &Spans) -> (proto::Span, proto::Span, proto::Span) 
     (span(&spans.bytes), span(&spans.chars), span(&spans.utf16))
 }
 
-/// Checks a translation unit from a client and turns it into the domain type.
+/// Checks a translation unit from a client and turns it into the domain type: what
+/// [`check_unit`] checks, and that each inline tag is the TMX markup of its kind
+/// ([`check_tmx_markup`]), so that an export of the memory is well-formed TMX. Violations name
+/// the field path, e.g. `units[0].segments[1].tags[2].xml`.
 pub fn unit_from_proto(
     unit: proto::TranslationUnit,
     field: &str,
@@ -304,12 +308,17 @@ pub fn unit_from_proto(
             .collect(),
     };
     check_unit(&unit, field, violations);
+    for problem in check_tmx_markup(&unit) {
+        violations.add(format!("{field}.{}", problem.field), problem.reason);
+    }
     unit
 }
 
 /// Checks what the store requires of a unit, wherever it came from (a client, a file): an
-/// id it can key, two languages or more, each once, texts within limits, tags on character
-/// boundaries.
+/// id it can key, two languages or more, each once, texts within limits, and nothing TMX
+/// cannot carry ([`check_tmx_unit`]: characters outside XML 1.0, inline tags off the text or
+/// out of order). Tag markup is checked for clients only: units read from a TMX file have it
+/// by construction, and parsing every tag again would cost an import as much as reading it.
 pub fn check_unit(unit: &TranslationUnit, field: &str, violations: &mut Violations) {
     if !unit.id.is_empty() {
         violations.entry_id(&format!("{field}.id"), &unit.id);
@@ -335,14 +344,9 @@ pub fn check_unit(unit: &TranslationUnit, field: &str, violations: &mut Violatio
                 MAX_SEGMENT_BYTES,
             );
         }
-        for (j, tag) in segment.tags.iter().enumerate() {
-            if !segment.text.is_char_boundary(tag.offset) {
-                violations.add(
-                    format!("{field}.segments[{i}].tags[{j}].offset"),
-                    "must be a byte offset on a character boundary of the text",
-                );
-            }
-        }
+    }
+    for problem in check_tmx_unit(unit) {
+        violations.add(format!("{field}.{}", problem.field), problem.reason);
     }
 }
 

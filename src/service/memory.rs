@@ -10,15 +10,23 @@ use super::now_ms;
 use super::paging::{collect_page, page_size, page_start};
 use super::proto::{self, memory_server::Memory};
 use super::validate::{Violations, MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
-use crate::index::memory::{DiffKind, LiveMemoryIndex, MemoryIndex, MemoryQuery};
+use crate::index::memory::{
+    comparison_length, DiffKind, LiveMemoryIndex, MemoryIndex, MemoryQuery,
+};
 use crate::model::TranslationUnit;
-use crate::store::Store;
+use crate::store::{unit_content_id, Store};
 
 const MAX_UNITS_PER_CALL: usize = 10_000;
 const DEFAULT_LIMIT: u32 = 5;
 const MAX_LIMIT: u32 = 100;
 /// The usual CAT threshold below which a fuzzy match costs more to edit than to translate.
 const DEFAULT_MIN_SCORE: f32 = 0.70;
+/// Most comparison units (characters for Chinese, words otherwise) in a Search query. The
+/// distance to each candidate costs |query| × |candidate| / 64 machine words, and a candidate
+/// may be up to |query| / min_score units long, so this bounds the work of one search. A
+/// sentence, even a long paragraph, is far below it; a pasted page of text is not, and a
+/// 64 KiB segment of single-byte characters tagged `zh` is 16 times over it.
+const MAX_QUERY_UNITS: usize = 4096;
 const DEFAULT_CONCORDANCE_LIMIT: u32 = 20;
 const MAX_CONCORDANCE_LIMIT: u32 = 200;
 const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -80,10 +88,28 @@ impl MemoryService {
         change: impl FnOnce(&LiveMemoryIndex) -> R + Send + 'static,
     ) -> Result<R, Status> {
         let index = Arc::clone(&self.index);
-        tokio::task::spawn_blocking(move || change(&index))
-            .await
-            .map_err(|e| Status::internal(format!("index update failed: {e}")))
+        off_workers("index update", move || change(&index)).await
     }
+
+    /// Runs a search over the current snapshot off the async workers: scoring thousands of
+    /// candidates is CPU work that would otherwise stall every other request on the worker.
+    async fn read<R: Send + 'static>(
+        &self,
+        search: impl FnOnce(&MemoryIndex) -> R + Send + 'static,
+    ) -> Result<R, Status> {
+        let snapshot = self.index.snapshot();
+        off_workers("search", move || search(&snapshot)).await
+    }
+}
+
+/// Runs CPU-bound work on the blocking pool; a panic in it is a server fault (`INTERNAL`).
+async fn off_workers<R: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, Status> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Status::internal(format!("{what} failed: {e}")))
 }
 
 /// Builds the search index over every stored unit, reading the store on this thread while
@@ -120,7 +146,7 @@ impl Memory for MemoryService {
         let now = now_ms();
         for unit in &mut units {
             if unit.id.is_empty() {
-                unit.id = format!("u{:016x}", self.store.generate_id()?);
+                unit.id = unit_content_id(unit);
             }
             if unit.created_ms == 0 {
                 unit.created_ms = now;
@@ -175,6 +201,18 @@ impl Memory for MemoryService {
         let target = violations.lang("target_lang", &request.target_lang);
         violations.identifiers("memories", &request.memories);
         violations.min_score("min_score", request.min_score);
+        if let Some(source) = &source {
+            let (length, counted) = comparison_length(&request.text, source);
+            if length > MAX_QUERY_UNITS {
+                violations.add(
+                    "text",
+                    format!(
+                        "is {length} {counted} long, more than the limit of {MAX_QUERY_UNITS}: \
+                         search sentence by sentence"
+                    ),
+                );
+            }
+        }
         let (source, target) = violations.into_checked(source.zip(target))?;
         let query = MemoryQuery {
             text: request.text,
@@ -191,10 +229,8 @@ impl Memory for MemoryService {
             },
             memories: request.memories,
         };
-        let matches = self
-            .index
-            .snapshot()
-            .search(&query)
+        let found = self.read(move |index| index.search(&query)).await?;
+        let matches = found
             .into_iter()
             .map(|m| proto::MemoryMatch {
                 source: m.source,
@@ -236,10 +272,11 @@ impl Memory for MemoryService {
             0 => DEFAULT_CONCORDANCE_LIMIT,
             n => n.min(MAX_CONCORDANCE_LIMIT),
         } as usize;
-        let hits = self
-            .index
-            .snapshot()
-            .concordance(&request.text, &lang, &request.memories, limit)
+        let (text, memories) = (request.text, request.memories);
+        let found = self
+            .read(move |index| index.concordance(&text, &lang, &memories, limit))
+            .await?;
+        let hits = found
             .into_iter()
             .map(|h| proto::ConcordanceHit {
                 unit_id: h.unit.id.clone(),

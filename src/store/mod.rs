@@ -6,6 +6,7 @@
 //! caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
 //! built from it.
 
+mod content;
 mod error;
 mod import;
 mod keys;
@@ -17,6 +18,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
 use crate::model::{Collection, Concept, TranslationUnit};
+pub use content::{content_id, unit_content_id};
 pub use error::StoreError;
 pub use import::{Applied, ImportCounts, Staged};
 
@@ -257,7 +259,8 @@ impl Store {
     }
 
     /// Stores translation units in `memory` in one atomic batch; answers, per unit, whether it
-    /// replaced a stored unit with the same id. Returns once the batch is durable.
+    /// replaced a unit with the same id: a stored one, or an earlier one of the same batch (the
+    /// later wins). Returns once the batch is durable.
     pub async fn put_units(
         &self,
         memory: &str,
@@ -265,9 +268,11 @@ impl Store {
     ) -> Result<Vec<bool>, StoreError> {
         let mut batch = sled::Batch::default();
         let mut replaced = Vec::with_capacity(units.len());
+        let mut seen = std::collections::HashSet::with_capacity(units.len());
         for unit in units {
             let key = keys::unit(memory, &unit.id);
-            replaced.push(self.units.contains_key(&key)?);
+            let earlier = !seen.insert(unit.id.as_str());
+            replaced.push(earlier || self.units.contains_key(&key)?);
             batch.insert(key, encode(unit));
         }
         self.units.apply_batch(batch)?;

@@ -120,8 +120,63 @@ fn byte_range(side: &Side<'_>, run: Option<Range<usize>>, next: usize) -> Range<
     side.text.original_range(normalized)
 }
 
-/// A minimal edit script turning `stored` into `query`, from a full dynamic programme.
+/// Most cells of the dynamic programme [`align`] fills for one match: 4 Mi cells of `u32`,
+/// 16 MiB. Sentences are far below it (1000 × 1000 units, after trimming their common ends,
+/// is a quarter of it); only long segments that differ near both ends reach it.
+const ALIGN_CELLS: usize = 1 << 22;
+
+/// An edit script turning `stored` into `query`: their common prefix and suffix aligned unit
+/// for unit, and the middle aligned by a full dynamic programme, minimal, when that fits in
+/// [`ALIGN_CELLS`]. A longer middle would need gigabytes (two 64 KiB segments of single-byte
+/// characters need 4·10⁹ cells), so it becomes one run of substitutions followed by the
+/// surplus insertions or deletions: a single replaced span that the highlighting shows as
+/// "changed here". Scores never depend on this: they come from the distance, not the script.
 fn align(query: &[u32], stored: &[u32]) -> Vec<Op> {
+    let prefix = query.iter().zip(stored).take_while(|(q, s)| q == s).count();
+    let suffix = query[prefix..]
+        .iter()
+        .rev()
+        .zip(stored[prefix..].iter().rev())
+        .take_while(|(q, s)| q == s)
+        .count();
+    let (n, m) = (
+        query.len() - prefix - suffix,
+        stored.len() - prefix - suffix,
+    );
+    let mut ops: Vec<Op> = (0..prefix).map(|i| Op::Same(i, i)).collect();
+    let middle_q = &query[prefix..prefix + n];
+    let middle_s = &stored[prefix..prefix + m];
+    if (n + 1).saturating_mul(m + 1) <= ALIGN_CELLS {
+        ops.extend(
+            align_fully(middle_q, middle_s)
+                .into_iter()
+                .map(|op| op.shifted(prefix)),
+        );
+    } else {
+        let common = n.min(m);
+        ops.extend((0..common).map(|k| Op::Substitute(prefix + k, prefix + k)));
+        ops.extend((common..n).map(|i| Op::Insert(prefix + i)));
+        ops.extend((common..m).map(|j| Op::Delete(prefix + j)));
+    }
+    ops.extend((0..suffix).map(|k| Op::Same(prefix + n + k, prefix + m + k)));
+    ops
+}
+
+impl Op {
+    /// The same operation with both unit indexes moved by `by`.
+    fn shifted(self, by: usize) -> Op {
+        match self {
+            Op::Same(i, j) => Op::Same(i + by, j + by),
+            Op::Substitute(i, j) => Op::Substitute(i + by, j + by),
+            Op::Insert(i) => Op::Insert(i + by),
+            Op::Delete(j) => Op::Delete(j + by),
+        }
+    }
+}
+
+/// A minimal edit script turning `stored` into `query`, from a full dynamic programme of
+/// `(|query| + 1) · (|stored| + 1)` cells.
+fn align_fully(query: &[u32], stored: &[u32]) -> Vec<Op> {
     let (n, m) = (query.len(), stored.len());
     let width = m + 1;
     let mut table = vec![0u32; (n + 1) * width];

@@ -17,12 +17,18 @@
 //! number. When the unit sequences are equal (`d = 0`):
 //!
 //! * with equal number values (`二〇二四` equals `2024`) the score is exactly 1.0;
-//! * otherwise the match is `numbers_only`, scores `1 − 0.01 × k` for `k` differing numbers,
-//!   never below 0.9, and carries an `adapted_target`: the stored target with each stored
-//!   source number (matched by value) replaced by the query's number at the same position.
+//! * otherwise the match is `numbers_only` and scores `1 − 0.01 × k` for `k` differing
+//!   numbers, never below 0.9. It carries an `adapted_target`, the stored target with each
+//!   stored source number (matched by value) replaced by the query's number at the same
+//!   position, only when every differing number was found in the target as a number of the
+//!   same value and replaced. A target that writes it otherwise («в июле» for 7月, `3,5` for
+//!   `3.5`, `1 000`, `1万`) gets none: a target that kept a stale number would be wrong.
 //!
-//! Ties are broken by memory priority (order in [`MemoryQuery::memories`], else memory name),
-//! then unit id.
+//! Matches are ranked by score; ties are broken by memory priority (order in
+//! [`MemoryQuery::memories`], else memory name), then unit id. Priority never lifts a lower
+//! score above a higher one: CAT tools rank TM matches the same way, score first and the
+//! memory's place in the list only between equal scores, since a closer match saves more
+//! editing whichever memory holds it.
 //!
 //! # Candidate filter
 //!
@@ -48,8 +54,9 @@
 //!
 //! When `T ≤ 0` (short queries, low thresholds) the lemma gives no bound, and the index scans
 //! the segments of admissible lengths instead, still exact. Candidates are verified with a
-//! distance that stops once it exceeds `dmax`; below that it is the exact Levenshtein distance,
-//! so the scores equal those of [`MemoryIndex::search_exhaustive`].
+//! bit-parallel distance (`myers.rs`: one machine word per stored unit and 64 query units)
+//! that gives up once it can no longer come within `dmax`; below that it is the exact
+//! Levenshtein distance, so the scores equal those of [`MemoryIndex::search_exhaustive`].
 //!
 //! Numbers-only matches have `d = 0` and therefore share every gram: they always pass.
 
@@ -57,6 +64,7 @@ mod adapt;
 mod analyze;
 mod diff;
 mod live;
+mod myers;
 mod part;
 mod plain;
 #[cfg(test)]
@@ -80,6 +88,36 @@ const NUMBER: u32 = 0;
 
 /// The lowest score of a numbers-only match, however many numbers differ.
 pub const NUMBERS_ONLY_FLOOR: f32 = 0.9;
+
+/// What the score counts in a language's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountedAs {
+    /// Chinese: every non-space character (a number is one).
+    Characters,
+    /// Every other language: every word token (a number is one).
+    Words,
+}
+
+impl std::fmt::Display for CountedAs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CountedAs::Characters => "characters",
+            CountedAs::Words => "words",
+        })
+    }
+}
+
+/// The length of `text` in `lang` as the score counts it, after normalization: what a
+/// search's cost grows with, so that a caller can bound a query before searching.
+pub fn comparison_length(text: &str, lang: &Lang) -> (usize, CountedAs) {
+    let mode = Mode::of(lang);
+    let units = analyze::units(mode, text::normalize_key(text).as_str()).len();
+    let counted = match mode {
+        Mode::Chars => CountedAs::Characters,
+        Mode::Words => CountedAs::Words,
+    };
+    (units, counted)
+}
 
 /// A fuzzy-match request, checked by the caller (who also applies defaults).
 #[derive(Clone, Debug)]
@@ -116,7 +154,9 @@ pub struct MemoryMatch {
     pub diffs: Vec<DiffSpan>,
     /// The unit sequences are equal and only number values differ.
     pub numbers_only: bool,
-    /// For a numbers-only match: `target` with the query's numbers in place of the stored ones.
+    /// For a numbers-only match: `target` with the query's numbers in place of the stored
+    /// ones, when every number that differs was found in `target` and replaced; `None`
+    /// otherwise (see the module docs).
     pub adapted_target: Option<String>,
 }
 
@@ -142,6 +182,34 @@ pub struct DiffSpan {
     pub query: Range<usize>,
     /// Bytes in the stored source text.
     pub stored: Range<usize>,
+}
+
+/// What the candidate filter did in one search: how the exact top-k was reached without
+/// scoring every unit. For benchmarks, and for tests that must see the filter prune.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchStats {
+    /// Per-part scans that used the q-gram count filter (`T > 0`, see the module docs).
+    pub filtered_scans: usize,
+    /// Per-part scans where the filter gives no bound (`T ≤ 0`) and every entry of an
+    /// admissible length was verified.
+    pub length_only_scans: usize,
+    /// In filtered scans: entries of an admissible length, the ones a scan without the q-gram
+    /// filter would have verified.
+    pub admissible: usize,
+    /// Of those, entries the q-gram filter kept from the distance computation.
+    pub pruned: usize,
+    /// Distance computations, over all scans.
+    pub verified: usize,
+}
+
+impl std::ops::AddAssign for SearchStats {
+    fn add_assign(&mut self, other: SearchStats) {
+        self.filtered_scans += other.filtered_scans;
+        self.length_only_scans += other.length_only_scans;
+        self.admissible += other.admissible;
+        self.pruned += other.pruned;
+        self.verified += other.verified;
+    }
 }
 
 /// One unit containing a concordance phrase.
@@ -373,12 +441,19 @@ impl MemoryIndex {
     /// (same units, scores and order), with candidates from the q-gram index (see the module
     /// docs for why no match is missed).
     pub fn search(&self, query: &MemoryQuery) -> Vec<MemoryMatch> {
-        self.run_search(query, true)
+        self.search_with_stats(query).0
+    }
+
+    /// [`search`](Self::search), with what the candidate filter did.
+    pub fn search_with_stats(&self, query: &MemoryQuery) -> (Vec<MemoryMatch>, SearchStats) {
+        let mut stats = SearchStats::default();
+        let matches = self.run_search(query, Some(&mut stats));
+        (matches, stats)
     }
 
     /// Scores every unit of the query's language: the reference for tests and benchmarks.
     pub fn search_exhaustive(&self, query: &MemoryQuery) -> Vec<MemoryMatch> {
-        self.run_search(query, false)
+        self.run_search(query, None)
     }
 
     /// Concordance: units whose `lang` segment contains `phrase` after normalization, on token
@@ -504,7 +579,12 @@ impl MemoryIndex {
         ranks
     }
 
-    fn run_search(&self, query: &MemoryQuery, indexed: bool) -> Vec<MemoryMatch> {
+    /// Indexed when given somewhere to count the filter's work, exhaustive otherwise.
+    fn run_search(
+        &self,
+        query: &MemoryQuery,
+        mut indexed: Option<&mut SearchStats>,
+    ) -> Vec<MemoryMatch> {
         let threshold = query.min_score;
         if query.limit == 0 || threshold.is_nan() || threshold > 1.0 {
             return Vec::new();
@@ -532,10 +612,9 @@ impl MemoryIndex {
                 numbers: &numbers,
                 priorities: &priorities,
             };
-            if indexed {
-                context.indexed(&mut hits);
-            } else {
-                context.exhaustive(&mut hits);
+            match indexed.as_deref_mut() {
+                Some(stats) => context.indexed(&mut hits, stats),
+                None => context.exhaustive(&mut hits),
             }
             lanes.push(Some((lane, seq)));
         }
@@ -596,10 +675,12 @@ impl MemoryIndex {
                 seq: lane.seq(hit.entry),
             },
         );
-        let adapted_target = hit.numbers_only.then(|| {
+        let adapted_target = if hit.numbers_only {
             let stored = adapt::numbers(lane.mode, stored_text.as_str());
             adapt::adapt(&target, numbers, &stored)
-        });
+        } else {
+            None
+        };
         let memory = self
             .memories
             .names
@@ -685,40 +766,60 @@ struct Context<'a> {
 
 impl Context<'_> {
     /// Candidates from the q-gram filter, verified with a bounded distance.
-    fn indexed(&self, hits: &mut Vec<Hit>) {
+    fn indexed(&self, hits: &mut Vec<Hit>, stats: &mut SearchStats) {
         let Some(plan) = Plan::new(self.lane, self.seq, self.query.min_score) else {
             return;
         };
         let mode = self.lane.mode;
         let n = self.seq.len();
         let mut counter = GramCounter::new(mode, self.seq);
+        let pattern = myers::Pattern::new(self.seq);
+        let filtered = plan.min_shared.is_some();
+        // Candidates of an admissible length that reach the count check; the rest of the
+        // admissible entries never do.
+        let mut reached = 0;
         for entry in plan.candidates(self.lane, self.seq) {
+            let stored = self.lane.seq(entry);
+            let m = stored.len();
+            let Some(Some(dmax)) = plan.dmax.get(m) else {
+                continue;
+            };
+            reached += 1;
             let Some((slot, segment)) = self.lane.entry(entry) else {
                 continue;
             };
             if !self.shard.alive(slot) {
                 continue;
             }
-            let stored = self.lane.seq(entry);
-            let m = stored.len();
-            let Some(Some(dmax)) = plan.dmax.get(m) else {
-                continue;
-            };
             // The count filter again, with this candidate's own length: cheaper than the
             // distance, and it drops most candidates that only share a rare gram or two.
-            if plan.min_shared.is_some() {
+            if filtered {
                 let needed = (n.max(m) + 1) as isize - mode.q() as isize * (1 + *dmax as isize);
                 if (counter.shared(mode, stored) as isize) < needed {
+                    stats.pruned += 1;
                     continue;
                 }
             }
             let Some((priority, target)) = self.eligible(slot, segment) else {
                 continue;
             };
-            let Some(d) = bounded_levenshtein(self.seq, stored, *dmax) else {
+            stats.verified += 1;
+            let Some(d) = pattern.distance_within(stored, *dmax) else {
                 continue;
             };
             hits.extend(self.score(entry, d, priority, target));
+        }
+        if filtered {
+            let admissible: usize = plan
+                .admissible
+                .iter()
+                .map(|&m| self.lane.of_length(m).len())
+                .sum();
+            stats.filtered_scans += 1;
+            stats.admissible += admissible;
+            stats.pruned += admissible.saturating_sub(reached);
+        } else {
+            stats.length_only_scans += 1;
         }
     }
 
@@ -978,34 +1079,6 @@ fn max_distance(longest: usize, threshold: f32) -> Option<usize> {
         d -= 1;
     }
     Some(d)
-}
-
-/// The Levenshtein distance when it is at most `limit`, else `None`; stops as soon as every
-/// cell of a row exceeds `limit`.
-fn bounded_levenshtein(a: &[u32], b: &[u32], limit: usize) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > limit {
-        return None;
-    }
-    if a.is_empty() || b.is_empty() {
-        return Some(a.len().max(b.len()));
-    }
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, x) in a.iter().enumerate() {
-        current[0] = i + 1;
-        let mut best = current[0];
-        for (j, y) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(x != y);
-            let cell = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-            current[j + 1] = cell;
-            best = best.min(cell);
-        }
-        if best > limit {
-            return None;
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    Some(previous[b.len()]).filter(|&d| d <= limit)
 }
 
 /// Every non-overlapping occurrence of the needle in `text`, as bytes of the original.

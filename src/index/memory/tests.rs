@@ -213,6 +213,56 @@ fn diff_spans_for_insertions_deletions_and_replacements() {
     );
 }
 
+/// Pseudo-random lower-case letters: a long segment without repeats that would make every
+/// alignment ambiguous.
+fn letters(len: usize, seed: u64) -> String {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            char::from(b'a' + ((state >> 33) % 26) as u8)
+        })
+        .collect()
+}
+
+/// Regression: a 64 KiB segment of single-byte characters tagged `zh` against a near copy
+/// made the alignment table (n + 1)(m + 1) cells, gigabytes, and aborted the process.
+#[test]
+fn long_near_copies_are_scored_exactly_and_aligned_in_bounded_memory() {
+    let len = 20_000;
+    let stored = letters(len, 7);
+    let mut index = MemoryIndex::new();
+    index.insert("m", unit("long", &[("zh", &stored), ("en", "long")]));
+    let swap = |text: &str, at: usize| {
+        let mut chars: Vec<char> = text.chars().collect();
+        chars[at] = if chars[at] == 'z' { 'y' } else { 'z' };
+        chars.into_iter().collect::<String>()
+    };
+    // The same bytes replaced in both texts.
+    let replaced = |bytes: Range<usize>| {
+        vec![DiffSpan {
+            kind: DiffKind::Replaced,
+            query: bytes.clone(),
+            stored: bytes,
+        }]
+    };
+
+    // One change in the middle: the common ends are trimmed and the diff is exact.
+    let middle = swap(&stored, len / 2);
+    let hits = index.search(&query(&middle, "zh", "en"));
+    assert_eq!(hits[0].score, 1.0 - 1.0 / len as f32);
+    assert_eq!(hits[0].diffs, replaced(len / 2..len / 2 + 1));
+
+    // Changes near both ends leave a middle too large to align unit by unit: the score is
+    // still exact, the diff one replaced span from the first change to the last.
+    let ends = swap(&swap(&stored, 10), len - 10);
+    let hits = index.search(&query(&ends, "zh", "en"));
+    assert_eq!(hits[0].score, 1.0 - 2.0 / len as f32);
+    assert_eq!(hits[0].diffs, replaced(10..len - 9));
+}
+
 #[test]
 fn inline_tags_are_not_differences() {
     let mut index = MemoryIndex::new();
@@ -279,15 +329,27 @@ fn ties_follow_memory_priority_then_unit_id() {
         unit("other", &[("en", "belt and road"), ("ru", "пояс и путь")]),
     );
     let mut q = query("belt and road", "en", "ru");
-    let got = |q: &MemoryQuery| {
-        search_both(&index, q)
+    let got = |index: &MemoryIndex, q: &MemoryQuery| {
+        search_both(index, q)
             .into_iter()
             .map(|m| format!("{}/{}", m.memory, m.unit.id))
             .collect::<Vec<_>>()
     };
-    assert_eq!(got(&q), ["a/other", "a/same", "b/same", "c/same"]);
+    assert_eq!(got(&index, &q), ["a/other", "a/same", "b/same", "c/same"]);
     q.memories = vec!["c".into(), "a".into()];
-    assert_eq!(got(&q), ["c/same", "a/other", "a/same"]);
+    assert_eq!(got(&index, &q), ["c/same", "a/other", "a/same"]);
+    // Priority never lifts a lower score: a fuzzy match in the first memory comes after an
+    // exact one in the last.
+    index.insert(
+        "c",
+        unit(
+            "same",
+            &[("en", "belt and the road"), ("ru", "пояс и путь")],
+        ),
+    );
+    q.min_score = 0.5;
+    q.memories = vec!["c".into(), "b".into(), "a".into()];
+    assert_eq!(got(&index, &q), ["b/same", "a/other", "a/same", "c/same"]);
 }
 
 #[test]
@@ -382,24 +444,40 @@ const WORDS: &[&str] = &[
 const RU: &[&str] = &["и", "саммит", "в", "пояс", "путь", "астане", "прошёл"];
 
 fn zh_text() -> impl Strategy<Value = String> {
+    chinese(HAN, 0..14)
+}
+
+fn words_text(vocabulary: &'static [&'static str]) -> impl Strategy<Value = String> {
+    words(vocabulary.to_vec(), 0..10)
+}
+
+/// Chinese text of `lengths` parts from `alphabet`, with some numbers and spaces.
+fn chinese(
+    alphabet: &'static [char],
+    lengths: std::ops::Range<usize>,
+) -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
-            8 => prop::sample::select(HAN).prop_map(String::from),
+            8 => prop::sample::select(alphabet).prop_map(String::from),
             1 => (0u32..30).prop_map(|n| n.to_string()),
             1 => Just(" ".to_owned()),
         ],
-        0..14,
+        lengths,
     )
     .prop_map(|parts| parts.concat())
 }
 
-fn words_text(vocabulary: &'static [&'static str]) -> impl Strategy<Value = String> {
+/// `lengths` words from `vocabulary`, with some numbers.
+fn words(
+    vocabulary: Vec<&'static str>,
+    lengths: std::ops::Range<usize>,
+) -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
             8 => prop::sample::select(vocabulary).prop_map(String::from),
             1 => (0u32..30).prop_map(|n| n.to_string()),
         ],
-        0..10,
+        lengths,
     )
     .prop_map(|words| words.join(" "))
 }
@@ -461,42 +539,186 @@ fn case() -> impl Strategy<Value = Case> {
         .prop_map(|(units, removed, raw_queries, min_score, limit)| {
             let queries = raw_queries
                 .into_iter()
-                .map(|(lang, pick, han_edits, word_edits, fresh, fresh_zh)| {
-                    let (_, zh, en, ru) = &units[pick % units.len()];
-                    let text = match (lang, fresh) {
-                        (0, true) => fresh_zh,
-                        (0, false) => mutate(zh, &han_edits),
-                        (1, _) => mutate(en, &word_edits),
-                        _ => mutate(ru, &word_edits),
-                    };
-                    (lang, text)
+                .map(|(lang, pick, han, words, fresh, fresh_zh)| {
+                    let fresh = (lang == 0 && fresh).then_some(fresh_zh);
+                    (lang, pick, han, words, fresh)
                 })
                 .collect();
-            Case {
-                units,
-                removed,
-                queries,
-                min_score,
-                limit,
-            }
+            Case::new(units, removed, queries, min_score, limit)
         })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(600))]
+/// What a case draws for a query: language (0 zh, 1 en, 2 ru), which unit's segment to edit,
+/// edits for Chinese and for words, or a text of its own instead.
+type RawQuery = (usize, usize, Edits, Edits, Option<String>);
 
-    #[test]
-    fn indexed_search_equals_exhaustive_search(case in case()) {
-        let mut index = MemoryIndex::new();
+impl Case {
+    /// A case whose queries are edited copies of its units' segments (or texts of their own).
+    fn new(
+        units: Vec<(usize, String, String, String)>,
+        removed: Vec<usize>,
+        raw_queries: Vec<RawQuery>,
+        min_score: f32,
+        limit: usize,
+    ) -> Case {
+        let queries = raw_queries
+            .into_iter()
+            .map(|(lang, pick, han, words, fresh)| {
+                let (_, zh, en, ru) = &units[pick % units.len()];
+                let text = match (lang, fresh) {
+                    (_, Some(text)) => text,
+                    (0, None) => mutate(zh, &han),
+                    (1, None) => mutate(en, &words),
+                    _ => mutate(ru, &words),
+                };
+                (lang, text)
+            })
+            .collect();
+        Case {
+            units,
+            removed,
+            queries,
+            min_score,
+            limit,
+        }
+    }
+}
+
+// Longer segments from a wider alphabet, many near copies of a few sentences and some
+// unrelated ones: what it takes for the count filter to have a bound (T > 0) and for the
+// prefix and count filters to keep entries of an admissible length from the distance.
+const HAN_WIDE: &[char] = &[
+    '中', '国', '合', '作', '峰', '会', '年', '月', '一', '二', '的', '在', '上', '海', '组', '织',
+    '成', '员', '媒', '体', '论', '坛', '青', '岛', '举', '行', '安', '全', '经', '济',
+];
+const WORDS_WIDE: &str = "the belt road summit held in astana and of media forum member states \
+    security economy cooperation was qingdao shanghai spirit trade energy people friendship year \
+    council heads leaders";
+const RU_WIDE: &str = "и саммит в пояс путь астане прошёл форум шос государств членов \
+    безопасность экономика сотрудничество циндао шанхайский дух торговля энергетика народов \
+    дружба год совет глав";
+
+fn long_zh() -> impl Strategy<Value = String> {
+    chinese(HAN_WIDE, 8..36)
+}
+
+fn long_words(vocabulary: &'static str) -> impl Strategy<Value = String> {
+    words(vocabulary.split_whitespace().collect(), 5..22)
+}
+
+type Edits = Vec<(usize, usize, char)>;
+
+fn edits(alphabet: &'static [char], most: usize) -> impl Strategy<Value = Edits> {
+    prop::collection::vec(
+        (0usize..3, 0usize..40, prop::sample::select(alphabet)),
+        0..most,
+    )
+}
+
+fn sentence() -> impl Strategy<Value = (String, String, String)> {
+    (long_zh(), long_words(WORDS_WIDE), long_words(RU_WIDE))
+}
+
+fn large_case() -> impl Strategy<Value = Case> {
+    let derived = (
+        0usize..3,
+        0usize..8,
+        edits(HAN_WIDE, 6),
+        edits(&['x', ' ', '7'], 4),
+        prop::option::weighted(0.2, sentence()),
+    );
+    (
+        prop::collection::vec(sentence(), 1..8),
+        prop::collection::vec(derived, 20..120),
+        prop::collection::vec(0usize..120, 0..6),
+        prop::collection::vec(
+            (
+                0usize..3,
+                0usize..120,
+                edits(HAN_WIDE, 5),
+                edits(&['x', ' ', '7'], 3),
+            ),
+            1..6,
+        ),
+        0.5f32..0.95,
+        1usize..10,
+    )
+        .prop_map(|(bases, derived, removed, raw_queries, min_score, limit)| {
+            let units: Vec<(usize, String, String, String)> = derived
+                .into_iter()
+                .map(|(memory, pick, han, words, fresh)| {
+                    let (zh, en, ru) = fresh.unwrap_or_else(|| bases[pick % bases.len()].clone());
+                    (
+                        memory,
+                        mutate(&zh, &han),
+                        mutate(&en, &words),
+                        mutate(&ru, &words),
+                    )
+                })
+                .collect();
+            let queries = raw_queries
+                .into_iter()
+                .map(|(lang, pick, han, words)| (lang, pick, han, words, None))
+                .collect();
+            Case::new(units, removed, queries, min_score, limit)
+        })
+}
+
+/// Runs `cases` cases of `strategy` through `check`, failing the test with the smallest
+/// failing case found.
+fn run_cases<S: Strategy>(
+    cases: u32,
+    strategy: S,
+    check: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) {
+    let config = ProptestConfig {
+        cases,
+        source_file: Some(file!()),
+        ..ProptestConfig::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    if let Err(failure) = runner.run(&strategy, check) {
+        panic!("{failure}");
+    }
+}
+
+/// The index answers every query exactly as the exhaustive scan does, over small corpora (many
+/// short segments, where the filter mostly has no bound and scans by length) and large ones
+/// (long near copies, where it prunes); over the whole run both paths must have been taken,
+/// and the filter must have kept entries from the distance, or the property proves nothing
+/// about it.
+#[test]
+fn indexed_search_equals_exhaustive_search() {
+    let total = std::cell::Cell::new(SearchStats::default());
+    let check = |case: Case| -> Result<(), TestCaseError> {
         let memories = ["a", "b", "c"];
-        for (i, (memory, zh, en, ru)) in case.units.iter().enumerate() {
-            index.insert(
-                memories[*memory],
-                unit(&format!("u{}", i % 25), &[("zh", zh), ("en", en), ("ru", ru)]),
-            );
+        let ids = case.units.len().div_ceil(4) * 3;
+        // Half built at once, the rest added in small batches: several parts to search.
+        let (first, rest) = case.units.split_at(case.units.len() / 2);
+        let built =
+            MemoryIndex::from_units(first.iter().enumerate().map(|(i, (m, zh, en, ru))| {
+                let unit = unit(
+                    &format!("u{}", i % ids),
+                    &[("zh", zh), ("en", en), ("ru", ru)],
+                );
+                Ok::<_, std::convert::Infallible>((
+                    memories[*m].to_owned(),
+                    TranslationUnit::clone(&unit),
+                ))
+            }));
+        let Ok(mut index) = built;
+        for (k, batch) in rest.chunks(7).enumerate() {
+            let start = first.len() + k * 7;
+            for (j, (m, zh, en, ru)) in batch.iter().enumerate() {
+                let id = format!("u{}", (start + j) % ids);
+                index.insert(
+                    memories[*m],
+                    unit(&id, &[("zh", zh), ("en", en), ("ru", ru)]),
+                );
+            }
         }
         for r in &case.removed {
-            index.remove(memories[r % 3], &format!("u{r}"));
+            index.remove(memories[r % 3], &format!("u{}", r % ids.max(1)));
         }
         for (lang, text) in &case.queries {
             let langs = ["zh", "en", "ru"];
@@ -507,11 +729,27 @@ proptest! {
                 q.memories = vec!["b".into(), "a".into()];
             }
             let key = |m: &MemoryMatch| (m.unit.id.clone(), m.memory.clone(), m.score);
-            let indexed: Vec<_> = index.search(&q).iter().map(key).collect();
+            let (indexed, stats) = index.search_with_stats(&q);
+            let mut sum = total.get();
+            sum += stats;
+            total.set(sum);
+            let indexed: Vec<_> = indexed.iter().map(key).collect();
             let exhaustive: Vec<_> = index.search_exhaustive(&q).iter().map(key).collect();
             prop_assert_eq!(indexed, exhaustive, "query {:?}", q);
         }
-    }
+        Ok(())
+    };
+    run_cases(600, case(), check);
+    run_cases(150, large_case(), check);
+    let total = total.get();
+    assert!(
+        total.filtered_scans > 0 && total.length_only_scans > 0,
+        "both paths taken: {total:?}"
+    );
+    assert!(
+        total.pruned * 4 > total.admissible,
+        "the filter pruned a quarter of the admissible entries or more: {total:?}"
+    );
 }
 
 #[test]

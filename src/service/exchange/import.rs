@@ -18,7 +18,7 @@ use crate::service::convert::{check_unit, concept_from_proto, concept_to_proto};
 use crate::service::now_ms;
 use crate::service::proto::{self, entry_problem::Severity, import_event::Event};
 use crate::service::validate::{Violations, MAX_TERM_BYTES};
-use crate::store::{ImportCounts, Staged, StoreError};
+use crate::store::{content_id, ImportCounts, Staged, StoreError};
 use crate::text;
 
 /// Entries staged per write.
@@ -255,22 +255,6 @@ fn entries(format: Format, input: impl std::io::BufRead + 'static, skip_empty: b
             }))
         }
     }
-}
-
-/// A stable id from an entry's content (FNV-1a over the normalized texts), for entries whose
-/// file gives none: re-importing the file finds the same ids, and two files' id-less entries
-/// do not collide by position.
-fn content_id(prefix: &str, texts: impl Iterator<Item = (String, String)>) -> String {
-    let mut pairs: Vec<(String, String)> = texts.collect();
-    pairs.sort();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for (lang, text) in &pairs {
-        for byte in lang.bytes().chain([0]).chain(text.bytes()).chain([0]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    format!("{prefix}{hash:016x}")
 }
 
 struct Import {
