@@ -18,7 +18,7 @@ use crate::service::convert::{check_unit, concept_from_proto, concept_to_proto};
 use crate::service::now_ms;
 use crate::service::proto::{self, entry_problem::Severity, import_event::Event};
 use crate::service::validate::{Violations, MAX_TERM_BYTES};
-use crate::store::{content_id, ImportCounts, Staged, StoreError};
+use crate::store::{content_id, unit_content_id, ImportCounts, Staged, StoreError};
 use crate::text;
 
 /// Entries staged per write.
@@ -452,12 +452,7 @@ impl Import {
 
     fn prepare_unit(&self, mut unit: TranslationUnit) -> Result<TranslationUnit, (String, String)> {
         if unit.id.is_empty() {
-            unit.id = content_id(
-                "h",
-                unit.segments
-                    .iter()
-                    .map(|s| (s.lang.to_string(), text::normalize_key(&s.text))),
-            );
+            unit.id = unit_content_id(&unit);
         }
         if unit.origin.is_empty() {
             unit.origin = self.plan.file_name.clone();
