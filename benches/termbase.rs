@@ -54,32 +54,19 @@ fn han(rng: &mut XorShift) -> String {
 }
 
 fn section(lang: Lang, text: String) -> LangSection {
-    LangSection {
-        lang,
-        definition: String::new(),
-        notes: vec![],
-        terms: vec![Term::preferred(text)],
-    }
+    LangSection::new(lang, vec![Term::preferred(text)])
 }
 
 fn synthetic(terms: usize) -> Vec<Concept> {
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     (0..terms.div_ceil(3))
-        .map(|i| Concept {
-            id: format!("syn-{i:07}"),
-            collection: "bench".into(),
-            subject_field: String::new(),
-            source: String::new(),
-            notes: vec![],
-            cross_refs: vec![],
-            langs: vec![
+        .map(|i| {
+            let langs = vec![
                 section(Lang::zh(), han(&mut rng)),
                 section(Lang::ru(), phrase(&mut rng, CYRILLIC)),
                 section(Lang::en(), phrase(&mut rng, LATIN)),
-            ],
-            created_ms: 0,
-            updated_ms: 0,
-            revision: 0,
+            ];
+            Concept::new(format!("syn-{i:07}"), "bench", langs)
         })
         .collect()
 }

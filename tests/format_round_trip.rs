@@ -329,26 +329,11 @@ fn csv_concepts() -> impl Strategy<Value = Vec<Concept>> {
 // ---------------------------------------------------------------------------------------
 
 fn concept_with(id: &str, sections: Vec<(Lang, Vec<Term>)>) -> Concept {
-    Concept {
-        id: id.to_owned(),
-        collection: String::new(),
-        subject_field: String::new(),
-        source: String::new(),
-        notes: Vec::new(),
-        cross_refs: Vec::new(),
-        langs: sections
-            .into_iter()
-            .map(|(lang, terms)| LangSection {
-                lang,
-                definition: String::new(),
-                notes: Vec::new(),
-                terms,
-            })
-            .collect(),
-        created_ms: 0,
-        updated_ms: 0,
-        revision: 0,
-    }
+    let langs = sections
+        .into_iter()
+        .map(|(lang, terms)| LangSection::new(lang, terms))
+        .collect();
+    Concept::new(id, "", langs)
 }
 
 fn term_noted(text: &str, status: TermStatus, note: &str) -> Term {

@@ -459,12 +459,7 @@ fn parse_status(value: &str) -> Result<Option<TermStatus>, ()> {
 fn add_term(langs: &mut Vec<LangSection>, lang: Lang, term: Term) {
     match langs.iter_mut().find(|s| s.lang == lang) {
         Some(section) => section.terms.push(term),
-        None => langs.push(LangSection {
-            lang,
-            definition: String::new(),
-            notes: Vec::new(),
-            terms: vec![term],
-        }),
+        None => langs.push(LangSection::new(lang, vec![term])),
     }
 }
 

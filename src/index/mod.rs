@@ -488,22 +488,9 @@ mod tests {
 
     /// A small termbase whose terms meet in the text fragments of the property test below.
     fn search() -> TermSearch {
-        let concept = |id: &str, lang: Lang, terms: &[&str]| Concept {
-            id: id.into(),
-            collection: "test".into(),
-            subject_field: String::new(),
-            source: String::new(),
-            notes: vec![],
-            cross_refs: vec![],
-            langs: vec![LangSection {
-                lang,
-                definition: String::new(),
-                notes: vec![],
-                terms: terms.iter().map(|t| Term::preferred(*t)).collect(),
-            }],
-            created_ms: 0,
-            updated_ms: 0,
-            revision: 1,
+        let concept = |id: &str, lang: Lang, terms: &[&str]| {
+            let terms = terms.iter().map(|t| Term::preferred(*t)).collect();
+            Concept::new(id, "test", vec![LangSection::new(lang, terms)])
         };
         TermSearch::new(
             vec![

@@ -98,6 +98,17 @@ pub struct LangSection {
 }
 
 impl LangSection {
+    /// A section holding `terms` and no definition or notes yet: where readers, imports and
+    /// tests start.
+    pub fn new(lang: Lang, terms: Vec<Term>) -> LangSection {
+        LangSection {
+            lang,
+            definition: String::new(),
+            notes: Vec::new(),
+            terms,
+        }
+    }
+
     /// The terms ordered for a translator: preferred first, then admitted, deprecated,
     /// forbidden; the stored order is kept within a status.
     pub fn terms_by_preference(&self) -> Vec<&Term> {
@@ -138,6 +149,27 @@ pub struct Concept {
 }
 
 impl Concept {
+    /// A concept of `collection` with these sections and nothing else yet (no subject field,
+    /// source, notes or times, revision 0): where readers, imports and tests start.
+    pub fn new(
+        id: impl Into<String>,
+        collection: impl Into<String>,
+        langs: Vec<LangSection>,
+    ) -> Concept {
+        Concept {
+            id: id.into(),
+            collection: collection.into(),
+            subject_field: String::new(),
+            source: String::new(),
+            notes: Vec::new(),
+            cross_refs: Vec::new(),
+            langs,
+            created_ms: 0,
+            updated_ms: 0,
+            revision: 0,
+        }
+    }
+
     /// The section for exactly this language, if any.
     pub fn section(&self, lang: &Lang) -> Option<&LangSection> {
         self.langs.iter().find(|s| &s.lang == lang)

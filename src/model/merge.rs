@@ -164,12 +164,7 @@ mod tests {
             let lang = Lang::parse(lang).unwrap();
             match langs.iter_mut().find(|s| s.lang == lang) {
                 Some(section) => section.terms.push(Term::preferred(*text)),
-                None => langs.push(LangSection {
-                    lang,
-                    definition: String::new(),
-                    notes: vec![],
-                    terms: vec![Term::preferred(*text)],
-                }),
+                None => langs.push(LangSection::new(lang, vec![Term::preferred(*text)])),
             }
         }
         Concept {

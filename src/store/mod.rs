@@ -389,23 +389,8 @@ mod tests {
     use crate::model::{Lang, LangSection, Term};
 
     fn concept(id: &str, en: &str) -> Concept {
-        Concept {
-            id: id.into(),
-            collection: "test".into(),
-            subject_field: String::new(),
-            source: String::new(),
-            notes: vec![],
-            cross_refs: vec![],
-            langs: vec![LangSection {
-                lang: Lang::en(),
-                definition: String::new(),
-                notes: vec![],
-                terms: vec![Term::preferred(en)],
-            }],
-            created_ms: 0,
-            updated_ms: 0,
-            revision: 0,
-        }
+        let english = LangSection::new(Lang::en(), vec![Term::preferred(en)]);
+        Concept::new(id, "test", vec![english])
     }
 
     #[tokio::test]

@@ -854,23 +854,10 @@ async fn a_file_broken_mid_way_answers_its_error_even_when_its_size_was_announce
 /// and a cross reference. Written by the library's TBX writer.
 fn house_tbx() -> Vec<u8> {
     use tolmach::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
-    let section = |lang: Lang, terms: Vec<Term>| LangSection {
-        lang,
-        definition: String::new(),
-        notes: Vec::new(),
-        terms,
-    };
+    let section = LangSection::new;
     let concept = |id: &str, subject: &str, langs: Vec<LangSection>| Concept {
-        id: id.into(),
-        collection: String::new(),
         subject_field: subject.into(),
-        source: String::new(),
-        notes: Vec::new(),
-        cross_refs: Vec::new(),
-        langs,
-        created_ms: 0,
-        updated_ms: 0,
-        revision: 0,
+        ..Concept::new(id, "", langs)
     };
     let mut full = Term::preferred("Shanghai Cooperation Organisation");
     full.term_type = TermType::FullForm;
