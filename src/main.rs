@@ -415,6 +415,7 @@ async fn serve(listen: SocketAddr, data_dir: PathBuf, glossary: Option<PathBuf>)
         data_dir: data_dir.clone(),
         glossary_dir: glossary,
     };
+    let started = std::time::Instant::now();
     let running = server::start(config).await.with_context(|| {
         format!(
             "cannot start the server with data in {}",
@@ -431,9 +432,22 @@ async fn serve(listen: SocketAddr, data_dir: PathBuf, glossary: Option<PathBuf>)
         addr = %running.addr,
         data_dir = %data_dir.display(),
         concepts = running.concept_count,
-        units = running.unit_count,
+        seconds = started.elapsed().as_secs_f64(),
         "serving tolmach.v1 on {}", running.addr
     );
+    // The memory index is still being built; the server logs its own failure, and a
+    // shutdown first ends this wait with nothing to report.
+    let memory_ready = running.memory_ready();
+    tokio::spawn(async move {
+        if let Ok(units) = memory_ready.await {
+            let seconds = started.elapsed().as_secs_f64();
+            tracing::info!(
+                units,
+                seconds,
+                "translation memory ready: {units} units in {seconds:.1} s"
+            );
+        }
+    });
     running.run_until(shutdown_signal()).await?;
     tracing::info!("stopped cleanly");
     Ok(())

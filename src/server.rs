@@ -1,6 +1,13 @@
 //! Assembles the running server: opens the store, loads the shipped glossary on first start,
-//! builds the indexes, and serves the gRPC services with health and reflection until told to
-//! stop. Request handling itself lives in `service/`.
+//! builds the term index, and serves the gRPC services with health and reflection until told
+//! to stop. Request handling itself lives in `service/`.
+//!
+//! The server binds as soon as the store is open, recovered and seeded and the term index is
+//! built. The translation-memory index (seconds for a million units) is built afterwards on a
+//! blocking thread: Termbase and health answer at once, memory searches and writes wait for
+//! the build (see [`MemoryService::loading`]), and health reports `tolmach.v1.Memory`
+//! `NOT_SERVING` until it is done. A shutdown stops a build still running rather than wait
+//! for it.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,7 +25,10 @@ use crate::model::Collection;
 use crate::service::proto::exchange_server::ExchangeServer;
 use crate::service::proto::memory_server::MemoryServer;
 use crate::service::proto::termbase_server::TermbaseServer;
-use crate::service::{build_memory_index, proto, ExchangeService, MemoryService, TermbaseService};
+use crate::service::{
+    proto, ExchangeService, MemoryReadiness, MemoryService, MemoryUnavailable, StopLoading,
+    TermbaseService,
+};
 use crate::store::{Store, StoreError};
 
 /// The collection the shipped glossary is loaded into.
@@ -79,40 +89,83 @@ pub enum ServerError {
     /// The gRPC transport failed.
     #[error("transport error: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The translation-memory index could not be built; the server goes on serving the
+    /// termbase, and memory calls answer with this reason.
+    #[error(transparent)]
+    Memory(#[from] MemoryUnavailable),
     /// The server task panicked or was cancelled.
     #[error("server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
 
 /// A server running in the background of the current runtime.
+///
+/// Dropping it stops the server and a memory index build still running, as
+/// [`RunningServer::shutdown`] does, without waiting for either.
 pub struct RunningServer {
     /// The address it actually listens on.
     pub addr: SocketAddr,
     /// How many concepts the store held when serving began.
     pub concept_count: usize,
-    /// How many translation units the store held when serving began.
-    pub unit_count: usize,
     /// How many concepts were loaded from the glossary at this start (0 when not first start).
     pub loaded_from_glossary: usize,
+    memory: MemoryReadiness,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
+    loading: Loading,
+}
+
+/// The background build of the memory index: stopped when the server stops (or is dropped),
+/// so that neither a shutdown nor a restart on the same directory waits for a whole read of
+/// the store.
+struct Loading {
+    stop: StopLoading,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Loading {
+    fn drop(&mut self) {
+        self.stop.stop();
+    }
 }
 
 impl RunningServer {
-    /// Stops accepting calls, lets running calls finish, and waits until the server is down.
+    /// Waits until the translation-memory index is built and memory calls answer without
+    /// delay; answers how many units it holds, or why it could not be built.
+    ///
+    /// The future holds neither the server nor its database, so it may be awaited beside
+    /// [`RunningServer::run_until`]; it ends with [`MemoryUnavailable::Stopped`] when the
+    /// server stops first.
+    pub fn memory_ready(
+        &self,
+    ) -> impl Future<Output = Result<usize, ServerError>> + Send + 'static {
+        let memory = self.memory.clone();
+        async move { Ok(memory.wait().await?) }
+    }
+
+    /// Stops accepting calls, lets running calls finish (calls still waiting for the memory
+    /// index answer `UNAVAILABLE`), and waits until the server is down and a memory index
+    /// build still running has stopped.
     pub async fn shutdown(self) -> Result<(), ServerError> {
-        let _ = self.stop.send(());
-        self.task.await??;
-        Ok(())
+        self.run_until(std::future::ready(())).await
     }
 
     /// Serves until `signal` completes (or the server fails), then shuts down cleanly.
     pub async fn run_until(self, signal: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let RunningServer { stop, mut task, .. } = self;
+        let RunningServer {
+            stop,
+            mut task,
+            mut loading,
+            ..
+        } = self;
         let failed_early = tokio::select! {
-            () = signal => None,
+            biased;
             result = &mut task => Some(result),
+            () = signal => None,
         };
+        // Calls still waiting for the memory index are answered UNAVAILABLE rather than kept
+        // until the build ends, so the graceful shutdown below does not wait for it.
+        loading.stop.stop();
         let result = match failed_early {
             Some(result) => result,
             None => {
@@ -120,6 +173,9 @@ impl RunningServer {
                 task.await
             }
         };
+        // The build holds the store: wait for it to notice the stop, so that the database is
+        // closed when this returns.
+        (&mut loading.task).await?;
         result??;
         Ok(())
     }
@@ -155,8 +211,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .map(|c| (c.name, c.priority))
         .collect();
     let search = Arc::new(TermSearch::new(concepts, priorities));
-    let memory_index = build_memory_index(&store)?;
-    let unit_count = memory_index.len();
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -169,9 +223,17 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         source,
     })?;
 
+    // Exchange serves at once: termbase imports and every export need no memory index, and a
+    // memory import reads and stages its file meanwhile and waits only to commit.
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<TermbaseServer<TermbaseService>>()
+        .await;
+    health_reporter
+        .set_serving::<ExchangeServer<ExchangeService>>()
+        .await;
+    health_reporter
+        .set_not_serving::<MemoryServer<MemoryService>>()
         .await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -181,7 +243,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let memory = MemoryService::new(store.clone(), memory_index);
+    let (memory, loader) = MemoryService::loading(store.clone());
+    let readiness = memory.readiness();
+    let stop_loading = loader.stopper();
     let termbase = TermbaseService::new(store.clone(), search);
     let exchange = ExchangeServer::new(ExchangeService::new(
         store,
@@ -205,13 +269,33 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             let _ = stopped.await;
         },
     ));
+    // Spawned only once serving has started: a start-up that fails before this point has
+    // no build to stop.
+    let loading = tokio::spawn(async move {
+        match loader.run().await {
+            Ok(_) => {
+                health_reporter
+                    .set_serving::<MemoryServer<MemoryService>>()
+                    .await;
+            }
+            Err(MemoryUnavailable::Stopped) => {}
+            Err(error) => tracing::error!(
+                %error,
+                "the translation memory is unavailable until a restart; the termbase is served"
+            ),
+        }
+    });
     Ok(RunningServer {
         addr,
         concept_count,
-        unit_count,
         loaded_from_glossary,
+        memory: readiness,
         stop,
         task,
+        loading: Loading {
+            stop: stop_loading,
+            task: loading,
+        },
     })
 }
 

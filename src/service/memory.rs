@@ -1,8 +1,14 @@
 //! `tolmach.v1.Memory`: translation units in, CAT-style fuzzy matches and concordance out.
+//!
+//! The search index is built from the store after the server starts serving (see
+//! [`MemoryService::loading`]): searches and writes wait for it, calls that read only the
+//! store (Stats, ListUnits) do not.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
 use super::convert::{span, unit_from_proto, unit_to_proto};
@@ -14,7 +20,7 @@ use crate::index::memory::{
     comparison_length, DiffKind, LiveMemoryIndex, MemoryIndex, MemoryQuery,
 };
 use crate::model::TranslationUnit;
-use crate::store::{unit_content_id, Store};
+use crate::store::{unit_content_id, Store, StoreError};
 
 const MAX_UNITS_PER_CALL: usize = 10_000;
 const DEFAULT_LIMIT: u32 = 5;
@@ -36,41 +42,133 @@ const MAX_PAGE_SIZE: u32 = 1000;
 #[derive(Clone)]
 pub struct MemoryService {
     store: Store,
-    index: Arc<LiveMemoryIndex>,
+    index: MemoryReadiness,
     /// Serializes writes so the index applies them in the order the store committed them.
     writes: Arc<tokio::sync::Mutex<()>>,
 }
 
-impl MemoryService {
-    /// A service over `store`, searching `index` (built from the same store).
-    pub fn new(store: Store, index: MemoryIndex) -> MemoryService {
-        MemoryService {
+/// Why memory calls cannot be answered: the index built from the store at start-up is not
+/// there and will not come. Cloned to every call that waited for it.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum MemoryUnavailable {
+    /// Reading the stored units failed (a damaged record, an I/O error); a restart after the
+    /// database is repaired builds the index again.
+    #[error("cannot build the translation-memory index: {0}")]
+    Store(Arc<StoreError>),
+    /// The build panicked: a defect, reported to callers instead of leaving them waiting.
+    #[error("the translation-memory index build failed: {0}")]
+    Panicked(String),
+    /// The server is shutting down and stopped the build before it finished.
+    #[error("the server is shutting down; the translation memory was not loaded")]
+    Stopped,
+}
+
+/// What the start-up build has come to: `None` while it runs.
+type Loaded = Option<Result<Arc<LiveMemoryIndex>, MemoryUnavailable>>;
+
+/// Where memory calls wait for the index built at start-up: a watch that turns from
+/// "building" to the index or to why there is none, once. Cheap to clone; it holds no store,
+/// so waiting on it never keeps the database open.
+#[derive(Clone)]
+pub struct MemoryReadiness(watch::Receiver<Loaded>);
+
+impl MemoryReadiness {
+    /// Waits until the index is built; answers how many units it holds by then.
+    pub async fn wait(&self) -> Result<usize, MemoryUnavailable> {
+        Ok(self.index().await?.snapshot().len())
+    }
+
+    /// Waits for the live index. The fast path after start-up is one uncontended read lock.
+    async fn index(&self) -> Result<Arc<LiveMemoryIndex>, MemoryUnavailable> {
+        let mut loaded = self.0.clone();
+        let outcome = match loaded.wait_for(Option::is_some).await {
+            Ok(loaded) => loaded.clone(),
+            // The loader went away without an answer: only a runtime shutting down drops it.
+            Err(_) => None,
+        };
+        outcome.unwrap_or(Err(MemoryUnavailable::Stopped))
+    }
+}
+
+/// Builds the index of a [`MemoryService`] from the store and hands it over; see
+/// [`MemoryService::loading`].
+pub struct MemoryLoader {
+    store: Store,
+    loaded: watch::Sender<Loaded>,
+    stop: Arc<AtomicBool>,
+}
+
+impl MemoryLoader {
+    /// A handle that stops the build early, so that a shutdown does not wait for a read of
+    /// the whole store (which also keeps the database open).
+    pub fn stopper(&self) -> StopLoading {
+        StopLoading(Arc::clone(&self.stop))
+    }
+
+    /// Reads every stored unit into an index on a blocking thread (other cores analyze what
+    /// it has read), then releases every call waiting for it; answers the unit count, or why
+    /// there is no index, which the waiting calls receive too.
+    pub async fn run(self) -> Result<usize, MemoryUnavailable> {
+        let MemoryLoader {
             store,
-            index: Arc::new(LiveMemoryIndex::new(index)),
-            writes: Arc::default(),
-        }
+            loaded,
+            stop,
+        } = self;
+        let built = tokio::task::spawn_blocking(move || {
+            let units = store.all_units().map(|unit| {
+                if stop.load(Ordering::Relaxed) {
+                    Err(MemoryUnavailable::Stopped)
+                } else {
+                    unit.map_err(|e| MemoryUnavailable::Store(Arc::new(e)))
+                }
+            });
+            MemoryIndex::from_units(units)
+        })
+        .await
+        .unwrap_or_else(|e| Err(MemoryUnavailable::Panicked(e.to_string())));
+        let count = built.as_ref().map(MemoryIndex::len).map_err(Clone::clone);
+        loaded.send_replace(Some(
+            built.map(|index| Arc::new(LiveMemoryIndex::new(index))),
+        ));
+        count
     }
+}
 
-    /// Waits for, and holds, this service's write turn; imports take it too, so that the index
-    /// applies writes in the order the store committed them.
-    pub(crate) async fn lock_writes(&self) -> tokio::sync::OwnedMutexGuard<()> {
-        self.writes.clone().lock_owned().await
+/// Stops a [`MemoryLoader`]'s build at the next unit it reads; the calls waiting for it are
+/// answered [`MemoryUnavailable::Stopped`]. Does nothing once the build has finished.
+#[derive(Clone)]
+pub struct StopLoading(Arc<AtomicBool>);
+
+impl StopLoading {
+    /// Asks the build to stop.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
     }
+}
 
+/// The write turn of a [`MemoryService`]: the index is built and no other memory write runs,
+/// so the store commit made under it and its publication to the index stay in one order.
+pub(crate) struct WriteTurn {
+    store: Store,
+    index: Arc<LiveMemoryIndex>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTurn {
     /// How many units the live index holds.
     pub(crate) fn indexed_units(&self) -> usize {
         self.index.snapshot().len()
     }
 
-    /// Rebuilds the live index from the store, in parallel, and publishes it (call with the
-    /// write turn held). After a bulk import this is cheaper than merging the import in.
-    pub(crate) fn rebuild_from_store(&self) -> Result<(), crate::store::StoreError> {
+    /// Rebuilds the live index from the store, in parallel, and publishes it. After a bulk
+    /// import this is cheaper than merging the import in.
+    pub(crate) fn rebuild_from_store(&self) -> Result<(), StoreError> {
         self.index.replace(build_index(&self.store)?);
         Ok(())
     }
 
-    /// Makes units an import committed searchable (call with the write turn held, off the
-    /// async workers: a large batch is an index build of its own).
+    /// Makes units an import committed searchable (call off the async workers: a large batch
+    /// is an index build of its own).
     pub(crate) fn publish_committed(&self, units: Vec<(String, TranslationUnit)>) {
         let mut by_memory: BTreeMap<String, Vec<Arc<TranslationUnit>>> = BTreeMap::new();
         for (memory, unit) in units {
@@ -90,6 +188,44 @@ impl MemoryService {
         let index = Arc::clone(&self.index);
         off_workers("index update", move || change(&index)).await
     }
+}
+
+impl MemoryService {
+    /// A service over `store` whose index the returned loader builds from that store. Until
+    /// [`MemoryLoader::run`] finishes, searches and writes wait for it (other calls, which
+    /// read only the store, do not), so the server can serve the rest of its API during the
+    /// seconds a large memory takes to index. Writes waiting too is what keeps the build
+    /// exact: no unit reaches the store while the build reads it.
+    pub fn loading(store: Store) -> (MemoryService, MemoryLoader) {
+        let (loaded, readiness) = watch::channel(None);
+        let loader = MemoryLoader {
+            store: store.clone(),
+            loaded,
+            stop: Arc::default(),
+        };
+        let service = MemoryService {
+            store,
+            index: MemoryReadiness(readiness),
+            writes: Arc::default(),
+        };
+        (service, loader)
+    }
+
+    /// Where to wait for this service's index.
+    pub fn readiness(&self) -> MemoryReadiness {
+        self.index.clone()
+    }
+
+    /// Waits for the index, then for this service's write turn, and holds the turn; imports
+    /// take it too, so that the index applies writes in the order the store committed them.
+    pub(crate) async fn lock_writes(&self) -> Result<WriteTurn, MemoryUnavailable> {
+        let index = self.index.index().await?;
+        Ok(WriteTurn {
+            store: self.store.clone(),
+            index,
+            _turn: self.writes.clone().lock_owned().await,
+        })
+    }
 
     /// Runs a search over the current snapshot off the async workers: scoring thousands of
     /// candidates is CPU work that would otherwise stall every other request on the worker.
@@ -97,7 +233,7 @@ impl MemoryService {
         &self,
         search: impl FnOnce(&MemoryIndex) -> R + Send + 'static,
     ) -> Result<R, Status> {
-        let snapshot = self.index.snapshot();
+        let snapshot = self.index.index().await?.snapshot();
         off_workers("search", move || search(&snapshot)).await
     }
 }
@@ -114,7 +250,7 @@ async fn off_workers<R: Send + 'static>(
 
 /// Builds the search index over every stored unit, reading the store on this thread while
 /// the other cores analyze what it has read.
-pub fn build_index(store: &Store) -> Result<MemoryIndex, crate::store::StoreError> {
+fn build_index(store: &Store) -> Result<MemoryIndex, StoreError> {
     MemoryIndex::from_units(store.all_units())
 }
 
@@ -152,12 +288,12 @@ impl Memory for MemoryService {
                 unit.created_ms = now;
             }
         }
-        let _write = self.writes.lock().await;
+        let turn = self.lock_writes().await?;
         let replaced = self.store.put_units(&request.memory, &units).await?;
         let ids: Vec<String> = units.iter().map(|u| u.id.clone()).collect();
         let units: Vec<Arc<TranslationUnit>> = units.into_iter().map(Arc::new).collect();
         let memory = request.memory;
-        self.publish(move |index| index.insert(&memory, units))
+        turn.publish(move |index| index.insert(&memory, units))
             .await?;
         let replaced_count = replaced.iter().filter(|r| **r).count();
         Ok(Response::new(proto::AddUnitsResponse {
@@ -178,12 +314,12 @@ impl Memory for MemoryService {
             violations.entry_id(&format!("ids[{i}]"), id);
         }
         violations.into_result(())?;
-        let _write = self.writes.lock().await;
+        let turn = self.lock_writes().await?;
         let deleted = self
             .store
             .delete_units(&request.memory, &request.ids)
             .await?;
-        self.publish(move |index| index.remove(&request.memory, &request.ids))
+        turn.publish(move |index| index.remove(&request.memory, &request.ids))
             .await?;
         Ok(Response::new(proto::DeleteUnitsResponse {
             deleted: deleted as u32,

@@ -11,7 +11,7 @@ mod termbase;
 mod validate;
 
 pub use exchange::ExchangeService;
-pub use memory::{build_index as build_memory_index, MemoryService};
+pub use memory::{MemoryLoader, MemoryReadiness, MemoryService, MemoryUnavailable, StopLoading};
 pub use termbase::TermbaseService;
 
 /// Generated messages, clients and servers of package `tolmach.v1`.

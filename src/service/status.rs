@@ -5,6 +5,7 @@
 
 use tonic::Status;
 
+use super::MemoryUnavailable;
 use crate::store::StoreError;
 
 impl From<StoreError> for Status {
@@ -19,6 +20,25 @@ impl From<StoreError> for Status {
                 tracing::error!(%error, "storage failure");
                 Status::internal("the server could not read or write its database; see its log")
             }
+        }
+    }
+}
+
+/// The build's own task logged the detail once; each call gets the short reason.
+impl From<MemoryUnavailable> for Status {
+    fn from(error: MemoryUnavailable) -> Status {
+        match error {
+            MemoryUnavailable::Store(_) => Status::internal(
+                "the translation memory could not be loaded: a stored unit could not be read \
+                 at start-up; see the server log",
+            ),
+            MemoryUnavailable::Panicked(_) => Status::internal(
+                "the translation memory could not be loaded: its index build failed at \
+                 start-up; see the server log",
+            ),
+            MemoryUnavailable::Stopped => Status::unavailable(
+                "the server is shutting down before the translation memory was loaded",
+            ),
         }
     }
 }

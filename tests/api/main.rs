@@ -12,4 +12,5 @@ mod peer_files;
 mod platform;
 mod quality;
 mod recognize;
+mod startup;
 mod util;

@@ -15,7 +15,7 @@ use tonic::Code;
 
 use crate::util::TestServer;
 
-fn unit(id: &str, segments: &[(&str, &str)]) -> TranslationUnit {
+pub(crate) fn unit(id: &str, segments: &[(&str, &str)]) -> TranslationUnit {
     TranslationUnit {
         id: id.into(),
         segments: segments
@@ -30,7 +30,7 @@ fn unit(id: &str, segments: &[(&str, &str)]) -> TranslationUnit {
     }
 }
 
-fn summit() -> TranslationUnit {
+pub(crate) fn summit() -> TranslationUnit {
     unit(
         "summit-2024",
         &[
@@ -47,11 +47,15 @@ fn summit() -> TranslationUnit {
     )
 }
 
-async fn memory(server: &TestServer) -> MemoryClient<Channel> {
+pub(crate) async fn memory(server: &TestServer) -> MemoryClient<Channel> {
     MemoryClient::new(server.channel().await)
 }
 
-async fn add(client: &mut MemoryClient<Channel>, memory: &str, units: Vec<TranslationUnit>) {
+pub(crate) async fn add(
+    client: &mut MemoryClient<Channel>,
+    memory: &str,
+    units: Vec<TranslationUnit>,
+) {
     client
         .add_units(AddUnitsRequest {
             memory: memory.into(),
@@ -61,7 +65,7 @@ async fn add(client: &mut MemoryClient<Channel>, memory: &str, units: Vec<Transl
         .expect("units stored");
 }
 
-async fn search(
+pub(crate) async fn search(
     client: &mut MemoryClient<Channel>,
     text: &str,
     from: &str,
@@ -219,7 +223,7 @@ async fn units_survive_a_restart_and_deletes_are_counted() {
     )
     .await;
     let server = server.restart().await;
-    assert_eq!(server.server.unit_count, 2);
+    assert_eq!(server.server.memory_ready().await.expect("memory loads"), 2);
     let mut client = memory(&server).await;
     assert_eq!(
         search(&mut client, "Peace", "en", "ru").await.matches[0].target,

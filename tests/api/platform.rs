@@ -11,10 +11,10 @@ use tonic_reflection::pb::v1::ServerReflectionRequest;
 use crate::util::TestServer;
 
 #[tokio::test]
-async fn health_reports_serving_for_the_server_and_the_termbase() {
+async fn health_reports_serving_for_the_server_termbase_and_exchange_at_once() {
     let server = TestServer::start().await;
     let mut health = HealthClient::new(server.channel().await);
-    for service in ["", "tolmach.v1.Termbase"] {
+    for service in ["", "tolmach.v1.Termbase", "tolmach.v1.Exchange"] {
         let status = health
             .check(HealthCheckRequest {
                 service: service.into(),

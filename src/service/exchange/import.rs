@@ -569,10 +569,12 @@ impl Import {
                     counts
                 }
                 Target::Memory(_) => {
-                    let _turn = service.memory.lock_writes().await;
+                    // Reading and staging the file went on while the server was still
+                    // building the memory index at start-up; the commit waits for it.
+                    let turn = service.memory.lock_writes().await?;
                     // A bulk import is made searchable by rebuilding the index from the store
                     // on every core; a small one by adding its units as an index part.
-                    let rebuild = staged >= REBUILD_UNITS.max(service.memory.indexed_units() / 4);
+                    let rebuild = staged >= REBUILD_UNITS.max(turn.indexed_units() / 4);
                     let mut unpublished = Vec::new();
                     let counts = service
                         .store
@@ -583,9 +585,9 @@ impl Import {
                         })
                         .await;
                     if rebuild {
-                        service.memory.rebuild_from_store()?;
+                        turn.rebuild_from_store()?;
                     } else {
-                        service.memory.publish_committed(unpublished);
+                        turn.publish_committed(unpublished);
                     }
                     counts
                 }
