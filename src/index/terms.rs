@@ -97,6 +97,8 @@ pub(super) struct TermIndex {
     stemmed: KeyTable,
     /// Terms by their first stem.
     stem_starts: KeyTable,
+    /// Terms by each of their stems: the candidates for a term containing a query's words.
+    stems_anywhere: KeyTable,
     grams: HashMap<Gram, Vec<TermId>>,
     /// Every distinct normalized key; a match's terms are those of its text in `normalized`.
     automaton: Option<AhoCorasick>,
@@ -148,6 +150,7 @@ impl TermIndex {
             normalized: KeyTable::build(std::iter::empty()),
             stemmed: KeyTable::build(std::iter::empty()),
             stem_starts: KeyTable::build(std::iter::empty()),
+            stems_anywhere: KeyTable::build(std::iter::empty()),
             grams: HashMap::new(),
             automaton: None,
         };
@@ -219,6 +222,9 @@ impl TermIndex {
         index.normalized = index.key_table(Key::Normalized);
         index.stemmed = index.key_table(Key::Stemmed);
         index.stem_starts = index.key_table(Key::FirstStem);
+        index.stems_anywhere = KeyTable::build(index.terms.iter().enumerate().flat_map(
+            |(id, term)| term.stems.iter().map(move |stem| (&**stem, id as TermId)),
+        ));
         // Equal keys share a run of equal hashes, so distinct keys are found within runs.
         let mut patterns: Vec<&str> = Vec::new();
         for run in index.normalized.runs() {
@@ -385,14 +391,30 @@ impl TermIndex {
         let mut by_rarity: Vec<&Gram> = query_grams.iter().collect();
         by_rarity.sort_by_key(|g| posting(g).len());
 
-        // Partial: a term containing the query contains its rarest interior gram (the padded
-        // edge grams only match where a term itself begins or ends).
+        // Partial: the terms that contain the query. A Chinese one contains it as a substring,
+        // and so contains its rarest interior gram (the padded edge grams only match where a
+        // term itself begins or ends); any other contains the query's stems as a run of its
+        // own, and so its rarest stem.
         let min_partial_chars = if has_han { 2 } else { 3 };
         if query_chars.len() >= min_partial_chars {
-            let rarest_interior = by_rarity
-                .iter()
-                .find(|g| !g.contains(&PAD_START) && !g.contains(&PAD_END));
-            for &term_id in rarest_interior.map_or(&[][..], |g| posting(g)) {
+            let candidates: &[TermId] = if has_han {
+                by_rarity
+                    .iter()
+                    .find(|g| !g.contains(&PAD_START) && !g.contains(&PAD_END))
+                    .map_or(&[][..], |g| posting(g))
+            } else {
+                query_stems
+                    .iter()
+                    .map(|stem| self.stems_anywhere.candidates(stem))
+                    .min_by_key(|ids| ids.len())
+                    .unwrap_or_default()
+            };
+            let mut previous = None;
+            for &term_id in candidates {
+                // A term holding the rarest stem twice is listed twice.
+                if previous.replace(term_id) == Some(term_id) {
+                    continue;
+                }
                 let key = &self.key_texts[term_id as usize];
                 let term_chars = key.norm_chars as usize;
                 if query_chars.len() < term_chars
