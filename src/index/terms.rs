@@ -222,9 +222,12 @@ impl TermIndex {
         index.normalized = index.key_table(Key::Normalized);
         index.stemmed = index.key_table(Key::Stemmed);
         index.stem_starts = index.key_table(Key::FirstStem);
-        index.stems_anywhere = KeyTable::build(index.terms.iter().enumerate().flat_map(
-            |(id, term)| term.stems.iter().map(move |stem| (&**stem, id as TermId)),
-        ));
+        index.stems_anywhere =
+            KeyTable::build(
+                index.terms.iter().enumerate().flat_map(|(id, term)| {
+                    term.stems.iter().map(move |stem| (&**stem, id as TermId))
+                }),
+            );
         // Equal keys share a run of equal hashes, so distinct keys are found within runs.
         let mut patterns: Vec<&str> = Vec::new();
         for run in index.normalized.runs() {
@@ -474,12 +477,14 @@ impl TermIndex {
                 let len = usize::from(sketch.norm_chars);
                 let stem_len = usize::from(sketch.stem_chars);
                 // Most candidates end here, before their text is read.
-                let norm_reachable = within_reach((query_len, query_set), (len, sketch.norm_set));
+                let norm_reachable =
+                    within_reach((query_len, query_set), (len, sketch.norm_set), max_typos);
                 let stems_reachable = query_stem_len > 0
                     && stem_len > 0
                     && within_reach(
                         (query_stem_len, query_stem_set),
                         (stem_len, sketch.stem_set),
+                        max_typos,
                     );
                 if !norm_reachable && !stems_reachable {
                     continue;
@@ -603,15 +608,20 @@ fn max_edits(longest: usize) -> usize {
 }
 
 /// Whether two strings, each given as its length in characters and its [`char_set`], can be
-/// similar enough for a typo match. Their edit distance is at least the difference of their
-/// lengths, and at least the number of characters of either that the other lacks: each
-/// position holding one must be substituted or deleted.
-fn within_reach((a_len, a_set): (usize, u32), (b_len, b_set): (usize, u32)) -> bool {
+/// a typo match: similar enough, within `max_typos` edits (what [`bounded_similarity`]
+/// accepts). Their edit distance is at least the difference of their lengths, and at least
+/// the number of characters of either that the other lacks: each position holding one must be
+/// substituted or deleted.
+fn within_reach(
+    (a_len, a_set): (usize, u32),
+    (b_len, b_set): (usize, u32),
+    max_typos: usize,
+) -> bool {
     let lacking = (a_set & !b_set)
         .count_ones()
         .max((b_set & !a_set).count_ones());
     let fewest_edits = a_len.abs_diff(b_len).max(lacking as usize);
-    fewest_edits <= max_edits(a_len.max(b_len))
+    fewest_edits <= max_edits(a_len.max(b_len)).min(max_typos)
 }
 
 /// The characters of a string as a 32-bit set, each character `c` standing for bit `c mod 32`:
@@ -803,7 +813,7 @@ fn segmenter() -> &'static jieba_rs::Jieba {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::distance::similarity;
+    use crate::index::distance::{levenshtein, similarity};
 
     #[test]
     fn length_starts_give_the_first_id_of_each_length() {
@@ -837,16 +847,17 @@ mod tests {
                     .collect()
             };
             let (a, b) = (word(), word());
+            let max_typos = 1 + (next() % 3) as usize;
             let reach = within_reach(
                 (a.len(), char_set(a.iter().copied())),
                 (b.len(), char_set(b.iter().copied())),
+                max_typos,
             );
             if !reach {
                 dropped += 1;
-                assert!(
-                    similarity(&a, &b) < score::FUZZY_MIN_SIMILARITY,
-                    "{a:?} / {b:?}"
-                );
+                let typo = levenshtein(&a, &b) <= max_typos
+                    && similarity(&a, &b) >= score::FUZZY_MIN_SIMILARITY;
+                assert!(!typo, "{a:?} / {b:?} within {max_typos}");
             }
         }
         assert!(dropped > 1000, "the test should exercise the filter");
