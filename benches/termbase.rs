@@ -204,9 +204,14 @@ fn main() {
         );
     }
 
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("temporary directory");
+    // The in-process index is not the server's: free it before the server builds its own.
+    drop(snapshot);
+    drop(search);
+    // The server on a runtime of its own and the client on another, as a CAT tool in another
+    // process would be: the client's tasks do not queue behind the server's on its workers.
+    let server_runtime = tokio::runtime::Runtime::new().expect("server runtime");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let running = server_runtime.block_on(async {
         {
             let store = Store::open(dir.path()).expect("store");
             let started = Instant::now();
@@ -227,6 +232,13 @@ fn main() {
             running.concept_count,
             started.elapsed().as_secs_f64()
         );
+        running
+    });
+    let client_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    client_runtime.block_on(async {
         let mut client = TermbaseClient::connect(format!("http://{}", running.addr))
             .await
             .expect("client");
@@ -260,6 +272,10 @@ fn main() {
                 percentiles(samples)
             );
         }
-        running.shutdown().await.expect("shutdown");
     });
+    // The client's connection lives on its runtime: gone with it, so shutdown need not wait.
+    drop(client_runtime);
+    server_runtime
+        .block_on(running.shutdown())
+        .expect("shutdown");
 }
