@@ -369,16 +369,23 @@ impl Snapshot {
                 if !collections.is_empty() && !collections.contains(&concept.collection) {
                     continue;
                 }
-                if let Some(lang) = lang {
-                    if !same_language(&concept.langs[term.section as usize].lang, lang) {
-                        continue;
-                    }
+                let section = &concept.langs[term.section as usize];
+                if lang.is_some_and(|lang| !same_language(&section.lang, lang)) {
+                    continue;
+                }
+                // Written exactly as stored: this term, not another with the same normalized
+                // key, is the one used (a deprecated "shanghai cooperation organisation" in
+                // lower case is not its preferred capitalized form).
+                let mut occurrence = occurrence;
+                let surface = original.get(normalized.original_range(occurrence.range.clone()));
+                if surface == Some(section.terms[term.term as usize].text.as_str()) {
+                    occurrence.kind = MatchKind::Exact;
                 }
                 found.push((occurrence, index));
             }
         }
-        // Leftmost first; at one start the longest; then the strongest kind, the higher
-        // collection, the more official term.
+        // Leftmost first; at one start the longest; then the strongest kind (the term written
+        // exactly as stored first), the higher collection, the more official term.
         found.sort_by(|(a, ai), (b, bi)| {
             let (ca, cb) = (ai.concept_of(a.term), bi.concept_of(b.term));
             a.range
@@ -410,12 +417,7 @@ impl Snapshot {
             .map(|((occurrence, index), spans)| {
                 let term = &index.terms[occurrence.term as usize];
                 let concept = index.concept_of(occurrence.term).clone();
-                let stored = &concept.langs[term.section as usize].terms[term.term as usize];
-                let kind = if original[spans.bytes.clone()] == stored.text {
-                    MatchKind::Exact
-                } else {
-                    occurrence.kind
-                };
+                let kind = occurrence.kind;
                 Occurrence {
                     spans,
                     concept,

@@ -244,6 +244,37 @@ async fn deprecated_variants_carry_the_preferred_term_as_suggestion() {
     );
 }
 
+/// A variant that differs from the preferred term only in what normalization folds (here
+/// capitals in an official name) is still recognized as itself, with its warning.
+#[tokio::test]
+async fn a_discouraged_variant_equal_after_normalization_still_gets_its_suggestion() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let mut sco = concept("t-sco-case", &[("en", "Shanghai Cooperation Organisation")]);
+    sco.langs[0].terms.push(term(
+        "shanghai cooperation organisation",
+        TermStatus::Deprecated,
+    ));
+    store(&mut client, vec![sco]).await;
+    let text = "The Shanghai Cooperation Organisation, or the shanghai cooperation organisation.";
+    let found = recognize(&mut client, text, "en").await;
+    let matched: Vec<(&str, &str)> = found
+        .iter()
+        .map(|o| (o.matched_term.as_str(), o.suggestion.as_str()))
+        .collect();
+    assert_eq!(
+        matched,
+        [
+            ("Shanghai Cooperation Organisation", ""),
+            (
+                "shanghai cooperation organisation",
+                "Shanghai Cooperation Organisation"
+            ),
+        ]
+    );
+    assert!(found.iter().all(|o| o.kind == MatchKind::Exact as i32));
+}
+
 #[tokio::test]
 async fn leftmost_longest_prefers_the_longer_term() {
     let server = TestServer::start().await;
