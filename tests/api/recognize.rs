@@ -312,3 +312,59 @@ async fn two_character_chinese_terms_do_not_straddle_words() {
     assert_eq!(surfaces(&found), ["和合"]);
     assert_eq!(found[0].chars.map(|s| (s.start, s.end)), Some((11, 13)));
 }
+
+/// The command line an editor or a script uses: `tolmach recognize` marks the terms in the
+/// text, lists them with the standard rendering and a warning for discouraged variants, and
+/// `--json` prints the response itself. (Multi-threaded: the test waits for the command on
+/// one thread while the server answers on another.)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_recognize_command_marks_terms_and_prints_json() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("draft.txt");
+    let draft = "Участники обсудили развитие Шанхайской организации сотрудничества.\n";
+    std::fs::write(&file, draft).expect("written");
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
+            .arg("recognize")
+            .args(args)
+            .args(["--server", &format!("http://{}", server.server.addr)])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        if let Some(mut input) = child.stdin.take() {
+            input.write_all(stdin.as_bytes()).expect("stdin written");
+        }
+        let output = child.wait_with_output().expect("finished");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+
+    let path = file.to_string_lossy().into_owned();
+    let table = run(&[&path, "--lang", "ru", "--to", "zh,en"], "");
+    assert!(
+        table.contains("[Шанхайской организации сотрудничества]"),
+        "{table}"
+    );
+    assert!(
+        table.contains("zh: 上海合作组织")
+            && table.contains("en: Shanghai Cooperation Organisation"),
+        "{table}"
+    );
+
+    let warned = run(&["-", "--to", "zh"], "Projects of One Belt, One Road.");
+    assert!(
+        warned.contains("[One Belt, One Road]") && warned.contains("use «Belt and Road»"),
+        "{warned}"
+    );
+
+    let json = run(&["-", "--lang", "zh", "--json"], "共建“一带一路”倡议");
+    let response: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let occurrences = response["occurrences"].as_array().expect("occurrences");
+    assert_eq!(occurrences.len(), 1, "{json}");
+    assert_eq!(occurrences[0]["surface"], "共建“一带一路”倡议");
+}
