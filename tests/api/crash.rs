@@ -198,7 +198,7 @@ async fn a_server_killed_mid_import_keeps_nothing_of_it() {
 async fn an_acknowledged_import_survives_a_kill() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let server = Server::start(dir.path()).await;
-    // Enough units that the import publishes them by rebuilding the index.
+    // Enough units that the import builds their index part on several threads.
     let file = numbered_tmx(25_000);
     let mut requests = vec![header()];
     requests.extend(file.chunks(64 * 1024).map(chunk));

@@ -36,9 +36,9 @@ const READ_BUFFER: usize = 64 * 1024;
 /// Committed entries published to the live indexes at a time: each publication rebuilds or
 /// merges index structures, so a large import publishes in large groups.
 const PUBLISH_ENTRIES: usize = 100_000;
-/// Units from which a memory import rebuilds the index rather than merging into it (or a
-/// quarter of the units already indexed, if more).
-const REBUILD_UNITS: usize = 20_000;
+/// Committed batches of units queued towards the index build of a memory import: enough to
+/// keep the build busy, few enough that little of the import is held in memory at once.
+const PUBLISH_QUEUE: usize = 2;
 /// Events buffered towards a slow client.
 const EVENT_CHANNEL: usize = 16;
 
@@ -576,23 +576,25 @@ impl Import {
                     // Reading and spooling the file went on while the server was still
                     // building the memory index at start-up; the commit waits for it.
                     let turn = service.memory.lock_writes().await?;
-                    // A bulk import is made searchable by rebuilding the index from the store
-                    // on every core; a small one by adding its units as an index part.
-                    let rebuild = staged >= REBUILD_UNITS.max(turn.indexed_units() / 4);
-                    let mut unpublished = Vec::new();
+                    // The index part of the import is built on the other cores while the
+                    // commit writes the store, from each batch as it is written, and published
+                    // when the commit ends: with what it wrote should it fail part way, since
+                    // the store then holds that much.
+                    let (batches, committed) = std::sync::mpsc::sync_channel(PUBLISH_QUEUE);
+                    let publish = tokio::task::spawn_blocking(move || {
+                        turn.publish_committed(committed.into_iter().flatten(), staged)
+                    });
                     let counts = service
                         .store
                         .commit_import(spool, on_conflict, now_ms(), |applied| {
-                            if !rebuild {
-                                unpublished.extend(applied.units);
-                            }
+                            // Fails only if the build is gone (it panicked), reported below.
+                            let _ = batches.send(applied.units);
                         })
                         .await;
-                    if rebuild {
-                        turn.rebuild_from_store()?;
-                    } else {
-                        turn.publish_committed(unpublished);
-                    }
+                    drop(batches);
+                    publish
+                        .await
+                        .map_err(|e| Status::internal(format!("index update failed: {e}")))?;
                     counts
                 }
             };
