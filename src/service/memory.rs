@@ -149,34 +149,22 @@ impl StopLoading {
 /// The write turn of a [`MemoryService`]: the index is built and no other memory write runs,
 /// so the store commit made under it and its publication to the index stay in one order.
 pub(crate) struct WriteTurn {
-    store: Store,
     index: Arc<LiveMemoryIndex>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl WriteTurn {
-    /// How many units the live index holds.
-    pub(crate) fn indexed_units(&self) -> usize {
-        self.index.snapshot().len()
-    }
-
-    /// Rebuilds the live index from the store, in parallel, and publishes it. After a bulk
-    /// import this is cheaper than merging the import in.
-    pub(crate) fn rebuild_from_store(&self) -> Result<(), StoreError> {
-        self.index.replace(build_index(&self.store)?);
-        Ok(())
-    }
-
-    /// Makes units an import committed searchable (call off the async workers: a large batch
-    /// is an index build of its own).
-    pub(crate) fn publish_committed(&self, units: Vec<(String, TranslationUnit)>) {
-        let mut by_memory: BTreeMap<String, Vec<Arc<TranslationUnit>>> = BTreeMap::new();
-        for (memory, unit) in units {
-            by_memory.entry(memory).or_default().push(Arc::new(unit));
-        }
-        for (memory, units) in by_memory {
-            self.index.insert(&memory, units);
-        }
+    /// Makes the units an import commits searchable, building their index part while the
+    /// commit writes them: `units` yields each committed batch's units, and ends when the
+    /// commit has ended. Call off the async workers (for a bulk import this is an index build
+    /// on every core); the turn is held until the part is published. `expected` is the
+    /// import's entry count.
+    pub(crate) fn publish_committed(
+        self,
+        units: impl IntoIterator<Item = (String, TranslationUnit)>,
+        expected: usize,
+    ) {
+        self.index.insert_stream(units, expected);
     }
 
     /// Applies a committed change to the index off the async workers: a large batch is a
@@ -221,7 +209,6 @@ impl MemoryService {
     pub(crate) async fn lock_writes(&self) -> Result<WriteTurn, MemoryUnavailable> {
         let index = self.index.index().await?;
         Ok(WriteTurn {
-            store: self.store.clone(),
             index,
             _turn: self.writes.clone().lock_owned().await,
         })
@@ -246,12 +233,6 @@ async fn off_workers<R: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| Status::internal(format!("{what} failed: {e}")))
-}
-
-/// Builds the search index over every stored unit, reading the store on this thread while
-/// the other cores analyze what it has read.
-fn build_index(store: &Store) -> Result<MemoryIndex, StoreError> {
-    MemoryIndex::from_units(store.all_units())
 }
 
 #[tonic::async_trait]

@@ -16,6 +16,8 @@ impl From<StoreError> for Status {
             | StoreError::Locked { .. }
             | StoreError::BadSchemaMarker { .. }
             | StoreError::Corrupt { .. }
+            | StoreError::Spool { .. }
+            | StoreError::SpoolCorrupt { .. }
             | StoreError::Sled(_) => {
                 tracing::error!(%error, "storage failure");
                 Status::internal("the server could not read or write its database; see its log")

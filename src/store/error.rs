@@ -48,6 +48,24 @@ pub enum StoreError {
         /// The decoder's message.
         reason: String,
     },
+    /// An import's spool file could not be written, read or removed (disk full, permissions).
+    #[error("import spool {path}: {source}")]
+    Spool {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A committed import's spool file does not read back as written: damaged on disk.
+    #[error("import spool {path} is damaged at byte {offset}: {reason}")]
+    SpoolCorrupt {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Where the unreadable entry starts.
+        offset: u64,
+        /// What was wrong.
+        reason: String,
+    },
     /// The embedded database failed (I/O, corruption it detected itself).
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),

@@ -1,17 +1,19 @@
 //! Durable storage of concepts, their history and collections in sled.
 //!
-//! One tree per record kind (`meta`, `concepts`, `history`, `collections`, `units`, and
-//! `staging` for imports not yet committed, see [`import`]); keys are built only
-//! in [`keys`]. Every write method returns only after sled has flushed the change to disk, so a
-//! caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
+//! One tree per record kind (`meta`, `concepts`, `history`, `collections`, `units`); keys are
+//! built only in [`keys`]. Imports not yet committed wait in spool files beside the database
+//! (see [`import`]). Every write method returns only after sled has flushed the change to
+//! disk, so a caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
 //! built from it.
 
 mod content;
 mod error;
 mod import;
 mod keys;
+mod spool;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -21,6 +23,8 @@ use crate::model::{Collection, Concept, TranslationUnit};
 pub use content::{content_id, unit_content_id};
 pub use error::StoreError;
 pub use import::{Applied, ImportCounts, Staged};
+pub use spool::ImportSpool;
+use spool::SpoolDir;
 
 /// The on-disk schema this build writes. Bump it when the encoding of any tree changes, and
 /// teach [`Store::open`] to migrate the previous one.
@@ -44,7 +48,10 @@ pub struct Store {
     history: sled::Tree,
     collections: sled::Tree,
     units: sled::Tree,
+    /// Entries staged by builds before spool files, left only by a crash mid-import.
     staging: sled::Tree,
+    /// Where imports spool their entries until they commit.
+    imports: Arc<SpoolDir>,
 }
 
 impl Store {
@@ -64,7 +71,7 @@ impl Store {
                 .cache_capacity(CACHE_BYTES)
                 .open()
             {
-                Ok(db) => return Store::from_db(db),
+                Ok(db) => return Store::from_db(db, SpoolDir::open(dir)?),
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                     if started.elapsed() > LOCK_WAIT {
                         return Err(StoreError::Locked {
@@ -80,10 +87,13 @@ impl Store {
 
     /// A database that lives in memory and a temporary file, gone when dropped; for tests.
     pub fn temporary() -> Result<Store, StoreError> {
-        Store::from_db(sled::Config::new().temporary(true).open()?)
+        Store::from_db(
+            sled::Config::new().temporary(true).open()?,
+            SpoolDir::temporary()?,
+        )
     }
 
-    fn from_db(db: sled::Db) -> Result<Store, StoreError> {
+    fn from_db(db: sled::Db, imports: SpoolDir) -> Result<Store, StoreError> {
         let meta = db.open_tree("meta")?;
         match meta.get(keys::SCHEMA_VERSION)? {
             None => {
@@ -109,6 +119,7 @@ impl Store {
             collections: db.open_tree("collections")?,
             units: db.open_tree("units")?,
             staging: db.open_tree("staging")?,
+            imports: Arc::new(imports),
             meta,
             db,
         })
@@ -360,6 +371,12 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // postcard only fails on types serde cannot express (maps with non-string keys are fine);
     // our model has none, so a failure here is a programming error caught by tests.
     postcard::to_stdvec(value).expect("model types are always encodable")
+}
+
+/// Appends the encoding of `value` to `out`, reusing its allocation.
+fn encode_into<T: Serialize>(value: &T, out: &mut Vec<u8>) {
+    let taken = std::mem::take(out);
+    *out = postcard::to_extend(value, taken).expect("model types are always encodable");
 }
 
 fn decode<T: DeserializeOwned>(

@@ -126,6 +126,16 @@ impl Drop for Server {
     }
 }
 
+/// Spool files the server keeps in its data directory for imports not yet finished.
+fn spool_files(data_dir: &Path) -> usize {
+    std::fs::read_dir(data_dir.join("imports")).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".spool"))
+            .count()
+    })
+}
+
 fn header() -> ImportRequest {
     ImportRequest {
         message: Some(Message::Header(ImportHeader {
@@ -169,8 +179,18 @@ async fn a_server_killed_mid_import_keeps_nothing_of_it() {
     }
     server.kill();
     drop(sender);
+    assert_eq!(
+        spool_files(dir.path()),
+        1,
+        "the import was cut off while spooling"
+    );
     let server = Server::start(dir.path()).await;
     assert_eq!(server.units("crash").await, 0, "nothing of the import");
+    assert_eq!(
+        spool_files(dir.path()),
+        0,
+        "its spooled entries are gone too"
+    );
     server.kill();
 }
 
@@ -178,7 +198,7 @@ async fn a_server_killed_mid_import_keeps_nothing_of_it() {
 async fn an_acknowledged_import_survives_a_kill() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let server = Server::start(dir.path()).await;
-    // Enough units that the import publishes them by rebuilding the index.
+    // Enough units that the import builds their index part on several threads.
     let file = numbered_tmx(25_000);
     let mut requests = vec![header()];
     requests.extend(file.chunks(64 * 1024).map(chunk));
@@ -243,6 +263,11 @@ async fn a_server_killed_while_applying_a_committed_import_finishes_it_at_restar
     assert_eq!(
         server.translation_of(units - 1).await,
         format!("第{}号文件", units - 1)
+    );
+    assert_eq!(
+        spool_files(dir.path()),
+        0,
+        "the finished import's spool is gone"
     );
     server.kill();
 }

@@ -35,11 +35,15 @@ impl LiveMemoryIndex {
         self.update(|index| index.insert_many(memory, units));
     }
 
-    /// Publishes a whole new index (one rebuilt from the store after a bulk import, which is
-    /// cheaper than merging the import in part by part).
-    pub fn replace(&self, index: MemoryIndex) {
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        self.current.store(Arc::new(index));
+    /// Publishes units of any memories (added, or replacing units with the same memory and
+    /// id) once `items` ends, building their part while they come; see
+    /// [`MemoryIndex::insert_stream`].
+    pub fn insert_stream(
+        &self,
+        items: impl IntoIterator<Item = (String, TranslationUnit)>,
+        expected: usize,
+    ) {
+        self.update(|index| index.insert_stream(items, expected));
     }
 
     /// Publishes committed removals; answers how many of the ids were indexed.

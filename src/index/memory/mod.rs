@@ -378,6 +378,38 @@ impl MemoryIndex {
         self.settle();
     }
 
+    /// Adds (or replaces, by memory and unit id) units of any memories as one new part,
+    /// reading `items` on this thread while other cores analyze what it has read. This is
+    /// for units that arrive over time, such as the batches of a bulk import as the store
+    /// commits them: the part is built while they come, and none need be held until the last
+    /// arrives. `expected` is about how many will come; a few thousand or more are analyzed
+    /// on every core. Later items win over earlier ones with the same memory and id.
+    pub fn insert_stream(
+        &mut self,
+        items: impl IntoIterator<Item = (String, TranslationUnit)>,
+        expected: usize,
+    ) {
+        let threads = if expected >= PARALLEL_UNITS {
+            build_threads()
+        } else {
+            1
+        };
+        let mut memories = Memories::clone(&self.memories);
+        let items = items
+            .into_iter()
+            .map(|(memory, unit)| Ok::<_, std::convert::Infallible>((memories.id(&memory), unit)));
+        let Ok((part, superseded)) = part::build(items, threads);
+        self.memories = Arc::new(memories);
+        // The units the new part holds are no longer live in the older parts.
+        for slot in 0..part.slots() as u32 {
+            if let (false, Some(memory)) = (superseded.get(slot), part.memory(slot)) {
+                self.unlink(memory, part.unit_id(slot));
+            }
+        }
+        self.parts.push(Shard::new(part, superseded));
+        self.settle();
+    }
+
     /// Removes a unit by id; answers whether it was there.
     pub fn remove(&mut self, memory: &str, unit_id: &str) -> bool {
         let Some(&memory) = self.memories.ids.get(memory) else {

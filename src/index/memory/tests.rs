@@ -782,8 +782,8 @@ fn unit_with_two_answering_segments_counts_once() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
-    /// Inserting one by one (many merges), in batches, replacing and removing must leave an
-    /// index that answers exactly as one built at once from the units that remain.
+    /// Inserting one by one (many merges), in batches, in streams, replacing and removing must
+    /// leave an index that answers exactly as one built at once from the units that remain.
     #[test]
     fn incremental_index_answers_as_one_built_at_once(case in case(), batch in 1usize..9) {
         let memories = ["a", "b", "c"];
@@ -798,9 +798,17 @@ proptest! {
                 (memories[*memory], unit(&id, &[("zh", zh), ("en", en), ("ru", ru)]))
             })
             .collect();
-        for group in units.chunks(batch) {
+        for (number, group) in units.chunks(batch).enumerate() {
             for (memory, unit) in group {
                 remaining.insert((*memory, unit.id.clone()), unit.clone());
+            }
+            if number % 2 == 1 {
+                // A stream mixes memories, ids repeated within it.
+                let items = group.iter().map(|(m, u)| (m.to_string(), TranslationUnit::clone(u)));
+                // Claiming many more exercises the build on several threads.
+                let expected = if number % 4 == 1 { super::PARALLEL_UNITS } else { group.len() };
+                incremental.insert_stream(items, expected);
+                continue;
             }
             // Consecutive units of one memory go in as one batch, ids repeated within it.
             for run in group.chunk_by(|a, b| a.0 == b.0) {

@@ -1,5 +1,5 @@
 //! One import: the header's checks, then a blocking thread that reads the upload entry by
-//! entry, checks each entry as the unary API would, stages the sound ones, and commits them
+//! entry, checks each entry as the unary API would, spools the sound ones, and commits them
 //! (or not) when the file is done.
 
 use std::io::{BufReader, Cursor, Read};
@@ -18,10 +18,10 @@ use crate::service::convert::{check_unit, concept_from_proto, concept_to_proto};
 use crate::service::now_ms;
 use crate::service::proto::{self, entry_problem::Severity, import_event::Event};
 use crate::service::validate::{Violations, MAX_TERM_BYTES};
-use crate::store::{content_id, unit_content_id, ImportCounts, Staged, StoreError};
+use crate::store::{content_id, unit_content_id, ImportCounts, ImportSpool, Staged, StoreError};
 use crate::text;
 
-/// Entries staged per write.
+/// Entries checked and queued before they are spooled (or previewed, in a dry run) together.
 const STAGE_BATCH: usize = 1000;
 /// A progress event at least this often, in entries.
 const PROGRESS_EVERY: u64 = 10_000;
@@ -36,9 +36,9 @@ const READ_BUFFER: usize = 64 * 1024;
 /// Committed entries published to the live indexes at a time: each publication rebuilds or
 /// merges index structures, so a large import publishes in large groups.
 const PUBLISH_ENTRIES: usize = 100_000;
-/// Units from which a memory import rebuilds the index rather than merging into it (or a
-/// quarter of the units already indexed, if more).
-const REBUILD_UNITS: usize = 20_000;
+/// Committed batches of units queued towards the index build of a memory import: enough to
+/// keep the build busy, few enough that little of the import is held in memory at once.
+const PUBLISH_QUEUE: usize = 2;
 /// Events buffered towards a slow client.
 const EVENT_CHANNEL: usize = 16;
 
@@ -187,7 +187,7 @@ pub(super) async fn start(
             runtime,
             state,
             id: None,
-            staged: 0,
+            spool: None,
             pending: Vec::with_capacity(STAGE_BATCH),
             progress: proto::ImportProgress::default(),
             report: proto::ImportReport::default(),
@@ -263,9 +263,10 @@ struct Import {
     events: mpsc::Sender<Result<proto::ImportEvent, Status>>,
     runtime: tokio::runtime::Handle,
     state: Arc<UploadState>,
-    /// The store's import id, once the first entry is staged.
+    /// The store's import id, once the first entry is spooled.
     id: Option<u64>,
-    staged: u64,
+    /// Where the accepted entries wait for the commit.
+    spool: Option<ImportSpool>,
     pending: Vec<Staged>,
     progress: proto::ImportProgress,
     report: proto::ImportReport,
@@ -468,8 +469,8 @@ impl Import {
         }
     }
 
-    /// Writes the queued entries to staging (or previews them in a dry run). A strict import
-    /// that has rejected anything stops writing: it will not commit.
+    /// Writes the queued entries to the spool (or previews them in a dry run). A strict
+    /// import that has rejected anything stops writing: it will not commit.
     fn stage(&mut self) -> Result<(), Status> {
         if self.pending.is_empty() {
             return Ok(());
@@ -482,12 +483,15 @@ impl Import {
                 .preview(&entries, self.plan.on_conflict)?;
             self.preview.add(counts);
         } else if !(self.plan.strict && self.progress.rejected > 0) {
-            let id = match self.id {
-                Some(id) => id,
-                None => *self.id.insert(self.service.store.begin_import()?),
+            let spool = match &mut self.spool {
+                Some(spool) => spool,
+                None => {
+                    let spool = self.service.store.begin_import()?;
+                    self.id = Some(spool.import());
+                    self.spool.insert(spool)
+                }
             };
-            self.service.store.stage(id, self.staged, &entries)?;
-            self.staged += entries.len() as u64;
+            spool.append(&entries)?;
         }
         self.pending = entries;
         self.pending.clear();
@@ -538,15 +542,15 @@ impl Import {
         }
     }
 
-    /// Commits the staged entries and publishes them to the live indexes, holding the write
+    /// Commits the spooled entries and publishes them to the live indexes, holding the write
     /// turn of the service concerned so the index sees writes in commit order.
     fn commit(&mut self) -> Result<ImportCounts, Status> {
-        let Some(id) = self.id else {
+        let Some(spool) = self.spool.take() else {
             return Ok(ImportCounts::default());
         };
         let service = self.service.clone();
         let on_conflict = self.plan.on_conflict;
-        let staged = self.staged as usize;
+        let staged = spool.entries() as usize;
         let target = self.plan.target.clone();
         let counts = self.runtime.block_on(async move {
             let result: Result<ImportCounts, StoreError> = match &target {
@@ -558,7 +562,7 @@ impl Import {
                     let mut unpublished = Vec::new();
                     let counts = service
                         .store
-                        .commit_import(id, on_conflict, now_ms(), |applied| {
+                        .commit_import(spool, on_conflict, now_ms(), |applied| {
                             unpublished.extend(applied.concepts);
                             if unpublished.len() >= PUBLISH_ENTRIES {
                                 service.termbase.publish(std::mem::take(&mut unpublished));
@@ -569,26 +573,28 @@ impl Import {
                     counts
                 }
                 Target::Memory(_) => {
-                    // Reading and staging the file went on while the server was still
+                    // Reading and spooling the file went on while the server was still
                     // building the memory index at start-up; the commit waits for it.
                     let turn = service.memory.lock_writes().await?;
-                    // A bulk import is made searchable by rebuilding the index from the store
-                    // on every core; a small one by adding its units as an index part.
-                    let rebuild = staged >= REBUILD_UNITS.max(turn.indexed_units() / 4);
-                    let mut unpublished = Vec::new();
+                    // The index part of the import is built on the other cores while the
+                    // commit writes the store, from each batch as it is written, and published
+                    // when the commit ends: with what it wrote should it fail part way, since
+                    // the store then holds that much.
+                    let (batches, committed) = std::sync::mpsc::sync_channel(PUBLISH_QUEUE);
+                    let publish = tokio::task::spawn_blocking(move || {
+                        turn.publish_committed(committed.into_iter().flatten(), staged)
+                    });
                     let counts = service
                         .store
-                        .commit_import(id, on_conflict, now_ms(), |applied| {
-                            if !rebuild {
-                                unpublished.extend(applied.units);
-                            }
+                        .commit_import(spool, on_conflict, now_ms(), |applied| {
+                            // Fails only if the build is gone (it panicked), reported below.
+                            let _ = batches.send(applied.units);
                         })
                         .await;
-                    if rebuild {
-                        turn.rebuild_from_store()?;
-                    } else {
-                        turn.publish_committed(unpublished);
-                    }
+                    drop(batches);
+                    publish
+                        .await
+                        .map_err(|e| Status::internal(format!("index update failed: {e}")))?;
                     counts
                 }
             };
@@ -597,15 +603,14 @@ impl Import {
         Ok(counts)
     }
 
-    /// Drops whatever was staged; logged, not reported, when that fails: recovery at the next
-    /// start removes it anyway.
+    /// Drops whatever was spooled; logged, not reported, when that fails: recovery at the
+    /// next start removes it anyway.
     fn abandon(&mut self) {
-        let Some(id) = self.id.take() else {
+        let (Some(id), Some(spool)) = (self.id.take(), self.spool.take()) else {
             return;
         };
-        let store = self.service.store.clone();
-        if let Err(error) = self.runtime.block_on(store.discard_import(id)) {
-            tracing::warn!(%error, import = id, "could not discard a refused import's staging");
+        if let Err(error) = self.service.store.discard_import(spool) {
+            tracing::warn!(%error, import = id, "could not discard a refused import's spool");
         }
     }
 

@@ -1,8 +1,8 @@
 //! `tolmach.v1.Exchange`: whole termbases and memories in and out as files, streamed both
 //! ways so that neither side ever holds a whole file.
 //!
-//! [`import`] reads an upload entry by entry on a blocking thread, stages what is sound in the
-//! store and commits it all at once (see [`crate::store`]'s import staging); [`export`] walks
+//! [`import`] reads an upload entry by entry on a blocking thread, spools what is sound through
+//! the store and commits it all at once (see [`crate::store`]'s imports); [`export`] walks
 //! the store and streams a writer's output in chunks.
 
 mod claims;
