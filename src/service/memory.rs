@@ -12,10 +12,10 @@ use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
 use super::convert::{span, unit_from_proto, unit_to_proto};
-use super::now_ms;
 use super::paging::{collect_page, page_size, page_start};
 use super::proto::{self, memory_server::Memory};
 use super::validate::{Violations, MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
+use super::{now_ms, off_workers};
 use crate::index::memory::{
     comparison_length, DiffKind, LiveMemoryIndex, MemoryIndex, MemoryQuery,
 };
@@ -223,16 +223,6 @@ impl MemoryService {
         let snapshot = self.index.index().await?.snapshot();
         off_workers("search", move || search(&snapshot)).await
     }
-}
-
-/// Runs CPU-bound work on the blocking pool; a panic in it is a server fault (`INTERNAL`).
-async fn off_workers<R: Send + 'static>(
-    what: &str,
-    work: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, Status> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Status::internal(format!("{what} failed: {e}")))
 }
 
 #[tonic::async_trait]

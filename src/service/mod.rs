@@ -25,6 +25,18 @@ pub mod proto {
         tonic::include_file_descriptor_set!("tolmach_descriptor");
 }
 
+/// Runs CPU-bound work (a search, a long text to scan, an index update) on the blocking pool,
+/// so that it does not stall the other requests on an async worker; a panic in it is a server
+/// fault (`INTERNAL`).
+pub(crate) async fn off_workers<R: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, tonic::Status> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| tonic::Status::internal(format!("{what} failed: {e}")))
+}
+
 /// Milliseconds since the Unix epoch, for record timestamps.
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()

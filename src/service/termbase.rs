@@ -9,10 +9,10 @@ use super::convert::{
     concept_from_proto, concept_to_proto, kind_to_proto, renderings, spans_to_proto,
     status_to_proto,
 };
-use super::now_ms;
 use super::paging::{collect_page, page_size, page_start};
 use super::proto::{self, termbase_server::Termbase};
 use super::validate::{Violations, MAX_TERM_BYTES, MAX_TEXT_BYTES};
+use super::{now_ms, off_workers};
 use crate::index::{score, LookupQuery, TermSearch};
 use crate::model::{Collection, Concept, Lang};
 use crate::store::Store;
@@ -254,12 +254,11 @@ impl Termbase for TermbaseService {
         // A long text takes milliseconds to scan: off the async workers, so that it does not
         // hold up the lookups of other clients.
         let snapshot = self.search.snapshot();
-        let (request, found) = tokio::task::spawn_blocking(move || {
+        let (request, found) = off_workers("recognition", move || {
             let found = snapshot.recognize(&request.text, lang.as_ref(), &request.collections);
             (request, found)
         })
-        .await
-        .map_err(|e| Status::internal(format!("recognition failed: {e}")))?;
+        .await?;
         let occurrences = found
             .into_iter()
             .map(|o| {
