@@ -12,7 +12,7 @@ use tolmach::service::proto::{
 };
 use tonic::transport::Channel;
 
-use crate::exchange::numbered_tmx;
+use crate::exchange::{import, numbered_tmx};
 
 /// A server process, the address it listens on, and its log.
 struct Server {
@@ -136,13 +136,18 @@ fn spool_files(data_dir: &Path) -> usize {
     })
 }
 
+/// The header of every import here: a TMX into memory `crash`.
+fn crash_header() -> ImportHeader {
+    ImportHeader {
+        format: FileFormat::Tmx as i32,
+        target: Some(Target::Memory("crash".into())),
+        ..Default::default()
+    }
+}
+
 fn header() -> ImportRequest {
     ImportRequest {
-        message: Some(Message::Header(ImportHeader {
-            format: FileFormat::Tmx as i32,
-            target: Some(Target::Memory("crash".into())),
-            ..Default::default()
-        })),
+        message: Some(Message::Header(crash_header())),
     }
 }
 
@@ -200,20 +205,8 @@ async fn an_acknowledged_import_survives_a_kill() {
     let server = Server::start(dir.path()).await;
     // Enough units that the import builds their index part on several threads.
     let file = numbered_tmx(25_000);
-    let mut requests = vec![header()];
-    requests.extend(file.chunks(64 * 1024).map(chunk));
-    let mut events = ExchangeClient::new(server.channel.clone())
-        .import(tokio_stream::iter(requests))
-        .await
-        .expect("import starts")
-        .into_inner();
-    let mut added = 0;
-    while let Some(event) = events.message().await.expect("events") {
-        if let Some(Event::Report(report)) = event.event {
-            added = report.added;
-        }
-    }
-    assert_eq!(added, 25_000);
+    let outcome = import(server.channel.clone(), crash_header(), &file, 64 * 1024).await;
+    assert_eq!(outcome.report().added, 25_000, "{:?}", outcome.status);
     assert_eq!(
         server.translation_of(24_999).await,
         "第24999号文件",
