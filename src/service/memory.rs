@@ -17,10 +17,11 @@ use super::proto::{self, memory_server::Memory};
 use super::validate::{Violations, MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
 use super::{now_ms, off_workers};
 use crate::index::memory::{
-    comparison_length, DiffKind, LiveMemoryIndex, MemoryIndex, MemoryQuery,
+    comparison_length, DiffKind, ImportOutcome, ImportPart, LiveMemoryIndex, MemoryIndex,
+    MemoryQuery,
 };
 use crate::model::TranslationUnit;
-use crate::store::{unit_content_id, Store, StoreError};
+use crate::store::{unit_content_id, Applied, Store, StoreError};
 
 const MAX_UNITS_PER_CALL: usize = 10_000;
 const DEFAULT_LIMIT: u32 = 5;
@@ -154,17 +155,32 @@ pub(crate) struct WriteTurn {
 }
 
 impl WriteTurn {
-    /// Makes the units an import commits searchable, building their index part while the
-    /// commit writes them: `units` yields each committed batch's units, and ends when the
-    /// commit has ended. Call off the async workers (for a bulk import this is an index build
-    /// on every core); the turn is held until the part is published. `expected` is the
-    /// import's entry count.
-    pub(crate) fn publish_committed(
+    /// Makes a committed import of `memory` searchable. `part` holds its units as spooled,
+    /// analyzed while the file was read; `batches` yields what the commit did with each batch
+    /// of them, and ends when the commit has ended. The part's search structures are built
+    /// while the commit writes, and so is a part of the units stored otherwise than spooled
+    /// (merged or replacing). Call off the async workers; the turn is held until both are
+    /// published.
+    pub(crate) fn publish_import(
         self,
-        units: impl IntoIterator<Item = (String, TranslationUnit)>,
-        expected: usize,
+        memory: &str,
+        mut part: ImportPart,
+        batches: impl IntoIterator<Item = Applied>,
     ) {
-        self.index.insert_stream(units, expected);
+        part.build();
+        let mut outcome = ImportOutcome::default();
+        let rewritten = ImportPart::analyze(batches.into_iter().flat_map(|applied| {
+            let first = outcome.committed;
+            outcome.not_stored_as_read.extend(
+                applied
+                    .units_not_as_spooled
+                    .iter()
+                    .map(|&at| (first + at) as u32),
+            );
+            outcome.committed += applied.unit_entries;
+            applied.units_rewritten.into_iter().map(|(_, unit)| unit)
+        }));
+        self.index.insert_import(memory, part, &outcome, rewritten);
     }
 
     /// Applies a committed change to the index off the async workers: a large batch is a

@@ -87,8 +87,16 @@ impl ImportCounts {
 pub struct Applied {
     /// Concepts as stored, with revision and times.
     pub concepts: Vec<Concept>,
-    /// Units as stored, with their memory.
-    pub units: Vec<(String, TranslationUnit)>,
+    /// Unit entries the batch went through.
+    pub unit_entries: usize,
+    /// Positions among those (from 0, in spool order) of the units not stored as spooled:
+    /// a stored unit with the same id was kept (unchanged, or skipped), merged or replaced.
+    /// Every other unit entry was added exactly as spooled, so a caller that analyzed the
+    /// spooled units for an index need not receive them again.
+    pub units_not_as_spooled: Vec<usize>,
+    /// The units stored otherwise than spooled (merged or replacing), as stored, with their
+    /// memory: the last state of each id in the batch.
+    pub units_rewritten: Vec<(String, TranslationUnit)>,
 }
 
 impl Store {
@@ -312,8 +320,10 @@ impl Store {
     ) -> Result<(Applied, ImportCounts), StoreError> {
         let mut counts = ImportCounts::default();
         let mut concepts: HashMap<String, (Option<Concept>, Concept)> = HashMap::new();
-        let mut units: HashMap<Vec<u8>, (String, TranslationUnit)> = HashMap::new();
+        // Per key: the memory, the unit to write, and whether it is the unit as spooled.
+        let mut units: HashMap<Vec<u8>, (String, TranslationUnit, bool)> = HashMap::new();
         let mut history = sled::Batch::default();
+        let mut applied = Applied::default();
         for entry in entries {
             match entry {
                 Staged::Concept(incoming) => {
@@ -339,19 +349,23 @@ impl Store {
                 Staged::Unit { memory, unit } => {
                     let key = keys::unit(&memory, &unit.id);
                     let stored = match units.get(&key) {
-                        Some((_, u)) => Some(u.clone()),
+                        Some((_, u, _)) => Some(u.clone()),
                         None => self.unit(&memory, &unit.id)?,
                     };
                     let resolution = resolve(stored.as_ref(), unit, commit.on_conflict);
                     counts.count(&resolution);
+                    let as_spooled = matches!(resolution, Resolution::Added(_));
+                    if !as_spooled {
+                        applied.units_not_as_spooled.push(applied.unit_entries);
+                    }
+                    applied.unit_entries += 1;
                     if let Resolution::Added(next) | Resolution::Updated(next) = resolution {
-                        units.insert(key, (memory, next));
+                        units.insert(key, (memory, next, as_spooled));
                     }
                 }
             }
         }
         let mut concept_batch = sled::Batch::default();
-        let mut applied = Applied::default();
         for (stored, next) in concepts.into_values() {
             if let Some(previous) = stored {
                 history.insert(
@@ -363,9 +377,11 @@ impl Store {
             applied.concepts.push(next);
         }
         let mut unit_batch = sled::Batch::default();
-        for (key, (memory, unit)) in units {
+        for (key, (memory, unit, as_spooled)) in units {
             unit_batch.insert(key, encode(&unit));
-            applied.units.push((memory, unit));
+            if !as_spooled {
+                applied.units_rewritten.push((memory, unit));
+            }
         }
         // History first: a crash before the concepts are written leaves history that a repeat
         // writes again under the same keys.

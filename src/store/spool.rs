@@ -127,7 +127,6 @@ pub struct ImportSpool {
     import: u64,
     path: PathBuf,
     writer: BufWriter<File>,
-    entries: u64,
     encoded: Vec<u8>,
     /// Set once the commit marker names this spool: from then on the file belongs to the
     /// commit (or to recovery), and dropping this must leave it.
@@ -149,7 +148,6 @@ impl ImportSpool {
             import,
             path,
             writer,
-            entries: 0,
             encoded: Vec::new(),
             committed: false,
         })
@@ -158,11 +156,6 @@ impl ImportSpool {
     /// The import's id.
     pub fn import(&self) -> u64 {
         self.import
-    }
-
-    /// How many entries were appended.
-    pub fn entries(&self) -> u64 {
-        self.entries
     }
 
     /// Appends entries in file order. Nothing reads them until the import commits, so this
@@ -187,7 +180,6 @@ impl ImportSpool {
                     path: self.path.clone(),
                     source,
                 })?;
-            self.entries += 1;
         }
         Ok(())
     }

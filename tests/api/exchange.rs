@@ -424,6 +424,147 @@ async fn conflicts_merge_replace_or_skip() {
     assert_eq!(replaced.revision, 3, "each change is a revision");
 }
 
+/// A TMX of `(id, [(lang, text)])` units.
+fn tmx_of(units: &[(&str, &[(&str, &str)])]) -> Vec<u8> {
+    let mut file = String::from(
+        "<?xml version=\"1.0\"?><tmx version=\"1.4\"><header srclang=\"zh\" datatype=\"plaintext\" \
+         segtype=\"sentence\" o-tmf=\"x\" adminlang=\"en\" creationtool=\"t\" creationtoolversion=\"1\"/><body>\n",
+    );
+    for (id, segments) in units {
+        file.push_str(&format!("<tu tuid=\"{id}\">"));
+        for (lang, text) in *segments {
+            file.push_str(&format!("<tuv xml:lang=\"{lang}\"><seg>{text}</seg></tuv>"));
+        }
+        file.push_str("</tu>\n");
+    }
+    file.push_str("</body></tmx>\n");
+    file.into_bytes()
+}
+
+/// The import path publishes to the memory index the units as spooled, except those the store
+/// kept otherwise (unchanged, skipped, merged, replaced, repeated within the file), which it
+/// publishes as stored: after each mode, every segment text finds by exact match exactly the
+/// stored units that have it, and no text the store did not keep finds anything.
+#[tokio::test]
+async fn memory_imports_leave_search_agreeing_with_the_store_in_every_conflict_mode() {
+    const FORUM: &str = "上海合作组织成员国媒体论坛在青岛举行。";
+    const AGREED: &str = "各方同意加强新闻交流与合作。";
+    const ISSUED: &str = "论坛发布了联合倡议。";
+    let first = tmx_of(&[
+        (
+            "a",
+            &[
+                ("zh", FORUM),
+                ("en", "The SCO media forum was held in Qingdao."),
+            ],
+        ),
+        (
+            "b",
+            &[
+                ("zh", AGREED),
+                ("en", "The parties agreed to deepen news exchanges."),
+            ],
+        ),
+    ]);
+    let second = tmx_of(&[
+        (
+            "a",
+            &[
+                ("zh", FORUM),
+                (
+                    "en",
+                    "The media forum of SCO member states opened in Qingdao.",
+                ),
+                ("ru", "Медиафорум государств-членов ШОС открылся в Циндао."),
+            ],
+        ),
+        (
+            "b",
+            &[
+                ("zh", AGREED),
+                ("en", "The parties agreed to deepen news exchanges."),
+            ],
+        ),
+        (
+            "c",
+            &[
+                ("zh", ISSUED),
+                ("en", "The forum issued a joint initiative."),
+            ],
+        ),
+        (
+            "c",
+            &[
+                ("zh", ISSUED),
+                ("en", "The forum adopted a joint initiative."),
+            ],
+        ),
+    ]);
+    let texts: Vec<(&str, String)> = [&first, &second]
+        .iter()
+        .flat_map(|file| {
+            let text = String::from_utf8_lossy(file).into_owned();
+            text.split("<tuv xml:lang=\"")
+                .skip(1)
+                .map(|tuv| {
+                    let (lang, rest) = tuv.split_once('"').unwrap_or_default();
+                    let seg = rest.split("<seg>").nth(1).unwrap_or_default();
+                    let lang = ["zh", "en", "ru"].into_iter().find(|l| *l == lang).unwrap();
+                    (
+                        lang,
+                        seg.split("</seg>").next().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for mode in [OnConflict::Merge, OnConflict::Replace, OnConflict::Skip] {
+        let server = TestServer::start().await;
+        let mut h = header(Target::Memory("news".into()));
+        h.on_conflict = mode as i32;
+        for file in [&first, &second] {
+            let outcome = import(server.channel().await, h.clone(), file, 97).await;
+            outcome.status.as_ref().expect("valid TMX");
+        }
+        let stored = all_units(server.channel().await, "news").await;
+        assert_eq!(stored.len(), 3, "{mode:?}");
+        for (lang, text) in &texts {
+            let want: std::collections::BTreeSet<String> = stored
+                .iter()
+                .filter(|u| {
+                    u.segments
+                        .iter()
+                        .any(|s| s.lang == *lang && s.text == *text)
+                })
+                .map(|u| u.id.clone())
+                .collect();
+            let matches = MemoryClient::new(server.channel().await)
+                .search(SearchRequest {
+                    text: text.clone(),
+                    source_lang: (*lang).into(),
+                    target_lang: if *lang == "zh" { "en" } else { "zh" }.into(),
+                    min_score: 0.99,
+                    ..Default::default()
+                })
+                .await
+                .expect("search")
+                .into_inner()
+                .matches;
+            let got: std::collections::BTreeSet<String> = matches
+                .iter()
+                .filter(|m| m.score == 1.0)
+                .map(|m| m.unit_id.clone())
+                .collect();
+            assert_eq!(got, want, "{mode:?}: {lang} {text:?}");
+            assert_eq!(
+                got.len(),
+                matches.len(),
+                "{mode:?}: one match per unit: {matches:?}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn malformed_xml_is_refused_in_strict_mode_and_cut_short_in_best_effort() {
     let server = TestServer::start().await;

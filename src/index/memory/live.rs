@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 
-use super::MemoryIndex;
+use super::{ImportOutcome, ImportPart, MemoryIndex};
 use crate::model::TranslationUnit;
 
 /// The live translation-memory index. A search holds an `Arc` of the snapshot it started on,
@@ -35,15 +35,26 @@ impl LiveMemoryIndex {
         self.update(|index| index.insert_many(memory, units));
     }
 
-    /// Publishes units of any memories (added, or replacing units with the same memory and
-    /// id) once `items` ends, building their part while they come; see
-    /// [`MemoryIndex::insert_stream`].
-    pub fn insert_stream(
+    /// Publishes a committed import of `memory`: the units of `part` as `outcome` says the
+    /// store kept them, then `rewritten`, the units stored otherwise than read (merged or
+    /// replacing), as stored, later ones winning; see [`MemoryIndex::insert_import`].
+    pub fn insert_import(
         &self,
-        items: impl IntoIterator<Item = (String, TranslationUnit)>,
-        expected: usize,
+        memory: &str,
+        part: ImportPart,
+        outcome: &ImportOutcome,
+        rewritten: ImportPart,
     ) {
-        self.update(|index| index.insert_stream(items, expected));
+        let all = ImportOutcome {
+            committed: rewritten.len(),
+            not_stored_as_read: Vec::new(),
+        };
+        self.update(|index| {
+            index.insert_import(memory, part, outcome);
+            if !rewritten.is_empty() {
+                index.insert_import(memory, rewritten, &all);
+            }
+        });
     }
 
     /// Publishes committed removals; answers how many of the ids were indexed.

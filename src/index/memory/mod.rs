@@ -296,6 +296,57 @@ impl Shard {
     }
 }
 
+/// The units of one import of one memory, analyzed while its file is still being read, so
+/// that the index build overlaps the reading, and only the id table waits for the commit
+/// ([`MemoryIndex::insert_import`]).
+#[derive(Default)]
+pub struct ImportPart {
+    part: Part,
+    built: bool,
+}
+
+impl ImportPart {
+    /// Analyzes `units` in the order given, on every core, as they come; blocks until `units`
+    /// ends.
+    pub fn analyze(units: impl IntoIterator<Item = TranslationUnit>) -> ImportPart {
+        let items = units
+            .into_iter()
+            .map(|unit| Ok::<_, std::convert::Infallible>((0, unit)));
+        let Ok(part) = part::assemble(items, build_threads());
+        ImportPart { part, built: false }
+    }
+
+    /// Builds the search structures, which depend on the units alone: call it while the store
+    /// commits them. [`MemoryIndex::insert_import`] does it otherwise.
+    pub fn build(&mut self) {
+        if !self.built {
+            self.part.build_lanes();
+            self.built = true;
+        }
+    }
+
+    /// Number of units analyzed.
+    pub fn len(&self) -> usize {
+        self.part.slots()
+    }
+
+    /// Whether no unit was analyzed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What the store did with the units of an [`ImportPart`], by their position in it.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOutcome {
+    /// The commit went through the units before this position; any after it were not stored
+    /// (the commit failed part way).
+    pub committed: usize,
+    /// Positions of the units not stored as read, ascending: a unit with the same id was kept,
+    /// merged with or replaced by them.
+    pub not_stored_as_read: Vec<u32>,
+}
+
 /// A match before ranking.
 struct Hit {
     score: f32,
@@ -378,35 +429,33 @@ impl MemoryIndex {
         self.settle();
     }
 
-    /// Adds (or replaces, by memory and unit id) units of any memories as one new part,
-    /// reading `items` on this thread while other cores analyze what it has read. This is
-    /// for units that arrive over time, such as the batches of a bulk import as the store
-    /// commits them: the part is built while they come, and none need be held until the last
-    /// arrives. `expected` is about how many will come; a few thousand or more are analyzed
-    /// on every core. Later items win over earlier ones with the same memory and id.
-    pub fn insert_stream(
-        &mut self,
-        items: impl IntoIterator<Item = (String, TranslationUnit)>,
-        expected: usize,
-    ) {
-        let threads = if expected >= PARALLEL_UNITS {
-            build_threads()
-        } else {
-            1
-        };
-        let mut memories = Memories::clone(&self.memories);
-        let items = items
-            .into_iter()
-            .map(|(memory, unit)| Ok::<_, std::convert::Infallible>((memories.id(&memory), unit)));
-        let Ok((part, superseded)) = part::build(items, threads);
-        self.memories = Arc::new(memories);
-        // The units the new part holds are no longer live in the older parts.
+    /// Publishes a committed import of memory `memory` from the part analyzed while its file
+    /// was read. The store may have kept some units otherwise than they were read: `outcome`
+    /// says which, and the caller then publishes those units as stored, in a part of their own.
+    pub fn insert_import(&mut self, memory: &str, part: ImportPart, outcome: &ImportOutcome) {
+        let mut part = part;
+        part.build();
+        let ImportPart { mut part, .. } = part;
+        let memory = Arc::make_mut(&mut self.memories).id(memory);
+        let mut dropped = Bits::default();
+        for &slot in &outcome.not_stored_as_read {
+            dropped.set(slot);
+        }
+        for slot in outcome.committed..part.slots() {
+            dropped.set(slot as u32);
+        }
+        part.set_memory(memory);
+        let mut removed = part.index_ids(&dropped);
         for slot in 0..part.slots() as u32 {
-            if let (false, Some(memory)) = (superseded.get(slot), part.memory(slot)) {
+            if dropped.get(slot) {
+                removed.set(slot);
+            } else if !removed.get(slot) {
+                // A unit the import added had no earlier version; unlinking costs one probe
+                // per part and keeps the index exact should it have had one.
                 self.unlink(memory, part.unit_id(slot));
             }
         }
-        self.parts.push(Shard::new(part, superseded));
+        self.parts.push(Shard::new(part, removed));
         self.settle();
     }
 

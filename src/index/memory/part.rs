@@ -51,6 +51,20 @@ impl Bits {
     }
 }
 
+/// Builds the read structures of `lanes`, each on a thread of its own when they are large.
+fn build_lanes(mut lanes: Vec<Lane>) -> Vec<Lane> {
+    if lanes.iter().map(Lane::entries).sum::<usize>() < PARALLEL_ENTRIES {
+        lanes.iter_mut().for_each(Lane::build);
+    } else {
+        thread::scope(|scope| {
+            for lane in lanes.iter_mut() {
+                scope.spawn(|| lane.build());
+            }
+        });
+    }
+    lanes
+}
+
 /// Units and their per-language search structures; see the module docs.
 #[derive(Default)]
 pub(super) struct Part {
@@ -262,36 +276,59 @@ impl Part {
     /// Builds the read structures (posting lists, length buckets, the id table); answers the
     /// slots superseded by a later unit with the same memory and id.
     pub(super) fn finish(&mut self) -> Bits {
+        if self.lanes.iter().map(Lane::entries).sum::<usize>() < PARALLEL_ENTRIES {
+            self.build_lanes();
+            return self.index_ids(&Bits::default());
+        }
+        // The id table on this thread while the lanes build on others.
+        let lanes = std::mem::take(&mut self.lanes);
+        let (lanes, superseded) = thread::scope(|scope| {
+            let lanes = scope.spawn(|| build_lanes(lanes));
+            let superseded = self.index_ids(&Bits::default());
+            match lanes.join() {
+                Ok(lanes) => (lanes, superseded),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
+        self.lanes = lanes;
+        superseded
+    }
+
+    /// The first half of [`finish`](Self::finish): the per-language read structures, which
+    /// depend on the units alone. An import builds them while the store commits, and the id
+    /// table ([`index_ids`](Self::index_ids)) once it knows which units the commit kept.
+    pub(super) fn build_lanes(&mut self) {
+        self.lanes = build_lanes(std::mem::take(&mut self.lanes));
+    }
+
+    /// Sets every slot's memory: an import analyzes the units of its one memory before the
+    /// index has given that memory an id.
+    pub(super) fn set_memory(&mut self, memory: u32) {
+        self.memory.fill(memory);
+    }
+
+    /// The second half of [`finish`](Self::finish): builds the id table over the slots not in
+    /// `dropped` (which can then no longer be found by id) and answers the slots a later one
+    /// with the same memory and id supersedes.
+    pub(super) fn index_ids(&mut self, dropped: &Bits) -> Bits {
         self.bytes.shrink_to_fit();
         self.ends.shrink_to_fit();
         self.memory.shrink_to_fit();
         self.seg_ends.shrink_to_fit();
         self.seg_langs.shrink_to_fit();
-        let mut lanes = std::mem::take(&mut self.lanes);
-        let (by_id, superseded) =
-            if lanes.iter().map(Lane::entries).sum::<usize>() < PARALLEL_ENTRIES {
-                lanes.iter_mut().for_each(Lane::build);
-                self.id_table()
-            } else {
-                thread::scope(|scope| {
-                    for lane in lanes.iter_mut() {
-                        scope.spawn(|| lane.build());
-                    }
-                    self.id_table()
-                })
-            };
-        self.lanes = lanes;
+        let (by_id, superseded) = self.id_table(dropped);
         self.by_id = by_id;
         superseded
     }
 
-    /// The id table, and the slots a later slot with the same memory and id supersedes.
-    fn id_table(&self) -> (Vec<u32>, Bits) {
+    /// The id table over the slots not in `dropped`, and the slots a later slot with the same
+    /// memory and id supersedes.
+    fn id_table(&self, dropped: &Bits) -> (Vec<u32>, Bits) {
         let mut superseded = Bits::default();
         let cells = (self.slots() * 2).next_power_of_two().max(2);
         let mask = cells - 1;
         let mut table = vec![NONE; cells];
-        for slot in 0..self.slots() as u32 {
+        for slot in (0..self.slots() as u32).filter(|&slot| !dropped.get(slot)) {
             let (memory, id) = (self.memory(slot).unwrap_or(0), self.unit_id(slot));
             let mut at = id_hash(memory, id) as usize & mask;
             loop {
@@ -584,6 +621,19 @@ pub(super) fn build<U, E>(
 where
     U: Borrow<TranslationUnit> + Send,
 {
+    let mut part = assemble(items, threads)?;
+    let superseded = part.finish();
+    Ok((part, superseded))
+}
+
+/// The first step of [`build`]: the analyzed units, as an unfinished part.
+pub(super) fn assemble<U, E>(
+    items: impl Iterator<Item = Result<(u32, U), E>>,
+    threads: usize,
+) -> Result<Part, E>
+where
+    U: Borrow<TranslationUnit> + Send,
+{
     let mut assembly = Assembly::default();
     if threads <= 1 {
         let mut normalizer = Normalizer::new();
@@ -620,9 +670,7 @@ where
             read
         })?;
     }
-    let mut part = assembly.part;
-    let superseded = part.finish();
-    Ok((part, superseded))
+    Ok(assembly.part)
 }
 
 /// Analyzed chunks put together in input order.

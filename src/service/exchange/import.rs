@@ -13,6 +13,7 @@ use super::ExchangeService;
 use crate::formats::{
     detect_format, CsvOptions, CsvReader, Format, FormatError, TbxReader, TmxReader,
 };
+use crate::index::memory::ImportPart;
 use crate::model::{Concept, OnConflict, TranslationUnit};
 use crate::service::convert::{check_unit, concept_from_proto, concept_to_proto};
 use crate::service::now_ms;
@@ -36,9 +37,10 @@ const READ_BUFFER: usize = 64 * 1024;
 /// Committed entries published to the live indexes at a time: each publication rebuilds or
 /// merges index structures, so a large import publishes in large groups.
 const PUBLISH_ENTRIES: usize = 100_000;
-/// Committed batches of units queued towards the index build of a memory import: enough to
-/// keep the build busy, few enough that little of the import is held in memory at once.
-const PUBLISH_QUEUE: usize = 2;
+/// Spooled batches of units queued towards the index analysis of a memory import: enough to
+/// keep the analysis busy, few enough that little of the import is held in memory at once.
+/// When the analysis falls behind, reading the file waits for it (both are CPU work).
+const ANALYSIS_QUEUE: usize = 8;
 /// Events buffered towards a slow client.
 const EVENT_CHANNEL: usize = 16;
 
@@ -188,6 +190,7 @@ pub(super) async fn start(
             state,
             id: None,
             spool: None,
+            analysis: None,
             pending: Vec::with_capacity(STAGE_BATCH),
             progress: proto::ImportProgress::default(),
             report: proto::ImportReport::default(),
@@ -200,6 +203,41 @@ pub(super) async fn start(
         }
     });
     Ok(receiver)
+}
+
+/// The memory index analysis of an import's units, on other threads, fed each batch as it is
+/// spooled: the index build overlaps reading the file, where it would otherwise follow the
+/// whole commit.
+struct Analysis {
+    units: std::sync::mpsc::SyncSender<Vec<TranslationUnit>>,
+    analyzed: std::thread::JoinHandle<ImportPart>,
+}
+
+impl Analysis {
+    fn start() -> Result<Analysis, Status> {
+        let (units, queue) = std::sync::mpsc::sync_channel::<Vec<TranslationUnit>>(ANALYSIS_QUEUE);
+        let analyzed = std::thread::Builder::new()
+            .name("import-analysis".into())
+            .spawn(move || ImportPart::analyze(queue.into_iter().flatten()))
+            .map_err(|e| {
+                Status::resource_exhausted(format!("cannot start the import's index analysis: {e}"))
+            })?;
+        Ok(Analysis { units, analyzed })
+    }
+
+    /// Queues units for analysis, waiting while [`ANALYSIS_QUEUE`] batches are queued.
+    fn send(&self, units: impl Iterator<Item = TranslationUnit>) {
+        // Fails only if the analysis panicked, which `finish` reports.
+        let _ = self.units.send(units.collect());
+    }
+
+    /// The analyzed part, once every queued unit is analyzed.
+    fn finish(self) -> Result<ImportPart, Status> {
+        drop(self.units);
+        self.analyzed
+            .join()
+            .map_err(|_| Status::internal("the import's index analysis failed"))
+    }
 }
 
 /// One entry of any format, with where it starts.
@@ -267,6 +305,8 @@ struct Import {
     id: Option<u64>,
     /// Where the accepted entries wait for the commit.
     spool: Option<ImportSpool>,
+    /// The memory index analysis of the spooled units, for a memory import.
+    analysis: Option<Analysis>,
     pending: Vec<Staged>,
     progress: proto::ImportProgress,
     report: proto::ImportReport,
@@ -475,7 +515,7 @@ impl Import {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let entries = std::mem::take(&mut self.pending);
+        let mut entries = std::mem::take(&mut self.pending);
         if self.plan.dry_run {
             let counts = self
                 .service
@@ -492,6 +532,19 @@ impl Import {
                 }
             };
             spool.append(&entries)?;
+            if let Target::Memory(_) = self.plan.target {
+                let analysis = match &mut self.analysis {
+                    Some(analysis) => analysis,
+                    None => self.analysis.insert(Analysis::start()?),
+                };
+                analysis.send(entries.drain(..).filter_map(|entry| match entry {
+                    Staged::Unit { unit, .. } => Some(unit),
+                    Staged::Concept(_) => None,
+                }));
+            }
+        } else {
+            // This import will not commit: nothing to analyze any more.
+            self.analysis = None;
         }
         self.pending = entries;
         self.pending.clear();
@@ -550,7 +603,7 @@ impl Import {
         };
         let service = self.service.clone();
         let on_conflict = self.plan.on_conflict;
-        let staged = spool.entries() as usize;
+        let analysis = self.analysis.take();
         let target = self.plan.target.clone();
         let counts = self.runtime.block_on(async move {
             let result: Result<ImportCounts, StoreError> = match &target {
@@ -572,29 +625,35 @@ impl Import {
                     service.termbase.publish(unpublished);
                     counts
                 }
-                Target::Memory(_) => {
+                Target::Memory(name) => {
                     // Reading and spooling the file went on while the server was still
                     // building the memory index at start-up; the commit waits for it.
                     let turn = service.memory.lock_writes().await?;
-                    // The index part of the import is built on the other cores while the
-                    // commit writes the store, from each batch as it is written, and published
-                    // when the commit ends: with what it wrote should it fail part way, since
-                    // the store then holds that much.
-                    let (batches, committed) = std::sync::mpsc::sync_channel(PUBLISH_QUEUE);
+                    // The import's index part is published when the commit ends: with what
+                    // the commit wrote should it fail part way, since the store then holds
+                    // that much.
+                    let (batches, committed) = std::sync::mpsc::channel();
+                    let memory = name.clone();
                     let publish = tokio::task::spawn_blocking(move || {
-                        turn.publish_committed(committed.into_iter().flatten(), staged)
+                        let part = match analysis {
+                            Some(analysis) => analysis.finish()?,
+                            None => ImportPart::default(),
+                        };
+                        turn.publish_import(&memory, part, committed);
+                        Ok::<_, Status>(())
                     });
                     let counts = service
                         .store
                         .commit_import(spool, on_conflict, now_ms(), |applied| {
-                            // Fails only if the build is gone (it panicked), reported below.
-                            let _ = batches.send(applied.units);
+                            // Fails only if the publication is gone (it panicked), reported
+                            // below.
+                            let _ = batches.send(applied);
                         })
                         .await;
                     drop(batches);
                     publish
                         .await
-                        .map_err(|e| Status::internal(format!("index update failed: {e}")))?;
+                        .map_err(|e| Status::internal(format!("index update failed: {e}")))??;
                     counts
                 }
             };
