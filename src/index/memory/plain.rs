@@ -1,9 +1,10 @@
-//! Shortcuts for the common case at index build: text that is already in normal form, and
-//! alphabetic text whose word boundaries are plain spaces. Both answer exactly what the full
-//! pipeline answers (property tests below check it against [`text::normalize_key`] and
-//! UAX #29 segmentation), or decline and let the caller run the pipeline. Normalization and
-//! word segmentation are most of the cost of building the index; typical stored segments
-//! (lower-case Russian and English, simplified Chinese) take the shortcut.
+//! Shortcuts for the common case at index build: text that is already in normal form or only
+//! needs its capitals lowered, and alphabetic text whose word boundaries are plain spaces.
+//! Both answer exactly what the full pipeline answers (property tests below check it against
+//! [`text::normalize_key`] and UAX #29 segmentation), or decline and let the caller run the
+//! pipeline. Normalization and word segmentation are most of the cost of building the index;
+//! typical stored segments (Russian and English sentences without quotes or dashes,
+//! simplified Chinese) take the shortcut.
 
 use std::borrow::Cow;
 
@@ -44,24 +45,51 @@ impl Normalizer {
 
     /// Exactly [`text::normalize_key`].
     pub(super) fn key<'a>(&mut self, input: &'a str) -> Cow<'a, str> {
-        if self.is_normal(input) {
-            Cow::Borrowed(input)
-        } else {
-            Cow::Owned(text::normalize_key(input))
+        match self.simple_key(input) {
+            Some(key) => key,
+            None => Cow::Owned(text::normalize_key(input)),
         }
     }
 
-    /// Whether every step of the pipeline leaves `input` unchanged: only inert characters,
-    /// single spaces between them, and runs of Chinese characters that the conversion to
-    /// simplified Chinese keeps (it works on whole runs, as phrases can convert where their
-    /// characters alone do not: 瞭 stays, 瞭解 becomes 了解).
-    fn is_normal(&mut self, input: &str) -> bool {
+    /// The key of text made only of inert characters, single spaces between them, and the
+    /// capitals and `ё` that the pipeline only lowers (and spells `е`), so that sentences,
+    /// which start with a capital, take the shortcut too; `None` for any other text. Runs of
+    /// Chinese characters must be kept by the conversion to simplified Chinese (it works on
+    /// whole runs, as phrases can convert where their characters alone do not: 瞭 stays,
+    /// 瞭解 becomes 了解).
+    fn simple_key<'a>(&mut self, input: &'a str) -> Option<Cow<'a, str>> {
         if input.starts_with(' ') || input.ends_with(' ') || input.contains("  ") {
-            return false;
+            return None;
         }
-        if !input.chars().all(|c| c == ' ' || inert(c)) {
-            return false;
+        // Copied from the first character that changes on.
+        let mut changed: Option<String> = None;
+        for (at, c) in input.char_indices() {
+            let mapped = match c {
+                ' ' => c,
+                c if inert(c) => c,
+                'A'..='Z' => c.to_ascii_lowercase(),
+                'Ё' | 'ё' => 'е',
+                // А–Я: their lower case is 32 code points on.
+                '\u{0410}'..='\u{042F}' => char::from_u32(c as u32 + 32)?,
+                _ => return None,
+            };
+            match &mut changed {
+                Some(key) => key.push(mapped),
+                None if mapped != c => {
+                    let mut key = String::with_capacity(input.len());
+                    key.push_str(&input[..at]);
+                    key.push(mapped);
+                    changed = Some(key);
+                }
+                None => {}
+            }
         }
+        let key = changed.map_or(Cow::Borrowed(input), Cow::Owned);
+        self.keeps_chinese_runs(&key).then_some(key)
+    }
+
+    /// Whether the conversion to simplified Chinese keeps every run of Chinese characters.
+    fn keeps_chinese_runs(&mut self, input: &str) -> bool {
         let mut rest = input;
         while let Some(start) = rest.find(is_han) {
             let run = &rest[start..];
@@ -131,10 +159,65 @@ mod tests {
     /// Inert characters, spaces, and characters that must make the shortcut decline.
     fn near_normal() -> impl Strategy<Value = String> {
         let pieces = prop::sample::select(vec![
-            "a", "z", "q", "0", "9", "а", "я", "ж", " ", " ", "  ", ".", ",", ";", ":", "!", "?",
-            "'", "-", "_", "\"", "A", "Я", "ё", "&", "«", "—", "\t", "\u{301}", "\u{200B}", "中",
-            "国", "的", "瞭", "解", "瞭解", "乾", "淨", "丟", "。", "、", "《", "》", "「", "，",
-            "１", "ｓ", "\u{F900}", "3.14", "e.g.",
+            "a",
+            "z",
+            "q",
+            "0",
+            "9",
+            "а",
+            "я",
+            "ж",
+            " ",
+            " ",
+            "  ",
+            ".",
+            ",",
+            ";",
+            ":",
+            "!",
+            "?",
+            "'",
+            "-",
+            "_",
+            "\"",
+            "A",
+            "Я",
+            "ё",
+            "&",
+            "«",
+            "—",
+            "\t",
+            "\u{301}",
+            "\u{200B}",
+            "中",
+            "国",
+            "的",
+            "瞭",
+            "解",
+            "瞭解",
+            "乾",
+            "淨",
+            "丟",
+            "。",
+            "、",
+            "《",
+            "》",
+            "「",
+            "，",
+            "１",
+            "ｓ",
+            "\u{F900}",
+            "3.14",
+            "e.g.",
+            "The",
+            "Z",
+            "Москва",
+            "Ё",
+            "ШОС",
+            "\u{308}",
+            "İ",
+            "Σ",
+            "ß",
         ]);
         let spoiled = prop::collection::vec(pieces, 0..24).prop_map(|p| p.concat());
         // Mostly inert words, so that the shortcut is taken as often as declined.
@@ -151,6 +234,9 @@ mod tests {
                 "的",
                 "ok.",
                 "да,",
+                "Ёлка",
+                "SCO",
+                "Шанхайский",
                 "。",
                 "、",
                 "《书》",
@@ -186,11 +272,20 @@ mod tests {
         let mut normalizer = Normalizer::new();
         for text in [
             "саммит прошёл в астане",
-            "the summit, in 2024.",
+            "Саммит ШОС прошёл в Астане.",
+            "The summit, in 2024.",
             "上海合作组织峰会。",
         ] {
-            let normal = text != "саммит прошёл в астане";
-            assert_eq!(normalizer.is_normal(text), normal, "{text}");
+            let key = normalizer.simple_key(text);
+            assert_eq!(
+                key.as_deref(),
+                Some(text::normalize_key(text).as_str()),
+                "{text}"
+            );
+        }
+        // Text the shortcut cannot vouch for goes through the pipeline.
+        for text in ["«Пояс и путь»", "R&D", "ａｂｃ", "瞭解", "е\u{308}"] {
+            assert!(normalizer.simple_key(text).is_none(), "{text}");
         }
         assert!(plain_words("the summit, in 2024.").is_some());
         assert!(plain_words("pi is 3.14").is_none());
