@@ -9,27 +9,23 @@
 //!
 //! A crash before the marker leaves only a spool file, which [`Store::recover_imports`]
 //! removes at the next start; a crash after it leaves the marker, and recovery applies the
-//! rest, from the recorded offset. A batch written just before the crash but not yet recorded
-//! is applied again, which is safe because conflict resolution is idempotent (see
-//! [`crate::model::resolve`]): an entry applied twice is "unchanged" the second time.
+//! rest, from the recorded offset. A batch written (wholly or in part) just before the crash but
+//! not yet recorded is applied again, which is safe because conflict resolution is idempotent
+//! (see [`crate::model::resolve`]): an entry applied twice is "unchanged" the second time.
 //!
 //! Earlier builds staged entries in the `staging` tree instead, one sled record each (and
 //! removed each once applied); recovery still finishes or discards what such a build left.
 
-use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 
 use serde::{Deserialize, Serialize};
 
+use super::apply::{Resolver, APPLY_BATCH};
 use super::spool::{ImportSpool, SpoolReader};
 use super::{decode, encode, keys, Store, StoreError};
 use crate::model::{resolve, Concept, OnConflict, Resolution, TranslationUnit};
 
-/// Entries applied per batch. sled's cost per insert grows with the size of the batch it is
-/// in: applying 10⁶ units took 7.3–7.6 s in batches of 256 or 512, 8.0 s in batches of 1024,
-/// 8.8 s of 2048 and 11.7 s of 4096. Each batch also writes one progress record.
-const APPLY_BATCH: usize = 512;
-
-/// Decoded batches waiting for the apply.
+/// Batches resolved ahead of the writes.
 const READ_AHEAD: usize = 2;
 
 /// The next batch of up to [`APPLY_BATCH`] entries; empty at the end of the spool.
@@ -60,9 +56,9 @@ pub enum Staged {
 
 /// What a committed import decided, kept in its marker so recovery can finish it alike.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-struct Commit {
-    on_conflict: OnConflict,
-    now_ms: i64,
+pub(super) struct Commit {
+    pub(super) on_conflict: OnConflict,
+    pub(super) now_ms: i64,
 }
 
 /// How the entries of an import were resolved against the store.
@@ -79,7 +75,7 @@ pub struct ImportCounts {
 }
 
 impl ImportCounts {
-    fn count<T>(&mut self, resolution: &Resolution<T>) {
+    pub(super) fn count<T>(&mut self, resolution: &Resolution<T>) {
         match resolution {
             Resolution::Added(_) => self.added += 1,
             Resolution::Updated(_) => self.updated += 1,
@@ -276,25 +272,35 @@ impl Store {
             None => 0,
         };
         let mut spool = SpoolReader::open(self.imports.file(import), offset)?;
-        // Decoding the entries is a third of the apply's work: another thread does it, a few
-        // batches ahead of the writes.
-        let (decoded, batches) = std::sync::mpsc::sync_channel(READ_AHEAD);
+        // Reading, decoding and resolving the entries is half the apply's work: another thread
+        // does it, a few batches ahead of the writes.
+        let written = AtomicU64::new(0);
+        let (resolved, batches) = std::sync::mpsc::sync_channel(READ_AHEAD);
         std::thread::scope(|scope| {
-            scope.spawn(move || loop {
-                let batch = read_batch(&mut spool).map(|entries| (entries, spool.offset()));
-                let last = !matches!(&batch, Ok((entries, _)) if !entries.is_empty());
-                // Fails only once the apply has stopped at an error of its own.
-                if decoded.send(batch).is_err() || last {
-                    return;
+            let written = &written;
+            scope.spawn(move || {
+                let mut resolver = Resolver::new(self, commit, written);
+                loop {
+                    let batch = read_batch(&mut spool).and_then(|entries| {
+                        if entries.is_empty() {
+                            return Ok(None);
+                        }
+                        let resolved = resolver.resolve(entries)?;
+                        Ok(Some((resolved, spool.offset())))
+                    });
+                    let last = !matches!(batch, Ok(Some(_)));
+                    // Fails only once the writes have stopped at an error of their own.
+                    if resolved.send(batch).is_err() || last {
+                        return;
+                    }
                 }
             });
             let mut counts = ImportCounts::default();
             for batch in batches {
-                let (entries, offset) = batch?;
-                if entries.is_empty() {
+                let Some((resolved, offset)) = batch? else {
                     break;
-                }
-                let (applied, batch_counts) = self.apply_batch(entries, commit)?;
+                };
+                let (applied, batch_counts) = self.write_resolved(resolved, written)?;
                 // After the batch's writes: a crash in between applies the batch again.
                 self.meta.insert(&progress, &keys::encode_offset(offset))?;
                 counts.add(batch_counts);
@@ -307,6 +313,8 @@ impl Store {
     /// Applies the entries of committed import `import` that an earlier build staged in the
     /// `staging` tree, removing each batch's entries once it is written.
     fn apply_legacy_staged(&self, import: u64, commit: Commit) -> Result<(), StoreError> {
+        let written = AtomicU64::new(0);
+        let mut resolver = Resolver::new(self, commit, &written);
         loop {
             let staged = self
                 .staging
@@ -327,90 +335,11 @@ impl Store {
                 unstage.remove(key);
                 entries.push(entry);
             }
-            self.apply_batch(entries, commit)?;
+            let resolved = resolver.resolve(entries)?;
+            self.write_resolved(resolved, &written)?;
             // Last: a crash before it leaves entries that a repeat resolves as unchanged.
             self.staging.apply_batch(unstage)?;
         }
-    }
-
-    /// Resolves and writes one batch of entries. Entries with the same id within the batch
-    /// resolve against each other in file order.
-    fn apply_batch(
-        &self,
-        entries: Vec<Staged>,
-        commit: Commit,
-    ) -> Result<(Applied, ImportCounts), StoreError> {
-        let mut counts = ImportCounts::default();
-        let mut concepts: HashMap<String, (Option<Concept>, Concept)> = HashMap::new();
-        // Per key: the memory, the unit to write, and whether it is the unit as spooled.
-        let mut units: HashMap<Vec<u8>, (String, TranslationUnit, bool)> = HashMap::new();
-        let mut history = sled::Batch::default();
-        let mut applied = Applied::default();
-        for entry in entries {
-            match entry {
-                Staged::Concept(incoming) => {
-                    // The stored revision, and the result of earlier entries of this batch.
-                    let (stored, current) = match concepts.get(&incoming.id) {
-                        Some((stored, pending)) => (stored.clone(), Some(pending.clone())),
-                        None => {
-                            let stored = self.concept(&incoming.id)?;
-                            (stored.clone(), stored)
-                        }
-                    };
-                    let resolution = resolve(current.as_ref(), incoming, commit.on_conflict);
-                    counts.count(&resolution);
-                    let mut next = match resolution {
-                        Resolution::Added(c) | Resolution::Updated(c) => c,
-                        Resolution::Unchanged | Resolution::Skipped => continue,
-                    };
-                    next.updated_ms = commit.now_ms;
-                    next.revision = stored.as_ref().map_or(1, |p| p.revision + 1);
-                    next.created_ms = stored.as_ref().map_or(commit.now_ms, |p| p.created_ms);
-                    concepts.insert(next.id.clone(), (stored, next));
-                }
-                Staged::Unit { memory, unit } => {
-                    let key = keys::unit(&memory, &unit.id);
-                    let stored = match units.get(&key) {
-                        Some((_, u, _)) => Some(u.clone()),
-                        None => self.unit(&memory, &unit.id)?,
-                    };
-                    let resolution = resolve(stored.as_ref(), unit, commit.on_conflict);
-                    counts.count(&resolution);
-                    let as_spooled = matches!(resolution, Resolution::Added(_));
-                    if !as_spooled {
-                        applied.units_not_as_spooled.push(applied.unit_entries);
-                    }
-                    applied.unit_entries += 1;
-                    if let Resolution::Added(next) | Resolution::Updated(next) = resolution {
-                        units.insert(key, (memory, next, as_spooled));
-                    }
-                }
-            }
-        }
-        let mut concept_batch = sled::Batch::default();
-        for (stored, next) in concepts.into_values() {
-            if let Some(previous) = stored {
-                history.insert(
-                    keys::history(&previous.id, previous.revision),
-                    encode(&previous),
-                );
-            }
-            concept_batch.insert(keys::concept(&next.id), encode(&next));
-            applied.concepts.push(next);
-        }
-        let mut unit_batch = sled::Batch::default();
-        for (key, (memory, unit, as_spooled)) in units {
-            unit_batch.insert(key, encode(&unit));
-            if !as_spooled {
-                applied.units_rewritten.push((memory, unit));
-            }
-        }
-        // History first: a crash before the concepts are written leaves history that a repeat
-        // writes again under the same keys.
-        self.history.apply_batch(history)?;
-        self.concepts.apply_batch(concept_batch)?;
-        self.units.apply_batch(unit_batch)?;
-        Ok((applied, counts))
     }
 }
 

@@ -6,6 +6,7 @@
 //! disk, so a caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
 //! built from it.
 
+mod apply;
 mod content;
 mod error;
 mod import;

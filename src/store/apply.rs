@@ -1,0 +1,273 @@
+//! Applying a committed import's entries: each batch is *resolved* against what is stored
+//! (read, merged by [`crate::model::resolve`], encoded), then *written*. The writes, sled's
+//! work, are the critical path of a large import, so [`Store::apply_spool`] runs the two on
+//! two threads: resolving a batch overlaps writing the one before it. A [`Resolver`] therefore
+//! answers "what is stored" as it will be once every batch it resolved before is written,
+//! whether or not the writer has got that far.
+//!
+//! [`Store::apply_spool`]: super::Store
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sled::IVec;
+
+use super::import::{Applied, Commit, ImportCounts, Staged};
+use super::{decode, encode, keys, Store, StoreError};
+use crate::model::{resolve, Concept, Resolution, TranslationUnit};
+
+/// Entries resolved and written per batch; each batch ends with one progress record, and a
+/// crash repeats at most one batch.
+pub(super) const APPLY_BATCH: usize = 512;
+
+/// Records to write, by key.
+type Writes = Vec<(Vec<u8>, IVec)>;
+
+/// One batch, resolved and encoded: the records to write, and what they mean for the caller.
+pub(super) struct Resolved {
+    history: Writes,
+    concepts: Writes,
+    units: Writes,
+    /// What the batch writes, for the caller's indexes.
+    pub(super) applied: Applied,
+    /// How its entries resolved.
+    pub(super) counts: ImportCounts,
+}
+
+/// The records one batch writes, by key.
+#[derive(Default)]
+struct Records {
+    concepts: HashMap<Vec<u8>, IVec>,
+    units: HashMap<Vec<u8>, IVec>,
+}
+
+/// Resolves batches in order, each against the store as the batches before it leave it.
+pub(super) struct Resolver<'a> {
+    store: &'a Store,
+    commit: Commit,
+    /// How many batches the writer has written; it counts them up after each.
+    written: &'a AtomicU64,
+    /// Batches resolved that the writer may not have written yet, by number, oldest first:
+    /// their records stand in for the store's.
+    unwritten: VecDeque<(u64, Records)>,
+    /// The number of the next batch.
+    next: u64,
+}
+
+impl<'a> Resolver<'a> {
+    /// A resolver of the batches of one commit, the first of which is batch 0 of `written`.
+    pub(super) fn new(store: &'a Store, commit: Commit, written: &'a AtomicU64) -> Resolver<'a> {
+        Resolver {
+            store,
+            commit,
+            written,
+            unwritten: VecDeque::new(),
+            next: 0,
+        }
+    }
+
+    /// Resolves the next batch. Entries with the same id within the batch resolve against
+    /// each other in file order.
+    pub(super) fn resolve(&mut self, entries: Vec<Staged>) -> Result<Resolved, StoreError> {
+        let written = self.written.load(Ordering::Acquire);
+        while self.unwritten.front().is_some_and(|(n, _)| *n < written) {
+            self.unwritten.pop_front();
+        }
+        let (on_conflict, now_ms) = (self.commit.on_conflict, self.commit.now_ms);
+        let mut counts = ImportCounts::default();
+        let mut concepts: HashMap<String, (Option<Concept>, Concept)> = HashMap::new();
+        // Per key: the memory, the unit to write, and whether it is the unit as spooled.
+        let mut units: HashMap<Vec<u8>, (String, TranslationUnit, bool)> = HashMap::new();
+        let mut applied = Applied::default();
+        for entry in entries {
+            match entry {
+                Staged::Concept(incoming) => {
+                    // The stored revision, and the result of earlier entries of this batch.
+                    let (stored, current) = match concepts.get(&incoming.id) {
+                        Some((stored, pending)) => (stored.clone(), Some(pending.clone())),
+                        None => {
+                            let stored = self.stored_concept(&incoming.id)?;
+                            (stored.clone(), stored)
+                        }
+                    };
+                    let resolution = resolve(current.as_ref(), incoming, on_conflict);
+                    counts.count(&resolution);
+                    let mut next = match resolution {
+                        Resolution::Added(c) | Resolution::Updated(c) => c,
+                        Resolution::Unchanged | Resolution::Skipped => continue,
+                    };
+                    next.updated_ms = now_ms;
+                    next.revision = stored.as_ref().map_or(1, |p| p.revision + 1);
+                    next.created_ms = stored.as_ref().map_or(now_ms, |p| p.created_ms);
+                    concepts.insert(next.id.clone(), (stored, next));
+                }
+                Staged::Unit { memory, unit } => {
+                    let key = keys::unit(&memory, &unit.id);
+                    let stored = match units.get(&key) {
+                        Some((_, u, _)) => Some(u.clone()),
+                        None => self.stored_unit(&key)?,
+                    };
+                    let resolution = resolve(stored.as_ref(), unit, on_conflict);
+                    counts.count(&resolution);
+                    let as_spooled = matches!(resolution, Resolution::Added(_));
+                    if !as_spooled {
+                        applied.units_not_as_spooled.push(applied.unit_entries);
+                    }
+                    applied.unit_entries += 1;
+                    if let Resolution::Added(next) | Resolution::Updated(next) = resolution {
+                        units.insert(key, (memory, next, as_spooled));
+                    }
+                }
+            }
+        }
+        let mut records = Records::default();
+        let mut history = Writes::new();
+        let mut concept_writes = Writes::new();
+        for (stored, next) in concepts.into_values() {
+            if let Some(previous) = stored {
+                let key = keys::history(&previous.id, previous.revision);
+                history.push((key, encode(&previous).into()));
+            }
+            let (key, value) = (keys::concept(&next.id), IVec::from(encode(&next)));
+            concept_writes.push((key.clone(), value.clone()));
+            records.concepts.insert(key, value);
+            applied.concepts.push(next);
+        }
+        let mut unit_writes = Writes::with_capacity(units.len());
+        for (key, (memory, unit, as_spooled)) in units {
+            let value = IVec::from(encode(&unit));
+            unit_writes.push((key.clone(), value.clone()));
+            records.units.insert(key, value);
+            if !as_spooled {
+                applied.units_rewritten.push((memory, unit));
+            }
+        }
+        self.unwritten.push_back((self.next, records));
+        self.next += 1;
+        Ok(Resolved {
+            history,
+            concepts: concept_writes,
+            units: unit_writes,
+            applied,
+            counts,
+        })
+    }
+
+    /// The concept stored under `id` once the batches resolved so far are written.
+    fn stored_concept(&self, id: &str) -> Result<Option<Concept>, StoreError> {
+        let key = keys::concept(id);
+        match self
+            .unwritten
+            .iter()
+            .rev()
+            .find_map(|(_, r)| r.concepts.get(&key))
+        {
+            Some(bytes) => decode("concepts", &key, bytes).map(Some),
+            None => self.store.concept(id),
+        }
+    }
+
+    /// The unit stored under `key` once the batches resolved so far are written.
+    fn stored_unit(&self, key: &[u8]) -> Result<Option<TranslationUnit>, StoreError> {
+        match self
+            .unwritten
+            .iter()
+            .rev()
+            .find_map(|(_, r)| r.units.get(key))
+        {
+            Some(bytes) => decode("units", key, bytes).map(Some),
+            None => self
+                .store
+                .units
+                .get(key)?
+                .map(|bytes| decode("units", key, &bytes))
+                .transpose(),
+        }
+    }
+}
+
+impl Store {
+    /// Writes a resolved batch, then counts it in `written`. Each record is inserted on its
+    /// own rather than as one sled batch: a batch holds sled's tree lock while it is applied,
+    /// which would stop the resolver's reads of the next batch. Nothing needs the batch to
+    /// appear at once, and a crash part way is repaired by applying the batch again (see the
+    /// module docs of `import`).
+    pub(super) fn write_resolved(
+        &self,
+        resolved: Resolved,
+        written: &AtomicU64,
+    ) -> Result<(Applied, ImportCounts), StoreError> {
+        // History first: a crash before the concepts are written leaves history that a repeat
+        // writes again under the same keys.
+        for (tree, writes) in [
+            (&self.history, resolved.history),
+            (&self.concepts, resolved.concepts),
+            (&self.units, resolved.units),
+        ] {
+            for (key, value) in writes {
+                tree.insert(key, value)?;
+            }
+        }
+        written.fetch_add(1, Ordering::Release);
+        Ok((resolved.applied, resolved.counts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Lang, LangSection, OnConflict, Segment, Term};
+
+    fn concept(id: &str, en: &str) -> Staged {
+        let english = LangSection::new(Lang::en(), vec![Term::preferred(en)]);
+        Staged::Concept(Concept::new(id, "imported", vec![english]))
+    }
+
+    fn unit(id: &str, en: &str) -> Staged {
+        Staged::Unit {
+            memory: "m".into(),
+            unit: TranslationUnit {
+                id: id.into(),
+                segments: vec![Segment {
+                    lang: Lang::en(),
+                    text: en.into(),
+                    tags: Vec::new(),
+                }],
+                origin: "f.tmx".into(),
+                created_ms: 1,
+                metadata: Vec::new(),
+            },
+        }
+    }
+
+    /// The resolver runs ahead of the writer: a batch resolved before the one ahead of it
+    /// is written must still see that batch's records, as revisions, history and counts show.
+    #[test]
+    fn a_batch_resolves_against_the_unwritten_batches_before_it() {
+        let store = Store::temporary().unwrap();
+        let written = AtomicU64::new(0);
+        let commit = Commit {
+            on_conflict: OnConflict::Merge,
+            now_ms: 5,
+        };
+        let mut resolver = Resolver::new(&store, commit, &written);
+        let first = resolver
+            .resolve(vec![concept("a", "one"), unit("u", "first")])
+            .unwrap();
+        let second = resolver
+            .resolve(vec![concept("a", "uno"), unit("u", "first")])
+            .unwrap();
+        assert_eq!((second.counts.updated, second.counts.unchanged), (1, 1));
+        assert_eq!(second.applied.concepts[0].revision, 2);
+        assert_eq!(second.applied.units_not_as_spooled, [0]);
+        store.write_resolved(first, &written).unwrap();
+        store.write_resolved(second, &written).unwrap();
+        // Once both are written, the store answers for them.
+        let third = resolver.resolve(vec![concept("a", "uno")]).unwrap();
+        assert_eq!(third.counts.unchanged, 1);
+        assert!(resolver.unwritten.len() <= 1, "written batches are let go");
+        let a = store.concept("a").unwrap().unwrap();
+        assert_eq!((a.revision, a.langs[0].terms.len()), (2, 2));
+        assert_eq!(store.history("a").unwrap().len(), 1);
+    }
+}
