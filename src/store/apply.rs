@@ -216,7 +216,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Lang, LangSection, OnConflict, Segment, Term};
+    use crate::model::{Lang, LangSection, OnConflict, Term};
 
     fn concept(id: &str, en: &str) -> Staged {
         let english = LangSection::new(Lang::en(), vec![Term::preferred(en)]);
@@ -224,20 +224,7 @@ mod tests {
     }
 
     fn unit(id: &str, en: &str) -> Staged {
-        Staged::Unit {
-            memory: "m".into(),
-            unit: TranslationUnit {
-                id: id.into(),
-                segments: vec![Segment {
-                    lang: Lang::en(),
-                    text: en.into(),
-                    tags: Vec::new(),
-                }],
-                origin: "f.tmx".into(),
-                created_ms: 1,
-                metadata: Vec::new(),
-            },
-        }
+        Staged::test_unit(id, en)
     }
 
     /// The resolver runs ahead of the writer: a batch resolved before the one ahead of it

@@ -54,6 +54,27 @@ pub enum Staged {
     },
 }
 
+#[cfg(test)]
+impl Staged {
+    /// A unit of memory `m` with one English segment.
+    pub(super) fn test_unit(id: &str, text: &str) -> Staged {
+        Staged::Unit {
+            memory: "m".into(),
+            unit: TranslationUnit {
+                id: id.into(),
+                segments: vec![crate::model::Segment {
+                    lang: crate::model::Lang::en(),
+                    text: text.into(),
+                    tags: Vec::new(),
+                }],
+                origin: "f.tmx".into(),
+                created_ms: 1,
+                metadata: Vec::new(),
+            },
+        }
+    }
+}
+
 /// What a committed import decided, kept in its marker so recovery can finish it alike.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub(super) struct Commit {

@@ -300,23 +300,9 @@ impl SpoolReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Lang, Segment, TranslationUnit};
 
     fn unit(id: &str) -> Staged {
-        Staged::Unit {
-            memory: "m".into(),
-            unit: TranslationUnit {
-                id: id.into(),
-                segments: vec![Segment {
-                    lang: Lang::en(),
-                    text: format!("text of {id}"),
-                    tags: Vec::new(),
-                }],
-                origin: "f.tmx".into(),
-                created_ms: 1,
-                metadata: Vec::new(),
-            },
-        }
+        Staged::test_unit(id, &format!("text of {id}"))
     }
 
     fn read_all(reader: &mut SpoolReader) -> Vec<Staged> {
