@@ -41,17 +41,86 @@ impl Normalizer for HantToHans {
         if !input.iter().any(|m| is_han(m.ch)) {
             return false;
         }
-        convert_han_runs(get_builtin_converter(Variant::ZhHans), input, out)
+        convert_han_runs(&mut RunConverter::new(), input, out)
     }
 }
 
-/// The step with any converter, so that tests can give it tables that change a run's length.
+/// Converts single runs of Han characters exactly as the step does, keeping its buffers
+/// between runs. The step uses it, and so does the memory index's shortcut for text that
+/// needs no other step.
+pub(crate) struct RunConverter<'a> {
+    converter: &'a ZhConverter,
+    run: String,
+    converted: String,
+    scratch: String,
+}
+
+impl RunConverter<'static> {
+    /// A converter with the builtin traditional → simplified tables.
+    pub(crate) fn new() -> RunConverter<'static> {
+        RunConverter::with(get_builtin_converter(Variant::ZhHans))
+    }
+}
+
+impl<'a> RunConverter<'a> {
+    /// A converter with any tables, so that tests can give it tables that change a run's
+    /// length.
+    fn with(converter: &'a ZhConverter) -> RunConverter<'a> {
+        RunConverter {
+            converter,
+            run: String::new(),
+            converted: String::new(),
+            scratch: String::new(),
+        }
+    }
+
+    /// Converts one maximal run of Han characters, calling `emit(i, c)` for each output
+    /// character `c` with the index `i` of the input character it comes from; answers whether
+    /// the run changed (when it did not, nothing is emitted).
+    pub(crate) fn convert(
+        &mut self,
+        chars: impl Iterator<Item = char> + Clone,
+        mut emit: impl FnMut(usize, char),
+    ) -> bool {
+        self.run.clear();
+        self.run.extend(chars.clone());
+        convert(
+            self.converter,
+            &self.run,
+            &mut self.converted,
+            &mut self.scratch,
+        );
+        if self.converted == self.run {
+            return false;
+        }
+        if self.converted.chars().count() == self.run.chars().count() {
+            self.converted
+                .chars()
+                .enumerate()
+                .for_each(|(i, c)| emit(i, c));
+        } else {
+            for (i, ch) in chars.enumerate() {
+                self.run.clear();
+                self.run.push(ch);
+                convert(
+                    self.converter,
+                    &self.run,
+                    &mut self.converted,
+                    &mut self.scratch,
+                );
+                self.converted.chars().for_each(|c| emit(i, c));
+            }
+        }
+        true
+    }
+}
+
+/// The step with any run converter.
 fn convert_han_runs(
-    converter: &ZhConverter,
+    runs: &mut RunConverter<'_>,
     input: &[MappedChar],
     out: &mut Vec<MappedChar>,
 ) -> bool {
-    let (mut run, mut converted, mut scratch) = (String::new(), String::new(), String::new());
     let mut changed = false;
     let mut i = 0;
     while i < input.len() {
@@ -65,10 +134,10 @@ fn convert_han_runs(
         }
         let chars = &input[i..i + len];
         i += len;
-        run.clear();
-        run.extend(chars.iter().map(|m| m.ch));
-        convert(converter, &run, &mut converted, &mut scratch);
-        if converted == run {
+        let mut converted = Vec::with_capacity(len);
+        if !runs.convert(chars.iter().map(|m| m.ch), |at, ch| {
+            converted.push(chars[at].with_char(ch));
+        }) {
             if changed {
                 out.extend_from_slice(chars);
             }
@@ -79,21 +148,7 @@ fn convert_han_runs(
             out.extend_from_slice(&input[..i - len]);
             changed = true;
         }
-        if converted.chars().count() == len {
-            out.extend(
-                chars
-                    .iter()
-                    .zip(converted.chars())
-                    .map(|(m, ch)| m.with_char(ch)),
-            );
-        } else {
-            for m in chars {
-                run.clear();
-                run.push(m.ch);
-                convert(converter, &run, &mut converted, &mut scratch);
-                out.extend(converted.chars().map(|ch| m.with_char(ch)));
-            }
-        }
+        out.extend(converted);
     }
     changed
 }
@@ -102,7 +157,7 @@ fn convert_han_runs(
 mod tests {
     use zhconv::ZhConverter;
 
-    use super::{convert_han_runs, HantToHans};
+    use super::{convert_han_runs, HantToHans, RunConverter};
     use crate::text::normalizer::{identity, testing::text_of};
 
     test_normalizer!(HantToHans,
@@ -129,7 +184,11 @@ mod tests {
         let converter = ZhConverter::from_pairs([("組織", "组"), ("組", "组"), ("織", "织")]);
         let input = identity("a組織b");
         let mut out = Vec::new();
-        assert!(convert_han_runs(&converter, &input, &mut out));
+        assert!(convert_han_runs(
+            &mut RunConverter::with(&converter),
+            &input,
+            &mut out
+        ));
         assert_eq!(text_of(&out), "a组织b");
         let ranges: Vec<_> = out.iter().map(|m| (m.ch, m.start..m.end)).collect();
         assert_eq!(
@@ -143,7 +202,11 @@ mod tests {
         let converter = ZhConverter::from_pairs([("乙", "丙丁")]);
         let input = identity("甲乙");
         let mut out = Vec::new();
-        assert!(convert_han_runs(&converter, &input, &mut out));
+        assert!(convert_han_runs(
+            &mut RunConverter::with(&converter),
+            &input,
+            &mut out
+        ));
         let ranges: Vec<_> = out.iter().map(|m| (m.ch, m.start..m.end)).collect();
         assert_eq!(ranges, [('甲', 0..3), ('丙', 3..6), ('丁', 3..6)]);
     }

@@ -64,6 +64,7 @@ mod token;
 mod whitespace;
 mod yo;
 
+pub(crate) use hant_to_hans::RunConverter;
 pub use offsets::NormalizedText;
 pub use script::{detect_lang, is_han};
 pub use stem::stem;

@@ -8,10 +8,8 @@
 
 use std::borrow::Cow;
 
-use zhconv::{get_builtin_converter, Variant, ZhConverter};
-
 use super::analyze::{self, Mode, Unit};
-use crate::text::{self, is_han};
+use crate::text::{self, is_han, RunConverter};
 
 /// Characters every normalization step leaves as they are, alone and next to each other:
 /// NFKC-stable starters that no step rewrites (no upper case, no `&`, no quotes or dashes
@@ -26,19 +24,18 @@ fn inert(c: char) -> bool {
             | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}')
 }
 
-/// Normalizes text for the index, skipping the pipeline when the text is provably in normal
-/// form already. Keeps the Chinese converter and its buffers between calls.
+/// Normalizes text for the index, skipping the pipeline when the text provably needs none of
+/// it beyond lowering capitals and converting Chinese to simplified. Keeps the Chinese
+/// converter and its buffers between calls.
 pub(super) struct Normalizer {
-    converter: &'static ZhConverter,
-    run: String,
+    runs: RunConverter<'static>,
     converted: String,
 }
 
 impl Normalizer {
     pub(super) fn new() -> Normalizer {
         Normalizer {
-            converter: get_builtin_converter(Variant::ZhHans),
-            run: String::new(),
+            runs: RunConverter::new(),
             converted: String::new(),
         }
     }
@@ -53,10 +50,7 @@ impl Normalizer {
 
     /// The key of text made only of inert characters, single spaces between them, and the
     /// capitals and `ё` that the pipeline only lowers (and spells `е`), so that sentences,
-    /// which start with a capital, take the shortcut too; `None` for any other text. Runs of
-    /// Chinese characters must be kept by the conversion to simplified Chinese (it works on
-    /// whole runs, as phrases can convert where their characters alone do not: 瞭 stays,
-    /// 瞭解 becomes 了解).
+    /// which start with a capital, take the shortcut too; `None` for any other text.
     fn simple_key<'a>(&mut self, input: &'a str) -> Option<Cow<'a, str>> {
         if input.starts_with(' ') || input.ends_with(' ') || input.contains("  ") {
             return None;
@@ -84,26 +78,47 @@ impl Normalizer {
                 None => {}
             }
         }
-        let key = changed.map_or(Cow::Borrowed(input), Cow::Owned);
-        self.keeps_chinese_runs(&key).then_some(key)
+        self.simplify_chinese_runs(changed.map_or(Cow::Borrowed(input), Cow::Owned))
     }
 
-    /// Whether the conversion to simplified Chinese keeps every run of Chinese characters.
-    fn keeps_chinese_runs(&mut self, input: &str) -> bool {
-        let mut rest = input;
-        while let Some(start) = rest.find(is_han) {
-            let run = &rest[start..];
-            let end = run.find(|c: char| !is_han(c)).unwrap_or(run.len());
-            self.run.clear();
-            self.run.push_str(&run[..end]);
-            self.converted.clear();
-            self.converter.convert_to(&self.run, &mut self.converted);
-            if self.converted != self.run {
-                return false;
+    /// `key` with every run of Chinese characters converted to simplified Chinese as the
+    /// pipeline converts it (on whole runs, as phrases can convert where their characters
+    /// alone do not: 瞭 stays, 瞭解 becomes 了解); `None` when a run converts to a character
+    /// the shortcut cannot vouch for.
+    fn simplify_chinese_runs<'a>(&mut self, key: Cow<'a, str>) -> Option<Cow<'a, str>> {
+        let mut simplified: Option<String> = None;
+        // Where the text not yet copied into `simplified` starts.
+        let mut copied = 0;
+        let mut at = 0;
+        while let Some(start) = key[at..].find(is_han).map(|s| at + s) {
+            let end = key[start..]
+                .find(|c: char| !is_han(c))
+                .map_or(key.len(), |e| start + e);
+            at = end;
+            let (converted, mut vouched) = (&mut self.converted, true);
+            converted.clear();
+            let changed = self.runs.convert(key[start..end].chars(), |_, c| {
+                vouched &= inert(c);
+                converted.push(c);
+            });
+            if !changed {
+                continue;
             }
-            rest = &run[end..];
+            if !vouched {
+                return None;
+            }
+            let out = simplified.get_or_insert_with(|| String::with_capacity(key.len()));
+            out.push_str(&key[copied..start]);
+            out.push_str(converted);
+            copied = end;
         }
-        true
+        match simplified {
+            None => Some(key),
+            Some(mut out) => {
+                out.push_str(&key[copied..]);
+                Some(Cow::Owned(out))
+            }
+        }
     }
 }
 
@@ -275,6 +290,8 @@ mod tests {
             "Саммит ШОС прошёл в Астане.",
             "The summit, in 2024.",
             "上海合作组织峰会。",
+            "上海合作組織峰會。",
+            "瞭解",
         ] {
             let key = normalizer.simple_key(text);
             assert_eq!(
@@ -284,7 +301,7 @@ mod tests {
             );
         }
         // Text the shortcut cannot vouch for goes through the pipeline.
-        for text in ["«Пояс и путь»", "R&D", "ａｂｃ", "瞭解", "е\u{308}"] {
+        for text in ["«Пояс и путь»", "R&D", "ａｂｃ", "е\u{308}"] {
             assert!(normalizer.simple_key(text).is_none(), "{text}");
         }
         assert!(plain_words("the summit, in 2024.").is_some());
