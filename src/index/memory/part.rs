@@ -52,7 +52,7 @@ impl Bits {
 }
 
 /// Builds the read structures of `lanes`, each on a thread of its own when they are large.
-fn build_lanes(mut lanes: Vec<Lane>) -> Vec<Lane> {
+fn build_lanes_in_parallel(mut lanes: Vec<Lane>) -> Vec<Lane> {
     if lanes.iter().map(Lane::entries).sum::<usize>() < PARALLEL_ENTRIES {
         lanes.iter_mut().for_each(Lane::build);
     } else {
@@ -389,7 +389,7 @@ impl Part {
         // The id table on this thread while the lanes build on others.
         let lanes = std::mem::take(&mut self.lanes);
         let (lanes, superseded) = thread::scope(|scope| {
-            let lanes = scope.spawn(|| build_lanes(lanes));
+            let lanes = scope.spawn(|| build_lanes_in_parallel(lanes));
             let superseded = self.index_ids(&Bits::default());
             match lanes.join() {
                 Ok(lanes) => (lanes, superseded),
@@ -401,10 +401,12 @@ impl Part {
     }
 
     /// The first half of [`finish`](Self::finish): the per-language read structures, which
-    /// depend on the units alone. An import builds them while the store commits, and the id
-    /// table ([`index_ids`](Self::index_ids)) once it knows which units the commit kept.
+    /// depend on the units alone, one language at a time. An import builds them while the
+    /// store commits on the other cores, and the id table ([`index_ids`](Self::index_ids))
+    /// once it knows which units the commit kept. One language at a time, the build's working
+    /// memory is one language's rather than every language's at once.
     pub(super) fn build_lanes(&mut self) {
-        self.lanes = build_lanes(std::mem::take(&mut self.lanes));
+        self.lanes.iter_mut().for_each(Lane::build);
     }
 
     /// Sets every slot's memory: an import analyzes the units of its one memory before the
