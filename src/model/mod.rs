@@ -12,4 +12,4 @@ mod unit;
 pub use concept::{Collection, Concept, LangSection, Term, TermStatus, TermType};
 pub use lang::{Lang, LangError};
 pub use merge::{resolve, Mergeable, OnConflict, Resolution};
-pub use unit::{InlineTag, Segment, TagKind, TranslationUnit};
+pub use unit::{encoded_str, InlineTag, Segment, TagKind, TranslationUnit};

@@ -65,3 +65,19 @@ impl TranslationUnit {
         self.segments.iter().find(|s| s.lang.accepts(lang))
     }
 }
+
+/// The string at the start of postcard-encoded bytes (a varint length, then UTF-8), and the
+/// bytes after it. Postcard encodes every stored record, a struct as its fields in order: this
+/// reads a unit's id (its first field) or a spooled entry's memory without decoding the rest.
+pub fn encoded_str(bytes: &[u8]) -> Option<(&str, &[u8])> {
+    let mut length = 0usize;
+    for (i, &byte) in bytes.iter().enumerate().take(10) {
+        length |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            let rest = bytes.get(i + 1..)?;
+            let text = rest.get(..length)?;
+            return Some((std::str::from_utf8(text).ok()?, &rest[length..]));
+        }
+    }
+    None
+}

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sled::IVec;
 
 use super::import::{Applied, Commit, ImportCounts, Staged};
+use super::spool::SpooledEntry;
 use super::{decode, encode, keys, Store, StoreError};
 use crate::model::{resolve, Concept, Resolution, TranslationUnit};
 
@@ -32,6 +33,22 @@ pub(super) struct Resolved {
     pub(super) applied: Applied,
     /// How its entries resolved.
     pub(super) counts: ImportCounts,
+}
+
+/// An entry to resolve.
+pub(super) enum Entry {
+    /// As read back from a spool; decoded only when it must be.
+    Spooled(SpooledEntry),
+    /// Already decoded.
+    Decoded(Staged),
+}
+
+/// A unit a batch will write.
+enum PendingUnit {
+    /// New to the store, and written exactly as spooled: never decoded.
+    Spooled(IVec),
+    /// As resolved, with its memory, and whether that is the unit as spooled.
+    Resolved(String, TranslationUnit, bool),
 }
 
 /// The records one batch writes, by key.
@@ -68,7 +85,7 @@ impl<'a> Resolver<'a> {
 
     /// Resolves the next batch. Entries with the same id within the batch resolve against
     /// each other in file order.
-    pub(super) fn resolve(&mut self, entries: Vec<Staged>) -> Result<Resolved, StoreError> {
+    pub(super) fn resolve(&mut self, entries: Vec<Entry>) -> Result<Resolved, StoreError> {
         let written = self.written.load(Ordering::Acquire);
         while self.unwritten.front().is_some_and(|(n, _)| *n < written) {
             self.unwritten.pop_front();
@@ -76,10 +93,26 @@ impl<'a> Resolver<'a> {
         let (on_conflict, now_ms) = (self.commit.on_conflict, self.commit.now_ms);
         let mut counts = ImportCounts::default();
         let mut concepts: HashMap<String, (Option<Concept>, Concept)> = HashMap::new();
-        // Per key: the memory, the unit to write, and whether it is the unit as spooled.
-        let mut units: HashMap<Vec<u8>, (String, TranslationUnit, bool)> = HashMap::new();
+        let mut units: HashMap<Vec<u8>, PendingUnit> = HashMap::new();
         let mut applied = Applied::default();
         for entry in entries {
+            let entry = match entry {
+                Entry::Decoded(staged) => staged,
+                Entry::Spooled(spooled) => {
+                    if let Some((memory, id, encoded)) = spooled.unit() {
+                        let key = keys::unit(memory, id);
+                        if !units.contains_key(&key) && self.stored_unit(&key)?.is_none() {
+                            // Most units of a large import are new: they are written as
+                            // spooled, neither decoded nor encoded again.
+                            counts.added += 1;
+                            applied.unit_entries += 1;
+                            units.insert(key, PendingUnit::Spooled(IVec::from(encoded)));
+                            continue;
+                        }
+                    }
+                    spooled.decode()?
+                }
+            };
             match entry {
                 Staged::Concept(incoming) => {
                     // The stored revision, and the result of earlier entries of this batch.
@@ -104,7 +137,8 @@ impl<'a> Resolver<'a> {
                 Staged::Unit { memory, unit } => {
                     let key = keys::unit(&memory, &unit.id);
                     let stored = match units.get(&key) {
-                        Some((_, u, _)) => Some(u.clone()),
+                        Some(PendingUnit::Resolved(_, u, _)) => Some(u.clone()),
+                        Some(PendingUnit::Spooled(bytes)) => Some(decode("units", &key, bytes)?),
                         None => self.stored_unit(&key)?,
                     };
                     let resolution = resolve(stored.as_ref(), unit, on_conflict);
@@ -115,7 +149,7 @@ impl<'a> Resolver<'a> {
                     }
                     applied.unit_entries += 1;
                     if let Resolution::Added(next) | Resolution::Updated(next) = resolution {
-                        units.insert(key, (memory, next, as_spooled));
+                        units.insert(key, PendingUnit::Resolved(memory, next, as_spooled));
                     }
                 }
             }
@@ -134,13 +168,19 @@ impl<'a> Resolver<'a> {
             applied.concepts.push(next);
         }
         let mut unit_writes = Writes::with_capacity(units.len());
-        for (key, (memory, unit, as_spooled)) in units {
-            let value = IVec::from(encode(&unit));
+        for (key, pending) in units {
+            let value = match pending {
+                PendingUnit::Spooled(encoded) => encoded,
+                PendingUnit::Resolved(memory, unit, as_spooled) => {
+                    let value = IVec::from(encode(&unit));
+                    if !as_spooled {
+                        applied.units_rewritten.push((memory, unit));
+                    }
+                    value
+                }
+            };
             unit_writes.push((key.clone(), value.clone()));
             records.units.insert(key, value);
-            if !as_spooled {
-                applied.units_rewritten.push((memory, unit));
-            }
         }
         self.unwritten.push_back((self.next, records));
         self.next += 1;
@@ -169,20 +209,16 @@ impl<'a> Resolver<'a> {
 
     /// The unit stored under `key` once the batches resolved so far are written.
     fn stored_unit(&self, key: &[u8]) -> Result<Option<TranslationUnit>, StoreError> {
-        match self
+        let unwritten = self
             .unwritten
             .iter()
             .rev()
-            .find_map(|(_, r)| r.units.get(key))
-        {
-            Some(bytes) => decode("units", key, bytes).map(Some),
-            None => self
-                .store
-                .units
-                .get(key)?
-                .map(|bytes| decode("units", key, &bytes))
-                .transpose(),
-        }
+            .find_map(|(_, r)| r.units.get(key));
+        let stored = match unwritten {
+            Some(bytes) => Some(bytes.clone()),
+            None => self.store.units.get(key)?,
+        };
+        stored.map(|bytes| decode("units", key, &bytes)).transpose()
     }
 }
 
@@ -218,13 +254,13 @@ mod tests {
     use super::*;
     use crate::model::{Lang, LangSection, OnConflict, Term};
 
-    fn concept(id: &str, en: &str) -> Staged {
+    fn concept(id: &str, en: &str) -> Entry {
         let english = LangSection::new(Lang::en(), vec![Term::preferred(en)]);
-        Staged::Concept(Concept::new(id, "imported", vec![english]))
+        Entry::Decoded(Staged::Concept(Concept::new(id, "imported", vec![english])))
     }
 
-    fn unit(id: &str, en: &str) -> Staged {
-        Staged::test_unit(id, en)
+    fn unit(id: &str, en: &str) -> Entry {
+        Entry::Decoded(Staged::test_unit(id, en))
     }
 
     /// The resolver runs ahead of the writer: a batch resolved before the one ahead of it
@@ -256,5 +292,46 @@ mod tests {
         let a = store.concept("a").unwrap().unwrap();
         assert_eq!((a.revision, a.langs[0].terms.len()), (2, 2));
         assert_eq!(store.history("a").unwrap().len(), 1);
+    }
+
+    /// Units new to the store are written as spooled, without being decoded; a repeat of one
+    /// in the same batch resolves against it all the same.
+    #[test]
+    fn spooled_units_new_to_the_store_are_written_as_spooled() {
+        let store = Store::temporary().unwrap();
+        let mut spool = store.begin_import().unwrap();
+        let entries = [
+            Staged::test_unit("u", "first"),
+            Staged::test_unit("u", "second"),
+            Staged::test_unit("v", "other"),
+        ];
+        spool.append(&entries).unwrap();
+        spool.make_durable(&store.imports).unwrap();
+        let path = store.imports.file(spool.import());
+        let mut reader = super::super::spool::SpoolReader::open(path, 0).unwrap();
+        let spooled = std::iter::from_fn(|| reader.next_entry().unwrap())
+            .map(Entry::Spooled)
+            .collect();
+        let written = AtomicU64::new(0);
+        let commit = Commit {
+            on_conflict: OnConflict::Replace,
+            now_ms: 5,
+        };
+        let resolved = Resolver::new(&store, commit, &written)
+            .resolve(spooled)
+            .unwrap();
+        assert_eq!((resolved.counts.added, resolved.counts.updated), (2, 1));
+        assert_eq!(resolved.applied.units_not_as_spooled, [1]);
+        assert_eq!(resolved.applied.units_rewritten.len(), 1);
+        store.write_resolved(resolved, &written).unwrap();
+        let text = |id: &str| {
+            store.unit("m", id).unwrap().unwrap().segments[0]
+                .text
+                .clone()
+        };
+        assert_eq!(
+            (text("u"), text("v")),
+            ("second".to_owned(), "other".to_owned())
+        );
     }
 }

@@ -20,7 +20,7 @@ use std::sync::atomic::AtomicU64;
 
 use serde::{Deserialize, Serialize};
 
-use super::apply::{Resolver, APPLY_BATCH};
+use super::apply::{Entry, Resolver, APPLY_BATCH};
 use super::spool::{ImportSpool, SpoolReader};
 use super::{decode, encode, keys, Store, StoreError};
 use crate::model::{resolve, Concept, OnConflict, Resolution, TranslationUnit};
@@ -29,11 +29,11 @@ use crate::model::{resolve, Concept, OnConflict, Resolution, TranslationUnit};
 const READ_AHEAD: usize = 2;
 
 /// The next batch of up to [`APPLY_BATCH`] entries; empty at the end of the spool.
-fn read_batch(spool: &mut SpoolReader) -> Result<Vec<Staged>, StoreError> {
+fn read_batch(spool: &mut SpoolReader) -> Result<Vec<Entry>, StoreError> {
     let mut entries = Vec::with_capacity(APPLY_BATCH);
     while entries.len() < APPLY_BATCH {
         match spool.next_entry()? {
-            Some(entry) => entries.push(entry),
+            Some(entry) => entries.push(Entry::Spooled(entry)),
             None => break,
         }
     }
@@ -354,7 +354,7 @@ impl Store {
             let mut entries = Vec::with_capacity(staged.len());
             for (key, entry) in staged {
                 unstage.remove(key);
-                entries.push(entry);
+                entries.push(Entry::Decoded(entry));
             }
             let resolved = resolver.resolve(entries)?;
             self.write_resolved(resolved, &written)?;

@@ -14,9 +14,11 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use super::import::Staged;
 use super::{encode_into, keys, StoreError};
+use crate::model::encoded_str;
 
 /// The first bytes of every spool file: what it is and the layout version, so that a later
 /// build that changes the layout recognizes an old file instead of misreading it.
@@ -214,11 +216,43 @@ impl Drop for ImportSpool {
 
 /// Reads the entries of a spool file back in order.
 pub(super) struct SpoolReader {
-    path: PathBuf,
+    path: Arc<Path>,
     reader: BufReader<File>,
     /// Where the next entry starts.
     offset: u64,
-    encoded: Vec<u8>,
+}
+
+/// An entry read back from a spool, still encoded: the apply decodes only what it must.
+#[derive(Debug)]
+pub(super) struct SpooledEntry {
+    bytes: Vec<u8>,
+    /// The spool file and where the entry starts in it, to name it should it not decode.
+    path: Arc<Path>,
+    offset: u64,
+}
+
+impl SpooledEntry {
+    /// The entry, decoded.
+    pub(super) fn decode(&self) -> Result<Staged, StoreError> {
+        postcard::from_bytes(&self.bytes).map_err(|e| StoreError::SpoolCorrupt {
+            path: self.path.to_path_buf(),
+            offset: self.offset,
+            reason: e.to_string(),
+        })
+    }
+
+    /// For a unit: its memory, its id and its encoding (which is what the store writes),
+    /// read without decoding it. Postcard writes `Staged::Unit` as its variant index (1), then
+    /// the memory and the unit, whose first field is its id.
+    pub(super) fn unit(&self) -> Option<(&str, &str, &[u8])> {
+        let (&variant, rest) = self.bytes.split_first()?;
+        if variant != 1 {
+            return None;
+        }
+        let (memory, unit) = encoded_str(rest)?;
+        let (id, _) = encoded_str(unit)?;
+        Some((memory, id, unit))
+    }
 }
 
 impl SpoolReader {
@@ -241,10 +275,9 @@ impl SpoolReader {
         let offset = offset.max(MAGIC.len() as u64);
         reader.seek(SeekFrom::Start(offset)).map_err(failed)?;
         Ok(SpoolReader {
-            path,
+            path: path.into(),
             reader,
             offset,
-            encoded: Vec::new(),
         })
     }
 
@@ -255,7 +288,7 @@ impl SpoolReader {
     }
 
     /// The next entry; `None` at the end of the file.
-    pub(super) fn next_entry(&mut self) -> Result<Option<Staged>, StoreError> {
+    pub(super) fn next_entry(&mut self) -> Result<Option<SpooledEntry>, StoreError> {
         let mut length = [0u8; 4];
         match self.reader.read_exact(&mut length[..1]) {
             Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(None),
@@ -268,11 +301,15 @@ impl SpoolReader {
         if length > MAX_ENTRY_BYTES {
             return Err(self.corrupt(format!("an entry claims {length} bytes")));
         }
-        self.encoded.resize(length as usize, 0);
+        let mut bytes = vec![0; length as usize];
         self.reader
-            .read_exact(&mut self.encoded)
+            .read_exact(&mut bytes)
             .map_err(|e| self.read_failed(e))?;
-        let entry = postcard::from_bytes(&self.encoded).map_err(|e| self.corrupt(e.to_string()))?;
+        let entry = SpooledEntry {
+            bytes,
+            path: Arc::clone(&self.path),
+            offset: self.offset,
+        };
         self.offset += 4 + u64::from(length);
         Ok(Some(entry))
     }
@@ -282,7 +319,7 @@ impl SpoolReader {
             self.corrupt("the file ends inside an entry".into())
         } else {
             StoreError::Spool {
-                path: self.path.clone(),
+                path: self.path.to_path_buf(),
                 source,
             }
         }
@@ -290,7 +327,7 @@ impl SpoolReader {
 
     fn corrupt(&self, reason: String) -> StoreError {
         StoreError::SpoolCorrupt {
-            path: self.path.clone(),
+            path: self.path.to_path_buf(),
             offset: self.offset,
             reason,
         }
@@ -305,8 +342,12 @@ mod tests {
         Staged::test_unit(id, &format!("text of {id}"))
     }
 
+    fn next_entry(reader: &mut SpoolReader) -> Option<Staged> {
+        Some(reader.next_entry().unwrap()?.decode().unwrap())
+    }
+
     fn read_all(reader: &mut SpoolReader) -> Vec<Staged> {
-        std::iter::from_fn(|| reader.next_entry().unwrap()).collect()
+        std::iter::from_fn(|| next_entry(reader)).collect()
     }
 
     #[test]
@@ -319,11 +360,27 @@ mod tests {
         assert_eq!(dir.imports().unwrap(), [7]);
 
         let mut reader = SpoolReader::open(dir.file(7), 0).unwrap();
-        assert_eq!(reader.next_entry().unwrap(), Some(entries[0].clone()));
+        assert_eq!(next_entry(&mut reader), Some(entries[0].clone()));
         let resume = reader.offset();
         assert_eq!(read_all(&mut reader), entries[1..]);
         let mut resumed = SpoolReader::open(dir.file(7), resume).unwrap();
         assert_eq!(read_all(&mut resumed), entries[1..]);
+    }
+
+    #[test]
+    fn a_spooled_unit_is_read_without_decoding() {
+        let dir = SpoolDir::temporary().unwrap();
+        let mut spool = ImportSpool::create(&dir, 4).unwrap();
+        let entry = Staged::test_unit("ид-1", "text");
+        spool.append(std::slice::from_ref(&entry)).unwrap();
+        spool.make_durable(&dir).unwrap();
+        let mut reader = SpoolReader::open(dir.file(4), 0).unwrap();
+        let spooled = reader.next_entry().unwrap().unwrap();
+        let Staged::Unit { unit, .. } = entry else {
+            unreachable!("a unit was spooled")
+        };
+        let encoded = postcard::to_stdvec(&unit).unwrap();
+        assert_eq!(spooled.unit(), Some(("m", "ид-1", encoded.as_slice())));
     }
 
     #[test]
@@ -353,7 +410,7 @@ mod tests {
         file.set_len(length - 3).unwrap();
 
         let mut reader = SpoolReader::open(path, 0).unwrap();
-        assert!(reader.next_entry().unwrap().is_some());
+        assert!(next_entry(&mut reader).is_some());
         let second = reader.offset();
         let err = reader.next_entry().unwrap_err();
         assert!(

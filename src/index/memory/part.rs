@@ -20,7 +20,7 @@ use std::thread;
 use super::analyze::Mode;
 use super::plain::{self, Normalizer};
 use super::{FastHasher, FastMap, NUMBER};
-use crate::model::{Lang, TranslationUnit};
+use crate::model::{encoded_str, Lang, TranslationUnit};
 
 /// No slot; also the empty cell of the id table.
 const NONE: u32 = u32::MAX;
@@ -704,15 +704,7 @@ fn id_hash(memory: u32, id: &str) -> u64 {
 
 /// The first field of a postcard-encoded [`TranslationUnit`]: its id.
 fn encoded_id(bytes: &[u8]) -> Option<&str> {
-    let mut length = 0usize;
-    for (i, &byte) in bytes.iter().enumerate().take(10) {
-        length |= usize::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            let text = bytes.get(i + 1..i + 1 + length)?;
-            return std::str::from_utf8(text).ok();
-        }
-    }
-    None
+    encoded_str(bytes).map(|(id, _)| id)
 }
 
 /// Builds one finished part from `(memory id, unit)` items, analyzing chunks of them on
