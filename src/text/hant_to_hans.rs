@@ -134,7 +134,7 @@ fn convert_han_runs(
         }
         let chars = &input[i..i + len];
         i += len;
-        let mut converted = Vec::with_capacity(len);
+        let mut converted = Vec::new();
         if !runs.convert(chars.iter().map(|m| m.ch), |at, ch| {
             converted.push(chars[at].with_char(ch));
         }) {
