@@ -325,6 +325,12 @@ impl ImportPart {
         }
     }
 
+    /// The part, its search structures built.
+    fn into_built(mut self) -> Part {
+        self.build();
+        self.part
+    }
+
     /// Number of units analyzed.
     pub fn len(&self) -> usize {
         self.part.slots()
@@ -433,9 +439,7 @@ impl MemoryIndex {
     /// was read. The store may have kept some units otherwise than they were read: `outcome`
     /// says which, and the caller then publishes those units as stored, in a part of their own.
     pub fn insert_import(&mut self, memory: &str, part: ImportPart, outcome: &ImportOutcome) {
-        let mut part = part;
-        part.build();
-        let ImportPart { mut part, .. } = part;
+        let mut part = part.into_built();
         let memory = Arc::make_mut(&mut self.memories).id(memory);
         let mut dropped = Bits::default();
         for &slot in &outcome.not_stored_as_read {
