@@ -538,6 +538,9 @@ async fn import_file(
         )?
         .progress_chars("=> "),
     );
+    // Once the whole file is sent, a large import still has seconds of work to do (the rest
+    // of the reading, then the commit): the spinner keeps turning meanwhile.
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let mut events = ExchangeClient::new(channel(client).await?)
         .import(tokio_stream::wrappers::ReceiverStream::new(receiver))
         .await?
@@ -549,7 +552,15 @@ async fn import_file(
             Ok(Some(event)) => match event.event {
                 Some(proto::import_event::Event::Progress(p)) => {
                     bar.set_position(p.bytes_read);
-                    bar.set_message(format!("{} accepted, {} rejected", p.accepted, p.rejected));
+                    let sent = if p.bytes_read >= size {
+                        "; all sent, the server is finishing"
+                    } else {
+                        ""
+                    };
+                    bar.set_message(format!(
+                        "{} accepted, {} rejected{sent}",
+                        p.accepted, p.rejected
+                    ));
                     problems.extend(p.problems);
                 }
                 Some(proto::import_event::Event::Report(r)) => report = Some(r),
