@@ -96,6 +96,15 @@ struct Arena {
     ends: Vec<u32>,
 }
 
+/// Writes an encoding at the end of a block in place, so that a failed one can be cut off.
+struct Appender<'a>(&'a mut Vec<u8>);
+
+impl Extend<u8> for Appender<'_> {
+    fn extend<I: IntoIterator<Item = u8>>(&mut self, bytes: I) {
+        self.0.extend(bytes);
+    }
+}
+
 /// A block that has grown past this takes no more encodings, so offsets fit in `u32`.
 const BLOCK_BYTES: usize = 1 << 30;
 
@@ -137,13 +146,15 @@ impl Arena {
         &mut self.blocks[last]
     }
 
-    /// Appends the encoding of `unit`; answers whether it could be encoded.
+    /// Appends the encoding of `unit`; answers whether it could be encoded (if not, the
+    /// block is as it was).
     fn push_unit(&mut self, unit: &TranslationUnit) -> bool {
         let block = self.last_block();
-        let Ok(extended) = postcard::to_extend(unit, std::mem::take(block)) else {
+        let before = block.len();
+        if postcard::to_extend(unit, Appender(&mut *block)).is_err() {
+            block.truncate(before);
             return false;
-        };
-        *block = extended;
+        }
         let end = block.len() as u32;
         self.ends.push(end);
         true
