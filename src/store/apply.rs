@@ -7,6 +7,7 @@
 //!
 //! [`Store::apply_spool`]: super::Store
 
+use std::collections::hash_map::Entry as Slot;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -96,18 +97,22 @@ impl<'a> Resolver<'a> {
         let mut units: HashMap<Vec<u8>, PendingUnit> = HashMap::new();
         let mut applied = Applied::default();
         for entry in entries {
+            // For a spooled unit: what is stored under its key, read once.
+            let mut stored_bytes = None;
             let entry = match entry {
                 Entry::Decoded(staged) => staged,
                 Entry::Spooled(spooled) => {
                     if let Some((memory, id, encoded)) = spooled.unit() {
-                        let key = keys::unit(memory, id);
-                        if !units.contains_key(&key) && self.stored_unit(&key)?.is_none() {
-                            // Most units of a large import are new: they are written as
-                            // spooled, neither decoded nor encoded again.
-                            counts.added += 1;
-                            applied.unit_entries += 1;
-                            units.insert(key, PendingUnit::Spooled(IVec::from(encoded)));
-                            continue;
+                        if let Slot::Vacant(slot) = units.entry(keys::unit(memory, id)) {
+                            stored_bytes = self.stored_unit_bytes(slot.key())?;
+                            if stored_bytes.is_none() {
+                                // Most units of a large import are new: they are written as
+                                // spooled, neither decoded nor encoded again.
+                                counts.added += 1;
+                                applied.unit_entries += 1;
+                                slot.insert(PendingUnit::Spooled(IVec::from(encoded)));
+                                continue;
+                            }
                         }
                     }
                     spooled.decode()?
@@ -139,7 +144,13 @@ impl<'a> Resolver<'a> {
                     let stored = match units.get(&key) {
                         Some(PendingUnit::Resolved(_, u, _)) => Some(u.clone()),
                         Some(PendingUnit::Spooled(bytes)) => Some(decode("units", &key, bytes)?),
-                        None => self.stored_unit(&key)?,
+                        None => {
+                            let bytes = match stored_bytes {
+                                Some(bytes) => Some(bytes),
+                                None => self.stored_unit_bytes(&key)?,
+                            };
+                            bytes.map(|b| decode("units", &key, &b)).transpose()?
+                        }
                     };
                     let resolution = resolve(stored.as_ref(), unit, on_conflict);
                     counts.count(&resolution);
@@ -207,18 +218,17 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// The unit stored under `key` once the batches resolved so far are written.
-    fn stored_unit(&self, key: &[u8]) -> Result<Option<TranslationUnit>, StoreError> {
-        let unwritten = self
+    /// The encoded unit stored under `key` once the batches resolved so far are written.
+    fn stored_unit_bytes(&self, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+        match self
             .unwritten
             .iter()
             .rev()
-            .find_map(|(_, r)| r.units.get(key));
-        let stored = match unwritten {
-            Some(bytes) => Some(bytes.clone()),
-            None => self.store.units.get(key)?,
-        };
-        stored.map(|bytes| decode("units", key, &bytes)).transpose()
+            .find_map(|(_, r)| r.units.get(key))
+        {
+            Some(bytes) => Ok(Some(bytes.clone())),
+            None => Ok(self.store.units.get(key)?),
+        }
     }
 }
 
