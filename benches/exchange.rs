@@ -12,9 +12,10 @@
 //! the peak resident memory printed is the server's.
 //!
 //! Prints the file size, the import's wall time and rate (units/s and MB/s, from the first byte
-//! sent to the report), the peak resident memory, and the time from `start()` to serving, and to
-//! the memory index being ready, after a restart with the imported memory. Figures, not
-//! assertions: targets are in DESIGN.md.
+//! sent to the report), the peak resident memory, the rate and peak memory of importing the same
+//! file again (every unit unchanged), and the time from `start()` to serving, and to the memory
+//! index being ready, after a restart with the imported memory. Figures, not assertions: targets
+//! are in DESIGN.md.
 mod common;
 
 use common::{rss_mib, XorShift};
@@ -28,7 +29,7 @@ use tolmach::model::{Lang, Segment, TranslationUnit};
 use tolmach::server::{self, ServerConfig};
 use tolmach::service::proto::{
     exchange_client::ExchangeClient, import_event::Event, import_header::Target,
-    import_request::Message, FileFormat, ImportHeader, ImportRequest,
+    import_request::Message, FileFormat, ImportHeader, ImportReport, ImportRequest,
 };
 
 /// Bytes per upload message.
@@ -137,51 +138,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", running.addr))?
             .connect()
             .await?;
-        let (sender, receiver) = tokio::sync::mpsc::channel(IN_FLIGHT);
-        let header = ImportHeader {
-            format: FileFormat::Tmx as i32,
-            file_name: "bench.tmx".into(),
-            target: Some(Target::Memory("bench".into())),
-            expected_bytes: bytes,
-            ..Default::default()
-        };
-        sender
-            .send(ImportRequest {
-                message: Some(Message::Header(header)),
-            })
-            .await?;
-        let path = file.clone();
-        let started = Instant::now();
-        let upload = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let mut input = std::fs::File::open(path)?;
-            loop {
-                let mut chunk = vec![0u8; CHUNK];
-                let n = input.read(&mut chunk)?;
-                if n == 0 {
-                    return Ok(());
-                }
-                chunk.truncate(n);
-                let message = ImportRequest {
-                    message: Some(Message::Chunk(chunk)),
-                };
-                if sender.blocking_send(message).is_err() {
-                    return Ok(());
-                }
-            }
-        });
-        let mut events = ExchangeClient::new(channel)
-            .import(ReceiverStream::new(receiver))
-            .await?
-            .into_inner();
-        let mut report = None;
-        while let Some(event) = events.message().await? {
-            if let Some(Event::Report(r)) = event.event {
-                report = Some(r);
-            }
-        }
-        upload.await??;
-        let elapsed = started.elapsed().as_secs_f64();
-        let report = report.ok_or("no report")?;
+        let (report, elapsed) = import(channel.clone(), &file, bytes).await?;
         let (_, peak) = rss_mib();
         println!(
             "import: {} units added in {elapsed:.1} s: {:.0} units/s, {:.1} MB/s",
@@ -190,6 +147,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             bytes as f64 / 1e6 / elapsed
         );
         println!("peak RSS {peak:.0} MiB (after start-up, before the import: {rss_before:.0} MiB)");
+        let (again, elapsed) = import(channel, &file, bytes).await?;
+        let (_, peak) = rss_mib();
+        println!(
+            "re-import of the same file: {} units unchanged in {elapsed:.1} s: {:.0} units/s; \
+             peak RSS {peak:.0} MiB",
+            again.unchanged,
+            again.unchanged as f64 / elapsed
+        );
         running.shutdown().await?;
 
         let started = Instant::now();
@@ -207,4 +172,58 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok::<_, Box<dyn std::error::Error>>(())
     })?;
     Ok(())
+}
+
+/// Streams the TMX at `file` (`bytes` long) into memory `bench`; answers the report and the
+/// seconds from the first byte sent to the report.
+async fn import(
+    channel: tonic::transport::Channel,
+    file: &std::path::Path,
+    bytes: u64,
+) -> Result<(ImportReport, f64), Box<dyn std::error::Error>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(IN_FLIGHT);
+    let header = ImportHeader {
+        format: FileFormat::Tmx as i32,
+        file_name: "bench.tmx".into(),
+        target: Some(Target::Memory("bench".into())),
+        expected_bytes: bytes,
+        ..Default::default()
+    };
+    sender
+        .send(ImportRequest {
+            message: Some(Message::Header(header)),
+        })
+        .await?;
+    let path = file.to_path_buf();
+    let started = Instant::now();
+    let upload = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let mut input = std::fs::File::open(path)?;
+        loop {
+            let mut chunk = vec![0u8; CHUNK];
+            let n = input.read(&mut chunk)?;
+            if n == 0 {
+                return Ok(());
+            }
+            chunk.truncate(n);
+            let message = ImportRequest {
+                message: Some(Message::Chunk(chunk)),
+            };
+            if sender.blocking_send(message).is_err() {
+                return Ok(());
+            }
+        }
+    });
+    let mut events = ExchangeClient::new(channel)
+        .import(ReceiverStream::new(receiver))
+        .await?
+        .into_inner();
+    let mut report = None;
+    while let Some(event) = events.message().await? {
+        if let Some(Event::Report(r)) = event.event {
+            report = Some(r);
+        }
+    }
+    upload.await??;
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok((report.ok_or("no report")?, elapsed))
 }
