@@ -147,6 +147,18 @@ impl StopLoading {
     }
 }
 
+/// The units of an import as analyzed while its file was read, for [`WriteTurn::publish_import`].
+#[derive(Default)]
+pub(crate) struct AnalyzedImport {
+    /// The analyzed units.
+    pub(crate) part: ImportPart,
+    /// The spool position of each unit of `part`, ascending.
+    pub(crate) positions: Vec<u32>,
+    /// The units left out of `part` because a unit with their id was stored: spool position
+    /// and id, ascending.
+    pub(crate) left_out: Vec<(u32, String)>,
+}
+
 /// The write turn of a [`MemoryService`]: the index is built and no other memory write runs,
 /// so the store commit made under it and its publication to the index stay in one order.
 pub(crate) struct WriteTurn {
@@ -155,32 +167,66 @@ pub(crate) struct WriteTurn {
 }
 
 impl WriteTurn {
-    /// Makes a committed import of `memory` searchable. `part` holds its units as spooled,
-    /// analyzed while the file was read; `batches` yields what the commit did with each batch
-    /// of them, and ends when the commit has ended. The part's search structures are built
-    /// while the commit writes, and so is a part of the units stored otherwise than spooled
-    /// (merged or replacing). Call off the async workers; the turn is held until both are
-    /// published.
+    /// Makes a committed import of `memory` searchable. `analyzed` holds its units as
+    /// spooled, analyzed while the file was read; `batches` yields what the commit did with
+    /// each batch of them, and ends when the commit has ended. The part's search structures
+    /// are built while the commit writes, and so is a part of the units stored otherwise than
+    /// spooled (merged or replacing). Call off the async workers; the turn is held until both
+    /// are published.
     pub(crate) fn publish_import(
         self,
+        store: &Store,
         memory: &str,
-        mut part: ImportPart,
+        analyzed: AnalyzedImport,
         batches: impl IntoIterator<Item = Applied>,
-    ) {
+    ) -> Result<(), StoreError> {
+        let AnalyzedImport {
+            mut part,
+            positions,
+            left_out,
+        } = analyzed;
         part.build();
-        let mut outcome = ImportOutcome::default();
+        // Spool positions: of the units not stored as spooled, and where the commit got to.
+        let (mut not_as_spooled, mut committed) = (Vec::new(), 0);
+        let mut left_out = left_out.into_iter().peekable();
+        let mut failure = None;
         let rewritten = ImportPart::analyze(batches.into_iter().flat_map(|applied| {
-            let first = outcome.committed;
-            outcome.not_stored_as_read.extend(
-                applied
-                    .units_not_as_spooled
-                    .iter()
-                    .map(|&at| (first + at) as u32),
-            );
-            outcome.committed += applied.unit_entries;
-            applied.units_rewritten.into_iter().map(|(_, unit)| unit)
+            let first = committed;
+            not_as_spooled.extend(applied.units_not_as_spooled.iter().map(|&at| first + at));
+            committed += applied.unit_entries;
+            // A unit left out of the part because its id was stored, but added as spooled all
+            // the same (the stored one was deleted meanwhile), is read back as stored.
+            let mut added = Vec::new();
+            while let Some((position, id)) = left_out.next_if(|(p, _)| (*p as usize) < committed) {
+                let at = position as usize - first;
+                if applied.units_not_as_spooled.binary_search(&at).is_ok() {
+                    continue;
+                }
+                match store.unit(memory, &id) {
+                    Ok(unit) => added.extend(unit),
+                    Err(error) => failure = Some(error),
+                }
+            }
+            let rewritten = applied.units_rewritten.into_iter().map(|(_, unit)| unit);
+            added.into_iter().chain(rewritten)
         }));
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        // The same, as positions in the part.
+        let mut outcome = ImportOutcome {
+            committed: positions.partition_point(|&p| (p as usize) < committed),
+            not_stored_as_read: Vec::new(),
+        };
+        let mut dropped = not_as_spooled.into_iter().peekable();
+        for (slot, &position) in positions.iter().enumerate() {
+            while dropped.next_if(|&p| p < position as usize).is_some() {}
+            if dropped.next_if_eq(&(position as usize)).is_some() {
+                outcome.not_stored_as_read.push(slot as u32);
+            }
+        }
         self.index.insert_import(memory, part, &outcome, rewritten);
+        Ok(())
     }
 
     /// Applies a committed change to the index off the async workers: a large batch is a
@@ -463,5 +509,78 @@ impl Memory for MemoryService {
             units,
             next_page_token,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Lang, Segment};
+
+    fn unit(id: &str, en: &str) -> TranslationUnit {
+        TranslationUnit {
+            id: id.into(),
+            segments: vec![
+                Segment {
+                    lang: Lang::en(),
+                    text: en.into(),
+                    tags: Vec::new(),
+                },
+                Segment {
+                    lang: Lang::ru(),
+                    text: format!("перевод: {id}"),
+                    tags: Vec::new(),
+                },
+            ],
+            origin: "f.tmx".into(),
+            created_ms: 1,
+            metadata: Vec::new(),
+        }
+    }
+
+    /// A unit is left out of an import's analysis when its id is stored as the file is read.
+    /// Should the commit add it as spooled all the same (the stored one was deleted
+    /// meanwhile), the publication reads it back from the store.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_unit_left_out_of_the_analysis_but_added_is_published_as_stored() {
+        let store = Store::temporary().unwrap();
+        let (service, loader) = MemoryService::loading(store.clone());
+        loader.run().await.unwrap();
+        let (left_out, analyzed) = (unit("x", "the unit left out"), unit("y", "the unit read"));
+        // What the commit wrote: both units, as spooled.
+        store
+            .put_units("m", &[left_out, analyzed.clone()])
+            .await
+            .unwrap();
+        let analyzed = AnalyzedImport {
+            part: ImportPart::analyze([analyzed]),
+            positions: vec![1],
+            left_out: vec![(0, "x".into())],
+        };
+        let batch = Applied {
+            unit_entries: 2,
+            ..Applied::default()
+        };
+        let turn = service.lock_writes().await.unwrap();
+        tokio::task::spawn_blocking(move || turn.publish_import(&store, "m", analyzed, [batch]))
+            .await
+            .unwrap()
+            .unwrap();
+        let index = service.index.index().await.unwrap().snapshot();
+        assert_eq!(index.len(), 2);
+        let query = MemoryQuery {
+            text: "the unit left out".into(),
+            source: Lang::en(),
+            target: Lang::ru(),
+            limit: 5,
+            min_score: 1.0,
+            memories: Vec::new(),
+        };
+        let found: Vec<_> = index
+            .search(&query)
+            .iter()
+            .map(|m| m.target.clone())
+            .collect();
+        assert_eq!(found, ["перевод: x"]);
     }
 }

@@ -261,6 +261,20 @@ impl Store {
         Ok(counts)
     }
 
+    /// Whether a unit is stored under this memory and id, without reading it.
+    pub fn has_unit(&self, memory: &str, id: &str) -> Result<bool, StoreError> {
+        Ok(self.units.contains_key(keys::unit(memory, id))?)
+    }
+
+    /// Whether the memory holds no unit.
+    pub fn memory_is_empty(&self, memory: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .units
+            .scan_prefix(keys::unit_prefix(memory))
+            .next()
+            .is_none())
+    }
+
     /// Reads one unit.
     pub fn unit(&self, memory: &str, id: &str) -> Result<Option<TranslationUnit>, StoreError> {
         let key = keys::unit(memory, id);

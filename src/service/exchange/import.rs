@@ -23,10 +23,13 @@ use crate::formats::{
 use crate::index::memory::ImportPart;
 use crate::model::{Concept, OnConflict, TranslationUnit};
 use crate::service::convert::{check_unit, concept_from_proto, concept_to_proto};
+use crate::service::memory::AnalyzedImport;
 use crate::service::now_ms;
 use crate::service::proto::{self, entry_problem::Severity, import_event::Event};
 use crate::service::validate::{Violations, MAX_TERM_BYTES};
-use crate::store::{content_id, unit_content_id, ImportCounts, ImportSpool, Staged, StoreError};
+use crate::store::{
+    content_id, unit_content_id, ImportCounts, ImportSpool, Staged, Store, StoreError,
+};
 use crate::text;
 
 /// Entries checked and queued before they are spooled (or previewed, in a dry run) together.
@@ -218,10 +221,20 @@ pub(super) async fn start(
 struct Analysis {
     units: std::sync::mpsc::SyncSender<Vec<TranslationUnit>>,
     analyzed: std::thread::JoinHandle<ImportPart>,
+    /// Whether units with an id already stored are left out: the memory held units when the
+    /// import began. Such a unit is all but sure to be kept, merged or replaced rather than
+    /// added as read, so analyzing it would only double the memory a re-import takes.
+    leave_out_stored: bool,
+    /// Spool positions of the units sent for analysis, ascending.
+    positions: Vec<u32>,
+    /// Units left out: spool position and id.
+    left_out: Vec<(u32, String)>,
+    /// Units spooled so far.
+    spooled: u32,
 }
 
 impl Analysis {
-    fn start() -> Result<Analysis, Status> {
+    fn start(store: &Store, memory: &str) -> Result<Analysis, Status> {
         let (units, queue) = std::sync::mpsc::sync_channel::<Vec<TranslationUnit>>(ANALYSIS_QUEUE);
         let analyzed = std::thread::Builder::new()
             .name("import-analysis".into())
@@ -229,21 +242,52 @@ impl Analysis {
             .map_err(|e| {
                 Status::resource_exhausted(format!("cannot start the import's index analysis: {e}"))
             })?;
-        Ok(Analysis { units, analyzed })
+        Ok(Analysis {
+            units,
+            analyzed,
+            leave_out_stored: !store.memory_is_empty(memory)?,
+            positions: Vec::new(),
+            left_out: Vec::new(),
+            spooled: 0,
+        })
     }
 
-    /// Queues units for analysis, waiting while [`ANALYSIS_QUEUE`] batches are queued.
-    fn send(&self, units: impl Iterator<Item = TranslationUnit>) {
+    /// Queues spooled units for analysis, waiting while [`ANALYSIS_QUEUE`] batches are
+    /// queued.
+    fn send(
+        &mut self,
+        store: &Store,
+        memory: &str,
+        units: impl Iterator<Item = TranslationUnit>,
+    ) -> Result<(), Status> {
+        let mut batch = Vec::new();
+        for unit in units {
+            let position = self.spooled;
+            self.spooled += 1;
+            if self.leave_out_stored && store.has_unit(memory, &unit.id)? {
+                self.left_out.push((position, unit.id));
+                continue;
+            }
+            self.positions.push(position);
+            batch.push(unit);
+        }
         // Fails only if the analysis panicked, which `finish` reports.
-        let _ = self.units.send(units.collect());
+        let _ = self.units.send(batch);
+        Ok(())
     }
 
     /// The analyzed part, once every queued unit is analyzed.
-    fn finish(self) -> Result<ImportPart, Status> {
+    fn finish(self) -> Result<AnalyzedImport, Status> {
         drop(self.units);
-        self.analyzed
+        let part = self
+            .analyzed
             .join()
-            .map_err(|_| Status::internal("the import's index analysis failed"))
+            .map_err(|_| Status::internal("the import's index analysis failed"))?;
+        Ok(AnalyzedImport {
+            part,
+            positions: self.positions,
+            left_out: self.left_out,
+        })
     }
 }
 
@@ -539,15 +583,17 @@ impl Import {
                 }
             };
             spool.append(&entries)?;
-            if let Target::Memory(_) = self.plan.target {
+            if let Target::Memory(memory) = &self.plan.target {
+                let store = &self.service.store;
                 let analysis = match &mut self.analysis {
                     Some(analysis) => analysis,
-                    None => self.analysis.insert(Analysis::start()?),
+                    None => self.analysis.insert(Analysis::start(store, memory)?),
                 };
-                analysis.send(entries.drain(..).filter_map(|entry| match entry {
+                let units = entries.drain(..).filter_map(|entry| match entry {
                     Staged::Unit { unit, .. } => Some(unit),
                     Staged::Concept(_) => None,
-                }));
+                });
+                analysis.send(store, memory, units)?;
             }
         } else {
             // This import will not commit: nothing to analyze any more.
@@ -641,12 +687,13 @@ impl Import {
                     // that much.
                     let (batches, committed) = std::sync::mpsc::channel();
                     let memory = name.clone();
+                    let store = service.store.clone();
                     let publish = tokio::task::spawn_blocking(move || {
-                        let part = match analysis {
+                        let analyzed = match analysis {
                             Some(analysis) => analysis.finish()?,
-                            None => ImportPart::default(),
+                            None => AnalyzedImport::default(),
                         };
-                        turn.publish_import(&memory, part, committed);
+                        turn.publish_import(&store, &memory, analyzed, committed)?;
                         Ok::<_, Status>(())
                     });
                     let counts = service
