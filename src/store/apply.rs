@@ -10,6 +10,7 @@
 use std::collections::hash_map::Entry as Slot;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use sled::IVec;
 
@@ -22,14 +23,12 @@ use crate::model::{resolve, Concept, Resolution, TranslationUnit};
 /// crash repeats at most one batch.
 pub(super) const APPLY_BATCH: usize = 512;
 
-/// Records to write, by key.
-type Writes = Vec<(Vec<u8>, IVec)>;
-
 /// One batch, resolved and encoded: the records to write, and what they mean for the caller.
 pub(super) struct Resolved {
-    history: Writes,
-    concepts: Writes,
-    units: Writes,
+    /// The revisions the batch's concepts replace, by key.
+    history: Vec<(Vec<u8>, IVec)>,
+    /// The concepts and units, shared with the resolver until the batch is written.
+    records: Arc<Records>,
     /// What the batch writes, for the caller's indexes.
     pub(super) applied: Applied,
     /// How its entries resolved.
@@ -67,7 +66,7 @@ pub(super) struct Resolver<'a> {
     written: &'a AtomicU64,
     /// Batches resolved that the writer may not have written yet, by number, oldest first:
     /// their records stand in for the store's.
-    unwritten: VecDeque<(u64, Records)>,
+    unwritten: VecDeque<(u64, Arc<Records>)>,
     /// The number of the next batch.
     next: u64,
 }
@@ -166,19 +165,17 @@ impl<'a> Resolver<'a> {
             }
         }
         let mut records = Records::default();
-        let mut history = Writes::new();
-        let mut concept_writes = Writes::new();
+        let mut history = Vec::new();
         for (stored, next) in concepts.into_values() {
             if let Some(previous) = stored {
                 let key = keys::history(&previous.id, previous.revision);
                 history.push((key, encode(&previous).into()));
             }
             let (key, value) = (keys::concept(&next.id), IVec::from(encode(&next)));
-            concept_writes.push((key.clone(), value.clone()));
             records.concepts.insert(key, value);
             applied.concepts.push(next);
         }
-        let mut unit_writes = Writes::with_capacity(units.len());
+        records.units.reserve(units.len());
         for (key, pending) in units {
             let value = match pending {
                 PendingUnit::Spooled(encoded) => encoded,
@@ -190,43 +187,40 @@ impl<'a> Resolver<'a> {
                     value
                 }
             };
-            unit_writes.push((key.clone(), value.clone()));
             records.units.insert(key, value);
         }
-        self.unwritten.push_back((self.next, records));
+        let records = Arc::new(records);
+        self.unwritten.push_back((self.next, Arc::clone(&records)));
         self.next += 1;
         Ok(Resolved {
             history,
-            concepts: concept_writes,
-            units: unit_writes,
+            records,
             applied,
             counts,
         })
     }
 
+    /// The record the newest unwritten batch writes under `key` in the map `of` picks.
+    fn unwritten(&self, of: fn(&Records) -> &HashMap<Vec<u8>, IVec>, key: &[u8]) -> Option<IVec> {
+        self.unwritten
+            .iter()
+            .rev()
+            .find_map(|(_, records)| of(records).get(key).cloned())
+    }
+
     /// The concept stored under `id` once the batches resolved so far are written.
     fn stored_concept(&self, id: &str) -> Result<Option<Concept>, StoreError> {
         let key = keys::concept(id);
-        match self
-            .unwritten
-            .iter()
-            .rev()
-            .find_map(|(_, r)| r.concepts.get(&key))
-        {
-            Some(bytes) => decode("concepts", &key, bytes).map(Some),
+        match self.unwritten(|r| &r.concepts, &key) {
+            Some(bytes) => decode("concepts", &key, &bytes).map(Some),
             None => self.store.concept(id),
         }
     }
 
     /// The encoded unit stored under `key` once the batches resolved so far are written.
     fn stored_unit_bytes(&self, key: &[u8]) -> Result<Option<IVec>, StoreError> {
-        match self
-            .unwritten
-            .iter()
-            .rev()
-            .find_map(|(_, r)| r.units.get(key))
-        {
-            Some(bytes) => Ok(Some(bytes.clone())),
+        match self.unwritten(|r| &r.units, key) {
+            Some(bytes) => Ok(Some(bytes)),
             None => Ok(self.store.units.get(key)?),
         }
     }
@@ -245,13 +239,16 @@ impl Store {
     ) -> Result<(Applied, ImportCounts), StoreError> {
         // History first: a crash before the concepts are written leaves history that a repeat
         // writes again under the same keys.
+        for (key, value) in resolved.history {
+            self.history.insert(key, value)?;
+        }
+        let records = &resolved.records;
         for (tree, writes) in [
-            (&self.history, resolved.history),
-            (&self.concepts, resolved.concepts),
-            (&self.units, resolved.units),
+            (&self.concepts, &records.concepts),
+            (&self.units, &records.units),
         ] {
             for (key, value) in writes {
-                tree.insert(key, value)?;
+                tree.insert(key.as_slice(), value.clone())?;
             }
         }
         written.fetch_add(1, Ordering::Release);

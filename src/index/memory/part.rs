@@ -51,17 +51,13 @@ impl Bits {
     }
 }
 
-/// Builds the read structures of `lanes`, each on a thread of its own when they are large.
+/// Builds the read structures of `lanes`, each on a thread of its own.
 fn build_lanes_in_parallel(mut lanes: Vec<Lane>) -> Vec<Lane> {
-    if lanes.iter().map(Lane::entries).sum::<usize>() < PARALLEL_ENTRIES {
-        lanes.iter_mut().for_each(Lane::build);
-    } else {
-        thread::scope(|scope| {
-            for lane in lanes.iter_mut() {
-                scope.spawn(|| lane.build());
-            }
-        });
-    }
+    thread::scope(|scope| {
+        for lane in lanes.iter_mut() {
+            scope.spawn(|| lane.build());
+        }
+    });
     lanes
 }
 
