@@ -186,6 +186,58 @@ async fn fuzzy_matches_score_by_words_and_mark_the_differences() {
 }
 
 #[tokio::test]
+async fn at_equal_score_the_match_with_the_query_numbers_comes_first() {
+    let server = TestServer::start().await;
+    let mut client = memory(&server).await;
+    // Both stored sources are one word away from the query (numbers are placeholders, so
+    // they score alike); the unit ids would put the wrong figures first.
+    add(
+        &mut client,
+        "news",
+        vec![
+            unit(
+                "a-wrong-figures",
+                &[
+                    (
+                        "en",
+                        "The forum gathered 26 delegations and 300 journalists.",
+                    ),
+                    ("ru", "Форум собрал 26 делегаций и 300 журналистов."),
+                ],
+            ),
+            unit(
+                "b-same-figures",
+                &[
+                    (
+                        "en",
+                        "The forum gathered 25 delegations and 400 journalists.",
+                    ),
+                    ("ru", "Форум собрал 25 делегаций и 400 журналистов."),
+                ],
+            ),
+        ],
+    )
+    .await;
+    // A typo, and the figures in another order: both stored sources are one word away.
+    for text in [
+        "The forum gathred 25 delegations and 400 journalists.",
+        "The forum gathred 400 delegations and 25 journalists.",
+    ] {
+        let response = search(&mut client, text, "en", "ru").await;
+        let ids: Vec<&str> = response
+            .matches
+            .iter()
+            .map(|m| m.unit_id.as_str())
+            .collect();
+        assert_eq!(ids, ["b-same-figures", "a-wrong-figures"], "{text}");
+        assert_eq!(
+            response.matches[0].score, response.matches[1].score,
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn concordance_finds_earlier_renderings_of_a_phrase() {
     let server = TestServer::start().await;
     let mut client = memory(&server).await;

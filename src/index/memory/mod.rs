@@ -24,8 +24,9 @@
 //!   same value and replaced. A target that writes it otherwise («в июле» for 7月, `3,5` for
 //!   `3.5`, `1 000`, `1万`) gets none: a target that kept a stale number would be wrong.
 //!
-//! Matches are ranked by score; ties are broken by memory priority (order in
-//! [`MemoryQuery::memories`], else memory name), then unit id. Priority never lifts a lower
+//! Matches are ranked by score; ties are broken first by numbers (a match whose numbers have
+//! the query's values comes before one whose numbers differ), then by memory priority (order
+//! in [`MemoryQuery::memories`], else memory name), then unit id. Priority never lifts a lower
 //! score above a higher one: CAT tools rank TM matches the same way, score first and the
 //! memory's place in the list only between equal scores, since a closer match saves more
 //! editing whichever memory holds it.
@@ -354,6 +355,7 @@ pub struct ImportOutcome {
 }
 
 /// A match before ranking.
+#[derive(Clone)]
 struct Hit {
     score: f32,
     priority: usize,
@@ -721,6 +723,7 @@ impl MemoryIndex {
         // best segment.
         let mut seen = std::collections::HashSet::new();
         hits.retain(|h| seen.insert((h.part, h.slot)));
+        self.same_numbers_first(&mut hits, &lanes, &numbers, query.limit);
         hits.truncate(query.limit);
         hits.into_iter()
             .filter_map(|hit| {
@@ -734,6 +737,59 @@ impl MemoryIndex {
                 self.build(shard, lane, &query_side, &numbers, hit)
             })
             .collect()
+    }
+
+    /// Within each run of equal scores that reaches into the first `limit` hits, moves the
+    /// hits whose numbers have the query's values (in any order) ahead of the others, keeping
+    /// the order of each kind: of two matches one edit away, the one that also has the right
+    /// figures (IPv4 for an IPv4 query, not IPv6) is the one to reuse. Only those runs decode
+    /// their units, so the cost stays with the hits that are returned.
+    fn same_numbers_first(
+        &self,
+        hits: &mut [Hit],
+        lanes: &[Option<(&Lane, Vec<u32>)>],
+        query_numbers: &[Number],
+        limit: usize,
+    ) {
+        let mut wanted: Vec<&str> = query_numbers.iter().map(|n| n.value.as_str()).collect();
+        wanted.sort_unstable();
+        let mut start = 0;
+        while start < hits.len().min(limit) {
+            let score = hits[start].score;
+            let len = hits[start..]
+                .iter()
+                .take_while(|h| h.score == score)
+                .count();
+            let run = &mut hits[start..start + len];
+            if len > 1 {
+                let same: Vec<bool> = run
+                    .iter()
+                    .map(|hit| self.has_numbers(hit, lanes, &wanted))
+                    .collect();
+                let mut order: Vec<usize> = (0..len).collect();
+                order.sort_by_key(|&i| !same[i]);
+                let reordered: Vec<Hit> = order.iter().map(|&i| run[i].clone()).collect();
+                run.clone_from_slice(&reordered);
+            }
+            start += len;
+        }
+    }
+
+    /// Whether the stored segment a hit matched has exactly the number values `wanted`
+    /// (sorted); false when the segment cannot be read.
+    fn has_numbers(&self, hit: &Hit, lanes: &[Option<(&Lane, Vec<u32>)>], wanted: &[&str]) -> bool {
+        let stored = || -> Option<Vec<Number>> {
+            let (lane, _) = lanes.get(hit.part as usize)?.as_ref()?;
+            let (slot, segment) = lane.entry(hit.entry)?;
+            let unit = self.parts.get(hit.part as usize)?.part.unit(slot)?;
+            let text = &unit.segments.get(segment as usize)?.text;
+            Some(adapt::numbers(lane.mode, &text::normalize_key(text)))
+        };
+        stored().is_some_and(|numbers| {
+            let mut values: Vec<&str> = numbers.iter().map(|n| n.value.as_str()).collect();
+            values.sort_unstable();
+            values == wanted
+        })
     }
 
     /// The match a ranked hit stands for: the unit decoded once, diffs, adapted target.
