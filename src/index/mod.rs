@@ -146,14 +146,23 @@ impl Occurrence {
         &self.concept.langs[self.section].terms[self.term]
     }
 
-    /// For a deprecated or forbidden surface: the preferred term of the same language.
+    /// For a deprecated or forbidden surface: the term of the same language to write instead
+    /// (the preferred one, else an admitted one). Never for a superseded surface, which is
+    /// not a mistake but a former name: see [`Occurrence::current_term`].
     pub fn suggestion(&self) -> Option<&Term> {
         if !self.matched_term().status.is_discouraged() {
             return None;
         }
-        self.concept.langs[self.section]
-            .preferred_term()
-            .filter(|t| !t.status.is_discouraged())
+        self.concept.langs[self.section].current_term()
+    }
+
+    /// For a superseded surface (a historical name): the name in use today in the same
+    /// language.
+    pub fn current_term(&self) -> Option<&Term> {
+        if self.matched_term().status != TermStatus::Superseded {
+            return None;
+        }
+        self.concept.langs[self.section].current_term()
     }
 }
 
@@ -384,16 +393,20 @@ impl Snapshot {
                 found.push((occurrence, index));
             }
         }
-        // Leftmost first; at one start the longest; then the strongest kind (the term written
-        // exactly as stored first), the higher collection, the more official term.
+        // Leftmost first; at one start the longest. Of the terms covering that span, the
+        // higher collection's: priority is the terminologist's word on which termbase to
+        // trust, so a large import never decides by accident. Within equal priorities, the
+        // strongest kind (the term written exactly as stored first), then the more official
+        // status (preferred, admitted, superseded, deprecated, forbidden); the concept id and
+        // the term's position only make the choice deterministic.
         found.sort_by(|(a, ai), (b, bi)| {
             let (ca, cb) = (ai.concept_of(a.term), bi.concept_of(b.term));
             a.range
                 .start
                 .cmp(&b.range.start)
                 .then(b.range.end.cmp(&a.range.end))
-                .then(a.kind.cmp(&b.kind))
                 .then_with(|| self.priority(cb).cmp(&self.priority(ca)))
+                .then(a.kind.cmp(&b.kind))
                 .then_with(|| status_of(ai, a.term).cmp(&status_of(bi, b.term)))
                 .then_with(|| ca.id.cmp(&cb.id))
                 .then_with(|| position_of(ai, a.term).cmp(&position_of(bi, b.term)))
