@@ -219,9 +219,11 @@ const SEED_PARAGRAPH: &str =
 
 /// A zh–en dictionary as a CC-CEDICT user would load it: no status column, no ids, no
 /// Russian. The ids the import makes for it (`cedict-…`) sort before the glossary's (`sco`,
-/// `kazakhstan`, …), so a tie broken by id would hand it the glossary's terms.
+/// `kazakhstan`, …), so a tie broken by id would hand it the glossary's terms; and its 为上
+/// starts one character before 上合组织 in the paragraph's 为上合组织.
 const DICTIONARY_CSV: &str = "zh,en\n\
 上海合作组织,Shanghai Cooperation Organization\n\
+为上,to put first\n\
 上合组织,SCO (abbr.)\n\
 哈萨克斯坦,Kazakhstan\n\
 媒体合作,media cooperation\n\
@@ -297,7 +299,7 @@ async fn an_import_without_statuses_does_not_outrank_the_shipped_glossary() {
         .expect("listed")
         .into_inner()
         .concepts;
-    assert_eq!(imported.len(), 6);
+    assert_eq!(imported.len(), 7);
     for concept in &imported {
         assert!(concept.id.as_str() < "kazakhstan", "{}", concept.id);
         for section in &concept.langs {
@@ -544,9 +546,8 @@ async fn glossary_keeps_its_occurrences_with_cc_cedict_loaded() {
     let kept = |with: &[(usize, u32, u32, String)]| {
         glossary_only.iter().filter(|o| with.contains(o)).count()
     };
-    // A glossary occurrence the dictionary took at the same span is a ranking failure; one
-    // lost to a dictionary word starting earlier or reaching further (leftmost-longest) is
-    // segmentation, which priorities do not decide.
+    // How a glossary occurrence was lost: to a dictionary term at the same span (a tie
+    // lost), or to one overlapping it (leftmost-longest between equal priorities).
     let taken_at_same_span = |with: &[(usize, u32, u32, String)]| {
         let surface = |o: &(usize, u32, u32, String)| -> String {
             let chars = paragraphs[o.0].chars();
@@ -585,4 +586,9 @@ async fn glossary_keeps_its_occurrences_with_cc_cedict_loaded() {
         equal_taken.len(),
     );
     assert!(default_taken.is_empty(), "{default_taken:?}");
+    assert_eq!(
+        kept(&default),
+        glossary_only.len(),
+        "none cut by a dictionary word"
+    );
 }
