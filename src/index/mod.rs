@@ -453,14 +453,15 @@ fn leftmost_longest_by_priority<T>(
     priority: impl Fn(&T) -> i32,
     range: impl Fn(&T) -> Range<usize>,
 ) -> Vec<T> {
-    let mut tiers: Vec<i32> = candidates.iter().map(&priority).collect();
+    let priorities: Vec<i32> = candidates.iter().map(priority).collect();
+    let mut tiers = priorities.clone();
     tiers.sort_unstable_by(|a, b| b.cmp(a));
     tiers.dedup();
     // Chosen ranges by start: (end, position in `candidates`).
     let mut chosen: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
     for tier in tiers {
         for (i, candidate) in candidates.iter().enumerate() {
-            if priority(candidate) != tier {
+            if priorities[i] != tier {
                 continue;
             }
             let Range { start, end } = range(candidate);

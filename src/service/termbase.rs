@@ -58,8 +58,8 @@ impl TermbaseService {
     }
 
     /// Creates the collection `name` unless it exists, with priority 0: below the shipped
-    /// glossary (see [`crate::server::GLOSSARY_PRIORITY`]), so that what an import brings does
-    /// not outrank the curated terms until someone raises its priority.
+    /// glossary, so that what an import brings does not outrank the curated terms until
+    /// someone raises its priority.
     pub(crate) async fn ensure_collection(&self, name: &str) -> Result<(), Status> {
         let collections = self.store.collections()?;
         if collections.iter().any(|c| c.name == name) {
