@@ -135,6 +135,37 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// List the termbase collections, highest priority first: name, priority, concepts,
+    /// description.
+    Collections {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Change a termbase collection.
+    Collection {
+        #[command(subcommand)]
+        action: CollectionCommand,
+    },
+}
+
+/// What `tolmach collection` does.
+#[derive(Subcommand)]
+enum CollectionCommand {
+    /// Set a collection's priority or description (creating the collection if needed); what
+    /// is not given stays as it was.
+    Set {
+        /// The collection.
+        name: String,
+        /// Higher ranks first where collections answer equally well; the shipped glossary has
+        /// 5, a collection created by an import 0.
+        #[arg(long, allow_negative_numbers = true)]
+        priority: Option<i32>,
+        /// What the collection is for.
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 /// Where an import goes.
@@ -401,7 +432,112 @@ async fn run(cli: Cli) -> Result<()> {
                 print(&recognized_table(&text, &response))
             }
         }
+        Command::Collections { client } => {
+            let mut termbase = connect(&client).await?;
+            let response = termbase
+                .list_collections(proto::ListCollectionsRequest {})
+                .await?
+                .into_inner();
+            if client.json {
+                print_json("tolmach.v1.ListCollectionsResponse", &response)
+            } else {
+                let counts = concept_counts(&mut termbase).await?;
+                print(&collections_table(&response.collections, &counts))
+            }
+        }
+        Command::Collection {
+            action:
+                CollectionCommand::Set {
+                    name,
+                    priority,
+                    description,
+                    client,
+                },
+        } => {
+            if priority.is_none() && description.is_none() {
+                anyhow::bail!("nothing to change: give --priority or --description");
+            }
+            let mut termbase = connect(&client).await?;
+            let stored = termbase
+                .list_collections(proto::ListCollectionsRequest {})
+                .await?
+                .into_inner()
+                .collections
+                .into_iter()
+                .find(|c| c.name == name);
+            let mut collection = stored.unwrap_or(proto::Collection {
+                name,
+                ..Default::default()
+            });
+            if let Some(priority) = priority {
+                collection.priority = priority;
+            }
+            if let Some(description) = description {
+                collection.description = description;
+            }
+            let stored = termbase.upsert_collection(collection).await?.into_inner();
+            if client.json {
+                print_json("tolmach.v1.Collection", &stored)
+            } else {
+                print(&format!(
+                    "{}: priority {}{}\n",
+                    stored.name,
+                    stored.priority,
+                    if stored.description.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {}", stored.description)
+                    }
+                ))
+            }
+        }
     }
+}
+
+/// How many concepts each collection holds, counted over one pass of ListConcepts.
+async fn concept_counts(
+    termbase: &mut TermbaseClient<tonic::transport::Channel>,
+) -> Result<std::collections::HashMap<String, usize>> {
+    let mut counts = std::collections::HashMap::new();
+    let mut page_token = String::new();
+    loop {
+        let page = termbase
+            .list_concepts(proto::ListConceptsRequest {
+                page_size: 1000,
+                page_token,
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        for concept in page.concepts {
+            *counts.entry(concept.collection).or_insert(0) += 1;
+        }
+        if page.next_page_token.is_empty() {
+            return Ok(counts);
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+fn collections_table(
+    collections: &[proto::Collection],
+    counts: &std::collections::HashMap<String, usize>,
+) -> String {
+    let mut out = format!(
+        "{:<24} {:>8} {:>10}  description\n",
+        "collection", "priority", "concepts"
+    );
+    for c in collections {
+        let _ = writeln!(
+            out,
+            "{:<24} {:>8} {:>10}  {}",
+            c.name,
+            c.priority,
+            counts.get(&c.name).copied().unwrap_or(0),
+            c.description
+        );
+    }
+    out
 }
 
 async fn serve(listen: SocketAddr, data_dir: PathBuf, glossary: Option<PathBuf>) -> Result<()> {
@@ -750,6 +886,7 @@ fn status_name(status: i32) -> &'static str {
         Ok(proto::TermStatus::Admitted) => "admitted",
         Ok(proto::TermStatus::Deprecated) => "DEPRECATED",
         Ok(proto::TermStatus::Forbidden) => "FORBIDDEN",
+        Ok(proto::TermStatus::Superseded) => "superseded",
         _ => "",
     }
 }
@@ -792,9 +929,33 @@ fn lookup_table(response: &proto::LookupResponse) -> String {
             hit.matched_term,
             hit.matched_lang
         );
+        if hit.matched_status == proto::TermStatus::Superseded as i32 {
+            let current = hit
+                .concept
+                .as_ref()
+                .and_then(|c| current_term(c, &hit.matched_lang))
+                .unwrap_or("?");
+            let _ = writeln!(out, "      historical name (now: {current})");
+        }
         write_renderings(&mut out, &hit.renderings, "      ");
     }
     out
+}
+
+/// The name in use today in `lang`: the concept's first preferred term there, else its first
+/// admitted one.
+fn current_term<'a>(concept: &'a proto::Concept, lang: &str) -> Option<&'a str> {
+    let section = concept.langs.iter().find(|s| s.lang == lang)?;
+    [proto::TermStatus::Preferred, proto::TermStatus::Admitted]
+        .into_iter()
+        .find_map(|status| section.terms.iter().find(|t| t.status == status as i32))
+        .map(|t| t.text.as_str())
+}
+
+/// Whether a rendering is a name to write today (preferred or admitted).
+fn is_current(rendering: &proto::Rendering) -> bool {
+    rendering.status == proto::TermStatus::Preferred as i32
+        || rendering.status == proto::TermStatus::Admitted as i32
 }
 
 fn recognized_table(text: &str, response: &proto::RecognizeResponse) -> String {
@@ -829,17 +990,25 @@ fn recognized_table(text: &str, response: &proto::RecognizeResponse) -> String {
             .chars
             .as_ref()
             .map_or(String::new(), |s| format!("{}..{}", s.start, s.end));
-        let rendering = o
-            .renderings
+        // Renderings come best first per language: the first current one of each language
+        // is its standard rendering (preferred, or admitted where none is preferred).
+        let mut standard: Vec<&proto::Rendering> = Vec::new();
+        for r in o.renderings.iter().filter(|r| is_current(r)) {
+            if standard.iter().all(|s| s.lang != r.lang) {
+                standard.push(r);
+            }
+        }
+        let rendering = standard
             .iter()
-            .filter(|r| r.status == proto::TermStatus::Preferred as i32)
             .map(|r| format!("{}: {}", r.lang, r.text))
             .collect::<Vec<_>>()
             .join("; ");
-        let note = if o.suggestion.is_empty() {
-            String::new()
-        } else {
+        let note = if !o.current_term.is_empty() {
+            format!("historical name (now: {})", o.current_term)
+        } else if !o.suggestion.is_empty() {
             format!("{} — use «{}»", status_name(o.matched_status), o.suggestion)
+        } else {
+            String::new()
         };
         let _ = writeln!(out, "{chars:<12} {:<30} {rendering:<30} {note}", o.surface);
     }

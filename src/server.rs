@@ -34,6 +34,13 @@ use crate::store::{Store, StoreError};
 /// The collection the shipped glossary is loaded into.
 pub const GLOSSARY_COLLECTION: &str = "sco-glossary";
 
+/// The priority the shipped glossary is loaded with: above the 0 of every collection created
+/// without one, as a termbase added to a CAT tool's project ranks below those already there.
+/// A dictionary imported beside the glossary then never takes a glossary term's place in
+/// Recognize or a tie in Lookup unless someone raises its priority on purpose; 5 leaves room
+/// for collections between the two, and a house style goes above with 6 or more.
+pub const GLOSSARY_PRIORITY: i32 = 5;
+
 /// Largest gRPC message accepted: a 1 MiB Recognize text plus its envelope, with room.
 const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
@@ -342,7 +349,7 @@ async fn load_glossary(store: &Store, dir: Option<&Path>) -> Result<usize, Serve
     store
         .upsert_collection(&Collection {
             name: GLOSSARY_COLLECTION.to_owned(),
-            priority: 0,
+            priority: GLOSSARY_PRIORITY,
             description: "The shipped SCO, Belt and Road and diplomatic glossary".to_owned(),
         })
         .await?;

@@ -74,10 +74,13 @@ fn concept_id() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Every status: superseded (a former name) is one of its own in TBX and CSV, not folded
+/// into deprecated.
 fn status() -> impl Strategy<Value = TermStatus> {
     select(vec![
         TermStatus::Preferred,
         TermStatus::Admitted,
+        TermStatus::Superseded,
         TermStatus::Deprecated,
         TermStatus::Forbidden,
     ])
@@ -485,4 +488,30 @@ fn tabs_and_line_breaks_inside_cells_are_quoted() {
     assert!(text.contains("\"ёж\tи уж\""), "{text:?}");
     assert!(text.contains("\"one\ntwo\""), "{text:?}");
     assert_csv_round_trip(&[concept], b'\t');
+}
+
+/// A former name is written as what it is, `supersededTerm-admn-sts` in both TBX styles and
+/// `superseded` in a glossary, and reads back superseded, not deprecated.
+#[test]
+fn a_superseded_name_stays_superseded() {
+    let concepts = [concept_with(
+        "astana",
+        vec![(
+            Lang::en(),
+            vec![
+                Term::preferred("Astana"),
+                term_noted("Nur-Sultan", TermStatus::Superseded, "Name in 2019-2022."),
+            ],
+        )],
+    )];
+    assert_tbx_round_trip_in_both_styles(&concepts);
+    for style in [TbxStyle::V3Basic, TbxStyle::V2Martif] {
+        let written = String::from_utf8(tbx_bytes(&concepts, style)).expect("UTF-8");
+        assert!(written.contains("supersededTerm-admn-sts"), "{written}");
+    }
+    for delimiter in [b',', b'\t'] {
+        assert_csv_round_trip(&concepts, delimiter);
+        let written = String::from_utf8(csv_bytes(&concepts, delimiter)).expect("UTF-8");
+        assert!(written.contains("superseded"), "{written}");
+    }
 }

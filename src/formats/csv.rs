@@ -13,6 +13,10 @@
 //!   `targetString` (plus `stringID`/`id`, `pos`, `description`). Each row is one concept
 //!   with a term in each of the two languages the row names.
 //!
+//! A term's status is `preferred`, `admitted`, `superseded`, `deprecated` or `forbidden` (TBX
+//! names such as `supersededTerm-admn-sts` are read too); a term without one is admitted,
+//! as in TBX files and the API, so that only a terminologist's word makes a term preferred.
+//!
 //! Reserved names take precedence over language tags (`id` is the identifier, not Indonesian;
 //! `pos` is the part of speech). Any other column is kept as a concept note `"name: value"`.
 //!
@@ -448,9 +452,8 @@ fn parse_status(value: &str) -> Result<Option<TermStatus>, ()> {
     match base.to_lowercase().as_str() {
         "preferred" | "preferredterm" | "p" => Ok(Some(TermStatus::Preferred)),
         "admitted" | "admittedterm" | "permitted" | "a" => Ok(Some(TermStatus::Admitted)),
-        "deprecated" | "deprecatedterm" | "supersededterm" | "obsolete" | "d" => {
-            Ok(Some(TermStatus::Deprecated))
-        }
+        "superseded" | "supersededterm" | "s" => Ok(Some(TermStatus::Superseded)),
+        "deprecated" | "deprecatedterm" | "obsolete" | "d" => Ok(Some(TermStatus::Deprecated)),
         "forbidden" | "forbiddenterm" | "f" => Ok(Some(TermStatus::Forbidden)),
         _ => Err(()),
     }
@@ -498,14 +501,17 @@ fn row_to_concept(
             columns.len()
         ));
     }
+    // A term without a status is admitted, as in TBX files and the API: a dictionary with no
+    // status column must not outrank a glossary whose terminologist marked the preferred
+    // terms.
     let status = match parse_status(cell(&Column::Status)) {
-        Ok(status) => status.unwrap_or(TermStatus::Preferred),
+        Ok(status) => status.unwrap_or(TermStatus::Admitted),
         Err(()) => {
             warnings.push(format!(
-                "line {line}: unknown status {:?}; terms are preferred",
+                "line {line}: unknown status {:?}; terms are admitted",
                 cell(&Column::Status)
             ));
-            TermStatus::Preferred
+            TermStatus::Admitted
         }
     };
     let part_of_speech = cell(&Column::PartOfSpeech);
@@ -727,6 +733,7 @@ fn status_name(status: TermStatus) -> &'static str {
         TermStatus::Admitted => "admitted",
         TermStatus::Deprecated => "deprecated",
         TermStatus::Forbidden => "forbidden",
+        TermStatus::Superseded => "superseded",
     }
 }
 
@@ -802,17 +809,19 @@ mod tests {
             ("deprecated", TermStatus::Deprecated),
             ("forbidden", TermStatus::Forbidden),
             ("deprecatedTerm-admn-sts", TermStatus::Deprecated),
-            ("", TermStatus::Preferred),
+            ("superseded", TermStatus::Superseded),
+            ("supersededTerm-admn-sts", TermStatus::Superseded),
+            ("", TermStatus::Admitted),
         ] {
             let c = concepts(&format!("en,status\nx,{value}\n")).remove(0);
             assert_eq!(c.langs[0].terms[0].status, want, "{value:?}");
         }
         let entry = read("en,status\nx,maybe\n").remove(0).unwrap();
-        assert_eq!(
-            entry.concept.langs[0].terms[0].status,
-            TermStatus::Preferred
-        );
+        assert_eq!(entry.concept.langs[0].terms[0].status, TermStatus::Admitted);
         assert!(entry.warnings[0].contains("maybe"));
+        let no_column = concepts("zh,en\n上海合作组织,Shanghai Cooperation Organization\n");
+        let statuses: Vec<TermStatus> = no_column[0].terms().map(|(_, t)| t.status).collect();
+        assert_eq!(statuses, [TermStatus::Admitted, TermStatus::Admitted]);
     }
 
     #[test]

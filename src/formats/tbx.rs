@@ -1029,8 +1029,11 @@ fn parse_status(value: &str) -> Option<TermStatus> {
             Some(TermStatus::Preferred)
         }
         "admittedterm" | "admitted" | "permitted" => Some(TermStatus::Admitted),
-        "deprecatedterm" | "deprecated" | "supersededterm" | "superseded" | "obsolete"
-        | "obsoleteterm" | "outdated" | "notrecommended" => Some(TermStatus::Deprecated),
+        "supersededterm" | "superseded" => Some(TermStatus::Superseded),
+        // Weblate's and TBX-Min's `obsolete` is a term not to use any more, not a former name
+        // of something renamed: deprecated.
+        "deprecatedterm" | "deprecated" | "obsolete" | "obsoleteterm" | "outdated"
+        | "notrecommended" => Some(TermStatus::Deprecated),
         "forbiddenterm" | "forbidden" => Some(TermStatus::Forbidden),
         _ => None,
     }
@@ -1087,8 +1090,6 @@ struct SectionBuilder {
     definition: Vec<String>,
     notes: Vec<String>,
     terms: Vec<Term>,
-    /// Whether any term of the section stated a status.
-    any_status: bool,
 }
 
 struct EntryBuilder {
@@ -1167,7 +1168,6 @@ impl EntryBuilder {
                     definition: Vec::new(),
                     notes: Vec::new(),
                     terms: Vec::new(),
-                    any_status: false,
                 });
                 self.sections.len() - 1
             }
@@ -1246,7 +1246,9 @@ impl EntryBuilder {
                 part_of_speech = notes.remove(i)[POS_NOTE_PREFIX.len()..].to_owned();
             }
         }
-        section.any_status |= status.is_some();
+        // A term whose status nobody stated is admitted, as in CSV files and the API: only a
+        // terminologist makes a term preferred (and a dictionary that states no status must
+        // not outrank a glossary that does). The first term still comes first among equals.
         let mut term = Term::with_status(text, status.unwrap_or(TermStatus::Admitted));
         term.term_type = t.term_type;
         term.part_of_speech = part_of_speech;
@@ -1430,18 +1432,11 @@ impl EntryBuilder {
                 ));
                 continue;
             }
-            let mut terms = section.terms;
-            if !section.any_status {
-                // Exports that state no status at all list the main term first.
-                if let Some(first) = terms.first_mut() {
-                    first.status = TermStatus::Preferred;
-                }
-            }
             langs.push(LangSection {
                 lang: section.lang,
                 definition: section.definition.join("\n"),
                 notes: section.notes,
-                terms,
+                terms: section.terms,
             });
         }
         if langs.is_empty() {
@@ -1603,6 +1598,7 @@ fn status_value(status: TermStatus) -> &'static str {
     match status {
         TermStatus::Preferred => "preferredTerm-admn-sts",
         TermStatus::Admitted => "admittedTerm-admn-sts",
+        TermStatus::Superseded => "supersededTerm-admn-sts",
         TermStatus::Deprecated | TermStatus::Forbidden => "deprecatedTerm-admn-sts",
     }
 }
@@ -1927,7 +1923,7 @@ mod tests {
         assert_eq!(ru.notes, vec!["Русская запись."]);
         assert_eq!(
             ru.terms[0].status,
-            TermStatus::Preferred,
+            TermStatus::Admitted,
             "only term, no status stated"
         );
         assert!(entry.warnings.is_empty(), "{:?}", entry.warnings);
@@ -1989,7 +1985,7 @@ mod tests {
             (
                 "administrativeStatus",
                 "supersededTerm-admn-sts",
-                TermStatus::Deprecated,
+                TermStatus::Superseded,
             ),
             ("administrativeStatus", "obsolete", TermStatus::Deprecated),
             (
@@ -2010,7 +2006,7 @@ mod tests {
             (
                 "normativeAuthorization",
                 "supersededTerm",
-                TermStatus::Deprecated,
+                TermStatus::Superseded,
             ),
             ("normativeAuthorization", "legalTerm", TermStatus::Preferred),
             (
@@ -2061,7 +2057,7 @@ mod tests {
     }
 
     #[test]
-    fn unstated_status_is_admitted_unless_no_term_has_one() {
+    fn unstated_status_is_admitted() {
         let doc = v3(r#"<conceptEntry id="a"><langSec xml:lang="en">
 <termSec><term>first</term></termSec><termSec><term>second</term></termSec></langSec>
 <langSec xml:lang="ru"><termSec><term>один</term></termSec>
@@ -2076,7 +2072,7 @@ mod tests {
         };
         assert_eq!(
             statuses(0),
-            vec![TermStatus::Preferred, TermStatus::Admitted]
+            vec![TermStatus::Admitted, TermStatus::Admitted]
         );
         assert_eq!(
             statuses(1),

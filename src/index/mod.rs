@@ -9,7 +9,7 @@ mod key_table;
 pub mod memory;
 mod terms;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
@@ -146,14 +146,23 @@ impl Occurrence {
         &self.concept.langs[self.section].terms[self.term]
     }
 
-    /// For a deprecated or forbidden surface: the preferred term of the same language.
+    /// For a deprecated or forbidden surface: the term of the same language to write instead
+    /// (the preferred one, else an admitted one). Never for a superseded surface, which is
+    /// not a mistake but a former name: see [`Occurrence::current_term`].
     pub fn suggestion(&self) -> Option<&Term> {
         if !self.matched_term().status.is_discouraged() {
             return None;
         }
-        self.concept.langs[self.section]
-            .preferred_term()
-            .filter(|t| !t.status.is_discouraged())
+        self.concept.langs[self.section].current_term()
+    }
+
+    /// For a superseded surface (a historical name): the name in use today in the same
+    /// language.
+    pub fn current_term(&self) -> Option<&Term> {
+        if self.matched_term().status != TermStatus::Superseded {
+            return None;
+        }
+        self.concept.langs[self.section].current_term()
     }
 }
 
@@ -344,8 +353,9 @@ impl Snapshot {
         hits
     }
 
-    /// Every term occurrence in `original`, leftmost-longest and non-overlapping, with spans
-    /// in the original text. `lang` restricts matching to terms of that language.
+    /// Every term occurrence in `original`, leftmost-longest and non-overlapping (a higher
+    /// collection's terms first, see [`leftmost_longest_by_priority`]), with spans in the
+    /// original text. `lang` restricts matching to terms of that language.
     pub fn recognize(
         &self,
         original: &str,
@@ -384,28 +394,30 @@ impl Snapshot {
                 found.push((occurrence, index));
             }
         }
-        // Leftmost first; at one start the longest; then the strongest kind (the term written
-        // exactly as stored first), the higher collection, the more official term.
+        // Leftmost first; at one start the longest. Of the terms covering that span, the
+        // higher collection's: priority is the terminologist's word on which termbase to
+        // trust, so a large import never decides by accident (and between overlapping spans
+        // too, see `leftmost_longest_by_priority`). Within equal priorities, the strongest
+        // kind (the term written exactly as stored first), then the more official status
+        // (preferred, admitted, superseded, deprecated, forbidden); the concept id and the
+        // term's position only make the choice deterministic.
         found.sort_by(|(a, ai), (b, bi)| {
             let (ca, cb) = (ai.concept_of(a.term), bi.concept_of(b.term));
             a.range
                 .start
                 .cmp(&b.range.start)
                 .then(b.range.end.cmp(&a.range.end))
-                .then(a.kind.cmp(&b.kind))
                 .then_with(|| self.priority(cb).cmp(&self.priority(ca)))
+                .then(a.kind.cmp(&b.kind))
                 .then_with(|| status_of(ai, a.term).cmp(&status_of(bi, b.term)))
                 .then_with(|| ca.id.cmp(&cb.id))
                 .then_with(|| position_of(ai, a.term).cmp(&position_of(bi, b.term)))
         });
-        let mut chosen: Vec<(RawOccurrence, &TermIndex)> = Vec::new();
-        let mut covered_to = 0;
-        for (occurrence, index) in found {
-            if occurrence.range.start >= covered_to {
-                covered_to = occurrence.range.end;
-                chosen.push((occurrence, index));
-            }
-        }
+        let chosen = leftmost_longest_by_priority(
+            found,
+            |(o, index)| self.priority(index.concept_of(o.term)),
+            |(o, _)| o.range.clone(),
+        );
         let ranges: Vec<Range<usize>> = chosen
             .iter()
             .map(|(o, _)| normalized.original_range(o.range.clone()))
@@ -428,6 +440,53 @@ impl Snapshot {
             })
             .collect()
     }
+}
+
+/// The occurrences to report, from candidates in text order (at one start the preferred one
+/// first): leftmost-longest and non-overlapping within each collection priority, the highest
+/// first, each lower priority filling only the text the higher ones left free. A collection
+/// ranked below another can never cut into its terms, so a dictionary imported below the
+/// glossary changes nothing the glossary finds: CC-CEDICT's 为上 would otherwise take the first
+/// character of 上合组织 in 为上合组织. With one priority this is plain leftmost-longest.
+fn leftmost_longest_by_priority<T>(
+    candidates: Vec<T>,
+    priority: impl Fn(&T) -> i32,
+    range: impl Fn(&T) -> Range<usize>,
+) -> Vec<T> {
+    let priorities: Vec<i32> = candidates.iter().map(priority).collect();
+    let mut tiers = priorities.clone();
+    tiers.sort_unstable_by(|a, b| b.cmp(a));
+    tiers.dedup();
+    // Chosen ranges by start: (end, position in `candidates`).
+    let mut chosen: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+    for tier in tiers {
+        for (i, candidate) in candidates.iter().enumerate() {
+            if priorities[i] != tier {
+                continue;
+            }
+            let Range { start, end } = range(candidate);
+            let free_before = chosen
+                .range(..=start)
+                .next_back()
+                .is_none_or(|(_, &(chosen_end, _))| chosen_end <= start);
+            let free_after = chosen
+                .range(start + 1..)
+                .next()
+                .is_none_or(|(&chosen_start, _)| chosen_start >= end);
+            if free_before && free_after {
+                chosen.insert(start, (end, i));
+            }
+        }
+    }
+    let mut keep = vec![false; candidates.len()];
+    for &(_, i) in chosen.values() {
+        keep[i] = true;
+    }
+    candidates
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(candidate, kept)| kept.then_some(candidate))
+        .collect()
 }
 
 /// Where a term is in its concept: the last tie-break, so that results do not depend on the
@@ -550,6 +609,18 @@ mod tests {
                 previous_end = spans.bytes.end;
             }
         }
+    }
+
+    #[test]
+    fn a_lower_collection_fills_gaps_but_never_cuts_into_a_higher_ones_term() {
+        // 为上合组织: a dictionary's 为上 (0..2) starts first, the glossary's 上合组织 (1..5).
+        let candidates = vec![(0, 0..2), (5, 1..5), (0, 2..3), (0, 5..7), (5, 6..8)];
+        let chosen = leftmost_longest_by_priority(candidates, |c| c.0, |c| c.1.clone());
+        assert_eq!(chosen, [(5, 1..5), (5, 6..8)]);
+        // One priority: plain leftmost-longest.
+        let candidates = vec![(0, 0..2), (0, 1..5), (0, 2..3), (0, 3..4)];
+        let chosen = leftmost_longest_by_priority(candidates, |c| c.0, |c| c.1.clone());
+        assert_eq!(chosen, [(0, 0..2), (0, 2..3), (0, 3..4)]);
     }
 
     #[test]

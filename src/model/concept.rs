@@ -5,23 +5,61 @@ use serde::{Deserialize, Serialize};
 
 use super::Lang;
 
-/// How official a term is. The order is the order a translator should prefer them in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// How official a term is.
+///
+/// The variants are stored by their position (postcard), so a new one goes at the end; the
+/// order a translator prefers them in is [`TermStatus::rank`], not the declaration order:
+/// preferred, admitted, superseded, deprecated, forbidden. `Ord` follows that rank, so every
+/// sort by status in the code base uses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TermStatus {
     /// The standard rendering: use this one.
     Preferred,
-    /// Acceptable, well-attested alternative.
+    /// Acceptable, well-attested alternative; also what a term without a stated status is.
     Admitted,
     /// Discouraged by official guidance; an editor should be warned.
     Deprecated,
     /// Must not be used at all (e.g. politically wrong names).
     Forbidden,
+    /// A former name, replaced by the preferred term (TBX `supersededTerm`): right in a
+    /// sentence about the past (Nur-Sultan in 2019), so reported as a historical name with
+    /// the current one, not as an error.
+    Superseded,
 }
 
 impl TermStatus {
+    /// Position in the order a translator prefers terms in: 0 for preferred, then admitted,
+    /// superseded, deprecated and forbidden.
+    pub fn rank(self) -> u8 {
+        match self {
+            TermStatus::Preferred => 0,
+            TermStatus::Admitted => 1,
+            TermStatus::Superseded => 2,
+            TermStatus::Deprecated => 3,
+            TermStatus::Forbidden => 4,
+        }
+    }
+
     /// Whether an occurrence of a term with this status deserves a warning and a suggestion.
     pub fn is_discouraged(self) -> bool {
         matches!(self, TermStatus::Deprecated | TermStatus::Forbidden)
+    }
+
+    /// Whether a term with this status is a name in use today (preferred or admitted).
+    pub fn is_current(self) -> bool {
+        matches!(self, TermStatus::Preferred | TermStatus::Admitted)
+    }
+}
+
+impl Ord for TermStatus {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for TermStatus {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -65,7 +103,7 @@ pub struct Term {
 }
 
 impl Term {
-    /// A preferred full-form term with no further data; the common case in tests and imports.
+    /// A preferred term with no further data; the common case in tests.
     pub fn preferred(text: impl Into<String>) -> Term {
         Term::with_status(text, TermStatus::Preferred)
     }
@@ -109,8 +147,8 @@ impl LangSection {
         }
     }
 
-    /// The terms ordered for a translator: preferred first, then admitted, deprecated,
-    /// forbidden; the stored order is kept within a status.
+    /// The terms ordered for a translator: preferred first, then admitted, superseded,
+    /// deprecated, forbidden; the stored order is kept within a status.
     pub fn terms_by_preference(&self) -> Vec<&Term> {
         let mut terms: Vec<&Term> = self.terms.iter().collect();
         terms.sort_by_key(|t| t.status);
@@ -120,6 +158,12 @@ impl LangSection {
     /// The first preferred term, or failing that the best term there is.
     pub fn preferred_term(&self) -> Option<&Term> {
         self.terms.iter().min_by_key(|t| t.status)
+    }
+
+    /// The name in use today: the first preferred term, else the first admitted one; `None`
+    /// when every term is superseded, deprecated or forbidden.
+    pub fn current_term(&self) -> Option<&Term> {
+        self.preferred_term().filter(|t| t.status.is_current())
     }
 }
 
@@ -182,7 +226,7 @@ impl Concept {
 
     /// The terms a translator needs in `targets`: per language in the requested order (all
     /// sections in stored order when `targets` is empty), preferred first, then admitted,
-    /// deprecated and forbidden.
+    /// superseded, deprecated and forbidden.
     pub fn renderings<'a>(&'a self, targets: &'a [Lang]) -> Vec<(&'a Lang, &'a Term)> {
         let sections: Vec<&LangSection> = if targets.is_empty() {
             self.langs.iter().collect()
@@ -208,7 +252,10 @@ impl Concept {
 }
 
 /// A named termbase or memory. Higher priority wins when two collections answer a query
-/// equally well, so a newsroom's house style can sit above the shared glossary.
+/// equally well, so a newsroom's house style can sit above the shared glossary. A collection
+/// created without a priority (by an import, or a concept stored in a new collection) gets 0,
+/// below the shipped glossary, so that a large import does not outrank the curated terms
+/// unless someone raises it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Collection {
     /// Unique name.
@@ -217,4 +264,64 @@ pub struct Collection {
     pub priority: i32,
     /// What the collection is for.
     pub description: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_sort_in_the_order_a_translator_prefers() {
+        let mut statuses = [
+            TermStatus::Forbidden,
+            TermStatus::Superseded,
+            TermStatus::Preferred,
+            TermStatus::Deprecated,
+            TermStatus::Admitted,
+        ];
+        statuses.sort();
+        let preferred_first = [
+            TermStatus::Preferred,
+            TermStatus::Admitted,
+            TermStatus::Superseded,
+            TermStatus::Deprecated,
+            TermStatus::Forbidden,
+        ];
+        assert_eq!(statuses, preferred_first);
+        let ranks: Vec<u8> = preferred_first.iter().map(|s| s.rank()).collect();
+        assert_eq!(ranks, [0, 1, 2, 3, 4]);
+    }
+
+    /// Stored concepts encode a status by its position in the enum: a new status must not
+    /// move the old ones.
+    #[test]
+    fn stored_status_encodings_do_not_move() {
+        let encoded = |status: TermStatus| postcard::to_stdvec(&status).expect("encodable");
+        assert_eq!(encoded(TermStatus::Preferred), [0]);
+        assert_eq!(encoded(TermStatus::Admitted), [1]);
+        assert_eq!(encoded(TermStatus::Deprecated), [2]);
+        assert_eq!(encoded(TermStatus::Forbidden), [3]);
+        assert_eq!(encoded(TermStatus::Superseded), [4]);
+    }
+
+    #[test]
+    fn the_current_term_skips_former_and_discouraged_names() {
+        let section = LangSection::new(
+            Lang::en(),
+            vec![
+                Term::with_status("Nur-Sultan", TermStatus::Superseded),
+                Term::with_status("Akmola", TermStatus::Deprecated),
+                Term::with_status("Astana", TermStatus::Admitted),
+            ],
+        );
+        assert_eq!(
+            section.current_term().map(|t| t.text.as_str()),
+            Some("Astana")
+        );
+        let former = LangSection::new(
+            Lang::en(),
+            vec![Term::with_status("Nur-Sultan", TermStatus::Superseded)],
+        );
+        assert!(former.current_term().is_none());
+    }
 }

@@ -115,6 +115,7 @@ fn term_from_proto(term: proto::Term, path: &str, violations: &mut Violations) -
         Ok(proto::TermStatus::Preferred) => TermStatus::Preferred,
         Ok(proto::TermStatus::Deprecated) => TermStatus::Deprecated,
         Ok(proto::TermStatus::Forbidden) => TermStatus::Forbidden,
+        Ok(proto::TermStatus::Superseded) => TermStatus::Superseded,
         Ok(proto::TermStatus::Admitted | proto::TermStatus::Unspecified) => TermStatus::Admitted,
         Err(_) => {
             violations.add(
@@ -176,6 +177,7 @@ pub fn status_to_proto(status: TermStatus) -> proto::TermStatus {
         TermStatus::Admitted => proto::TermStatus::Admitted,
         TermStatus::Deprecated => proto::TermStatus::Deprecated,
         TermStatus::Forbidden => proto::TermStatus::Forbidden,
+        TermStatus::Superseded => proto::TermStatus::Superseded,
     }
 }
 

@@ -57,7 +57,9 @@ impl TermbaseService {
         }
     }
 
-    /// Creates the collection `name` (priority 0) unless it exists.
+    /// Creates the collection `name` unless it exists, with priority 0: below the shipped
+    /// glossary, so that what an import brings does not outrank the curated terms until
+    /// someone raises its priority.
     pub(crate) async fn ensure_collection(&self, name: &str) -> Result<(), Status> {
         let collections = self.store.collections()?;
         if collections.iter().any(|c| c.name == name) {
@@ -275,6 +277,8 @@ impl Termbase for TermbaseService {
                     renderings: renderings(&o.concept, &targets),
                     suggestion: o.suggestion().map(|t| t.text.clone()).unwrap_or_default(),
                     kind: kind_to_proto(o.kind) as i32,
+                    current_term: o.current_term().map(|t| t.text.clone()).unwrap_or_default(),
+                    matched_note: term.note.clone(),
                 }
             })
             .collect();

@@ -13,4 +13,5 @@ mod platform;
 mod quality;
 mod recognize;
 mod startup;
+mod statuses;
 mod util;
