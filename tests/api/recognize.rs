@@ -8,6 +8,7 @@ use tolmach::service::proto::{
 };
 use tonic::transport::Channel;
 
+use crate::exchange::{collection, header, import};
 use crate::util::{concept, term, TestServer};
 
 async fn store(client: &mut TermbaseClient<Channel>, concepts: Vec<Concept>) {
@@ -435,14 +436,30 @@ async fn a_single_common_word_is_reported_in_an_enumeration_or_when_opted_in() {
             ("和合", "he-he-harmony")
         ])
     );
-    store(
-        &mut client,
-        vec![
-            standing_alone(concept("t-equanimity", &[("en", "equanimity")])),
-            concept("t-serenity", &[("en", "serenity")]),
-        ],
+    // The terminologist's opt-in, as a glossary file says it.
+    let tbx = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2">
+<tbxHeader><fileDesc><sourceDesc><p>house style</p></sourceDesc></fileDesc></tbxHeader>
+<text><body>
+<conceptEntry id="t-equanimity">
+  <langSec xml:lang="en"><termSec><term>equanimity</term><note>{STANDALONE_NOTE}</note></termSec></langSec>
+</conceptEntry>
+<conceptEntry id="t-serenity">
+  <langSec xml:lang="en"><termSec><term>serenity</term></termSec></langSec>
+</conceptEntry>
+</body></text>
+</tbx>
+"#
+    );
+    let outcome = import(
+        server.channel().await,
+        header(collection("house")),
+        tbx.as_bytes(),
+        1 << 16,
     )
     .await;
+    assert!(outcome.status.is_ok(), "{:?}", outcome.status);
     let text = "Equanimity helps. Serenity too.";
     assert_eq!(
         glossary_terms(&mut client, text).await,
