@@ -1,7 +1,9 @@
 //! The text pipeline: normalization with a map back to original offsets, script detection,
 //! tokenization and stemming. Every index key and every query goes through [`normalize`], so
 //! a stored term and a query meet whatever width, case, accents, quotes or Chinese script
-//! they were typed in.
+//! they were typed in, with lookalike letters of another script inside a word or a line break
+//! inside Chinese. Content ids take [`content_key`] instead, which the steps added for matching
+//! since ids were first stored leave alone.
 //!
 //! Pure functions over `&str`: this module knows nothing of storage, gRPC or the data model.
 //!
