@@ -12,8 +12,9 @@
 //! them. So `turkey`, `china`, French `un` and `the ai` are ordinary words, and `Ai` (a
 //! surname) is not `AI`. A name of several words is still the name with one of its words in
 //! lower case (an editor's `Belt and Road initiative`, `president Xi Jinping`), but not with
-//! all of them (`people's daily lives`, `global times`). Terms stored without capitals match in
-//! any case.
+//! all of them (`people's daily lives`, `global times`), and the capital a sentence gives its
+//! first word does not count (`People's daily lives are hard`). Terms stored without capitals
+//! match in any case.
 //!
 //! # Lone common words
 //!
@@ -71,15 +72,41 @@ pub(super) fn keeps_capitals(text: &NormalizedText, range: &Range<usize>, stored
         // Not a word-for-word match (never expected): nothing to compare capitals by.
         return true;
     }
-    let mut named = stored_words
-        .iter()
-        .zip(&written_words)
-        .filter(|(stored, _)| stored.chars().any(char::is_uppercase));
+    let named = || {
+        stored_words
+            .iter()
+            .zip(&written_words)
+            .enumerate()
+            .filter(|(_, (stored, _))| stored.chars().any(char::is_uppercase))
+    };
     if stored_words.len() == 1 {
-        named.all(|(stored, written)| capitals_kept(stored, written))
-    } else {
-        named.any(|(stored, written)| capitals_kept(stored, written))
+        return named().all(|(_, (stored, written))| capitals_kept(stored, written));
     }
+    let kept: Vec<usize> = named()
+        .filter(|(_, (stored, written))| capitals_kept(stored, written))
+        .map(|(i, _)| i)
+        .collect();
+    // A sentence's first capital is the sentence's, not the name's: "People's daily lives are
+    // hard" does not name the newspaper, whose other capitals are gone. (A name whose only
+    // capital is on its first word, `Шанхайский дух`, cannot tell there and is taken.)
+    let only_the_sentence_capital = kept == [0]
+        && named().count() > 1
+        && is_capitalized(written_words[0])
+        && starts_sentence(&text.as_str()[..range.start]);
+    !kept.is_empty() && !only_the_sentence_capital
+}
+
+/// Whether text ending with `before` starts a sentence: nothing but opening quotes and
+/// brackets since the start of the text or the last full stop, question or exclamation mark.
+fn starts_sentence(before: &str) -> bool {
+    let trimmed = before.trim_end_matches(|c: char| c.is_whitespace() || "\"'([".contains(c));
+    trimmed.is_empty() || trimmed.ends_with(['.', '!', '?', '…', '。', '！', '？'])
+}
+
+/// Whether a word as written has a capital first letter and no other capital.
+fn is_capitalized(word: &str) -> bool {
+    let mut letters = word.chars().filter(|c| c.is_alphabetic());
+    letters.next().is_some_and(char::is_uppercase) && !letters.any(char::is_uppercase)
 }
 
 /// Whether every capital letter of `stored` is a capital at the same place among the letters
@@ -212,6 +239,10 @@ mod tests {
             ),
             ("people's daily", "People's Daily", false),
             ("SCO plus", "SCO Plus", true),
+            // A sentence's capital is not the name's.
+            ("People's daily", "People's Daily", false),
+            ("People's Daily", "People's Daily", true),
+            ("President Xi Jinping", "President Xi Jinping", true),
         ];
         for (written, stored, expected) in cases {
             assert_eq!(kept(written, stored), expected, "{written} / {stored}");
@@ -228,6 +259,21 @@ mod tests {
         let text = normalize("шанхайской организации");
         let range = 0..text.as_str().len();
         assert!(!keeps_capitals(&text, &range, "Шанхайская организация"));
+        // Inside a sentence a capitalized first word is the name's.
+        let text = normalize("Read the People's daily edition. People's daily lives.");
+        let first = text.as_str().find("people's daily").unwrap_or_default();
+        let second = text.as_str().rfind("people's daily").unwrap_or_default();
+        let len = "people's daily".len();
+        assert!(keeps_capitals(
+            &text,
+            &(first..first + len),
+            "People's Daily"
+        ));
+        assert!(!keeps_capitals(
+            &text,
+            &(second..second + len),
+            "People's Daily"
+        ));
         // `un` inside the French word `d'un` is its own match, in lower case.
         let text = normalize("d'un sommet");
         assert!(!keeps_capitals(&text, &(2..4), "UN"));
