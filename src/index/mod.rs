@@ -7,6 +7,7 @@
 mod distance;
 mod key_table;
 pub mod memory;
+mod running_text;
 mod terms;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -18,6 +19,7 @@ use arc_swap::ArcSwap;
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus};
 use crate::text;
 pub use distance::{levenshtein, similarity};
+pub use running_text::STANDALONE_NOTE;
 use terms::{RawOccurrence, TermId, TermIndex};
 
 /// How a query or a stretch of text met a stored term; earlier kinds are stronger evidence.
@@ -367,7 +369,8 @@ impl Snapshot {
         let tokens = text::tokenize(norm);
         let mut found: Vec<(RawOccurrence, &TermIndex)> = Vec::new();
         for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
-            for occurrence in index.occurrences(norm, &tokens) {
+            for mut occurrence in index.occurrences(norm, &tokens) {
+                occurrence.range = running_text::with_paired_quotes(norm, occurrence.range);
                 // A match must cover whole characters as written: 地区和平 is not in 地区和㍻.
                 let whole = normalized.is_boundary(occurrence.range.start)
                     && normalized.is_boundary(occurrence.range.end);
@@ -383,12 +386,15 @@ impl Snapshot {
                 if lang.is_some_and(|lang| !same_language(&section.lang, lang)) {
                     continue;
                 }
+                let stored = &section.terms[term.term as usize];
+                if !running_text::keeps_capitals(&normalized, &occurrence.range, &stored.text) {
+                    continue;
+                }
                 // Written exactly as stored: this term, not another with the same normalized
                 // key, is the one used (a deprecated "shanghai cooperation organisation" in
                 // lower case is not its preferred capitalized form).
-                let mut occurrence = occurrence;
                 let surface = original.get(normalized.original_range(occurrence.range.clone()));
-                if surface == Some(section.terms[term.term as usize].text.as_str()) {
+                if surface == Some(stored.text.as_str()) {
                     occurrence.kind = MatchKind::Exact;
                 }
                 found.push((occurrence, index));
@@ -418,6 +424,7 @@ impl Snapshot {
             |(o, index)| self.priority(index.concept_of(o.term)),
             |(o, _)| o.range.clone(),
         );
+        let chosen = without_lone_common_words(norm, chosen);
         let ranges: Vec<Range<usize>> = chosen
             .iter()
             .map(|(o, _)| normalized.original_range(o.range.clone()))
@@ -487,6 +494,35 @@ fn leftmost_longest_by_priority<T>(
         .zip(keep)
         .filter_map(|(candidate, kept)| kept.then_some(candidate))
         .collect()
+}
+
+/// The chosen occurrences less the single common words that stand alone in prose (see
+/// [`running_text`]).
+fn without_lone_common_words<'i>(
+    norm: &str,
+    chosen: Vec<(RawOccurrence, &'i TermIndex)>,
+) -> Vec<(RawOccurrence, &'i TermIndex)> {
+    let matches: Vec<(Range<usize>, bool)> = chosen
+        .iter()
+        .map(|(o, index)| {
+            (
+                o.range.clone(),
+                running_text::is_common_word(term_of(index, o.term)),
+            )
+        })
+        .collect();
+    let reported = running_text::reported_in_lists(norm, &matches);
+    chosen
+        .into_iter()
+        .zip(reported)
+        .filter_map(|(chosen, reported)| reported.then_some(chosen))
+        .collect()
+}
+
+/// The stored term behind an index entry.
+fn term_of(index: &TermIndex, term: TermId) -> &Term {
+    let t = &index.terms[term as usize];
+    &index.concept_of(term).langs[t.section as usize].terms[t.term as usize]
 }
 
 /// Where a term is in its concept: the last tie-break, so that results do not depend on the

@@ -1,4 +1,4 @@
-//! Step 7: traditional Chinese characters converted to simplified ones (一帶一路 → 一带一路),
+//! Step 9: traditional Chinese characters converted to simplified ones (一帶一路 → 一带一路),
 //! so that a query in either script finds a term stored in the other. Only the key changes:
 //! stored terms keep their own script.
 

@@ -1,7 +1,9 @@
 //! The text pipeline: normalization with a map back to original offsets, script detection,
 //! tokenization and stemming. Every index key and every query goes through [`normalize`], so
 //! a stored term and a query meet whatever width, case, accents, quotes or Chinese script
-//! they were typed in.
+//! they were typed in, with lookalike letters of another script inside a word or a line break
+//! inside Chinese. Content ids take [`content_key`] instead, which the steps added for matching
+//! since ids were first stored leave alone.
 //!
 //! Pure functions over `&str`: this module knows nothing of storage, gRPC or the data model.
 //!
@@ -52,8 +54,10 @@ macro_rules! test_normalizer {
 
 mod ampersand;
 mod case_fold;
+mod han_space;
 mod hant_to_hans;
 mod ignorable;
+mod lookalike;
 mod nfkc;
 mod normalizer;
 mod offsets;
@@ -72,18 +76,48 @@ pub use token::{tokenize, Token, TokenKind};
 
 use normalizer::{MappedChar, Normalizer};
 
+/// One step of the pipeline, and whether content ids see it.
+struct Step {
+    normalizer: &'static dyn Normalizer,
+    /// Whether [`content_key`] runs this step. Content ids are stored, and re-importing a
+    /// file must find the ids it found before; steps added since the first ids were stored
+    /// serve matching only and stay out of them.
+    in_content_key: bool,
+}
+
+/// A step that content ids see.
+const fn stored(normalizer: &'static dyn Normalizer) -> Step {
+    Step {
+        normalizer,
+        in_content_key: true,
+    }
+}
+
+/// A step for matching only, left out of content ids.
+const fn matching(normalizer: &'static dyn Normalizer) -> Step {
+    Step {
+        normalizer,
+        in_content_key: false,
+    }
+}
+
 /// The pipeline, in order. Compatibility forms first, so that later steps see one spelling of
-/// each character; whitespace last, so that it also collapses what earlier steps inserted or
-/// left behind (`&` becomes ` and `, a removed zero-width space leaves its neighbours).
-const STEPS: &[&dyn Normalizer] = &[
-    &nfkc::Nfkc,
-    &ignorable::Ignorable,
-    &case_fold::CaseFold,
-    &yo::Yo,
-    &punctuation::Punctuation,
-    &ampersand::Ampersand,
-    &hant_to_hans::HantToHans,
-    &whitespace::Whitespace,
+/// each character; lookalike letters after case folding, which leaves one table of them;
+/// spaces between Chinese characters dropped before the traditional → simplified conversion,
+/// which then sees the whole run; whitespace last, so that it also collapses what earlier steps
+/// inserted or left behind (`&` becomes ` and `, a removed zero-width space leaves its
+/// neighbours).
+const STEPS: &[Step] = &[
+    stored(&nfkc::Nfkc),
+    stored(&ignorable::Ignorable),
+    stored(&case_fold::CaseFold),
+    stored(&yo::Yo),
+    stored(&punctuation::Punctuation),
+    stored(&ampersand::Ampersand),
+    matching(&lookalike::Lookalike),
+    matching(&han_space::HanSpace),
+    stored(&hant_to_hans::HantToHans),
+    stored(&whitespace::Whitespace),
 ];
 
 /// Upper bound on pipeline rounds; see [`run`]. Real text needs one, rarely two.
@@ -94,7 +128,7 @@ const MAX_ROUNDS: usize = 4;
 /// Use it for text whose matches must be reported in the original (recognition, highlighting);
 /// use [`normalize_key`] when only the normalized string is needed.
 pub fn normalize(input: &str) -> NormalizedText {
-    NormalizedText::new(input.to_owned(), &run(input))
+    NormalizedText::new(input.to_owned(), &run(input, false))
 }
 
 /// The normalized form as a plain string: the same pipeline as [`normalize`] without building
@@ -106,24 +140,44 @@ pub fn normalize(input: &str) -> NormalizedText {
 /// assert_eq!(normalize_key("Шанха́йский   ДУХ"), "шанхайский дух");
 /// assert_eq!(normalize_key("上海合作組織"), "上海合作组织");
 /// assert_eq!(normalize_key("R&D"), "r and d");
+/// // ШОС typed with a Latin O and C; 上海合作组织 broken across two lines.
+/// assert_eq!(normalize_key("ШOC"), "шос");
+/// assert_eq!(normalize_key("上海合作\n组织"), "上海合作组织");
 /// ```
 pub fn normalize_key(input: &str) -> String {
-    run(input).iter().map(|m| m.ch).collect()
+    run(input, false).iter().map(|m| m.ch).collect()
 }
 
-/// Applies [`STEPS`] to `input` until NFKC has nothing left to do.
+/// The key content ids are computed from: [`normalize_key`] without the steps added for
+/// matching since content ids were first stored, so that a stored id never changes when
+/// matching improves. Use it for nothing else: matching wants [`normalize_key`].
+///
+/// ```
+/// use tolmach::text::{content_key, normalize_key};
+///
+/// assert_eq!(content_key("ＳＣＯ  Summit"), normalize_key("ＳＣＯ  Summit"));
+/// assert_eq!(content_key("ШOC"), "шoc");
+/// assert_eq!(content_key("上海合作\n组织"), "上海合作 组织");
+/// ```
+pub fn content_key(input: &str) -> String {
+    run(input, true).iter().map(|m| m.ch).collect()
+}
+
+/// Applies [`STEPS`] (only those content ids see, when `content_only`) to `input` until NFKC
+/// has nothing left to do.
 ///
 /// One round is not always a fixed point: NFKC runs first, and a later step can bring a base
 /// letter next to a combining mark it could not reach before, e.g. removing the zero-width
 /// joiner in `e` U+200D U+0302 leaves `e` U+0302, which NFKC composes into `ê`. Index keys must
 /// be stable under renormalization, so such text goes round again.
-fn run(input: &str) -> Vec<MappedChar> {
+fn run(input: &str, content_only: bool) -> Vec<MappedChar> {
     let mut current = normalizer::identity(input);
     let mut spare = Vec::new();
+    let steps = STEPS.iter().filter(|s| s.in_content_key || !content_only);
     for _ in 0..MAX_ROUNDS {
-        for step in STEPS {
+        for step in steps.clone() {
             spare.clear();
-            if step.normalize(&current, &mut spare) {
+            if step.normalizer.normalize(&current, &mut spare) {
                 std::mem::swap(&mut current, &mut spare);
             }
         }

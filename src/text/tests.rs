@@ -34,8 +34,8 @@ fn removing_a_joiner_lets_nfkc_compose_the_mark() {
     // NFKC runs before the joiner is removed, so one round would leave `e` + U+0302 behind.
     assert_eq!(normalize_key("e\u{200D}\u{302}"), "ê");
     assert_eq!(normalize_key("и\u{301}\u{306}"), "й");
-    let text = normalize("xи\u{301}\u{306}y");
-    assert_eq!(text.as_str(), "xйy");
+    let text = normalize("-и\u{301}\u{306}-");
+    assert_eq!(text.as_str(), "-й-");
     assert_eq!(text.original_range(1..3), 1..7);
 }
 

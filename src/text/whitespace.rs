@@ -1,4 +1,4 @@
-//! Step 8 (last): whitespace collapsed, so that line breaks, tabs, non-breaking and
+//! Step 10 (last): whitespace collapsed, so that line breaks, tabs, non-breaking and
 //! ideographic spaces and the spaces earlier steps inserted all become single ASCII spaces,
 //! and leading or trailing whitespace never changes a key.
 

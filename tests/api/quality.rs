@@ -81,9 +81,13 @@ async fn lookup_evaluation_set_recall_at_1_is_at_least_095_and_negatives_find_no
     );
 }
 
-/// A paragraph annotated with `[[…]]` around every term occurrence: the text without the
-/// brackets and the expected char ranges.
-fn annotated(paragraph: &str) -> (String, Vec<(usize, usize)>) {
+/// One expected occurrence: a char range of the plain text and, where the set names it, the
+/// concept id.
+type Expected = (usize, usize, Option<String>);
+
+/// A paragraph annotated with `[[…]]` (or `[[…|concept-id]]`) around every term occurrence:
+/// the text without the marks and the expected occurrences.
+fn annotated(paragraph: &str) -> (String, Vec<Expected>) {
     let mut text = String::new();
     let mut spans = Vec::new();
     let mut rest = paragraph;
@@ -91,27 +95,33 @@ fn annotated(paragraph: &str) -> (String, Vec<(usize, usize)>) {
         text.push_str(&rest[..open]);
         let after = &rest[open + 2..];
         let close = after.find("]]").expect("balanced brackets");
+        let (surface, concept) = match after[..close].rsplit_once('|') {
+            Some((surface, concept)) => (surface, Some(concept.to_owned())),
+            None => (&after[..close], None),
+        };
         let start = text.chars().count();
-        text.push_str(&after[..close]);
-        spans.push((start, text.chars().count()));
+        text.push_str(surface);
+        spans.push((start, text.chars().count(), concept));
         rest = &after[close + 2..];
     }
     text.push_str(rest);
     (text, spans)
 }
 
-#[tokio::test]
-async fn recognize_on_annotated_seed_paragraphs_has_precision_and_recall_of_at_least_095() {
+/// Precision and recall of Recognize (all languages, all collections) over an annotated set:
+/// an occurrence counts when its span, and its concept where the set names one, are right.
+/// Prints the figures and every miss and unexpected occurrence.
+async fn recognize_quality(set: &str) -> (f64, f64, usize) {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     let (mut expected_total, mut found_total, mut matched) = (0usize, 0usize, 0usize);
     let mut report = Vec::new();
-    for paragraph in data("recognize_eval.txt")
+    for paragraph in data(set)
         .split("\n\n")
         .filter(|p| !p.trim().is_empty() && !p.starts_with('#'))
     {
         let (text, expected) = annotated(paragraph.trim());
-        let found: Vec<(usize, usize)> = client
+        let found: Vec<(usize, usize, String)> = client
             .recognize(RecognizeRequest {
                 text: text.clone(),
                 ..Default::default()
@@ -121,28 +131,66 @@ async fn recognize_on_annotated_seed_paragraphs_has_precision_and_recall_of_at_l
             .into_inner()
             .occurrences
             .iter()
-            .filter_map(|o| o.chars.as_ref().map(|s| (s.start as usize, s.end as usize)))
+            .filter_map(|o| {
+                let span = o.chars.as_ref()?;
+                let concept = o.concept.as_ref().map(|c| c.id.clone()).unwrap_or_default();
+                Some((span.start as usize, span.end as usize, concept))
+            })
             .collect();
-        let hits = found.iter().filter(|s| expected.contains(s)).count();
+        let right = |f: &(usize, usize, String), e: &Expected| {
+            (f.0, f.1) == (e.0, e.1) && e.2.as_ref().is_none_or(|id| *id == f.2)
+        };
         let chars: Vec<char> = text.chars().collect();
-        let show = |s: &(usize, usize)| chars[s.0..s.1].iter().collect::<String>();
-        for s in found.iter().filter(|s| !expected.contains(s)) {
-            report.push(format!("unexpected: {}", show(s)));
+        let show = |start: usize, end: usize| chars[start..end].iter().collect::<String>();
+        for f in found
+            .iter()
+            .filter(|f| !expected.iter().any(|e| right(f, e)))
+        {
+            report.push(format!("unexpected: {} ({})", show(f.0, f.1), f.2));
         }
-        for s in expected.iter().filter(|s| !found.contains(s)) {
-            report.push(format!("missed: {}", show(s)));
+        for e in expected
+            .iter()
+            .filter(|e| !found.iter().any(|f| right(f, e)))
+        {
+            let concept = e.2.as_deref().unwrap_or("");
+            report.push(format!("missed: {} ({concept})", show(e.0, e.1)));
         }
         expected_total += expected.len();
         found_total += found.len();
-        matched += hits;
+        matched += found
+            .iter()
+            .filter(|f| expected.iter().any(|e| right(f, e)))
+            .count();
     }
     let precision = matched as f64 / found_total.max(1) as f64;
     let recall = matched as f64 / expected_total.max(1) as f64;
-    eprintln!("recognize precision {precision:.3} recall {recall:.3} ({matched} of {expected_total} expected, {found_total} found); {report:#?}");
-    assert!(expected_total >= 60, "the annotated set must stay large");
+    eprintln!(
+        "{set}: recognize precision {precision:.3} recall {recall:.3} \
+         ({matched} right of {expected_total} expected, {found_total} found); {report:#?}"
+    );
+    (precision, recall, expected_total)
+}
+
+#[tokio::test]
+async fn recognize_on_annotated_seed_paragraphs_has_precision_and_recall_of_at_least_098() {
+    let (precision, recall, expected) = recognize_quality("recognize_eval.txt").await;
+    assert!(expected >= 60, "the annotated set must stay large");
     assert!(
-        precision >= 0.95 && recall >= 0.95,
-        "precision {precision:.3} recall {recall:.3}: {report:#?}"
+        precision >= 0.98 && recall >= 0.98,
+        "precision {precision:.3} recall {recall:.3}"
+    );
+}
+
+/// Independent newsroom paragraphs in three languages with the traps editors met (names in
+/// lower case, lone common words, lookalike letters, Chinese broken across lines, nested
+/// quotes), annotated with spans and concept ids before the system was run on them.
+#[tokio::test]
+async fn recognize_on_annotated_newsroom_paragraphs_has_precision_and_recall_of_at_least_098() {
+    let (precision, recall, expected) = recognize_quality("recognize_newsroom_eval.txt").await;
+    assert!(expected >= 150, "the annotated set must stay large");
+    assert!(
+        precision >= 0.98 && recall >= 0.98,
+        "precision {precision:.3} recall {recall:.3}"
     );
 }
 

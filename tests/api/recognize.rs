@@ -1,11 +1,14 @@
 //! Recognize: every term occurrence in running text, with spans in the original text.
 
+use tolmach::index::STANDALONE_NOTE;
 use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
-    Concept, LangSection, MatchKind, Occurrence, RecognizeRequest, TermStatus, UpsertConceptRequest,
+    Concept, LangSection, LookupRequest, MatchKind, Occurrence, RecognizeRequest, TermStatus,
+    UpsertConceptRequest,
 };
 use tonic::transport::Channel;
 
+use crate::exchange::{collection, header, import};
 use crate::util::{concept, term, TestServer};
 
 async fn store(client: &mut TermbaseClient<Channel>, concepts: Vec<Concept>) {
@@ -42,6 +45,41 @@ fn surfaces(found: &[Occurrence]) -> Vec<&str> {
     found.iter().map(|o| o.surface.as_str()).collect()
 }
 
+/// Every occurrence in `text` of a term of the shipped glossary (or of the test collection),
+/// as (surface, concept id) pairs.
+async fn glossary_terms(client: &mut TermbaseClient<Channel>, text: &str) -> Vec<(String, String)> {
+    let found = client
+        .recognize(RecognizeRequest {
+            text: text.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("recognized")
+        .into_inner()
+        .occurrences;
+    found
+        .into_iter()
+        .map(|o| (o.surface, o.concept.map(|c| c.id).unwrap_or_default()))
+        .collect()
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(surface, id)| ((*surface).to_owned(), (*id).to_owned()))
+        .collect()
+}
+
+/// The terms of `concept` marked to be recognized even as single common words standing alone.
+fn standing_alone(mut concept: Concept) -> Concept {
+    for section in &mut concept.langs {
+        for term in &mut section.terms {
+            term.note = STANDALONE_NOTE.to_owned();
+        }
+    }
+    concept
+}
+
 fn test_concepts() -> Vec<Concept> {
     let mut obor = concept(
         "t-bri",
@@ -74,20 +112,26 @@ fn test_concepts() -> Vec<Concept> {
                 ("en", "Shanghai Spirit"),
             ],
         ),
-        concept("t-peace", &[("zh", "和平"), ("ru", "мир"), ("en", "peace")]),
-        concept("t-form", &[("zh", "形式"), ("ru", "форма"), ("en", "form")]),
+        standing_alone(concept(
+            "t-peace",
+            &[("zh", "和平"), ("ru", "мир"), ("en", "peace")],
+        )),
+        standing_alone(concept(
+            "t-form",
+            &[("zh", "形式"), ("ru", "форма"), ("en", "form")],
+        )),
         concept(
             "t-harmony",
             &[("zh", "和合"), ("ru", "гармония"), ("en", "harmony")],
         ),
-        concept(
+        standing_alone(concept(
             "t-multilateralism",
             &[
                 ("zh", "多边主义"),
                 ("ru", "многосторонность"),
                 ("en", "multilateralism"),
             ],
-        ),
+        )),
         concept(
             "t-developing",
             &[
@@ -311,6 +355,188 @@ async fn two_character_chinese_terms_do_not_straddle_words() {
     let found = recognize(&mut client, "加强交流和合作，讲好“和合”故事", "zh").await;
     assert_eq!(surfaces(&found), ["和合"]);
     assert_eq!(found[0].chars.map(|s| (s.start, s.end)), Some((11, 13)));
+}
+
+/// A name or acronym keeps its capitals in the text: lower-case prose words equal to names are
+/// not the names, while sentence capitals, headlines and a multiword name with one word in
+/// lower case still are. Lookup stays case-tolerant: translators type lower case.
+#[tokio::test]
+async fn lower_case_words_equal_to_names_are_not_taken_for_them() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    for prose in [
+        "We ate turkey on fine china.",
+        "Le ministre a parlé d'un sommet; l'artiste Ai Weiwei n'était pas là.",
+        "Thanks to the ai of the islands; people's daily lives.",
+        "People's daily lives are hard.",
+    ] {
+        assert_eq!(glossary_terms(&mut client, prose).await, [], "{prose}");
+    }
+    let text = "Türkiye (Turkey), CHINA, the UN and AI. The Belt and Road initiative. \
+                People's Daily.";
+    assert_eq!(
+        glossary_terms(&mut client, text).await,
+        pairs(&[
+            ("Türkiye", "turkiye"),
+            ("Turkey", "turkiye"),
+            ("CHINA", "china"),
+            ("UN", "united-nations"),
+            ("AI", "artificial-intelligence"),
+            ("Belt and Road initiative", "belt-and-road-initiative"),
+            ("People's Daily", "peoples-daily"),
+        ])
+    );
+    for (query, concept) in [
+        ("china", "china"),
+        ("un", "united-nations"),
+        ("turkey", "turkiye"),
+    ] {
+        let hits = client
+            .lookup(LookupRequest {
+                text: query.into(),
+                source_lang: "en".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("looked up")
+            .into_inner()
+            .hits;
+        let first = hits
+            .first()
+            .and_then(|h| h.concept.as_ref())
+            .map(|c| c.id.as_str());
+        assert_eq!(first, Some(concept), "{query}");
+    }
+}
+
+/// A term that is one common word (equality, harmony, editor) is reported inside an
+/// enumeration of terms, not alone in prose, unless its note opts it in.
+#[tokio::test]
+async fn a_single_common_word_is_reported_in_an_enumeration_or_when_opted_in() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let prose = "A panel on gender equality; live in harmony, the editor said. Равенство прав.";
+    assert_eq!(glossary_terms(&mut client, prose).await, []);
+    let listed = "The Shanghai Spirit of mutual trust, mutual benefit, equality, consultation.";
+    assert_eq!(
+        glossary_terms(&mut client, listed).await,
+        pairs(&[
+            ("Shanghai Spirit", "shanghai-spirit"),
+            ("mutual trust", "shanghai-spirit-mutual-trust"),
+            ("mutual benefit", "shanghai-spirit-mutual-benefit"),
+            ("equality", "shanghai-spirit-equality"),
+            ("consultation", "shanghai-spirit-consultation"),
+        ])
+    );
+    // Chinese terms are words of their own: 平等 and 和合 fire alone.
+    let chinese = "坚持平等，讲好“和合”故事";
+    assert_eq!(
+        glossary_terms(&mut client, chinese).await,
+        pairs(&[
+            ("平等", "shanghai-spirit-equality"),
+            ("和合", "he-he-harmony")
+        ])
+    );
+    // The terminologist's opt-in, as a glossary file says it.
+    let tbx = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2">
+<tbxHeader><fileDesc><sourceDesc><p>house style</p></sourceDesc></fileDesc></tbxHeader>
+<text><body>
+<conceptEntry id="t-equanimity">
+  <langSec xml:lang="en"><termSec><term>equanimity</term><note>{STANDALONE_NOTE}</note></termSec></langSec>
+</conceptEntry>
+<conceptEntry id="t-serenity">
+  <langSec xml:lang="en"><termSec><term>serenity</term></termSec></langSec>
+</conceptEntry>
+</body></text>
+</tbx>
+"#
+    );
+    let outcome = import(
+        server.channel().await,
+        header(collection("house")),
+        tbx.as_bytes(),
+        1 << 16,
+    )
+    .await;
+    assert!(outcome.status.is_ok(), "{:?}", outcome.status);
+    let text = "Equanimity helps. Serenity too.";
+    assert_eq!(
+        glossary_terms(&mut client, text).await,
+        pairs(&[("Equanimity", "t-equanimity")])
+    );
+}
+
+/// A word mixing lookalike letters of Latin, Cyrillic and Greek is read in the script its
+/// other letters say; the span is the word as typed.
+#[tokio::test]
+async fn lookalike_letters_of_another_script_still_find_the_term() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    // ШОС with Latin O and C; SCO with a Cyrillic С, then with a Greek Ο; Китай with a Latin K.
+    let text = "Саммит ШOC. The S\u{421}O Secretariat and the SC\u{39F}. Kитай.";
+    assert_eq!(
+        glossary_terms(&mut client, text).await,
+        pairs(&[
+            ("ШOC", "sco"),
+            ("S\u{421}O Secretariat", "sco-secretariat"),
+            ("SC\u{39F}", "sco"),
+            ("Kитай", "china"),
+        ])
+    );
+}
+
+/// Whitespace between two Chinese characters does not split a term; the span covers the
+/// line break as written.
+#[tokio::test]
+async fn chinese_terms_broken_by_a_line_break_are_found_whole() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let text = "积极参与上海合作\n组织事务，推进中吉乌 铁路和交通物流\r\n通道建设。上海 SCO";
+    let found = client
+        .recognize(RecognizeRequest {
+            text: text.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("recognized")
+        .into_inner()
+        .occurrences;
+    assert_eq!(
+        surfaces(&found),
+        [
+            "上海合作\n组织",
+            "中吉乌 铁路",
+            "交通物流\r\n通道",
+            "上海",
+            "SCO"
+        ]
+    );
+    let first = found[0].chars.expect("char span");
+    assert_eq!((first.start, first.end), (4, 11));
+    let bytes = found[1].bytes.expect("byte span");
+    assert_eq!(
+        &text[bytes.start as usize..bytes.end as usize],
+        "中吉乌 铁路"
+    );
+}
+
+/// An inflected match that takes a quotation mark between its words takes its partner too.
+#[tokio::test]
+async fn spans_hold_both_quotation_marks_of_a_quote_or_neither() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let text = "Доклад «Десять лет инициативы «Пояс и путь»». One praised the \"Belt and Road\" \
+                Initiative and “Belt and Road”.";
+    assert_eq!(
+        glossary_terms(&mut client, text).await,
+        pairs(&[
+            ("инициативы «Пояс и путь»", "belt-and-road-initiative"),
+            ("\"Belt and Road\" Initiative", "belt-and-road-initiative"),
+            ("Belt and Road", "belt-and-road"),
+        ])
+    );
 }
 
 /// The command line an editor or a script uses: `tolmach recognize` marks the terms in the

@@ -24,6 +24,32 @@ fn inert(c: char) -> bool {
             | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}')
 }
 
+/// Whether `input` has what the pipeline's matching steps change among characters the
+/// shortcut accepts: a word with both Latin and Cyrillic letters (lookalikes get folded) or a
+/// space between two Chinese characters (dropped).
+fn mixes_scripts_or_spaces_han(input: &str) -> bool {
+    let (mut latin, mut cyrillic) = (false, false);
+    let mut previous = ' ';
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_alphabetic() {
+            latin = true;
+        } else if matches!(c, '\u{0400}'..='\u{04FF}') {
+            cyrillic = true;
+        } else {
+            (latin, cyrillic) = (false, false);
+        }
+        if latin && cyrillic {
+            return true;
+        }
+        if c == ' ' && is_han(previous) && chars.peek().is_some_and(|&next| is_han(next)) {
+            return true;
+        }
+        previous = c;
+    }
+    false
+}
+
 /// Normalizes text for the index, skipping the pipeline when the text provably needs none of
 /// it beyond lowering capitals and converting Chinese to simplified. Keeps the Chinese
 /// converter and its buffers between calls.
@@ -53,6 +79,9 @@ impl Normalizer {
     /// which start with a capital, take the shortcut too; `None` for any other text.
     fn simple_key<'a>(&mut self, input: &'a str) -> Option<Cow<'a, str>> {
         if input.starts_with(' ') || input.ends_with(' ') || input.contains("  ") {
+            return None;
+        }
+        if mixes_scripts_or_spaces_han(input) {
             return None;
         }
         // Copied from the first character that changes on.
@@ -301,7 +330,14 @@ mod tests {
             );
         }
         // Text the shortcut cannot vouch for goes through the pipeline.
-        for text in ["«Пояс и путь»", "R&D", "ａｂｃ", "е\u{308}"] {
+        for text in [
+            "«Пояс и путь»",
+            "R&D",
+            "ａｂｃ",
+            "е\u{308}",
+            "ШOC",
+            "上海 合作",
+        ] {
             assert!(normalizer.simple_key(text).is_none(), "{text}");
         }
         assert!(plain_words("the summit, in 2024.").is_some());

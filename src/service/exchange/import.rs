@@ -507,7 +507,7 @@ impl Import {
                 &format!("{collection}-"),
                 concept
                     .terms()
-                    .map(|(lang, t)| (lang.to_string(), text::normalize_key(&t.text))),
+                    .map(|(lang, t)| (lang.to_string(), text::content_key(&t.text))),
             );
         }
         concept.collection = collection;
