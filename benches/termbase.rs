@@ -160,6 +160,7 @@ fn main() {
         limit: 10,
         min_score: 0.55,
         collections: vec![],
+        pinyin: true,
     };
     let timed = |list: &[String]| {
         list.iter()

@@ -203,6 +203,9 @@ impl Termbase for TermbaseService {
         violations.identifiers("collections", &request.collections);
         violations.min_score("min_score", request.min_score);
         violations.into_result(())?;
+        let pinyin = source_lang
+            .as_ref()
+            .is_none_or(|lang| lang.primary() == "zh");
         let source_lang = query_lang(source_lang, &request.text);
         let query = LookupQuery {
             text: request.text,
@@ -217,6 +220,7 @@ impl Termbase for TermbaseService {
                 score::DEFAULT_MIN_SCORE
             },
             collections: request.collections,
+            pinyin,
         };
         let hits = self.search.snapshot().lookup(&query);
         let hits = hits
@@ -229,7 +233,7 @@ impl Termbase for TermbaseService {
                     matched_lang: hit.matched_section().lang.to_string(),
                     score: hit.score,
                     kind: kind_to_proto(hit.kind) as i32,
-                    renderings: renderings(&hit.concept, &targets),
+                    renderings: renderings(&hit.concept, &targets, request.with_pinyin),
                     matched_status: status_to_proto(term.status) as i32,
                 }
             })
@@ -272,7 +276,7 @@ impl Termbase for TermbaseService {
                     concept: Some(concept_to_proto(&o.concept)),
                     matched_term: term.text.clone(),
                     matched_status: status_to_proto(term.status) as i32,
-                    renderings: renderings(&o.concept, &targets),
+                    renderings: renderings(&o.concept, &targets, request.with_pinyin),
                     suggestion: o.suggestion().map(|t| t.text.clone()).unwrap_or_default(),
                     kind: kind_to_proto(o.kind) as i32,
                 }

@@ -57,6 +57,7 @@ mod ignorable;
 mod nfkc;
 mod normalizer;
 mod offsets;
+pub mod pinyin;
 mod punctuation;
 mod script;
 mod stem;

@@ -142,17 +142,34 @@ async fn tones_in_the_query_rank_the_reading_that_agrees_first() {
     assert_eq!(ids(&response)[..2], ["t-shanghai-harm", "shanghai"]);
     // Agreeing tones score higher than no tones, and no tones than disagreeing ones.
     let score = |response: &LookupResponse, id: &str| {
-        let hit = response.hits.iter().find(|h| h.concept.as_ref().unwrap().id == id);
-        hit.map(|h| h.score).unwrap_or_else(|| panic!("{id} not found"))
+        let hit = response
+            .hits
+            .iter()
+            .find(|h| h.concept.as_ref().unwrap().id == id);
+        hit.map(|h| h.score)
+            .unwrap_or_else(|| panic!("{id} not found"))
     };
-    let toned = score(&lookup(&mut client, "shànghǎi jīngshén").await, "shanghai-spirit");
-    let plain = score(&lookup(&mut client, "shanghai jingshen").await, "shanghai-spirit");
-    let wrong = score(&lookup(&mut client, "shānghài jǐngshěn").await, "shanghai-spirit");
+    let toned = score(
+        &lookup(&mut client, "shànghǎi jīngshén").await,
+        "shanghai-spirit",
+    );
+    let plain = score(
+        &lookup(&mut client, "shanghai jingshen").await,
+        "shanghai-spirit",
+    );
+    let wrong = score(
+        &lookup(&mut client, "shānghài jǐngshěn").await,
+        "shanghai-spirit",
+    );
     assert!(toned > plain && plain > wrong, "{toned} {plain} {wrong}");
 
     let response = lookup(&mut client, "xi'an").await;
     assert!(ids(&response).contains(&"t-xian-city"));
-    assert!(!ids(&response).contains(&"t-xian-first"), "{:?}", ids(&response));
+    assert!(
+        !ids(&response).contains(&"t-xian-first"),
+        "{:?}",
+        ids(&response)
+    );
     let response = lookup(&mut client, "Xī'ān").await;
     assert_eq!(ids(&response).first(), Some(&"t-xian-city"));
     let response = lookup(&mut client, "xian").await;
@@ -285,7 +302,10 @@ async fn renderings_carry_the_pinyin_of_the_word_when_asked() {
         );
     }
     let response = lookup(&mut client, "Shanghai Spirit").await;
-    assert!(response.hits[0].renderings.iter().all(|r| r.pinyin.is_empty()));
+    assert!(response.hits[0]
+        .renderings
+        .iter()
+        .all(|r| r.pinyin.is_empty()));
 
     // Recognize, likewise.
     let recognize = |with_pinyin: bool| RecognizeRequest {
@@ -307,7 +327,10 @@ async fn renderings_carry_the_pinyin_of_the_word_when_asked() {
         .map(|r| (r.text.as_str(), r.pinyin.as_str()))
         .collect();
     assert!(pinyin.contains(&("一带一路", "yīdài yīlù")), "{pinyin:?}");
-    assert!(pinyin.contains(&("上海精神", "Shànghǎi jīngshén")), "{pinyin:?}");
+    assert!(
+        pinyin.contains(&("上海精神", "Shànghǎi jīngshén")),
+        "{pinyin:?}"
+    );
     let found = client
         .recognize(recognize(false))
         .await
