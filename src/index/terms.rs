@@ -850,8 +850,7 @@ fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
 
 /// The shared Chinese segmenter, loaded on first use (its dictionary takes a moment).
 fn segmenter() -> &'static jieba_rs::Jieba {
-    static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
-    JIEBA.get_or_init(jieba_rs::Jieba::new)
+    text::pinyin::segmenter()
 }
 
 #[cfg(test)]

@@ -611,10 +611,11 @@ fn spelled_at(reading: Reading, letters: &[u8], start: usize) -> Option<usize> {
 }
 
 /// The pinyin of a Chinese term as a reader is shown it: tone marks, syllables of a word
-/// together and words apart (by the segmenter's word division), proper names capitalized, an
-/// apostrophe before a syllable starting with a, o or e inside a word, the common heteronym
-/// words of [`WORD_READINGS`] as they read. Other characters are kept as written. Empty for
-/// text without Han characters.
+/// together and words apart (by the segmenter's word division, with generic parts such as
+/// 共和国 or 自治区 apart from the name before them), names of places and people
+/// capitalized (a person's surname apart), an apostrophe before a syllable starting with a,
+/// o or e inside a word, the common heteronym words of [`WORD_READINGS`] as they read.
+/// Other characters are kept as written. Empty for text without Han characters.
 ///
 /// ```
 /// use tolmach::text::pinyin::display;
@@ -644,30 +645,84 @@ pub fn display(term: &str) -> String {
             pieces.push((Piece::Word, known.display.to_owned()));
             continue;
         }
-        let mut spelled = String::new();
-        for (i, (&c, reading)) in text.iter().zip(&in_context[start..end]).enumerate() {
-            match reading {
-                Some(reading) => {
-                    // The neutral tone never starts a word: 子 in 子女 is zǐ.
-                    let reading = if i == 0 && reading.tone == 0 {
-                        readings(c).find(|r| r.tone != 0).unwrap_or(*reading)
-                    } else {
-                        *reading
-                    };
-                    if i > 0 && reading.starts_with_vowel() {
-                        spelled.push('\'');
-                    }
-                    spelled.push_str(reading.marked);
-                }
-                None => spelled.push(c),
-            }
+        let proper = matches!(word.tag, "ns" | "nrt" | "nrfg");
+        let mut parts = Vec::new();
+        if word.tag == "nrfg" && (2..=3).contains(&text.len()) {
+            // A person's full name: surname, given name.
+            parts.extend([0..1, 1..text.len()]);
+        } else {
+            split_generic(text, &mut parts);
         }
-        if is_proper_name(word.tag) {
-            spelled = capitalized(&spelled);
+        for part in parts {
+            let readings = &in_context[start + part.start..start + part.end];
+            let spelled = spell_word(&text[part], readings);
+            let spelled = if proper {
+                capitalized(&spelled)
+            } else {
+                spelled
+            };
+            pieces.push((Piece::Word, spelled));
         }
-        pieces.push((Piece::Word, spelled));
     }
     join(pieces)
+}
+
+/// The generic parts of names written apart from the name before them (吉尔吉斯 Gònghéguó,
+/// 新疆维吾尔 Zìzhìqū), when the segmenter gives name and generic part as one word.
+const GENERIC_PARTS: &[&str] = &[
+    "共和国",
+    "王国",
+    "联邦",
+    "自治区",
+    "自治州",
+    "人民政府",
+    "委员会",
+    "理事会",
+];
+
+/// Splits a word into its name and generic parts, as ranges of `word`, in order.
+fn split_generic(word: &[char], parts: &mut Vec<std::ops::Range<usize>>) {
+    let generic = GENERIC_PARTS.iter().find_map(|part| {
+        let len = part.chars().count();
+        let tail = word.len().checked_sub(len)?;
+        // The name before it is a word of its own: two characters or more.
+        (tail >= 2 && word[tail..].iter().copied().eq(part.chars())).then_some(tail)
+    });
+    match generic {
+        Some(tail) => {
+            split_generic(&word[..tail], parts);
+            parts.push(tail..word.len());
+        }
+        None => parts.push(0..word.len()),
+    }
+}
+
+/// The syllables of one word run together, with an apostrophe before a syllable starting
+/// with a, o or e that follows another.
+fn spell_word(text: &[char], readings: &[Option<Reading>]) -> String {
+    let mut spelled = String::new();
+    for (i, (&c, reading)) in text.iter().zip(readings).enumerate() {
+        let Some(reading) = *reading else {
+            spelled.push(c);
+            continue;
+        };
+        // The neutral tone never starts a word of several syllables: 子 in 子女 is zǐ.
+        let reading = if i == 0 && text.len() > 1 && reading.tone == 0 {
+            readings_of_tone(c).unwrap_or(reading)
+        } else {
+            reading
+        };
+        if i > 0 && reading.starts_with_vowel() {
+            spelled.push('\'');
+        }
+        spelled.push_str(reading.marked);
+    }
+    spelled
+}
+
+/// The first reading of a character with a full tone.
+fn readings_of_tone(c: char) -> Option<Reading> {
+    readings(c).find(|r| r.tone != 0)
 }
 
 /// What a piece of displayed pinyin is, for spacing.
@@ -747,12 +802,6 @@ fn join(pieces: Vec<(Piece, String)>) -> String {
     out
 }
 
-/// Whether a part-of-speech tag of the segmenter marks a proper name: of a person (`nr`,
-/// `nrt`, `nrfg`), a place (`ns`), an organization (`nt`) or another (`nz`).
-fn is_proper_name(tag: &str) -> bool {
-    tag.starts_with("nr") || tag == "ns" || tag == "nt" || tag == "nz"
-}
-
 /// `text` with its first letter in upper case.
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
@@ -762,8 +811,10 @@ fn capitalized(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The Chinese segmenter used for word division and proper names, loaded on first use.
-fn segmenter() -> &'static jieba_rs::Jieba {
+/// The Chinese segmenter with its default dictionary, loaded on first use (about 50 MiB):
+/// word division and proper names for [`display`], and the word-boundary check of term
+/// recognition, which shares this one instance.
+pub(crate) fn segmenter() -> &'static jieba_rs::Jieba {
     static JIEBA: OnceLock<jieba_rs::Jieba> = OnceLock::new();
     JIEBA.get_or_init(jieba_rs::Jieba::new)
 }
@@ -853,5 +904,16 @@ mod tests {
     fn displays_words_names_and_punctuation() {
         assert_eq!(display("长江"), "Cháng Jiāng");
         assert_eq!(display("上海精神"), "Shànghǎi jīngshén");
+        // A full name: surname apart; a generic part apart from the name.
+        assert_eq!(display("习近平主席"), "Xí Jìnpíng zhǔxí");
+        assert_eq!(display("吉尔吉斯共和国"), "Jí'ěrjísī Gònghéguó");
+        // 的 alone keeps its neutral tone.
+        assert_eq!(display("真正的多边主义"), "zhēnzhèng de duōbiān zhǔyì");
+        assert_eq!(display("共建“一带一路”倡议"), "gòngjiàn “yīdài yīlù” chàngyì");
+        assert_eq!(display("共建\"一带一路\"倡议"), "gòngjiàn \"yīdài yīlù\" chàngyì");
+        assert_eq!(display("成立25周年"), "chénglì 25 zhōunián");
+        assert_eq!(display("中国（新疆）"), "Zhōngguó (Xīnjiāng)");
+        assert_eq!(display("文化、信息"), "wénhuà, xìnxī");
+        assert_eq!(display("中国—中亚"), "Zhōngguó—Zhōngyà");
     }
 }
