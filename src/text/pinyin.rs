@@ -651,7 +651,7 @@ pub fn display(term: &str) -> String {
             // A person's full name: surname, given name.
             parts.extend([0..1, 1..text.len()]);
         } else {
-            split_generic(text, &mut parts);
+            split_generic(text, word.tag == "ns", &mut parts);
         }
         for part in parts {
             let readings = &in_context[start + part.start..start + part.end];
@@ -680,9 +680,15 @@ const GENERIC_PARTS: &[&str] = &[
     "理事会",
 ];
 
-/// Splits a word into its name and generic parts, as ranges of `word`, in order.
-fn split_generic(word: &[char], parts: &mut Vec<std::ops::Range<usize>>) {
-    let generic = GENERIC_PARTS.iter().find_map(|part| {
+/// Generic parts written apart only after a place name (上海 Shì), since as the end of
+/// a common word they belong to it (示范区).
+const PLACE_GENERIC_PARTS: &[&str] = &["省", "市", "县"];
+
+/// Splits a word into its name and generic parts, as ranges of `word`, in order; `place`
+/// when the word is a place name.
+fn split_generic(word: &[char], place: bool, parts: &mut Vec<std::ops::Range<usize>>) {
+    let place_parts = if place { PLACE_GENERIC_PARTS } else { &[] };
+    let generic = GENERIC_PARTS.iter().chain(place_parts).find_map(|part| {
         let len = part.chars().count();
         let tail = word.len().checked_sub(len)?;
         // The name before it is a word of its own: two characters or more.
@@ -690,7 +696,7 @@ fn split_generic(word: &[char], parts: &mut Vec<std::ops::Range<usize>>) {
     });
     match generic {
         Some(tail) => {
-            split_generic(&word[..tail], parts);
+            split_generic(&word[..tail], place, parts);
             parts.push(tail..word.len());
         }
         None => parts.push(0..word.len()),
@@ -907,10 +913,18 @@ mod tests {
         // A full name: surname apart; a generic part apart from the name.
         assert_eq!(display("习近平主席"), "Xí Jìnpíng zhǔxí");
         assert_eq!(display("吉尔吉斯共和国"), "Jí'ěrjísī Gònghéguó");
+        assert_eq!(display("上海市"), "Shànghǎi Shì");
+        assert_eq!(display("上合示范区"), "shànghé shìfànqū");
         // 的 alone keeps its neutral tone.
         assert_eq!(display("真正的多边主义"), "zhēnzhèng de duōbiān zhǔyì");
-        assert_eq!(display("共建“一带一路”倡议"), "gòngjiàn “yīdài yīlù” chàngyì");
-        assert_eq!(display("共建\"一带一路\"倡议"), "gòngjiàn \"yīdài yīlù\" chàngyì");
+        assert_eq!(
+            display("共建“一带一路”倡议"),
+            "gòngjiàn “yīdài yīlù” chàngyì"
+        );
+        assert_eq!(
+            display("共建\"一带一路\"倡议"),
+            "gòngjiàn \"yīdài yīlù\" chàngyì"
+        );
         assert_eq!(display("成立25周年"), "chénglì 25 zhōunián");
         assert_eq!(display("中国（新疆）"), "Zhōngguó (Xīnjiāng)");
         assert_eq!(display("文化、信息"), "wénhuà, xìnxī");
