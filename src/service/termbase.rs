@@ -92,6 +92,15 @@ fn not_found(id: &str) -> Status {
     Status::not_found(format!("no concept with id {id:?}"))
 }
 
+/// Loads the Chinese segmenter that the pinyin of renderings needs, off the async workers:
+/// the first load takes a moment, later calls return at once.
+async fn pinyin_ready() -> Result<(), Status> {
+    off_workers("loading the segmenter", || {
+        text::pinyin::segmenter();
+    })
+    .await
+}
+
 /// The language of a query or text: the given tag, else the script's.
 fn query_lang(given: Option<Lang>, text: &str) -> Option<Lang> {
     given.or_else(|| text::detect_lang(text).and_then(|tag| Lang::parse(tag).ok()))
@@ -223,6 +232,9 @@ impl Termbase for TermbaseService {
             pinyin,
         };
         let hits = self.search.snapshot().lookup(&query);
+        if request.with_pinyin {
+            pinyin_ready().await?;
+        }
         let hits = hits
             .into_iter()
             .map(|hit| {
@@ -263,6 +275,9 @@ impl Termbase for TermbaseService {
             (request, found)
         })
         .await?;
+        if request.with_pinyin {
+            pinyin_ready().await?;
+        }
         let occurrences = found
             .into_iter()
             .map(|o| {
