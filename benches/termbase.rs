@@ -2,8 +2,8 @@
 //! en (333 334 concepts × 3 languages), measured in-process and over loopback gRPC.
 //!
 //! Run with `cargo bench --bench termbase` (set `TOLMACH_BENCH_TERMS` for another size).
-//! Prints index build time, resident memory, Lookup p50/p95 (exact and fuzzy) and Recognize
-//! latency on a 10 KB article. Figures, not assertions: targets are in DESIGN.md.
+//! Prints index build time, resident memory, Lookup p50/p95 (exact, fuzzy and pinyin) and
+//! Recognize latency on a 10 KB article. Figures, not assertions: targets are in DESIGN.md.
 
 mod common;
 
@@ -160,6 +160,7 @@ fn main() {
         limit: 10,
         min_score: 0.55,
         collections: vec![],
+        pinyin: true,
     };
     let timed = |list: &[String]| {
         list.iter()
@@ -186,6 +187,12 @@ fn main() {
             .collect();
         println!("  fuzzy, {lang} queries   : {}", percentiles(of_lang));
     }
+    // The toneless pinyin of the Chinese queries, as a translator types it.
+    let pinyin: Vec<String> = queries
+        .iter()
+        .filter_map(|q| tolmach::text::pinyin::reading_keys(q).into_iter().next())
+        .collect();
+    println!("in-process Lookup pinyin: {}", percentiles(timed(&pinyin)));
     for (lang, text) in &articles {
         let recognize: Vec<Duration> = (0..200)
             .map(|_| {

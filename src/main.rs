@@ -41,7 +41,8 @@ enum Command {
     },
     /// Look up a term and print its standard renderings.
     Lookup {
-        /// The term as typed: any script, any case, with typos or inflection.
+        /// The term as typed: any script, any case, with typos or inflection, or the pinyin of
+        /// a Chinese term (yidaiyilu, "yi dai yi lu", yi1dai4yi1lu4).
         text: String,
         /// Language of the query (zh, ru, en, …); default: detected from the script.
         #[arg(long)]
@@ -52,6 +53,9 @@ enum Command {
         /// Most hits.
         #[arg(long, default_value_t = 5)]
         limit: u32,
+        /// Show the pinyin of Chinese renderings.
+        #[arg(long)]
+        pinyin: bool,
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -302,6 +306,7 @@ async fn run(cli: Cli) -> Result<()> {
             from,
             to,
             limit,
+            pinyin,
             client,
         } => {
             let request = proto::LookupRequest {
@@ -309,6 +314,7 @@ async fn run(cli: Cli) -> Result<()> {
                 source_lang: from.unwrap_or_default(),
                 target_langs: to,
                 limit,
+                with_pinyin: pinyin,
                 ..Default::default()
             };
             let response = connect(&client).await?.lookup(request).await?.into_inner();
@@ -898,6 +904,7 @@ fn kind_name(kind: i32) -> &'static str {
         proto::MatchKind::Stemmed => "stemmed",
         proto::MatchKind::Fuzzy => "fuzzy",
         proto::MatchKind::Partial => "partial",
+        proto::MatchKind::Pinyin => "pinyin",
         proto::MatchKind::Unspecified => "",
     })
 }
@@ -911,6 +918,9 @@ fn write_renderings(out: &mut String, renderings: &[proto::Rendering], indent: &
             " "
         };
         let _ = writeln!(out, "{indent}{mark} {:<8} {:<50} {status}", r.lang, r.text);
+        if !r.pinyin.is_empty() {
+            let _ = writeln!(out, "{indent}  {:<8} {}", "", r.pinyin);
+        }
     }
 }
 

@@ -22,8 +22,10 @@ pub use distance::{levenshtein, similarity};
 pub use running_text::STANDALONE_NOTE;
 use terms::{RawOccurrence, TermId, TermIndex};
 
-/// How a query or a stretch of text met a stored term; earlier kinds are stronger evidence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How a query or a stretch of text met a stored term. Kinds compare by strength, stronger
+/// first: exact, normalized, stemmed, pinyin, fuzzy, partial (see [`MatchKind::rank`]; new
+/// kinds are appended, so the declaration order is not the strength order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MatchKind {
     /// Character for character.
     Exact,
@@ -35,6 +37,34 @@ pub enum MatchKind {
     Fuzzy,
     /// The query contains the term or the term contains the query.
     Partial,
+    /// The query is the Hanyu Pinyin of a Chinese term.
+    Pinyin,
+}
+
+impl MatchKind {
+    /// Position in the strength order, 0 for the strongest: where each kind's scores put it.
+    fn rank(self) -> u8 {
+        match self {
+            MatchKind::Exact => 0,
+            MatchKind::Normalized => 1,
+            MatchKind::Stemmed => 2,
+            MatchKind::Pinyin => 3,
+            MatchKind::Fuzzy => 4,
+            MatchKind::Partial => 5,
+        }
+    }
+}
+
+impl Ord for MatchKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for MatchKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// The scores each kind of match earns, in one place so that their order is easy to see:
@@ -56,6 +86,20 @@ pub mod score {
     /// Default `min_score` of a lookup: every fuzzy match at or above the minimum similarity,
     /// and partial matches covering at least a seventh of the longer string, pass it.
     pub const DEFAULT_MIN_SCORE: f32 = 0.55;
+
+    /// A query that reads as a Chinese term in Hanyu Pinyin without tones, or with tones of
+    /// which the term has no reading: below a stemmed match (one spelling of many homophones),
+    /// above typos and partial matches.
+    pub const PINYIN: f32 = 0.87;
+
+    /// Score of a pinyin match over a reading of `syllables` syllables, of which the query's
+    /// tones agree with `agreeing` and disagree with `disagreeing` (0 and 0 for a query
+    /// without tones): from [`PINYIN`] − 0.05 when every tone is another to [`PINYIN`] + 0.01
+    /// when every tone agrees, so that the reading the query's tones name comes first.
+    pub fn pinyin(syllables: usize, agreeing: usize, disagreeing: usize) -> f32 {
+        let share = |n: usize| n as f32 / syllables.max(1) as f32;
+        PINYIN + 0.01 * share(agreeing) - 0.05 * share(disagreeing)
+    }
 
     /// Score of a typo match with the given similarity (below every stemmed match).
     pub fn fuzzy(similarity: f32) -> f32 {
@@ -87,6 +131,10 @@ pub struct LookupQuery {
     pub min_score: f32,
     /// Only these collections; empty = all.
     pub collections: Vec<String>,
+    /// Whether a query in Latin letters is also read as Hanyu Pinyin and answered with the
+    /// Chinese terms that read so, whatever `source_lang` says (the server sets it when the
+    /// query language was not given, or given as Chinese).
+    pub pinyin: bool,
 }
 
 /// One concept answering a lookup, with the term that matched.
@@ -310,18 +358,29 @@ impl Snapshot {
     /// the matched term's status.
     pub fn lookup(&self, query: &LookupQuery) -> Vec<TermHit> {
         let mut best: HashMap<&str, TermHit> = HashMap::new();
+        let pinyin = query
+            .pinyin
+            .then(|| text::pinyin::PinyinQuery::parse(&query.text))
+            .flatten();
         for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
-            let wanted = |term_id: TermId| {
+            let in_lang = |term_id: TermId, lang: Option<&Lang>| {
                 let term = &index.terms[term_id as usize];
                 let concept = index.concept_of(term_id);
                 self.visible(index, term_id, is_base)
                     && (query.collections.is_empty()
                         || query.collections.contains(&concept.collection))
-                    && query.source_lang.as_ref().is_none_or(|lang| {
+                    && lang.is_none_or(|lang| {
                         same_language(&concept.langs[term.section as usize].lang, lang)
                     })
             };
-            for candidate in index.lookup_candidates(&query.text, wanted) {
+            let wanted = |term_id: TermId| in_lang(term_id, query.source_lang.as_ref());
+            let mut candidates = index.lookup_candidates(&query.text, wanted);
+            if let Some(pinyin) = &pinyin {
+                let chinese = Lang::zh();
+                let wanted = |term_id: TermId| in_lang(term_id, Some(&chinese));
+                candidates.extend(index.pinyin_candidates(pinyin, wanted));
+            }
+            for candidate in candidates {
                 let term = &index.terms[candidate.term as usize];
                 let concept = index.concept_of(candidate.term);
                 let hit = TermHit {

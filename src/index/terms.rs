@@ -100,6 +100,9 @@ pub(super) struct TermIndex {
     /// Terms by each of their stems: the candidates for a term containing a query's words.
     stems_anywhere: KeyTable,
     grams: HashMap<Gram, Vec<TermId>>,
+    /// Chinese terms by their toneless pinyin readings ([`text::pinyin::reading_keys`]).
+    /// Keys are not kept: a candidate is confirmed by reading its term again.
+    pinyin: KeyTable,
     /// Every distinct normalized key; a match's terms are those of its text in `normalized`.
     automaton: Option<AhoCorasick>,
 }
@@ -152,6 +155,7 @@ impl TermIndex {
             stem_starts: KeyTable::build(std::iter::empty()),
             stems_anywhere: KeyTable::build(std::iter::empty()),
             grams: HashMap::new(),
+            pinyin: KeyTable::build(std::iter::empty()),
             automaton: None,
         };
         let mut entries = Vec::new();
@@ -228,6 +232,7 @@ impl TermIndex {
                     term.stems.iter().map(move |stem| (&**stem, id as TermId))
                 }),
             );
+        index.pinyin = index.pinyin_table();
         // Equal keys share a run of equal hashes, so distinct keys are found within runs.
         let mut patterns: Vec<&str> = Vec::new();
         for run in index.normalized.runs() {
@@ -251,6 +256,45 @@ impl TermIndex {
                 .ok();
         }
         index
+    }
+
+    /// The table of Chinese terms by their toneless readings. Only terms with Han characters
+    /// are read; the keys live only while the table is built.
+    fn pinyin_table(&self) -> KeyTable {
+        let mut entries: Vec<(String, TermId)> = Vec::new();
+        for id in 0..self.terms.len() as TermId {
+            let key = self.norm_key(id);
+            if key.chars().any(text::is_han) {
+                let readings = text::pinyin::reading_keys(key);
+                entries.extend(readings.into_iter().map(|reading| (reading, id)));
+            }
+        }
+        KeyTable::build(entries.iter().map(|(key, id)| (key.as_str(), *id)))
+    }
+
+    /// The Chinese terms `accept` lets through that read as a pinyin query, scored by how its
+    /// tones agree with their readings.
+    pub fn pinyin_candidates(
+        &self,
+        query: &text::pinyin::PinyinQuery,
+        accept: impl Fn(TermId) -> bool,
+    ) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        let mut previous = None;
+        for &term in self.pinyin.candidates(query.key()) {
+            // A term is listed once per reading; readings sharing a hash follow each other.
+            if previous.replace(term) == Some(term) || !accept(term) {
+                continue;
+            }
+            if let Some(tones) = query.reads(self.norm_key(term)) {
+                out.push(Candidate {
+                    term,
+                    score: score::pinyin(tones.syllables, tones.agreeing, tones.disagreeing),
+                    kind: MatchKind::Pinyin,
+                });
+            }
+        }
+        out
     }
 
     /// A table of every term by its key of the given kind.
@@ -806,8 +850,7 @@ fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
 
 /// The shared Chinese segmenter, loaded on first use (its dictionary takes a moment).
 fn segmenter() -> &'static jieba_rs::Jieba {
-    static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
-    JIEBA.get_or_init(jieba_rs::Jieba::new)
+    text::pinyin::segmenter()
 }
 
 #[cfg(test)]

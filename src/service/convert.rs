@@ -11,6 +11,7 @@ use crate::model::{
     Concept, InlineTag, Lang, LangSection, Segment, TagKind, Term, TermStatus, TermType,
     TranslationUnit,
 };
+use crate::text;
 
 /// Checks a concept from a client and turns it into the domain type; violations name the
 /// field path, e.g. `concept.langs[1].terms[0].text`.
@@ -189,6 +190,7 @@ pub fn kind_to_proto(kind: MatchKind) -> proto::MatchKind {
         MatchKind::Stemmed => proto::MatchKind::Stemmed,
         MatchKind::Fuzzy => proto::MatchKind::Fuzzy,
         MatchKind::Partial => proto::MatchKind::Partial,
+        MatchKind::Pinyin => proto::MatchKind::Pinyin,
     }
 }
 
@@ -236,8 +238,9 @@ fn term_to_proto(term: &Term) -> proto::Term {
     }
 }
 
-/// The renderings of a concept in the target languages, preferred first.
-pub fn renderings(concept: &Concept, targets: &[Lang]) -> Vec<proto::Rendering> {
+/// The renderings of a concept in the target languages, preferred first; with the pinyin of
+/// the Chinese ones when `with_pinyin` is set.
+pub fn renderings(concept: &Concept, targets: &[Lang], with_pinyin: bool) -> Vec<proto::Rendering> {
     concept
         .renderings(targets)
         .into_iter()
@@ -247,6 +250,11 @@ pub fn renderings(concept: &Concept, targets: &[Lang]) -> Vec<proto::Rendering> 
             status: status_to_proto(term.status) as i32,
             term_type: term_type_to_proto(term.term_type) as i32,
             note: term.note.clone(),
+            pinyin: if with_pinyin && lang.primary() == "zh" {
+                text::pinyin::display(&term.text)
+            } else {
+                String::new()
+            },
         })
         .collect()
 }

@@ -94,6 +94,15 @@ fn not_found(id: &str) -> Status {
     Status::not_found(format!("no concept with id {id:?}"))
 }
 
+/// Loads the Chinese segmenter that the pinyin of renderings needs, off the async workers:
+/// the first load takes a moment, later calls return at once.
+async fn pinyin_ready() -> Result<(), Status> {
+    off_workers("loading the segmenter", || {
+        text::pinyin::segmenter();
+    })
+    .await
+}
+
 /// The language of a query or text: the given tag, else the script's.
 fn query_lang(given: Option<Lang>, text: &str) -> Option<Lang> {
     given.or_else(|| text::detect_lang(text).and_then(|tag| Lang::parse(tag).ok()))
@@ -205,6 +214,9 @@ impl Termbase for TermbaseService {
         violations.identifiers("collections", &request.collections);
         violations.min_score("min_score", request.min_score);
         violations.into_result(())?;
+        let pinyin = source_lang
+            .as_ref()
+            .is_none_or(|lang| lang.primary() == "zh");
         let source_lang = query_lang(source_lang, &request.text);
         let query = LookupQuery {
             text: request.text,
@@ -219,8 +231,12 @@ impl Termbase for TermbaseService {
                 score::DEFAULT_MIN_SCORE
             },
             collections: request.collections,
+            pinyin,
         };
         let hits = self.search.snapshot().lookup(&query);
+        if request.with_pinyin {
+            pinyin_ready().await?;
+        }
         let hits = hits
             .into_iter()
             .map(|hit| {
@@ -231,7 +247,7 @@ impl Termbase for TermbaseService {
                     matched_lang: hit.matched_section().lang.to_string(),
                     score: hit.score,
                     kind: kind_to_proto(hit.kind) as i32,
-                    renderings: renderings(&hit.concept, &targets),
+                    renderings: renderings(&hit.concept, &targets, request.with_pinyin),
                     matched_status: status_to_proto(term.status) as i32,
                 }
             })
@@ -261,6 +277,9 @@ impl Termbase for TermbaseService {
             (request, found)
         })
         .await?;
+        if request.with_pinyin {
+            pinyin_ready().await?;
+        }
         let occurrences = found
             .into_iter()
             .map(|o| {
@@ -274,7 +293,7 @@ impl Termbase for TermbaseService {
                     concept: Some(concept_to_proto(&o.concept)),
                     matched_term: term.text.clone(),
                     matched_status: status_to_proto(term.status) as i32,
-                    renderings: renderings(&o.concept, &targets),
+                    renderings: renderings(&o.concept, &targets, request.with_pinyin),
                     suggestion: o.suggestion().map(|t| t.text.clone()).unwrap_or_default(),
                     kind: kind_to_proto(o.kind) as i32,
                     current_term: o.current_term().map(|t| t.text.clone()).unwrap_or_default(),

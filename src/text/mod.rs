@@ -61,6 +61,7 @@ mod lookalike;
 mod nfkc;
 mod normalizer;
 mod offsets;
+pub mod pinyin;
 mod punctuation;
 mod script;
 mod stem;

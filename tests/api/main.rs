@@ -9,6 +9,7 @@ mod exchange;
 mod lookup;
 mod memory;
 mod peer_files;
+mod pinyin;
 mod platform;
 mod quality;
 mod recognize;

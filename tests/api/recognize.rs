@@ -34,6 +34,7 @@ async fn recognize(
             lang: lang.into(),
             target_langs: vec!["zh".into(), "en".into()],
             collections: vec!["test".into()],
+            ..Default::default()
         })
         .await
         .expect("recognized")
