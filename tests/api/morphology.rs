@@ -173,3 +173,149 @@ async fn every_case_and_number_of_every_russian_term_is_recognized_and_looked_up
         "Lookup recall {lookup_recall:.4}"
     );
 }
+
+/// Lookup of `query`: the first hit's concept id and match kind, if any.
+async fn first_hit(
+    client: &mut TermbaseClient<Channel>,
+    query: &str,
+    lang: &str,
+) -> Option<(String, i32)> {
+    client
+        .lookup(LookupRequest {
+            text: query.into(),
+            source_lang: lang.into(),
+            limit: 3,
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+        .into_inner()
+        .hits
+        .into_iter()
+        .next()
+        .map(|hit| (hit.concept.map(|c| c.id).unwrap_or_default(), hit.kind))
+}
+
+/// Whether a kind is as strong as a stem match or stronger.
+fn stemmed_or_better(kind: i32) -> bool {
+    [MatchKind::Exact, MatchKind::Normalized, MatchKind::Stemmed]
+        .iter()
+        .any(|k| *k as i32 == kind)
+}
+
+/// Words derived from a term's word, of another meaning, with the concept they must not
+/// find: the adjective is not the abstract noun, the agent not the activity.
+const DERIVED_NEAR_MISSES: &[(&str, &str)] = &[
+    (
+        "Многосторонние переговоры прошли в Пекине.",
+        "multilateralism",
+    ),
+    ("Суд вынес справедливый приговор.", "fairness-justice"),
+    ("Стороны получили равные доли.", "shanghai-spirit-equality"),
+    ("Задержаны члены террористической группы.", "terrorism"),
+    ("Запрещены экстремистские материалы.", "extremism"),
+    ("Завод модернизированный и новый.", "modernization-drive"),
+    (
+        "Инфраструктурные проекты обсуждали отдельно.",
+        "infrastructure",
+    ),
+    ("Факультет журналистики открыл набор.", "journalist"),
+    ("Редакция газеты ответила читателям.", "editor"),
+    ("Это взаимосвязанные задачи.", "connectivity"),
+    ("Гармоничный союз сложился давно.", "he-he-harmony"),
+    ("Китайские студенты приехали в Бишкек.", "china"),
+    ("Российские компании подписали контракт.", "russia"),
+    ("Multilateral talks resumed.", "multilateralism"),
+];
+
+#[tokio::test]
+async fn derived_words_of_another_meaning_find_neither_in_text_nor_by_lookup() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    for (sentence, concept) in DERIVED_NEAR_MISSES {
+        let lang = if sentence.is_ascii() { "en" } else { "ru" };
+        let found = recognize(&mut client, sentence, lang).await;
+        assert!(
+            found.iter().all(|o| concept_id(o) != *concept),
+            "{sentence} must not name {concept}"
+        );
+        // The derived word alone: at most a typo-like match, never a stemmed one.
+        let word = sentence.split(' ').next().unwrap_or_default();
+        if let Some((id, kind)) = first_hit(&mut client, word, lang).await {
+            assert!(
+                id != *concept || !stemmed_or_better(kind),
+                "Lookup of {word} finds {concept} as {kind}"
+            );
+        }
+    }
+    // The inflected forms of those terms are still found.
+    let found = recognize(
+        &mut client,
+        "Они выступают за многосторонность и против терроризма.",
+        "ru",
+    )
+    .await;
+    let ids: Vec<&str> = found.iter().map(concept_id).collect();
+    assert_eq!(ids, ["multilateralism", "terrorism"]);
+}
+
+/// English: plural, possessive and British spelling of terms stored in American spelling
+/// (and the reverse), with the concept each names.
+const ENGLISH_VARIANTS: &[(&str, &str)] = &[
+    (
+        "mutual learning among civilisations",
+        "mutual-learning-among-civilizations",
+    ),
+    (
+        "Global Civilisation Initiative",
+        "global-civilization-initiative",
+    ),
+    ("Chinese modernisation", "chinese-modernization"),
+    (
+        "transnational organised crime",
+        "transnational-organized-crime",
+    ),
+    (
+        "multilingual information centres",
+        "multilingual-information-centre",
+    ),
+    ("international organisations", "international-organization"),
+    (
+        "regional cooperation organisation's",
+        "regional-cooperation-organization",
+    ),
+    (
+        "good neighbours, good friends and good partners",
+        "good-neighbours-friends-partners",
+    ),
+    ("SCO Anti-Drug Centers", "sco-anti-drug-centre"),
+];
+
+#[tokio::test]
+async fn english_plurals_possessives_and_british_spellings_meet_the_stored_term() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    for (variant, concept) in ENGLISH_VARIANTS {
+        let text = format!("The report mentions {variant} twice.");
+        let found = recognize(&mut client, &text, "en").await;
+        let start = text.find(variant).expect("variant in text");
+        assert!(
+            found.iter().any(|o| concept_id(o) == *concept
+                && o.bytes.is_some_and(
+                    |b| b.start as usize == start && b.end as usize == start + variant.len()
+                )),
+            "{variant}: {:?}",
+            found
+                .iter()
+                .map(|o| (&o.surface, concept_id(o)))
+                .collect::<Vec<_>>()
+        );
+        let (id, kind) = first_hit(&mut client, variant, "en")
+            .await
+            .unwrap_or_default();
+        assert!(
+            id == *concept && stemmed_or_better(kind),
+            "Lookup of {variant}: {id} {kind}"
+        );
+    }
+}

@@ -7,7 +7,9 @@
 //! terms inflect only for number and possession, so that is all the stem removes.
 //!
 //! British and American spellings of one word are one stem: `civilisations` meets
-//! `civilization`, `centre` meets `center`, `travelled` meets `traveled`. The rules are the
+//! `civilization`, `centre` meets `center`, `travelled` meets `traveled`. The stem takes the
+//! American spelling, or the British one where that is shorter (`fulfil`), so that a stem
+//! is never longer than its word. The rules are the
 //! regular correspondences (`-ise` / `-ize`, `-yse` / `-yze`) with their exceptions, and
 //! closed lists where a rule would reach other words (`-our` / `-or` holds for `colour`, not
 //! for `four` or `hour`).
@@ -115,8 +117,6 @@ const INSIDE: &[(&str, &str)] = &[
     ("pretence", "pretense"),
     ("judgement", "judgment"),
     ("acknowledgement", "acknowledgment"),
-    ("skilful", "skillful"),
-    ("wilful", "willful"),
     ("manoeuvre", "maneuver"),
     ("sceptic", "skeptic"),
     ("aluminium", "aluminum"),
@@ -139,10 +139,13 @@ const WHOLE: &[(&str, &str)] = &[
     ("catalogue", "catalog"),
     ("dialogue", "dialog"),
     ("analogue", "analog"),
-    ("fulfil", "fulfill"),
-    ("fulfilment", "fulfillment"),
-    ("enrol", "enroll"),
-    ("enrolment", "enrollment"),
+    // Where the British spelling is the shorter, it is the one kept: a stem never grows.
+    ("fulfill", "fulfil"),
+    ("fulfillment", "fulfilment"),
+    ("enroll", "enrol"),
+    ("enrollment", "enrolment"),
+    ("skillful", "skilful"),
+    ("willful", "wilful"),
 ];
 
 /// Words whose `l` British spelling doubles before `-ed`, `-ing`, `-er` (`travelled`,
@@ -215,6 +218,11 @@ static BRITISH: LazyLock<AhoCorasick> = LazyLock::new(|| {
 fn american(word: &str) -> Cow<'_, str> {
     if let Some(&(_, american)) = WHOLE.iter().find(|(british, _)| *british == word) {
         return Cow::Borrowed(american);
+    }
+    // Every other spelling listed takes five letters or more; most words of running text
+    // are shorter.
+    if word.len() < 5 {
+        return Cow::Borrowed(word);
     }
     if let Some(found) = BRITISH.find(word) {
         let (british, american) = INSIDE[found.pattern().as_usize()];

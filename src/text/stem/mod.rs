@@ -161,6 +161,8 @@ mod tests {
         ("catalogues", "catalog"),
         ("dialogue", "dialog"),
         ("fulfil", "fulfill"),
+        ("enrolment", "enrollment"),
+        ("grey", "gray"),
         ("judgement", "judgment"),
     ];
 
@@ -207,6 +209,9 @@ mod tests {
     fn inflections_share_a_stem() {
         for (a, b) in SAME {
             assert_eq!(stem(a), stem(b), "{a} / {b}");
+            for word in [a, b] {
+                assert!(stem(word).len() <= word.len(), "{word} grew");
+            }
         }
     }
 
@@ -237,8 +242,6 @@ mod tests {
             "rise",
             "noise",
             "advise",
-            "enroll",
-            "fulfill",
             "controlled",
             "improvisation",
             "tortoise",
