@@ -383,7 +383,6 @@ def quoted_in_notes(term, notes):
 
 def term_forms(term, notes):
     """{grammemes: form} for one stored term."""
-    everything = {(case, number) for case in CASES for number in NUMBERS}
     unchanged = {("nomn", "sing"): term}
     if quoted_in_notes(term, notes) or re.search(r"\w\w\. ", term):
         return unchanged
