@@ -177,7 +177,7 @@ impl TermIndex {
             let id = index.terms.len() as TermId;
             let tokens = text::tokenize(&norm);
             let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
-            // Acronyms (ИИ, SCO) are not inflected by Snowball's rules, and their
+            // Acronyms (ИИ, SCO) are not inflected by the stemmer's rules, and their
             // stems collide with short words («ИИ» stems to «и»): surface match only.
             let stems: Box<[Box<str>]> = if has_han || is_acronym(term) {
                 Box::new([])
@@ -614,20 +614,56 @@ impl TermIndex {
                     continue;
                 };
                 let same = window.iter().zip(stems.iter()).all(|(t, s)| t.stem == **s);
-                let joined = window
-                    .windows(2)
-                    .all(|pair| joins_words(&norm[pair[0].range.end..pair[1].range.start]));
-                if same && joined {
-                    let range = window[0].range.start..window[stems.len() - 1].range.end;
+                if let Some(end) = same
+                    .then(|| self.stem_window_end(term_id, norm, window))
+                    .flatten()
+                {
                     out.push(RawOccurrence {
                         term: term_id,
-                        range,
+                        range: window[0].range.start..end,
                         kind: MatchKind::Stemmed,
                     });
                 }
             }
         }
         out
+    }
+}
+
+impl TermIndex {
+    /// Where a window of tokens whose stems are a term's ends as an occurrence of it, or
+    /// `None` if the text between its tokens breaks it up. Word joiners keep it whole (see
+    /// [`joins_words`]), and so does the punctuation the term itself has in that place
+    /// («Азия, Европа и Африка», «Совет глав правительств (премьер-министров) …»). The
+    /// occurrence also covers closing punctuation the term ends with, where the text has it
+    /// («… торговли Китая (Синьцзян)»).
+    fn stem_window_end(&self, term: TermId, norm: &str, window: &[Token]) -> Option<usize> {
+        let key = self.norm_key(term);
+        let mut key_tokens: Option<Vec<Token>> = None;
+        for (i, pair) in window.windows(2).enumerate() {
+            let gap = &norm[pair[0].range.end..pair[1].range.start];
+            if joins_words(gap) {
+                continue;
+            }
+            let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize(key));
+            let key_gap = key_tokens
+                .get(i..i + 2)
+                .map(|pair| &key[pair[0].range.end..pair[1].range.start]);
+            if key_gap.is_none_or(|key_gap| key_gap.trim() != gap.trim()) {
+                return None;
+            }
+        }
+        let end = window.last()?.range.end;
+        if !key.ends_with(|c: char| !c.is_alphanumeric()) {
+            return Some(end);
+        }
+        let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize(key));
+        let tail = key_tokens.last().map_or("", |t| &key[t.range.end..]);
+        Some(if norm[end..].starts_with(tail) {
+            end + tail.len()
+        } else {
+            end
+        })
     }
 }
 

@@ -79,6 +79,8 @@ pub fn tokenize(normalized: &str) -> Vec<Token> {
         }
         let (kind, stem) = if alphanumeric.all(char::is_numeric) {
             (TokenKind::Number, segment.to_owned())
+        } else if is_ordinal_ending(segment) && follows_number(&tokens, &normalized[..offset]) {
+            (TokenKind::Word, ORDINAL_ENDING_STEM.to_owned())
         } else {
             (TokenKind::Word, stem(segment).into_owned())
         };
@@ -90,6 +92,47 @@ pub fn tokenize(normalized: &str) -> Vec<Token> {
         });
     }
     tokens
+}
+
+/// The stem of every Russian ordinal ending written after digits and a hyphen: `8-е`,
+/// `8-го`, `8-му` are one ordinal in three cases, as `восьмое`, `восьмого`, `восьмому` are.
+/// No word stems to it: a word token never starts with a hyphen.
+const ORDINAL_ENDING_STEM: &str = "-й";
+
+/// Whether a word is one of the endings Russian writes after an ordinal in digits.
+fn is_ordinal_ending(word: &str) -> bool {
+    matches!(
+        word,
+        "й" | "я"
+            | "е"
+            | "ю"
+            | "и"
+            | "х"
+            | "м"
+            | "го"
+            | "му"
+            | "ми"
+            | "ый"
+            | "ой"
+            | "ий"
+            | "ая"
+            | "ое"
+            | "ые"
+            | "ого"
+            | "ому"
+            | "ым"
+            | "ом"
+            | "ых"
+            | "ыми"
+            | "ую"
+    )
+}
+
+/// Whether the text before a word ends with a number and a hyphen (`8-` before `го`).
+fn follows_number(tokens: &[Token], before: &str) -> bool {
+    tokens.last().is_some_and(|previous| {
+        previous.kind == TokenKind::Number && before.get(previous.range.end..) == Some("-")
+    })
 }
 
 #[cfg(test)]
@@ -180,6 +223,15 @@ mod tests {
                 ("12th", "12th", TokenKind::Word),
             ]
         );
+    }
+
+    #[test]
+    fn ordinal_endings_after_digits_share_a_stem() {
+        assert_eq!(stems("8-е ЭКСПО"), stems("8-го ЭКСПО"));
+        assert_eq!(stems("6-й саммит"), stems("6-м саммите"));
+        assert_eq!(stems("8 е"), ["8", "е"]);
+        // Not after a number: an ordinary word.
+        assert_eq!(stems("е"), ["е"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod crash;
 mod exchange;
 mod lookup;
 mod memory;
+mod morphology;
 mod peer_files;
 mod pinyin;
 mod platform;
