@@ -11,6 +11,7 @@ mod memory;
 mod peer_files;
 mod platform;
 mod quality;
+mod ranking;
 mod recognize;
 mod startup;
 mod util;
