@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 
-use super::distance::BitPattern;
+use super::distance::{levenshtein_within, BitPattern};
 use super::key_table::KeyTable;
 use super::{score, MatchKind};
 use crate::model::{Concept, Term, TermType};
@@ -122,6 +122,24 @@ const MAX_FUZZY_QUERY_CHARS: usize = 256;
 // A query needs at most its gram count less three shared grams, which must fit
 // [`SharedGrams::counts`].
 const _: () = assert!(MAX_FUZZY_QUERY_CHARS - 3 <= u8::MAX as usize);
+
+/// Fewest words of a term that a query with whole words replaced, inserted or dropped may
+/// name: in shorter terms every word carries too much of the meaning ("Silk Road Fund" is not
+/// the "Silk Road Spirit").
+const MIN_VARIANT_TERM_WORDS: usize = 4;
+
+/// Longest query, in words, tried for word variants.
+const MAX_VARIANT_QUERY_WORDS: usize = 32;
+
+/// Most word edits a query of `n` words may be from a term it names: the most `d` that some
+/// term of `n − d` to `n + d` words within `d` edits leaves at the similarity minimum, and
+/// never more than three.
+fn max_word_edits(n: usize) -> usize {
+    (0..=3)
+        .rev()
+        .find(|&d| 1.0 - d as f32 / (n + d).max(1) as f32 >= score::FUZZY_MIN_SIMILARITY)
+        .unwrap_or(0)
+}
 
 /// Longest key length with an entry in [`TermIndex::length_starts`]: beyond the reach of the
 /// longest fuzzy query.
@@ -343,6 +361,24 @@ impl TermIndex {
             .filter(move |&id| self.key(kind, id) == Some(key))
     }
 
+    /// A term's length in the units a partial match's coverage counts: characters against a
+    /// Chinese query, words against any other (in "the Shanghai Spirit", the Shanghai Spirit
+    /// is two words of three, whatever their letters).
+    fn coverage_units(&self, term: TermId, han: bool) -> usize {
+        if han {
+            return self.key_texts[term as usize].norm_chars as usize;
+        }
+        match self.terms[term as usize].stems.len() {
+            // Acronyms keep no stems.
+            0 => self
+                .norm_key(term)
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|word| !word.is_empty())
+                .count(),
+            words => words,
+        }
+    }
+
     /// The concept a term belongs to.
     pub fn concept_of(&self, term: TermId) -> &Arc<Concept> {
         &self.concepts[self.terms[term as usize].concept as usize]
@@ -395,15 +431,22 @@ impl TermIndex {
         // Typos are only looked for when the query is not itself a known term.
         let typos = out.is_empty();
         self.fuzzy_and_contained(norm, &query_chars, &query_stems, has_han, typos, &mut out);
+        if typos && !has_han {
+            self.word_variants(&query_stems, &mut out);
+        }
         // The query contains a term: the same occurrence search Recognize uses.
         for occurrence in self.occurrences(norm, &tokens) {
             if occurrence.range.len() == norm.len() {
                 continue;
             }
-            let covered = norm[occurrence.range.clone()].chars().count();
+            let query_units = if has_han {
+                query_chars.len()
+            } else {
+                tokens.len()
+            };
             out.push(Candidate {
                 term: occurrence.term,
-                score: score::partial(covered, query_chars.len()),
+                score: score::partial(self.coverage_units(occurrence.term, has_han), query_units),
                 kind: MatchKind::Partial,
             });
         }
@@ -442,6 +485,11 @@ impl TermIndex {
         // and so contains its rarest interior gram (the padded edge grams only match where a
         // term itself begins or ends); any other contains the query's stems as a run of its
         // own, and so its rarest stem.
+        let query_units = if has_han {
+            query_chars.len()
+        } else {
+            query_stems.len()
+        };
         let min_partial_chars = if has_han { 2 } else { 3 };
         if query_chars.len() >= min_partial_chars {
             let candidates: &[TermId] = if has_han {
@@ -473,11 +521,11 @@ impl TermIndex {
                         query_stems,
                     )
                 {
-                    out.push(Candidate {
-                        term: term_id,
-                        score: score::partial(query_chars.len(), term_chars),
-                        kind: MatchKind::Partial,
-                    });
+                    out.push(fragment(
+                        term_id,
+                        query_units,
+                        self.coverage_units(term_id, has_han),
+                    ));
                 }
             }
         }
@@ -538,10 +586,10 @@ impl TermIndex {
                 if verified > MAX_FUZZY_CANDIDATES {
                     break;
                 }
+                let term_norm = &self.keys[key.start..key.stems_start];
                 let mut sim = 0.0f32;
                 if norm_reachable {
-                    let norm = &self.keys[key.start..key.stems_start];
-                    sim = bounded_similarity(&query_pattern, norm, len, max_typos);
+                    sim = bounded_similarity(&query_pattern, term_norm, len, max_typos);
                 }
                 if stems_reachable {
                     let stems = &self.keys[key.stems_start..key.end];
@@ -552,6 +600,85 @@ impl TermIndex {
                         max_typos,
                     ));
                 }
+                if (score::FUZZY_MIN_SIMILARITY..1.0).contains(&sim) {
+                    // A term that is part of the query, or the query part of it, is a partial
+                    // match, not a typo.
+                    out.push(if one_holds_the_other(norm, term_norm) {
+                        fragment(term_id, query_units, self.coverage_units(term_id, has_han))
+                    } else {
+                        Candidate {
+                            term: term_id,
+                            score: score::fuzzy(sim),
+                            kind: MatchKind::Fuzzy,
+                        }
+                    });
+                }
+            }
+            shared.clear();
+        });
+    }
+
+    /// Terms of [`MIN_VARIANT_TERM_WORDS`] words or more that the query names with whole words
+    /// replaced, inserted or dropped (fuzzy): "Asian Infrastructure Investment Fund" for the
+    /// Asian Infrastructure Investment Bank is too many characters away to be a typo.
+    ///
+    /// The distance counts word stems, so an inflected word is no edit, and the similarity
+    /// minimum is the typos' one: a word in a term of four to six, two in one of seven to
+    /// nine. A term within `k` word edits shares at least `n − k` of the query's `n` stems, so
+    /// the candidates are the terms counted often enough in the postings of the query's
+    /// stems; as for grams, the longest postings are skipped and the threshold lowered by as
+    /// many, and at most [`MAX_FUZZY_CANDIDATES`] are compared word by word. A term that
+    /// holds the query's words as a run, or whose words the query holds so, is a partial
+    /// match (also where punctuation between the words kept the occurrence search from
+    /// seeing it).
+    fn word_variants(&self, query_stems: &[&str], out: &mut Vec<Candidate>) {
+        let n = query_stems.len();
+        let most_edits = max_word_edits(n);
+        if most_edits == 0 || n > MAX_VARIANT_QUERY_WORDS {
+            return;
+        }
+        let needed = n - most_edits;
+        let mut by_rarity: Vec<&[TermId]> = query_stems
+            .iter()
+            .map(|stem| self.stems_anywhere.candidates(stem))
+            .collect();
+        by_rarity.sort_by_key(|posting| posting.len());
+        // Each query word matches at most one word of a term: skipping the postings of `s`
+        // words lowers the count a term needs by `s` at most.
+        let skipped = (needed - 1).min(
+            by_rarity
+                .iter()
+                .filter(|posting| posting.len() > COMMON_GRAM)
+                .count(),
+        );
+        let counted = &by_rarity[..n - skipped];
+        let needed_counted = needed - skipped;
+        SHARED_GRAMS.with_borrow_mut(|shared| {
+            shared.count(self.terms.len(), counted.iter().copied());
+            let mut verified = 0;
+            for &term_id in &shared.touched {
+                if usize::from(shared.counts[term_id as usize]) < needed_counted {
+                    continue;
+                }
+                let stems = &self.terms[term_id as usize].stems;
+                let m = stems.len();
+                if m < MIN_VARIANT_TERM_WORDS || m.abs_diff(n) > most_edits {
+                    continue;
+                }
+                verified += 1;
+                if verified > MAX_FUZZY_CANDIDATES {
+                    break;
+                }
+                let term_stems: Vec<&str> = stems.iter().map(|s| &**s).collect();
+                if holds_run(&term_stems, query_stems) || holds_run(query_stems, &term_stems) {
+                    out.push(fragment(term_id, n, m));
+                    continue;
+                }
+                let longest = n.max(m);
+                let Some(edits) = levenshtein_within(query_stems, &term_stems, most_edits) else {
+                    continue;
+                };
+                let sim = 1.0 - edits as f32 / longest as f32;
                 if (score::FUZZY_MIN_SIMILARITY..1.0).contains(&sim) {
                     out.push(Candidate {
                         term: term_id,
@@ -818,6 +945,41 @@ fn contains(
         && term_stems
             .windows(query_stems.len())
             .any(|w| w.iter().zip(query_stems).all(|(a, b)| &**a == *b))
+}
+
+/// A partial match between a query and a term, one of which holds the other: scored by how
+/// much of the longer one the shorter covers, both measured in
+/// [`TermIndex::coverage_units`].
+fn fragment(term: TermId, query_units: usize, term_units: usize) -> Candidate {
+    Candidate {
+        term,
+        score: score::partial(query_units.min(term_units), query_units.max(term_units)),
+        kind: MatchKind::Partial,
+    }
+}
+
+/// Whether `long` holds all of `short` as a run of consecutive words.
+fn holds_run(long: &[&str], short: &[&str]) -> bool {
+    !short.is_empty() && long.windows(short.len()).any(|window| window == short)
+}
+
+/// Whether one of two normalized strings is part of the other: a substring standing on word
+/// boundaries (in Chinese, any substring). Such a pair is a partial match, never a typo.
+fn one_holds_the_other(a: &str, b: &str) -> bool {
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    if short.is_empty() {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(at) = long[from..].find(short) {
+        let start = from + at;
+        if on_word_boundaries(long, &(start..start + short.len())) {
+            return true;
+        }
+        // The next occurrence may overlap this one: go on from its second character.
+        from = start + long[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
 }
 
 /// Whether a surface match stands on word boundaries: a match that begins or ends with a

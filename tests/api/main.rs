@@ -13,6 +13,7 @@ mod peer_files;
 mod pinyin;
 mod platform;
 mod quality;
+mod ranking;
 mod recognize;
 mod startup;
 mod statuses;
