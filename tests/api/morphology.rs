@@ -53,7 +53,7 @@ async fn recognize(
             text: text.into(),
             lang: lang.into(),
             target_langs: vec!["en".into()],
-            collections: Vec::new(),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|e| panic!("{text}: {e}"))

@@ -69,6 +69,7 @@ async fn recognize(
             lang: lang.into(),
             target_langs: targets.iter().map(|t| t.to_string()).collect(),
             collections: collections.iter().map(|c| c.to_string()).collect(),
+            ..Default::default()
         })
         .await
         .expect("recognized")
