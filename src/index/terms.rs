@@ -279,15 +279,24 @@ impl TermIndex {
     /// The table of Chinese terms by their toneless readings. Only terms with Han characters
     /// are read; the keys live only while the table is built.
     fn pinyin_table(&self) -> KeyTable {
-        let mut entries: Vec<(String, TermId)> = Vec::new();
+        // The readings back to back in one string, by (end, term): no allocation per key.
+        let mut readings = String::new();
+        let mut entries: Vec<(usize, TermId)> = Vec::new();
         for id in 0..self.terms.len() as TermId {
             let key = self.norm_key(id);
             if key.chars().any(text::is_han) {
-                let readings = text::pinyin::reading_keys(key);
-                entries.extend(readings.into_iter().map(|reading| (reading, id)));
+                for reading in text::pinyin::reading_keys(key) {
+                    readings.push_str(&reading);
+                    entries.push((readings.len(), id));
+                }
             }
         }
-        KeyTable::build(entries.iter().map(|(key, id)| (key.as_str(), *id)))
+        let starts = std::iter::once(0).chain(entries.iter().map(|&(end, _)| end));
+        KeyTable::build(
+            starts
+                .zip(&entries)
+                .map(|(start, &(end, id))| (&readings[start..end], id)),
+        )
     }
 
     /// The Chinese terms `accept` lets through that read as a pinyin query, scored by how its

@@ -20,9 +20,10 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::script::is_han;
 
-/// Most toneless readings indexed per term: enough for every heteronym combination of an
-/// ordinary term, bounded for long terms full of them.
-pub const MAX_READING_KEYS: usize = 16;
+/// Most toneless readings indexed per term: enough for the heteronym combinations of an
+/// ordinary term (readings differing only in tone are one), bounded for long terms full of
+/// them.
+pub const MAX_READING_KEYS: usize = 8;
 
 /// Longest query, in letters, read as pinyin: about twenty syllables.
 const MAX_QUERY_LETTERS: usize = 128;
@@ -402,34 +403,51 @@ pub fn reading_keys(term: &str) -> Vec<String> {
         return Vec::new();
     };
     let in_context = readings_in_context(&chars);
-    // Each partial key with its cost: the sum of its readings' ranks, 0 for the reading in
-    // context. Keeping the cheapest few after each character keeps the cheapest in all.
-    let mut partial: Vec<(String, usize)> = vec![(String::new(), 0)];
+    // Each character's distinct toneless syllables with their cost: 0 for the reading in
+    // context, else the rank of the first reading spelled so.
+    let mut syllables: Vec<Vec<(String, usize)>> = Vec::with_capacity(chars.len());
     for (&c, context) in chars.iter().zip(&in_context) {
-        let options = context
+        let mut options: Vec<(String, usize)> = Vec::new();
+        let ranked = context
             .iter()
             .map(|&r| (r, 0))
             .chain(readings(c).enumerate().map(|(rank, r)| (r, rank + 1)));
-        let mut next: Vec<(String, usize)> = Vec::new();
-        for (reading, rank) in options {
+        for (reading, cost) in ranked {
             let Some(letters) = reading.key() else {
                 continue;
             };
             let syllable: String = letters.collect();
-            for (prefix, cost) in &partial {
-                next.push((format!("{prefix}{syllable}"), cost + rank));
+            if !options.iter().any(|(known, _)| *known == syllable) {
+                options.push((syllable, cost));
             }
         }
-        next.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-        let mut seen = std::collections::HashSet::new();
-        next.retain(|(key, _)| seen.insert(key.clone()));
-        next.truncate(MAX_READING_KEYS);
-        if next.is_empty() {
+        if options.is_empty() {
             return Vec::new();
+        }
+        syllables.push(options);
+    }
+    // Partial keys with their costs; keeping the cheapest few after each character keeps the
+    // cheapest in all. Most terms have one syllable per character and one key.
+    let mut partial: Vec<(String, usize)> = vec![(String::new(), 0)];
+    for options in &syllables {
+        let mut next: Vec<(String, usize)> = Vec::with_capacity(partial.len() * options.len());
+        for (syllable, cost) in options {
+            for (prefix, prefix_cost) in &partial {
+                let mut key = String::with_capacity(prefix.len() + syllable.len());
+                key.push_str(prefix);
+                key.push_str(syllable);
+                next.push((key, prefix_cost + cost));
+            }
+        }
+        if next.len() > 1 {
+            // Distinct keys, each at its lowest cost, cheapest first (ties by spelling).
+            next.sort_unstable();
+            next.dedup_by(|later, earlier| later.0 == earlier.0);
+            next.sort_unstable_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+            next.truncate(MAX_READING_KEYS);
         }
         partial = next;
     }
-    // The reading in context costs 0 and sorts first; ties among the others by spelling.
     partial.into_iter().map(|(key, _)| key).collect()
 }
 
@@ -904,6 +922,7 @@ mod tests {
         let keys = reading_keys("和和和和和和和和");
         assert_eq!(keys.len(), MAX_READING_KEYS);
         assert_eq!(keys[0], "hehehehehehehehe");
+        assert_eq!(keys[1], "hehehehehehehehu");
     }
 
     #[test]
