@@ -82,7 +82,10 @@ impl PartialOrd for MatchKind {
 /// Fuzzy and partial matches are measured with one ruler, closeness. A typo's closeness is the
 /// similarity `1 − d / max(|a|, |b|)`; a partial match's is its coverage, the share of the
 /// longer string that the shorter one covers, which is that same similarity when one string
-/// contains the other (the edits are the characters left over). The closer match comes first,
+/// contains the other (the edits are the characters left over). Coverage counts characters in
+/// Chinese and words in other scripts, where "head of state" is three words of four in "head
+/// of state diplomacy" and three of five in "the two heads of state", whatever their letters.
+/// The closer match comes first,
 /// and at equal closeness the whole term does: a partial match gives up a small step. So a
 /// whole term one edit away ranks above a shorter term merely contained in the query: for
 /// 一代一路, 一带一路 (0.75, one wrong character) comes before 一代 and 一路 (coverage 0.5),
@@ -137,8 +140,8 @@ pub mod score {
         PER_CLOSENESS * similarity
     }
 
-    /// Score of a partial match where `covered` characters of the longer string (of `total`)
-    /// belong to the shorter one: more coverage, more likely the same concept.
+    /// Score of a partial match where `covered` characters (or words) of the longer string,
+    /// of `total`, belong to the shorter one: more coverage, more likely the same concept.
     pub fn partial(covered: usize, total: usize) -> f32 {
         let coverage = if total == 0 {
             0.0

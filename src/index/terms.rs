@@ -444,15 +444,11 @@ impl TermIndex {
             self.word_variants(&query_stems, &mut out);
         }
         // The query contains a term: the same occurrence search Recognize uses.
+        let query_units = query_units(has_han, &query_chars, &query_stems);
         for occurrence in self.occurrences(norm, &tokens) {
             if occurrence.range.len() == norm.len() {
                 continue;
             }
-            let query_units = if has_han {
-                query_chars.len()
-            } else {
-                tokens.len()
-            };
             out.push(Candidate {
                 term: occurrence.term,
                 score: score::partial(self.coverage_units(occurrence.term, has_han), query_units),
@@ -494,11 +490,7 @@ impl TermIndex {
         // and so contains its rarest interior gram (the padded edge grams only match where a
         // term itself begins or ends); any other contains the query's stems as a run of its
         // own, and so its rarest stem.
-        let query_units = if has_han {
-            query_chars.len()
-        } else {
-            query_stems.len()
-        };
+        let query_units = query_units(has_han, query_chars, query_stems);
         let min_partial_chars = if has_han { 2 } else { 3 };
         if query_chars.len() >= min_partial_chars {
             let candidates: &[TermId] = if has_han {
@@ -954,6 +946,16 @@ fn contains(
         && term_stems
             .windows(query_stems.len())
             .any(|w| w.iter().zip(query_stems).all(|(a, b)| &**a == *b))
+}
+
+/// A query's length in the units of [`TermIndex::coverage_units`]: characters of a Chinese
+/// query, words of any other.
+fn query_units(han: bool, chars: &[char], stems: &[&str]) -> usize {
+    if han {
+        chars.len()
+    } else {
+        stems.len()
+    }
 }
 
 /// A partial match between a query and a term, one of which holds the other: scored by how
