@@ -172,7 +172,11 @@ async fn multiword_variants_of_glossary_terms_find_their_concept_first() {
     let mut rng = XorShift(0x005E_ED0F_7E57);
     let (mut tried, mut failures, mut ambiguous) = (0, Vec::new(), 0);
     for (id, lang, original) in &terms {
-        if !matches!(*lang, "ru" | "en") || original.len() < 4 {
+        // Names of numbered events («8-е ЭКСПО Китай — Евразия») are left out: their ordinal
+        // is one word written with a hyphen, and a variant built from separate tokens loses
+        // it.
+        let numbered = original.iter().any(|w| w.chars().any(|c| c.is_numeric()));
+        if !matches!(*lang, "ru" | "en") || original.len() < 4 || numbered {
             continue;
         }
         let others: Vec<&String> = vocabulary[lang]
