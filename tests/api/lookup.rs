@@ -2,12 +2,10 @@
 //! normalizations a translator's typing needs.
 
 use tolmach::service::proto::termbase_client::TermbaseClient;
-use tolmach::service::proto::{
-    Collection, Concept, LookupRequest, LookupResponse, MatchKind, TermStatus, UpsertConceptRequest,
-};
+use tolmach::service::proto::{Concept, LookupRequest, LookupResponse, MatchKind, TermStatus};
 use tonic::transport::Channel;
 
-use crate::util::{concept, TestServer};
+use crate::util::{concept, set_priority, store, TestServer};
 
 async fn lookup(
     client: &mut TermbaseClient<Channel>,
@@ -210,24 +208,7 @@ async fn limit_and_min_score_are_honoured_and_nonsense_finds_nothing() {
 
 async fn store_in(client: &mut TermbaseClient<Channel>, collection: &str, mut concept: Concept) {
     concept.collection = collection.into();
-    client
-        .upsert_concept(UpsertConceptRequest {
-            concept: Some(concept),
-            expected_revision: 0,
-        })
-        .await
-        .expect("stored");
-}
-
-async fn set_priority(client: &mut TermbaseClient<Channel>, name: &str, priority: i32) {
-    client
-        .upsert_collection(Collection {
-            name: name.into(),
-            priority,
-            description: String::new(),
-        })
-        .await
-        .expect("collection stored");
+    store(client, concept).await;
 }
 
 /// A newsroom's house style above the shared glossary: equal matches rank by collection

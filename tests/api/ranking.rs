@@ -6,13 +6,11 @@ use std::collections::HashMap;
 
 use tolmach::index::levenshtein;
 use tolmach::service::proto::termbase_client::TermbaseClient;
-use tolmach::service::proto::{
-    Concept, ListConceptsRequest, LookupHit, LookupRequest, MatchKind, UpsertConceptRequest,
-};
+use tolmach::service::proto::{Concept, ListConceptsRequest, LookupHit, LookupRequest, MatchKind};
 use tolmach::text::{normalize_key, stem, tokenize, TokenKind};
 use tonic::transport::Channel;
 
-use crate::util::{concept, TestServer};
+use crate::util::{concept, store, TestServer};
 
 async fn hits(client: &mut TermbaseClient<Channel>, text: &str) -> Vec<LookupHit> {
     client
@@ -24,16 +22,6 @@ async fn hits(client: &mut TermbaseClient<Channel>, text: &str) -> Vec<LookupHit
         .unwrap_or_else(|e| panic!("lookup {text:?}: {e}"))
         .into_inner()
         .hits
-}
-
-async fn store(client: &mut TermbaseClient<Channel>, concept: Concept) {
-    client
-        .upsert_concept(UpsertConceptRequest {
-            concept: Some(concept),
-            expected_revision: 0,
-        })
-        .await
-        .expect("stored");
 }
 
 /// With the words 一代 ("a generation") and 一路 ("all the way") stored, as any general

@@ -4,22 +4,15 @@ use tolmach::index::STANDALONE_NOTE;
 use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
     Concept, LangSection, LookupRequest, MatchKind, Occurrence, RecognizeRequest, TermStatus,
-    UpsertConceptRequest,
 };
 use tonic::transport::Channel;
 
 use crate::exchange::{collection, header, import};
-use crate::util::{concept, term, TestServer};
+use crate::util::{concept, run_cli, store, term, TestServer};
 
-async fn store(client: &mut TermbaseClient<Channel>, concepts: Vec<Concept>) {
-    for c in concepts {
-        client
-            .upsert_concept(UpsertConceptRequest {
-                concept: Some(c),
-                expected_revision: 0,
-            })
-            .await
-            .expect("stored");
+async fn store_all(client: &mut TermbaseClient<Channel>, concepts: Vec<Concept>) {
+    for concept in concepts {
+        store(client, concept).await;
     }
 }
 
@@ -149,7 +142,7 @@ fn test_concepts() -> Vec<Concept> {
 async fn finds_inflected_russian_and_reports_three_kinds_of_span() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    store(&mut client, test_concepts()).await;
+    store_all(&mut client, test_concepts()).await;
     let text = "😀 В рамках Шанхайской организации сотрудничества укрепляют «Шанхайский дух».";
     let found = recognize(&mut client, text, "ru").await;
     assert_eq!(
@@ -186,7 +179,7 @@ async fn finds_inflected_russian_and_reports_three_kinds_of_span() {
 async fn finds_chinese_terms_inside_running_text_and_quotes() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    store(&mut client, test_concepts()).await;
+    store_all(&mut client, test_concepts()).await;
     let text = "积极落实共建“一带一路”倡议，弘扬“上海精神”，上海合作组織成員國";
     let found = recognize(&mut client, text, "zh").await;
     assert_eq!(surfaces(&found), ["一带一路", "上海精神", "上海合作组織"]);
@@ -201,7 +194,7 @@ async fn finds_chinese_terms_inside_running_text_and_quotes() {
 async fn terms_do_not_fire_inside_longer_words_but_inflections_match() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    store(&mut client, test_concepts()).await;
+    store_all(&mut client, test_concepts()).await;
     let found = recognize(&mut client, "The format of the form; formal forms.", "en").await;
     assert_eq!(surfaces(&found), ["form", "forms"]);
     let found = recognize(
@@ -218,7 +211,7 @@ async fn terms_do_not_fire_inside_longer_words_but_inflections_match() {
 async fn derived_words_of_another_meaning_are_not_taken_for_a_term() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    store(&mut client, test_concepts()).await;
+    store_all(&mut client, test_concepts()).await;
     let text = "Developed countries held multilateral talks with the developing country \
                 that champions multilateralism and other developing countries.";
     let found = recognize(&mut client, text, "en").await;
@@ -241,7 +234,7 @@ async fn derived_words_of_another_meaning_are_not_taken_for_a_term() {
 async fn spans_cover_the_text_as_written_where_normalization_changes_its_length() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    store(&mut client, test_concepts()).await;
+    store_all(&mut client, test_concepts()).await;
     let text = "𝐀 The ＳＨＡＮＧＨＡＩ Spirit & the Belt & Road; Ша\u{301}нхайский дух.";
     let found = recognize(&mut client, text, "").await;
     assert_eq!(
@@ -268,7 +261,7 @@ async fn spans_cover_the_text_as_written_where_normalization_changes_its_length(
 async fn deprecated_variants_carry_the_preferred_term_as_suggestion() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    store(&mut client, test_concepts()).await;
+    store_all(&mut client, test_concepts()).await;
     let found = recognize(
         &mut client,
         "Projects of the One Belt, One Road (OBOR) and the Belt and Road.",
@@ -300,7 +293,7 @@ async fn a_discouraged_variant_equal_after_normalization_still_gets_its_suggesti
         "shanghai cooperation organisation",
         TermStatus::Deprecated,
     ));
-    store(&mut client, vec![sco]).await;
+    store_all(&mut client, vec![sco]).await;
     let text = "The Shanghai Cooperation Organisation, or the shanghai cooperation organisation.";
     let found = recognize(&mut client, text, "en").await;
     let matched: Vec<(&str, &str)> = found
@@ -330,7 +323,7 @@ async fn leftmost_longest_prefers_the_longer_term() {
         terms: vec![term("Shanghai", TermStatus::Preferred)],
         ..Default::default()
     });
-    store(
+    store_all(
         &mut client,
         vec![
             short,
@@ -351,7 +344,7 @@ async fn leftmost_longest_prefers_the_longer_term() {
 async fn two_character_chinese_terms_do_not_straddle_words() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    store(&mut client, test_concepts()).await;
+    store_all(&mut client, test_concepts()).await;
     // 交流 / 和 / 合作: "exchanges and cooperation", not 和合 "harmony".
     let found = recognize(&mut client, "加强交流和合作，讲好“和合”故事", "zh").await;
     assert_eq!(surfaces(&found), ["和合"]);
@@ -552,23 +545,10 @@ async fn the_recognize_command_marks_terms_and_prints_json() {
     let draft = "Участники обсудили развитие Шанхайской организации сотрудничества.\n";
     std::fs::write(&file, draft).expect("written");
     let run = |args: &[&str], stdin: &str| {
-        use std::io::Write;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
-            .arg("recognize")
-            .args(args)
-            .args(["--server", &format!("http://{}", server.server.addr)])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("runs");
-        if let Some(mut input) = child.stdin.take() {
-            input.write_all(stdin.as_bytes()).expect("stdin written");
-        }
-        let output = child.wait_with_output().expect("finished");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{args:?}: {stderr}");
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        let args: Vec<&str> = std::iter::once("recognize")
+            .chain(args.iter().copied())
+            .collect();
+        run_cli(&server, &args, stdin)
     };
 
     let path = file.to_string_lossy().into_owned();

@@ -6,14 +6,13 @@
 use tolmach::server::{GLOSSARY_COLLECTION, GLOSSARY_PRIORITY};
 use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
-    Collection, Concept, ExportRequest, FileFormat, GetConceptRequest, LangSection,
-    ListCollectionsRequest, ListConceptsRequest, LookupRequest, Occurrence, RecognizeRequest,
-    TermStatus, UpsertConceptRequest,
+    Concept, ExportRequest, FileFormat, GetConceptRequest, LangSection, ListCollectionsRequest,
+    ListConceptsRequest, LookupRequest, Occurrence, RecognizeRequest, TermStatus,
 };
 use tonic::transport::Channel;
 
 use crate::exchange::{collection, export, header, import};
-use crate::util::{term, TestServer};
+use crate::util::{run_cli, set_priority, store, term, TestServer};
 
 /// Kazakhstan's capital: Astana now, Nur-Sultan in 2019-2022 (superseded), Akmola a variant
 /// the house style forbids here as deprecated.
@@ -44,16 +43,6 @@ fn astana() -> Concept {
         ],
         ..Default::default()
     }
-}
-
-async fn store(client: &mut TermbaseClient<Channel>, concept: Concept) {
-    client
-        .upsert_concept(UpsertConceptRequest {
-            concept: Some(concept),
-            expected_revision: 0,
-        })
-        .await
-        .expect("stored");
 }
 
 async fn recognize(
@@ -246,17 +235,6 @@ async fn owners(client: &mut TermbaseClient<Channel>) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn set_priority(client: &mut TermbaseClient<Channel>, name: &str, priority: i32) {
-    client
-        .upsert_collection(Collection {
-            name: name.into(),
-            priority,
-            description: String::new(),
-        })
-        .await
-        .expect("collection stored");
-}
-
 async fn first_lookup_collection(client: &mut TermbaseClient<Channel>, text: &str) -> String {
     let response = client
         .lookup(LookupRequest {
@@ -370,27 +348,6 @@ async fn an_import_without_statuses_does_not_outrank_the_shipped_glossary() {
         first_lookup_collection(&mut client, "上海合作组织").await,
         "cedict"
     );
-}
-
-/// Runs the `tolmach` binary against `server` with `stdin` as its input and answers its
-/// standard output; the command must succeed.
-fn run_cli(server: &TestServer, args: &[&str], stdin: &str) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
-        .args(args)
-        .args(["--server", &format!("http://{}", server.server.addr)])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("runs");
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).expect("stdin written");
-    }
-    let output = child.wait_with_output().expect("finished");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{args:?}: {stderr}");
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// The row of `name` in the `tolmach collections` table, split into its columns.

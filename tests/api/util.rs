@@ -5,7 +5,9 @@ use std::path::Path;
 use tempfile::TempDir;
 use tolmach::server::{self, RunningServer, ServerConfig};
 use tolmach::service::proto::termbase_client::TermbaseClient;
-use tolmach::service::proto::{Concept, LangSection, Term, TermStatus};
+use tolmach::service::proto::{
+    Collection, Concept, LangSection, Term, TermStatus, UpsertConceptRequest,
+};
 use tonic::transport::Channel;
 
 /// A running server and the directory it keeps its data in.
@@ -80,4 +82,48 @@ pub fn concept(id: &str, terms: &[(&str, &str)]) -> Concept {
             .collect(),
         ..Default::default()
     }
+}
+
+/// Stores a concept as a new one; the write must succeed.
+pub async fn store(client: &mut TermbaseClient<Channel>, concept: Concept) {
+    client
+        .upsert_concept(UpsertConceptRequest {
+            concept: Some(concept),
+            expected_revision: 0,
+        })
+        .await
+        .expect("stored");
+}
+
+/// Creates or updates a collection with this priority and no description.
+pub async fn set_priority(client: &mut TermbaseClient<Channel>, name: &str, priority: i32) {
+    client
+        .upsert_collection(Collection {
+            name: name.into(),
+            priority,
+            description: String::new(),
+        })
+        .await
+        .expect("collection stored");
+}
+
+/// Runs the `tolmach` binary against `server` with `stdin` as its input and answers its
+/// standard output; the command must succeed.
+pub fn run_cli(server: &TestServer, args: &[&str], stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
+        .args(args)
+        .args(["--server", &format!("http://{}", server.server.addr)])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes()).expect("stdin written");
+    }
+    let output = child.wait_with_output().expect("finished");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{args:?}: {stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
