@@ -1020,7 +1020,9 @@ fn recognized_table(text: &str, response: &proto::RecognizeResponse) -> String {
         } else {
             String::new()
         };
-        let _ = writeln!(out, "{chars:<12} {:<30} {rendering:<30} {note}", o.surface);
+        // A term broken across lines keeps the table on one line per occurrence.
+        let surface = o.surface.split_whitespace().collect::<Vec<_>>().join(" ");
+        let _ = writeln!(out, "{chars:<12} {surface:<30} {rendering:<30} {note}");
     }
     out
 }

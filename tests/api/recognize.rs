@@ -563,6 +563,17 @@ async fn the_recognize_command_marks_terms_and_prints_json() {
         "{table}"
     );
 
+    // A term broken across lines is still one row of the table.
+    let broken = run(&["-", "--to", "en"], "上海合作\n组织峰会");
+    let row = broken
+        .lines()
+        .find(|line| line.starts_with("0..7"))
+        .unwrap_or_else(|| panic!("{broken}"));
+    assert!(
+        row.contains("上海合作 组织") && row.contains("en: Shanghai Cooperation Organisation"),
+        "{broken}"
+    );
+
     let warned = run(&["-", "--to", "zh"], "Projects of One Belt, One Road.");
     assert!(
         warned.contains("[One Belt, One Road]") && warned.contains("use «Belt and Road»"),
