@@ -55,6 +55,15 @@ pub(super) fn keeps_capitals(text: &NormalizedText, range: &Range<usize>, stored
     let Some(matched) = text.as_str().get(range.clone()) else {
         return true;
     };
+    // Most names are written as stored or in capitals: those keep every capital, and need
+    // no word-by-word comparison.
+    let written = text
+        .original()
+        .get(text.original_range(range.clone()))
+        .unwrap_or_default();
+    if written == stored || !written.chars().any(char::is_lowercase) {
+        return true;
+    }
     let stored_text = text::normalize(stored);
     let stored_words: Vec<&str> = text::tokenize(stored_text.as_str())
         .iter()
