@@ -355,7 +355,6 @@ pub struct ImportOutcome {
 }
 
 /// A match before ranking.
-#[derive(Clone)]
 struct Hit {
     score: f32,
     priority: usize,
@@ -760,16 +759,10 @@ impl MemoryIndex {
                 .iter()
                 .take_while(|h| h.score == score)
                 .count();
-            let run = &mut hits[start..start + len];
             if len > 1 {
-                let same: Vec<bool> = run
-                    .iter()
-                    .map(|hit| self.has_numbers(hit, lanes, &wanted))
-                    .collect();
-                let mut order: Vec<usize> = (0..len).collect();
-                order.sort_by_key(|&i| !same[i]);
-                let reordered: Vec<Hit> = order.iter().map(|&i| run[i].clone()).collect();
-                run.clone_from_slice(&reordered);
+                // A stable sort: each kind keeps its order.
+                hits[start..start + len]
+                    .sort_by_cached_key(|hit| !self.has_numbers(hit, lanes, &wanted));
             }
             start += len;
         }
@@ -778,12 +771,9 @@ impl MemoryIndex {
     /// Whether the stored segment a hit matched has exactly the number values `wanted`
     /// (sorted); false when the segment cannot be read.
     fn has_numbers(&self, hit: &Hit, lanes: &[Option<(&Lane, Vec<u32>)>], wanted: &[&str]) -> bool {
-        let stored = || -> Option<Vec<Number>> {
+        let stored = || {
             let (lane, _) = lanes.get(hit.part as usize)?.as_ref()?;
-            let (slot, segment) = lane.entry(hit.entry)?;
-            let unit = self.parts.get(hit.part as usize)?.part.unit(slot)?;
-            let text = &unit.segments.get(segment as usize)?.text;
-            Some(adapt::numbers(lane.mode, &text::normalize_key(text)))
+            stored_numbers(&self.parts.get(hit.part as usize)?.part, lane, hit.entry)
         };
         stored().is_some_and(|numbers| {
             let mut values: Vec<&str> = numbers.iter().map(|n| n.value.as_str()).collect();
@@ -838,6 +828,15 @@ impl MemoryIndex {
             adapted_target,
         })
     }
+}
+
+/// The numbers of the stored segment behind a lane entry, read from its unit; `None` when it
+/// cannot be read.
+fn stored_numbers(part: &Part, lane: &Lane, entry: u32) -> Option<Vec<Number>> {
+    let (slot, segment) = lane.entry(entry)?;
+    let unit = part.unit(slot)?;
+    let text = &unit.segments.get(segment as usize)?.text;
+    Some(adapt::numbers(lane.mode, &text::normalize_key(text)))
 }
 
 /// Symbols of a query in one lane; units the lane has never seen get ids no stored unit has.
@@ -1005,12 +1004,10 @@ impl Context<'_> {
     }
 
     fn score(&self, entry: u32, d: usize, priority: usize, target: usize) -> Option<Hit> {
-        let (slot, segment) = self.lane.entry(entry)?;
+        let (slot, _) = self.lane.entry(entry)?;
         let longest = self.seq.len().max(self.lane.seq(entry).len());
         let (score, numbers_only) = if d == 0 {
-            let unit = self.shard.part.unit(slot)?;
-            let text = &unit.segments.get(segment as usize)?.text;
-            let numbers = adapt::numbers(self.lane.mode, &text::normalize_key(text));
+            let numbers = stored_numbers(&self.shard.part, self.lane, entry)?;
             match adapt::differing(self.numbers, &numbers) {
                 0 => (1.0, false),
                 k => (numbers_only_score(k), true),
