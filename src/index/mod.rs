@@ -665,8 +665,7 @@ fn position_of(index: &TermIndex, term: TermId) -> (u16, u16) {
 }
 
 fn status_of(index: &TermIndex, term: TermId) -> TermStatus {
-    let t = &index.terms[term as usize];
-    index.concept_of(term).langs[t.section as usize].terms[t.term as usize].status
+    term_of(index, term).status
 }
 
 /// Whether a stored section's language is the query's: Chinese queries meet both written

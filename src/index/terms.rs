@@ -942,10 +942,7 @@ fn contains(
     if han {
         return term.contains(query);
     }
-    !query_stems.is_empty()
-        && term_stems
-            .windows(query_stems.len())
-            .any(|w| w.iter().zip(query_stems).all(|(a, b)| &**a == *b))
+    holds_run(term_stems, query_stems)
 }
 
 /// A query's length in the units of [`TermIndex::coverage_units`]: characters of a Chinese
@@ -970,8 +967,14 @@ fn fragment(term: TermId, query_units: usize, term_units: usize) -> Candidate {
 }
 
 /// Whether `long` holds all of `short` as a run of consecutive words.
-fn holds_run(long: &[&str], short: &[&str]) -> bool {
-    !short.is_empty() && long.windows(short.len()).any(|window| window == short)
+fn holds_run(long: &[impl AsRef<str>], short: &[impl AsRef<str>]) -> bool {
+    !short.is_empty()
+        && long.windows(short.len()).any(|window| {
+            window
+                .iter()
+                .zip(short)
+                .all(|(a, b)| a.as_ref() == b.as_ref())
+        })
 }
 
 /// Whether one of two normalized strings is part of the other: a substring standing on word
@@ -1050,16 +1053,11 @@ fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
     let window = &norm[start..end];
     let mut boundaries = vec![0usize];
     let mut at = 0;
-    for word in segmenter().cut(window, false) {
+    for word in text::segmenter().cut(window, false) {
         at += word.word.len();
         boundaries.push(at);
     }
     boundaries.contains(&(range.start - start)) && boundaries.contains(&(range.end - start))
-}
-
-/// The shared Chinese segmenter, loaded on first use (its dictionary takes a moment).
-fn segmenter() -> &'static jieba_rs::Jieba {
-    text::pinyin::segmenter()
 }
 
 #[cfg(test)]

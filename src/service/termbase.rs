@@ -98,7 +98,7 @@ fn not_found(id: &str) -> Status {
 /// the first load takes a moment, later calls return at once.
 async fn pinyin_ready() -> Result<(), Status> {
     off_workers("loading the segmenter", || {
-        text::pinyin::segmenter();
+        text::segmenter();
     })
     .await
 }

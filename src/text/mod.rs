@@ -121,6 +121,14 @@ const STEPS: &[Step] = &[
     stored(&whitespace::Whitespace),
 ];
 
+/// The Chinese word segmenter with its default dictionary, loaded on first use (about
+/// 50 MiB): one instance for the word-boundary check of term recognition and the word
+/// division and proper names of [`pinyin::display`].
+pub(crate) fn segmenter() -> &'static jieba_rs::Jieba {
+    static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
+    JIEBA.get_or_init(jieba_rs::Jieba::new)
+}
+
 /// Upper bound on pipeline rounds; see [`run`]. Real text needs one, rarely two.
 const MAX_ROUNDS: usize = 4;
 

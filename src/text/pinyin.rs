@@ -650,7 +650,7 @@ pub fn display(term: &str) -> String {
     let in_context = readings_in_context(&chars);
     let mut pieces: Vec<(Piece, String)> = Vec::new();
     let words = word_readings();
-    for word in segmenter().tag(term, true) {
+    for word in super::segmenter().tag(term, true) {
         let (start, end) = (word.start, word.end.min(chars.len()));
         let text = &chars[start..end];
         if !text.iter().any(|&c| is_han(c)) {
@@ -833,14 +833,6 @@ fn capitalized(text: &str) -> String {
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
-}
-
-/// The Chinese segmenter with its default dictionary, loaded on first use (about 50 MiB):
-/// word division and proper names for [`display`], and the word-boundary check of term
-/// recognition, which shares this one instance.
-pub(crate) fn segmenter() -> &'static jieba_rs::Jieba {
-    static JIEBA: OnceLock<jieba_rs::Jieba> = OnceLock::new();
-    JIEBA.get_or_init(jieba_rs::Jieba::new)
 }
 
 #[cfg(test)]
