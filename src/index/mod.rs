@@ -23,7 +23,7 @@ pub use running_text::STANDALONE_NOTE;
 use terms::{RawOccurrence, TermId, TermIndex};
 
 /// How a query or a stretch of text met a stored term. Kinds compare by strength, stronger
-/// first: exact, normalized, stemmed, pinyin, fuzzy, partial (see [`MatchKind::rank`]; new
+/// first: exact, normalized, stemmed, pinyin, fuzzy, partial (see `MatchKind::rank`; new
 /// kinds are appended, so the declaration order is not the strength order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MatchKind {
@@ -488,7 +488,7 @@ impl Snapshot {
     }
 
     /// Every term occurrence in `original`, leftmost-longest and non-overlapping (a higher
-    /// collection's terms first, see [`leftmost_longest_by_priority`]), with spans in the
+    /// collection's terms first, see `leftmost_longest_by_priority`), with spans in the
     /// original text. `lang` restricts matching to terms of that language.
     pub fn recognize(
         &self,
