@@ -8,7 +8,7 @@ use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{LookupRequest, MatchKind, Occurrence, RecognizeRequest};
 use tonic::transport::Channel;
 
-use crate::util::TestServer;
+use crate::util::{occurrences, TestServer};
 
 /// Smallest share of the generated forms each of Recognize and Lookup must find.
 const MIN_RECALL: f64 = 0.99;
@@ -48,17 +48,13 @@ async fn recognize(
     text: &str,
     lang: &str,
 ) -> Vec<Occurrence> {
-    client
-        .recognize(RecognizeRequest {
-            text: text.into(),
-            lang: lang.into(),
-            target_langs: vec!["en".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{text}: {e}"))
-        .into_inner()
-        .occurrences
+    let request = RecognizeRequest {
+        text: text.into(),
+        lang: lang.into(),
+        target_langs: vec!["en".into()],
+        ..Default::default()
+    };
+    occurrences(client, request).await
 }
 
 /// Whether a stored term is one word in lower case, which Recognize reports only inside an

@@ -7,23 +7,10 @@
 //! from the server's output.
 
 use tolmach::service::proto::termbase_client::TermbaseClient;
-use tolmach::service::proto::{
-    LookupRequest, LookupResponse, MatchKind, RecognizeRequest, UpsertConceptRequest,
-};
+use tolmach::service::proto::{LookupRequest, LookupResponse, MatchKind, RecognizeRequest};
 use tonic::transport::Channel;
 
-use crate::util::{concept, TestServer};
-
-async fn lookup(client: &mut TermbaseClient<Channel>, text: &str) -> LookupResponse {
-    client
-        .lookup(LookupRequest {
-            text: text.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_or_else(|e| panic!("lookup {text:?}: {e}"))
-        .into_inner()
-}
+use crate::util::{concept, lookup_text, store, TestServer};
 
 /// The concept ids of a lookup's hits, best first.
 fn ids(response: &LookupResponse) -> Vec<&str> {
@@ -32,16 +19,6 @@ fn ids(response: &LookupResponse) -> Vec<&str> {
         .iter()
         .map(|h| h.concept.as_ref().map_or("", |c| c.id.as_str()))
         .collect()
-}
-
-async fn upsert(client: &mut TermbaseClient<Channel>, id: &str, terms: &[(&str, &str)]) {
-    client
-        .upsert_concept(UpsertConceptRequest {
-            concept: Some(concept(id, terms)),
-            ..Default::default()
-        })
-        .await
-        .unwrap_or_else(|e| panic!("upsert {id}: {e}"));
 }
 
 #[tokio::test]
@@ -71,7 +48,7 @@ async fn every_spelling_of_pinyin_finds_the_chinese_term() {
         ("tuerqi", "turkiye", "土耳其"),
     ];
     for (query, id, term) in cases {
-        let response = lookup(&mut client, query).await;
+        let response = lookup_text(&mut client, query).await;
         let hit = response
             .hits
             .first()
@@ -84,7 +61,7 @@ async fn every_spelling_of_pinyin_finds_the_chinese_term() {
     }
     // Not pinyin, or pinyin of nothing stored: no hit.
     for query in ["yidaiyilv", "yi dai yi", "xyz", "yi5dai9"] {
-        let response = lookup(&mut client, query).await;
+        let response = lookup_text(&mut client, query).await;
         assert!(
             !ids(&response).contains(&"belt-and-road"),
             "{query:?}: {:?}",
@@ -105,7 +82,7 @@ async fn heteronyms_are_found_by_the_reading_the_word_has() {
         ("t-zhongyao", "重要"),
         ("t-hangzhang", "行长"),
     ] {
-        upsert(&mut client, id, &[("zh", zh)]).await;
+        store(&mut client, concept(id, &[("zh", zh)])).await;
     }
     for (query, id) in [
         ("changjiang", "t-changjiang"),
@@ -119,7 +96,7 @@ async fn heteronyms_are_found_by_the_reading_the_word_has() {
         ("hangzhang", "t-hangzhang"),
         ("hang2zhang3", "t-hangzhang"),
     ] {
-        let response = lookup(&mut client, query).await;
+        let response = lookup_text(&mut client, query).await;
         assert_eq!(ids(&response).first(), Some(&id), "{query:?}");
     }
 }
@@ -129,16 +106,16 @@ async fn tones_in_the_query_rank_the_reading_that_agrees_first() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     // 伤害 shānghài "harm" and 上海 shànghǎi read alike without tones.
-    upsert(&mut client, "t-shanghai-harm", &[("zh", "伤害")]).await;
+    store(&mut client, concept("t-shanghai-harm", &[("zh", "伤害")])).await;
     // 西安 Xī'ān is two syllables, 先 xiān one: the apostrophe tells them apart.
-    upsert(&mut client, "t-xian-city", &[("zh", "西安")]).await;
-    upsert(&mut client, "t-xian-first", &[("zh", "先")]).await;
+    store(&mut client, concept("t-xian-city", &[("zh", "西安")])).await;
+    store(&mut client, concept("t-xian-first", &[("zh", "先")])).await;
 
-    let response = lookup(&mut client, "shānghài").await;
+    let response = lookup_text(&mut client, "shānghài").await;
     assert_eq!(ids(&response)[..2], ["t-shanghai-harm", "shanghai"]);
-    let response = lookup(&mut client, "shang4hai3").await;
+    let response = lookup_text(&mut client, "shang4hai3").await;
     assert_eq!(ids(&response)[..2], ["shanghai", "t-shanghai-harm"]);
-    let response = lookup(&mut client, "shang1hai4").await;
+    let response = lookup_text(&mut client, "shang1hai4").await;
     assert_eq!(ids(&response)[..2], ["t-shanghai-harm", "shanghai"]);
     // Agreeing tones score higher than no tones, and no tones than disagreeing ones.
     let score = |response: &LookupResponse, id: &str| {
@@ -150,32 +127,32 @@ async fn tones_in_the_query_rank_the_reading_that_agrees_first() {
             .unwrap_or_else(|| panic!("{id} not found"))
     };
     let toned = score(
-        &lookup(&mut client, "shànghǎi jīngshén").await,
+        &lookup_text(&mut client, "shànghǎi jīngshén").await,
         "shanghai-spirit",
     );
     let plain = score(
-        &lookup(&mut client, "shanghai jingshen").await,
+        &lookup_text(&mut client, "shanghai jingshen").await,
         "shanghai-spirit",
     );
     let wrong = score(
-        &lookup(&mut client, "shānghài jǐngshěn").await,
+        &lookup_text(&mut client, "shānghài jǐngshěn").await,
         "shanghai-spirit",
     );
     assert!(toned > plain && plain > wrong, "{toned} {plain} {wrong}");
 
-    let response = lookup(&mut client, "xi'an").await;
+    let response = lookup_text(&mut client, "xi'an").await;
     assert!(ids(&response).contains(&"t-xian-city"));
     assert!(
         !ids(&response).contains(&"t-xian-first"),
         "{:?}",
         ids(&response)
     );
-    let response = lookup(&mut client, "Xī'ān").await;
+    let response = lookup_text(&mut client, "Xī'ān").await;
     assert_eq!(ids(&response).first(), Some(&"t-xian-city"));
-    let response = lookup(&mut client, "xian").await;
+    let response = lookup_text(&mut client, "xian").await;
     assert!(ids(&response).contains(&"t-xian-city"));
     assert!(ids(&response).contains(&"t-xian-first"));
-    let response = lookup(&mut client, "xiān").await;
+    let response = lookup_text(&mut client, "xiān").await;
     assert_eq!(ids(&response).first(), Some(&"t-xian-first"));
 }
 
@@ -183,8 +160,8 @@ async fn tones_in_the_query_rank_the_reading_that_agrees_first() {
 async fn english_terms_that_spell_pinyin_keep_their_english_match_first() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    upsert(&mut client, "t-shanghai-harm", &[("zh", "伤害")]).await;
-    upsert(&mut client, "t-chi-na", &[("zh", "吃拿")]).await;
+    store(&mut client, concept("t-shanghai-harm", &[("zh", "伤害")])).await;
+    store(&mut client, concept("t-chi-na", &[("zh", "吃拿")])).await;
     for (query, id) in [
         ("Shanghai", "shanghai"),
         ("shanghai", "shanghai"),
@@ -192,14 +169,14 @@ async fn english_terms_that_spell_pinyin_keep_their_english_match_first() {
         ("china", "china"),
         ("Beijing", "beijing"),
     ] {
-        let response = lookup(&mut client, query).await;
+        let response = lookup_text(&mut client, query).await;
         let hit = response.hits.first().expect("a hit");
         assert_eq!(hit.concept.as_ref().map(|c| c.id.as_str()), Some(id));
         assert_ne!(hit.kind, MatchKind::Pinyin as i32, "{query:?}");
         assert_eq!(hit.matched_lang, "en", "{query:?}");
     }
     // The pinyin readings still come, after the English match.
-    let response = lookup(&mut client, "China").await;
+    let response = lookup_text(&mut client, "China").await;
     assert!(ids(&response).contains(&"t-chi-na"), "{:?}", ids(&response));
     // Asked for English only, a query is not read as pinyin.
     let response = client
@@ -273,7 +250,7 @@ async fn renderings_carry_the_pinyin_of_the_word_when_asked() {
         ("发行", "fāxíng"),
     ];
     for (i, (zh, _)) in exact.iter().chain(&readings).enumerate() {
-        upsert(&mut client, &format!("t-word-{i}"), &[("zh", zh)]).await;
+        store(&mut client, concept(&format!("t-word-{i}"), &[("zh", zh)])).await;
     }
     for (zh, want) in exact {
         assert_eq!(rendered_pinyin(&mut client, zh).await, want, "{zh}");
@@ -301,7 +278,7 @@ async fn renderings_carry_the_pinyin_of_the_word_when_asked() {
             "{rendering:?}"
         );
     }
-    let response = lookup(&mut client, "Shanghai Spirit").await;
+    let response = lookup_text(&mut client, "Shanghai Spirit").await;
     assert!(response.hits[0]
         .renderings
         .iter()

@@ -3,7 +3,7 @@
 
 use tolmach::service::proto::{LookupRequest, RecognizeRequest};
 
-use crate::util::TestServer;
+use crate::util::{occurrences, TestServer};
 
 fn data(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -121,15 +121,12 @@ async fn recognize_quality(set: &str) -> (f64, f64, usize) {
         .filter(|p| !p.trim().is_empty() && !p.starts_with('#'))
     {
         let (text, expected) = annotated(paragraph.trim());
-        let found: Vec<(usize, usize, String)> = client
-            .recognize(RecognizeRequest {
-                text: text.clone(),
-                ..Default::default()
-            })
+        let request = RecognizeRequest {
+            text: text.clone(),
+            ..Default::default()
+        };
+        let found: Vec<(usize, usize, String)> = occurrences(&mut client, request)
             .await
-            .expect("recognized")
-            .into_inner()
-            .occurrences
             .iter()
             .filter_map(|o| {
                 let span = o.chars.as_ref()?;

@@ -6,22 +6,14 @@ use std::collections::HashMap;
 
 use tolmach::index::levenshtein;
 use tolmach::service::proto::termbase_client::TermbaseClient;
-use tolmach::service::proto::{Concept, ListConceptsRequest, LookupHit, LookupRequest, MatchKind};
+use tolmach::service::proto::{Concept, ListConceptsRequest, LookupHit, MatchKind};
 use tolmach::text::{normalize_key, stem, tokenize, TokenKind};
 use tonic::transport::Channel;
 
-use crate::util::{concept, store, TestServer};
+use crate::util::{concept, lookup_text, store, TestServer};
 
 async fn hits(client: &mut TermbaseClient<Channel>, text: &str) -> Vec<LookupHit> {
-    client
-        .lookup(LookupRequest {
-            text: text.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_or_else(|e| panic!("lookup {text:?}: {e}"))
-        .into_inner()
-        .hits
+    lookup_text(client, text).await.hits
 }
 
 /// With the words 一代 ("a generation") and 一路 ("all the way") stored, as any general

@@ -8,7 +8,7 @@ use tolmach::service::proto::{
 use tonic::transport::Channel;
 
 use crate::exchange::{collection, header, import};
-use crate::util::{concept, run_cli, store, term, TestServer};
+use crate::util::{concept, occurrences, run_cli, store, term, TestServer};
 
 async fn store_all(client: &mut TermbaseClient<Channel>, concepts: Vec<Concept>) {
     for concept in concepts {
@@ -21,18 +21,14 @@ async fn recognize(
     text: &str,
     lang: &str,
 ) -> Vec<Occurrence> {
-    client
-        .recognize(RecognizeRequest {
-            text: text.into(),
-            lang: lang.into(),
-            target_langs: vec!["zh".into(), "en".into()],
-            collections: vec!["test".into()],
-            ..Default::default()
-        })
-        .await
-        .expect("recognized")
-        .into_inner()
-        .occurrences
+    let request = RecognizeRequest {
+        text: text.into(),
+        lang: lang.into(),
+        target_langs: vec!["zh".into(), "en".into()],
+        collections: vec!["test".into()],
+        ..Default::default()
+    };
+    occurrences(client, request).await
 }
 
 fn surfaces(found: &[Occurrence]) -> Vec<&str> {
@@ -42,16 +38,12 @@ fn surfaces(found: &[Occurrence]) -> Vec<&str> {
 /// Every occurrence in `text` of a term of the shipped glossary (or of the test collection),
 /// as (surface, concept id) pairs.
 async fn glossary_terms(client: &mut TermbaseClient<Channel>, text: &str) -> Vec<(String, String)> {
-    let found = client
-        .recognize(RecognizeRequest {
-            text: text.into(),
-            ..Default::default()
-        })
+    let request = RecognizeRequest {
+        text: text.into(),
+        ..Default::default()
+    };
+    occurrences(client, request)
         .await
-        .expect("recognized")
-        .into_inner()
-        .occurrences;
-    found
         .into_iter()
         .map(|o| (o.surface, o.concept.map(|c| c.id).unwrap_or_default()))
         .collect()
@@ -488,15 +480,11 @@ async fn chinese_terms_broken_by_a_line_break_are_found_whole() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     let text = "积极参与上海合作\n组织事务，推进中吉乌 铁路和交通物流\r\n通道建设。上海 SCO";
-    let found = client
-        .recognize(RecognizeRequest {
-            text: text.into(),
-            ..Default::default()
-        })
-        .await
-        .expect("recognized")
-        .into_inner()
-        .occurrences;
+    let request = RecognizeRequest {
+        text: text.into(),
+        ..Default::default()
+    };
+    let found = occurrences(&mut client, request).await;
     assert_eq!(
         surfaces(&found),
         [

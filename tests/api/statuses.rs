@@ -12,7 +12,7 @@ use tolmach::service::proto::{
 use tonic::transport::Channel;
 
 use crate::exchange::{collection, export, header, import};
-use crate::util::{run_cli, set_priority, store, term, TestServer};
+use crate::util::{self, run_cli, set_priority, store, term, TestServer};
 
 /// Kazakhstan's capital: Astana now, Nur-Sultan in 2019-2022 (superseded), Akmola a variant
 /// the house style forbids here as deprecated.
@@ -52,18 +52,14 @@ async fn recognize(
     targets: &[&str],
     collections: &[&str],
 ) -> Vec<Occurrence> {
-    client
-        .recognize(RecognizeRequest {
-            text: text.into(),
-            lang: lang.into(),
-            target_langs: targets.iter().map(|t| t.to_string()).collect(),
-            collections: collections.iter().map(|c| c.to_string()).collect(),
-            ..Default::default()
-        })
-        .await
-        .expect("recognized")
-        .into_inner()
-        .occurrences
+    let request = RecognizeRequest {
+        text: text.into(),
+        lang: lang.into(),
+        target_langs: targets.iter().map(|t| t.to_string()).collect(),
+        collections: collections.iter().map(|c| c.to_string()).collect(),
+        ..Default::default()
+    };
+    util::occurrences(client, request).await
 }
 
 #[tokio::test]

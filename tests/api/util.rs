@@ -6,7 +6,8 @@ use tempfile::TempDir;
 use tolmach::server::{self, RunningServer, ServerConfig};
 use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
-    Collection, Concept, LangSection, Term, TermStatus, UpsertConceptRequest,
+    Collection, Concept, LangSection, LookupRequest, LookupResponse, Occurrence, RecognizeRequest,
+    Term, TermStatus, UpsertConceptRequest,
 };
 use tonic::transport::Channel;
 
@@ -93,6 +94,32 @@ pub async fn store(client: &mut TermbaseClient<Channel>, concept: Concept) {
         })
         .await
         .expect("stored");
+}
+
+/// The occurrences Recognize finds for `request`; the call must succeed.
+pub async fn occurrences(
+    client: &mut TermbaseClient<Channel>,
+    request: RecognizeRequest,
+) -> Vec<Occurrence> {
+    let text = request.text.clone();
+    client
+        .recognize(request)
+        .await
+        .unwrap_or_else(|e| panic!("recognize {text:?}: {e}"))
+        .into_inner()
+        .occurrences
+}
+
+/// Lookup of `text` with every other field at its default; the call must succeed.
+pub async fn lookup_text(client: &mut TermbaseClient<Channel>, text: &str) -> LookupResponse {
+    client
+        .lookup(LookupRequest {
+            text: text.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("lookup {text:?}: {e}"))
+        .into_inner()
 }
 
 /// Creates or updates a collection with this priority and no description.
