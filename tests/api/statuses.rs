@@ -62,6 +62,18 @@ async fn recognize(
     util::occurrences(client, request).await
 }
 
+/// Imports `file` into `collection`, strictly; the import must commit.
+async fn import_into(server: &TestServer, collection_name: &str, file: &str) {
+    let outcome = import(
+        server.channel().await,
+        header(collection(collection_name)),
+        file.as_bytes(),
+        1 << 16,
+    )
+    .await;
+    assert!(outcome.status.is_ok() && outcome.report().committed);
+}
+
 #[tokio::test]
 async fn a_superseded_name_is_history_with_the_current_name_not_a_warning() {
     let server = TestServer::start().await;
@@ -143,23 +155,9 @@ async fn superseded_survives_import_and_every_export() {
 </body></text>
 </tbx>
 "#;
-    let outcome = import(
-        server.channel().await,
-        header(collection("history")),
-        tbx.as_bytes(),
-        1 << 16,
-    )
-    .await;
-    assert!(outcome.status.is_ok() && outcome.report().committed);
+    import_into(&server, "history", tbx).await;
     let csv = "id,en,en:status\nh-turkiye,Türkiye,preferred\nh-turkiye,Turkey,superseded\n";
-    let outcome = import(
-        server.channel().await,
-        header(collection("history")),
-        csv.as_bytes(),
-        1 << 16,
-    )
-    .await;
-    assert!(outcome.status.is_ok() && outcome.report().committed);
+    import_into(&server, "history", csv).await;
 
     let mut client = server.client().await;
     for (id, former) in [("h-astana", "Nur-Sultan"), ("h-turkiye", "Turkey")] {
@@ -254,14 +252,7 @@ async fn first_lookup_collection(client: &mut TermbaseClient<Channel>, text: &st
 #[tokio::test]
 async fn an_import_without_statuses_does_not_outrank_the_shipped_glossary() {
     let server = TestServer::start().await;
-    let outcome = import(
-        server.channel().await,
-        header(collection("cedict")),
-        DICTIONARY_CSV.as_bytes(),
-        1 << 16,
-    )
-    .await;
-    assert!(outcome.status.is_ok() && outcome.report().committed);
+    import_into(&server, "cedict", DICTIONARY_CSV).await;
     let mut client = server.client().await;
 
     // Nobody said the dictionary's terms are preferred: they are admitted.
