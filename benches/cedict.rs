@@ -21,18 +21,16 @@
 
 mod common;
 
-use common::{ms, percentile, XorShift};
+use common::{import_report, ms, percentile, XorShift};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tokio_stream::wrappers::ReceiverStream;
 use tolmach::server::{self, ServerConfig};
 use tolmach::service::proto::{
-    exchange_client::ExchangeClient, import_event::Event, import_header::Target,
-    import_request::Message, termbase_client::TermbaseClient, FileFormat, ImportHeader,
-    ImportReport, ImportRequest, LookupHit, LookupRequest,
+    import_header::Target, import_request::Message, termbase_client::TermbaseClient, FileFormat,
+    ImportHeader, ImportReport, ImportRequest, LookupHit, LookupRequest,
 };
 use tolmach::text::{is_han, normalize_key};
 
@@ -194,16 +192,7 @@ async fn import(
             }
         }
     });
-    let mut events = ExchangeClient::new(channel)
-        .import(ReceiverStream::new(receiver))
-        .await?
-        .into_inner();
-    let mut report = None;
-    while let Some(event) = events.message().await? {
-        if let Some(Event::Report(r)) = event.event {
-            report = Some(r);
-        }
-    }
+    let report = import_report(channel, receiver).await?;
     upload.await?;
     let report = report.ok_or("the import sent no report")?;
     if !report.committed {

@@ -18,18 +18,17 @@
 //! are in DESIGN.md.
 mod common;
 
-use common::{rss_mib, XorShift};
+use common::{import_report, rss_mib, XorShift};
 
 use std::io::{BufWriter, Read};
 use std::time::Instant;
 
-use tokio_stream::wrappers::ReceiverStream;
 use tolmach::formats::write_tmx;
 use tolmach::model::{Lang, Segment, TranslationUnit};
 use tolmach::server::{self, ServerConfig};
 use tolmach::service::proto::{
-    exchange_client::ExchangeClient, import_event::Event, import_header::Target,
-    import_request::Message, FileFormat, ImportHeader, ImportReport, ImportRequest,
+    import_header::Target, import_request::Message, FileFormat, ImportHeader, ImportReport,
+    ImportRequest,
 };
 
 /// Bytes per upload message.
@@ -213,16 +212,7 @@ async fn import(
             }
         }
     });
-    let mut events = ExchangeClient::new(channel)
-        .import(ReceiverStream::new(receiver))
-        .await?
-        .into_inner();
-    let mut report = None;
-    while let Some(event) = events.message().await? {
-        if let Some(Event::Report(r)) = event.event {
-            report = Some(r);
-        }
-    }
+    let report = import_report(channel, receiver).await?;
     upload.await??;
     let elapsed = started.elapsed().as_secs_f64();
     Ok((report.ok_or("no report")?, elapsed))

@@ -1,8 +1,14 @@
-//! Helpers shared by the benchmarks: deterministic data, memory readings, percentiles.
+//! Helpers shared by the benchmarks: deterministic data, memory readings, percentiles, and
+//! the client side of an import stream.
 
 #![allow(dead_code)] // each benchmark uses its own subset
 
 use std::time::Duration;
+
+use tokio_stream::wrappers::ReceiverStream;
+use tolmach::service::proto::{
+    exchange_client::ExchangeClient, import_event::Event, ImportReport, ImportRequest,
+};
 
 /// A small deterministic generator, so every run measures the same data.
 pub struct XorShift(pub u64);
@@ -55,4 +61,23 @@ pub fn percentile(samples: &[Duration], p: f64) -> Duration {
 /// Milliseconds, for printing.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Sends the messages `upload` delivers (a header, then the file's chunks) through
+/// `Exchange.Import` and answers the import's final report; `None` when it sent none.
+pub async fn import_report(
+    channel: tonic::transport::Channel,
+    upload: tokio::sync::mpsc::Receiver<ImportRequest>,
+) -> Result<Option<ImportReport>, tonic::Status> {
+    let mut events = ExchangeClient::new(channel)
+        .import(ReceiverStream::new(upload))
+        .await?
+        .into_inner();
+    let mut report = None;
+    while let Some(event) = events.message().await? {
+        if let Some(Event::Report(r)) = event.event {
+            report = Some(r);
+        }
+    }
+    Ok(report)
 }
