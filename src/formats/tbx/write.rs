@@ -3,6 +3,7 @@
 use std::borrow::Borrow;
 use std::io::Write;
 
+use crate::formats::xml::{check_writable, escape_attr, escape_text};
 use crate::formats::FormatError;
 use crate::model::{Concept, TermStatus};
 
@@ -111,7 +112,7 @@ fn element(buf: &mut String, indent: usize, name: &str, type_attr: Option<&str>,
         buf.push('"');
     }
     buf.push('>');
-    crate::formats::xml::escape_text(text, buf);
+    escape_text(text, buf);
     buf.push_str("</");
     buf.push_str(name);
     buf.push_str(">\n");
@@ -141,7 +142,7 @@ fn check_concept(concept: &Concept) -> Result<(), FormatError> {
         }
     }
     for field in fields {
-        crate::formats::xml::check_writable(field, what)?;
+        check_writable(field, what)?;
     }
     if concept.langs.iter().all(|s| s.terms.is_empty()) {
         return Err(FormatError::Unwritable {
@@ -161,7 +162,7 @@ fn write_concept(buf: &mut String, concept: &Concept, style: TbxStyle) -> Result
     buf.push_str("      <");
     buf.push_str(entry);
     buf.push_str(" id=\"");
-    crate::formats::xml::escape_attr(&encode_id(&concept.id), buf);
+    escape_attr(&encode_id(&concept.id), buf);
     buf.push_str("\">\n");
     if !concept.subject_field.is_empty() {
         element(

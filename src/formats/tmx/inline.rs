@@ -1,0 +1,175 @@
+//! TMX inline codes (`bpt`, `ept`, `it`, `ph`, `ut`, `hi`) read out of a `<seg>`: kept out of
+//! the text as [`InlineTag`]s holding the markup as written, at the byte offset where it stood.
+
+use std::io::BufRead;
+
+use crate::formats::xml::{Tag, XmlEvent, XmlPull};
+use crate::formats::FormatError;
+use crate::model::{InlineTag, Lang, Segment, TagKind};
+
+/// Reads a `<seg>` whose start tag was just returned: text as is, inline markup as tags.
+///
+/// Paired codes must pair up: an `<ept>` closes an open `<bpt>` with the same `i`, and every
+/// `<bpt>` is closed in the segment (TMX 1.4b, section 3.7.1). A segment that breaks this
+/// records a rejection of its unit, naming the offending element; reading goes on.
+pub(super) fn read_seg<R: BufRead>(
+    xml: &mut XmlPull<R>,
+    seg: &Tag,
+    lang: &Lang,
+    warnings: &mut Vec<String>,
+    rejection: &mut Option<FormatError>,
+) -> Result<Segment, FormatError> {
+    let mut text = String::new();
+    let mut tags = Vec::new();
+    // `i` of every `<bpt>` not yet closed by its `<ept>`.
+    let mut open_pairs: Vec<String> = Vec::new();
+    // Open `<hi>` elements (their end becomes a tag of its own), by depth.
+    let mut open_hi = 0usize;
+    loop {
+        match xml.next()? {
+            XmlEvent::Text(piece) => text.push_str(piece.text()),
+            XmlEvent::Start(tag) if tag.local() == "hi" => {
+                tags.push(InlineTag {
+                    offset: text.len(),
+                    kind: TagKind::HighlightStart,
+                    xml: start_tag_xml(&tag, false),
+                });
+                open_hi += 1;
+            }
+            XmlEvent::Start(tag) => {
+                let kind = inline_kind(&tag, warnings);
+                if let Err(problem) = pair_up(&tag, kind, &mut open_pairs) {
+                    rejection.get_or_insert(problem);
+                }
+                let mut markup = start_tag_xml(&tag, false);
+                copy_element(xml, &mut markup)?;
+                tags.push(InlineTag {
+                    offset: text.len(),
+                    kind,
+                    xml: markup,
+                });
+            }
+            XmlEvent::Empty(tag) => {
+                let kind = if tag.local() == "hi" {
+                    TagKind::HighlightStart
+                } else {
+                    inline_kind(&tag, warnings)
+                };
+                if let Err(problem) = pair_up(&tag, kind, &mut open_pairs) {
+                    rejection.get_or_insert(problem);
+                }
+                tags.push(InlineTag {
+                    offset: text.len(),
+                    kind,
+                    xml: start_tag_xml(&tag, true),
+                });
+            }
+            XmlEvent::End(name) => {
+                if open_hi == 0 {
+                    break;
+                }
+                open_hi -= 1;
+                tags.push(InlineTag {
+                    offset: text.len(),
+                    kind: TagKind::HighlightEnd,
+                    xml: format!("</{name}>"),
+                });
+            }
+            XmlEvent::Eof => break,
+        }
+    }
+    if let Some(i) = open_pairs.first() {
+        rejection.get_or_insert(FormatError::rejected(
+            seg.line,
+            seg.column,
+            format!("<bpt i=\"{i}\"> in this <seg> has no matching <ept>"),
+        ));
+    }
+    Ok(Segment {
+        lang: lang.clone(),
+        text,
+        tags,
+    })
+}
+
+/// Tracks `<bpt>`/`<ept>` pairing by their `i` attribute.
+fn pair_up(tag: &Tag, kind: TagKind, open_pairs: &mut Vec<String>) -> Result<(), FormatError> {
+    let i = tag.attr("i").unwrap_or("").to_owned();
+    match kind {
+        TagKind::Begin if open_pairs.contains(&i) => Err(FormatError::rejected(
+            tag.line,
+            tag.column,
+            format!("<bpt i=\"{i}\"> opens a pair that is already open"),
+        )),
+        TagKind::Begin => {
+            open_pairs.push(i);
+            Ok(())
+        }
+        TagKind::End => match open_pairs.iter().position(|open| *open == i) {
+            Some(at) => {
+                open_pairs.remove(at);
+                Ok(())
+            }
+            None => Err(FormatError::rejected(
+                tag.line,
+                tag.column,
+                format!("<ept i=\"{i}\"> closes no open <bpt i=\"{i}\">"),
+            )),
+        },
+        _ => Ok(()),
+    }
+}
+
+fn inline_kind(tag: &Tag, warnings: &mut Vec<String>) -> TagKind {
+    match tag.local() {
+        "bpt" => TagKind::Begin,
+        "ept" => TagKind::End,
+        "it" => TagKind::Isolated,
+        "ph" | "ut" => TagKind::Placeholder,
+        other => {
+            warnings.push(format!(
+                "line {}: <{other}> is not TMX inline markup; kept as a placeholder",
+                tag.line
+            ));
+            TagKind::Placeholder
+        }
+    }
+}
+
+/// The start tag as written (attribute quoting and escapes kept).
+pub(super) fn start_tag_xml(tag: &Tag, empty: bool) -> String {
+    let raw = tag.raw.as_deref().unwrap_or(&tag.name);
+    if empty {
+        format!("<{raw}/>")
+    } else {
+        format!("<{raw}>")
+    }
+}
+
+/// Appends the content and end tag of the element whose start was just returned, as written.
+pub(super) fn copy_element<R: BufRead>(
+    xml: &mut XmlPull<R>,
+    out: &mut String,
+) -> Result<(), FormatError> {
+    let mut depth = 1usize;
+    loop {
+        match xml.next()? {
+            XmlEvent::Start(tag) => {
+                depth += 1;
+                out.push_str(&start_tag_xml(&tag, false));
+            }
+            XmlEvent::Empty(tag) => out.push_str(&start_tag_xml(&tag, true)),
+            XmlEvent::Text(piece) => piece.write_raw(out),
+            XmlEvent::End(name) => {
+                out.push_str("</");
+                out.push_str(&name);
+                out.push('>');
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(());
+                }
+            }
+            XmlEvent::Eof => return Ok(()),
+        }
+    }
+}
