@@ -5,9 +5,10 @@
 //! `id` when the file gave no `tuid` (the store assigns one).
 //!
 //! Inline markup (`bpt`, `ept`, `ph`, `it`, `ut`, `hi`, and `sub` inside them) is kept out of
-//! [`Segment::text`], so that it never counts as a difference in fuzzy matching, and is recorded
-//! as [`InlineTag`]s holding the markup as written, at the byte offset where it stood. The
-//! writer puts it back there, so a read → write → read round trip is lossless.
+//! [`Segment::text`](crate::model::Segment::text), so that it never counts as a difference in
+//! fuzzy matching, and is recorded as [`InlineTag`](crate::model::InlineTag)s holding the
+//! markup as written, at the byte offset where it stood. The writer puts it back there, so a
+//! read → write → read round trip is lossless.
 //!
 //! Where things are: `read` walks the file (`<tu>`, `<tuv>`, properties and notes); `inline`
 //! reads the inline markup of a `<seg>`; `check` says whether a unit from elsewhere (the API)
