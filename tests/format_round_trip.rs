@@ -5,7 +5,9 @@
 
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
-use tolmach::formats::{write_csv, write_tbx, CsvReader, FormatError, TbxReader, TbxStyle};
+use tolmach::formats::{
+    write_csv, write_tbx, ConceptEntry, CsvReader, FormatError, TbxReader, TbxStyle,
+};
 use tolmach::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
 
 // ---------------------------------------------------------------------------------------
@@ -199,28 +201,23 @@ fn tbx_bytes(concepts: &[Concept], style: TbxStyle) -> Vec<u8> {
 }
 
 /// The concepts read from `bytes`, a file a writer made: it must read cleanly, not merely
-/// somehow, so an error, a warning or a generated id fails the test. `parts` takes an entry
-/// apart into its concept, warnings and whether its id was generated.
-fn read_clean<E>(
+/// somehow, so an error, a warning or a generated id fails the test.
+fn read_clean(
     bytes: &[u8],
-    entries: impl Iterator<Item = Result<E, FormatError>>,
-    parts: impl Fn(E) -> (Concept, Vec<String>, bool),
+    entries: impl Iterator<Item = Result<ConceptEntry, FormatError>>,
 ) -> Vec<Concept> {
     entries
         .map(|entry| {
             let entry = entry.unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(bytes)));
-            let (concept, warnings, generated_id) = parts(entry);
-            assert!(warnings.is_empty(), "{warnings:?}");
-            assert!(!generated_id, "{concept:?}");
-            concept
+            assert!(entry.warnings.is_empty(), "{:?}", entry.warnings);
+            assert!(!entry.generated_id, "{:?}", entry.concept);
+            entry.concept
         })
         .collect()
 }
 
 fn read_tbx(bytes: &[u8]) -> Vec<Concept> {
-    read_clean(bytes, TbxReader::new(bytes), |e| {
-        (e.concept, e.warnings, e.generated_id)
-    })
+    read_clean(bytes, TbxReader::new(bytes))
 }
 
 fn csv_bytes(concepts: &[Concept], delimiter: u8) -> Vec<u8> {
@@ -230,9 +227,7 @@ fn csv_bytes(concepts: &[Concept], delimiter: u8) -> Vec<u8> {
 }
 
 fn read_csv(bytes: &[u8]) -> Vec<Concept> {
-    read_clean(bytes, CsvReader::new(bytes), |e| {
-        (e.concept, e.warnings, e.generated_id)
-    })
+    read_clean(bytes, CsvReader::new(bytes))
 }
 
 /// Compares as text, so that a failure shows where the second file differs.

@@ -11,7 +11,9 @@
 //! | glossary CSV / TSV | [`CsvReader`] | [`write_csv`] |
 //!
 //! Every reader is an [`Iterator`] over one entry at a time, so memory stays bounded by the
-//! largest entry, not the file. An entry that cannot be used comes back as
+//! largest entry, not the file: a [`ConceptEntry`] from TBX and glossaries, a [`TmxEntry`] from
+//! TMX, each with where it starts and a [`ReadWarning`] at its own line and column for whatever
+//! was kept in a lossy way. An entry that cannot be used comes back as
 //! [`FormatError::Rejected`] with its line and column and the reader goes on; a fatal error
 //! ([`FormatError::Malformed`], [`FormatError::Encoding`], [`FormatError::Io`]) comes back once
 //! and the reader ends.
@@ -25,6 +27,7 @@
 
 mod csv;
 mod decode;
+mod entry;
 mod error;
 mod tbx;
 mod tmx;
@@ -33,9 +36,10 @@ mod xml;
 #[cfg(test)]
 mod conformance;
 
-pub use self::csv::{write_csv, CsvEntry, CsvOptions, CsvReader};
+pub use self::csv::{write_csv, CsvOptions, CsvReader};
+pub use self::entry::{ConceptEntry, ReadWarning};
 pub use self::error::FormatError;
-pub use self::tbx::{write_tbx, TbxEntry, TbxReader, TbxStyle};
+pub use self::tbx::{write_tbx, TbxReader, TbxStyle};
 pub use self::tmx::{check_tmx_markup, check_tmx_unit, write_tmx, TmxEntry, TmxProblem, TmxReader};
 
 /// An exchange file format.
@@ -188,12 +192,12 @@ mod tests {
         fn check<T: Send + Sync>() {}
         check::<FormatError>();
         check::<Format>();
-        check::<TbxEntry>();
+        check::<ConceptEntry>();
+        check::<ReadWarning>();
         check::<TbxStyle>();
         check::<TbxReader<&[u8]>>();
         check::<TmxEntry>();
         check::<TmxReader<&[u8]>>();
-        check::<CsvEntry>();
         check::<CsvOptions>();
         check::<CsvReader<&[u8]>>();
     }

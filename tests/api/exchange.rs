@@ -1411,3 +1411,42 @@ async fn a_file_in_an_unsupported_encoding_is_refused_even_in_best_effort() {
     }
     assert_eq!(fingerprint(server.channel().await).await, before);
 }
+
+/// A reader's warning reaches the client at the element it is about (here a data category the
+/// model has no field for), not at the start of its entry.
+#[tokio::test]
+async fn an_import_warning_names_the_line_and_column_of_its_element() {
+    let server = TestServer::start().await;
+    let tbx = r#"<?xml version="1.0" encoding="UTF-8"?>
+<martif type="TBX" xml:lang="en"><text><body>
+<termEntry id="house-register">
+  <langSet xml:lang="en"><tig><term>Qingdao Media Lab</term>
+    <termNote type="register">neutral</termNote></tig></langSet>
+</termEntry>
+</body></text></martif>
+"#;
+    let outcome = import(
+        server.channel().await,
+        header(collection("house")),
+        tbx.as_bytes(),
+        4096,
+    )
+    .await;
+    outcome
+        .status
+        .as_ref()
+        .expect("a warning does not refuse the file");
+    let report = outcome.report();
+    assert_eq!((report.added, report.warnings), (1, 1));
+    let problem = &report.problems[0];
+    assert_eq!(
+        problem.severity,
+        proto::entry_problem::Severity::Warning as i32
+    );
+    assert_eq!((problem.line, problem.column), (5, 5));
+    assert_eq!(problem.entry_id, "house-register");
+    assert_eq!(
+        problem.reason,
+        "data category \"register\" has no field; kept as a note"
+    );
+}

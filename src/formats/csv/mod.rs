@@ -1,7 +1,8 @@
 //! Glossary CSV and TSV: a streaming reader and a writer.
 //!
-//! Owns the mapping between glossary rows and [`Concept`]s. It must not know about the store or
-//! gRPC: concepts come back with `collection` empty, timestamps 0 and revision 0.
+//! Owns the mapping between glossary rows and [`Concept`](crate::model::Concept)s. It must not
+//! know about the store or gRPC: concepts come back with `collection` empty, timestamps 0 and
+//! revision 0.
 //!
 //! Two row shapes are read:
 //!
@@ -28,7 +29,7 @@
 //! glossary export loses nothing a concept holds.
 //!
 //! Where things are: `columns` names what each header column holds; `read` streams the rows
-//! and joins those of one concept; `row` maps one row's cells onto a [`Concept`]; `write`
+//! and joins those of one concept; `row` maps one row's cells onto a concept; `write`
 //! writes the layout the reader reads back.
 
 mod columns;
@@ -39,26 +40,8 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-use crate::model::Concept;
-
 pub use self::read::CsvReader;
 pub use self::write::write_csv;
-
-/// One row read from a glossary file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CsvEntry {
-    /// The concept, with `collection` empty, timestamps 0 and revision 0.
-    pub concept: Concept,
-    /// Line where the row starts (1-based).
-    pub line: u64,
-    /// Always 1: a row is reported as a whole.
-    pub column: u64,
-    /// What the reader could not map, e.g. an unknown status value.
-    pub warnings: Vec<String>,
-    /// The row had no `id` cell: `concept.id` was made from its position (`row-7`), so it does
-    /// not identify the concept across files.
-    pub generated_id: bool,
-}
 
 /// How to read a glossary file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -4,11 +4,11 @@
 use std::io::BufRead;
 
 use crate::formats::decode::{self, Sniff, TextSource};
-use crate::formats::FormatError;
+use crate::formats::{ConceptEntry, FormatError, ReadWarning};
 
 use super::columns::{classify, Column};
 use super::row::row_to_concept;
-use super::{CsvEntry, CsvOptions};
+use super::CsvOptions;
 
 /// Reads a glossary CSV or TSV file one row (concept) at a time.
 ///
@@ -35,10 +35,10 @@ pub struct CsvReader<R: BufRead> {
     /// Data rows read so far, for generated ids.
     rows: u64,
     /// Warnings about the header, given with the first row.
-    header_warnings: Vec<String>,
+    header_warnings: Vec<ReadWarning>,
     record: csv::StringRecord,
     /// The concept being read: the rows that follow with the same id add to it.
-    current: Option<CsvEntry>,
+    current: Option<ConceptEntry>,
     /// What to hand out after `current`: the error that ended it.
     queued: Option<FormatError>,
 }
@@ -122,8 +122,13 @@ impl<R: BufRead> CsvReader<R> {
         }
         for (name, column) in names.iter().zip(&self.columns) {
             if let Column::Other(_) = column {
-                self.header_warnings.push(format!(
-                    "line 1: column {name:?} is neither a language tag nor a known field; kept as notes"
+                self.header_warnings.push(ReadWarning::new(
+                    1,
+                    1,
+                    format!(
+                        "column {name:?} is neither a language tag nor a known field; kept as \
+                         notes"
+                    ),
                 ));
             }
         }
@@ -132,7 +137,7 @@ impl<R: BufRead> CsvReader<R> {
     }
 
     /// The next row as an entry of its own.
-    fn read_row(&mut self) -> Result<Option<CsvEntry>, FormatError> {
+    fn read_row(&mut self) -> Result<Option<ConceptEntry>, FormatError> {
         if let State::Unopened(_) = self.state {
             let State::Unopened(input) = std::mem::replace(&mut self.state, State::Done) else {
                 return Ok(None);
@@ -169,7 +174,7 @@ impl<R: BufRead> CsvReader<R> {
             .iter()
             .zip(self.record.iter())
             .any(|(column, value)| *column == Column::Id && !value.trim().is_empty());
-        Ok(Some(CsvEntry {
+        Ok(Some(ConceptEntry {
             concept,
             line,
             column: 1,
@@ -180,7 +185,7 @@ impl<R: BufRead> CsvReader<R> {
 }
 
 impl<R: BufRead> Iterator for CsvReader<R> {
-    type Item = Result<CsvEntry, FormatError>;
+    type Item = Result<ConceptEntry, FormatError>;
 
     /// Reads rows until one starts another concept (or an error or the end comes), so that a
     /// concept written over several rows is handed out whole, with its first row's line.
@@ -217,13 +222,13 @@ impl<R: BufRead> Iterator for CsvReader<R> {
 }
 
 /// Whether `row` continues the concept `current`: both name the same id.
-fn continues(current: &CsvEntry, row: &CsvEntry) -> bool {
+fn continues(current: &ConceptEntry, row: &ConceptEntry) -> bool {
     !current.generated_id && !row.generated_id && current.concept.id == row.concept.id
 }
 
 /// Adds a further row of a concept to it: its terms (and sections) after those read, and
 /// whatever concept-level data the first row left empty.
-fn merge_rows(current: &mut CsvEntry, row: CsvEntry) {
+fn merge_rows(current: &mut ConceptEntry, row: ConceptEntry) {
     let concept = &mut current.concept;
     let more = row.concept;
     for section in more.langs {

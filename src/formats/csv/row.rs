@@ -4,7 +4,7 @@
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus};
 
 use crate::formats::tbx::parse_term_type;
-use crate::formats::FormatError;
+use crate::formats::{FormatError, ReadWarning};
 
 use super::columns::{Column, LangField};
 
@@ -46,7 +46,7 @@ pub(super) fn row_to_concept(
     record: &csv::StringRecord,
     ordinal: u64,
     line: u64,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<ReadWarning>,
 ) -> Result<Concept, FormatError> {
     let cell = |want: &Column| -> &str {
         columns
@@ -61,10 +61,14 @@ pub(super) fn row_to_concept(
             .skip(columns.len())
             .any(|f| !f.trim().is_empty())
     {
-        warnings.push(format!(
-            "line {line}: {} fields but {} columns; the extra fields are ignored",
-            record.len(),
-            columns.len()
+        warnings.push(ReadWarning::new(
+            line,
+            1,
+            format!(
+                "{} fields but {} columns; the extra fields are ignored",
+                record.len(),
+                columns.len()
+            ),
         ));
     }
     // A term without a status is admitted, as in TBX files and the API: a dictionary with no
@@ -73,9 +77,13 @@ pub(super) fn row_to_concept(
     let status = match parse_status(cell(&Column::Status)) {
         Ok(status) => status.unwrap_or(TermStatus::Admitted),
         Err(()) => {
-            warnings.push(format!(
-                "line {line}: unknown status {:?}; terms are admitted",
-                cell(&Column::Status)
+            warnings.push(ReadWarning::new(
+                line,
+                1,
+                format!(
+                    "unknown status {:?}; terms are admitted",
+                    cell(&Column::Status)
+                ),
             ));
             TermStatus::Admitted
         }
@@ -105,17 +113,23 @@ pub(super) fn row_to_concept(
             match parse_status(field(LangField::Status)) {
                 Ok(Some(status)) => term.status = status,
                 Ok(None) => {}
-                Err(()) => warnings.push(format!(
-                    "line {line}: unknown {lang} status {:?}; the row's status is kept",
-                    field(LangField::Status)
+                Err(()) => warnings.push(ReadWarning::new(
+                    line,
+                    1,
+                    format!(
+                        "unknown {lang} status {:?}; the row's status is kept",
+                        field(LangField::Status)
+                    ),
                 )),
             }
             match field(LangField::Type) {
                 "" => {}
                 given => match parse_term_type(given) {
                     Some(term_type) => term.term_type = term_type,
-                    None => warnings.push(format!(
-                        "line {line}: unknown {lang} term type {given:?}; not kept"
+                    None => warnings.push(ReadWarning::new(
+                        line,
+                        1,
+                        format!("unknown {lang} term type {given:?}; not kept"),
                     )),
                 },
             }

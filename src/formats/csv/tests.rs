@@ -1,11 +1,11 @@
 //! Tests of the glossary reader and writer, on in-memory files.
 
-use crate::formats::FormatError;
+use crate::formats::{ConceptEntry, FormatError};
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
 
 use super::*;
 
-fn read(text: &str) -> Vec<Result<CsvEntry, FormatError>> {
+fn read(text: &str) -> Vec<Result<ConceptEntry, FormatError>> {
     CsvReader::new(text.as_bytes()).collect()
 }
 
@@ -80,7 +80,9 @@ fn status_values() {
     }
     let entry = read("en,status\nx,maybe\n").remove(0).unwrap();
     assert_eq!(entry.concept.langs[0].terms[0].status, TermStatus::Admitted);
-    assert!(entry.warnings[0].contains("maybe"));
+    let warning = &entry.warnings[0];
+    assert_eq!((warning.line, warning.column), (2, 1));
+    assert!(warning.message.contains("maybe"), "{warning}");
     let no_column = concepts("zh,en\n上海合作组织,Shanghai Cooperation Organization\n");
     let statuses: Vec<TermStatus> = no_column[0].terms().map(|(_, t)| t.status).collect();
     assert_eq!(statuses, [TermStatus::Admitted, TermStatus::Admitted]);
@@ -146,6 +148,11 @@ fn unknown_columns_become_notes_with_one_warning() {
     let first = results[0].as_ref().unwrap();
     assert_eq!(first.concept.notes, vec!["alpha_2: AW", "name_kind: name"]);
     assert_eq!(first.warnings.len(), 2);
+    assert!(
+        first.warnings.iter().all(|w| (w.line, w.column) == (1, 1)),
+        "{:?}",
+        first.warnings
+    );
     assert!(results[1].as_ref().unwrap().warnings.is_empty());
 }
 
@@ -280,7 +287,7 @@ fn written_glossary_reads_back_with_every_term_and_field() {
             3,
             "one row per term of the largest section: {text}"
         );
-        let back: Vec<CsvEntry> = CsvReader::new(&out[..]).map(|e| e.unwrap()).collect();
+        let back: Vec<ConceptEntry> = CsvReader::new(&out[..]).map(|e| e.unwrap()).collect();
         assert_eq!(back.len(), 2, "{text}");
         assert_eq!(back[0].concept, sco);
         assert_eq!(back[0].line, 2, "a concept is reported at its first row");

@@ -4,12 +4,11 @@
 //! Must not read XML: the reader hands it start tags and element texts.
 
 use crate::formats::xml::{collapse_space, Tag};
-use crate::formats::FormatError;
+use crate::formats::{ConceptEntry, FormatError, ReadWarning};
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
 
 use super::id::decode_id;
 use super::status::{parse_status, parse_term_type, FORBIDDEN_NOTE, POS_NOTE_PREFIX};
-use super::TbxEntry;
 
 pub(super) enum Frame {
     Section,
@@ -90,7 +89,7 @@ pub(super) struct EntryBuilder {
     sections: Vec<SectionBuilder>,
     pub(super) current_section: Option<usize>,
     pub(super) current_term: Option<TermBuilder>,
-    warnings: Vec<String>,
+    warnings: Vec<ReadWarning>,
     pub(super) skip_empty_terms: bool,
 }
 
@@ -207,7 +206,7 @@ impl EntryBuilder {
         let Some(text) = t.text else {
             if t.placeholder {
                 self.warnings
-                    .push(format!("line {}: empty <term> dropped", t.line));
+                    .push(ReadWarning::new(t.line, t.column, "empty <term> dropped"));
                 return Ok(());
             }
             return Err(FormatError::rejected(
@@ -244,7 +243,8 @@ impl EntryBuilder {
     }
 
     fn warn(&mut self, tag: &Tag, message: impl std::fmt::Display) {
-        self.warnings.push(format!("line {}: {message}", tag.line));
+        self.warnings
+            .push(ReadWarning::new(tag.line, tag.column, message));
     }
 
     /// Records a data category (or the `<term>` itself) read at the current level.
@@ -406,13 +406,17 @@ impl EntryBuilder {
         }
     }
 
-    pub(super) fn finish(mut self, root_lang: Option<&Lang>) -> Result<TbxEntry, FormatError> {
+    pub(super) fn finish(mut self, root_lang: Option<&Lang>) -> Result<ConceptEntry, FormatError> {
         let mut langs = Vec::with_capacity(self.sections.len());
         for section in std::mem::take(&mut self.sections) {
             if section.terms.is_empty() {
-                self.warnings.push(format!(
-                    "line {}: language section {} has no terms and was dropped",
-                    self.line, section.lang
+                self.warnings.push(ReadWarning::new(
+                    self.line,
+                    self.column,
+                    format!(
+                        "language section {} has no terms and was dropped",
+                        section.lang
+                    ),
                 ));
                 continue;
             }
@@ -445,7 +449,7 @@ impl EntryBuilder {
         for s in &self.subject_field {
             push_joined(&mut subject_field, "; ", s);
         }
-        Ok(TbxEntry {
+        Ok(ConceptEntry {
             concept: Concept {
                 id: self.id,
                 collection: String::new(),

@@ -26,25 +26,6 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-use crate::model::Concept;
-
 pub use self::read::TbxReader;
 pub(super) use self::status::{parse_term_type, term_type_value};
 pub use self::write::{write_tbx, TbxStyle};
-
-/// One entry read from a TBX file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TbxEntry {
-    /// The concept, with `collection` empty, timestamps 0 and revision 0.
-    pub concept: Concept,
-    /// Line of the entry's start tag (1-based).
-    pub line: u64,
-    /// Column of the entry's start tag (1-based).
-    pub column: u64,
-    /// Things the reader kept in a lossy way or could not map, e.g. an unknown data category
-    /// kept as a note; each names the line it comes from.
-    pub warnings: Vec<String>,
-    /// The entry had no `id`: `concept.id` was made from its position (`entry-7`), so it does
-    /// not identify the concept across files.
-    pub generated_id: bool,
-}

@@ -6,12 +6,11 @@
 use std::io::BufRead;
 
 use crate::formats::xml::{is_xml_space, Piece, Tag, XmlEvent, XmlPull};
-use crate::formats::FormatError;
+use crate::formats::{ConceptEntry, FormatError};
 use crate::model::Lang;
 
 use super::builder::{EntryBuilder, Frame, Group};
 use super::dialect::Dialect;
-use super::TbxEntry;
 
 /// Reads the concepts of a TBX file one entry at a time.
 ///
@@ -212,7 +211,7 @@ impl<R: BufRead> TbxReader<R> {
         Ok(())
     }
 
-    fn read_entry(&mut self, start: Tag) -> Result<TbxEntry, FormatError> {
+    fn read_entry(&mut self, start: Tag) -> Result<ConceptEntry, FormatError> {
         self.entries += 1;
         let State::Open(xml) = &mut self.state else {
             return Err(FormatError::malformed(
@@ -323,7 +322,7 @@ impl<R: BufRead> TbxReader<R> {
 }
 
 impl<R: BufRead> Iterator for TbxReader<R> {
-    type Item = Result<TbxEntry, FormatError>;
+    type Item = Result<ConceptEntry, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let result = match self.pull() {

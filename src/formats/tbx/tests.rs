@@ -1,12 +1,12 @@
 //! Tests of the TBX reader and writer, through their public API and on in-memory files.
 
-use crate::formats::FormatError;
+use crate::formats::{ConceptEntry, FormatError};
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
 
 use super::id::{decode_id, encode_id};
 use super::*;
 
-fn read(tbx: &str) -> Vec<Result<TbxEntry, FormatError>> {
+fn read(tbx: &str) -> Vec<Result<ConceptEntry, FormatError>> {
     TbxReader::new(tbx.as_bytes()).collect()
 }
 
@@ -81,7 +81,7 @@ fn dca_entry_maps_every_field() {
     <termSec><term>Шанхайская организация сотрудничества</term></termSec>
   </langSec>
 </conceptEntry>"#);
-    let entries: Vec<TbxEntry> = read(&doc).into_iter().map(Result::unwrap).collect();
+    let entries: Vec<ConceptEntry> = read(&doc).into_iter().map(Result::unwrap).collect();
     let entry = &entries[0];
     assert_eq!((entry.line, entry.column), (4, 1));
     let c = &entry.concept;
@@ -249,11 +249,9 @@ fn term_types_map_and_unknown_ones_warn() {
         entry.concept.langs[0].terms[0].term_type,
         TermType::Unspecified
     );
-    assert!(
-        entry.warnings[0].contains("synonym"),
-        "{:?}",
-        entry.warnings
-    );
+    let warning = &entry.warnings[0];
+    assert_eq!((warning.line, warning.column), (5, 1));
+    assert!(warning.message.contains("synonym"), "{warning}");
 }
 
 #[test]
@@ -488,11 +486,12 @@ fn unknown_data_category_is_kept_as_a_note_with_a_warning() {
         entry.concept.langs[0].terms[0].note,
         "grammaticalNumber: singular"
     );
-    assert_eq!(entry.warnings.len(), 2);
+    let positions: Vec<(u64, u64)> = entry.warnings.iter().map(|w| (w.line, w.column)).collect();
+    assert_eq!(positions, [(4, 22), (5, 1)], "{:?}", entry.warnings);
     assert!(
-        entry.warnings[1].starts_with("line 5:"),
-        "{:?}",
-        entry.warnings
+        entry.warnings[1].message.contains("grammaticalNumber"),
+        "{}",
+        entry.warnings[1]
     );
 }
 
@@ -881,7 +880,7 @@ fn content_outside_any_entry_is_rejected_not_dropped() {
     }
 }
 
-fn read_bytes(bytes: &[u8]) -> Vec<Result<TbxEntry, FormatError>> {
+fn read_bytes(bytes: &[u8]) -> Vec<Result<ConceptEntry, FormatError>> {
     TbxReader::new(bytes).collect()
 }
 

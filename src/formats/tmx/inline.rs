@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use crate::formats::xml::{Tag, XmlEvent, XmlPull};
-use crate::formats::FormatError;
+use crate::formats::{FormatError, ReadWarning};
 use crate::model::{InlineTag, Lang, Segment, TagKind};
 
 /// Reads a `<seg>` whose start tag was just returned: text as is, inline markup as tags.
@@ -16,7 +16,7 @@ pub(super) fn read_seg<R: BufRead>(
     xml: &mut XmlPull<R>,
     seg: &Tag,
     lang: &Lang,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<ReadWarning>,
     rejection: &mut Option<FormatError>,
 ) -> Result<Segment, FormatError> {
     let mut text = String::new();
@@ -120,16 +120,17 @@ fn pair_up(tag: &Tag, kind: TagKind, open_pairs: &mut Vec<String>) -> Result<(),
     }
 }
 
-fn inline_kind(tag: &Tag, warnings: &mut Vec<String>) -> TagKind {
+fn inline_kind(tag: &Tag, warnings: &mut Vec<ReadWarning>) -> TagKind {
     match tag.local() {
         "bpt" => TagKind::Begin,
         "ept" => TagKind::End,
         "it" => TagKind::Isolated,
         "ph" | "ut" => TagKind::Placeholder,
         other => {
-            warnings.push(format!(
-                "line {}: <{other}> is not TMX inline markup; kept as a placeholder",
-                tag.line
+            warnings.push(ReadWarning::new(
+                tag.line,
+                tag.column,
+                format!("<{other}> is not TMX inline markup; kept as a placeholder"),
             ));
             TagKind::Placeholder
         }

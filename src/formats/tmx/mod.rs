@@ -23,6 +23,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+use crate::formats::ReadWarning;
 use crate::model::TranslationUnit;
 
 pub use self::check::{check_tmx_markup, check_tmx_unit, TmxProblem};
@@ -38,6 +39,6 @@ pub struct TmxEntry {
     pub line: u64,
     /// Column of the `<tu>` start tag (1-based).
     pub column: u64,
-    /// What the reader dropped or could not map, each naming its line.
-    pub warnings: Vec<String>,
+    /// What the reader dropped or could not map, in the order it was read.
+    pub warnings: Vec<ReadWarning>,
 }

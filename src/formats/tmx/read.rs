@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use crate::formats::xml::{Tag, XmlEvent, XmlPull};
-use crate::formats::FormatError;
+use crate::formats::{FormatError, ReadWarning};
 use crate::model::{Lang, Segment, TranslationUnit};
 
 use super::date::parse_tmx_date;
@@ -176,9 +176,10 @@ fn read_tu<R: BufRead>(
     let created_ms = match start.attr("creationdate") {
         None => 0,
         Some(date) => parse_tmx_date(date).unwrap_or_else(|| {
-            warnings.push(format!(
-                "line {}: creationdate {date:?} is not YYYYMMDDThhmmssZ; ignored",
-                start.line
+            warnings.push(ReadWarning::new(
+                start.line,
+                start.column,
+                format!("creationdate {date:?} is not YYYYMMDDThhmmssZ; ignored"),
             ));
             0
         }),
@@ -214,16 +215,21 @@ fn read_tu<R: BufRead>(
                     )?;
                     let Some(segment) = segment else { continue };
                     if segments.iter().any(|s| s.lang == segment.lang) {
-                        warnings.push(format!(
-                            "line {}: second <tuv> in {} dropped",
-                            tag.line, segment.lang
+                        warnings.push(ReadWarning::new(
+                            tag.line,
+                            tag.column,
+                            format!("second <tuv> in {} dropped", segment.lang),
                         ));
                     } else {
                         segments.push(segment);
                     }
                 }
                 other => {
-                    warnings.push(format!("line {}: <{other}> in <tu> ignored", tag.line));
+                    warnings.push(ReadWarning::new(
+                        tag.line,
+                        tag.column,
+                        format!("<{other}> in <tu> ignored"),
+                    ));
                     xml.skip_element()?;
                 }
             },
@@ -232,7 +238,11 @@ fn read_tu<R: BufRead>(
                     if let Err(err) = tuv_lang(&tag, lang_attr) {
                         rejection.get_or_insert(err);
                     } else {
-                        warnings.push(format!("line {}: <tuv> without <seg> dropped", tag.line));
+                        warnings.push(ReadWarning::new(
+                            tag.line,
+                            tag.column,
+                            "<tuv> without <seg> dropped",
+                        ));
                     }
                 }
             }
@@ -312,7 +322,7 @@ fn read_tuv<R: BufRead>(
     start: &Tag,
     lang: Lang,
     metadata: &mut Vec<(String, String)>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<ReadWarning>,
     rejection: &mut Option<FormatError>,
 ) -> Result<Option<Segment>, FormatError> {
     let mut segment = None;
@@ -329,7 +339,11 @@ fn read_tuv<R: BufRead>(
                 }
                 "note" => metadata.push((format!("{lang}:note"), xml.element_text()?)),
                 other => {
-                    warnings.push(format!("line {}: <{other}> in <tuv> ignored", tag.line));
+                    warnings.push(ReadWarning::new(
+                        tag.line,
+                        tag.column,
+                        format!("<{other}> in <tuv> ignored"),
+                    ));
                     xml.skip_element()?;
                 }
             },
@@ -346,13 +360,18 @@ fn read_tuv<R: BufRead>(
     }
     match segment {
         None => {
-            warnings.push(format!("line {}: <tuv> without <seg> dropped", start.line));
+            warnings.push(ReadWarning::new(
+                start.line,
+                start.column,
+                "<tuv> without <seg> dropped",
+            ));
             Ok(None)
         }
         Some(s) if s.text.trim().is_empty() && s.tags.is_empty() => {
-            warnings.push(format!(
-                "line {}: empty <seg> in {lang} dropped",
-                start.line
+            warnings.push(ReadWarning::new(
+                start.line,
+                start.column,
+                format!("empty <seg> in {lang} dropped"),
             ));
             Ok(None)
         }

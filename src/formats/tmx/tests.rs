@@ -183,6 +183,36 @@ fn unit_with_one_usable_tuv_is_rejected_and_reading_continues() {
 }
 
 #[test]
+fn warnings_name_the_element_they_concern_at_its_line_and_column() {
+    let results = read(&doc(concat!(
+        "<tu creationdate=\"yesterday\">\n",
+        "  <tuv xml:lang=\"en\"><seg>Press <x/>OK</seg></tuv>\n",
+        "  <tuv xml:lang=\"ru\"><seg>Нажмите OK</seg><foo>x</foo></tuv>\n",
+        "  <tuv xml:lang=\"ru\"><seg>второй</seg></tuv>\n",
+        "</tu>",
+    )));
+    let entry = results[0].as_ref().expect("the unit is read");
+    let found: Vec<(u64, u64, &str)> = entry
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.column, w.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                5,
+                1,
+                "creationdate \"yesterday\" is not YYYYMMDDThhmmssZ; ignored"
+            ),
+            (6, 33, "<x> is not TMX inline markup; kept as a placeholder"),
+            (7, 43, "<foo> in <tuv> ignored"),
+            (8, 3, "second <tuv> in ru dropped"),
+        ]
+    );
+}
+
+#[test]
 fn unpaired_codes_reject_the_unit_naming_the_element_and_reading_continues() {
     let results = read(&doc(concat!(
         "<tu><tuv xml:lang=\"en\"><seg>a</seg></tuv>\n",

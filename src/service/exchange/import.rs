@@ -18,7 +18,8 @@ use tonic::Status;
 use super::upload::{Broken, Upload, UploadState};
 use super::ExchangeService;
 use crate::formats::{
-    detect_format, CsvOptions, CsvReader, Format, FormatError, TbxReader, TmxReader,
+    detect_format, ConceptEntry, CsvOptions, CsvReader, Format, FormatError, ReadWarning,
+    TbxReader, TmxReader,
 };
 use crate::index::memory::ImportPart;
 use crate::model::{Concept, OnConflict, TranslationUnit};
@@ -296,8 +297,20 @@ struct ReadEntry {
     entry: Entry,
     line: u64,
     column: u64,
-    warnings: Vec<String>,
+    warnings: Vec<ReadWarning>,
     generated_id: bool,
+}
+
+impl From<ConceptEntry> for ReadEntry {
+    fn from(e: ConceptEntry) -> ReadEntry {
+        ReadEntry {
+            entry: Entry::Concept(e.concept),
+            line: e.line,
+            column: e.column,
+            warnings: e.warnings,
+            generated_id: e.generated_id,
+        }
+    }
 }
 
 enum Entry {
@@ -313,15 +326,11 @@ fn entries(format: Format, input: impl std::io::BufRead + 'static, skip_empty: b
         ..CsvOptions::default()
     };
     match format {
-        Format::Tbx => Box::new(TbxReader::new(input).skip_empty_terms(skip_empty).map(|r| {
-            r.map(|e| ReadEntry {
-                entry: Entry::Concept(e.concept),
-                line: e.line,
-                column: e.column,
-                warnings: e.warnings,
-                generated_id: e.generated_id,
-            })
-        })),
+        Format::Tbx => Box::new(
+            TbxReader::new(input)
+                .skip_empty_terms(skip_empty)
+                .map(|r| r.map(ReadEntry::from)),
+        ),
         Format::Tmx => Box::new(TmxReader::new(input).map(|r| {
             r.map(|e| ReadEntry {
                 generated_id: e.unit.id.is_empty(),
@@ -333,15 +342,7 @@ fn entries(format: Format, input: impl std::io::BufRead + 'static, skip_empty: b
         })),
         Format::Csv | Format::Tsv => {
             let delimiter = if format == Format::Csv { b',' } else { b'\t' };
-            Box::new(CsvReader::with_options(input, csv(delimiter)).map(|r| {
-                r.map(|e| ReadEntry {
-                    entry: Entry::Concept(e.concept),
-                    line: e.line,
-                    column: e.column,
-                    warnings: e.warnings,
-                    generated_id: e.generated_id,
-                })
-            }))
+            Box::new(CsvReader::with_options(input, csv(delimiter)).map(|r| r.map(ReadEntry::from)))
         }
     }
 }
@@ -443,22 +444,14 @@ impl Import {
     fn accept(&mut self, read: ReadEntry) -> Result<(), Status> {
         self.progress.entries_read += 1;
         for warning in &read.warnings {
-            // Readers write "line N: what" for a warning about a line inside the entry; report
-            // that line (column unknown) rather than the entry's start.
-            let (line, column, reason) = match warning
-                .strip_prefix("line ")
-                .and_then(|rest| rest.split_once(": "))
-                .and_then(|(n, reason)| Some((n.parse::<u64>().ok()?, reason)))
-            {
-                Some((line, reason)) => (line, 0, reason.to_owned()),
-                None => (read.line, read.column, warning.clone()),
-            };
+            // A warning is about an element (or row) inside the entry: report where it is
+            // rather than the entry's start.
             self.push_problem(problem(
                 Severity::Warning,
-                line,
-                column,
+                warning.line,
+                warning.column,
                 entry_id(&read.entry),
-                reason,
+                warning.message.clone(),
             ));
             self.report.warnings += 1;
         }
