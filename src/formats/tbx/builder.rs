@@ -10,6 +10,7 @@ use crate::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
 use super::id::decode_id;
 use super::status::{parse_status, parse_term_type, FORBIDDEN_NOTE, POS_NOTE_PREFIX};
 
+/// An element open inside an entry, on the reader's stack (innermost last).
 pub(super) enum Frame {
     Section,
     TermSec,
@@ -44,6 +45,7 @@ pub(super) fn category(tag: &Tag) -> &str {
     }
 }
 
+/// A term section being read.
 pub(super) struct TermBuilder {
     pub(super) text: Option<String>,
     /// An empty `<term/>` was seen (and tolerated).
@@ -68,6 +70,7 @@ pub(super) struct TermBuilder {
     pub(super) aux: Option<(String, u64)>,
 }
 
+/// A language section being read; the sections of one language in an entry are one.
 pub(super) struct SectionBuilder {
     lang: Lang,
     definition: Vec<String>,
@@ -75,6 +78,8 @@ pub(super) struct SectionBuilder {
     terms: Vec<Term>,
 }
 
+/// An entry being read: its concept-level data, its language sections, and the section and
+/// term section open now.
 pub(super) struct EntryBuilder {
     id: String,
     generated_id: bool,
