@@ -15,6 +15,7 @@ use tolmach::service::proto::{
     self, import_header::Target, termbase_client::TermbaseClient, GetConceptRequest, ImportMode,
     OnConflict, RecognizeRequest,
 };
+use tolmach::text::normalize_key;
 use tonic::transport::Channel;
 
 use crate::exchange::{collection, header, import, Outcome};
@@ -162,7 +163,7 @@ async fn recognize(
 /// `tolmach import examples/house-style.tbx --collection house --dry-run` reports every
 /// concept accepted and not one problem, and the file has the shipped glossary's shape: zh,
 /// ru and en with one preferred term each, a subject field the glossary uses, a source, a
-/// note on every term the desk does not print, and ids of its own.
+/// note on every term the desk does not print, no term in two concepts, and ids of its own.
 #[tokio::test]
 async fn the_house_style_tbx_passes_a_dry_run_and_has_the_glossary_shape() {
     let server = TestServer::start().await;
@@ -196,6 +197,7 @@ async fn the_house_style_tbx_passes_a_dry_run_and_has_the_glossary_shape() {
     let subject_fields: HashSet<&str> = glossary.iter().map(|c| c.subject_field.as_str()).collect();
     let glossary_ids: HashSet<&str> = glossary.iter().map(|c| c.id.as_str()).collect();
     let mut house_ids = HashSet::new();
+    let mut house_terms = HashSet::new();
     for concept in &house {
         let id = &concept.id;
         assert!(house_ids.insert(id.as_str()), "{id}: id used twice");
@@ -223,6 +225,12 @@ async fn the_house_style_tbx_passes_a_dry_run_and_has_the_glossary_shape() {
                 TermStatus::Deprecated | TermStatus::Forbidden | TermStatus::Superseded
             ) || !term.note.trim().is_empty();
             assert!(explained, "{id} {lang}: {:?} has no note", term.text);
+            let key = (lang.primary().to_owned(), normalize_key(&term.text));
+            assert!(
+                house_terms.insert(key),
+                "{id} {lang}: {:?} twice",
+                term.text
+            );
         }
     }
 }
