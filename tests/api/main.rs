@@ -5,6 +5,7 @@
 mod bad_input;
 mod concepts;
 mod crash;
+mod examples;
 mod exchange;
 mod lookup;
 mod memory;

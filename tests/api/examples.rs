@@ -1,0 +1,410 @@
+//! The files in `examples/` are what a new user tries first, with the README's "Try it"
+//! commands. These tests run those commands on a fresh server and check what the README
+//! promises: the sample memory imports whole and answers the README's search with the right
+//! Russian sentence, written in the shipped glossary's preferred terms; the house-style TBX
+//! passes a dry run without a problem and has the shipped glossary's shape; the desk's CSV
+//! shows what best effort and skip-on-conflict do. A renamed or broken example fails here,
+//! not in front of a user.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use tolmach::formats::{TbxReader, TmxReader};
+use tolmach::model::{Concept, Lang, TermStatus};
+use tolmach::service::proto::{
+    self, import_header::Target, termbase_client::TermbaseClient, GetConceptRequest, ImportMode,
+    OnConflict, RecognizeRequest,
+};
+use tolmach::text::normalize_key;
+use tonic::transport::Channel;
+
+use crate::exchange::{collection, header, import, Outcome};
+use crate::util::{self, run_cli, TestServer};
+
+/// The README's search example and the sentence of the sample memory it must find.
+const README_QUERY: &str = "2024年7月，上海合作组织峰会在阿斯塔纳举行。";
+const README_QUERY_RUSSIAN: &str =
+    "В июле 2024 года в Астане успешно прошел саммит Шанхайской организации сотрудничества.";
+
+/// The house-style CSV: the row without terms, and the id entered twice.
+const CSV_EMPTY_ROW_LINE: u64 = 12;
+const CSV_REPEATED_ID: &str = "desk-osh";
+
+fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn read_example(name: &str) -> Vec<u8> {
+    let path = repo_path("examples").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Imports an example file through the Import RPC with `header`.
+async fn import_example(server: &TestServer, name: &str, header: proto::ImportHeader) -> Outcome {
+    let file = read_example(name);
+    let header = proto::ImportHeader {
+        file_name: name.into(),
+        ..header
+    };
+    import(server.channel().await, header, &file, 1 << 16).await
+}
+
+/// The concepts of a TBX file; the reader must accept every entry without a warning.
+fn tbx_concepts(path: &Path) -> Vec<Concept> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    TbxReader::new(bytes.as_slice())
+        .map(|entry| {
+            let entry = entry.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(
+                entry.warnings.is_empty(),
+                "{}: {:?}",
+                path.display(),
+                entry.warnings
+            );
+            entry.concept
+        })
+        .collect()
+}
+
+fn shipped_glossary() -> Vec<Concept> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo_path("glossary"))
+        .expect("glossary directory")
+        .filter_map(|e| Some(e.ok()?.path()).filter(|p| p.extension() == Some("tbx".as_ref())))
+        .collect();
+    files.sort();
+    files.iter().flat_map(|file| tbx_concepts(file)).collect()
+}
+
+/// `tolmach import examples/memory.tmx --memory news`, then the README's search: every unit
+/// of the file is stored, and the search answers a fuzzy match (not an exact one, not a
+/// unit that differs only in numbers) whose Russian is the sentence about the Astana summit.
+/// (Multi-threaded: the test waits for the command on one thread while the server answers on
+/// another.)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sample_memory_imports_whole_and_answers_the_readme_search() {
+    let server = TestServer::start().await;
+    let tmx = String::from_utf8(read_example("memory.tmx")).expect("UTF-8");
+    let units = tmx.matches("<tu ").count();
+    assert!((300..=400).contains(&units), "{units} units");
+
+    let outcome =
+        import_example(&server, "memory.tmx", header(Target::Memory("news".into()))).await;
+    assert!(outcome.status.is_ok(), "{:?}", outcome.status);
+    let report = outcome.report();
+    assert!(report.committed);
+    assert_eq!(
+        (report.accepted, report.rejected, report.warnings),
+        (units as u64, 0, 0),
+        "{:?}",
+        outcome.problems
+    );
+    assert_eq!(report.added, units as u64, "every tuid is distinct");
+
+    let json = run_cli(
+        &server,
+        &[
+            "search",
+            README_QUERY,
+            "--from",
+            "zh",
+            "--to",
+            "ru",
+            "--json",
+        ],
+        "",
+    );
+    let response: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let best = &response["matches"][0];
+    let score = best["score"].as_f64().expect("a match");
+    assert!((0.7..1.0).contains(&score), "{json}");
+    assert_eq!(best["target"], README_QUERY_RUSSIAN, "{json}");
+    assert_ne!(best["numbersOnly"], true, "{json}");
+}
+
+/// The sample memory is what editors imitate: every term Recognize finds in any of its
+/// segments is the shipped glossary's preferred rendering, never an admitted, superseded,
+/// deprecated or forbidden one.
+#[tokio::test]
+async fn the_sample_memory_uses_only_preferred_terms_of_the_shipped_glossary() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let tmx = read_example("memory.tmx");
+    let mut off_glossary = Vec::new();
+    for entry in TmxReader::new(tmx.as_slice()) {
+        let unit = entry.expect("a sound unit").unit;
+        for segment in &unit.segments {
+            for occurrence in recognize(&mut client, &segment.text, &segment.lang).await {
+                if occurrence.matched_status != proto::TermStatus::Preferred as i32 {
+                    let concept = occurrence.concept.map(|c| c.id).unwrap_or_default();
+                    off_glossary.push(format!(
+                        "{} {}: {:?} ({concept})",
+                        unit.id, segment.lang, occurrence.surface
+                    ));
+                }
+            }
+        }
+    }
+    assert!(off_glossary.is_empty(), "{off_glossary:#?}");
+}
+
+async fn recognize(
+    client: &mut TermbaseClient<Channel>,
+    text: &str,
+    lang: &Lang,
+) -> Vec<proto::Occurrence> {
+    let request = RecognizeRequest {
+        text: text.into(),
+        lang: lang.to_string(),
+        ..Default::default()
+    };
+    util::occurrences(client, request).await
+}
+
+/// `tolmach import examples/house-style.tbx --collection house --dry-run` reports every
+/// concept accepted and not one problem, and the file has the shipped glossary's shape: zh,
+/// ru and en with one preferred term each, a subject field the glossary uses, a source, a
+/// note on every term the desk does not print, no term in two concepts, and ids of its own.
+#[tokio::test]
+async fn the_house_style_tbx_passes_a_dry_run_and_has_the_glossary_shape() {
+    let server = TestServer::start().await;
+    let house = tbx_concepts(&repo_path("examples/house-style.tbx"));
+    let outcome = import_example(
+        &server,
+        "house-style.tbx",
+        proto::ImportHeader {
+            dry_run: true,
+            ..header(collection("house"))
+        },
+    )
+    .await;
+    assert!(outcome.status.is_ok(), "{:?}", outcome.status);
+    let report = outcome.report();
+    assert!(report.dry_run && !report.committed);
+    assert_eq!(
+        (
+            report.accepted,
+            report.rejected,
+            report.warnings,
+            report.added
+        ),
+        (house.len() as u64, 0, 0, house.len() as u64),
+        "{:?}",
+        outcome.problems
+    );
+    assert!(outcome.problems.is_empty(), "{:?}", outcome.problems);
+
+    let glossary = shipped_glossary();
+    let subject_fields: HashSet<&str> = glossary.iter().map(|c| c.subject_field.as_str()).collect();
+    let glossary_ids: HashSet<&str> = glossary.iter().map(|c| c.id.as_str()).collect();
+    let mut house_ids = HashSet::new();
+    let mut house_terms = HashSet::new();
+    for concept in &house {
+        let id = &concept.id;
+        assert!(house_ids.insert(id.as_str()), "{id}: id used twice");
+        assert!(!glossary_ids.contains(id.as_str()), "{id}: a shipped id");
+        assert!(
+            subject_fields.contains(concept.subject_field.as_str()),
+            "{id}: subject field {:?}",
+            concept.subject_field
+        );
+        assert!(!concept.source.trim().is_empty(), "{id}: no source");
+        for lang in [Lang::zh(), Lang::ru(), Lang::en()] {
+            let section = concept
+                .section(&lang)
+                .unwrap_or_else(|| panic!("{id}: no {lang} section"));
+            let preferred = section
+                .terms
+                .iter()
+                .filter(|t| t.status == TermStatus::Preferred)
+                .count();
+            assert_eq!(preferred, 1, "{id}: {preferred} preferred {lang} terms");
+        }
+        for (lang, term) in concept.terms() {
+            let explained = !matches!(
+                term.status,
+                TermStatus::Deprecated | TermStatus::Forbidden | TermStatus::Superseded
+            ) || !term.note.trim().is_empty();
+            assert!(explained, "{id} {lang}: {:?} has no note", term.text);
+            let key = (lang.primary().to_owned(), normalize_key(&term.text));
+            assert!(
+                house_terms.insert(key),
+                "{id} {lang}: {:?} twice",
+                term.text
+            );
+        }
+    }
+}
+
+/// `tolmach import examples/glossary.csv --collection house --best-effort --on-conflict
+/// skip`: the row whose terms are still empty is rejected with its line (strict mode would
+/// refuse the whole file for it), and the id entered a second time further down is skipped,
+/// so the first entry stands.
+#[tokio::test]
+async fn the_desk_csv_shows_best_effort_and_skip() {
+    let server = TestServer::start().await;
+    let strict = import_example(
+        &server,
+        "glossary.csv",
+        proto::ImportHeader {
+            dry_run: true,
+            ..header(collection("house"))
+        },
+    )
+    .await;
+    assert_eq!(
+        strict.status.as_ref().map_err(|s| s.code()),
+        Err(tonic::Code::InvalidArgument)
+    );
+
+    let outcome = import_example(
+        &server,
+        "glossary.csv",
+        proto::ImportHeader {
+            mode: ImportMode::BestEffort as i32,
+            on_conflict: OnConflict::Skip as i32,
+            ..header(collection("house"))
+        },
+    )
+    .await;
+    assert!(outcome.status.is_ok(), "{:?}", outcome.status);
+    let report = outcome.report();
+    assert!(report.committed);
+    assert_eq!((report.rejected, report.skipped), (1, 1), "{report:?}");
+    assert_eq!(report.added, report.accepted - 1, "{report:?}");
+    let rejected: Vec<(u64, &str)> = outcome
+        .problems
+        .iter()
+        .filter(|p| p.severity == proto::entry_problem::Severity::Rejected as i32)
+        .map(|p| (p.line, p.reason.as_str()))
+        .collect();
+    assert_eq!(rejected, [(CSV_EMPTY_ROW_LINE, "the row has no terms")]);
+
+    let kept = server
+        .client()
+        .await
+        .get_concept(GetConceptRequest {
+            id: CSV_REPEATED_ID.into(),
+        })
+        .await
+        .expect("stored")
+        .into_inner();
+    let english: Vec<String> = kept
+        .langs
+        .iter()
+        .filter(|s| s.lang == "en")
+        .flat_map(|s| s.terms.iter().map(|t| t.text.clone()))
+        .collect();
+    assert_eq!(english, ["Osh"], "the first entry stands");
+}
+
+/// The file paths a block of `tolmach` commands reads (the files it imports), and its
+/// `search` sentence.
+struct TryIt {
+    inputs: Vec<String>,
+    search: Option<String>,
+}
+
+/// Reads the indented command lines of the section under `heading` (to the next heading).
+fn try_it(markdown: &str, heading: &str) -> TryIt {
+    let start = markdown
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?} section"));
+    let section = &markdown[start + heading.len()..];
+    let section = &section[..section.find("\n#").unwrap_or(section.len())];
+    let mut found = TryIt {
+        inputs: Vec::new(),
+        search: None,
+    };
+    for line in section.lines().filter(|l| l.starts_with("    ")) {
+        let words = shell_words(line);
+        let command = words
+            .iter()
+            .position(|w| w == "--")
+            .map(|i| &words[i + 1..]);
+        match command {
+            Some([verb, file, ..]) if verb == "import" => found.inputs.push(file.clone()),
+            Some([verb, sentence, ..]) if verb == "search" => found.search = Some(sentence.clone()),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Splits a command line into words, honouring double quotes.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut in_word = false;
+    for c in line.trim().chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+/// Every file the commands import exists in the repository, and the search sentence is the
+/// one the memory test checks.
+fn assert_runs_on_a_fresh_clone(block: &TryIt, document: &str) {
+    assert!(!block.inputs.is_empty(), "{document}: no import command");
+    for input in &block.inputs {
+        assert!(
+            repo_path(input).is_file(),
+            "{document} imports {input}, which is not in the repository"
+        );
+    }
+    assert_eq!(
+        block.search.as_deref(),
+        Some(README_QUERY),
+        "{document}: the search example"
+    );
+}
+
+#[test]
+fn the_examples_readme_commands_name_files_in_the_repository() {
+    let path = repo_path("examples/README.md");
+    let text = std::fs::read_to_string(&path).expect("examples/README.md");
+    let block = try_it(&text, "## Try it");
+    assert_eq!(
+        block.inputs,
+        [
+            "examples/memory.tmx",
+            "examples/house-style.tbx",
+            "examples/glossary.csv"
+        ]
+    );
+    assert_runs_on_a_fresh_clone(&block, "examples/README.md");
+}
+
+#[test]
+#[ignore = "README.md's Try it block is to name the files of examples/ (see examples/README.md)"]
+fn the_readme_commands_name_files_in_the_repository() {
+    let text = std::fs::read_to_string(repo_path("README.md")).expect("README.md");
+    assert_runs_on_a_fresh_clone(&try_it(&text, "## Try it"), "README.md");
+}
+
+#[test]
+fn command_lines_split_like_a_shell() {
+    assert_eq!(
+        shell_words(r#"  cargo run -- search "a b。" --from zh"#),
+        ["cargo", "run", "--", "search", "a b。", "--from", "zh"]
+    );
+    assert_eq!(shell_words(r#"x """#), ["x", ""]);
+}
