@@ -394,7 +394,6 @@ fn the_examples_readme_commands_name_files_in_the_repository() {
 }
 
 #[test]
-#[ignore = "README.md's Try it block is to name the files of examples/ (see examples/README.md)"]
 fn the_readme_commands_name_files_in_the_repository() {
     let text = std::fs::read_to_string(repo_path("README.md")).expect("README.md");
     assert_runs_on_a_fresh_clone(&try_it(&text, "## Try it"), "README.md");
