@@ -47,7 +47,7 @@ async fn main() -> std::process::ExitCode {
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("tolmach: {error:#}");
+            eprintln!("error: {}", cmd::render::error_message(&error));
             std::process::ExitCode::FAILURE
         }
     }

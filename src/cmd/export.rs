@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use tolmach::service::proto::{self, exchange_client::ExchangeClient};
 
-use super::render::print;
+use super::render::{print, print_json_value};
 use super::{channel, ClientArgs, FileFormatArg};
 
 /// What `tolmach export` takes.
@@ -28,8 +28,8 @@ pub struct ExportArgs {
     #[arg(long, value_delimiter = ',')]
     subject: Vec<String>,
     /// TMX: the header's source language (default `*all*`).
-    #[arg(long, default_value = "")]
-    srclang: String,
+    #[arg(long, alias = "srclang", default_value = "")]
+    from: String,
     #[command(flatten)]
     client: ClientArgs,
 }
@@ -82,7 +82,7 @@ pub async fn run(args: ExportArgs) -> Result<()> {
         output,
         lang,
         subject,
-        srclang,
+        from,
         client,
     } = args;
     let format = export_format(format, &output, source.memory.is_some())?;
@@ -97,13 +97,14 @@ pub async fn run(args: ExportArgs) -> Result<()> {
         memory: source.memory.unwrap_or_default(),
         langs: lang,
         subject_fields: subject,
-        srclang,
+        srclang: from,
     };
     export_file(request, &output, &client).await
 }
 
 /// Streams an export into `output`, written to a temporary name first so that a failed
-/// export never leaves a truncated file under the real name.
+/// export never leaves a truncated file under the real name, then says how many entries it
+/// holds (with `--json`: an object with `output`, `format` and `entries`).
 async fn export_file(
     request: proto::ExportRequest,
     output: &Path,
@@ -111,6 +112,9 @@ async fn export_file(
 ) -> Result<()> {
     use tokio::io::AsyncWriteExt;
 
+    let format = proto::FileFormat::try_from(request.format)
+        .unwrap_or_default()
+        .as_str_name();
     let mut chunks = ExchangeClient::new(channel(client).await?)
         .export(request)
         .await?
@@ -141,8 +145,16 @@ async fn export_file(
     tokio::fs::rename(&partial, output)
         .await
         .with_context(|| format!("cannot write {}", output.display()))?;
-    print(&format!(
-        "exported {entries} entries to {}\n",
-        output.display()
-    ))
+    if client.json {
+        print_json_value(&serde_json::json!({
+            "output": output.display().to_string(),
+            "format": format,
+            "entries": entries,
+        }))
+    } else {
+        print(&format!(
+            "exported {entries} entries to {}\n",
+            output.display()
+        ))
+    }
 }

@@ -1,14 +1,13 @@
 //! `tolmach import`: streams a TBX, TMX, CSV or TSV file to the server with a progress bar and
 //! prints what the import did and every problem it found.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
 use tolmach::service::proto::{self, exchange_client::ExchangeClient};
 
-use super::render::{import_summary, print, severity_name};
+use super::render::{print, print_json, problems_and_summary};
 use super::{channel, ClientArgs, FileFormatArg};
 
 /// What `tolmach import` takes.
@@ -103,7 +102,8 @@ pub async fn run(args: ImportArgs) -> Result<()> {
 const UPLOAD_CHUNK: usize = 1024 * 1024;
 
 /// Streams `file` to the server with a progress bar, then prints the report and every
-/// problem; fails when the server refused the import.
+/// problem (with `--json`: the report, which holds the first 1000 problems); fails when the
+/// server refused the import.
 async fn import_file(
     file: &Path,
     mut header: proto::ImportHeader,
@@ -116,6 +116,8 @@ async fn import_file(
         .with_context(|| format!("cannot open {}", file.display()))?;
     let size = input.metadata().await?.len();
     header.expected_bytes = size;
+    let may_skip_empty_terms =
+        header.mode == proto::ImportMode::Strict as i32 && !header.skip_empty_terms;
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     sender
         .send(proto::ImportRequest {
@@ -181,26 +183,27 @@ async fn import_file(
     reading
         .await?
         .with_context(|| format!("cannot read {name}"))?;
-    let mut out = String::new();
-    for p in &problems {
-        let _ = writeln!(
-            out,
-            "{name}:{}:{}: {} {}{}",
-            p.line,
-            p.column,
-            severity_name(p.severity),
-            if p.entry_id.is_empty() {
-                String::new()
-            } else {
-                format!("[{}] ", p.entry_id)
-            },
-            p.reason
+    if client.json {
+        if let Some(report) = &report {
+            print_json("tolmach.v1.ImportReport", report)?;
+        }
+    } else {
+        print(&problems_and_summary(&name, &problems, report.as_ref()))?;
+    }
+    if may_skip_empty_terms && problems.iter().any(is_empty_term) {
+        eprintln!(
+            "hint: entries were rejected for empty <term/> placeholders (as SDL MultiTerm \
+             writes them): --skip-empty-terms drops those terms with a warning instead"
         );
     }
-    if let Some(report) = &report {
-        out.push_str(&import_summary(report));
-    }
-    print(&out)?;
     ended?;
     Ok(())
+}
+
+/// Whether a problem is an entry rejected for an empty `<term>`, which `--skip-empty-terms`
+/// would have let through.
+fn is_empty_term(problem: &proto::EntryProblem) -> bool {
+    problem.severity == proto::entry_problem::Severity::Rejected as i32
+        && problem.reason.contains("empty")
+        && problem.reason.contains("<term")
 }

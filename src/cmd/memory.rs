@@ -39,7 +39,7 @@ pub async fn search(args: SearchArgs) -> Result<()> {
         client,
     } = args;
     let request = proto::SearchRequest {
-        text,
+        text: text.clone(),
         source_lang: from,
         target_lang: to,
         limit,
@@ -54,6 +54,6 @@ pub async fn search(args: SearchArgs) -> Result<()> {
     if client.json {
         print_json("tolmach.v1.SearchResponse", &response)
     } else {
-        print(&search_table(&response))
+        print(&search_table(&text, &response))
     }
 }

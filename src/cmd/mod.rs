@@ -17,7 +17,7 @@ use tolmach::service::proto::{self, memory_client::MemoryClient, termbase_client
 /// Options shared by every client command.
 #[derive(Args)]
 pub struct ClientArgs {
-    /// The server to ask.
+    /// The server to ask: a URL, or host and port for `http://` (`127.0.0.1:50051`).
     #[arg(long, env = "TOLMACH_SERVER", default_value = "http://127.0.0.1:50051")]
     pub server: String,
     /// Print the response as protobuf JSON instead of a table.
@@ -54,7 +54,12 @@ impl From<FileFormatArg> for proto::FileFormat {
 
 /// One connection to the server, for whichever service client a command needs.
 pub async fn channel(args: &ClientArgs) -> Result<tonic::transport::Channel> {
-    tonic::transport::Endpoint::from_shared(args.server.clone())
+    let url = if args.server.contains("://") {
+        args.server.clone()
+    } else {
+        format!("http://{}", args.server)
+    };
+    tonic::transport::Endpoint::from_shared(url)
         .with_context(|| format!("{} is not a server URL", args.server))?
         .connect()
         .await

@@ -17,11 +17,73 @@ pub fn print_json(message_name: &str, message: &impl Message) -> Result<()> {
         .with_context(|| format!("{message_name} is not in the descriptor set"))?;
     let dynamic =
         prost_reflect::DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())?;
-    let mut json = serde_json::Serializer::pretty(Vec::new());
-    dynamic.serialize_with_options(&mut json, &prost_reflect::SerializeOptions::new())?;
-    let mut out = String::from_utf8(json.into_inner())?;
+    let json = dynamic.serialize_with_options(
+        serde_json::value::Serializer,
+        &prost_reflect::SerializeOptions::new(),
+    )?;
+    print_json_value(&json)
+}
+
+/// Prints JSON pretty, on lines of its own.
+pub fn print_json_value(json: &serde_json::Value) -> Result<()> {
+    let mut out = serde_json::to_string_pretty(json)?;
     out.push('\n');
     print(&out)
+}
+
+/// An error on one line: its causes one after the other, and a gRPC status as its code and
+/// message (`INVALID_ARGUMENT: text: required`) rather than tonic's description of it.
+pub fn error_message(error: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in error.chain() {
+        match cause.downcast_ref::<tonic::Status>() {
+            // A status's sources repeat its message; an empty message leaves them to say it.
+            Some(status) if status.message().is_empty() => {
+                parts.push(code_name(status.code()).to_owned())
+            }
+            Some(status) => {
+                parts.push(format!(
+                    "{}: {}",
+                    code_name(status.code()),
+                    status.message()
+                ));
+                break;
+            }
+            None => parts.push(cause.to_string()),
+        }
+    }
+    parts.join(": ")
+}
+
+/// A gRPC status code as the gRPC specification names it.
+fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code;
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// `text` followed by spaces up to `columns` terminal columns (a Chinese character takes
+/// two); text as wide or wider is returned as it is.
+fn pad(text: &str, columns: usize) -> String {
+    let width = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width)))
 }
 
 /// Writes command output; a reader that closed the pipe early (`| head`) is not an error.
@@ -32,17 +94,21 @@ pub fn print(out: &str) -> Result<()> {
     }
 }
 
-pub fn search_table(response: &proto::SearchResponse) -> String {
+/// The matches of a search for `query`, best first: score, the stored source with the
+/// query's differences marked (see [`marked_differences`]), where it is stored, and the
+/// translation.
+pub fn search_table(query: &str, response: &proto::SearchResponse) -> String {
     let mut out = String::new();
     if response.matches.is_empty() {
         out.push_str("no match\n");
     }
     for m in &response.matches {
+        let source = marked_differences(query, m).unwrap_or_else(|| m.source.clone());
         let _ = writeln!(
             out,
             "{:>4.0}%  {}  ({}/{})",
             m.score * 100.0,
-            m.source,
+            source,
             m.memory,
             m.unit_id
         );
@@ -58,6 +124,55 @@ pub fn search_table(response: &proto::SearchResponse) -> String {
         }
     }
     out
+}
+
+/// A match's stored source with how `query` differs from it, in word-diff notation: `[-…-]`
+/// is in the stored source and not in the query, `{+…+}` in the query instead or besides.
+/// `None` when the match has no differences or a span does not fit the texts.
+fn marked_differences(query: &str, m: &proto::MemoryMatch) -> Option<String> {
+    if m.diffs.is_empty() {
+        return None;
+    }
+    let source = m.source.as_str();
+    let mut out = String::new();
+    let mut at = 0;
+    for diff in &m.diffs {
+        let stored = text_at(source, diff.stored.as_ref(), at)?;
+        let asked = text_at(query, diff.query.as_ref(), 0)?;
+        out.push_str(&source[at..stored.start]);
+        if !stored.is_empty() {
+            let _ = write!(out, "[-{}-]", &source[stored.clone()]);
+        }
+        if !asked.is_empty() {
+            // Words inserted between stored words keep the query's spaces around them.
+            let inserted = stored.is_empty();
+            let space_before = inserted
+                && out.ends_with(|c: char| !c.is_whitespace())
+                && query[..asked.start].ends_with(char::is_whitespace);
+            let space_after = inserted
+                && source[stored.end..].starts_with(|c: char| !c.is_whitespace())
+                && query[asked.end..].starts_with(char::is_whitespace);
+            let _ = write!(
+                out,
+                "{}{{+{}+}}{}",
+                if space_before { " " } else { "" },
+                &query[asked],
+                if space_after { " " } else { "" }
+            );
+        }
+        at = stored.end;
+    }
+    out.push_str(&source[at..]);
+    Some(out)
+}
+
+/// The byte range `span` names in `text`, when it lies on character boundaries at or after
+/// `from`.
+fn text_at(text: &str, span: Option<&proto::Span>, from: usize) -> Option<std::ops::Range<usize>> {
+    let span = span?;
+    let range = span.start as usize..span.end as usize;
+    (range.start >= from && range.start <= range.end && text.get(range.clone()).is_some())
+        .then_some(range)
 }
 
 fn status_name(status: i32) -> &'static str {
@@ -91,9 +206,14 @@ fn write_renderings(out: &mut String, renderings: &[proto::Rendering], indent: &
         } else {
             " "
         };
-        let _ = writeln!(out, "{indent}{mark} {:<8} {:<50} {status}", r.lang, r.text);
+        let _ = writeln!(
+            out,
+            "{indent}{mark} {} {} {status}",
+            pad(&r.lang, 8),
+            pad(&r.text, 50)
+        );
         if !r.pinyin.is_empty() {
-            let _ = writeln!(out, "{indent}  {:<8} {}", "", r.pinyin);
+            let _ = writeln!(out, "{indent}  {} {}", pad("", 8), r.pinyin);
         }
     }
 }
@@ -166,8 +286,10 @@ pub fn recognized_table(text: &str, response: &proto::RecognizeResponse) -> Stri
     let _ = writeln!(out, "{}\n", marked.trim_end());
     let _ = writeln!(
         out,
-        "{:<12} {:<30} {:<30} note",
-        "chars", "surface", "standard rendering"
+        "{} {} {} note",
+        pad("chars", 12),
+        pad("surface", 30),
+        pad("standard rendering", 30)
     );
     for o in &response.occurrences {
         let chars = o
@@ -196,12 +318,47 @@ pub fn recognized_table(text: &str, response: &proto::RecognizeResponse) -> Stri
         };
         // A term broken across lines keeps the table on one line per occurrence.
         let surface = o.surface.split_whitespace().collect::<Vec<_>>().join(" ");
-        let _ = writeln!(out, "{chars:<12} {surface:<30} {rendering:<30} {note}");
+        let _ = writeln!(
+            out,
+            "{} {} {} {note}",
+            pad(&chars, 12),
+            pad(&surface, 30),
+            pad(&rendering, 30)
+        );
     }
     out
 }
 
-pub fn severity_name(severity: i32) -> &'static str {
+/// Every problem, one per line as `file:line:column: severity [entry] reason`, then the
+/// report's summary.
+pub fn problems_and_summary(
+    name: &str,
+    problems: &[proto::EntryProblem],
+    report: Option<&proto::ImportReport>,
+) -> String {
+    let mut out = String::new();
+    for p in problems {
+        let _ = writeln!(
+            out,
+            "{name}:{}:{}: {} {}{}",
+            p.line,
+            p.column,
+            severity_name(p.severity),
+            if p.entry_id.is_empty() {
+                String::new()
+            } else {
+                format!("[{}] ", p.entry_id)
+            },
+            p.reason
+        );
+    }
+    if let Some(report) = report {
+        out.push_str(&import_summary(report));
+    }
+    out
+}
+
+fn severity_name(severity: i32) -> &'static str {
     use proto::entry_problem::Severity;
     match Severity::try_from(severity) {
         Ok(Severity::Warning) => "warning:",
@@ -211,7 +368,7 @@ pub fn severity_name(severity: i32) -> &'static str {
     }
 }
 
-pub fn import_summary(report: &proto::ImportReport) -> String {
+fn import_summary(report: &proto::ImportReport) -> String {
     let outcome = if report.dry_run {
         "dry run: nothing written"
     } else if report.committed {
@@ -240,14 +397,16 @@ pub fn collections_table(
     counts: &std::collections::HashMap<String, usize>,
 ) -> String {
     let mut out = format!(
-        "{:<24} {:>8} {:>10}  description\n",
-        "collection", "priority", "concepts"
+        "{} {:>8} {:>10}  description\n",
+        pad("collection", 24),
+        "priority",
+        "concepts"
     );
     for c in collections {
         let _ = writeln!(
             out,
-            "{:<24} {:>8} {:>10}  {}",
-            c.name,
+            "{} {:>8} {:>10}  {}",
+            pad(&c.name, 24),
             c.priority,
             counts.get(&c.name).copied().unwrap_or(0),
             c.description

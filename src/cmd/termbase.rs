@@ -39,8 +39,8 @@ pub struct RecognizeArgs {
     /// The text file; `-` or absent reads standard input.
     file: Option<PathBuf>,
     /// Language of the text; default: terms of every language are found.
-    #[arg(long)]
-    lang: Option<String>,
+    #[arg(long, alias = "lang")]
+    from: Option<String>,
     /// Target languages, comma-separated; default: all.
     #[arg(long, value_delimiter = ',')]
     to: Vec<String>,
@@ -78,14 +78,14 @@ pub async fn lookup(args: LookupArgs) -> Result<()> {
 pub async fn recognize(args: RecognizeArgs) -> Result<()> {
     let RecognizeArgs {
         file,
-        lang,
+        from,
         to,
         client,
     } = args;
     let text = read_input(file.as_deref())?;
     let request = proto::RecognizeRequest {
         text: text.clone(),
-        lang: lang.unwrap_or_default(),
+        lang: from.unwrap_or_default(),
         target_langs: to,
         ..Default::default()
     };
