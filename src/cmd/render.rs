@@ -1,5 +1,6 @@
-//! How responses are shown: the tables of each command, the import summary, canonical
-//! proto3 JSON for `--json`, and writing to standard output.
+//! How responses and errors are shown: the tables of each command (aligned in terminal
+//! columns), the import summary, canonical proto3 JSON for `--json`, an error as one line,
+//! and writing to standard output.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
