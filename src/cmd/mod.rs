@@ -52,7 +52,8 @@ impl From<FileFormatArg> for proto::FileFormat {
     }
 }
 
-/// One connection to the server, for whichever service client a command needs.
+/// One connection to the server, for whichever service client a command needs; a server
+/// given without a scheme (`127.0.0.1:50051`) is reached over plain HTTP/2.
 pub async fn channel(args: &ClientArgs) -> Result<tonic::transport::Channel> {
     let url = if args.server.contains("://") {
         args.server.clone()

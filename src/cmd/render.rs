@@ -53,6 +53,8 @@ pub fn error_message(error: &anyhow::Error) -> String {
             None => parts.push(cause.to_string()),
         }
     }
+    // Some transport errors wrap an error that says the same.
+    parts.dedup();
     parts.join(": ")
 }
 
