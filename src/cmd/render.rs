@@ -417,3 +417,79 @@ pub fn collections_table(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(range: std::ops::Range<u32>) -> Option<proto::Span> {
+        Some(proto::Span {
+            start: range.start,
+            end: range.end,
+        })
+    }
+
+    fn stored_match(source: &str, diffs: Vec<proto::DiffSpan>) -> proto::MemoryMatch {
+        proto::MemoryMatch {
+            source: source.into(),
+            diffs,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn padding_counts_chinese_characters_two_columns_wide() {
+        assert_eq!(pad("峰会", 6), "峰会  ");
+        assert_eq!(pad("ШОС", 6), "ШОС   ");
+        assert_eq!(pad("上海合作组织", 4), "上海合作组织");
+    }
+
+    #[test]
+    fn a_deletion_at_the_end_is_marked_where_it_was() {
+        let m = stored_match(
+            "summit in Astana",
+            vec![proto::DiffSpan {
+                kind: proto::DiffKind::Deleted as i32,
+                query: span(6..6),
+                stored: span(6..16),
+            }],
+        );
+        assert_eq!(
+            marked_differences("summit", &m).as_deref(),
+            Some("summit[- in Astana-]")
+        );
+    }
+
+    #[test]
+    fn differences_that_do_not_fit_the_texts_leave_the_source_unmarked() {
+        let diff = |query, stored| proto::DiffSpan {
+            kind: proto::DiffKind::Replaced as i32,
+            query,
+            stored,
+        };
+        // Inside a character, past the end, missing, and out of order.
+        for diffs in [
+            vec![diff(span(0..1), span(0..3))],
+            vec![diff(span(0..3), span(3..99))],
+            vec![diff(None, span(0..3))],
+            vec![diff(span(0..3), span(3..6)), diff(span(0..3), span(0..3))],
+        ] {
+            let m = stored_match("峰会在", diffs.clone());
+            assert_eq!(marked_differences("会议在", &m), None, "{diffs:?}");
+        }
+        assert_eq!(
+            marked_differences("峰会在", &stored_match("峰会在", vec![])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_status_is_shown_as_its_code_and_message_after_the_context() {
+        let error = anyhow::Error::from(tonic::Status::invalid_argument("text: required"))
+            .context("lookup");
+        assert_eq!(
+            error_message(&error),
+            "lookup: INVALID_ARGUMENT: text: required"
+        );
+    }
+}
