@@ -498,10 +498,7 @@ fn status_text(outcome: &Outcome) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[cfg_attr(
-    not(tolmach_peerdata),
-    ignore = "needs the peer data (../shared/peerdata or $TOLMACH_PEERDATA)"
-)]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 async fn every_valid_peer_file_imports_strictly_with_the_entries_it_has() {
     let root = peerdata();
     let excluded = |rel: &str| {
@@ -619,10 +616,7 @@ async fn every_valid_peer_file_imports_strictly_with_the_entries_it_has() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[cfg_attr(
-    not(tolmach_peerdata),
-    ignore = "needs the peer data (../shared/peerdata or $TOLMACH_PEERDATA)"
-)]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 async fn one_file_imported_at_once_into_several_collections_fills_each_of_them() {
     let root = peerdata();
     // 45 concepts with ids `c1`…: every collection gets its own, none takes another's over.
@@ -656,10 +650,7 @@ fn names_error(outcome: &Outcome, needle: &str, line: u64) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[cfg_attr(
-    not(tolmach_peerdata),
-    ignore = "needs the peer data (../shared/peerdata or $TOLMACH_PEERDATA)"
-)]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 async fn bad_peer_files_are_refused_naming_their_error_and_best_effort_keeps_the_rest() {
     let root = peerdata();
     for (rel, why) in NOT_DETECTED {
