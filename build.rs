@@ -1,8 +1,22 @@
 //! Compiles `proto/` with a pure-Rust protobuf compiler, so that building needs no system
-//! `protoc`, keeps the descriptor set for server reflection and `--json` output, and lists the
-//! shipped glossary files so the binary carries them.
+//! `protoc`, keeps the descriptor set for server reflection and `--json` output, lists the
+//! shipped glossary files so the binary carries them, and tells the tests which of their
+//! inputs from outside the repository are present, so that a check without its input is
+//! counted as ignored instead of passing without checking:
+//!
+//! - `tolmach_peerdata`: the peer data (files written by other projects) is at
+//!   `$TOLMACH_PEERDATA`, else `../shared/peerdata`.
+//! - `tolmach_readback`: the read-back environment (a Python virtual environment with the
+//!   translate-toolkit of `tests/readback/requirements.txt`, made by `.ci/run`) is at
+//!   `<target dir>/readback-venv`; its path is passed to the tests as
+//!   `TOLMACH_READBACK_VENV`.
+//!
+//! Cargo runs a build script again on every build while a path it watches is missing, which
+//! would rebuild the crate each time, so an input is watched only once it exists: after
+//! adding one where there was none, `touch build.rs` (`.ci/run` does so for the environment
+//! it makes).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
@@ -42,5 +56,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     listing.push(']');
     std::fs::write(out.join("glossary_files.rs"), listing)?;
     println!("cargo:rerun-if-changed=glossary");
+
+    detect_test_inputs(&out)?;
+    Ok(())
+}
+
+/// Sets the cfgs named in the header for the test inputs that are present, and watches them.
+fn detect_test_inputs(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo::rustc-check-cfg=cfg(tolmach_peerdata)");
+    println!("cargo::rustc-check-cfg=cfg(tolmach_readback)");
+
+    println!("cargo:rerun-if-env-changed=TOLMACH_PEERDATA");
+    let peerdata = std::env::var_os("TOLMACH_PEERDATA").map_or_else(
+        || Path::new("../shared/peerdata").to_path_buf(),
+        PathBuf::from,
+    );
+    if peerdata.is_dir() {
+        println!("cargo:rustc-cfg=tolmach_peerdata");
+        println!("cargo:rerun-if-changed={}", peerdata.display());
+    }
+
+    // OUT_DIR is `<target dir>/<profile>/build/<package>-<hash>/out`.
+    let target_dir = out
+        .ancestors()
+        .nth(4)
+        .ok_or("OUT_DIR is not inside a target directory")?;
+    let venv = target_dir.join("readback-venv");
+    println!("cargo:rustc-env=TOLMACH_READBACK_VENV={}", venv.display());
+    let requirements = "tests/readback/requirements.txt";
+    println!("cargo:rerun-if-changed={requirements}");
+    // Written by `.ci/run` after a successful install, with the requirements it installed.
+    let stamp = venv.join("tolmach-requirements.txt");
+    if stamp.is_file() {
+        println!("cargo:rerun-if-changed={}", stamp.display());
+        if std::fs::read(&stamp)? == std::fs::read(requirements)? {
+            println!("cargo:rustc-cfg=tolmach_readback");
+        }
+    }
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! Exports must be usable by the tools translators already have. These tests start the real
 //! server (shipped glossary), export it through the Export RPC as TBX 2008 and v3, CSV and
 //! TSV, import a memory through the Import RPC and export it as TMX 1.4b, then read the files
-//! back with translate-toolkit (`tests/readback/read_back.py`, in a virtual environment made
-//! once under `target/readback-venv`) and check that it finds the entries that were written.
+//! back with translate-toolkit (`tests/readback/read_back.py`, in the virtual environment
+//! `.ci/run` makes under `target/readback-venv`) and check that it finds the entries that
+//! were written.
 //! The same environment's lxml validates the TBX v3 exports against the TBX-Basic RELAX NG
 //! schema of the peer data.
 //!
@@ -17,14 +18,13 @@
 //!   glossary's `source` column (where the concept comes from, in a concept's first row) for
 //!   its source text and finds no target.
 //!
-//! Without `python3`, or when the virtual environment or the install cannot be made (no
-//! package index), the tests say why and pass without checking; the schema check also skips
-//! when the peer data (`../shared/peerdata`) is absent.
+//! The tests are ignored (counted in the summary with the reason) when the build found no
+//! such environment, or for the schema check no peer data (`../shared/peerdata`): see
+//! `build.rs`. `cargo test` never installs anything.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use serde_json::Value;
 use tolmach::formats::{write_tmx, TbxReader, TmxReader};
@@ -36,8 +36,6 @@ use tolmach::service::proto::{
 };
 use tonic::transport::Channel;
 
-/// The only place the translate-toolkit version is named.
-const REQUIREMENTS: &str = "tests/readback/requirements.txt";
 const SCRIPT: &str = "tests/readback/read_back.py";
 /// The TBX-Basic schema, under the peer data.
 const SCHEMA: &str = "tbx/byutrg-py-tbxv3-tools/TBXcoreStructV03_TBX-Basic_integrated.rng";
@@ -140,16 +138,6 @@ fn memory(concepts: &[Concept]) -> Vec<TranslationUnit> {
     units
 }
 
-/// The virtual environment's directory: `readback-venv` in the target directory, found from
-/// this test's own path (`<target>/debug/deps/readback-…`) so that `CARGO_TARGET_DIR` counts.
-fn venv_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
-        .unwrap_or_else(|| manifest_dir().join("target"))
-        .join("readback-venv")
-}
-
 fn run(command: &mut Command) -> Result<Output, String> {
     let output = command
         .output()
@@ -168,47 +156,21 @@ fn run(command: &mut Command) -> Result<Output, String> {
     ))
 }
 
-/// The virtual environment's Python with the pinned translate-toolkit, made once per test
-/// run (the tests share it); `Err` says why there is none.
-fn python() -> Result<PathBuf, String> {
-    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    PYTHON.get_or_init(python_with_translate_toolkit).clone()
-}
-
-/// The virtual environment's Python with the pinned translate-toolkit, made when missing or
-/// installed from other requirements; `Err` says why there is none.
-fn python_with_translate_toolkit() -> Result<PathBuf, String> {
-    let requirements = manifest_dir().join(REQUIREMENTS);
-    let wanted = std::fs::read_to_string(&requirements)
-        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
-    let venv = venv_dir();
+/// The read-back environment's Python (`build.rs` names the environment); a test made to
+/// run without it (`--ignored`) fails saying where it looked.
+fn python() -> PathBuf {
+    let venv = Path::new(env!("TOLMACH_READBACK_VENV"));
     let python = venv.join(if cfg!(windows) {
         "Scripts/python.exe"
     } else {
         "bin/python"
     });
-    // Written last, after a successful install, with the requirements it installed.
-    let stamp = venv.join("tolmach-requirements.txt");
-    if python.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
-        return Ok(python);
-    }
-    if venv.exists() {
-        std::fs::remove_dir_all(&venv)
-            .map_err(|e| format!("cannot remove the stale {}: {e}", venv.display()))?;
-    }
-    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(["--retries", "1", "--timeout", "30", "-r"])
-        .arg(&requirements))?;
-    std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
-    Ok(python)
+    assert!(
+        python.exists(),
+        "no read-back environment at {}: `.ci/run` makes it",
+        venv.display()
+    );
+    python
 }
 
 /// The entries translate-toolkit read from one file, or its refusal.
@@ -321,6 +283,10 @@ fn collection_export(format: FileFormat, collection: &str) -> ExportRequest {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(tolmach_readback),
+    ignore = "needs the read-back environment (`.ci/run` makes it)"
+)]
 async fn exports_read_back_by_translate_toolkit_with_the_same_entries() {
     let concepts = glossary();
     assert!(concepts.len() >= 300, "only {} concepts", concepts.len());
@@ -360,9 +326,7 @@ async fn exports_read_back_by_translate_toolkit_with_the_same_entries() {
         "glossary.csv",
         "glossary.tsv",
     ];
-    let Some(report) = read_back(names.map(|n| path(n).into_os_string()).to_vec()) else {
-        return;
-    };
+    let report = read_back(names.map(|n| path(n).into_os_string()).to_vec());
 
     let v2 = entries(&report, &path("v2.tbx")).unwrap_or_else(|e| panic!("TBX 2008: {e}"));
     assert_tbx_entries(v2, &concepts, "TBX 2008");
@@ -464,34 +428,29 @@ const EVERY_FIELD_TBX: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </tbx>
 "#;
 
-/// Runs `read_back.py` with `args` in the virtual environment and parses what it prints;
-/// `None`, after saying why, when there is no environment to run it in.
-fn read_back(args: Vec<std::ffi::OsString>) -> Option<Value> {
-    let python = match python() {
-        Ok(python) => python,
-        Err(why) => {
-            eprintln!("skipped: no translate-toolkit and lxml to read exports with: {why}");
-            return None;
-        }
-    };
-    let output = run(Command::new(&python)
+/// Runs `read_back.py` with `args` in the virtual environment and parses what it prints.
+fn read_back(args: Vec<std::ffi::OsString>) -> Value {
+    let output = run(Command::new(python())
         .arg(manifest_dir().join(SCRIPT))
         .args(args))
     .unwrap_or_else(|e| panic!("{e}"));
-    Some(serde_json::from_slice(&output.stdout).expect("the script prints JSON"))
+    serde_json::from_slice(&output.stdout).expect("the script prints JSON")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(tolmach_readback, tolmach_peerdata)),
+    ignore = "needs the read-back environment (`.ci/run` makes it) and the peer data"
+)]
 async fn tbx_v3_exports_validate_against_the_tbx_basic_relax_ng_schema() {
-    let peerdata = manifest_dir().join("../shared/peerdata");
+    let peerdata = std::env::var_os("TOLMACH_PEERDATA")
+        .map_or_else(|| manifest_dir().join("../shared/peerdata"), PathBuf::from);
     let schema = peerdata.join(SCHEMA);
-    if !schema.exists() {
-        eprintln!(
-            "skipped: the TBX-Basic schema is not at {} (peer data absent)",
-            schema.display()
-        );
-        return;
-    }
+    assert!(
+        schema.exists(),
+        "the TBX-Basic schema is not at {} (peer data absent)",
+        schema.display()
+    );
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = |name: &str| dir.path().join(name);
     let (server, channel) = start_server(dir.path()).await;
@@ -511,9 +470,7 @@ async fn tbx_v3_exports_validate_against_the_tbx_basic_relax_ng_schema() {
 
     let mut args = vec!["--relaxng".into(), schema.into_os_string()];
     args.extend(names.map(|n| path(&format!("{n}.tbx")).into_os_string()));
-    let Some(report) = read_back(args) else {
-        return;
-    };
+    let report = read_back(args);
     for name in names {
         let file = path(&format!("{name}.tbx"));
         let result = report["files"]

@@ -187,6 +187,7 @@ fn is_tbx_file(name: &str) -> bool {
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn every_well_formed_peer_tbx_reads_the_entries_it_has() {
     let Some(root) = peerdata() else { return };
     let mut checked = 0;
@@ -222,6 +223,7 @@ fn every_well_formed_peer_tbx_reads_the_entries_it_has() {
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn valid_peer_tbx_samples_read_without_rejections_when_placeholders_are_skipped() {
     let Some(root) = peerdata() else { return };
     let valid_dirs = [
@@ -261,6 +263,7 @@ fn valid_peer_tbx_samples_read_without_rejections_when_placeholders_are_skipped(
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn peer_tbx_that_breaks_its_declared_dialect_is_rejected_where_it_does() {
     let Some(root) = peerdata() else { return };
     for (rel, want) in DIALECT_ERRORS {
@@ -288,6 +291,7 @@ fn peer_tbx_that_breaks_its_declared_dialect_is_rejected_where_it_does() {
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn peer_tbx_that_cannot_be_read_is_malformed_with_a_line() {
     let Some(root) = peerdata() else { return };
     let all = files(&root.join("tbx"), &is_tbx_file);
@@ -317,6 +321,7 @@ fn peer_tbx_that_cannot_be_read_is_malformed_with_a_line() {
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn peer_tbx_vendor_shapes_map_their_data() {
     let Some(root) = peerdata() else { return };
     let read = |rel: &str| -> Vec<crate::model::Concept> {
@@ -386,6 +391,7 @@ fn read_tmx(
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn tico19_tmx_files_have_3071_units_each_with_shared_tuids() {
     let Some(root) = peerdata() else { return };
     let mut tuid_sets = Vec::new();
@@ -414,6 +420,7 @@ fn is_tmx_file(name: &str) -> bool {
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn okapi_and_omegat_tmx_read_without_error_and_keep_inline_tags() {
     let Some(root) = peerdata() else { return };
     let mut total_tags = 0;
@@ -477,6 +484,7 @@ fn okapi_and_omegat_tmx_read_without_error_and_keep_inline_tags() {
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn omegat_invalid_tmx_mixing_language_attributes_is_rejected_at_the_tuv() {
     let Some(root) = peerdata() else { return };
     let dir = root.join("tmx/omegat-tests/test/resources/data/tmx");
@@ -514,6 +522,7 @@ fn omegat_invalid_tmx_mixing_language_attributes_is_rejected_at_the_tuv() {
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn okapi_inline_tags_are_recorded_as_written() {
     let Some(root) = peerdata() else { return };
     let path = root.join("tmx/okapi/okapi/filters/tmx/src/test/resources/compkit/ImportTest2A.tmx");
@@ -617,6 +626,7 @@ fn read_glossary(path: &Path, options: CsvOptions) -> (usize, usize, Option<Form
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn peer_glossaries_read_with_their_row_count() {
     let Some(root) = peerdata() else { return };
     for (rel, rows) in GLOSSARY_ROWS {
@@ -657,6 +667,7 @@ fn peer_glossaries_read_with_their_row_count() {
 }
 
 #[test]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 fn tico19_glossary_rows_carry_languages_pos_and_description() {
     let Some(root) = peerdata() else { return };
     let path = root.join("glossary/tico19/g_en_zh-CN.csv");

@@ -1,8 +1,8 @@
 //! Durable storage of concepts, their history and collections in sled.
 //!
 //! One tree per record kind (`meta`, `concepts`, `history`, `collections`, `units`); keys are
-//! built only in [`keys`]. Imports not yet committed wait in spool files beside the database
-//! (see [`import`]). Every write method returns only after sled has flushed the change to
+//! built only in `keys`. Imports not yet committed wait in spool files beside the database
+//! (see `import`). Every write method returns only after sled has flushed the change to
 //! disk, so a caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
 //! built from it.
 

@@ -387,7 +387,7 @@ fn han_only(term: &str) -> Option<Vec<char>> {
 /// The toneless readings of a term as index keys: its syllables' letters run together (`ü`
 /// as `v`), the reading in context first, then other combinations of heteronym readings,
 /// likeliest first, at most [`MAX_READING_KEYS`]. Empty for a term that is not written in
-/// Han characters only (see [`han_only`]) or has a character without a reading.
+/// Han characters only (see `han_only`) or has a character without a reading.
 ///
 /// ```
 /// use tolmach::text::pinyin::reading_keys;

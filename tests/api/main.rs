@@ -3,6 +3,7 @@
 //! area.
 
 mod bad_input;
+mod cli;
 mod concepts;
 mod crash;
 mod examples;

@@ -4,7 +4,8 @@
 //! NG check of exports lives in `tests/readback.rs`, which has a Python environment with lxml.)
 //!
 //! The files are not part of the repository: the tests look for them at `$TOLMACH_PEERDATA`,
-//! else `<crate root>/../shared/peerdata`, and skip with a message when they are absent.
+//! else `<crate root>/../shared/peerdata`, and are ignored (counted in the summary with the
+//! reason) when the build found no peer data there (`build.rs`).
 //! Expected counts come from the files (entry start tags, CSV records), never from the server.
 
 use std::path::{Path, PathBuf};
@@ -24,19 +25,19 @@ const PARALLEL_IMPORTS: usize = 8;
 /// Upload chunk size: several chunks for the larger files.
 const CHUNK: usize = 64 * 1024;
 
-fn peerdata() -> Option<PathBuf> {
+/// The peer data directory; a test made to run without it (`--ignored`) fails saying where
+/// it looked.
+fn peerdata() -> PathBuf {
     let dir = std::env::var_os("TOLMACH_PEERDATA").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peerdata"),
         PathBuf::from,
     );
-    let found = dir.is_dir();
-    if !found {
-        eprintln!(
-            "skipped: peer data not found at {} (set TOLMACH_PEERDATA to its location)",
-            dir.display()
-        );
-    }
-    found.then_some(dir)
+    assert!(
+        dir.is_dir(),
+        "peer data not found at {} (set TOLMACH_PEERDATA to its location)",
+        dir.display()
+    );
+    dir
 }
 
 /// Files that are not well-formed or not TBX/TMX at all, and files whose entries break a
@@ -497,8 +498,9 @@ fn status_text(outcome: &Outcome) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 async fn every_valid_peer_file_imports_strictly_with_the_entries_it_has() {
-    let Some(root) = peerdata() else { return };
+    let root = peerdata();
     let excluded = |rel: &str| {
         BAD.iter().any(|b| b.rel == rel)
             || NAMED_IN_A_WARNING.iter().any(|(r, _, _)| *r == rel)
@@ -614,8 +616,9 @@ async fn every_valid_peer_file_imports_strictly_with_the_entries_it_has() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 async fn one_file_imported_at_once_into_several_collections_fills_each_of_them() {
-    let Some(root) = peerdata() else { return };
+    let root = peerdata();
     // 45 concepts with ids `c1`…: every collection gets its own, none takes another's over.
     let rel = "tbx/ltac-tbx-basic-min-dialect/TBX-Basic/DCA/Example_Astronomy_DCA_VALID.tbx";
     let uploads = (0..PARALLEL_IMPORTS)
@@ -647,8 +650,9 @@ fn names_error(outcome: &Outcome, needle: &str, line: u64) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(tolmach_peerdata), ignore = "needs ../shared/peerdata")]
 async fn bad_peer_files_are_refused_naming_their_error_and_best_effort_keeps_the_rest() {
-    let Some(root) = peerdata() else { return };
+    let root = peerdata();
     for (rel, why) in NOT_DETECTED {
         eprintln!("{rel}: not checked: {why}");
     }

@@ -137,10 +137,31 @@ pub async fn set_priority(client: &mut TermbaseClient<Channel>, name: &str, prio
 /// Runs the `tolmach` binary against `server` with `stdin` as its input and answers its
 /// standard output; the command must succeed.
 pub fn run_cli(server: &TestServer, args: &[&str], stdin: &str) -> String {
+    let output = cli_against(server, args, stdin);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{args:?}: {stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs the `tolmach` binary against `server` and answers its standard error; the command
+/// must fail.
+pub fn run_cli_failing(server: &TestServer, args: &[&str]) -> String {
+    let output = cli_against(server, args, "");
+    assert!(!output.status.success(), "{args:?} must fail");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs the `tolmach` binary against `server` with `stdin` as its input.
+fn cli_against(server: &TestServer, args: &[&str], stdin: &str) -> std::process::Output {
+    let url = format!("http://{}", server.server.addr);
+    cli_output(&[args, &["--server", &url]].concat(), stdin)
+}
+
+/// Runs the `tolmach` binary with `args` (which name the server) and `stdin` as its input.
+pub fn cli_output(args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
         .args(args)
-        .args(["--server", &format!("http://{}", server.server.addr)])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -149,8 +170,5 @@ pub fn run_cli(server: &TestServer, args: &[&str], stdin: &str) -> String {
     if let Some(mut input) = child.stdin.take() {
         input.write_all(stdin.as_bytes()).expect("stdin written");
     }
-    let output = child.wait_with_output().expect("finished");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{args:?}: {stderr}");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    child.wait_with_output().expect("finished")
 }

@@ -1,0 +1,78 @@
+//! The client and server commands of the `tolmach` binary, one module per command family,
+//! and what they share: the options of every client command, the connection to the server,
+//! the exchange file formats and the rendering of responses (`render`).
+
+pub mod collections;
+pub mod export;
+pub mod import;
+pub mod memory;
+pub mod render;
+pub mod serve;
+pub mod termbase;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use tolmach::service::proto::{self, memory_client::MemoryClient, termbase_client::TermbaseClient};
+
+/// Options shared by every client command.
+#[derive(Args)]
+pub struct ClientArgs {
+    /// The server to ask: a URL, or host and port for `http://` (`127.0.0.1:50051`).
+    #[arg(long, env = "TOLMACH_SERVER", default_value = "http://127.0.0.1:50051")]
+    pub server: String,
+    /// Print the response as protobuf JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// An exchange file format on the command line.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum FileFormatArg {
+    /// TBX v3 (TBX-Basic, DCA); on import, any TBX.
+    Tbx,
+    /// TBX 2008 (`martif`), for older tools.
+    Tbx2008,
+    /// TMX 1.4b.
+    Tmx,
+    /// Comma-separated glossary.
+    Csv,
+    /// Tab-separated glossary.
+    Tsv,
+}
+
+impl From<FileFormatArg> for proto::FileFormat {
+    fn from(format: FileFormatArg) -> proto::FileFormat {
+        match format {
+            FileFormatArg::Tbx => proto::FileFormat::Tbx,
+            FileFormatArg::Tbx2008 => proto::FileFormat::Tbx2008,
+            FileFormatArg::Tmx => proto::FileFormat::Tmx,
+            FileFormatArg::Csv => proto::FileFormat::Csv,
+            FileFormatArg::Tsv => proto::FileFormat::Tsv,
+        }
+    }
+}
+
+/// One connection to the server, for whichever service client a command needs; a server
+/// given without a scheme (`127.0.0.1:50051`) is reached over plain HTTP/2.
+pub async fn channel(args: &ClientArgs) -> Result<tonic::transport::Channel> {
+    let url = if args.server.contains("://") {
+        args.server.clone()
+    } else {
+        format!("http://{}", args.server)
+    };
+    tonic::transport::Endpoint::from_shared(url)
+        .with_context(|| format!("{} is not a server URL", args.server))?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach a tolmach server at {}", args.server))
+}
+
+/// A Termbase client.
+pub async fn connect(args: &ClientArgs) -> Result<TermbaseClient<tonic::transport::Channel>> {
+    Ok(TermbaseClient::new(channel(args).await?))
+}
+
+/// A Memory client.
+pub async fn memory_client(args: &ClientArgs) -> Result<MemoryClient<tonic::transport::Channel>> {
+    Ok(MemoryClient::new(channel(args).await?))
+}

@@ -1,0 +1,108 @@
+//! `tolmach serve`: runs the gRPC server on a data directory until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use tolmach::server::{self, ServerConfig};
+
+/// What `tolmach serve` takes.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+    /// Where the database lives; created when missing.
+    #[arg(long, env = "TOLMACH_DATA_DIR", default_value_os_t = default_data_dir())]
+    data_dir: PathBuf,
+    /// Glossary directory of .tbx files loaded into an empty database (default: the
+    /// glossary built into this binary).
+    #[arg(long)]
+    glossary: Option<PathBuf>,
+}
+
+/// Runs the server until a shutdown signal.
+pub async fn run(args: ServeArgs) -> Result<()> {
+    serve(args.listen, args.data_dir, args.glossary).await
+}
+
+/// `$XDG_DATA_HOME/tolmach`, else `~/.local/share/tolmach`, else `./tolmach-data`.
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .map(|base| base.join("tolmach"))
+        .unwrap_or_else(|| PathBuf::from("tolmach-data"))
+}
+
+async fn serve(listen: SocketAddr, data_dir: PathBuf, glossary: Option<PathBuf>) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let config = ServerConfig {
+        listen,
+        data_dir: data_dir.clone(),
+        glossary_dir: glossary,
+    };
+    let started = std::time::Instant::now();
+    let running = server::start(config).await.with_context(|| {
+        format!(
+            "cannot start the server with data in {}",
+            data_dir.display()
+        )
+    })?;
+    if running.loaded_from_glossary > 0 {
+        tracing::info!(
+            concepts = running.loaded_from_glossary,
+            "first start: loaded the shipped glossary"
+        );
+    }
+    tracing::info!(
+        addr = %running.addr,
+        data_dir = %data_dir.display(),
+        concepts = running.concept_count,
+        seconds = started.elapsed().as_secs_f64(),
+        "serving tolmach.v1 on {}", running.addr
+    );
+    // The memory index is still being built; the server logs its own failure, and a
+    // shutdown first ends this wait with nothing to report.
+    let memory_ready = running.memory_ready();
+    tokio::spawn(async move {
+        if let Ok(units) = memory_ready.await {
+            let seconds = started.elapsed().as_secs_f64();
+            tracing::info!(
+                units,
+                seconds,
+                "translation memory ready: {units} units in {seconds:.1} s"
+            );
+        }
+    });
+    running.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
