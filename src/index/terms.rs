@@ -10,13 +10,11 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 
 use super::distance::{levenshtein_within, BitPattern};
-use super::key_table::KeyTable;
-use super::{score, MatchKind};
+use super::key_table::{KeyTable, TermId};
+use super::match_kind::MatchKind;
+use super::score;
 use crate::model::{Concept, Term, TermType};
 use crate::text::{self, Token, TokenKind};
-
-/// Position of a term in [`TermIndex::terms`].
-pub(super) type TermId = u32;
 
 /// What the index knows about one stored term.
 pub(super) struct IndexedTerm {

@@ -8,7 +8,7 @@ use super::myers;
 use super::part::{grams, Lane, Part};
 use super::query::{MemoryQuery, SearchStats};
 use super::snapshot::{answers, Shard};
-use crate::index::levenshtein;
+use crate::index::distance::levenshtein;
 use crate::text;
 
 /// A match before ranking.

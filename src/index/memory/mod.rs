@@ -60,6 +60,22 @@
 //! Levenshtein distance, so the scores equal those of [`MemoryIndex::search_exhaustive`].
 //!
 //! Numbers-only matches have `d = 0` and therefore share every gram: they always pass.
+//!
+//! # Files
+//!
+//! Each file uses only files listed below it, never one above, so the module reads top down:
+//!
+//! * `live.rs`: the index that readers and writers share, one snapshot at a time;
+//! * `import.rs`: units analyzed while their file is read, published after the commit;
+//!   `outcome.rs`: what the store did with them, the store's side of that contract;
+//! * `search.rs`: ranked fuzzy search; `candidates.rs`: one part's candidates filtered and
+//!   scored (and scanned exhaustively, for the reference);
+//! * `concordance.rs`: phrase search;
+//! * `query.rs`: what a search is asked and answers; `diff.rs`: where a match differs;
+//! * `snapshot.rs`: the index as a value, and the writes that make the next one;
+//! * `part.rs`: one immutable part (unit sequences, q-gram postings); `plain.rs`: its
+//!   normalization fast path; `myers.rs`: the bounded distance; `hash.rs`: their hasher;
+//! * `adapt.rs`: numbers and adapted targets; `analyze.rs`: text as units.
 
 mod adapt;
 mod analyze;
