@@ -19,6 +19,7 @@ mod distance;
 mod key_table;
 mod match_kind;
 pub mod memory;
+mod rules;
 mod running_text;
 pub mod score;
 mod terms;

@@ -12,8 +12,14 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 use super::distance::{levenshtein_within, BitPattern};
 use super::key_table::{KeyTable, TermId};
 use super::match_kind::MatchKind;
+use super::rules::{
+    contains, coverage_units, fragment_score, han_word_aligned, holds_run, max_edits, max_typos,
+    max_word_edits, min_partial_chars, on_word_boundaries, one_holds_the_other, query_units,
+    stem_window_end, term_stems, typo_edits, typo_similarity, MAX_FUZZY_QUERY_CHARS,
+    MAX_VARIANT_QUERY_WORDS, MIN_VARIANT_TERM_WORDS,
+};
 use super::score;
-use crate::model::{Concept, Term, TermType};
+use crate::model::Concept;
 use crate::text::{self, Token, TokenKind};
 
 /// What the index knows about one stored term.
@@ -114,30 +120,9 @@ const MAX_FUZZY_CANDIDATES: usize = 20_000;
 /// through, so only very long lists are worth skipping.
 const COMMON_GRAM: usize = 50_000;
 
-/// Longest query, in characters, tried for fuzzy and partial matching; longer input is a
-/// sentence and belongs to Recognize.
-const MAX_FUZZY_QUERY_CHARS: usize = 256;
 // A query needs at most its gram count less three shared grams, which must fit
 // [`SharedGrams::counts`].
 const _: () = assert!(MAX_FUZZY_QUERY_CHARS - 3 <= u8::MAX as usize);
-
-/// Fewest words of a term that a query with whole words replaced, inserted or dropped may
-/// name: in shorter terms every word carries too much of the meaning ("Silk Road Fund" is not
-/// the "Silk Road Spirit").
-const MIN_VARIANT_TERM_WORDS: usize = 4;
-
-/// Longest query, in words, tried for word variants.
-const MAX_VARIANT_QUERY_WORDS: usize = 32;
-
-/// Most word edits a query of `n` words may be from a term it names: the most `d` that some
-/// term of `n − d` to `n + d` words within `d` edits leaves at the similarity minimum, and
-/// never more than three.
-fn max_word_edits(n: usize) -> usize {
-    (0..=3)
-        .rev()
-        .find(|&d| 1.0 - d as f32 / (n + d).max(1) as f32 >= score::FUZZY_MIN_SIMILARITY)
-        .unwrap_or(0)
-}
 
 /// Longest key length with an entry in [`TermIndex::length_starts`]: beyond the reach of the
 /// longest fuzzy query.
@@ -191,15 +176,7 @@ impl TermIndex {
         index.length_starts = length_starts(entries.iter().map(|entry| entry.0));
         for (_, (concept_pos, section_pos, term_pos), term, norm) in entries {
             let id = index.terms.len() as TermId;
-            let tokens = text::tokenize(&norm);
-            let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
-            // Acronyms (ИИ, SCO) are not inflected by the stemmer's rules, and their
-            // stems collide with short words («ИИ» stems to «и»): surface match only.
-            let stems: Box<[Box<str>]> = if has_han || is_acronym(term) {
-                Box::new([])
-            } else {
-                tokens.iter().map(|t| Box::from(t.stem.as_str())).collect()
-            };
+            let stems = term_stems(term, &text::tokenize(&norm));
             let norm_chars: Vec<char> = norm.chars().collect();
             let mut term_grams = grams(&norm_chars);
             term_grams.sort_unstable();
@@ -368,22 +345,12 @@ impl TermIndex {
             .filter(move |&id| self.key(kind, id) == Some(key))
     }
 
-    /// A term's length in the units a partial match's coverage counts: characters against a
-    /// Chinese query, words against any other (in "the Shanghai Spirit", the Shanghai Spirit
-    /// is two words of three, whatever their letters).
+    /// A term's length in the units a partial match's coverage counts (see
+    /// [`coverage_units`]).
     fn coverage_units(&self, term: TermId, han: bool) -> usize {
-        if han {
-            return self.key_texts[term as usize].norm_chars as usize;
-        }
-        match self.terms[term as usize].stems.len() {
-            // Acronyms keep no stems.
-            0 => self
-                .norm_key(term)
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|word| !word.is_empty())
-                .count(),
-            words => words,
-        }
+        let key = &self.key_texts[term as usize];
+        let stems = self.terms[term as usize].stems.len();
+        coverage_units(self.norm_key(term), key.norm_chars as usize, stems, han)
     }
 
     /// The concept a term belongs to.
@@ -489,8 +456,7 @@ impl TermIndex {
         // term itself begins or ends); any other contains the query's stems as a run of its
         // own, and so its rarest stem.
         let query_units = query_units(has_han, query_chars, query_stems);
-        let min_partial_chars = if has_han { 2 } else { 3 };
-        if query_chars.len() >= min_partial_chars {
+        if query_chars.len() >= min_partial_chars(has_han) {
             let candidates: &[TermId] = if has_han {
                 by_rarity
                     .iter()
@@ -533,7 +499,7 @@ impl TermIndex {
         }
 
         let gram_size = if has_han { 1 } else { 3 };
-        let max_typos = query_chars.len().div_ceil(4).clamp(1, 3);
+        let max_typos = max_typos(query_chars.len());
         let needed = query_grams
             .len()
             .saturating_sub(gram_size * max_typos)
@@ -741,7 +707,7 @@ impl TermIndex {
                 };
                 let same = window.iter().zip(stems.iter()).all(|(t, s)| t.stem == **s);
                 if let Some(end) = same
-                    .then(|| self.stem_window_end(term_id, norm, window))
+                    .then(|| stem_window_end(self.norm_key(term_id), norm, window))
                     .flatten()
                 {
                     out.push(RawOccurrence {
@@ -756,43 +722,6 @@ impl TermIndex {
     }
 }
 
-impl TermIndex {
-    /// Where a window of tokens whose stems are a term's ends as an occurrence of it, or
-    /// `None` if the text between its tokens breaks it up. Word joiners keep it whole (see
-    /// [`joins_words`]), and so does the punctuation the term itself has in that place
-    /// («Азия, Европа и Африка», «Совет глав правительств (премьер-министров) …»). The
-    /// occurrence also covers closing punctuation the term ends with, where the text has it
-    /// («… торговли Китая (Синьцзян)»).
-    fn stem_window_end(&self, term: TermId, norm: &str, window: &[Token]) -> Option<usize> {
-        let key = self.norm_key(term);
-        let mut key_tokens: Option<Vec<Token>> = None;
-        for (i, pair) in window.windows(2).enumerate() {
-            let gap = &norm[pair[0].range.end..pair[1].range.start];
-            if joins_words(gap) {
-                continue;
-            }
-            let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize(key));
-            let key_gap = key_tokens
-                .get(i..i + 2)
-                .map(|pair| &key[pair[0].range.end..pair[1].range.start]);
-            if key_gap.is_none_or(|key_gap| key_gap.trim() != gap.trim()) {
-                return None;
-            }
-        }
-        let end = window.last()?.range.end;
-        if !key.ends_with(|c: char| !c.is_alphanumeric()) {
-            return Some(end);
-        }
-        let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize(key));
-        let tail = key_tokens.last().map_or("", |t| &key[t.range.end..]);
-        Some(if norm[end..].starts_with(tail) {
-            end + tail.len()
-        } else {
-            end
-        })
-    }
-}
-
 /// Similarity `1 − d / max(|a|, |b|)` when it can reach the fuzzy minimum with at most
 /// `max_typos` edits, else 0: the edit distance stops early once it exceeds either limit.
 /// `b` has `b_chars` characters.
@@ -802,15 +731,10 @@ impl TermIndex {
 /// seventeen characters) and still pass the similarity minimum.
 fn bounded_similarity(a: &BitPattern, b: &str, b_chars: usize, max_typos: usize) -> f32 {
     let longest = a.len().max(b_chars);
-    a.distance_within(b, b_chars, max_edits(longest).min(max_typos))
-        .map_or(0.0, |d| 1.0 - d as f32 / longest.max(1) as f32)
-}
-
-/// Most edits between strings whose longer one has `longest` characters that can still leave
-/// them similar enough for a typo match. Rounded up: the caller applies the exact threshold to
-/// the similarity itself.
-fn max_edits(longest: usize) -> usize {
-    ((1.0 - score::FUZZY_MIN_SIMILARITY) * longest as f32).ceil() as usize
+    typo_similarity(
+        a.distance_within(b, b_chars, typo_edits(longest, max_typos)),
+        longest,
+    )
 }
 
 /// Whether two strings, each given as its length in characters and its [`char_set`], can be
@@ -827,7 +751,7 @@ fn within_reach(
         .count_ones()
         .max((b_set & !a_set).count_ones());
     let fewest_edits = a_len.abs_diff(b_len).max(lacking as usize);
-    fewest_edits <= max_edits(a_len.max(b_len)).min(max_typos)
+    fewest_edits <= typo_edits(a_len.max(b_len), max_typos)
 }
 
 /// The characters of a string as a 32-bit set, each character `c` standing for bit `c mod 32`:
@@ -928,134 +852,15 @@ fn grams(chars: &[char]) -> Vec<Gram> {
     padded.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
 }
 
-/// Whether a term contains the query (both normalized): as a substring for Han text, as a
-/// run of whole word stems otherwise (so "road" is in "belt and road", but "oad" is not).
-fn contains(
-    term: &str,
-    query: &str,
-    han: bool,
-    term_stems: &[Box<str>],
-    query_stems: &[&str],
-) -> bool {
-    if han {
-        return term.contains(query);
-    }
-    holds_run(term_stems, query_stems)
-}
-
-/// A query's length in the units of [`TermIndex::coverage_units`]: characters of a Chinese
-/// query, words of any other.
-fn query_units(han: bool, chars: &[char], stems: &[&str]) -> usize {
-    if han {
-        chars.len()
-    } else {
-        stems.len()
-    }
-}
-
 /// A partial match between a query and a term, one of which holds the other: scored by how
 /// much of the longer one the shorter covers, both measured in
 /// [`TermIndex::coverage_units`].
 fn fragment(term: TermId, query_units: usize, term_units: usize) -> Candidate {
     Candidate {
         term,
-        score: score::partial(query_units.min(term_units), query_units.max(term_units)),
+        score: fragment_score(query_units, term_units),
         kind: MatchKind::Partial,
     }
-}
-
-/// Whether `long` holds all of `short` as a run of consecutive words.
-fn holds_run(long: &[impl AsRef<str>], short: &[impl AsRef<str>]) -> bool {
-    !short.is_empty()
-        && long.windows(short.len()).any(|window| {
-            window
-                .iter()
-                .zip(short)
-                .all(|(a, b)| a.as_ref() == b.as_ref())
-        })
-}
-
-/// Whether one of two normalized strings is part of the other: a substring standing on word
-/// boundaries (in Chinese, any substring). Such a pair is a partial match, never a typo.
-fn one_holds_the_other(a: &str, b: &str) -> bool {
-    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-    if short.is_empty() {
-        return false;
-    }
-    let mut from = 0;
-    while let Some(at) = long[from..].find(short) {
-        let start = from + at;
-        if on_word_boundaries(long, &(start..start + short.len())) {
-            return true;
-        }
-        // The next occurrence may overlap this one: go on from its second character.
-        from = start + long[start..].chars().next().map_or(1, char::len_utf8);
-    }
-    false
-}
-
-/// Whether a surface match stands on word boundaries: a match that begins or ends with a
-/// letter or digit of an alphabetic script must not continue a longer word ("form" is not in
-/// "format"). Han characters need no boundary: Chinese is written without spaces.
-fn on_word_boundaries(norm: &str, range: &Range<usize>) -> bool {
-    let word_char = |c: char| c.is_alphanumeric() && !text::is_han(c);
-    let first = norm[range.clone()].chars().next();
-    let last = norm[range.clone()].chars().next_back();
-    let before = norm[..range.start].chars().next_back();
-    let after = norm[range.end..].chars().next();
-    let left_ok = !(first.is_some_and(word_char) && before.is_some_and(word_char));
-    let right_ok = !(last.is_some_and(word_char) && after.is_some_and(word_char));
-    left_ok && right_ok
-}
-
-/// Whether the text between two tokens keeps them in one term: spaces, hyphens and
-/// apostrophes do, other punctuation (a comma, a full stop) ends the phrase.
-fn joins_words(gap: &str) -> bool {
-    gap.chars()
-        .all(|c| c == ' ' || c == '-' || c == '\'' || c == '"')
-}
-
-/// Whether a term is an acronym or abbreviation: so typed, or written in capitals only.
-fn is_acronym(term: &Term) -> bool {
-    let letters = || term.text.chars().filter(|c| c.is_alphabetic());
-    matches!(term.term_type, TermType::Acronym | TermType::Abbreviation)
-        || (letters().count() > 1 && letters().all(|c| c.is_uppercase()))
-}
-
-/// Longest Han match, in characters, checked against word segmentation: longer terms do not
-/// cross word boundaries by accident, and segmenting only around short ones keeps Recognize
-/// fast.
-const SEGMENT_CHECK_MAX_CHARS: usize = 2;
-/// Characters of context on each side given to the segmenter.
-const SEGMENT_CONTEXT_CHARS: usize = 6;
-
-/// Whether a short Han match starts and ends on word boundaries of the surrounding Chinese:
-/// 和合 ("harmony") must not fire in 交流和合作 (交流 / 和 / 合作), where it straddles two
-/// words. Longer and non-Han matches pass unchecked.
-fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
-    let matched = &norm[range.clone()];
-    if matched.chars().count() > SEGMENT_CHECK_MAX_CHARS || !matched.chars().all(text::is_han) {
-        return true;
-    }
-    let start = norm[..range.start]
-        .char_indices()
-        .rev()
-        .take(SEGMENT_CONTEXT_CHARS)
-        .last()
-        .map_or(range.start, |(i, _)| i);
-    let end = norm[range.end..]
-        .char_indices()
-        .take(SEGMENT_CONTEXT_CHARS)
-        .last()
-        .map_or(range.end, |(i, c)| range.end + i + c.len_utf8());
-    let window = &norm[start..end];
-    let mut boundaries = vec![0usize];
-    let mut at = 0;
-    for word in text::segmenter().cut(window, false) {
-        at += word.word.len();
-        boundaries.push(at);
-    }
-    boundaries.contains(&(range.start - start)) && boundaries.contains(&(range.end - start))
 }
 
 #[cfg(test)]
