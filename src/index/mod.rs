@@ -9,13 +9,16 @@
 //! Dependencies between the files go one way, down this list, never back up:
 //!
 //! * `mod.rs`: the live term index ([`TermSearch`]) and its snapshots' Lookup and Recognize;
+//! * `exhaustive.rs`: the reference lookup, every term scored with no index;
 //! * `terms.rs`: one immutable term index and the candidates it finds;
+//! * `rules.rs`: what makes a query and a term a match, for both of the above;
 //! * `key_table.rs`: terms by key, and the term id; `distance.rs`: edit distances;
 //!   [`score`]: what each kind of match scores; `match_kind.rs`: the kinds, by strength;
 //! * `running_text.rs`: how terms behave in prose (quotes, capitals, lone common words);
 //! * [`memory`]: the translation-memory index, which uses only `distance.rs` of this module.
 
 mod distance;
+mod exhaustive;
 mod key_table;
 mod match_kind;
 pub mod memory;
@@ -310,14 +313,15 @@ impl Snapshot {
                     score: candidate.score,
                     kind: candidate.kind,
                 };
-                match best.get(concept.id.as_str()) {
-                    Some(existing) if !better(&hit, existing) => {}
-                    _ => {
-                        best.insert(&concept.id, hit);
-                    }
-                }
+                keep_best(&mut best, concept, hit);
             }
         }
+        self.ranked(best, query)
+    }
+
+    /// The concepts' best hits that reach the query's `min_score`, by score, then collection
+    /// priority, then the matched term's status, then kind, then concept id; at most `limit`.
+    fn ranked(&self, best: HashMap<&str, TermHit>, query: &LookupQuery) -> Vec<TermHit> {
         let mut hits: Vec<TermHit> = best
             .into_values()
             .filter(|h| h.score >= query.min_score)
@@ -520,6 +524,16 @@ fn status_of(index: &TermIndex, term: TermId) -> TermStatus {
 /// subtag.
 fn same_language(stored: &Lang, query: &Lang) -> bool {
     stored.primary() == query.primary()
+}
+
+/// Keeps `hit` as the best hit of `concept` unless the one kept so far is [`better`].
+fn keep_best<'c>(best: &mut HashMap<&'c str, TermHit>, concept: &'c Concept, hit: TermHit) {
+    match best.get(concept.id.as_str()) {
+        Some(existing) if !better(&hit, existing) => {}
+        _ => {
+            best.insert(&concept.id, hit);
+        }
+    }
 }
 
 /// Whether `hit` should replace `existing` as a concept's best hit. Ties go to the term

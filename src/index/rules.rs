@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::score;
 use crate::model::{Term, TermType};
-use crate::text::{self, Token, TokenKind};
+use crate::text::{self, NormalizedText, Token, TokenKind};
 
 /// Longest query, in characters, tried for fuzzy and partial matching; longer input is a
 /// sentence and belongs to Recognize.
@@ -153,6 +153,49 @@ pub(super) fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
         boundaries.push(at);
     }
     boundaries.contains(&(range.start - start)) && boundaries.contains(&(range.end - start))
+}
+
+/// A lookup query as the rules read it: normalized, in tokens and characters.
+pub(super) struct QueryText {
+    /// The query after the text pipeline.
+    pub normalized: NormalizedText,
+    /// Its word tokens (a Han token per character run the tokenizer gives).
+    pub tokens: Vec<Token>,
+    /// Its characters.
+    pub chars: Vec<char>,
+    /// Whether it has Han tokens: a Chinese query, matched by characters, not stems.
+    pub han: bool,
+}
+
+impl QueryText {
+    /// Reads a query as typed.
+    pub fn new(query: &str) -> QueryText {
+        let normalized = text::normalize(query);
+        let tokens = text::tokenize(normalized.as_str());
+        let chars = normalized.as_str().chars().collect();
+        let han = tokens.iter().any(|t| t.kind == TokenKind::Han);
+        QueryText {
+            normalized,
+            tokens,
+            chars,
+            han,
+        }
+    }
+
+    /// The normalized query.
+    pub fn norm(&self) -> &str {
+        self.normalized.as_str()
+    }
+
+    /// The stems of its tokens, in order.
+    pub fn stems(&self) -> Vec<&str> {
+        self.tokens.iter().map(|t| t.stem.as_str()).collect()
+    }
+
+    /// Its length in the units of [`coverage_units`] (see [`query_units`]).
+    pub fn units(&self) -> usize {
+        query_units(self.han, &self.chars, &self.stems())
+    }
 }
 
 /// The stems a term is matched by: those of its word tokens, none for a term with Han

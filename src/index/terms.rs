@@ -15,7 +15,7 @@ use super::match_kind::MatchKind;
 use super::rules::{
     contains, coverage_units, fragment_score, han_word_aligned, holds_run, max_edits, max_typos,
     max_word_edits, min_partial_chars, on_word_boundaries, one_holds_the_other, query_units,
-    stem_window_end, term_stems, typo_edits, typo_similarity, MAX_FUZZY_QUERY_CHARS,
+    stem_window_end, term_stems, typo_edits, typo_similarity, QueryText, MAX_FUZZY_QUERY_CHARS,
     MAX_VARIANT_QUERY_WORDS, MIN_VARIANT_TERM_WORDS,
 };
 use super::score;
@@ -376,8 +376,8 @@ impl TermIndex {
             }
         };
         add(Key::Exact, query.trim(), MatchKind::Exact, score::EXACT);
-        let normalized = text::normalize(query);
-        let norm = normalized.as_str();
+        let query = QueryText::new(query);
+        let norm = query.norm();
         if norm.is_empty() {
             return out;
         }
@@ -387,9 +387,8 @@ impl TermIndex {
             MatchKind::Normalized,
             score::NORMALIZED,
         );
-        let tokens = text::tokenize(norm);
-        let query_stems: Vec<&str> = tokens.iter().map(|t| t.stem.as_str()).collect();
-        let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
+        let query_stems = query.stems();
+        let has_han = query.han;
         if !has_han && !query_stems.is_empty() {
             add(
                 Key::Stemmed,
@@ -398,19 +397,19 @@ impl TermIndex {
                 score::STEMMED,
             );
         }
-        let query_chars: Vec<char> = norm.chars().collect();
+        let query_chars = &query.chars;
         if query_chars.len() > MAX_FUZZY_QUERY_CHARS {
             return out;
         }
         // Typos are only looked for when the query is not itself a known term.
         let typos = out.is_empty();
-        self.fuzzy_and_contained(norm, &query_chars, &query_stems, has_han, typos, &mut out);
+        self.fuzzy_and_contained(norm, query_chars, &query_stems, has_han, typos, &mut out);
         if typos && !has_han {
             self.word_variants(&query_stems, &mut out);
         }
         // The query contains a term: the same occurrence search Recognize uses.
-        let query_units = query_units(has_han, &query_chars, &query_stems);
-        for occurrence in self.occurrences(norm, &tokens) {
+        let query_units = query.units();
+        for occurrence in self.occurrences(norm, &query.tokens) {
             if occurrence.range.len() == norm.len() {
                 continue;
             }
