@@ -1,7 +1,8 @@
 //! The exhaustive lookup: every stored term scored against the query, one by one, by the
 //! rules of `rules.rs` and the scores of [`score`], with none of the term index's tables,
 //! n-gram filters or automaton. Linear in the termbase, so never served: it is the reference
-//! that says what [`Snapshot::lookup`] must answer.
+//! that says what [`Snapshot::lookup`] must answer, and the property test at the foot of
+//! this file holds the index to it.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -11,8 +12,8 @@ use super::distance::levenshtein;
 use super::match_kind::MatchKind;
 use super::rules::{
     contains, coverage_units, fragment_score, han_word_aligned, holds_run, max_typos,
-    max_word_edits, min_partial_chars, on_word_boundaries, one_holds_the_other, stem_window_end,
-    term_stems, typo_edits, typo_similarity, QueryText, MAX_FUZZY_QUERY_CHARS,
+    max_word_edits, min_partial_chars, on_word_boundaries, one_holds_the_other, same_script,
+    stem_window_end, term_stems, typo_edits, typo_similarity, QueryText, MAX_FUZZY_QUERY_CHARS,
     MAX_VARIANT_QUERY_WORDS, MIN_VARIANT_TERM_WORDS,
 };
 use super::{keep_best, same_language, score, LookupQuery, Snapshot, TermHit};
@@ -102,7 +103,7 @@ impl<'s> StoredTerm<'s> {
         {
             out.push(partial(self.coverage(query.han)));
         }
-        if typos {
+        if typos && same_script(chars, &self.key_chars) {
             let most = max_typos(chars.len());
             let similarity = |a: &[char], b: &[char]| {
                 let longest = a.len().max(b.len());
@@ -260,5 +261,247 @@ impl Snapshot {
             }
         }
         self.ranked(best, query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::index::TermSearch;
+    use crate::model::{LangSection, TermStatus, TermType};
+
+    /// Phrases terms and queries are cut from: Chinese terms that overlap and contain one
+    /// another, Russian inflected forms sharing stems, English multiword terms a word apart,
+    /// acronyms, and words that hold other words.
+    const ZH: &[&str] = &[
+        "一带一路倡议",
+        "上海合作组织成员国",
+        "地区和平与发展",
+        "亚洲基础设施投资银行",
+        "丝路基金",
+        "上合组织",
+    ];
+    const RU: &[&str] = &[
+        "шанхайский дух",
+        "шанхайского духа",
+        "шанхайская организация сотрудничества",
+        "шанхайской организации сотрудничества",
+        "совет глав государств членов",
+        "совета глав государств",
+        "ШОС",
+    ];
+    const EN: &[&str] = &[
+        "belt and road initiative",
+        "the belt and road",
+        "silk road fund",
+        "silk road spirit",
+        "asian infrastructure investment bank",
+        "asian infrastructure investment fund",
+        "heads of state council",
+        "head of state",
+        "SCO",
+        "R&D",
+    ];
+    /// Characters edits bring in.
+    const NOISE: &[char] = &['a', 'o', 'д', 'и', '路', '国', ' ', '-'];
+    const PINYIN: &[&str] = &[
+        "yidaiyilu",
+        "shanghe zuzhi",
+        "silu jijin",
+        "yínháng",
+        "shang he",
+    ];
+
+    fn phrases(lang: usize) -> &'static [&'static str] {
+        [ZH, RU, EN][lang % 3]
+    }
+
+    fn lang(lang: usize) -> Lang {
+        [Lang::zh(), Lang::ru(), Lang::en()][lang % 3].clone()
+    }
+
+    /// Part of a phrase (a run of characters for Chinese, of words otherwise), then one
+    /// edit: `(phrase, start, len, edit kind, edit position, noise)`.
+    type Cut = (usize, usize, usize, usize, usize, usize);
+
+    fn cut_strategy() -> impl Strategy<Value = Cut> {
+        (
+            0..16usize,
+            0..4usize,
+            1..6usize,
+            0..6usize,
+            0..32usize,
+            0..16usize,
+        )
+    }
+
+    fn cut(lang: usize, (phrase, start, len, edit, at, noise): Cut) -> String {
+        let phrases = phrases(lang);
+        let phrase = phrases[phrase % phrases.len()];
+        let mut text = if phrase.chars().any(text::is_han) {
+            let chars: Vec<char> = phrase.chars().collect();
+            let start = start.min(chars.len() - 1);
+            chars[start..(start + len + 1).min(chars.len())]
+                .iter()
+                .collect()
+        } else {
+            let words: Vec<&str> = phrase.split(' ').collect();
+            let start = start.min(words.len() - 1);
+            words[start..(start + len).min(words.len())].join(" ")
+        };
+        let mut chars: Vec<char> = text.chars().collect();
+        let at = at % (chars.len() + 1);
+        let noise = NOISE[noise % NOISE.len()];
+        // Most cuts stay as they are, so that queries often name terms outright.
+        match edit {
+            0 => chars.insert(at, noise),
+            1 if at < chars.len() => chars[at] = noise,
+            2 if at < chars.len() => {
+                chars.remove(at);
+            }
+            3 => chars = text.to_uppercase().chars().collect(),
+            _ => {}
+        }
+        text = chars.into_iter().collect();
+        text
+    }
+
+    /// A term: its language, its cut, and whether it is an acronym and with what status.
+    type TermSpec = (usize, Cut, bool, usize);
+
+    fn term(spec: &TermSpec) -> Term {
+        let (lang, cut_spec, acronym, status) = *spec;
+        let mut term = Term::preferred(cut(lang, cut_spec));
+        if acronym {
+            term.term_type = TermType::Acronym;
+        }
+        term.status = [
+            TermStatus::Preferred,
+            TermStatus::Admitted,
+            TermStatus::Deprecated,
+            TermStatus::Superseded,
+        ][status % 4];
+        term
+    }
+
+    /// A concept: its collection and its terms, grouped into sections by language.
+    type ConceptSpec = (usize, Vec<TermSpec>);
+
+    fn concept(id: usize, (collection, terms): &ConceptSpec) -> Concept {
+        let mut sections: Vec<LangSection> = Vec::new();
+        for spec in terms {
+            let term = term(spec);
+            let lang = lang(spec.0);
+            match sections.iter_mut().find(|s| s.lang == lang) {
+                Some(section) => section.terms.push(term),
+                None => sections.push(LangSection::new(lang, vec![term])),
+            }
+        }
+        Concept::new(format!("c{id}"), format!("k{}", collection % 3), sections)
+    }
+
+    fn concept_strategy() -> impl Strategy<Value = ConceptSpec> {
+        let term = (
+            0..3usize,
+            cut_strategy(),
+            prop::bool::weighted(0.1),
+            0..4usize,
+        );
+        (0..3usize, prop::collection::vec(term, 1..4))
+    }
+
+    /// What a query says: `(text, source language, limit, min score, collections,
+    /// pinyin)`. The text is a cut of some language, words of two phrases run together,
+    /// or pinyin.
+    type QuerySpec = (usize, Cut, usize, usize, usize, usize, usize, bool);
+
+    fn query(spec: &QuerySpec) -> LookupQuery {
+        let (kind, cut_spec, second, source, limit, min_score, collections, pinyin) = *spec;
+        let text = match kind % 6 {
+            4 => format!("{} {}", cut(kind, cut_spec), cut(second, cut_spec)),
+            5 => PINYIN[second % PINYIN.len()].to_owned(),
+            lang => cut(lang, cut_spec),
+        };
+        let collections = (0..3)
+            .filter(|c| collections & (1 << c) != 0)
+            .map(|c| format!("k{c}"))
+            .collect();
+        LookupQuery {
+            text,
+            source_lang: [None, Some(Lang::zh()), Some(Lang::ru()), Some(Lang::en())][source % 4]
+                .clone(),
+            limit: 1 + limit % 12,
+            min_score: [0.0, 0.3, score::DEFAULT_MIN_SCORE, 0.6, 0.8][min_score % 5],
+            collections,
+            pinyin,
+        }
+    }
+
+    fn query_strategy() -> impl Strategy<Value = QuerySpec> {
+        (
+            0..6usize,
+            cut_strategy(),
+            0..8usize,
+            0..4usize,
+            0..12usize,
+            0..5usize,
+            0..8usize,
+            any::<bool>(),
+        )
+    }
+
+    /// The hits as compared: concept, matched term, kind and score, in order.
+    fn key(hits: &[TermHit]) -> Vec<(String, usize, usize, MatchKind, f32)> {
+        hits.iter()
+            .map(|h| (h.concept.id.clone(), h.section, h.term, h.kind, h.score))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Indexed lookup answers every query exactly as scoring every term does: the same
+        /// concepts, by the same terms, of the same kinds and scores, in the same order.
+        /// Some concepts are in the base index and some written after it (new, replacing
+        /// or deleting base ones), so both indexes of a snapshot and the stale entries
+        /// between them are exercised.
+        #[test]
+        fn indexed_lookup_equals_exhaustive_lookup(
+            concepts in prop::collection::vec(concept_strategy(), 1..12),
+            in_base in 0..12usize,
+            deleted in prop::collection::vec(0..12usize, 0..3),
+            priorities in prop::collection::vec(-1..2i32, 3),
+            queries in prop::collection::vec(query_strategy(), 1..8),
+        ) {
+            let priorities: HashMap<String, i32> =
+                priorities.iter().enumerate().map(|(c, &p)| (format!("k{c}"), p)).collect();
+            let concepts: Vec<Concept> =
+                concepts.iter().enumerate().map(|(id, spec)| concept(id % 9, spec)).collect();
+            let (base, later) = concepts.split_at(in_base.min(concepts.len()));
+            // Ids repeat (`id % 9`), so later writes replace base concepts too.
+            let mut first: Vec<Concept> = Vec::new();
+            for concept in base {
+                first.retain(|c| c.id != concept.id);
+                first.push(concept.clone());
+            }
+            let search = TermSearch::new(first, priorities);
+            for concept in later {
+                search.upserted(concept.clone());
+            }
+            for id in &deleted {
+                search.deleted(&format!("c{id}"));
+            }
+            let snapshot = search.snapshot();
+            for spec in &queries {
+                let query = query(spec);
+                let indexed = key(&snapshot.lookup(&query));
+                let exhaustive = key(&snapshot.lookup_exhaustive(&query));
+                prop_assert_eq!(indexed, exhaustive, "query {:?}", query);
+            }
+        }
     }
 }

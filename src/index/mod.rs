@@ -38,6 +38,7 @@ use crate::text;
 pub use distance::{levenshtein, similarity};
 use key_table::TermId;
 pub use match_kind::MatchKind;
+use rules::QueryText;
 pub use running_text::STANDALONE_NOTE;
 use terms::{RawOccurrence, TermIndex};
 
@@ -280,27 +281,38 @@ impl Snapshot {
     /// The best hits for a query: one per concept, by score, then collection priority, then
     /// the matched term's status.
     pub fn lookup(&self, query: &LookupQuery) -> Vec<TermHit> {
-        let mut best: HashMap<&str, TermHit> = HashMap::new();
+        let analyzed = QueryText::new(&query.text);
         let pinyin = query
             .pinyin
             .then(|| text::pinyin::PinyinQuery::parse(&query.text))
             .flatten();
-        for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
-            let in_lang = |term_id: TermId, lang: Option<&Lang>| {
-                let term = &index.terms[term_id as usize];
-                let concept = index.concept_of(term_id);
-                self.visible(index, term_id, is_base)
-                    && (query.collections.is_empty()
-                        || query.collections.contains(&concept.collection))
-                    && lang.is_none_or(|lang| {
-                        same_language(&concept.langs[term.section as usize].lang, lang)
-                    })
-            };
-            let wanted = |term_id: TermId| in_lang(term_id, query.source_lang.as_ref());
-            let mut candidates = index.lookup_candidates(&query.text, wanted);
+        let indexes = [(&*self.base, true), (&*self.delta, false)];
+        let in_lang = |index: &TermIndex, is_base: bool, term_id: TermId, lang: Option<&Lang>| {
+            let term = &index.terms[term_id as usize];
+            let concept = index.concept_of(term_id);
+            self.visible(index, term_id, is_base)
+                && (query.collections.is_empty() || query.collections.contains(&concept.collection))
+                && lang.is_none_or(|lang| {
+                    same_language(&concept.langs[term.section as usize].lang, lang)
+                })
+        };
+        let source = query.source_lang.as_ref();
+        let outright = indexes.map(|(index, is_base)| {
+            index.outright_candidates(&query.text, &analyzed, |term_id| {
+                in_lang(index, is_base, term_id, source)
+            })
+        });
+        // Typos only for a query that names no term outright, in either index: which of the
+        // two holds a term (whether it was written since the base was built) must not change
+        // the answer.
+        let typos = outright.iter().all(Vec::is_empty);
+        let mut best: HashMap<&str, TermHit> = HashMap::new();
+        for ((index, is_base), mut candidates) in indexes.into_iter().zip(outright) {
+            let wanted = |term_id: TermId| in_lang(index, is_base, term_id, source);
+            candidates.extend(index.other_candidates(&analyzed, typos, wanted));
             if let Some(pinyin) = &pinyin {
                 let chinese = Lang::zh();
-                let wanted = |term_id: TermId| in_lang(term_id, Some(&chinese));
+                let wanted = |term_id: TermId| in_lang(index, is_base, term_id, Some(&chinese));
                 candidates.extend(index.pinyin_candidates(pinyin, wanted));
             }
             for candidate in candidates {
@@ -637,6 +649,57 @@ mod tests {
                 previous_end = spans.bytes.end;
             }
         }
+    }
+
+    fn ids_and_kinds(search: &TermSearch, text: &str) -> Vec<(String, MatchKind)> {
+        let query = LookupQuery {
+            text: text.into(),
+            source_lang: None,
+            limit: 10,
+            min_score: 0.0,
+            collections: Vec::new(),
+            pinyin: false,
+        };
+        let hits = search.snapshot().lookup(&query);
+        hits.iter()
+            .map(|h| (h.concept.id.clone(), h.kind))
+            .collect()
+    }
+
+    fn russian(id: &str, term: &str) -> Concept {
+        let section = LangSection::new(Lang::ru(), vec![Term::preferred(term)]);
+        Concept::new(id, "test", vec![section])
+    }
+
+    /// «даух» is one letter from the stem of «духа» (дух), two from the word: a typo of an
+    /// inflected form, which the index once missed because it counted only the grams of
+    /// terms' keys, not of their stems.
+    #[test]
+    fn a_typo_is_found_through_the_stems_of_an_inflected_term() {
+        let search = TermSearch::new(vec![russian("spirit", "духа")], HashMap::new());
+        assert_eq!(
+            ids_and_kinds(&search, "даух"),
+            [("spirit".to_owned(), MatchKind::Fuzzy)]
+        );
+    }
+
+    /// A query that names a term outright is not looked up for typos, whether that term is
+    /// in the base index or was written since: once only the index holding it knew, and the
+    /// other one answered typos all the same.
+    #[test]
+    fn typos_are_not_looked_for_once_a_term_is_named_outright_in_either_index() {
+        let all_in_base = TermSearch::new(
+            vec![
+                russian("typo", "организацая"),
+                russian("exact", "организация"),
+            ],
+            HashMap::new(),
+        );
+        let written_since = TermSearch::new(vec![russian("typo", "организацая")], HashMap::new());
+        written_since.upserted(russian("exact", "организация"));
+        let expected = [("exact".to_owned(), MatchKind::Exact)];
+        assert_eq!(ids_and_kinds(&all_in_base, "организация"), expected);
+        assert_eq!(ids_and_kinds(&written_since, "организация"), expected);
     }
 
     #[test]

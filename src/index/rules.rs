@@ -245,6 +245,16 @@ pub(super) fn min_partial_chars(han: bool) -> usize {
     }
 }
 
+/// Whether two strings can be typos of one another by script: both hold Han characters or
+/// neither does. A Chinese character where a word of Latin or Cyrillic letters has a letter
+/// is another word, not a slip of the keyboard (nor the other way round), and the index
+/// lists Han text under its characters and other text under letter trigrams, which never
+/// meet.
+pub(super) fn same_script(a: &[char], b: &[char]) -> bool {
+    let han = |chars: &[char]| chars.iter().any(|&c| text::is_han(c));
+    han(a) == han(b)
+}
+
 /// Most typos looked for in a query of `chars` characters: one per four characters, from
 /// one to three.
 pub(super) fn max_typos(chars: usize) -> usize {

@@ -178,12 +178,6 @@ impl TermIndex {
             let id = index.terms.len() as TermId;
             let stems = term_stems(term, &text::tokenize(&norm));
             let norm_chars: Vec<char> = norm.chars().collect();
-            let mut term_grams = grams(&norm_chars);
-            term_grams.sort_unstable();
-            term_grams.dedup();
-            for gram in term_grams {
-                index.grams.entry(gram).or_default().push(id);
-            }
             let start = index.keys.len();
             index.keys.push_str(&norm);
             let stems_start = index.keys.len();
@@ -192,6 +186,18 @@ impl TermIndex {
                     index.keys.push(' ');
                 }
                 index.keys.push_str(stem);
+            }
+            // A typo may be nearer the joined stems than the key (see `fuzzy_and_contained`):
+            // the term is listed under the grams of both.
+            let mut term_grams = grams(&norm_chars);
+            if !stems.is_empty() {
+                let stem_chars: Vec<char> = index.keys[stems_start..].chars().collect();
+                term_grams.extend(grams(&stem_chars));
+            }
+            term_grams.sort_unstable();
+            term_grams.dedup();
+            for gram in term_grams {
+                index.grams.entry(gram).or_default().push(id);
             }
             let stem_chars = index.keys[stems_start..].chars().count();
             index.sketches.push(Sketch {
@@ -358,15 +364,12 @@ impl TermIndex {
         &self.concepts[self.terms[term as usize].concept as usize]
     }
 
-    /// Every way the query names a stored term that `accept` lets through (the caller's
-    /// language and collection filters): exact, normalized, stemmed, fuzzy, partial. Several
-    /// candidates per term are possible; the caller keeps the best.
-    ///
-    /// Typos are looked for only when no accepted term matches outright, so the filter must
-    /// come in here: a term the caller would drop must not hide the typo matches it wants.
-    pub fn lookup_candidates(
+    /// The terms `accept` lets through (the caller's language and collection filters) that
+    /// the query names outright: exactly (`raw` as typed), normalized, or by its stems.
+    pub fn outright_candidates(
         &self,
-        query: &str,
+        raw: &str,
+        query: &QueryText,
         accept: impl Fn(TermId) -> bool,
     ) -> Vec<Candidate> {
         let mut out = Vec::new();
@@ -375,8 +378,7 @@ impl TermIndex {
                 out.push(Candidate { term, score, kind });
             }
         };
-        add(Key::Exact, query.trim(), MatchKind::Exact, score::EXACT);
-        let query = QueryText::new(query);
+        add(Key::Exact, raw.trim(), MatchKind::Exact, score::EXACT);
         let norm = query.norm();
         if norm.is_empty() {
             return out;
@@ -388,8 +390,7 @@ impl TermIndex {
             score::NORMALIZED,
         );
         let query_stems = query.stems();
-        let has_han = query.han;
-        if !has_han && !query_stems.is_empty() {
+        if !query.han && !query_stems.is_empty() {
             add(
                 Key::Stemmed,
                 &query_stems.join(" "),
@@ -397,12 +398,31 @@ impl TermIndex {
                 score::STEMMED,
             );
         }
+        out
+    }
+
+    /// The other ways the query meets a term `accept` lets through: partial (either holds
+    /// the other) and, when `typos` is set, fuzzy. Several candidates per term are possible;
+    /// the caller keeps the best.
+    ///
+    /// Typos are for a query that names no accepted term outright, in this index or in any
+    /// other the caller searches with it: the caller decides, after
+    /// [`outright_candidates`](Self::outright_candidates) of them all. The filter comes in
+    /// here too, so that a term the caller would drop never hides what it wants.
+    pub fn other_candidates(
+        &self,
+        query: &QueryText,
+        typos: bool,
+        accept: impl Fn(TermId) -> bool,
+    ) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        let norm = query.norm();
         let query_chars = &query.chars;
-        if query_chars.len() > MAX_FUZZY_QUERY_CHARS {
+        if norm.is_empty() || query_chars.len() > MAX_FUZZY_QUERY_CHARS {
             return out;
         }
-        // Typos are only looked for when the query is not itself a known term.
-        let typos = out.is_empty();
+        let query_stems = query.stems();
+        let has_han = query.han;
         self.fuzzy_and_contained(norm, query_chars, &query_stems, has_han, typos, &mut out);
         if typos && !has_han {
             self.word_variants(&query_stems, &mut out);
@@ -426,8 +446,11 @@ impl TermIndex {
     /// Candidates from the n-gram index: terms that contain the whole query (partial) and,
     /// when `typos` is set, terms within a few edits of it (fuzzy).
     ///
-    /// A term within `max_typos` edits shares at least `needed` of the query's grams (the
-    /// count filter). The longest posting lists are skipped and the threshold lowered by as
+    /// A term is a typo match when its key is within `max_typos` edits of the query, or its
+    /// joined stems of the query's (an inflected form one letter off). Terms are listed under
+    /// the grams of both, and so a term within `max_typos` edits either way shares at least
+    /// `needed` of the grams of the query and its joined stems (the count filter: each edit
+    /// destroys at most `gram_size` grams). The longest posting lists are skipped and the threshold lowered by as
     /// many, so common grams cost nothing and no qualifying term is lost. Only the terms of
     /// about the query's length are counted, a range of ids in each posting list, and a
     /// candidate's [`Sketch`] rules most of them out before their text is read.
@@ -499,10 +522,23 @@ impl TermIndex {
 
         let gram_size = if has_han { 1 } else { 3 };
         let max_typos = max_typos(query_chars.len());
-        let needed = query_grams
-            .len()
-            .saturating_sub(gram_size * max_typos)
-            .max(1);
+        let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();
+        // The grams of the query and of its joined stems, and the fewer of the two counts: a
+        // typo of either shares all but `gram_size` per edit of that one's grams.
+        let mut typo_grams = query_grams.clone();
+        let mut fewest = query_grams.len();
+        if !has_han && !query_stem_chars.is_empty() {
+            let mut stem_grams = grams(&query_stem_chars);
+            stem_grams.sort_unstable();
+            stem_grams.dedup();
+            fewest = fewest.min(stem_grams.len());
+            typo_grams.extend(stem_grams);
+            typo_grams.sort_unstable();
+            typo_grams.dedup();
+        }
+        let mut by_rarity: Vec<&Gram> = typo_grams.iter().collect();
+        by_rarity.sort_by_key(|g| posting(g).len());
+        let needed = fewest.saturating_sub(gram_size * max_typos).max(1);
         // Up to `needed − 1` of the most common grams are not read: a qualifying term still
         // shares at least `needed − skipped` of the rest, which are counted exactly.
         let skipped = (needed - 1).min(
@@ -513,7 +549,6 @@ impl TermIndex {
         );
         let counted = &by_rarity[..by_rarity.len() - skipped];
         let needed_counted = needed - skipped;
-        let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();
         let query_pattern = BitPattern::new(query_chars);
         let stem_pattern = BitPattern::new(&query_stem_chars);
         let (query_len, query_stem_len) = (query_chars.len(), query_stem_chars.len());
