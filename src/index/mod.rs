@@ -16,6 +16,9 @@
 //!   [`score`]: what each kind of match scores; `match_kind.rs`: the kinds, by strength;
 //! * `running_text.rs`: how terms behave in prose (quotes, capitals, lone common words);
 //! * [`memory`]: the translation-memory index, which uses only `distance.rs` of this module.
+//!
+//! `exhaustive.rs` adds a method to [`Snapshot`] and ranks with its code, the one use of
+//! `mod.rs` from below.
 
 mod distance;
 mod exhaustive;

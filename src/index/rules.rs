@@ -273,12 +273,12 @@ pub(super) fn typo_similarity(edits: Option<usize>, longest: usize) -> f32 {
     edits.map_or(0.0, |d| 1.0 - d as f32 / longest.max(1) as f32)
 }
 
-/// Where a window of tokens whose stems are those of the term with normalized key `key` ends as an occurrence of it, or
-/// `None` if the text between its tokens breaks it up. Word joiners keep it whole (see
-/// [`joins_words`]), and so does the punctuation the term itself has in that place
-/// («Азия, Европа и Африка», «Совет глав правительств (премьер-министров) …»). The
-/// occurrence also covers closing punctuation the term ends with, where the text has it
-/// («… торговли Китая (Синьцзян)»).
+/// Where a window of tokens whose stems are those of the term with normalized key `key` ends as an
+/// occurrence of it, or `None` if the text between its tokens breaks it up. Word joiners keep it
+/// whole (see [`joins_words`]), and so does the punctuation the term itself has in that place
+/// («Азия, Европа и Африка», «Совет глав правительств (премьер-министров) …»). The occurrence also
+/// covers closing punctuation the term ends with, where the text has it («… торговли Китая
+/// (Синьцзян)»).
 pub(super) fn stem_window_end(key: &str, norm: &str, window: &[Token]) -> Option<usize> {
     let mut key_tokens: Option<Vec<Token>> = None;
     for (i, pair) in window.windows(2).enumerate() {

@@ -450,9 +450,9 @@ impl TermIndex {
     /// joined stems of the query's (an inflected form one letter off). Terms are listed under
     /// the grams of both, and so a term within `max_typos` edits either way shares at least
     /// `needed` of the grams of the query and its joined stems (the count filter: each edit
-    /// destroys at most `gram_size` grams). The longest posting lists are skipped and the threshold lowered by as
-    /// many, so common grams cost nothing and no qualifying term is lost. Only the terms of
-    /// about the query's length are counted, a range of ids in each posting list, and a
+    /// destroys at most `gram_size` grams). The longest posting lists are skipped and the threshold
+    /// lowered by as many, so common grams cost nothing and no qualifying term is lost. Only the
+    /// terms of about the query's length are counted, a range of ids in each posting list, and a
     /// candidate's [`Sketch`] rules most of them out before their text is read.
     fn fuzzy_and_contained(
         &self,

@@ -1,15 +1,16 @@
 //! The translation-memory search index: fuzzy matching of a sentence against stored
 //! translation units, and concordance search for a phrase. Pure in-memory structures over
-//! [`TranslationUnit`]s; this module knows nothing of sled, gRPC or file formats.
+//! [`TranslationUnit`](crate::model::TranslationUnit)s; this module knows nothing of sled,
+//! gRPC or file formats.
 //!
 //! # Score
 //!
 //! A stored source segment scores the CAT-style similarity `1 − d / max(|a|, |b|)`, where `d`
-//! is the Levenshtein distance between the query and the segment as sequences of units, after
-//! the shared normalization ([`text::normalize`](crate::text::normalize)): for Chinese every non-space character is a
-//! unit; for Russian, English and every other language every word token of
-//! [`text::tokenize`](crate::text::tokenize) (its text, not its stem) is a unit. Inline tags are kept out of
-//! `Segment.text`, so they never count as differences.
+//! is the Levenshtein distance between the query and the segment as sequences of units, after the
+//! shared normalization ([`text::normalize`](crate::text::normalize)): for Chinese every non-space
+//! character is a unit; for Russian, English and every other language every word token of
+//! [`text::tokenize`](crate::text::tokenize) (its text, not its stem) is a unit. Inline tags are
+//! kept out of `Segment.text`, so they never count as differences.
 //!
 //! Numbers are placeholders: a number (digits after NFKC, so full-width digits too, with inner
 //! `.`/`,` separators; in Chinese also a run of 〇一二三四五六七八九十百千万 followed by

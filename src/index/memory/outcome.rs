@@ -1,7 +1,8 @@
 //! What the store did with the units of an import, as the memory index needs it to publish
 //! the import: the contract between the store's commit and the index.
 
-/// What the store did with the units of an [`ImportPart`], by their position in it.
+/// What the store did with the units of an [`ImportPart`](super::ImportPart), by their
+/// position in it.
 #[derive(Clone, Debug, Default)]
 pub struct ImportOutcome {
     /// The commit went through the units before this position; any after it were not stored

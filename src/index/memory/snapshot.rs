@@ -9,12 +9,12 @@ use crate::model::{Lang, TranslationUnit};
 
 /// Many named translation memories, indexed for fuzzy search and concordance.
 ///
-/// A value is a snapshot: cloning costs a few reference counts, so [`LiveMemoryIndex`](super::LiveMemoryIndex) hands
-/// clones to readers while a writer prepares the next one. Units live in a few immutable parts
-/// (see `part.rs`): one large part built at start-up with [`from_units`](Self::from_units),
-/// and smaller ones from later writes, merged as they grow so that there are O(log n) of them.
-/// Removing a unit marks its slot in a per-part set that is copied on write, never in the
-/// shared part itself.
+/// A value is a snapshot: cloning costs a few reference counts, so
+/// [`LiveMemoryIndex`](super::LiveMemoryIndex) hands clones to readers while a writer prepares the
+/// next one. Units live in a few immutable parts (see `part.rs`): one large part built at start-up
+/// with [`from_units`](Self::from_units), and smaller ones from later writes, merged as they grow
+/// so that there are O(log n) of them. Removing a unit marks its slot in a per-part set that is
+/// copied on write, never in the shared part itself.
 #[derive(Clone, Default)]
 pub struct MemoryIndex {
     pub(super) memories: Arc<Memories>,
