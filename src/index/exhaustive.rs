@@ -3,6 +3,10 @@
 //! n-gram filters or automaton. Linear in the termbase, so never served: it is the reference
 //! that says what [`Snapshot::lookup`] must answer, and the property test at the foot of
 //! this file holds the index to it.
+//!
+//! The one limit of the index it does not share is a cost bound, not a rule: a fuzzy lookup
+//! verifies at most 20 000 candidates (`MAX_FUZZY_CANDIDATES` in `terms.rs`), which only a
+//! query of very common grams over a very large termbase reaches.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -33,8 +37,8 @@ struct StoredTerm<'s> {
 }
 
 impl<'s> StoredTerm<'s> {
-    /// The term at `section`, `term` of `concept`; `None` when its normalized key is empty,
-    /// which no query can match.
+    /// The term at `section`, `term` of `concept`; `None` when its normalized key is empty:
+    /// such a term is not indexed, and no lookup finds it.
     fn new(concept: &'s Arc<Concept>, section: usize, term: usize) -> Option<StoredTerm<'s>> {
         let stored = concept.langs.get(section)?.terms.get(term)?;
         let key = text::normalize_key(&stored.text);
@@ -52,10 +56,12 @@ impl<'s> StoredTerm<'s> {
         })
     }
 
+    /// The language of its section.
     fn lang(&self) -> &Lang {
         &self.concept.langs[self.section].lang
     }
 
+    /// Its length as a partial match's coverage counts it (see [`coverage_units`]).
     fn coverage(&self, han: bool) -> usize {
         coverage_units(&self.key, self.key_chars.len(), self.stems.len(), han)
     }
@@ -169,6 +175,7 @@ impl<'s> StoredTerm<'s> {
         Some((score, MatchKind::Pinyin))
     }
 
+    /// A hit on this term.
     fn hit(&self, (score, kind): (f32, MatchKind)) -> TermHit {
         TermHit {
             concept: Arc::clone(self.concept),

@@ -159,7 +159,7 @@ pub(super) fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
 pub(super) struct QueryText {
     /// The query after the text pipeline.
     pub normalized: NormalizedText,
-    /// Its word tokens (a Han token per character run the tokenizer gives).
+    /// Its tokens: words, and each Han character on its own.
     pub tokens: Vec<Token>,
     /// Its characters.
     pub chars: Vec<char>,
