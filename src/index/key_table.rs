@@ -9,7 +9,9 @@
 
 use std::hash::{BuildHasher, RandomState};
 
-use super::terms::TermId;
+/// Position of a term in the term index (`TermIndex::terms` in `terms.rs`): the id every
+/// table maps keys to.
+pub(super) type TermId = u32;
 
 /// Term ids sorted by the hash of their key, then by id.
 pub(super) struct KeyTable {

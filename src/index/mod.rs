@@ -3,11 +3,31 @@
 //! Readers take an immutable [`Snapshot`] and never wait for writers. A snapshot is a large
 //! base index plus a small index of the concepts written since the base was built; when the
 //! small one grows past a threshold the base is rebuilt. This module knows nothing of gRPC.
+//!
+//! # Files
+//!
+//! Dependencies between the files go one way, down this list, never back up:
+//!
+//! * `mod.rs`: the live term index ([`TermSearch`]) and its snapshots' Lookup and Recognize;
+//! * `exhaustive.rs`: the reference lookup, every term scored with no index;
+//! * `terms.rs`: one immutable term index and the candidates it finds;
+//! * `rules.rs`: what makes a query and a term a match, for both of the above;
+//! * `key_table.rs`: terms by key, and the term id; `distance.rs`: edit distances;
+//!   [`score`]: what each kind of match scores; `match_kind.rs`: the kinds, by strength;
+//! * `running_text.rs`: how terms behave in prose (quotes, capitals, lone common words);
+//! * [`memory`]: the translation-memory index, which uses only `distance.rs` of this module.
+//!
+//! `exhaustive.rs` adds a method to [`Snapshot`] and ranks with its code, the one use of
+//! `mod.rs` from below.
 
 mod distance;
+mod exhaustive;
 mod key_table;
+mod match_kind;
 pub mod memory;
+mod rules;
 mod running_text;
+pub mod score;
 mod terms;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -19,177 +39,11 @@ use arc_swap::ArcSwap;
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus};
 use crate::text;
 pub use distance::{levenshtein, similarity};
+use key_table::TermId;
+pub use match_kind::MatchKind;
+use rules::QueryText;
 pub use running_text::STANDALONE_NOTE;
-use terms::{RawOccurrence, TermId, TermIndex};
-
-/// How a query or a stretch of text met a stored term. Kinds compare by strength, stronger
-/// first: exact, normalized, stemmed, pinyin, fuzzy, partial (see `MatchKind::rank`; new
-/// kinds are appended, so the declaration order is not the strength order).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MatchKind {
-    /// Character for character.
-    Exact,
-    /// Equal after the text pipeline's normalization.
-    Normalized,
-    /// Equal word stems: an inflected form.
-    Stemmed,
-    /// Within a few edits: a typo, or a multiword term with a word replaced, inserted or
-    /// dropped. Neither string contains the other.
-    Fuzzy,
-    /// The query contains the term or the term contains the query. Below a fuzzy match of
-    /// the same closeness: see [`score`].
-    Partial,
-    /// The query is the Hanyu Pinyin of a Chinese term.
-    Pinyin,
-}
-
-impl MatchKind {
-    /// Position in the strength order, 0 for the strongest: where each kind's scores put it.
-    fn rank(self) -> u8 {
-        match self {
-            MatchKind::Exact => 0,
-            MatchKind::Normalized => 1,
-            MatchKind::Stemmed => 2,
-            MatchKind::Pinyin => 3,
-            MatchKind::Fuzzy => 4,
-            MatchKind::Partial => 5,
-        }
-    }
-}
-
-impl Ord for MatchKind {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.rank().cmp(&other.rank())
-    }
-}
-
-impl PartialOrd for MatchKind {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-/// The scores each kind of match earns, in one place so that their order is easy to see:
-///
-/// | kind       | score                                                     |
-/// |------------|-----------------------------------------------------------|
-/// | exact      | 1.0                                                       |
-/// | normalized | 0.95                                                      |
-/// | stemmed    | 0.9                                                       |
-/// | fuzzy      | 0.85 × similarity: from 0.595 up to 0.85                  |
-/// | partial    | 0.85 × coverage − 0.001, and at least 0.5 + 0.1 × coverage |
-///
-/// Fuzzy and partial matches are measured with one ruler, closeness. A typo's closeness is the
-/// similarity `1 − d / max(|a|, |b|)`; a partial match's is its coverage, the share of the
-/// longer string that the shorter one covers, which is that same similarity when one string
-/// contains the other (the edits are the characters left over). Coverage counts characters in
-/// Chinese and words in other scripts, where "head of state" is three words of four in "head
-/// of state diplomacy" and three of five in "the two heads of state", whatever their letters.
-/// The closer match comes first,
-/// and at equal closeness the whole term does: a partial match gives up a small step. So a
-/// whole term one edit away ranks above a shorter term merely contained in the query: for
-/// 一代一路, 一带一路 (0.75, one wrong character) comes before 一代 and 一路 (coverage 0.5),
-/// and for 八字胡粗, 八字胡须 (0.75) before 八字胡 (0.75 too). A partial match that covers
-/// more of the query than a typo match is close to it comes first (“一带一路”倡议的 holds
-/// “一带一路”倡议, 8 of 9 characters; 共建“一带一路”倡议 is three edits away, 0.7).
-///
-/// A partial match covering too little to be compared with any typo (below the fuzzy minimum)
-/// still scores at least 0.5 + 0.1 × coverage, so that a term that is a small part of a pasted
-/// phrase is offered, below every typo match.
-pub mod score {
-    /// An exact match.
-    pub const EXACT: f32 = 1.0;
-    /// Equal after normalization.
-    pub const NORMALIZED: f32 = 0.95;
-    /// Equal word stems.
-    pub const STEMMED: f32 = 0.9;
-    /// The smallest CAT-style similarity `1 − d / max(|a|, |b|)` counted as a typo; below it a
-    /// query is another word, not a misspelling. `d` counts characters, or whole words for a
-    /// multiword term with a word replaced, inserted or dropped.
-    ///
-    /// So one wrong character needs a term of at least four: 一代一路 finds 一带一路 (0.75),
-    /// but 成圆国 does not find 成员国 (0.67). Between three-character Chinese words one
-    /// character apart (观察员 / 观察家) a different word is as likely as a typo.
-    pub const FUZZY_MIN_SIMILARITY: f32 = 0.7;
-    /// Score per unit of closeness of fuzzy and partial matches: below every stemmed match.
-    const PER_CLOSENESS: f32 = 0.85;
-    /// What a partial match gives up against a typo match of the same closeness.
-    const PARTIAL_STEP: f32 = 0.001;
-    /// The least score of a partial match with no coverage, and what full coverage adds to it.
-    const PARTIAL_FLOOR: (f32, f32) = (0.5, 0.1);
-    /// Default `min_score` of a lookup: every fuzzy match, and partial matches covering at
-    /// least a seventh of the longer string, pass it.
-    pub const DEFAULT_MIN_SCORE: f32 = partial_at(1.0 / 7.0);
-
-    /// A query that reads as a Chinese term in Hanyu Pinyin without tones, or with tones of
-    /// which the term has no reading: below a stemmed match (one spelling of many homophones),
-    /// above typos and partial matches.
-    pub const PINYIN: f32 = 0.87;
-
-    /// Score of a pinyin match over a reading of `syllables` syllables, of which the query's
-    /// tones agree with `agreeing` and disagree with `disagreeing` (0 and 0 for a query
-    /// without tones): from [`PINYIN`] − 0.05 when every tone is another to [`PINYIN`] + 0.01
-    /// when every tone agrees, so that the reading the query's tones name comes first.
-    pub fn pinyin(syllables: usize, agreeing: usize, disagreeing: usize) -> f32 {
-        let share = |n: usize| n as f32 / syllables.max(1) as f32;
-        PINYIN + 0.01 * share(agreeing) - 0.05 * share(disagreeing)
-    }
-
-    /// Score of a typo match with the given similarity.
-    pub fn fuzzy(similarity: f32) -> f32 {
-        PER_CLOSENESS * similarity
-    }
-
-    /// Score of a partial match where `covered` characters (or words) of the longer string,
-    /// of `total`, belong to the shorter one: more coverage, more likely the same concept.
-    pub fn partial(covered: usize, total: usize) -> f32 {
-        let coverage = if total == 0 {
-            0.0
-        } else {
-            covered as f32 / total as f32
-        };
-        partial_at(coverage)
-    }
-
-    const fn partial_at(coverage: f32) -> f32 {
-        let coverage = coverage.clamp(0.0, 1.0);
-        let (floor, per_coverage) = PARTIAL_FLOOR;
-        (PER_CLOSENESS * coverage - PARTIAL_STEP).max(floor + per_coverage * coverage)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        /// The order the scores promise, checked over the whole range of closeness.
-        #[test]
-        fn the_closer_match_wins_and_at_equal_closeness_the_whole_term() {
-            let closeness = |step: u32| step as f32 / 1000.0;
-            for step in 0..1000 {
-                let (c, next) = (closeness(step), closeness(step + 1));
-                assert!(partial_at(c) < partial_at(next), "partial rises at {c}");
-                if c >= FUZZY_MIN_SIMILARITY {
-                    assert!(partial_at(c) < fuzzy(c), "whole term first at {c}");
-                    // Closer by more than the step the partial match gives up.
-                    let closer = c + 0.002;
-                    if closer <= 1.0 {
-                        assert!(partial_at(closer) > fuzzy(c), "closer partial first at {c}");
-                    }
-                    assert!(fuzzy(c) < STEMMED, "{c}");
-                } else {
-                    assert!(partial_at(c) < fuzzy(FUZZY_MIN_SIMILARITY), "{c}");
-                }
-                if c >= 1.0 / 7.0 {
-                    assert!(partial_at(c) >= DEFAULT_MIN_SCORE, "{c}");
-                }
-            }
-            // 一代一路: 一带一路 one character away, 一代 half of the query.
-            assert!(fuzzy(0.75) > partial(2, 4));
-            // “一带一路”倡议的 holds “一带一路”倡议; 共建“一带一路”倡议 is three edits away.
-            assert!(partial(8, 9) > fuzzy(0.7));
-        }
-    }
-}
+use terms::{RawOccurrence, TermIndex};
 
 /// A checked lookup: what the service hands the index after validating a request.
 #[derive(Clone, Debug)]
@@ -430,27 +284,38 @@ impl Snapshot {
     /// The best hits for a query: one per concept, by score, then collection priority, then
     /// the matched term's status.
     pub fn lookup(&self, query: &LookupQuery) -> Vec<TermHit> {
-        let mut best: HashMap<&str, TermHit> = HashMap::new();
+        let analyzed = QueryText::new(&query.text);
         let pinyin = query
             .pinyin
             .then(|| text::pinyin::PinyinQuery::parse(&query.text))
             .flatten();
-        for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
-            let in_lang = |term_id: TermId, lang: Option<&Lang>| {
-                let term = &index.terms[term_id as usize];
-                let concept = index.concept_of(term_id);
-                self.visible(index, term_id, is_base)
-                    && (query.collections.is_empty()
-                        || query.collections.contains(&concept.collection))
-                    && lang.is_none_or(|lang| {
-                        same_language(&concept.langs[term.section as usize].lang, lang)
-                    })
-            };
-            let wanted = |term_id: TermId| in_lang(term_id, query.source_lang.as_ref());
-            let mut candidates = index.lookup_candidates(&query.text, wanted);
+        let indexes = [(&*self.base, true), (&*self.delta, false)];
+        let in_lang = |index: &TermIndex, is_base: bool, term_id: TermId, lang: Option<&Lang>| {
+            let term = &index.terms[term_id as usize];
+            let concept = index.concept_of(term_id);
+            self.visible(index, term_id, is_base)
+                && (query.collections.is_empty() || query.collections.contains(&concept.collection))
+                && lang.is_none_or(|lang| {
+                    same_language(&concept.langs[term.section as usize].lang, lang)
+                })
+        };
+        let source = query.source_lang.as_ref();
+        let outright = indexes.map(|(index, is_base)| {
+            index.outright_candidates(&query.text, &analyzed, |term_id| {
+                in_lang(index, is_base, term_id, source)
+            })
+        });
+        // Typos only for a query that names no term outright, in either index: which of the
+        // two holds a term (whether it was written since the base was built) must not change
+        // the answer.
+        let typos = outright.iter().all(Vec::is_empty);
+        let mut best: HashMap<&str, TermHit> = HashMap::new();
+        for ((index, is_base), mut candidates) in indexes.into_iter().zip(outright) {
+            let wanted = |term_id: TermId| in_lang(index, is_base, term_id, source);
+            candidates.extend(index.other_candidates(&analyzed, typos, wanted));
             if let Some(pinyin) = &pinyin {
                 let chinese = Lang::zh();
-                let wanted = |term_id: TermId| in_lang(term_id, Some(&chinese));
+                let wanted = |term_id: TermId| in_lang(index, is_base, term_id, Some(&chinese));
                 candidates.extend(index.pinyin_candidates(pinyin, wanted));
             }
             for candidate in candidates {
@@ -463,14 +328,15 @@ impl Snapshot {
                     score: candidate.score,
                     kind: candidate.kind,
                 };
-                match best.get(concept.id.as_str()) {
-                    Some(existing) if !better(&hit, existing) => {}
-                    _ => {
-                        best.insert(&concept.id, hit);
-                    }
-                }
+                keep_best(&mut best, concept, hit);
             }
         }
+        self.ranked(best, query)
+    }
+
+    /// The concepts' best hits that reach the query's `min_score`, by score, then collection
+    /// priority, then the matched term's status, then kind, then concept id; at most `limit`.
+    fn ranked(&self, best: HashMap<&str, TermHit>, query: &LookupQuery) -> Vec<TermHit> {
         let mut hits: Vec<TermHit> = best
             .into_values()
             .filter(|h| h.score >= query.min_score)
@@ -675,6 +541,16 @@ fn same_language(stored: &Lang, query: &Lang) -> bool {
     stored.primary() == query.primary()
 }
 
+/// Keeps `hit` as the best hit of `concept` unless the one kept so far is [`better`].
+fn keep_best<'c>(best: &mut HashMap<&'c str, TermHit>, concept: &'c Concept, hit: TermHit) {
+    match best.get(concept.id.as_str()) {
+        Some(existing) if !better(&hit, existing) => {}
+        _ => {
+            best.insert(&concept.id, hit);
+        }
+    }
+}
+
 /// Whether `hit` should replace `existing` as a concept's best hit. Ties go to the term
 /// that comes first in the concept, whatever the order in which candidates were found.
 fn better(hit: &TermHit, existing: &TermHit) -> bool {
@@ -776,6 +652,57 @@ mod tests {
                 previous_end = spans.bytes.end;
             }
         }
+    }
+
+    fn ids_and_kinds(search: &TermSearch, text: &str) -> Vec<(String, MatchKind)> {
+        let query = LookupQuery {
+            text: text.into(),
+            source_lang: None,
+            limit: 10,
+            min_score: 0.0,
+            collections: Vec::new(),
+            pinyin: false,
+        };
+        let hits = search.snapshot().lookup(&query);
+        hits.iter()
+            .map(|h| (h.concept.id.clone(), h.kind))
+            .collect()
+    }
+
+    fn russian(id: &str, term: &str) -> Concept {
+        let section = LangSection::new(Lang::ru(), vec![Term::preferred(term)]);
+        Concept::new(id, "test", vec![section])
+    }
+
+    /// «даух» is one letter from the stem of «духа» (дух), two from the word: a typo of an
+    /// inflected form, which the index once missed because it counted only the grams of
+    /// terms' keys, not of their stems.
+    #[test]
+    fn a_typo_is_found_through_the_stems_of_an_inflected_term() {
+        let search = TermSearch::new(vec![russian("spirit", "духа")], HashMap::new());
+        assert_eq!(
+            ids_and_kinds(&search, "даух"),
+            [("spirit".to_owned(), MatchKind::Fuzzy)]
+        );
+    }
+
+    /// A query that names a term outright is not looked up for typos, whether that term is
+    /// in the base index or was written since: once only the index holding it knew, and the
+    /// other one answered typos all the same.
+    #[test]
+    fn typos_are_not_looked_for_once_a_term_is_named_outright_in_either_index() {
+        let all_in_base = TermSearch::new(
+            vec![
+                russian("typo", "организацая"),
+                russian("exact", "организация"),
+            ],
+            HashMap::new(),
+        );
+        let written_since = TermSearch::new(vec![russian("typo", "организацая")], HashMap::new());
+        written_since.upserted(russian("exact", "организация"));
+        let expected = [("exact".to_owned(), MatchKind::Exact)];
+        assert_eq!(ids_and_kinds(&all_in_base, "организация"), expected);
+        assert_eq!(ids_and_kinds(&written_since, "организация"), expected);
     }
 
     #[test]

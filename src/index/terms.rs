@@ -10,13 +10,17 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 
 use super::distance::{levenshtein_within, BitPattern};
-use super::key_table::KeyTable;
-use super::{score, MatchKind};
-use crate::model::{Concept, Term, TermType};
+use super::key_table::{KeyTable, TermId};
+use super::match_kind::MatchKind;
+use super::rules::{
+    contains, coverage_units, fragment_score, han_word_aligned, holds_run, max_edits, max_typos,
+    max_word_edits, min_partial_chars, on_word_boundaries, one_holds_the_other, query_units,
+    stem_window_end, term_stems, typo_edits, typo_similarity, QueryText, MAX_FUZZY_QUERY_CHARS,
+    MAX_VARIANT_QUERY_WORDS, MIN_VARIANT_TERM_WORDS,
+};
+use super::score;
+use crate::model::Concept;
 use crate::text::{self, Token, TokenKind};
-
-/// Position of a term in [`TermIndex::terms`].
-pub(super) type TermId = u32;
 
 /// What the index knows about one stored term.
 pub(super) struct IndexedTerm {
@@ -116,30 +120,9 @@ const MAX_FUZZY_CANDIDATES: usize = 20_000;
 /// through, so only very long lists are worth skipping.
 const COMMON_GRAM: usize = 50_000;
 
-/// Longest query, in characters, tried for fuzzy and partial matching; longer input is a
-/// sentence and belongs to Recognize.
-const MAX_FUZZY_QUERY_CHARS: usize = 256;
 // A query needs at most its gram count less three shared grams, which must fit
 // [`SharedGrams::counts`].
 const _: () = assert!(MAX_FUZZY_QUERY_CHARS - 3 <= u8::MAX as usize);
-
-/// Fewest words of a term that a query with whole words replaced, inserted or dropped may
-/// name: in shorter terms every word carries too much of the meaning ("Silk Road Fund" is not
-/// the "Silk Road Spirit").
-const MIN_VARIANT_TERM_WORDS: usize = 4;
-
-/// Longest query, in words, tried for word variants.
-const MAX_VARIANT_QUERY_WORDS: usize = 32;
-
-/// Most word edits a query of `n` words may be from a term it names: the most `d` that some
-/// term of `n − d` to `n + d` words within `d` edits leaves at the similarity minimum, and
-/// never more than three.
-fn max_word_edits(n: usize) -> usize {
-    (0..=3)
-        .rev()
-        .find(|&d| 1.0 - d as f32 / (n + d).max(1) as f32 >= score::FUZZY_MIN_SIMILARITY)
-        .unwrap_or(0)
-}
 
 /// Longest key length with an entry in [`TermIndex::length_starts`]: beyond the reach of the
 /// longest fuzzy query.
@@ -193,22 +176,8 @@ impl TermIndex {
         index.length_starts = length_starts(entries.iter().map(|entry| entry.0));
         for (_, (concept_pos, section_pos, term_pos), term, norm) in entries {
             let id = index.terms.len() as TermId;
-            let tokens = text::tokenize(&norm);
-            let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
-            // Acronyms (ИИ, SCO) are not inflected by the stemmer's rules, and their
-            // stems collide with short words («ИИ» stems to «и»): surface match only.
-            let stems: Box<[Box<str>]> = if has_han || is_acronym(term) {
-                Box::new([])
-            } else {
-                tokens.iter().map(|t| Box::from(t.stem.as_str())).collect()
-            };
+            let stems = term_stems(term, &text::tokenize(&norm));
             let norm_chars: Vec<char> = norm.chars().collect();
-            let mut term_grams = grams(&norm_chars);
-            term_grams.sort_unstable();
-            term_grams.dedup();
-            for gram in term_grams {
-                index.grams.entry(gram).or_default().push(id);
-            }
             let start = index.keys.len();
             index.keys.push_str(&norm);
             let stems_start = index.keys.len();
@@ -217,6 +186,18 @@ impl TermIndex {
                     index.keys.push(' ');
                 }
                 index.keys.push_str(stem);
+            }
+            // A typo may be nearer the joined stems than the key (see `fuzzy_and_contained`):
+            // the term is listed under the grams of both.
+            let mut term_grams = grams(&norm_chars);
+            if !stems.is_empty() {
+                let stem_chars: Vec<char> = index.keys[stems_start..].chars().collect();
+                term_grams.extend(grams(&stem_chars));
+            }
+            term_grams.sort_unstable();
+            term_grams.dedup();
+            for gram in term_grams {
+                index.grams.entry(gram).or_default().push(id);
             }
             let stem_chars = index.keys[stems_start..].chars().count();
             index.sketches.push(Sketch {
@@ -370,22 +351,12 @@ impl TermIndex {
             .filter(move |&id| self.key(kind, id) == Some(key))
     }
 
-    /// A term's length in the units a partial match's coverage counts: characters against a
-    /// Chinese query, words against any other (in "the Shanghai Spirit", the Shanghai Spirit
-    /// is two words of three, whatever their letters).
+    /// A term's length in the units a partial match's coverage counts (see
+    /// [`coverage_units`]).
     fn coverage_units(&self, term: TermId, han: bool) -> usize {
-        if han {
-            return self.key_texts[term as usize].norm_chars as usize;
-        }
-        match self.terms[term as usize].stems.len() {
-            // Acronyms keep no stems.
-            0 => self
-                .norm_key(term)
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|word| !word.is_empty())
-                .count(),
-            words => words,
-        }
+        let key = &self.key_texts[term as usize];
+        let stems = self.terms[term as usize].stems.len();
+        coverage_units(self.norm_key(term), key.norm_chars as usize, stems, han)
     }
 
     /// The concept a term belongs to.
@@ -393,15 +364,12 @@ impl TermIndex {
         &self.concepts[self.terms[term as usize].concept as usize]
     }
 
-    /// Every way the query names a stored term that `accept` lets through (the caller's
-    /// language and collection filters): exact, normalized, stemmed, fuzzy, partial. Several
-    /// candidates per term are possible; the caller keeps the best.
-    ///
-    /// Typos are looked for only when no accepted term matches outright, so the filter must
-    /// come in here: a term the caller would drop must not hide the typo matches it wants.
-    pub fn lookup_candidates(
+    /// The terms `accept` lets through (the caller's language and collection filters) that
+    /// the query names outright: exactly (`raw` as typed), normalized, or by its stems.
+    pub fn outright_candidates(
         &self,
-        query: &str,
+        raw: &str,
+        query: &QueryText,
         accept: impl Fn(TermId) -> bool,
     ) -> Vec<Candidate> {
         let mut out = Vec::new();
@@ -410,9 +378,8 @@ impl TermIndex {
                 out.push(Candidate { term, score, kind });
             }
         };
-        add(Key::Exact, query.trim(), MatchKind::Exact, score::EXACT);
-        let normalized = text::normalize(query);
-        let norm = normalized.as_str();
+        add(Key::Exact, raw.trim(), MatchKind::Exact, score::EXACT);
+        let norm = query.norm();
         if norm.is_empty() {
             return out;
         }
@@ -422,10 +389,8 @@ impl TermIndex {
             MatchKind::Normalized,
             score::NORMALIZED,
         );
-        let tokens = text::tokenize(norm);
-        let query_stems: Vec<&str> = tokens.iter().map(|t| t.stem.as_str()).collect();
-        let has_han = tokens.iter().any(|t| t.kind == TokenKind::Han);
-        if !has_han && !query_stems.is_empty() {
+        let query_stems = query.stems();
+        if !query.han && !query_stems.is_empty() {
             add(
                 Key::Stemmed,
                 &query_stems.join(" "),
@@ -433,19 +398,38 @@ impl TermIndex {
                 score::STEMMED,
             );
         }
-        let query_chars: Vec<char> = norm.chars().collect();
-        if query_chars.len() > MAX_FUZZY_QUERY_CHARS {
+        out
+    }
+
+    /// The other ways the query meets a term `accept` lets through: partial (either holds
+    /// the other) and, when `typos` is set, fuzzy. Several candidates per term are possible;
+    /// the caller keeps the best.
+    ///
+    /// Typos are for a query that names no accepted term outright, in this index or in any
+    /// other the caller searches with it: the caller decides, after
+    /// [`outright_candidates`](Self::outright_candidates) of them all. The filter comes in
+    /// here too, so that a term the caller would drop never hides what it wants.
+    pub fn other_candidates(
+        &self,
+        query: &QueryText,
+        typos: bool,
+        accept: impl Fn(TermId) -> bool,
+    ) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        let norm = query.norm();
+        let query_chars = &query.chars;
+        if norm.is_empty() || query_chars.len() > MAX_FUZZY_QUERY_CHARS {
             return out;
         }
-        // Typos are only looked for when the query is not itself a known term.
-        let typos = out.is_empty();
-        self.fuzzy_and_contained(norm, &query_chars, &query_stems, has_han, typos, &mut out);
+        let query_stems = query.stems();
+        let has_han = query.han;
+        self.fuzzy_and_contained(norm, query_chars, &query_stems, has_han, typos, &mut out);
         if typos && !has_han {
             self.word_variants(&query_stems, &mut out);
         }
         // The query contains a term: the same occurrence search Recognize uses.
-        let query_units = query_units(has_han, &query_chars, &query_stems);
-        for occurrence in self.occurrences(norm, &tokens) {
+        let query_units = query.units();
+        for occurrence in self.occurrences(norm, &query.tokens) {
             if occurrence.range.len() == norm.len() {
                 continue;
             }
@@ -462,10 +446,13 @@ impl TermIndex {
     /// Candidates from the n-gram index: terms that contain the whole query (partial) and,
     /// when `typos` is set, terms within a few edits of it (fuzzy).
     ///
-    /// A term within `max_typos` edits shares at least `needed` of the query's grams (the
-    /// count filter). The longest posting lists are skipped and the threshold lowered by as
-    /// many, so common grams cost nothing and no qualifying term is lost. Only the terms of
-    /// about the query's length are counted, a range of ids in each posting list, and a
+    /// A term is a typo match when its key is within `max_typos` edits of the query, or its
+    /// joined stems of the query's (an inflected form one letter off). Terms are listed under
+    /// the grams of both, and so a term within `max_typos` edits either way shares at least
+    /// `needed` of the grams of the query and its joined stems (the count filter: each edit
+    /// destroys at most `gram_size` grams). The longest posting lists are skipped and the threshold
+    /// lowered by as many, so common grams cost nothing and no qualifying term is lost. Only the
+    /// terms of about the query's length are counted, a range of ids in each posting list, and a
     /// candidate's [`Sketch`] rules most of them out before their text is read.
     fn fuzzy_and_contained(
         &self,
@@ -491,8 +478,7 @@ impl TermIndex {
         // term itself begins or ends); any other contains the query's stems as a run of its
         // own, and so its rarest stem.
         let query_units = query_units(has_han, query_chars, query_stems);
-        let min_partial_chars = if has_han { 2 } else { 3 };
-        if query_chars.len() >= min_partial_chars {
+        if query_chars.len() >= min_partial_chars(has_han) {
             let candidates: &[TermId] = if has_han {
                 by_rarity
                     .iter()
@@ -535,11 +521,24 @@ impl TermIndex {
         }
 
         let gram_size = if has_han { 1 } else { 3 };
-        let max_typos = query_chars.len().div_ceil(4).clamp(1, 3);
-        let needed = query_grams
-            .len()
-            .saturating_sub(gram_size * max_typos)
-            .max(1);
+        let max_typos = max_typos(query_chars.len());
+        let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();
+        // The grams of the query and of its joined stems, and the fewer of the two counts: a
+        // typo of either shares all but `gram_size` per edit of that one's grams.
+        let mut typo_grams = query_grams.clone();
+        let mut fewest = query_grams.len();
+        if !has_han && !query_stem_chars.is_empty() {
+            let mut stem_grams = grams(&query_stem_chars);
+            stem_grams.sort_unstable();
+            stem_grams.dedup();
+            fewest = fewest.min(stem_grams.len());
+            typo_grams.extend(stem_grams);
+            typo_grams.sort_unstable();
+            typo_grams.dedup();
+        }
+        let mut by_rarity: Vec<&Gram> = typo_grams.iter().collect();
+        by_rarity.sort_by_key(|g| posting(g).len());
+        let needed = fewest.saturating_sub(gram_size * max_typos).max(1);
         // Up to `needed − 1` of the most common grams are not read: a qualifying term still
         // shares at least `needed − skipped` of the rest, which are counted exactly.
         let skipped = (needed - 1).min(
@@ -550,7 +549,6 @@ impl TermIndex {
         );
         let counted = &by_rarity[..by_rarity.len() - skipped];
         let needed_counted = needed - skipped;
-        let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();
         let query_pattern = BitPattern::new(query_chars);
         let stem_pattern = BitPattern::new(&query_stem_chars);
         let (query_len, query_stem_len) = (query_chars.len(), query_stem_chars.len());
@@ -743,7 +741,7 @@ impl TermIndex {
                 };
                 let same = window.iter().zip(stems.iter()).all(|(t, s)| t.stem == **s);
                 if let Some(end) = same
-                    .then(|| self.stem_window_end(term_id, norm, window))
+                    .then(|| stem_window_end(self.norm_key(term_id), norm, window))
                     .flatten()
                 {
                     out.push(RawOccurrence {
@@ -758,43 +756,6 @@ impl TermIndex {
     }
 }
 
-impl TermIndex {
-    /// Where a window of tokens whose stems are a term's ends as an occurrence of it, or
-    /// `None` if the text between its tokens breaks it up. Word joiners keep it whole (see
-    /// [`joins_words`]), and so does the punctuation the term itself has in that place
-    /// («Азия, Европа и Африка», «Совет глав правительств (премьер-министров) …»). The
-    /// occurrence also covers closing punctuation the term ends with, where the text has it
-    /// («… торговли Китая (Синьцзян)»).
-    fn stem_window_end(&self, term: TermId, norm: &str, window: &[Token]) -> Option<usize> {
-        let key = self.norm_key(term);
-        let mut key_tokens: Option<Vec<Token>> = None;
-        for (i, pair) in window.windows(2).enumerate() {
-            let gap = &norm[pair[0].range.end..pair[1].range.start];
-            if joins_words(gap) {
-                continue;
-            }
-            let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize(key));
-            let key_gap = key_tokens
-                .get(i..i + 2)
-                .map(|pair| &key[pair[0].range.end..pair[1].range.start]);
-            if key_gap.is_none_or(|key_gap| key_gap.trim() != gap.trim()) {
-                return None;
-            }
-        }
-        let end = window.last()?.range.end;
-        if !key.ends_with(|c: char| !c.is_alphanumeric()) {
-            return Some(end);
-        }
-        let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize(key));
-        let tail = key_tokens.last().map_or("", |t| &key[t.range.end..]);
-        Some(if norm[end..].starts_with(tail) {
-            end + tail.len()
-        } else {
-            end
-        })
-    }
-}
-
 /// Similarity `1 − d / max(|a|, |b|)` when it can reach the fuzzy minimum with at most
 /// `max_typos` edits, else 0: the edit distance stops early once it exceeds either limit.
 /// `b` has `b_chars` characters.
@@ -804,15 +765,10 @@ impl TermIndex {
 /// seventeen characters) and still pass the similarity minimum.
 fn bounded_similarity(a: &BitPattern, b: &str, b_chars: usize, max_typos: usize) -> f32 {
     let longest = a.len().max(b_chars);
-    a.distance_within(b, b_chars, max_edits(longest).min(max_typos))
-        .map_or(0.0, |d| 1.0 - d as f32 / longest.max(1) as f32)
-}
-
-/// Most edits between strings whose longer one has `longest` characters that can still leave
-/// them similar enough for a typo match. Rounded up: the caller applies the exact threshold to
-/// the similarity itself.
-fn max_edits(longest: usize) -> usize {
-    ((1.0 - score::FUZZY_MIN_SIMILARITY) * longest as f32).ceil() as usize
+    typo_similarity(
+        a.distance_within(b, b_chars, typo_edits(longest, max_typos)),
+        longest,
+    )
 }
 
 /// Whether two strings, each given as its length in characters and its [`char_set`], can be
@@ -829,7 +785,7 @@ fn within_reach(
         .count_ones()
         .max((b_set & !a_set).count_ones());
     let fewest_edits = a_len.abs_diff(b_len).max(lacking as usize);
-    fewest_edits <= max_edits(a_len.max(b_len)).min(max_typos)
+    fewest_edits <= typo_edits(a_len.max(b_len), max_typos)
 }
 
 /// The characters of a string as a 32-bit set, each character `c` standing for bit `c mod 32`:
@@ -930,134 +886,15 @@ fn grams(chars: &[char]) -> Vec<Gram> {
     padded.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
 }
 
-/// Whether a term contains the query (both normalized): as a substring for Han text, as a
-/// run of whole word stems otherwise (so "road" is in "belt and road", but "oad" is not).
-fn contains(
-    term: &str,
-    query: &str,
-    han: bool,
-    term_stems: &[Box<str>],
-    query_stems: &[&str],
-) -> bool {
-    if han {
-        return term.contains(query);
-    }
-    holds_run(term_stems, query_stems)
-}
-
-/// A query's length in the units of [`TermIndex::coverage_units`]: characters of a Chinese
-/// query, words of any other.
-fn query_units(han: bool, chars: &[char], stems: &[&str]) -> usize {
-    if han {
-        chars.len()
-    } else {
-        stems.len()
-    }
-}
-
 /// A partial match between a query and a term, one of which holds the other: scored by how
 /// much of the longer one the shorter covers, both measured in
 /// [`TermIndex::coverage_units`].
 fn fragment(term: TermId, query_units: usize, term_units: usize) -> Candidate {
     Candidate {
         term,
-        score: score::partial(query_units.min(term_units), query_units.max(term_units)),
+        score: fragment_score(query_units, term_units),
         kind: MatchKind::Partial,
     }
-}
-
-/// Whether `long` holds all of `short` as a run of consecutive words.
-fn holds_run(long: &[impl AsRef<str>], short: &[impl AsRef<str>]) -> bool {
-    !short.is_empty()
-        && long.windows(short.len()).any(|window| {
-            window
-                .iter()
-                .zip(short)
-                .all(|(a, b)| a.as_ref() == b.as_ref())
-        })
-}
-
-/// Whether one of two normalized strings is part of the other: a substring standing on word
-/// boundaries (in Chinese, any substring). Such a pair is a partial match, never a typo.
-fn one_holds_the_other(a: &str, b: &str) -> bool {
-    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-    if short.is_empty() {
-        return false;
-    }
-    let mut from = 0;
-    while let Some(at) = long[from..].find(short) {
-        let start = from + at;
-        if on_word_boundaries(long, &(start..start + short.len())) {
-            return true;
-        }
-        // The next occurrence may overlap this one: go on from its second character.
-        from = start + long[start..].chars().next().map_or(1, char::len_utf8);
-    }
-    false
-}
-
-/// Whether a surface match stands on word boundaries: a match that begins or ends with a
-/// letter or digit of an alphabetic script must not continue a longer word ("form" is not in
-/// "format"). Han characters need no boundary: Chinese is written without spaces.
-fn on_word_boundaries(norm: &str, range: &Range<usize>) -> bool {
-    let word_char = |c: char| c.is_alphanumeric() && !text::is_han(c);
-    let first = norm[range.clone()].chars().next();
-    let last = norm[range.clone()].chars().next_back();
-    let before = norm[..range.start].chars().next_back();
-    let after = norm[range.end..].chars().next();
-    let left_ok = !(first.is_some_and(word_char) && before.is_some_and(word_char));
-    let right_ok = !(last.is_some_and(word_char) && after.is_some_and(word_char));
-    left_ok && right_ok
-}
-
-/// Whether the text between two tokens keeps them in one term: spaces, hyphens and
-/// apostrophes do, other punctuation (a comma, a full stop) ends the phrase.
-fn joins_words(gap: &str) -> bool {
-    gap.chars()
-        .all(|c| c == ' ' || c == '-' || c == '\'' || c == '"')
-}
-
-/// Whether a term is an acronym or abbreviation: so typed, or written in capitals only.
-fn is_acronym(term: &Term) -> bool {
-    let letters = || term.text.chars().filter(|c| c.is_alphabetic());
-    matches!(term.term_type, TermType::Acronym | TermType::Abbreviation)
-        || (letters().count() > 1 && letters().all(|c| c.is_uppercase()))
-}
-
-/// Longest Han match, in characters, checked against word segmentation: longer terms do not
-/// cross word boundaries by accident, and segmenting only around short ones keeps Recognize
-/// fast.
-const SEGMENT_CHECK_MAX_CHARS: usize = 2;
-/// Characters of context on each side given to the segmenter.
-const SEGMENT_CONTEXT_CHARS: usize = 6;
-
-/// Whether a short Han match starts and ends on word boundaries of the surrounding Chinese:
-/// 和合 ("harmony") must not fire in 交流和合作 (交流 / 和 / 合作), where it straddles two
-/// words. Longer and non-Han matches pass unchecked.
-fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
-    let matched = &norm[range.clone()];
-    if matched.chars().count() > SEGMENT_CHECK_MAX_CHARS || !matched.chars().all(text::is_han) {
-        return true;
-    }
-    let start = norm[..range.start]
-        .char_indices()
-        .rev()
-        .take(SEGMENT_CONTEXT_CHARS)
-        .last()
-        .map_or(range.start, |(i, _)| i);
-    let end = norm[range.end..]
-        .char_indices()
-        .take(SEGMENT_CONTEXT_CHARS)
-        .last()
-        .map_or(range.end, |(i, c)| range.end + i + c.len_utf8());
-    let window = &norm[start..end];
-    let mut boundaries = vec![0usize];
-    let mut at = 0;
-    for word in text::segmenter().cut(window, false) {
-        at += word.word.len();
-        boundaries.push(at);
-    }
-    boundaries.contains(&(range.start - start)) && boundaries.contains(&(range.end - start))
 }
 
 #[cfg(test)]

@@ -12,16 +12,73 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use sled::IVec;
 
-use super::import::{Applied, Commit, ImportCounts, Staged};
-use super::spool::SpooledEntry;
-use super::{decode, encode, keys, Store, StoreError};
-use crate::model::{resolve, Concept, Resolution, TranslationUnit};
+use super::codec::{decode, encode};
+use super::spool::{SpooledEntry, Staged};
+use super::{keys, Store, StoreError};
+use crate::model::{resolve, Concept, OnConflict, Resolution, TranslationUnit};
 
 /// Entries resolved and written per batch; each batch ends with one progress record, and a
 /// crash repeats at most one batch.
 pub(super) const APPLY_BATCH: usize = 512;
+
+/// What a committed import decided, kept in its marker so recovery can finish it alike.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub(super) struct Commit {
+    pub(super) on_conflict: OnConflict,
+    pub(super) now_ms: i64,
+}
+
+/// How the entries of an import were resolved against the store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// New to the store.
+    pub added: u64,
+    /// Changed a stored entry.
+    pub updated: u64,
+    /// Identical to the stored entry.
+    pub unchanged: u64,
+    /// Conflicting, and left alone (skip mode).
+    pub skipped: u64,
+}
+
+impl ImportCounts {
+    pub(super) fn count<T>(&mut self, resolution: &Resolution<T>) {
+        match resolution {
+            Resolution::Added(_) => self.added += 1,
+            Resolution::Updated(_) => self.updated += 1,
+            Resolution::Unchanged => self.unchanged += 1,
+            Resolution::Skipped => self.skipped += 1,
+        }
+    }
+
+    /// Adds another batch's counts.
+    pub fn add(&mut self, other: ImportCounts) {
+        self.added += other.added;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.skipped += other.skipped;
+    }
+}
+
+/// The records one applied batch wrote, for the caller to publish to its indexes.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Concepts as stored, with revision and times.
+    pub concepts: Vec<Concept>,
+    /// Unit entries the batch went through.
+    pub unit_entries: usize,
+    /// Positions among those (from 0, in spool order) of the units not stored as spooled:
+    /// a stored unit with the same id was kept (unchanged, or skipped), merged or replaced.
+    /// Every other unit entry was added exactly as spooled, so a caller that analyzed the
+    /// spooled units for an index need not receive them again.
+    pub units_not_as_spooled: Vec<usize>,
+    /// The units stored otherwise than spooled (merged or replacing), as stored, with their
+    /// memory: the last state of each id in the batch.
+    pub units_rewritten: Vec<(String, TranslationUnit)>,
+}
 
 /// One batch, resolved and encoded: the records to write, and what they mean for the caller.
 pub(super) struct Resolved {

@@ -18,12 +18,11 @@
 
 use std::sync::atomic::AtomicU64;
 
-use serde::{Deserialize, Serialize};
-
-use super::apply::{Entry, Resolver, APPLY_BATCH};
-use super::spool::{ImportSpool, SpoolReader};
-use super::{decode, encode, keys, Store, StoreError};
-use crate::model::{resolve, Concept, OnConflict, Resolution, TranslationUnit};
+use super::apply::{Applied, Commit, Entry, ImportCounts, Resolver, APPLY_BATCH};
+use super::codec::{decode, encode};
+use super::spool::{ImportSpool, SpoolReader, Staged};
+use super::{keys, Store, StoreError};
+use crate::model::{resolve, OnConflict, TranslationUnit};
 
 /// Batches resolved ahead of the writes.
 const READ_AHEAD: usize = 2;
@@ -38,97 +37,6 @@ fn read_batch(spool: &mut SpoolReader) -> Result<Vec<Entry>, StoreError> {
         }
     }
     Ok(entries)
-}
-
-/// One entry an import will write.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Staged {
-    /// A concept for the termbase; its `collection` is set.
-    Concept(Concept),
-    /// A translation unit for a memory.
-    Unit {
-        /// The memory.
-        memory: String,
-        /// The unit.
-        unit: TranslationUnit,
-    },
-}
-
-#[cfg(test)]
-impl Staged {
-    /// A unit of memory `m` with one English segment.
-    pub(super) fn test_unit(id: &str, text: &str) -> Staged {
-        Staged::Unit {
-            memory: "m".into(),
-            unit: TranslationUnit {
-                id: id.into(),
-                segments: vec![crate::model::Segment {
-                    lang: crate::model::Lang::en(),
-                    text: text.into(),
-                    tags: Vec::new(),
-                }],
-                origin: "f.tmx".into(),
-                created_ms: 1,
-                metadata: Vec::new(),
-            },
-        }
-    }
-}
-
-/// What a committed import decided, kept in its marker so recovery can finish it alike.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub(super) struct Commit {
-    pub(super) on_conflict: OnConflict,
-    pub(super) now_ms: i64,
-}
-
-/// How the entries of an import were resolved against the store.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ImportCounts {
-    /// New to the store.
-    pub added: u64,
-    /// Changed a stored entry.
-    pub updated: u64,
-    /// Identical to the stored entry.
-    pub unchanged: u64,
-    /// Conflicting, and left alone (skip mode).
-    pub skipped: u64,
-}
-
-impl ImportCounts {
-    pub(super) fn count<T>(&mut self, resolution: &Resolution<T>) {
-        match resolution {
-            Resolution::Added(_) => self.added += 1,
-            Resolution::Updated(_) => self.updated += 1,
-            Resolution::Unchanged => self.unchanged += 1,
-            Resolution::Skipped => self.skipped += 1,
-        }
-    }
-
-    /// Adds another batch's counts.
-    pub fn add(&mut self, other: ImportCounts) {
-        self.added += other.added;
-        self.updated += other.updated;
-        self.unchanged += other.unchanged;
-        self.skipped += other.skipped;
-    }
-}
-
-/// The records one applied batch wrote, for the caller to publish to its indexes.
-#[derive(Debug, Default)]
-pub struct Applied {
-    /// Concepts as stored, with revision and times.
-    pub concepts: Vec<Concept>,
-    /// Unit entries the batch went through.
-    pub unit_entries: usize,
-    /// Positions among those (from 0, in spool order) of the units not stored as spooled:
-    /// a stored unit with the same id was kept (unchanged, or skipped), merged or replaced.
-    /// Every other unit entry was added exactly as spooled, so a caller that analyzed the
-    /// spooled units for an index need not receive them again.
-    pub units_not_as_spooled: Vec<usize>,
-    /// The units stored otherwise than spooled (merged or replacing), as stored, with their
-    /// memory: the last state of each id in the batch.
-    pub units_rewritten: Vec<(String, TranslationUnit)>,
 }
 
 impl Store {
@@ -381,7 +289,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Lang, LangSection, Term};
+    use crate::model::{Concept, Lang, LangSection, Term};
 
     fn concept(id: &str, en: &str) -> Concept {
         let english = LangSection::new(Lang::en(), vec![Term::preferred(en)]);

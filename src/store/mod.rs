@@ -5,8 +5,23 @@
 //! (see `import`). Every write method returns only after sled has flushed the change to
 //! disk, so a caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
 //! built from it.
+//!
+//! # Files
+//!
+//! `mod.rs` declares [`Store`] with its reads and single writes. The other files depend on
+//! each other one way, down this list, never back up:
+//!
+//! * `import.rs`: the import protocol (spool, commit, recover, preview);
+//! * `apply.rs`: a committed import's entries resolved and written in batches, and what each
+//!   batch reports ([`Applied`], [`ImportCounts`]);
+//! * `spool.rs`: the spool files and the entries they hold ([`Staged`]);
+//! * `codec.rs` (record encoding), `keys.rs`, `error.rs`, `content.rs`: leaves.
+//!
+//! `import.rs` and `apply.rs` add methods to [`Store`] and write its trees, the only use of
+//! `mod.rs` from below.
 
 mod apply;
+mod codec;
 mod content;
 mod error;
 mod import;
@@ -16,16 +31,17 @@ mod spool;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::Serialize;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
 use crate::model::{Collection, Concept, TranslationUnit};
+pub use apply::{Applied, ImportCounts};
+use codec::{decode, encode};
 pub use content::{content_id, unit_content_id};
 pub use error::StoreError;
-pub use import::{Applied, ImportCounts, Staged};
-pub use spool::ImportSpool;
 use spool::SpoolDir;
+pub use spool::{ImportSpool, Staged};
 
 /// The on-disk schema this build writes. Bump it when the encoding of any tree changes, and
 /// teach [`Store::open`] to migrate the previous one.
@@ -366,30 +382,6 @@ impl Store {
             })
             .collect()
     }
-}
-
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    // postcard only fails on types serde cannot express (maps with non-string keys are fine);
-    // our model has none, so a failure here is a programming error caught by tests.
-    postcard::to_stdvec(value).expect("model types are always encodable")
-}
-
-/// Appends the encoding of `value` to `out`, reusing its allocation.
-fn encode_into<T: Serialize>(value: &T, out: &mut Vec<u8>) {
-    let taken = std::mem::take(out);
-    *out = postcard::to_extend(value, taken).expect("model types are always encodable");
-}
-
-fn decode<T: DeserializeOwned>(
-    tree: &'static str,
-    key: &[u8],
-    bytes: &[u8],
-) -> Result<T, StoreError> {
-    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
-        tree,
-        key: String::from_utf8_lossy(key).into_owned(),
-        reason: e.to_string(),
-    })
 }
 
 fn put<T: Serialize>(

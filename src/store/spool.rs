@@ -16,9 +16,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::import::Staged;
-use super::{encode_into, keys, StoreError};
-use crate::model::encoded_str;
+use serde::{Deserialize, Serialize};
+
+use super::codec::encode_into;
+use super::error::StoreError;
+use super::keys;
+use crate::model::{encoded_str, Concept, TranslationUnit};
 
 /// The first bytes of every spool file: what it is and the layout version, so that a later
 /// build that changes the layout recognizes an old file instead of misreading it.
@@ -33,6 +36,41 @@ const READ_BUFFER: usize = 1024 * 1024;
 /// The largest entry a spool holds. Entries are checked at the service edge to be far below
 /// it; a larger length on reading means a damaged file, not a reason to allocate gigabytes.
 const MAX_ENTRY_BYTES: u32 = 256 * 1024 * 1024;
+
+/// One entry an import will write.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Staged {
+    /// A concept for the termbase; its `collection` is set.
+    Concept(Concept),
+    /// A translation unit for a memory.
+    Unit {
+        /// The memory.
+        memory: String,
+        /// The unit.
+        unit: TranslationUnit,
+    },
+}
+
+#[cfg(test)]
+impl Staged {
+    /// A unit of memory `m` with one English segment.
+    pub(super) fn test_unit(id: &str, text: &str) -> Staged {
+        Staged::Unit {
+            memory: "m".into(),
+            unit: TranslationUnit {
+                id: id.into(),
+                segments: vec![crate::model::Segment {
+                    lang: crate::model::Lang::en(),
+                    text: text.into(),
+                    tags: Vec::new(),
+                }],
+                origin: "f.tmx".into(),
+                created_ms: 1,
+                metadata: Vec::new(),
+            },
+        }
+    }
+}
 
 /// The directory of the spool files, removed when dropped if it was made for a temporary
 /// store.

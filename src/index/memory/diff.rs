@@ -4,8 +4,31 @@
 use std::ops::Range;
 
 use super::analyze::{number_value, Unit};
-use super::{DiffKind, DiffSpan};
 use crate::text::NormalizedText;
+
+/// What a difference between the query and a stored source is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffKind {
+    /// Units in the query that the stored source lacks (`stored` is an empty range where
+    /// they would go).
+    Inserted,
+    /// Units in the stored source that the query lacks (`query` is an empty range).
+    Deleted,
+    /// Units of the query stand where the stored source has other units, or a number has
+    /// another value.
+    Replaced,
+}
+
+/// One difference, as byte ranges in both texts as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffSpan {
+    /// What kind of difference.
+    pub kind: DiffKind,
+    /// Bytes in the query text.
+    pub query: Range<usize>,
+    /// Bytes in the stored source text.
+    pub stored: Range<usize>,
+}
 
 /// One side of the comparison: normalized text with its offset map, units and symbols.
 pub(super) struct Side<'a> {

@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 
-use super::{ImportOutcome, ImportPart, MemoryIndex};
+use super::import::ImportPart;
+use super::outcome::ImportOutcome;
+use super::snapshot::MemoryIndex;
 use crate::model::TranslationUnit;
 
 /// The live translation-memory index. A search holds an `Arc` of the snapshot it started on,

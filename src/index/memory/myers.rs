@@ -9,7 +9,7 @@
 //! those of the plain dynamic programme (a test below checks it against
 //! [`crate::index::levenshtein`]).
 
-use super::FastMap;
+use super::hash::FastMap;
 
 /// A query's unit sequence prepared for [`Pattern::distance_within`].
 pub(super) struct Pattern {

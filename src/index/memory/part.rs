@@ -18,8 +18,8 @@ use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread;
 
 use super::analyze::Mode;
+use super::hash::{FastHasher, FastMap};
 use super::plain::{self, Normalizer};
-use super::{FastHasher, FastMap, NUMBER};
 use crate::model::{encoded_str, Lang, TranslationUnit};
 
 /// No slot; also the empty cell of the id table.
@@ -544,7 +544,7 @@ impl Lane {
         span(&self.by_len, &self.len_ends, m)
     }
 
-    /// Entries containing a gram (see [`super::grams`]), ascending.
+    /// Entries containing a gram (see [`grams`]), ascending.
     pub(super) fn postings(&self, gram: u64) -> &[u32] {
         let (a, b) = match self.mode.q() {
             1 => (gram as usize, 0),
@@ -607,7 +607,7 @@ impl Lane {
         let q = self.mode.q();
         let mut starts = vec![0usize; symbols + 1];
         for entry in 0..entries {
-            for gram in super::grams(self.mode, self.seq(entry)) {
+            for gram in grams(self.mode, self.seq(entry)) {
                 starts[first_symbol(self.mode, gram) + 1] += 1;
             }
         }
@@ -618,7 +618,7 @@ impl Lane {
         // (second symbol, entry) per gram occurrence, bucketed by first symbol.
         let mut packed = vec![0u64; starts[symbols]];
         for entry in 0..entries {
-            for gram in super::grams(self.mode, self.seq(entry)) {
+            for gram in grams(self.mode, self.seq(entry)) {
                 let a = first_symbol(self.mode, gram);
                 let b = if q == 1 { 0 } else { gram as u32 };
                 let cell = (u64::from(b) << 32) | u64::from(entry);
@@ -856,6 +856,23 @@ fn analyze_chunks<U: Borrow<TranslationUnit>>(
             return;
         }
     }
+}
+
+/// The placeholder id every number is interned as.
+pub(super) const NUMBER: u32 = 0;
+
+/// The q-grams of a unit sequence as integers.
+pub(super) fn grams(mode: Mode, seq: &[u32]) -> impl Iterator<Item = u64> + '_ {
+    let q = mode.q();
+    seq.windows(q).map(move |w| match w {
+        [a, b] => gram2(*a, *b),
+        [a, ..] => u64::from(*a),
+        [] => 0,
+    })
+}
+
+pub(super) fn gram2(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
+use std::ops::Range;
 use std::sync::Arc;
 
 use proptest::prelude::*;
 
+use super::candidates::{max_distance, plain_score};
 use super::*;
-use crate::model::{InlineTag, Segment, TagKind};
+use crate::model::{InlineTag, Lang, Segment, TagKind, TranslationUnit};
 
 fn segment(lang: &str, text: &str) -> Segment {
     Segment {

@@ -1,0 +1,14 @@
+//! What the store did with the units of an import, as the memory index needs it to publish
+//! the import: the contract between the store's commit and the index.
+
+/// What the store did with the units of an [`ImportPart`](super::ImportPart), by their
+/// position in it.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOutcome {
+    /// The commit went through the units before this position; any after it were not stored
+    /// (the commit failed part way).
+    pub committed: usize,
+    /// Positions of the units not stored as read, ascending: a unit with the same id was kept,
+    /// merged with or replaced by them.
+    pub not_stored_as_read: Vec<u32>,
+}

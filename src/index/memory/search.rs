@@ -1,0 +1,221 @@
+//! Fuzzy search over every part of a snapshot: the query analyzed once, each part's
+//! candidates scored (`candidates.rs`), the hits ranked and the returned ones built into
+//! matches with their differences and adapted targets.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::adapt::{self, Number};
+use super::analyze::{self, Mode, Unit};
+use super::candidates::{stored_numbers, Context, Hit};
+use super::diff;
+use super::part::{Lane, NUMBER};
+use super::query::{MemoryMatch, MemoryQuery, SearchStats};
+use super::snapshot::{MemoryIndex, Shard};
+use crate::text;
+
+impl MemoryIndex {
+    /// Indexed search: exactly the results of [`search_exhaustive`](Self::search_exhaustive)
+    /// (same units, scores and order), with candidates from the q-gram index (see the module
+    /// docs for why no match is missed).
+    pub fn search(&self, query: &MemoryQuery) -> Vec<MemoryMatch> {
+        self.search_with_stats(query).0
+    }
+
+    /// [`search`](Self::search), with what the candidate filter did.
+    pub fn search_with_stats(&self, query: &MemoryQuery) -> (Vec<MemoryMatch>, SearchStats) {
+        let mut stats = SearchStats::default();
+        let matches = self.run_search(query, Some(&mut stats));
+        (matches, stats)
+    }
+
+    /// Scores every unit of the query's language: the reference for tests and benchmarks.
+    pub fn search_exhaustive(&self, query: &MemoryQuery) -> Vec<MemoryMatch> {
+        self.run_search(query, None)
+    }
+
+    /// Indexed when given somewhere to count the filter's work, exhaustive otherwise.
+    fn run_search(
+        &self,
+        query: &MemoryQuery,
+        mut indexed: Option<&mut SearchStats>,
+    ) -> Vec<MemoryMatch> {
+        let threshold = query.min_score;
+        if query.limit == 0 || threshold.is_nan() || threshold > 1.0 {
+            return Vec::new();
+        }
+        let mode = Mode::of(&query.source);
+        let normalized = text::normalize(&query.text);
+        let units = analyze::units(mode, normalized.as_str());
+        let numbers = adapt::numbers(mode, normalized.as_str());
+        let priorities = self.priorities(&query.memories);
+        let mut hits = Vec::new();
+        // Per part: its lane of the query's language and the query's symbols in it.
+        let mut lanes: Vec<Option<(&Lane, Vec<u32>)>> = Vec::with_capacity(self.parts.len());
+        for (number, shard) in self.parts.iter().enumerate() {
+            let Some(lane) = shard.part.lane(query.source.primary()) else {
+                lanes.push(None);
+                continue;
+            };
+            let seq = query_seq(lane, normalized.as_str(), &units);
+            let context = Context {
+                shard,
+                number: number as u32,
+                lane,
+                query,
+                seq: &seq,
+                numbers: &numbers,
+                priorities: &priorities,
+            };
+            match indexed.as_deref_mut() {
+                Some(stats) => context.indexed(&mut hits, stats),
+                None => context.exhaustive(&mut hits),
+            }
+            lanes.push(Some((lane, seq)));
+        }
+        let unit_id = |hit: &Hit| {
+            self.parts
+                .get(hit.part as usize)
+                .map_or("", |s| s.part.unit_id(hit.slot))
+        };
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.priority.cmp(&b.priority))
+                .then_with(|| unit_id(a).cmp(unit_id(b)))
+                .then(a.part.cmp(&b.part))
+                .then(a.slot.cmp(&b.slot))
+                .then(a.entry.cmp(&b.entry))
+        });
+        // A unit with two segments answering the query (en-GB and en-US) counts once, by its
+        // best segment.
+        let mut seen = std::collections::HashSet::new();
+        hits.retain(|h| seen.insert((h.part, h.slot)));
+        self.same_numbers_first(&mut hits, &lanes, &numbers, query.limit);
+        hits.truncate(query.limit);
+        hits.into_iter()
+            .filter_map(|hit| {
+                let shard = self.parts.get(hit.part as usize)?;
+                let (lane, seq) = lanes.get(hit.part as usize)?.as_ref()?;
+                let query_side = diff::Side {
+                    text: &normalized,
+                    units: &units,
+                    seq,
+                };
+                self.build(shard, lane, &query_side, &numbers, hit)
+            })
+            .collect()
+    }
+
+    /// Within each run of equal scores that reaches into the first `limit` hits, moves the
+    /// hits whose numbers have the query's values (in any order) ahead of the others, keeping
+    /// the order of each kind: of two matches one edit away, the one that also has the right
+    /// figures (IPv4 for an IPv4 query, not IPv6) is the one to reuse. Only those runs decode
+    /// their units, so the cost stays with the hits that are returned.
+    fn same_numbers_first(
+        &self,
+        hits: &mut [Hit],
+        lanes: &[Option<(&Lane, Vec<u32>)>],
+        query_numbers: &[Number],
+        limit: usize,
+    ) {
+        let mut wanted: Vec<&str> = query_numbers.iter().map(|n| n.value.as_str()).collect();
+        wanted.sort_unstable();
+        let mut start = 0;
+        while start < hits.len().min(limit) {
+            let score = hits[start].score;
+            let len = hits[start..]
+                .iter()
+                .take_while(|h| h.score == score)
+                .count();
+            if len > 1 {
+                // A stable sort: each kind keeps its order.
+                hits[start..start + len]
+                    .sort_by_cached_key(|hit| !self.has_numbers(hit, lanes, &wanted));
+            }
+            start += len;
+        }
+    }
+
+    /// Whether the stored segment a hit matched has exactly the number values `wanted`
+    /// (sorted); false when the segment cannot be read.
+    fn has_numbers(&self, hit: &Hit, lanes: &[Option<(&Lane, Vec<u32>)>], wanted: &[&str]) -> bool {
+        let stored = || {
+            let (lane, _) = lanes.get(hit.part as usize)?.as_ref()?;
+            stored_numbers(&self.parts.get(hit.part as usize)?.part, lane, hit.entry)
+        };
+        stored().is_some_and(|numbers| {
+            let mut values: Vec<&str> = numbers.iter().map(|n| n.value.as_str()).collect();
+            values.sort_unstable();
+            values == wanted
+        })
+    }
+
+    /// The match a ranked hit stands for: the unit decoded once, diffs, adapted target.
+    fn build(
+        &self,
+        shard: &Shard,
+        lane: &Lane,
+        query: &diff::Side<'_>,
+        numbers: &[Number],
+        hit: Hit,
+    ) -> Option<MemoryMatch> {
+        let part = &shard.part;
+        let unit = part.unit(hit.slot)?;
+        let (_, segment) = lane.entry(hit.entry)?;
+        let source = unit.segments.get(segment as usize)?.text.clone();
+        let target = unit.segments.get(hit.target)?.text.clone();
+        let stored_text = text::normalize(&source);
+        let stored_units = analyze::units(lane.mode, stored_text.as_str());
+        let diffs = diff::spans(
+            query,
+            &diff::Side {
+                text: &stored_text,
+                units: &stored_units,
+                seq: lane.seq(hit.entry),
+            },
+        );
+        let adapted_target = if hit.numbers_only {
+            let stored = adapt::numbers(lane.mode, stored_text.as_str());
+            adapt::adapt(&target, numbers, &stored)
+        } else {
+            None
+        };
+        let memory = self
+            .memories
+            .names
+            .get(part.memory(hit.slot)? as usize)?
+            .clone();
+        Some(MemoryMatch {
+            unit: Arc::new(unit),
+            memory,
+            score: hit.score,
+            source,
+            target,
+            diffs,
+            numbers_only: hit.numbers_only,
+            adapted_target,
+        })
+    }
+}
+
+/// Symbols of a query in one lane; units the lane has never seen get ids no stored unit has.
+fn query_seq(lane: &Lane, normalized: &str, units: &[Unit]) -> Vec<u32> {
+    let mut unknown: HashMap<&str, u32> = HashMap::new();
+    units
+        .iter()
+        .map(|u| {
+            if u.number {
+                return NUMBER;
+            }
+            let key = normalized.get(u.range.clone()).unwrap_or_default();
+            match lane.symbol(key) {
+                Some(id) => id,
+                None => {
+                    let next = u32::MAX - unknown.len() as u32;
+                    *unknown.entry(key).or_insert(next)
+                }
+            }
+        })
+        .collect()
+}
