@@ -443,14 +443,7 @@ fn read_back(args: Vec<std::ffi::OsString>) -> Value {
     ignore = "needs the read-back environment (`.ci/run` makes it) and the peer data"
 )]
 async fn tbx_v3_exports_validate_against_the_tbx_basic_relax_ng_schema() {
-    let peerdata = std::env::var_os("TOLMACH_PEERDATA")
-        .map_or_else(|| manifest_dir().join("../shared/peerdata"), PathBuf::from);
-    let schema = peerdata.join(SCHEMA);
-    assert!(
-        schema.exists(),
-        "the TBX-Basic schema is not at {} (peer data absent)",
-        schema.display()
-    );
+    let (peerdata, schema) = tbx_basic_schema();
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = |name: &str| dir.path().join(name);
     let (server, channel) = start_server(dir.path()).await;
@@ -485,5 +478,48 @@ async fn tbx_v3_exports_validate_against_the_tbx_basic_relax_ng_schema() {
         let text = std::fs::read_to_string(&file).expect("export");
         assert!(text.contains("<conceptEntry"), "{name}: no entries");
         eprintln!("{name}: valid TBX-Basic");
+    }
+}
+
+/// The peer data folder and the TBX-Basic RELAX NG schema in it.
+fn tbx_basic_schema() -> (PathBuf, PathBuf) {
+    let peerdata = std::env::var_os("TOLMACH_PEERDATA")
+        .map_or_else(|| manifest_dir().join("../shared/peerdata"), PathBuf::from);
+    let schema = peerdata.join(SCHEMA);
+    assert!(
+        schema.exists(),
+        "the TBX-Basic schema is not at {} (peer data absent)",
+        schema.display()
+    );
+    (peerdata, schema)
+}
+
+/// The shipped glossary's source files themselves, not only their export, are valid TBX-Basic:
+/// an editor's hand edit that breaks the core structure is caught here.
+#[test]
+#[cfg_attr(
+    not(all(tolmach_readback, tolmach_peerdata)),
+    ignore = "needs the read-back environment (`.ci/run` makes it) and the peer data"
+)]
+fn the_glossary_files_validate_against_the_tbx_basic_relax_ng_schema() {
+    let (_, schema) = tbx_basic_schema();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(manifest_dir().join("glossary"))
+        .expect("glossary directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tbx"))
+        .collect();
+    files.sort();
+    files.push(manifest_dir().join("examples/house-style.tbx"));
+    let mut args = vec!["--relaxng".into(), schema.into_os_string()];
+    args.extend(files.iter().map(|f| f.clone().into_os_string()));
+    let report = read_back(args);
+    let results = report["files"].as_array().expect("one result per file");
+    assert_eq!(results.len(), files.len());
+    for result in results {
+        assert_eq!(
+            result["valid"], true,
+            "{}: not valid TBX-Basic: {}",
+            result["path"], result["errors"]
+        );
     }
 }
