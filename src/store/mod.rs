@@ -8,6 +8,7 @@
 
 mod apply;
 mod content;
+mod delete;
 mod error;
 mod import;
 mod keys;

@@ -18,3 +18,4 @@ mod recognize;
 mod startup;
 mod statuses;
 mod util;
+mod writes;

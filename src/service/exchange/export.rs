@@ -11,9 +11,9 @@ use tonic::Status;
 
 use super::ExchangeService;
 use crate::formats::{write_csv, write_tbx, write_tmx, FormatError, TbxStyle};
+use crate::model::Violations;
 use crate::model::{Concept, Lang, TranslationUnit};
 use crate::service::proto;
-use crate::service::validate::Violations;
 use crate::store::StoreError;
 
 /// Bytes per chunk sent.
@@ -92,7 +92,7 @@ fn check(request: proto::ExportRequest) -> Result<Plan, Status> {
             None
         }
     };
-    violations.into_checked(plan)
+    Ok(violations.into_checked(plan)?)
 }
 
 /// Checks the request and starts writing; the chunks follow on the returned channel.
