@@ -6,8 +6,8 @@
 //! The contract between the store's commit and the index's publication is one type per
 //! side of the boundary: the store reports each applied batch as a [`store::Applied`]
 //! (concepts as stored; which units were not stored as spooled, and those as stored), and
-//! [`publish_units`] is the only code that reads it for a memory, turning it into the
-//! [`ImportOutcome`] the index applies to the part analyzed beforehand ([`AnalyzedImport`]).
+//! `publish_units` is the only code that reads it for a memory, turning it into the
+//! [`ImportOutcome`] the index applies to the part analyzed beforehand (`AnalyzedImport`).
 //!
 //! [`store::Applied`]: crate::store::Applied
 
@@ -131,10 +131,11 @@ impl Imports {
                 move |store, index| async move {
                     // The import's index part is published when the commit ends: with what
                     // the commit wrote should it fail part way, since the store then holds
-                    // that much. The channel is unbounded, but its sender is the commit,
-                    // which writes each batch to disk before sending it: it cannot outrun
-                    // the publication by more than the commit's own speed, and each message
-                    // holds only what the store did otherwise than spooled.
+                    // that much. The channel is not bounded: the publication analyzes the
+                    // units the commit rewrote as they come, and a bound would make the
+                    // commit wait for that analysis. What it can hold is bounded by the
+                    // import: the units stored otherwise than spooled (merged or replacing),
+                    // which the publication's part holds anyway once built.
                     let (batches, committed) = std::sync::mpsc::channel();
                     let reader = store.clone();
                     let publication = work::run("import publication", move || {
@@ -207,7 +208,7 @@ impl Analysis {
         })
     }
 
-    /// Queues spooled units for analysis, waiting while [`ANALYSIS_QUEUE`] batches are
+    /// Queues spooled units for analysis, waiting while `ANALYSIS_QUEUE` batches are
     /// queued.
     pub fn send(
         &mut self,
@@ -251,14 +252,14 @@ impl Analysis {
 
 /// The units of an import as analyzed while its file was read, for [`publish_units`].
 #[derive(Default)]
-pub(crate) struct AnalyzedImport {
+struct AnalyzedImport {
     /// The analyzed units.
-    pub(crate) part: ImportPart,
+    part: ImportPart,
     /// The spool position of each unit of `part`, ascending.
-    pub(crate) positions: Vec<u32>,
+    positions: Vec<u32>,
     /// The units left out of `part` because a unit with their id was stored: spool position
     /// and id, ascending.
-    pub(crate) left_out: Vec<(u32, String)>,
+    left_out: Vec<(u32, String)>,
 }
 
 /// Makes a committed import of `memory` searchable. `analyzed` holds its units as spooled,
@@ -266,7 +267,7 @@ pub(crate) struct AnalyzedImport {
 /// them, and ends when the commit has ended. The part's search structures are built while the
 /// commit writes, and so is a part of the units stored otherwise than spooled (merged or
 /// replacing). Call on the blocking pool, within the memory write turn.
-pub(crate) fn publish_units(
+fn publish_units(
     index: &LiveMemoryIndex,
     store: &Store,
     memory: &str,

@@ -165,6 +165,16 @@ pub fn run<R: Send + 'static>(
     async move { task.await.map_err(|error| joined(what, error)) }
 }
 
+/// Runs `work` on the blocking pool without waiting for it: an import or an export, which
+/// streams its own answers to its client. A panic is logged as [`run`] logs it (the client's
+/// stream then ends without a final answer).
+pub fn detach(what: &'static str, work: impl FnOnce() + Send + 'static) {
+    let task = run(what, work);
+    tokio::spawn(async move {
+        let _ = task.await;
+    });
+}
+
 /// The error of a task that did not finish: its panic, logged once here.
 pub(crate) fn joined(what: &'static str, error: tokio::task::JoinError) -> AppError {
     let detail = if error.is_panic() {

@@ -12,7 +12,8 @@
 //! (check the [`Change`] before the turn is taken), a live change feed (emit the change after
 //! step 3), a replicated log (append the change between steps 1 and 2, apply on followers
 //! through the same path). A write never bypasses it: the store's write methods are called
-//! only from closures passed here.
+//! only from closures passed here, except by start-up (crash recovery and the first load of
+//! the shipped glossary), which writes before any index is built or any call is served.
 //!
 //! The steps run in a task of their own, so that a client that goes away mid-write (which
 //! drops its call) leaves neither a commit unpublished nor the turn released early.

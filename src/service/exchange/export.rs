@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tonic::Status;
 
 use super::ExchangeService;
+use crate::app::work;
 use crate::formats::{write_csv, write_tbx, write_tmx, FormatError, TbxStyle};
 use crate::model::Violations;
 use crate::model::{Concept, Lang, TranslationUnit};
@@ -119,7 +120,7 @@ pub(super) fn start(
     }
     let (sender, receiver) = mpsc::channel(CHUNK_CHANNEL);
     let store = service.store.clone();
-    tokio::task::spawn_blocking(move || {
+    work::detach("an export", move || {
         let entries = Arc::new(AtomicU64::new(0));
         let mut out = ChunkWriter {
             sender: sender.clone(),

@@ -17,6 +17,7 @@ use tonic::Status;
 
 use super::upload::{Broken, Upload, UploadState};
 use crate::app::import::{Analysis, Imports};
+use crate::app::work;
 use crate::app::{check, now_ms};
 use crate::formats::{
     detect_format, CsvOptions, CsvReader, Format, FormatError, TbxReader, TmxReader,
@@ -181,7 +182,7 @@ pub(super) async fn start(
     let (events, receiver) = mpsc::channel(EVENT_CHANNEL);
     let (upload, state) = Upload::start(inbound);
     let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
+    work::detach("an import", move || {
         let mut import = Import {
             admitted: Some(admitted),
             imports,
