@@ -186,22 +186,28 @@ impl Memory {
         self.index.clone()
     }
 
-    /// Stores checked `units` in `memory`, giving a unit without an id its content id and one
+    /// Stores checked `units` in `memory`, giving a unit without an id its content id (which
+    /// normalizes its texts: work for the blocking pool when a call brings thousands) and one
     /// without a time the present.
     pub async fn add_units(
         &self,
         memory: String,
-        mut units: Vec<TranslationUnit>,
+        units: Vec<TranslationUnit>,
     ) -> Result<Added, AppError> {
         let now = now_ms();
-        for unit in &mut units {
-            if unit.id.is_empty() {
-                unit.id = unit_content_id(unit);
+        let units = work::run("unit ids", move || {
+            let mut units = units;
+            for unit in &mut units {
+                if unit.id.is_empty() {
+                    unit.id = unit_content_id(unit);
+                }
+                if unit.created_ms == 0 {
+                    unit.created_ms = now;
+                }
             }
-            if unit.created_ms == 0 {
-                unit.created_ms = now;
-            }
-        }
+            units
+        })
+        .await?;
         let ids: Vec<String> = units.iter().map(|u| u.id.clone()).collect();
         let change = Change::AddUnits {
             memory: memory.clone(),
