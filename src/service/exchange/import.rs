@@ -1,10 +1,11 @@
-//! One import: the header's checks, then a blocking thread that reads the upload entry by
-//! entry, checks each entry as the unary API would, spools the sound ones, and commits them
-//! (or not) when the file is done.
+//! One import: the header's checks and the import's admission, then a blocking thread that
+//! reads the upload entry by entry, checks each entry with the domain's checks (as the unary
+//! API does), spools the sound ones, and has the application commit them (or not) when the
+//! file is done ([`Imports::commit_concepts`], [`Imports::commit_units`]).
 //!
 //! A large memory import keeps both cores busy from start to end:
 //! - while the file is read, the spooled units are also analyzed for the memory index, on
-//!   other threads ([`ImportPart`]);
+//!   other threads ([`Analysis`]);
 //! - while the commit writes them, another thread resolves the next batches against the store
 //!   (`store/apply.rs`), and the index part's search structures are built;
 //! - at the end, only the part's id table waits for what the commit kept.
