@@ -1,7 +1,8 @@
 //! Tolmach: a Chinese–Russian–English terminology and translation-memory server.
 //!
-//! Dependencies point one way: [`service`] → [`index`], [`store`], [`formats`] → [`text`],
-//! [`model`]. Only `service` and `server` know about gRPC.
+//! Dependencies point one way: [`server`] → [`service`] → [`app`] → [`index`], [`store`],
+//! [`formats`] → [`text`], [`model`]. Only `service` and `server` know about gRPC; every write
+//! goes through [`app::writes`], every heavy piece of work through [`app::work`].
 #![deny(missing_docs)]
 
 /// Declared in the library so that the server, the tests and the benchmarks all run on the
@@ -9,6 +10,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+pub mod app;
 pub mod formats;
 pub mod index;
 pub mod model;

@@ -1,11 +1,12 @@
 //! Assembles the running server: opens the store, loads the shipped glossary on first start,
 //! builds the term index, and serves the gRPC services with health and reflection until told
-//! to stop. Request handling itself lives in `service/`.
+//! to stop. Request handling lives in `service/` (gRPC) over `app/` (what calls do); the
+//! start-up I/O here runs on the blocking pool like every other heavy work (`app::work`).
 //!
 //! The server binds as soon as the store is open, recovered and seeded and the term index is
 //! built. The translation-memory index (seconds for a million units) is built afterwards on a
 //! blocking thread: Termbase and health answer at once, memory searches and writes wait for
-//! the build (see [`MemoryService::loading`]), and health reports `tolmach.v1.Memory`
+//! the build (see [`Memory::loading`](crate::app::memory::Memory::loading)), and health reports `tolmach.v1.Memory`
 //! `NOT_SERVING` until it is done. A shutdown stops a build still running rather than wait
 //! for it.
 
@@ -19,20 +20,17 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 
+use crate::app::memory::{MemoryReadiness, MemoryUnavailable, StopLoading};
+pub use crate::app::termbase::GLOSSARY_COLLECTION;
+use crate::app::{now_ms, work, App, AppError, Limits};
 use crate::formats::{FormatError, TbxReader};
 use crate::index::TermSearch;
-use crate::model::Collection;
+use crate::model::{Collection, Concept};
 use crate::service::proto::exchange_server::ExchangeServer;
 use crate::service::proto::memory_server::MemoryServer;
 use crate::service::proto::termbase_server::TermbaseServer;
-use crate::service::{
-    proto, ExchangeService, MemoryReadiness, MemoryService, MemoryUnavailable, StopLoading,
-    TermbaseService,
-};
+use crate::service::{proto, ExchangeService, MemoryService, TermbaseService};
 use crate::store::{Store, StoreError};
-
-/// The collection the shipped glossary is loaded into.
-pub const GLOSSARY_COLLECTION: &str = "sco-glossary";
 
 /// The priority the shipped glossary is loaded with: above the 0 of every collection created
 /// without one, as a termbase added to a CAT tool's project ranks below those already there.
@@ -48,7 +46,8 @@ const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 /// shipped glossary from any working directory.
 const SHIPPED_GLOSSARY: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/glossary_files.rs"));
 
-/// What the server needs to start.
+/// What the server needs to start. The limits of heavy calls are [`Limits::default`] unless
+/// the server is started with [`start_with`].
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     /// Address to listen on; port 0 picks a free port.
@@ -103,6 +102,9 @@ pub enum ServerError {
     /// The server task panicked or was cancelled.
     #[error("server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// Start-up work on the blocking pool panicked (logged where it happened).
+    #[error(transparent)]
+    Startup(#[from] AppError),
 }
 
 /// A server running in the background of the current runtime.
@@ -188,36 +190,43 @@ impl RunningServer {
     }
 }
 
-/// Opens the store, loads the glossary on first start, binds and starts serving.
+/// Opens the store, loads the glossary on first start, binds and starts serving with the
+/// default [`Limits`].
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
-        path: config.data_dir.clone(),
-        source,
-    })?;
-    let store = Store::open(&config.data_dir)?;
-    let (finished, discarded) = store.recover_imports()?;
-    if finished + discarded > 0 {
-        tracing::info!(
-            finished,
-            discarded,
-            "finished committed imports and discarded unfinished ones"
-        );
-    }
-    let loaded_from_glossary = if store.is_seeded()? {
-        0
-    } else {
-        let count = load_glossary(&store, config.glossary_dir.as_deref()).await?;
-        store.mark_seeded().await?;
-        count
+    start_with(config, Limits::default()).await
+}
+
+/// [`start`] with these limits on concurrent heavy calls.
+pub async fn start_with(
+    config: ServerConfig,
+    limits: Limits,
+) -> Result<RunningServer, ServerError> {
+    let data_dir = config.data_dir.clone();
+    let glossary_dir = config.glossary_dir.clone();
+    let (store, glossary) = work::run("opening the store", move || {
+        open(&data_dir, glossary_dir.as_deref())
+    })
+    .await??;
+    let loaded_from_glossary = match glossary {
+        Some(concepts) => {
+            let count = concepts.len();
+            seed_glossary(&store, concepts).await?;
+            count
+        }
+        None => 0,
     };
-    let concepts = store.concepts_after(None).collect::<Result<Vec<_>, _>>()?;
-    let concept_count = concepts.len();
-    let priorities = store
-        .collections()?
-        .into_iter()
-        .map(|c| (c.name, c.priority))
-        .collect();
-    let search = Arc::new(TermSearch::new(concepts, priorities));
+    let reader = store.clone();
+    let (search, concept_count) = work::run("building the term index", move || {
+        let concepts = reader.concepts_after(None).collect::<Result<Vec<_>, _>>()?;
+        let count = concepts.len();
+        let priorities = reader
+            .collections()?
+            .into_iter()
+            .map(|c| (c.name, c.priority))
+            .collect();
+        Ok::<_, StoreError>((Arc::new(TermSearch::new(concepts, priorities)), count))
+    })
+    .await??;
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -250,18 +259,15 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let (memory, loader) = MemoryService::loading(store.clone());
-    let readiness = memory.readiness();
+    let (app, loader) = App::new(store.clone(), search, limits);
+    let readiness = app.memory.readiness();
     let stop_loading = loader.stopper();
-    let termbase = TermbaseService::new(store.clone(), search);
-    let exchange = ExchangeServer::new(ExchangeService::new(
-        store,
-        termbase.clone(),
-        memory.clone(),
-    ))
-    .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let memory = MemoryServer::new(memory).max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let termbase = TermbaseServer::new(termbase).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let exchange = ExchangeServer::new(ExchangeService::new(store, app.imports))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let memory = MemoryServer::new(MemoryService::new(app.memory))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let termbase = TermbaseServer::new(TermbaseService::new(app.termbase))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let (stop, stopped) = oneshot::channel::<()>();
     let router = tonic::transport::Server::builder()
         .add_service(health_service)
@@ -306,9 +312,34 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     })
 }
 
-/// Loads every `.tbx` file of the glossary (a directory, or the built-in copy) into the store
-/// in one atomic batch; answers the number of concepts loaded.
-async fn load_glossary(store: &Store, dir: Option<&Path>) -> Result<usize, ServerError> {
+/// Creates the data directory, opens the store and finishes or discards the imports a crash
+/// interrupted; on first start also reads the glossary (see [`read_glossary`]), which the
+/// caller then stores. Blocking: run it on the blocking pool.
+fn open(dir: &Path, glossary: Option<&Path>) -> Result<(Store, Option<Vec<Concept>>), ServerError> {
+    std::fs::create_dir_all(dir).map_err(|source| ServerError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let store = Store::open(dir)?;
+    let (finished, discarded) = store.recover_imports()?;
+    if finished + discarded > 0 {
+        tracing::info!(
+            finished,
+            discarded,
+            "finished committed imports and discarded unfinished ones"
+        );
+    }
+    let glossary = if store.is_seeded()? {
+        None
+    } else {
+        Some(read_glossary(glossary)?)
+    };
+    Ok((store, glossary))
+}
+
+/// Reads every `.tbx` file of the glossary (a directory, or the built-in copy) into concepts
+/// of [`GLOSSARY_COLLECTION`].
+fn read_glossary(dir: Option<&Path>) -> Result<Vec<Concept>, ServerError> {
     let files: Vec<(String, Vec<u8>)> = match dir {
         None => SHIPPED_GLOSSARY
             .iter()
@@ -345,7 +376,12 @@ async fn load_glossary(store: &Store, dir: Option<&Path>) -> Result<usize, Serve
             concepts.push(concept);
         }
     }
-    let count = concepts.len();
+    Ok(concepts)
+}
+
+/// Stores the glossary's collection and concepts in one atomic batch, then marks the store
+/// seeded.
+async fn seed_glossary(store: &Store, concepts: Vec<Concept>) -> Result<(), ServerError> {
     store
         .upsert_collection(&Collection {
             name: GLOSSARY_COLLECTION.to_owned(),
@@ -353,10 +389,9 @@ async fn load_glossary(store: &Store, dir: Option<&Path>) -> Result<usize, Serve
             description: "The shipped SCO, Belt and Road and diplomatic glossary".to_owned(),
         })
         .await?;
-    store
-        .insert_concepts(concepts, crate::service::now_ms())
-        .await?;
-    Ok(count)
+    store.insert_concepts(concepts, now_ms()).await?;
+    store.mark_seeded().await?;
+    Ok(())
 }
 
 fn glossary_io(path: &Path, error: std::io::Error) -> ServerError {

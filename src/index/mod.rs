@@ -210,7 +210,13 @@ impl TermSearch {
 
     /// Publishes a committed deletion.
     pub fn deleted(&self, id: &str) {
-        self.apply([(id.to_owned(), None)]);
+        self.deleted_many([id.to_owned()]);
+    }
+
+    /// Publishes many committed deletions at once (a collection deleted): one new snapshot,
+    /// and at most one rebuild of the base.
+    pub fn deleted_many(&self, ids: impl IntoIterator<Item = String>) {
+        self.apply(ids.into_iter().map(|id| (id, None)));
     }
 
     /// Publishes new collection priorities (rebuilds the base: ranking depends on them).

@@ -8,8 +8,10 @@ mod concept;
 mod lang;
 mod merge;
 mod unit;
+pub mod violation;
 
 pub use concept::{Collection, Concept, LangSection, Term, TermStatus, TermType};
 pub use lang::{Lang, LangError};
 pub use merge::{resolve, Mergeable, OnConflict, Resolution};
 pub use unit::{encoded_str, InlineTag, Segment, TagKind, TranslationUnit};
+pub use violation::{Invalid, Violation, Violations};

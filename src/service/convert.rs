@@ -1,98 +1,51 @@
-//! Conversions between generated proto messages and domain types. Incoming concepts are
-//! validated on the way in; outgoing values cannot fail.
+//! Conversions between generated proto messages and domain types. Incoming concepts and units
+//! are checked on the way in (the domain's checks, `app/check.rs`, plus what only a proto
+//! value can get wrong: enum numbers, language tags); outgoing values cannot fail.
 
 use prost_types::Timestamp;
 
 use super::proto;
-use super::validate::{Violations, MAX_ITEMS, MAX_NOTE_BYTES, MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
-use crate::formats::{check_tmx_markup, check_tmx_unit};
+use crate::app::check;
+use crate::formats::check_tmx_markup;
 use crate::index::{MatchKind, Spans};
 use crate::model::{
     Concept, InlineTag, Lang, LangSection, Segment, TagKind, Term, TermStatus, TermType,
-    TranslationUnit,
+    TranslationUnit, Violations,
 };
 use crate::text;
 
-/// Checks a concept from a client and turns it into the domain type; violations name the
-/// field path, e.g. `concept.langs[1].terms[0].text`.
+/// Turns a concept from a client into the domain type and checks it ([`check::concept`]);
+/// violations name the field path, e.g. `concept.langs[1].terms[0].text`.
 pub fn concept_from_proto(
     concept: proto::Concept,
     field: &str,
     violations: &mut Violations,
 ) -> Concept {
-    if !concept.id.is_empty() {
-        violations.entry_id(&format!("{field}.id"), &concept.id);
-    }
-    if !concept.collection.is_empty() {
-        violations.identifier(&format!("{field}.collection"), &concept.collection);
-    }
-    violations.max_len(
-        &format!("{field}.subject_field"),
-        &concept.subject_field,
-        MAX_TERM_BYTES,
-    );
-    violations.max_len(&format!("{field}.source"), &concept.source, MAX_NOTE_BYTES);
-    for (i, note) in concept.notes.iter().enumerate() {
-        violations.max_len(&format!("{field}.notes[{i}]"), note, MAX_NOTE_BYTES);
-    }
-    if concept.langs.is_empty() {
-        violations.add(
-            format!("{field}.langs"),
-            "a concept needs at least one language section with a term",
-        );
-    }
-    if concept.langs.len() > MAX_ITEMS {
-        violations.add(
-            format!("{field}.langs"),
-            format!("more than {MAX_ITEMS} sections"),
-        );
-    }
-    let mut langs: Vec<LangSection> = Vec::new();
-    for (i, section) in concept.langs.into_iter().enumerate() {
-        let path = format!("{field}.langs[{i}]");
-        let lang = violations.lang(&format!("{path}.lang"), &section.lang);
-        if let Some(lang) = &lang {
-            if langs.iter().any(|s| &s.lang == lang) {
-                violations.add(
-                    format!("{path}.lang"),
-                    format!("{lang} appears in two sections"),
-                );
+    let langs = concept
+        .langs
+        .into_iter()
+        .enumerate()
+        .map(|(i, section)| {
+            let path = format!("{field}.langs[{i}]");
+            let lang = violations.lang(&format!("{path}.lang"), &section.lang);
+            let terms = section
+                .terms
+                .into_iter()
+                .enumerate()
+                .map(|(j, term)| term_from_proto(term, &format!("{path}.terms[{j}]"), violations))
+                .collect();
+            LangSection {
+                lang: lang.unwrap_or_else(Lang::en),
+                definition: section.definition,
+                notes: section.notes,
+                terms,
             }
-        }
-        violations.max_len(
-            &format!("{path}.definition"),
-            &section.definition,
-            MAX_NOTE_BYTES,
-        );
-        if section.terms.is_empty() {
-            violations.add(
-                format!("{path}.terms"),
-                "a language section needs at least one term",
-            );
-        }
-        if section.terms.len() > MAX_ITEMS {
-            violations.add(
-                format!("{path}.terms"),
-                format!("more than {MAX_ITEMS} terms"),
-            );
-        }
-        let terms = section
-            .terms
-            .into_iter()
-            .enumerate()
-            .map(|(j, term)| term_from_proto(term, &format!("{path}.terms[{j}]"), violations))
-            .collect();
-        langs.push(LangSection {
-            lang: lang.unwrap_or_else(Lang::en),
-            definition: section.definition,
-            notes: section.notes,
-            terms,
-        });
-    }
-    Concept {
+        })
+        .collect();
+    let concept = Concept {
         id: concept.id,
         collection: concept.collection,
-        subject_field: concept.subject_field.trim().to_owned(),
+        subject_field: concept.subject_field,
         source: concept.source,
         notes: concept.notes,
         cross_refs: concept.cross_refs,
@@ -100,18 +53,12 @@ pub fn concept_from_proto(
         created_ms: 0,
         updated_ms: 0,
         revision: 0,
-    }
+    };
+    check::concept(concept, field, violations)
 }
 
+/// The domain form of a term; records the enum values that are none.
 fn term_from_proto(term: proto::Term, path: &str, violations: &mut Violations) -> Term {
-    violations.required_text(&format!("{path}.text"), &term.text, MAX_TERM_BYTES);
-    for (name, value) in [
-        ("note", &term.note),
-        ("source", &term.source),
-        ("context", &term.context),
-    ] {
-        violations.max_len(&format!("{path}.{name}"), value, MAX_NOTE_BYTES);
-    }
     let status = match proto::TermStatus::try_from(term.status) {
         Ok(proto::TermStatus::Preferred) => TermStatus::Preferred,
         Ok(proto::TermStatus::Deprecated) => TermStatus::Deprecated,
@@ -137,7 +84,7 @@ fn term_from_proto(term: proto::Term, path: &str, violations: &mut Violations) -
         }
     };
     Term {
-        text: term.text.trim().to_owned(),
+        text: term.text,
         status,
         term_type,
         part_of_speech: term.part_of_speech,
@@ -223,6 +170,7 @@ pub fn concept_to_proto(concept: &Concept) -> proto::Concept {
         create_time: timestamp(concept.created_ms),
         update_time: timestamp(concept.updated_ms),
         revision: concept.revision,
+        warnings: Vec::new(),
     }
 }
 
@@ -269,7 +217,7 @@ pub fn spans_to_proto(spans: &Spans) -> (proto::Span, proto::Span, proto::Span) 
 }
 
 /// Checks a translation unit from a client and turns it into the domain type: what
-/// [`check_unit`] checks, and that each inline tag is the TMX markup of its kind
+/// [`check::unit`] checks, and that each inline tag is the TMX markup of its kind
 /// ([`check_tmx_markup`]), so that an export of the memory is well-formed TMX. Violations name
 /// the field path, e.g. `units[0].segments[1].tags[2].xml`.
 pub fn unit_from_proto(
@@ -317,47 +265,11 @@ pub fn unit_from_proto(
             .map(|p| (p.name, p.value))
             .collect(),
     };
-    check_unit(&unit, field, violations);
+    check::unit(&unit, field, violations);
     for problem in check_tmx_markup(&unit) {
         violations.add(format!("{field}.{}", problem.field), problem.reason);
     }
     unit
-}
-
-/// Checks what the store requires of a unit, wherever it came from (a client, a file): an
-/// id it can key, two languages or more, each once, texts within limits, and nothing TMX
-/// cannot carry ([`check_tmx_unit`]: characters outside XML 1.0, inline tags off the text or
-/// out of order). Tag markup is checked for clients only: units read from a TMX file have it
-/// by construction, and parsing every tag again would cost an import as much as reading it.
-pub fn check_unit(unit: &TranslationUnit, field: &str, violations: &mut Violations) {
-    if !unit.id.is_empty() {
-        violations.entry_id(&format!("{field}.id"), &unit.id);
-    }
-    violations.max_len(&format!("{field}.origin"), &unit.origin, MAX_TERM_BYTES);
-    if unit.segments.len() < 2 {
-        violations.add(
-            format!("{field}.segments"),
-            "a unit needs segments in at least two languages",
-        );
-    }
-    for (i, segment) in unit.segments.iter().enumerate() {
-        if unit.segments[..i].iter().any(|s| s.lang == segment.lang) {
-            violations.add(
-                format!("{field}.segments[{i}].lang"),
-                format!("{} appears in two segments", segment.lang),
-            );
-        }
-        if segment.text.trim().is_empty() || segment.text.len() > MAX_SEGMENT_BYTES {
-            violations.required_text(
-                &format!("{field}.segments[{i}].text"),
-                &segment.text,
-                MAX_SEGMENT_BYTES,
-            );
-        }
-    }
-    for problem in check_tmx_unit(unit) {
-        violations.add(format!("{field}.{}", problem.field), problem.reason);
-    }
 }
 
 /// The proto form of a stored unit.

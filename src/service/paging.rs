@@ -1,6 +1,9 @@
-//! AIP-158 page tokens, shared by every paged list.
+//! AIP-158 page tokens, shared by every paged list: the application layer pages by id
+//! ([`crate::app::Page`]); the token is that id, hex-encoded so clients treat it as opaque.
 
-/// Page tokens are the last id of the page, hex-encoded so clients treat them as opaque.
+use crate::app::Page;
+use crate::model::Violations;
+
 fn encode_page_token(last_id: &str) -> String {
     last_id.bytes().map(|b| format!("{b:02x}")).collect()
 }
@@ -22,7 +25,7 @@ fn decode_page_token(token: &str) -> Option<String> {
 }
 
 /// Checks a request's page token and answers the id to resume after (`None` = first page).
-pub fn page_start(token: &str, violations: &mut super::validate::Violations) -> Option<String> {
+pub fn page_start(token: &str, violations: &mut Violations) -> Option<String> {
     let after = decode_page_token(token);
     if after.is_none() && !token.is_empty() {
         violations.add("page_token", "is not a token this server issued");
@@ -39,23 +42,9 @@ pub fn page_size(requested: u32, default: u32, max: u32) -> usize {
     size as usize
 }
 
-/// Takes one page from `items` (already filtered, in id order) and the token of the next
-/// page: empty when `items` ends within this page.
-pub fn collect_page<T, E>(
-    items: impl Iterator<Item = Result<T, E>>,
-    size: usize,
-    id: impl Fn(&T) -> &str,
-) -> Result<(Vec<T>, String), E> {
-    let mut page = Vec::with_capacity(size);
-    for item in items {
-        let item = item?;
-        if page.len() == size {
-            let next = page
-                .last()
-                .map_or(String::new(), |last| encode_page_token(id(last)));
-            return Ok((page, next));
-        }
-        page.push(item);
-    }
-    Ok((page, String::new()))
+/// The token of the page after `page`: empty on the last page.
+pub fn next_page_token<T>(page: &Page<T>) -> String {
+    page.next_after
+        .as_deref()
+        .map_or(String::new(), encode_page_token)
 }

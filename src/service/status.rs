@@ -1,12 +1,58 @@
 //! The one place where domain errors become gRPC statuses.
 //!
 //! Client mistakes get the precise code; faults of the server are logged with their detail
-//! and answered `INTERNAL` with a short message, never `UNKNOWN`.
+//! and answered `INTERNAL` with a short message, never `UNKNOWN`. Two codes carry standard
+//! `google.rpc` details that clients of every language decode from the status:
+//! `INVALID_ARGUMENT` a `BadRequest` with one field violation per broken rule, and
+//! `RESOURCE_EXHAUSTED` a `RetryInfo` with the delay after which a retry has a fair chance.
+//! `RetryInfo` rather than a `retry-after` header: it is gRPC's own typed retry hint, read by
+//! Google's client libraries and shown by grpcurl, where `retry-after` is an HTTP convention
+//! no gRPC client looks for.
 
-use tonic::Status;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
-use super::MemoryUnavailable;
+use crate::app::memory::MemoryUnavailable;
+use crate::app::AppError;
+use crate::model::Invalid;
 use crate::store::StoreError;
+
+impl From<AppError> for Status {
+    fn from(error: AppError) -> Status {
+        match error {
+            AppError::Invalid(invalid) => invalid.into(),
+            AppError::ConceptNotFound { .. }
+            | AppError::CollectionNotFound { .. }
+            | AppError::MemoryNotFound { .. } => Status::not_found(error.to_string()),
+            AppError::IdInOtherCollection { .. } => Status::already_exists(error.to_string()),
+            AppError::ProtectedCollection { .. } => Status::failed_precondition(error.to_string()),
+            AppError::Busy { retry_after, .. } => Status::with_error_details(
+                Code::ResourceExhausted,
+                error.to_string(),
+                ErrorDetails::with_retry_info(Some(retry_after)),
+            ),
+            AppError::Store(error) => error.into(),
+            AppError::MemoryUnavailable(error) => error.into(),
+            // Logged with the panic where it happened (`app::work`).
+            AppError::Internal { what, .. } => {
+                Status::internal(format!("{what} failed; see the server log"))
+            }
+        }
+    }
+}
+
+impl From<Invalid> for Status {
+    fn from(invalid: Invalid) -> Status {
+        let details = ErrorDetails::with_bad_request(
+            invalid
+                .0
+                .iter()
+                .map(|v| FieldViolation::new(v.field.clone(), v.reason.clone()))
+                .collect::<Vec<_>>(),
+        );
+        Status::with_error_details(Code::InvalidArgument, invalid.to_string(), details)
+    }
+}
 
 impl From<StoreError> for Status {
     fn from(error: StoreError) -> Status {

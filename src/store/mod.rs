@@ -23,6 +23,7 @@
 mod apply;
 mod codec;
 mod content;
+mod delete;
 mod error;
 mod import;
 mod keys;

@@ -24,6 +24,7 @@ async fn malformed_concepts_are_refused_naming_the_field() {
     let upsert = |c: Concept| UpsertConceptRequest {
         concept: Some(c),
         expected_revision: 0,
+        move_from_other_collection: false,
     };
 
     let mut empty_tag = concept("bad-1", &[("en", "term")]);
@@ -81,6 +82,7 @@ async fn malformed_concepts_are_refused_naming_the_field() {
             .upsert_concept(UpsertConceptRequest {
                 concept: None,
                 expected_revision: 0,
+                move_from_other_collection: false,
             })
             .await,
         "concept",

@@ -18,6 +18,7 @@ async fn concept_round_trip_create_read_update_delete() {
         .upsert_concept(UpsertConceptRequest {
             concept: Some(draft),
             expected_revision: 0,
+            move_from_other_collection: false,
         })
         .await
         .expect("created")
@@ -45,6 +46,7 @@ async fn concept_round_trip_create_read_update_delete() {
         .upsert_concept(UpsertConceptRequest {
             concept: Some(changed),
             expected_revision: 1,
+            move_from_other_collection: false,
         })
         .await
         .expect("updated")
@@ -57,6 +59,7 @@ async fn concept_round_trip_create_read_update_delete() {
         .upsert_concept(UpsertConceptRequest {
             concept: Some(read),
             expected_revision: 1,
+            move_from_other_collection: false,
         })
         .await
         .expect_err("a stale revision is refused");
@@ -89,6 +92,7 @@ async fn list_concepts_pages_through_a_filtered_collection() {
             .upsert_concept(UpsertConceptRequest {
                 concept: Some(c),
                 expected_revision: 0,
+                move_from_other_collection: false,
             })
             .await
             .expect("stored");
@@ -138,6 +142,7 @@ async fn acknowledged_writes_survive_a_restart() {
                 &[("en", "Ak-Beshim"), ("ru", "Ак-Бешим")],
             )),
             expected_revision: 0,
+            move_from_other_collection: false,
         })
         .await
         .expect("stored")

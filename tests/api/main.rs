@@ -20,3 +20,4 @@ mod recognize;
 mod startup;
 mod statuses;
 mod util;
+mod writes;

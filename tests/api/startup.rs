@@ -3,6 +3,7 @@
 //! health says when the memory is ready, a shutdown during the build neither hangs nor loses
 //! units, and a memory that cannot be read fails memory calls but not the termbase.
 
+use tolmach::app::memory::MemoryUnavailable;
 use tolmach::server::ServerError;
 use tolmach::service::proto::import_header::Target;
 use tolmach::service::proto::memory_client::MemoryClient;
@@ -10,7 +11,6 @@ use tolmach::service::proto::{
     AddUnitsRequest, ConcordanceRequest, DeleteUnitsRequest, LookupRequest, MemoryMatch,
     SearchRequest, StatsRequest,
 };
-use tolmach::service::MemoryUnavailable;
 use tonic::transport::Channel;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;

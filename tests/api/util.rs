@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use tempfile::TempDir;
+use tolmach::app::Limits;
 use tolmach::server::{self, RunningServer, ServerConfig};
 use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
@@ -20,8 +21,13 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with the shipped glossary on a fresh data directory.
     pub async fn start() -> TestServer {
+        TestServer::start_with(Limits::default()).await
+    }
+
+    /// Starts a server with the shipped glossary and these limits on heavy calls.
+    pub async fn start_with(limits: Limits) -> TestServer {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let server = start_in(dir.path()).await;
+        let server = start_in_with(dir.path(), limits).await;
         TestServer { server, dir }
     }
 
@@ -50,13 +56,19 @@ impl TestServer {
 
 /// Starts a server on `dir` listening on a free loopback port.
 pub async fn start_in(dir: &Path) -> RunningServer {
-    server::start(ServerConfig {
+    start_in_with(dir, Limits::default()).await
+}
+
+/// [`start_in`] with these limits on heavy calls.
+async fn start_in_with(dir: &Path, limits: Limits) -> RunningServer {
+    let config = ServerConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.to_path_buf(),
         glossary_dir: None,
-    })
-    .await
-    .expect("server starts")
+    };
+    server::start_with(config, limits)
+        .await
+        .expect("server starts")
 }
 
 /// A term with a status.
@@ -91,6 +103,7 @@ pub async fn store(client: &mut TermbaseClient<Channel>, concept: Concept) {
         .upsert_concept(UpsertConceptRequest {
             concept: Some(concept),
             expected_revision: 0,
+            move_from_other_collection: false,
         })
         .await
         .expect("stored");

@@ -10,10 +10,11 @@ use tokio::sync::mpsc;
 use tonic::Status;
 
 use super::ExchangeService;
+use crate::app::work;
 use crate::formats::{write_csv, write_tbx, write_tmx, FormatError, TbxStyle};
+use crate::model::Violations;
 use crate::model::{Concept, Lang, TranslationUnit};
 use crate::service::proto;
-use crate::service::validate::Violations;
 use crate::store::StoreError;
 
 /// Bytes per chunk sent.
@@ -92,7 +93,7 @@ fn check(request: proto::ExportRequest) -> Result<Plan, Status> {
             None
         }
     };
-    violations.into_checked(plan)
+    Ok(violations.into_checked(plan)?)
 }
 
 /// Checks the request and starts writing; the chunks follow on the returned channel.
@@ -119,7 +120,7 @@ pub(super) fn start(
     }
     let (sender, receiver) = mpsc::channel(CHUNK_CHANNEL);
     let store = service.store.clone();
-    tokio::task::spawn_blocking(move || {
+    work::detach("an export", move || {
         let entries = Arc::new(AtomicU64::new(0));
         let mut out = ChunkWriter {
             sender: sender.clone(),

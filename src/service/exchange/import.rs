@@ -1,10 +1,11 @@
-//! One import: the header's checks, then a blocking thread that reads the upload entry by
-//! entry, checks each entry as the unary API would, spools the sound ones, and commits them
-//! (or not) when the file is done.
+//! One import: the header's checks and the import's admission, then a blocking thread that
+//! reads the upload entry by entry, checks each entry with the domain's checks (as the unary
+//! API does), spools the sound ones, and has the application commit them (or not) when the
+//! file is done ([`Imports::commit_concepts`], [`Imports::commit_units`]).
 //!
 //! A large memory import keeps both cores busy from start to end:
 //! - while the file is read, the spooled units are also analyzed for the memory index, on
-//!   other threads ([`ImportPart`]);
+//!   other threads ([`Analysis`]);
 //! - while the commit writes them, another thread resolves the next batches against the store
 //!   (`store/apply.rs`), and the index part's search structures are built;
 //! - at the end, only the part's id table waits for what the commit kept.
@@ -12,25 +13,21 @@
 use std::io::{BufReader, Cursor, Read};
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tonic::Status;
 
 use super::upload::{Broken, Upload, UploadState};
-use super::ExchangeService;
+use crate::app::import::{Analysis, Imports};
+use crate::app::work;
+use crate::app::{check, now_ms};
 use crate::formats::{
     detect_format, ConceptEntry, CsvOptions, CsvReader, Format, FormatError, ReadWarning,
     TbxReader, TmxReader,
 };
-use crate::index::memory::ImportPart;
-use crate::model::{Concept, OnConflict, TranslationUnit};
-use crate::service::convert::{check_unit, concept_from_proto, concept_to_proto};
-use crate::service::memory::AnalyzedImport;
-use crate::service::now_ms;
+use crate::model::violation::MAX_TERM_BYTES;
+use crate::model::{Concept, OnConflict, TranslationUnit, Violations};
 use crate::service::proto::{self, entry_problem::Severity, import_event::Event};
-use crate::service::validate::{Violations, MAX_TERM_BYTES};
-use crate::store::{
-    content_id, unit_content_id, ImportCounts, ImportSpool, Staged, Store, StoreError,
-};
+use crate::store::{content_id, unit_content_id, ImportCounts, ImportSpool, Staged};
 use crate::text;
 
 /// Entries checked and queued before they are spooled (or previewed, in a dry run) together.
@@ -45,13 +42,6 @@ const REPORT_PROBLEMS: usize = 1000;
 const PEEK_BYTES: usize = 4096;
 /// Read buffer of the format readers.
 const READ_BUFFER: usize = 64 * 1024;
-/// Committed entries published to the live indexes at a time: each publication rebuilds or
-/// merges index structures, so a large import publishes in large groups.
-const PUBLISH_ENTRIES: usize = 100_000;
-/// Spooled batches of units queued towards the index analysis of a memory import: enough to
-/// keep the analysis busy, few enough that little of the import is held in memory at once.
-/// When the analysis falls behind, reading the file waits for it (both are CPU work).
-const ANALYSIS_QUEUE: usize = 8;
 /// Events buffered towards a slow client.
 const EVENT_CHANNEL: usize = 16;
 
@@ -170,7 +160,7 @@ fn format_to_proto(format: Format) -> proto::FileFormat {
 
 /// Checks the header and starts the import; the events follow on the returned channel.
 pub(super) async fn start(
-    service: ExchangeService,
+    imports: Imports,
     mut inbound: tonic::Streaming<proto::ImportRequest>,
 ) -> Result<mpsc::Receiver<Result<proto::ImportEvent, Status>>, Status> {
     let header = match inbound.message().await? {
@@ -189,12 +179,15 @@ pub(super) async fn start(
         }
     };
     let plan = Plan::check(header)?;
+    // Held until the import ends: each reads, checks, spools and analyzes a whole file.
+    let admitted = imports.admit()?;
     let (events, receiver) = mpsc::channel(EVENT_CHANNEL);
     let (upload, state) = Upload::start(inbound);
     let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
+    work::detach("an import", move || {
         let mut import = Import {
-            service,
+            admitted: Some(admitted),
+            imports,
             plan,
             events,
             runtime,
@@ -210,86 +203,11 @@ pub(super) async fn start(
         };
         if let Err(status) = import.run(upload) {
             import.abandon();
+            import.admitted = None;
             let _ = import.events.blocking_send(Err(status));
         }
     });
     Ok(receiver)
-}
-
-/// The memory index analysis of an import's units, on other threads, fed each batch as it is
-/// spooled: the index build overlaps reading the file, where it would otherwise follow the
-/// whole commit.
-struct Analysis {
-    units: std::sync::mpsc::SyncSender<Vec<TranslationUnit>>,
-    analyzed: std::thread::JoinHandle<ImportPart>,
-    /// Whether units with an id already stored are left out: the memory held units when the
-    /// import began. Such a unit is all but sure to be kept, merged or replaced rather than
-    /// added as read, so analyzing it would only double the memory a re-import takes.
-    leave_out_stored: bool,
-    /// Spool positions of the units sent for analysis, ascending.
-    positions: Vec<u32>,
-    /// Units left out: spool position and id.
-    left_out: Vec<(u32, String)>,
-    /// Units spooled so far.
-    spooled: u32,
-}
-
-impl Analysis {
-    fn start(store: &Store, memory: &str) -> Result<Analysis, Status> {
-        let (units, queue) = std::sync::mpsc::sync_channel::<Vec<TranslationUnit>>(ANALYSIS_QUEUE);
-        let analyzed = std::thread::Builder::new()
-            .name("import-analysis".into())
-            .spawn(move || ImportPart::analyze(queue.into_iter().flatten()))
-            .map_err(|e| {
-                Status::resource_exhausted(format!("cannot start the import's index analysis: {e}"))
-            })?;
-        Ok(Analysis {
-            units,
-            analyzed,
-            leave_out_stored: !store.memory_is_empty(memory)?,
-            positions: Vec::new(),
-            left_out: Vec::new(),
-            spooled: 0,
-        })
-    }
-
-    /// Queues spooled units for analysis, waiting while [`ANALYSIS_QUEUE`] batches are
-    /// queued.
-    fn send(
-        &mut self,
-        store: &Store,
-        memory: &str,
-        units: impl Iterator<Item = TranslationUnit>,
-    ) -> Result<(), Status> {
-        let mut batch = Vec::new();
-        for unit in units {
-            let position = self.spooled;
-            self.spooled += 1;
-            if self.leave_out_stored && store.has_unit(memory, &unit.id)? {
-                self.left_out.push((position, unit.id));
-                continue;
-            }
-            self.positions.push(position);
-            batch.push(unit);
-        }
-        // Fails only if the analysis panicked, which `finish` reports.
-        let _ = self.units.send(batch);
-        Ok(())
-    }
-
-    /// The analyzed part, once every queued unit is analyzed.
-    fn finish(self) -> Result<AnalyzedImport, Status> {
-        drop(self.units);
-        let part = self
-            .analyzed
-            .join()
-            .map_err(|_| Status::internal("the import's index analysis failed"))?;
-        Ok(AnalyzedImport {
-            part,
-            positions: self.positions,
-            left_out: self.left_out,
-        })
-    }
 }
 
 /// One entry of any format, with where it starts.
@@ -348,7 +266,7 @@ fn entries(format: Format, input: impl std::io::BufRead + 'static, skip_empty: b
 }
 
 struct Import {
-    service: ExchangeService,
+    imports: Imports,
     plan: Plan,
     events: mpsc::Sender<Result<proto::ImportEvent, Status>>,
     runtime: tokio::runtime::Handle,
@@ -366,11 +284,14 @@ struct Import {
     preview: ImportCounts,
     /// The concept ids this import claimed, given back when it ends.
     claimed: Vec<String>,
+    /// This import's admission, given back before the client hears the end, so that a
+    /// client that then starts its next import finds the permit free.
+    admitted: Option<OwnedSemaphorePermit>,
 }
 
 impl Drop for Import {
     fn drop(&mut self) {
-        self.service.claims.release(&self.claimed);
+        self.imports.claims().release(&self.claimed);
     }
 }
 
@@ -506,19 +427,19 @@ impl Import {
         concept.collection = collection;
         let id = concept.id.clone();
         let mut violations = Violations::default();
-        let mut concept = concept_from_proto(concept_to_proto(&concept), "entry", &mut violations);
-        if let Some(reason) = violations.describe() {
-            return Err((id, reason));
+        let mut concept = check::concept(concept, "entry", &mut violations);
+        if let Err(invalid) = violations.into_result(()) {
+            return Err((id, invalid.reasons()));
         }
         // Ids are unique across collections: a file's id that another collection already uses,
         // or that an import in progress will write into another collection, is qualified by
         // this collection's name instead of taking that concept over. The claim comes first:
         // an import that commits meanwhile is then seen by its claim or in the store.
-        let claims = &self.service.claims;
+        let claims = self.imports.claims();
         let claimed = self.plan.dry_run || claims.claim(&concept.id, &concept.collection);
         let taken = self
-            .service
-            .store
+            .imports
+            .store()
             .concept_collection(&concept.id)
             .map_err(|e| (id.clone(), e.to_string()))?;
         let ours = claimed && taken.is_none_or(|other| other == concept.collection);
@@ -546,10 +467,10 @@ impl Import {
             unit.created_ms = now_ms();
         }
         let mut violations = Violations::default();
-        check_unit(&unit, "entry", &mut violations);
-        match violations.describe() {
-            Some(reason) => Err((unit.id, reason)),
-            None => Ok(unit),
+        check::unit(&unit, "entry", &mut violations);
+        match violations.into_result(()) {
+            Err(invalid) => Err((unit.id, invalid.reasons())),
+            Ok(()) => Ok(unit),
         }
     }
 
@@ -562,22 +483,22 @@ impl Import {
         let mut entries = std::mem::take(&mut self.pending);
         if self.plan.dry_run {
             let counts = self
-                .service
-                .store
+                .imports
+                .store()
                 .preview(&entries, self.plan.on_conflict)?;
             self.preview.add(counts);
         } else if !(self.plan.strict && self.progress.rejected > 0) {
             let spool = match &mut self.spool {
                 Some(spool) => spool,
                 None => {
-                    let spool = self.service.store.begin_import()?;
+                    let spool = self.imports.store().begin_import()?;
                     self.id = Some(spool.import());
                     self.spool.insert(spool)
                 }
             };
             spool.append(&entries)?;
             if let Target::Memory(memory) = &self.plan.target {
-                let store = &self.service.store;
+                let store = self.imports.store();
                 let analysis = match &mut self.analysis {
                     Some(analysis) => analysis,
                     None => self.analysis.insert(Analysis::start(store, memory)?),
@@ -632,6 +553,7 @@ impl Import {
         self.report.skipped = counts.skipped;
         let summary = refused.then(|| refusal(&self.report));
         let report = std::mem::take(&mut self.report);
+        self.admitted = None;
         let _ = self.events.blocking_send(Ok(proto::ImportEvent {
             event: Some(Event::Report(report)),
         }));
@@ -641,72 +563,29 @@ impl Import {
         }
     }
 
-    /// Commits the spooled entries and publishes them to the live indexes, holding the write
-    /// turn of the service concerned so the index sees writes in commit order.
+    /// Commits the spooled entries through the application's write path, which publishes
+    /// them to the index concerned in commit order.
     fn commit(&mut self) -> Result<ImportCounts, Status> {
         let Some(spool) = self.spool.take() else {
             return Ok(ImportCounts::default());
         };
-        let service = self.service.clone();
         let on_conflict = self.plan.on_conflict;
-        let analysis = self.analysis.take();
-        let target = self.plan.target.clone();
-        let counts = self.runtime.block_on(async move {
-            let result: Result<ImportCounts, StoreError> = match &target {
-                Target::Collection(name) => {
-                    let _turn = service.termbase.lock_writes().await;
-                    service.termbase.ensure_collection(name).await?;
-                    // Each publication rebuilds the term index once the recent writes outgrow
-                    // its delta, so concepts are published in large groups, not per batch.
-                    let mut unpublished = Vec::new();
-                    let counts = service
-                        .store
-                        .commit_import(spool, on_conflict, now_ms(), |applied| {
-                            unpublished.extend(applied.concepts);
-                            if unpublished.len() >= PUBLISH_ENTRIES {
-                                service.termbase.publish(std::mem::take(&mut unpublished));
-                            }
-                        })
-                        .await;
-                    service.termbase.publish(unpublished);
-                    counts
-                }
-                Target::Memory(name) => {
-                    // Reading and spooling the file went on while the server was still
-                    // building the memory index at start-up; the commit waits for it.
-                    let turn = service.memory.lock_writes().await?;
-                    // The import's index part is published when the commit ends: with what
-                    // the commit wrote should it fail part way, since the store then holds
-                    // that much.
-                    let (batches, committed) = std::sync::mpsc::channel();
-                    let memory = name.clone();
-                    let store = service.store.clone();
-                    let publish = tokio::task::spawn_blocking(move || {
-                        let analyzed = match analysis {
-                            Some(analysis) => analysis.finish()?,
-                            None => AnalyzedImport::default(),
-                        };
-                        turn.publish_import(&store, &memory, analyzed, committed)?;
-                        Ok::<_, Status>(())
-                    });
-                    let counts = service
-                        .store
-                        .commit_import(spool, on_conflict, now_ms(), |applied| {
-                            // Fails only if the publication is gone (it panicked), reported
-                            // below.
-                            let _ = batches.send(applied);
-                        })
-                        .await;
-                    drop(batches);
-                    publish
-                        .await
-                        .map_err(|e| Status::internal(format!("index update failed: {e}")))??;
-                    counts
-                }
-            };
-            Ok::<_, Status>(result?)
-        })?;
-        Ok(counts)
+        let commit = match self.plan.target.clone() {
+            Target::Collection(name) => {
+                self.runtime
+                    .block_on(self.imports.commit_concepts(spool, on_conflict, name))
+            }
+            // Reading and spooling the file went on while the server was still building the
+            // memory index at start-up; the commit waits for it.
+            Target::Memory(name) => {
+                let analysis = self.analysis.take();
+                self.runtime.block_on(
+                    self.imports
+                        .commit_units(spool, on_conflict, name, analysis),
+                )
+            }
+        };
+        Ok(commit?)
     }
 
     /// Drops whatever was spooled; logged, not reported, when that fails: recovery at the
@@ -715,7 +594,7 @@ impl Import {
         let (Some(id), Some(spool)) = (self.id.take(), self.spool.take()) else {
             return;
         };
-        if let Err(error) = self.service.store.discard_import(spool) {
+        if let Err(error) = self.imports.store().discard_import(spool) {
             tracing::warn!(%error, import = id, "could not discard a refused import's spool");
         }
     }

@@ -1,11 +1,11 @@
 //! `tolmach.v1.Exchange`: whole termbases and memories in and out as files, streamed both
 //! ways so that neither side ever holds a whole file.
 //!
-//! [`import`] reads an upload entry by entry on a blocking thread, spools what is sound through
-//! the store and commits it all at once (see [`crate::store`]'s imports); [`export`] walks
-//! the store and streams a writer's output in chunks.
+//! [`import`] reads an upload entry by entry on a blocking thread, checks and spools what is
+//! sound through the store, and commits it all at once through the application's
+//! [imports](crate::app::import); [`export`] walks the store and streams a writer's output in
+//! chunks.
 
-mod claims;
 mod export;
 mod import;
 mod upload;
@@ -13,31 +13,22 @@ mod upload;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-use self::claims::Claims;
 use super::proto::{self, exchange_server::Exchange};
-use super::{MemoryService, TermbaseService};
+use crate::app::import::Imports;
 use crate::store::Store;
 
-/// The Exchange service: imports go through the store and are published to the indexes of
-/// the Termbase and Memory services.
+/// The Exchange service: imports go through the application's write path, exports read the
+/// store.
 #[derive(Clone)]
 pub struct ExchangeService {
     store: Store,
-    termbase: TermbaseService,
-    memory: MemoryService,
-    /// Concept ids the imports in progress will write.
-    claims: Claims,
+    imports: Imports,
 }
 
 impl ExchangeService {
-    /// A service writing to `store` and publishing to the other services' indexes.
-    pub fn new(store: Store, termbase: TermbaseService, memory: MemoryService) -> ExchangeService {
-        ExchangeService {
-            store,
-            termbase,
-            memory,
-            claims: Claims::default(),
-        }
+    /// A service importing through `imports` and exporting from `store`.
+    pub fn new(store: Store, imports: Imports) -> ExchangeService {
+        ExchangeService { store, imports }
     }
 }
 
@@ -50,7 +41,7 @@ impl Exchange for ExchangeService {
         &self,
         request: Request<Streaming<proto::ImportRequest>>,
     ) -> Result<Response<Self::ImportStream>, Status> {
-        let events = import::start(self.clone(), request.into_inner()).await?;
+        let events = import::start(self.imports.clone(), request.into_inner()).await?;
         Ok(Response::new(ReceiverStream::new(events)))
     }
 

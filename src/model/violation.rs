@@ -1,11 +1,14 @@
-//! Request validation: every handler turns its request into checked domain values here,
-//! collecting every violation into one `INVALID_ARGUMENT` that names the fields.
+//! Field violations: what is wrong with a value a client or a file gave, field by field.
+//!
+//! Every RPC turns its request into checked domain values with a [`Violations`] collector, and
+//! an import checks each entry of a file with the same checks, so that a concept refused by
+//! UpsertConcept is refused by an import too, for the same reason. The collector ends in one
+//! [`Invalid`] naming every field; the service layer answers it `INVALID_ARGUMENT`, the importer
+//! reports it as the entry's problem.
 
 use std::fmt::Write as _;
 
-use tonic::Status;
-
-use crate::model::Lang;
+use super::Lang;
 
 /// Most bytes of a term, a lookup query, an id or a name.
 pub const MAX_TERM_BYTES: usize = 1024;
@@ -23,47 +26,81 @@ pub const MAX_ENTRY_ID_BYTES: usize = 512;
 /// Most language sections in a concept, and terms in a section.
 pub const MAX_ITEMS: usize = 256;
 
-/// The field violations found in one request.
+/// One thing wrong with one field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The field's path, e.g. `concept.langs[1].terms[0].text`.
+    pub field: String,
+    /// What is wrong with it, in words.
+    pub reason: String,
+}
+
+/// A request or entry with one violation or more: the error [`Violations`] ends in.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid request: {}", describe(.0))]
+pub struct Invalid(pub Vec<Violation>);
+
+impl Invalid {
+    /// One violation of `field`.
+    pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Invalid {
+        Invalid(vec![Violation {
+            field: field.into(),
+            reason: reason.into(),
+        }])
+    }
+
+    /// Every violation as `field: reason`, joined by `; `: the reason an import gives for
+    /// rejecting an entry of a file.
+    pub fn reasons(&self) -> String {
+        describe(&self.0)
+    }
+}
+
+fn describe(violations: &[Violation]) -> String {
+    let mut message = String::new();
+    for (i, Violation { field, reason }) in violations.iter().enumerate() {
+        if i > 0 {
+            message.push_str("; ");
+        }
+        let _ = write!(message, "{field}: {reason}");
+    }
+    message
+}
+
+/// The field violations found in one request or entry.
 #[derive(Default, Debug)]
-pub struct Violations(Vec<(String, String)>);
+pub struct Violations(Vec<Violation>);
 
 impl Violations {
     /// Records that `field` is wrong, and why.
     pub fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
-        self.0.push((field.into(), reason.into()));
+        self.0.push(Violation {
+            field: field.into(),
+            reason: reason.into(),
+        });
     }
 
-    /// `Ok(value)` when nothing was recorded, else one `INVALID_ARGUMENT` naming every field.
-    pub fn into_result<T>(self, value: T) -> Result<T, Status> {
-        match self.describe() {
-            None => Ok(value),
-            Some(reasons) => Err(Status::invalid_argument(format!(
-                "invalid request: {reasons}"
-            ))),
-        }
-    }
-
-    /// Every violation as `field: reason`, joined by `; `; `None` when there is none. Also the
-    /// reason an import gives for rejecting an entry of a file.
-    pub fn describe(&self) -> Option<String> {
+    /// `Ok(value)` when nothing was recorded, else one [`Invalid`] naming every field.
+    pub fn into_result<T>(self, value: T) -> Result<T, Invalid> {
         if self.0.is_empty() {
-            return None;
+            Ok(value)
+        } else {
+            Err(Invalid(self.0))
         }
-        let mut message = String::new();
-        for (i, (field, reason)) in self.0.iter().enumerate() {
-            if i > 0 {
-                message.push_str("; ");
-            }
-            let _ = write!(message, "{field}: {reason}");
-        }
-        Some(message)
     }
 
     /// Like [`Violations::into_result`], for a value that checking left `None` only after
     /// recording why (a required language tag that did not parse).
-    pub fn into_checked<T>(self, value: Option<T>) -> Result<T, Status> {
-        self.into_result(value)?
-            .ok_or_else(|| Status::invalid_argument("invalid request"))
+    pub fn into_checked<T>(mut self, value: Option<T>) -> Result<T, Invalid> {
+        match value {
+            Some(value) => self.into_result(value),
+            None => {
+                if self.0.is_empty() {
+                    self.add("request", "is incomplete");
+                }
+                Err(Invalid(self.0))
+            }
+        }
     }
 
     /// Checks a required text field: not blank, at most `max` bytes.

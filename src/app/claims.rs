@@ -1,7 +1,7 @@
 //! Concept ids that imports in progress are about to write.
 //!
 //! Ids are unique across collections, so an import qualifies a file's id that another
-//! collection holds. Looking at the store alone misses the imports not yet committed: two
+//! collection holds, and UpsertConcept refuses one. Looking at the store alone misses the imports not yet committed: two
 //! files with the same ids, imported at once into two collections, would both find the id
 //! free and the second commit would take over the first one's concept. Each import therefore
 //! claims the ids it will write until it ends, and an id claimed for another collection counts
@@ -30,6 +30,11 @@ impl Claims {
                 true
             }
         }
+    }
+
+    /// The collection imports in progress claimed `id` for, if any.
+    pub fn owner(&self, id: &str) -> Option<String> {
+        self.lock().get(id).map(|(owner, _)| owner.clone())
     }
 
     /// Gives back one claim on each of `ids`.
@@ -67,5 +72,6 @@ mod tests {
         assert!(!claims.claim(&c1, "b"), "one claim for `a` is left");
         claims.release([&c1]);
         assert!(claims.claim(&c1, "b"));
+        assert_eq!(claims.owner(&c1).as_deref(), Some("b"));
     }
 }

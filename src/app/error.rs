@@ -1,0 +1,90 @@
+//! The errors of the application layer: what a call could not do, in domain terms. The
+//! service layer maps each to a gRPC status (`service/status.rs`); nothing here knows gRPC.
+
+use std::time::Duration;
+
+use super::memory::MemoryUnavailable;
+use super::work::Heavy;
+use crate::model::Invalid;
+use crate::store::StoreError;
+
+/// Why a call into the application layer failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request or entry broke one rule or more, named field by field.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// No concept has this id.
+    #[error("no concept with id {id:?}")]
+    ConceptNotFound {
+        /// The id asked for.
+        id: String,
+    },
+    /// No collection has this name (neither a record nor a concept).
+    #[error("no collection named {name:?}")]
+    CollectionNotFound {
+        /// The name asked for.
+        name: String,
+    },
+    /// The memory holds no unit.
+    #[error("memory {name:?} has no units")]
+    MemoryNotFound {
+        /// The name asked for.
+        name: String,
+    },
+    /// A write named a concept id that another collection owns (stored there, or claimed by
+    /// an import into it in progress), without saying the concept may move.
+    #[error(
+        "concept id {id:?} belongs to collection {owner:?}{pending}: choose another id, or set \
+         move_from_other_collection to move that concept into {collection:?} (its language \
+         sections not in this request would be dropped)",
+        pending = if *.importing { " (an import into it is in progress)" } else { "" }
+    )]
+    IdInOtherCollection {
+        /// The id.
+        id: String,
+        /// The collection that owns it.
+        owner: String,
+        /// The collection the write named.
+        collection: String,
+        /// Whether the owner is an import in progress rather than the store.
+        importing: bool,
+    },
+    /// The collection is protected from deletion without `force`.
+    #[error(
+        "{name:?} is the shipped glossary, loaded only into an empty database: a restart would \
+         not bring it back; set force to delete it all the same"
+    )]
+    ProtectedCollection {
+        /// The collection.
+        name: String,
+    },
+    /// Too many calls of one heavy kind are running; the client should retry later.
+    #[error(
+        "the server is running {limit} {kind} calls at once, its limit; retry in {} ms",
+        retry_after.as_millis()
+    )]
+    Busy {
+        /// The kind of call.
+        kind: Heavy,
+        /// The limit reached.
+        limit: usize,
+        /// When a retry has a fair chance.
+        retry_after: Duration,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The translation-memory index is not there and will not come.
+    #[error(transparent)]
+    MemoryUnavailable(#[from] MemoryUnavailable),
+    /// Work on the blocking pool panicked or was cancelled: a defect, logged where it
+    /// happened.
+    #[error("{what} failed: {detail}")]
+    Internal {
+        /// What was running.
+        what: &'static str,
+        /// The panic's message.
+        detail: String,
+    },
+}

@@ -1,0 +1,351 @@
+//! The translation memories: the start-up build of their index, the calls that wait for it,
+//! writes through the [write path](super::writes), and searches, concordance and statistics
+//! on the blocking pool.
+//!
+//! The search index is built from the store after the server starts serving (see
+//! [`Memory::loading`]): searches and writes wait for it, calls that read only the store
+//! (Stats, ListUnits) do not.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use super::work::{self, Admission, Heavy};
+use super::writes::{Change, WritePath};
+use super::{now_ms, take_page, AppError, Page};
+use crate::index::memory::{
+    ConcordanceHit, LiveMemoryIndex, MemoryIndex, MemoryMatch, MemoryQuery,
+};
+use crate::model::{Lang, TranslationUnit};
+use crate::store::{unit_content_id, Store, StoreError};
+
+/// Why memory calls cannot be answered: the index built from the store at start-up is not
+/// there and will not come. Cloned to every call that waited for it.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum MemoryUnavailable {
+    /// Reading the stored units failed (a damaged record, an I/O error); a restart after the
+    /// database is repaired builds the index again.
+    #[error("cannot build the translation-memory index: {0}")]
+    Store(Arc<StoreError>),
+    /// The build panicked: a defect, reported to callers instead of leaving them waiting.
+    #[error("the translation-memory index build failed: {0}")]
+    Panicked(String),
+    /// The server is shutting down and stopped the build before it finished.
+    #[error("the server is shutting down; the translation memory was not loaded")]
+    Stopped,
+}
+
+/// What the start-up build has come to: `None` while it runs.
+type Loaded = Option<Result<Arc<LiveMemoryIndex>, MemoryUnavailable>>;
+
+/// Where memory calls wait for the index built at start-up: a watch that turns from
+/// "building" to the index or to why there is none, once. Cheap to clone; it holds no store,
+/// so waiting on it never keeps the database open.
+#[derive(Clone)]
+pub struct MemoryReadiness(watch::Receiver<Loaded>);
+
+impl MemoryReadiness {
+    /// Waits until the index is built; answers how many units it holds by then.
+    pub async fn wait(&self) -> Result<usize, MemoryUnavailable> {
+        Ok(self.index().await?.snapshot().len())
+    }
+
+    /// Waits for the live index. The fast path after start-up is one uncontended read lock.
+    pub(crate) async fn index(&self) -> Result<Arc<LiveMemoryIndex>, MemoryUnavailable> {
+        let mut loaded = self.0.clone();
+        let outcome = match loaded.wait_for(Option::is_some).await {
+            Ok(loaded) => loaded.clone(),
+            // The loader went away without an answer: only a runtime shutting down drops it.
+            Err(_) => None,
+        };
+        outcome.unwrap_or(Err(MemoryUnavailable::Stopped))
+    }
+}
+
+/// Builds the memory index from the store and hands it over; see [`Memory::loading`].
+pub struct MemoryLoader {
+    store: Store,
+    loaded: watch::Sender<Loaded>,
+    stop: Arc<AtomicBool>,
+}
+
+impl MemoryLoader {
+    /// A handle that stops the build early, so that a shutdown does not wait for a read of
+    /// the whole store (which also keeps the database open).
+    pub fn stopper(&self) -> StopLoading {
+        StopLoading(Arc::clone(&self.stop))
+    }
+
+    /// Reads every stored unit into an index on a blocking thread (other cores analyze what
+    /// it has read), then releases every call waiting for it; answers the unit count, or why
+    /// there is no index, which the waiting calls receive too.
+    pub async fn run(self) -> Result<usize, MemoryUnavailable> {
+        let MemoryLoader {
+            store,
+            loaded,
+            stop,
+        } = self;
+        let built = work::run("building the memory index", move || {
+            let units = store.all_units().map(|unit| {
+                if stop.load(Ordering::Relaxed) {
+                    Err(MemoryUnavailable::Stopped)
+                } else {
+                    unit.map_err(|e| MemoryUnavailable::Store(Arc::new(e)))
+                }
+            });
+            MemoryIndex::from_units(units)
+        })
+        .await
+        .unwrap_or_else(|e| Err(MemoryUnavailable::Panicked(e.to_string())));
+        let count = built.as_ref().map(MemoryIndex::len).map_err(Clone::clone);
+        loaded.send_replace(Some(
+            built.map(|index| Arc::new(LiveMemoryIndex::new(index))),
+        ));
+        count
+    }
+}
+
+/// Stops a [`MemoryLoader`]'s build at the next unit it reads; the calls waiting for it are
+/// answered [`MemoryUnavailable::Stopped`]. Does nothing once the build has finished.
+#[derive(Clone)]
+pub struct StopLoading(Arc<AtomicBool>);
+
+impl StopLoading {
+    /// Asks the build to stop.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// What AddUnits did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Added {
+    /// The units' ids, in request order (given, or the content id).
+    pub ids: Vec<String>,
+    /// Units stored under a new id.
+    pub added: usize,
+    /// Units that replaced a stored unit, or an earlier one of the same call.
+    pub replaced: usize,
+}
+
+/// Unit counts of one memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryStats {
+    /// The memory.
+    pub memory: String,
+    /// Its units.
+    pub units: u64,
+    /// Segments per language, in tag order.
+    pub langs: Vec<(String, u64)>,
+}
+
+/// The translation memories of one server. Cheap to clone.
+#[derive(Clone)]
+pub struct Memory {
+    store: Store,
+    index: MemoryReadiness,
+    writes: WritePath,
+    admission: Admission,
+}
+
+impl Memory {
+    /// Where memory calls wait for the index that the returned loader builds from `store`.
+    /// Until [`MemoryLoader::run`] finishes, searches and writes wait for it (other calls,
+    /// which read only the store, do not), so the server can serve the rest of its API during
+    /// the seconds a large memory takes to index. Writes waiting too is what keeps the build
+    /// exact: no unit reaches the store while the build reads it.
+    pub fn loading(store: Store) -> (MemoryReadiness, MemoryLoader) {
+        let (loaded, readiness) = watch::channel(None);
+        let loader = MemoryLoader {
+            store,
+            loaded,
+            stop: Arc::default(),
+        };
+        (MemoryReadiness(readiness), loader)
+    }
+
+    /// The memories of `store`, searched through `index`, written through `writes`.
+    pub fn new(
+        store: Store,
+        index: MemoryReadiness,
+        writes: WritePath,
+        admission: Admission,
+    ) -> Memory {
+        Memory {
+            store,
+            index,
+            writes,
+            admission,
+        }
+    }
+
+    /// Where calls wait for the index built at start-up.
+    pub fn readiness(&self) -> MemoryReadiness {
+        self.index.clone()
+    }
+
+    /// Stores checked `units` in `memory`, giving a unit without an id its content id (which
+    /// normalizes its texts: work for the blocking pool when a call brings thousands) and one
+    /// without a time the present.
+    pub async fn add_units(
+        &self,
+        memory: String,
+        units: Vec<TranslationUnit>,
+    ) -> Result<Added, AppError> {
+        let now = now_ms();
+        let units = work::run("unit ids", move || {
+            let mut units = units;
+            for unit in &mut units {
+                if unit.id.is_empty() {
+                    unit.id = unit_content_id(unit);
+                }
+                if unit.created_ms == 0 {
+                    unit.created_ms = now;
+                }
+            }
+            units
+        })
+        .await?;
+        let ids: Vec<String> = units.iter().map(|u| u.id.clone()).collect();
+        let change = Change::AddUnits {
+            memory: memory.clone(),
+            units: units.len(),
+        };
+        let replaced = self
+            .writes
+            .memory(
+                change,
+                |store, _| async move {
+                    let replaced = store.put_units(&memory, &units).await?;
+                    Ok((memory, units, replaced))
+                },
+                |(memory, units, replaced), index| {
+                    index.insert(&memory, units.into_iter().map(Arc::new).collect());
+                    replaced.iter().filter(|r| **r).count()
+                },
+            )
+            .await?;
+        Ok(Added {
+            added: ids.len() - replaced,
+            replaced,
+            ids,
+        })
+    }
+
+    /// Deletes units of `memory` by id; answers how many were stored.
+    pub async fn delete_units(&self, memory: String, ids: Vec<String>) -> Result<usize, AppError> {
+        let change = Change::DeleteUnits {
+            memory: memory.clone(),
+            ids: ids.len(),
+        };
+        self.writes
+            .memory(
+                change,
+                |store, _| async move {
+                    let deleted = store.delete_units(&memory, &ids).await?;
+                    Ok((memory, ids, deleted))
+                },
+                |(memory, ids, deleted), index| {
+                    index.remove(&memory, &ids);
+                    deleted
+                },
+            )
+            .await
+    }
+
+    /// Deletes every unit of `memory`, all or nothing; answers how many there were.
+    pub async fn delete_memory(&self, memory: String) -> Result<usize, AppError> {
+        let change = Change::DeleteMemory {
+            memory: memory.clone(),
+        };
+        self.writes
+            .memory(
+                change,
+                |store, _| async move {
+                    let ids = store.delete_memory(&memory).await?;
+                    if ids.is_empty() {
+                        return Err(AppError::MemoryNotFound { name: memory });
+                    }
+                    Ok((memory, ids))
+                },
+                |(memory, ids), index| {
+                    index.remove(&memory, &ids);
+                    ids.len()
+                },
+            )
+            .await
+    }
+
+    /// The stored units closest to `query`, best first.
+    pub async fn search(&self, query: MemoryQuery) -> Result<Vec<MemoryMatch>, AppError> {
+        self.read(Heavy::Search, "search", move |index| index.search(&query))
+            .await
+    }
+
+    /// Every stored segment in `lang` containing `text`, at most `limit`.
+    pub async fn concordance(
+        &self,
+        text: String,
+        lang: Lang,
+        memories: Vec<String>,
+        limit: usize,
+    ) -> Result<Vec<ConcordanceHit>, AppError> {
+        self.read(Heavy::Search, "concordance", move |index| {
+            index.concordance(&text, &lang, &memories, limit)
+        })
+        .await
+    }
+
+    /// Unit counts per memory and language, from the store (every unit decoded once).
+    pub async fn stats(&self) -> Result<Vec<MemoryStats>, AppError> {
+        let store = self.store.clone();
+        self.admission
+            .run(Heavy::Scan, "memory statistics", move || {
+                let mut memories: BTreeMap<String, (u64, BTreeMap<String, u64>)> = BTreeMap::new();
+                for entry in store.all_units() {
+                    let (memory, unit) = entry?;
+                    let (units, langs) = memories.entry(memory).or_default();
+                    *units += 1;
+                    for segment in &unit.segments {
+                        *langs.entry(segment.lang.to_string()).or_default() += 1;
+                    }
+                }
+                Ok(memories
+                    .into_iter()
+                    .map(|(memory, (units, langs))| MemoryStats {
+                        memory,
+                        units,
+                        langs: langs.into_iter().collect(),
+                    })
+                    .collect())
+            })
+            .await?
+    }
+
+    /// One page of `memory`'s units in id order, after `after`: a bounded range read.
+    pub fn units_page(
+        &self,
+        memory: &str,
+        after: Option<&str>,
+        size: usize,
+    ) -> Result<Page<TranslationUnit>, AppError> {
+        let units = self.store.units_after(memory, after);
+        Ok(take_page(units, size, |u| &u.id)?)
+    }
+
+    /// Runs a read over the current snapshot on the blocking pool: scoring thousands of
+    /// candidates is CPU work that would otherwise stall every other request on the worker.
+    async fn read<R: Send + 'static>(
+        &self,
+        kind: Heavy,
+        what: &'static str,
+        search: impl FnOnce(&MemoryIndex) -> R + Send + 'static,
+    ) -> Result<R, AppError> {
+        let snapshot = self.index.index().await?.snapshot();
+        self.admission
+            .run(kind, what, move || search(&snapshot))
+            .await
+    }
+}

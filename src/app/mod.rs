@@ -1,0 +1,109 @@
+//! The application layer: what the server does, in domain terms, between the gRPC services
+//! (`service/`, which only convert and validate) and the store and indexes. Nothing here
+//! knows gRPC.
+//!
+//! - [`termbase`]: concepts and collections, Lookup, Recognize;
+//! - [`memory`]: the translation memories, their index built at start-up, Search,
+//!   Concordance, Stats;
+//! - [`import`]: admission, analysis and commit of imports;
+//! - [`writes`]: the one ordered write path every write above goes through;
+//! - [`work`]: where heavy work runs, and how many heavy calls may run at once;
+//! - [`check`]: the domain's checks of concepts and units, for RPCs and imports alike.
+
+pub mod check;
+mod claims;
+mod error;
+pub mod import;
+pub mod memory;
+pub mod termbase;
+pub mod work;
+pub mod writes;
+
+use std::sync::Arc;
+
+pub use claims::Claims;
+pub use error::AppError;
+pub use work::{Heavy, Limits};
+
+use crate::index::TermSearch;
+use crate::store::Store;
+use import::Imports;
+use memory::{Memory, MemoryLoader};
+use termbase::Termbase;
+use work::Admission;
+use writes::WritePath;
+
+/// The application of one server: its termbase, memories and imports, sharing one write
+/// path and one admission. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    /// Concepts and collections.
+    pub termbase: Termbase,
+    /// Translation memories.
+    pub memory: Memory,
+    /// Imports.
+    pub imports: Imports,
+}
+
+impl App {
+    /// The application over `store`, whose term index `terms` was built from it; the memory
+    /// index is built by the returned loader (see [`Memory::loading`]).
+    pub fn new(store: Store, terms: Arc<TermSearch>, limits: Limits) -> (App, MemoryLoader) {
+        let (readiness, loader) = Memory::loading(store.clone());
+        let writes = WritePath::new(store.clone(), Arc::clone(&terms), readiness.clone());
+        let admission = Admission::new(limits);
+        let claims = Claims::default();
+        let app = App {
+            termbase: Termbase::new(
+                store.clone(),
+                terms,
+                writes.clone(),
+                admission.clone(),
+                claims.clone(),
+            ),
+            memory: Memory::new(store.clone(), readiness, writes.clone(), admission.clone()),
+            imports: Imports::new(store, writes, admission, claims),
+        };
+        (app, loader)
+    }
+}
+
+/// One page of a listing in id order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The id to resume after for the next page; `None` on the last page.
+    pub next_after: Option<String>,
+}
+
+/// Takes one page from `items` (already filtered, in id order).
+pub fn take_page<T, E>(
+    items: impl Iterator<Item = Result<T, E>>,
+    size: usize,
+    id: impl Fn(&T) -> &str,
+) -> Result<Page<T>, E> {
+    let mut page = Vec::with_capacity(size);
+    for item in items {
+        let item = item?;
+        if page.len() == size {
+            let next_after = page.last().map(|last| id(last).to_owned());
+            return Ok(Page {
+                items: page,
+                next_after,
+            });
+        }
+        page.push(item);
+    }
+    Ok(Page {
+        items: page,
+        next_after: None,
+    })
+}
+
+/// Milliseconds since the Unix epoch, for record timestamps.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,370 @@
+//! The termbase: concepts and collections written through the [write path](super::writes),
+//! Lookup and Recognize over the live term index on the blocking pool.
+//!
+//! Concept ids are unique across collections. An upsert never takes a concept out of another
+//! collection (nor drops its language sections) unless the caller says so; one whose id an
+//! import in progress claimed for another collection is refused too, since that import's
+//! commit would take the concept back.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::claims::Claims;
+use super::work::{Admission, Heavy};
+use super::writes::{Change, WritePath};
+use super::{now_ms, take_page, AppError, Page};
+use crate::index::{LookupQuery, MatchKind, Occurrence, TermHit, TermSearch};
+use crate::model::{Collection, Concept, Lang};
+use crate::store::{Store, StoreError};
+use crate::text;
+
+/// Collection of concepts stored without one.
+pub const DEFAULT_COLLECTION: &str = "default";
+
+/// The collection the shipped glossary is loaded into.
+pub const GLOSSARY_COLLECTION: &str = "sco-glossary";
+
+/// Hits a new term is compared with when looking for a twin in its collection.
+const TWIN_CANDIDATES: usize = 20;
+
+/// An upsert's answer: the concept as stored, and what a terminologist should look at.
+#[derive(Clone, Debug)]
+pub struct Upserted {
+    /// The concept as stored, with revision and times.
+    pub concept: Concept,
+    /// One sentence per new term identical (after normalization) to a term of another
+    /// concept of the collection.
+    pub warnings: Vec<String>,
+}
+
+/// Which concepts a listing wants; empty fields match every concept.
+#[derive(Clone, Debug, Default)]
+pub struct ConceptFilter {
+    /// Only this collection.
+    pub collection: String,
+    /// Only this subject field, compared case-insensitively.
+    pub subject_field: String,
+    /// Only concepts with a section in this language.
+    pub lang: Option<Lang>,
+}
+
+impl ConceptFilter {
+    fn is_empty(&self) -> bool {
+        self.collection.is_empty() && self.subject_field.is_empty() && self.lang.is_none()
+    }
+
+    fn wants(&self, concept: &Concept) -> bool {
+        (self.collection.is_empty() || concept.collection == self.collection)
+            && (self.subject_field.is_empty()
+                || concept.subject_field.to_lowercase() == self.subject_field)
+            && self
+                .lang
+                .as_ref()
+                .is_none_or(|l| concept.sections_for(l).next().is_some())
+    }
+}
+
+/// The termbase of one server. Cheap to clone.
+#[derive(Clone)]
+pub struct Termbase {
+    store: Store,
+    search: Arc<TermSearch>,
+    writes: WritePath,
+    admission: Admission,
+    claims: Claims,
+}
+
+impl Termbase {
+    /// The termbase of `store`, searched through `search` (built from the same store),
+    /// written through `writes`; `claims` are the ids imports in progress will write.
+    pub fn new(
+        store: Store,
+        search: Arc<TermSearch>,
+        writes: WritePath,
+        admission: Admission,
+        claims: Claims,
+    ) -> Termbase {
+        Termbase {
+            store,
+            search,
+            writes,
+            admission,
+            claims,
+        }
+    }
+
+    /// Stores a checked concept (collection and id may be empty: the default collection, an
+    /// id of the server's). With `expected_revision`, only over that revision (0 = new).
+    /// Refuses an id of another collection unless `move_from_other_collection`.
+    pub async fn upsert(
+        &self,
+        mut concept: Concept,
+        expected_revision: Option<u64>,
+        move_from_other_collection: bool,
+    ) -> Result<Upserted, AppError> {
+        if concept.collection.is_empty() {
+            concept.collection = DEFAULT_COLLECTION.to_owned();
+        }
+        if concept.id.is_empty() {
+            concept.id = format!("c{:016x}", self.store.generate_id()?);
+        }
+        let change = Change::UpsertConcept {
+            id: concept.id.clone(),
+            collection: concept.collection.clone(),
+        };
+        let claims = self.claims.clone();
+        self.writes
+            .termbase(
+                change,
+                move |store, _| async move {
+                    let previous = store.concept(&concept.id)?;
+                    if !move_from_other_collection {
+                        refuse_other_owner(&claims, &concept, previous.as_ref())?;
+                    }
+                    ensure_collection(&store, &concept.collection).await?;
+                    let stored = store
+                        .upsert_concept(concept, expected_revision, now_ms())
+                        .await?;
+                    Ok((previous, stored))
+                },
+                |(previous, stored), index| {
+                    index.upserted(stored.clone());
+                    let warnings = twins(index, &stored, previous.as_ref());
+                    Upserted {
+                        concept: stored,
+                        warnings,
+                    }
+                },
+            )
+            .await
+    }
+
+    /// Reads one concept.
+    pub fn get(&self, id: &str) -> Result<Concept, AppError> {
+        self.store
+            .concept(id)?
+            .ok_or_else(|| AppError::ConceptNotFound { id: id.to_owned() })
+    }
+
+    /// Deletes one concept; answers it as it was.
+    pub async fn delete(&self, id: String) -> Result<Concept, AppError> {
+        let change = Change::DeleteConcept { id: id.clone() };
+        self.writes
+            .termbase(
+                change,
+                |store, _| async move {
+                    store
+                        .delete_concept(&id)
+                        .await?
+                        .ok_or(AppError::ConceptNotFound { id })
+                },
+                |deleted, index| {
+                    index.deleted(&deleted.id);
+                    deleted
+                },
+            )
+            .await
+    }
+
+    /// One page of the concepts `filter` wants, in id order, after `after`. A filtered
+    /// listing may scan the whole store for one page: it runs on the blocking pool as
+    /// [`Heavy::Scan`].
+    pub async fn list(
+        &self,
+        filter: ConceptFilter,
+        after: Option<String>,
+        size: usize,
+    ) -> Result<Page<Concept>, AppError> {
+        let store = self.store.clone();
+        let unfiltered = filter.is_empty();
+        let page = move || {
+            let matching = store
+                .concepts_after(after.as_deref())
+                .filter(|c| c.as_ref().map_or(true, |c| filter.wants(c)));
+            take_page(matching, size, |c| &c.id)
+        };
+        if unfiltered {
+            // A range read of one page: no heavier than a lookup.
+            return Ok(page()?);
+        }
+        Ok(self
+            .admission
+            .run(Heavy::Scan, "concept listing", page)
+            .await??)
+    }
+
+    /// The best hits for `query`; with `with_pinyin`, the segmenter that the renderings'
+    /// pinyin needs is loaded first.
+    pub async fn lookup(
+        &self,
+        query: LookupQuery,
+        with_pinyin: bool,
+    ) -> Result<Vec<TermHit>, AppError> {
+        let snapshot = self.search.snapshot();
+        self.admission
+            .run(Heavy::Lookup, "lookup", move || {
+                let hits = snapshot.lookup(&query);
+                if with_pinyin {
+                    text::segmenter();
+                }
+                hits
+            })
+            .await
+    }
+
+    /// Every known term in `text`, as [`crate::index::Snapshot::recognize`] finds them.
+    pub async fn recognize(
+        &self,
+        text: Arc<str>,
+        lang: Option<Lang>,
+        collections: Vec<String>,
+        with_pinyin: bool,
+    ) -> Result<Vec<Occurrence>, AppError> {
+        let snapshot = self.search.snapshot();
+        self.admission
+            .run(Heavy::Recognize, "recognition", move || {
+                let found = snapshot.recognize(&text, lang.as_ref(), &collections);
+                if with_pinyin {
+                    text::segmenter();
+                }
+                found
+            })
+            .await
+    }
+
+    /// Creates or updates a collection; ranking depends on priorities, so the term index is
+    /// rebuilt.
+    pub async fn upsert_collection(&self, collection: Collection) -> Result<(), AppError> {
+        let change = Change::UpsertCollection {
+            name: collection.name.clone(),
+        };
+        self.writes
+            .termbase(
+                change,
+                |store, _| async move {
+                    store.upsert_collection(&collection).await?;
+                    Ok(priorities(&store)?)
+                },
+                |priorities, index| index.set_priorities(priorities),
+            )
+            .await
+    }
+
+    /// Every collection, highest priority first, then by name.
+    pub fn collections(&self) -> Result<Vec<Collection>, AppError> {
+        let mut collections = self.store.collections()?;
+        collections.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.name.cmp(&b.name)));
+        Ok(collections)
+    }
+
+    /// Deletes collection `name` with every concept in it, all or nothing; answers how many
+    /// concepts it held. The shipped glossary only with `force`.
+    pub async fn delete_collection(&self, name: String, force: bool) -> Result<usize, AppError> {
+        if name == GLOSSARY_COLLECTION && !force {
+            return Err(AppError::ProtectedCollection { name });
+        }
+        let change = Change::DeleteCollection { name: name.clone() };
+        self.writes
+            .termbase(
+                change,
+                |store, _| async move {
+                    let ids = store
+                        .delete_collection(&name)
+                        .await?
+                        .ok_or(AppError::CollectionNotFound { name })?;
+                    Ok((ids, priorities(&store)?))
+                },
+                |(ids, priorities), index| {
+                    let count = ids.len();
+                    index.deleted_many(ids);
+                    index.set_priorities(priorities);
+                    count
+                },
+            )
+            .await
+    }
+}
+
+/// Refuses `concept` when its id belongs to another collection: stored there (`previous`),
+/// or claimed for it by an import in progress.
+fn refuse_other_owner(
+    claims: &Claims,
+    concept: &Concept,
+    previous: Option<&Concept>,
+) -> Result<(), AppError> {
+    let (owner, importing) = match (previous, claims.owner(&concept.id)) {
+        (Some(stored), _) if stored.collection != concept.collection => {
+            (stored.collection.clone(), false)
+        }
+        (_, Some(claimed)) if claimed != concept.collection => (claimed, true),
+        _ => return Ok(()),
+    };
+    Err(AppError::IdInOtherCollection {
+        id: concept.id.clone(),
+        owner,
+        collection: concept.collection.clone(),
+        importing,
+    })
+}
+
+/// Creates collection `name` unless it exists, with priority 0: below the shipped glossary,
+/// so that what a write brings does not outrank the curated terms until someone raises its
+/// priority. Call with the termbase write turn held.
+pub(super) async fn ensure_collection(store: &Store, name: &str) -> Result<(), StoreError> {
+    if store.collections()?.iter().any(|c| c.name == name) {
+        return Ok(());
+    }
+    let collection = Collection {
+        name: name.to_owned(),
+        priority: 0,
+        description: String::new(),
+    };
+    store.upsert_collection(&collection).await
+}
+
+/// Every collection's priority, for the term index.
+fn priorities(store: &Store) -> Result<HashMap<String, i32>, StoreError> {
+    Ok(store
+        .collections()?
+        .into_iter()
+        .map(|c| (c.name, c.priority))
+        .collect())
+}
+
+/// The warnings for the terms `stored` has and `previous` had not that are identical, after
+/// normalization, to a term of another concept of the same collection.
+fn twins(index: &TermSearch, stored: &Concept, previous: Option<&Concept>) -> Vec<String> {
+    let snapshot = index.snapshot();
+    let mut warnings = Vec::new();
+    for (lang, term) in stored.terms() {
+        let known = previous.is_some_and(|p| {
+            p.sections_for(lang)
+                .any(|s| s.terms.iter().any(|t| t.text == term.text))
+        });
+        if known {
+            continue;
+        }
+        let query = LookupQuery {
+            text: term.text.clone(),
+            source_lang: Some(lang.clone()),
+            limit: TWIN_CANDIDATES,
+            min_score: 0.0,
+            collections: vec![stored.collection.clone()],
+            pinyin: false,
+        };
+        for hit in snapshot.lookup(&query) {
+            if hit.concept.id != stored.id
+                && matches!(hit.kind, MatchKind::Exact | MatchKind::Normalized)
+            {
+                warnings.push(format!(
+                    "term {:?} ({lang}) is also a term of concept {:?} ({:?}) in collection {:?}",
+                    term.text,
+                    hit.concept.id,
+                    hit.matched_term().text,
+                    stored.collection
+                ));
+            }
+        }
+    }
+    warnings
+}

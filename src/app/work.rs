@@ -1,0 +1,229 @@
+//! Where heavy work runs: the one place that moves CPU- or disk-bound work off the async
+//! workers, logs what panics there, and bounds how many heavy calls run at once.
+//!
+//! Every index publication (term delta and base rebuilds, Aho-Corasick included; memory
+//! parts), Lookup, Recognize, Search, Concordance, Stats, filtered listings, import commits
+//! and start-up I/O go through [`run`]. An async worker only parses requests, awaits, and
+//! converts answers: two cores serve every client, and one scan of a long text on a worker
+//! would stall every call queued behind it.
+//!
+//! Each heavy kind of call ([`Heavy`]) takes a permit from its own semaphore before it
+//! starts, without waiting: when all are taken the call is refused at once with
+//! [`AppError::Busy`] and a retry delay, rather than queued without end behind work the
+//! machine cannot do sooner. The limits come from [`Limits`], part of the server's
+//! configuration.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::AppError;
+
+/// A kind of call heavy enough to be limited: each holds a blocking thread (and mostly a
+/// core) while it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heavy {
+    /// Termbase Lookup (fuzzy and pinyin candidates).
+    Lookup,
+    /// Termbase Recognize (a text of up to 1 MiB).
+    Recognize,
+    /// Memory Search and Concordance.
+    Search,
+    /// Memory Stats (decodes every stored unit) and filtered concept listings (scan every
+    /// concept).
+    Scan,
+    /// Exchange Import (reads, checks, spools and analyzes a whole file, then commits).
+    Import,
+}
+
+impl Heavy {
+    const ALL: [Heavy; 5] = [
+        Heavy::Lookup,
+        Heavy::Recognize,
+        Heavy::Search,
+        Heavy::Scan,
+        Heavy::Import,
+    ];
+}
+
+impl fmt::Display for Heavy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Heavy::Lookup => "Lookup",
+            Heavy::Recognize => "Recognize",
+            Heavy::Search => "Search/Concordance",
+            Heavy::Scan => "Stats/ListConcepts",
+            Heavy::Import => "Import",
+        })
+    }
+}
+
+/// How many calls of each heavy kind may run at once, and the retry delay a refused call is
+/// told. The defaults keep two cores busy with room for bursts: a Lookup takes well under a
+/// millisecond, so 64 at once is a burst of many editors; Recognize and Search take
+/// milliseconds each; a scan of the whole store takes seconds, so only two run together.
+/// Imports hold little memory each (a few batches queued; the spool is on disk) and a client
+/// syncing a folder of glossaries uploads several at once, so eight may run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Lookup calls at once.
+    pub lookup: usize,
+    /// Recognize calls at once.
+    pub recognize: usize,
+    /// Search and Concordance calls at once.
+    pub search: usize,
+    /// Stats and filtered ListConcepts calls at once.
+    pub scan: usize,
+    /// Imports at once.
+    pub import: usize,
+    /// The delay a refused call is told to wait before retrying.
+    pub retry_after: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            lookup: 64,
+            recognize: 16,
+            search: 16,
+            scan: 2,
+            import: 8,
+            retry_after: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Limits {
+    fn of(&self, kind: Heavy) -> usize {
+        match kind {
+            Heavy::Lookup => self.lookup,
+            Heavy::Recognize => self.recognize,
+            Heavy::Search => self.search,
+            Heavy::Scan => self.scan,
+            Heavy::Import => self.import,
+        }
+    }
+}
+
+/// The permits of every heavy kind; cheap to clone, shared by every call of a server.
+#[derive(Clone)]
+pub struct Admission {
+    limits: Arc<Limits>,
+    permits: Arc<[Arc<Semaphore>; Heavy::ALL.len()]>,
+}
+
+impl Admission {
+    /// Permits as `limits` says.
+    pub fn new(limits: Limits) -> Admission {
+        let permits = Heavy::ALL.map(|kind| Arc::new(Semaphore::new(limits.of(kind))));
+        Admission {
+            limits: Arc::new(limits),
+            permits: Arc::new(permits),
+        }
+    }
+
+    /// A permit for one call of `kind`, held until dropped; [`AppError::Busy`] when every
+    /// permit is taken.
+    pub fn admit(&self, kind: Heavy) -> Result<OwnedSemaphorePermit, AppError> {
+        // `ALL` lists the kinds in declaration order, so a kind's discriminant is its slot.
+        Arc::clone(&self.permits[kind as usize])
+            .try_acquire_owned()
+            .map_err(|_| AppError::Busy {
+                kind,
+                limit: self.limits.of(kind),
+                retry_after: self.limits.retry_after,
+            })
+    }
+
+    /// Runs `work` of heavy kind `kind` on the blocking pool once admitted.
+    pub async fn run<R: Send + 'static>(
+        &self,
+        kind: Heavy,
+        what: &'static str,
+        work: impl FnOnce() -> R + Send + 'static,
+    ) -> Result<R, AppError> {
+        let permit = self.admit(kind)?;
+        let result = run(what, work).await;
+        drop(permit);
+        result
+    }
+}
+
+/// Runs CPU- or disk-bound `work` on the blocking pool. A panic there is logged with `what`
+/// was running and answered [`AppError::Internal`]; the server goes on.
+///
+/// The work starts at once, not when the answer is first awaited, and runs to its end even if
+/// the caller stops waiting (a client that went away): a publication or a commit is never left
+/// half done by a cancelled call.
+pub fn run<R: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> impl std::future::Future<Output = Result<R, AppError>> + Send + 'static {
+    let task = tokio::task::spawn_blocking(work);
+    async move { task.await.map_err(|error| joined(what, error)) }
+}
+
+/// Runs `work` on the blocking pool without waiting for it: an import or an export, which
+/// streams its own answers to its client. A panic is logged as [`run`] logs it (the client's
+/// stream then ends without a final answer).
+pub fn detach(what: &'static str, work: impl FnOnce() + Send + 'static) {
+    let task = run(what, work);
+    tokio::spawn(async move {
+        let _ = task.await;
+    });
+}
+
+/// The error of a task that did not finish: its panic, logged once here.
+pub(crate) fn joined(what: &'static str, error: tokio::task::JoinError) -> AppError {
+    let detail = if error.is_panic() {
+        let panic = error.into_panic();
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned())
+    } else {
+        "cancelled".to_owned()
+    };
+    tracing::error!(what, panic = %detail, "work off the async workers failed");
+    AppError::Internal { what, detail }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_an_internal_error_naming_what_ran() {
+        let error = run("the test's work", || panic!("boom")).await.unwrap_err();
+        assert!(
+            matches!(&error, AppError::Internal { what: "the test's work", detail } if detail == "boom"),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_kind_at_its_limit_refuses_until_a_permit_is_given_back() {
+        let admission = Admission::new(Limits {
+            search: 1,
+            ..Limits::default()
+        });
+        let held = admission.admit(Heavy::Search).unwrap();
+        assert!(matches!(
+            admission.admit(Heavy::Search),
+            Err(AppError::Busy {
+                kind: Heavy::Search,
+                limit: 1,
+                ..
+            })
+        ));
+        assert!(
+            admission.admit(Heavy::Lookup).is_ok(),
+            "other kinds are apart"
+        );
+        drop(held);
+        assert!(admission.admit(Heavy::Search).is_ok());
+    }
+}

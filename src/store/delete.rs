@@ -1,0 +1,111 @@
+//! Deleting a whole collection or memory: all or nothing, durable on return.
+//!
+//! A collection spans three trees (its record, its concepts, their history), so it goes in one
+//! sled transaction; a memory is only its units, all in one tree, so one atomic batch is
+//! enough. Either way a crash leaves the records all there or all gone, with nothing for
+//! recovery to finish.
+
+use sled::Transactional;
+
+use super::{keys, put, Store, StoreError};
+use crate::model::Concept;
+
+impl Store {
+    /// Deletes collection `name` and every concept in it, keeping each concept's last
+    /// revision in its history as [`Store::delete_concept`] does; answers the deleted
+    /// concepts' ids, or `None` when there is neither a collection record nor a concept of
+    /// that name. The caller holds the termbase write turn, so no concept joins the
+    /// collection between the scan and the transaction.
+    pub async fn delete_collection(&self, name: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let mut members: Vec<Concept> = Vec::new();
+        for concept in self.concepts_after(None) {
+            let concept = concept?;
+            if concept.collection == name {
+                members.push(concept);
+            }
+        }
+        let record = keys::collection(name);
+        let deleted = (&self.concepts, &self.history, &self.collections).transaction(
+            |(concepts, history, collections)| {
+                let had_record = collections.remove(record.as_slice())?.is_some();
+                if !had_record && members.is_empty() {
+                    return Ok(None);
+                }
+                for concept in &members {
+                    concepts.remove(keys::concept(&concept.id))?;
+                    put(
+                        history,
+                        &keys::history(&concept.id, concept.revision),
+                        concept,
+                    )?;
+                }
+                Ok(Some(()))
+            },
+        )?;
+        if deleted.is_none() {
+            return Ok(None);
+        }
+        self.flush().await?;
+        Ok(Some(members.into_iter().map(|c| c.id).collect()))
+    }
+
+    /// Deletes every unit of `memory` in one atomic batch; answers their ids (empty when the
+    /// memory held none). The caller holds the memory write turn.
+    pub async fn delete_memory(&self, memory: &str) -> Result<Vec<String>, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut ids = Vec::new();
+        for entry in self.units.scan_prefix(keys::unit_prefix(memory)) {
+            let (key, _) = entry?;
+            let (_, id) = keys::parse_unit(&key).ok_or_else(|| StoreError::Corrupt {
+                tree: "units",
+                key: String::from_utf8_lossy(&key).into_owned(),
+                reason: "key is not memory NUL id".into(),
+            })?;
+            ids.push(id.to_owned());
+            batch.remove(key);
+        }
+        if ids.is_empty() {
+            return Ok(ids);
+        }
+        self.units.apply_batch(batch)?;
+        self.flush().await?;
+        Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Collection, Lang, LangSection, Term};
+
+    fn concept(id: &str, collection: &str) -> Concept {
+        let english = LangSection::new(Lang::en(), vec![Term::preferred(id)]);
+        Concept::new(id, collection, vec![english])
+    }
+
+    #[tokio::test]
+    async fn a_collection_goes_with_its_concepts_and_leaves_their_history() {
+        let store = Store::temporary().unwrap();
+        for (id, collection) in [("a", "gone"), ("b", "kept"), ("c", "gone")] {
+            store
+                .upsert_concept(concept(id, collection), None, 1)
+                .await
+                .unwrap();
+        }
+        store
+            .upsert_collection(&Collection {
+                name: "gone".into(),
+                priority: 0,
+                description: String::new(),
+            })
+            .await
+            .unwrap();
+        let deleted = store.delete_collection("gone").await.unwrap();
+        assert_eq!(deleted, Some(vec!["a".to_owned(), "c".to_owned()]));
+        let left: Vec<String> = store.concepts_after(None).map(|c| c.unwrap().id).collect();
+        assert_eq!(left, ["b"]);
+        assert!(store.collections().unwrap().is_empty());
+        assert_eq!(store.history("a").unwrap().len(), 1);
+        assert_eq!(store.delete_collection("gone").await.unwrap(), None);
+    }
+}
