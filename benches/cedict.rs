@@ -102,6 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         listen: "127.0.0.1:0".parse()?,
         data_dir: dir.path().to_path_buf(),
         glossary_dir: None,
+        limits: Default::default(),
     }))?;
     println!(
         "server with the shipped glossary: {} concepts",

@@ -131,6 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             listen: "127.0.0.1:0".parse()?,
             data_dir: dir.path().join("data"),
             glossary_dir: None,
+            limits: Default::default(),
         };
         let running = server::start(config.clone()).await?;
         let (_, rss_before) = rss_mib();

@@ -344,6 +344,7 @@ fn serve_once(dir: &str) {
             listen: "127.0.0.1:0".parse().expect("address"),
             data_dir: dir.into(),
             glossary_dir: None,
+            limits: Default::default(),
         })
         .await
         .expect("server starts");

@@ -231,6 +231,7 @@ fn main() {
             listen: "127.0.0.1:0".parse().expect("address"),
             data_dir: dir.path().to_path_buf(),
             glossary_dir: None,
+            limits: Default::default(),
         })
         .await
         .expect("server");

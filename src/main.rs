@@ -6,7 +6,7 @@ mod cmd;
 
 use clap::{Parser, Subcommand};
 
-use cmd::{collections, export, import, memory, serve, termbase};
+use cmd::{collections, delete, export, import, memory, serve, termbase};
 
 /// Tolmach: Chinese–Russian–English terminology and translation-memory server.
 #[derive(Parser)]
@@ -39,6 +39,8 @@ enum Command {
         #[command(subcommand)]
         action: collections::CollectionCommand,
     },
+    /// Delete a whole collection (`--collection`) or memory (`--memory`), all or nothing.
+    Delete(delete::DeleteArgs),
 }
 
 #[tokio::main]
@@ -63,5 +65,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Recognize(args) => termbase::recognize(args).await,
         Command::Collections(args) => collections::list(args).await,
         Command::Collection { action } => collections::change(action).await,
+        Command::Delete(args) => delete::run(args).await,
     }
 }

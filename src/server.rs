@@ -46,8 +46,7 @@ const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 /// shipped glossary from any working directory.
 const SHIPPED_GLOSSARY: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/glossary_files.rs"));
 
-/// What the server needs to start. The limits of heavy calls are [`Limits::default`] unless
-/// the server is started with [`start_with`].
+/// What the server needs to start.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     /// Address to listen on; port 0 picks a free port.
@@ -56,6 +55,9 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Glossary directory loaded into an empty database; `None` = the glossary built in.
     pub glossary_dir: Option<PathBuf>,
+    /// How many heavy calls of each kind may run at once before the server answers
+    /// `RESOURCE_EXHAUSTED`.
+    pub limits: Limits,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -190,17 +192,9 @@ impl RunningServer {
     }
 }
 
-/// Opens the store, loads the glossary on first start, binds and starts serving with the
-/// default [`Limits`].
+/// Opens the store, loads the glossary on first start, binds and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
-    start_with(config, Limits::default()).await
-}
-
-/// [`start`] with these limits on concurrent heavy calls.
-pub async fn start_with(
-    config: ServerConfig,
-    limits: Limits,
-) -> Result<RunningServer, ServerError> {
+    let limits = config.limits.clone();
     let data_dir = config.data_dir.clone();
     let glossary_dir = config.glossary_dir.clone();
     let (store, glossary) = work::run("opening the store", move || {

@@ -223,6 +223,7 @@ async fn start_server(dir: &Path) -> (RunningServer, Channel) {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.join("db"),
         glossary_dir: None,
+        limits: Default::default(),
     })
     .await
     .expect("server starts");

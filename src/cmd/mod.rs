@@ -3,6 +3,7 @@
 //! the exchange file formats and the rendering of responses (`render`).
 
 pub mod collections;
+pub mod delete;
 pub mod export;
 pub mod import;
 pub mod memory;

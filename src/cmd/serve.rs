@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use tolmach::app::Limits;
 use tolmach::server::{self, ServerConfig};
 
 /// What `tolmach serve` takes.
@@ -46,6 +47,7 @@ async fn serve(listen: SocketAddr, data_dir: PathBuf, glossary: Option<PathBuf>)
         listen,
         data_dir: data_dir.clone(),
         glossary_dir: glossary,
+        limits: Limits::default(),
     };
     let started = std::time::Instant::now();
     let running = server::start(config).await.with_context(|| {

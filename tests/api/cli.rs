@@ -280,3 +280,40 @@ async fn language_flags_are_from_and_to_and_the_old_spellings_still_work() {
         "{export}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_removes_a_whole_memory_or_collection_and_guards_the_shipped_glossary() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let tmx = write(dir.path(), "memory.tmx", MEMORY_TMX);
+    run_cli(&server, &["import", &tmx, "--memory", "m"], "");
+
+    let deleted = run_cli(&server, &["delete", "--memory", "m"], "");
+    assert_eq!(deleted, "deleted memory m: 2 units\n");
+    let again = run_cli_failing(&server, &["delete", "--memory", "m"]);
+    assert!(again.starts_with("error: NOT_FOUND: "), "{again}");
+
+    let refused = run_cli_failing(&server, &["delete", "--collection", GLOSSARY_COLLECTION]);
+    assert!(refused.contains("FAILED_PRECONDITION"), "{refused}");
+    assert!(refused.contains("force"), "{refused}");
+    let forced = run_cli(
+        &server,
+        &[
+            "delete",
+            "--collection",
+            GLOSSARY_COLLECTION,
+            "--force",
+            "--json",
+        ],
+        "",
+    );
+    let response: serde_json::Value = serde_json::from_str(&forced).expect("JSON");
+    let concepts: u64 = response["deletedConcepts"]
+        .as_str()
+        .and_then(|n| n.parse().ok())
+        .or_else(|| response["deletedConcepts"].as_u64())
+        .expect("a count");
+    assert!(concepts >= 600, "{forced}");
+    let listed = run_cli(&server, &["collections", "--json"], "");
+    assert!(!listed.contains(GLOSSARY_COLLECTION), "{listed}");
+}

@@ -65,10 +65,9 @@ async fn start_in_with(dir: &Path, limits: Limits) -> RunningServer {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.to_path_buf(),
         glossary_dir: None,
+        limits,
     };
-    server::start_with(config, limits)
-        .await
-        .expect("server starts")
+    server::start(config).await.expect("server starts")
 }
 
 /// A term with a status.
