@@ -38,6 +38,13 @@ fn write(dir: &Path, name: &str, content: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// Imports [`MEMORY_TMX`] into the memory `m` through the command line.
+fn import_memory(server: &TestServer) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let tmx = write(dir.path(), "memory.tmx", MEMORY_TMX);
+    run_cli(server, &["import", &tmx, "--memory", "m"], "");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn import_and_export_print_json_when_asked() {
     let server = TestServer::start().await;
@@ -172,9 +179,7 @@ async fn tables_align_columns_counting_chinese_characters_two_columns_wide() {
 #[tokio::test(flavor = "multi_thread")]
 async fn search_marks_how_the_sentence_differs_from_the_stored_source() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let tmx = write(dir.path(), "memory.tmx", MEMORY_TMX);
-    run_cli(&server, &["import", &tmx, "--memory", "m"], "");
+    import_memory(&server);
 
     let replaced = run_cli(
         &server,
@@ -250,9 +255,8 @@ async fn language_flags_are_from_and_to_and_the_old_spellings_still_work() {
         "{from}"
     );
 
+    import_memory(&server);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let tmx = write(dir.path(), "memory.tmx", MEMORY_TMX);
-    run_cli(&server, &["import", &tmx, "--memory", "m"], "");
     for flag in ["--from", "--srclang"] {
         let out = dir.path().join("out.tmx").to_string_lossy().into_owned();
         run_cli(
@@ -284,9 +288,7 @@ async fn language_flags_are_from_and_to_and_the_old_spellings_still_work() {
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_removes_a_whole_memory_or_collection_and_guards_the_shipped_glossary() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let tmx = write(dir.path(), "memory.tmx", MEMORY_TMX);
-    run_cli(&server, &["import", &tmx, "--memory", "m"], "");
+    import_memory(&server);
 
     let deleted = run_cli(&server, &["delete", "--memory", "m"], "");
     assert_eq!(deleted, "deleted memory m: 2 units\n");
