@@ -660,6 +660,22 @@ mod tests {
         }
     }
 
+    /// A Russian clipped compound typed as an abbreviation (Евросоюз, теракт) inflects like
+    /// any noun; only an acronym in capitals (ШОС) is matched as written.
+    #[test]
+    fn an_abbreviation_in_lower_case_is_found_in_its_case_forms() {
+        let mut section = LangSection::new(Lang::ru(), vec![Term::preferred("Евросоюз")]);
+        section.terms[0].term_type = crate::model::TermType::Abbreviation;
+        let search = TermSearch::new(
+            vec![Concept::new("eu", "test", vec![section])],
+            HashMap::new(),
+        );
+        assert_eq!(
+            ids_and_kinds(&search, "Евросоюза"),
+            [("eu".to_owned(), MatchKind::Stemmed)]
+        );
+    }
+
     fn ids_and_kinds(search: &TermSearch, text: &str) -> Vec<(String, MatchKind)> {
         let query = LookupQuery {
             text: text.into(),

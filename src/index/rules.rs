@@ -112,10 +112,12 @@ pub(super) fn joins_words(gap: &str) -> bool {
         .all(|c| c == ' ' || c == '-' || c == '\'' || c == '"')
 }
 
-/// Whether a term is an acronym or abbreviation: so typed, or written in capitals only.
+/// Whether a term is an acronym: so typed, or written in capitals only (an abbreviation in
+/// capitals, such as SGR). An abbreviation with lower-case letters is a word that inflects —
+/// the Russian clipped compounds Евросоюз and теракт take every case ending — so it is not.
 pub(super) fn is_acronym(term: &Term) -> bool {
     let letters = || term.text.chars().filter(|c| c.is_alphabetic());
-    matches!(term.term_type, TermType::Acronym | TermType::Abbreviation)
+    term.term_type == TermType::Acronym
         || (letters().count() > 1 && letters().all(|c| c.is_uppercase()))
 }
 
