@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::import::Broken;
 use super::memory::MemoryUnavailable;
 use super::work::Heavy;
 use crate::model::Invalid;
@@ -72,6 +73,16 @@ pub enum AppError {
         /// When a retry has a fair chance.
         retry_after: Duration,
     },
+    /// A strict import refused its file (or any import a file unreadable from its start):
+    /// the counts and the first problems.
+    #[error("{summary}")]
+    Refused {
+        /// The message: counts and first problems.
+        summary: String,
+    },
+    /// An upload broke off before its end; nothing was imported.
+    #[error(transparent)]
+    Upload(#[from] Broken),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -1,7 +1,14 @@
-//! The application side of an import: admission, the memory index analysis that runs while
-//! the file is read, and the commit through the [write path](super::writes), which publishes
-//! what the store kept to the index concerned. Reading, checking and spooling the file is the
-//! exchange service's (it reports to the client as it goes).
+//! Imports: a file read, checked, spooled, analyzed and committed.
+//!
+//! - [`plan`]: what an import was asked to do, checked;
+//! - `read`: the file's format and its entries, whatever the format;
+//! - `pipeline`: one import on a blocking thread: each entry checked as the unary API checks
+//!   it, the sound ones spooled (and, for a memory, analyzed for its index while the file is
+//!   read), then committed or refused as a whole;
+//! - [`report`]: the progress events and the final report, in domain terms;
+//! - [`upload`]: what the import and the feeder of its bytes share about the upload;
+//! - here: admission, the memory index analysis, and the commit through the
+//!   [write path](super::writes), which publishes what the store kept to the index concerned.
 //!
 //! The contract between the store's commit and the index's publication is one type per
 //! side of the boundary: the store reports each applied batch as a [`store::Applied`]
@@ -10,6 +17,17 @@
 //! [`ImportOutcome`] the index applies to the part analyzed beforehand (`AnalyzedImport`).
 //!
 //! [`store::Applied`]: crate::store::Applied
+
+mod pipeline;
+pub mod plan;
+mod read;
+pub mod report;
+pub mod upload;
+
+pub use pipeline::Events;
+pub use plan::{check_target, Plan, Target};
+pub use report::{ImportEvent, Problem, Progress, Report, Severity};
+pub use upload::{Broken, UploadState};
 
 use tokio::sync::OwnedSemaphorePermit;
 
