@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::import::Broken;
 use super::memory::MemoryUnavailable;
 use super::work::Heavy;
+use crate::formats::FormatError;
 use crate::model::Invalid;
 use crate::store::StoreError;
 
@@ -83,6 +84,9 @@ pub enum AppError {
     /// An upload broke off before its end; nothing was imported.
     #[error(transparent)]
     Upload(#[from] Broken),
+    /// A stored entry cannot be written in the format an export asked for.
+    #[error("a stored entry cannot be written in this format: {0}")]
+    Unwritable(FormatError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -24,7 +24,6 @@ mod read;
 pub mod report;
 pub mod upload;
 
-pub use pipeline::Events;
 pub use plan::{check_target, Plan, Target};
 pub use report::{ImportEvent, Problem, Progress, Report, Severity};
 pub use upload::{Broken, UploadState};

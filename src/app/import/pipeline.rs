@@ -19,7 +19,7 @@ use super::read::{entries, peek, Entry, ReadEntry, PEEK_BYTES};
 use super::report::{refusal, ImportEvent, Problem, Severity, Tally};
 use super::upload::{Broken, UploadState};
 use super::{Analysis, Imports};
-use crate::app::{check, now_ms, work, AppError};
+use crate::app::{check, now_ms, work, AppError, Sink};
 use crate::formats::detect_format;
 use crate::model::{Concept, Invalid, TranslationUnit, Violations};
 use crate::store::{content_id, unit_content_id, ImportCounts, ImportSpool, Staged};
@@ -32,10 +32,6 @@ const PROGRESS_EVERY: u64 = 10_000;
 /// Problems that trigger a progress event before `PROGRESS_EVERY` entries.
 const PROBLEMS_PER_EVENT: usize = 256;
 
-/// Where an import's events go: each event, then an error if the import fails. Answers
-/// `false` once the client is gone.
-pub type Events = Box<dyn FnMut(Result<ImportEvent, AppError>) -> bool + Send>;
-
 impl Imports {
     /// Runs the import `plan` admitted by `admitted` on the blocking pool: reads `upload`
     /// (whose progress `state` follows), checks, spools and commits, and sends `events`
@@ -47,7 +43,7 @@ impl Imports {
         plan: Plan,
         upload: impl Read + Send + 'static,
         state: Arc<UploadState>,
-        events: Events,
+        events: Sink<ImportEvent>,
     ) {
         let imports = self.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -79,7 +75,7 @@ impl Imports {
 struct Import {
     imports: Imports,
     plan: Plan,
-    events: Events,
+    events: Sink<ImportEvent>,
     runtime: tokio::runtime::Handle,
     state: Arc<UploadState>,
     /// The store's import id, once the first entry is spooled.
