@@ -1,12 +1,13 @@
 //! The memory index side of an import: the units analyzed on a thread of their own as they
 //! are spooled ([`Analysis`]), and their publication once the store has committed them
-//! (`publish_units`), which turns what the store did with each batch ([`Applied`]) into the
-//! [`ImportOutcome`] the index applies to the part analyzed beforehand.
+//! (`publish_units`), which hands the index what the store did with each batch
+//! ([`Applied`]), with the units the analysis left out read back where the commit added
+//! them.
 
 use crate::app::AppError;
-use crate::index::memory::{ImportOutcome, ImportPart, LiveMemoryIndex};
-use crate::model::TranslationUnit;
-use crate::store::{Applied, Store, StoreError};
+use crate::index::memory::{ImportPart, LiveMemoryIndex};
+use crate::model::{Applied, TranslationUnit};
+use crate::store::{Store, StoreError};
 
 /// Spooled batches of units queued towards the index analysis of a memory import: enough to
 /// keep the analysis busy, few enough that little of the import is held in memory at once.
@@ -119,52 +120,33 @@ pub(super) fn publish_units(
     batches: impl IntoIterator<Item = Applied>,
 ) -> Result<(), StoreError> {
     let AnalyzedImport {
-        mut part,
+        part,
         positions,
         left_out,
     } = analyzed;
-    part.build();
-    // Spool positions: of the units not stored as spooled, and where the commit got to.
-    let (mut not_as_spooled, mut committed) = (Vec::new(), 0);
+    // A unit left out of the part because its id was stored, but added as spooled all the
+    // same (the stored one was deleted meanwhile), is read back as stored and published with
+    // the units the batch rewrote, before them.
     let mut left_out = left_out.into_iter().peekable();
-    let mut failure = None;
-    let rewritten = ImportPart::analyze(batches.into_iter().flat_map(|applied| {
+    let mut committed = 0;
+    let batches = batches.into_iter().map(|mut applied| {
         let first = committed;
-        not_as_spooled.extend(applied.units_not_as_spooled.iter().map(|&at| first + at));
         committed += applied.unit_entries;
-        // A unit left out of the part because its id was stored, but added as spooled all
-        // the same (the stored one was deleted meanwhile), is read back as stored.
         let mut added = Vec::new();
         while let Some((position, id)) = left_out.next_if(|(p, _)| (*p as usize) < committed) {
             let at = position as usize - first;
-            if applied.units_not_as_spooled.binary_search(&at).is_ok() {
-                continue;
-            }
-            match store.unit(memory, &id) {
-                Ok(unit) => added.extend(unit),
-                Err(error) => failure = Some(error),
+            if applied.units_not_as_spooled.binary_search(&at).is_err() {
+                added.extend(
+                    store
+                        .unit(memory, &id)?
+                        .map(|unit| (memory.to_owned(), unit)),
+                );
             }
         }
-        let rewritten = applied.units_rewritten.into_iter().map(|(_, unit)| unit);
-        added.into_iter().chain(rewritten)
-    }));
-    if let Some(error) = failure {
-        return Err(error);
-    }
-    // The same, as positions in the part.
-    let mut outcome = ImportOutcome {
-        committed: positions.partition_point(|&p| (p as usize) < committed),
-        not_stored_as_read: Vec::new(),
-    };
-    let mut dropped = not_as_spooled.into_iter().peekable();
-    for (slot, &position) in positions.iter().enumerate() {
-        while dropped.next_if(|&p| p < position as usize).is_some() {}
-        if dropped.next_if_eq(&(position as usize)).is_some() {
-            outcome.not_stored_as_read.push(slot as u32);
-        }
-    }
-    index.insert_import(memory, part, &outcome, rewritten);
-    Ok(())
+        applied.units_rewritten.splice(0..0, added);
+        Ok(applied)
+    });
+    index.publish_import(memory, part, &positions, batches)
 }
 
 #[cfg(test)]

@@ -8,16 +8,18 @@
 //! - [`report`]: the progress events and the final report, in domain terms;
 //! - [`upload`]: what the import and the feeder of its bytes share about the upload;
 //! - `analysis`: the memory index analysis of the units as they are spooled, and their
-//!   publication as the commit kept them (the one reader of the store's [`store::Applied`]
-//!   for a memory);
+//!   publication as the commit kept them;
 //! - here: admission, and the commit through the [write path](super::writes), which
 //!   publishes what the store kept to the index concerned.
 //!
-//! The contract between the store's commit and the index's publication is one type per
-//! side of the boundary: the store reports each applied batch as a [`store::Applied`], the
-//! memory index takes an `index::memory::ImportOutcome`, and `analysis` alone translates.
+//! The contract between the store's commit and the indexes' publication is one type,
+//! [`model::Applied`]: the store's commit produces one per batch; the term index is given
+//! its concepts, and the memory index consumes the batches themselves
+//! ([`LiveMemoryIndex::publish_import`]).
 //!
-//! [`store::Applied`]: crate::store::Applied
+//! [`LiveMemoryIndex::publish_import`]: crate::index::memory::LiveMemoryIndex::publish_import
+//!
+//! [`model::Applied`]: crate::model::Applied
 
 mod analysis;
 mod pipeline;
