@@ -92,13 +92,9 @@ impl Imports {
         on_conflict: OnConflict,
         collection: String,
     ) -> Result<ImportCounts, AppError> {
-        let change = Change::Import {
-            import: spool.import(),
-            target: collection.clone(),
-        };
         self.writes
             .termbase(
-                change,
+                import_change(&spool, &collection),
                 move |store, terms| async move {
                     ensure_collection(&store, &collection).await?;
                     let runtime = tokio::runtime::Handle::current();
@@ -139,13 +135,9 @@ impl Imports {
         memory: String,
         analysis: Option<Analysis>,
     ) -> Result<ImportCounts, AppError> {
-        let change = Change::Import {
-            import: spool.import(),
-            target: memory.clone(),
-        };
         self.writes
             .memory(
-                change,
+                import_change(&spool, &memory),
                 move |store, index| async move {
                     // The import's index part is published when the commit ends: with what
                     // the commit wrote should it fail part way, since the store then holds
@@ -184,5 +176,13 @@ impl Imports {
                 |counts, _| counts,
             )
             .await
+    }
+}
+
+/// The write path's name for the commit of the import spooled in `spool` into `target`.
+fn import_change(spool: &ImportSpool, target: &str) -> Change {
+    Change::Import {
+        import: spool.import(),
+        target: target.to_owned(),
     }
 }
