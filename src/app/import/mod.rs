@@ -2,9 +2,10 @@
 //!
 //! - [`plan`]: what an import was asked to do, checked;
 //! - `read`: the file's format and its entries, whatever the format;
-//! - `pipeline`: one import on a blocking thread: each entry checked as the unary API checks
-//!   it, the sound ones spooled (and, for a memory, analyzed for its index while the file is
-//!   read), then committed or refused as a whole;
+//! - `entry`: each entry made ready for the spool and checked as the unary API checks it;
+//! - `pipeline`: one import on a blocking thread: each entry read and checked, the sound
+//!   ones spooled (and, for a memory, analyzed for its index while the file is read), then
+//!   committed or refused as a whole;
 //! - [`report`]: the progress events and the final report, in domain terms;
 //! - [`upload`]: what the import and the feeder of its bytes share about the upload;
 //! - `analysis`: the memory index analysis of the units as they are spooled, and their
@@ -18,10 +19,10 @@
 //! ([`LiveMemoryIndex::publish_import`]).
 //!
 //! [`LiveMemoryIndex::publish_import`]: crate::index::memory::LiveMemoryIndex::publish_import
-//!
 //! [`model::Applied`]: crate::model::Applied
 
 mod analysis;
+mod entry;
 mod pipeline;
 pub mod plan;
 mod read;

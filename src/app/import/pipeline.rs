@@ -14,16 +14,16 @@ use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::entry::{self, Rejected};
 use super::plan::{check_target, Plan, Target};
 use super::read::{entries, peek, Entry, ReadEntry, PEEK_BYTES};
 use super::report::{refusal, ImportEvent, Problem, Severity, Tally};
 use super::upload::{Broken, UploadState};
 use super::{Analysis, Imports};
-use crate::app::{check, now_ms, work, AppError, Sink};
+use crate::app::{work, AppError, Sink};
 use crate::formats::detect_format;
-use crate::model::{Concept, Invalid, TranslationUnit, Violations};
-use crate::store::{content_id, unit_content_id, ImportCounts, ImportSpool, Staged};
-use crate::text;
+use crate::model::{Invalid, Violations};
+use crate::store::{ImportCounts, ImportSpool, Staged};
 
 /// Entries checked and queued before they are spooled (or previewed, in a dry run) together.
 const STAGE_BATCH: usize = 1000;
@@ -193,10 +193,15 @@ impl Import {
             self.tally.report.warnings += 1;
         }
         let prepared = match read.entry {
-            Entry::Concept(concept) => self
-                .prepare_concept(concept, read.generated_id)
-                .map(Staged::Concept),
-            Entry::Unit(unit) => self.prepare_unit(unit).map(|unit| Staged::Unit {
+            Entry::Concept(concept) => entry::concept(
+                &self.imports,
+                &self.plan,
+                concept,
+                read.generated_id,
+                &mut self.claimed,
+            )
+            .map(Staged::Concept),
+            Entry::Unit(unit) => entry::unit(&self.plan, unit).map(|unit| Staged::Unit {
                 memory: self.plan.target.name().to_owned(),
                 unit,
             }),
@@ -206,7 +211,7 @@ impl Import {
                 self.tally.progress.accepted += 1;
                 self.pending.push(staged);
             }
-            Err((entry_id, reason)) => {
+            Err(Rejected { entry_id, reason }) => {
                 self.tally.progress.rejected += 1;
                 self.tally.problem(Problem {
                     severity: Severity::Rejected,
@@ -218,70 +223,6 @@ impl Import {
             }
         }
         Ok(())
-    }
-
-    fn prepare_concept(
-        &mut self,
-        mut concept: Concept,
-        generated_id: bool,
-    ) -> Result<Concept, (String, String)> {
-        let collection = self.plan.target.name().to_owned();
-        if generated_id {
-            concept.id = content_id(
-                &format!("{collection}-"),
-                concept
-                    .terms()
-                    .map(|(lang, t)| (lang.to_string(), text::content_key(&t.text))),
-            );
-        }
-        concept.collection = collection;
-        let id = concept.id.clone();
-        let mut violations = Violations::default();
-        let mut concept = check::concept(concept, "entry", &mut violations);
-        if let Err(invalid) = violations.into_result(()) {
-            return Err((id, invalid.reasons()));
-        }
-        // Ids are unique across collections: a file's id that another collection already uses,
-        // or that an import in progress will write into another collection, is qualified by
-        // this collection's name instead of taking that concept over. The claim comes first:
-        // an import that commits meanwhile is then seen by its claim or in the store.
-        let claims = self.imports.claims();
-        let claimed = self.plan.dry_run || claims.claim(&concept.id, &concept.collection);
-        let taken = self
-            .imports
-            .store()
-            .concept_collection(&concept.id)
-            .map_err(|e| (id.clone(), e.to_string()))?;
-        let ours = claimed && taken.is_none_or(|other| other == concept.collection);
-        if !self.plan.dry_run && claimed {
-            if ours {
-                self.claimed.push(concept.id.clone());
-            } else {
-                claims.release([&concept.id]);
-            }
-        }
-        if !ours {
-            concept.id = format!("{}.{}", concept.collection, concept.id);
-        }
-        Ok(concept)
-    }
-
-    fn prepare_unit(&self, mut unit: TranslationUnit) -> Result<TranslationUnit, (String, String)> {
-        if unit.id.is_empty() {
-            unit.id = unit_content_id(&unit);
-        }
-        if unit.origin.is_empty() {
-            unit.origin = self.plan.file_name.clone();
-        }
-        if unit.created_ms == 0 {
-            unit.created_ms = now_ms();
-        }
-        let mut violations = Violations::default();
-        check::unit(&unit, "entry", &mut violations);
-        match violations.into_result(()) {
-            Err(invalid) => Err((unit.id, invalid.reasons())),
-            Ok(()) => Ok(unit),
-        }
     }
 
     /// Writes the queued entries to the spool (or previews them in a dry run). A strict
