@@ -256,7 +256,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let (app, loader) = App::new(store.clone(), search, limits);
     let readiness = app.memory.readiness();
     let stop_loading = loader.stopper();
-    let exchange = ExchangeServer::new(ExchangeService::new(store, app.imports))
+    let exchange = ExchangeServer::new(ExchangeService::new(app.imports, app.exports))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let memory = MemoryServer::new(MemoryService::new(app.memory))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);

@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
+use super::import::Broken;
 use super::memory::MemoryUnavailable;
 use super::work::Heavy;
+use crate::formats::FormatError;
 use crate::model::Invalid;
 use crate::store::StoreError;
 
@@ -72,6 +74,19 @@ pub enum AppError {
         /// When a retry has a fair chance.
         retry_after: Duration,
     },
+    /// A strict import refused its file (or any import a file unreadable from its start):
+    /// the counts and the first problems.
+    #[error("{summary}")]
+    Refused {
+        /// The message: counts and first problems.
+        summary: String,
+    },
+    /// An upload broke off before its end; nothing was imported.
+    #[error(transparent)]
+    Upload(#[from] Broken),
+    /// A stored entry cannot be written in the format an export asked for.
+    #[error("a stored entry cannot be written in this format: {0}")]
+    Unwritable(FormatError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -5,7 +5,8 @@
 //! - [`termbase`]: concepts and collections, Lookup, Recognize;
 //! - [`memory`]: the translation memories, their index built at start-up, Search,
 //!   Concordance, Stats;
-//! - [`import`]: admission, analysis and commit of imports;
+//! - [`import`]: imports: a file read, checked, spooled, analyzed and committed;
+//! - [`export`]: exports: the store walked and written in a format, chunk by chunk;
 //! - [`writes`]: the one ordered write path every write above goes through;
 //! - [`work`]: where heavy work runs, and how many heavy calls may run at once;
 //! - [`check`]: the domain's checks of concepts and units, for RPCs and imports alike.
@@ -13,6 +14,7 @@
 pub mod check;
 mod claims;
 mod error;
+pub mod export;
 pub mod import;
 pub mod memory;
 pub mod termbase;
@@ -27,6 +29,7 @@ pub use work::{Heavy, Limits};
 
 use crate::index::TermSearch;
 use crate::store::Store;
+use export::Exports;
 use import::Imports;
 use memory::{Memory, MemoryLoader};
 use termbase::Termbase;
@@ -43,6 +46,8 @@ pub struct App {
     pub memory: Memory,
     /// Imports.
     pub imports: Imports,
+    /// Exports.
+    pub exports: Exports,
 }
 
 impl App {
@@ -62,11 +67,16 @@ impl App {
                 claims.clone(),
             ),
             memory: Memory::new(store.clone(), readiness, writes.clone(), admission.clone()),
-            imports: Imports::new(store, writes, admission, claims),
+            imports: Imports::new(store.clone(), writes, admission, claims),
+            exports: Exports::new(store),
         };
         (app, loader)
     }
 }
+
+/// Where a streaming call's output goes as it is made: each item, then the error it ends
+/// with if it fails. Answers `false` once the client is gone, which stops the work.
+pub type Sink<T> = Box<dyn FnMut(Result<T, AppError>) -> bool + Send>;
 
 /// One page of a listing in id order.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,12 +4,14 @@
 //! rules for merging an imported entry into a stored one ([`resolve`]).
 //! It must not know about sled, gRPC or file formats: those layers convert to and from it.
 
+mod applied;
 mod concept;
 mod lang;
 mod merge;
 mod unit;
 pub mod violation;
 
+pub use applied::Applied;
 pub use concept::{Collection, Concept, LangSection, Term, TermStatus, TermType};
 pub use lang::{Lang, LangError};
 pub use merge::{resolve, Mergeable, OnConflict, Resolution};

@@ -12,6 +12,7 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
+use crate::app::import::Broken;
 use crate::app::memory::MemoryUnavailable;
 use crate::app::AppError;
 use crate::model::Invalid;
@@ -31,6 +32,10 @@ impl From<AppError> for Status {
                 error.to_string(),
                 ErrorDetails::with_retry_info(Some(retry_after)),
             ),
+            AppError::Refused { summary } => Status::invalid_argument(summary),
+            AppError::Upload(Broken::Protocol(_)) => Status::invalid_argument(error.to_string()),
+            AppError::Upload(Broken::Interrupted(_)) => Status::cancelled(error.to_string()),
+            AppError::Unwritable(_) => Status::failed_precondition(error.to_string()),
             AppError::Store(error) => error.into(),
             AppError::MemoryUnavailable(error) => error.into(),
             // Logged with the panic where it happened (`app::work`).

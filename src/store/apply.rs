@@ -18,7 +18,7 @@ use sled::IVec;
 use super::codec::{decode, encode};
 use super::spool::{SpooledEntry, Staged};
 use super::{keys, Store, StoreError};
-use crate::model::{resolve, Concept, OnConflict, Resolution, TranslationUnit};
+use crate::model::{resolve, Applied, Concept, OnConflict, Resolution, TranslationUnit};
 
 /// Entries resolved and written per batch; each batch ends with one progress record, and a
 /// crash repeats at most one batch.
@@ -61,23 +61,6 @@ impl ImportCounts {
         self.unchanged += other.unchanged;
         self.skipped += other.skipped;
     }
-}
-
-/// The records one applied batch wrote, for the caller to publish to its indexes.
-#[derive(Debug, Default)]
-pub struct Applied {
-    /// Concepts as stored, with revision and times.
-    pub concepts: Vec<Concept>,
-    /// Unit entries the batch went through.
-    pub unit_entries: usize,
-    /// Positions among those (from 0, in spool order) of the units not stored as spooled:
-    /// a stored unit with the same id was kept (unchanged, or skipped), merged or replaced.
-    /// Every other unit entry was added exactly as spooled, so a caller that analyzed the
-    /// spooled units for an index need not receive them again.
-    pub units_not_as_spooled: Vec<usize>,
-    /// The units stored otherwise than spooled (merged or replacing), as stored, with their
-    /// memory: the last state of each id in the batch.
-    pub units_rewritten: Vec<(String, TranslationUnit)>,
 }
 
 /// One batch, resolved and encoded: the records to write, and what they mean for the caller.

@@ -18,11 +18,11 @@
 
 use std::sync::atomic::AtomicU64;
 
-use super::apply::{Applied, Commit, Entry, ImportCounts, Resolver, APPLY_BATCH};
+use super::apply::{Commit, Entry, ImportCounts, Resolver, APPLY_BATCH};
 use super::codec::{decode, encode};
 use super::spool::{ImportSpool, SpoolReader, Staged};
 use super::{keys, Store, StoreError};
-use crate::model::{resolve, OnConflict, TranslationUnit};
+use crate::model::{resolve, Applied, OnConflict, TranslationUnit};
 
 /// Batches resolved ahead of the writes.
 const READ_AHEAD: usize = 2;

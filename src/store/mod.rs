@@ -13,7 +13,7 @@
 //!
 //! * `import.rs`: the import protocol (spool, commit, recover, preview);
 //! * `apply.rs`: a committed import's entries resolved and written in batches, and what each
-//!   batch reports ([`Applied`], [`ImportCounts`]);
+//!   batch reports ([`Applied`](crate::model::Applied), [`ImportCounts`]);
 //! * `spool.rs`: the spool files and the entries they hold ([`Staged`]);
 //! * `codec.rs` (record encoding), `keys.rs`, `error.rs`, `content.rs`: leaves.
 //!
@@ -37,7 +37,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
 use crate::model::{Collection, Concept, TranslationUnit};
-pub use apply::{Applied, ImportCounts};
+pub use apply::ImportCounts;
 use codec::{decode, encode};
 pub use content::{content_id, unit_content_id};
 pub use error::StoreError;

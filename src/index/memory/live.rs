@@ -8,7 +8,7 @@ use arc_swap::ArcSwap;
 use super::import::ImportPart;
 use super::outcome::ImportOutcome;
 use super::snapshot::MemoryIndex;
-use crate::model::TranslationUnit;
+use crate::model::{Applied, TranslationUnit};
 
 /// The live translation-memory index. A search holds an `Arc` of the snapshot it started on,
 /// so a write in progress (even one that merges large parts) never delays it; writers are
@@ -40,7 +40,7 @@ impl LiveMemoryIndex {
     /// Publishes a committed import of `memory`: the units of `part` as `outcome` says the
     /// store kept them, then `rewritten`, the units stored otherwise than read (merged or
     /// replacing), as stored, later ones winning; see [`MemoryIndex::insert_import`].
-    pub fn insert_import(
+    fn insert_import(
         &self,
         memory: &str,
         part: ImportPart,
@@ -57,6 +57,56 @@ impl LiveMemoryIndex {
                 index.insert_import(memory, rewritten, &all);
             }
         });
+    }
+
+    /// Publishes a committed import of `memory`. `part` holds its units as spooled, analyzed
+    /// while the file was read, the unit at spool position `positions[slot]` in each slot
+    /// (ascending); `batches` yields what the commit did with each batch, in commit order, and
+    /// ends when the commit has ended. The part's search structures are built, and the units
+    /// stored otherwise than spooled analyzed, while the commit writes. Should `batches`
+    /// yield an error, nothing is published and the error is the answer. Call on a blocking
+    /// thread.
+    pub fn publish_import<E>(
+        &self,
+        memory: &str,
+        mut part: ImportPart,
+        positions: &[u32],
+        batches: impl IntoIterator<Item = Result<Applied, E>>,
+    ) -> Result<(), E> {
+        part.build();
+        // Spool positions: of the units not stored as spooled, and where the commit got to.
+        let (mut not_as_spooled, mut committed) = (Vec::new(), 0);
+        let mut failure = None;
+        let rewritten = ImportPart::analyze(batches.into_iter().flat_map(|applied| {
+            let applied = match applied {
+                Ok(applied) => applied,
+                Err(error) => {
+                    failure = Some(error);
+                    Applied::default()
+                }
+            };
+            let first = committed;
+            not_as_spooled.extend(applied.units_not_as_spooled.iter().map(|&at| first + at));
+            committed += applied.unit_entries;
+            applied.units_rewritten.into_iter().map(|(_, unit)| unit)
+        }));
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        // The same, as positions in the part.
+        let mut outcome = ImportOutcome {
+            committed: positions.partition_point(|&p| (p as usize) < committed),
+            not_stored_as_read: Vec::new(),
+        };
+        let mut dropped = not_as_spooled.into_iter().peekable();
+        for (slot, &position) in positions.iter().enumerate() {
+            while dropped.next_if(|&p| p < position as usize).is_some() {}
+            if dropped.next_if_eq(&(position as usize)).is_some() {
+                outcome.not_stored_as_read.push(slot as u32);
+            }
+        }
+        self.insert_import(memory, part, &outcome, rewritten);
+        Ok(())
     }
 
     /// Publishes committed removals; answers how many of the ids were indexed.

@@ -1,5 +1,9 @@
-//! What the store did with the units of an import, as the memory index needs it to publish
-//! the import: the contract between the store's commit and the index.
+//! What the store did with the units of an import, in the slots of the part the index
+//! analyzed: the index's own form of the store's per-batch report ([`Applied`]), which
+//! [`LiveMemoryIndex::publish_import`] derives from it by spool position.
+//!
+//! [`Applied`]: crate::model::Applied
+//! [`LiveMemoryIndex::publish_import`]: super::LiveMemoryIndex::publish_import
 
 /// What the store did with the units of an [`ImportPart`](super::ImportPart), by their
 /// position in it.

@@ -1,10 +1,10 @@
 //! `tolmach.v1.Exchange`: whole termbases and memories in and out as files, streamed both
 //! ways so that neither side ever holds a whole file.
 //!
-//! [`import`] reads an upload entry by entry on a blocking thread, checks and spools what is
-//! sound through the store, and commits it all at once through the application's
-//! [imports](crate::app::import); [`export`] walks the store and streams a writer's output in
-//! chunks.
+//! [`import`] checks the header and hands the application's
+//! [imports](crate::app::import) a reader over the upload ([`upload`]), streaming back their
+//! events; [`export`] checks the request and streams back the chunks the application's
+//! [exports](crate::app::export) write.
 
 mod export;
 mod import;
@@ -14,21 +14,21 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::proto::{self, exchange_server::Exchange};
+use crate::app::export::Exports;
 use crate::app::import::Imports;
-use crate::store::Store;
 
 /// The Exchange service: imports go through the application's write path, exports read the
 /// store.
 #[derive(Clone)]
 pub struct ExchangeService {
-    store: Store,
     imports: Imports,
+    exports: Exports,
 }
 
 impl ExchangeService {
-    /// A service importing through `imports` and exporting from `store`.
-    pub fn new(store: Store, imports: Imports) -> ExchangeService {
-        ExchangeService { store, imports }
+    /// A service importing through `imports` and exporting through `exports`.
+    pub fn new(imports: Imports, exports: Exports) -> ExchangeService {
+        ExchangeService { imports, exports }
     }
 }
 
@@ -49,7 +49,7 @@ impl Exchange for ExchangeService {
         &self,
         request: Request<proto::ExportRequest>,
     ) -> Result<Response<Self::ExportStream>, Status> {
-        let chunks = export::start(self, request.into_inner())?;
+        let chunks = export::start(&self.exports, request.into_inner())?;
         Ok(Response::new(ReceiverStream::new(chunks)))
     }
 }

@@ -1,0 +1,189 @@
+//! Imports: a file read, checked, spooled, analyzed and committed.
+//!
+//! - [`plan`]: what an import was asked to do, checked;
+//! - `read`: the file's format and its entries, whatever the format;
+//! - `entry`: each entry made ready for the spool and checked as the unary API checks it;
+//! - `pipeline`: one import on a blocking thread: each entry read and checked, the sound
+//!   ones spooled (and, for a memory, analyzed for its index while the file is read), then
+//!   committed or refused as a whole;
+//! - [`report`]: the progress events and the final report, in domain terms;
+//! - [`upload`]: what the import and the feeder of its bytes share about the upload;
+//! - `analysis`: the memory index analysis of the units as they are spooled, and their
+//!   publication as the commit kept them;
+//! - here: admission, and the commit through the [write path](super::writes), which
+//!   publishes what the store kept to the index concerned.
+//!
+//! The contract between the store's commit and the indexes' publication is one type,
+//! [`model::Applied`]: the store's commit produces one per batch; the term index is given
+//! its concepts, and the memory index consumes the batches themselves
+//! ([`LiveMemoryIndex::publish_import`]).
+//!
+//! [`LiveMemoryIndex::publish_import`]: crate::index::memory::LiveMemoryIndex::publish_import
+//! [`model::Applied`]: crate::model::Applied
+
+mod analysis;
+mod entry;
+mod pipeline;
+pub mod plan;
+mod read;
+pub mod report;
+pub mod upload;
+
+pub use analysis::Analysis;
+use analysis::{publish_units, AnalyzedImport};
+pub use plan::{check_target, Plan, Target};
+pub use report::{ImportEvent, Problem, Progress, Report, Severity};
+pub use upload::{Broken, UploadState};
+
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::claims::Claims;
+use super::termbase::ensure_collection;
+use super::work::{self, Admission, Heavy};
+use super::writes::{Change, WritePath};
+use super::{now_ms, AppError};
+use crate::model::OnConflict;
+use crate::store::{ImportCounts, ImportSpool, Store};
+
+/// Committed entries published to the term index at a time: each publication rebuilds or
+/// merges index structures, so a large import publishes in large groups.
+const PUBLISH_ENTRIES: usize = 100_000;
+
+/// Imports of one server: their admission, the ids they claim, their commits. Cheap to clone.
+#[derive(Clone)]
+pub struct Imports {
+    store: Store,
+    writes: WritePath,
+    admission: Admission,
+    claims: Claims,
+}
+
+impl Imports {
+    /// Imports into `store` through `writes`.
+    pub fn new(store: Store, writes: WritePath, admission: Admission, claims: Claims) -> Imports {
+        Imports {
+            store,
+            writes,
+            admission,
+            claims,
+        }
+    }
+
+    /// A permit for one import, held until it ends; [`AppError::Busy`] when
+    /// [`super::Limits::import`] imports run already.
+    pub fn admit(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        self.admission.admit(Heavy::Import)
+    }
+
+    /// The concept ids imports in progress will write.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// The store the import reads ids from and spools to.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Commits a spooled import of concepts into `collection` (created if missing) and
+    /// publishes them to the term index in groups as the batches are written.
+    pub async fn commit_concepts(
+        &self,
+        spool: ImportSpool,
+        on_conflict: OnConflict,
+        collection: String,
+    ) -> Result<ImportCounts, AppError> {
+        self.writes
+            .termbase(
+                import_change(&spool, &collection),
+                move |store, terms| async move {
+                    ensure_collection(&store, &collection).await?;
+                    let runtime = tokio::runtime::Handle::current();
+                    work::run("import commit", move || {
+                        // Each publication rebuilds the term index once the recent writes
+                        // outgrow its delta, so concepts are published in large groups, not
+                        // per batch.
+                        let mut unpublished = Vec::new();
+                        let counts = runtime.block_on(store.commit_import(
+                            spool,
+                            on_conflict,
+                            now_ms(),
+                            |applied| {
+                                unpublished.extend(applied.concepts);
+                                if unpublished.len() >= PUBLISH_ENTRIES {
+                                    terms.upserted_many(std::mem::take(&mut unpublished));
+                                }
+                            },
+                        ));
+                        if !unpublished.is_empty() {
+                            terms.upserted_many(unpublished);
+                        }
+                        Ok(counts?)
+                    })
+                    .await?
+                },
+                |counts, _| counts,
+            )
+            .await
+    }
+
+    /// Commits a spooled import of units into `memory` and publishes them: the part
+    /// `analysis` built while the file was read, as the commit kept its units.
+    pub async fn commit_units(
+        &self,
+        spool: ImportSpool,
+        on_conflict: OnConflict,
+        memory: String,
+        analysis: Option<Analysis>,
+    ) -> Result<ImportCounts, AppError> {
+        self.writes
+            .memory(
+                import_change(&spool, &memory),
+                move |store, index| async move {
+                    // The import's index part is published when the commit ends: with what
+                    // the commit wrote should it fail part way, since the store then holds
+                    // that much. The channel is not bounded: the publication analyzes the
+                    // units the commit rewrote as they come, and a bound would make the
+                    // commit wait for that analysis. What it can hold is bounded by the
+                    // import: the units stored otherwise than spooled (merged or replacing),
+                    // which the publication's part holds anyway once built.
+                    let (batches, committed) = std::sync::mpsc::channel();
+                    let reader = store.clone();
+                    let publication = work::run("import publication", move || {
+                        let analyzed = match analysis {
+                            Some(analysis) => analysis.finish()?,
+                            None => AnalyzedImport::default(),
+                        };
+                        publish_units(&index, &reader, &memory, analyzed, committed)?;
+                        Ok::<_, AppError>(())
+                    });
+                    let runtime = tokio::runtime::Handle::current();
+                    let counts = work::run("import commit", move || {
+                        runtime.block_on(store.commit_import(
+                            spool,
+                            on_conflict,
+                            now_ms(),
+                            |applied| {
+                                // Fails only if the publication is gone (it panicked),
+                                // reported below.
+                                let _ = batches.send(applied);
+                            },
+                        ))
+                    })
+                    .await?;
+                    publication.await??;
+                    Ok(counts?)
+                },
+                |counts, _| counts,
+            )
+            .await
+    }
+}
+
+/// The write path's name for the commit of the import spooled in `spool` into `target`.
+fn import_change(spool: &ImportSpool, target: &str) -> Change {
+    Change::Import {
+        import: spool.import(),
+        target: target.to_owned(),
+    }
+}

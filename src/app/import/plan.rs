@@ -1,0 +1,58 @@
+//! What an import was asked to do, checked: the header of the upload in domain terms.
+
+use crate::formats::Format;
+use crate::model::{OnConflict, Violations};
+
+/// Where an import's entries go.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// Concepts, into this collection.
+    Collection(String),
+    /// Translation units, into this memory.
+    Memory(String),
+}
+
+impl Target {
+    /// The collection's or memory's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Collection(name) | Target::Memory(name) => name,
+        }
+    }
+}
+
+/// An import's header, checked.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The file's format; detected from its first bytes and name when `None`.
+    pub format: Option<Format>,
+    /// The file's name: detection hint, and the origin of units that name none.
+    pub file_name: String,
+    /// Where the entries go.
+    pub target: Target,
+    /// Whether one rejected entry refuses the whole file.
+    pub strict: bool,
+    /// What to do with an entry whose id is stored already.
+    pub on_conflict: OnConflict,
+    /// Whether to report what would happen without writing anything.
+    pub dry_run: bool,
+    /// Whether the TBX reader leaves out empty terms rather than rejecting their entry.
+    pub skip_empty_terms: bool,
+    /// The upload's size as announced by the client; 0 when not announced.
+    pub expected_bytes: u64,
+}
+
+/// TMX holds units for a memory; every other format holds concepts for a collection.
+pub fn check_target(format: Format, target: &Target, violations: &mut Violations) {
+    match (format, target) {
+        (Format::Tmx, Target::Collection(_)) => violations.add(
+            "header.collection",
+            "a TMX file holds translation units: import it into a memory",
+        ),
+        (Format::Tbx | Format::Csv | Format::Tsv, Target::Memory(_)) => violations.add(
+            "header.memory",
+            "a TBX, CSV or TSV file holds concepts: import it into a collection",
+        ),
+        _ => {}
+    }
+}
