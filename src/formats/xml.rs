@@ -132,6 +132,48 @@ pub(crate) struct XmlPull<R: Read> {
     column: u64,
 }
 
+/// What [`LazyXml::parser`] gives while the stream is open: the parser, and on the first call
+/// what was made of the root element.
+pub(crate) type Opened<'a, R, T> = (&'a mut XmlPull<R>, Option<T>);
+
+/// The XML stream of a reader that opens its input on the first call: the input until then,
+/// the parser while entries are read, nothing once the file has ended or failed (an error
+/// ends it for good).
+pub(crate) enum LazyXml<R: Read> {
+    /// Not read yet.
+    Unopened(R),
+    /// Boxed, so that the reader stays small to move: the parser state is large.
+    Open(Box<XmlPull<R>>),
+    /// Ended.
+    Done,
+}
+
+impl<R: Read> LazyXml<R> {
+    /// The open parser, and on the first call what `on_root` made of the root element:
+    /// opens the input, reads up to the root and hands it to `on_root`, whose error (a file
+    /// of another kind) ends the stream like any other. `None` once the stream has ended.
+    pub(crate) fn parser<T>(
+        &mut self,
+        keep_raw: bool,
+        on_root: impl FnOnce(Tag) -> Result<T, FormatError>,
+    ) -> Result<Option<Opened<'_, R, T>>, FormatError> {
+        let (xml, root) = match std::mem::replace(self, LazyXml::Done) {
+            LazyXml::Unopened(input) => {
+                let mut xml = XmlPull::open(input, keep_raw)?;
+                let root = on_root(xml.root()?)?;
+                (Box::new(xml), Some(root))
+            }
+            LazyXml::Open(xml) => (xml, None),
+            LazyXml::Done => return Ok(None),
+        };
+        *self = LazyXml::Open(xml);
+        match self {
+            LazyXml::Open(xml) => Ok(Some((xml, root))),
+            _ => Ok(None),
+        }
+    }
+}
+
 impl<R: Read> XmlPull<R> {
     /// Opens `input`, finding its encoding from a byte-order mark or the XML declaration.
     pub fn open(input: R, keep_raw: bool) -> Result<XmlPull<R>, FormatError> {
@@ -153,6 +195,24 @@ impl<R: Read> XmlPull<R> {
             line: 1,
             column: 1,
         })
+    }
+
+    /// The root element: the first start tag after the prolog; an error when the file has
+    /// none.
+    pub fn root(&mut self) -> Result<Tag, FormatError> {
+        loop {
+            match self.next()? {
+                XmlEvent::Start(tag) | XmlEvent::Empty(tag) => return Ok(tag),
+                XmlEvent::Eof => {
+                    return Err(FormatError::malformed(
+                        self.line,
+                        self.column,
+                        "the file has no root element",
+                    ))
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Line and column where the event last returned started.

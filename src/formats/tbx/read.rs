@@ -5,7 +5,7 @@
 
 use std::io::BufRead;
 
-use crate::formats::xml::{is_xml_space, Piece, Tag, XmlEvent, XmlPull};
+use crate::formats::xml::{is_xml_space, LazyXml, Piece, Tag, XmlEvent, XmlPull};
 use crate::formats::{ConceptEntry, FormatError};
 use crate::model::Lang;
 
@@ -49,7 +49,7 @@ use super::dialect::Dialect;
 /// assert_eq!(concept.langs[1].terms[1].status, TermStatus::Admitted);
 /// ```
 pub struct TbxReader<R: BufRead> {
-    state: State<R>,
+    state: LazyXml<R>,
     /// The `xml:lang` of the root element: the language of concept-level text.
     root_lang: Option<Lang>,
     /// Entries started so far, for generated ids.
@@ -65,19 +65,12 @@ pub struct TbxReader<R: BufRead> {
     pending: Option<XmlEvent>,
 }
 
-enum State<R: BufRead> {
-    Unopened(R),
-    /// Boxed, so that the reader stays small to move: the parser state is large.
-    Open(Box<XmlPull<R>>),
-    Done,
-}
-
 impl<R: BufRead> TbxReader<R> {
     /// A reader over `input`. Nothing is read until the first call to `next`; an unsupported
     /// encoding is reported there.
     pub fn new(input: R) -> TbxReader<R> {
         TbxReader {
-            state: State::Unopened(input),
+            state: LazyXml::Unopened(input),
             root_lang: None,
             entries: 0,
             skip_empty_terms: false,
@@ -96,19 +89,14 @@ impl<R: BufRead> TbxReader<R> {
     }
 
     fn pull(&mut self) -> Result<Option<Tag>, FormatError> {
-        let xml = match std::mem::replace(&mut self.state, State::Done) {
-            State::Unopened(input) => {
-                let mut xml = XmlPull::open(input, false)?;
-                self.check_root(&mut xml)?;
-                Box::new(xml)
-            }
-            State::Open(xml) => xml,
-            State::Done => return Ok(None),
-        };
-        self.state = State::Open(xml);
-        let State::Open(xml) = &mut self.state else {
+        let Some((xml, root)) = self.state.parser(false, check_root)? else {
             return Ok(None);
         };
+        if let Some((root, dialect)) = root {
+            self.root_lang = root.attr_local("lang").and_then(|l| Lang::parse(l).ok());
+            self.dialect = dialect;
+            self.outside.push(root.local().to_owned());
+        }
         loop {
             let event = match self.pending.take() {
                 Some(event) => event,
@@ -153,7 +141,7 @@ impl<R: BufRead> TbxReader<R> {
                     self.outside.pop();
                 }
                 XmlEvent::Eof => {
-                    self.state = State::Done;
+                    self.state = LazyXml::Done;
                     return Ok(None);
                 }
                 XmlEvent::Text(piece) => {
@@ -179,41 +167,9 @@ impl<R: BufRead> TbxReader<R> {
         }
     }
 
-    fn check_root(&mut self, xml: &mut XmlPull<R>) -> Result<(), FormatError> {
-        let root = loop {
-            match xml.next()? {
-                XmlEvent::Start(tag) | XmlEvent::Empty(tag) => break tag,
-                XmlEvent::Eof => {
-                    let (line, column) = xml.position();
-                    return Err(FormatError::malformed(
-                        line,
-                        column,
-                        "the file has no root element",
-                    ));
-                }
-                _ => {}
-            }
-        };
-        if !matches!(root.local(), "tbx" | "martif" | "TBX") {
-            return Err(FormatError::malformed(
-                root.line,
-                root.column,
-                format!(
-                    "not a TBX file: the root element is <{}>, expected <tbx> (TBX v3) or \
-                     <martif> (TBX 2008)",
-                    root.name
-                ),
-            ));
-        }
-        self.root_lang = root.attr_local("lang").and_then(|l| Lang::parse(l).ok());
-        self.dialect = Dialect::declared(&root)?;
-        self.outside.push(root.local().to_owned());
-        Ok(())
-    }
-
     fn read_entry(&mut self, start: Tag) -> Result<ConceptEntry, FormatError> {
         self.entries += 1;
-        let State::Open(xml) = &mut self.state else {
+        let LazyXml::Open(xml) = &mut self.state else {
             return Err(FormatError::malformed(
                 start.line,
                 start.column,
@@ -332,7 +288,7 @@ impl<R: BufRead> Iterator for TbxReader<R> {
         };
         if let Err(e) = &result {
             if e.is_fatal() {
-                self.state = State::Done;
+                self.state = LazyXml::Done;
             }
         }
         Some(result)
@@ -496,6 +452,24 @@ fn orphaned<R: BufRead>(
             "<{}> directly in <body>: content outside any entry (lines {}-{last_line}, {terms} \
              term(s)), perhaps an entry whose start tag is missing, is not read",
             first.name, first.line
+        ),
+    ))
+}
+
+/// The root element, if it is one of TBX's (`<tbx>` of v3, `<martif>` of 2008, `<TBX>` of
+/// TBX-Min), with the dialect it declares; a file of another kind is refused.
+fn check_root(root: Tag) -> Result<(Tag, Option<Dialect>), FormatError> {
+    if matches!(root.local(), "tbx" | "martif" | "TBX") {
+        let dialect = Dialect::declared(&root)?;
+        return Ok((root, dialect));
+    }
+    Err(FormatError::malformed(
+        root.line,
+        root.column,
+        format!(
+            "not a TBX file: the root element is <{}>, expected <tbx> (TBX v3) or \
+             <martif> (TBX 2008)",
+            root.name
         ),
     ))
 }

@@ -3,7 +3,7 @@
 
 use std::io::BufRead;
 
-use crate::formats::xml::{Tag, XmlEvent, XmlPull};
+use crate::formats::xml::{LazyXml, Tag, XmlEvent, XmlPull};
 use crate::formats::{FormatError, ReadWarning};
 use crate::model::{Lang, Segment, TranslationUnit};
 
@@ -42,7 +42,7 @@ use super::TmxEntry;
 /// assert_eq!(unit.created_ms, 1_706_702_400_000);
 /// ```
 pub struct TmxReader<R: BufRead> {
-    state: State<R>,
+    state: LazyXml<R>,
     /// The header's `srclang`, unless it is `*all*`.
     srclang: Option<Lang>,
     /// The attribute this document names `<tuv>` languages with (`xml:lang` in TMX 1.4,
@@ -50,19 +50,12 @@ pub struct TmxReader<R: BufRead> {
     lang_attr: Option<&'static str>,
 }
 
-enum State<R: BufRead> {
-    Unopened(R),
-    /// Boxed, so that the reader stays small to move: the parser state is large.
-    Open(Box<XmlPull<R>>),
-    Done,
-}
-
 impl<R: BufRead> TmxReader<R> {
     /// A reader over `input`. Nothing is read until the first call to `next`; an unsupported
     /// encoding is reported there.
     pub fn new(input: R) -> TmxReader<R> {
         TmxReader {
-            state: State::Unopened(input),
+            state: LazyXml::Unopened(input),
             srclang: None,
             lang_attr: None,
         }
@@ -74,17 +67,7 @@ impl<R: BufRead> TmxReader<R> {
     }
 
     fn read_next(&mut self) -> Result<Option<TmxEntry>, FormatError> {
-        let xml = match std::mem::replace(&mut self.state, State::Done) {
-            State::Unopened(input) => {
-                let mut xml = XmlPull::open(input, true)?;
-                check_root(&mut xml)?;
-                Box::new(xml)
-            }
-            State::Open(xml) => xml,
-            State::Done => return Ok(None),
-        };
-        self.state = State::Open(xml);
-        let State::Open(xml) = &mut self.state else {
+        let Some((xml, _)) = self.state.parser(true, check_root)? else {
             return Ok(None);
         };
         loop {
@@ -107,7 +90,7 @@ impl<R: BufRead> TmxReader<R> {
                     ));
                 }
                 XmlEvent::Eof => {
-                    self.state = State::Done;
+                    self.state = LazyXml::Done;
                     return Ok(None);
                 }
                 _ => {}
@@ -125,7 +108,7 @@ impl<R: BufRead> Iterator for TmxReader<R> {
             Ok(None) => None,
             Err(e) => {
                 if e.is_fatal() {
-                    self.state = State::Done;
+                    self.state = LazyXml::Done;
                 }
                 Some(Err(e))
             }
@@ -133,33 +116,19 @@ impl<R: BufRead> Iterator for TmxReader<R> {
     }
 }
 
-fn check_root<R: BufRead>(xml: &mut XmlPull<R>) -> Result<(), FormatError> {
-    loop {
-        match xml.next()? {
-            XmlEvent::Start(tag) | XmlEvent::Empty(tag) => {
-                if tag.local() == "tmx" {
-                    return Ok(());
-                }
-                return Err(FormatError::malformed(
-                    tag.line,
-                    tag.column,
-                    format!(
-                        "not a TMX file: the root element is <{}>, expected <tmx>",
-                        tag.name
-                    ),
-                ));
-            }
-            XmlEvent::Eof => {
-                let (line, column) = xml.position();
-                return Err(FormatError::malformed(
-                    line,
-                    column,
-                    "the file has no root element",
-                ));
-            }
-            _ => {}
-        }
+/// Refuses a file whose root element is not `<tmx>`.
+fn check_root(root: Tag) -> Result<(), FormatError> {
+    if root.local() == "tmx" {
+        return Ok(());
     }
+    Err(FormatError::malformed(
+        root.line,
+        root.column,
+        format!(
+            "not a TMX file: the root element is <{}>, expected <tmx>",
+            root.name
+        ),
+    ))
 }
 
 /// Reads one `<tu>` whose start tag was just returned, through its end tag.
