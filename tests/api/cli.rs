@@ -180,54 +180,24 @@ async fn tables_align_columns_counting_chinese_characters_two_columns_wide() {
 async fn search_marks_how_the_sentence_differs_from_the_stored_source() {
     let server = TestServer::start().await;
     import_memory(&server);
+    let search = |text: &str, from: &str, to: &str| {
+        run_cli(&server, &["search", text, "--from", from, "--to", to], "")
+    };
 
-    let replaced = run_cli(
-        &server,
-        &[
-            "search",
-            "2024年7月，上海合作组织峰会在青岛举行。",
-            "--from",
-            "zh",
-            "--to",
-            "en",
-        ],
-        "",
-    );
+    let replaced = search("2024年7月，上海合作组织峰会在青岛举行。", "zh", "en");
     assert!(
         replaced.contains("2024年7月，上海合作组织峰会在[-阿斯塔纳-]{+青岛+}举行。"),
         "{replaced}"
     );
 
-    let inserted = run_cli(
-        &server,
-        &[
-            "search",
-            "The big SCO summit was held in Astana",
-            "--from",
-            "en",
-            "--to",
-            "ru",
-        ],
-        "",
-    );
+    let inserted = search("The big SCO summit was held in Astana", "en", "ru");
     assert!(
         inserted.contains("The {+big+} SCO summit was held in Astana")
             && inserted.contains("Саммит ШОС прошёл в Астане"),
         "{inserted}"
     );
 
-    let exact = run_cli(
-        &server,
-        &[
-            "search",
-            "The SCO summit was held in Astana",
-            "--from",
-            "en",
-            "--to",
-            "ru",
-        ],
-        "",
-    );
+    let exact = search("The SCO summit was held in Astana", "en", "ru");
     assert!(
         exact.contains("100%  The SCO summit was held in Astana  (m/en-ru)"),
         "{exact}"
