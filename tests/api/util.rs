@@ -66,6 +66,7 @@ async fn start_in_with(dir: &Path, limits: Limits) -> RunningServer {
         data_dir: dir.to_path_buf(),
         glossary_dir: None,
         limits,
+        insecure: false,
     };
     server::start(config).await.expect("server starts")
 }
