@@ -340,6 +340,8 @@ async fn access(store: &Store, config: &ServerConfig) -> Result<Arc<KeyRing>, Se
             "no API keys: every client may read and write; create one with `tolmach key \
              create NAME --role admin` (on this server, or with --data-dir on a stopped one)"
         );
+    } else {
+        tracing::info!(keys = keys.list().len(), "every call needs an API key");
     }
     Ok(keys)
 }

@@ -68,6 +68,8 @@ impl KeyRing {
             return refused("the API key is not a Tolmach key (tk_<id>_<secret>)".into());
         };
         let table = self.table.load();
+        // An unknown id answers sooner than a wrong secret: ids are not secret (ListKeys
+        // shows them), only the secret is, and its hash is compared in constant time.
         let Some(record) = table
             .by_id
             .get(id)

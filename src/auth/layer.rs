@@ -114,13 +114,6 @@ impl<S> AccessCheck<S> {
         if self.keys.is_open() {
             return Ok(Some(Caller::open()));
         }
-        let method = path.rsplit('/').next().unwrap_or(path);
-        let Some(needed) = required_role(path) else {
-            return Err(AppError::PermissionDenied {
-                message: format!("{path} is not a method this server grants to any key"),
-            }
-            .into());
-        };
         let Some(key) = sent_key(headers) else {
             return Err(AppError::Unauthenticated {
                 reason: "this server needs an API key: send `authorization: Bearer <key>` \
@@ -130,6 +123,13 @@ impl<S> AccessCheck<S> {
             .into());
         };
         let caller = self.keys.verify(key, now_ms())?;
+        let Some(needed) = required_role(path) else {
+            return Err(AppError::PermissionDenied {
+                message: format!("{path} is not a method this server grants to any key"),
+            }
+            .into());
+        };
+        let method = path.rsplit('/').next().unwrap_or(path);
         if !caller.role.includes(needed) {
             return Err(AppError::PermissionDenied {
                 message: format!("{method} needs role {needed}; {}", caller.described()),

@@ -137,10 +137,13 @@ impl AccessRpc for AccessService {
             0 => DEFAULT_AUDIT_PAGE,
             n => n.min(MAX_AUDIT_PAGE),
         } as usize;
-        let records = self.keys.audit(request.after, limit)?;
-        let next_after = match records.last() {
-            Some((sequence, _)) if records.len() == limit => *sequence,
-            _ => 0,
+        // One more than the page, to know whether another page follows.
+        let mut records = self.keys.audit(request.after, limit + 1)?;
+        let next_after = if records.len() > limit {
+            records.truncate(limit);
+            records.last().map_or(0, |(sequence, _)| *sequence)
+        } else {
+            0
         };
         let records = records
             .into_iter()

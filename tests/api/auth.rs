@@ -150,20 +150,20 @@ async fn calls_without_a_valid_key_are_unauthenticated() {
         .expect("a valid key is served");
     let value: MetadataValue<Ascii> = valid.parse().expect("ASCII key");
     let by_x_api_key = SendKey(Some(("x-api-key", value)));
-    TermbaseClient::new(InterceptedService::new(server.channel().await, by_x_api_key))
-        .lookup(lookup("峰会"))
-        .await
-        .expect("x-api-key is accepted too");
+    TermbaseClient::new(InterceptedService::new(
+        server.channel().await,
+        by_x_api_key,
+    ))
+    .lookup(lookup("峰会"))
+    .await
+    .expect("x-api-key is accepted too");
 }
 
 #[tokio::test]
 async fn a_reader_cannot_write_and_is_told_the_role_it_would_need() {
     let (server, secrets) = start_with_keys(vec![key("desk-7", Role::Reader, &[], &[])]).await;
     let mut client = termbase(&server, &secrets[0]).await;
-    client
-        .lookup(lookup("峰会"))
-        .await
-        .expect("a reader reads");
+    client.lookup(lookup("峰会")).await.expect("a reader reads");
     let (code, message) = refusal(
         client
             .upsert_concept(upsert(concept("c1", &[("en", "press pool")])))
@@ -410,7 +410,11 @@ async fn an_admin_creates_and_revokes_keys_and_a_revoked_key_stops_at_once() {
         .expect("listed")
         .into_inner();
     assert_eq!(
-        listed.keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(),
+        listed
+            .keys
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect::<Vec<_>>(),
         ["chief", "desk-7"]
     );
     assert!(!format!("{listed:?}").contains(&secret[secret.len() - 64..]));
@@ -488,7 +492,10 @@ async fn history_names_the_author_and_time_of_every_revision() {
         .iter()
         .map(|r| r.time.as_ref().expect("a time").seconds)
         .collect();
-    assert!(times[0] >= times[1] && times[1] > 1_700_000_000, "{times:?}");
+    assert!(
+        times[0] >= times[1] && times[1] > 1_700_000_000,
+        "{times:?}"
+    );
 
     let (code, _) = refusal(
         chief
@@ -518,6 +525,26 @@ async fn the_audit_log_lists_every_write_with_its_key() {
         })
         .await
         .expect("added");
+    let tmx = r#"<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header creationtool="test" creationtoolversion="1" segtype="sentence" o-tmf="none" adminlang="en" srclang="en" datatype="plaintext"/>
+<body><tu tuid="u3"><tuv xml:lang="en"><seg>The summit closed.</seg></tuv><tuv xml:lang="ru"><seg>Саммит закрылся.</seg></tuv></tu></body></tmx>"#;
+    let messages = [
+        Message::Header(ImportHeader {
+            target: Some(Target::Memory("wire".into())),
+            format: FileFormat::Tmx as i32,
+            ..Default::default()
+        }),
+        Message::Chunk(tmx.as_bytes().to_vec()),
+    ]
+    .map(|message| ImportRequest {
+        message: Some(message),
+    });
+    let mut events = ExchangeClient::new(keyed(&server, Some(&secrets[1])).await)
+        .import(tokio_stream::iter(messages))
+        .await
+        .expect("import starts")
+        .into_inner();
+    while events.message().await.expect("import event").is_some() {}
     let mut admin = access(&server, &secrets[0]).await;
     admin
         .revoke_key(RevokeKeyRequest {
@@ -542,7 +569,14 @@ async fn the_audit_log_lists_every_write_with_its_key() {
     }
     let log: Vec<(&str, &str, &str, u64)> = records
         .iter()
-        .map(|r| (r.key.as_str(), r.change.as_str(), r.target.as_str(), r.count))
+        .map(|r| {
+            (
+                r.key.as_str(),
+                r.change.as_str(),
+                r.target.as_str(),
+                r.count,
+            )
+        })
         .collect();
     assert_eq!(
         log,
@@ -551,6 +585,7 @@ async fn the_audit_log_lists_every_write_with_its_key() {
             ("", "create_key", "desk-7", 1),
             ("desk-7", "upsert_concept", "pool", 1),
             ("desk-7", "add_units", "wire", 2),
+            ("desk-7", "import", "wire", 0),
             ("chief", "revoke_key", "desk-7", 1),
         ]
     );
@@ -579,10 +614,22 @@ async fn the_command_line_makes_the_first_key_on_the_data_directory_and_then_use
     let dir = tempfile::tempdir().expect("temporary directory");
     let data_dir = dir.path().to_string_lossy().into_owned();
     let made = cli_output(
-        &["key", "create", "chief", "--role", "admin", "--data-dir", &data_dir],
+        &[
+            "key",
+            "create",
+            "chief",
+            "--role",
+            "admin",
+            "--data-dir",
+            &data_dir,
+        ],
         "",
     );
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let secret = String::from_utf8(made.stdout).expect("UTF-8");
     let secret = secret.trim();
     assert!(secret.starts_with("tk_"), "{secret}");
@@ -592,7 +639,10 @@ async fn the_command_line_makes_the_first_key_on_the_data_directory_and_then_use
         dir,
     };
     let url = format!("http://{}", server.server.addr);
-    let with_key = cli_output(&["lookup", "峰会", "--server", &url, "--api-key", secret], "");
+    let with_key = cli_output(
+        &["lookup", "峰会", "--server", &url, "--api-key", secret],
+        "",
+    );
     assert!(
         with_key.status.success(),
         "{}",
@@ -602,16 +652,24 @@ async fn the_command_line_makes_the_first_key_on_the_data_directory_and_then_use
     let stderr = String::from_utf8_lossy(&without.stderr);
     assert!(stderr.contains("UNAUTHENTICATED"), "{stderr}");
 
-    let listed = cli_output(
-        &["key", "list", "--server", &url, "--api-key", secret],
-        "",
-    );
+    let listed = cli_output(&["key", "list", "--server", &url, "--api-key", secret], "");
     let table = String::from_utf8_lossy(&listed.stdout);
-    assert!(table.contains("chief") && table.contains("admin"), "{table}");
+    assert!(
+        table.contains("chief") && table.contains("admin"),
+        "{table}"
+    );
 
     // The running server holds the directory: the command says what to do instead.
     let locked = cli_output(
-        &["key", "create", "desk", "--role", "reader", "--data-dir", &data_dir],
+        &[
+            "key",
+            "create",
+            "desk",
+            "--role",
+            "reader",
+            "--data-dir",
+            &data_dir,
+        ],
         "",
     );
     let stderr = String::from_utf8_lossy(&locked.stderr);

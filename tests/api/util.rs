@@ -6,12 +6,12 @@ use tempfile::TempDir;
 use tolmach::app::{now_ms, Limits};
 use tolmach::auth::{Caller, KeyRing, NewKey};
 use tolmach::server::{self, RunningServer, ServerConfig};
-use tolmach::store::Store;
 use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
     Collection, Concept, LangSection, LookupRequest, LookupResponse, Occurrence, RecognizeRequest,
     Term, TermStatus, UpsertConceptRequest,
 };
+use tolmach::store::Store;
 use tonic::transport::Channel;
 
 /// A running server and the directory it keeps its data in.
