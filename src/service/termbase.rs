@@ -12,6 +12,7 @@ use super::convert::{
 use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, termbase_server::Termbase as TermbaseRpc};
 use crate::app::termbase::{ConceptFilter, Termbase, DEFAULT_COLLECTION};
+use crate::app::AppError;
 use crate::auth::{self, Caller, Role};
 use crate::index::{score, LookupQuery};
 use crate::model::violation::{MAX_TERM_BYTES, MAX_TEXT_BYTES};
@@ -56,11 +57,20 @@ fn check_concept_write(
     };
     caller.check_collection("UpsertConcept", Role::Editor, collection)?;
     if moving && !concept.id.is_empty() {
-        if let Ok(stored) = termbase.get(&concept.id) {
-            caller.check_collection("UpsertConcept", Role::Editor, &stored.collection)?;
+        if let Some(stored) = stored_collection(termbase, &concept.id)? {
+            caller.check_collection("UpsertConcept", Role::Editor, &stored)?;
         }
     }
     Ok(())
+}
+
+/// The collection concept `id` is stored in; `None` when there is no such concept.
+fn stored_collection(termbase: &Termbase, id: &str) -> Result<Option<String>, Status> {
+    match termbase.get(id) {
+        Ok(stored) => Ok(Some(stored.collection)),
+        Err(AppError::ConceptNotFound { .. }) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// The language of a query or text: the given tag, else the script's.
@@ -118,8 +128,8 @@ impl TermbaseRpc for TermbaseService {
         let caller = auth::caller(&request)?;
         let id = request.into_inner().id;
         check_id("id", &id)?;
-        if let Ok(stored) = self.termbase.get(&id) {
-            caller.check_collection("DeleteConcept", Role::Editor, &stored.collection)?;
+        if let Some(stored) = stored_collection(&self.termbase, &id)? {
+            caller.check_collection("DeleteConcept", Role::Editor, &stored)?;
         }
         let deleted = self.termbase.delete(&caller.author(), id).await?;
         Ok(Response::new(proto::DeleteConceptResponse {

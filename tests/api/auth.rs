@@ -226,6 +226,17 @@ async fn a_scoped_editor_writes_in_its_collection_and_memory_and_nowhere_else() 
             .await,
     );
     assert_eq!(code, Code::PermissionDenied);
+    let (code, message) = refusal(
+        client
+            .delete_concept(proto::DeleteConceptRequest { id: "sco".into() })
+            .await,
+    );
+    assert_eq!(code, Code::PermissionDenied);
+    assert!(message.contains("collection `sco-glossary`"), "{message}");
+    client
+        .delete_concept(proto::DeleteConceptRequest { id: "pool".into() })
+        .await
+        .expect("in scope");
 
     let mut units = memory(&server, &secrets[0]).await;
     units
