@@ -18,7 +18,9 @@
 //! replicated log (append the change between steps 1 and 2, apply on followers through the
 //! same path). A write never bypasses it: the store's write methods are called
 //! only from closures passed here, except by start-up (crash recovery and the first load of
-//! the shipped glossary), which writes before any index is built or any call is served.
+//! the shipped glossary), which writes before any index is built or any call is served, and
+//! by the key ring (`auth::KeyRing`): keys feed no index, and each key write carries its
+//! audit record in its own transaction.
 //!
 //! The steps run in a task of their own, so that a client that goes away mid-write (which
 //! drops its call) leaves neither a commit unpublished nor the turn released early.
@@ -44,8 +46,8 @@ use crate::store::{AuditEntry, Store};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Author(pub String);
 
-/// What a write changes, for the log today and for audit, change feeds and replication
-/// tomorrow.
+/// What a write changes, for the log and the audit today and for change feeds and
+/// replication tomorrow.
 #[derive(Clone, Debug)]
 pub enum Change {
     /// A concept created or replaced.
