@@ -132,6 +132,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             data_dir: dir.path().join("data"),
             glossary_dir: None,
             limits: Default::default(),
+            insecure: false,
         };
         let running = server::start(config.clone()).await?;
         let (_, rss_before) = rss_mib();

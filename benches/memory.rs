@@ -345,6 +345,7 @@ fn serve_once(dir: &str) {
             data_dir: dir.into(),
             glossary_dir: None,
             limits: Default::default(),
+            insecure: false,
         })
         .await
         .expect("server starts");

@@ -232,6 +232,7 @@ fn main() {
             data_dir: dir.path().to_path_buf(),
             glossary_dir: None,
             limits: Default::default(),
+            insecure: false,
         })
         .await
         .expect("server");

@@ -1,8 +1,9 @@
 //! Tolmach: a Chinese–Russian–English terminology and translation-memory server.
 //!
-//! Dependencies point one way: [`server`] → [`service`] → [`app`] → [`index`], [`store`],
-//! [`formats`] → [`text`], [`model`]. Only `service` and `server` know about gRPC; every write
-//! goes through [`app::writes`], every heavy piece of work through [`app::work`].
+//! Dependencies point one way: [`server`] → [`service`] → [`auth`] → [`app`] → [`index`],
+//! [`store`], [`formats`] → [`text`], [`model`]. Only `service`, `server` and the access layer
+//! of `auth` know about gRPC; every write goes through [`app::writes`], every heavy piece of
+//! work through [`app::work`].
 #![deny(missing_docs)]
 
 /// Declared in the library so that the server, the tests and the benchmarks all run on the
@@ -11,6 +12,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod app;
+pub mod auth;
 pub mod formats;
 pub mod index;
 pub mod model;

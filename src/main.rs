@@ -6,7 +6,7 @@ mod cmd;
 
 use clap::{Parser, Subcommand};
 
-use cmd::{collections, delete, export, import, memory, serve, termbase};
+use cmd::{collections, delete, export, import, key, memory, serve, termbase};
 
 /// Tolmach: Chinese–Russian–English terminology and translation-memory server.
 #[derive(Parser)]
@@ -41,6 +41,12 @@ enum Command {
     },
     /// Delete a whole collection (`--collection`) or memory (`--memory`), all or nothing.
     Delete(delete::DeleteArgs),
+    /// Create, list or revoke API keys, on a running server with an admin key or on a
+    /// stopped server's data directory (`--data-dir`, for the first key).
+    Key {
+        #[command(subcommand)]
+        action: key::KeyCommand,
+    },
 }
 
 #[tokio::main]
@@ -66,5 +72,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Collections(args) => collections::list(args).await,
         Command::Collection { action } => collections::change(action).await,
         Command::Delete(args) => delete::run(args).await,
+        Command::Key { action } => key::run(action).await,
     }
 }

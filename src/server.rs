@@ -9,6 +9,10 @@
 //! the build (see [`Memory::loading`](crate::app::memory::Memory::loading)), and health reports `tolmach.v1.Memory`
 //! `NOT_SERVING` until it is done. A shutdown stops a build still running rather than wait
 //! for it.
+//!
+//! Every call passes the access layer ([`crate::auth`]) first. A server whose store holds no
+//! API key runs open, and says so in its log; it refuses to start open on an address other
+//! than loopback unless told it may ([`ServerConfig::insecure`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -23,13 +27,15 @@ use tonic::transport::server::TcpIncoming;
 use crate::app::memory::{MemoryReadiness, MemoryUnavailable, StopLoading};
 pub use crate::app::termbase::GLOSSARY_COLLECTION;
 use crate::app::{now_ms, work, App, AppError, Limits};
+use crate::auth::{AccessLayer, KeyRing};
 use crate::formats::{FormatError, TbxReader};
 use crate::index::TermSearch;
 use crate::model::{Collection, Concept};
+use crate::service::proto::access_server::AccessServer;
 use crate::service::proto::exchange_server::ExchangeServer;
 use crate::service::proto::memory_server::MemoryServer;
 use crate::service::proto::termbase_server::TermbaseServer;
-use crate::service::{proto, ExchangeService, MemoryService, TermbaseService};
+use crate::service::{proto, AccessService, ExchangeService, MemoryService, TermbaseService};
 use crate::store::{Store, StoreError};
 
 /// The priority the shipped glossary is loaded with: above the 0 of every collection created
@@ -58,6 +64,9 @@ pub struct ServerConfig {
     /// How many heavy calls of each kind may run at once before the server answers
     /// `RESOURCE_EXHAUSTED`.
     pub limits: Limits,
+    /// Whether the server may run open (no API key in its store) on an address other than
+    /// loopback, where anyone on the network could then read, write and delete everything.
+    pub insecure: bool,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -107,6 +116,16 @@ pub enum ServerError {
     /// Start-up work on the blocking pool panicked (logged where it happened).
     #[error(transparent)]
     Startup(#[from] AppError),
+    /// The store holds no API key and the address is not loopback.
+    #[error(
+        "refusing to listen on {addr} without API keys: anyone who reaches it could read, \
+         write and delete everything. Create an admin key first (`tolmach key create admin \
+         --role admin --data-dir DIR`), listen on 127.0.0.1, or pass --insecure"
+    )]
+    OpenOnNetwork {
+        /// The address.
+        addr: SocketAddr,
+    },
 }
 
 /// A server running in the background of the current runtime.
@@ -222,6 +241,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     })
     .await??;
 
+    let keys = access(&store, &config).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Bind {
@@ -262,14 +282,17 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let termbase = TermbaseServer::new(TermbaseService::new(app.termbase))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let access_service = AccessServer::new(AccessService::new(Arc::clone(&keys)));
     let (stop, stopped) = oneshot::channel::<()>();
     let router = tonic::transport::Server::builder()
+        .layer(AccessLayer::new(keys))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(termbase)
         .add_service(memory)
-        .add_service(exchange);
+        .add_service(exchange)
+        .add_service(access_service);
     let task = tokio::spawn(router.serve_with_incoming_shutdown(
         TcpIncoming::from(listener).with_nodelay(Some(true)),
         async {
@@ -304,6 +327,32 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             task: loading,
         },
     })
+}
+
+/// The store's API keys, once the address is checked: a server without keys is open, which
+/// is refused on a network address unless `insecure` (see [`check_exposure`]).
+async fn access(store: &Store, config: &ServerConfig) -> Result<Arc<KeyRing>, ServerError> {
+    let reader = store.clone();
+    let keys = work::run("reading the API keys", move || KeyRing::load(reader)).await??;
+    check_exposure(config.listen, keys.is_open(), config.insecure)?;
+    if keys.is_open() {
+        tracing::warn!(
+            "no API keys: every client may read and write; create one with `tolmach key \
+             create NAME --role admin` (on this server, or with --data-dir on a stopped one)"
+        );
+    } else {
+        tracing::info!(keys = keys.list().len(), "every call needs an API key");
+    }
+    Ok(keys)
+}
+
+/// Refuses to serve `open` (no API key) on an address other than loopback unless
+/// `insecure`.
+pub fn check_exposure(listen: SocketAddr, open: bool, insecure: bool) -> Result<(), ServerError> {
+    if open && !insecure && !listen.ip().is_loopback() {
+        return Err(ServerError::OpenOnNetwork { addr: listen });
+    }
+    Ok(())
 }
 
 /// Creates the data directory, opens the store and finishes or discards the imports a crash
@@ -392,5 +441,23 @@ fn glossary_io(path: &Path, error: std::io::Error) -> ServerError {
     ServerError::Glossary {
         file: path.display().to_string(),
         source: FormatError::Io(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_server_is_refused_on_a_network_address_unless_insecure() {
+        let loopback: SocketAddr = "127.0.0.1:50051".parse().unwrap();
+        let loopback_v6: SocketAddr = "[::1]:50051".parse().unwrap();
+        let network: SocketAddr = "0.0.0.0:50051".parse().unwrap();
+        assert!(check_exposure(loopback, true, false).is_ok());
+        assert!(check_exposure(loopback_v6, true, false).is_ok());
+        let refused = check_exposure(network, true, false).unwrap_err();
+        assert!(refused.to_string().contains("--insecure"), "{refused}");
+        assert!(check_exposure(network, true, true).is_ok());
+        assert!(check_exposure(network, false, false).is_ok(), "keys exist");
     }
 }

@@ -224,6 +224,7 @@ async fn start_server(dir: &Path) -> (RunningServer, Channel) {
         data_dir: dir.join("db"),
         glossary_dir: None,
         limits: Default::default(),
+        insecure: false,
     })
     .await
     .expect("server starts");

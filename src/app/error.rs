@@ -102,4 +102,34 @@ pub enum AppError {
         /// The panic's message.
         detail: String,
     },
+
+    // Access: keys, roles and scopes.
+    /// The call carried no API key where one is needed, or a key that is malformed, unknown,
+    /// expired or revoked.
+    #[error("{reason}")]
+    Unauthenticated {
+        /// Why, in a sentence.
+        reason: String,
+    },
+    /// The key's role or scope does not cover the call.
+    #[error("{message}")]
+    PermissionDenied {
+        /// What was needed and what the key is.
+        message: String,
+    },
+    /// A key with this name exists (maybe revoked).
+    #[error(
+        "a key named {name:?} exists already (names stay with their writes in the audit log, \
+         so a revoked key's name is not reused): choose another name"
+    )]
+    KeyNameTaken {
+        /// The name.
+        name: String,
+    },
+    /// No key has this name.
+    #[error("no API key named {name:?}")]
+    KeyNotFound {
+        /// The name asked for.
+        name: String,
+    },
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::work::{self, Admission, Heavy};
-use super::writes::{Change, WritePath};
+use super::writes::{Author, Change, WritePath};
 use super::{now_ms, take_page, AppError, Page};
 use crate::index::memory::{
     ConcordanceHit, LiveMemoryIndex, MemoryIndex, MemoryMatch, MemoryQuery,
@@ -191,6 +191,7 @@ impl Memory {
     /// without a time the present.
     pub async fn add_units(
         &self,
+        author: &Author,
         memory: String,
         units: Vec<TranslationUnit>,
     ) -> Result<Added, AppError> {
@@ -217,6 +218,7 @@ impl Memory {
             .writes
             .memory(
                 change,
+                author,
                 |store, _| async move {
                     let replaced = store.put_units(&memory, &units).await?;
                     Ok((memory, units, replaced))
@@ -235,7 +237,12 @@ impl Memory {
     }
 
     /// Deletes units of `memory` by id; answers how many were stored.
-    pub async fn delete_units(&self, memory: String, ids: Vec<String>) -> Result<usize, AppError> {
+    pub async fn delete_units(
+        &self,
+        author: &Author,
+        memory: String,
+        ids: Vec<String>,
+    ) -> Result<usize, AppError> {
         let change = Change::DeleteUnits {
             memory: memory.clone(),
             ids: ids.len(),
@@ -243,6 +250,7 @@ impl Memory {
         self.writes
             .memory(
                 change,
+                author,
                 |store, _| async move {
                     let deleted = store.delete_units(&memory, &ids).await?;
                     Ok((memory, ids, deleted))
@@ -256,13 +264,14 @@ impl Memory {
     }
 
     /// Deletes every unit of `memory`, all or nothing; answers how many there were.
-    pub async fn delete_memory(&self, memory: String) -> Result<usize, AppError> {
+    pub async fn delete_memory(&self, author: &Author, memory: String) -> Result<usize, AppError> {
         let change = Change::DeleteMemory {
             memory: memory.clone(),
         };
         self.writes
             .memory(
                 change,
+                author,
                 |store, _| async move {
                     let ids = store.delete_memory(&memory).await?;
                     if ids.is_empty() {

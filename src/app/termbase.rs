@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::claims::Claims;
 use super::work::{Admission, Heavy};
-use super::writes::{Change, WritePath};
+use super::writes::{Author, Change, WritePath};
 use super::{now_ms, take_page, AppError, Page};
 use crate::index::{LookupQuery, MatchKind, Occurrence, TermHit, TermSearch};
 use crate::model::{Collection, Concept, Lang};
@@ -37,11 +37,27 @@ pub struct Upserted {
     pub warnings: Vec<String>,
 }
 
+/// One revision of a concept with who wrote it and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Revision {
+    /// The concept as this revision stored it.
+    pub concept: Concept,
+    /// The writing key's name; empty on an open server, for the shipped glossary and for
+    /// imports.
+    pub author: String,
+    /// When it was written, in ms since the epoch.
+    pub time_ms: i64,
+    /// Whether it is the revision stored now.
+    pub current: bool,
+}
+
 /// Which concepts a listing wants; empty fields match every concept.
 #[derive(Clone, Debug, Default)]
 pub struct ConceptFilter {
     /// Only this collection.
     pub collection: String,
+    /// Only these collections (the caller's scope); empty = every one.
+    pub within: Vec<String>,
     /// Only this subject field, compared case-insensitively.
     pub subject_field: String,
     /// Only concepts with a section in this language.
@@ -50,11 +66,15 @@ pub struct ConceptFilter {
 
 impl ConceptFilter {
     fn is_empty(&self) -> bool {
-        self.collection.is_empty() && self.subject_field.is_empty() && self.lang.is_none()
+        self.collection.is_empty()
+            && self.within.is_empty()
+            && self.subject_field.is_empty()
+            && self.lang.is_none()
     }
 
     fn wants(&self, concept: &Concept) -> bool {
         (self.collection.is_empty() || concept.collection == self.collection)
+            && (self.within.is_empty() || self.within.contains(&concept.collection))
             && (self.subject_field.is_empty()
                 || concept.subject_field.to_lowercase() == self.subject_field)
             && self
@@ -98,6 +118,7 @@ impl Termbase {
     /// Refuses an id of another collection unless `move_from_other_collection`.
     pub async fn upsert(
         &self,
+        author: &Author,
         mut concept: Concept,
         expected_revision: Option<u64>,
         move_from_other_collection: bool,
@@ -113,9 +134,11 @@ impl Termbase {
             collection: concept.collection.clone(),
         };
         let claims = self.claims.clone();
+        let name = author.0.clone();
         self.writes
             .termbase(
                 change,
+                author,
                 move |store, _| async move {
                     let previous = store.concept(&concept.id)?;
                     if !move_from_other_collection {
@@ -123,7 +146,7 @@ impl Termbase {
                     }
                     ensure_collection(&store, &concept.collection).await?;
                     let stored = store
-                        .upsert_concept(concept, expected_revision, now_ms())
+                        .upsert_concept(concept, expected_revision, now_ms(), &name)
                         .await?;
                     Ok((previous, stored))
                 },
@@ -146,12 +169,57 @@ impl Termbase {
             .ok_or_else(|| AppError::ConceptNotFound { id: id.to_owned() })
     }
 
+    /// The name of the key that wrote the stored revision of `concept`; empty when no key
+    /// did.
+    pub fn author(&self, concept: &Concept) -> Result<String, AppError> {
+        Ok(self
+            .store
+            .authorship(&concept.id, concept.revision)?
+            .map(|a| a.key)
+            .unwrap_or_default())
+    }
+
+    /// Every revision of concept `id`, newest first, with its author and time: the stored
+    /// one (unless deleted) and the past ones.
+    pub fn history(&self, id: &str) -> Result<Vec<Revision>, AppError> {
+        let current = self.store.concept(id)?;
+        let past = self.store.history(id)?;
+        let current_revision = current.as_ref().map(|c| c.revision);
+        let revisions = current
+            .into_iter()
+            .map(|c| (c, true))
+            .chain(
+                past.into_iter()
+                    .rev()
+                    .filter(|c| Some(c.revision) != current_revision)
+                    .map(|c| (c, false)),
+            )
+            .map(|(concept, current)| {
+                let authorship = self.store.authorship(&concept.id, concept.revision)?;
+                Ok(Revision {
+                    author: authorship
+                        .as_ref()
+                        .map(|a| a.key.clone())
+                        .unwrap_or_default(),
+                    time_ms: authorship.map_or(concept.updated_ms, |a| a.time_ms),
+                    concept,
+                    current,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        if revisions.is_empty() {
+            return Err(AppError::ConceptNotFound { id: id.to_owned() });
+        }
+        Ok(revisions)
+    }
+
     /// Deletes one concept; answers it as it was.
-    pub async fn delete(&self, id: String) -> Result<Concept, AppError> {
+    pub async fn delete(&self, author: &Author, id: String) -> Result<Concept, AppError> {
         let change = Change::DeleteConcept { id: id.clone() };
         self.writes
             .termbase(
                 change,
+                author,
                 |store, _| async move {
                     store
                         .delete_concept(&id)
@@ -234,13 +302,18 @@ impl Termbase {
 
     /// Creates or updates a collection; ranking depends on priorities, so the term index is
     /// rebuilt.
-    pub async fn upsert_collection(&self, collection: Collection) -> Result<(), AppError> {
+    pub async fn upsert_collection(
+        &self,
+        author: &Author,
+        collection: Collection,
+    ) -> Result<(), AppError> {
         let change = Change::UpsertCollection {
             name: collection.name.clone(),
         };
         self.writes
             .termbase(
                 change,
+                author,
                 |store, _| async move {
                     store.upsert_collection(&collection).await?;
                     Ok(priorities(&store)?)
@@ -259,7 +332,12 @@ impl Termbase {
 
     /// Deletes collection `name` with every concept in it, all or nothing; answers how many
     /// concepts it held. The shipped glossary only with `force`.
-    pub async fn delete_collection(&self, name: String, force: bool) -> Result<usize, AppError> {
+    pub async fn delete_collection(
+        &self,
+        author: &Author,
+        name: String,
+        force: bool,
+    ) -> Result<usize, AppError> {
         if name == GLOSSARY_COLLECTION && !force {
             return Err(AppError::ProtectedCollection { name });
         }
@@ -267,6 +345,7 @@ impl Termbase {
         self.writes
             .termbase(
                 change,
+                author,
                 |store, _| async move {
                     let ids = store
                         .delete_collection(&name)

@@ -8,12 +8,19 @@
 //! 3. publishes it to the index on the blocking pool, in the order of the commits,
 //! 4. and only then gives the turn back.
 //!
-//! That function is the hook for what must see every write in order: authentication and audit
-//! (check the [`Change`] before the turn is taken), a live change feed (emit the change after
-//! step 3), a replicated log (append the change between steps 1 and 2, apply on followers
-//! through the same path). A write never bypasses it: the store's write methods are called
+//! That function is the hook for what must see every write in order. The audit log is written
+//! there: once the commit is durable, and before the publication and the answer, one record
+//! of the [`Change`] and its [`Author`] (the API key that wrote; access itself is checked
+//! before the write reaches the application). A crash between the commit's flush and the
+//! audit record's flush loses that one record while the write stays: the window is one
+//! flush long, and a concept's author is not in it (it is written in the concept's own
+//! transaction). Still to come: a live change feed (emit the change after step 3), a
+//! replicated log (append the change between steps 1 and 2, apply on followers through the
+//! same path). A write never bypasses it: the store's write methods are called
 //! only from closures passed here, except by start-up (crash recovery and the first load of
-//! the shipped glossary), which writes before any index is built or any call is served.
+//! the shipped glossary), which writes before any index is built or any call is served, and
+//! by the key ring (`auth::KeyRing`): keys feed no index, and each key write carries its
+//! audit record in its own transaction.
 //!
 //! The steps run in a task of their own, so that a client that goes away mid-write (which
 //! drops its call) leaves neither a commit unpublished nor the turn released early.
@@ -29,13 +36,18 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 use super::memory::MemoryReadiness;
-use super::{work, AppError};
+use super::{now_ms, work, AppError};
 use crate::index::memory::LiveMemoryIndex;
 use crate::index::TermSearch;
-use crate::store::Store;
+use crate::store::{AuditEntry, Store};
 
-/// What a write changes, for the log today and for audit, change feeds and replication
-/// tomorrow.
+/// Who makes a write, as the audit log and a concept's history record it: the name of the
+/// API key, empty on an open server.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Author(pub String);
+
+/// What a write changes, for the log and the audit today and for change feeds and
+/// replication tomorrow.
 #[derive(Clone, Debug)]
 pub enum Change {
     /// A concept created or replaced.
@@ -88,6 +100,61 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The kind of write, as the audit log names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::UpsertConcept { .. } => "upsert_concept",
+            Change::DeleteConcept { .. } => "delete_concept",
+            Change::UpsertCollection { .. } => "upsert_collection",
+            Change::DeleteCollection { .. } => "delete_collection",
+            Change::AddUnits { .. } => "add_units",
+            Change::DeleteUnits { .. } => "delete_units",
+            Change::DeleteMemory { .. } => "delete_memory",
+            Change::Import { .. } => "import",
+        }
+    }
+
+    /// What it writes to: the concept id, collection or memory.
+    pub fn target(&self) -> &str {
+        match self {
+            Change::UpsertConcept { id, .. } | Change::DeleteConcept { id } => id,
+            Change::UpsertCollection { name } | Change::DeleteCollection { name } => name,
+            Change::AddUnits { memory, .. }
+            | Change::DeleteUnits { memory, .. }
+            | Change::DeleteMemory { memory } => memory,
+            Change::Import { target, .. } => target,
+        }
+    }
+
+    /// How many units or ids it carries: 1 for a single record, 0 where the count is known
+    /// only after the commit (whole deletes, imports).
+    pub fn count(&self) -> u64 {
+        match self {
+            Change::UpsertConcept { .. }
+            | Change::DeleteConcept { .. }
+            | Change::UpsertCollection { .. } => 1,
+            Change::AddUnits { units, .. } => *units as u64,
+            Change::DeleteUnits { ids, .. } => *ids as u64,
+            Change::DeleteCollection { .. }
+            | Change::DeleteMemory { .. }
+            | Change::Import { .. } => 0,
+        }
+    }
+
+    /// The audit log's record of this change by `author`, now.
+    fn audited(&self, author: &Author) -> AuditEntry {
+        AuditEntry {
+            time_ms: now_ms(),
+            key: author.0.clone(),
+            change: self.kind().to_owned(),
+            target: self.target().to_owned(),
+            count: self.count(),
+            summary: self.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -135,6 +202,7 @@ impl WritePath {
     pub async fn termbase<C, R, F>(
         &self,
         change: Change,
+        author: &Author,
         commit: impl FnOnce(Store, Arc<TermSearch>) -> F + Send + 'static,
         publish: impl FnOnce(C, &TermSearch) -> R + Send + 'static,
     ) -> Result<R, AppError>
@@ -145,7 +213,8 @@ impl WritePath {
     {
         let turn = Arc::clone(&self.termbase_turn);
         let index = Arc::clone(&self.terms);
-        self.ordered(change, turn, index, commit, publish).await
+        self.ordered(change, author, turn, index, commit, publish)
+            .await
     }
 
     /// A memory write, the same way; waits first for the memory index built at start-up, so
@@ -153,6 +222,7 @@ impl WritePath {
     pub async fn memory<C, R, F>(
         &self,
         change: Change,
+        author: &Author,
         commit: impl FnOnce(Store, Arc<LiveMemoryIndex>) -> F + Send + 'static,
         publish: impl FnOnce(C, &LiveMemoryIndex) -> R + Send + 'static,
     ) -> Result<R, AppError>
@@ -163,13 +233,15 @@ impl WritePath {
     {
         let index = self.memory.index().await?;
         let turn = Arc::clone(&self.memory_turn);
-        self.ordered(change, turn, index, commit, publish).await
+        self.ordered(change, author, turn, index, commit, publish)
+            .await
     }
 
-    /// The one place every write passes: turn, commit, publish, in a task of its own.
+    /// The one place every write passes: turn, commit, audit, publish, in a task of its own.
     async fn ordered<I, C, R, F>(
         &self,
         change: Change,
+        author: &Author,
         turn: Arc<Mutex<()>>,
         index: Arc<I>,
         commit: impl FnOnce(Store, Arc<I>) -> F + Send + 'static,
@@ -182,10 +254,16 @@ impl WritePath {
         R: Send + 'static,
     {
         let store = self.store.clone();
+        let author = author.clone();
         let write = async move {
             let _turn = turn.lock_owned().await;
-            let committed = commit(store, Arc::clone(&index)).await?;
-            tracing::debug!(%change, "committed");
+            let committed = commit(store.clone(), Arc::clone(&index)).await?;
+            tracing::debug!(%change, author = author.0, "committed");
+            // The write is durable whatever happens here: a failed audit record is the
+            // server's fault to log, not a reason to tell the client its write failed.
+            if let Err(error) = store.append_audit(&change.audited(&author)).await {
+                tracing::error!(%error, %change, "the audit record of a committed write was lost");
+            }
             work::run("index publication", move || publish(committed, &index)).await
         };
         tokio::spawn(write)

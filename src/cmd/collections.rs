@@ -99,7 +99,7 @@ pub async fn change(action: CollectionCommand) -> Result<()> {
 
 /// How many concepts each collection holds, counted over one pass of ListConcepts.
 async fn concept_counts(
-    termbase: &mut TermbaseClient<tonic::transport::Channel>,
+    termbase: &mut TermbaseClient<super::Connection>,
 ) -> Result<std::collections::HashMap<String, usize>> {
     let mut counts = std::collections::HashMap::new();
     let mut page_token = String::new();

@@ -7,7 +7,7 @@ use clap::Args;
 use tolmach::service::proto::{self, exchange_client::ExchangeClient};
 
 use super::render::{print, print_json_value};
-use super::{channel, ClientArgs, FileFormatArg};
+use super::{connection, ClientArgs, FileFormatArg};
 
 /// What `tolmach export` takes.
 #[derive(Args)]
@@ -115,7 +115,7 @@ async fn export_file(
     let format = proto::FileFormat::try_from(request.format)
         .unwrap_or_default()
         .as_str_name();
-    let mut chunks = ExchangeClient::new(channel(client).await?)
+    let mut chunks = ExchangeClient::new(connection(client).await?)
         .export(request)
         .await?
         .into_inner();

@@ -8,7 +8,7 @@ use clap::Args;
 use tolmach::service::proto::{self, exchange_client::ExchangeClient};
 
 use super::render::{print, print_json, problems_and_summary};
-use super::{channel, ClientArgs, FileFormatArg};
+use super::{connection, ClientArgs, FileFormatArg};
 
 /// What `tolmach import` takes.
 #[derive(Args)]
@@ -150,7 +150,7 @@ async fn import_file(
     // Once the whole file is sent, a large import still has seconds of work to do (the rest
     // of the reading, then the commit): the spinner keeps turning meanwhile.
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let mut events = ExchangeClient::new(channel(client).await?)
+    let mut events = ExchangeClient::new(connection(client).await?)
         .import(tokio_stream::wrappers::ReceiverStream::new(receiver))
         .await?
         .into_inner();

@@ -6,6 +6,7 @@ pub mod collections;
 pub mod delete;
 pub mod export;
 pub mod import;
+pub mod key;
 pub mod memory;
 pub mod render;
 pub mod serve;
@@ -14,6 +15,9 @@ pub mod termbase;
 use anyhow::{Context, Result};
 use clap::Args;
 use tolmach::service::proto::{self, memory_client::MemoryClient, termbase_client::TermbaseClient};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::{InterceptedService, Interceptor};
+use tonic::Status;
 
 /// Options shared by every client command.
 #[derive(Args)]
@@ -24,6 +28,9 @@ pub struct ClientArgs {
     /// Print the response as protobuf JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The API key to send (`tk_...`), which a server with keys requires of every call.
+    #[arg(long, env = "TOLMACH_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
 }
 
 /// An exchange file format on the command line.
@@ -68,12 +75,39 @@ pub async fn channel(args: &ClientArgs) -> Result<tonic::transport::Channel> {
         .with_context(|| format!("cannot reach a tolmach server at {}", args.server))
 }
 
+/// A connection that sends the API key of the arguments, if any, with every call.
+pub type Connection = InterceptedService<tonic::transport::Channel, SendKey>;
+
+/// Adds `authorization: Bearer <key>` to every call when a key was given.
+#[derive(Clone)]
+pub struct SendKey(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for SendKey {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if let Some(key) = &self.0 {
+            request.metadata_mut().insert("authorization", key.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A connection to the server of `args` that sends its API key.
+pub async fn connection(args: &ClientArgs) -> Result<Connection> {
+    let key = args
+        .api_key
+        .as_deref()
+        .map(|key| format!("Bearer {}", key.trim()).parse())
+        .transpose()
+        .context("the API key holds characters a header cannot carry")?;
+    Ok(InterceptedService::new(channel(args).await?, SendKey(key)))
+}
+
 /// A Termbase client.
-pub async fn connect(args: &ClientArgs) -> Result<TermbaseClient<tonic::transport::Channel>> {
-    Ok(TermbaseClient::new(channel(args).await?))
+pub async fn connect(args: &ClientArgs) -> Result<TermbaseClient<Connection>> {
+    Ok(TermbaseClient::new(connection(args).await?))
 }
 
 /// A Memory client.
-pub async fn memory_client(args: &ClientArgs) -> Result<MemoryClient<tonic::transport::Channel>> {
-    Ok(MemoryClient::new(channel(args).await?))
+pub async fn memory_client(args: &ClientArgs) -> Result<MemoryClient<Connection>> {
+    Ok(MemoryClient::new(connection(args).await?))
 }

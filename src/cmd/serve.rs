@@ -21,11 +21,15 @@ pub struct ServeArgs {
     /// glossary built into this binary).
     #[arg(long)]
     glossary: Option<PathBuf>,
+    /// Serve without API keys on an address other than loopback, where anyone who reaches
+    /// it may read, write and delete everything (refused otherwise).
+    #[arg(long)]
+    insecure: bool,
 }
 
 /// Runs the server until a shutdown signal.
 pub async fn run(args: ServeArgs) -> Result<()> {
-    serve(args.listen, args.data_dir, args.glossary).await
+    serve(args.listen, args.data_dir, args.glossary, args.insecure).await
 }
 
 /// `$XDG_DATA_HOME/tolmach`, else `~/.local/share/tolmach`, else `./tolmach-data`.
@@ -37,7 +41,12 @@ fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("tolmach-data"))
 }
 
-async fn serve(listen: SocketAddr, data_dir: PathBuf, glossary: Option<PathBuf>) -> Result<()> {
+async fn serve(
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    glossary: Option<PathBuf>,
+    insecure: bool,
+) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -48,6 +57,7 @@ async fn serve(listen: SocketAddr, data_dir: PathBuf, glossary: Option<PathBuf>)
         data_dir: data_dir.clone(),
         glossary_dir: glossary,
         limits: Limits::default(),
+        insecure,
     };
     let started = std::time::Instant::now();
     let running = server::start(config).await.with_context(|| {

@@ -141,7 +141,8 @@ pub fn kind_to_proto(kind: MatchKind) -> proto::MatchKind {
     }
 }
 
-fn timestamp(ms: i64) -> Option<Timestamp> {
+/// A stored time (ms since the epoch) as a proto timestamp.
+pub fn timestamp(ms: i64) -> Option<Timestamp> {
     Some(Timestamp {
         seconds: ms.div_euclid(1000),
         nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
@@ -171,6 +172,7 @@ pub fn concept_to_proto(concept: &Concept) -> proto::Concept {
         update_time: timestamp(concept.updated_ms),
         revision: concept.revision,
         warnings: Vec::new(),
+        updated_by: String::new(),
     }
 }
 

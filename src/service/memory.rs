@@ -7,6 +7,7 @@ use super::convert::{span, unit_from_proto, unit_to_proto};
 use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, memory_server::Memory as MemoryRpc};
 use crate::app::memory::Memory;
+use crate::auth::{self, Role};
 use crate::index::memory::{comparison_length, DiffKind, MemoryQuery};
 use crate::model::violation::{MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
 use crate::model::{TranslationUnit, Violations};
@@ -46,6 +47,7 @@ impl MemoryRpc for MemoryService {
         &self,
         request: Request<proto::AddUnitsRequest>,
     ) -> Result<Response<proto::AddUnitsResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::default();
         violations.identifier("memory", &request.memory);
@@ -65,7 +67,11 @@ impl MemoryRpc for MemoryService {
             .map(|(i, u)| unit_from_proto(u, &format!("units[{i}]"), &mut violations))
             .collect();
         violations.into_result(())?;
-        let added = self.memory.add_units(request.memory, units).await?;
+        caller.check_memory("AddUnits", Role::Editor, &request.memory)?;
+        let added = self
+            .memory
+            .add_units(&caller.author(), request.memory, units)
+            .await?;
         Ok(Response::new(proto::AddUnitsResponse {
             added: added.added as u32,
             replaced: added.replaced as u32,
@@ -77,6 +83,7 @@ impl MemoryRpc for MemoryService {
         &self,
         request: Request<proto::DeleteUnitsRequest>,
     ) -> Result<Response<proto::DeleteUnitsResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::default();
         violations.identifier("memory", &request.memory);
@@ -84,9 +91,10 @@ impl MemoryRpc for MemoryService {
             violations.entry_id(&format!("ids[{i}]"), id);
         }
         violations.into_result(())?;
+        caller.check_memory("DeleteUnits", Role::Editor, &request.memory)?;
         let deleted = self
             .memory
-            .delete_units(request.memory, request.ids)
+            .delete_units(&caller.author(), request.memory, request.ids)
             .await?;
         Ok(Response::new(proto::DeleteUnitsResponse {
             deleted: deleted as u32,
@@ -97,7 +105,8 @@ impl MemoryRpc for MemoryService {
         &self,
         request: Request<proto::SearchRequest>,
     ) -> Result<Response<proto::SearchResponse>, Status> {
-        let request = request.into_inner();
+        let caller = auth::caller(&request)?;
+        let mut request = request.into_inner();
         let mut violations = Violations::default();
         violations.required_text("text", &request.text, MAX_SEGMENT_BYTES);
         let source = violations.lang("source_lang", &request.source_lang);
@@ -117,6 +126,7 @@ impl MemoryRpc for MemoryService {
             }
         }
         let (source, target) = violations.into_checked(source.zip(target))?;
+        caller.readable_memories("Search", &mut request.memories)?;
         let query = MemoryQuery {
             text: request.text,
             source,
@@ -165,12 +175,14 @@ impl MemoryRpc for MemoryService {
         &self,
         request: Request<proto::ConcordanceRequest>,
     ) -> Result<Response<proto::ConcordanceResponse>, Status> {
-        let request = request.into_inner();
+        let caller = auth::caller(&request)?;
+        let mut request = request.into_inner();
         let mut violations = Violations::default();
         violations.required_text("text", &request.text, MAX_TERM_BYTES);
         let lang = violations.lang("lang", &request.lang);
         violations.identifiers("memories", &request.memories);
         let lang = violations.into_checked(lang)?;
+        caller.readable_memories("Concordance", &mut request.memories)?;
         let limit = match request.limit {
             0 => DEFAULT_CONCORDANCE_LIMIT,
             n => n.min(MAX_CONCORDANCE_LIMIT),
@@ -201,13 +213,15 @@ impl MemoryRpc for MemoryService {
 
     async fn stats(
         &self,
-        _request: Request<proto::StatsRequest>,
+        request: Request<proto::StatsRequest>,
     ) -> Result<Response<proto::StatsResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let memories = self
             .memory
             .stats()
             .await?
             .into_iter()
+            .filter(|m| caller.sees_memory(&m.memory))
             .map(|m| proto::MemoryStats {
                 memory: m.memory,
                 units: m.units,
@@ -225,11 +239,13 @@ impl MemoryRpc for MemoryService {
         &self,
         request: Request<proto::ListUnitsRequest>,
     ) -> Result<Response<proto::ListUnitsResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::default();
         violations.identifier("memory", &request.memory);
         let after = page_start(&request.page_token, &mut violations);
         violations.into_result(())?;
+        caller.check_memory("ListUnits", Role::Reader, &request.memory)?;
         let size = page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
         let page = self
             .memory
@@ -244,11 +260,16 @@ impl MemoryRpc for MemoryService {
         &self,
         request: Request<proto::DeleteMemoryRequest>,
     ) -> Result<Response<proto::DeleteMemoryResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::default();
         violations.identifier("memory", &request.memory);
         violations.into_result(())?;
-        let deleted = self.memory.delete_memory(request.memory).await?;
+        caller.check_memory("DeleteMemory", Role::Admin, &request.memory)?;
+        let deleted = self
+            .memory
+            .delete_memory(&caller.author(), request.memory)
+            .await?;
         Ok(Response::new(proto::DeleteMemoryResponse {
             deleted_units: deleted as u64,
         }))

@@ -2,6 +2,7 @@
 //! domain errors to gRPC statuses (`status.rs`). What a call does is the application layer's
 //! ([`crate::app`]); generated proto types live here and go no deeper.
 
+mod access;
 pub mod codec;
 mod convert;
 mod exchange;
@@ -10,6 +11,8 @@ mod paging;
 mod status;
 mod termbase;
 
+pub use access::{key_to_proto, role_to_proto, AccessService};
+pub use convert::timestamp;
 pub use exchange::ExchangeService;
 pub use memory::MemoryService;
 pub use termbase::TermbaseService;

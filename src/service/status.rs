@@ -42,6 +42,10 @@ impl From<AppError> for Status {
             AppError::Internal { what, .. } => {
                 Status::internal(format!("{what} failed; see the server log"))
             }
+            AppError::Unauthenticated { .. } => Status::unauthenticated(error.to_string()),
+            AppError::PermissionDenied { .. } => Status::permission_denied(error.to_string()),
+            AppError::KeyNameTaken { .. } => Status::already_exists(error.to_string()),
+            AppError::KeyNotFound { .. } => Status::not_found(error.to_string()),
         }
     }
 }

@@ -7,11 +7,13 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{
     concept_from_proto, concept_to_proto, kind_to_proto, renderings, spans_to_proto,
-    status_to_proto,
+    status_to_proto, timestamp,
 };
 use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, termbase_server::Termbase as TermbaseRpc};
-use crate::app::termbase::{ConceptFilter, Termbase};
+use crate::app::termbase::{ConceptFilter, Termbase, DEFAULT_COLLECTION};
+use crate::app::AppError;
+use crate::auth::{self, Caller, Role};
 use crate::index::{score, LookupQuery};
 use crate::model::violation::{MAX_TERM_BYTES, MAX_TEXT_BYTES};
 use crate::model::{Collection, Invalid, Lang, Violations};
@@ -41,6 +43,36 @@ fn check_id(field: &str, id: &str) -> Result<(), Invalid> {
     violations.into_result(())
 }
 
+/// Refuses a concept write by `caller` unless it may edit the collection it writes to and,
+/// when the concept would move, the collection it is stored in.
+fn check_concept_write(
+    termbase: &Termbase,
+    caller: &Caller,
+    concept: &crate::model::Concept,
+    moving: bool,
+) -> Result<(), Status> {
+    let collection = match concept.collection.as_str() {
+        "" => DEFAULT_COLLECTION,
+        named => named,
+    };
+    caller.check_collection("UpsertConcept", Role::Editor, collection)?;
+    if moving && !concept.id.is_empty() {
+        if let Some(stored) = stored_collection(termbase, &concept.id)? {
+            caller.check_collection("UpsertConcept", Role::Editor, &stored)?;
+        }
+    }
+    Ok(())
+}
+
+/// The collection concept `id` is stored in; `None` when there is no such concept.
+fn stored_collection(termbase: &Termbase, id: &str) -> Result<Option<String>, Status> {
+    match termbase.get(id) {
+        Ok(stored) => Ok(Some(stored.collection)),
+        Err(AppError::ConceptNotFound { .. }) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// The language of a query or text: the given tag, else the script's.
 fn query_lang(given: Option<Lang>, text: &str) -> Option<Lang> {
     given.or_else(|| text::detect_lang(text).and_then(|tag| Lang::parse(tag).ok()))
@@ -52,6 +84,7 @@ impl TermbaseRpc for TermbaseService {
         &self,
         request: Request<proto::UpsertConceptRequest>,
     ) -> Result<Response<proto::Concept>, Status> {
+        let caller = auth::caller(&request)?;
         let request = request.into_inner();
         let Some(concept) = request.concept else {
             return Err(Invalid::field("concept", "is required").into());
@@ -59,13 +92,16 @@ impl TermbaseRpc for TermbaseService {
         let mut violations = Violations::default();
         let concept = concept_from_proto(concept, "concept", &mut violations);
         violations.into_result(())?;
+        let moving = request.move_from_other_collection;
+        check_concept_write(&self.termbase, &caller, &concept, moving)?;
         let expected = (request.expected_revision != 0).then_some(request.expected_revision);
         let upserted = self
             .termbase
-            .upsert(concept, expected, request.move_from_other_collection)
+            .upsert(&caller.author(), concept, expected, moving)
             .await?;
         Ok(Response::new(proto::Concept {
             warnings: upserted.warnings,
+            updated_by: caller.key,
             ..concept_to_proto(&upserted.concept)
         }))
     }
@@ -74,18 +110,28 @@ impl TermbaseRpc for TermbaseService {
         &self,
         request: Request<proto::GetConceptRequest>,
     ) -> Result<Response<proto::Concept>, Status> {
+        let caller = auth::caller(&request)?;
         let id = request.into_inner().id;
         check_id("id", &id)?;
-        Ok(Response::new(concept_to_proto(&self.termbase.get(&id)?)))
+        let concept = self.termbase.get(&id)?;
+        caller.check_collection("GetConcept", Role::Reader, &concept.collection)?;
+        Ok(Response::new(proto::Concept {
+            updated_by: self.termbase.author(&concept)?,
+            ..concept_to_proto(&concept)
+        }))
     }
 
     async fn delete_concept(
         &self,
         request: Request<proto::DeleteConceptRequest>,
     ) -> Result<Response<proto::DeleteConceptResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let id = request.into_inner().id;
         check_id("id", &id)?;
-        let deleted = self.termbase.delete(id).await?;
+        if let Some(stored) = stored_collection(&self.termbase, &id)? {
+            caller.check_collection("DeleteConcept", Role::Editor, &stored)?;
+        }
+        let deleted = self.termbase.delete(&caller.author(), id).await?;
         Ok(Response::new(proto::DeleteConceptResponse {
             deleted: Some(concept_to_proto(&deleted)),
         }))
@@ -95,6 +141,7 @@ impl TermbaseRpc for TermbaseService {
         &self,
         request: Request<proto::ListConceptsRequest>,
     ) -> Result<Response<proto::ListConceptsResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::default();
         let after = page_start(&request.page_token, &mut violations);
@@ -104,7 +151,11 @@ impl TermbaseRpc for TermbaseService {
         let lang = violations.optional_lang("lang", &request.lang);
         violations.max_len("subject_field", &request.subject_field, MAX_TERM_BYTES);
         violations.into_result(())?;
+        if !request.collection.is_empty() {
+            caller.check_collection("ListConcepts", Role::Reader, &request.collection)?;
+        }
         let filter = ConceptFilter {
+            within: caller.scope.collections,
             collection: request.collection,
             subject_field: request.subject_field.trim().to_lowercase(),
             lang,
@@ -121,7 +172,8 @@ impl TermbaseRpc for TermbaseService {
         &self,
         request: Request<proto::LookupRequest>,
     ) -> Result<Response<proto::LookupResponse>, Status> {
-        let request = request.into_inner();
+        let caller = auth::caller(&request)?;
+        let mut request = request.into_inner();
         let mut violations = Violations::default();
         violations.required_text("text", &request.text, MAX_TERM_BYTES);
         let source_lang = violations.optional_lang("source_lang", &request.source_lang);
@@ -129,6 +181,7 @@ impl TermbaseRpc for TermbaseService {
         violations.identifiers("collections", &request.collections);
         violations.min_score("min_score", request.min_score);
         violations.into_result(())?;
+        caller.readable_collections("Lookup", &mut request.collections)?;
         let pinyin = source_lang
             .as_ref()
             .is_none_or(|lang| lang.primary() == "zh");
@@ -174,13 +227,15 @@ impl TermbaseRpc for TermbaseService {
         &self,
         request: Request<proto::RecognizeRequest>,
     ) -> Result<Response<proto::RecognizeResponse>, Status> {
-        let request = request.into_inner();
+        let caller = auth::caller(&request)?;
+        let mut request = request.into_inner();
         let mut violations = Violations::default();
         violations.required_text("text", &request.text, MAX_TEXT_BYTES);
         let lang = violations.optional_lang("lang", &request.lang);
         let targets = violations.langs("target_langs", &request.target_langs);
         violations.identifiers("collections", &request.collections);
         violations.into_result(())?;
+        caller.readable_collections("Recognize", &mut request.collections)?;
         let text: Arc<str> = request.text.into();
         let found = self
             .termbase
@@ -219,29 +274,36 @@ impl TermbaseRpc for TermbaseService {
         &self,
         request: Request<proto::Collection>,
     ) -> Result<Response<proto::Collection>, Status> {
+        let caller = auth::caller(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::default();
         violations.identifier("name", &request.name);
         violations.max_len("description", &request.description, MAX_TERM_BYTES);
         violations.into_result(())?;
+        caller.check_collection("UpsertCollection", Role::Admin, &request.name)?;
         self.termbase
-            .upsert_collection(Collection {
-                name: request.name.clone(),
-                priority: request.priority,
-                description: request.description.clone(),
-            })
+            .upsert_collection(
+                &caller.author(),
+                Collection {
+                    name: request.name.clone(),
+                    priority: request.priority,
+                    description: request.description.clone(),
+                },
+            )
             .await?;
         Ok(Response::new(request))
     }
 
     async fn list_collections(
         &self,
-        _request: Request<proto::ListCollectionsRequest>,
+        request: Request<proto::ListCollectionsRequest>,
     ) -> Result<Response<proto::ListCollectionsResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let collections = self
             .termbase
             .collections()?
             .into_iter()
+            .filter(|c| caller.sees_collection(&c.name))
             .map(|c| proto::Collection {
                 name: c.name,
                 priority: c.priority,
@@ -257,16 +319,46 @@ impl TermbaseRpc for TermbaseService {
         &self,
         request: Request<proto::DeleteCollectionRequest>,
     ) -> Result<Response<proto::DeleteCollectionResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::default();
         violations.identifier("name", &request.name);
         violations.into_result(())?;
+        caller.check_collection("DeleteCollection", Role::Admin, &request.name)?;
         let deleted = self
             .termbase
-            .delete_collection(request.name, request.force)
+            .delete_collection(&caller.author(), request.name, request.force)
             .await?;
         Ok(Response::new(proto::DeleteCollectionResponse {
             deleted_concepts: deleted as u64,
+        }))
+    }
+
+    async fn get_concept_history(
+        &self,
+        request: Request<proto::GetConceptHistoryRequest>,
+    ) -> Result<Response<proto::GetConceptHistoryResponse>, Status> {
+        let caller = auth::caller(&request)?;
+        let id = request.into_inner().id;
+        check_id("id", &id)?;
+        let revisions = self.termbase.history(&id)?;
+        for collection in revisions.iter().map(|r| &r.concept.collection) {
+            caller.check_collection("GetConceptHistory", Role::Reader, collection)?;
+        }
+        let revisions = revisions
+            .into_iter()
+            .map(|r| proto::ConceptRevision {
+                concept: Some(proto::Concept {
+                    updated_by: r.author.clone(),
+                    ..concept_to_proto(&r.concept)
+                }),
+                author: r.author,
+                time: timestamp(r.time_ms),
+                current: r.current,
+            })
+            .collect();
+        Ok(Response::new(proto::GetConceptHistoryResponse {
+            revisions,
         }))
     }
 }

@@ -88,7 +88,7 @@ mod tests {
         let store = Store::temporary().unwrap();
         for (id, collection) in [("a", "gone"), ("b", "kept"), ("c", "gone")] {
             store
-                .upsert_concept(concept(id, collection), None, 1)
+                .upsert_concept(concept(id, collection), None, 1, "")
                 .await
                 .unwrap();
         }

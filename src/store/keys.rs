@@ -148,6 +148,23 @@ pub fn decode_version(bytes: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
+/// Key of an API key in the `api_keys` tree: its public id (ASCII hex), so that a call's key
+/// string finds its record in one read.
+pub fn api_key(id: &str) -> Vec<u8> {
+    id.as_bytes().to_vec()
+}
+
+/// Key of a record in the `audit` tree: its sequence number, big-endian, so that the log
+/// iterates in write order.
+pub fn audit(sequence: u64) -> [u8; 8] {
+    sequence.to_be_bytes()
+}
+
+/// The sequence number of an `audit` key.
+pub fn parse_audit(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.try_into().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +175,13 @@ mod tests {
         assert!(history("a", 9) < history("a", 10));
         assert!(history("a", u64::MAX) < history("a-b", 0));
         assert!(history("a", 3).starts_with(&history_prefix("a")));
+    }
+
+    #[test]
+    fn audit_keys_sort_by_sequence_numerically_and_round_trip() {
+        assert!(audit(255) < audit(256));
+        assert_eq!(parse_audit(&audit(u64::MAX)), Some(u64::MAX));
+        assert_eq!(parse_audit(b"short"), None);
     }
 
     #[test]

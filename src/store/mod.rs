@@ -1,6 +1,7 @@
 //! Durable storage of concepts, their history and collections in sled.
 //!
-//! One tree per record kind (`meta`, `concepts`, `history`, `collections`, `units`); keys are
+//! One tree per record kind (`meta`, `concepts`, `history`, `collections`, `units`, and the
+//! access records `api_keys`, `audit`, `authors`); keys are
 //! built only in `keys`. Imports not yet committed wait in spool files beside the database
 //! (see `import`). Every write method returns only after sled has flushed the change to
 //! disk, so a caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
@@ -15,11 +16,13 @@
 //! * `apply.rs`: a committed import's entries resolved and written in batches, and what each
 //!   batch reports ([`Applied`](crate::model::Applied), [`ImportCounts`]);
 //! * `spool.rs`: the spool files and the entries they hold ([`Staged`]);
+//! * `access.rs`: API keys, the audit log, the author of each concept revision;
 //! * `codec.rs` (record encoding), `keys.rs`, `error.rs`, `content.rs`: leaves.
 //!
 //! `import.rs` and `apply.rs` add methods to [`Store`] and write its trees, the only use of
 //! `mod.rs` from below.
 
+mod access;
 mod apply;
 mod codec;
 mod content;
@@ -37,6 +40,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
 use crate::model::{Collection, Concept, TranslationUnit};
+pub use access::{AuditEntry, Authorship, KeyRecord, Role};
 pub use apply::ImportCounts;
 use codec::{decode, encode};
 pub use content::{content_id, unit_content_id};
@@ -70,6 +74,12 @@ pub struct Store {
     staging: sled::Tree,
     /// Where imports spool their entries until they commit.
     imports: Arc<SpoolDir>,
+    /// API keys by public id.
+    api_keys: sled::Tree,
+    /// The audit log by sequence number.
+    audit: sled::Tree,
+    /// Who wrote each concept revision, keyed like `history`.
+    authors: sled::Tree,
 }
 
 impl Store {
@@ -138,6 +148,9 @@ impl Store {
             units: db.open_tree("units")?,
             staging: db.open_tree("staging")?,
             imports: Arc::new(imports),
+            api_keys: db.open_tree("api_keys")?,
+            audit: db.open_tree("audit")?,
+            authors: db.open_tree("authors")?,
             meta,
             db,
         })
@@ -193,7 +206,9 @@ impl Store {
         })
     }
 
-    /// Stores `concept`, stamping times and revision; keeps the replaced revision in history.
+    /// Stores `concept`, stamping times and revision; keeps the replaced revision in history
+    /// and records `author` (a key's name, empty on an open server) as the new revision's
+    /// author in the same transaction.
     ///
     /// With `expected_revision`, fails unless the stored revision is that one (0 = must not
     /// exist yet). Returns the concept as stored, after it is durable.
@@ -202,8 +217,14 @@ impl Store {
         concept: Concept,
         expected_revision: Option<u64>,
         now_ms: i64,
+        author: &str,
     ) -> Result<Concept, StoreError> {
-        let stored = (&self.concepts, &self.history).transaction(|(concepts, history)| {
+        let authorship = Authorship {
+            key: author.to_owned(),
+            time_ms: now_ms,
+        };
+        let trees = (&self.concepts, &self.history, &self.authors);
+        let stored = trees.transaction(|(concepts, history, authors)| {
             let previous: Option<Concept> = concepts
                 .get(keys::concept(&concept.id))?
                 .map(|bytes| decode("concepts", concept.id.as_bytes(), &bytes))
@@ -233,6 +254,11 @@ impl Store {
                 )?;
             }
             put(concepts, &keys::concept(&next.id), &next)?;
+            put(
+                authors,
+                &keys::history(&next.id, next.revision),
+                &authorship,
+            )?;
             Ok(next)
         })?;
         self.flush().await?;
@@ -408,12 +434,12 @@ mod tests {
     async fn updates_bump_the_revision_and_keep_history() {
         let store = Store::temporary().unwrap();
         let first = store
-            .upsert_concept(concept("c", "one"), None, 10)
+            .upsert_concept(concept("c", "one"), None, 10, "")
             .await
             .unwrap();
         assert_eq!((first.revision, first.created_ms), (1, 10));
         let second = store
-            .upsert_concept(concept("c", "two"), Some(1), 20)
+            .upsert_concept(concept("c", "two"), Some(1), 20, "desk-7")
             .await
             .unwrap();
         assert_eq!(
@@ -421,13 +447,21 @@ mod tests {
             (2, 10, 20)
         );
         let stale = store
-            .upsert_concept(concept("c", "three"), Some(1), 30)
+            .upsert_concept(concept("c", "three"), Some(1), 30, "")
             .await;
         assert!(matches!(
             stale,
             Err(StoreError::RevisionMismatch { current: 2, .. })
         ));
         assert_eq!(store.history("c").unwrap(), vec![first]);
+        let author = store.authorship("c", 2).unwrap();
+        assert_eq!(
+            author,
+            Some(Authorship {
+                key: "desk-7".into(),
+                time_ms: 20
+            })
+        );
     }
 
     #[tokio::test]
@@ -435,7 +469,7 @@ mod tests {
         let store = Store::temporary().unwrap();
         for id in ["a", "b", "c"] {
             store
-                .upsert_concept(concept(id, id), None, 0)
+                .upsert_concept(concept(id, id), None, 0, "")
                 .await
                 .unwrap();
         }

@@ -2,6 +2,7 @@
 //! directory and talks to it through the generated gRPC client. One binary, one module per
 //! area.
 
+mod auth;
 mod bad_input;
 mod cli;
 mod concepts;

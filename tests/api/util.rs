@@ -3,13 +3,15 @@
 use std::path::Path;
 
 use tempfile::TempDir;
-use tolmach::app::Limits;
+use tolmach::app::{now_ms, Limits};
+use tolmach::auth::{Caller, KeyRing, NewKey};
 use tolmach::server::{self, RunningServer, ServerConfig};
 use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
     Collection, Concept, LangSection, LookupRequest, LookupResponse, Occurrence, RecognizeRequest,
     Term, TermStatus, UpsertConceptRequest,
 };
+use tolmach::store::Store;
 use tonic::transport::Channel;
 
 /// A running server and the directory it keeps its data in.
@@ -66,8 +68,30 @@ async fn start_in_with(dir: &Path, limits: Limits) -> RunningServer {
         data_dir: dir.to_path_buf(),
         glossary_dir: None,
         limits,
+        insecure: false,
     };
     server::start(config).await.expect("server starts")
+}
+
+/// Starts a server with the shipped glossary on a fresh data directory in which `keys` were
+/// made before the start, as `tolmach key create --data-dir` makes them; answers it with each
+/// key's secret, in order. A key whose expiry is given is made just before that expiry, so
+/// that a test may give one in the past.
+pub async fn start_with_keys(keys: Vec<NewKey>) -> (TestServer, Vec<String>) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let ring = KeyRing::load(Store::open(dir.path()).expect("store opens")).expect("keys load");
+    let mut secrets = Vec::new();
+    for key in keys {
+        let made = key.expires_ms.map_or_else(now_ms, |expiry| expiry - 1);
+        let (_, secret) = ring
+            .create(&Caller::open(), key, made)
+            .await
+            .expect("key created");
+        secrets.push(secret);
+    }
+    drop(ring);
+    let server = start_in(dir.path()).await;
+    (TestServer { server, dir }, secrets)
 }
 
 /// A term with a status.

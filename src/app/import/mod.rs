@@ -40,7 +40,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use super::claims::Claims;
 use super::termbase::ensure_collection;
 use super::work::{self, Admission, Heavy};
-use super::writes::{Change, WritePath};
+use super::writes::{Author, Change, WritePath};
 use super::{now_ms, AppError};
 use crate::model::OnConflict;
 use crate::store::{ImportCounts, ImportSpool, Store};
@@ -56,6 +56,8 @@ pub struct Imports {
     writes: WritePath,
     admission: Admission,
     claims: Claims,
+    /// Who commits: each import is started on a copy made by [`Imports::by`].
+    author: Author,
 }
 
 impl Imports {
@@ -66,6 +68,16 @@ impl Imports {
             writes,
             admission,
             claims,
+            author: Author::default(),
+        }
+    }
+
+    /// These imports, committed in the name of `author`: start each import on the copy for
+    /// its caller.
+    pub fn by(&self, author: Author) -> Imports {
+        Imports {
+            author,
+            ..self.clone()
         }
     }
 
@@ -96,6 +108,7 @@ impl Imports {
         self.writes
             .termbase(
                 import_change(&spool, &collection),
+                &self.author,
                 move |store, terms| async move {
                     ensure_collection(&store, &collection).await?;
                     let runtime = tokio::runtime::Handle::current();
@@ -139,6 +152,7 @@ impl Imports {
         self.writes
             .memory(
                 import_change(&spool, &memory),
+                &self.author,
                 move |store, index| async move {
                     // The import's index part is published when the commit ends: with what
                     // the commit wrote should it fail part way, since the store then holds

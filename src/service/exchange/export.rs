@@ -6,6 +6,7 @@ use tokio::sync::mpsc;
 use tonic::Status;
 
 use crate::app::export::{Chunk, ConceptFormat, ExportPlan, Exports};
+use crate::auth::{Caller, Role};
 use crate::formats::TbxStyle;
 use crate::model::Violations;
 use crate::service::proto;
@@ -76,12 +77,26 @@ fn check(request: proto::ExportRequest) -> Result<ExportPlan, Status> {
     Ok(violations.into_checked(plan)?)
 }
 
-/// Checks the request and starts writing; the chunks follow on the returned channel.
+/// Narrows `plan` to what `caller` may read: a memory in its scope; the collections it names,
+/// each in scope, or, when it names none, the caller's collections.
+fn check_scope(caller: &Caller, plan: &mut ExportPlan) -> Result<(), Status> {
+    Ok(match plan {
+        ExportPlan::Units { memory, .. } => caller.check_memory("Export", Role::Reader, memory),
+        ExportPlan::Concepts { collections, .. } => {
+            caller.readable_collections("Export", collections)
+        }
+    }?)
+}
+
+/// Checks the request and starts writing what `caller` may read; the chunks follow on the
+/// returned channel.
 pub(super) fn start(
+    caller: &Caller,
     exports: &Exports,
     request: proto::ExportRequest,
 ) -> Result<mpsc::Receiver<Result<proto::ExportChunk, Status>>, Status> {
-    let plan = check(request)?;
+    let mut plan = check(request)?;
+    check_scope(caller, &mut plan)?;
     let (sender, receiver) = mpsc::channel(CHUNK_CHANNEL);
     let chunks = Box::new(move |chunk: Result<Chunk, _>| {
         let chunk = chunk

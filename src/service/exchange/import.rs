@@ -8,6 +8,7 @@ use tonic::Status;
 
 use super::upload::Upload;
 use crate::app::import::{self, Imports, Plan, Severity, Target};
+use crate::auth::{Caller, Role};
 use crate::formats::Format;
 use crate::model::violation::MAX_TERM_BYTES;
 use crate::model::{OnConflict, Violations};
@@ -84,9 +85,19 @@ fn plan(header: proto::ImportHeader) -> Result<Plan, Status> {
     })
 }
 
-/// Checks the header and starts the import; the events follow on the returned channel.
+/// Refuses an import by `caller` into a collection or memory outside its scope.
+fn check_scope(caller: &Caller, target: &Target) -> Result<(), Status> {
+    Ok(match target {
+        Target::Collection(name) => caller.check_collection("Import", Role::Editor, name),
+        Target::Memory(name) => caller.check_memory("Import", Role::Editor, name),
+    }?)
+}
+
+/// Checks the header and starts the import in the name of `caller`; the events follow on
+/// the returned channel.
 pub(super) async fn start(
-    imports: Imports,
+    caller: &Caller,
+    imports: &Imports,
     mut inbound: tonic::Streaming<proto::ImportRequest>,
 ) -> Result<mpsc::Receiver<Result<proto::ImportEvent, Status>>, Status> {
     let header = match inbound.message().await? {
@@ -105,6 +116,8 @@ pub(super) async fn start(
         }
     };
     let plan = plan(header)?;
+    check_scope(caller, &plan.target)?;
+    let imports = imports.by(caller.author());
     // Held until the import ends: each reads, checks, spools and analyzes a whole file.
     let admitted = imports.admit()?;
     let (sender, receiver) = mpsc::channel(EVENT_CHANNEL);

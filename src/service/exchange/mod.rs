@@ -41,7 +41,8 @@ impl Exchange for ExchangeService {
         &self,
         request: Request<Streaming<proto::ImportRequest>>,
     ) -> Result<Response<Self::ImportStream>, Status> {
-        let events = import::start(self.imports.clone(), request.into_inner()).await?;
+        let caller = crate::auth::caller(&request)?;
+        let events = import::start(&caller, &self.imports, request.into_inner()).await?;
         Ok(Response::new(ReceiverStream::new(events)))
     }
 
@@ -49,7 +50,8 @@ impl Exchange for ExchangeService {
         &self,
         request: Request<proto::ExportRequest>,
     ) -> Result<Response<Self::ExportStream>, Status> {
-        let chunks = export::start(&self.exports, request.into_inner())?;
+        let caller = crate::auth::caller(&request)?;
+        let chunks = export::start(&caller, &self.exports, request.into_inner())?;
         Ok(Response::new(ReceiverStream::new(chunks)))
     }
 }

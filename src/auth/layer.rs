@@ -1,0 +1,221 @@
+//! The one access check in front of every service: a tower layer, since only the HTTP
+//! request still carries the method (a tonic interceptor sees the request without its URI).
+//!
+//! For each call it finds the role the method needs in [`required_role`] (deny by default:
+//! a method not in the table is refused), verifies the key sent as `authorization: Bearer
+//! <key>` or `x-api-key: <key>`, compares roles, and leaves the [`Caller`] in the request's
+//! extensions, where handlers read it with [`caller`] to check the collection or memory they
+//! touch. Health (`grpc.health.v1.Health`) and reflection stay open to everyone. On a server
+//! without keys every call is made as [`Caller::open`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tonic::codegen::http;
+use tonic::Status;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::caller::Caller;
+use super::keys::KeyRing;
+use crate::app::{now_ms, AppError};
+use crate::store::Role;
+
+/// Methods every client may call, key or not: load balancers and tools must see health
+/// and the API's shape.
+const OPEN_PREFIXES: [&str; 2] = ["/grpc.health.v1.Health/", "/grpc.reflection."];
+
+/// The role each method needs. A method missing here is refused on a server with keys.
+const ROLES: &[(&str, Role)] = &[
+    ("/tolmach.v1.Termbase/GetConcept", Role::Reader),
+    ("/tolmach.v1.Termbase/ListConcepts", Role::Reader),
+    ("/tolmach.v1.Termbase/ListCollections", Role::Reader),
+    ("/tolmach.v1.Termbase/Lookup", Role::Reader),
+    ("/tolmach.v1.Termbase/Recognize", Role::Reader),
+    ("/tolmach.v1.Termbase/GetConceptHistory", Role::Reader),
+    ("/tolmach.v1.Memory/Search", Role::Reader),
+    ("/tolmach.v1.Memory/Concordance", Role::Reader),
+    ("/tolmach.v1.Memory/Stats", Role::Reader),
+    ("/tolmach.v1.Memory/ListUnits", Role::Reader),
+    ("/tolmach.v1.Exchange/Export", Role::Reader),
+    ("/tolmach.v1.Termbase/UpsertConcept", Role::Editor),
+    ("/tolmach.v1.Termbase/DeleteConcept", Role::Editor),
+    ("/tolmach.v1.Memory/AddUnits", Role::Editor),
+    ("/tolmach.v1.Memory/DeleteUnits", Role::Editor),
+    ("/tolmach.v1.Exchange/Import", Role::Editor),
+    ("/tolmach.v1.Termbase/UpsertCollection", Role::Admin),
+    ("/tolmach.v1.Termbase/DeleteCollection", Role::Admin),
+    ("/tolmach.v1.Memory/DeleteMemory", Role::Admin),
+    ("/tolmach.v1.Access/CreateKey", Role::Admin),
+    ("/tolmach.v1.Access/ListKeys", Role::Admin),
+    ("/tolmach.v1.Access/RevokeKey", Role::Admin),
+    ("/tolmach.v1.Access/ListAudit", Role::Admin),
+];
+
+/// The role the method at `path` (`/package.Service/Method`) needs; `None` when it is not in
+/// the table.
+pub fn required_role(path: &str) -> Option<Role> {
+    ROLES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, role)| *role)
+}
+
+/// The caller the access layer verified for this call. Fails only on a server assembled
+/// without [`AccessLayer`], which no call then gets past.
+pub fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, Status> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or_else(|| Status::unauthenticated("the server checked no API key for this call"))
+}
+
+/// The layer checking every call against the keys of `KeyRing`.
+#[derive(Clone)]
+pub struct AccessLayer {
+    keys: Arc<KeyRing>,
+}
+
+impl AccessLayer {
+    /// A layer admitting calls by the keys in `keys`.
+    pub fn new(keys: Arc<KeyRing>) -> AccessLayer {
+        AccessLayer { keys }
+    }
+}
+
+impl<S> Layer<S> for AccessLayer {
+    type Service = AccessCheck<S>;
+
+    fn layer(&self, inner: S) -> AccessCheck<S> {
+        AccessCheck {
+            inner,
+            keys: Arc::clone(&self.keys),
+        }
+    }
+}
+
+/// The service [`AccessLayer`] wraps around the server's routes.
+#[derive(Clone)]
+pub struct AccessCheck<S> {
+    inner: S,
+    keys: Arc<KeyRing>,
+}
+
+impl<S> AccessCheck<S> {
+    /// The caller of a call to `path` with these headers, `None` for an open method, or the
+    /// status refusing it.
+    fn admit(&self, path: &str, headers: &http::HeaderMap) -> Result<Option<Caller>, Status> {
+        if OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
+            return Ok(None);
+        }
+        if self.keys.is_open() {
+            return Ok(Some(Caller::open()));
+        }
+        let Some(key) = sent_key(headers) else {
+            return Err(AppError::Unauthenticated {
+                reason: "this server needs an API key: send `authorization: Bearer <key>` \
+                         (the command line: --api-key or TOLMACH_API_KEY)"
+                    .into(),
+            }
+            .into());
+        };
+        let caller = self.keys.verify(key, now_ms())?;
+        let Some(needed) = required_role(path) else {
+            return Err(AppError::PermissionDenied {
+                message: format!("{path} is not a method this server grants to any key"),
+            }
+            .into());
+        };
+        let method = path.rsplit('/').next().unwrap_or(path);
+        if !caller.role.includes(needed) {
+            return Err(AppError::PermissionDenied {
+                message: format!("{method} needs role {needed}; {}", caller.described()),
+            }
+            .into());
+        }
+        Ok(Some(caller))
+    }
+}
+
+/// The key string a call carries: `authorization: Bearer <key>`, else `x-api-key: <key>`.
+fn sent_key(headers: &http::HeaderMap) -> Option<&str> {
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, key) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(key.trim())
+        });
+    bearer.or_else(|| {
+        headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    })
+}
+
+impl<S, B, R> Service<http::Request<B>> for AccessCheck<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    R: Default + Send + 'static,
+    B: Send + 'static,
+{
+    type Response = http::Response<R>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        match self.admit(request.uri().path(), request.headers()) {
+            Ok(caller) => {
+                if let Some(caller) = caller {
+                    request.extensions_mut().insert(caller);
+                }
+                // The clone is not ready; the instance that was polled ready serves this call.
+                let ready = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, ready);
+                Box::pin(inner.call(request))
+            }
+            Err(status) => Box::pin(std::future::ready(Ok(status.into_http()))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_comes_from_either_header_and_bearer_is_case_insensitive() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(sent_key(&headers), None);
+        headers.insert("x-api-key", "tk_b".parse().unwrap());
+        assert_eq!(sent_key(&headers), Some("tk_b"));
+        headers.insert(http::header::AUTHORIZATION, "bearer tk_a".parse().unwrap());
+        assert_eq!(sent_key(&headers), Some("tk_a"));
+    }
+
+    #[test]
+    fn every_method_of_the_protos_has_a_role() {
+        use prost::Message;
+        let set =
+            prost_types::FileDescriptorSet::decode(crate::service::proto::FILE_DESCRIPTOR_SET)
+                .unwrap();
+        for file in &set.file {
+            for service in &file.service {
+                for method in &service.method {
+                    let path = format!("/{}.{}/{}", file.package(), service.name(), method.name());
+                    assert!(required_role(&path).is_some(), "{path} has no role");
+                }
+            }
+        }
+    }
+}
