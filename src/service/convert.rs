@@ -141,7 +141,8 @@ pub fn kind_to_proto(kind: MatchKind) -> proto::MatchKind {
     }
 }
 
-fn timestamp(ms: i64) -> Option<Timestamp> {
+/// A time in ms since the Unix epoch, as a protobuf timestamp.
+pub(crate) fn timestamp(ms: i64) -> Option<Timestamp> {
     Some(Timestamp {
         seconds: ms.div_euclid(1000),
         nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,

@@ -42,6 +42,9 @@ impl From<AppError> for Status {
             AppError::Internal { what, .. } => {
                 Status::internal(format!("{what} failed; see the server log"))
             }
+            AppError::Upload(Broken::Idle(_)) => Status::deadline_exceeded(error.to_string()),
+            AppError::JobRunning { .. } => Status::already_exists(error.to_string()),
+            AppError::JobNotFound { .. } => Status::not_found(error.to_string()),
         }
     }
 }
