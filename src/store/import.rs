@@ -388,6 +388,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::model::{Concept, Lang, LangSection, Term};
+    use crate::store::jobs::now_ms;
+    use crate::store::JobTarget;
 
     fn concept(id: &str, en: &str) -> Concept {
         let english = LangSection::new(Lang::en(), vec![Term::preferred(en)]);
@@ -398,9 +400,13 @@ mod tests {
         store.concepts_after(None).map(|c| c.unwrap().id).collect()
     }
 
+    fn target() -> JobTarget {
+        JobTarget::Collection("imported".into())
+    }
+
     /// An import as a crash right after its commit marker leaves it: spooled, durable,
-    /// marked, nothing applied.
-    fn commit_without_applying(store: &Store, entries: &[Staged]) -> u64 {
+    /// marked (with its job's record, if it has one), nothing applied.
+    fn commit_without_applying(store: &Store, entries: &[Staged], job: Option<&str>) -> u64 {
         let mut spool = store.begin_import().unwrap();
         spool.append(entries).unwrap();
         spool.make_durable(&store.imports).unwrap();
@@ -408,9 +414,16 @@ mod tests {
             on_conflict: OnConflict::Merge,
             now_ms: 1,
         };
+        let job = job.map(|job_id| {
+            let mut record = store.start_job(job_id, target(), now_ms()).unwrap();
+            record.state = JobState::Committed;
+            JobProgress {
+                key: keys::job(job_id),
+                record,
+            }
+        });
         store
-            .meta
-            .insert(keys::import_marker(spool.import()), encode(&commit))
+            .mark_committed(spool.import(), commit, job.as_ref())
             .unwrap();
         spool.mark_committed();
         store.db.flush().unwrap();
@@ -496,7 +509,7 @@ mod tests {
             abandoned.make_durable(&store.imports).unwrap();
             // As if the process died before the commit: the file stays, with no marker.
             abandoned.mark_committed();
-            commit_without_applying(&store, &[Staged::Concept(concept("kept", "y"))]);
+            commit_without_applying(&store, &[Staged::Concept(concept("kept", "y"))], None);
             // A spool cut off mid-entry by the crash.
             std::fs::write(store.imports.file(99), b"TMSPOOL1\x05\x00").unwrap();
         }
@@ -506,6 +519,67 @@ mod tests {
         assert!(store.imports.imports().unwrap().is_empty());
         assert_eq!(store.meta.scan_prefix(b"import").count(), 0);
         assert_eq!(store.recover_imports().unwrap(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_job_commits_with_its_import_and_a_crash_leaves_it_committed_and_whole_or_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let mut spool = store.begin_import().unwrap();
+            spool
+                .append(&[
+                    Staged::Concept(concept("a", "one")),
+                    Staged::Concept(concept("b", "two")),
+                ])
+                .unwrap();
+            let record = store.start_job("whole", target(), now_ms()).unwrap();
+            store
+                .commit_import(
+                    spool,
+                    OnConflict::Merge,
+                    7,
+                    Some(("whole".into(), record)),
+                    |_| {},
+                )
+                .await
+                .unwrap();
+            let whole = store.job("whole").unwrap().unwrap();
+            assert_eq!((whole.state, whole.ended_ms), (JobState::Committed, 7));
+            let report = whole.report.unwrap();
+            assert!(report.committed && !report.import_id.is_empty());
+            assert_eq!(report.counts.added, 2);
+            assert_eq!(store.meta.scan_prefix(b"import").count(), 0, "no link left");
+
+            // Killed after the marker, and another while it still read its file.
+            let entries: Vec<_> = (0..APPLY_BATCH + 3)
+                .map(|n| Staged::Concept(concept(&format!("c{n}"), "x")))
+                .collect();
+            commit_without_applying(&store, &entries, Some("marked"));
+            store.start_job("reading", target(), now_ms()).unwrap();
+            store.db.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.recover_imports().unwrap(), (1, 0));
+        let marked = store.job("marked").unwrap().unwrap();
+        assert_eq!(marked.state, JobState::Committed);
+        assert_eq!(
+            marked.report.unwrap().counts.added,
+            APPLY_BATCH as u64 + 3,
+            "recovery counted what it applied"
+        );
+        assert_eq!(
+            store.concept("c0").unwrap().map(|c| c.id),
+            Some("c0".into())
+        );
+        assert_eq!(
+            store.job("reading").unwrap().unwrap().state,
+            JobState::Failed
+        );
+        assert_eq!(
+            store.job("whole").unwrap().unwrap().state,
+            JobState::Committed
+        );
     }
 
     #[tokio::test]
@@ -519,6 +593,7 @@ mod tests {
                     Staged::Concept(concept("applied", "x")),
                     Staged::Concept(concept("rest", "y")),
                 ],
+                None,
             );
             // As if a batch ending after the first entry was applied and recorded; its write
             // is left out, so that the test sees recovery skip it.
