@@ -312,7 +312,21 @@ async fn outcome_after_loss(
         "the connection broke before the report ({}); asking the server about job {job_id}",
         lost.message()
     );
-    let job = settled_job(job_id, client).await?;
+    let job = match settled_job(job_id, client).await {
+        Ok(job) => job,
+        // A commit is recorded with the job, so a job the server does not know did not commit.
+        Err(error)
+            if error
+                .downcast_ref::<tonic::Status>()
+                .is_some_and(|status| status.code() == tonic::Code::NotFound) =>
+        {
+            bail!(
+                "job {job_id} did not commit: the server stopped before it recorded the job; \
+                 nothing was imported, run the import again"
+            )
+        }
+        Err(error) => return Err(error),
+    };
     match State::try_from(job.state) {
         Ok(State::Committed) => {
             let report = job.report.unwrap_or_default();

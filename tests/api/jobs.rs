@@ -219,18 +219,27 @@ async fn a_running_job_refuses_a_second_import_and_a_failed_one_runs_again() {
 async fn an_idle_upload_is_ended_and_gives_back_its_permit() {
     let server = TestServer::start_with(Limits {
         import: 1,
-        upload_idle: Duration::from_millis(300),
+        upload_idle: Duration::from_secs(1),
         ..Limits::default()
     })
     .await;
     let channel = server.channel().await;
     let file = numbered_tmx(20);
 
-    // A header, then nothing; then a first chunk, then nothing.
-    for (job_id, sent) in [("idle-header", &[][..]), ("idle-chunk", &file[..100])] {
+    // A first chunk, then nothing; then a header, then nothing.
+    for (job_id, sent) in [("idle-chunk", &file[..100]), ("idle-header", &[][..])] {
         let (sender, events) = open_import(channel.clone(), job_header(job_id), sent).await;
         let status = match events {
-            Ok(events) => ending(events).await,
+            Ok(events) => {
+                if !sent.is_empty() {
+                    // Answered once its first bytes came: it holds the only import permit
+                    // while it waits for more.
+                    let busy = import(channel.clone(), job_header("busy"), &file, 4096).await;
+                    let busy = busy.status.expect_err("no permit left");
+                    assert_eq!(busy.code(), Code::ResourceExhausted, "{busy:?}");
+                }
+                ending(events).await
+            }
             Err(status) => status,
         };
         assert_eq!(
