@@ -101,7 +101,7 @@ pub struct JobReport {
     pub problems_unlisted: u64,
 }
 
-/// An import job as the store keeps it. Its first fields are [`JobHead`]'s, so that pruning
+/// An import job as the store keeps it. Its first fields are `JobHead`'s, so that pruning
 /// reads only them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobRecord {
