@@ -27,6 +27,10 @@ enum Command {
     /// Import a TBX, TMX, CSV or TSV file: concepts into a collection, units into a memory.
     /// Strict by default: one bad entry and nothing is written.
     Import(import::ImportArgs),
+    /// How an import job ended (the job id `import` printed): running, committed with its
+    /// report, or failed and why.
+    #[command(alias = "import-status")]
+    Job(import::JobArgs),
     /// Export collections (TBX, TBX 2008, CSV, TSV) or a memory (TMX) to a file.
     Export(export::ExportArgs),
     /// Find every known term in a text (a file, or standard input with `-` or no file).
@@ -67,6 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lookup(args) => termbase::lookup(args).await,
         Command::Search(args) => memory::search(args).await,
         Command::Import(args) => import::run(args).await,
+        Command::Job(args) => import::job(args).await,
         Command::Export(args) => export::run(args).await,
         Command::Recognize(args) => termbase::recognize(args).await,
         Command::Collections(args) => collections::list(args).await,

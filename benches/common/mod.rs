@@ -1,7 +1,9 @@
-//! Helpers shared by the benchmarks: deterministic data, memory readings, percentiles, and
-//! the client side of an import stream.
+//! Helpers shared by the benchmarks: deterministic data, memory readings, percentiles, the
+//! client side of an import stream, and a server child process to kill (`child`).
 
 #![allow(dead_code)] // each benchmark uses its own subset
+
+pub mod child;
 
 use std::time::Duration;
 

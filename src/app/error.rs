@@ -132,4 +132,28 @@ pub enum AppError {
         /// The name asked for.
         name: String,
     },
+
+    // Import jobs.
+    /// An import with this job id is running; a retry must wait for its outcome.
+    #[error(
+        "import job {job_id:?} is still running: ask GetImportJob for its outcome, or retry \
+         once it has ended"
+    )]
+    JobRunning {
+        /// The job id.
+        job_id: String,
+    },
+    /// No import job with this id is known (never started, or forgotten).
+    #[error(
+        "no import job {job_id:?}: it never started here, or it ended more than {days} days \
+         or {kept} jobs ago"
+    )]
+    JobNotFound {
+        /// The job id.
+        job_id: String,
+        /// Days a job is remembered.
+        days: i64,
+        /// Jobs remembered at most.
+        kept: usize,
+    },
 }

@@ -80,6 +80,12 @@ pub struct Limits {
     pub import: usize,
     /// The delay a refused call is told to wait before retrying.
     pub retry_after: Duration,
+
+    // Uploads.
+    /// How long an import waits for its client's next message (the header, a chunk, or the
+    /// end) before it ends with `DEADLINE_EXCEEDED` and gives back its admission: a client
+    /// that stops sending holds an import permit for no longer than this.
+    pub upload_idle: Duration,
 }
 
 impl Default for Limits {
@@ -91,6 +97,7 @@ impl Default for Limits {
             scan: 2,
             import: 8,
             retry_after: Duration::from_secs(1),
+            upload_idle: Duration::from_secs(60),
         }
     }
 }
@@ -122,6 +129,11 @@ impl Admission {
             limits: Arc::new(limits),
             permits: Arc::new(permits),
         }
+    }
+
+    /// The limits permits are given by.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// A permit for one call of `kind`, held until dropped; [`AppError::Busy`] when every

@@ -45,6 +45,7 @@ const ROLES: &[(&str, Role)] = &[
     ("/tolmach.v1.Memory/AddUnits", Role::Editor),
     ("/tolmach.v1.Memory/DeleteUnits", Role::Editor),
     ("/tolmach.v1.Exchange/Import", Role::Editor),
+    ("/tolmach.v1.Exchange/GetImportJob", Role::Editor),
     ("/tolmach.v1.Termbase/UpsertCollection", Role::Admin),
     ("/tolmach.v1.Termbase/DeleteCollection", Role::Admin),
     ("/tolmach.v1.Memory/DeleteMemory", Role::Admin),

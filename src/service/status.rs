@@ -46,6 +46,9 @@ impl From<AppError> for Status {
             AppError::PermissionDenied { .. } => Status::permission_denied(error.to_string()),
             AppError::KeyNameTaken { .. } => Status::already_exists(error.to_string()),
             AppError::KeyNotFound { .. } => Status::not_found(error.to_string()),
+            AppError::Upload(Broken::Idle(_)) => Status::deadline_exceeded(error.to_string()),
+            AppError::JobRunning { .. } => Status::already_exists(error.to_string()),
+            AppError::JobNotFound { .. } => Status::not_found(error.to_string()),
         }
     }
 }

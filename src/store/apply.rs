@@ -31,8 +31,9 @@ pub(super) struct Commit {
     pub(super) now_ms: i64,
 }
 
-/// How the entries of an import were resolved against the store.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How the entries of an import were resolved against the store; kept in import job
+/// records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportCounts {
     /// New to the store.
     pub added: u64,

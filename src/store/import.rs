@@ -13,13 +13,20 @@
 //! not yet recorded is applied again, which is safe because conflict resolution is idempotent
 //! (see [`crate::model::resolve`]): an entry applied twice is "unchanged" the second time.
 //!
+//! An import started with a job id (see `jobs.rs`) records its job `Committed` in the same
+//! transaction as its marker, and the job's counts with each batch's progress record.
+//!
 //! Earlier builds staged entries in the `staging` tree instead, one sled record each (and
 //! removed each once applied); recovery still finishes or discards what such a build left.
 
 use std::sync::atomic::AtomicU64;
 
+use sled::transaction::ConflictableTransactionError;
+use sled::Transactional;
+
 use super::apply::{Commit, Entry, ImportCounts, Resolver, APPLY_BATCH};
 use super::codec::{decode, encode};
+use super::jobs::{JobProgress, JobRecord, JobState};
 use super::spool::{ImportSpool, SpoolReader, Staged};
 use super::{keys, Store, StoreError};
 use crate::model::{resolve, Applied, OnConflict, TranslationUnit};
@@ -56,11 +63,15 @@ impl Store {
     /// Commits the import of `spool` and applies its entries, calling `on_batch` with the
     /// records written by each batch. Once this returns the import is durable; if the process
     /// dies part way, [`Store::recover_imports`] finishes it at the next start.
+    ///
+    /// With `job` (its id and record), the job is recorded `Committed` in the same write as
+    /// the commit, and its report's counts as the batches are applied.
     pub async fn commit_import(
         &self,
         mut spool: ImportSpool,
         on_conflict: OnConflict,
         now_ms: i64,
+        job: Option<(String, JobRecord)>,
         mut on_batch: impl FnMut(Applied),
     ) -> Result<ImportCounts, StoreError> {
         let import = spool.import();
@@ -70,8 +81,19 @@ impl Store {
             on_conflict,
             now_ms,
         };
-        self.meta
-            .insert(keys::import_marker(import), encode(&commit))?;
+        let job = job.map(|(job_id, mut record)| {
+            record.state = JobState::Committed;
+            record.ended_ms = now_ms;
+            record.error.clear();
+            let report = record.report.get_or_insert_with(Default::default);
+            report.committed = true;
+            report.import_id = format!("{import:016x}");
+            JobProgress {
+                key: keys::job(&job_id),
+                record,
+            }
+        });
+        self.mark_committed(import, commit, job.as_ref())?;
         // From the marker on the file is recovery's to finish or remove, whatever happens here.
         spool.mark_committed();
         drop(spool);
@@ -81,7 +103,7 @@ impl Store {
             import,
             "import marked committed; applying its spooled entries"
         );
-        let counts = self.apply_spool(import, commit, &mut on_batch)?;
+        let counts = self.apply_spool(import, commit, job, &mut on_batch)?;
         self.forget_import(import)?;
         self.flush().await?;
         self.imports.remove(import)?;
@@ -110,7 +132,8 @@ impl Store {
                 source,
             })?;
             if exists {
-                self.apply_spool(import, commit, &mut |_| {})?;
+                let job = self.committed_job(import)?;
+                self.apply_spool(import, commit, job, &mut |_| {})?;
             } else {
                 self.apply_legacy_staged(import, commit)?;
             }
@@ -136,14 +159,88 @@ impl Store {
             self.staging.clear()?;
             abandoned.extend(legacy);
         }
+        // The committed ones are recorded so by now: what still runs had not committed.
+        let interrupted = self.fail_interrupted_jobs()?;
+        if interrupted > 0 {
+            tracing::info!(
+                interrupted,
+                "import jobs a crash interrupted recorded as failed"
+            );
+        }
+        self.prune_jobs(super::jobs::now_ms())?;
         self.db.flush()?;
         Ok((committed.len(), abandoned.len()))
     }
 
-    /// Removes the commit marker and the progress record of a finished import.
+    /// Writes the commit marker of `import`, and with `job` the job's record and its link
+    /// from the import, in one transaction.
+    fn mark_committed(
+        &self,
+        import: u64,
+        commit: Commit,
+        job: Option<&JobProgress>,
+    ) -> Result<(), StoreError> {
+        let marker = keys::import_marker(import);
+        let Some(job) = job else {
+            self.meta.insert(marker, encode(&commit))?;
+            return Ok(());
+        };
+        let link = keys::import_job(import);
+        let record = encode(&job.record);
+        (&self.meta, &self.jobs).transaction(|(meta, jobs)| {
+            meta.insert(marker.as_slice(), encode(&commit))?;
+            meta.insert(link.as_slice(), job.key.as_slice())?;
+            jobs.insert(job.key.as_slice(), record.as_slice())?;
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        })?;
+        Ok(())
+    }
+
+    /// The job committed import `import` records its outcome in, if it has one.
+    fn committed_job(&self, import: u64) -> Result<Option<JobProgress>, StoreError> {
+        let Some(key) = self.meta.get(keys::import_job(import))? else {
+            return Ok(None);
+        };
+        let key = key.to_vec();
+        Ok(self
+            .jobs
+            .get(&key)?
+            .map(|bytes| decode("jobs", &key, &bytes))
+            .transpose()?
+            .map(|record| JobProgress { key, record }))
+    }
+
+    /// Removes the commit marker, the progress record and the job link of a finished import.
     fn forget_import(&self, import: u64) -> Result<(), StoreError> {
-        self.meta.remove(keys::import_marker(import))?;
-        self.meta.remove(keys::import_progress(import))?;
+        let mut forget = sled::Batch::default();
+        forget.remove(keys::import_marker(import));
+        forget.remove(keys::import_progress(import));
+        forget.remove(keys::import_job(import));
+        self.meta.apply_batch(forget)?;
+        Ok(())
+    }
+
+    /// Records that committed import `import` is applied up to spool `offset`, with its job's
+    /// counts when it has a job.
+    fn record_applied(
+        &self,
+        import: u64,
+        offset: u64,
+        job: Option<&mut JobProgress>,
+        batch: ImportCounts,
+    ) -> Result<(), StoreError> {
+        let progress = keys::import_progress(import);
+        let offset = keys::encode_offset(offset);
+        let Some(job) = job else {
+            self.meta.insert(progress, &offset)?;
+            return Ok(());
+        };
+        let record = job.count(batch);
+        (&self.meta, &self.jobs).transaction(|(meta, jobs)| {
+            meta.insert(progress.as_slice(), &offset)?;
+            jobs.insert(job.key.as_slice(), record.as_slice())?;
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        })?;
         Ok(())
     }
 
@@ -203,6 +300,7 @@ impl Store {
         &self,
         import: u64,
         commit: Commit,
+        mut job: Option<JobProgress>,
         on_batch: &mut dyn FnMut(Applied),
     ) -> Result<ImportCounts, StoreError> {
         let progress = keys::import_progress(import);
@@ -245,7 +343,7 @@ impl Store {
                 };
                 let (applied, batch_counts) = self.write_resolved(resolved, written)?;
                 // After the batch's writes: a crash in between applies the batch again.
-                self.meta.insert(&progress, &keys::encode_offset(offset))?;
+                self.record_applied(import, offset, job.as_mut(), batch_counts)?;
                 counts.add(batch_counts);
                 on_batch(applied);
             }
@@ -290,6 +388,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::model::{Concept, Lang, LangSection, Term};
+    use crate::store::jobs::now_ms;
+    use crate::store::JobTarget;
 
     fn concept(id: &str, en: &str) -> Concept {
         let english = LangSection::new(Lang::en(), vec![Term::preferred(en)]);
@@ -300,9 +400,13 @@ mod tests {
         store.concepts_after(None).map(|c| c.unwrap().id).collect()
     }
 
+    fn target() -> JobTarget {
+        JobTarget::Collection("imported".into())
+    }
+
     /// An import as a crash right after its commit marker leaves it: spooled, durable,
-    /// marked, nothing applied.
-    fn commit_without_applying(store: &Store, entries: &[Staged]) -> u64 {
+    /// marked (with its job's record, if it has one), nothing applied.
+    fn commit_without_applying(store: &Store, entries: &[Staged], job: Option<&str>) -> u64 {
         let mut spool = store.begin_import().unwrap();
         spool.append(entries).unwrap();
         spool.make_durable(&store.imports).unwrap();
@@ -310,9 +414,16 @@ mod tests {
             on_conflict: OnConflict::Merge,
             now_ms: 1,
         };
+        let job = job.map(|job_id| {
+            let mut record = store.start_job(job_id, target(), now_ms()).unwrap();
+            record.state = JobState::Committed;
+            JobProgress {
+                key: keys::job(job_id),
+                record,
+            }
+        });
         store
-            .meta
-            .insert(keys::import_marker(spool.import()), encode(&commit))
+            .mark_committed(spool.import(), commit, job.as_ref())
             .unwrap();
         spool.mark_committed();
         store.db.flush().unwrap();
@@ -345,7 +456,7 @@ mod tests {
         spool.append(&entries).unwrap();
         let mut published = 0;
         let counts = store
-            .commit_import(spool, OnConflict::Merge, 7, |a| {
+            .commit_import(spool, OnConflict::Merge, 7, None, |a| {
                 published += a.concepts.len()
             })
             .await
@@ -379,7 +490,7 @@ mod tests {
             3
         );
         let counts = store
-            .commit_import(again, OnConflict::Merge, 8, |_| {})
+            .commit_import(again, OnConflict::Merge, 8, None, |_| {})
             .await
             .unwrap();
         assert_eq!(counts.unchanged, 3);
@@ -398,7 +509,7 @@ mod tests {
             abandoned.make_durable(&store.imports).unwrap();
             // As if the process died before the commit: the file stays, with no marker.
             abandoned.mark_committed();
-            commit_without_applying(&store, &[Staged::Concept(concept("kept", "y"))]);
+            commit_without_applying(&store, &[Staged::Concept(concept("kept", "y"))], None);
             // A spool cut off mid-entry by the crash.
             std::fs::write(store.imports.file(99), b"TMSPOOL1\x05\x00").unwrap();
         }
@@ -408,6 +519,67 @@ mod tests {
         assert!(store.imports.imports().unwrap().is_empty());
         assert_eq!(store.meta.scan_prefix(b"import").count(), 0);
         assert_eq!(store.recover_imports().unwrap(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_job_commits_with_its_import_and_a_crash_leaves_it_committed_and_whole_or_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let mut spool = store.begin_import().unwrap();
+            spool
+                .append(&[
+                    Staged::Concept(concept("a", "one")),
+                    Staged::Concept(concept("b", "two")),
+                ])
+                .unwrap();
+            let record = store.start_job("whole", target(), now_ms()).unwrap();
+            store
+                .commit_import(
+                    spool,
+                    OnConflict::Merge,
+                    7,
+                    Some(("whole".into(), record)),
+                    |_| {},
+                )
+                .await
+                .unwrap();
+            let whole = store.job("whole").unwrap().unwrap();
+            assert_eq!((whole.state, whole.ended_ms), (JobState::Committed, 7));
+            let report = whole.report.unwrap();
+            assert!(report.committed && !report.import_id.is_empty());
+            assert_eq!(report.counts.added, 2);
+            assert_eq!(store.meta.scan_prefix(b"import").count(), 0, "no link left");
+
+            // Killed after the marker, and another while it still read its file.
+            let entries: Vec<_> = (0..APPLY_BATCH + 3)
+                .map(|n| Staged::Concept(concept(&format!("c{n}"), "x")))
+                .collect();
+            commit_without_applying(&store, &entries, Some("marked"));
+            store.start_job("reading", target(), now_ms()).unwrap();
+            store.db.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.recover_imports().unwrap(), (1, 0));
+        let marked = store.job("marked").unwrap().unwrap();
+        assert_eq!(marked.state, JobState::Committed);
+        assert_eq!(
+            marked.report.unwrap().counts.added,
+            APPLY_BATCH as u64 + 3,
+            "recovery counted what it applied"
+        );
+        assert_eq!(
+            store.concept("c0").unwrap().map(|c| c.id),
+            Some("c0".into())
+        );
+        assert_eq!(
+            store.job("reading").unwrap().unwrap().state,
+            JobState::Failed
+        );
+        assert_eq!(
+            store.job("whole").unwrap().unwrap().state,
+            JobState::Committed
+        );
     }
 
     #[tokio::test]
@@ -421,6 +593,7 @@ mod tests {
                     Staged::Concept(concept("applied", "x")),
                     Staged::Concept(concept("rest", "y")),
                 ],
+                None,
             );
             // As if a batch ending after the first entry was applied and recorded; its write
             // is left out, so that the test sees recovery skip it.

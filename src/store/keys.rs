@@ -93,6 +93,22 @@ pub fn import_progress(id: u64) -> Vec<u8> {
     key
 }
 
+/// Prefix in the `meta` tree of the job a committed import records its outcome in.
+const IMPORT_JOB: &[u8] = b"import_job\0";
+
+/// Key in the `meta` tree of the job id of committed import `id`, present from its commit
+/// marker until it is applied, so that recovery finishes the job's record too.
+pub fn import_job(id: u64) -> Vec<u8> {
+    let mut key = IMPORT_JOB.to_vec();
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// Key of an import job in the `jobs` tree: its id (checked to be printable ASCII).
+pub fn job(job_id: &str) -> Vec<u8> {
+    job_id.as_bytes().to_vec()
+}
+
 /// Encodes a spool offset.
 pub fn encode_offset(offset: u64) -> [u8; 8] {
     offset.to_be_bytes()
@@ -197,6 +213,7 @@ mod tests {
             assert_eq!(parse_spool_file(other), None, "{other}");
         }
         assert!(!import_progress(1).starts_with(import_marker_prefix()));
+        assert!(!import_job(1).starts_with(import_marker_prefix()));
     }
 
     #[test]

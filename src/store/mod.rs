@@ -1,7 +1,7 @@
 //! Durable storage of concepts, their history and collections in sled.
 //!
-//! One tree per record kind (`meta`, `concepts`, `history`, `collections`, `units`, and the
-//! access records `api_keys`, `audit`, `authors`); keys are
+//! One tree per record kind (`meta`, `concepts`, `history`, `collections`, `units`, `jobs`,
+//! and the access records `api_keys`, `audit`, `authors`); keys are
 //! built only in `keys`. Imports not yet committed wait in spool files beside the database
 //! (see `import`). Every write method returns only after sled has flushed the change to
 //! disk, so a caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
@@ -13,6 +13,7 @@
 //! each other one way, down this list, never back up:
 //!
 //! * `import.rs`: the import protocol (spool, commit, recover, preview);
+//! * `jobs.rs`: import jobs, whose outcome is recorded with their commit;
 //! * `apply.rs`: a committed import's entries resolved and written in batches, and what each
 //!   batch reports ([`Applied`](crate::model::Applied), [`ImportCounts`]);
 //! * `spool.rs`: the spool files and the entries they hold ([`Staged`]);
@@ -29,6 +30,7 @@ mod content;
 mod delete;
 mod error;
 mod import;
+mod jobs;
 mod keys;
 mod spool;
 
@@ -45,6 +47,9 @@ pub use apply::ImportCounts;
 use codec::{decode, encode};
 pub use content::{content_id, unit_content_id};
 pub use error::StoreError;
+pub use jobs::{
+    JobProblem, JobRecord, JobReport, JobSeverity, JobState, JobTarget, JOBS_KEPT, JOBS_KEPT_DAYS,
+};
 use spool::SpoolDir;
 pub use spool::{ImportSpool, Staged};
 
@@ -72,6 +77,8 @@ pub struct Store {
     units: sled::Tree,
     /// Entries staged by builds before spool files, left only by a crash mid-import.
     staging: sled::Tree,
+    /// How import jobs (imports with a client-chosen id) ended.
+    jobs: sled::Tree,
     /// Where imports spool their entries until they commit.
     imports: Arc<SpoolDir>,
     /// API keys by public id.
@@ -147,6 +154,7 @@ impl Store {
             collections: db.open_tree("collections")?,
             units: db.open_tree("units")?,
             staging: db.open_tree("staging")?,
+            jobs: db.open_tree("jobs")?,
             imports: Arc::new(imports),
             api_keys: db.open_tree("api_keys")?,
             audit: db.open_tree("audit")?,

@@ -1,91 +1,23 @@
 //! Imports against a real `tolmach serve` process killed with SIGKILL: an import cut off by
 //! the crash leaves nothing behind after a restart, and an acknowledged one is all there.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use tolmach::service::proto::{
     exchange_client::ExchangeClient, import_event::Event, import_header::Target,
     import_request::Message, memory_client::MemoryClient, FileFormat, ImportHeader, ImportRequest,
     SearchRequest, StatsRequest,
 };
-use tonic::transport::Channel;
 
 use crate::exchange::{import, numbered_tmx};
 
-/// A server process, the address it listens on, and its log.
-struct Server {
-    process: Child,
-    channel: Channel,
-    log: tokio::sync::mpsc::UnboundedReceiver<String>,
-    /// What it logged before serving (recovery).
-    early: Vec<String>,
-}
+#[path = "../../benches/common/child.rs"]
+mod child;
+
+/// The server process: shared with the crash loop benchmark.
+use child::ChildServer as Server;
 
 impl Server {
-    /// Starts `tolmach serve` on a free port over `dir` and connects to it.
-    async fn start(dir: &Path) -> Server {
-        let mut process = Command::new(env!("CARGO_BIN_EXE_tolmach"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server starts");
-        // Every line goes on to `log`; a thread keeps draining the pipe so that the server
-        // never blocks on it.
-        let lines = BufReader::new(process.stdout.take().expect("piped")).lines();
-        let (sender, mut log) = tokio::sync::mpsc::unbounded_channel();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut early = Vec::new();
-        let addr = loop {
-            let line = log.recv().await.expect("the server logs its address");
-            if let Some(addr) = line
-                .split("serving tolmach.v1 on ")
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-            {
-                break addr.to_owned();
-            }
-            early.push(line);
-        };
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .expect("valid uri")
-            .connect()
-            .await
-            .expect("server reachable");
-        Server {
-            process,
-            channel,
-            log,
-            early,
-        }
-    }
-
-    /// Waits for the first log line containing `needle`.
-    async fn logged(&mut self, needle: &str) -> String {
-        loop {
-            let line = self.log.recv().await.expect("the server is still logging");
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-
-    /// SIGKILL: no shutdown, no flush, as in a power cut or an OOM kill.
-    fn kill(self) {
-        drop(self);
-    }
-
     async fn units(&self, memory: &str) -> u64 {
         MemoryClient::new(self.channel.clone())
             .stats(StatsRequest {})
@@ -116,13 +48,6 @@ impl Server {
             .into_iter()
             .next()
             .map_or_else(String::new, |m| m.target)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
     }
 }
 

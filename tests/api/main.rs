@@ -9,6 +9,7 @@ mod concepts;
 mod crash;
 mod examples;
 mod exchange;
+mod jobs;
 mod lookup;
 mod memory;
 mod morphology;

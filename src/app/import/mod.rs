@@ -6,7 +6,9 @@
 //! - `pipeline`: one import on a blocking thread: each entry read and checked, the sound
 //!   ones spooled (and, for a memory, analyzed for its index while the file is read), then
 //!   committed or refused as a whole;
-//! - [`report`]: the progress events and the final report, in domain terms;
+//! - [`report`]: the progress events and the final report, in domain terms, bounded;
+//! - [`job`]: imports with a client-chosen job id: their outcome kept, a retry never run
+//!   twice;
 //! - [`upload`]: what the import and the feeder of its bytes share about the upload;
 //! - `analysis`: the memory index analysis of the units as they are spooled, and their
 //!   publication as the commit kept them;
@@ -23,6 +25,7 @@
 
 mod analysis;
 mod entry;
+pub mod job;
 mod pipeline;
 pub mod plan;
 mod read;
@@ -31,7 +34,8 @@ pub mod upload;
 
 pub use analysis::Analysis;
 use analysis::{publish_units, AnalyzedImport};
-pub use plan::{check_target, Plan, Target};
+pub use job::{ImportJob, JobGuard, JobStart, Jobs};
+pub use plan::{check_job_id, check_target, Plan, Target};
 pub use report::{ImportEvent, Problem, Progress, Report, Severity};
 pub use upload::{Broken, UploadState};
 
@@ -43,7 +47,7 @@ use super::work::{self, Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
 use super::{now_ms, AppError};
 use crate::model::OnConflict;
-use crate::store::{ImportCounts, ImportSpool, Store};
+use crate::store::{ImportCounts, ImportSpool, JobRecord, Store};
 
 /// Committed entries published to the term index at a time: each publication rebuilds or
 /// merges index structures, so a large import publishes in large groups.
@@ -58,12 +62,14 @@ pub struct Imports {
     claims: Claims,
     /// Who commits: each import is started on a copy made by [`Imports::by`].
     author: Author,
+    jobs: Jobs,
 }
 
 impl Imports {
     /// Imports into `store` through `writes`.
     pub fn new(store: Store, writes: WritePath, admission: Admission, claims: Claims) -> Imports {
         Imports {
+            jobs: Jobs::new(store.clone()),
             store,
             writes,
             admission,
@@ -79,6 +85,16 @@ impl Imports {
             author,
             ..self.clone()
         }
+    }
+
+    /// The import jobs: imports with a client-chosen id, running or kept.
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
+    }
+
+    /// How long an import waits for its client's next message before it gives up.
+    pub fn upload_idle(&self) -> std::time::Duration {
+        self.admission.limits().upload_idle
     }
 
     /// A permit for one import, held until it ends; [`AppError::Busy`] when
@@ -98,12 +114,14 @@ impl Imports {
     }
 
     /// Commits a spooled import of concepts into `collection` (created if missing) and
-    /// publishes them to the term index in groups as the batches are written.
+    /// publishes them to the term index in groups as the batches are written. With `job`,
+    /// its record is written with the commit.
     pub async fn commit_concepts(
         &self,
         spool: ImportSpool,
         on_conflict: OnConflict,
         collection: String,
+        job: Option<(String, JobRecord)>,
     ) -> Result<ImportCounts, AppError> {
         self.writes
             .termbase(
@@ -121,6 +139,7 @@ impl Imports {
                             spool,
                             on_conflict,
                             now_ms(),
+                            job,
                             |applied| {
                                 unpublished.extend(applied.concepts);
                                 if unpublished.len() >= PUBLISH_ENTRIES {
@@ -141,13 +160,15 @@ impl Imports {
     }
 
     /// Commits a spooled import of units into `memory` and publishes them: the part
-    /// `analysis` built while the file was read, as the commit kept its units.
+    /// `analysis` built while the file was read, as the commit kept its units. With `job`,
+    /// its record is written with the commit.
     pub async fn commit_units(
         &self,
         spool: ImportSpool,
         on_conflict: OnConflict,
         memory: String,
         analysis: Option<Analysis>,
+        job: Option<(String, JobRecord)>,
     ) -> Result<ImportCounts, AppError> {
         self.writes
             .memory(
@@ -177,6 +198,7 @@ impl Imports {
                             spool,
                             on_conflict,
                             now_ms(),
+                            job,
                             |applied| {
                                 // Fails only if the publication is gone (it panicked),
                                 // reported below.

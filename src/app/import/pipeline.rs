@@ -15,6 +15,7 @@ use std::sync::Arc;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::entry::{self, Rejected};
+use super::job::JobGuard;
 use super::plan::{check_target, Plan, Target};
 use super::read::{entries, peek, Entry, ReadEntry, PEEK_BYTES};
 use super::report::{refusal, ImportEvent, Problem, Severity, Tally};
@@ -35,12 +36,14 @@ const PROBLEMS_PER_EVENT: usize = 256;
 impl Imports {
     /// Runs the import `plan` admitted by `admitted` on the blocking pool: reads `upload`
     /// (whose progress `state` follows), checks, spools and commits, and sends `events`
-    /// the progress, the report, and the error it ends with if it fails. Call from the
-    /// runtime: the commit goes through the async write path.
+    /// the progress, the report, and the error it ends with if it fails. With `job`, records
+    /// the outcome as the job's before the client hears it. Call from the runtime: the
+    /// commit goes through the async write path.
     pub fn start(
         &self,
         admitted: OwnedSemaphorePermit,
         plan: Plan,
+        job: Option<JobGuard>,
         upload: impl Read + Send + 'static,
         state: Arc<UploadState>,
         events: Sink<ImportEvent>,
@@ -50,6 +53,7 @@ impl Imports {
         work::detach("an import", move || {
             let mut import = Import {
                 admitted: Some(admitted),
+                job,
                 imports,
                 plan,
                 events,
@@ -63,9 +67,15 @@ impl Imports {
                 preview: ImportCounts::default(),
                 claimed: Vec::new(),
             };
+            if let Some(job) = &import.job {
+                job.record_started();
+            }
             if let Err(error) = import.run(upload) {
                 import.abandon();
                 import.admitted = None;
+                if let Some(job) = import.job.take() {
+                    job.failed(None, &error);
+                }
                 (import.events)(Err(error));
             }
         });
@@ -93,6 +103,9 @@ struct Import {
     /// This import's admission, given back before the client hears the end, so that a
     /// client that then starts its next import finds the permit free.
     admitted: Option<OwnedSemaphorePermit>,
+    /// The import's job, if it has one; ended, with its outcome recorded, before the client
+    /// hears the end, so that a client that then asks finds the outcome.
+    job: Option<JobGuard>,
 }
 
 impl Drop for Import {
@@ -277,6 +290,12 @@ impl Import {
         let progress = &self.tally.progress;
         let unreadable = fatal && progress.entries_read == 0;
         let refused = unreadable || (self.plan.strict && (progress.rejected > 0 || fatal));
+        let report = &mut self.tally.report;
+        report.bytes_read = self.state.bytes_read();
+        report.entries_read = progress.entries_read;
+        report.accepted = progress.accepted;
+        report.rejected = progress.rejected;
+        report.job_id = self.plan.job_id.clone().unwrap_or_default();
         let counts = if self.plan.dry_run || refused {
             self.abandon();
             self.preview
@@ -293,26 +312,25 @@ impl Import {
             );
             counts
         };
-        let progress = &self.tally.progress;
         let report = &mut self.tally.report;
         report.committed = !(self.plan.dry_run || refused);
         report.import_id = self.id.map(|id| format!("{id:016x}")).unwrap_or_default();
-        report.bytes_read = self.state.bytes_read();
-        report.entries_read = progress.entries_read;
-        report.accepted = progress.accepted;
-        report.rejected = progress.rejected;
         report.added = counts.added;
         report.updated = counts.updated;
         report.unchanged = counts.unchanged;
         report.skipped = counts.skipped;
-        let summary = refused.then(|| refusal(report));
+        let refusal = refused.then(|| AppError::Refused {
+            summary: refusal(report),
+        });
         let report = std::mem::take(report);
+        // A commit recorded its job with it.
+        let job = self.job.take();
+        if let (Some(job), Some(refusal)) = (job, &refusal) {
+            job.failed(Some(&report), refusal);
+        }
         self.admitted = None;
         (self.events)(Ok(ImportEvent::Report(report)));
-        match summary {
-            Some(summary) => Err(AppError::Refused { summary }),
-            None => Ok(()),
-        }
+        refusal.map_or(Ok(()), Err)
     }
 
     /// Commits the spooled entries through the application's write path, which publishes
@@ -322,19 +340,26 @@ impl Import {
             return Ok(ImportCounts::default());
         };
         let on_conflict = self.plan.on_conflict;
+        let job = self
+            .job
+            .as_ref()
+            .map(|job| job.committing(&self.tally.report));
         match self.plan.target.clone() {
             Target::Collection(name) => {
                 self.runtime
-                    .block_on(self.imports.commit_concepts(spool, on_conflict, name))
+                    .block_on(self.imports.commit_concepts(spool, on_conflict, name, job))
             }
             // Reading and spooling the file went on while the server was still building the
             // memory index at start-up; the commit waits for it.
             Target::Memory(name) => {
                 let analysis = self.analysis.take();
-                self.runtime.block_on(
-                    self.imports
-                        .commit_units(spool, on_conflict, name, analysis),
-                )
+                self.runtime.block_on(self.imports.commit_units(
+                    spool,
+                    on_conflict,
+                    name,
+                    analysis,
+                    job,
+                ))
             }
         }
     }

@@ -4,7 +4,7 @@ use crate::formats::Format;
 use crate::model::{OnConflict, Violations};
 
 /// Where an import's entries go.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     /// Concepts, into this collection.
     Collection(String),
@@ -40,6 +40,38 @@ pub struct Plan {
     pub skip_empty_terms: bool,
     /// The upload's size as announced by the client; 0 when not announced.
     pub expected_bytes: u64,
+    /// The client's name for this import, whose outcome it can ask for later.
+    pub job_id: Option<String>,
+}
+
+/// Longest job id, in bytes.
+pub const MAX_JOB_ID_BYTES: usize = 128;
+
+/// A job id is optional; given, it is at most [`MAX_JOB_ID_BYTES`] of ASCII letters, digits
+/// and `.`, `_`, `:`, `-` (a UUID, a file's path hash, `client:42`), and a dry run, which
+/// writes nothing, has none.
+pub fn check_job_id(job_id: &str, dry_run: bool, violations: &mut Violations) {
+    const FIELD: &str = "header.job_id";
+    if job_id.is_empty() {
+        return;
+    }
+    if job_id.len() > MAX_JOB_ID_BYTES {
+        violations.add(FIELD, format!("is longer than {MAX_JOB_ID_BYTES} bytes"));
+    } else if !job_id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+    {
+        violations.add(
+            FIELD,
+            "may contain only ASCII letters, digits, '.', '_', ':' and '-'",
+        );
+    }
+    if dry_run {
+        violations.add(
+            FIELD,
+            "a dry run writes nothing and keeps no outcome: leave job_id empty",
+        );
+    }
 }
 
 /// TMX holds units for a memory; every other format holds concepts for a collection.

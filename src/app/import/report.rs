@@ -1,10 +1,18 @@
 //! What an import tells its client as it goes: progress events with the problems found
 //! since the last one, and the final report; and the message of a refused strict import.
+//!
+//! Every message stays far below a client's 4 MiB limit, however bad the file: an import
+//! lists its first [`LISTED_PROBLEMS`] problems and counts the rest, and a listed problem's
+//! reason and entry id are cut to [`MAX_REASON_BYTES`] and [`MAX_ENTRY_ID_BYTES`].
 
 use crate::formats::{Format, FormatError};
 
-/// Problems repeated in the final report.
-const REPORT_PROBLEMS: usize = 1000;
+/// Problems an import lists, in its events and its report; the rest are counted.
+pub const LISTED_PROBLEMS: usize = 1000;
+/// Longest reason of a listed problem, in bytes; longer ones are cut.
+pub const MAX_REASON_BYTES: usize = 1024;
+/// Longest entry id of a listed problem, in bytes; longer ones are cut.
+pub const MAX_ENTRY_ID_BYTES: usize = 256;
 
 /// How serious a problem with an entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,8 +53,11 @@ pub struct Progress {
     pub accepted: u64,
     /// Entries rejected.
     pub rejected: u64,
-    /// The problems found since the previous event.
+    /// The problems found since the previous event, while fewer than [`LISTED_PROBLEMS`]
+    /// were listed.
     pub problems: Vec<Problem>,
+    /// Problems found so far and not listed.
+    pub problems_unlisted: u64,
 }
 
 /// What an import did, sent once at its end.
@@ -78,8 +89,14 @@ pub struct Report {
     pub unchanged: u64,
     /// Entries skipped because their id was stored.
     pub skipped: u64,
-    /// The first problems of the whole import.
+    /// The first [`LISTED_PROBLEMS`] problems of the whole import.
     pub problems: Vec<Problem>,
+    /// Problems found and not listed.
+    pub problems_unlisted: u64,
+    /// The import's job id; empty when it has none.
+    pub job_id: String,
+    /// Whether this is the stored report of the job's earlier, committed import.
+    pub replayed: bool,
 }
 
 /// What an import sends its client.
@@ -99,11 +116,17 @@ pub(super) struct Tally {
 }
 
 impl Tally {
-    /// Records a problem in the next progress event and, among the first, in the report.
-    pub(super) fn problem(&mut self, problem: Problem) {
-        if self.report.problems.len() < REPORT_PROBLEMS {
-            self.report.problems.push(problem.clone());
+    /// Records a problem: among the first, listed in the next progress event and the
+    /// report, cut to size; past them, counted.
+    pub(super) fn problem(&mut self, mut problem: Problem) {
+        if self.report.problems.len() >= LISTED_PROBLEMS {
+            self.progress.problems_unlisted += 1;
+            self.report.problems_unlisted += 1;
+            return;
         }
+        cut(&mut problem.reason, MAX_REASON_BYTES);
+        cut(&mut problem.entry_id, MAX_ENTRY_ID_BYTES);
+        self.report.problems.push(problem.clone());
         self.progress.problems.push(problem);
     }
 
@@ -124,6 +147,20 @@ impl Tally {
             reason,
         });
     }
+}
+
+/// Cuts `text` to at most `max` bytes, on a character boundary, ending it with `…` when cut.
+fn cut(text: &mut String, max: usize) {
+    const MORE: &str = "…";
+    if text.len() <= max {
+        return;
+    }
+    let mut end = max - MORE.len();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(MORE);
 }
 
 /// The message of a refused strict import: the counts and the first problems.
@@ -163,4 +200,46 @@ pub(super) fn refusal(report: &Report) -> String {
         message.push_str(&format!("; {at}: {}", p.reason));
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(reason: String) -> Problem {
+        Problem {
+            severity: Severity::Rejected,
+            line: 1,
+            column: 1,
+            entry_id: "é".repeat(MAX_ENTRY_ID_BYTES),
+            reason,
+        }
+    }
+
+    #[test]
+    fn the_first_problems_are_listed_cut_to_size_and_the_rest_counted() {
+        let mut tally = Tally::default();
+        for _ in 0..LISTED_PROBLEMS + 5 {
+            tally.problem(rejected("слово ".repeat(1000)));
+        }
+        assert_eq!(tally.report.problems.len(), LISTED_PROBLEMS);
+        assert_eq!(tally.progress.problems.len(), LISTED_PROBLEMS);
+        assert_eq!(
+            (
+                tally.report.problems_unlisted,
+                tally.progress.problems_unlisted
+            ),
+            (5, 5)
+        );
+        let listed = &tally.report.problems[0];
+        assert!(
+            listed.reason.len() <= MAX_REASON_BYTES,
+            "{}",
+            listed.reason.len()
+        );
+        assert!(listed.reason.starts_with("слово слово") && listed.reason.ends_with('…'));
+        assert!(listed.entry_id.len() <= MAX_ENTRY_ID_BYTES);
+        tally.problem(rejected("short".into()));
+        assert_eq!(tally.report.problems_unlisted, 6);
+    }
 }

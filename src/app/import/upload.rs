@@ -16,6 +16,10 @@ pub enum Broken {
     /// The stream failed: the client went away or the connection broke.
     #[error("{0}; nothing was imported")]
     Interrupted(String),
+    /// The client sent nothing for longer than the server waits
+    /// ([`crate::app::Limits::upload_idle`]).
+    #[error("{0}; nothing was imported")]
+    Idle(String),
 }
 
 /// What the reader thread and the import share about the upload.

@@ -6,13 +6,16 @@
 use tokio::sync::mpsc;
 use tonic::Status;
 
-use super::upload::Upload;
-use crate::app::import::{self, Imports, Plan, Severity, Target};
+use super::upload::{idle_break, Upload};
+use crate::app::import::{self, ImportJob, Imports, JobStart, Plan, Severity, Target};
+use crate::app::AppError;
 use crate::auth::{Caller, Role};
 use crate::formats::Format;
 use crate::model::violation::MAX_TERM_BYTES;
 use crate::model::{OnConflict, Violations};
-use crate::service::proto::{self, entry_problem, import_event::Event};
+use crate::service::convert::timestamp;
+use crate::service::proto::{self, entry_problem, import_event::Event, import_job};
+use crate::store::JobState;
 
 /// Events buffered towards a slow client.
 const EVENT_CHANNEL: usize = 16;
@@ -72,6 +75,7 @@ fn plan(header: proto::ImportHeader) -> Result<Plan, Status> {
     if let (Some(format), Some(target)) = (format, &target) {
         import::check_target(format, target, &mut violations);
     }
+    import::check_job_id(&header.job_id, header.dry_run, &mut violations);
     let target = violations.into_checked(target)?;
     Ok(Plan {
         format,
@@ -82,14 +86,16 @@ fn plan(header: proto::ImportHeader) -> Result<Plan, Status> {
         dry_run: header.dry_run,
         skip_empty_terms: header.skip_empty_terms,
         expected_bytes: header.expected_bytes,
+        job_id: (!header.job_id.is_empty()).then_some(header.job_id),
     })
 }
 
-/// Refuses an import by `caller` into a collection or memory outside its scope.
-fn check_scope(caller: &Caller, target: &Target) -> Result<(), Status> {
+/// Refuses `method` (an import, or asking for one's outcome) by `caller` on a collection or
+/// memory outside its scope: both need an editor of the target.
+fn check_scope(caller: &Caller, method: &str, target: &Target) -> Result<(), Status> {
     Ok(match target {
-        Target::Collection(name) => caller.check_collection("Import", Role::Editor, name),
-        Target::Memory(name) => caller.check_memory("Import", Role::Editor, name),
+        Target::Collection(name) => caller.check_collection(method, Role::Editor, name),
+        Target::Memory(name) => caller.check_memory(method, Role::Editor, name),
     }?)
 }
 
@@ -100,7 +106,11 @@ pub(super) async fn start(
     imports: &Imports,
     mut inbound: tonic::Streaming<proto::ImportRequest>,
 ) -> Result<mpsc::Receiver<Result<proto::ImportEvent, Status>>, Status> {
-    let header = match inbound.message().await? {
+    let idle = imports.upload_idle();
+    let first = tokio::time::timeout(idle, inbound.message())
+        .await
+        .map_err(|_| AppError::Upload(idle_break(idle)))?;
+    let header = match first? {
         Some(proto::ImportRequest {
             message: Some(proto::import_request::Message::Header(header)),
         }) => header,
@@ -116,18 +126,72 @@ pub(super) async fn start(
         }
     };
     let plan = plan(header)?;
-    check_scope(caller, &plan.target)?;
+    check_scope(caller, "Import", &plan.target)?;
     let imports = imports.by(caller.author());
+    let (sender, receiver) = mpsc::channel(EVENT_CHANNEL);
+    let job = match &plan.job_id {
+        None => None,
+        Some(job_id) => match imports.jobs().begin(job_id, &plan.target)? {
+            JobStart::Run(job) => Some(job),
+            JobStart::Replay(report) => {
+                // The channel is new and empty: the one event fits.
+                let replay = event_to_proto(import::ImportEvent::Report(report));
+                let _ = sender.try_send(Ok(replay));
+                return Ok(receiver);
+            }
+        },
+    };
     // Held until the import ends: each reads, checks, spools and analyzes a whole file.
     let admitted = imports.admit()?;
-    let (sender, receiver) = mpsc::channel(EVENT_CHANNEL);
-    let (upload, state) = Upload::start(inbound);
+    let (mut upload, state) = Upload::start(inbound, idle);
+    // A client slow to send its first bytes holds no thread meanwhile.
+    upload.first_bytes().await;
     let events = Box::new(move |event: Result<import::ImportEvent, _>| {
         let event = event.map(event_to_proto).map_err(Status::from);
         sender.blocking_send(event).is_ok()
     });
-    imports.start(admitted, plan, upload, state, events);
+    imports.start(admitted, plan, job, upload, state, events);
     Ok(receiver)
+}
+
+/// Job `job_id`, as `GetImportJob` answers it.
+pub(super) fn job(
+    caller: &Caller,
+    imports: &Imports,
+    job_id: &str,
+) -> Result<proto::ImportJob, Status> {
+    let mut violations = Violations::default();
+    if job_id.is_empty() {
+        violations.add("job_id", "must not be empty");
+    }
+    import::check_job_id(job_id, false, &mut violations);
+    violations.into_result(())?;
+    let ImportJob {
+        job_id,
+        state,
+        target,
+        report,
+        error,
+        started_ms,
+        ended_ms,
+    } = imports.jobs().get(job_id)?;
+    check_scope(caller, "GetImportJob", &target)?;
+    Ok(proto::ImportJob {
+        job_id,
+        state: match state {
+            JobState::Running => import_job::State::Running,
+            JobState::Committed => import_job::State::Committed,
+            JobState::Failed => import_job::State::Failed,
+        } as i32,
+        target: Some(match target {
+            Target::Collection(name) => import_job::Target::Collection(name),
+            Target::Memory(name) => import_job::Target::Memory(name),
+        }),
+        report: report.map(report_to_proto),
+        error,
+        start_time: timestamp(started_ms),
+        end_time: (ended_ms != 0).then(|| timestamp(ended_ms)).flatten(),
+    })
 }
 
 fn event_to_proto(event: import::ImportEvent) -> proto::ImportEvent {
@@ -139,27 +203,35 @@ fn event_to_proto(event: import::ImportEvent) -> proto::ImportEvent {
             accepted: progress.accepted,
             rejected: progress.rejected,
             problems: problems_to_proto(progress.problems),
+            problems_unlisted: progress.problems_unlisted,
         }),
-        import::ImportEvent::Report(report) => Event::Report(proto::ImportReport {
-            import_id: report.import_id,
-            dry_run: report.dry_run,
-            committed: report.committed,
-            format: report
-                .format
-                .map_or(proto::FileFormat::Unspecified, format_to_proto) as i32,
-            bytes_read: report.bytes_read,
-            entries_read: report.entries_read,
-            accepted: report.accepted,
-            rejected: report.rejected,
-            warnings: report.warnings,
-            added: report.added,
-            updated: report.updated,
-            unchanged: report.unchanged,
-            skipped: report.skipped,
-            problems: problems_to_proto(report.problems),
-        }),
+        import::ImportEvent::Report(report) => Event::Report(report_to_proto(report)),
     };
     proto::ImportEvent { event: Some(event) }
+}
+
+fn report_to_proto(report: import::Report) -> proto::ImportReport {
+    proto::ImportReport {
+        import_id: report.import_id,
+        dry_run: report.dry_run,
+        committed: report.committed,
+        format: report
+            .format
+            .map_or(proto::FileFormat::Unspecified, format_to_proto) as i32,
+        bytes_read: report.bytes_read,
+        entries_read: report.entries_read,
+        accepted: report.accepted,
+        rejected: report.rejected,
+        warnings: report.warnings,
+        added: report.added,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        skipped: report.skipped,
+        problems: problems_to_proto(report.problems),
+        problems_unlisted: report.problems_unlisted,
+        job_id: report.job_id,
+        replayed: report.replayed,
+    }
 }
 
 fn problems_to_proto(problems: Vec<import::Problem>) -> Vec<proto::EntryProblem> {

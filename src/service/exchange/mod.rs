@@ -3,7 +3,7 @@
 //!
 //! [`import`] checks the header and hands the application's
 //! [imports](crate::app::import) a reader over the upload ([`upload`]), streaming back their
-//! events; [`export`] checks the request and streams back the chunks the application's
+//! events, and answers `GetImportJob` from the imports' jobs; [`export`] checks the request and streams back the chunks the application's
 //! [exports](crate::app::export) write.
 
 mod export;
@@ -53,5 +53,14 @@ impl Exchange for ExchangeService {
         let caller = crate::auth::caller(&request)?;
         let chunks = export::start(&caller, &self.exports, request.into_inner())?;
         Ok(Response::new(ReceiverStream::new(chunks)))
+    }
+
+    async fn get_import_job(
+        &self,
+        request: Request<proto::GetImportJobRequest>,
+    ) -> Result<Response<proto::ImportJob>, Status> {
+        let caller = crate::auth::caller(&request)?;
+        let job = import::job(&caller, &self.imports, &request.into_inner().job_id)?;
+        Ok(Response::new(job))
     }
 }

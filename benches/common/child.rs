@@ -1,0 +1,92 @@
+//! A `tolmach serve` child process on 127.0.0.1 over a data directory, to be killed with
+//! SIGKILL as a power cut or an OOM kill would: shared by the crash tests
+//! (`tests/api/crash.rs`) and the crash loop (`benches/crash_loop.rs`).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use tonic::transport::Channel;
+
+/// A server process, the address it listens on, and its log.
+pub struct ChildServer {
+    process: Child,
+    /// A connection to it.
+    pub channel: Channel,
+    log: tokio::sync::mpsc::UnboundedReceiver<String>,
+    /// What it logged before serving (recovery).
+    pub early: Vec<String>,
+}
+
+impl ChildServer {
+    /// Starts `tolmach serve` (the binary built with these tests or benches) on a free port
+    /// over `dir` and connects to it.
+    pub async fn start(dir: &Path) -> ChildServer {
+        let mut process = Command::new(env!("CARGO_BIN_EXE_tolmach"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        // Every line goes on to `log`; a thread keeps draining the pipe so that the server
+        // never blocks on it.
+        let lines = BufReader::new(process.stdout.take().expect("piped")).lines();
+        let (sender, mut log) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut early = Vec::new();
+        let addr = loop {
+            let line = log.recv().await.expect("the server logs its address");
+            if let Some(addr) = line
+                .split("serving tolmach.v1 on ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                break addr.to_owned();
+            }
+            early.push(line);
+        };
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("valid uri")
+            .connect()
+            .await
+            .expect("server reachable");
+        ChildServer {
+            process,
+            channel,
+            log,
+            early,
+        }
+    }
+
+    /// Waits for the first log line containing `needle`.
+    pub async fn logged(&mut self, needle: &str) -> String {
+        loop {
+            let line = self.log.recv().await.expect("the server is still logging");
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flush. Only this child, by its process id.
+    pub fn kill(self) {
+        drop(self);
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        // `Child::kill` sends SIGKILL to this child's pid; `wait` reaps it.
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
