@@ -29,6 +29,7 @@ mod csv;
 mod decode;
 mod entry;
 mod error;
+pub mod limits;
 mod tbx;
 mod tmx;
 mod xml;
