@@ -8,6 +8,7 @@ mod concepts;
 mod crash;
 mod examples;
 mod exchange;
+mod hostile;
 mod lookup;
 mod memory;
 mod morphology;

@@ -15,9 +15,9 @@ use super::TmxEntry;
 /// Reads the translation units of a TMX file one `<tu>` at a time.
 ///
 /// Yields `Ok` for each usable unit; [`FormatError::Rejected`] for a unit with an invalid or
-/// missing language, fewer than two usable segments or more `<tuv>` than a unit may have
-/// ([`MAX_SEGMENTS`], refused at the first one past it), after which it continues; and at most
-/// one fatal error, after which it ends.
+/// missing language or fewer than two usable segments, after which it continues; and at most
+/// one fatal error, after which it ends: a malformed file, or one past a limit, such as a
+/// unit of more `<tuv>` than [`MAX_SEGMENTS`] (refused at the first one past it).
 ///
 /// The segment in the source language (`srclang` of the `<tu>`, else of the header) comes
 /// first; the others keep their order. Each `<prop type="…">` becomes a metadata pair, a
@@ -173,7 +173,7 @@ fn read_tu<R: BufRead>(
                 "tuv" => {
                     tuvs += 1;
                     if tuvs > MAX_SEGMENTS {
-                        return Err(too_many_tuvs(xml, &tag, true));
+                        return Err(too_many_tuvs(&tag));
                     }
                     let lang = match tuv_lang(&tag, lang_attr) {
                         Ok(lang) => lang,
@@ -215,7 +215,7 @@ fn read_tu<R: BufRead>(
                 if tag.local() == "tuv" {
                     tuvs += 1;
                     if tuvs > MAX_SEGMENTS {
-                        return Err(too_many_tuvs(xml, &tag, false));
+                        return Err(too_many_tuvs(&tag));
                     }
                     if let Err(err) = tuv_lang(&tag, lang_attr) {
                         rejection.get_or_insert(err);
@@ -265,15 +265,10 @@ fn read_tu<R: BufRead>(
     })
 }
 
-/// The rejection of a `<tu>` at its first `<tuv>` past [`MAX_SEGMENTS`], `tag` (a start tag
-/// when `open`, else an empty element): the rest of the unit is skipped, within the size
-/// limit of an entry; an error while skipping is the one to report.
-fn too_many_tuvs<R: BufRead>(xml: &mut XmlPull<R>, tag: &Tag, open: bool) -> FormatError {
-    let skipped = if open { xml.skip_element() } else { Ok(()) };
-    if let Err(fatal) = skipped.and_then(|()| xml.skip_element()) {
-        return fatal;
-    }
-    FormatError::rejected(
+/// The fatal error for a `<tu>` at its first `<tuv>` past [`MAX_SEGMENTS`]: refused there,
+/// as it passes the limit, rather than after skipping what may be millions more.
+fn too_many_tuvs(tag: &Tag) -> FormatError {
+    FormatError::malformed(
         tag.line,
         tag.column,
         format!("<tu> has more than {MAX_SEGMENTS} <tuv>, the limit for one unit"),
