@@ -188,3 +188,64 @@ pub fn unit(unit: &TranslationUnit, field: &str, violations: &mut Violations) {
         violations.add(format!("{field}.{}", problem.field), problem.reason);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LangSection, Segment, Term, Violation};
+
+    fn violations_of(check: impl FnOnce(&mut Violations)) -> Vec<Violation> {
+        let mut violations = Violations::default();
+        check(&mut violations);
+        match violations.into_result(()) {
+            Ok(()) => Vec::new(),
+            Err(invalid) => invalid.0,
+        }
+    }
+
+    fn nth_lang(i: usize) -> Lang {
+        Lang::parse(&format!("en-x{i:07}")).expect("a valid tag")
+    }
+
+    #[test]
+    fn too_many_sections_are_one_violation_naming_the_count_and_the_limit() {
+        let langs = (0..100_000)
+            .map(|i| LangSection::new(nth_lang(i), vec![Term::preferred("a")]))
+            .collect();
+        let found = violations_of(|v| {
+            concept(Concept::new("c", "", langs), "concept", v);
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].field, "concept.langs");
+        assert_eq!(
+            found[0].reason,
+            "has 100000 sections, more than the limit of 256"
+        );
+    }
+
+    #[test]
+    fn a_language_repeated_is_named_at_each_repetition() {
+        let segment = |i: usize| Segment {
+            lang: nth_lang(i % 3),
+            text: "a".into(),
+            tags: Vec::new(),
+        };
+        let translation = TranslationUnit {
+            id: String::new(),
+            segments: (0..5).map(segment).collect(),
+            origin: String::new(),
+            created_ms: 0,
+            metadata: Vec::new(),
+        };
+        let found = violations_of(|v| unit(&translation, "unit", v));
+        let fields: Vec<&str> = found.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["unit.segments[3].lang", "unit.segments[4].lang"]);
+        let too_many = TranslationUnit {
+            segments: (0..=MAX_SEGMENTS).map(|i| segment(i + 3)).collect(),
+            ..translation
+        };
+        let found = violations_of(|v| unit(&too_many, "unit", v));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].field, "unit.segments");
+    }
+}

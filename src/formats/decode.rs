@@ -290,7 +290,13 @@ impl<R: Read> Read for TextSource<R> {
 
 impl<R: Read> BufRead for TextSource<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.consumed - self.run_start > self.run_limit {
+        // A run may take `run_limit` bytes and the parser may look at one more (the `<` that
+        // ends a text): never is more handed out, so nothing past that can be consumed.
+        let allowed = self
+            .run_limit
+            .saturating_add(1)
+            .saturating_sub(self.consumed - self.run_start);
+        if allowed == 0 {
             let (line, column) = self.location();
             let limit = self.run_limit;
             let err = RunTooLong {
@@ -302,7 +308,10 @@ impl<R: Read> BufRead for TextSource<R> {
         }
         loop {
             if self.out_pos < self.out_end {
-                return Ok(&self.out[self.out_pos..self.out_end]);
+                let end = self
+                    .out_end
+                    .min(self.out_pos.saturating_add(allowed as usize));
+                return Ok(&self.out[self.out_pos..end]);
             }
             if let Some(failed) = &self.failed {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, failed.clone()));

@@ -658,6 +658,89 @@ mod tests {
         }
     }
 
+    /// The fatal error of a document, with its position and reason.
+    fn refusal(xml: &str) -> (u64, u64, String) {
+        match events(xml) {
+            Err(FormatError::Malformed {
+                line,
+                column,
+                reason,
+            }) => (line, column, reason),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_at_the_element_that_passes_it() {
+        let depth = 100_000;
+        let xml = format!("<r>\n{}{}</r>", "<a>".repeat(depth), "</a>".repeat(depth));
+        let (line, column, reason) = refusal(&xml);
+        // The root is open: the 64th <a> is the 65th level.
+        assert_eq!((line, column), (2, 63 * 3 + 1));
+        assert!(reason.contains("more than 64 elements deep"), "{reason}");
+    }
+
+    #[test]
+    fn a_text_run_past_the_limit_is_refused_where_it_starts() {
+        let long = "a".repeat(MAX_RUN_BYTES as usize + 1);
+        let (line, column, reason) = refusal(&format!("<r>\n  <seg>{long}</seg></r>"));
+        assert_eq!((line, column), (2, 8));
+        assert!(reason.contains("the text in <seg>"), "{reason}");
+        assert!(reason.contains("limit of 1 MiB"), "{reason}");
+        let at_limit = "a".repeat(MAX_RUN_BYTES as usize);
+        assert!(events(&format!("<r>{at_limit}</r>")).is_ok());
+    }
+
+    #[test]
+    fn markup_past_the_limit_is_refused_as_markup() {
+        let comment = format!("<r><!--{}--></r>", "-x".repeat(MAX_RUN_BYTES as usize));
+        let (line, column, reason) = refusal(&comment);
+        assert_eq!((line, column), (1, 4));
+        assert!(reason.starts_with("markup"), "{reason}");
+        let attribute = format!("<r><a x=\"{}\"/></r>", "v".repeat(MAX_RUN_BYTES as usize));
+        assert!(refusal(&attribute).2.starts_with("markup"));
+    }
+
+    #[test]
+    fn too_many_attributes_are_refused_before_their_names_are_compared() {
+        let attrs: String = (0..=MAX_ATTRIBUTES)
+            .map(|i| format!(" a{i}=\"\""))
+            .collect();
+        let (line, column, reason) = refusal(&format!("<r>\n<e{attrs}/></r>"));
+        assert_eq!((line, column), (2, 1));
+        assert!(reason.contains("more than 256 attributes"), "{reason}");
+    }
+
+    #[test]
+    fn an_entry_past_the_limit_is_refused_at_its_start_tag() {
+        // Many small runs, none near its own limit: only the entry's size is too much.
+        let pieces = "<p>x</p>".repeat(MAX_ENTRY_BYTES as usize / 8 + 1);
+        let xml = format!("<r>\n <entry>{pieces}</entry></r>");
+        let mut pull = XmlPull::open(xml.as_bytes(), false).unwrap();
+        let _root = pull.root().unwrap();
+        let entry = loop {
+            if let XmlEvent::Start(tag) = pull.next().unwrap() {
+                break tag;
+            }
+        };
+        pull.begin_entry(&entry);
+        let error = loop {
+            match pull.next() {
+                Ok(XmlEvent::Eof) => panic!("read to the end"),
+                Ok(_) => {}
+                Err(error) => break error,
+            }
+        };
+        assert_eq!(error.position(), Some((2, 2)));
+        assert!(error
+            .to_string()
+            .contains("<entry> is longer than the limit of 8 MiB"));
+        assert!(
+            matches!(pull.next(), Ok(XmlEvent::Eof)),
+            "fatal: nothing after it"
+        );
+    }
+
     #[test]
     fn collapse_space_trims_and_joins() {
         assert_eq!(collapse_space("\n   lat-Latn\n  "), "lat-Latn");
