@@ -153,7 +153,7 @@ pub(crate) struct TextSource<R> {
 impl<R: Read> TextSource<R> {
     /// Examines the start of `inner` and opens it in the encoding found there.
     pub(crate) fn open(mut inner: R, sniff: Sniff) -> Result<TextSource<R>, FormatError> {
-        let mut raw = vec![0u8; BUF_SIZE];
+        let mut raw = vec![0u8; SNIFF_SIZE];
         let mut filled = 0;
         let mut input_done = false;
         while filled < SNIFF_SIZE {
@@ -168,6 +168,15 @@ impl<R: Read> TextSource<R> {
             }
         }
         let found = detect(&raw[..filled], sniff)?;
+        // An input that ended within the sniffed bytes (an inline tag a client sent) needs
+        // no full-size buffers: its text, up to three bytes of UTF-8 for each byte read, fits
+        // in one small one. Checking 10⁵ such fragments must not clear 10⁵ × 128 KiB.
+        let out_size = if input_done {
+            3 * filled + 16
+        } else {
+            raw.resize(BUF_SIZE, 0);
+            BUF_SIZE
+        };
         Ok(TextSource {
             inner,
             // The byte-order mark, if any, is skipped below; a second one is text.
@@ -177,7 +186,7 @@ impl<R: Read> TextSource<R> {
             raw_end: filled,
             input_done,
             decoder_done: false,
-            out: vec![0u8; BUF_SIZE],
+            out: vec![0u8; out_size],
             out_pos: 0,
             out_end: 0,
             pending_error: None,
