@@ -41,8 +41,20 @@ fn termbase() -> &'static TermSearch {
                 "sco",
                 &[
                     ("zh", &[("上海合作组织", Preferred), ("上合组织", Admitted)]),
-                    ("ru", &[("Шанхайская организация сотрудничества", Preferred), ("ШОС", Admitted)]),
-                    ("en", &[("Shanghai Cooperation Organisation", Preferred), ("SCO", Admitted)]),
+                    (
+                        "ru",
+                        &[
+                            ("Шанхайская организация сотрудничества", Preferred),
+                            ("ШОС", Admitted),
+                        ],
+                    ),
+                    (
+                        "en",
+                        &[
+                            ("Shanghai Cooperation Organisation", Preferred),
+                            ("SCO", Admitted),
+                        ],
+                    ),
                 ],
             ),
             concept(
@@ -50,7 +62,13 @@ fn termbase() -> &'static TermSearch {
                 &[
                     ("zh", &[("一带一路", Preferred)]),
                     ("ru", &[("Пояс и путь", Preferred)]),
-                    ("en", &[("Belt and Road", Preferred), ("One Belt One Road", Deprecated)]),
+                    (
+                        "en",
+                        &[
+                            ("Belt and Road", Preferred),
+                            ("One Belt One Road", Deprecated),
+                        ],
+                    ),
                 ],
             ),
             concept(
@@ -90,7 +108,10 @@ fuzz_target!(|data: &[u8]| {
     let mut previous_end = 0;
     for occurrence in snapshot.recognize(input, None, &[]) {
         let bytes = occurrence.spans.bytes.clone();
-        assert!(bytes.start < bytes.end && bytes.end <= input.len(), "{bytes:?}");
+        assert!(
+            bytes.start < bytes.end && bytes.end <= input.len(),
+            "{bytes:?}"
+        );
         assert!(input.is_char_boundary(bytes.start) && input.is_char_boundary(bytes.end));
         assert!(bytes.start >= previous_end, "overlapping or out of order");
         previous_end = bytes.end;

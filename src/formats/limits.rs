@@ -1,9 +1,9 @@
 //! The bounds every reader holds a file to while it reads, so that no input, however large
 //! or deep, makes the server hold more than a few MiB for one entry or recurse without end.
 //!
-//! Owns the limits only; [`TextSource`](super::decode::TextSource) counts the bytes of a
-//! run as they arrive, the XML layer checks nesting, attributes and whole entries, the CSV
-//! reader its header and the rows of one concept. A limit exceeded is a
+//! Owns the limits only: the decoding layer under every reader counts the bytes of a run as
+//! they arrive, the XML layer checks nesting, attributes and whole entries, the CSV reader its
+//! header and the rows of one concept. A limit exceeded is a
 //! [`FormatError::Malformed`](super::FormatError::Malformed) at its line and column: the
 //! reader stops there, since the rest of an oversized construct cannot be told apart from
 //! what follows it without reading it whole.
