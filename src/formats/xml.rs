@@ -344,15 +344,23 @@ impl<R: Read> XmlPull<R> {
                         }
                         continue;
                     }
+                    if let Some(error) = forbidden_char(&content, line, column) {
+                        self.finished = true;
+                        return Err(error);
+                    }
                     return Ok(XmlEvent::Text(Piece::Text(content.into_owned())));
                 }
                 Event::CData(data) => {
                     if outside_root {
                         return Err(self.malformed_here("CDATA section outside the root element"));
                     }
-                    return Ok(XmlEvent::Text(Piece::CData(
-                        data.xml10_content().into_owned(),
-                    )));
+                    let content = data.xml10_content();
+                    // The content starts after `<![CDATA[`.
+                    if let Some(error) = forbidden_char(&content, line, column + 9) {
+                        self.finished = true;
+                        return Err(error);
+                    }
+                    return Ok(XmlEvent::Text(Piece::CData(content.into_owned())));
                 }
                 Event::GeneralRef(reference) => {
                     if outside_root {
@@ -496,6 +504,13 @@ fn make_tag(start: &BytesStart<'_>, line: u64, column: u64, keep_raw: bool) -> R
             .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|err| format!("bad attribute value in <{name}>: {err}"))?
             .into_owned();
+        if let Some(c) = value.chars().find(|c| !is_xml_char(*c)) {
+            let key: &str = attr.key.as_ref();
+            return Err(format!(
+                "the value of {key} in <{name}> holds U+{:04X}, which XML 1.0 does not allow",
+                u32::from(c)
+            ));
+        }
         attrs.push((attr.key.as_ref().to_owned(), value));
     }
     let raw = if keep_raw {
@@ -511,6 +526,24 @@ fn make_tag(start: &BytesStart<'_>, line: u64, column: u64, keep_raw: bool) -> R
         line,
         column,
     })
+}
+
+/// The error for the first character of `text` that XML 1.0 does not allow (a NUL, most
+/// control characters, U+FFFE), at its own line and column; `text` starts at `line`,
+/// `column`. quick-xml passes such characters through; a file holding one is not XML.
+fn forbidden_char(text: &str, line: u64, column: u64) -> Option<FormatError> {
+    let at = text.find(|c| !is_xml_char(c))?;
+    let bad = text[at..].chars().next()?;
+    let before = &text[..at];
+    let (line, column) = match before.rfind('\n') {
+        Some(newline) => (
+            line + before.matches('\n').count() as u64,
+            before[newline + 1..].chars().count() as u64 + 1,
+        ),
+        None => (line, column + before.chars().count() as u64),
+    };
+    let reason = format!("U+{:04X} is not allowed in XML 1.0", u32::from(bad));
+    Some(FormatError::malformed(line, column, reason))
 }
 
 /// XML's white space: space, tab, line feed, carriage return.
@@ -739,6 +772,21 @@ mod tests {
             matches!(pull.next(), Ok(XmlEvent::Eof)),
             "fatal: nothing after it"
         );
+    }
+
+    /// Found by fuzzing the TMX reader: a NUL in a `<seg>` came through as text.
+    #[test]
+    fn characters_xml_does_not_allow_are_malformed_at_their_position() {
+        let (line, column, reason) = refusal("<r>\n<seg>SCO s\u{0}ummit</seg></r>");
+        assert_eq!(
+            (line, column, reason.as_str()),
+            (2, 11, "U+0000 is not allowed in XML 1.0")
+        );
+        let (line, column, _) = refusal("<r>a\nbc<![CDATA[x\ny\u{1}]]></r>");
+        assert_eq!((line, column), (3, 2));
+        let (line, column, reason) = refusal("<r>\n <a x=\"\u{FFFE}\"/></r>");
+        assert_eq!((line, column), (2, 2));
+        assert!(reason.contains("U+FFFE"), "{reason}");
     }
 
     #[test]
