@@ -17,6 +17,7 @@ use encoding_rs::{Decoder, DecoderResult, Encoding, GB18030, GBK, REPLACEMENT, U
 use encoding_rs::{UTF_16BE, UTF_16LE};
 
 use super::error::FormatError;
+use super::limits;
 
 /// Size of the raw and the decoded buffer.
 const BUF_SIZE: usize = 64 * 1024;
@@ -59,6 +60,35 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// The error a read fails with when a run (see [`TextSource::limit_runs`]) grows past its
+/// limit: where the limit was passed. Travels inside an [`io::Error`] of kind `InvalidData`
+/// like [`InputError`]; the XML layer rewords it to name the construct and where it started.
+#[derive(Debug, Clone)]
+pub(crate) struct RunTooLong {
+    pub line: u64,
+    pub column: u64,
+    pub limit: u64,
+}
+
+impl fmt::Display for RunTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: longer than the limit of {}",
+            self.line,
+            self.column,
+            limits::size(self.limit)
+        )
+    }
+}
+
+impl std::error::Error for RunTooLong {}
+
+/// The [`RunTooLong`] inside an I/O error, if that is what it is.
+pub(crate) fn run_too_long(err: &io::Error) -> Option<&RunTooLong> {
+    err.get_ref().and_then(|e| e.downcast_ref::<RunTooLong>())
+}
+
 /// The [`InputError`] inside an I/O error, if that is what it is.
 pub(crate) fn input_error(err: &io::Error) -> Option<&InputError> {
     err.get_ref().and_then(|e| e.downcast_ref::<InputError>())
@@ -67,10 +97,20 @@ pub(crate) fn input_error(err: &io::Error) -> Option<&InputError> {
 /// Converts an I/O error from below the parser into a [`FormatError`]: invalid input becomes
 /// `Malformed` with its position, anything else stays `Io`.
 pub(crate) fn from_io(err: io::Error) -> FormatError {
-    match input_error(&err) {
-        Some(e) => FormatError::malformed(e.line, e.column, &e.reason),
-        None => FormatError::Io(err),
+    if let Some(e) = input_error(&err) {
+        return FormatError::malformed(e.line, e.column, &e.reason);
     }
+    if let Some(e) = run_too_long(&err) {
+        return FormatError::malformed(
+            e.line,
+            e.column,
+            format!(
+                "a row longer than the limit of {} (passed here)",
+                limits::size(e.limit)
+            ),
+        );
+    }
+    FormatError::Io(err)
 }
 
 /// A [`BufRead`] of valid UTF-8 over a file in any supported encoding, which knows the line and
@@ -102,12 +142,18 @@ pub(crate) struct TextSource<R> {
     chars_in_line: u64,
     /// Name of the encoding, for messages.
     encoding_name: &'static str,
+    /// Bytes handed out so far.
+    consumed: u64,
+    /// `consumed` when the current run began ([`TextSource::mark_run`]).
+    run_start: u64,
+    /// Most bytes a run may take ([`TextSource::limit_runs`]); unlimited by default.
+    run_limit: u64,
 }
 
 impl<R: Read> TextSource<R> {
     /// Examines the start of `inner` and opens it in the encoding found there.
     pub(crate) fn open(mut inner: R, sniff: Sniff) -> Result<TextSource<R>, FormatError> {
-        let mut raw = vec![0u8; BUF_SIZE];
+        let mut raw = vec![0u8; SNIFF_SIZE];
         let mut filled = 0;
         let mut input_done = false;
         while filled < SNIFF_SIZE {
@@ -122,6 +168,15 @@ impl<R: Read> TextSource<R> {
             }
         }
         let found = detect(&raw[..filled], sniff)?;
+        // An input that ended within the sniffed bytes (an inline tag a client sent) needs
+        // no full-size buffers: its text, up to three bytes of UTF-8 for each byte read, fits
+        // in one small one. Checking 10⁵ such fragments must not clear 10⁵ × 128 KiB.
+        let out_size = if input_done {
+            3 * filled + 16
+        } else {
+            raw.resize(BUF_SIZE, 0);
+            BUF_SIZE
+        };
         Ok(TextSource {
             inner,
             // The byte-order mark, if any, is skipped below; a second one is text.
@@ -131,7 +186,7 @@ impl<R: Read> TextSource<R> {
             raw_end: filled,
             input_done,
             decoder_done: false,
-            out: vec![0u8; BUF_SIZE],
+            out: vec![0u8; out_size],
             out_pos: 0,
             out_end: 0,
             pending_error: None,
@@ -139,6 +194,9 @@ impl<R: Read> TextSource<R> {
             line: 1,
             chars_in_line: 0,
             encoding_name: found.name,
+            consumed: 0,
+            run_start: 0,
+            run_limit: u64::MAX,
         })
     }
 }
@@ -147,6 +205,23 @@ impl<R> TextSource<R> {
     /// Line and column (both 1-based) of the next byte to be handed out.
     pub(crate) fn location(&self) -> (u64, u64) {
         (self.line, self.chars_in_line + 1)
+    }
+
+    /// Bytes of decoded text handed out so far: where the next byte is, as an offset.
+    pub(crate) fn offset(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Makes every read fail with [`RunTooLong`] once more than `limit` bytes have been
+    /// handed out since the last [`TextSource::mark_run`]: the parser above marks where each
+    /// of its constructs begins, and this bounds what it can buffer for one, as it arrives.
+    pub(crate) fn limit_runs(&mut self, limit: u64) {
+        self.run_limit = limit;
+    }
+
+    /// A new run begins at the next byte handed out.
+    pub(crate) fn mark_run(&mut self) {
+        self.run_start = self.consumed;
     }
 
     fn fail(&mut self, reason: String) -> io::Error {
@@ -224,9 +299,28 @@ impl<R: Read> Read for TextSource<R> {
 
 impl<R: Read> BufRead for TextSource<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        // A run may take `run_limit` bytes and the parser may look at one more (the `<` that
+        // ends a text): never is more handed out, so nothing past that can be consumed.
+        let allowed = self
+            .run_limit
+            .saturating_add(1)
+            .saturating_sub(self.consumed - self.run_start);
+        if allowed == 0 {
+            let (line, column) = self.location();
+            let limit = self.run_limit;
+            let err = RunTooLong {
+                line,
+                column,
+                limit,
+            };
+            return Err(io::Error::new(io::ErrorKind::InvalidData, err));
+        }
         loop {
             if self.out_pos < self.out_end {
-                return Ok(&self.out[self.out_pos..self.out_end]);
+                let end = self
+                    .out_end
+                    .min(self.out_pos.saturating_add(allowed as usize));
+                return Ok(&self.out[self.out_pos..end]);
             }
             if let Some(failed) = &self.failed {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, failed.clone()));
@@ -255,6 +349,7 @@ impl<R: Read> BufRead for TextSource<R> {
                 self.chars_in_line += 1;
             }
         }
+        self.consumed += (end - self.out_pos) as u64;
         self.out_pos = end;
     }
 }

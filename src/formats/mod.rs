@@ -18,6 +18,11 @@
 //! ([`FormatError::Malformed`], [`FormatError::Encoding`], [`FormatError::Io`]) comes back once
 //! and the reader ends.
 //!
+//! Every reader holds its file to the [`limits`] as the bytes arrive (a run of text or markup,
+//! an entry, nesting, attributes, glossary columns), so that memory stays bounded by those
+//! limits whatever the file holds; passing one is a [`FormatError::Malformed`] at the line and
+//! column where the construct began.
+//!
 //! Encodings: UTF-8 with or without a byte-order mark and UTF-16 with one, for every format;
 //! for XML also UTF-16 without a byte-order mark and any encoding of the WHATWG Encoding
 //! Standard its declaration names (e.g. `GB18030`, `GBK`, `GB2312`, `Big5`, `Shift_JIS`,
@@ -29,6 +34,7 @@ mod csv;
 mod decode;
 mod entry;
 mod error;
+pub mod limits;
 mod tbx;
 mod tmx;
 mod xml;

@@ -6,8 +6,14 @@
 //! only at the start), attribute decoding, and text delivered as pieces: quick-xml ≥ 0.38
 //! hands `&amp;` and character references over as separate events, so callers join the pieces
 //! themselves. It knows nothing of TBX or TMX vocabulary.
+//!
+//! It also holds every file to the [limits](super::limits) as the bytes arrive: each event
+//! (a text run, a tag, a comment, CDATA) is at most [`MAX_RUN_BYTES`], elements nest at most
+//! [`MAX_DEPTH`] deep and carry at most [`MAX_ATTRIBUTES`], and an entry a reader marks
+//! ([`XmlPull::begin_entry`]) is at most [`MAX_ENTRY_BYTES`]. Passing one is fatal, at the
+//! line and column where the construct began.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 use quick_xml::errors::IllFormedError;
 use quick_xml::events::{BytesStart, Event};
@@ -15,6 +21,7 @@ use quick_xml::{Reader, XmlVersion};
 
 use super::decode::{self, Sniff, TextSource};
 use super::error::FormatError;
+use super::limits::{self, MAX_ATTRIBUTES, MAX_DEPTH, MAX_ENTRY_BYTES, MAX_RUN_BYTES};
 
 /// A start tag (or an empty-element tag) with its position.
 #[derive(Debug, Clone)]
@@ -118,8 +125,11 @@ pub(crate) enum XmlEvent {
 pub(crate) struct XmlPull<R: Read> {
     reader: Reader<TextSource<R>>,
     buf: Vec<u8>,
-    /// Where each open element starts (line, column), root first.
-    open: Vec<(u64, u64)>,
+    /// Each open element: where it starts (line, column) and its name, root first.
+    open: Vec<(u64, u64, String)>,
+    /// The entry a reader is reading ([`XmlPull::begin_entry`]): where it starts in the text
+    /// (offset, line, column) and its element's name.
+    entry: Option<(u64, u64, u64, String)>,
     /// Whether the root element has been seen (and with `depth == 0`, closed).
     root_seen: bool,
     /// Whether any event has been read (the XML declaration must come first).
@@ -177,7 +187,8 @@ impl<R: Read> LazyXml<R> {
 impl<R: Read> XmlPull<R> {
     /// Opens `input`, finding its encoding from a byte-order mark or the XML declaration.
     pub fn open(input: R, keep_raw: bool) -> Result<XmlPull<R>, FormatError> {
-        let source = TextSource::open(input, Sniff::Xml)?;
+        let mut source = TextSource::open(input, Sniff::Xml)?;
+        source.limit_runs(MAX_RUN_BYTES);
         let mut reader = Reader::from_reader(source);
         let config = reader.config_mut();
         config.check_end_names = true;
@@ -188,6 +199,7 @@ impl<R: Read> XmlPull<R> {
             reader,
             buf: Vec::with_capacity(4096),
             open: Vec::new(),
+            entry: None,
             root_seen: false,
             started: false,
             keep_raw,
@@ -220,6 +232,37 @@ impl<R: Read> XmlPull<R> {
         (self.line, self.column)
     }
 
+    /// Marks the element whose start tag was just returned as an entry: from here on, the
+    /// document is refused once the entry has taken more than [`MAX_ENTRY_BYTES`], until
+    /// [`XmlPull::end_entry`].
+    pub fn begin_entry(&mut self, tag: &Tag) {
+        let offset = self.reader.get_ref().offset();
+        self.entry = Some((offset, tag.line, tag.column, tag.name.clone()));
+    }
+
+    /// The entry marked by [`XmlPull::begin_entry`] has been read (or skipped).
+    pub fn end_entry(&mut self) {
+        self.entry = None;
+    }
+
+    /// The fatal error for an entry past [`MAX_ENTRY_BYTES`], if the one being read is.
+    fn entry_too_long(&mut self) -> Option<FormatError> {
+        let (start, line, column, name) = self.entry.as_ref()?;
+        if self.reader.get_ref().offset() - start <= MAX_ENTRY_BYTES {
+            return None;
+        }
+        let error = FormatError::malformed(
+            *line,
+            *column,
+            format!(
+                "<{name}> is longer than the limit of {} for one entry",
+                limits::size(MAX_ENTRY_BYTES)
+            ),
+        );
+        self.finished = true;
+        Some(error)
+    }
+
     fn malformed_here(&mut self, reason: impl std::fmt::Display) -> FormatError {
         self.finished = true;
         FormatError::malformed(self.line, self.column, reason)
@@ -231,13 +274,21 @@ impl<R: Read> XmlPull<R> {
             if self.finished {
                 return Ok(XmlEvent::Eof);
             }
-            let (line, column) = self.reader.get_ref().location();
+            if let Some(error) = self.entry_too_long() {
+                return Err(error);
+            }
+            let source = self.reader.get_mut();
+            let (line, column) = source.location();
             self.line = line;
             self.column = column;
+            source.mark_run();
+            // Whether the run is markup or text, for the message if it is too long; an error
+            // here comes again from the read below.
+            let markup = matches!(source.fill_buf(), Ok([b'<', ..]));
             self.buf.clear();
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(event) => event,
-                Err(err) => return Err(self.convert_error(err)),
+                Err(err) => return Err(self.convert_error(err, markup)),
             };
             let first = !self.started;
             self.started = true;
@@ -260,7 +311,13 @@ impl<R: Read> XmlPull<R> {
                 Event::Start(start) => {
                     let tag = make_tag(&start, line, column, self.keep_raw);
                     let tag = tag.map_err(|reason| self.malformed_here(reason))?;
-                    self.open.push((line, column));
+                    if self.open.len() == MAX_DEPTH {
+                        return Err(self.malformed_here(format!(
+                            "<{}> is nested more than {MAX_DEPTH} elements deep, the limit",
+                            tag.name
+                        )));
+                    }
+                    self.open.push((line, column, tag.name.clone()));
                     self.root_seen = true;
                     return Ok(XmlEvent::Start(tag));
                 }
@@ -287,15 +344,23 @@ impl<R: Read> XmlPull<R> {
                         }
                         continue;
                     }
+                    if let Some(error) = forbidden_char(&content, line, column) {
+                        self.finished = true;
+                        return Err(error);
+                    }
                     return Ok(XmlEvent::Text(Piece::Text(content.into_owned())));
                 }
                 Event::CData(data) => {
                     if outside_root {
                         return Err(self.malformed_here("CDATA section outside the root element"));
                     }
-                    return Ok(XmlEvent::Text(Piece::CData(
-                        data.xml10_content().into_owned(),
-                    )));
+                    let content = data.xml10_content();
+                    // The content starts after `<![CDATA[`.
+                    if let Some(error) = forbidden_char(&content, line, column + 9) {
+                        self.finished = true;
+                        return Err(error);
+                    }
+                    return Ok(XmlEvent::Text(Piece::CData(content.into_owned())));
                 }
                 Event::GeneralRef(reference) => {
                     if outside_root {
@@ -342,11 +407,26 @@ impl<R: Read> XmlPull<R> {
         }
     }
 
-    fn convert_error(&mut self, err: quick_xml::Error) -> FormatError {
+    /// The error for what quick-xml (or the text below it) refused; `markup` says whether the
+    /// event being read began with `<`.
+    fn convert_error(&mut self, err: quick_xml::Error, markup: bool) -> FormatError {
         self.finished = true;
         if let quick_xml::Error::Io(io) = &err {
             if let Some(input) = decode::input_error(io) {
                 return FormatError::malformed(input.line, input.column, &input.reason);
+            }
+            if let Some(too_long) = decode::run_too_long(io) {
+                let limit = limits::size(too_long.limit);
+                let what = match self.open.last() {
+                    _ if markup => "markup (a tag, comment, CDATA section or DOCTYPE)".to_owned(),
+                    Some((_, _, name)) => format!("the text in <{name}>"),
+                    None => "the text".to_owned(),
+                };
+                return FormatError::malformed(
+                    self.line,
+                    self.column,
+                    format!("{what} is longer than the limit of {limit}"),
+                );
             }
         }
         // An end tag that does not match: the element it should have closed is the one
@@ -354,7 +434,7 @@ impl<R: Read> XmlPull<R> {
         if let quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) =
             &err
         {
-            if let Some(&(line, column)) = self.open.last() {
+            if let Some(&(line, column, _)) = self.open.last() {
                 return FormatError::malformed(
                     line,
                     column,
@@ -414,11 +494,23 @@ fn make_tag(start: &BytesStart<'_>, line: u64, column: u64, keep_raw: bool) -> R
     let name = start.name().as_ref().to_owned();
     let mut attrs = Vec::new();
     for attr in start.attributes() {
+        if attrs.len() == MAX_ATTRIBUTES {
+            return Err(format!(
+                "<{name}> has more than {MAX_ATTRIBUTES} attributes, the limit"
+            ));
+        }
         let attr = attr.map_err(|err| format!("bad attribute in <{name}>: {err}"))?;
         let value = attr
             .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|err| format!("bad attribute value in <{name}>: {err}"))?
             .into_owned();
+        if let Some(c) = value.chars().find(|c| !is_xml_char(*c)) {
+            let key: &str = attr.key.as_ref();
+            return Err(format!(
+                "the value of {key} in <{name}> holds U+{:04X}, which XML 1.0 does not allow",
+                u32::from(c)
+            ));
+        }
         attrs.push((attr.key.as_ref().to_owned(), value));
     }
     let raw = if keep_raw {
@@ -434,6 +526,24 @@ fn make_tag(start: &BytesStart<'_>, line: u64, column: u64, keep_raw: bool) -> R
         line,
         column,
     })
+}
+
+/// The error for the first character of `text` that XML 1.0 does not allow (a NUL, most
+/// control characters, U+FFFE), at its own line and column; `text` starts at `line`,
+/// `column`. quick-xml passes such characters through; a file holding one is not XML.
+fn forbidden_char(text: &str, line: u64, column: u64) -> Option<FormatError> {
+    let at = text.find(|c| !is_xml_char(c))?;
+    let bad = text[at..].chars().next()?;
+    let before = &text[..at];
+    let (line, column) = match before.rfind('\n') {
+        Some(newline) => (
+            line + before.matches('\n').count() as u64,
+            before[newline + 1..].chars().count() as u64 + 1,
+        ),
+        None => (line, column + before.chars().count() as u64),
+    };
+    let reason = format!("U+{:04X} is not allowed in XML 1.0", u32::from(bad));
+    Some(FormatError::malformed(line, column, reason))
 }
 
 /// XML's white space: space, tab, line feed, carriage return.
@@ -579,6 +689,104 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The fatal error of a document, with its position and reason.
+    fn refusal(xml: &str) -> (u64, u64, String) {
+        match events(xml) {
+            Err(FormatError::Malformed {
+                line,
+                column,
+                reason,
+            }) => (line, column, reason),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_at_the_element_that_passes_it() {
+        let depth = 100_000;
+        let xml = format!("<r>\n{}{}</r>", "<a>".repeat(depth), "</a>".repeat(depth));
+        let (line, column, reason) = refusal(&xml);
+        // The root is open: the 64th <a> is the 65th level.
+        assert_eq!((line, column), (2, 63 * 3 + 1));
+        assert!(reason.contains("more than 64 elements deep"), "{reason}");
+    }
+
+    #[test]
+    fn a_text_run_past_the_limit_is_refused_where_it_starts() {
+        let long = "a".repeat(MAX_RUN_BYTES as usize + 1);
+        let (line, column, reason) = refusal(&format!("<r>\n  <seg>{long}</seg></r>"));
+        assert_eq!((line, column), (2, 8));
+        assert!(reason.contains("the text in <seg>"), "{reason}");
+        assert!(reason.contains("limit of 1 MiB"), "{reason}");
+        let at_limit = "a".repeat(MAX_RUN_BYTES as usize);
+        assert!(events(&format!("<r>{at_limit}</r>")).is_ok());
+    }
+
+    #[test]
+    fn markup_past_the_limit_is_refused_as_markup() {
+        let comment = format!("<r><!--{}--></r>", "-x".repeat(MAX_RUN_BYTES as usize));
+        let (line, column, reason) = refusal(&comment);
+        assert_eq!((line, column), (1, 4));
+        assert!(reason.starts_with("markup"), "{reason}");
+        let attribute = format!("<r><a x=\"{}\"/></r>", "v".repeat(MAX_RUN_BYTES as usize));
+        assert!(refusal(&attribute).2.starts_with("markup"));
+    }
+
+    #[test]
+    fn too_many_attributes_are_refused_before_their_names_are_compared() {
+        let attrs: String = (0..=MAX_ATTRIBUTES)
+            .map(|i| format!(" a{i}=\"\""))
+            .collect();
+        let (line, column, reason) = refusal(&format!("<r>\n<e{attrs}/></r>"));
+        assert_eq!((line, column), (2, 1));
+        assert!(reason.contains("more than 256 attributes"), "{reason}");
+    }
+
+    #[test]
+    fn an_entry_past_the_limit_is_refused_at_its_start_tag() {
+        // Many small runs, none near its own limit: only the entry's size is too much.
+        let pieces = "<p>x</p>".repeat(MAX_ENTRY_BYTES as usize / 8 + 1);
+        let xml = format!("<r>\n <entry>{pieces}</entry></r>");
+        let mut pull = XmlPull::open(xml.as_bytes(), false).unwrap();
+        let _root = pull.root().unwrap();
+        let entry = loop {
+            if let XmlEvent::Start(tag) = pull.next().unwrap() {
+                break tag;
+            }
+        };
+        pull.begin_entry(&entry);
+        let error = loop {
+            match pull.next() {
+                Ok(XmlEvent::Eof) => panic!("read to the end"),
+                Ok(_) => {}
+                Err(error) => break error,
+            }
+        };
+        assert_eq!(error.position(), Some((2, 2)));
+        assert!(error
+            .to_string()
+            .contains("<entry> is longer than the limit of 8 MiB"));
+        assert!(
+            matches!(pull.next(), Ok(XmlEvent::Eof)),
+            "fatal: nothing after it"
+        );
+    }
+
+    /// Found by fuzzing the TMX reader: a NUL in a `<seg>` came through as text.
+    #[test]
+    fn characters_xml_does_not_allow_are_malformed_at_their_position() {
+        let (line, column, reason) = refusal("<r>\n<seg>SCO s\u{0}ummit</seg></r>");
+        assert_eq!(
+            (line, column, reason.as_str()),
+            (2, 11, "U+0000 is not allowed in XML 1.0")
+        );
+        let (line, column, _) = refusal("<r>a\nbc<![CDATA[x\ny\u{1}]]></r>");
+        assert_eq!((line, column), (3, 2));
+        let (line, column, reason) = refusal("<r>\n <a x=\"\u{FFFE}\"/></r>");
+        assert_eq!((line, column), (2, 2));
+        assert!(reason.contains("U+FFFE"), "{reason}");
     }
 
     #[test]

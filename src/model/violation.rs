@@ -25,6 +25,10 @@ pub const MAX_ID_BYTES: usize = 128;
 pub const MAX_ENTRY_ID_BYTES: usize = 512;
 /// Most language sections in a concept, and terms in a section.
 pub const MAX_ITEMS: usize = 256;
+/// Most segments in a translation unit: one per language, and no memory of the SCO's
+/// languages comes near it. A client or file that sends more is refused before anything else
+/// of the unit is looked at.
+pub const MAX_SEGMENTS: usize = 256;
 
 /// One thing wrong with one field.
 #[derive(Clone, Debug, PartialEq, Eq)]

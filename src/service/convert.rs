@@ -2,25 +2,76 @@
 //! are checked on the way in (the domain's checks, `app/check.rs`, plus what only a proto
 //! value can get wrong: enum numbers, language tags); outgoing values cannot fail.
 
+use prost::Message;
 use prost_types::Timestamp;
 
 use super::proto;
-use crate::app::check;
+use crate::app::{check, work, AppError};
 use crate::formats::check_tmx_markup;
-use crate::index::{MatchKind, Spans};
+use crate::index::{MatchKind, Occurrence, Spans};
+use crate::model::violation::{MAX_ITEMS, MAX_SEGMENTS};
 use crate::model::{
     Concept, InlineTag, Lang, LangSection, Segment, TagKind, Term, TermStatus, TermType,
     TranslationUnit, Violations,
 };
 use crate::text;
 
+/// The concept of an UpsertConcept request, converted and checked ([`concept_from_proto`]) on
+/// the blocking pool: a request of the largest size accepted holds 10⁵ sections or terms, and
+/// even a linear check of that many must not hold an async worker.
+pub async fn concept_from_request(concept: proto::Concept) -> Result<Concept, AppError> {
+    work::run("checking a concept", move || {
+        let mut violations = Violations::default();
+        let concept = concept_from_proto(concept, "concept", &mut violations);
+        violations.into_result(concept)
+    })
+    .await?
+    .map_err(AppError::from)
+}
+
+/// The units of an AddUnits request, converted and checked ([`unit_from_proto`]) on the
+/// blocking pool, with what the caller already found wrong with the rest of the request
+/// (`violations`). More than `max_units` units are refused on their count alone.
+pub async fn units_from_request(
+    units: Vec<proto::TranslationUnit>,
+    max_units: usize,
+    mut violations: Violations,
+) -> Result<Vec<TranslationUnit>, AppError> {
+    work::run("checking units", move || {
+        if check::too_many("units", units.len(), max_units, "units", &mut violations) {
+            // Refused: `violations` is not empty, so this is the error.
+            return violations.into_result(Vec::new());
+        }
+        let units = units
+            .into_iter()
+            .enumerate()
+            .map(|(i, u)| unit_from_proto(u, &format!("units[{i}]"), &mut violations))
+            .collect();
+        violations.into_result(units)
+    })
+    .await?
+    .map_err(AppError::from)
+}
+
 /// Turns a concept from a client into the domain type and checks it ([`check::concept`]);
-/// violations name the field path, e.g. `concept.langs[1].terms[0].text`.
+/// violations name the field path, e.g. `concept.langs[1].terms[0].text`. A concept with
+/// more than [`MAX_ITEMS`] sections is refused before any of them is converted.
 pub fn concept_from_proto(
-    concept: proto::Concept,
+    mut concept: proto::Concept,
     field: &str,
     violations: &mut Violations,
 ) -> Concept {
+    let sections = concept.langs.len();
+    let refused = check::too_many(
+        &format!("{field}.langs"),
+        sections,
+        MAX_ITEMS,
+        "sections",
+        violations,
+    );
+    if refused {
+        concept.langs.clear();
+    }
     let langs = concept
         .langs
         .into_iter()
@@ -54,6 +105,9 @@ pub fn concept_from_proto(
         updated_ms: 0,
         revision: 0,
     };
+    if refused {
+        return concept;
+    }
     check::concept(concept, field, violations)
 }
 
@@ -209,6 +263,75 @@ pub fn renderings(concept: &Concept, targets: &[Lang], with_pinyin: bool) -> Vec
         .collect()
 }
 
+/// Most occurrences in a Recognize reply: the default, and the most a client may ask for.
+pub const MAX_OCCURRENCES: u32 = 20_000;
+
+/// Most bytes of the occurrences in a Recognize reply: the 4 MiB a gRPC client decodes by
+/// default (tonic, grpc-java, grpc-go), less room for the message around them. A reply for a
+/// text dense with terms (every occurrence carries its concept) stops here before
+/// [`MAX_OCCURRENCES`].
+pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024 - 64 * 1024;
+
+/// How the occurrences found in a Recognize text become its reply.
+pub struct RecognizeReply<'a> {
+    /// The text recognized, for the surfaces.
+    pub text: &'a str,
+    /// The languages to render into.
+    pub targets: &'a [Lang],
+    /// Whether Chinese renderings carry pinyin.
+    pub with_pinyin: bool,
+    /// What the client asked for (`0` = [`MAX_OCCURRENCES`]; more is [`MAX_OCCURRENCES`]).
+    pub max_occurrences: u32,
+}
+
+impl RecognizeReply<'_> {
+    /// The reply: the occurrences `found` in text order, as many as the client's maximum and
+    /// [`MAX_REPLY_BYTES`] allow, and how many were left out. Only what is sent is
+    /// converted, so the work is bounded too.
+    pub fn bounded(&self, found: Vec<Occurrence>) -> proto::RecognizeResponse {
+        let max = match self.max_occurrences {
+            0 => MAX_OCCURRENCES,
+            n => n.min(MAX_OCCURRENCES),
+        } as usize;
+        let total = found.len();
+        let mut bytes = 0;
+        let mut occurrences = Vec::new();
+        for occurrence in found.iter().take(max) {
+            let occurrence = self.occurrence(occurrence);
+            // As a repeated field: its tag, its length, itself.
+            let length = occurrence.encoded_len();
+            bytes += 1 + prost::encoding::encoded_len_varint(length as u64) + length;
+            if bytes > MAX_REPLY_BYTES {
+                break;
+            }
+            occurrences.push(occurrence);
+        }
+        proto::RecognizeResponse {
+            omitted_occurrences: (total - occurrences.len()) as u64,
+            occurrences,
+        }
+    }
+
+    fn occurrence(&self, o: &Occurrence) -> proto::Occurrence {
+        let (bytes, chars, utf16) = spans_to_proto(&o.spans);
+        let term = o.matched_term();
+        proto::Occurrence {
+            surface: self.text[o.spans.bytes.clone()].to_owned(),
+            bytes: Some(bytes),
+            chars: Some(chars),
+            utf16: Some(utf16),
+            concept: Some(concept_to_proto(&o.concept)),
+            matched_term: term.text.clone(),
+            matched_status: status_to_proto(term.status) as i32,
+            renderings: renderings(&o.concept, self.targets, self.with_pinyin),
+            suggestion: o.suggestion().map(|t| t.text.clone()).unwrap_or_default(),
+            kind: kind_to_proto(o.kind) as i32,
+            current_term: o.current_term().map(|t| t.text.clone()).unwrap_or_default(),
+            matched_note: term.note.clone(),
+        }
+    }
+}
+
 /// The proto spans of an occurrence.
 pub fn spans_to_proto(spans: &Spans) -> (proto::Span, proto::Span, proto::Span) {
     let span = |r: &std::ops::Range<usize>| proto::Span {
@@ -221,12 +344,24 @@ pub fn spans_to_proto(spans: &Spans) -> (proto::Span, proto::Span, proto::Span) 
 /// Checks a translation unit from a client and turns it into the domain type: what
 /// [`check::unit`] checks, and that each inline tag is the TMX markup of its kind
 /// ([`check_tmx_markup`]), so that an export of the memory is well-formed TMX. Violations name
-/// the field path, e.g. `units[0].segments[1].tags[2].xml`.
+/// the field path, e.g. `units[0].segments[1].tags[2].xml`. A unit with more than
+/// [`MAX_SEGMENTS`] segments is refused before any of them is converted.
 pub fn unit_from_proto(
-    unit: proto::TranslationUnit,
+    mut unit: proto::TranslationUnit,
     field: &str,
     violations: &mut Violations,
 ) -> TranslationUnit {
+    let count = unit.segments.len();
+    let refused = check::too_many(
+        &format!("{field}.segments"),
+        count,
+        MAX_SEGMENTS,
+        "segments",
+        violations,
+    );
+    if refused {
+        unit.segments.clear();
+    }
     let mut segments: Vec<Segment> = Vec::with_capacity(unit.segments.len());
     for (i, segment) in unit.segments.into_iter().enumerate() {
         let lang = violations.lang(&format!("{field}.segments[{i}].lang"), &segment.lang);
@@ -267,6 +402,9 @@ pub fn unit_from_proto(
             .map(|p| (p.name, p.value))
             .collect(),
     };
+    if refused {
+        return unit;
+    }
     check::unit(&unit, field, violations);
     for problem in check_tmx_markup(&unit) {
         violations.add(format!("{field}.{}", problem.field), problem.reason);

@@ -3,14 +3,14 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{span, unit_from_proto, unit_to_proto};
+use super::convert::{span, unit_to_proto, units_from_request};
 use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, memory_server::Memory as MemoryRpc};
 use crate::app::memory::Memory;
 use crate::auth::{self, Role};
 use crate::index::memory::{comparison_length, DiffKind, MemoryQuery};
 use crate::model::violation::{MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
-use crate::model::{TranslationUnit, Violations};
+use crate::model::Violations;
 
 const MAX_UNITS_PER_CALL: usize = 10_000;
 const DEFAULT_LIMIT: u32 = 5;
@@ -54,20 +54,8 @@ impl MemoryRpc for MemoryService {
         if request.units.is_empty() {
             violations.add("units", "must not be empty");
         }
-        if request.units.len() > MAX_UNITS_PER_CALL {
-            violations.add(
-                "units",
-                format!("more than {MAX_UNITS_PER_CALL} units in one call"),
-            );
-        }
-        let units: Vec<TranslationUnit> = request
-            .units
-            .into_iter()
-            .enumerate()
-            .map(|(i, u)| unit_from_proto(u, &format!("units[{i}]"), &mut violations))
-            .collect();
-        violations.into_result(())?;
         caller.check_memory("AddUnits", Role::Editor, &request.memory)?;
+        let units = units_from_request(request.units, MAX_UNITS_PER_CALL, violations).await?;
         let added = self
             .memory
             .add_units(&caller.author(), request.memory, units)

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    concept_from_proto, concept_to_proto, kind_to_proto, renderings, spans_to_proto,
-    status_to_proto, timestamp,
+    concept_from_request, concept_to_proto, kind_to_proto, renderings, status_to_proto,
+    timestamp, RecognizeReply,
 };
 use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, termbase_server::Termbase as TermbaseRpc};
@@ -89,9 +89,7 @@ impl TermbaseRpc for TermbaseService {
         let Some(concept) = request.concept else {
             return Err(Invalid::field("concept", "is required").into());
         };
-        let mut violations = Violations::default();
-        let concept = concept_from_proto(concept, "concept", &mut violations);
-        violations.into_result(())?;
+        let concept = concept_from_request(concept).await?;
         let moving = request.move_from_other_collection;
         check_concept_write(&self.termbase, &caller, &concept, moving)?;
         let expected = (request.expected_revision != 0).then_some(request.expected_revision);
@@ -246,28 +244,13 @@ impl TermbaseRpc for TermbaseService {
                 request.with_pinyin,
             )
             .await?;
-        let occurrences = found
-            .into_iter()
-            .map(|o| {
-                let (bytes, chars, utf16) = spans_to_proto(&o.spans);
-                let term = o.matched_term();
-                proto::Occurrence {
-                    surface: text[o.spans.bytes.clone()].to_owned(),
-                    bytes: Some(bytes),
-                    chars: Some(chars),
-                    utf16: Some(utf16),
-                    concept: Some(concept_to_proto(&o.concept)),
-                    matched_term: term.text.clone(),
-                    matched_status: status_to_proto(term.status) as i32,
-                    renderings: renderings(&o.concept, &targets, request.with_pinyin),
-                    suggestion: o.suggestion().map(|t| t.text.clone()).unwrap_or_default(),
-                    kind: kind_to_proto(o.kind) as i32,
-                    current_term: o.current_term().map(|t| t.text.clone()).unwrap_or_default(),
-                    matched_note: term.note.clone(),
-                }
-            })
-            .collect();
-        Ok(Response::new(proto::RecognizeResponse { occurrences }))
+        let reply = RecognizeReply {
+            text: &text,
+            targets: &targets,
+            with_pinyin: request.with_pinyin,
+            max_occurrences: request.max_occurrences,
+        };
+        Ok(Response::new(reply.bounded(found)))
     }
 
     async fn upsert_collection(

@@ -9,6 +9,7 @@ mod concepts;
 mod crash;
 mod examples;
 mod exchange;
+mod hostile;
 mod jobs;
 mod lookup;
 mod memory;

@@ -31,7 +31,7 @@ pub(super) enum Column {
 }
 
 /// A field of one language's term or section, in a `<language>:<field>` column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum LangField {
     Status,
     Type,

@@ -3,7 +3,10 @@
 
 use std::io::BufRead;
 
+use std::collections::HashSet;
+
 use crate::formats::decode::{self, Sniff, TextSource};
+use crate::formats::limits::{self, MAX_COLUMNS, MAX_ENTRY_BYTES, MAX_RUN_BYTES};
 use crate::formats::{ConceptEntry, FormatError, ReadWarning};
 
 use super::columns::{classify, Column};
@@ -14,8 +17,10 @@ use super::CsvOptions;
 ///
 /// Yields `Ok` per usable row; [`FormatError::Rejected`] for a row without any term or with an
 /// invalid language in a pair row, after which it continues; and at most one fatal error
-/// (a header without language columns, invalid UTF-8, an unsupported encoding, I/O), after
-/// which it ends. An empty file yields nothing.
+/// (a header without language columns, invalid UTF-8, an unsupported encoding, I/O, a limit
+/// passed: a row longer than [`MAX_RUN_BYTES`], a header of more than [`MAX_COLUMNS`], the
+/// rows of one concept longer than [`MAX_ENTRY_BYTES`]), after which it ends. An empty file
+/// yields nothing.
 ///
 /// ```
 /// use tolmach::formats::CsvReader;
@@ -39,6 +44,9 @@ pub struct CsvReader<R: BufRead> {
     record: csv::StringRecord,
     /// The concept being read: the rows that follow with the same id add to it.
     current: Option<ConceptEntry>,
+    /// Where `current`'s first row starts in the text, and where the row last read starts.
+    current_start: u64,
+    row_start: u64,
     /// What to hand out after `current`: the error that ended it.
     queued: Option<FormatError>,
 }
@@ -66,6 +74,8 @@ impl<R: BufRead> CsvReader<R> {
             header_warnings: Vec::new(),
             record: csv::StringRecord::new(),
             current: None,
+            current_start: 0,
+            row_start: 0,
             queued: None,
         }
     }
@@ -73,6 +83,10 @@ impl<R: BufRead> CsvReader<R> {
     /// Opens the input and reads the header. `Ok(false)` for an empty file.
     fn open(&mut self, input: R) -> Result<bool, FormatError> {
         let mut source = TextSource::open(input, Sniff::Text)?;
+        // The csv crate buffers a whole row: each row (marked as it is read) is bounded as it
+        // arrives. The crate reads a few KiB ahead, which the mark cannot see; the limit is
+        // that much less exact.
+        source.limit_runs(MAX_RUN_BYTES);
         let delimiter = match self.options.delimiter {
             Some(d) => d,
             None => detect_delimiter(
@@ -106,6 +120,17 @@ impl<R: BufRead> CsvReader<R> {
                 header.iter().map(str::to_owned).collect()
             }
         };
+        if names.len() > MAX_COLUMNS {
+            return Err(FormatError::malformed(
+                1,
+                1,
+                format!(
+                    "the header has {} columns, more than the limit of {MAX_COLUMNS}",
+                    names.len()
+                ),
+            ));
+        }
+        reader.get_mut().mark_run();
         self.columns = names.iter().map(|n| classify(n)).collect();
         let has = |want: &Column| self.columns.iter().any(|c| c == want);
         let pairs = has(&Column::SourceLang) && has(&Column::SourceText);
@@ -156,6 +181,7 @@ impl<R: BufRead> CsvReader<R> {
                 self.state = State::Done;
                 return Ok(None);
             }
+            reader.get_mut().mark_run();
             let comment = self.options.comment.is_some_and(|c| {
                 self.record
                     .get(0)
@@ -167,6 +193,7 @@ impl<R: BufRead> CsvReader<R> {
         }
         self.rows += 1;
         let line = self.record.position().map_or(0, csv::Position::line);
+        self.row_start = self.record.position().map_or(0, csv::Position::byte);
         let mut warnings = std::mem::take(&mut self.header_warnings);
         let concept = row_to_concept(&self.columns, &self.record, self.rows, line, &mut warnings)?;
         let generated_id = !self
@@ -196,14 +223,21 @@ impl<R: BufRead> Iterator for CsvReader<R> {
         loop {
             match self.read_row() {
                 Ok(Some(row)) => match &mut self.current {
-                    Some(current) if continues(current, &row) => merge_rows(current, row),
+                    Some(current) if continues(current, &row) => {
+                        if self.row_start - self.current_start > MAX_ENTRY_BYTES {
+                            self.state = State::Done;
+                            return Some(Err(concept_too_long(current)));
+                        }
+                        merge_rows(current, row);
+                    }
                     _ => {
+                        self.current_start = self.row_start;
                         if let Some(done) = self.current.replace(row) {
-                            return Some(Ok(done));
+                            return Some(Ok(finish(done)));
                         }
                     }
                 },
-                Ok(None) => return self.current.take().map(Ok),
+                Ok(None) => return self.current.take().map(|done| Ok(finish(done))),
                 Err(e) => {
                     if e.is_fatal() {
                         self.state = State::Done;
@@ -211,7 +245,7 @@ impl<R: BufRead> Iterator for CsvReader<R> {
                     return match self.current.take() {
                         Some(done) => {
                             self.queued = Some(e);
-                            Some(Ok(done))
+                            Some(Ok(finish(done)))
                         }
                         None => Some(Err(e)),
                     };
@@ -250,12 +284,32 @@ fn merge_rows(current: &mut ConceptEntry, row: ConceptEntry) {
         concept.source = more.source;
     }
     concept.notes.extend(more.notes);
-    for id in more.cross_refs {
-        if !concept.cross_refs.contains(&id) {
-            concept.cross_refs.push(id);
-        }
-    }
+    concept.cross_refs.extend(more.cross_refs);
     current.warnings.extend(row.warnings);
+}
+
+/// A concept whose rows are all read: each cross reference once, in the order first given
+/// (the rows are joined first and made unique here, in one pass over them all).
+fn finish(mut entry: ConceptEntry) -> ConceptEntry {
+    let mut seen = HashSet::new();
+    entry
+        .concept
+        .cross_refs
+        .retain(|id| seen.insert(id.clone()));
+    entry
+}
+
+/// The fatal error for a concept whose rows passed [`MAX_ENTRY_BYTES`].
+fn concept_too_long(current: &ConceptEntry) -> FormatError {
+    FormatError::malformed(
+        current.line,
+        1,
+        format!(
+            "the rows of concept {:?} are longer than the limit of {} for one entry",
+            current.concept.id,
+            limits::size(MAX_ENTRY_BYTES)
+        ),
+    )
 }
 
 /// Tab or comma, from the first line that is not a comment.

@@ -1,6 +1,8 @@
 //! One glossary row's cells mapped onto a [`Concept`]: terms, statuses, term types and the
 //! per-language fields, with a warning for each value that has no place.
 
+use std::collections::HashMap;
+
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus};
 
 use crate::formats::tbx::parse_term_type;
@@ -94,11 +96,21 @@ pub(super) fn row_to_concept(
         t.part_of_speech = part_of_speech.to_owned();
         t
     };
+    // Each language's fields are looked up once per term: by a map, not a scan of the header.
+    // Built backwards, so that the first of two columns with one name wins.
+    let lang_fields: HashMap<(&Lang, LangField), usize> = columns
+        .iter()
+        .enumerate()
+        .rev()
+        .filter_map(|(i, c)| match c {
+            Column::LangField(lang, field) => Some(((lang, *field), i)),
+            _ => None,
+        })
+        .collect();
     let lang_field = |lang: &Lang, field: LangField| -> &str {
-        columns
-            .iter()
-            .position(|c| matches!(c, Column::LangField(l, f) if l == lang && *f == field))
-            .and_then(|i| record.get(i))
+        lang_fields
+            .get(&(lang, field))
+            .and_then(|&i| record.get(i))
             .map_or("", str::trim)
     };
     let mut langs: Vec<LangSection> = Vec::new();

@@ -318,3 +318,58 @@ fn rows_with_the_same_id_make_one_concept_and_errors_keep_their_order() {
     // Rows without an id are never joined.
     assert_eq!(read("en\nx\nx\n").len(), 2);
 }
+
+/// The one fatal error of a file, with its position and reason.
+fn refusal(text: &str) -> (u64, u64, String) {
+    let errors: Vec<FormatError> = read(text).into_iter().filter_map(Result::err).collect();
+    match errors.as_slice() {
+        [FormatError::Malformed {
+            line,
+            column,
+            reason,
+        }] => (*line, *column, reason.clone()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_row_past_the_limit_is_refused_as_it_arrives() {
+    use crate::formats::limits::MAX_RUN_BYTES;
+    let field = "слово ".repeat(MAX_RUN_BYTES as usize / 11 * 2);
+    let csv = format!("id,en,ru\nsco,SCO,\"{field}\"\nbri,BRI,Пояс\n");
+    let (line, _, reason) = refusal(&csv);
+    assert_eq!(line, 2);
+    assert!(
+        reason.contains("row longer than the limit of 1 MiB"),
+        "{reason}"
+    );
+    // A row just under the limit is read.
+    let field = "a".repeat(MAX_RUN_BYTES as usize - 64 * 1024);
+    let rows = read(&format!("en,ru\nSCO,{field}\n"));
+    assert!(matches!(rows.as_slice(), [Ok(_)]), "{}", rows.len());
+}
+
+#[test]
+fn a_header_of_too_many_columns_is_refused() {
+    use crate::formats::limits::MAX_COLUMNS;
+    let header: Vec<String> = (0..=MAX_COLUMNS).map(|i| format!("en-x{i:07}")).collect();
+    let (line, column, reason) = refusal(&format!("{}\n", header.join(",")));
+    assert_eq!((line, column), (1, 1));
+    assert!(reason.contains("more than the limit of 512"), "{reason}");
+}
+
+#[test]
+fn the_rows_of_one_concept_are_bounded_together() {
+    use crate::formats::limits::MAX_ENTRY_BYTES;
+    let row = format!("sco,{}\n", "a".repeat(1000));
+    let rows = row.repeat(MAX_ENTRY_BYTES as usize / row.len() + 2);
+    let (line, _, reason) = refusal(&format!("id,en\n{rows}"));
+    assert_eq!(line, 2, "the concept's first row");
+    assert!(reason.contains("rows of concept \"sco\""), "{reason}");
+}
+
+#[test]
+fn cross_references_repeated_over_rows_are_kept_once_in_order() {
+    let csv = "id,en,cross_refs\nc,a,\"x\ny\"\nc,b,\"y\nz\nx\"\n";
+    assert_eq!(concepts(csv)[0].cross_refs, vec!["x", "y", "z"]);
+}

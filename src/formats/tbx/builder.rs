@@ -5,6 +5,7 @@
 
 use crate::formats::xml::{collapse_space, Tag};
 use crate::formats::{ConceptEntry, FormatError, ReadWarning};
+use crate::model::violation::MAX_ITEMS;
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus, TermType};
 
 use super::id::decode_id;
@@ -150,6 +151,15 @@ impl EntryBuilder {
         })?;
         let index = match self.sections.iter().position(|s| s.lang == lang) {
             Some(i) => i,
+            // Each section is looked up among those before it: bounded, so an entry costs
+            // linear time however many it names.
+            None if self.sections.len() == MAX_ITEMS => {
+                return Err(FormatError::rejected(
+                    tag.line,
+                    tag.column,
+                    format!("more than {MAX_ITEMS} language sections in one entry, the limit"),
+                ));
+            }
             None => {
                 self.sections.push(SectionBuilder {
                     lang,

@@ -176,6 +176,7 @@ impl<R: BufRead> TbxReader<R> {
                 "reader is closed",
             ));
         };
+        xml.begin_entry(&start);
         let mut entry = EntryBuilder::new(&start, self.entries);
         entry.skip_empty_terms = self.skip_empty_terms;
         let dialect = self.dialect;
@@ -282,7 +283,13 @@ impl<R: BufRead> Iterator for TbxReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let result = match self.pull() {
-            Ok(Some(start)) => self.read_entry(start),
+            Ok(Some(start)) => {
+                let entry = self.read_entry(start);
+                if let LazyXml::Open(xml) = &mut self.state {
+                    xml.end_entry();
+                }
+                entry
+            }
             Ok(None) => return None,
             Err(e) => Err(e),
         };

@@ -2,6 +2,8 @@
 //! [`write_tmx`](super::write_tmx) can write it, and whether its inline markup would read back as
 //! the same tags.
 
+use std::collections::HashMap;
+
 use crate::formats::xml::{is_xml_char, is_xml_space, local_name, Tag, XmlEvent, XmlPull};
 use crate::formats::FormatError;
 use crate::model::{InlineTag, TagKind, TranslationUnit};
@@ -108,8 +110,9 @@ fn unwritable(value: &str) -> Option<String> {
 /// reason, in tag order.
 fn markup_problems(tags: &[InlineTag]) -> Vec<(usize, String)> {
     let mut problems = Vec::new();
-    // `i` and tag index of every `<bpt>` not yet closed; names and indexes of open `<hi>`s.
-    let mut open_pairs: Vec<(String, usize)> = Vec::new();
+    // Tag index of every `<bpt>` not yet closed, by `i` (a map: linear in the tags); names
+    // and indexes of open `<hi>`s.
+    let mut open_pairs: HashMap<String, usize> = HashMap::new();
     let mut open_hi: Vec<(String, usize)> = Vec::new();
     for (index, tag) in tags.iter().enumerate() {
         let shape = match tag.kind {
@@ -139,18 +142,15 @@ fn markup_problems(tags: &[InlineTag]) -> Vec<(usize, String)> {
                 }
                 let i = root.attr("i").unwrap_or("").to_owned();
                 match kind {
-                    TagKind::Begin if open_pairs.iter().any(|(open, _)| *open == i) => {
+                    TagKind::Begin if open_pairs.contains_key(&i) => {
                         Err(format!("<bpt i=\"{i}\"> opens a pair that is already open"))
                     }
                     TagKind::Begin => {
-                        open_pairs.push((i, index));
+                        open_pairs.insert(i, index);
                         Ok(())
                     }
-                    TagKind::End => match open_pairs.iter().position(|(open, _)| *open == i) {
-                        Some(at) => {
-                            open_pairs.remove(at);
-                            Ok(())
-                        }
+                    TagKind::End => match open_pairs.remove(&i) {
+                        Some(_) => Ok(()),
                         None => Err(format!("<ept i=\"{i}\"> closes no open <bpt i=\"{i}\">")),
                     },
                     _ => Ok(()),

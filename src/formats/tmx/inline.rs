@@ -1,6 +1,7 @@
 //! TMX inline codes (`bpt`, `ept`, `it`, `ph`, `ut`, `hi`) read out of a `<seg>`: kept out of
 //! the text as [`InlineTag`]s holding the markup as written, at the byte offset where it stood.
 
+use std::collections::HashMap;
 use std::io::BufRead;
 
 use crate::formats::xml::{Tag, XmlEvent, XmlPull};
@@ -21,8 +22,7 @@ pub(super) fn read_seg<R: BufRead>(
 ) -> Result<Segment, FormatError> {
     let mut text = String::new();
     let mut tags = Vec::new();
-    // `i` of every `<bpt>` not yet closed by its `<ept>`.
-    let mut open_pairs: Vec<String> = Vec::new();
+    let mut open_pairs = OpenPairs::default();
     // Open `<hi>` elements (their end becomes a tag of its own), by depth.
     let mut open_hi = 0usize;
     loop {
@@ -78,7 +78,7 @@ pub(super) fn read_seg<R: BufRead>(
             XmlEvent::Eof => break,
         }
     }
-    if let Some(i) = open_pairs.first() {
+    if let Some(i) = open_pairs.first_open() {
         rejection.get_or_insert(FormatError::rejected(
             seg.line,
             seg.column,
@@ -92,24 +92,41 @@ pub(super) fn read_seg<R: BufRead>(
     })
 }
 
+/// The `<bpt>`s of a segment not yet closed by their `<ept>`: each `i` with the position of
+/// its `<bpt>` among the segment's tags. A map, so that a segment of many codes pairs up in
+/// linear time.
+#[derive(Default)]
+struct OpenPairs {
+    open: HashMap<String, usize>,
+    /// `<bpt>`s seen so far.
+    opened: usize,
+}
+
+impl OpenPairs {
+    /// The `i` of the earliest `<bpt>` still open.
+    fn first_open(&self) -> Option<&str> {
+        let (i, _) = self.open.iter().min_by_key(|(_, &at)| at)?;
+        Some(i)
+    }
+}
+
 /// Tracks `<bpt>`/`<ept>` pairing by their `i` attribute.
-fn pair_up(tag: &Tag, kind: TagKind, open_pairs: &mut Vec<String>) -> Result<(), FormatError> {
+fn pair_up(tag: &Tag, kind: TagKind, open_pairs: &mut OpenPairs) -> Result<(), FormatError> {
     let i = tag.attr("i").unwrap_or("").to_owned();
+    let open = &mut open_pairs.open;
     match kind {
-        TagKind::Begin if open_pairs.contains(&i) => Err(FormatError::rejected(
+        TagKind::Begin if open.contains_key(&i) => Err(FormatError::rejected(
             tag.line,
             tag.column,
             format!("<bpt i=\"{i}\"> opens a pair that is already open"),
         )),
         TagKind::Begin => {
-            open_pairs.push(i);
+            open.insert(i, open_pairs.opened);
+            open_pairs.opened += 1;
             Ok(())
         }
-        TagKind::End => match open_pairs.iter().position(|open| *open == i) {
-            Some(at) => {
-                open_pairs.remove(at);
-                Ok(())
-            }
+        TagKind::End => match open.remove(&i) {
+            Some(_) => Ok(()),
             None => Err(FormatError::rejected(
                 tag.line,
                 tag.column,

@@ -5,6 +5,7 @@ use std::io::BufRead;
 
 use crate::formats::xml::{LazyXml, Tag, XmlEvent, XmlPull};
 use crate::formats::{FormatError, ReadWarning};
+use crate::model::violation::MAX_SEGMENTS;
 use crate::model::{Lang, Segment, TranslationUnit};
 
 use super::date::parse_tmx_date;
@@ -15,7 +16,8 @@ use super::TmxEntry;
 ///
 /// Yields `Ok` for each usable unit; [`FormatError::Rejected`] for a unit with an invalid or
 /// missing language or fewer than two usable segments, after which it continues; and at most
-/// one fatal error, after which it ends.
+/// one fatal error, after which it ends: a malformed file, or one past a limit, such as a
+/// unit of more `<tuv>` than [`MAX_SEGMENTS`] (refused at the first one past it).
 ///
 /// The segment in the source language (`srclang` of the `<tu>`, else of the header) comes
 /// first; the others keep their order. Each `<prop type="…">` becomes a metadata pair, a
@@ -79,8 +81,10 @@ impl<R: BufRead> TmxReader<R> {
                         .and_then(|s| Lang::parse(s).ok());
                 }
                 XmlEvent::Start(tag) if tag.local() == "tu" => {
-                    return read_tu(xml, &tag, self.srclang.as_ref(), &mut self.lang_attr)
-                        .map(Some);
+                    xml.begin_entry(&tag);
+                    let entry = read_tu(xml, &tag, self.srclang.as_ref(), &mut self.lang_attr);
+                    xml.end_entry();
+                    return entry.map(Some);
                 }
                 XmlEvent::Empty(tag) if tag.local() == "tu" => {
                     return Err(FormatError::rejected(
@@ -142,6 +146,7 @@ fn read_tu<R: BufRead>(
     let mut rejection: Option<FormatError> = None;
     let mut metadata = Vec::new();
     let mut segments: Vec<Segment> = Vec::new();
+    let mut tuvs = 0usize;
     let created_ms = match start.attr("creationdate") {
         None => 0,
         Some(date) => parse_tmx_date(date).unwrap_or_else(|| {
@@ -166,6 +171,10 @@ fn read_tu<R: BufRead>(
                 }
                 "note" => metadata.push(("note".to_owned(), xml.element_text()?)),
                 "tuv" => {
+                    tuvs += 1;
+                    if tuvs > MAX_SEGMENTS {
+                        return Err(too_many_tuvs(&tag));
+                    }
                     let lang = match tuv_lang(&tag, lang_attr) {
                         Ok(lang) => lang,
                         Err(err) => {
@@ -204,6 +213,10 @@ fn read_tu<R: BufRead>(
             },
             XmlEvent::Empty(tag) => {
                 if tag.local() == "tuv" {
+                    tuvs += 1;
+                    if tuvs > MAX_SEGMENTS {
+                        return Err(too_many_tuvs(&tag));
+                    }
                     if let Err(err) = tuv_lang(&tag, lang_attr) {
                         rejection.get_or_insert(err);
                     } else {
@@ -250,6 +263,16 @@ fn read_tu<R: BufRead>(
         column: start.column,
         warnings,
     })
+}
+
+/// The fatal error for a `<tu>` at its first `<tuv>` past [`MAX_SEGMENTS`]: refused there,
+/// as it passes the limit, rather than after skipping what may be millions more.
+fn too_many_tuvs(tag: &Tag) -> FormatError {
+    FormatError::malformed(
+        tag.line,
+        tag.column,
+        format!("<tu> has more than {MAX_SEGMENTS} <tuv>, the limit for one unit"),
+    )
 }
 
 /// The language of a `<tuv>`: `xml:lang` (TMX 1.4) or `lang` (TMX 1.1 to 1.3). Either is
