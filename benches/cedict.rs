@@ -103,6 +103,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         data_dir: dir.path().to_path_buf(),
         glossary_dir: None,
         limits: Default::default(),
+        tls: None,
+        transport: Default::default(),
     }))?;
     println!(
         "server with the shipped glossary: {} concepts",

@@ -132,6 +132,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             data_dir: dir.path().join("data"),
             glossary_dir: None,
             limits: Default::default(),
+            tls: None,
+            transport: Default::default(),
         };
         let running = server::start(config.clone()).await?;
         let (_, rss_before) = rss_mib();

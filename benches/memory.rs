@@ -345,6 +345,8 @@ fn serve_once(dir: &str) {
             data_dir: dir.into(),
             glossary_dir: None,
             limits: Default::default(),
+            tls: None,
+            transport: Default::default(),
         })
         .await
         .expect("server starts");

@@ -232,6 +232,8 @@ fn main() {
             data_dir: dir.path().to_path_buf(),
             glossary_dir: None,
             limits: Default::default(),
+            tls: None,
+            transport: Default::default(),
         })
         .await
         .expect("server");

@@ -1,8 +1,9 @@
 //! Tolmach: a Chinese–Russian–English terminology and translation-memory server.
 //!
-//! Dependencies point one way: [`server`] → [`service`] → [`app`] → [`index`], [`store`],
-//! [`formats`] → [`text`], [`model`]. Only `service` and `server` know about gRPC; every write
-//! goes through [`app::writes`], every heavy piece of work through [`app::work`].
+//! Dependencies point one way: [`server`] → [`transport`], [`service`] → [`app`] → [`index`],
+//! [`store`], [`formats`] → [`text`], [`model`]. Only `service`, `transport` and `server` know
+//! about gRPC; every write goes through [`app::writes`], every heavy piece of work through
+//! [`app::work`].
 #![deny(missing_docs)]
 
 /// Declared in the library so that the server, the tests and the benchmarks all run on the
@@ -18,3 +19,4 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod transport;

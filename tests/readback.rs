@@ -224,6 +224,8 @@ async fn start_server(dir: &Path) -> (RunningServer, Channel) {
         data_dir: dir.join("db"),
         glossary_dir: None,
         limits: Default::default(),
+        tls: None,
+        transport: Default::default(),
     })
     .await
     .expect("server starts");

@@ -19,5 +19,6 @@ mod ranking;
 mod recognize;
 mod startup;
 mod statuses;
+mod transport;
 mod util;
 mod writes;
