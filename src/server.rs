@@ -2,6 +2,8 @@
 //! builds the term index, and serves the gRPC services with health and reflection until told
 //! to stop. Request handling lives in `service/` (gRPC) over `app/` (what calls do); the
 //! start-up I/O here runs on the blocking pool like every other heavy work (`app::work`).
+//! What stands between the socket and the services (TLS, the connection cap, request sizes,
+//! deadlines) is `transport/`'s; this file applies it.
 //!
 //! The server binds as soon as the store is open, recovered and seeded and the term index is
 //! built. The translation-memory index (seconds for a million units) is built afterwards on a
@@ -202,7 +204,7 @@ impl RunningServer {
 /// Opens the store, loads the glossary on first start, binds and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     // Checked first, so that a wrong file fails the start before the store is opened.
-    let builder = transport_builder(&config)?;
+    let mut builder = transport_builder(&config).await?;
     let limits = config.limits.clone();
     let data_dir = config.data_dir.clone();
     let glossary_dir = config.glossary_dir.clone();
@@ -281,7 +283,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         ))
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
     let (stop, stopped) = oneshot::channel::<()>();
-    let mut builder = builder;
     let router = builder
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -327,17 +328,19 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
 
 /// The gRPC server builder with the transport's settings and layers, and TLS when
 /// configured; also raises the open-files limit, since every connection is a descriptor.
-fn transport_builder(
+async fn transport_builder(
     config: &ServerConfig,
 ) -> Result<tonic::transport::Server<Layers>, ServerError> {
     let open_files = transport::raise_open_files_limit();
     tracing::debug!(?open_files, "open-files limit");
     let builder = transport::builder(&config.transport);
-    let Some(files) = &config.tls else {
+    let Some(files) = config.tls.clone() else {
         return Ok(builder);
     };
+    let reader = files.clone();
+    let tls = work::run("reading the TLS files", move || reader.server_config()).await??;
     Ok(builder
-        .tls_config(files.server_config()?)
+        .tls_config(tls)
         .map_err(|error| files.unusable(error))?)
 }
 

@@ -17,7 +17,7 @@ use tolmach::transport::{TlsError, TlsFiles};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 use tonic::{Code, Status};
 
-use crate::util::{config_in, TestServer};
+use crate::util::{cli_output, config_in, TestServer};
 
 /// A certificate authority and the PEM files of what it signs, in a directory of its own.
 struct Pki {
@@ -176,6 +176,31 @@ async fn a_missing_file_or_a_key_of_another_certificate_fails_the_start_naming_t
             && message.contains("first.pem")
             && message.contains("second.key"),
         "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_reaches_an_https_server_with_the_ca_and_names_the_option_without_it() {
+    let pki = Pki::new();
+    let server = tls_server(&pki, None).await;
+    let url = format!("https://localhost:{}", server.server.addr.port());
+    let ca = pki.ca().display().to_string();
+    let trusted = cli_output(
+        &["lookup", "上海合作组织", "--server", &url, "--tls-ca", &ca],
+        "",
+    );
+    let stderr = String::from_utf8_lossy(&trusted.stderr);
+    assert!(trusted.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&trusted.stdout).contains("上海合作组织"),
+        "{trusted:?}"
+    );
+
+    let untrusted = cli_output(&["lookup", "上海合作组织", "--server", &url], "");
+    assert!(!untrusted.status.success());
+    assert!(
+        String::from_utf8_lossy(&untrusted.stderr).contains("--tls-ca"),
+        "{untrusted:?}"
     );
 }
 
