@@ -66,11 +66,12 @@ impl Server {
             .arg(data.path())
             .env("RUST_LOG", "warn,tolmach=info")
             .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            // The server logs to standard output.
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()?;
-        let stderr = child.stderr.take().ok_or("no stderr")?;
-        let mut lines = BufReader::new(stderr).lines();
+        let log = child.stdout.take().ok_or("no standard output")?;
+        let mut lines = BufReader::new(log).lines();
         let mut addr = None;
         // The start-up logs a handful of lines; the address is in the "serving" one.
         for line in lines.by_ref().take(100) {

@@ -68,7 +68,8 @@ impl Default for TransportLimits {
     }
 }
 
-/// The layers every call goes through, outermost first.
+/// The layers every call goes through: [`DeadlineLayer`] outermost, then
+/// [`RequestSizeLayer`] (tower's `Stack` names the inner one first).
 pub type Layers = Stack<RequestSizeLayer, Stack<DeadlineLayer, Identity>>;
 
 /// A tonic server builder with `limits`' HTTP/2 settings and the transport's layers.
