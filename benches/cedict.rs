@@ -104,6 +104,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         glossary_dir: None,
         limits: Default::default(),
         insecure: false,
+        tls: None,
+        transport: Default::default(),
     }))?;
     println!(
         "server with the shipped glossary: {} concepts",

@@ -133,6 +133,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             glossary_dir: None,
             limits: Default::default(),
             insecure: false,
+            tls: None,
+            transport: Default::default(),
         };
         let running = server::start(config.clone()).await?;
         let (_, rss_before) = rss_mib();

@@ -346,6 +346,8 @@ fn serve_once(dir: &str) {
             glossary_dir: None,
             limits: Default::default(),
             insecure: false,
+            tls: None,
+            transport: Default::default(),
         })
         .await
         .expect("server starts");

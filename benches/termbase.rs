@@ -233,6 +233,8 @@ fn main() {
             glossary_dir: None,
             limits: Default::default(),
             insecure: false,
+            tls: None,
+            transport: Default::default(),
         })
         .await
         .expect("server");

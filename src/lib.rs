@@ -1,9 +1,9 @@
 //! Tolmach: a Chinese–Russian–English terminology and translation-memory server.
 //!
-//! Dependencies point one way: [`server`] → [`service`] → [`auth`] → [`app`] → [`index`],
-//! [`store`], [`formats`] → [`text`], [`model`]. Only `service`, `server` and the access layer
-//! of `auth` know about gRPC; every write goes through [`app::writes`], every heavy piece of
-//! work through [`app::work`].
+//! Dependencies point one way: [`server`] → [`transport`], [`service`] → [`auth`] → [`app`] →
+//! [`index`], [`store`], [`formats`] → [`text`], [`model`]. Only `service`, `transport`,
+//! `server` and the access layer of `auth` know about gRPC; every write goes through
+//! [`app::writes`], every heavy piece of work through [`app::work`].
 #![deny(missing_docs)]
 
 /// Declared in the library so that the server, the tests and the benchmarks all run on the
@@ -20,3 +20,4 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod transport;

@@ -2,6 +2,8 @@
 //! builds the term index, and serves the gRPC services with health and reflection until told
 //! to stop. Request handling lives in `service/` (gRPC) over `app/` (what calls do); the
 //! start-up I/O here runs on the blocking pool like every other heavy work (`app::work`).
+//! What stands between the socket and the services (TLS, the connection cap, request sizes,
+//! deadlines) is `transport/`'s; this file applies it.
 //!
 //! The server binds as soon as the store is open, recovered and seeded and the term index is
 //! built. The translation-memory index (seconds for a million units) is built afterwards on a
@@ -22,7 +24,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::server::TcpIncoming;
+use tonic::server::NamedService;
 
 use crate::app::memory::{MemoryReadiness, MemoryUnavailable, StopLoading};
 pub use crate::app::termbase::GLOSSARY_COLLECTION;
@@ -37,6 +39,9 @@ use crate::service::proto::memory_server::MemoryServer;
 use crate::service::proto::termbase_server::TermbaseServer;
 use crate::service::{proto, AccessService, ExchangeService, MemoryService, TermbaseService};
 use crate::store::{Store, StoreError};
+use crate::transport::{
+    self, Incoming, Layers, TlsError, TlsFiles, TransportLimits, MAX_RESPONSE_BYTES,
+};
 
 /// The priority the shipped glossary is loaded with: above the 0 of every collection created
 /// without one, as a termbase added to a CAT tool's project ranks below those already there.
@@ -44,9 +49,6 @@ use crate::store::{Store, StoreError};
 /// Recognize or a tie in Lookup unless someone raises its priority on purpose; 5 leaves room
 /// for collections between the two, and a house style goes above with 6 or more.
 pub const GLOSSARY_PRIORITY: i32 = 5;
-
-/// Largest gRPC message accepted: a 1 MiB Recognize text plus its envelope, with room.
-const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// The glossary files compiled into the binary, so that an installed `tolmach` serves the
 /// shipped glossary from any working directory.
@@ -67,6 +69,10 @@ pub struct ServerConfig {
     /// Whether the server may run open (no API key in its store) on an address other than
     /// loopback, where anyone on the network could then read, write and delete everything.
     pub insecure: bool,
+    /// TLS certificate, key and optional client CA; `None` serves plain HTTP/2.
+    pub tls: Option<TlsFiles>,
+    /// Connections, streams, keep-alive and the default deadline of unary calls.
+    pub transport: TransportLimits,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -126,6 +132,9 @@ pub enum ServerError {
         /// The address.
         addr: SocketAddr,
     },
+    /// A TLS file could not be read or used.
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
 }
 
 /// A server running in the background of the current runtime.
@@ -213,6 +222,8 @@ impl RunningServer {
 
 /// Opens the store, loads the glossary on first start, binds and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    // Checked first, so that a wrong file fails the start before the store is opened.
+    let builder = transport_builder(&config).await?;
     let limits = config.limits.clone();
     let data_dir = config.data_dir.clone();
     let glossary_dir = config.glossary_dir.clone();
@@ -277,14 +288,27 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let readiness = app.memory.readiness();
     let stop_loading = loader.stopper();
     let exchange = ExchangeServer::new(ExchangeService::new(app.imports, app.exports))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        .max_decoding_message_size(transport::max_request_bytes(
+            ExchangeServer::<ExchangeService>::NAME,
+        ))
+        .max_encoding_message_size(MAX_RESPONSE_BYTES);
     let memory = MemoryServer::new(MemoryService::new(app.memory))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        .max_decoding_message_size(transport::max_request_bytes(
+            MemoryServer::<MemoryService>::NAME,
+        ))
+        .max_encoding_message_size(MAX_RESPONSE_BYTES);
     let termbase = TermbaseServer::new(TermbaseService::new(app.termbase))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let access_service = AccessServer::new(AccessService::new(Arc::clone(&keys)));
+        .max_decoding_message_size(transport::max_request_bytes(
+            TermbaseServer::<TermbaseService>::NAME,
+        ))
+        .max_encoding_message_size(MAX_RESPONSE_BYTES);
+    let access_service = AccessServer::new(AccessService::new(Arc::clone(&keys)))
+        .max_decoding_message_size(transport::max_request_bytes(
+            AccessServer::<AccessService>::NAME,
+        ))
+        .max_encoding_message_size(MAX_RESPONSE_BYTES);
     let (stop, stopped) = oneshot::channel::<()>();
-    let router = tonic::transport::Server::builder()
+    let router = builder
         .layer(AccessLayer::new(keys))
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -294,7 +318,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .add_service(exchange)
         .add_service(access_service);
     let task = tokio::spawn(router.serve_with_incoming_shutdown(
-        TcpIncoming::from(listener).with_nodelay(Some(true)),
+        Incoming::new(listener, config.transport.max_connections),
         async {
             let _ = stopped.await;
         },
@@ -353,6 +377,24 @@ pub fn check_exposure(listen: SocketAddr, open: bool, insecure: bool) -> Result<
         return Err(ServerError::OpenOnNetwork { addr: listen });
     }
     Ok(())
+}
+
+/// The gRPC server builder with the transport's settings and layers, and TLS when
+/// configured; also raises the open-files limit, since every connection is a descriptor.
+async fn transport_builder(
+    config: &ServerConfig,
+) -> Result<tonic::transport::Server<Layers>, ServerError> {
+    let open_files = transport::raise_open_files_limit();
+    tracing::debug!(?open_files, "open-files limit");
+    let builder = transport::builder(&config.transport);
+    let Some(files) = config.tls.clone() else {
+        return Ok(builder);
+    };
+    let reader = files.clone();
+    let tls = work::run("reading the TLS files", move || reader.server_config()).await??;
+    Ok(builder
+        .tls_config(tls)
+        .map_err(|error| files.unusable(error))?)
 }
 
 /// Creates the data directory, opens the store and finishes or discards the imports a crash

@@ -225,6 +225,8 @@ async fn start_server(dir: &Path) -> (RunningServer, Channel) {
         glossary_dir: None,
         limits: Default::default(),
         insecure: false,
+        tls: None,
+        transport: Default::default(),
     })
     .await
     .expect("server starts");

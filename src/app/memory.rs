@@ -18,6 +18,7 @@ use super::{now_ms, take_page, AppError, Page};
 use crate::index::memory::{
     ConcordanceHit, LiveMemoryIndex, MemoryIndex, MemoryMatch, MemoryQuery,
 };
+use crate::index::Cancel;
 use crate::model::{Lang, TranslationUnit};
 use crate::store::{unit_content_id, Store, StoreError};
 
@@ -289,8 +290,10 @@ impl Memory {
 
     /// The stored units closest to `query`, best first.
     pub async fn search(&self, query: MemoryQuery) -> Result<Vec<MemoryMatch>, AppError> {
-        self.read(Heavy::Search, "search", move |index| index.search(&query))
-            .await
+        self.read(Heavy::Search, "search", move |index, cancel| {
+            index.search_cancellable(&query, cancel)
+        })
+        .await
     }
 
     /// Every stored segment in `lang` containing `text`, at most `limit`.
@@ -301,8 +304,8 @@ impl Memory {
         memories: Vec<String>,
         limit: usize,
     ) -> Result<Vec<ConcordanceHit>, AppError> {
-        self.read(Heavy::Search, "concordance", move |index| {
-            index.concordance(&text, &lang, &memories, limit)
+        self.read(Heavy::Search, "concordance", move |index, cancel| {
+            index.concordance_cancellable(&text, &lang, &memories, limit, cancel)
         })
         .await
     }
@@ -311,9 +314,10 @@ impl Memory {
     pub async fn stats(&self) -> Result<Vec<MemoryStats>, AppError> {
         let store = self.store.clone();
         self.admission
-            .run(Heavy::Scan, "memory statistics", move || {
+            .run(Heavy::Scan, "memory statistics", move |cancel| {
                 let mut memories: BTreeMap<String, (u64, BTreeMap<String, u64>)> = BTreeMap::new();
-                for entry in store.all_units() {
+                let mut checkpoint = cancel.checkpoint();
+                for entry in store.all_units().take_while(|_| !checkpoint.stop()) {
                     let (memory, unit) = entry?;
                     let (units, langs) = memories.entry(memory).or_default();
                     *units += 1;
@@ -350,11 +354,11 @@ impl Memory {
         &self,
         kind: Heavy,
         what: &'static str,
-        search: impl FnOnce(&MemoryIndex) -> R + Send + 'static,
+        search: impl FnOnce(&MemoryIndex, &Cancel) -> R + Send + 'static,
     ) -> Result<R, AppError> {
         let snapshot = self.index.index().await?.snapshot();
         self.admission
-            .run(kind, what, move || search(&snapshot))
+            .run(kind, what, move |cancel| search(&snapshot, cancel))
             .await
     }
 }

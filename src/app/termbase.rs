@@ -13,7 +13,7 @@ use super::claims::Claims;
 use super::work::{Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
 use super::{now_ms, take_page, AppError, Page};
-use crate::index::{LookupQuery, MatchKind, Occurrence, TermHit, TermSearch};
+use crate::index::{Cancel, LookupQuery, MatchKind, Occurrence, TermHit, TermSearch};
 use crate::model::{Collection, Concept, Lang};
 use crate::store::{Store, StoreError};
 use crate::text;
@@ -245,15 +245,17 @@ impl Termbase {
     ) -> Result<Page<Concept>, AppError> {
         let store = self.store.clone();
         let unfiltered = filter.is_empty();
-        let page = move || {
+        let page = move |cancel: &Cancel| {
+            let mut checkpoint = cancel.checkpoint();
             let matching = store
                 .concepts_after(after.as_deref())
+                .take_while(|_| !checkpoint.stop())
                 .filter(|c| c.as_ref().map_or(true, |c| filter.wants(c)));
             take_page(matching, size, |c| &c.id)
         };
         if unfiltered {
             // A range read of one page: no heavier than a lookup.
-            return Ok(page()?);
+            return Ok(page(&Cancel::never())?);
         }
         Ok(self
             .admission
@@ -270,8 +272,8 @@ impl Termbase {
     ) -> Result<Vec<TermHit>, AppError> {
         let snapshot = self.search.snapshot();
         self.admission
-            .run(Heavy::Lookup, "lookup", move || {
-                let hits = snapshot.lookup(&query);
+            .run(Heavy::Lookup, "lookup", move |cancel| {
+                let hits = snapshot.lookup_cancellable(&query, cancel);
                 if with_pinyin {
                     text::segmenter();
                 }
@@ -290,8 +292,9 @@ impl Termbase {
     ) -> Result<Vec<Occurrence>, AppError> {
         let snapshot = self.search.snapshot();
         self.admission
-            .run(Heavy::Recognize, "recognition", move || {
-                let found = snapshot.recognize(&text, lang.as_ref(), &collections);
+            .run(Heavy::Recognize, "recognition", move |cancel| {
+                let found =
+                    snapshot.recognize_cancellable(&text, lang.as_ref(), &collections, cancel);
                 if with_pinyin {
                     text::segmenter();
                 }

@@ -12,6 +12,10 @@
 //! [`AppError::Busy`] and a retry delay, rather than queued without end behind work the
 //! machine cannot do sooner. The limits come from [`Limits`], part of the server's
 //! configuration.
+//!
+//! A heavy read stops when its call ends first ([`Admission::run`]): a deadline that passed
+//! or a client that went away frees the core and the permit within a few thousand steps of
+//! the read's loops, instead of when the read would have finished.
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,6 +24,7 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::AppError;
+use crate::index::Cancel;
 
 /// A kind of call heavy enough to be limited: each holds a blocking thread (and mostly a
 /// core) while it runs.
@@ -149,17 +154,43 @@ impl Admission {
             })
     }
 
-    /// Runs `work` of heavy kind `kind` on the blocking pool once admitted.
+    /// Runs the read `work` of heavy kind `kind` on the blocking pool once admitted, and
+    /// stops it when the call ends first.
+    ///
+    /// `work` is given a [`Cancel`] flag, set when the returned future is dropped: the
+    /// call's deadline passed (`transport::deadline`), its client cancelled it or went away.
+    /// Its long loops read the flag at [`Checkpoint`](crate::index::Checkpoint)s and return
+    /// early with a partial answer, which nobody sees, since nobody awaits it any more. The
+    /// permit is held by the work itself and given back when it ends, so that admission
+    /// counts the work that still runs, not the calls that still wait.
+    ///
+    /// Reads only: a write must never stop half way, and goes through
+    /// [`writes`](super::writes), which runs to its end whoever waits.
     pub async fn run<R: Send + 'static>(
         &self,
         kind: Heavy,
         what: &'static str,
-        work: impl FnOnce() -> R + Send + 'static,
+        work: impl FnOnce(&Cancel) -> R + Send + 'static,
     ) -> Result<R, AppError> {
         let permit = self.admit(kind)?;
-        let result = run(what, work).await;
-        drop(permit);
-        result
+        let cancel = Cancel::new();
+        let _cancel_when_dropped = CancelOnDrop(cancel.clone());
+        run(what, move || {
+            let answer = work(&cancel);
+            drop(permit);
+            answer
+        })
+        .await
+    }
+}
+
+/// Sets its flag when dropped: held by the future of a call's read, so that the read stops
+/// once nobody awaits it.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 
@@ -213,6 +244,51 @@ mod tests {
         assert!(
             matches!(&error, AppError::Internal { what: "the test's work", detail } if detail == "boom"),
             "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_read_whose_call_ends_stops_and_holds_its_permit_until_it_has() {
+        let admission = Admission::new(Limits {
+            search: 1,
+            ..Limits::default()
+        });
+        let (started, running) = tokio::sync::oneshot::channel();
+        let (stopped, ended) = tokio::sync::oneshot::channel();
+        let caller = admission.clone();
+        let call = tokio::spawn(async move {
+            caller
+                .run(Heavy::Search, "the test's read", move |cancel| {
+                    let _ = started.send(());
+                    let mut checkpoint = cancel.checkpoint();
+                    while !checkpoint.stop() {
+                        std::hint::spin_loop();
+                    }
+                    let _ = stopped.send(());
+                })
+                .await
+        });
+        running.await.expect("the read started");
+        assert!(
+            admission.admit(Heavy::Search).is_err(),
+            "the running read holds the permit"
+        );
+        call.abort();
+        ended
+            .await
+            .expect("the read stopped once its call was dropped");
+        // The permit goes back as the work's closure returns, just after it signalled.
+        let mut admitted = admission.admit(Heavy::Search);
+        for _ in 0..100 {
+            if admitted.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            admitted = admission.admit(Heavy::Search);
+        }
+        assert!(
+            admitted.is_ok(),
+            "the permit came back once the read stopped"
         );
     }
 

@@ -12,12 +12,15 @@ pub mod render;
 pub mod serve;
 pub mod termbase;
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context, Result};
 use clap::Args;
 use tolmach::service::proto::{self, memory_client::MemoryClient, termbase_client::TermbaseClient};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::{InterceptedService, Interceptor};
 use tonic::Status;
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
 /// Options shared by every client command.
 #[derive(Args)]
@@ -31,6 +34,42 @@ pub struct ClientArgs {
     /// The API key to send (`tk_...`), which a server with keys requires of every call.
     #[arg(long, env = "TOLMACH_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
+}
+
+/// TLS options of a client: the CA that signed the server's certificate, and a certificate
+/// of the client's own for a server that requires one.
+#[derive(Args)]
+pub struct ClientTlsArgs {
+    /// Trust servers whose certificate this PEM CA signed; needed for an https:// server.
+    #[arg(long, env = "TOLMACH_TLS_CA", value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// Present this PEM certificate to a server that requires client certificates.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl ClientTlsArgs {
+    /// The TLS configuration for an `https://` server; an error without a CA to trust.
+    fn config(&self) -> Result<ClientTlsConfig> {
+        let ca = self.tls_ca.as_ref().context(
+            "an https:// server needs --tls-ca FILE: the CA certificate that signed the \
+             server's certificate",
+        )?;
+        let mut config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(ca)?));
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            config = config.identity(Identity::from_pem(read(cert)?, read(key)?));
+        }
+        Ok(config)
+    }
+}
+
+fn read(file: &Path) -> Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
 }
 
 /// An exchange file format on the command line.
@@ -61,15 +100,22 @@ impl From<FileFormatArg> for proto::FileFormat {
 }
 
 /// One connection to the server, for whichever service client a command needs; a server
-/// given without a scheme (`127.0.0.1:50051`) is reached over plain HTTP/2.
+/// given without a scheme (`127.0.0.1:50051`) is reached over plain HTTP/2, an `https://`
+/// one over TLS (see [`ClientTlsArgs`]).
 pub async fn channel(args: &ClientArgs) -> Result<tonic::transport::Channel> {
     let url = if args.server.contains("://") {
         args.server.clone()
     } else {
         format!("http://{}", args.server)
     };
-    tonic::transport::Endpoint::from_shared(url)
-        .with_context(|| format!("{} is not a server URL", args.server))?
+    let mut endpoint = Endpoint::from_shared(url)
+        .with_context(|| format!("{} is not a server URL", args.server))?;
+    if endpoint.uri().scheme_str() == Some("https") {
+        endpoint = endpoint
+            .tls_config(args.tls.config()?)
+            .context("cannot set up TLS")?;
+    }
+    endpoint
         .connect()
         .await
         .with_context(|| format!("cannot reach a tolmach server at {}", args.server))

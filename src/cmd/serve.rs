@@ -2,11 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use tolmach::app::Limits;
 use tolmach::server::{self, ServerConfig};
+use tolmach::transport::{TlsFiles, TransportLimits};
 
 /// What `tolmach serve` takes.
 #[derive(Args)]
@@ -25,11 +27,61 @@ pub struct ServeArgs {
     /// it may read, write and delete everything (refused otherwise).
     #[arg(long)]
     insecure: bool,
+    #[command(flatten)]
+    transport: TransportArgs,
+}
+
+/// TLS and the limits of connections and calls.
+#[derive(Args)]
+struct TransportArgs {
+    /// Serve over TLS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve only clients whose certificate this PEM CA signed (node-to-node traffic).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// Connections open at once; more are closed as soon as they are accepted.
+    #[arg(long, default_value_t = TransportLimits::default().max_connections)]
+    max_connections: usize,
+    /// Seconds a unary call may take before it is answered DEADLINE_EXCEEDED and its work
+    /// stopped (a client's shorter deadline applies first).
+    #[arg(long, value_name = "SECONDS", default_value_t = TransportLimits::default().call_deadline.as_secs())]
+    call_deadline: u64,
+}
+
+impl TransportArgs {
+    fn tls(&self) -> Option<TlsFiles> {
+        Some(TlsFiles {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+            client_ca: self.tls_client_ca.clone(),
+        })
+    }
+
+    fn limits(&self) -> TransportLimits {
+        TransportLimits {
+            max_connections: self.max_connections,
+            call_deadline: Duration::from_secs(self.call_deadline),
+            ..TransportLimits::default()
+        }
+    }
 }
 
 /// Runs the server until a shutdown signal.
 pub async fn run(args: ServeArgs) -> Result<()> {
-    serve(args.listen, args.data_dir, args.glossary, args.insecure).await
+    let config = ServerConfig {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        glossary_dir: args.glossary,
+        limits: Limits::default(),
+        insecure: args.insecure,
+        tls: args.transport.tls(),
+        transport: args.transport.limits(),
+    };
+    serve(config).await
 }
 
 /// `$XDG_DATA_HOME/tolmach`, else `~/.local/share/tolmach`, else `./tolmach-data`.
@@ -41,23 +93,17 @@ fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("tolmach-data"))
 }
 
-async fn serve(
-    listen: SocketAddr,
-    data_dir: PathBuf,
-    glossary: Option<PathBuf>,
-    insecure: bool,
-) -> Result<()> {
+async fn serve(config: ServerConfig) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let config = ServerConfig {
-        listen,
-        data_dir: data_dir.clone(),
-        glossary_dir: glossary,
-        limits: Limits::default(),
-        insecure,
+    let data_dir = config.data_dir.clone();
+    let scheme = if config.tls.is_some() {
+        "TLS"
+    } else {
+        "plain HTTP/2"
     };
     let started = std::time::Instant::now();
     let running = server::start(config).await.with_context(|| {
@@ -77,7 +123,7 @@ async fn serve(
         data_dir = %data_dir.display(),
         concepts = running.concept_count,
         seconds = started.elapsed().as_secs_f64(),
-        "serving tolmach.v1 on {}", running.addr
+        "serving tolmach.v1 on {} ({scheme})", running.addr
     );
     // The memory index is still being built; the server logs its own failure, and a
     // shutdown first ends this wait with nothing to report.

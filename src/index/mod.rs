@@ -15,11 +15,14 @@
 //! * `key_table.rs`: terms by key, and the term id; `distance.rs`: edit distances;
 //!   [`score`]: what each kind of match scores; `match_kind.rs`: the kinds, by strength;
 //! * `running_text.rs`: how terms behave in prose (quotes, capitals, lone common words);
-//! * [`memory`]: the translation-memory index, which uses only `distance.rs` of this module.
+//! * [`memory`]: the translation-memory index, which uses only `distance.rs` and `cancel.rs`
+//!   of this module;
+//! * `cancel.rs`: the flag a read's long loops check, set when its call has ended.
 //!
 //! `exhaustive.rs` adds a method to [`Snapshot`] and ranks with its code, the one use of
 //! `mod.rs` from below.
 
+mod cancel;
 mod distance;
 mod exhaustive;
 mod key_table;
@@ -38,6 +41,7 @@ use arc_swap::ArcSwap;
 
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus};
 use crate::text;
+pub use cancel::{Cancel, Checkpoint, CHECK_EVERY};
 pub use distance::{levenshtein, similarity};
 use key_table::TermId;
 pub use match_kind::MatchKind;
@@ -290,6 +294,12 @@ impl Snapshot {
     /// The best hits for a query: one per concept, by score, then collection priority, then
     /// the matched term's status.
     pub fn lookup(&self, query: &LookupQuery) -> Vec<TermHit> {
+        self.lookup_cancellable(query, &Cancel::never())
+    }
+
+    /// [`lookup`](Self::lookup) for a call that may end first: once `cancel` is set, the
+    /// candidates' search stops and the (partial) answer is for nobody.
+    pub fn lookup_cancellable(&self, query: &LookupQuery, cancel: &Cancel) -> Vec<TermHit> {
         let analyzed = QueryText::new(&query.text);
         let pinyin = query
             .pinyin
@@ -318,7 +328,7 @@ impl Snapshot {
         let mut best: HashMap<&str, TermHit> = HashMap::new();
         for ((index, is_base), mut candidates) in indexes.into_iter().zip(outright) {
             let wanted = |term_id: TermId| in_lang(index, is_base, term_id, source);
-            candidates.extend(index.other_candidates(&analyzed, typos, wanted));
+            candidates.extend(index.other_candidates(&analyzed, typos, wanted, cancel));
             if let Some(pinyin) = &pinyin {
                 let chinese = Lang::zh();
                 let wanted = |term_id: TermId| in_lang(index, is_base, term_id, Some(&chinese));
@@ -368,12 +378,32 @@ impl Snapshot {
         lang: Option<&Lang>,
         collections: &[String],
     ) -> Vec<Occurrence> {
+        self.recognize_cancellable(original, lang, collections, &Cancel::never())
+    }
+
+    /// [`recognize`](Self::recognize) for a call that may end first: once `cancel` is set,
+    /// the scan of the text stops and the (partial) answer is for nobody.
+    pub fn recognize_cancellable(
+        &self,
+        original: &str,
+        lang: Option<&Lang>,
+        collections: &[String],
+        cancel: &Cancel,
+    ) -> Vec<Occurrence> {
+        // Between the passes over the whole text, each of them milliseconds per 100 KiB.
+        let stopped = || cancel.is_cancelled();
         let normalized = text::normalize(original);
         let norm = normalized.as_str();
+        if stopped() {
+            return Vec::new();
+        }
         let tokens = text::tokenize(norm);
+        if stopped() {
+            return Vec::new();
+        }
         let mut found: Vec<(RawOccurrence, &TermIndex)> = Vec::new();
         for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
-            for mut occurrence in index.occurrences(norm, &tokens) {
+            for mut occurrence in index.occurrences(norm, &tokens, cancel) {
                 occurrence.range = running_text::with_paired_quotes(norm, occurrence.range);
                 // A match must cover whole characters as written: 地区和平 is not in 地区和㍻.
                 let whole = normalized.is_boundary(occurrence.range.start)
@@ -403,6 +433,9 @@ impl Snapshot {
                 }
                 found.push((occurrence, index));
             }
+        }
+        if stopped() {
+            return Vec::new();
         }
         // Leftmost first; at one start the longest. Of the terms covering that span, the
         // higher collection's: priority is the terminologist's word on which termbase to

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 
+use super::cancel::Cancel;
 use super::distance::{levenshtein_within, BitPattern};
 use super::key_table::{KeyTable, TermId};
 use super::match_kind::MatchKind;
@@ -414,6 +415,7 @@ impl TermIndex {
         query: &QueryText,
         typos: bool,
         accept: impl Fn(TermId) -> bool,
+        cancel: &Cancel,
     ) -> Vec<Candidate> {
         let mut out = Vec::new();
         let norm = query.norm();
@@ -423,13 +425,15 @@ impl TermIndex {
         }
         let query_stems = query.stems();
         let has_han = query.han;
+        // Each pass is bounded (MAX_FUZZY_CANDIDATES, MAX_FUZZY_QUERY_CHARS): the flag is
+        // read between them.
         self.fuzzy_and_contained(norm, query_chars, &query_stems, has_han, typos, &mut out);
-        if typos && !has_han {
+        if typos && !has_han && !cancel.is_cancelled() {
             self.word_variants(&query_stems, &mut out);
         }
         // The query contains a term: the same occurrence search Recognize uses.
         let query_units = query.units();
-        for occurrence in self.occurrences(norm, &query.tokens) {
+        for occurrence in self.occurrences(norm, &query.tokens, cancel) {
             if occurrence.range.len() == norm.len() {
                 continue;
             }
@@ -712,10 +716,14 @@ impl TermIndex {
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
     /// surface matches of normalized keys that respect word boundaries, and stem-sequence
     /// matches of Russian and English terms (inflected forms).
-    pub fn occurrences(&self, norm: &str, tokens: &[Token]) -> Vec<RawOccurrence> {
+    pub fn occurrences(&self, norm: &str, tokens: &[Token], cancel: &Cancel) -> Vec<RawOccurrence> {
         let mut out = Vec::new();
+        let mut checkpoint = cancel.checkpoint();
         if let Some(automaton) = &self.automaton {
             for found in automaton.find_overlapping_iter(norm) {
+                if checkpoint.stop() {
+                    return out;
+                }
                 let range = found.start()..found.end();
                 if !on_word_boundaries(norm, &range) || !han_word_aligned(norm, &range) {
                     continue;
@@ -730,6 +738,9 @@ impl TermIndex {
             }
         }
         for (start, token) in tokens.iter().enumerate() {
+            if checkpoint.stop() {
+                return out;
+            }
             if token.kind == TokenKind::Han {
                 continue;
             }

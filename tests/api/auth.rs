@@ -606,13 +606,8 @@ async fn the_audit_log_lists_every_write_with_its_key() {
 #[tokio::test]
 async fn an_open_server_refuses_a_network_address() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let config = tolmach::server::ServerConfig {
-        listen: "0.0.0.0:0".parse().expect("address"),
-        data_dir: dir.path().to_path_buf(),
-        glossary_dir: None,
-        limits: Default::default(),
-        insecure: false,
-    };
+    let mut config = crate::util::config_in(dir.path());
+    config.listen = "0.0.0.0:0".parse().expect("address");
     let refused = tolmach::server::start(config)
         .await
         .err()

@@ -22,5 +22,6 @@ mod ranking;
 mod recognize;
 mod startup;
 mod statuses;
+mod transport;
 mod util;
 mod writes;

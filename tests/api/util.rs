@@ -28,8 +28,16 @@ impl TestServer {
 
     /// Starts a server with the shipped glossary and these limits on heavy calls.
     pub async fn start_with(limits: Limits) -> TestServer {
+        TestServer::start_configured(|config| config.limits = limits).await
+    }
+
+    /// Starts a server with the shipped glossary and the configuration `configure` makes of
+    /// the tests' default one.
+    pub async fn start_configured(configure: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let server = start_in_with(dir.path(), limits).await;
+        let mut config = config_in(dir.path());
+        configure(&mut config);
+        let server = server::start(config).await.expect("server starts");
         TestServer { server, dir }
     }
 
@@ -58,19 +66,21 @@ impl TestServer {
 
 /// Starts a server on `dir` listening on a free loopback port.
 pub async fn start_in(dir: &Path) -> RunningServer {
-    start_in_with(dir, Limits::default()).await
+    server::start(config_in(dir)).await.expect("server starts")
 }
 
-/// [`start_in`] with these limits on heavy calls.
-async fn start_in_with(dir: &Path, limits: Limits) -> RunningServer {
-    let config = ServerConfig {
+/// The tests' server configuration: data in `dir`, a free loopback port, default limits,
+/// no TLS.
+pub fn config_in(dir: &Path) -> ServerConfig {
+    ServerConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.to_path_buf(),
         glossary_dir: None,
-        limits,
+        limits: Limits::default(),
         insecure: false,
-    };
-    server::start(config).await.expect("server starts")
+        tls: None,
+        transport: Default::default(),
+    }
 }
 
 /// Starts a server with the shipped glossary on a fresh data directory in which `keys` were

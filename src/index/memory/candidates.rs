@@ -9,6 +9,7 @@ use super::part::{grams, Lane, Part};
 use super::query::{MemoryQuery, SearchStats};
 use super::snapshot::{answers, Shard};
 use crate::index::distance::levenshtein;
+use crate::index::Cancel;
 use crate::text;
 
 /// A match before ranking.
@@ -41,6 +42,8 @@ pub(super) struct Context<'a> {
     pub(super) seq: &'a [u32],
     pub(super) numbers: &'a [Number],
     pub(super) priorities: &'a [Option<usize>],
+    /// Set when the call has ended: the verification stops.
+    pub(super) cancel: &'a Cancel,
 }
 
 impl Context<'_> {
@@ -57,7 +60,11 @@ impl Context<'_> {
         // Candidates of an admissible length that reach the count check; the rest of the
         // admissible entries never do.
         let mut reached = 0;
+        let mut checkpoint = self.cancel.checkpoint();
         for entry in plan.candidates(self.lane, self.seq) {
+            if checkpoint.stop() {
+                return;
+            }
             let stored = self.lane.seq(entry);
             let m = stored.len();
             let Some(Some(dmax)) = plan.dmax.get(m) else {

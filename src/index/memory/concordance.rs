@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::analyze::{self, is_numeral, Mode, Unit};
 use super::part::{gram2, Lane};
 use super::snapshot::{answers, MemoryIndex};
+use crate::index::Cancel;
 use crate::model::{Lang, TranslationUnit};
 use crate::text::{self, is_han, NormalizedText};
 
@@ -37,6 +38,19 @@ impl MemoryIndex {
         memories: &[String],
         limit: usize,
     ) -> Vec<ConcordanceHit> {
+        self.concordance_cancellable(phrase, lang, memories, limit, &Cancel::never())
+    }
+
+    /// [`concordance`](Self::concordance) for a call that may end first: once `cancel` is
+    /// set, the candidates' verification stops and the (partial) answer is for nobody.
+    pub fn concordance_cancellable(
+        &self,
+        phrase: &str,
+        lang: &Lang,
+        memories: &[String],
+        limit: usize,
+        cancel: &Cancel,
+    ) -> Vec<ConcordanceHit> {
         let mode = Mode::of(lang);
         let needle = text::normalize_key(phrase);
         let needle_units = analyze::units(mode, &needle);
@@ -49,6 +63,7 @@ impl MemoryIndex {
             .collect();
         let priorities = self.priorities(memories);
         let mut hits: Vec<(usize, &str, u32, u32, ConcordanceHit)> = Vec::new();
+        let mut checkpoint = cancel.checkpoint();
         for (number, shard) in self.parts.iter().enumerate() {
             let part = &shard.part;
             let Some(lane) = part.lane(lang.primary()) else {
@@ -65,6 +80,9 @@ impl MemoryIndex {
                 intersect(&lists)
             };
             for entry in candidates {
+                if checkpoint.stop() {
+                    return Vec::new();
+                }
                 let Some((slot, segment)) = lane.entry(entry) else {
                     continue;
                 };

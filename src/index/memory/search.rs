@@ -12,6 +12,7 @@ use super::diff;
 use super::part::{Lane, NUMBER};
 use super::query::{MemoryMatch, MemoryQuery, SearchStats};
 use super::snapshot::{MemoryIndex, Shard};
+use crate::index::Cancel;
 use crate::text;
 
 impl MemoryIndex {
@@ -19,19 +20,25 @@ impl MemoryIndex {
     /// (same units, scores and order), with candidates from the q-gram index (see the module
     /// docs for why no match is missed).
     pub fn search(&self, query: &MemoryQuery) -> Vec<MemoryMatch> {
-        self.search_with_stats(query).0
+        self.search_cancellable(query, &Cancel::never())
+    }
+
+    /// [`search`](Self::search) for a call that may end first: once `cancel` is set, the
+    /// candidates' verification stops and the (partial) answer is for nobody.
+    pub fn search_cancellable(&self, query: &MemoryQuery, cancel: &Cancel) -> Vec<MemoryMatch> {
+        self.run_search(query, Some(&mut SearchStats::default()), cancel)
     }
 
     /// [`search`](Self::search), with what the candidate filter did.
     pub fn search_with_stats(&self, query: &MemoryQuery) -> (Vec<MemoryMatch>, SearchStats) {
         let mut stats = SearchStats::default();
-        let matches = self.run_search(query, Some(&mut stats));
+        let matches = self.run_search(query, Some(&mut stats), &Cancel::never());
         (matches, stats)
     }
 
     /// Scores every unit of the query's language: the reference for tests and benchmarks.
     pub fn search_exhaustive(&self, query: &MemoryQuery) -> Vec<MemoryMatch> {
-        self.run_search(query, None)
+        self.run_search(query, None, &Cancel::never())
     }
 
     /// Indexed when given somewhere to count the filter's work, exhaustive otherwise.
@@ -39,6 +46,7 @@ impl MemoryIndex {
         &self,
         query: &MemoryQuery,
         mut indexed: Option<&mut SearchStats>,
+        cancel: &Cancel,
     ) -> Vec<MemoryMatch> {
         let threshold = query.min_score;
         if query.limit == 0 || threshold.is_nan() || threshold > 1.0 {
@@ -66,12 +74,16 @@ impl MemoryIndex {
                 seq: &seq,
                 numbers: &numbers,
                 priorities: &priorities,
+                cancel,
             };
             match indexed.as_deref_mut() {
                 Some(stats) => context.indexed(&mut hits, stats),
                 None => context.exhaustive(&mut hits),
             }
             lanes.push(Some((lane, seq)));
+            if cancel.is_cancelled() {
+                return Vec::new();
+            }
         }
         let unit_id = |hit: &Hit| {
             self.parts

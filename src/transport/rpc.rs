@@ -1,0 +1,150 @@
+//! What the transport knows of each RPC before its handler runs: the largest request message
+//! it takes and whether it is unary. One table, read by the request-size and deadline layers
+//! by the request's path (`/tolmach.v1.Termbase/Lookup`), so that a limit is stated once.
+
+/// The transport's view of one RPC.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Rpc {
+    /// The gRPC path, `/package.Service/Method`.
+    pub path: &'static str,
+    /// The largest request message accepted, in bytes (one message of a stream).
+    pub max_request_bytes: usize,
+    /// Whether one request gets one answer: such calls get the server's default deadline.
+    /// Streams (imports, exports, health watches, reflection) end on their own terms.
+    pub unary: bool,
+}
+
+const KIB: usize = 1024;
+const MIB: usize = 1024 * KIB;
+
+/// Requests that name a few ids, names or options: pages, deletes, collections, Stats,
+/// health and reflection.
+const SMALL: usize = 64 * KIB;
+
+/// Every RPC of `tolmach.v1`. The bounds follow the request checks of `service/`: a Lookup
+/// text is at most 1 KiB, a Recognize text 1 MiB, a Search text 64 KiB, an AddUnits call
+/// 10 000 units; each has room for its envelope (collections, memories, options) and for a
+/// field somewhat over its own limit, which the service then refuses naming the field.
+const RPCS: &[Rpc] = &[
+    unary("/tolmach.v1.Termbase/UpsertConcept", MIB),
+    unary("/tolmach.v1.Termbase/GetConcept", SMALL),
+    unary("/tolmach.v1.Termbase/DeleteConcept", SMALL),
+    unary("/tolmach.v1.Termbase/ListConcepts", SMALL),
+    unary("/tolmach.v1.Termbase/Lookup", 16 * KIB),
+    unary("/tolmach.v1.Termbase/Recognize", MIB + 256 * KIB),
+    unary("/tolmach.v1.Termbase/UpsertCollection", SMALL),
+    unary("/tolmach.v1.Termbase/ListCollections", SMALL),
+    unary("/tolmach.v1.Termbase/DeleteCollection", SMALL),
+    unary("/tolmach.v1.Memory/AddUnits", 8 * MIB),
+    unary("/tolmach.v1.Memory/DeleteUnits", 8 * MIB),
+    unary("/tolmach.v1.Memory/Search", 256 * KIB),
+    unary("/tolmach.v1.Memory/Concordance", SMALL),
+    unary("/tolmach.v1.Memory/Stats", SMALL),
+    unary("/tolmach.v1.Memory/ListUnits", SMALL),
+    unary("/tolmach.v1.Memory/DeleteMemory", SMALL),
+    // A 4 MiB chunk of the file and its field tag.
+    stream("/tolmach.v1.Exchange/Import", 4 * MIB + KIB),
+    stream("/tolmach.v1.Exchange/Export", SMALL),
+];
+
+/// Any other path: health, reflection, or a method no service has (answered `UNIMPLEMENTED`).
+const OTHER: Rpc = stream("", SMALL);
+
+const fn unary(path: &'static str, max_request_bytes: usize) -> Rpc {
+    Rpc {
+        path,
+        max_request_bytes,
+        unary: true,
+    }
+}
+
+const fn stream(path: &'static str, max_request_bytes: usize) -> Rpc {
+    Rpc {
+        path,
+        max_request_bytes,
+        unary: false,
+    }
+}
+
+/// The RPC a request path names.
+pub(crate) fn of(path: &str) -> &'static Rpc {
+    RPCS.iter().find(|rpc| rpc.path == path).unwrap_or(&OTHER)
+}
+
+/// The largest request message any RPC of `service` (`tolmach.v1.Memory`) takes: the decoding
+/// limit its tonic server is given, behind the per-RPC bound that
+/// [`RequestSizeLayer`](super::RequestSizeLayer) enforces first.
+pub(crate) fn largest_request(service: &str) -> usize {
+    RPCS.iter()
+        .filter(|rpc| {
+            rpc.path
+                .strip_prefix('/')
+                .and_then(|p| p.strip_prefix(service))
+                .is_some_and(|method| method.starts_with('/'))
+        })
+        .map(|rpc| rpc.max_request_bytes)
+        .max()
+        .unwrap_or(OTHER.max_request_bytes)
+}
+
+impl Rpc {
+    /// The name for messages: the path without its leading slash, or "this RPC".
+    pub fn name(&self) -> &'static str {
+        match self.path.strip_prefix('/') {
+            Some(name) => name,
+            None => "this RPC",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+    use crate::service::proto::FILE_DESCRIPTOR_SET;
+
+    /// A method added to a proto must be given its bound here: the fallback is for health
+    /// and reflection, not for the server's own RPCs.
+    #[test]
+    fn every_method_of_the_protos_is_in_the_table_as_unary_or_stream() {
+        let set = prost_types::FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).expect("set");
+        let mut methods = 0;
+        for file in &set.file {
+            for service in &file.service {
+                for method in &service.method {
+                    let path = format!("/{}.{}/{}", file.package(), service.name(), method.name());
+                    let rpc = of(&path);
+                    assert_eq!(rpc.path, path, "{path} is missing from RPCS");
+                    let unary = !method.client_streaming() && !method.server_streaming();
+                    assert_eq!(rpc.unary, unary, "{path}");
+                    methods += 1;
+                }
+            }
+        }
+        assert_eq!(methods, RPCS.len(), "RPCS lists a method no proto has");
+    }
+
+    #[test]
+    fn each_path_is_listed_once() {
+        for rpc in RPCS {
+            assert_eq!(of(rpc.path), rpc, "{}", rpc.path);
+        }
+    }
+
+    #[test]
+    fn a_service_decodes_up_to_its_largest_rpc() {
+        assert_eq!(largest_request("tolmach.v1.Memory"), 8 * MIB);
+        assert_eq!(largest_request("tolmach.v1.Termbase"), MIB + 256 * KIB);
+        assert_eq!(largest_request("tolmach.v1.Exchange"), 4 * MIB + KIB);
+        assert_eq!(largest_request("grpc.health.v1.Health"), SMALL);
+    }
+
+    #[test]
+    fn an_unknown_path_is_a_small_stream() {
+        let rpc = of("/grpc.health.v1.Health/Watch");
+        assert!(!rpc.unary);
+        assert_eq!(rpc.max_request_bytes, SMALL);
+        assert_eq!(rpc.name(), "this RPC");
+    }
+}
