@@ -16,6 +16,7 @@ pub mod auth;
 pub mod formats;
 pub mod index;
 pub mod model;
+mod rpc;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -1,8 +1,8 @@
 //! The one access check in front of every service: a tower layer, since only the HTTP
 //! request still carries the method (a tonic interceptor sees the request without its URI).
 //!
-//! For each call it finds the role the method needs in [`required_role`] (deny by default:
-//! a method not in the table is refused), verifies the key sent as `authorization: Bearer
+//! For each call it finds the role the method needs in the table of RPCs ([`required_role`];
+//! deny by default: a method not in the table is refused), verifies the key sent as `authorization: Bearer
 //! <key>` or `x-api-key: <key>`, compares roles, and leaves the [`Caller`] in the request's
 //! extensions, where handlers read it with [`caller`] to check the collection or memory they
 //! touch. Health (`grpc.health.v1.Health`) and reflection stay open to everyone. On a server
@@ -27,41 +27,10 @@ use crate::store::Role;
 /// and the API's shape.
 const OPEN_PREFIXES: [&str; 2] = ["/grpc.health.v1.Health/", "/grpc.reflection."];
 
-/// The role each method needs. A method missing here is refused on a server with keys.
-const ROLES: &[(&str, Role)] = &[
-    ("/tolmach.v1.Termbase/GetConcept", Role::Reader),
-    ("/tolmach.v1.Termbase/ListConcepts", Role::Reader),
-    ("/tolmach.v1.Termbase/ListCollections", Role::Reader),
-    ("/tolmach.v1.Termbase/Lookup", Role::Reader),
-    ("/tolmach.v1.Termbase/Recognize", Role::Reader),
-    ("/tolmach.v1.Termbase/GetConceptHistory", Role::Reader),
-    ("/tolmach.v1.Memory/Search", Role::Reader),
-    ("/tolmach.v1.Memory/Concordance", Role::Reader),
-    ("/tolmach.v1.Memory/Stats", Role::Reader),
-    ("/tolmach.v1.Memory/ListUnits", Role::Reader),
-    ("/tolmach.v1.Exchange/Export", Role::Reader),
-    ("/tolmach.v1.Termbase/UpsertConcept", Role::Editor),
-    ("/tolmach.v1.Termbase/DeleteConcept", Role::Editor),
-    ("/tolmach.v1.Memory/AddUnits", Role::Editor),
-    ("/tolmach.v1.Memory/DeleteUnits", Role::Editor),
-    ("/tolmach.v1.Exchange/Import", Role::Editor),
-    ("/tolmach.v1.Exchange/GetImportJob", Role::Editor),
-    ("/tolmach.v1.Termbase/UpsertCollection", Role::Admin),
-    ("/tolmach.v1.Termbase/DeleteCollection", Role::Admin),
-    ("/tolmach.v1.Memory/DeleteMemory", Role::Admin),
-    ("/tolmach.v1.Access/CreateKey", Role::Admin),
-    ("/tolmach.v1.Access/ListKeys", Role::Admin),
-    ("/tolmach.v1.Access/RevokeKey", Role::Admin),
-    ("/tolmach.v1.Access/ListAudit", Role::Admin),
-];
-
-/// The role the method at `path` (`/package.Service/Method`) needs; `None` when it is not in
-/// the table.
+/// The role the method at `path` (`/package.Service/Method`) needs, from the server's one
+/// table of RPCs; `None` when it is not there.
 pub fn required_role(path: &str) -> Option<Role> {
-    ROLES
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, role)| *role)
+    crate::rpc::of(path).role
 }
 
 /// The caller the access layer verified for this call. Fails only on a server assembled
@@ -202,21 +171,5 @@ mod tests {
         assert_eq!(sent_key(&headers), Some("tk_b"));
         headers.insert(http::header::AUTHORIZATION, "bearer tk_a".parse().unwrap());
         assert_eq!(sent_key(&headers), Some("tk_a"));
-    }
-
-    #[test]
-    fn every_method_of_the_protos_has_a_role() {
-        use prost::Message;
-        let set =
-            prost_types::FileDescriptorSet::decode(crate::service::proto::FILE_DESCRIPTOR_SET)
-                .unwrap();
-        for file in &set.file {
-            for service in &file.service {
-                for method in &service.method {
-                    let path = format!("/{}.{}/{}", file.package(), service.name(), method.name());
-                    assert!(required_role(&path).is_some(), "{path} has no role");
-                }
-            }
-        }
     }
 }

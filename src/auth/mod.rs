@@ -7,8 +7,8 @@
 //! - `keys`: the key ring: the keys of the store, verified in memory, created and revoked
 //!   (each with its audit record), and the audit log read back;
 //! - `layer`: the one tower layer in front of every service: it verifies the key a call
-//!   carries, checks the method against the role table, and leaves the [`Caller`] in the
-//!   request's extensions for the handlers ([`caller`]).
+//!   carries, checks the method against the table of RPCs (`rpc.rs`), and leaves the
+//!   [`Caller`] in the request's extensions for the handlers ([`caller`]).
 //!
 //! This module sits between `service/` and `app/`: it uses the application's errors and the
 //! store, and the application knows only an [`Author`](crate::app::writes::Author) for its

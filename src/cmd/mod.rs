@@ -19,8 +19,8 @@ use clap::Args;
 use tolmach::service::proto::{self, memory_client::MemoryClient, termbase_client::TermbaseClient};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::{InterceptedService, Interceptor};
-use tonic::Status;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+use tonic::Status;
 
 /// Options shared by every client command.
 #[derive(Args)]

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    concept_from_request, concept_to_proto, kind_to_proto, renderings, status_to_proto,
-    timestamp, RecognizeReply,
+    concept_from_request, concept_to_proto, kind_to_proto, renderings, status_to_proto, timestamp,
+    RecognizeReply,
 };
 use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, termbase_server::Termbase as TermbaseRpc};

@@ -21,7 +21,7 @@ use http::{HeaderMap, Request, Response};
 use tonic::Status;
 use tower::{Layer, Service};
 
-use super::rpc;
+use crate::rpc;
 
 /// How much earlier than a client's `grpc-timeout` this layer answers (see the module docs).
 const AHEAD_OF_TONIC: Duration = Duration::from_millis(1);

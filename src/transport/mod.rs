@@ -16,7 +16,6 @@ pub mod deadline;
 pub mod incoming;
 pub mod open_files;
 pub mod request_size;
-mod rpc;
 pub mod tls;
 
 use std::time::Duration;
@@ -85,5 +84,5 @@ pub fn builder(limits: &TransportLimits) -> Server<Layers> {
 /// The decoding limit for the tonic server of `service` (`tolmach.v1.Memory`): its largest
 /// RPC's request bound.
 pub fn max_request_bytes(service: &str) -> usize {
-    rpc::largest_request(service)
+    crate::rpc::largest_request(service)
 }

@@ -7,7 +7,7 @@
 //! `RESOURCE_EXHAUSTED` naming the RPC and the bound, before the message itself is read, so
 //! no more than one frame of it is ever held. tonic's decoder hands that status to the client
 //! as it is. A compressed message's decompressed size is bounded by the service's own
-//! `max_decoding_message_size` (see [`super::rpc::largest_request`]).
+//! `max_decoding_message_size` (see `rpc::largest_request`).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -19,7 +19,7 @@ use tonic::body::Body;
 use tonic::Status;
 use tower::{Layer, Service};
 
-use super::rpc::{self, Rpc};
+use crate::rpc::{self, Rpc};
 
 /// The length prefix of a gRPC message: one flag byte, then the length (big-endian `u32`).
 const PREFIX_BYTES: usize = 5;

@@ -1,12 +1,19 @@
-//! What the transport knows of each RPC before its handler runs: the largest request message
-//! it takes and whether it is unary. One table, read by the request-size and deadline layers
-//! by the request's path (`/tolmach.v1.Termbase/Lookup`), so that a limit is stated once.
+//! What the server knows of each RPC before its handler runs: the role a key needs to call
+//! it, the largest request message it takes and whether it is unary. One table, read by the
+//! access layer (`auth::layer`) and by the transport's request-size and deadline layers by
+//! the request's path (`/tolmach.v1.Termbase/Lookup`), so that each method is described once;
+//! a test checks the table against the protos, so a new method cannot be forgotten.
 
-/// The transport's view of one RPC.
+use crate::store::Role;
+
+/// The server's view of one RPC.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Rpc {
     /// The gRPC path, `/package.Service/Method`.
     pub path: &'static str,
+    /// The least role a key needs to call it; `None` for paths outside the table (health,
+    /// reflection, unknown methods), which the access layer decides on by itself.
+    pub role: Option<Role>,
     /// The largest request message accepted, in bytes (one message of a stream).
     pub max_request_bytes: usize,
     /// Whether one request gets one answer: such calls get the server's default deadline.
@@ -26,41 +33,62 @@ const SMALL: usize = 64 * KIB;
 /// 10 000 units; each has room for its envelope (collections, memories, options) and for a
 /// field somewhat over its own limit, which the service then refuses naming the field.
 const RPCS: &[Rpc] = &[
-    unary("/tolmach.v1.Termbase/UpsertConcept", MIB),
-    unary("/tolmach.v1.Termbase/GetConcept", SMALL),
-    unary("/tolmach.v1.Termbase/DeleteConcept", SMALL),
-    unary("/tolmach.v1.Termbase/ListConcepts", SMALL),
-    unary("/tolmach.v1.Termbase/Lookup", 16 * KIB),
-    unary("/tolmach.v1.Termbase/Recognize", MIB + 256 * KIB),
-    unary("/tolmach.v1.Termbase/UpsertCollection", SMALL),
-    unary("/tolmach.v1.Termbase/ListCollections", SMALL),
-    unary("/tolmach.v1.Termbase/DeleteCollection", SMALL),
-    unary("/tolmach.v1.Memory/AddUnits", 8 * MIB),
-    unary("/tolmach.v1.Memory/DeleteUnits", 8 * MIB),
-    unary("/tolmach.v1.Memory/Search", 256 * KIB),
-    unary("/tolmach.v1.Memory/Concordance", SMALL),
-    unary("/tolmach.v1.Memory/Stats", SMALL),
-    unary("/tolmach.v1.Memory/ListUnits", SMALL),
-    unary("/tolmach.v1.Memory/DeleteMemory", SMALL),
+    unary("/tolmach.v1.Termbase/UpsertConcept", Role::Editor, MIB),
+    unary("/tolmach.v1.Termbase/GetConcept", Role::Reader, SMALL),
+    unary("/tolmach.v1.Termbase/DeleteConcept", Role::Editor, SMALL),
+    unary("/tolmach.v1.Termbase/ListConcepts", Role::Reader, SMALL),
+    unary("/tolmach.v1.Termbase/Lookup", Role::Reader, 16 * KIB),
+    unary(
+        "/tolmach.v1.Termbase/Recognize",
+        Role::Reader,
+        MIB + 256 * KIB,
+    ),
+    unary("/tolmach.v1.Termbase/UpsertCollection", Role::Admin, SMALL),
+    unary("/tolmach.v1.Termbase/ListCollections", Role::Reader, SMALL),
+    unary("/tolmach.v1.Termbase/DeleteCollection", Role::Admin, SMALL),
+    unary(
+        "/tolmach.v1.Termbase/GetConceptHistory",
+        Role::Reader,
+        SMALL,
+    ),
+    unary("/tolmach.v1.Memory/AddUnits", Role::Editor, 8 * MIB),
+    unary("/tolmach.v1.Memory/DeleteUnits", Role::Editor, 8 * MIB),
+    unary("/tolmach.v1.Memory/Search", Role::Reader, 256 * KIB),
+    unary("/tolmach.v1.Memory/Concordance", Role::Reader, SMALL),
+    unary("/tolmach.v1.Memory/Stats", Role::Reader, SMALL),
+    unary("/tolmach.v1.Memory/ListUnits", Role::Reader, SMALL),
+    unary("/tolmach.v1.Memory/DeleteMemory", Role::Admin, SMALL),
     // A 4 MiB chunk of the file and its field tag.
-    stream("/tolmach.v1.Exchange/Import", 4 * MIB + KIB),
-    stream("/tolmach.v1.Exchange/Export", SMALL),
+    stream("/tolmach.v1.Exchange/Import", Role::Editor, 4 * MIB + KIB),
+    stream("/tolmach.v1.Exchange/Export", Role::Reader, SMALL),
+    unary("/tolmach.v1.Exchange/GetImportJob", Role::Editor, SMALL),
+    unary("/tolmach.v1.Access/CreateKey", Role::Admin, SMALL),
+    unary("/tolmach.v1.Access/ListKeys", Role::Admin, SMALL),
+    unary("/tolmach.v1.Access/RevokeKey", Role::Admin, SMALL),
+    unary("/tolmach.v1.Access/ListAudit", Role::Admin, SMALL),
 ];
 
 /// Any other path: health, reflection, or a method no service has (answered `UNIMPLEMENTED`).
-const OTHER: Rpc = stream("", SMALL);
+const OTHER: Rpc = Rpc {
+    path: "",
+    role: None,
+    max_request_bytes: SMALL,
+    unary: false,
+};
 
-const fn unary(path: &'static str, max_request_bytes: usize) -> Rpc {
+const fn unary(path: &'static str, role: Role, max_request_bytes: usize) -> Rpc {
     Rpc {
         path,
+        role: Some(role),
         max_request_bytes,
         unary: true,
     }
 }
 
-const fn stream(path: &'static str, max_request_bytes: usize) -> Rpc {
+const fn stream(path: &'static str, role: Role, max_request_bytes: usize) -> Rpc {
     Rpc {
         path,
+        role: Some(role),
         max_request_bytes,
         unary: false,
     }
@@ -73,7 +101,7 @@ pub(crate) fn of(path: &str) -> &'static Rpc {
 
 /// The largest request message any RPC of `service` (`tolmach.v1.Memory`) takes: the decoding
 /// limit its tonic server is given, behind the per-RPC bound that
-/// [`RequestSizeLayer`](super::RequestSizeLayer) enforces first.
+/// [`RequestSizeLayer`](crate::transport::RequestSizeLayer) enforces first.
 pub(crate) fn largest_request(service: &str) -> usize {
     RPCS.iter()
         .filter(|rpc| {
@@ -104,8 +132,9 @@ mod tests {
     use super::*;
     use crate::service::proto::FILE_DESCRIPTOR_SET;
 
-    /// A method added to a proto must be given its bound here: the fallback is for health
-    /// and reflection, not for the server's own RPCs.
+    /// A method added to a proto must be given its role and bound here: the fallback is for
+    /// health and reflection, not for the server's own RPCs (a server with keys refuses a
+    /// method without a role).
     #[test]
     fn every_method_of_the_protos_is_in_the_table_as_unary_or_stream() {
         let set = prost_types::FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).expect("set");
