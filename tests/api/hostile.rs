@@ -176,10 +176,7 @@ async fn upsert_concept_with_forty_thousand_sections_is_refused_on_the_count() {
     let answer =
         while_others_are_answered(&server, async move { client.upsert_concept(request).await })
             .await;
-    assert_refused(
-        answer,
-        &["concept.langs", "40000 sections", "limit of 256"],
-    );
+    assert_refused(answer, &["concept.langs", "40000 sections", "limit of 256"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
