@@ -144,13 +144,16 @@ pub(super) async fn start(
     // Held until the import ends: each reads, checks, spools and analyzes a whole file.
     let admitted = imports.admit()?;
     let (mut upload, state) = Upload::start(inbound, idle);
-    // A client slow to send its first bytes holds no thread meanwhile.
-    upload.first_bytes().await;
     let events = Box::new(move |event: Result<import::ImportEvent, _>| {
         let event = event.map(event_to_proto).map_err(Status::from);
         sender.blocking_send(event).is_ok()
     });
-    imports.start(admitted, plan, job, upload, state, events);
+    // The client hears at once that its import is admitted; the import takes a thread
+    // only once the upload has its first bytes, so a client slow to send them holds none.
+    tokio::spawn(async move {
+        upload.first_bytes().await;
+        imports.start(admitted, plan, job, upload, state, events);
+    });
     Ok(receiver)
 }
 
