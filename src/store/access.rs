@@ -17,7 +17,7 @@ use super::codec::{decode, encode};
 use super::{keys, put, Store, StoreError};
 
 /// What an API key may do. Each role includes the ones before it in rank; the rank is
-/// written out in [`Role::rank`] rather than taken from the declaration order, so that a
+/// written out in `Role::rank` rather than taken from the declaration order, so that a
 /// role appended later can rank where it belongs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {

@@ -1,5 +1,5 @@
 //! Request sizes bounded per RPC while the body is read: a Lookup of a few KiB, a Recognize
-//! of its 1 MiB text, an import chunk of 4 MiB ([`super::rpc`] holds the table).
+//! of its 1 MiB text, an import chunk of 4 MiB (`rpc.rs` holds the table).
 //!
 //! Every gRPC message on the wire opens with a five-byte prefix, a compression flag and the
 //! message's length. [`RequestSizeLayer`] wraps each request body and reads those prefixes
