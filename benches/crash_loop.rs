@@ -28,14 +28,14 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::child::ChildServer;
+use common::child::{memory_units, numbered_tmx, ChildServer};
 use common::{import_report, XorShift};
 use tolmach::service::proto::{
     exchange_client::ExchangeClient, import_header::Target, import_job::State,
     import_request::Message, memory_client::MemoryClient, termbase_client::TermbaseClient,
     AddUnitsRequest, Concept, DeleteMemoryRequest, FileFormat, GetConceptRequest,
     GetImportJobRequest, ImportHeader, ImportReport, ImportRequest, LangSection, ListUnitsRequest,
-    Segment, StatsRequest, Term, TermStatus, TranslationUnit, UpsertConceptRequest,
+    Segment, Term, TermStatus, TranslationUnit, UpsertConceptRequest,
 };
 use tonic::transport::Channel;
 use tonic::Code;
@@ -190,23 +190,6 @@ async fn crash_loop(seed: u64) -> Figures {
     figures
 }
 
-/// A TMX of `units` numbered zh–en units.
-fn numbered_tmx(units: usize) -> Vec<u8> {
-    let mut file = String::from(
-        "<?xml version=\"1.0\"?><tmx version=\"1.4\"><header srclang=\"zh\" \
-         datatype=\"plaintext\" segtype=\"sentence\" o-tmf=\"x\" adminlang=\"en\" \
-         creationtool=\"t\" creationtoolversion=\"1\"/><body>\n",
-    );
-    for n in 0..units {
-        file.push_str(&format!(
-            "<tu tuid=\"t{n}\"><tuv xml:lang=\"zh\"><seg>第{n}号文件</seg></tuv>\
-             <tuv xml:lang=\"en\"><seg>Document number {n}</seg></tuv></tu>\n"
-        ));
-    }
-    file.push_str("</body></tmx>\n");
-    file.into_bytes()
-}
-
 /// Imports `file` strictly into `memory` with the memory's name as job id; what the client
 /// was told.
 async fn import_file(channel: Channel, memory: String, file: Arc<Vec<u8>>) -> Told {
@@ -300,35 +283,10 @@ async fn write_stream(channel: Channel, round: usize, acked: Arc<Mutex<Vec<Acked
     }
 }
 
-/// Units stored in `memory`, once the memory index is loaded.
-async fn units(channel: &Channel, memory: &str) -> u64 {
-    let mut client = MemoryClient::new(channel.clone());
-    let started = Instant::now();
-    loop {
-        match client.stats(StatsRequest {}).await {
-            Ok(stats) => {
-                return stats
-                    .into_inner()
-                    .memories
-                    .iter()
-                    .find(|m| m.memory == memory)
-                    .map_or(0, |m| m.units)
-            }
-            Err(status) if started.elapsed() < Duration::from_secs(300) => {
-                if status.code() != Code::Unavailable {
-                    panic!("Stats failed: {status:?}");
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(status) => panic!("the memory index never loaded: {status:?}"),
-        }
-    }
-}
-
 /// Checks the import into `memory` a kill interrupted: none or all of it, as its job and its
 /// client were told; then deletes it, so that restarts stay quick.
 async fn check_import(channel: &Channel, memory: &str, told: Told, figures: &mut Figures) {
-    let stored = units(channel, memory).await;
+    let stored = memory_units(channel, memory).await;
     let whole = stored == IMPORT_UNITS as u64;
     match stored {
         0 => figures.imports_empty += 1,

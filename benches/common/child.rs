@@ -1,12 +1,16 @@
 //! A `tolmach serve` child process on 127.0.0.1 over a data directory, to be killed with
-//! SIGKILL as a power cut or an OOM kill would: shared by the crash tests
-//! (`tests/api/crash.rs`) and the crash loop (`benches/crash_loop.rs`).
+//! SIGKILL as a power cut or an OOM kill would, the numbered TMX file imports are killed
+//! during, and the count of units a memory holds afterwards: shared by the crash and job
+//! tests (`tests/api/`) and the crash loop (`benches/crash_loop.rs`).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
+use tolmach::service::proto::{memory_client::MemoryClient, StatsRequest};
 use tonic::transport::Channel;
+use tonic::Code;
 
 /// A server process, the address it listens on, and its log.
 pub struct ChildServer {
@@ -88,5 +92,48 @@ impl Drop for ChildServer {
         // `Child::kill` sends SIGKILL to this child's pid; `wait` reaps it.
         let _ = self.process.kill();
         let _ = self.process.wait();
+    }
+}
+
+/// A TMX of `units` numbered zh–en units, one per line from line 2 on (unit `n` at line
+/// `n + 2`).
+pub fn numbered_tmx(units: usize) -> Vec<u8> {
+    let mut file = String::from(
+        "<?xml version=\"1.0\"?><tmx version=\"1.4\"><header srclang=\"zh\" \
+         datatype=\"plaintext\" segtype=\"sentence\" o-tmf=\"x\" adminlang=\"en\" \
+         creationtool=\"t\" creationtoolversion=\"1\"/><body>\n",
+    );
+    for n in 0..units {
+        file.push_str(&format!(
+            "<tu tuid=\"t{n}\"><tuv xml:lang=\"zh\"><seg>第{n}号文件</seg></tuv>\
+             <tuv xml:lang=\"en\"><seg>Document number {n}</seg></tuv></tu>\n"
+        ));
+    }
+    file.push_str("</body></tmx>\n");
+    file.into_bytes()
+}
+
+/// Units stored in `memory`, once the memory index is loaded.
+pub async fn memory_units(channel: &Channel, memory: &str) -> u64 {
+    let mut client = MemoryClient::new(channel.clone());
+    let started = Instant::now();
+    loop {
+        match client.stats(StatsRequest {}).await {
+            Ok(stats) => {
+                return stats
+                    .into_inner()
+                    .memories
+                    .iter()
+                    .find(|m| m.memory == memory)
+                    .map_or(0, |m| m.units)
+            }
+            Err(status) if started.elapsed() < Duration::from_secs(300) => {
+                if status.code() != Code::Unavailable {
+                    panic!("Stats failed: {status:?}");
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(status) => panic!("the memory index never loaded: {status:?}"),
+        }
     }
 }

@@ -6,30 +6,19 @@ use std::path::Path;
 use tolmach::service::proto::{
     exchange_client::ExchangeClient, import_event::Event, import_header::Target,
     import_request::Message, memory_client::MemoryClient, FileFormat, ImportHeader, ImportRequest,
-    SearchRequest, StatsRequest,
+    SearchRequest,
 };
 
-use crate::exchange::{import, numbered_tmx};
+use crate::exchange::import;
 
 #[path = "../../benches/common/child.rs"]
-mod child;
+pub(crate) mod child;
 
 /// The server process: shared with the crash loop benchmark.
 use child::ChildServer as Server;
+use child::{memory_units, numbered_tmx};
 
 impl Server {
-    async fn units(&self, memory: &str) -> u64 {
-        MemoryClient::new(self.channel.clone())
-            .stats(StatsRequest {})
-            .await
-            .expect("stats")
-            .into_inner()
-            .memories
-            .iter()
-            .find(|m| m.memory == memory)
-            .map_or(0, |m| m.units)
-    }
-
     /// The Chinese the memory gives for unit `n` of [`numbered_tmx`], by searching its
     /// English.
     async fn translation_of(&self, n: usize) -> String {
@@ -115,7 +104,11 @@ async fn a_server_killed_mid_import_keeps_nothing_of_it() {
         "the import was cut off while spooling"
     );
     let server = Server::start(dir.path()).await;
-    assert_eq!(server.units("crash").await, 0, "nothing of the import");
+    assert_eq!(
+        memory_units(&server.channel, "crash").await,
+        0,
+        "nothing of the import"
+    );
     assert_eq!(
         spool_files(dir.path()),
         0,
@@ -139,7 +132,7 @@ async fn an_acknowledged_import_survives_a_kill() {
     );
     server.kill();
     let server = Server::start(dir.path()).await;
-    assert_eq!(server.units("crash").await, 25_000);
+    assert_eq!(memory_units(&server.channel, "crash").await, 25_000);
     server.kill();
 }
 
@@ -174,7 +167,7 @@ async fn a_server_killed_while_applying_a_committed_import_finishes_it_at_restar
         eprintln!("restart: {line}");
     }
     assert_eq!(
-        server.units("crash").await,
+        memory_units(&server.channel, "crash").await,
         units as u64,
         "all of the import"
     );

@@ -10,6 +10,7 @@ use tolmach::service::proto::{
 use tonic::transport::Channel;
 use tonic::Code;
 
+use crate::crash::child::numbered_tmx;
 use crate::util::TestServer;
 
 /// Three concepts; the second has an invalid language tag at line 10, column 7.
@@ -240,23 +241,6 @@ async fn all_units(channel: Channel, memory: &str) -> Vec<proto::TranslationUnit
         }
         token = page.next_page_token;
     }
-}
-
-/// A TMX of `units` numbered zh–en units, one per line from line 2 on (unit `n` at line
-/// `n + 2`).
-pub(crate) fn numbered_tmx(units: usize) -> Vec<u8> {
-    let mut file = String::from(
-        "<?xml version=\"1.0\"?><tmx version=\"1.4\"><header srclang=\"zh\" datatype=\"plaintext\" \
-         segtype=\"sentence\" o-tmf=\"x\" adminlang=\"en\" creationtool=\"t\" creationtoolversion=\"1\"/><body>\n",
-    );
-    for n in 0..units {
-        file.push_str(&format!(
-            "<tu tuid=\"t{n}\"><tuv xml:lang=\"zh\"><seg>第{n}号文件</seg></tuv>\
-             <tuv xml:lang=\"en\"><seg>Document number {n}</seg></tuv></tu>\n"
-        ));
-    }
-    file.push_str("</body></tmx>\n");
-    file.into_bytes()
 }
 
 async fn lookup_en(channel: Channel, text: &str) -> Vec<String> {

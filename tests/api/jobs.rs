@@ -7,13 +7,14 @@ use std::time::Duration;
 use tolmach::app::Limits;
 use tolmach::service::proto::{
     exchange_client::ExchangeClient, import_header::Target, import_job::State,
-    import_request::Message, memory_client::MemoryClient, FileFormat, GetImportJobRequest,
-    ImportHeader, ImportJob, ImportRequest, StatsRequest,
+    import_request::Message, FileFormat, GetImportJobRequest, ImportHeader, ImportJob,
+    ImportRequest,
 };
 use tonic::transport::Channel;
 use tonic::Code;
 
-use crate::exchange::{import, numbered_tmx};
+use crate::crash::child::{memory_units, numbered_tmx};
+use crate::exchange::import;
 use crate::util::{cli_output, TestServer};
 
 /// A TMX import into memory `jobs` under `job_id`.
@@ -45,18 +46,6 @@ async fn get_job(channel: Channel, job_id: &str) -> Result<ImportJob, tonic::Sta
         })
         .await
         .map(tonic::Response::into_inner)
-}
-
-async fn units(channel: Channel) -> u64 {
-    MemoryClient::new(channel)
-        .stats(StatsRequest {})
-        .await
-        .expect("stats")
-        .into_inner()
-        .memories
-        .iter()
-        .find(|m| m.memory == "jobs")
-        .map_or(0, |m| m.units)
 }
 
 /// Starts an import whose upload stays open (a header, then `sent`, then nothing until the
@@ -139,7 +128,11 @@ async fn a_retry_with_the_same_job_id_imports_once_and_answers_the_stored_report
     assert!(replayed.committed);
     assert_eq!(replayed.added, 50, "the first import's answer");
     assert_eq!(replayed.import_id, report.import_id);
-    assert_eq!(units(channel.clone()).await, 50, "nothing imported twice");
+    assert_eq!(
+        memory_units(&channel, "jobs").await,
+        50,
+        "nothing imported twice"
+    );
 
     // The same job id into another memory is a mistake, not a replay.
     let mut elsewhere = job_header("nightly-2026-12-04");
@@ -204,7 +197,7 @@ async fn a_running_job_refuses_a_second_import_and_a_failed_one_runs_again() {
     assert_eq!(failed.state, State::Failed as i32);
     assert!(!failed.error.is_empty());
     assert!(!failed.report.expect("the refusal's report").committed);
-    assert_eq!(units(channel.clone()).await, 0);
+    assert_eq!(memory_units(&channel, "jobs").await, 0);
 
     let again = import(channel.clone(), job_header("sync:glossary"), &file, 4096).await;
     assert!(again.status.is_ok(), "{:?}", again.status);

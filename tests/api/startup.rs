@@ -17,7 +17,8 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
-use crate::exchange::{header, import, numbered_tmx};
+use crate::crash::child::numbered_tmx;
+use crate::exchange::{header, import};
 use crate::memory::{add, memory, search, summit, unit};
 use crate::util::{start_in, TestServer};
 
