@@ -368,6 +368,15 @@ impl<R: Read> XmlPull<R> {
                     }
                     let name: &str = &reference;
                     let text = match reference.resolve_char_ref() {
+                        // XML 1.0's Legal Character constraint holds for references too.
+                        Ok(Some(c)) if !is_xml_char(c) => {
+                            let reason = format!(
+                                "the character reference &{name}; names U+{:04X}, which cannot \
+                                 appear in XML 1.0",
+                                u32::from(c)
+                            );
+                            return Err(self.malformed_here(reason));
+                        }
                         Ok(Some(c)) => c.to_string(),
                         Ok(None) => match name {
                             "amp" => "&".to_owned(),
@@ -633,6 +642,13 @@ mod tests {
             panic!("{evs:?}")
         };
         assert_eq!((b.line, b.column, b.attr("x")), (3, 3, Some("1")));
+    }
+
+    #[test]
+    fn a_reference_to_a_character_xml_disallows_is_malformed() {
+        let (line, column, reason) = refusal("<a>\nx &#x4; y</a>");
+        assert_eq!((line, column), (2, 3), "{reason}");
+        assert!(reason.contains("&#x4;") && reason.contains("U+0004"), "{reason}");
     }
 
     #[test]
