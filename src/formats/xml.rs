@@ -648,7 +648,10 @@ mod tests {
     fn a_reference_to_a_character_xml_disallows_is_malformed() {
         let (line, column, reason) = refusal("<a>\nx &#x4; y</a>");
         assert_eq!((line, column), (2, 3), "{reason}");
-        assert!(reason.contains("&#x4;") && reason.contains("U+0004"), "{reason}");
+        assert!(
+            reason.contains("&#x4;") && reason.contains("U+0004"),
+            "{reason}"
+        );
     }
 
     #[test]
