@@ -1,9 +1,9 @@
 //! The one access check in front of every service: a tower layer, since only the HTTP
 //! request still carries the method (a tonic interceptor sees the request without its URI).
 //!
-//! For each call it finds the role the method needs in the table of RPCs ([`required_role`];
-//! deny by default: a method not in the table is refused), verifies the key sent as `authorization: Bearer
-//! <key>` or `x-api-key: <key>`, compares roles, and leaves the [`Caller`] in the request's
+//! For each call it verifies the key sent as `authorization: Bearer <key>` or `x-api-key:
+//! <key>`, finds the role the method needs in the server's table of RPCs (`rpc.rs`; deny by
+//! default: a method not in the table is refused), compares roles, and leaves the [`Caller`] in the request's
 //! extensions, where handlers read it with [`caller`] to check the collection or memory they
 //! touch. Health (`grpc.health.v1.Health`) and reflection stay open to everyone. On a server
 //! without keys every call is made as [`Caller::open`].
@@ -21,17 +21,10 @@ use tower_service::Service;
 use super::caller::Caller;
 use super::keys::KeyRing;
 use crate::app::{now_ms, AppError};
-use crate::store::Role;
 
 /// Methods every client may call, key or not: load balancers and tools must see health
 /// and the API's shape.
 const OPEN_PREFIXES: [&str; 2] = ["/grpc.health.v1.Health/", "/grpc.reflection."];
-
-/// The role the method at `path` (`/package.Service/Method`) needs, from the server's one
-/// table of RPCs; `None` when it is not there.
-pub fn required_role(path: &str) -> Option<Role> {
-    crate::rpc::of(path).role
-}
 
 /// The caller the access layer verified for this call. Fails only on a server assembled
 /// without [`AccessLayer`], which no call then gets past.
@@ -93,7 +86,7 @@ impl<S> AccessCheck<S> {
             .into());
         };
         let caller = self.keys.verify(key, now_ms())?;
-        let Some(needed) = required_role(path) else {
+        let Some(needed) = crate::rpc::of(path).role else {
             return Err(AppError::PermissionDenied {
                 message: format!("{path} is not a method this server grants to any key"),
             }

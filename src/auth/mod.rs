@@ -25,4 +25,4 @@ mod secret;
 pub use crate::store::{KeyRecord, Role};
 pub use caller::{Caller, Scope};
 pub use keys::{KeyRing, NewKey};
-pub use layer::{caller, required_role, AccessLayer};
+pub use layer::{caller, AccessLayer};

@@ -12,7 +12,7 @@ use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
     self, AddUnitsRequest, CreateKeyRequest, ExportRequest, FileFormat, GetConceptHistoryRequest,
     GetConceptRequest, ImportHeader, ImportRequest, ListAuditRequest, ListCollectionsRequest,
-    ListKeysRequest, LookupRequest, RecognizeRequest, RevokeKeyRequest, Segment, TranslationUnit,
+    ListKeysRequest, LookupRequest, RecognizeRequest, RevokeKeyRequest, TranslationUnit,
     UpsertConceptRequest,
 };
 use tonic::metadata::{Ascii, MetadataValue};
@@ -98,23 +98,12 @@ fn concept_in(collection: &str, id: &str, russian: &str) -> proto::Concept {
     }
 }
 
+/// A two-language unit with id `id`.
 fn unit(id: &str) -> TranslationUnit {
-    TranslationUnit {
-        id: id.into(),
-        segments: vec![
-            Segment {
-                lang: "en".into(),
-                text: "The summit opened.".into(),
-                ..Default::default()
-            },
-            Segment {
-                lang: "ru".into(),
-                text: "Саммит открылся.".into(),
-                ..Default::default()
-            },
-        ],
-        ..Default::default()
-    }
+    crate::memory::unit(
+        id,
+        &[("en", "The summit opened."), ("ru", "Саммит открылся.")],
+    )
 }
 
 #[tokio::test]
