@@ -12,7 +12,7 @@ use super::convert::{
 use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, termbase_server::Termbase as TermbaseRpc};
 use crate::app::termbase::{ConceptFilter, Termbase, DEFAULT_COLLECTION};
-use crate::app::AppError;
+use crate::app::{work, AppError};
 use crate::auth::{self, Caller, Role};
 use crate::index::{score, LookupQuery};
 use crate::model::violation::{MAX_TERM_BYTES, MAX_TEXT_BYTES};
@@ -245,12 +245,15 @@ impl TermbaseRpc for TermbaseService {
             )
             .await?;
         let reply = RecognizeReply {
-            text: &text,
-            targets: &targets,
+            text,
+            targets,
             with_pinyin: request.with_pinyin,
             max_occurrences: request.max_occurrences,
+            inline_concepts: request.inline_concepts,
+            whole_concepts: request.whole_concepts,
         };
-        Ok(Response::new(reply.bounded(found)))
+        let reply = work::run("Recognize reply", move || reply.bounded(found)).await?;
+        Ok(Response::new(reply))
     }
 
     async fn upsert_collection(
