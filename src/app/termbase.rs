@@ -64,6 +64,8 @@ pub struct ConceptFilter {
     pub lang: Option<Lang>,
     /// Only concepts updated after this time, in ms since the epoch.
     pub updated_after_ms: Option<i64>,
+    /// Only concepts written after this store revision (a change feed token).
+    pub after_revision: Option<u64>,
 }
 
 impl ConceptFilter {
@@ -73,9 +75,21 @@ impl ConceptFilter {
             && self.subject_field.is_empty()
             && self.lang.is_none()
             && self.updated_after_ms.is_none()
+            && self.after_revision.is_none()
     }
 
-    fn wants(&self, concept: &Concept) -> bool {
+    /// Whether the listing wants `concept`; only the revision filter reads the store.
+    fn wants(&self, store: &Store, concept: &Concept) -> Result<bool, StoreError> {
+        if !self.wants_content(concept) {
+            return Ok(false);
+        }
+        match self.after_revision {
+            Some(after) => Ok(store.last_change(&concept.id)? > after),
+            None => Ok(true),
+        }
+    }
+
+    fn wants_content(&self, concept: &Concept) -> bool {
         (self.collection.is_empty() || concept.collection == self.collection)
             && (self.within.is_empty() || self.within.contains(&concept.collection))
             && (self.subject_field.is_empty()
@@ -257,7 +271,10 @@ impl Termbase {
             let matching = store
                 .concepts_after(after.as_deref())
                 .take_while(|_| !checkpoint.stop())
-                .filter(|c| c.as_ref().map_or(true, |c| filter.wants(c)));
+                .filter_map(|concept| {
+                    let wanted = concept.and_then(|c| Ok(filter.wants(&store, &c)?.then_some(c)));
+                    wanted.transpose()
+                });
             take_page(matching, size, |c| &c.id)
         };
         if unfiltered {

@@ -186,6 +186,7 @@ impl TermbaseRpc for TermbaseService {
             subject_field: request.subject_field.trim().to_lowercase(),
             lang,
             updated_after_ms: request.updated_after.as_ref().map(millis),
+            after_revision: (request.after_revision != 0).then_some(request.after_revision),
         };
         let size = page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
         let page = self.termbase.list(filter, after, size).await?;

@@ -345,6 +345,26 @@ impl Store {
             .transpose()
     }
 
+    /// The last store revision that wrote concept `id`; 0 when none did since the change log
+    /// exists.
+    pub fn last_change(&self, id: &str) -> Result<u64, StoreError> {
+        match self
+            .concept_changes
+            .scan_prefix(keys::history_prefix(id))
+            .next_back()
+        {
+            Some(entry) => {
+                let (key, _) = entry?;
+                keys::parse_concept_change(&key).ok_or_else(|| StoreError::Corrupt {
+                    tree: "concept_changes",
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    reason: "not an id and a store revision".into(),
+                })
+            }
+            None => Ok(0),
+        }
+    }
+
     /// The store revisions that wrote or deleted concept `id`, oldest first, each with the
     /// concept's revision then (kept beyond the log's compaction).
     pub fn concept_changes(&self, id: &str) -> Result<Vec<(u64, u64)>, StoreError> {

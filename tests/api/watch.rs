@@ -399,10 +399,12 @@ async fn an_idle_stream_gets_bookmarks_that_advance_its_token() {
 }
 
 #[tokio::test]
-async fn list_concepts_answers_only_concepts_updated_after_a_time() {
+async fn list_concepts_answers_only_concepts_changed_after_a_time_or_a_revision() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
+    let mut watcher = Watcher::open(&mut client, from_now()).await;
     store(&mut client, concept("u-1", &[("en", "before")])).await;
+    let token = watcher.take(2).await[1].revision;
     let stored = client
         .get_concept(tolmach::service::proto::GetConceptRequest { id: "u-1".into() })
         .await
@@ -439,6 +441,19 @@ async fn list_concepts_answers_only_concepts_updated_after_a_time() {
         .into_inner();
     let ids: Vec<&str> = listed.concepts.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["u-2"]);
+
+    for (after, expected) in [(token - 1, vec!["u-1", "u-2"]), (token, vec!["u-2"])] {
+        let listed = client
+            .list_concepts(ListConceptsRequest {
+                after_revision: after,
+                ..Default::default()
+            })
+            .await
+            .expect("listed")
+            .into_inner();
+        let ids: Vec<&str> = listed.concepts.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, expected, "after revision {after}");
+    }
 }
 
 #[tokio::test]
