@@ -348,6 +348,7 @@ fn serve_once(dir: &str) {
             insecure: false,
             tls: None,
             transport: Default::default(),
+            watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
         })
         .await
         .expect("server starts");

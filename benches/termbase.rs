@@ -235,6 +235,7 @@ fn main() {
             insecure: false,
             tls: None,
             transport: Default::default(),
+            watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
         })
         .await
         .expect("server");

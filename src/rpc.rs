@@ -51,6 +51,7 @@ const RPCS: &[Rpc] = &[
         Role::Reader,
         SMALL,
     ),
+    stream("/tolmach.v1.Termbase/Watch", Role::Reader, SMALL),
     unary("/tolmach.v1.Memory/AddUnits", Role::Editor, 8 * MIB),
     unary("/tolmach.v1.Memory/DeleteUnits", Role::Editor, 8 * MIB),
     unary("/tolmach.v1.Memory/Search", Role::Reader, 256 * KIB),

@@ -26,6 +26,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::server::NamedService;
 
+use crate::app::changes::Changes;
 use crate::app::memory::{MemoryReadiness, MemoryUnavailable, StopLoading};
 pub use crate::app::termbase::GLOSSARY_COLLECTION;
 use crate::app::{now_ms, work, App, AppError, Limits};
@@ -73,6 +74,10 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Connections, streams, keep-alive and the default deadline of unary calls.
     pub transport: TransportLimits,
+    /// How many termbase change records to keep for Watch clients to resume from
+    /// ([`DEFAULT_RETENTION`](crate::app::changes::DEFAULT_RETENTION) by default); a client
+    /// whose token is older must start again from a snapshot.
+    pub watch_retention: u64,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -149,6 +154,7 @@ pub struct RunningServer {
     /// How many concepts were loaded from the glossary at this start (0 when not first start).
     pub loaded_from_glossary: usize,
     memory: MemoryReadiness,
+    changes: ClosedOnDrop,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
     loading: Loading,
@@ -165,6 +171,16 @@ struct Loading {
 impl Drop for Loading {
     fn drop(&mut self) {
         self.stop.stop();
+    }
+}
+
+/// The change feed, closed when the server stops or is dropped: its streams never end by
+/// themselves, and the graceful shutdown of the transport would wait for them.
+struct ClosedOnDrop(Changes);
+
+impl Drop for ClosedOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 
@@ -195,8 +211,11 @@ impl RunningServer {
             stop,
             mut task,
             mut loading,
+            changes,
             ..
         } = self;
+        // Change streams never end by themselves: a graceful shutdown would wait for them.
+        drop(changes);
         let failed_early = tokio::select! {
             biased;
             result = &mut task => Some(result),
@@ -284,7 +303,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let (app, loader) = App::new(store.clone(), search, limits);
+    let (app, loader) = App::new(store.clone(), search, limits, config.watch_retention);
+    let changes = app.changes.clone();
     let readiness = app.memory.readiness();
     let stop_loading = loader.stopper();
     let exchange = ExchangeServer::new(ExchangeService::new(app.imports, app.exports))
@@ -297,7 +317,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             MemoryServer::<MemoryService>::NAME,
         ))
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
-    let termbase = TermbaseServer::new(TermbaseService::new(app.termbase))
+    let termbase = TermbaseServer::new(TermbaseService::new(app.termbase, app.changes))
         .max_decoding_message_size(transport::max_request_bytes(
             TermbaseServer::<TermbaseService>::NAME,
         ))
@@ -344,6 +364,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         concept_count,
         loaded_from_glossary,
         memory: readiness,
+        changes: ClosedOnDrop(changes),
         stop,
         task,
         loading: Loading {
@@ -467,13 +488,12 @@ fn read_glossary(dir: Option<&Path>) -> Result<Vec<Concept>, ServerError> {
 /// Stores the glossary's collection and concepts in one atomic batch, then marks the store
 /// seeded.
 async fn seed_glossary(store: &Store, concepts: Vec<Concept>) -> Result<(), ServerError> {
-    store
-        .upsert_collection(&Collection {
-            name: GLOSSARY_COLLECTION.to_owned(),
-            priority: GLOSSARY_PRIORITY,
-            description: "The shipped SCO, Belt and Road and diplomatic glossary".to_owned(),
-        })
-        .await?;
+    let collection = Collection {
+        name: GLOSSARY_COLLECTION.to_owned(),
+        priority: GLOSSARY_PRIORITY,
+        description: "The shipped SCO, Belt and Road and diplomatic glossary".to_owned(),
+    };
+    store.upsert_collection(&collection, now_ms(), "").await?;
     store.insert_concepts(concepts, now_ms()).await?;
     store.mark_seeded().await?;
     Ok(())

@@ -227,6 +227,7 @@ async fn start_server(dir: &Path) -> (RunningServer, Channel) {
         insecure: false,
         tls: None,
         transport: Default::default(),
+        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
     })
     .await
     .expect("server starts");

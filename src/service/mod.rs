@@ -10,6 +10,7 @@ mod memory;
 mod paging;
 mod status;
 mod termbase;
+mod watch;
 
 pub use access::{key_to_proto, role_to_proto, AccessService};
 pub use convert::timestamp;
