@@ -9,7 +9,8 @@
 //! - [`export`]: exports: the store walked and written in a format, chunk by chunk;
 //! - [`writes`]: the one ordered write path every write above goes through;
 //! - [`work`]: where heavy work runs, and how many heavy calls may run at once;
-//! - [`check`]: the domain's checks of concepts and units, for RPCs and imports alike.
+//! - [`check`]: the domain's checks of concepts and units, for RPCs and imports alike;
+//! - [`review`]: translations checked against the termbase, glossaries for one text.
 
 pub mod check;
 mod claims;
@@ -17,6 +18,7 @@ mod error;
 pub mod export;
 pub mod import;
 pub mod memory;
+pub mod review;
 pub mod termbase;
 pub mod work;
 pub mod writes;
@@ -32,6 +34,7 @@ use crate::store::Store;
 use export::Exports;
 use import::Imports;
 use memory::{Memory, MemoryLoader};
+use review::Review;
 use termbase::Termbase;
 use work::Admission;
 use writes::WritePath;
@@ -48,6 +51,8 @@ pub struct App {
     pub imports: Imports,
     /// Exports.
     pub exports: Exports,
+    /// Translation checks and glossaries.
+    pub review: Review,
 }
 
 impl App {
@@ -59,6 +64,7 @@ impl App {
         let admission = Admission::new(limits);
         let claims = Claims::default();
         let app = App {
+            review: Review::new(Arc::clone(&terms), admission.clone()),
             termbase: Termbase::new(
                 store.clone(),
                 terms,
