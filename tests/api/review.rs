@@ -548,7 +548,7 @@ async fn bad_requests_are_refused_naming_the_field() {
     );
     assert_invalid(
         client.check_translation(request(vec![good(); 1001])).await,
-        "at most 1000",
+        "more than 1000 pairs",
     );
     // Over 1 MiB of text, within the transport's bound for the message.
     let long = pair("1", ("en", &"SCO ".repeat(280_000)), ("ru", ""));

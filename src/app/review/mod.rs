@@ -96,10 +96,7 @@ fn check_bounds(pairs: &[SegmentPair]) -> Result<(), AppError> {
         violations.add("pairs", "must hold at least one pair");
     }
     if pairs.len() > MAX_PAIRS {
-        violations.add(
-            "pairs",
-            format!("holds {} pairs; at most {MAX_PAIRS}", pairs.len()),
-        );
+        violations.add("pairs", format!("holds more than {MAX_PAIRS} pairs"));
     }
     let total: usize = pairs.iter().map(|p| p.source.len() + p.target.len()).sum();
     if total > MAX_CHECK_BYTES {

@@ -2,11 +2,14 @@
 //! compared: digit groups (1,000 = 1 000 = 1000), decimal commas and points (1,5 = 1.5) and
 //! the scale words newsrooms write after a number (3.5亿 = 350 млн = 350 million).
 //!
-//! Only numbers written with digits are read: words (eight, восемь, 八) and Roman numerals are
-//! left to the terminology check, as are digits inside a recognized term (the 21 of
-//! 21世纪海上丝绸之路, whose Russian term writes XXI).
+//! Numbers written with digits are read, and month names as the number of their month, so
+//! that a date written 2024年7月 meets July 2024 and июля 2024 года. Number words (eight,
+//! восемь, 八) and Roman numerals are not read; digits inside a recognized term are left to
+//! the terminology check (the 21 of 21世纪海上丝绸之路, whose Russian term writes XXI).
 
 use std::ops::Range;
+
+use unicode_segmentation::UnicodeSegmentation;
 
 use crate::text::is_han;
 
@@ -69,7 +72,69 @@ pub fn numbers(text: &str, skip: &[Range<usize>]) -> Vec<Number> {
         }
         at = end.max(at + 1);
     }
+    found.extend(months(text).filter(|n| !skip.iter().any(|r| r.contains(&n.bytes.start))));
+    found.sort_by_key(|n| n.bytes.start);
     found
+}
+
+/// English month names, capitalized as English writes them (so "may" and "march" stay
+/// words).
+const ENGLISH_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Russian month stems and the endings of their case forms: март and август end hard, май
+/// on й, the others soft (январь, января, январе, январём).
+const RUSSIAN_MONTHS: [(&str, &[&str]); 12] = [
+    ("январ", SOFT),
+    ("феврал", SOFT),
+    ("март", HARD),
+    ("апрел", SOFT),
+    ("ма", &["й", "я", "е", "ю", "ем"]),
+    ("июн", SOFT),
+    ("июл", SOFT),
+    ("август", HARD),
+    ("сентябр", SOFT),
+    ("октябр", SOFT),
+    ("ноябр", SOFT),
+    ("декабр", SOFT),
+];
+const SOFT: &[&str] = &["ь", "я", "е", "ю", "ем", "ём"];
+const HARD: &[&str] = &["", "а", "е", "у", "ом"];
+
+/// The month names of `text`, each as the number of its month.
+fn months(text: &str) -> impl Iterator<Item = Number> + '_ {
+    text.split_word_bound_indices().filter_map(|(at, word)| {
+        let month = month(word)?;
+        Some(Number {
+            bytes: at..at + word.len(),
+            value: f64::from(month),
+        })
+    })
+}
+
+fn month(word: &str) -> Option<u8> {
+    let english = ENGLISH_MONTHS.iter().position(|m| *m == word);
+    let russian = || {
+        let lower = word.to_lowercase();
+        RUSSIAN_MONTHS.iter().position(|(stem, endings)| {
+            lower
+                .strip_prefix(stem)
+                .is_some_and(|ending| endings.contains(&ending))
+        })
+    };
+    english.or_else(russian).map(|i| i as u8 + 1)
 }
 
 /// Whether the digit at `at` continues a word or another number (G20, B2B, the 5 of 1.5
@@ -234,6 +299,16 @@ mod tests {
             assert_eq!(found.len(), 1, "{text}: {found:?}");
             assert!(same_value(found[0], *expected), "{text}: {found:?}");
         }
+    }
+
+    #[test]
+    fn month_names_read_as_their_number() {
+        assert_eq!(values("2024年7月1日"), [2024.0, 7.0, 1.0]);
+        assert_eq!(values("1 июля 2024 года"), [1.0, 7.0, 2024.0]);
+        assert_eq!(values("on July 1, 2024"), [7.0, 1.0, 2024.0]);
+        assert_eq!(values("в мае и марте"), [5.0, 3.0]);
+        assert!(values("we may march in the marketplace").is_empty());
+        assert!(values("мартовский маяк").is_empty());
     }
 
     #[test]
