@@ -2,6 +2,7 @@
 //! glossary, the evaluation set of `tests/data/check_translation_eval.tsv`, and the
 //! `check` and `glossary-for` commands.
 
+use tolmach::app::Limits;
 use tolmach::auth::Role;
 use tolmach::service::proto::review_client::ReviewClient;
 use tolmach::service::proto::{
@@ -796,4 +797,32 @@ async fn glossary_for_command_prints_deepl_entries_and_the_prompt() {
     assert!(csv.starts_with("上海精神,Шанхайский дух\n"), "{csv}");
     let prompt = run_cli(&server, &args("prompt").each_ref().map(String::as_str), "");
     assert!(prompt.contains("Use these renderings:"), "{prompt}");
+}
+
+#[tokio::test]
+async fn checks_and_glossaries_are_refused_at_once_when_no_recognition_permit_is_free() {
+    let server = TestServer::start_with(Limits {
+        recognize: 0,
+        ..Limits::default()
+    })
+    .await;
+    let mut client = review_client(&server).await;
+    let refused = client
+        .check_translation(CheckTranslationRequest {
+            pairs: vec![pair("1", ("en", "SCO"), ("ru", "ШОС"))],
+            collections: Vec::new(),
+        })
+        .await
+        .expect_err("no permit");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    let refused = client
+        .glossary_for(GlossaryForRequest {
+            text: "SCO".into(),
+            source_lang: "en".into(),
+            target_lang: "ru".into(),
+            collections: Vec::new(),
+        })
+        .await
+        .expect_err("no permit");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
 }
