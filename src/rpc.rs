@@ -67,6 +67,17 @@ const RPCS: &[Rpc] = &[
     unary("/tolmach.v1.Access/ListKeys", Role::Admin, SMALL),
     unary("/tolmach.v1.Access/RevokeKey", Role::Admin, SMALL),
     unary("/tolmach.v1.Access/ListAudit", Role::Admin, SMALL),
+    // 1 MiB of pair texts with room for ids, tags and the envelope of 1 000 pairs.
+    unary(
+        "/tolmach.v1.Review/CheckTranslation",
+        Role::Reader,
+        MIB + 256 * KIB,
+    ),
+    unary(
+        "/tolmach.v1.Review/GlossaryFor",
+        Role::Reader,
+        MIB + 256 * KIB,
+    ),
 ];
 
 /// Any other path: health, reflection, or a method no service has (answered `UNIMPLEMENTED`).

@@ -37,8 +37,11 @@ use crate::model::{Collection, Concept};
 use crate::service::proto::access_server::AccessServer;
 use crate::service::proto::exchange_server::ExchangeServer;
 use crate::service::proto::memory_server::MemoryServer;
+use crate::service::proto::review_server::ReviewServer;
 use crate::service::proto::termbase_server::TermbaseServer;
-use crate::service::{proto, AccessService, ExchangeService, MemoryService, TermbaseService};
+use crate::service::{
+    proto, AccessService, ExchangeService, MemoryService, ReviewService, TermbaseService,
+};
 use crate::store::{Store, StoreError};
 use crate::transport::{
     self, Incoming, Layers, TlsError, TlsFiles, TransportLimits, MAX_RESPONSE_BYTES,
@@ -293,6 +296,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .set_serving::<ExchangeServer<ExchangeService>>()
         .await;
     health_reporter
+        .set_serving::<ReviewServer<ReviewService>>()
+        .await;
+    health_reporter
         .set_not_serving::<MemoryServer<MemoryService>>()
         .await;
     let reflection = || {
@@ -322,6 +328,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             TermbaseServer::<TermbaseService>::NAME,
         ))
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
+    let review = ReviewServer::new(ReviewService::new(app.review))
+        .max_decoding_message_size(transport::max_request_bytes(
+            ReviewServer::<ReviewService>::NAME,
+        ))
+        .max_encoding_message_size(MAX_RESPONSE_BYTES);
     let access_service = AccessServer::new(AccessService::new(Arc::clone(&keys)))
         .max_decoding_message_size(transport::max_request_bytes(
             AccessServer::<AccessService>::NAME,
@@ -336,6 +347,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .add_service(termbase)
         .add_service(memory)
         .add_service(exchange)
+        .add_service(review)
         .add_service(access_service);
     let task = tokio::spawn(router.serve_with_incoming_shutdown(
         Incoming::new(listener, config.transport.max_connections),

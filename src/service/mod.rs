@@ -8,6 +8,7 @@ mod convert;
 mod exchange;
 mod memory;
 mod paging;
+mod review;
 mod status;
 mod termbase;
 mod watch;
@@ -16,6 +17,7 @@ pub use access::{key_to_proto, role_to_proto, AccessService};
 pub use convert::timestamp;
 pub use exchange::ExchangeService;
 pub use memory::MemoryService;
+pub use review::ReviewService;
 pub use termbase::TermbaseService;
 
 /// Generated messages, clients and servers of package `tolmach.v1`.
