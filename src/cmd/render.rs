@@ -241,6 +241,8 @@ fn is_current(rendering: &proto::Rendering) -> bool {
         || rendering.status == proto::TermStatus::Admitted as i32
 }
 
+/// The recognized text with its terms in brackets, then a row per occurrence: its span, its
+/// surface, the standard renderings and what it warns of.
 pub fn recognized_table(text: &str, response: &proto::RecognizeResponse) -> String {
     let mut out = String::new();
     let mut marked = String::new();
@@ -278,7 +280,12 @@ pub fn recognized_table(text: &str, response: &proto::RecognizeResponse) -> Stri
         // Renderings come best first per language: the first current one of each language
         // is its standard rendering (preferred, or admitted where none is preferred).
         let mut standard: Vec<&proto::Rendering> = Vec::new();
-        for r in o.renderings.iter().filter(|r| is_current(r)) {
+        // A compact reply names the concept by index; an inline one carries its renderings.
+        let renderings = match response.concepts.get(o.concept_index as usize) {
+            Some(named) if o.renderings.is_empty() => &named.renderings,
+            _ => &o.renderings,
+        };
+        for r in renderings.iter().filter(|r| is_current(r)) {
             if standard.iter().all(|s| s.lang != r.lang) {
                 standard.push(r);
             }

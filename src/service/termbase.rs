@@ -13,7 +13,7 @@ use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, termbase_server::Termbase as TermbaseRpc};
 use super::requests::{self, LookupFields, RecognizeFields};
 use crate::app::termbase::{ConceptFilter, Termbase, DEFAULT_COLLECTION};
-use crate::app::AppError;
+use crate::app::{work, AppError};
 use crate::auth::{self, Caller, Role};
 use crate::model::violation::MAX_TERM_BYTES;
 use crate::model::{Collection, Invalid, Violations};
@@ -224,12 +224,15 @@ impl TermbaseRpc for TermbaseService {
             )
             .await?;
         let reply = RecognizeReply {
-            text: &checked.text,
-            targets: &checked.targets,
+            text: checked.text,
+            targets: checked.targets,
             with_pinyin: request.with_pinyin,
             max_occurrences: request.max_occurrences,
+            inline_concepts: request.inline_concepts,
+            whole_concepts: request.whole_concepts,
         };
-        Ok(Response::new(reply.bounded(found)))
+        let reply = work::run("Recognize reply", move || reply.bounded(found)).await?;
+        Ok(Response::new(reply))
     }
 
     async fn upsert_collection(

@@ -41,7 +41,8 @@
 //!  "omitted": 0}
 //! ```
 //!
-//! Each concept once; occurrences in text order, at most 20 000, `omitted` counting the rest.
+//! Each concept once; occurrences in text order, at most 100 000, `omitted` counting the
+//! rest.
 //! `status` is one of `preferred|admitted|superseded|deprecated|forbidden`; `type` is TBX's
 //! `termType` value or empty; `suggestion` is the term to write instead of a deprecated or
 //! forbidden one, `current_term` today's name for a superseded one, `note` the matched term's
@@ -81,7 +82,7 @@ use super::access::{guarded, session_caller, session_id, Admitted, JsonBody};
 use super::error::ApiError;
 use super::session;
 use super::Web;
-use crate::app::now_ms;
+use crate::app::{now_ms, work};
 use crate::auth::{self, Caller};
 use crate::index::memory::DiffKind;
 use crate::index::{MatchKind, Occurrence};
@@ -251,7 +252,7 @@ async fn recognize(
     State(web): State<Web>,
     Admitted(caller): Admitted,
     JsonBody(body): JsonBody<RecognizeBody>,
-) -> Result<Json<Recognized>, ApiError> {
+) -> Result<Response, ApiError> {
     let checked = requests::recognize(
         &caller,
         RecognizeFields {
@@ -270,7 +271,14 @@ async fn recognize(
             false,
         )
         .await?;
-    Ok(Json(recognized(&checked.text, &checked.targets, &found)))
+    // Up to 100 000 occurrences: converted and written out on the blocking pool, as the
+    // RPC's reply is.
+    let reply = work::run("Recognize reply", move || {
+        serde_json::to_vec(&recognized(&checked.text, &checked.targets, &found))
+    })
+    .await?
+    .map_err(|error| ApiError::new(tonic::Code::Internal, error.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], reply).into_response())
 }
 
 fn recognized(text: &str, targets: &[Lang], found: &[Occurrence]) -> Recognized {

@@ -280,11 +280,11 @@ async fn a_scoped_reader_sees_only_its_collections() {
     let text = "ШОС и пресс-пул";
     let recognize = || RecognizeRequest {
         text: text.into(),
+        whole_concepts: true,
         ..Default::default()
     };
     let collections_found = |found: proto::RecognizeResponse| {
-        let mut names: Vec<String> = found
-            .occurrences
+        let mut names: Vec<String> = crate::util::with_concepts(found)
             .into_iter()
             .filter_map(|o| o.concept.map(|c| c.collection))
             .collect();
