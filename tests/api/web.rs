@@ -3,6 +3,7 @@
 //! body bounds and permits — all over plain HTTP/1.1 against the real server.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -22,6 +23,7 @@ use tolmach::service::proto::{LookupRequest, LookupResponse, RecognizeRequest, R
 use tonic::metadata::MetadataValue;
 
 use crate::memory::{add, memory, unit};
+use crate::transport::{admitted_again, long_article};
 use crate::util::{concept, start_with_keys, store, TestServer};
 
 /// An answer: status, headers, and the whole body.
@@ -56,9 +58,24 @@ impl Answer {
 
 /// Sends `request` over HTTP/1.1 and reads the whole answer.
 async fn send(request: Request<Full<Bytes>>) -> Answer {
-    let client: Client<HttpConnector, Full<Bytes>> =
-        Client::builder(TokioExecutor::new()).build_http();
+    send_over(request, false).await
+}
+
+/// Sends `request` over HTTP/2 without TLS (`h2` with prior knowledge, as gRPC does) when
+/// `h2`, else over HTTP/1.1, and reads the whole answer.
+async fn send_over(request: Request<Full<Bytes>>, h2: bool) -> Answer {
+    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .http2_only(h2)
+        .build_http();
     let response = client.request(request).await.expect("answered");
+    assert_eq!(
+        response.version(),
+        if h2 {
+            hyper::Version::HTTP_2
+        } else {
+            hyper::Version::HTTP_11
+        }
+    );
     let status = response.status();
     let headers = response.headers().clone();
     let body = response
@@ -261,6 +278,49 @@ async fn the_page_is_served_over_http1_with_its_security_and_cache_headers() {
     let mut client = server.client().await;
     let hits = crate::util::lookup_text(&mut client, "SCO").await.hits;
     assert!(!hits.is_empty());
+}
+
+#[tokio::test]
+async fn the_page_json_and_grpc_web_answer_over_h2_too() {
+    let server = TestServer::start().await;
+    let addr = server.server.addr;
+    let page = send_over(
+        request(Method::GET, addr, "/")
+            .body(Full::default())
+            .expect("request"),
+        true,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.header("x-frame-options"), "DENY");
+    let json = send_over(
+        request(Method::POST, addr, "/api/recognize")
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(r#"{"text": "SCO summit"}"#)))
+            .expect("request"),
+        true,
+    )
+    .await;
+    assert_eq!(json.status, StatusCode::OK);
+    assert!(!json.json()["occurrences"]
+        .as_array()
+        .expect("list")
+        .is_empty());
+    let lookup = LookupRequest {
+        text: "SCO".into(),
+        ..Default::default()
+    };
+    let over_h2 = send_over(
+        request(Method::POST, addr, "/tolmach.v1.Termbase/Lookup")
+            .header("content-type", "application/grpc-web+proto")
+            .body(Full::new(Bytes::from(frame(&lookup))))
+            .expect("request"),
+        true,
+    )
+    .await;
+    let answer = grpc_web(&over_h2, &over_h2.body);
+    assert_eq!(answer.status, 0, "{}", answer.message);
+    assert_eq!(answer.messages.len(), 1);
 }
 
 #[tokio::test]
@@ -528,6 +588,32 @@ async fn a_body_over_its_routes_bound_is_413_and_a_busy_server_429() {
     assert_eq!(busy.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(busy.error().0, "RESOURCE_EXHAUSTED");
     assert_eq!(busy.header("retry-after"), "1");
+}
+
+#[tokio::test]
+async fn a_json_call_past_the_deadline_is_504_and_its_work_stops() {
+    let server = TestServer::start_configured(|config| {
+        config.limits = Limits {
+            recognize: 1,
+            ..Limits::default()
+        };
+        config.transport.call_deadline = Duration::from_millis(200);
+    })
+    .await;
+    let late = post_json(
+        server.server.addr,
+        "/api/recognize",
+        &json!({"text": long_article()}),
+        &[],
+    )
+    .await;
+    assert_eq!(late.status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(late.error().0, "DEADLINE_EXCEEDED");
+    let mut client = server.client().await;
+    assert!(
+        admitted_again(&mut client).await,
+        "the stopped work gave its permit back"
+    );
 }
 
 #[tokio::test]
