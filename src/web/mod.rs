@@ -131,3 +131,22 @@ pub fn cors(origins: &[String]) -> Result<Option<CorsLayer>, BadOrigin> {
             .max_age(PREFLIGHT_MAX_AGE),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_takes_origins_and_names_a_value_that_is_none() {
+        assert!(cors(&[]).unwrap().is_none());
+        let origins = [
+            "https://cms.example.org".to_owned(),
+            "http://127.0.0.1:8080/".to_owned(),
+        ];
+        assert!(cors(&origins).unwrap().is_some());
+        for bad in ["cms.example.org", "https://bad\norigin", ""] {
+            let error = cors(&[bad.to_owned()]).unwrap_err();
+            assert_eq!(error.origin, bad);
+        }
+    }
+}

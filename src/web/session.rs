@@ -219,6 +219,17 @@ mod tests {
     }
 
     #[test]
+    fn the_cookie_is_secure_under_tls_and_cleared_on_logout() {
+        let plain = set_cookie("abc", false);
+        assert_eq!(
+            plain,
+            "tolmach_session=abc; HttpOnly; SameSite=Strict; Path=/"
+        );
+        assert!(set_cookie("abc", true).ends_with("; Secure"));
+        assert!(clear_cookie(true).contains("Max-Age=0"));
+    }
+
+    #[test]
     fn the_session_cookie_is_found_among_others() {
         let headers = ["a=1; tolmach_session=abc", "b=2"];
         assert_eq!(from_cookies(headers.into_iter()), Some("abc"));
