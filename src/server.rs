@@ -5,6 +5,12 @@
 //! What stands between the socket and the services (TLS, the connection cap, request sizes,
 //! deadlines) is `transport/`'s; this file applies it.
 //!
+//! One port serves native gRPC (HTTP/2), grpc-web on every service (HTTP/1.1 and HTTP/2),
+//! and the page and JSON API of [`crate::web`]: each service is wrapped in grpc-web's
+//! translation and then in the deadline, the request-size bound and the access check
+//! (`Guard`), so a grpc-web call is checked as a native one; the web router is merged beside
+//! the services, and CORS (`--cors-origin`) wraps them all.
+//!
 //! The server binds as soon as the store is open, recovered and seeded and the term index is
 //! built. The translation-memory index (seconds for a million units) is built afterwards on a
 //! blocking thread: Termbase and health answer at once, memory searches and writes wait for
