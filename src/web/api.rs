@@ -84,7 +84,7 @@ use super::session;
 use super::Web;
 use crate::app::{now_ms, work};
 use crate::auth::{self, Caller};
-use crate::index::memory::DiffKind;
+use crate::index::memory::{DiffKind, MemoryMatch};
 use crate::index::{MatchKind, Occurrence};
 use crate::model::{Concept, Lang, Term};
 use crate::service::requests::{self, LookupFields, RecognizeFields, SearchFields};
@@ -480,12 +480,20 @@ async fn search(
             min_score: 0.0,
         },
     )?;
-    let query_text = Utf16Offsets::new(&query.text);
+    let query_text = query.text.clone();
     let found = web.memory.search(query).await?;
-    let matches = found
+    // Offsets over texts of up to 64 KiB each: counted on the blocking pool.
+    let matches = work::run("Search reply", move || search_reply(&query_text, found)).await?;
+    Ok(Json(SearchReply { matches }))
+}
+
+/// The matches of a search for `query`, their diff ranges in UTF-16 units.
+fn search_reply(query: &str, found: Vec<MemoryMatch>) -> Vec<MatchJson> {
+    let query = Utf16Offsets::new(query);
+    found
         .into_iter()
         .map(|m| {
-            let stored_text = Utf16Offsets::new(&m.source);
+            let stored = Utf16Offsets::new(&m.source);
             MatchJson {
                 score: (m.score * 100.0).round() as u32,
                 diffs: m
@@ -497,8 +505,8 @@ async fn search(
                             DiffKind::Deleted => "deleted",
                             DiffKind::Replaced => "replaced",
                         },
-                        query: query_text.range(&d.query),
-                        stored: stored_text.range(&d.stored),
+                        query: query.range(&d.query),
+                        stored: stored.range(&d.stored),
                     })
                     .collect(),
                 source: m.source,
@@ -509,8 +517,7 @@ async fn search(
                 adapted_target: m.adapted_target,
             }
         })
-        .collect();
-    Ok(Json(SearchReply { matches }))
+        .collect()
 }
 
 /// The UTF-16 offset of every UTF-8 byte offset of a text, for ranges the application gives

@@ -623,7 +623,11 @@ async fn a_session_cookie_stands_for_its_key_until_logout() {
     let addr = server.server.addr;
     let recognize = json!({"text": "SCO summit"});
 
-    assert_eq!(get(addr, "/", &[]).await.status, StatusCode::OK, "the page is open");
+    assert_eq!(
+        get(addr, "/", &[]).await.status,
+        StatusCode::OK,
+        "the page is open"
+    );
     let anonymous = get(addr, "/api/session", &[]).await.json();
     assert_eq!(anonymous["open"], false);
     assert_eq!(anonymous["authenticated"], false);
