@@ -63,6 +63,32 @@
 //! ranges into the request's text; `adapted_target` the target with the query's numbers when
 //! only numbers differ, else null.
 //!
+//! `GET /api/events?snapshot=true&collections=a,b&after=&bookmark_seconds=` → server-sent
+//! events (`text/event-stream`) of the termbase's changes, for `EventSource`; a stream, so
+//! no deadline. Each event is `event: <kind>`, `id: <revision>` and `data: <JSON>`:
+//!
+//! - `concept_upserted` `{"revision", "time_ms", "author", "concept": {as in recognize},
+//!   "concept_revision", "changed": ["terms.ru", …]}`;
+//! - `concept_deleted` `{"revision", "time_ms", "author", "id", "collection",
+//!   "concept_revision"}` (also a concept moved out of the collections watched);
+//! - `collection_upserted` `{"revision", "time_ms", "author", "name", "priority",
+//!   "description"}`; `collection_deleted` `{…, "name", "deleted_concepts"}` (its concepts
+//!   are gone too);
+//! - with `snapshot=true`: first `snapshot_concept` `{"revision", "concept",
+//!   "concept_revision"}` for every concept the caller sees (these carry no `id:`), then
+//!   `snapshot_end` `{"revision"}`, then the changes after it;
+//! - `bookmark` `{"revision"}` after `bookmark_seconds` (default 30) of quiet, so the id
+//!   advances;
+//! - `error` `{"error": {…}}` last, when the feed fails (e.g. compaction overtook a stream
+//!   that fell far behind: start again with a snapshot).
+//!
+//! A reconnecting `EventSource` sends `Last-Event-ID`, and the stream resumes after it,
+//! whatever the query says; `after=N` does the same on a first connection. A token older
+//! than the changes the server keeps is refused before the stream starts with 400
+//! `OUT_OF_RANGE` (field `Last-Event-ID` or `after`): start again with `snapshot=true`.
+//! `collections` empty = every one the caller sees. Other refusals as for every route (a busy
+//! server: 429).
+//!
 //! `GET /api/info` → `{"version": "0.1.0", "concepts": 812, "collections": ["glossary"],
 //! "memories": ["news"], "languages": ["zh", "ru", "en"]}`: the collections and memories the
 //! caller may read.
@@ -80,6 +106,7 @@ use serde::{Deserialize, Serialize};
 
 use super::access::{guarded, session_caller, session_id, Admitted, JsonBody};
 use super::error::ApiError;
+use super::events;
 use super::session;
 use super::Web;
 use crate::app::{now_ms, work};
@@ -113,6 +140,10 @@ pub fn routes(web: &Web) -> Router<Web> {
             guarded("/api/search", post(search), deadline),
         )
         .route("/api/info", guarded("/api/info", get(info), deadline))
+        .route(
+            "/api/events",
+            guarded("/api/events", get(events::events), deadline),
+        )
 }
 
 // Sessions.
@@ -215,8 +246,9 @@ struct Recognized {
     omitted: usize,
 }
 
+/// A concept as the API sends it.
 #[derive(Serialize)]
-struct ConceptJson {
+pub(super) struct ConceptJson {
     id: String,
     collection: String,
     subject_field: String,
@@ -314,7 +346,7 @@ fn recognized(text: &str, targets: &[Lang], found: &[Occurrence]) -> Recognized 
 
 /// A concept's definitions and terms by language, in the target languages only when some
 /// are given.
-fn concept_json(concept: &Concept, targets: &[Lang]) -> ConceptJson {
+pub(super) fn concept_json(concept: &Concept, targets: &[Lang]) -> ConceptJson {
     let mut definition = BTreeMap::new();
     let mut terms: BTreeMap<String, Vec<TermJson>> = BTreeMap::new();
     let wanted = |lang: &Lang| targets.is_empty() || targets.iter().any(|t| lang.accepts(t));

@@ -81,6 +81,7 @@ pub fn config_in(dir: &Path) -> ServerConfig {
         tls: None,
         transport: Default::default(),
         cors_origins: Vec::new(),
+        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
     }
 }
 

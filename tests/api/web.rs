@@ -76,6 +76,11 @@ async fn send_over(request: Request<Full<Bytes>>, h2: bool) -> Answer {
             hyper::Version::HTTP_11
         }
     );
+    read_whole(response).await
+}
+
+/// The whole of an answer.
+async fn read_whole(response: hyper::Response<hyper::body::Incoming>) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
     let body = response
@@ -809,4 +814,174 @@ async fn cors_lets_only_the_configured_origins_call() {
     )
     .await;
     assert_eq!(answer.header("access-control-allow-origin"), "");
+}
+
+/// One server-sent event.
+#[derive(Debug)]
+struct SseEvent {
+    id: Option<u64>,
+    event: String,
+    data: Value,
+}
+
+/// An open event stream and what of it is not read yet.
+struct EventStream {
+    body: hyper::body::Incoming,
+    pending: String,
+}
+
+impl EventStream {
+    /// The next event, skipping keep-alive comments; the stream must not end first.
+    async fn next(&mut self) -> SseEvent {
+        for _ in 0..1000 {
+            if let Some(end) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|line| line.strip_prefix(name))
+                        .map(|value| value.trim().to_owned())
+                };
+                let Some(event) = field("event:") else {
+                    continue;
+                };
+                return SseEvent {
+                    id: field("id:").map(|id| id.parse().expect("a revision")),
+                    event,
+                    data: serde_json::from_str(&field("data:").expect("data")).expect("JSON"),
+                };
+            }
+            let frame = tokio::time::timeout(Duration::from_secs(30), self.body.frame())
+                .await
+                .expect("an event within 30 s")
+                .expect("the stream goes on")
+                .expect("a frame");
+            if let Ok(data) = frame.into_data() {
+                self.pending
+                    .push_str(std::str::from_utf8(&data).expect("UTF-8 events"));
+            }
+        }
+        panic!("no event in 1000 frames");
+    }
+}
+
+/// Opens `GET /api/events?query` with these headers: the stream, or the refusal.
+async fn open_events(
+    addr: SocketAddr,
+    query: &str,
+    headers: &[(&str, &str)],
+) -> Result<EventStream, Answer> {
+    let mut builder = request(Method::GET, addr, &format!("/api/events?{query}"))
+        .header("accept", "text/event-stream");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let response = client
+        .request(builder.body(Full::default()).expect("request"))
+        .await
+        .expect("answered");
+    if response.status() != StatusCode::OK {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        return Err(Answer {
+            status,
+            headers,
+            body,
+        });
+    }
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/event-stream"));
+    Ok(EventStream {
+        body: response.into_body(),
+        pending: String::new(),
+    })
+}
+
+#[tokio::test]
+async fn events_stream_changes_with_revision_ids_and_resume_after_last_event_id() {
+    let server = TestServer::start().await;
+    let addr = server.server.addr;
+    let mut client = server.client().await;
+    store(&mut client, concept("quokka", &[("en", "Quokka Accord")])).await;
+
+    // A snapshot of the collection: its concepts without ids, then its end with one.
+    let mut snapshot = open_events(addr, "snapshot=true&collections=test", &[])
+        .await
+        .unwrap_or_else(|answer| panic!("{}", answer.json()));
+    let first = snapshot.next().await;
+    assert_eq!(first.event, "snapshot_concept");
+    assert_eq!(first.id, None, "a snapshot is resumed only from its end");
+    assert_eq!(first.data["concept"]["id"], "quokka");
+    let end = snapshot.next().await;
+    assert_eq!(end.event, "snapshot_end");
+    let start = end.id.expect("the revision to resume after");
+
+    // Changes from there on, each with its revision.
+    store(&mut client, concept("wombat", &[("en", "Wombat Treaty")])).await;
+    let upserted = snapshot.next().await;
+    assert_eq!(upserted.event, "concept_upserted");
+    assert_eq!(upserted.data["concept"]["id"], "wombat");
+    assert_eq!(
+        upserted.data["concept"]["terms"]["en"][0]["text"],
+        "Wombat Treaty"
+    );
+    let revision = upserted.id.expect("a revision");
+    assert!(revision > start);
+    drop(snapshot);
+
+    // A browser reconnecting after the snapshot's end gets exactly the change it missed,
+    // whatever the query says.
+    let start_id = start.to_string();
+    let mut resumed = open_events(addr, "snapshot=true", &[("last-event-id", &start_id)])
+        .await
+        .unwrap_or_else(|answer| panic!("{}", answer.json()));
+    let again = resumed.next().await;
+    assert_eq!(
+        (again.event.as_str(), again.id),
+        ("concept_upserted", Some(revision))
+    );
+    assert_eq!(again.data["concept"]["id"], "wombat");
+}
+
+#[tokio::test]
+async fn events_refuse_bad_tokens_before_the_stream_and_need_a_key() {
+    let (server, secrets) = start_with_keys(vec![key("desk-7", Role::Reader, &[])]).await;
+    let addr = server.server.addr;
+    let bearer = format!("Bearer {}", secrets[0]);
+    let refused = open_events(addr, "", &[]).await.err().expect("no key");
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    let garbage = open_events(
+        addr,
+        "",
+        &[("authorization", &bearer), ("last-event-id", "x")],
+    )
+    .await
+    .err()
+    .expect("a bad id");
+    assert_eq!(
+        garbage.error(),
+        ("INVALID_ARGUMENT".into(), Some("Last-Event-ID".into()))
+    );
+    let future = open_events(addr, "after=999999999", &[("authorization", &bearer)])
+        .await
+        .err()
+        .expect("a revision not reached");
+    assert_eq!(
+        future.error(),
+        ("INVALID_ARGUMENT".into(), Some("after".into()))
+    );
+    assert!(open_events(addr, "", &[("authorization", &bearer)])
+        .await
+        .is_ok());
 }
