@@ -135,6 +135,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             insecure: false,
             tls: None,
             transport: Default::default(),
+            cors_origins: Vec::new(),
             watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
         };
         let running = server::start(config.clone()).await?;

@@ -15,8 +15,8 @@ use crate::app::changes::{ChangeEvent, ChangeStream, Subscription, Written};
 /// The stream a Watch call answers.
 pub type WatchStream = Pin<Box<dyn Stream<Item = Result<proto::WatchEvent, Status>> + Send>>;
 
-/// The subscription a Watch request asks for, once its collections are narrowed to what the
-/// caller may read.
+/// The subscription a Watch request asks for; `requests::watch` then narrows its collections
+/// to what the caller may read.
 pub fn subscription(request: proto::WatchRequest) -> Subscription {
     Subscription {
         after: request.after_revision,

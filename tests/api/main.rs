@@ -26,4 +26,5 @@ mod statuses;
 mod transport;
 mod util;
 mod watch;
+mod web;
 mod writes;
