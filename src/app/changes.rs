@@ -24,7 +24,7 @@
 //! Every termbase write appends its change records to the store in its own transaction
 //! (`store::ChangeRecord`, numbered by the store revision). After the write path has
 //! published a write to the term index (step 3 of [`super::writes`]), it calls
-//! [`Changes::published`], which sends the new revision on a `tokio::sync::watch` channel
+//! `Changes::published`, which sends the new revision on a `tokio::sync::watch` channel
 //! and trims the log to the retention. Each stream is a task of its own that reads the log by
 //! range, up to the published revision, a page at a time on the blocking pool, and sends the
 //! events it wants through a small bounded channel: a slow client holds one page of events,
