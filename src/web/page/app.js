@@ -124,6 +124,10 @@ const MESSAGES = {
     check_counts: 'Findings: {n}',
     in_source: 'Source',
     in_target: 'Translation',
+    finding_missing_term: 'missing term',
+    finding_deprecated_term_used: 'deprecated term',
+    finding_forbidden_term_used: 'forbidden term',
+    finding_number_mismatch: 'number',
   },
   ru: {
     skip_to_draft: 'Перейти к черновику',
@@ -228,6 +232,10 @@ const MESSAGES = {
     check_counts: 'Замечаний: {n}',
     in_source: 'Оригинал',
     in_target: 'Перевод',
+    finding_missing_term: 'нет термина',
+    finding_deprecated_term_used: 'нерекомендуемый термин',
+    finding_forbidden_term_used: 'запрещённый термин',
+    finding_number_mismatch: 'число',
   },
   zh: {
     skip_to_draft: '跳到草稿',
@@ -332,6 +340,10 @@ const MESSAGES = {
     check_counts: '问题 {n} 处',
     in_source: '原文',
     in_target: '译文',
+    finding_missing_term: '漏译术语',
+    finding_deprecated_term_used: '不推荐术语',
+    finding_forbidden_term_used: '禁用术语',
+    finding_number_mismatch: '数字',
   },
 };
 
@@ -757,7 +769,8 @@ function onDraftInput() {
   state.text = text;
   renderMirror();
   renderTerms();
-  if (card.occurrence !== null && !state.occurrences[card.occurrence]) closeCard();
+  // Typing means writing again: the card would only cover the text.
+  closeCard();
   recognizeSoon();
 }
 
@@ -1189,7 +1202,7 @@ async function runCheck(event) {
   if (!request.source.trim() || !request.target.trim()) return;
   try {
     const answer = await api('POST', '/api/check', request);
-    state.check = { request, findings: answer.findings ?? [] };
+    state.check = { request, findings: answer.findings ?? answer.pairs?.[0]?.findings ?? [] };
   } catch (failure) {
     state.check = { error: explain(failure) };
   }
@@ -1226,23 +1239,33 @@ function renderCheck() {
     el('ol', { class: 'finding-list' }, findings.map((finding) => checkFinding(finding, request))));
 }
 
+/** A finding's kind without any enum prefix: missing_term, deprecated_term_used, … */
+const findingKind = (finding) => String(finding.kind ?? '').toLowerCase().replace(/^finding_kind_/, '');
+
 function checkFinding(finding, request) {
   const source = spanOf(finding, 'source');
   const target = spanOf(finding, 'target');
-  const sourceText = finding.source_text ?? (source ? request.source.slice(source[0], source[1]) : '');
-  const targetText = finding.target_text ?? (target ? request.target.slice(target[0], target[1]) : '');
+  const sourceText = source ? request.source.slice(source[0], source[1]) : '';
+  const targetText = target ? request.target.slice(target[0], target[1]) : '';
   const expected = (finding.expected ?? []).map((e) => (typeof e === 'string' ? e : e.text));
-  const severity = finding.status ?? finding.severity ?? 'deprecated';
-  return el('li', { class: `finding st-${severity}` },
+  const kind = findingKind(finding);
+  const serious = String(finding.severity ?? '').toLowerCase().includes('error');
+  return el('li', { class: `finding ${serious ? 'is-error' : 'is-warning'}` },
     el('p', { class: 'finding-head' },
-      el('span', { class: 'surface', lang: htmlLang(request.source_lang), text: sourceText }),
-      el('span', { class: 'arrow', 'aria-hidden': 'true', text: '→' }),
-      targetText ? el('span', { class: 'surface', lang: htmlLang(request.target_lang), text: targetText }) : el('span', { class: 'muted', text: t('check_missing') }),
-      finding.kind ? el('span', { class: 'kind', text: finding.kind }) : null),
+      el('span', { class: `badge ${serious ? 'st-forbidden' : 'st-deprecated'}`, text: MESSAGES.en[`finding_${kind}`] ? t(`finding_${kind}`) : kind }),
+      sourceText ? el('span', { class: 'surface', lang: htmlLang(request.source_lang), text: sourceText }) : null,
+      sourceText ? el('span', { class: 'arrow', 'aria-hidden': 'true', text: '→' }) : null,
+      targetText
+        ? el('span', { class: 'surface surface-target', lang: htmlLang(request.target_lang), text: targetText })
+        : el('span', { class: 'muted', text: t('check_missing') }),
+      finding.concept ?? finding.concept_id ? el('span', { class: 'hit-id', text: finding.concept ?? finding.concept_id }) : null),
     finding.message ? el('p', { class: 'term-note', text: finding.message }) : null,
+    finding.used_term_note ? el('p', { class: 'term-note', text: finding.used_term_note }) : null,
     expected.length ? el('p', { class: 'finding-expected' },
       el('span', { class: 'banner-label', text: `${t('check_expected')}:` }),
-      expected.map((text) => el('span', { class: 'expected' }, el('strong', { lang: htmlLang(request.target_lang), text }), copyButton(text, { compact: true })))) : null);
+      expected.map((text) => el('span', { class: 'expected' },
+        el('strong', { lang: htmlLang(request.target_lang), text }),
+        copyButton(text, { compact: true })))) : null);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1365,10 +1388,6 @@ function wireDraft() {
     else if (card.pinned) closeCard();
   });
   draftInput.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && card.occurrence !== null) {
-      event.preventDefault();
-      closeCard();
-    }
     // Alt+Enter opens the card of the term at the caret, for keyboard users.
     if (event.key === 'Enter' && event.altKey) {
       const index = occurrenceAtCaret(draftInput.selectionStart);
@@ -1383,14 +1402,11 @@ function wireDraft() {
   cardNode.addEventListener('mouseleave', () => {
     if (!card.pinned) card.closeTimer = setTimeout(() => closeCard(), HOVER_CLOSE_MS);
   });
-  cardNode.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') {
-      event.preventDefault();
-      closeCard({ restoreFocus: true });
-    }
-  });
   cardNode.addEventListener('click', (event) => {
     if (event.target.closest('.card-close')) closeCard({ restoreFocus: true });
+  });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && card.occurrence !== null) closeCard({ restoreFocus: cardNode.contains(document.activeElement) });
   });
   document.addEventListener('mousedown', (event) => {
     if (card.pinned && !cardNode.contains(event.target) && !event.target.closest('.terms-open') && event.target !== draftInput) closeCard();

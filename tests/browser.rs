@@ -1,0 +1,712 @@
+//! The newsroom page in a real browser: the real server on 127.0.0.1:0 (the API tests'
+//! harness), Debian's Chromium driven headless through chromedriver (WebDriver, fantoccini).
+//! Each test checks what an editor relies on: the draft's highlights are exactly the spans
+//! Recognize answers, the term card and its copy buttons, lookup, live glossary updates,
+//! translation checks and sign-in. Screenshots go to target/screenshots/.
+//!
+//! Without /usr/bin/chromium or /usr/bin/chromedriver the tests say why and pass, unless
+//! `TOLMACH_REQUIRE_BROWSER=1` (CI) makes a missing browser a failure.
+
+#[path = "api/util.rs"]
+#[allow(dead_code)] // the API tests' harness; these tests use only part of it
+mod util;
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tolmach::auth::{NewKey, Role};
+use tolmach::service::proto::{RecognizeRequest, TermStatus};
+use util::{concept, lookup_text, occurrences, start_with_keys, store, TestServer};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long a condition may take to become true before the test fails: recognition waits
+/// 300 ms after the last keystroke, so this is generous without hiding a hang.
+const WAIT: Duration = Duration::from_secs(5);
+const POLL: Duration = Duration::from_millis(100);
+
+/// One browser at a time: the machine has two cores, and each Chromium takes most of one.
+static BROWSER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// chromedriver (a child process, killed by PID on drop) with a Chromium session on a fresh
+/// profile.
+struct Browser {
+    client: Client,
+    driver: Child,
+    driver_addr: SocketAddr,
+    session: String,
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium of 1400×900, or answers `None` (after
+    /// saying why) when they are not installed and the environment does not require them.
+    async fn start() -> Option<Browser> {
+        let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+            .into_iter()
+            .filter(|path| !Path::new(path).exists())
+            .collect();
+        if !missing.is_empty() {
+            let reason = format!(
+                "browser tests need {} (Debian: apt-get install chromium chromium-driver)",
+                missing.join(" and ")
+            );
+            assert!(
+                std::env::var("TOLMACH_REQUIRE_BROWSER").as_deref() != Ok("1"),
+                "{reason}, and TOLMACH_REQUIRE_BROWSER=1 requires them"
+            );
+            eprintln!("skipped: {reason}");
+            return None;
+        }
+        let port = free_port();
+        let driver_addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        if wait_until_listening(driver_addr).await.is_none() {
+            let _ = driver.kill();
+            let _ = driver.wait();
+            panic!("chromedriver did not listen on {driver_addr} within {WAIT:?}");
+        }
+        let profile = tempfile::tempdir().expect("profile directory");
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--window-size=1400,900", "--lang=en-US",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object literal")
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let connected = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://{driver_addr}"))
+            .await;
+        let client = match connected {
+            Ok(client) => client,
+            Err(e) => {
+                let _ = driver.kill();
+                let _ = driver.wait();
+                panic!("a Chromium session through chromedriver: {e}");
+            }
+        };
+        let session = client
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a session");
+        Some(Browser {
+            client,
+            driver,
+            driver_addr,
+            session,
+            _profile: profile,
+        })
+    }
+
+    /// Runs `script` in the page with `args` and answers what it returns.
+    async fn run(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Waits until `probe`, run in the page, answers something other than null or false.
+    async fn wait_for(&self, what: &str, probe: &str, args: Vec<Value>) -> Value {
+        poll(what, || async {
+            let value = self.run(probe, args.clone()).await;
+            (!matches!(value, Value::Null | Value::Bool(false))).then_some(value)
+        })
+        .await
+    }
+
+    /// Opens the page of `server` and waits until the draft (or the sign-in form) is shown.
+    async fn open(&self, server: &TestServer) {
+        let url = format!("http://{}/", server.server.addr);
+        self.client.goto(&url).await.expect("page loads");
+        self.wait_for(
+            "the page to show the draft or the sign-in form",
+            "return !document.getElementById('app').hidden || !document.getElementById('login').hidden",
+            vec![],
+        )
+        .await;
+    }
+
+    /// Pastes `text` into the draft (as the paste of a whole article arrives: one input
+    /// event) and waits until the page has drawn the answer to it.
+    async fn paste_draft(&self, text: &str) {
+        self.run(
+            "const input = document.getElementById('draft-input');
+             input.focus();
+             input.value = arguments[0];
+             input.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertFromPaste' }));",
+            vec![json!(text)],
+        )
+        .await;
+    }
+
+    /// The draft's highlights: text, concept id and status of each mark, in order.
+    async fn marks(&self) -> Vec<Mark> {
+        let value = self
+            .run(
+                "return [...document.querySelectorAll('#draft-mirror mark.term')].map(m => [
+                   m.textContent, m.dataset.concept,
+                   [...m.classList].find(c => c.startsWith('st-')).slice(3)])",
+                vec![],
+            )
+            .await;
+        serde_json::from_value(value).expect("marks as [text, concept, status]")
+    }
+
+    /// Waits until the draft's highlights equal `expected`, then answers them; a timeout
+    /// fails with both lists.
+    async fn wait_for_marks(&self, expected: &[Mark]) -> Vec<Mark> {
+        let mut last = Vec::new();
+        for _ in 0..polls() {
+            last = self.marks().await;
+            if last == expected {
+                return last;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        assert_eq!(last, expected, "the draft's highlights after {WAIT:?}");
+        last
+    }
+
+    /// Clicks the viewport at the centre of the first element `css` selects, as a mouse does
+    /// (the draft's marks lie under the textarea, so they cannot be clicked as elements).
+    async fn click_at(&self, css: &str) {
+        let centre = self
+            .run(
+                "const r = document.querySelector(arguments[0]).getBoundingClientRect();
+                 return [r.left + r.width / 2, r.top + r.height / 2];",
+                vec![json!(css)],
+            )
+            .await;
+        let (x, y): (f64, f64) = serde_json::from_value(centre).expect("a point");
+        let click = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveTo {
+                duration: None,
+                x,
+                y,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client.perform_actions(click).await.expect("click");
+    }
+
+    /// Saves a screenshot of the viewport as target/screenshots/`name`.png.
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot written");
+    }
+}
+
+impl Drop for Browser {
+    /// Ends the session (chromedriver then quits Chromium), then kills chromedriver.
+    fn drop(&mut self) {
+        delete_session(self.driver_addr, &self.session);
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A highlight of the draft: its text, its concept's id and the status of the matched term.
+type Mark = (String, String, String);
+
+/// Ends a WebDriver session with a blocking `DELETE /session/{id}`: drop cannot await the
+/// client, and without it Chromium would outlive chromedriver.
+fn delete_session(driver: SocketAddr, session: &str) {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect_timeout(&driver, Duration::from_secs(2)) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!(
+        "DELETE /session/{session} HTTP/1.1\r\nHost: {driver}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_ok() {
+        let _ = stream.read_to_end(&mut Vec::new());
+    }
+}
+
+/// A loopback port free at the time of asking.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+async fn wait_until_listening(addr: SocketAddr) -> Option<()> {
+    for _ in 0..polls() {
+        if TcpStream::connect(addr).is_ok() {
+            return Some(());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    None
+}
+
+fn polls() -> u32 {
+    (WAIT.as_millis() / POLL.as_millis()) as u32
+}
+
+/// Runs `probe` until it answers something, at most for [`WAIT`].
+async fn poll<T, F: Future<Output = Option<T>>>(what: &str, mut probe: impl FnMut() -> F) -> T {
+    for _ in 0..polls() {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    panic!("waited {WAIT:?} for {what}");
+}
+
+fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("screenshots")
+}
+
+/// The paragraphs of the hand-annotated newsroom set whose text is in `script` (a test of
+/// the characters), with the `[[surface|id]]` marks removed.
+fn newsroom_paragraphs(script: fn(char) -> bool) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/recognize_newsroom_eval.txt");
+    let text = std::fs::read_to_string(&path).expect("the newsroom set");
+    let body: String = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    body.split("\n\n")
+        .map(|paragraph| strip_marks(paragraph.trim()))
+        .filter(|paragraph| !paragraph.is_empty() && paragraph.chars().any(script))
+        .collect()
+}
+
+/// `[[surface|id]]` → `surface`.
+fn strip_marks(annotated: &str) -> String {
+    let mut plain = String::new();
+    let mut rest = annotated;
+    while let Some(open) = rest.find("[[") {
+        plain.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let close = after.find("]]").expect("a closed mark");
+        let inner = &after[..close];
+        plain.push_str(inner.split('|').next().unwrap_or(inner));
+        rest = &after[close + 2..];
+    }
+    plain.push_str(rest);
+    plain
+}
+
+fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+fn is_cyrillic(c: char) -> bool {
+    ('\u{0400}'..='\u{04ff}').contains(&c)
+}
+
+/// The highlights the page must draw for `text`: what gRPC Recognize answers, each span cut
+/// out of the text by its UTF-16 offsets.
+async fn expected_marks(server: &TestServer, text: &str) -> Vec<Mark> {
+    let mut client = server.client().await;
+    let found = occurrences(
+        &mut client,
+        RecognizeRequest {
+            text: text.into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let utf16: Vec<u16> = text.encode_utf16().collect();
+    found
+        .iter()
+        .map(|occurrence| {
+            let span = occurrence.utf16.expect("a UTF-16 span");
+            let surface = String::from_utf16(&utf16[span.start as usize..span.end as usize])
+                .expect("a span on character boundaries");
+            let concept = occurrence.concept.as_ref().expect("a concept");
+            let status = TermStatus::try_from(occurrence.matched_status).expect("a status");
+            (surface, concept.id.clone(), status_name(status).into())
+        })
+        .collect()
+}
+
+/// The JSON API's name of a status.
+fn status_name(status: TermStatus) -> &'static str {
+    match status {
+        TermStatus::Preferred => "preferred",
+        TermStatus::Admitted | TermStatus::Unspecified => "admitted",
+        TermStatus::Deprecated => "deprecated",
+        TermStatus::Forbidden => "forbidden",
+        TermStatus::Superseded => "superseded",
+    }
+}
+
+/// Pastes the newsroom paragraphs written in `script`, each after a character outside the
+/// Basic Multilingual Plane (two UTF-16 units, one scalar), and checks the highlights.
+async fn highlights_equal_recognize(script: fn(char) -> bool, screenshot: &str) {
+    let _turn = BROWSER_TURN.lock().await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    let paragraphs = newsroom_paragraphs(script);
+    assert!(paragraphs.len() >= 5, "the newsroom set has paragraphs");
+    let draft = paragraphs
+        .iter()
+        .map(|paragraph| format!("📰 {paragraph}"))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let expected = expected_marks(&server, &draft).await;
+    assert!(expected.len() >= 20, "Recognize finds the set's terms");
+
+    browser.open(&server).await;
+    browser.paste_draft(&draft).await;
+    browser.wait_for_marks(&expected).await;
+    let listed = browser
+        .run(
+            "return document.querySelectorAll('#terms-list .terms-open').length",
+            vec![],
+        )
+        .await;
+    let concepts: std::collections::BTreeSet<&str> =
+        expected.iter().map(|(_, id, _)| id.as_str()).collect();
+    assert_eq!(listed, json!(concepts.len()), "one list entry per concept");
+    browser.screenshot(screenshot).await;
+}
+
+#[tokio::test]
+async fn chinese_draft_is_highlighted_exactly_where_recognize_finds_terms() {
+    highlights_equal_recognize(is_han, "draft-zh").await;
+}
+
+#[tokio::test]
+async fn russian_draft_is_highlighted_exactly_where_recognize_finds_terms() {
+    highlights_equal_recognize(is_cyrillic, "draft-ru").await;
+}
+
+#[tokio::test]
+async fn deprecated_variant_is_marked_with_its_suggestion_and_card_offers_copies() {
+    let _turn = BROWSER_TURN.lock().await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    let draft = "Critics still write One Belt, One Road, but the official name is the Belt and \
+                 Road Initiative. 上海合作组织秘书处发表声明，欢迎更多国家参与“一带一路”合作。";
+    let expected = expected_marks(&server, draft).await;
+    let deprecated = expected
+        .iter()
+        .position(|(text, _, status)| text == "One Belt, One Road" && status == "deprecated")
+        .expect("Recognize marks One Belt, One Road as deprecated");
+    let mut client = server.client().await;
+    let suggestion = occurrences(
+        &mut client,
+        RecognizeRequest {
+            text: draft.into(),
+            ..Default::default()
+        },
+    )
+    .await[deprecated]
+        .suggestion
+        .clone();
+    assert!(
+        !suggestion.is_empty(),
+        "a deprecated term comes with a suggestion"
+    );
+
+    browser.open(&server).await;
+    browser.paste_draft(draft).await;
+    browser.wait_for_marks(&expected).await;
+
+    // The list puts the warning first, with the term to use instead.
+    let first = browser
+        .run(
+            "const item = document.querySelector('#terms-list .terms-item');
+             return [item.className, item.querySelector('.terms-warning .surface').textContent,
+                     item.querySelector('.terms-warning .replacement').textContent];",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        first,
+        json!(["terms-item st-deprecated", "One Belt, One Road", suggestion])
+    );
+
+    // Clicking the mark in the draft opens its card: the warning, the suggestion to copy, and
+    // the concept's renderings in every language with their copy buttons.
+    browser.click_at("#draft-mirror mark.st-deprecated").await;
+    let card = browser
+        .wait_for(
+            "the term card",
+            "const card = document.getElementById('term-card');
+             if (card.hidden) return null;
+             return {
+               banner: card.querySelector('.card-banner strong')?.textContent,
+               langs: [...card.querySelectorAll('.rendering-lang .lang-label')].map(h => h.textContent),
+               copies: [...card.querySelectorAll('button.copy')].map(b => b.dataset.copy),
+             };",
+            vec![],
+        )
+        .await;
+    assert_eq!(card["banner"], json!(suggestion));
+    assert_eq!(card["langs"], json!(["Chinese", "Russian", "English"]));
+    let copies: Vec<String> = serde_json::from_value(card["copies"].clone()).expect("copies");
+    assert!(copies.contains(&suggestion), "{copies:?}");
+    assert!(copies.iter().any(|c| c == "一带一路"), "{copies:?}");
+    browser.screenshot("card").await;
+
+    // A copy button copies and says so.
+    browser
+        .run(
+            "document.querySelector('#term-card .card-banner button.copy').click()",
+            vec![],
+        )
+        .await;
+    browser
+        .wait_for(
+            "the copy to be confirmed",
+            "return document.querySelector('#term-card .card-banner button.copy').classList.contains('is-copied')",
+            vec![],
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn lookup_finds_concepts_from_pinyin_and_typos() {
+    let _turn = BROWSER_TURN.lock().await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    browser.open(&server).await;
+    let mut client = server.client().await;
+    for query in ["yidaiyilu", "Shangai Spirit", "Шанхайского духа"] {
+        let hits = lookup_text(&mut client, query).await.hits;
+        let best = hits[0].concept.as_ref().expect("a concept").id.clone();
+        let input = browser
+            .client
+            .find(Locator::Id("lookup-input"))
+            .await
+            .expect("lookup box");
+        input.clear().await.expect("cleared");
+        input.send_keys(query).await.expect("typed");
+        let shown = browser
+            .wait_for(
+                "lookup results for the query typed",
+                "const hit = document.querySelector('#lookup-results .hit');
+                 const input = document.getElementById('lookup-input');
+                 return hit && input.value === arguments[0] && hit.dataset.concept === arguments[1]
+                   ? [hit.dataset.concept, hit.querySelectorAll('button.copy').length] : null;",
+                vec![json!(query), json!(best)],
+            )
+            .await;
+        assert!(
+            shown[1].as_u64().unwrap_or(0) > 0,
+            "{query}: renderings to copy"
+        );
+    }
+    browser.screenshot("lookup").await;
+}
+
+#[tokio::test]
+async fn a_concept_stored_over_grpc_is_highlighted_without_reload() {
+    let _turn = BROWSER_TURN.lock().await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    browser.open(&server).await;
+    let draft = "The Zorvanian Accord was signed in Bishkek.";
+    browser.paste_draft(draft).await;
+    let before = expected_marks(&server, draft).await;
+    browser.wait_for_marks(&before).await;
+    assert!(before.iter().all(|(text, _, _)| text != "Zorvanian Accord"));
+
+    let mut client = server.client().await;
+    store(
+        &mut client,
+        concept(
+            "zorvanian-accord",
+            &[("en", "Zorvanian Accord"), ("ru", "Зорванское соглашение")],
+        ),
+    )
+    .await;
+    let after = expected_marks(&server, draft).await;
+    assert!(after.iter().any(|(_, id, _)| id == "zorvanian-accord"));
+    browser.wait_for_marks(&after).await;
+    let notice = browser
+        .run("return document.getElementById('notice').hidden", vec![])
+        .await;
+    assert_eq!(notice, json!(false), "the page says the glossary changed");
+}
+
+#[tokio::test]
+async fn translation_check_shows_the_expected_rendering() {
+    let _turn = BROWSER_TURN.lock().await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    browser.open(&server).await;
+    browser
+        .run("document.getElementById('tab-check').click()", vec![])
+        .await;
+    let available = browser
+        .wait_for(
+            "the check pane to know whether the server checks",
+            "const form = document.getElementById('check-form');
+             const note = document.getElementById('check-unavailable');
+             return note.hidden === !form.querySelector('button[type=submit]').disabled
+               ? [note.hidden] : null;",
+            vec![],
+        )
+        .await;
+    if available == json!([false]) {
+        browser.screenshot("check").await;
+        eprintln!("skipped: this server has no /api/check");
+        return;
+    }
+    browser
+        .run(
+            "document.getElementById('check-source').value = arguments[0];
+             document.getElementById('check-source-lang').value = 'zh';
+             document.getElementById('check-target').value = arguments[1];
+             document.getElementById('check-target-lang').value = 'en';
+             document.getElementById('check-submit').click();",
+            vec![
+                json!("双方同意共同推进“一带一路”建设。"),
+                json!("Both sides agreed to advance the One Belt, One Road together."),
+            ],
+        )
+        .await;
+    let expected = browser
+        .wait_for(
+            "the check's findings",
+            "return [...document.querySelectorAll('#check-results .finding .expected strong')]
+               .map(s => s.textContent).join('|') || null",
+            vec![],
+        )
+        .await;
+    assert!(
+        expected.as_str().unwrap_or("").contains("Belt and Road"),
+        "{expected}"
+    );
+    browser.screenshot("check").await;
+}
+
+#[tokio::test]
+async fn sign_in_refuses_a_wrong_key_and_accepts_the_right_one() {
+    let _turn = BROWSER_TURN.lock().await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let desk = NewKey {
+        name: "desk-7".into(),
+        role: Role::Reader,
+        collections: Vec::new(),
+        memories: Vec::new(),
+        expires_ms: None,
+    };
+    let (server, secrets) = start_with_keys(vec![desk]).await;
+    browser.open(&server).await;
+    let shown = browser
+        .run(
+            "return [document.getElementById('login').hidden, document.getElementById('app').hidden]",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!([false, true]),
+        "a keyed server asks for a key first"
+    );
+
+    let key_box = browser
+        .client
+        .find(Locator::Id("login-key"))
+        .await
+        .expect("key box");
+    key_box.send_keys("tk_wrong_key").await.expect("typed");
+    key_box.send_keys("\u{E007}").await.expect("enter");
+    let error = browser
+        .wait_for(
+            "the refusal",
+            "return document.getElementById('login-error').textContent || null",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        error,
+        json!("This key was not accepted. Check it and try again.")
+    );
+    browser.screenshot("login").await;
+
+    key_box.clear().await.expect("cleared");
+    key_box.send_keys(&secrets[0]).await.expect("typed");
+    key_box.send_keys("\u{E007}").await.expect("enter");
+    let signed_in = browser
+        .wait_for(
+            "the page after signing in",
+            "return document.getElementById('app').hidden ? null
+               : document.getElementById('session-name').textContent",
+            vec![],
+        )
+        .await;
+    assert!(
+        signed_in.as_str().unwrap_or("").starts_with("desk-7"),
+        "{signed_in}"
+    );
+    let stored = browser
+        .run(
+            "return JSON.stringify(localStorage) + document.cookie",
+            vec![],
+        )
+        .await;
+    assert!(
+        !stored.as_str().unwrap_or("").contains(&secrets[0]),
+        "the key is kept by no script-readable store"
+    );
+
+    // Signed in, the API answers the page; signing out asks for the key again.
+    browser
+        .run("document.getElementById('logout').click()", vec![])
+        .await;
+    browser
+        .wait_for(
+            "the sign-in form after signing out",
+            "return !document.getElementById('login').hidden",
+            vec![],
+        )
+        .await;
+}
