@@ -106,6 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         insecure: false,
         tls: None,
         transport: Default::default(),
+        cors_origins: Vec::new(),
     }))?;
     println!(
         "server with the shipped glossary: {} concepts",

@@ -135,6 +135,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             insecure: false,
             tls: None,
             transport: Default::default(),
+            cors_origins: Vec::new(),
         };
         let running = server::start(config.clone()).await?;
         let (_, rss_before) = rss_mib();

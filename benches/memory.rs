@@ -348,6 +348,7 @@ fn serve_once(dir: &str) {
             insecure: false,
             tls: None,
             transport: Default::default(),
+            cors_origins: Vec::new(),
         })
         .await
         .expect("server starts");

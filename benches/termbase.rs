@@ -235,6 +235,7 @@ fn main() {
             insecure: false,
             tls: None,
             transport: Default::default(),
+            cors_origins: Vec::new(),
         })
         .await
         .expect("server");

@@ -22,3 +22,4 @@ pub mod service;
 pub mod store;
 pub mod text;
 pub mod transport;
+pub mod web;

@@ -2,7 +2,9 @@
 //! it, the largest request message it takes and whether it is unary. One table, read by the
 //! access layer (`auth::layer`) and by the transport's request-size and deadline layers by
 //! the request's path (`/tolmach.v1.Termbase/Lookup`), so that each method is described once;
-//! a test checks the table against the protos, so a new method cannot be forgotten.
+//! a test checks the table against the protos, so a new method cannot be forgotten. A second,
+//! small table gives each route of the JSON API the RPC it stands for, so that a route has
+//! that RPC's role, bound and deadline.
 
 use crate::store::Role;
 
@@ -68,6 +70,17 @@ const RPCS: &[Rpc] = &[
     unary("/tolmach.v1.Access/ListAudit", Role::Admin, SMALL),
 ];
 
+/// The JSON API's routes that stand for an RPC (`web::api`), each with that RPC: a route
+/// needs the RPC's role, takes a body no larger than the RPC's request bound, and gets the
+/// server's deadline when the RPC is unary. A route missing here is refused to every key, as
+/// an RPC missing from [`RPCS`] is.
+const WEB_ROUTES: &[(&str, &str)] = &[
+    ("/api/recognize", "/tolmach.v1.Termbase/Recognize"),
+    ("/api/lookup", "/tolmach.v1.Termbase/Lookup"),
+    ("/api/search", "/tolmach.v1.Memory/Search"),
+    ("/api/info", "/tolmach.v1.Termbase/ListCollections"),
+];
+
 /// Any other path: health, reflection, or a method no service has (answered `UNIMPLEMENTED`).
 const OTHER: Rpc = Rpc {
     path: "",
@@ -97,6 +110,15 @@ const fn stream(path: &'static str, role: Role, max_request_bytes: usize) -> Rpc
 /// The RPC a request path names.
 pub(crate) fn of(path: &str) -> &'static Rpc {
     RPCS.iter().find(|rpc| rpc.path == path).unwrap_or(&OTHER)
+}
+
+/// The RPC the JSON API's `route` (`/api/lookup`) stands for: [`OTHER`], which no key may
+/// call, when the route is not in [`WEB_ROUTES`].
+pub(crate) fn of_route(route: &str) -> &'static Rpc {
+    WEB_ROUTES
+        .iter()
+        .find(|(path, _)| *path == route)
+        .map_or(&OTHER, |(_, rpc)| of(rpc))
 }
 
 /// The largest request message any RPC of `service` (`tolmach.v1.Memory`) takes: the decoding
@@ -167,6 +189,14 @@ mod tests {
         assert_eq!(largest_request("tolmach.v1.Termbase"), MIB + 256 * KIB);
         assert_eq!(largest_request("tolmach.v1.Exchange"), 4 * MIB + KIB);
         assert_eq!(largest_request("grpc.health.v1.Health"), SMALL);
+    }
+
+    #[test]
+    fn every_json_route_stands_for_an_rpc_of_the_table() {
+        for (route, rpc) in WEB_ROUTES {
+            assert_eq!(of_route(route).path, *rpc, "{route}");
+        }
+        assert_eq!(of_route("/api/nothing").role, None);
     }
 
     #[test]

@@ -21,10 +21,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::response::IntoResponse;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::server::NamedService;
+use tonic::service::Routes;
+use tower::Layer;
 
 use crate::app::memory::{MemoryReadiness, MemoryUnavailable, StopLoading};
 pub use crate::app::termbase::GLOSSARY_COLLECTION;
@@ -40,8 +43,10 @@ use crate::service::proto::termbase_server::TermbaseServer;
 use crate::service::{proto, AccessService, ExchangeService, MemoryService, TermbaseService};
 use crate::store::{Store, StoreError};
 use crate::transport::{
-    self, Incoming, Layers, TlsError, TlsFiles, TransportLimits, MAX_RESPONSE_BYTES,
+    self, DeadlineLayer, Incoming, RequestSizeLayer, TlsError, TlsFiles, TransportLimits,
+    MAX_RESPONSE_BYTES,
 };
+use crate::web::{self, BadOrigin, Web};
 
 /// The priority the shipped glossary is loaded with: above the 0 of every collection created
 /// without one, as a termbase added to a CAT tool's project ranks below those already there.
@@ -73,6 +78,9 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Connections, streams, keep-alive and the default deadline of unary calls.
     pub transport: TransportLimits,
+    /// Origins whose pages may call the server from a browser (grpc-web and the JSON API,
+    /// with an API key): `https://cms.example.org`. Empty: none.
+    pub cors_origins: Vec<String>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -135,6 +143,9 @@ pub enum ServerError {
     /// A TLS file could not be read or used.
     #[error("TLS: {0}")]
     Tls(#[from] TlsError),
+    /// A CORS origin is not shaped like one.
+    #[error(transparent)]
+    CorsOrigin(#[from] BadOrigin),
 }
 
 /// A server running in the background of the current runtime.
@@ -222,8 +233,10 @@ impl RunningServer {
 
 /// Opens the store, loads the glossary on first start, binds and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
-    // Checked first, so that a wrong file fails the start before the store is opened.
-    let builder = transport_builder(&config).await?;
+    // Checked first, so that a wrong file or origin fails the start before the store is
+    // opened.
+    let mut builder = transport_builder(&config).await?;
+    let cors = web::cors(&config.cors_origins)?;
     let limits = config.limits.clone();
     let data_dir = config.data_dir.clone();
     let glossary_dir = config.glossary_dir.clone();
@@ -292,12 +305,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             ExchangeServer::<ExchangeService>::NAME,
         ))
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
-    let memory = MemoryServer::new(MemoryService::new(app.memory))
+    let memory = MemoryServer::new(MemoryService::new(app.memory.clone()))
         .max_decoding_message_size(transport::max_request_bytes(
             MemoryServer::<MemoryService>::NAME,
         ))
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
-    let termbase = TermbaseServer::new(TermbaseService::new(app.termbase))
+    let termbase = TermbaseServer::new(TermbaseService::new(app.termbase.clone()))
         .max_decoding_message_size(transport::max_request_bytes(
             TermbaseServer::<TermbaseService>::NAME,
         ))
@@ -307,16 +320,31 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             AccessServer::<AccessService>::NAME,
         ))
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
+    let web = Web::new(
+        app.termbase.clone(),
+        app.memory.clone(),
+        Arc::clone(&keys),
+        config.tls.is_some(),
+        config.transport.call_deadline,
+    );
+    let guard = Guard {
+        deadline: DeadlineLayer::new(config.transport.call_deadline),
+        access: AccessLayer::new(keys),
+    };
+    let mut routes = axum::Router::new();
+    routes = guard.route(routes, health_service);
+    routes = guard.route(routes, reflection_v1);
+    routes = guard.route(routes, reflection_v1alpha);
+    routes = guard.route(routes, termbase);
+    routes = guard.route(routes, memory);
+    routes = guard.route(routes, exchange);
+    routes = guard.route(routes, access_service);
+    let mut routes = routes.merge(web.router()).fallback(unknown_path);
+    if let Some(cors) = cors {
+        routes = routes.layer(cors);
+    }
     let (stop, stopped) = oneshot::channel::<()>();
-    let router = builder
-        .layer(AccessLayer::new(keys))
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(termbase)
-        .add_service(memory)
-        .add_service(exchange)
-        .add_service(access_service);
+    let router = builder.add_routes(Routes::from(routes));
     let task = tokio::spawn(router.serve_with_incoming_shutdown(
         Incoming::new(listener, config.transport.max_connections),
         async {
@@ -353,6 +381,54 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     })
 }
 
+/// The layers each gRPC service is wrapped in, outermost first: grpc-web's translation to
+/// gRPC, the deadline, the request size bound, the access check. Inside grpc-web's
+/// translation, so that a grpc-web call (whose `grpc-web-text` body is base64 on the wire)
+/// is measured, timed and admitted as the native call it becomes; per service rather than
+/// around the whole server, where grpc-web would refuse every plain HTTP/1.1 request (the
+/// page, the JSON API) and the gRPC layers would read JSON bodies as gRPC frames.
+struct Guard {
+    deadline: DeadlineLayer,
+    access: AccessLayer,
+}
+
+impl Guard {
+    /// `router` with `service` guarded at its path, `/package.Service/*`.
+    fn route<S>(&self, router: axum::Router, service: S) -> axum::Router
+    where
+        S: tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        let guarded = tonic_web::GrpcWebLayer::new().layer(
+            self.deadline
+                .layer(RequestSizeLayer.layer(self.access.layer(service))),
+        );
+        router.route_service(&format!("/{}/{{*rest}}", S::NAME), guarded)
+    }
+}
+
+/// A path no route serves: `UNIMPLEMENTED` to a gRPC client, 404 to anyone else.
+async fn unknown_path(request: axum::extract::Request) -> axum::response::Response {
+    let grpc = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/grpc"));
+    if grpc {
+        return tonic::Status::unimplemented(format!("{} is not a method", request.uri().path()))
+            .into_http::<axum::body::Body>();
+    }
+    (http::StatusCode::NOT_FOUND, "not found\n").into_response()
+}
+
 /// The store's API keys, once the address is checked: a server without keys is open, which
 /// is refused on a network address unless `insecure` (see [`check_exposure`]).
 async fn access(store: &Store, config: &ServerConfig) -> Result<Arc<KeyRing>, ServerError> {
@@ -381,9 +457,7 @@ pub fn check_exposure(listen: SocketAddr, open: bool, insecure: bool) -> Result<
 
 /// The gRPC server builder with the transport's settings and layers, and TLS when
 /// configured; also raises the open-files limit, since every connection is a descriptor.
-async fn transport_builder(
-    config: &ServerConfig,
-) -> Result<tonic::transport::Server<Layers>, ServerError> {
+async fn transport_builder(config: &ServerConfig) -> Result<tonic::transport::Server, ServerError> {
     let open_files = transport::raise_open_files_limit();
     tracing::debug!(?open_files, "open-files limit");
     let builder = transport::builder(&config.transport);

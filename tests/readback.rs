@@ -227,6 +227,7 @@ async fn start_server(dir: &Path) -> (RunningServer, Channel) {
         insecure: false,
         tls: None,
         transport: Default::default(),
+        cors_origins: Vec::new(),
     })
     .await
     .expect("server starts");

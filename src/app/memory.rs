@@ -53,6 +53,11 @@ impl MemoryReadiness {
         Ok(self.index().await?.snapshot().len())
     }
 
+    /// The live index if it is built, without waiting.
+    fn ready(&self) -> Option<Arc<LiveMemoryIndex>> {
+        self.0.borrow().as_ref()?.as_ref().ok().cloned()
+    }
+
     /// Waits for the live index. The fast path after start-up is one uncontended read lock.
     pub(crate) async fn index(&self) -> Result<Arc<LiveMemoryIndex>, MemoryUnavailable> {
         let mut loaded = self.0.clone();
@@ -286,6 +291,16 @@ impl Memory {
                 },
             )
             .await
+    }
+
+    /// The names of the memories that have held units since the server started, in name
+    /// order; none while the index is being built. A memory deleted since is still named
+    /// until a restart (its name costs the index nothing to keep).
+    pub fn names(&self) -> Vec<String> {
+        self.index
+            .ready()
+            .map(|index| index.snapshot().memory_names())
+            .unwrap_or_default()
     }
 
     /// The stored units closest to `query`, best first.

@@ -326,6 +326,11 @@ impl Termbase {
             .await
     }
 
+    /// How many concepts are stored, as the term index has them now.
+    pub fn concept_count(&self) -> usize {
+        self.search.snapshot().concept_count()
+    }
+
     /// Every collection, highest priority first, then by name.
     pub fn collections(&self) -> Result<Vec<Collection>, AppError> {
         let mut collections = self.store.collections()?;

@@ -15,6 +15,18 @@ use crate::app::AppError;
 use crate::model::Violations;
 use crate::store::{AuditEntry, KeyRecord, Role, Store, StoreError};
 
+/// The caller `record` stands for, unless it is revoked or expired at `now_ms`.
+fn usable(record: &KeyRecord, now_ms: i64) -> Result<Caller, AppError> {
+    let refused = |reason: String| Err(AppError::Unauthenticated { reason });
+    if record.revoked_ms.is_some() {
+        return refused(format!("API key `{}` was revoked", record.name));
+    }
+    if record.expires_ms.is_some_and(|expiry| expiry <= now_ms) {
+        return refused(format!("API key `{}` has expired", record.name));
+    }
+    Ok(Caller::of(record))
+}
+
 /// The keys as verified calls read them.
 #[derive(Default)]
 struct Table {
@@ -77,13 +89,20 @@ impl KeyRing {
         else {
             return refused("the API key is unknown or wrong".into());
         };
-        if record.revoked_ms.is_some() {
-            return refused(format!("API key `{}` was revoked", record.name));
-        }
-        if record.expires_ms.is_some_and(|expiry| expiry <= now_ms) {
-            return refused(format!("API key `{}` has expired", record.name));
-        }
-        Ok(Caller::of(record))
+        usable(record, now_ms)
+    }
+
+    /// The caller the key with public id `id` stands for at `now_ms`, or why it is refused:
+    /// for a login session, which holds the id rather than the key string, so that a key
+    /// revoked or expired since the login is refused from then on.
+    pub fn verify_id(&self, id: &str, now_ms: i64) -> Result<Caller, AppError> {
+        let table = self.table.load();
+        let Some(record) = table.by_id.get(id) else {
+            return Err(AppError::Unauthenticated {
+                reason: "the API key of this session no longer exists".into(),
+            });
+        };
+        usable(record, now_ms)
     }
 
     /// Every key, in name order.

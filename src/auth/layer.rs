@@ -21,6 +21,7 @@ use tower_service::Service;
 use super::caller::Caller;
 use super::keys::KeyRing;
 use crate::app::{now_ms, AppError};
+use crate::store::Role;
 
 /// Methods every client may call, key or not: load balancers and tools must see health
 /// and the API's shape.
@@ -74,37 +75,57 @@ impl<S> AccessCheck<S> {
         if OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
             return Ok(None);
         }
-        if self.keys.is_open() {
-            return Ok(Some(Caller::open()));
-        }
-        let Some(key) = sent_key(headers) else {
-            return Err(AppError::Unauthenticated {
-                reason: "this server needs an API key: send `authorization: Bearer <key>` \
-                         (the command line: --api-key or TOLMACH_API_KEY)"
-                    .into(),
-            }
-            .into());
-        };
-        let caller = self.keys.verify(key, now_ms())?;
-        let Some(needed) = crate::rpc::of(path).role else {
-            return Err(AppError::PermissionDenied {
-                message: format!("{path} is not a method this server grants to any key"),
-            }
-            .into());
-        };
+        let rpc = crate::rpc::of(path);
         let method = path.rsplit('/').next().unwrap_or(path);
-        if !caller.role.includes(needed) {
-            return Err(AppError::PermissionDenied {
-                message: format!("{method} needs role {needed}; {}", caller.described()),
-            }
-            .into());
-        }
-        Ok(Some(caller))
+        Ok(Some(admit(
+            &self.keys,
+            sent_key(headers),
+            method,
+            rpc.role,
+        )?))
     }
 }
 
+/// The caller a call to `method`, which needs role `needed` (`None`: a method granted to no
+/// key), carrying `key` is made as, or why it is refused. On an open server every call is
+/// [`Caller::open`]. The one check of a key against a method, for gRPC, grpc-web and the JSON
+/// API alike.
+pub fn admit(
+    keys: &KeyRing,
+    key: Option<&str>,
+    method: &str,
+    needed: Option<Role>,
+) -> Result<Caller, AppError> {
+    if keys.is_open() {
+        return Ok(Caller::open());
+    }
+    let Some(key) = key else {
+        return Err(AppError::Unauthenticated {
+            reason: "this server needs an API key: send `authorization: Bearer <key>` \
+                     (the command line: --api-key or TOLMACH_API_KEY)"
+                .into(),
+        });
+    };
+    authorize(keys.verify(key, now_ms())?, method, needed)
+}
+
+/// `caller`, once its role is known to cover `method`, which needs `needed`.
+pub fn authorize(caller: Caller, method: &str, needed: Option<Role>) -> Result<Caller, AppError> {
+    let Some(needed) = needed else {
+        return Err(AppError::PermissionDenied {
+            message: format!("{method} is not a method this server grants to any key"),
+        });
+    };
+    if !caller.role.includes(needed) {
+        return Err(AppError::PermissionDenied {
+            message: format!("{method} needs role {needed}; {}", caller.described()),
+        });
+    }
+    Ok(caller)
+}
+
 /// The key string a call carries: `authorization: Bearer <key>`, else `x-api-key: <key>`.
-fn sent_key(headers: &http::HeaderMap) -> Option<&str> {
+pub fn sent_key(headers: &http::HeaderMap) -> Option<&str> {
     let bearer = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -25,4 +25,5 @@ mod secret;
 pub use crate::store::{KeyRecord, Role};
 pub use caller::{Caller, Scope};
 pub use keys::{KeyRing, NewKey};
-pub use layer::{caller, AccessLayer};
+pub use layer::{admit, authorize, caller, sent_key, AccessLayer};
+pub use secret::public_id;

@@ -34,7 +34,7 @@ pub(super) fn generate() -> Result<(String, String), AppError> {
 }
 
 /// The public id of a key string; `None` when it is not shaped like one.
-pub(super) fn public_id(key: &str) -> Option<&str> {
+pub fn public_id(key: &str) -> Option<&str> {
     let rest = key.strip_prefix(PREFIX)?;
     let (id, secret) = rest.split_once('_')?;
     let lower_hex = |s: &str, bytes: usize| {

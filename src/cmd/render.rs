@@ -7,7 +7,7 @@ use std::io::Write as _;
 
 use anyhow::{Context, Result};
 use prost::Message;
-use tolmach::service::proto;
+use tolmach::service::{code_name, proto};
 
 /// Prints a response as canonical proto3 JSON, using the descriptors built into the binary.
 pub fn print_json(message_name: &str, message: &impl Message) -> Result<()> {
@@ -56,30 +56,6 @@ pub fn error_message(error: &anyhow::Error) -> String {
     // Some transport errors wrap an error that says the same.
     parts.dedup();
     parts.join(": ")
-}
-
-/// A gRPC status code as the gRPC specification names it.
-fn code_name(code: tonic::Code) -> &'static str {
-    use tonic::Code;
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
 }
 
 /// `text` followed by spaces up to `columns` terminal columns (a Chinese character takes

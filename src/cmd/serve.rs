@@ -27,6 +27,11 @@ pub struct ServeArgs {
     /// it may read, write and delete everything (refused otherwise).
     #[arg(long)]
     insecure: bool,
+    /// Let pages of this origin (`https://cms.example.org`) call the server from a browser:
+    /// grpc-web and the JSON API with an API key (cookies are not sent across origins).
+    /// Repeatable; none by default.
+    #[arg(long, value_name = "ORIGIN")]
+    cors_origin: Vec<String>,
     #[command(flatten)]
     transport: TransportArgs,
 }
@@ -80,6 +85,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         insecure: args.insecure,
         tls: args.transport.tls(),
         transport: args.transport.limits(),
+        cors_origins: args.cors_origin,
     };
     serve(config).await
 }

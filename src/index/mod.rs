@@ -157,6 +157,8 @@ pub struct Snapshot {
     /// Concepts changed or deleted since the base was built: their base entries are stale.
     changed: HashSet<String>,
     priorities: HashMap<String, i32>,
+    /// How many concepts the snapshot holds.
+    concepts: usize,
 }
 
 /// The live term index: readers [`load`](TermSearch::snapshot) a snapshot; writers apply
@@ -252,6 +254,7 @@ impl TermSearch {
                 )),
                 changed: state.recent.keys().cloned().collect(),
                 priorities: state.priorities.clone(),
+                concepts: state.all.len(),
             }
         };
         self.current.store(Arc::new(snapshot));
@@ -275,11 +278,17 @@ impl WriterState {
             delta: Arc::new(TermIndex::build(Vec::new())),
             changed: HashSet::new(),
             priorities: self.priorities.clone(),
+            concepts: self.all.len(),
         }
     }
 }
 
 impl Snapshot {
+    /// How many concepts the snapshot holds.
+    pub fn concept_count(&self) -> usize {
+        self.concepts
+    }
+
     fn visible(&self, index: &TermIndex, term: TermId, is_base: bool) -> bool {
         !(is_base && self.changed.contains(&index.concept_of(term).id))
     }

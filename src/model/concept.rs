@@ -49,6 +49,17 @@ impl TermStatus {
     pub fn is_current(self) -> bool {
         matches!(self, TermStatus::Preferred | TermStatus::Admitted)
     }
+
+    /// The status's name in lower case (`preferred`), as CSV files and the JSON API write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TermStatus::Preferred => "preferred",
+            TermStatus::Admitted => "admitted",
+            TermStatus::Deprecated => "deprecated",
+            TermStatus::Forbidden => "forbidden",
+            TermStatus::Superseded => "superseded",
+        }
+    }
 }
 
 impl Ord for TermStatus {
@@ -81,6 +92,21 @@ pub enum TermType {
     Variant,
     /// A set phrase.
     Phrase,
+}
+
+impl TermType {
+    /// TBX's value of the type (`fullForm`, `acronym`); `None` when not stated.
+    pub fn tbx_value(self) -> Option<&'static str> {
+        match self {
+            TermType::Unspecified => None,
+            TermType::FullForm => Some("fullForm"),
+            TermType::Acronym => Some("acronym"),
+            TermType::Abbreviation => Some("abbreviation"),
+            TermType::ShortForm => Some("shortForm"),
+            TermType::Variant => Some("variant"),
+            TermType::Phrase => Some("phrase"),
+        }
+    }
 }
 
 /// One term: a word or phrase naming the concept in one language.

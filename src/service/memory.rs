@@ -6,23 +6,14 @@ use tonic::{Request, Response, Status};
 use super::convert::{span, unit_to_proto, units_from_request};
 use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, memory_server::Memory as MemoryRpc};
+use super::requests::{self, SearchFields};
 use crate::app::memory::Memory;
 use crate::auth::{self, Role};
-use crate::index::memory::{comparison_length, DiffKind, MemoryQuery};
-use crate::model::violation::{MAX_SEGMENT_BYTES, MAX_TERM_BYTES};
+use crate::index::memory::DiffKind;
+use crate::model::violation::MAX_TERM_BYTES;
 use crate::model::Violations;
 
 const MAX_UNITS_PER_CALL: usize = 10_000;
-const DEFAULT_LIMIT: u32 = 5;
-const MAX_LIMIT: u32 = 100;
-/// The usual CAT threshold below which a fuzzy match costs more to edit than to translate.
-const DEFAULT_MIN_SCORE: f32 = 0.70;
-/// Most comparison units (characters for Chinese, words otherwise) in a Search query. The
-/// distance to each candidate costs |query| × |candidate| / 64 machine words, and a candidate
-/// may be up to |query| / min_score units long, so this bounds the work of one search. A
-/// sentence, even a long paragraph, is far below it; a pasted page of text is not, and a
-/// 64 KiB segment of single-byte characters tagged `zh` is 16 times over it.
-const MAX_QUERY_UNITS: usize = 4096;
 const DEFAULT_CONCORDANCE_LIMIT: u32 = 20;
 const MAX_CONCORDANCE_LIMIT: u32 = 200;
 const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -94,42 +85,18 @@ impl MemoryRpc for MemoryService {
         request: Request<proto::SearchRequest>,
     ) -> Result<Response<proto::SearchResponse>, Status> {
         let caller = auth::caller(&request)?;
-        let mut request = request.into_inner();
-        let mut violations = Violations::default();
-        violations.required_text("text", &request.text, MAX_SEGMENT_BYTES);
-        let source = violations.lang("source_lang", &request.source_lang);
-        let target = violations.lang("target_lang", &request.target_lang);
-        violations.identifiers("memories", &request.memories);
-        violations.min_score("min_score", request.min_score);
-        if let Some(source) = &source {
-            let (length, counted) = comparison_length(&request.text, source);
-            if length > MAX_QUERY_UNITS {
-                violations.add(
-                    "text",
-                    format!(
-                        "is {length} {counted} long, more than the limit of {MAX_QUERY_UNITS}: \
-                         search sentence by sentence"
-                    ),
-                );
-            }
-        }
-        let (source, target) = violations.into_checked(source.zip(target))?;
-        caller.readable_memories("Search", &mut request.memories)?;
-        let query = MemoryQuery {
-            text: request.text,
-            source,
-            target,
-            limit: match request.limit {
-                0 => DEFAULT_LIMIT,
-                n => n.min(MAX_LIMIT),
-            } as usize,
-            min_score: if request.min_score > 0.0 {
-                request.min_score
-            } else {
-                DEFAULT_MIN_SCORE
+        let request = request.into_inner();
+        let query = requests::search(
+            &caller,
+            SearchFields {
+                text: request.text,
+                source_lang: request.source_lang,
+                target_lang: request.target_lang,
+                memories: request.memories,
+                limit: request.limit,
+                min_score: request.min_score,
             },
-            memories: request.memories,
-        };
+        )?;
         let found = self.memory.search(query).await?;
         let matches = found
             .into_iter()

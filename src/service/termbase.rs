@@ -11,16 +11,13 @@ use super::convert::{
 };
 use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, termbase_server::Termbase as TermbaseRpc};
+use super::requests::{self, LookupFields, RecognizeFields};
 use crate::app::termbase::{ConceptFilter, Termbase, DEFAULT_COLLECTION};
 use crate::app::AppError;
 use crate::auth::{self, Caller, Role};
-use crate::index::{score, LookupQuery};
-use crate::model::violation::{MAX_TERM_BYTES, MAX_TEXT_BYTES};
-use crate::model::{Collection, Invalid, Lang, Violations};
-use crate::text;
+use crate::model::violation::MAX_TERM_BYTES;
+use crate::model::{Collection, Invalid, Violations};
 
-const DEFAULT_LIMIT: u32 = 10;
-const MAX_LIMIT: u32 = 100;
 const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 1000;
 
@@ -71,11 +68,6 @@ fn stored_collection(termbase: &Termbase, id: &str) -> Result<Option<String>, St
         Err(AppError::ConceptNotFound { .. }) => Ok(None),
         Err(error) => Err(error.into()),
     }
-}
-
-/// The language of a query or text: the given tag, else the script's.
-fn query_lang(given: Option<Lang>, text: &str) -> Option<Lang> {
-    given.or_else(|| text::detect_lang(text).and_then(|tag| Lang::parse(tag).ok()))
 }
 
 #[tonic::async_trait]
@@ -171,35 +163,21 @@ impl TermbaseRpc for TermbaseService {
         request: Request<proto::LookupRequest>,
     ) -> Result<Response<proto::LookupResponse>, Status> {
         let caller = auth::caller(&request)?;
-        let mut request = request.into_inner();
-        let mut violations = Violations::default();
-        violations.required_text("text", &request.text, MAX_TERM_BYTES);
-        let source_lang = violations.optional_lang("source_lang", &request.source_lang);
-        let targets = violations.langs("target_langs", &request.target_langs);
-        violations.identifiers("collections", &request.collections);
-        violations.min_score("min_score", request.min_score);
-        violations.into_result(())?;
-        caller.readable_collections("Lookup", &mut request.collections)?;
-        let pinyin = source_lang
-            .as_ref()
-            .is_none_or(|lang| lang.primary() == "zh");
-        let source_lang = query_lang(source_lang, &request.text);
-        let query = LookupQuery {
-            text: request.text,
-            source_lang: source_lang.clone(),
-            limit: match request.limit {
-                0 => DEFAULT_LIMIT,
-                n => n.min(MAX_LIMIT),
-            } as usize,
-            min_score: if request.min_score > 0.0 {
-                request.min_score
-            } else {
-                score::DEFAULT_MIN_SCORE
+        let request = request.into_inner();
+        let with_pinyin = request.with_pinyin;
+        let checked = requests::lookup(
+            &caller,
+            LookupFields {
+                text: request.text,
+                source_lang: request.source_lang,
+                target_langs: request.target_langs,
+                collections: request.collections,
+                limit: request.limit,
+                min_score: request.min_score,
             },
-            collections: request.collections,
-            pinyin,
-        };
-        let hits = self.termbase.lookup(query, request.with_pinyin).await?;
+        )?;
+        let source_lang = checked.query.source_lang.clone();
+        let hits = self.termbase.lookup(checked.query, with_pinyin).await?;
         let hits = hits
             .into_iter()
             .map(|hit| {
@@ -210,7 +188,7 @@ impl TermbaseRpc for TermbaseService {
                     matched_lang: hit.matched_section().lang.to_string(),
                     score: hit.score,
                     kind: kind_to_proto(hit.kind) as i32,
-                    renderings: renderings(&hit.concept, &targets, request.with_pinyin),
+                    renderings: renderings(&hit.concept, &checked.targets, with_pinyin),
                     matched_status: status_to_proto(term.status) as i32,
                 }
             })
@@ -226,27 +204,28 @@ impl TermbaseRpc for TermbaseService {
         request: Request<proto::RecognizeRequest>,
     ) -> Result<Response<proto::RecognizeResponse>, Status> {
         let caller = auth::caller(&request)?;
-        let mut request = request.into_inner();
-        let mut violations = Violations::default();
-        violations.required_text("text", &request.text, MAX_TEXT_BYTES);
-        let lang = violations.optional_lang("lang", &request.lang);
-        let targets = violations.langs("target_langs", &request.target_langs);
-        violations.identifiers("collections", &request.collections);
-        violations.into_result(())?;
-        caller.readable_collections("Recognize", &mut request.collections)?;
-        let text: Arc<str> = request.text.into();
+        let request = request.into_inner();
+        let checked = requests::recognize(
+            &caller,
+            RecognizeFields {
+                text: request.text,
+                lang: request.lang,
+                target_langs: request.target_langs,
+                collections: request.collections,
+            },
+        )?;
         let found = self
             .termbase
             .recognize(
-                Arc::clone(&text),
-                lang,
-                request.collections,
+                Arc::clone(&checked.text),
+                checked.lang,
+                checked.collections,
                 request.with_pinyin,
             )
             .await?;
         let reply = RecognizeReply {
-            text: &text,
-            targets: &targets,
+            text: &checked.text,
+            targets: &checked.targets,
             with_pinyin: request.with_pinyin,
             max_occurrences: request.max_occurrences,
         };

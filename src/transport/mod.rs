@@ -21,7 +21,6 @@ pub mod tls;
 use std::time::Duration;
 
 use tonic::transport::Server;
-use tower::layer::util::{Identity, Stack};
 
 pub use deadline::DeadlineLayer;
 pub use incoming::Incoming;
@@ -67,18 +66,16 @@ impl Default for TransportLimits {
     }
 }
 
-/// The layers every call goes through: [`DeadlineLayer`] outermost, then
-/// [`RequestSizeLayer`] (tower's `Stack` names the inner one first).
-pub type Layers = Stack<RequestSizeLayer, Stack<DeadlineLayer, Identity>>;
-
-/// A tonic server builder with `limits`' HTTP/2 settings and the transport's layers.
-pub fn builder(limits: &TransportLimits) -> Server<Layers> {
+/// A tonic server builder with `limits`' HTTP/2 settings, taking HTTP/1.1 too (grpc-web,
+/// the page and the JSON API). Its layers are applied per service by `server.rs`, inside
+/// grpc-web's translation, so that a grpc-web call meets them as a native one does: see
+/// [`DeadlineLayer`] and [`RequestSizeLayer`].
+pub fn builder(limits: &TransportLimits) -> Server {
     Server::builder()
+        .accept_http1(true)
         .max_concurrent_streams(limits.max_streams_per_connection)
         .http2_keepalive_interval(Some(limits.keepalive_interval))
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))
-        .layer(DeadlineLayer::new(limits.call_deadline))
-        .layer(RequestSizeLayer)
 }
 
 /// The decoding limit for the tonic server of `service` (`tolmach.v1.Memory`): its largest

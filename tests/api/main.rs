@@ -24,4 +24,5 @@ mod startup;
 mod statuses;
 mod transport;
 mod util;
+mod web;
 mod writes;

@@ -80,6 +80,7 @@ pub fn config_in(dir: &Path) -> ServerConfig {
         insecure: false,
         tls: None,
         transport: Default::default(),
+        cors_origins: Vec::new(),
     }
 }
 

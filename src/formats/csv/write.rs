@@ -109,22 +109,12 @@ pub fn write_csv<W: Write>(
 /// A term's field as [`write_csv`] writes it.
 fn term_field(term: &Term, field: LangField) -> &str {
     match field {
-        LangField::Status => status_name(term.status),
+        LangField::Status => TermStatus::name(term.status),
         LangField::Type => term_type_value(term.term_type).unwrap_or(""),
         LangField::PartOfSpeech => &term.part_of_speech,
         LangField::Note => &term.note,
         LangField::Source => &term.source,
         LangField::Context => &term.context,
         LangField::Definition | LangField::LangNote => "",
-    }
-}
-
-fn status_name(status: TermStatus) -> &'static str {
-    match status {
-        TermStatus::Preferred => "preferred",
-        TermStatus::Admitted => "admitted",
-        TermStatus::Deprecated => "deprecated",
-        TermStatus::Forbidden => "forbidden",
-        TermStatus::Superseded => "superseded",
     }
 }

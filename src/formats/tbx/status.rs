@@ -55,13 +55,5 @@ pub(super) fn status_value(status: TermStatus) -> &'static str {
 }
 
 pub(in crate::formats) fn term_type_value(term_type: TermType) -> Option<&'static str> {
-    match term_type {
-        TermType::Unspecified => None,
-        TermType::FullForm => Some("fullForm"),
-        TermType::Acronym => Some("acronym"),
-        TermType::Abbreviation => Some("abbreviation"),
-        TermType::ShortForm => Some("shortForm"),
-        TermType::Variant => Some("variant"),
-        TermType::Phrase => Some("phrase"),
-    }
+    term_type.tbx_value()
 }

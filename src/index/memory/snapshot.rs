@@ -201,6 +201,13 @@ impl MemoryIndex {
         self.parts.iter().map(|s| s.live).sum()
     }
 
+    /// The names of the memories units were stored in, in name order.
+    pub fn memory_names(&self) -> Vec<String> {
+        let mut names = self.memories.names.clone();
+        names.sort();
+        names
+    }
+
     /// Whether no unit is stored.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
