@@ -1017,6 +1017,7 @@ async function runLookup() {
   const results = $('lookup-results');
   if (!query) {
     state.lookup = null;
+    delete results.dataset.query;
     results.replaceChildren();
     return;
   }
@@ -1028,6 +1029,7 @@ async function runLookup() {
   } catch (failure) {
     state.lookup = { error: explain(failure) };
   }
+  results.dataset.query = query;
   renderLookup();
 }
 
@@ -1466,7 +1468,18 @@ function wireChrome() {
   });
 }
 
+/** Fills each language choice with zh, ru and en (after "Detect" where the server may guess). */
+function fillLangChoices() {
+  for (const select of document.querySelectorAll('select[data-lang-choice]')) {
+    const options = LANGS.map((lang) => el('option', { value: lang, 'data-i18n': `lang_${lang}` }));
+    if (select.dataset.langChoice === 'detect') options.unshift(el('option', { value: '', 'data-i18n': 'auto_detect' }));
+    select.replaceChildren(...options);
+    select.value = select.dataset.selected ?? options[0].value;
+  }
+}
+
 async function start() {
+  fillLangChoices();
   wireChrome();
   wireDraft();
   wireTools();
