@@ -23,9 +23,10 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::sync::{Mutex, MutexGuard};
 use tolmach::auth::{NewKey, Role};
-use tolmach::service::proto::{RecognizeRequest, TermStatus};
+use tolmach::service::proto::memory_client::MemoryClient;
+use tolmach::service::proto::{RecognizeRequest, SearchRequest, TermStatus};
 use util::{
-    annotated, concept, data, lookup_text, occurrences, start_with_keys, store, TestServer,
+    annotated, concept, data, lookup_text, occurrences, run_cli, start_with_keys, store, TestServer,
 };
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -227,6 +228,17 @@ impl Browser {
         self.client.perform_actions(click).await.expect("click");
     }
 
+    /// Scrolls the tools (lookup, memory, check) to the top of the viewport and saves a
+    /// screenshot of it as target/screenshots/`name`.png.
+    async fn screenshot_tools(&self, name: &str) {
+        self.run(
+            "document.querySelector('.tools').scrollIntoView({ block: 'start' })",
+            vec![],
+        )
+        .await;
+        self.screenshot(name).await;
+    }
+
     /// Saves a screenshot of the viewport as target/screenshots/`name`.png.
     async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
@@ -251,31 +263,46 @@ type Mark = (String, String, String);
 /// Ends a WebDriver session with a blocking `DELETE /session/{id}`: drop cannot await the
 /// client, and without it Chromium would outlive chromedriver.
 fn delete_session(driver: SocketAddr, session: &str) {
-    status_of(driver, "DELETE", &format!("/session/{session}"), "");
+    use std::io::{BufRead, BufReader, Write};
+    let Ok(mut stream) = TcpStream::connect_timeout(&driver, Duration::from_secs(2)) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = http_request(driver, "DELETE", &format!("/session/{session}"), "");
+    if stream.write_all(request.as_bytes()).is_ok() {
+        // chromedriver answers once Chromium has quit.
+        let _ = BufReader::new(stream).read_line(&mut String::new());
+    }
 }
 
-/// The HTTP status `addr` answers a request with (JSON `body` unless empty), read from the
-/// status line alone so that a stream (server-sent events) does not keep the caller waiting.
-fn status_of(addr: SocketAddr, method: &str, path: &str, body: &str) -> Option<u16> {
-    use std::io::{BufRead, BufReader, Write};
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+/// Whether `server` has the JSON route `path`: a route it lacks answers 404. Only the status
+/// line is read, so that a stream (server-sent events) does not keep the test waiting.
+async fn has_route(server: &TestServer, method: &str, path: &str) -> bool {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let addr = server.server.addr;
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("server reachable");
+    let request = http_request(addr, method, path, "{}");
     stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let request = format!(
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut status_line = String::new();
+    BufReader::new(stream)
+        .read_line(&mut status_line)
+        .await
+        .expect("status line");
+    !status_line.starts_with("HTTP/1.1 404")
+}
+
+/// An HTTP/1.1 request with a JSON `body` (none when empty), closing the connection after.
+fn http_request(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
+    format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut status_line = String::new();
-    BufReader::new(stream).read_line(&mut status_line).ok()?;
-    status_line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Whether `server` has the JSON route `path` (a route it lacks answers 404).
-fn has_route(server: &TestServer, method: &str, path: &str) -> bool {
-    status_of(server.server.addr, method, path, "{}").is_some_and(|status| status != 404)
+    )
 }
 
 /// A loopback port free at the time of asking.
@@ -550,7 +577,85 @@ async fn lookup_finds_concepts_from_pinyin_and_typos() {
             .await;
         assert_eq!(shown, json!([concept, best.matched_term, true]), "{query}");
     }
-    browser.screenshot("lookup").await;
+    browser.screenshot_tools("lookup").await;
+}
+
+// Multi-threaded: the import runs the command-line client, which blocks its thread while the
+// server answers it.
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_search_marks_what_differs_from_the_stored_sentence() {
+    let Some((browser, _turn)) = Browser::take_turn().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    run_cli(
+        &server,
+        &["import", "examples/memory.tmx", "--memory", "news"],
+        "",
+    );
+    let query = "2024年7月，上海合作组织峰会在青岛举行。";
+    let mut memory = MemoryClient::new(server.channel().await);
+    let best = memory
+        .search(SearchRequest {
+            text: query.into(),
+            source_lang: "zh".into(),
+            target_lang: "ru".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("search")
+        .into_inner()
+        .matches
+        .swap_remove(0);
+
+    browser.open(&server).await;
+    browser
+        .run(
+            "document.getElementById('tab-memory').click();
+             document.getElementById('memory-input').value = arguments[0];
+             document.getElementById('memory-from').value = 'zh';
+             document.getElementById('memory-to').value = 'ru';
+             document.getElementById('memory-form').requestSubmit();",
+            vec![json!(query)],
+        )
+        .await;
+    let shown = browser
+        .wait_for(
+            "the memory's matches",
+            "const match = document.querySelector('#memory-results .match');
+             return match && [
+               match.querySelector('.match-score').textContent,
+               match.querySelector('.match-target span:not(.match-label)').textContent,
+               [...match.querySelectorAll('.match-source mark.diff')].map(m => m.textContent),
+               match.querySelector('.match-target button.copy').dataset.copy,
+             ];",
+            vec![],
+        )
+        .await;
+    let percent = format!("{}%", (best.score * 100.0).round());
+    let target = if best.adapted_target.is_empty() {
+        &best.target
+    } else {
+        &best.adapted_target
+    };
+    // gRPC counts the stored source's differences in UTF-8 bytes, the page in UTF-16 units.
+    let differing: Vec<&str> = best
+        .diffs
+        .iter()
+        .filter_map(|diff| diff.stored)
+        .filter(|span| span.end > span.start)
+        .map(|span| &best.source[span.start as usize..span.end as usize])
+        .collect();
+    assert!(
+        !differing.is_empty(),
+        "the best match differs from the query"
+    );
+    assert_eq!(
+        shown,
+        json!([percent, target, differing, target]),
+        "the best match, its stored source marked where it differs, its target to copy"
+    );
+    browser.screenshot_tools("memory").await;
 }
 
 #[tokio::test]
@@ -559,7 +664,7 @@ async fn a_concept_stored_over_grpc_is_highlighted_without_reload() {
         return;
     };
     let server = TestServer::start().await;
-    if !has_route(&server, "GET", "/api/events") {
+    if !has_route(&server, "GET", "/api/events").await {
         eprintln!("skipped: this server has no /api/events");
         return;
     }
@@ -598,7 +703,7 @@ async fn translation_check_shows_the_expected_rendering() {
     browser
         .run("document.getElementById('tab-check').click()", vec![])
         .await;
-    if !has_route(&server, "POST", "/api/check") {
+    if !has_route(&server, "POST", "/api/check").await {
         let unavailable = browser
             .wait_for(
                 "the check pane to say the server does not check",
@@ -608,7 +713,7 @@ async fn translation_check_shows_the_expected_rendering() {
             )
             .await;
         assert_eq!(unavailable, json!(true));
-        browser.screenshot("check").await;
+        browser.screenshot_tools("check").await;
         eprintln!("skipped: this server has no /api/check");
         return;
     }
@@ -637,7 +742,7 @@ async fn translation_check_shows_the_expected_rendering() {
         expected.as_str().unwrap_or("").contains("Belt and Road"),
         "{expected}"
     );
-    browser.screenshot("check").await;
+    browser.screenshot_tools("check").await;
 }
 
 #[tokio::test]
