@@ -6,6 +6,8 @@
 //!
 //! - `tolmach_peerdata`: the peer data (files written by other projects) is at
 //!   `$TOLMACH_PEERDATA`, else `../shared/peerdata`.
+//! - `tolmach_seeds`: the two newsroom articles the project grew from are at
+//!   `$TOLMACH_SEEDS`, else `../shared/seeds`.
 //! - `tolmach_readback`: the read-back environment (a Python virtual environment with the
 //!   translate-toolkit of `tests/readback/requirements.txt`, made by `.ci/run`) is at
 //!   `<target dir>/readback-venv`; its path is passed to the tests as
@@ -62,20 +64,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Sets `cfg` when the directory named by the environment variable `var`, else `default`,
+/// exists, and watches it.
+fn shared_input(var: &str, default: &str, cfg: &str) {
+    println!("cargo:rerun-if-env-changed={var}");
+    let dir = std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from);
+    if dir.is_dir() {
+        println!("cargo:rustc-cfg={cfg}");
+        println!("cargo:rerun-if-changed={}", dir.display());
+    }
+}
+
 /// Sets the cfgs named in the header for the test inputs that are present, and watches them.
 fn detect_test_inputs(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo::rustc-check-cfg=cfg(tolmach_peerdata)");
     println!("cargo::rustc-check-cfg=cfg(tolmach_readback)");
-
-    println!("cargo:rerun-if-env-changed=TOLMACH_PEERDATA");
-    let peerdata = std::env::var_os("TOLMACH_PEERDATA").map_or_else(
-        || Path::new("../shared/peerdata").to_path_buf(),
-        PathBuf::from,
-    );
-    if peerdata.is_dir() {
-        println!("cargo:rustc-cfg=tolmach_peerdata");
-        println!("cargo:rerun-if-changed={}", peerdata.display());
-    }
+    println!("cargo::rustc-check-cfg=cfg(tolmach_seeds)");
+    shared_input("TOLMACH_PEERDATA", "../shared/peerdata", "tolmach_peerdata");
+    shared_input("TOLMACH_SEEDS", "../shared/seeds", "tolmach_seeds");
 
     // OUT_DIR is `<target dir>/<profile>/build/<package>-<hash>/out`.
     let target_dir = out

@@ -107,6 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tls: None,
         transport: Default::default(),
         cors_origins: Vec::new(),
+        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
     }))?;
     println!(
         "server with the shipped glossary: {} concepts",

@@ -136,6 +136,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             tls: None,
             transport: Default::default(),
             cors_origins: Vec::new(),
+            watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
         };
         let running = server::start(config.clone()).await?;
         let (_, rss_before) = rss_mib();

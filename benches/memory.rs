@@ -349,6 +349,7 @@ fn serve_once(dir: &str) {
             tls: None,
             transport: Default::default(),
             cors_origins: Vec::new(),
+            watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
         })
         .await
         .expect("server starts");

@@ -236,6 +236,7 @@ fn main() {
             tls: None,
             transport: Default::default(),
             cors_origins: Vec::new(),
+            watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
         })
         .await
         .expect("server");

@@ -1,8 +1,9 @@
 //! Tolmach: a Chinese–Russian–English terminology and translation-memory server.
 //!
-//! Dependencies point one way: [`server`] → [`transport`], [`service`] → [`auth`] → [`app`] →
-//! [`index`], [`store`], [`formats`] → [`text`], [`model`]. Only `service`, `transport`,
-//! `server` and the access layer of `auth` know about gRPC; every write goes through
+//! Dependencies point one way: [`server`] → [`transport`], [`web`] → [`service`] → [`auth`] →
+//! [`app`] → [`index`], [`store`], [`formats`] → [`text`], [`model`]. Only `service`,
+//! `transport`, `server` and the access layer of `auth` know about gRPC (`web` serves the
+//! page and the JSON API on the same port); every write goes through
 //! [`app::writes`], every heavy piece of work through [`app::work`].
 #![deny(missing_docs)]
 

@@ -6,7 +6,7 @@ mod cmd;
 
 use clap::{Parser, Subcommand};
 
-use cmd::{collections, delete, export, import, key, memory, serve, termbase};
+use cmd::{collections, delete, export, import, key, memory, serve, termbase, watch};
 
 /// Tolmach: Chinese–Russian–English terminology and translation-memory server.
 #[derive(Parser)]
@@ -51,6 +51,9 @@ enum Command {
         #[command(subcommand)]
         action: key::KeyCommand,
     },
+    /// Print the termbase's changes as they are written, one line each: revision, kind,
+    /// what changed (`--snapshot` starts with every concept; `--after N` resumes).
+    Watch(watch::WatchArgs),
 }
 
 #[tokio::main]
@@ -78,5 +81,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Collection { action } => collections::change(action).await,
         Command::Delete(args) => delete::run(args).await,
         Command::Key { action } => key::run(action).await,
+        Command::Watch(args) => watch::run(args).await,
     }
 }

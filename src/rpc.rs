@@ -53,6 +53,7 @@ const RPCS: &[Rpc] = &[
         Role::Reader,
         SMALL,
     ),
+    stream("/tolmach.v1.Termbase/Watch", Role::Reader, SMALL),
     unary("/tolmach.v1.Memory/AddUnits", Role::Editor, 8 * MIB),
     unary("/tolmach.v1.Memory/DeleteUnits", Role::Editor, 8 * MIB),
     unary("/tolmach.v1.Memory/Search", Role::Reader, 256 * KIB),
@@ -79,6 +80,7 @@ const WEB_ROUTES: &[(&str, &str)] = &[
     ("/api/lookup", "/tolmach.v1.Termbase/Lookup"),
     ("/api/search", "/tolmach.v1.Memory/Search"),
     ("/api/info", "/tolmach.v1.Termbase/ListCollections"),
+    ("/api/events", "/tolmach.v1.Termbase/Watch"),
 ];
 
 /// Any other path: health, reflection, or a method no service has (answered `UNIMPLEMENTED`).

@@ -5,6 +5,12 @@
 //! What stands between the socket and the services (TLS, the connection cap, request sizes,
 //! deadlines) is `transport/`'s; this file applies it.
 //!
+//! One port serves native gRPC (HTTP/2), grpc-web on every service (HTTP/1.1 and HTTP/2),
+//! and the page and JSON API of [`crate::web`]: each service is wrapped in grpc-web's
+//! translation and then in the deadline, the request-size bound and the access check
+//! (`Guard`), so a grpc-web call is checked as a native one; the web router is merged beside
+//! the services, and CORS (`--cors-origin`) wraps them all.
+//!
 //! The server binds as soon as the store is open, recovered and seeded and the term index is
 //! built. The translation-memory index (seconds for a million units) is built afterwards on a
 //! blocking thread: Termbase and health answer at once, memory searches and writes wait for
@@ -29,6 +35,7 @@ use tonic::server::NamedService;
 use tonic::service::Routes;
 use tower::Layer;
 
+use crate::app::changes::Changes;
 use crate::app::memory::{MemoryReadiness, MemoryUnavailable, StopLoading};
 pub use crate::app::termbase::GLOSSARY_COLLECTION;
 use crate::app::{now_ms, work, App, AppError, Limits};
@@ -81,6 +88,10 @@ pub struct ServerConfig {
     /// Origins whose pages may call the server from a browser (grpc-web and the JSON API,
     /// with an API key): `https://cms.example.org`. Empty: none.
     pub cors_origins: Vec<String>,
+    /// How many termbase change records to keep for Watch clients to resume from
+    /// ([`DEFAULT_RETENTION`](crate::app::changes::DEFAULT_RETENTION) by default); a client
+    /// whose token is older must start again from a snapshot.
+    pub watch_retention: u64,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -160,6 +171,7 @@ pub struct RunningServer {
     /// How many concepts were loaded from the glossary at this start (0 when not first start).
     pub loaded_from_glossary: usize,
     memory: MemoryReadiness,
+    changes: ClosedOnDrop,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
     loading: Loading,
@@ -176,6 +188,16 @@ struct Loading {
 impl Drop for Loading {
     fn drop(&mut self) {
         self.stop.stop();
+    }
+}
+
+/// The change feed, closed when the server stops or is dropped: its streams never end by
+/// themselves, and the graceful shutdown of the transport would wait for them.
+struct ClosedOnDrop(Changes);
+
+impl Drop for ClosedOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 
@@ -206,8 +228,11 @@ impl RunningServer {
             stop,
             mut task,
             mut loading,
+            changes,
             ..
         } = self;
+        // Change streams never end by themselves: a graceful shutdown would wait for them.
+        drop(changes);
         let failed_early = tokio::select! {
             biased;
             result = &mut task => Some(result),
@@ -297,7 +322,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let (app, loader) = App::new(store.clone(), search, limits);
+    let (app, loader) = App::new(store.clone(), search, limits, config.watch_retention);
+    let changes = app.changes.clone();
     let readiness = app.memory.readiness();
     let stop_loading = loader.stopper();
     let exchange = ExchangeServer::new(ExchangeService::new(app.imports, app.exports))
@@ -310,11 +336,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             MemoryServer::<MemoryService>::NAME,
         ))
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
-    let termbase = TermbaseServer::new(TermbaseService::new(app.termbase.clone()))
-        .max_decoding_message_size(transport::max_request_bytes(
-            TermbaseServer::<TermbaseService>::NAME,
-        ))
-        .max_encoding_message_size(MAX_RESPONSE_BYTES);
+    let termbase = TermbaseServer::new(TermbaseService::new(
+        app.termbase.clone(),
+        app.changes.clone(),
+    ))
+    .max_decoding_message_size(transport::max_request_bytes(
+        TermbaseServer::<TermbaseService>::NAME,
+    ))
+    .max_encoding_message_size(MAX_RESPONSE_BYTES);
     let access_service = AccessServer::new(AccessService::new(Arc::clone(&keys)))
         .max_decoding_message_size(transport::max_request_bytes(
             AccessServer::<AccessService>::NAME,
@@ -323,6 +352,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let web = Web::new(
         app.termbase.clone(),
         app.memory.clone(),
+        app.changes.clone(),
         Arc::clone(&keys),
         config.tls.is_some(),
         config.transport.call_deadline,
@@ -372,6 +402,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         concept_count,
         loaded_from_glossary,
         memory: readiness,
+        changes: ClosedOnDrop(changes),
         stop,
         task,
         loading: Loading {
@@ -541,13 +572,12 @@ fn read_glossary(dir: Option<&Path>) -> Result<Vec<Concept>, ServerError> {
 /// Stores the glossary's collection and concepts in one atomic batch, then marks the store
 /// seeded.
 async fn seed_glossary(store: &Store, concepts: Vec<Concept>) -> Result<(), ServerError> {
-    store
-        .upsert_collection(&Collection {
-            name: GLOSSARY_COLLECTION.to_owned(),
-            priority: GLOSSARY_PRIORITY,
-            description: "The shipped SCO, Belt and Road and diplomatic glossary".to_owned(),
-        })
-        .await?;
+    let collection = Collection {
+        name: GLOSSARY_COLLECTION.to_owned(),
+        priority: GLOSSARY_PRIORITY,
+        description: "The shipped SCO, Belt and Road and diplomatic glossary".to_owned(),
+    };
+    store.upsert_collection(&collection, now_ms(), "").await?;
     store.insert_concepts(concepts, now_ms()).await?;
     store.mark_seeded().await?;
     Ok(())

@@ -228,6 +228,7 @@ async fn start_server(dir: &Path) -> (RunningServer, Channel) {
         tls: None,
         transport: Default::default(),
         cors_origins: Vec::new(),
+        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
     })
     .await
     .expect("server starts");

@@ -84,6 +84,18 @@ pub enum AppError {
     /// An upload broke off before its end; nothing was imported.
     #[error(transparent)]
     Upload(#[from] Broken),
+    /// A change stream's resume token is older than the oldest change the store keeps: the
+    /// changes in between are gone, and the client must start again from a snapshot.
+    #[error(
+        "the changes after revision {after} are no longer kept: the oldest available is \
+         revision {oldest}; watch again with snapshot set to start from the current state"
+    )]
+    ChangesCompacted {
+        /// The token.
+        after: u64,
+        /// The oldest revision the store still keeps.
+        oldest: u64,
+    },
     /// A stored entry cannot be written in the format an export asked for.
     #[error("a stored entry cannot be written in this format: {0}")]
     Unwritable(FormatError),

@@ -7,10 +7,13 @@
 //!   Concordance, Stats;
 //! - [`import`]: imports: a file read, checked, spooled, analyzed and committed;
 //! - [`export`]: exports: the store walked and written in a format, chunk by chunk;
+//! - [`changes`]: the live change feed of the termbase (resume tokens, snapshots,
+//!   bookmarks), for gRPC's Watch and any other transport;
 //! - [`writes`]: the one ordered write path every write above goes through;
 //! - [`work`]: where heavy work runs, and how many heavy calls may run at once;
 //! - [`check`]: the domain's checks of concepts and units, for RPCs and imports alike.
 
+pub mod changes;
 pub mod check;
 mod claims;
 mod error;
@@ -29,6 +32,7 @@ pub use work::{Heavy, Limits};
 
 use crate::index::TermSearch;
 use crate::store::Store;
+use changes::Changes;
 use export::Exports;
 use import::Imports;
 use memory::{Memory, MemoryLoader};
@@ -48,15 +52,29 @@ pub struct App {
     pub imports: Imports,
     /// Exports.
     pub exports: Exports,
+    /// The termbase's change feed.
+    pub changes: Changes,
 }
 
 impl App {
-    /// The application over `store`, whose term index `terms` was built from it; the memory
-    /// index is built by the returned loader (see [`Memory::loading`]).
-    pub fn new(store: Store, terms: Arc<TermSearch>, limits: Limits) -> (App, MemoryLoader) {
+    /// The application over `store`, whose term index `terms` was built from it, keeping the
+    /// last `retention` change records; the memory index is built by the returned loader (see
+    /// [`Memory::loading`]).
+    pub fn new(
+        store: Store,
+        terms: Arc<TermSearch>,
+        limits: Limits,
+        retention: u64,
+    ) -> (App, MemoryLoader) {
         let (readiness, loader) = Memory::loading(store.clone());
-        let writes = WritePath::new(store.clone(), Arc::clone(&terms), readiness.clone());
         let admission = Admission::new(limits);
+        let changes = Changes::new(store.clone(), retention, admission.clone());
+        let writes = WritePath::new(
+            store.clone(),
+            Arc::clone(&terms),
+            readiness.clone(),
+            changes.clone(),
+        );
         let claims = Claims::default();
         let app = App {
             termbase: Termbase::new(
@@ -69,6 +87,7 @@ impl App {
             memory: Memory::new(store.clone(), readiness, writes.clone(), admission.clone()),
             imports: Imports::new(store.clone(), writes, admission, claims),
             exports: Exports::new(store),
+            changes,
         };
         (app, loader)
     }

@@ -62,6 +62,10 @@ pub struct ConceptFilter {
     pub subject_field: String,
     /// Only concepts with a section in this language.
     pub lang: Option<Lang>,
+    /// Only concepts updated after this time, in ms since the epoch.
+    pub updated_after_ms: Option<i64>,
+    /// Only concepts written after this store revision (a change feed token).
+    pub after_revision: Option<u64>,
 }
 
 impl ConceptFilter {
@@ -70,9 +74,22 @@ impl ConceptFilter {
             && self.within.is_empty()
             && self.subject_field.is_empty()
             && self.lang.is_none()
+            && self.updated_after_ms.is_none()
+            && self.after_revision.is_none()
     }
 
-    fn wants(&self, concept: &Concept) -> bool {
+    /// Whether the listing wants `concept`; only the revision filter reads the store.
+    fn wants(&self, store: &Store, concept: &Concept) -> Result<bool, StoreError> {
+        if !self.wants_content(concept) {
+            return Ok(false);
+        }
+        match self.after_revision {
+            Some(after) => Ok(store.last_change(&concept.id)? > after),
+            None => Ok(true),
+        }
+    }
+
+    fn wants_content(&self, concept: &Concept) -> bool {
         (self.collection.is_empty() || concept.collection == self.collection)
             && (self.within.is_empty() || self.within.contains(&concept.collection))
             && (self.subject_field.is_empty()
@@ -81,6 +98,9 @@ impl ConceptFilter {
                 .lang
                 .as_ref()
                 .is_none_or(|l| concept.sections_for(l).next().is_some())
+            && self
+                .updated_after_ms
+                .is_none_or(|after| concept.updated_ms > after)
     }
 }
 
@@ -144,7 +164,7 @@ impl Termbase {
                     if !move_from_other_collection {
                         refuse_other_owner(&claims, &concept, previous.as_ref())?;
                     }
-                    ensure_collection(&store, &concept.collection).await?;
+                    ensure_collection(&store, &concept.collection, &name).await?;
                     let stored = store
                         .upsert_concept(concept, expected_revision, now_ms(), &name)
                         .await?;
@@ -216,13 +236,14 @@ impl Termbase {
     /// Deletes one concept; answers it as it was.
     pub async fn delete(&self, author: &Author, id: String) -> Result<Concept, AppError> {
         let change = Change::DeleteConcept { id: id.clone() };
+        let name = author.0.clone();
         self.writes
             .termbase(
                 change,
                 author,
-                |store, _| async move {
+                move |store, _| async move {
                     store
-                        .delete_concept(&id)
+                        .delete_concept(&id, now_ms(), &name)
                         .await?
                         .ok_or(AppError::ConceptNotFound { id })
                 },
@@ -250,7 +271,10 @@ impl Termbase {
             let matching = store
                 .concepts_after(after.as_deref())
                 .take_while(|_| !checkpoint.stop())
-                .filter(|c| c.as_ref().map_or(true, |c| filter.wants(c)));
+                .filter_map(|concept| {
+                    let wanted = concept.and_then(|c| Ok(filter.wants(&store, &c)?.then_some(c)));
+                    wanted.transpose()
+                });
             take_page(matching, size, |c| &c.id)
         };
         if unfiltered {
@@ -313,12 +337,13 @@ impl Termbase {
         let change = Change::UpsertCollection {
             name: collection.name.clone(),
         };
+        let by = author.0.clone();
         self.writes
             .termbase(
                 change,
                 author,
-                |store, _| async move {
-                    store.upsert_collection(&collection).await?;
+                move |store, _| async move {
+                    store.upsert_collection(&collection, now_ms(), &by).await?;
                     Ok(priorities(&store)?)
                 },
                 |priorities, index| index.set_priorities(priorities),
@@ -350,13 +375,14 @@ impl Termbase {
             return Err(AppError::ProtectedCollection { name });
         }
         let change = Change::DeleteCollection { name: name.clone() };
+        let by = author.0.clone();
         self.writes
             .termbase(
                 change,
                 author,
-                |store, _| async move {
+                move |store, _| async move {
                     let ids = store
-                        .delete_collection(&name)
+                        .delete_collection(&name, now_ms(), &by)
                         .await?
                         .ok_or(AppError::CollectionNotFound { name })?;
                     Ok((ids, priorities(&store)?))
@@ -396,8 +422,13 @@ fn refuse_other_owner(
 
 /// Creates collection `name` unless it exists, with priority 0: below the shipped glossary,
 /// so that what a write brings does not outrank the curated terms until someone raises its
-/// priority. Call with the termbase write turn held.
-pub(super) async fn ensure_collection(store: &Store, name: &str) -> Result<(), StoreError> {
+/// priority. Call with the termbase write turn held; `author` names the write in the change
+/// log.
+pub(super) async fn ensure_collection(
+    store: &Store,
+    name: &str,
+    author: &str,
+) -> Result<(), StoreError> {
     if store.collections()?.iter().any(|c| c.name == name) {
         return Ok(());
     }
@@ -406,7 +437,7 @@ pub(super) async fn ensure_collection(store: &Store, name: &str) -> Result<(), S
         priority: 0,
         description: String::new(),
     };
-    store.upsert_collection(&collection).await
+    store.upsert_collection(&collection, now_ms(), author).await
 }
 
 /// Every collection's priority, for the term index.

@@ -41,15 +41,19 @@ pub enum Heavy {
     Scan,
     /// Exchange Import (reads, checks, spools and analyzes a whole file, then commits).
     Import,
+    /// An open change stream (Termbase Watch): no thread of its own, but a task, a buffer
+    /// and reads of the change log for as long as its client listens.
+    Watch,
 }
 
 impl Heavy {
-    const ALL: [Heavy; 5] = [
+    const ALL: [Heavy; 6] = [
         Heavy::Lookup,
         Heavy::Recognize,
         Heavy::Search,
         Heavy::Scan,
         Heavy::Import,
+        Heavy::Watch,
     ];
 }
 
@@ -61,6 +65,7 @@ impl fmt::Display for Heavy {
             Heavy::Search => "Search/Concordance",
             Heavy::Scan => "Stats/ListConcepts",
             Heavy::Import => "Import",
+            Heavy::Watch => "Watch",
         })
     }
 }
@@ -83,6 +88,8 @@ pub struct Limits {
     pub scan: usize,
     /// Imports at once.
     pub import: usize,
+    /// Change streams (Watch) open at once.
+    pub watch: usize,
     /// The delay a refused call is told to wait before retrying.
     pub retry_after: Duration,
 
@@ -101,6 +108,7 @@ impl Default for Limits {
             search: 16,
             scan: 2,
             import: 8,
+            watch: 1024,
             retry_after: Duration::from_secs(1),
             upload_idle: Duration::from_secs(60),
         }
@@ -115,6 +123,7 @@ impl Limits {
             Heavy::Search => self.search,
             Heavy::Scan => self.scan,
             Heavy::Import => self.import,
+            Heavy::Watch => self.watch,
         }
     }
 }

@@ -14,9 +14,12 @@
 //! before the write reaches the application). A crash between the commit's flush and the
 //! audit record's flush loses that one record while the write stays: the window is one
 //! flush long, and a concept's author is not in it (it is written in the concept's own
-//! transaction). Still to come: a live change feed (emit the change after step 3), a
-//! replicated log (append the change between steps 1 and 2, apply on followers through the
-//! same path). A write never bypasses it: the store's write methods are called
+//! transaction). A termbase write's change records (the store revision, the change feed's
+//! source) are written in the commit's own transactions, within the turn, so revisions follow
+//! the order of the commits; after step 3 (or after a commit that failed part way, whose
+//! records are there all the same) the [change feed](super::changes) is told the new revision
+//! and wakes its streams. Still to come: a replicated log (append the change between steps 1
+//! and 2, apply on followers through the same path). A write never bypasses it: the store's write methods are called
 //! only from closures passed here, except by start-up (crash recovery and the first load of
 //! the shipped glossary), which writes before any index is built or any call is served, and
 //! by the key ring (`auth::KeyRing`): keys feed no index, and each key write carries its
@@ -35,6 +38,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
+use super::changes::Changes;
 use super::memory::MemoryReadiness;
 use super::{now_ms, work, AppError};
 use crate::index::memory::LiveMemoryIndex;
@@ -179,18 +183,25 @@ pub struct WritePath {
     store: Store,
     terms: Arc<TermSearch>,
     memory: MemoryReadiness,
+    changes: Changes,
     termbase_turn: Arc<Mutex<()>>,
     memory_turn: Arc<Mutex<()>>,
 }
 
 impl WritePath {
-    /// The path writing to `store` and publishing to `terms` and (once built) the memory
-    /// index behind `memory`.
-    pub fn new(store: Store, terms: Arc<TermSearch>, memory: MemoryReadiness) -> WritePath {
+    /// The path writing to `store` and publishing to `terms`, (once built) the memory index
+    /// behind `memory`, and the termbase's `changes` feed.
+    pub fn new(
+        store: Store,
+        terms: Arc<TermSearch>,
+        memory: MemoryReadiness,
+        changes: Changes,
+    ) -> WritePath {
         WritePath {
             store,
             terms,
             memory,
+            changes,
             termbase_turn: Arc::default(),
             memory_turn: Arc::default(),
         }
@@ -198,7 +209,7 @@ impl WritePath {
 
     /// A termbase write: `commit` writes to the store (with the term index at hand for
     /// writes that publish as they go, like an import), then `publish` applies what it
-    /// committed to the term index on the blocking pool.
+    /// committed to the term index on the blocking pool, then the change feed is told.
     pub async fn termbase<C, R, F>(
         &self,
         change: Change,
@@ -213,7 +224,8 @@ impl WritePath {
     {
         let turn = Arc::clone(&self.termbase_turn);
         let index = Arc::clone(&self.terms);
-        self.ordered(change, author, turn, index, commit, publish)
+        let feed = Some(self.changes.clone());
+        self.ordered(change, author, turn, index, feed, commit, publish)
             .await
     }
 
@@ -233,17 +245,20 @@ impl WritePath {
     {
         let index = self.memory.index().await?;
         let turn = Arc::clone(&self.memory_turn);
-        self.ordered(change, author, turn, index, commit, publish)
+        self.ordered(change, author, turn, index, None, commit, publish)
             .await
     }
 
-    /// The one place every write passes: turn, commit, audit, publish, in a task of its own.
+    /// The one place every write passes: turn, commit, audit, publish, and for the termbase
+    /// the change `feed`, in a task of its own.
+    #[allow(clippy::too_many_arguments)]
     async fn ordered<I, C, R, F>(
         &self,
         change: Change,
         author: &Author,
         turn: Arc<Mutex<()>>,
         index: Arc<I>,
+        feed: Option<Changes>,
         commit: impl FnOnce(Store, Arc<I>) -> F + Send + 'static,
         publish: impl FnOnce(C, &I) -> R + Send + 'static,
     ) -> Result<R, AppError>
@@ -257,14 +272,26 @@ impl WritePath {
         let author = author.clone();
         let write = async move {
             let _turn = turn.lock_owned().await;
-            let committed = commit(store.clone(), Arc::clone(&index)).await?;
+            let committed = commit(store.clone(), Arc::clone(&index)).await;
+            let committed = match (committed, &feed) {
+                (Err(error), Some(feed)) => {
+                    // An import that failed part way committed its first batches.
+                    feed.published().await;
+                    return Err(error);
+                }
+                (committed, _) => committed?,
+            };
             tracing::debug!(%change, author = author.0, "committed");
             // The write is durable whatever happens here: a failed audit record is the
             // server's fault to log, not a reason to tell the client its write failed.
             if let Err(error) = store.append_audit(&change.audited(&author)).await {
                 tracing::error!(%error, %change, "the audit record of a committed write was lost");
             }
-            work::run("index publication", move || publish(committed, &index)).await
+            let answer = work::run("index publication", move || publish(committed, &index)).await;
+            if let Some(feed) = feed {
+                feed.published().await;
+            }
+            answer
         };
         tokio::spawn(write)
             .await

@@ -11,6 +11,7 @@ pub mod memory;
 pub mod render;
 pub mod serve;
 pub mod termbase;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 

@@ -11,6 +11,11 @@ use tolmach::service::{code_name, proto};
 
 /// Prints a response as canonical proto3 JSON, using the descriptors built into the binary.
 pub fn print_json(message_name: &str, message: &impl Message) -> Result<()> {
+    print_json_value(&to_json(message_name, message)?)
+}
+
+/// A message as canonical proto3 JSON, using the descriptors built into the binary.
+pub fn to_json(message_name: &str, message: &impl Message) -> Result<serde_json::Value> {
     let pool = prost_reflect::DescriptorPool::decode(proto::FILE_DESCRIPTOR_SET)
         .context("the built-in descriptor set is unreadable")?;
     let descriptor = pool
@@ -18,11 +23,10 @@ pub fn print_json(message_name: &str, message: &impl Message) -> Result<()> {
         .with_context(|| format!("{message_name} is not in the descriptor set"))?;
     let dynamic =
         prost_reflect::DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())?;
-    let json = dynamic.serialize_with_options(
+    Ok(dynamic.serialize_with_options(
         serde_json::value::Serializer,
         &prost_reflect::SerializeOptions::new(),
-    )?;
-    print_json_value(&json)
+    )?)
 }
 
 /// Prints JSON pretty, on lines of its own.
@@ -241,6 +245,8 @@ fn is_current(rendering: &proto::Rendering) -> bool {
         || rendering.status == proto::TermStatus::Admitted as i32
 }
 
+/// The recognized text with its terms in brackets, then a row per occurrence: its span, its
+/// surface, the standard renderings and what it warns of.
 pub fn recognized_table(text: &str, response: &proto::RecognizeResponse) -> String {
     let mut out = String::new();
     let mut marked = String::new();
@@ -278,7 +284,12 @@ pub fn recognized_table(text: &str, response: &proto::RecognizeResponse) -> Stri
         // Renderings come best first per language: the first current one of each language
         // is its standard rendering (preferred, or admitted where none is preferred).
         let mut standard: Vec<&proto::Rendering> = Vec::new();
-        for r in o.renderings.iter().filter(|r| is_current(r)) {
+        // A compact reply names the concept by index; an inline one carries its renderings.
+        let renderings = match response.concepts.get(o.concept_index as usize) {
+            Some(named) if o.renderings.is_empty() => &named.renderings,
+            _ => &o.renderings,
+        };
+        for r in renderings.iter().filter(|r| is_current(r)) {
             if standard.iter().all(|s| s.lang != r.lang) {
                 standard.push(r);
             }
@@ -392,6 +403,49 @@ pub fn collections_table(
         );
     }
     out
+}
+
+/// One Watch event on one line: its revision, its kind and what it names, e.g.
+/// `12 concept_upserted shanghai-spirit (sco-glossary) r3 by desk-7: terms.ru, notes`.
+pub fn watch_line(event: &proto::WatchEvent) -> String {
+    use proto::watch_event::Event;
+    let by = if event.author.is_empty() {
+        String::new()
+    } else {
+        format!(" by {}", event.author)
+    };
+    let what = match &event.event {
+        Some(Event::ConceptUpserted(upserted)) => {
+            let concept = upserted.concept.clone().unwrap_or_default();
+            format!(
+                "concept_upserted {} ({}) r{}{by}: {}",
+                concept.id,
+                concept.collection,
+                concept.revision,
+                upserted.changed_fields.join(", ")
+            )
+        }
+        Some(Event::ConceptDeleted(deleted)) => format!(
+            "concept_deleted {} ({}) r{}{by}",
+            deleted.id, deleted.collection, deleted.concept_revision
+        ),
+        Some(Event::CollectionUpserted(collection)) => format!(
+            "collection_upserted {} priority {}{by}",
+            collection.name, collection.priority
+        ),
+        Some(Event::CollectionDeleted(deleted)) => format!(
+            "collection_deleted {} with {} concepts{by}",
+            deleted.name, deleted.deleted_concepts
+        ),
+        Some(Event::SnapshotConcept(concept)) => format!(
+            "snapshot_concept {} ({}) r{}",
+            concept.id, concept.collection, concept.revision
+        ),
+        Some(Event::SnapshotEnd(_)) => "snapshot_end".to_owned(),
+        Some(Event::Bookmark(_)) => "bookmark".to_owned(),
+        None => "unknown event (a newer server?)".to_owned(),
+    };
+    format!("{} {what}\n", event.revision)
 }
 
 #[cfg(test)]

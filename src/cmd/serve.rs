@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use tolmach::app::changes::DEFAULT_RETENTION;
 use tolmach::app::Limits;
 use tolmach::server::{self, ServerConfig};
 use tolmach::transport::{TlsFiles, TransportLimits};
@@ -32,6 +33,11 @@ pub struct ServeArgs {
     /// Repeatable; none by default.
     #[arg(long, value_name = "ORIGIN")]
     cors_origin: Vec<String>,
+    /// Termbase change records kept for `Watch` clients to resume from; a client whose
+    /// resume token is older starts again from a snapshot.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RETENTION,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    watch_retention: u64,
     #[command(flatten)]
     transport: TransportArgs,
 }
@@ -86,6 +92,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         tls: args.transport.tls(),
         transport: args.transport.limits(),
         cors_origins: args.cors_origin,
+        watch_retention: args.watch_retention,
     };
     serve(config).await
 }

@@ -254,12 +254,7 @@ impl Concept {
     /// sections in stored order when `targets` is empty), preferred first, then admitted,
     /// superseded, deprecated and forbidden.
     pub fn renderings<'a>(&'a self, targets: &'a [Lang]) -> Vec<(&'a Lang, &'a Term)> {
-        let sections: Vec<&LangSection> = if targets.is_empty() {
-            self.langs.iter().collect()
-        } else {
-            targets.iter().flat_map(|t| self.sections_for(t)).collect()
-        };
-        sections
+        self.sections(targets)
             .into_iter()
             .flat_map(|s| {
                 s.terms_by_preference()
@@ -267,6 +262,24 @@ impl Concept {
                     .map(move |t| (&s.lang, t))
             })
             .collect()
+    }
+
+    /// The standard rendering of each language of `targets` (each section's current term),
+    /// in the order of [`Concept::renderings`]; languages with no current term are left out.
+    pub fn standard_renderings<'a>(&'a self, targets: &'a [Lang]) -> Vec<(&'a Lang, &'a Term)> {
+        self.sections(targets)
+            .into_iter()
+            .filter_map(|s| s.current_term().map(|t| (&s.lang, t)))
+            .collect()
+    }
+
+    /// The sections of `targets` in their order, or all in stored order when it is empty.
+    fn sections<'a>(&'a self, targets: &'a [Lang]) -> Vec<&'a LangSection> {
+        if targets.is_empty() {
+            self.langs.iter().collect()
+        } else {
+            targets.iter().flat_map(|t| self.sections_for(t)).collect()
+        }
     }
 
     /// Every term of the concept with its language.

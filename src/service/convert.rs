@@ -2,6 +2,9 @@
 //! are checked on the way in (the domain's checks, `app/check.rs`, plus what only a proto
 //! value can get wrong: enum numbers, language tags); outgoing values cannot fail.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use prost::Message;
 use prost_types::Timestamp;
 
@@ -245,8 +248,11 @@ fn term_to_proto(term: &Term) -> proto::Term {
 /// The renderings of a concept in the target languages, preferred first; with the pinyin of
 /// the Chinese ones when `with_pinyin` is set.
 pub fn renderings(concept: &Concept, targets: &[Lang], with_pinyin: bool) -> Vec<proto::Rendering> {
-    concept
-        .renderings(targets)
+    renderings_to_proto(concept.renderings(targets), with_pinyin)
+}
+
+fn renderings_to_proto(terms: Vec<(&Lang, &Term)>, with_pinyin: bool) -> Vec<proto::Rendering> {
+    terms
         .into_iter()
         .map(|(lang, term)| proto::Rendering {
             lang: lang.to_string(),
@@ -264,30 +270,36 @@ pub fn renderings(concept: &Concept, targets: &[Lang], with_pinyin: bool) -> Vec
 }
 
 /// Most occurrences in a Recognize reply: the default, and the most a client may ask for.
-pub const MAX_OCCURRENCES: u32 = 20_000;
+pub const MAX_OCCURRENCES: u32 = 100_000;
 
-/// Most bytes of the occurrences in a Recognize reply: the 4 MiB a gRPC client decodes by
-/// default (tonic, grpc-java, grpc-go), less room for the message around them. A reply for a
-/// text dense with terms (every occurrence carries its concept) stops here before
-/// [`MAX_OCCURRENCES`].
+/// Most bytes of a Recognize reply: the 4 MiB a gRPC client decodes by default (tonic,
+/// grpc-java, grpc-go), less room for the message around its occurrences and concepts. A
+/// reply for a text dense with terms stops here before [`MAX_OCCURRENCES`].
 pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024 - 64 * 1024;
 
 /// How the occurrences found in a Recognize text become its reply.
-pub struct RecognizeReply<'a> {
+pub struct RecognizeReply {
     /// The text recognized, for the surfaces.
-    pub text: &'a str,
+    pub text: Arc<str>,
     /// The languages to render into.
-    pub targets: &'a [Lang],
+    pub targets: Vec<Lang>,
     /// Whether Chinese renderings carry pinyin.
     pub with_pinyin: bool,
     /// What the client asked for (`0` = [`MAX_OCCURRENCES`]; more is [`MAX_OCCURRENCES`]).
     pub max_occurrences: u32,
+    /// Whether every occurrence carries its whole concept and renderings (the reply's first
+    /// shape) rather than an index into the reply's concepts, each sent once.
+    pub inline_concepts: bool,
+    /// Whether the reply's concepts are sent whole rather than as their id and standard
+    /// renderings.
+    pub whole_concepts: bool,
 }
 
-impl RecognizeReply<'_> {
+impl RecognizeReply {
     /// The reply: the occurrences `found` in text order, as many as the client's maximum and
-    /// [`MAX_REPLY_BYTES`] allow, and how many were left out. Only what is sent is
-    /// converted, so the work is bounded too.
+    /// [`MAX_REPLY_BYTES`] allow, and how many were left out; in a compact reply, each
+    /// concept they name once, counted in the bytes where it is first named. Only what is
+    /// sent is converted, so the work is bounded too.
     pub fn bounded(&self, found: Vec<Occurrence>) -> proto::RecognizeResponse {
         let max = match self.max_occurrences {
             0 => MAX_OCCURRENCES,
@@ -296,22 +308,46 @@ impl RecognizeReply<'_> {
         let total = found.len();
         let mut bytes = 0;
         let mut occurrences = Vec::new();
-        for occurrence in found.iter().take(max) {
-            let occurrence = self.occurrence(occurrence);
-            // As a repeated field: its tag, its length, itself.
-            let length = occurrence.encoded_len();
-            bytes += 1 + prost::encoding::encoded_len_varint(length as u64) + length;
-            if bytes > MAX_REPLY_BYTES {
+        let mut concepts = Vec::new();
+        let mut concept_index: HashMap<&str, u32> = HashMap::new();
+        for found in found.iter().take(max) {
+            let mut occurrence = self.occurrence(found);
+            let mut added = 0;
+            let mut first_named = None;
+            if self.inline_concepts {
+                occurrence.concept = Some(concept_to_proto(&found.concept));
+                occurrence.renderings = self.renderings(&found.concept);
+            } else {
+                occurrence.concept_index = match concept_index.get(found.concept.id.as_str()) {
+                    Some(&index) => index,
+                    None => {
+                        let concept = self.recognized_concept(&found.concept);
+                        added = repeated_len(concept.encoded_len());
+                        first_named = Some(concept);
+                        concepts.len() as u32
+                    }
+                };
+            }
+            added += repeated_len(occurrence.encoded_len());
+            if bytes + added > MAX_REPLY_BYTES {
                 break;
+            }
+            bytes += added;
+            if let Some(concept) = first_named {
+                concept_index.insert(&found.concept.id, occurrence.concept_index);
+                concepts.push(concept);
             }
             occurrences.push(occurrence);
         }
         proto::RecognizeResponse {
             omitted_occurrences: (total - occurrences.len()) as u64,
             occurrences,
+            concepts,
         }
     }
 
+    /// An occurrence without its concept: spans, surface, the matched term and what it
+    /// warns of.
     fn occurrence(&self, o: &Occurrence) -> proto::Occurrence {
         let (bytes, chars, utf16) = spans_to_proto(&o.spans);
         let term = o.matched_term();
@@ -320,16 +356,49 @@ impl RecognizeReply<'_> {
             bytes: Some(bytes),
             chars: Some(chars),
             utf16: Some(utf16),
-            concept: Some(concept_to_proto(&o.concept)),
+            concept: None,
             matched_term: term.text.clone(),
             matched_status: status_to_proto(term.status) as i32,
-            renderings: renderings(&o.concept, self.targets, self.with_pinyin),
+            renderings: Vec::new(),
             suggestion: o.suggestion().map(|t| t.text.clone()).unwrap_or_default(),
             kind: kind_to_proto(o.kind) as i32,
             current_term: o.current_term().map(|t| t.text.clone()).unwrap_or_default(),
             matched_note: term.note.clone(),
+            concept_index: 0,
         }
     }
+
+    fn renderings(&self, concept: &Concept) -> Vec<proto::Rendering> {
+        renderings(concept, &self.targets, self.with_pinyin)
+    }
+
+    /// A concept as a compact reply sends it once: its id and standard renderings, or whole
+    /// when the client asked for whole concepts.
+    fn recognized_concept(&self, concept: &Concept) -> proto::RecognizedConcept {
+        if self.whole_concepts {
+            proto::RecognizedConcept {
+                concept: Some(concept_to_proto(concept)),
+                renderings: self.renderings(concept),
+                id: concept.id.clone(),
+            }
+        } else {
+            let standard = concept.standard_renderings(&self.targets);
+            let mut renderings = renderings_to_proto(standard, self.with_pinyin);
+            // A terminologist's notes are the details a card shows on demand.
+            renderings.iter_mut().for_each(|r| r.note.clear());
+            proto::RecognizedConcept {
+                concept: None,
+                renderings,
+                id: concept.id.clone(),
+            }
+        }
+    }
+}
+
+/// The bytes a message of `length` bytes takes as an element of a repeated field: its tag,
+/// its length, itself.
+fn repeated_len(length: usize) -> usize {
+    1 + prost::encoding::encoded_len_varint(length as u64) + length
 }
 
 /// The proto spans of an occurrence.

@@ -11,6 +11,7 @@ mod paging;
 pub mod requests;
 mod status;
 mod termbase;
+mod watch;
 
 pub use access::{key_to_proto, role_to_proto, AccessService};
 pub use convert::{timestamp, MAX_OCCURRENCES};

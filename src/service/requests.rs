@@ -1,5 +1,5 @@
 //! The checks of the read requests that both the gRPC services and the JSON API
-//! (`web::api`) take: Lookup, Recognize and Search. Each turns the request's plain fields into
+//! (`web::api`) take: Lookup, Recognize, Search and Watch. Each turns the request's plain fields into
 //! a checked domain value, collecting every field violation into one `INVALID_ARGUMENT`, then
 //! narrows it to what the caller may read. Field names are the proto's, which the JSON API
 //! shares, so that a refusal names the same field whichever way the call came.
@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use crate::app::changes::Subscription;
 use crate::app::AppError;
 use crate::auth::Caller;
 use crate::index::memory::{comparison_length, MemoryQuery};
@@ -183,6 +184,17 @@ pub fn search(caller: &Caller, mut fields: SearchFields) -> Result<MemoryQuery, 
         },
         memories: fields.memories,
     })
+}
+
+/// Checks a Watch by `caller`: the collections it names, narrowed to what the caller may
+/// read (its scope when none are named). The rest of the subscription is the change feed's
+/// to check, on subscribing.
+pub fn watch(caller: &Caller, mut subscription: Subscription) -> Result<Subscription, AppError> {
+    let mut violations = Violations::default();
+    violations.identifiers("collections", &subscription.collections);
+    violations.into_result(())?;
+    caller.readable_collections("Watch", &mut subscription.collections)?;
+    Ok(subscription)
 }
 
 /// The language of a query or text: the given tag, else the script's.

@@ -36,6 +36,7 @@ impl From<AppError> for Status {
             AppError::Upload(Broken::Protocol(_)) => Status::invalid_argument(error.to_string()),
             AppError::Upload(Broken::Interrupted(_)) => Status::cancelled(error.to_string()),
             AppError::Unwritable(_) => Status::failed_precondition(error.to_string()),
+            AppError::ChangesCompacted { .. } => Status::out_of_range(error.to_string()),
             AppError::Store(error) => error.into(),
             AppError::MemoryUnavailable(error) => error.into(),
             // Logged with the panic where it happened (`app::work`).

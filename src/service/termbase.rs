@@ -1,5 +1,6 @@
-//! `tolmach.v1.Termbase`: checks each request, calls the [termbase](crate::app::termbase),
-//! converts the answer.
+//! `tolmach.v1.Termbase`: checks each request, calls the [termbase](crate::app::termbase)
+//! (and for Watch the [change feed](crate::app::changes), converted in `watch.rs`), converts
+//! the answer.
 
 use std::sync::Arc;
 
@@ -12,8 +13,10 @@ use super::convert::{
 use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, termbase_server::Termbase as TermbaseRpc};
 use super::requests::{self, LookupFields, RecognizeFields};
+use super::watch::{subscription, watch_stream, WatchStream};
+use crate::app::changes::Changes;
 use crate::app::termbase::{ConceptFilter, Termbase, DEFAULT_COLLECTION};
-use crate::app::AppError;
+use crate::app::{work, AppError};
 use crate::auth::{self, Caller, Role};
 use crate::model::violation::MAX_TERM_BYTES;
 use crate::model::{Collection, Invalid, Violations};
@@ -21,17 +24,26 @@ use crate::model::{Collection, Invalid, Violations};
 const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 1000;
 
-/// The Termbase service over the application's termbase.
+/// The Termbase service over the application's termbase and its change feed.
 #[derive(Clone)]
 pub struct TermbaseService {
     termbase: Termbase,
+    changes: Changes,
 }
 
 impl TermbaseService {
-    /// The service answering from `termbase`.
-    pub fn new(termbase: Termbase) -> TermbaseService {
-        TermbaseService { termbase }
+    /// The service answering from `termbase`, and Watch from `changes`.
+    pub fn new(termbase: Termbase, changes: Changes) -> TermbaseService {
+        TermbaseService { termbase, changes }
     }
+}
+
+/// Milliseconds since the epoch of a timestamp, saturating far outside the range of stored
+/// times.
+fn millis(time: &prost_types::Timestamp) -> i64 {
+    time.seconds
+        .saturating_mul(1000)
+        .saturating_add(i64::from(time.nanos) / 1_000_000)
 }
 
 fn check_id(field: &str, id: &str) -> Result<(), Invalid> {
@@ -72,6 +84,18 @@ fn stored_collection(termbase: &Termbase, id: &str) -> Result<Option<String>, St
 
 #[tonic::async_trait]
 impl TermbaseRpc for TermbaseService {
+    type WatchStream = WatchStream;
+
+    async fn watch(
+        &self,
+        request: Request<proto::WatchRequest>,
+    ) -> Result<Response<WatchStream>, Status> {
+        let caller = auth::caller(&request)?;
+        let subscription = requests::watch(&caller, subscription(request.into_inner()))?;
+        let stream = self.changes.subscribe(subscription)?;
+        Ok(Response::new(watch_stream(stream)))
+    }
+
     async fn upsert_concept(
         &self,
         request: Request<proto::UpsertConceptRequest>,
@@ -149,6 +173,8 @@ impl TermbaseRpc for TermbaseService {
             collection: request.collection,
             subject_field: request.subject_field.trim().to_lowercase(),
             lang,
+            updated_after_ms: request.updated_after.as_ref().map(millis),
+            after_revision: (request.after_revision != 0).then_some(request.after_revision),
         };
         let size = page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
         let page = self.termbase.list(filter, after, size).await?;
@@ -224,12 +250,15 @@ impl TermbaseRpc for TermbaseService {
             )
             .await?;
         let reply = RecognizeReply {
-            text: &checked.text,
-            targets: &checked.targets,
+            text: checked.text,
+            targets: checked.targets,
             with_pinyin: request.with_pinyin,
             max_occurrences: request.max_occurrences,
+            inline_concepts: request.inline_concepts,
+            whole_concepts: request.whole_concepts,
         };
-        Ok(Response::new(reply.bounded(found)))
+        let reply = work::run("Recognize reply", move || reply.bounded(found)).await?;
+        Ok(Response::new(reply))
     }
 
     async fn upsert_collection(

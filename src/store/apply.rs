@@ -15,9 +15,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sled::IVec;
 
+use sled::transaction::ConflictableTransactionError;
+use sled::Transactional;
+
 use super::codec::{decode, encode};
 use super::spool::{SpooledEntry, Staged};
-use super::{keys, Store, StoreError};
+use super::{keys, ChangeKind, ChangeLog, Store, StoreError};
 use crate::model::{resolve, Applied, Concept, OnConflict, Resolution, TranslationUnit};
 
 /// Entries resolved and written per batch; each batch ends with one progress record, and a
@@ -70,6 +73,11 @@ pub(super) struct Resolved {
     history: Vec<(Vec<u8>, IVec)>,
     /// The concepts and units, shared with the resolver until the batch is written.
     records: Arc<Records>,
+    /// The change record of each concept the batch writes, in id order: the order a repeat
+    /// of the batch writes them in, from the same revision.
+    changes: Vec<ChangeKind>,
+    /// When the import committed: the time of its change records.
+    time_ms: i64,
     /// What the batch writes, for the caller's indexes.
     pub(super) applied: Applied,
     /// How its entries resolved.
@@ -207,7 +215,11 @@ impl<'a> Resolver<'a> {
         }
         let mut records = Records::default();
         let mut history = Vec::new();
-        for (stored, next) in concepts.into_values() {
+        let mut concepts: Vec<_> = concepts.into_values().collect();
+        concepts.sort_unstable_by(|(_, a), (_, b)| a.id.cmp(&b.id));
+        let mut changes = Vec::with_capacity(concepts.len());
+        for (stored, next) in concepts {
+            changes.push(ChangeKind::upserted(stored.as_ref(), &next));
             if let Some(previous) = stored {
                 let key = keys::history(&previous.id, previous.revision);
                 history.push((key, encode(&previous).into()));
@@ -236,6 +248,8 @@ impl<'a> Resolver<'a> {
         Ok(Resolved {
             history,
             records,
+            changes,
+            time_ms: now_ms,
             applied,
             counts,
         })
@@ -268,29 +282,47 @@ impl<'a> Resolver<'a> {
 }
 
 impl Store {
-    /// Writes a resolved batch, then counts it in `written`. Each record is inserted on its
-    /// own rather than as one sled batch: a batch holds sled's tree lock while it is applied,
-    /// which would stop the resolver's reads of the next batch. Nothing needs the batch to
-    /// appear at once, and a crash part way is repaired by applying the batch again (see the
-    /// module docs of `import`).
+    /// Writes a resolved batch, its change records in the name of `author`, then counts it
+    /// in `written`.
+    ///
+    /// The batch's concepts, the revisions they replace and their change records are one
+    /// transaction (at most [`APPLY_BATCH`] concepts), so that a repeat of the batch after a
+    /// crash finds all of them or none (see `changes.rs`). Units, the bulk of a memory import,
+    /// are inserted one by one instead: a sled batch or transaction holds sled's lock while it
+    /// is applied, which would stop the resolver's reads of the next batch. Nothing needs the
+    /// units to appear at once, and a crash part way is repaired by applying the batch again
+    /// (see the module docs of `import`).
     pub(super) fn write_resolved(
         &self,
         resolved: Resolved,
         written: &AtomicU64,
+        author: &str,
     ) -> Result<(Applied, ImportCounts), StoreError> {
-        // History first: a crash before the concepts are written leaves history that a repeat
-        // writes again under the same keys.
-        for (key, value) in resolved.history {
-            self.history.insert(key, value)?;
-        }
         let records = &resolved.records;
-        for (tree, writes) in [
-            (&self.concepts, &records.concepts),
-            (&self.units, &records.units),
-        ] {
-            for (key, value) in writes {
-                tree.insert(key.as_slice(), value.clone())?;
-            }
+        if !resolved.changes.is_empty() {
+            let trees = (
+                &self.concepts,
+                &self.history,
+                &self.changes,
+                &self.concept_changes,
+            );
+            let last = trees.transaction(|(concepts, history, changes, index)| {
+                for (key, value) in &resolved.history {
+                    history.insert(key.as_slice(), value.clone())?;
+                }
+                for (key, value) in &records.concepts {
+                    concepts.insert(key.as_slice(), value.clone())?;
+                }
+                let mut log = ChangeLog::new(self, (changes, index), resolved.time_ms, author);
+                for what in &resolved.changes {
+                    log.append(what.clone())?;
+                }
+                Ok::<_, ConflictableTransactionError<StoreError>>(log.last())
+            })?;
+            self.advance_revision(last);
+        }
+        for (key, value) in &records.units {
+            self.units.insert(key.as_slice(), value.clone())?;
         }
         written.fetch_add(1, Ordering::Release);
         Ok((resolved.applied, resolved.counts))
@@ -331,8 +363,8 @@ mod tests {
         assert_eq!((second.counts.updated, second.counts.unchanged), (1, 1));
         assert_eq!(second.applied.concepts[0].revision, 2);
         assert_eq!(second.applied.units_not_as_spooled, [0]);
-        store.write_resolved(first, &written).unwrap();
-        store.write_resolved(second, &written).unwrap();
+        store.write_resolved(first, &written, "").unwrap();
+        store.write_resolved(second, &written, "").unwrap();
         // Once both are written, the store answers for them.
         let third = resolver.resolve(vec![concept("a", "uno")]).unwrap();
         assert_eq!(third.counts.unchanged, 1);
@@ -371,7 +403,7 @@ mod tests {
         assert_eq!((resolved.counts.added, resolved.counts.updated), (2, 1));
         assert_eq!(resolved.applied.units_not_as_spooled, [1]);
         assert_eq!(resolved.applied.units_rewritten.len(), 1);
-        store.write_resolved(resolved, &written).unwrap();
+        store.write_resolved(resolved, &written, "").unwrap();
         let text = |id: &str| {
             store.unit("m", id).unwrap().unwrap().segments[0]
                 .text

@@ -1,22 +1,27 @@
 //! Deleting a whole collection or memory: all or nothing, durable on return.
 //!
-//! A collection spans three trees (its record, its concepts, their history), so it goes in one
-//! sled transaction; a memory is only its units, all in one tree, so one atomic batch is
+//! A collection spans five trees (its record, its concepts, their history, the change log and
+//! its per-concept index), so it goes in one sled transaction; a memory is only its units, all in one tree, so one atomic batch is
 //! enough. Either way a crash leaves the records all there or all gone, with nothing for
 //! recovery to finish.
 
 use sled::Transactional;
 
-use super::{keys, put, Store, StoreError};
+use super::{keys, put, ChangeLog, Store, StoreError};
 use crate::model::Concept;
 
 impl Store {
     /// Deletes collection `name` and every concept in it, keeping each concept's last
-    /// revision in its history as [`Store::delete_concept`] does; answers the deleted
-    /// concepts' ids, or `None` when there is neither a collection record nor a concept of
-    /// that name. The caller holds the termbase write turn, so no concept joins the
-    /// collection between the scan and the transaction.
-    pub async fn delete_collection(&self, name: &str) -> Result<Option<Vec<String>>, StoreError> {
+    /// revision in its history as [`Store::delete_concept`] does, with one change record of
+    /// `author` at `now_ms`; answers the deleted concepts' ids, or `None` when there is
+    /// neither a collection record nor a concept of that name. The caller holds the termbase
+    /// write turn, so no concept joins the collection between the scan and the transaction.
+    pub async fn delete_collection(
+        &self,
+        name: &str,
+        now_ms: i64,
+        author: &str,
+    ) -> Result<Option<Vec<String>>, StoreError> {
         let mut members: Vec<Concept> = Vec::new();
         for concept in self.concepts_after(None) {
             let concept = concept?;
@@ -25,26 +30,34 @@ impl Store {
             }
         }
         let record = keys::collection(name);
-        let deleted = (&self.concepts, &self.history, &self.collections).transaction(
-            |(concepts, history, collections)| {
-                let had_record = collections.remove(record.as_slice())?.is_some();
-                if !had_record && members.is_empty() {
-                    return Ok(None);
-                }
-                for concept in &members {
-                    concepts.remove(keys::concept(&concept.id))?;
-                    put(
-                        history,
-                        &keys::history(&concept.id, concept.revision),
-                        concept,
-                    )?;
-                }
-                Ok(Some(()))
-            },
-        )?;
-        if deleted.is_none() {
+        let trees = (
+            &self.concepts,
+            &self.history,
+            &self.collections,
+            &self.changes,
+            &self.concept_changes,
+        );
+        let deleted = trees.transaction(|(concepts, history, collections, changes, index)| {
+            let had_record = collections.remove(record.as_slice())?.is_some();
+            if !had_record && members.is_empty() {
+                return Ok(None);
+            }
+            for concept in &members {
+                concepts.remove(keys::concept(&concept.id))?;
+                put(
+                    history,
+                    &keys::history(&concept.id, concept.revision),
+                    concept,
+                )?;
+            }
+            let mut log = ChangeLog::new(self, (changes, index), now_ms, author);
+            log.collection_deleted(name, &members)?;
+            Ok(Some(log.last()))
+        })?;
+        let Some(last) = deleted else {
             return Ok(None);
-        }
+        };
+        self.advance_revision(last);
         self.flush().await?;
         Ok(Some(members.into_iter().map(|c| c.id).collect()))
     }
@@ -93,19 +106,33 @@ mod tests {
                 .unwrap();
         }
         store
-            .upsert_collection(&Collection {
-                name: "gone".into(),
-                priority: 0,
-                description: String::new(),
-            })
+            .upsert_collection(
+                &Collection {
+                    name: "gone".into(),
+                    priority: 0,
+                    description: String::new(),
+                },
+                1,
+                "",
+            )
             .await
             .unwrap();
-        let deleted = store.delete_collection("gone").await.unwrap();
+        let deleted = store.delete_collection("gone", 2, "desk-7").await.unwrap();
         assert_eq!(deleted, Some(vec!["a".to_owned(), "c".to_owned()]));
         let left: Vec<String> = store.concepts_after(None).map(|c| c.unwrap().id).collect();
         assert_eq!(left, ["b"]);
         assert!(store.collections().unwrap().is_empty());
         assert_eq!(store.history("a").unwrap().len(), 1);
-        assert_eq!(store.delete_collection("gone").await.unwrap(), None);
+        assert_eq!(store.delete_collection("gone", 3, "").await.unwrap(), None);
+        let last = store.changes_between(0, store.revision(), 10).unwrap();
+        assert_eq!(last.len(), 5, "three upserts, a collection, its deletion");
+        assert_eq!(
+            last[4].what,
+            crate::store::ChangeKind::CollectionDeleted {
+                name: "gone".into(),
+                concepts: 2
+            }
+        );
+        assert_eq!(store.concept_changes("a").unwrap(), [(1, 1), (5, 1)]);
     }
 }

@@ -16,6 +16,12 @@
 //! An import started with a job id (see `jobs.rs`) records its job `Committed` in the same
 //! transaction as its marker, and the job's counts with each batch's progress record.
 //!
+//! The name of the key that committed the import is kept beside the marker until the import
+//! is applied, and each batch's concepts are written with their change records in one
+//! transaction (see `changes.rs`): a batch repeated by recovery then writes the change
+//! records the first attempt would have, in that name, or none when the first attempt's are
+//! there already.
+//!
 //! Earlier builds staged entries in the `staging` tree instead, one sled record each (and
 //! removed each once applied); recovery still finishes or discards what such a build left.
 
@@ -65,12 +71,14 @@ impl Store {
     /// dies part way, [`Store::recover_imports`] finishes it at the next start.
     ///
     /// With `job` (its id and record), the job is recorded `Committed` in the same write as
-    /// the commit, and its report's counts as the batches are applied.
+    /// the commit, and its report's counts as the batches are applied. The concepts' change
+    /// records name `author`.
     pub async fn commit_import(
         &self,
         mut spool: ImportSpool,
         on_conflict: OnConflict,
         now_ms: i64,
+        author: &str,
         job: Option<(String, JobRecord)>,
         mut on_batch: impl FnMut(Applied),
     ) -> Result<ImportCounts, StoreError> {
@@ -93,7 +101,7 @@ impl Store {
                 record,
             }
         });
-        self.mark_committed(import, commit, job.as_ref())?;
+        self.mark_committed(import, commit, author, job.as_ref())?;
         // From the marker on the file is recovery's to finish or remove, whatever happens here.
         spool.mark_committed();
         drop(spool);
@@ -103,7 +111,7 @@ impl Store {
             import,
             "import marked committed; applying its spooled entries"
         );
-        let counts = self.apply_spool(import, commit, job, &mut on_batch)?;
+        let counts = self.apply_spool(import, commit, author, job, &mut on_batch)?;
         self.forget_import(import)?;
         self.flush().await?;
         self.imports.remove(import)?;
@@ -133,7 +141,8 @@ impl Store {
             })?;
             if exists {
                 let job = self.committed_job(import)?;
-                self.apply_spool(import, commit, job, &mut |_| {})?;
+                let author = self.committed_author(import)?;
+                self.apply_spool(import, commit, &author, job, &mut |_| {})?;
             } else {
                 self.apply_legacy_staged(import, commit)?;
             }
@@ -172,23 +181,29 @@ impl Store {
         Ok((committed.len(), abandoned.len()))
     }
 
-    /// Writes the commit marker of `import`, and with `job` the job's record and its link
-    /// from the import, in one transaction.
+    /// Writes the commit marker of `import` with its `author`, and with `job` the job's
+    /// record and its link from the import, in one transaction.
     fn mark_committed(
         &self,
         import: u64,
         commit: Commit,
+        author: &str,
         job: Option<&JobProgress>,
     ) -> Result<(), StoreError> {
         let marker = keys::import_marker(import);
+        let by = keys::import_author(import);
         let Some(job) = job else {
-            self.meta.insert(marker, encode(&commit))?;
+            let mut batch = sled::Batch::default();
+            batch.insert(marker, encode(&commit));
+            batch.insert(by, author.as_bytes());
+            self.meta.apply_batch(batch)?;
             return Ok(());
         };
         let link = keys::import_job(import);
         let record = encode(&job.record);
         (&self.meta, &self.jobs).transaction(|(meta, jobs)| {
             meta.insert(marker.as_slice(), encode(&commit))?;
+            meta.insert(by.as_slice(), author.as_bytes())?;
             meta.insert(link.as_slice(), job.key.as_slice())?;
             jobs.insert(job.key.as_slice(), record.as_slice())?;
             Ok::<_, ConflictableTransactionError<StoreError>>(())
@@ -210,10 +225,26 @@ impl Store {
             .map(|record| JobProgress { key, record }))
     }
 
-    /// Removes the commit marker, the progress record and the job link of a finished import.
+    /// The name of the key that committed import `import`: empty when none did, or when a
+    /// build before the change log committed it.
+    fn committed_author(&self, import: u64) -> Result<String, StoreError> {
+        let key = keys::import_author(import);
+        let Some(bytes) = self.meta.get(&key)? else {
+            return Ok(String::new());
+        };
+        String::from_utf8(bytes.to_vec()).map_err(|e| StoreError::Corrupt {
+            tree: "meta",
+            key: String::from_utf8_lossy(&key).into_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Removes the commit marker, its author, the progress record and the job link of a
+    /// finished import.
     fn forget_import(&self, import: u64) -> Result<(), StoreError> {
         let mut forget = sled::Batch::default();
         forget.remove(keys::import_marker(import));
+        forget.remove(keys::import_author(import));
         forget.remove(keys::import_progress(import));
         forget.remove(keys::import_job(import));
         self.meta.apply_batch(forget)?;
@@ -300,6 +331,7 @@ impl Store {
         &self,
         import: u64,
         commit: Commit,
+        author: &str,
         mut job: Option<JobProgress>,
         on_batch: &mut dyn FnMut(Applied),
     ) -> Result<ImportCounts, StoreError> {
@@ -341,7 +373,7 @@ impl Store {
                 let Some((resolved, offset)) = batch? else {
                     break;
                 };
-                let (applied, batch_counts) = self.write_resolved(resolved, written)?;
+                let (applied, batch_counts) = self.write_resolved(resolved, written, author)?;
                 // After the batch's writes: a crash in between applies the batch again.
                 self.record_applied(import, offset, job.as_mut(), batch_counts)?;
                 counts.add(batch_counts);
@@ -377,7 +409,7 @@ impl Store {
                 entries.push(Entry::Decoded(entry));
             }
             let resolved = resolver.resolve(entries)?;
-            self.write_resolved(resolved, &written)?;
+            self.write_resolved(resolved, &written, "")?;
             // Last: a crash before it leaves entries that a repeat resolves as unchanged.
             self.staging.apply_batch(unstage)?;
         }
@@ -423,7 +455,7 @@ mod tests {
             }
         });
         store
-            .mark_committed(spool.import(), commit, job.as_ref())
+            .mark_committed(spool.import(), commit, "importer", job.as_ref())
             .unwrap();
         spool.mark_committed();
         store.db.flush().unwrap();
@@ -456,7 +488,7 @@ mod tests {
         spool.append(&entries).unwrap();
         let mut published = 0;
         let counts = store
-            .commit_import(spool, OnConflict::Merge, 7, None, |a| {
+            .commit_import(spool, OnConflict::Merge, 7, "", None, |a| {
                 published += a.concepts.len()
             })
             .await
@@ -490,7 +522,7 @@ mod tests {
             3
         );
         let counts = store
-            .commit_import(again, OnConflict::Merge, 8, None, |_| {})
+            .commit_import(again, OnConflict::Merge, 8, "", None, |_| {})
             .await
             .unwrap();
         assert_eq!(counts.unchanged, 3);
@@ -539,6 +571,7 @@ mod tests {
                     spool,
                     OnConflict::Merge,
                     7,
+                    "",
                     Some(("whole".into(), record)),
                     |_| {},
                 )
@@ -580,6 +613,52 @@ mod tests {
             store.job("whole").unwrap().unwrap().state,
             JobState::Committed
         );
+    }
+
+    /// A batch written just before a crash but not recorded as applied is applied again by
+    /// recovery: the change log ends exactly as after the same import without a crash, with
+    /// its revisions, times and author, and nothing twice.
+    #[tokio::test]
+    async fn a_replayed_batch_writes_the_same_change_records() {
+        let entries: Vec<Staged> = (0..APPLY_BATCH + 3)
+            .map(|n| Staged::Concept(concept(&format!("c{n:04}"), "x")))
+            .collect();
+        let log = |store: &Store| store.changes_between(0, store.revision(), usize::MAX);
+
+        let clean = Store::temporary().unwrap();
+        commit_without_applying(&clean, &entries, None);
+        assert_eq!(clean.recover_imports().unwrap(), (1, 0));
+        let expected = log(&clean).unwrap();
+        assert_eq!(expected.len(), APPLY_BATCH + 3);
+        for (n, record) in expected.iter().enumerate() {
+            assert_eq!(
+                (record.revision, record.time_ms, record.author.as_str()),
+                (n as u64 + 1, 1, "importer")
+            );
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let import = commit_without_applying(&store, &entries, None);
+            // Killed once the first batch was written, before its progress was recorded.
+            let mut reader = SpoolReader::open(store.imports.file(import), 0).unwrap();
+            let written = AtomicU64::new(0);
+            let commit = Commit {
+                on_conflict: OnConflict::Merge,
+                now_ms: 1,
+            };
+            let first = Resolver::new(&store, commit, &written)
+                .resolve(read_batch(&mut reader).unwrap())
+                .unwrap();
+            store.write_resolved(first, &written, "importer").unwrap();
+            assert_eq!(store.revision(), APPLY_BATCH as u64);
+            store.db.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.recover_imports().unwrap(), (1, 0));
+        assert_eq!(log(&store).unwrap(), expected);
+        assert_eq!(store.revision(), APPLY_BATCH as u64 + 3);
     }
 
     #[tokio::test]

@@ -181,6 +181,44 @@ pub fn parse_audit(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key.try_into().ok()?))
 }
 
+/// Key of a record in the `changes` tree: its store revision, big-endian, so that the log
+/// iterates in revision order.
+pub fn change(revision: u64) -> [u8; 8] {
+    revision.to_be_bytes()
+}
+
+/// The revision of a `changes` key.
+pub fn parse_change(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.try_into().ok()?))
+}
+
+/// Key in the `concept_changes` tree: concept id, NUL, store revision (big-endian), laid out
+/// as `history` keys so that [`history_prefix`] finds one concept's entries in order.
+pub fn concept_change(id: &str, revision: u64) -> Vec<u8> {
+    history(id, revision)
+}
+
+/// The store revision of a `concept_changes` key.
+pub fn parse_concept_change(key: &[u8]) -> Option<u64> {
+    let nul = key.len().checked_sub(9)?;
+    if key[nul] != 0 {
+        return None;
+    }
+    Some(u64::from_be_bytes(key[nul + 1..].try_into().ok()?))
+}
+
+/// Prefix in the `meta` tree of the author of a committed import.
+const IMPORT_AUTHOR: &[u8] = b"import_author\0";
+
+/// Key in the `meta` tree of the name of the key that committed import `id`, present from
+/// its commit marker until it is applied, so that recovery writes its change records in
+/// that name.
+pub fn import_author(id: u64) -> Vec<u8> {
+    let mut key = IMPORT_AUTHOR.to_vec();
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +229,16 @@ mod tests {
         assert!(history("a", 9) < history("a", 10));
         assert!(history("a", u64::MAX) < history("a-b", 0));
         assert!(history("a", 3).starts_with(&history_prefix("a")));
+    }
+
+    #[test]
+    fn change_keys_sort_by_revision_and_concept_changes_parse_back() {
+        assert!(change(255) < change(256));
+        assert_eq!(parse_change(&change(u64::MAX)), Some(u64::MAX));
+        let key = concept_change("a", 256);
+        assert_eq!(parse_concept_change(&key), Some(256));
+        assert!(key.starts_with(&history_prefix("a")));
+        assert_eq!(parse_concept_change(b"short"), None);
     }
 
     #[test]
@@ -214,6 +262,7 @@ mod tests {
         }
         assert!(!import_progress(1).starts_with(import_marker_prefix()));
         assert!(!import_job(1).starts_with(import_marker_prefix()));
+        assert!(!import_author(1).starts_with(import_marker_prefix()));
     }
 
     #[test]

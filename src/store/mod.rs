@@ -1,7 +1,8 @@
 //! Durable storage of concepts, their history and collections in sled.
 //!
 //! One tree per record kind (`meta`, `concepts`, `history`, `collections`, `units`, `jobs`,
-//! and the access records `api_keys`, `audit`, `authors`); keys are
+//! the access records `api_keys`, `audit`, `authors`, and the change log `changes` with its
+//! per-concept index `concept_changes`); keys are
 //! built only in `keys`. Imports not yet committed wait in spool files beside the database
 //! (see `import`). Every write method returns only after sled has flushed the change to
 //! disk, so a caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
@@ -18,6 +19,8 @@
 //!   batch reports ([`Applied`](crate::model::Applied), [`ImportCounts`]);
 //! * `spool.rs`: the spool files and the entries they hold ([`Staged`]);
 //! * `access.rs`: API keys, the audit log, the author of each concept revision;
+//! * `changes.rs`: the change log every termbase write appends to in its own transaction,
+//!   numbered by the store revision ([`ChangeRecord`]);
 //! * `codec.rs` (record encoding), `keys.rs`, `error.rs`, `content.rs`: leaves.
 //!
 //! `import.rs` and `apply.rs` add methods to [`Store`] and write its trees, the only use of
@@ -25,6 +28,7 @@
 
 mod access;
 mod apply;
+mod changes;
 mod codec;
 mod content;
 mod delete;
@@ -35,6 +39,7 @@ mod keys;
 mod spool;
 
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -44,6 +49,8 @@ use sled::Transactional;
 use crate::model::{Collection, Concept, TranslationUnit};
 pub use access::{AuditEntry, Authorship, KeyRecord, Role};
 pub use apply::ImportCounts;
+use changes::ChangeLog;
+pub use changes::{changed_fields, ChangeKind, ChangeRecord};
 use codec::{decode, encode};
 pub use content::{content_id, unit_content_id};
 pub use error::StoreError;
@@ -87,6 +94,12 @@ pub struct Store {
     audit: sled::Tree,
     /// Who wrote each concept revision, keyed like `history`.
     authors: sled::Tree,
+    /// The change log: one record per termbase write, by store revision.
+    changes: sled::Tree,
+    /// The store revisions that wrote or deleted each concept, keyed like `history`.
+    concept_changes: sled::Tree,
+    /// The last store revision written, shared by every clone.
+    revision: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -148,7 +161,11 @@ impl Store {
                 }
             }
         }
+        let changes = db.open_tree("changes")?;
         Ok(Store {
+            revision: Arc::new(AtomicU64::new(Store::logged_revision(&changes)?)),
+            changes,
+            concept_changes: db.open_tree("concept_changes")?,
             concepts: db.open_tree("concepts")?,
             history: db.open_tree("history")?,
             collections: db.open_tree("collections")?,
@@ -216,7 +233,7 @@ impl Store {
 
     /// Stores `concept`, stamping times and revision; keeps the replaced revision in history
     /// and records `author` (a key's name, empty on an open server) as the new revision's
-    /// author in the same transaction.
+    /// author, and the write's change record, in the same transaction.
     ///
     /// With `expected_revision`, fails unless the stored revision is that one (0 = must not
     /// exist yet). Returns the concept as stored, after it is durable.
@@ -231,83 +248,121 @@ impl Store {
             key: author.to_owned(),
             time_ms: now_ms,
         };
-        let trees = (&self.concepts, &self.history, &self.authors);
-        let stored = trees.transaction(|(concepts, history, authors)| {
-            let previous: Option<Concept> = concepts
-                .get(keys::concept(&concept.id))?
-                .map(|bytes| decode("concepts", concept.id.as_bytes(), &bytes))
-                .transpose()
-                .map_err(ConflictableTransactionError::Abort)?;
-            let current = previous.as_ref().map_or(0, |p| p.revision);
-            if let Some(expected) = expected_revision {
-                if expected != current {
-                    return Err(ConflictableTransactionError::Abort(
-                        StoreError::RevisionMismatch {
-                            id: concept.id.clone(),
-                            expected,
-                            current,
-                        },
-                    ));
+        let trees = (
+            &self.concepts,
+            &self.history,
+            &self.authors,
+            &self.changes,
+            &self.concept_changes,
+        );
+        let (stored, last) =
+            trees.transaction(|(concepts, history, authors, changes, index)| {
+                let previous: Option<Concept> = concepts
+                    .get(keys::concept(&concept.id))?
+                    .map(|bytes| decode("concepts", concept.id.as_bytes(), &bytes))
+                    .transpose()
+                    .map_err(ConflictableTransactionError::Abort)?;
+                let current = previous.as_ref().map_or(0, |p| p.revision);
+                if let Some(expected) = expected_revision {
+                    if expected != current {
+                        return Err(ConflictableTransactionError::Abort(
+                            StoreError::RevisionMismatch {
+                                id: concept.id.clone(),
+                                expected,
+                                current,
+                            },
+                        ));
+                    }
                 }
-            }
-            let mut next = concept.clone();
-            next.revision = current + 1;
-            next.updated_ms = now_ms;
-            next.created_ms = previous.as_ref().map_or(now_ms, |p| p.created_ms);
-            if let Some(previous) = &previous {
+                let mut next = concept.clone();
+                next.revision = current + 1;
+                next.updated_ms = now_ms;
+                next.created_ms = previous.as_ref().map_or(now_ms, |p| p.created_ms);
+                if let Some(previous) = &previous {
+                    put(
+                        history,
+                        &keys::history(&previous.id, previous.revision),
+                        previous,
+                    )?;
+                }
+                put(concepts, &keys::concept(&next.id), &next)?;
                 put(
-                    history,
-                    &keys::history(&previous.id, previous.revision),
-                    previous,
+                    authors,
+                    &keys::history(&next.id, next.revision),
+                    &authorship,
                 )?;
-            }
-            put(concepts, &keys::concept(&next.id), &next)?;
-            put(
-                authors,
-                &keys::history(&next.id, next.revision),
-                &authorship,
-            )?;
-            Ok(next)
-        })?;
+                let mut log = ChangeLog::new(self, (changes, index), now_ms, author);
+                log.upserted(previous.as_ref(), &next)?;
+                Ok((next, log.last()))
+            })?;
+        self.advance_revision(last);
         self.flush().await?;
         Ok(stored)
     }
 
-    /// Stores many new concepts in one atomic batch (the shipped glossary, an import), stamping
-    /// each as revision 1. Concepts whose id already exists are replaced.
+    /// Stores many new concepts with their change records in one transaction (the shipped
+    /// glossary, without an author), stamping each as revision 1. Concepts whose id already
+    /// exists are replaced.
     pub async fn insert_concepts(
         &self,
         concepts: Vec<Concept>,
         now_ms: i64,
     ) -> Result<Vec<Concept>, StoreError> {
-        let mut batch = sled::Batch::default();
-        let mut stored = Vec::with_capacity(concepts.len());
-        for mut concept in concepts {
-            concept.revision = 1;
-            concept.created_ms = now_ms;
-            concept.updated_ms = now_ms;
-            batch.insert(keys::concept(&concept.id), encode(&concept));
-            stored.push(concept);
-        }
-        self.concepts.apply_batch(batch)?;
+        let stored: Vec<Concept> = concepts
+            .into_iter()
+            .map(|mut concept| {
+                concept.revision = 1;
+                concept.created_ms = now_ms;
+                concept.updated_ms = now_ms;
+                concept
+            })
+            .collect();
+        let trees = (&self.concepts, &self.changes, &self.concept_changes);
+        let last = trees.transaction(|(concepts, changes, index)| {
+            let mut log = ChangeLog::new(self, (changes, index), now_ms, "");
+            for concept in &stored {
+                put(concepts, &keys::concept(&concept.id), concept)?;
+                log.upserted(None, concept)?;
+            }
+            Ok(log.last())
+        })?;
+        self.advance_revision(last);
         self.flush().await?;
         Ok(stored)
     }
 
-    /// Deletes a concept and answers what it was; `None` when there was none. Its history is
-    /// kept, so a deletion can be undone by a terminologist.
-    pub async fn delete_concept(&self, id: &str) -> Result<Option<Concept>, StoreError> {
-        let removed = (&self.concepts, &self.history).transaction(|(concepts, history)| {
+    /// Deletes a concept, with the change record of `author` at `now_ms`, and answers what
+    /// it was; `None` when there was none. Its history is kept, so a deletion can be undone
+    /// by a terminologist.
+    pub async fn delete_concept(
+        &self,
+        id: &str,
+        now_ms: i64,
+        author: &str,
+    ) -> Result<Option<Concept>, StoreError> {
+        let trees = (
+            &self.concepts,
+            &self.history,
+            &self.changes,
+            &self.concept_changes,
+        );
+        let removed = trees.transaction(|(concepts, history, changes, index)| {
             let Some(bytes) = concepts.remove(keys::concept(id))? else {
                 return Ok(None);
             };
             let previous: Concept = decode("concepts", id.as_bytes(), &bytes)
                 .map_err(ConflictableTransactionError::Abort)?;
             put(history, &keys::history(id, previous.revision), &previous)?;
-            Ok(Some(previous))
+            let mut log = ChangeLog::new(self, (changes, index), now_ms, author);
+            log.deleted(&previous)?;
+            Ok(Some((previous, log.last())))
         })?;
+        let Some((removed, last)) = removed else {
+            return Ok(None);
+        };
+        self.advance_revision(last);
         self.flush().await?;
-        Ok(removed)
+        Ok(Some(removed))
     }
 
     /// Past revisions of a concept, oldest first.
@@ -400,10 +455,23 @@ impl Store {
             })
     }
 
-    /// Creates or replaces a collection.
-    pub async fn upsert_collection(&self, collection: &Collection) -> Result<(), StoreError> {
-        self.collections
-            .insert(keys::collection(&collection.name), encode(collection))?;
+    /// Creates or replaces a collection, with the change record of `author` at `now_ms`.
+    pub async fn upsert_collection(
+        &self,
+        collection: &Collection,
+        now_ms: i64,
+        author: &str,
+    ) -> Result<(), StoreError> {
+        let trees = (&self.collections, &self.changes, &self.concept_changes);
+        let last = trees.transaction(|(collections, changes, index)| {
+            put(collections, &keys::collection(&collection.name), collection)?;
+            let mut log = ChangeLog::new(self, (changes, index), now_ms, author);
+            log.append(ChangeKind::CollectionUpserted {
+                collection: collection.clone(),
+            })?;
+            Ok(log.last())
+        })?;
+        self.advance_revision(last);
         self.flush().await
     }
 

@@ -41,7 +41,8 @@
 //!  "omitted": 0}
 //! ```
 //!
-//! Each concept once; occurrences in text order, at most 20 000, `omitted` counting the rest.
+//! Each concept once; occurrences in text order, at most 100 000, `omitted` counting the
+//! rest.
 //! `status` is one of `preferred|admitted|superseded|deprecated|forbidden`; `type` is TBX's
 //! `termType` value or empty; `suggestion` is the term to write instead of a deprecated or
 //! forbidden one, `current_term` today's name for a superseded one, `note` the matched term's
@@ -62,6 +63,32 @@
 //! ranges into the request's text; `adapted_target` the target with the query's numbers when
 //! only numbers differ, else null.
 //!
+//! `GET /api/events?snapshot=true&collections=a,b&after=&bookmark_seconds=` → server-sent
+//! events (`text/event-stream`) of the termbase's changes, for `EventSource`; a stream, so
+//! no deadline. Each event is `event: <kind>`, `id: <revision>` and `data: <JSON>`:
+//!
+//! - `concept_upserted` `{"revision", "time_ms", "author", "concept": {as in recognize},
+//!   "concept_revision", "changed": ["terms.ru", …]}`;
+//! - `concept_deleted` `{"revision", "time_ms", "author", "id", "collection",
+//!   "concept_revision"}` (also a concept moved out of the collections watched);
+//! - `collection_upserted` `{"revision", "time_ms", "author", "name", "priority",
+//!   "description"}`; `collection_deleted` `{…, "name", "deleted_concepts"}` (its concepts
+//!   are gone too);
+//! - with `snapshot=true`: first `snapshot_concept` `{"revision", "concept",
+//!   "concept_revision"}` for every concept the caller sees (these carry no `id:`), then
+//!   `snapshot_end` `{"revision"}`, then the changes after it;
+//! - `bookmark` `{"revision"}` after `bookmark_seconds` (default 30) of quiet, so the id
+//!   advances;
+//! - `error` `{"error": {…}}` last, when the feed fails (e.g. compaction overtook a stream
+//!   that fell far behind: start again with a snapshot).
+//!
+//! A reconnecting `EventSource` sends `Last-Event-ID`, and the stream resumes after it,
+//! whatever the query says; `after=N` does the same on a first connection. A token older
+//! than the changes the server keeps is refused before the stream starts with 400
+//! `OUT_OF_RANGE` (field `Last-Event-ID` or `after`): start again with `snapshot=true`.
+//! `collections` empty = every one the caller sees. Other refusals as for every route (a busy
+//! server: 429).
+//!
 //! `GET /api/info` → `{"version": "0.1.0", "concepts": 812, "collections": ["glossary"],
 //! "memories": ["news"], "languages": ["zh", "ru", "en"]}`: the collections and memories the
 //! caller may read.
@@ -79,11 +106,12 @@ use serde::{Deserialize, Serialize};
 
 use super::access::{guarded, session_caller, session_id, Admitted, JsonBody};
 use super::error::ApiError;
+use super::events;
 use super::session;
 use super::Web;
-use crate::app::now_ms;
+use crate::app::{now_ms, work};
 use crate::auth::{self, Caller};
-use crate::index::memory::DiffKind;
+use crate::index::memory::{DiffKind, MemoryMatch};
 use crate::index::{MatchKind, Occurrence};
 use crate::model::{Concept, Lang, Term};
 use crate::service::requests::{self, LookupFields, RecognizeFields, SearchFields};
@@ -112,6 +140,10 @@ pub fn routes(web: &Web) -> Router<Web> {
             guarded("/api/search", post(search), deadline),
         )
         .route("/api/info", guarded("/api/info", get(info), deadline))
+        .route(
+            "/api/events",
+            guarded("/api/events", get(events::events), deadline),
+        )
 }
 
 // Sessions.
@@ -214,8 +246,9 @@ struct Recognized {
     omitted: usize,
 }
 
+/// A concept as the API sends it.
 #[derive(Serialize)]
-struct ConceptJson {
+pub(super) struct ConceptJson {
     id: String,
     collection: String,
     subject_field: String,
@@ -251,7 +284,7 @@ async fn recognize(
     State(web): State<Web>,
     Admitted(caller): Admitted,
     JsonBody(body): JsonBody<RecognizeBody>,
-) -> Result<Json<Recognized>, ApiError> {
+) -> Result<Response, ApiError> {
     let checked = requests::recognize(
         &caller,
         RecognizeFields {
@@ -270,7 +303,14 @@ async fn recognize(
             false,
         )
         .await?;
-    Ok(Json(recognized(&checked.text, &checked.targets, &found)))
+    // Up to 100 000 occurrences: converted and written out on the blocking pool, as the
+    // RPC's reply is.
+    let reply = work::run("Recognize reply", move || {
+        serde_json::to_vec(&recognized(&checked.text, &checked.targets, &found))
+    })
+    .await?
+    .map_err(|error| ApiError::new(tonic::Code::Internal, error.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], reply).into_response())
 }
 
 fn recognized(text: &str, targets: &[Lang], found: &[Occurrence]) -> Recognized {
@@ -306,7 +346,7 @@ fn recognized(text: &str, targets: &[Lang], found: &[Occurrence]) -> Recognized 
 
 /// A concept's definitions and terms by language, in the target languages only when some
 /// are given.
-fn concept_json(concept: &Concept, targets: &[Lang]) -> ConceptJson {
+pub(super) fn concept_json(concept: &Concept, targets: &[Lang]) -> ConceptJson {
     let mut definition = BTreeMap::new();
     let mut terms: BTreeMap<String, Vec<TermJson>> = BTreeMap::new();
     let wanted = |lang: &Lang| targets.is_empty() || targets.iter().any(|t| lang.accepts(t));
@@ -472,12 +512,20 @@ async fn search(
             min_score: 0.0,
         },
     )?;
-    let query_text = Utf16Offsets::new(&query.text);
+    let query_text = query.text.clone();
     let found = web.memory.search(query).await?;
-    let matches = found
+    // Offsets over texts of up to 64 KiB each: counted on the blocking pool.
+    let matches = work::run("Search reply", move || search_reply(&query_text, found)).await?;
+    Ok(Json(SearchReply { matches }))
+}
+
+/// The matches of a search for `query`, their diff ranges in UTF-16 units.
+fn search_reply(query: &str, found: Vec<MemoryMatch>) -> Vec<MatchJson> {
+    let query = Utf16Offsets::new(query);
+    found
         .into_iter()
         .map(|m| {
-            let stored_text = Utf16Offsets::new(&m.source);
+            let stored = Utf16Offsets::new(&m.source);
             MatchJson {
                 score: (m.score * 100.0).round() as u32,
                 diffs: m
@@ -489,8 +537,8 @@ async fn search(
                             DiffKind::Deleted => "deleted",
                             DiffKind::Replaced => "replaced",
                         },
-                        query: query_text.range(&d.query),
-                        stored: stored_text.range(&d.stored),
+                        query: query.range(&d.query),
+                        stored: stored.range(&d.stored),
                     })
                     .collect(),
                 source: m.source,
@@ -501,8 +549,7 @@ async fn search(
                 adapted_target: m.adapted_target,
             }
         })
-        .collect();
-    Ok(Json(SearchReply { matches }))
+        .collect()
 }
 
 /// The UTF-16 offset of every UTF-8 byte offset of a text, for ranges the application gives

@@ -98,8 +98,9 @@ impl From<AppError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The error's JSON body, `{"error": {…}}`; also the data of an SSE `error` event.
+    pub fn to_json(&self) -> String {
         let body = Envelope {
             error: Body {
                 code: code_name(self.code),
@@ -107,7 +108,18 @@ impl IntoResponse for ApiError {
                 field: self.field.as_deref(),
             },
         };
-        let mut response = (self.status, axum::Json(body)).into_response();
+        serde_json::to_string(&body).unwrap_or_default()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            [(header::CONTENT_TYPE, "application/json")],
+            self.to_json(),
+        )
+            .into_response();
         if let Some(seconds) = self.retry_after_secs {
             response
                 .headers_mut()

@@ -9,6 +9,7 @@
 //! - `access`: the caller of a JSON route, its role, body bound and deadline, all read from
 //!   the route's RPC in `rpc.rs`, so a route is guarded exactly as its RPC;
 //! - `api`: the JSON routes; its header is the contract the page is written against;
+//! - `events`: the termbase's change feed as server-sent events (`/api/events`);
 //! - `error`: JSON errors, made from the gRPC status the one mapping of application errors
 //!   gives (`service/status.rs`).
 //!
@@ -19,6 +20,7 @@
 mod access;
 mod api;
 mod error;
+mod events;
 mod page;
 mod session;
 
@@ -29,6 +31,7 @@ use axum::http::{HeaderName, HeaderValue, Method};
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::app::changes::Changes;
 use crate::app::memory::Memory;
 use crate::app::termbase::Termbase;
 use crate::auth::KeyRing;
@@ -39,6 +42,7 @@ use session::Sessions;
 pub struct Web {
     termbase: Termbase,
     memory: Memory,
+    changes: Changes,
     keys: Arc<KeyRing>,
     sessions: Arc<Sessions>,
     /// Whether the server speaks TLS, so that the session cookie is `Secure`.
@@ -48,11 +52,13 @@ pub struct Web {
 }
 
 impl Web {
-    /// The web layer over the application's `termbase` and `memory`, admitting callers by
-    /// `keys`; `secure` under TLS; `deadline` as the server's unary calls have.
+    /// The web layer over the application's `termbase`, `memory` and change feed
+    /// `changes`, admitting callers by `keys`; `secure` under TLS; `deadline` as the server's
+    /// unary calls have.
     pub fn new(
         termbase: Termbase,
         memory: Memory,
+        changes: Changes,
         keys: Arc<KeyRing>,
         secure: bool,
         deadline: Duration,
@@ -60,6 +66,7 @@ impl Web {
         Web {
             termbase,
             memory,
+            changes,
             keys,
             sessions: Arc::default(),
             secure,
@@ -130,4 +137,23 @@ pub fn cors(origins: &[String]) -> Result<Option<CorsLayer>, BadOrigin> {
             .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
             .max_age(PREFLIGHT_MAX_AGE),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_takes_origins_and_names_a_value_that_is_none() {
+        assert!(cors(&[]).unwrap().is_none());
+        let origins = [
+            "https://cms.example.org".to_owned(),
+            "http://127.0.0.1:8080/".to_owned(),
+        ];
+        assert!(cors(&origins).unwrap().is_some());
+        for bad in ["cms.example.org", "https://bad\norigin", ""] {
+            let error = cors(&[bad.to_owned()]).unwrap_err();
+            assert_eq!(error.origin, bad);
+        }
+    }
 }

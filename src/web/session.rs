@@ -150,7 +150,84 @@ pub fn clear_cookie(secure: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::auth::{NewKey, Role};
+    use crate::store::Store;
+
+    /// A key ring with one reader key made at time 0 and expiring at `expires_ms`; answers
+    /// the ring and the key's public id.
+    async fn ring(expires_ms: Option<i64>) -> (Arc<KeyRing>, String) {
+        let ring = KeyRing::load(Store::temporary().unwrap()).unwrap();
+        let key = NewKey {
+            name: "desk-7".into(),
+            role: Role::Reader,
+            collections: Vec::new(),
+            memories: Vec::new(),
+            expires_ms,
+        };
+        let (record, _) = ring.create(&Caller::open(), key, 0).await.unwrap();
+        (ring, record.id)
+    }
+
+    #[tokio::test]
+    async fn a_session_lasts_while_used_and_ends_after_its_idle_time() {
+        let (keys, key_id) = ring(None).await;
+        let sessions = Sessions::default();
+        let id = sessions.open(&key_id, 0).unwrap();
+        let idle = IDLE.as_millis() as i64;
+        let caller = sessions
+            .caller(&id, &keys, idle)
+            .expect("used within its idle time");
+        assert_eq!(caller.key, "desk-7");
+        assert!(
+            sessions.caller(&id, &keys, 2 * idle).is_some(),
+            "renewed by use"
+        );
+        assert!(sessions.caller(&id, &keys, 3 * idle + 1).is_none());
+        assert!(
+            sessions.caller(&id, &keys, 3 * idle + 2).is_none(),
+            "forgotten"
+        );
+        assert!(sessions.caller("made-up", &keys, 0).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_session_ends_with_its_keys_expiry() {
+        let (keys, key_id) = ring(Some(1_000)).await;
+        let sessions = Sessions::default();
+        let id = sessions.open(&key_id, 0).unwrap();
+        assert!(sessions.caller(&id, &keys, 999).is_some());
+        assert!(sessions.caller(&id, &keys, 1_000).is_none());
+    }
+
+    #[tokio::test]
+    async fn past_the_bound_the_least_recently_used_session_goes() {
+        let (keys, key_id) = ring(None).await;
+        let sessions = Sessions::default();
+        let first = sessions.open(&key_id, 0).unwrap();
+        let second = sessions.open(&key_id, 1).unwrap();
+        for _ in 2..MAX_SESSIONS {
+            sessions.open(&key_id, 2).unwrap();
+        }
+        assert!(sessions.caller(&first, &keys, 3).is_some(), "used again");
+        sessions.open(&key_id, 4).unwrap();
+        assert_eq!(sessions.lock().len(), MAX_SESSIONS);
+        assert!(sessions.caller(&second, &keys, 5).is_none());
+        assert!(sessions.caller(&first, &keys, 5).is_some());
+    }
+
+    #[test]
+    fn the_cookie_is_secure_under_tls_and_cleared_on_logout() {
+        let plain = set_cookie("abc", false);
+        assert_eq!(
+            plain,
+            "tolmach_session=abc; HttpOnly; SameSite=Strict; Path=/"
+        );
+        assert!(set_cookie("abc", true).ends_with("; Secure"));
+        assert!(clear_cookie(true).contains("Max-Age=0"));
+    }
 
     #[test]
     fn the_session_cookie_is_found_among_others() {

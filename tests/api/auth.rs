@@ -26,7 +26,7 @@ use crate::util::{cli_output, concept, start_in, start_with_keys, TestServer};
 
 /// Sends one metadata entry (the key) with every call.
 #[derive(Clone)]
-struct SendKey(Option<(&'static str, MetadataValue<Ascii>)>);
+pub(crate) struct SendKey(Option<(&'static str, MetadataValue<Ascii>)>);
 
 impl Interceptor for SendKey {
     fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
@@ -37,7 +37,7 @@ impl Interceptor for SendKey {
     }
 }
 
-type Keyed = InterceptedService<Channel, SendKey>;
+pub(crate) type Keyed = InterceptedService<Channel, SendKey>;
 
 /// A connection sending `authorization: Bearer <key>`, or nothing when `key` is `None`.
 async fn keyed(server: &TestServer, key: Option<&str>) -> Keyed {
@@ -48,7 +48,7 @@ async fn keyed(server: &TestServer, key: Option<&str>) -> Keyed {
     InterceptedService::new(server.channel().await, SendKey(header))
 }
 
-async fn termbase(server: &TestServer, key: &str) -> TermbaseClient<Keyed> {
+pub(crate) async fn termbase(server: &TestServer, key: &str) -> TermbaseClient<Keyed> {
     TermbaseClient::new(keyed(server, Some(key)).await)
 }
 
@@ -60,7 +60,7 @@ async fn access(server: &TestServer, key: &str) -> AccessClient<Keyed> {
     AccessClient::new(keyed(server, Some(key)).await)
 }
 
-fn key(name: &str, role: Role, collections: &[&str], memories: &[&str]) -> NewKey {
+pub(crate) fn key(name: &str, role: Role, collections: &[&str], memories: &[&str]) -> NewKey {
     NewKey {
         name: name.into(),
         role,
@@ -280,11 +280,11 @@ async fn a_scoped_reader_sees_only_its_collections() {
     let text = "ШОС и пресс-пул";
     let recognize = || RecognizeRequest {
         text: text.into(),
+        whole_concepts: true,
         ..Default::default()
     };
     let collections_found = |found: proto::RecognizeResponse| {
-        let mut names: Vec<String> = found
-            .occurrences
+        let mut names: Vec<String> = crate::util::with_concepts(found)
             .into_iter()
             .filter_map(|o| o.concept.map(|c| c.collection))
             .collect();

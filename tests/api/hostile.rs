@@ -496,7 +496,7 @@ async fn recognize_replies_stay_bounded_and_say_how_much_they_left_out() {
 
     let asked = client
         .recognize(RecognizeRequest {
-            text,
+            text: text.clone(),
             max_occurrences: 10,
             ..Default::default()
         })
@@ -505,4 +505,24 @@ async fn recognize_replies_stay_bounded_and_say_how_much_they_left_out() {
         .into_inner();
     assert_eq!(asked.occurrences.len(), 10);
     assert_eq!(asked.omitted_occurrences, total - 10);
+
+    // Concepts inline in every occurrence: the 4 MiB bound stops the reply first.
+    let inline = client
+        .recognize(RecognizeRequest {
+            text,
+            inline_concepts: true,
+            ..Default::default()
+        })
+        .await
+        .expect("recognized")
+        .into_inner();
+    let sent = prost::Message::encoded_len(&inline);
+    assert!(sent <= 4 << 20, "an inline reply of {sent} bytes");
+    assert!(inline.concepts.is_empty());
+    assert!(inline.occurrences.iter().all(|o| o.concept.is_some()));
+    assert!(inline.occurrences.len() < reply.occurrences.len());
+    assert_eq!(
+        inline.occurrences.len() as u64 + inline.omitted_occurrences,
+        total
+    );
 }

@@ -24,5 +24,6 @@ mod startup;
 mod statuses;
 mod transport;
 mod util;
+mod watch;
 mod web;
 mod writes;

@@ -297,9 +297,9 @@ async fn renderings_carry_the_pinyin_of_the_word_when_asked() {
         .expect("recognize")
         .into_inner();
     let pinyin: Vec<(&str, &str)> = found
-        .occurrences
+        .concepts
         .iter()
-        .flat_map(|o| &o.renderings)
+        .flat_map(|c| &c.renderings)
         .filter(|r| r.lang == "zh" && r.status == 1)
         .map(|r| (r.text.as_str(), r.pinyin.as_str()))
         .collect();
@@ -313,9 +313,10 @@ async fn renderings_carry_the_pinyin_of_the_word_when_asked() {
         .await
         .expect("recognize")
         .into_inner();
+    assert!(!found.concepts.is_empty());
     assert!(found
-        .occurrences
+        .concepts
         .iter()
-        .flat_map(|o| &o.renderings)
+        .flat_map(|c| &c.renderings)
         .all(|r| r.pinyin.is_empty()));
 }

@@ -575,3 +575,106 @@ async fn the_recognize_command_marks_terms_and_prints_json() {
     assert_eq!(occurrences.len(), 1, "{json}");
     assert_eq!(occurrences[0]["surface"], "共建“一带一路”倡议");
 }
+
+/// The seed articles' directory (`$TOLMACH_SEEDS`, else `../shared/seeds`).
+fn seed_articles() -> Vec<(String, String)> {
+    let dir = std::env::var_os("TOLMACH_SEEDS").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds"),
+        std::path::PathBuf::from,
+    );
+    let mut articles: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the seed articles at {}: {e}", dir.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "txt"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("a UTF-8 article");
+            (path.display().to_string(), text)
+        })
+        .collect();
+    articles.sort();
+    assert!(!articles.is_empty(), "no article in {}", dir.display());
+    articles
+}
+
+/// A compact reply names each concept once: on the seed articles (newsroom Chinese, dense
+/// with glossary terms) it stays within three times the size of the text, where concepts
+/// inline in every occurrence made it many times larger; and both shapes find the same
+/// occurrences with the same concepts. The article repeated to 1 MiB is answered whole
+/// within the 4 MiB a gRPC client accepts by default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(tolmach_seeds), ignore = "needs ../shared/seeds")]
+async fn compact_replies_stay_within_three_times_the_text_of_the_seed_articles() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    for (name, text) in seed_articles() {
+        let ask = |inline_concepts| RecognizeRequest {
+            text: text.clone(),
+            inline_concepts,
+            ..Default::default()
+        };
+        let compact = client
+            .recognize(ask(false))
+            .await
+            .expect("compact")
+            .into_inner();
+        let inline = client
+            .recognize(ask(true))
+            .await
+            .expect("inline")
+            .into_inner();
+        let (compact_bytes, inline_bytes) = (
+            prost::Message::encoded_len(&compact),
+            prost::Message::encoded_len(&inline),
+        );
+        let ratio = compact_bytes as f64 / text.len() as f64;
+        println!(
+            "{name}: text {} B, {} occurrences of {} concepts; compact reply {compact_bytes} B \
+             ({ratio:.2}x), inline {inline_bytes} B ({:.1}x)",
+            text.len(),
+            compact.occurrences.len(),
+            compact.concepts.len(),
+            inline_bytes as f64 / text.len() as f64,
+        );
+        assert!(
+            compact.occurrences.len() > 20,
+            "{name}: a term-dense article"
+        );
+        assert!(
+            ratio <= 3.0,
+            "{name}: a compact reply {ratio:.2} times its text"
+        );
+        let ids = |occurrences: Vec<Occurrence>| -> Vec<(String, String)> {
+            occurrences
+                .into_iter()
+                .map(|o| (o.surface, o.concept.map(|c| c.id).unwrap_or_default()))
+                .collect()
+        };
+        let mut concept_ids: Vec<&str> = compact
+            .concepts
+            .iter()
+            .filter_map(|c| c.concept.as_ref().map(|c| c.id.as_str()))
+            .collect();
+        concept_ids.sort_unstable();
+        let before = concept_ids.len();
+        concept_ids.dedup();
+        assert_eq!(before, concept_ids.len(), "{name}: each concept once");
+        assert_eq!(
+            ids(crate::util::with_concepts(compact)),
+            ids(inline.occurrences),
+            "{name}: the same occurrences and concepts either way"
+        );
+
+        let big = text.repeat((1 << 20) / text.len());
+        let reply = client
+            .recognize(RecognizeRequest {
+                text: big.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("1 MiB recognized by a client with the default 4 MiB limit")
+            .into_inner();
+        assert_eq!(reply.omitted_occurrences, 0, "{name}: 1 MiB answered whole");
+        let sent = prost::Message::encoded_len(&reply);
+        println!("{name} repeated to {} B: reply {sent} B", big.len());
+    }
+}

@@ -264,7 +264,7 @@ async fn a_connection_over_the_cap_is_closed_at_once_and_served_once_there_is_ro
 
 /// Text enough to keep a Recognize busy for seconds without a deadline: a paragraph naming
 /// glossary terms in the three languages, repeated up to 1 MiB.
-fn long_article() -> String {
+pub(crate) fn long_article() -> String {
     let paragraph = "上海合作组织成员国元首理事会会议在阿斯塔纳举行，各方同意共建“一带一路”，\
         推动区域经济合作。The Shanghai Cooperation Organisation welcomed the Belt and Road \
         Initiative. Шанхайская организация сотрудничества поддержала инициативу «Пояс и путь».\n";
@@ -282,7 +282,7 @@ fn recognize(text: String) -> RecognizeRequest {
 /// whether it was within about five seconds. Without a stop, the work of a 1 MiB Recognize
 /// holds the permit for longer than that in a debug build, and with one for the pass over
 /// the text under way (about a second).
-async fn admitted_again(client: &mut TermbaseClient<Channel>) -> bool {
+pub(crate) async fn admitted_again(client: &mut TermbaseClient<Channel>) -> bool {
     for _ in 0..250 {
         match client.recognize(recognize("上海合作组织".into())).await {
             // Admitted, whether it finished within the test server's short deadline or not.

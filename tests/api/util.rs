@@ -9,7 +9,7 @@ use tolmach::server::{self, RunningServer, ServerConfig};
 use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
     Collection, Concept, LangSection, LookupRequest, LookupResponse, Occurrence, RecognizeRequest,
-    Term, TermStatus, UpsertConceptRequest,
+    RecognizeResponse, Term, TermStatus, UpsertConceptRequest,
 };
 use tolmach::store::Store;
 use tonic::transport::Channel;
@@ -81,6 +81,7 @@ pub fn config_in(dir: &Path) -> ServerConfig {
         tls: None,
         transport: Default::default(),
         cors_origins: Vec::new(),
+        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
     }
 }
 
@@ -143,18 +144,42 @@ pub async fn store(client: &mut TermbaseClient<Channel>, concept: Concept) {
         .expect("stored");
 }
 
-/// The occurrences Recognize finds for `request`; the call must succeed.
+/// The occurrences Recognize finds for `request`, each with its whole concept and renderings
+/// as the compact reply's `concepts` give them (asked for whole); the call must succeed.
 pub async fn occurrences(
     client: &mut TermbaseClient<Channel>,
-    request: RecognizeRequest,
+    mut request: RecognizeRequest,
 ) -> Vec<Occurrence> {
+    request.whole_concepts = true;
     let text = request.text.clone();
-    client
+    let reply = client
         .recognize(request)
         .await
         .unwrap_or_else(|e| panic!("recognize {text:?}: {e}"))
-        .into_inner()
+        .into_inner();
+    with_concepts(reply)
+}
+
+/// The occurrences of a compact Recognize reply with the concept and renderings each one
+/// refers to filled in, as an `inline_concepts` reply carries them (a concept not sent
+/// whole is its id alone); panics on an index out of range.
+pub fn with_concepts(reply: RecognizeResponse) -> Vec<Occurrence> {
+    reply
         .occurrences
+        .into_iter()
+        .map(|mut o| {
+            let named = reply
+                .concepts
+                .get(o.concept_index as usize)
+                .unwrap_or_else(|| panic!("concept_index {} out of range", o.concept_index));
+            o.concept = Some(named.concept.clone().unwrap_or_else(|| Concept {
+                id: named.id.clone(),
+                ..Default::default()
+            }));
+            o.renderings.clone_from(&named.renderings);
+            o
+        })
+        .collect()
 }
 
 /// Lookup of `text` with every other field at its default; the call must succeed.

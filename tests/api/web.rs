@@ -3,6 +3,7 @@
 //! body bounds and permits — all over plain HTTP/1.1 against the real server.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -22,6 +23,7 @@ use tolmach::service::proto::{LookupRequest, LookupResponse, RecognizeRequest, R
 use tonic::metadata::MetadataValue;
 
 use crate::memory::{add, memory, unit};
+use crate::transport::{admitted_again, long_article};
 use crate::util::{concept, start_with_keys, store, TestServer};
 
 /// An answer: status, headers, and the whole body.
@@ -56,9 +58,29 @@ impl Answer {
 
 /// Sends `request` over HTTP/1.1 and reads the whole answer.
 async fn send(request: Request<Full<Bytes>>) -> Answer {
-    let client: Client<HttpConnector, Full<Bytes>> =
-        Client::builder(TokioExecutor::new()).build_http();
+    send_over(request, false).await
+}
+
+/// Sends `request` over HTTP/2 without TLS (`h2` with prior knowledge, as gRPC does) when
+/// `h2`, else over HTTP/1.1, and reads the whole answer.
+async fn send_over(request: Request<Full<Bytes>>, h2: bool) -> Answer {
+    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .http2_only(h2)
+        .build_http();
     let response = client.request(request).await.expect("answered");
+    assert_eq!(
+        response.version(),
+        if h2 {
+            hyper::Version::HTTP_2
+        } else {
+            hyper::Version::HTTP_11
+        }
+    );
+    read_whole(response).await
+}
+
+/// The whole of an answer.
+async fn read_whole(response: hyper::Response<hyper::body::Incoming>) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
     let body = response
@@ -261,6 +283,49 @@ async fn the_page_is_served_over_http1_with_its_security_and_cache_headers() {
     let mut client = server.client().await;
     let hits = crate::util::lookup_text(&mut client, "SCO").await.hits;
     assert!(!hits.is_empty());
+}
+
+#[tokio::test]
+async fn the_page_json_and_grpc_web_answer_over_h2_too() {
+    let server = TestServer::start().await;
+    let addr = server.server.addr;
+    let page = send_over(
+        request(Method::GET, addr, "/")
+            .body(Full::default())
+            .expect("request"),
+        true,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.header("x-frame-options"), "DENY");
+    let json = send_over(
+        request(Method::POST, addr, "/api/recognize")
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(r#"{"text": "SCO summit"}"#)))
+            .expect("request"),
+        true,
+    )
+    .await;
+    assert_eq!(json.status, StatusCode::OK);
+    assert!(!json.json()["occurrences"]
+        .as_array()
+        .expect("list")
+        .is_empty());
+    let lookup = LookupRequest {
+        text: "SCO".into(),
+        ..Default::default()
+    };
+    let over_h2 = send_over(
+        request(Method::POST, addr, "/tolmach.v1.Termbase/Lookup")
+            .header("content-type", "application/grpc-web+proto")
+            .body(Full::new(Bytes::from(frame(&lookup))))
+            .expect("request"),
+        true,
+    )
+    .await;
+    let answer = grpc_web(&over_h2, &over_h2.body);
+    assert_eq!(answer.status, 0, "{}", answer.message);
+    assert_eq!(answer.messages.len(), 1);
 }
 
 #[tokio::test]
@@ -531,12 +596,43 @@ async fn a_body_over_its_routes_bound_is_413_and_a_busy_server_429() {
 }
 
 #[tokio::test]
+async fn a_json_call_past_the_deadline_is_504_and_its_work_stops() {
+    let server = TestServer::start_configured(|config| {
+        config.limits = Limits {
+            recognize: 1,
+            ..Limits::default()
+        };
+        config.transport.call_deadline = Duration::from_millis(200);
+    })
+    .await;
+    let late = post_json(
+        server.server.addr,
+        "/api/recognize",
+        &json!({"text": long_article()}),
+        &[],
+    )
+    .await;
+    assert_eq!(late.status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(late.error().0, "DEADLINE_EXCEEDED");
+    let mut client = server.client().await;
+    assert!(
+        admitted_again(&mut client).await,
+        "the stopped work gave its permit back"
+    );
+}
+
+#[tokio::test]
 async fn a_session_cookie_stands_for_its_key_until_logout() {
     let (server, secrets) =
         start_with_keys(vec![key("desk-7", Role::Reader, &["sco-glossary"])]).await;
     let addr = server.server.addr;
     let recognize = json!({"text": "SCO summit"});
 
+    assert_eq!(
+        get(addr, "/", &[]).await.status,
+        StatusCode::OK,
+        "the page is open"
+    );
     let anonymous = get(addr, "/api/session", &[]).await.json();
     assert_eq!(anonymous["open"], false);
     assert_eq!(anonymous["authenticated"], false);
@@ -718,4 +814,174 @@ async fn cors_lets_only_the_configured_origins_call() {
     )
     .await;
     assert_eq!(answer.header("access-control-allow-origin"), "");
+}
+
+/// One server-sent event.
+#[derive(Debug)]
+struct SseEvent {
+    id: Option<u64>,
+    event: String,
+    data: Value,
+}
+
+/// An open event stream and what of it is not read yet.
+struct EventStream {
+    body: hyper::body::Incoming,
+    pending: String,
+}
+
+impl EventStream {
+    /// The next event, skipping keep-alive comments; the stream must not end first.
+    async fn next(&mut self) -> SseEvent {
+        for _ in 0..1000 {
+            if let Some(end) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|line| line.strip_prefix(name))
+                        .map(|value| value.trim().to_owned())
+                };
+                let Some(event) = field("event:") else {
+                    continue;
+                };
+                return SseEvent {
+                    id: field("id:").map(|id| id.parse().expect("a revision")),
+                    event,
+                    data: serde_json::from_str(&field("data:").expect("data")).expect("JSON"),
+                };
+            }
+            let frame = tokio::time::timeout(Duration::from_secs(30), self.body.frame())
+                .await
+                .expect("an event within 30 s")
+                .expect("the stream goes on")
+                .expect("a frame");
+            if let Ok(data) = frame.into_data() {
+                self.pending
+                    .push_str(std::str::from_utf8(&data).expect("UTF-8 events"));
+            }
+        }
+        panic!("no event in 1000 frames");
+    }
+}
+
+/// Opens `GET /api/events?query` with these headers: the stream, or the refusal.
+async fn open_events(
+    addr: SocketAddr,
+    query: &str,
+    headers: &[(&str, &str)],
+) -> Result<EventStream, Answer> {
+    let mut builder = request(Method::GET, addr, &format!("/api/events?{query}"))
+        .header("accept", "text/event-stream");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let response = client
+        .request(builder.body(Full::default()).expect("request"))
+        .await
+        .expect("answered");
+    if response.status() != StatusCode::OK {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        return Err(Answer {
+            status,
+            headers,
+            body,
+        });
+    }
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/event-stream"));
+    Ok(EventStream {
+        body: response.into_body(),
+        pending: String::new(),
+    })
+}
+
+#[tokio::test]
+async fn events_stream_changes_with_revision_ids_and_resume_after_last_event_id() {
+    let server = TestServer::start().await;
+    let addr = server.server.addr;
+    let mut client = server.client().await;
+    store(&mut client, concept("quokka", &[("en", "Quokka Accord")])).await;
+
+    // A snapshot of the collection: its concepts without ids, then its end with one.
+    let mut snapshot = open_events(addr, "snapshot=true&collections=test", &[])
+        .await
+        .unwrap_or_else(|answer| panic!("{}", answer.json()));
+    let first = snapshot.next().await;
+    assert_eq!(first.event, "snapshot_concept");
+    assert_eq!(first.id, None, "a snapshot is resumed only from its end");
+    assert_eq!(first.data["concept"]["id"], "quokka");
+    let end = snapshot.next().await;
+    assert_eq!(end.event, "snapshot_end");
+    let start = end.id.expect("the revision to resume after");
+
+    // Changes from there on, each with its revision.
+    store(&mut client, concept("wombat", &[("en", "Wombat Treaty")])).await;
+    let upserted = snapshot.next().await;
+    assert_eq!(upserted.event, "concept_upserted");
+    assert_eq!(upserted.data["concept"]["id"], "wombat");
+    assert_eq!(
+        upserted.data["concept"]["terms"]["en"][0]["text"],
+        "Wombat Treaty"
+    );
+    let revision = upserted.id.expect("a revision");
+    assert!(revision > start);
+    drop(snapshot);
+
+    // A browser reconnecting after the snapshot's end gets exactly the change it missed,
+    // whatever the query says.
+    let start_id = start.to_string();
+    let mut resumed = open_events(addr, "snapshot=true", &[("last-event-id", &start_id)])
+        .await
+        .unwrap_or_else(|answer| panic!("{}", answer.json()));
+    let again = resumed.next().await;
+    assert_eq!(
+        (again.event.as_str(), again.id),
+        ("concept_upserted", Some(revision))
+    );
+    assert_eq!(again.data["concept"]["id"], "wombat");
+}
+
+#[tokio::test]
+async fn events_refuse_bad_tokens_before_the_stream_and_need_a_key() {
+    let (server, secrets) = start_with_keys(vec![key("desk-7", Role::Reader, &[])]).await;
+    let addr = server.server.addr;
+    let bearer = format!("Bearer {}", secrets[0]);
+    let refused = open_events(addr, "", &[]).await.err().expect("no key");
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    let garbage = open_events(
+        addr,
+        "",
+        &[("authorization", &bearer), ("last-event-id", "x")],
+    )
+    .await
+    .err()
+    .expect("a bad id");
+    assert_eq!(
+        garbage.error(),
+        ("INVALID_ARGUMENT".into(), Some("Last-Event-ID".into()))
+    );
+    let future = open_events(addr, "after=999999999", &[("authorization", &bearer)])
+        .await
+        .err()
+        .expect("a revision not reached");
+    assert_eq!(
+        future.error(),
+        ("INVALID_ARGUMENT".into(), Some("after".into()))
+    );
+    assert!(open_events(addr, "", &[("authorization", &bearer)])
+        .await
+        .is_ok());
 }

@@ -123,12 +123,13 @@ impl Imports {
         collection: String,
         job: Option<(String, JobRecord)>,
     ) -> Result<ImportCounts, AppError> {
+        let author = self.author.0.clone();
         self.writes
             .termbase(
                 import_change(&spool, &collection),
                 &self.author,
                 move |store, terms| async move {
-                    ensure_collection(&store, &collection).await?;
+                    ensure_collection(&store, &collection, &author).await?;
                     let runtime = tokio::runtime::Handle::current();
                     work::run("import commit", move || {
                         // Each publication rebuilds the term index once the recent writes
@@ -139,6 +140,7 @@ impl Imports {
                             spool,
                             on_conflict,
                             now_ms(),
+                            &author,
                             job,
                             |applied| {
                                 unpublished.extend(applied.concepts);
@@ -170,6 +172,7 @@ impl Imports {
         analysis: Option<Analysis>,
         job: Option<(String, JobRecord)>,
     ) -> Result<ImportCounts, AppError> {
+        let author = self.author.0.clone();
         self.writes
             .memory(
                 import_change(&spool, &memory),
@@ -198,6 +201,7 @@ impl Imports {
                             spool,
                             on_conflict,
                             now_ms(),
+                            &author,
                             job,
                             |applied| {
                                 // Fails only if the publication is gone (it panicked),
