@@ -674,6 +674,13 @@ async fn a_concept_stored_over_grpc_is_highlighted_without_reload() {
     let before = expected_marks(&server, draft).await;
     browser.wait_for_marks(&before).await;
     assert!(before.iter().all(|(text, _, _)| text != "Zorvanian Accord"));
+    browser
+        .wait_for(
+            "the page to follow the glossary's changes",
+            "return !document.getElementById('live-status').hidden",
+            vec![],
+        )
+        .await;
 
     let mut client = server.client().await;
     store(
@@ -688,9 +695,17 @@ async fn a_concept_stored_over_grpc_is_highlighted_without_reload() {
     assert!(after.iter().any(|(_, id, _)| id == "zorvanian-accord"));
     browser.wait_for_marks(&after).await;
     let notice = browser
-        .run("return document.getElementById('notice').hidden", vec![])
+        .run(
+            "const notice = document.getElementById('notice');
+             return notice.hidden ? null : notice.textContent",
+            vec![],
+        )
         .await;
-    assert_eq!(notice, json!(false), "the page says the glossary changed");
+    assert!(
+        notice.as_str().unwrap_or("").contains("zorvanian-accord"),
+        "the page says what changed: {notice}"
+    );
+    browser.screenshot("live").await;
 }
 
 #[tokio::test]

@@ -1273,46 +1273,68 @@ function checkFinding(finding, request) {
 // ---------------------------------------------------------------------------------------------
 // Live glossary updates
 
+/** The glossary changes that can change what the draft's terms are. */
+const GLOSSARY_CHANGES = ['concept_upserted', 'concept_deleted', 'collection_upserted', 'collection_deleted'];
+const EVENTS_RETRY_MS = 10000;
+
+/**
+ * The change feed as server-sent events. The browser reconnects by itself and resumes after
+ * the last event's id (Last-Event-ID); when the server refuses that (too old a revision) or
+ * ends the feed with an `error` event, a fresh connection starts from now and the draft is
+ * checked again, since changes may have been missed.
+ */
 const events = {
   source: null,
+  retry: 0,
   start() {
     if (this.source || typeof EventSource === 'undefined') return;
     const source = new EventSource('/api/events');
+    let opened = false;
     this.source = source;
     source.addEventListener('open', () => {
+      opened = true;
       $('live-status').hidden = false;
     });
-    source.addEventListener('error', () => {
-      // The browser reconnects by itself (with Last-Event-ID) unless the answer was final.
-      if (source.readyState === EventSource.CLOSED) {
-        $('live-status').hidden = true;
-        if (this.source === source) this.source = null;
-      }
+    source.addEventListener('error', (event) => {
+      const feedFailed = typeof event.data === 'string';
+      if (!feedFailed && source.readyState !== EventSource.CLOSED) return;
+      source.close();
+      $('live-status').hidden = true;
+      if (this.source !== source) return;
+      this.source = null;
+      // A server without the feed never opens it: then the page does without.
+      if (opened) this.retry = setTimeout(() => this.restart(), feedFailed ? 0 : EVENTS_RETRY_MS);
     });
-    const onChange = (message) => glossaryChanged(message.data);
-    source.addEventListener('message', onChange);
-    for (const name of ['change', 'upserted', 'deleted']) source.addEventListener(name, onChange);
+    for (const name of GLOSSARY_CHANGES) source.addEventListener(name, (message) => glossaryChanged(name, message.data));
+  },
+  restart() {
+    this.start();
+    if (draftInput.value.trim()) recognizeSoon.now();
   },
   stop() {
+    clearTimeout(this.retry);
     this.source?.close();
     this.source = null;
     $('live-status').hidden = true;
   },
 };
 
-function glossaryChanged(data) {
+/** Checks the draft (and the lookup) again after a glossary change, and says what changed. */
+function glossaryChanged(kind, data) {
   let change = {};
   try {
     change = JSON.parse(data);
   } catch {
     change = {};
   }
-  const conceptId = change.concept ?? change.concept_id ?? change.id ?? '';
-  const deleted = String(change.kind ?? '').toLowerCase().includes('delet');
-  const what = [conceptId, change.collection ? `(${change.collection})` : '', deleted ? t('glossary_deleted') : ''].filter(Boolean).join(' ');
+  const concept = change.concept;
+  const name = concept
+    ? [conceptTitle(concept, ui.lang), concept.id].filter(Boolean).join(' · ')
+    : change.id ?? change.name ?? '';
+  const what = kind.endsWith('_deleted') ? `${name} (${t('glossary_deleted')})` : name;
   if (draftInput.value.trim()) recognizeSoon.now();
   if (lookupInput.value.trim()) lookupSoon.now();
-  showNotice(t('glossary_updated', { what: what || '…' }));
+  showNotice(t('glossary_updated', { what }));
 }
 
 // ---------------------------------------------------------------------------------------------
