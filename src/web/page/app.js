@@ -93,14 +93,15 @@ const MESSAGES = {
     warn_forbidden: '“{surface}” must not be used.',
     warn_deprecated: '“{surface}” is deprecated.',
     historical: '“{surface}” is a former name.',
-    use: 'Use',
-    now: 'now',
+    use: 'Use:',
+    now: 'now:',
     definition: 'Definition',
     checking: 'Looking for glossary terms…',
     draft_counts: 'Terms: {terms} · warnings: {warnings}',
     none_found: 'No glossary terms in this draft.',
     omitted: '{n} more not shown',
     lookup_none: 'Nothing found.',
+    results_count: 'Results: {n}',
     memory_none: 'No earlier translation is close enough.',
     memory_adapted: 'numbers adapted',
     memory_source: 'In memory',
@@ -118,8 +119,7 @@ const MESSAGES = {
     role_admin: 'administrator',
     open_server: 'open server',
     check_ok: 'Every glossary term of the source is rendered as the glossary says.',
-    check_expected: 'Expected',
-    check_found: 'In the translation',
+    check_expected: 'Expected:',
     check_missing: 'not found in the translation',
     check_counts: 'Findings: {n}',
     in_source: 'Source',
@@ -201,14 +201,15 @@ const MESSAGES = {
     warn_forbidden: '«{surface}» — запрещённый вариант.',
     warn_deprecated: '«{surface}» — нерекомендуемый вариант.',
     historical: '«{surface}» — прежнее название.',
-    use: 'Пишите',
-    now: 'ныне',
+    use: 'Пишите:',
+    now: 'ныне:',
     definition: 'Определение',
     checking: 'Ищем термины…',
     draft_counts: 'Терминов: {terms} · предупреждений: {warnings}',
     none_found: 'Терминов глоссария в тексте нет.',
     omitted: 'ещё {n} не показано',
     lookup_none: 'Ничего не найдено.',
+    results_count: 'Найдено: {n}',
     memory_none: 'Достаточно близких прежних переводов нет.',
     memory_adapted: 'числа подставлены',
     memory_source: 'В памяти',
@@ -226,8 +227,7 @@ const MESSAGES = {
     role_admin: 'администратор',
     open_server: 'открытый сервер',
     check_ok: 'Все термины оригинала переведены так, как требует глоссарий.',
-    check_expected: 'Ожидается',
-    check_found: 'В переводе',
+    check_expected: 'Ожидается:',
     check_missing: 'в переводе не найден',
     check_counts: 'Замечаний: {n}',
     in_source: 'Оригинал',
@@ -309,14 +309,15 @@ const MESSAGES = {
     warn_forbidden: '“{surface}”为禁用译法。',
     warn_deprecated: '“{surface}”不推荐使用。',
     historical: '“{surface}”为旧称。',
-    use: '请用',
-    now: '现称',
+    use: '请用：',
+    now: '现称：',
     definition: '定义',
     checking: '正在识别术语…',
     draft_counts: '术语 {terms} 处 · 警告 {warnings} 处',
     none_found: '草稿中未发现术语。',
     omitted: '另有 {n} 处未显示',
     lookup_none: '未找到匹配术语。',
+    results_count: '共 {n} 条结果',
     memory_none: '翻译记忆中没有足够相近的译文。',
     memory_adapted: '已替换数字',
     memory_source: '记忆库原文',
@@ -334,8 +335,7 @@ const MESSAGES = {
     role_admin: '管理员',
     open_server: '开放服务器',
     check_ok: '原文术语均已按术语库译出。',
-    check_expected: '应译为',
-    check_found: '译文中为',
+    check_expected: '应译为：',
     check_missing: '译文中未出现',
     check_counts: '问题 {n} 处',
     in_source: '原文',
@@ -475,6 +475,11 @@ function showError(message) {
   banner.hidden = !message;
 }
 
+/** Says `message` to screen readers (results counts, copies) without moving the focus. */
+function announce(message) {
+  $('announcer').textContent = message;
+}
+
 let noticeTimer = 0;
 function showNotice(message) {
   const notice = $('notice');
@@ -560,11 +565,11 @@ async function copyText(text, button) {
     try {
       copyWithSelection(text);
     } catch {
-      $('copy-status').textContent = t('copy_failed');
+      announce(t('copy_failed'));
       return;
     }
   }
-  $('copy-status').textContent = t('copied_status', { text });
+  announce(t('copied_status', { text }));
   if (button) {
     const label = button.querySelector('.copy-text');
     button.classList.add('is-copied');
@@ -995,7 +1000,7 @@ function occurrenceBanner(occurrence) {
     return el('div', { class: `card-banner st-${status}` },
       el('p', { class: 'banner-line', text: t(historical ? 'historical' : `warn_${status}`, { surface: occurrence.surface }) }),
       replacement ? el('p', { class: 'banner-line banner-use' },
-        el('span', { class: 'banner-label', text: `${t(historical ? 'now' : 'use')}:` }),
+        el('span', { class: 'banner-label', text: t(historical ? 'now' : 'use') }),
         el('strong', { lang: htmlLang(occurrence.lang), text: replacement }),
         copyButton(replacement, { compact: true })) : null,
       occurrence.note ? el('p', { class: 'term-note', text: occurrence.note }) : null);
@@ -1045,6 +1050,7 @@ function renderLookup() {
   } else {
     results.replaceChildren(el('ol', { class: 'hit-list' }, state.lookup.map(lookupHit)));
   }
+  announce(state.lookup.error ?? t('results_count', { n: state.lookup.length }));
 }
 
 function lookupHit(hit) {
@@ -1096,6 +1102,7 @@ function renderMemory() {
   } else {
     results.replaceChildren(el('ol', { class: 'match-list' }, state.memory.matches.map((m) => memoryMatch(m, state.memory.targetLang))));
   }
+  announce(state.memory.error ?? t('results_count', { n: state.memory.matches.length }));
 }
 
 /** `text` with the given UTF-16 ranges wrapped in <mark class="diff …">. */
@@ -1229,8 +1236,10 @@ function renderCheck() {
   const { request, findings } = state.check;
   if (findings.length === 0) {
     results.replaceChildren(el('p', { class: 'empty is-ok', text: t('check_ok') }));
+    announce(t('check_ok'));
     return;
   }
+  announce(t('check_counts', { n: findings.length }));
   const sourceRanges = findings.map((f) => spanOf(f, 'source')).filter(Boolean).map(([s, e]) => [s, e, 'finding']);
   const targetRanges = findings.map((f) => spanOf(f, 'target')).filter(Boolean).map(([s, e]) => [s, e, 'finding']);
   results.replaceChildren(
@@ -1264,7 +1273,7 @@ function checkFinding(finding, request) {
     finding.message ? el('p', { class: 'term-note', text: finding.message }) : null,
     finding.used_term_note ? el('p', { class: 'term-note', text: finding.used_term_note }) : null,
     expected.length ? el('p', { class: 'finding-expected' },
-      el('span', { class: 'banner-label', text: `${t('check_expected')}:` }),
+      el('span', { class: 'banner-label', text: t('check_expected') }),
       expected.map((text) => el('span', { class: 'expected' },
         el('strong', { lang: htmlLang(request.target_lang), text }),
         copyButton(text, { compact: true })))) : null);
