@@ -761,6 +761,70 @@ async fn translation_check_shows_the_expected_rendering() {
 }
 
 #[tokio::test]
+async fn interface_language_switches_and_is_remembered() {
+    let Some((browser, _turn)) = Browser::take_turn().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    browser.open(&server).await;
+    let labels = "return [document.documentElement.lang,
+                          document.getElementById('draft-title').textContent,
+                          document.getElementById('tab-lookup').textContent,
+                          document.getElementById('tab-memory').textContent,
+                          document.getElementById('tab-check').textContent]";
+    assert_eq!(
+        browser.run(labels, vec![]).await,
+        json!([
+            "en",
+            "Draft",
+            "Term lookup",
+            "Translation memory",
+            "Check translation"
+        ]),
+        "the browser's language (en-US) chooses English"
+    );
+    for (button, expected) in [
+        (
+            "ru",
+            json!([
+                "ru",
+                "Черновик",
+                "Поиск термина",
+                "Память переводов",
+                "Проверка перевода"
+            ]),
+        ),
+        (
+            "zh",
+            json!(["zh-CN", "草稿", "术语查询", "翻译记忆", "译文检查"]),
+        ),
+    ] {
+        browser
+            .client
+            .find(Locator::Css(&format!("[data-ui-lang={button}]")))
+            .await
+            .expect("language button")
+            .click()
+            .await
+            .expect("clicked");
+        assert_eq!(browser.run(labels, vec![]).await, expected);
+    }
+    browser.client.refresh().await.expect("reloaded");
+    browser
+        .wait_for(
+            "the page after reload",
+            "return !document.getElementById('app').hidden",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        browser.run(labels, vec![]).await,
+        json!(["zh-CN", "草稿", "术语查询", "翻译记忆", "译文检查"]),
+        "the choice outlives a reload"
+    );
+}
+
+#[tokio::test]
 async fn sign_in_refuses_a_wrong_key_and_accepts_the_right_one() {
     let Some((browser, _turn)) = Browser::take_turn().await else {
         return;
