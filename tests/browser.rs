@@ -453,53 +453,69 @@ async fn russian_draft_is_highlighted_exactly_where_recognize_finds_terms() {
 }
 
 #[tokio::test]
-async fn deprecated_variant_is_marked_with_its_suggestion_and_card_offers_copies() {
+async fn warnings_come_first_with_what_to_write_and_the_card_offers_copies() {
     let Some((browser, _turn)) = Browser::take_turn().await else {
         return;
     };
     let server = TestServer::start().await;
-    let draft = ["One Belt, One Road", "“一带一路”", "«Пояс и путь»"]
-        .map(newsroom_paragraph)
-        .join("\n\n");
+    let english = newsroom_paragraph("One Belt, One Road")
+        + " In 2019 the leaders met in Nur-Sultan; some commentators still call it the Belt \
+           and Road strategy.";
+    let draft = [
+        english,
+        newsroom_paragraph("“一带一路”"),
+        newsroom_paragraph("«Пояс и путь»"),
+    ]
+    .join("\n\n");
     let draft = draft.as_str();
     let expected = expected_marks(&server, draft).await;
-    let deprecated = expected
-        .iter()
-        .position(|(text, _, status)| text == "One Belt, One Road" && status == "deprecated")
-        .expect("Recognize marks One Belt, One Road as deprecated");
     let mut client = server.client().await;
-    let suggestion = occurrences(
+    let found = occurrences(
         &mut client,
         RecognizeRequest {
             text: draft.into(),
             ..Default::default()
         },
     )
-    .await[deprecated]
-        .suggestion
-        .clone();
-    assert!(
-        !suggestion.is_empty(),
-        "a deprecated term comes with a suggestion"
-    );
+    .await;
+    // What the list must say of each warning: status, the words as written, what to write.
+    let warning = |surface: &str, status: &str| {
+        let at = expected
+            .iter()
+            .position(|mark| mark.0 == surface && mark.2 == status)
+            .unwrap_or_else(|| panic!("Recognize marks {surface} as {status}"));
+        let instead = if status == "superseded" {
+            &found[at].current_term
+        } else {
+            &found[at].suggestion
+        };
+        assert!(!instead.is_empty(), "{surface}: what to write instead");
+        json!([format!("terms-item st-{status}"), surface, instead])
+    };
+    let warnings = json!([
+        warning("Belt and Road strategy", "forbidden"),
+        warning("One Belt, One Road", "deprecated"),
+        warning("Nur-Sultan", "superseded"),
+    ]);
+    let suggestion = warnings[1][2].as_str().unwrap_or_default().to_owned();
 
     browser.open(&server).await;
     browser.paste_draft(draft).await;
     browser.wait_for_marks(&expected).await;
 
-    // The list puts the warning first, with the term to use instead.
-    let first = browser
+    // The list puts the warnings first, forbidden before deprecated before former names,
+    // each with the term to use instead.
+    let listed = browser
         .run(
-            "const item = document.querySelector('#terms-list .terms-item');
-             return [item.className, item.querySelector('.terms-warning .surface').textContent,
-                     item.querySelector('.terms-warning .replacement').textContent];",
+            "return [...document.querySelectorAll('#terms-list .terms-item')].slice(0, 3).map(item => {
+               const line = item.querySelector('.terms-warning.' + item.className.split(' ')[1]);
+               return [item.className, line.querySelector('.surface').textContent,
+                       line.querySelector('.replacement').textContent];
+             })",
             vec![],
         )
         .await;
-    assert_eq!(
-        first,
-        json!(["terms-item st-deprecated", "One Belt, One Road", suggestion])
-    );
+    assert_eq!(listed, warnings);
 
     // Clicking the mark in the draft opens its card: the warning, the suggestion to copy, and
     // the concept's renderings in every language with their copy buttons.
