@@ -404,7 +404,7 @@ function t(key, vars = {}) {
 
 function applyUiLang(lang) {
   ui.lang = lang;
-  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : lang;
+  document.documentElement.lang = htmlLang(lang);
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
   for (const node of document.querySelectorAll('[data-i18n-placeholder]')) {
     node.placeholder = t(node.dataset.i18nPlaceholder);
@@ -597,12 +597,16 @@ function copyWithSelection(text) {
 
 const session = { open: false, authenticated: false, keyName: '', role: '' };
 
-async function loadSession() {
-  const answer = await api('GET', '/api/session');
+/** Keeps what the server says of the session (`GET`/`POST /api/session`). */
+function adoptSession(answer) {
   session.open = Boolean(answer.open);
   session.authenticated = Boolean(answer.authenticated);
   session.keyName = answer.key_name ?? '';
   session.role = answer.role ?? '';
+}
+
+async function loadSession() {
+  adoptSession(await api('GET', '/api/session'));
   if (!session.open && !session.authenticated) showLogin();
   else showApp();
 }
@@ -649,10 +653,7 @@ async function signIn(event) {
     input.value = '';
     error.textContent = '';
     input.removeAttribute('aria-invalid');
-    session.open = Boolean(answer.open);
-    session.authenticated = Boolean(answer.authenticated);
-    session.keyName = answer.key_name ?? '';
-    session.role = answer.role ?? '';
+    adoptSession(answer);
     showApp();
     draftInput.focus();
   } catch (failure) {
@@ -674,19 +675,24 @@ async function signOut() {
 
 async function loadInfo() {
   try {
-    const info = await api('GET', '/api/info');
-    const count = (value) => (Array.isArray(value) ? value.length : Number(value ?? 0));
-    state.info = info;
-    const languages = Array.isArray(info.languages) ? info.languages.join(' ') : '';
-    $('server-info').textContent = [
-      `Tolmach ${info.version ?? ''}`.trim(),
-      t('info', { concepts: count(info.concepts), collections: count(info.collections), memories: count(info.memories) }),
-      languages,
-      session.open ? t('open_server') : '',
-    ].filter(Boolean).join(' · ');
+    state.info = await api('GET', '/api/info');
   } catch (failure) {
-    $('server-info').textContent = explain(failure);
+    state.info = { error: explain(failure) };
   }
+  renderInfo();
+}
+
+/** The footer: version, what the caller may read, and whether the server is open. */
+function renderInfo() {
+  const info = state.info;
+  if (!info) return;
+  const count = (value) => (Array.isArray(value) ? value.length : Number(value ?? 0));
+  $('server-info').textContent = info.error ?? [
+    `Tolmach ${info.version ?? ''}`.trim(),
+    t('info', { concepts: count(info.concepts), collections: count(info.collections), memories: count(info.memories) }),
+    Array.isArray(info.languages) ? info.languages.join(' ') : '',
+    session.open ? t('open_server') : '',
+  ].filter(Boolean).join(' · ');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1378,7 +1384,7 @@ function rerenderAll() {
   renderMemory();
   renderCheck();
   refreshCard();
-  if (state.info) loadInfo();
+  renderInfo();
 }
 
 function wireDraft() {
