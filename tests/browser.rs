@@ -554,6 +554,47 @@ async fn warnings_come_first_with_what_to_write_and_the_card_offers_copies() {
             vec![],
         )
         .await;
+
+    // From the keyboard: Enter on a listed concept opens its card with the focus in it;
+    // Escape closes it and gives the focus back.
+    let first_listed = browser
+        .client
+        .find(Locator::Css("#terms-list .terms-open"))
+        .await
+        .expect("a listed concept");
+    browser
+        .run(
+            "document.querySelector('#terms-list .terms-open').focus()",
+            vec![],
+        )
+        .await;
+    first_listed.send_keys("\u{E007}").await.expect("Enter");
+    let opened = browser
+        .wait_for(
+            "the card opened from the keyboard",
+            "const card = document.getElementById('term-card');
+             return !card.hidden && card.contains(document.activeElement)
+               && card.querySelector('.card-banner strong').textContent",
+            vec![],
+        )
+        .await;
+    assert_eq!(opened, warnings[0][2], "the first listed concept's card");
+    browser
+        .client
+        .active_element()
+        .await
+        .expect("focus")
+        .send_keys("\u{E00C}")
+        .await
+        .expect("Escape");
+    let closed = browser
+        .run(
+            "return [document.getElementById('term-card').hidden,
+                     document.activeElement.classList.contains('terms-open')]",
+            vec![],
+        )
+        .await;
+    assert_eq!(closed, json!([true, true]));
 }
 
 #[tokio::test]

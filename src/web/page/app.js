@@ -913,15 +913,21 @@ function warningLine(occurrence) {
     replacement ? el('span', { class: 'replacement', text: replacement }) : null);
 }
 
-/** Opens the card of a concept's next occurrence, cycling through them on each click. */
+/**
+ * Opens the card of a concept's next occurrence, cycling through them on each click: the ones
+ * that need attention first (forbidden, deprecated, former names), then in text order.
+ */
 function openFromList(conceptId) {
-  const indexes = state.occurrences.map((o, i) => (o.concept === conceptId ? i : -1)).filter((i) => i >= 0);
-  if (indexes.length === 0) return;
-  const previous = state.cursorByConcept.get(conceptId);
-  const next = indexes.find((i) => previous !== undefined && i > previous) ?? indexes[0];
+  const order = state.occurrences
+    .map((occurrence, index) => ({ occurrence, index }))
+    .filter(({ occurrence }) => occurrence.concept === conceptId)
+    .sort((a, b) => attentionRank(a.occurrence.status) - attentionRank(b.occurrence.status) || a.index - b.index)
+    .map(({ index }) => index);
+  if (order.length === 0) return;
+  const previous = order.indexOf(state.cursorByConcept.get(conceptId));
+  const next = order[(previous + 1) % order.length];
   state.cursorByConcept.set(conceptId, next);
-  const mark = markOf(next);
-  mark?.scrollIntoView({ block: 'nearest' });
+  markOf(next)?.scrollIntoView({ block: 'nearest' });
   openCard(next, { pinned: true, focus: true });
 }
 
