@@ -202,9 +202,9 @@ impl Browser {
         last
     }
 
-    /// Clicks the viewport at the centre of the first element `css` selects, as a mouse does
-    /// (the draft's marks lie under the textarea, so they cannot be clicked as elements).
-    async fn click_at(&self, css: &str) {
+    /// Moves the mouse to the centre of the first element `css` selects, as a hand does (the
+    /// draft's marks lie under the textarea, so they cannot be reached as elements).
+    async fn point_at(&self, css: &str) -> MouseActions {
         let centre = self
             .run(
                 "const r = document.querySelector(arguments[0]).getBoundingClientRect();
@@ -213,12 +213,24 @@ impl Browser {
             )
             .await;
         let (x, y): (f64, f64) = serde_json::from_value(centre).expect("a point");
-        let click = MouseActions::new("mouse".into())
-            .then(PointerAction::MoveTo {
-                duration: None,
-                x,
-                y,
-            })
+        MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
+            duration: None,
+            x,
+            y,
+        })
+    }
+
+    /// Hovers over the first element `css` selects.
+    async fn hover(&self, css: &str) {
+        let hover = self.point_at(css).await;
+        self.client.perform_actions(hover).await.expect("hover");
+    }
+
+    /// Clicks the first element `css` selects where it shows.
+    async fn click_at(&self, css: &str) {
+        let click = self
+            .point_at(css)
+            .await
             .then(PointerAction::Down {
                 button: MOUSE_BUTTON_LEFT,
             })
@@ -516,6 +528,27 @@ async fn warnings_come_first_with_what_to_write_and_the_card_offers_copies() {
         )
         .await;
     assert_eq!(listed, warnings);
+
+    // Hovering over a former name shows its card with the name in use today; leaving it
+    // hides the card.
+    browser.hover("#draft-mirror mark.st-superseded").await;
+    let hovered = browser
+        .wait_for(
+            "the card of the hovered mark",
+            "const card = document.getElementById('term-card');
+             return !card.hidden && card.querySelector('.card-banner.st-superseded strong')?.textContent",
+            vec![],
+        )
+        .await;
+    assert_eq!(hovered, warnings[2][2]);
+    browser.hover(".topbar").await;
+    browser
+        .wait_for(
+            "the card to close once the mouse leaves",
+            "return document.getElementById('term-card').hidden",
+            vec![],
+        )
+        .await;
 
     // Clicking the mark in the draft opens its card: the warning, the suggestion to copy, and
     // the concept's renderings in every language with their copy buttons.
