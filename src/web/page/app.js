@@ -1238,6 +1238,12 @@ function spanOf(finding, side) {
   return null;
 }
 
+/** Whether a finding is wrong in any text (a forbidden term, a changed number). */
+const isError = (finding) => String(finding.severity ?? '').toLowerCase().includes('error');
+
+/** A finding's kind without any enum prefix: missing_term, deprecated_term_used, … */
+const findingKind = (finding) => String(finding.kind ?? '').toLowerCase().replace(/^finding_kind_/, '');
+
 function renderCheck() {
   const results = $('check-results');
   if (state.check === null) return;
@@ -1252,8 +1258,12 @@ function renderCheck() {
     return;
   }
   announce(t('check_counts', { n: findings.length }));
-  const sourceRanges = findings.map((f) => spanOf(f, 'source')).filter(Boolean).map(([s, e]) => [s, e, 'finding']);
-  const targetRanges = findings.map((f) => spanOf(f, 'target')).filter(Boolean).map(([s, e]) => [s, e, 'finding']);
+  const ranges = (side) => findings
+    .map((finding) => [spanOf(finding, side), isError(finding) ? 'finding-error' : 'finding'])
+    .filter(([span]) => span)
+    .map(([[start, end], kind]) => [start, end, kind]);
+  const sourceRanges = ranges('source');
+  const targetRanges = ranges('target');
   results.replaceChildren(
     el('p', { class: 'check-summary', text: t('check_counts', { n: findings.length }) }),
     el('div', { class: 'check-grid check-texts' },
@@ -1262,9 +1272,6 @@ function renderCheck() {
     el('ol', { class: 'finding-list' }, findings.map((finding) => checkFinding(finding, request))));
 }
 
-/** A finding's kind without any enum prefix: missing_term, deprecated_term_used, … */
-const findingKind = (finding) => String(finding.kind ?? '').toLowerCase().replace(/^finding_kind_/, '');
-
 function checkFinding(finding, request) {
   const source = spanOf(finding, 'source');
   const target = spanOf(finding, 'target');
@@ -1272,7 +1279,7 @@ function checkFinding(finding, request) {
   const targetText = target ? request.target.slice(target[0], target[1]) : '';
   const expected = (finding.expected ?? []).map((e) => (typeof e === 'string' ? e : e.text));
   const kind = findingKind(finding);
-  const serious = String(finding.severity ?? '').toLowerCase().includes('error');
+  const serious = isError(finding);
   return el('li', { class: `finding ${serious ? 'is-error' : 'is-warning'}` },
     el('p', { class: 'finding-head' },
       el('span', { class: `badge ${serious ? 'st-forbidden' : 'st-deprecated'}`, text: MESSAGES.en[`finding_${kind}`] ? t(`finding_${kind}`) : kind }),
