@@ -419,8 +419,12 @@ fn status_name(status: TermStatus) -> &'static str {
     }
 }
 
-/// Pastes the newsroom paragraphs written in `script`, each after a character outside the
-/// Basic Multilingual Plane (two UTF-16 units, one scalar), and checks the highlights.
+/// A character outside the Basic Multilingual Plane (U+20BB7, a variant of 吉 that CJK fonts
+/// have): two UTF-16 units, one scalar value, so every span after it differs between the two.
+const OUTSIDE_BMP: char = '\u{20BB7}';
+
+/// Pastes the newsroom paragraphs written in `script`, each after [`OUTSIDE_BMP`], and checks
+/// the highlights.
 async fn highlights_equal_recognize(script: fn(char) -> bool, screenshot: &str) {
     let Some((browser, _turn)) = Browser::take_turn().await else {
         return;
@@ -433,7 +437,7 @@ async fn highlights_equal_recognize(script: fn(char) -> bool, screenshot: &str) 
     assert!(paragraphs.len() >= 5, "the newsroom set has paragraphs");
     let draft = paragraphs
         .iter()
-        .map(|paragraph| format!("📰 {paragraph}"))
+        .map(|paragraph| format!("{OUTSIDE_BMP} {paragraph}"))
         .collect::<Vec<_>>()
         .join("\n\n");
     let expected = expected_marks(&server, &draft).await;
