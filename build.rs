@@ -26,6 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "tolmach/v1/memory.proto",
         "tolmach/v1/exchange.proto",
         "tolmach/v1/access.proto",
+        "tolmach/v1/review.proto",
     ];
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     let descriptors = protox::compile(protos, ["proto"])?;

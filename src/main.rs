@@ -6,7 +6,7 @@ mod cmd;
 
 use clap::{Parser, Subcommand};
 
-use cmd::{collections, delete, export, import, key, memory, serve, termbase, watch};
+use cmd::{collections, delete, export, import, key, memory, review, serve, termbase, watch};
 
 /// Tolmach: Chinese–Russian–English terminology and translation-memory server.
 #[derive(Parser)]
@@ -35,6 +35,12 @@ enum Command {
     Export(export::ExportArgs),
     /// Find every known term in a text (a file, or standard input with `-` or no file).
     Recognize(termbase::RecognizeArgs),
+    /// Check a translation against the termbase: SOURCE and TARGET text files, or one TMX
+    /// or XLIFF file. Exit status 1 when a finding of severity error exists.
+    Check(review::CheckArgs),
+    /// The glossary of one text: its terms with their renderings, as DeepL glossary entries
+    /// (TSV, CSV) or a block for an LLM prompt.
+    GlossaryFor(review::GlossaryForArgs),
     /// List the termbase collections, highest priority first: name, priority, concepts,
     /// description.
     Collections(collections::CollectionsArgs),
@@ -61,6 +67,8 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The findings are printed; the status says there were errors among them.
+        Err(error) if error.is::<review::ErrorFindings>() => std::process::ExitCode::FAILURE,
         Err(error) => {
             eprintln!("error: {}", cmd::render::error_message(&error));
             std::process::ExitCode::FAILURE
@@ -77,6 +85,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Job(args) => import::job(args).await,
         Command::Export(args) => export::run(args).await,
         Command::Recognize(args) => termbase::recognize(args).await,
+        Command::Check(args) => review::check(args).await,
+        Command::GlossaryFor(args) => review::glossary_for(args).await,
         Command::Collections(args) => collections::list(args).await,
         Command::Collection { action } => collections::change(action).await,
         Command::Delete(args) => delete::run(args).await,

@@ -69,6 +69,17 @@ const RPCS: &[Rpc] = &[
     unary("/tolmach.v1.Access/ListKeys", Role::Admin, SMALL),
     unary("/tolmach.v1.Access/RevokeKey", Role::Admin, SMALL),
     unary("/tolmach.v1.Access/ListAudit", Role::Admin, SMALL),
+    // 1 MiB of pair texts with room for ids, tags and the envelope of 1 000 pairs.
+    unary(
+        "/tolmach.v1.Review/CheckTranslation",
+        Role::Reader,
+        MIB + 256 * KIB,
+    ),
+    unary(
+        "/tolmach.v1.Review/GlossaryFor",
+        Role::Reader,
+        MIB + 256 * KIB,
+    ),
 ];
 
 /// The JSON API's routes that stand for an RPC (`web::api`), each with that RPC: a route

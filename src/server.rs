@@ -46,8 +46,11 @@ use crate::model::{Collection, Concept};
 use crate::service::proto::access_server::AccessServer;
 use crate::service::proto::exchange_server::ExchangeServer;
 use crate::service::proto::memory_server::MemoryServer;
+use crate::service::proto::review_server::ReviewServer;
 use crate::service::proto::termbase_server::TermbaseServer;
-use crate::service::{proto, AccessService, ExchangeService, MemoryService, TermbaseService};
+use crate::service::{
+    proto, AccessService, ExchangeService, MemoryService, ReviewService, TermbaseService,
+};
 use crate::store::{Store, StoreError};
 use crate::transport::{
     self, DeadlineLayer, Incoming, RequestSizeLayer, TlsError, TlsFiles, TransportLimits,
@@ -312,6 +315,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .set_serving::<ExchangeServer<ExchangeService>>()
         .await;
     health_reporter
+        .set_serving::<ReviewServer<ReviewService>>()
+        .await;
+    health_reporter
         .set_not_serving::<MemoryServer<MemoryService>>()
         .await;
     let reflection = || {
@@ -344,6 +350,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         TermbaseServer::<TermbaseService>::NAME,
     ))
     .max_encoding_message_size(MAX_RESPONSE_BYTES);
+    let review = ReviewServer::new(ReviewService::new(app.review.clone()))
+        .max_decoding_message_size(transport::max_request_bytes(
+            ReviewServer::<ReviewService>::NAME,
+        ))
+        .max_encoding_message_size(MAX_RESPONSE_BYTES);
     let access_service = AccessServer::new(AccessService::new(Arc::clone(&keys)))
         .max_decoding_message_size(transport::max_request_bytes(
             AccessServer::<AccessService>::NAME,
@@ -368,6 +379,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     routes = guard.route(routes, termbase);
     routes = guard.route(routes, memory);
     routes = guard.route(routes, exchange);
+    routes = guard.route(routes, review);
     routes = guard.route(routes, access_service);
     let mut routes = routes.merge(web.router()).fallback(unknown_path);
     if let Some(cors) = cors {

@@ -11,7 +11,8 @@
 //!   bookmarks), for gRPC's Watch and any other transport;
 //! - [`writes`]: the one ordered write path every write above goes through;
 //! - [`work`]: where heavy work runs, and how many heavy calls may run at once;
-//! - [`check`]: the domain's checks of concepts and units, for RPCs and imports alike.
+//! - [`check`]: the domain's checks of concepts and units, for RPCs and imports alike;
+//! - [`review`]: translations checked against the termbase, glossaries for one text.
 
 pub mod changes;
 pub mod check;
@@ -20,6 +21,7 @@ mod error;
 pub mod export;
 pub mod import;
 pub mod memory;
+pub mod review;
 pub mod termbase;
 pub mod work;
 pub mod writes;
@@ -36,6 +38,7 @@ use changes::Changes;
 use export::Exports;
 use import::Imports;
 use memory::{Memory, MemoryLoader};
+use review::Review;
 use termbase::Termbase;
 use work::Admission;
 use writes::WritePath;
@@ -54,6 +57,8 @@ pub struct App {
     pub exports: Exports,
     /// The termbase's change feed.
     pub changes: Changes,
+    /// Translation checks and glossaries.
+    pub review: Review,
 }
 
 impl App {
@@ -77,6 +82,7 @@ impl App {
         );
         let claims = Claims::default();
         let app = App {
+            review: Review::new(Arc::clone(&terms), admission.clone()),
             termbase: Termbase::new(
                 store.clone(),
                 terms,

@@ -9,6 +9,7 @@ pub mod import;
 pub mod key;
 pub mod memory;
 pub mod render;
+pub mod review;
 pub mod serve;
 pub mod termbase;
 pub mod watch;

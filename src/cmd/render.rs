@@ -448,6 +448,87 @@ pub fn watch_line(event: &proto::WatchEvent) -> String {
     format!("{} {what}\n", event.revision)
 }
 
+/// The findings of a translation check grouped by pair, each with its source and target
+/// places shown in context (`[…]` around the span), then a summary.
+pub fn check_report(
+    pairs: &[proto::SegmentPair],
+    response: &proto::CheckTranslationResponse,
+) -> String {
+    let mut out = String::new();
+    let mut with_findings = 0;
+    for (pair, answer) in pairs.iter().zip(&response.pairs) {
+        if answer.findings.is_empty() {
+            continue;
+        }
+        with_findings += 1;
+        let _ = writeln!(out, "{}", answer.id);
+        for finding in &answer.findings {
+            let severity = match finding.severity() {
+                proto::FindingSeverity::Error => "error",
+                _ => "warning",
+            };
+            let _ = writeln!(out, "  {} {}", pad(severity, 7), finding.message);
+            for (side, text, place) in [
+                ("source", &pair.source_text, &finding.source),
+                ("target", &pair.target_text, &finding.target),
+            ] {
+                if let Some(place) = place {
+                    let _ = writeln!(out, "          {side}: {}", in_context(text, place));
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} pair(s) checked, {with_findings} with findings: {} error(s), {} warning(s){}",
+        response.pairs.len(),
+        response.errors,
+        response.warnings,
+        if response.omitted_findings > 0 {
+            format!(
+                " ({} finding(s) not shown: the reply reached its size limit)",
+                response.omitted_findings
+            )
+        } else {
+            String::new()
+        }
+    );
+    out
+}
+
+/// Characters of context shown on each side of a span.
+const CONTEXT_CHARS: usize = 30;
+
+/// The span of `place` in `text` marked with `[…]`, with a little text on each side, on one
+/// line.
+fn in_context(text: &str, place: &proto::TextPlace) -> String {
+    let Some(span) = &place.bytes else {
+        return place.surface.clone();
+    };
+    let (start, end) = (span.start as usize, span.end as usize);
+    let (Some(before), Some(surface), Some(after)) =
+        (text.get(..start), text.get(start..end), text.get(end..))
+    else {
+        return place.surface.clone();
+    };
+    let before_chars = before.chars().count();
+    let mut shown: String = before
+        .chars()
+        .skip(before_chars.saturating_sub(CONTEXT_CHARS))
+        .collect();
+    if before_chars > CONTEXT_CHARS {
+        shown.insert(0, '…');
+    }
+    shown.push('[');
+    shown.push_str(surface);
+    shown.push(']');
+    shown.extend(after.chars().take(CONTEXT_CHARS));
+    if after.chars().count() > CONTEXT_CHARS {
+        shown.push('…');
+    }
+    shown.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

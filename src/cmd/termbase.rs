@@ -101,7 +101,7 @@ pub async fn recognize(args: RecognizeArgs) -> Result<()> {
     }
 }
 
-fn read_input(file: Option<&std::path::Path>) -> Result<String> {
+pub(super) fn read_input(file: Option<&std::path::Path>) -> Result<String> {
     match file {
         Some(path) if path.as_os_str() != "-" => {
             std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))

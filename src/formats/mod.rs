@@ -1,4 +1,5 @@
-//! Exchange file formats: streaming readers and writers for TBX, TMX and CSV/TSV.
+//! Exchange file formats: streaming readers and writers for TBX, TMX and CSV/TSV, and a
+//! reader of XLIFF 1.2 and 2.x for checking translations.
 //!
 //! Owns the translation between files and the domain model ([`crate::model`]). It must not
 //! know about gRPC or the store: readers yield model values with positions and warnings, and
@@ -9,6 +10,7 @@
 //! | TBX v3 (DCA, DCT), TBX 2008 (`martif`), TBX-Min 2013 | [`TbxReader`] | [`write_tbx`] (v3 TBX-Basic, 2008) |
 //! | TMX 1.4b, 1.1 | [`TmxReader`] | [`write_tmx`] (1.4b) |
 //! | glossary CSV / TSV | [`CsvReader`] | [`write_csv`] |
+//! | XLIFF 1.2, 2.x (segment pairs) | [`XliffReader`] | — |
 //!
 //! Every reader is an [`Iterator`] over one entry at a time, so memory stays bounded by the
 //! largest entry, not the file: a [`ConceptEntry`] from TBX and glossaries, a [`TmxEntry`] from
@@ -37,6 +39,7 @@ mod error;
 pub mod limits;
 mod tbx;
 mod tmx;
+mod xliff;
 mod xml;
 
 #[cfg(test)]
@@ -47,6 +50,7 @@ pub use self::entry::{ConceptEntry, ReadWarning};
 pub use self::error::FormatError;
 pub use self::tbx::{write_tbx, TbxReader, TbxStyle};
 pub use self::tmx::{check_tmx_markup, check_tmx_unit, write_tmx, TmxEntry, TmxProblem, TmxReader};
+pub use self::xliff::{XliffReader, XliffSegment};
 
 /// An exchange file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -608,7 +608,7 @@ fn better(hit: &TermHit, existing: &TermHit) -> bool {
 
 /// Converts sorted, non-overlapping byte ranges of `text` (on char boundaries) into byte,
 /// char and UTF-16 spans in one pass.
-fn text_spans(text: &str, ranges: &[Range<usize>]) -> Vec<Spans> {
+pub fn text_spans(text: &str, ranges: &[Range<usize>]) -> Vec<Spans> {
     let mut out = Vec::with_capacity(ranges.len());
     let (mut chars, mut utf16, mut at) = (0usize, 0usize, 0usize);
     let mut advance = |to: usize| {

@@ -9,6 +9,7 @@ mod exchange;
 mod memory;
 mod paging;
 pub mod requests;
+mod review;
 mod status;
 mod termbase;
 mod watch;
@@ -18,6 +19,7 @@ pub use convert::{timestamp, MAX_OCCURRENCES};
 pub use exchange::ExchangeService;
 pub use memory::MemoryService;
 pub use status::code_name;
+pub use review::ReviewService;
 pub use termbase::TermbaseService;
 
 /// Generated messages, clients and servers of package `tolmach.v1`.

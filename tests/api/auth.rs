@@ -40,7 +40,7 @@ impl Interceptor for SendKey {
 pub(crate) type Keyed = InterceptedService<Channel, SendKey>;
 
 /// A connection sending `authorization: Bearer <key>`, or nothing when `key` is `None`.
-async fn keyed(server: &TestServer, key: Option<&str>) -> Keyed {
+pub(crate) async fn keyed(server: &TestServer, key: Option<&str>) -> Keyed {
     let header = key.map(|k| {
         let value = format!("Bearer {k}").parse().expect("ASCII key");
         ("authorization", value)

@@ -20,6 +20,7 @@ mod platform;
 mod quality;
 mod ranking;
 mod recognize;
+mod review;
 mod startup;
 mod statuses;
 mod transport;
