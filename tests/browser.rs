@@ -24,7 +24,11 @@ use tempfile::TempDir;
 use tokio::sync::{Mutex, MutexGuard};
 use tolmach::auth::{NewKey, Role};
 use tolmach::service::proto::memory_client::MemoryClient;
-use tolmach::service::proto::{RecognizeRequest, SearchRequest, TermStatus};
+use tolmach::service::proto::review_client::ReviewClient;
+use tolmach::service::proto::{
+    CheckTranslationRequest, FindingSeverity, RecognizeRequest, SearchRequest, SegmentPair,
+    TermStatus, TextPlace,
+};
 use util::{
     annotated, concept, data, lookup_text, occurrences, run_cli, start_with_keys, store, TestServer,
 };
@@ -280,22 +284,27 @@ fn delete_session(driver: SocketAddr, session: &str) {
         return;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let request = http_request(driver, "DELETE", &format!("/session/{session}"), "");
+    let request = format!(
+        "DELETE /session/{session} HTTP/1.1\r\nHost: {driver}\r\nContent-Length: 0\r\n\
+         Connection: close\r\n\r\n"
+    );
     if stream.write_all(request.as_bytes()).is_ok() {
         // chromedriver answers once Chromium has quit.
         let _ = BufReader::new(stream).read_line(&mut String::new());
     }
 }
 
-/// Whether `server` has the JSON route `path`: a route it lacks answers 404. Only the status
-/// line is read, so that a stream (server-sent events) does not keep the test waiting.
+/// Whether `server` has the JSON route `path`: a route it lacks answers 404.
 async fn has_route(server: &TestServer, method: &str, path: &str) -> bool {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let addr = server.server.addr;
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await
         .expect("server reachable");
-    let request = http_request(addr, method, path, "{}");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    );
     stream
         .write_all(request.as_bytes())
         .await
@@ -306,15 +315,6 @@ async fn has_route(server: &TestServer, method: &str, path: &str) -> bool {
         .await
         .expect("status line");
     !status_line.starts_with("HTTP/1.1 404")
-}
-
-/// An HTTP/1.1 request with a JSON `body` (none when empty), closing the connection after.
-fn http_request(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
-    format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
 }
 
 /// A loopback port free at the time of asking.
@@ -758,10 +758,6 @@ async fn a_concept_stored_over_grpc_is_highlighted_without_reload() {
         return;
     };
     let server = TestServer::start().await;
-    if !has_route(&server, "GET", "/api/events").await {
-        eprintln!("skipped: this server has no /api/events");
-        return;
-    }
     browser.open(&server).await;
     let draft = "The Zorvanian Accord was signed in Bishkek.";
     browser.paste_draft(draft).await;
@@ -803,7 +799,7 @@ async fn a_concept_stored_over_grpc_is_highlighted_without_reload() {
 }
 
 #[tokio::test]
-async fn translation_check_shows_the_expected_rendering() {
+async fn translation_check_shows_what_review_finds_on_both_sides() {
     let Some((browser, _turn)) = Browser::take_turn().await else {
         return;
     };
@@ -826,6 +822,42 @@ async fn translation_check_shows_the_expected_rendering() {
         eprintln!("skipped: this server has no /api/check");
         return;
     }
+    let source = "2024年，上海合作组织成员国共同推进“一带一路”建设。";
+    let target = "In 2023 the member states jointly advanced the One Belt, One Road.";
+    let mut review = ReviewClient::new(server.channel().await);
+    let answer = review
+        .check_translation(CheckTranslationRequest {
+            pairs: vec![SegmentPair {
+                source_text: source.into(),
+                source_lang: "zh".into(),
+                target_text: target.into(),
+                target_lang: "en".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .expect("check")
+        .into_inner();
+    let surface = |place: &Option<TextPlace>| place.as_ref().map(|p| p.surface.clone());
+    let findings: Vec<Value> = answer.pairs[0]
+        .findings
+        .iter()
+        .map(|finding| {
+            let error = finding.severity == FindingSeverity::Error as i32;
+            json!([
+                if error { "is-error" } else { "is-warning" },
+                surface(&finding.source).unwrap_or_default(),
+                surface(&finding.target).unwrap_or_default(),
+                finding.expected,
+            ])
+        })
+        .collect();
+    assert!(
+        findings.len() >= 2,
+        "a deprecated term and a changed number: {findings:?}"
+    );
+
     browser
         .run(
             "document.getElementById('check-source').value = arguments[0];
@@ -833,23 +865,26 @@ async fn translation_check_shows_the_expected_rendering() {
              document.getElementById('check-target').value = arguments[1];
              document.getElementById('check-target-lang').value = 'en';
              document.getElementById('check-submit').click();",
-            vec![
-                json!("双方同意共同推进“一带一路”建设。"),
-                json!("Both sides agreed to advance the One Belt, One Road together."),
-            ],
+            vec![json!(source), json!(target)],
         )
         .await;
-    let expected = browser
+    let shown = browser
         .wait_for(
             "the check's findings",
-            "return [...document.querySelectorAll('#check-results .finding .expected strong')]
-               .map(s => s.textContent).join('|') || null",
+            "const items = [...document.querySelectorAll('#check-results .finding')];
+             return items.length === 0 ? null : items.map(item => [
+               item.classList[1],
+               item.querySelector('.finding-head .surface:not(.surface-target)')?.textContent ?? '',
+               item.querySelector('.finding-head .surface-target')?.textContent ?? '',
+               [...item.querySelectorAll('.expected strong')].map(s => s.textContent),
+             ]);",
             vec![],
         )
         .await;
-    assert!(
-        expected.as_str().unwrap_or("").contains("Belt and Road"),
-        "{expected}"
+    assert_eq!(
+        shown,
+        json!(findings),
+        "each finding with both places and what to write"
     );
     browser.screenshot_tools("check").await;
 }

@@ -125,8 +125,8 @@ const MESSAGES = {
     in_source: 'Source',
     in_target: 'Translation',
     finding_missing_term: 'missing term',
-    finding_deprecated_term_used: 'deprecated term',
-    finding_forbidden_term_used: 'forbidden term',
+    finding_deprecated_used: 'deprecated term',
+    finding_forbidden_used: 'forbidden term',
     finding_number_mismatch: 'number',
   },
   ru: {
@@ -233,8 +233,8 @@ const MESSAGES = {
     in_source: 'Оригинал',
     in_target: 'Перевод',
     finding_missing_term: 'нет термина',
-    finding_deprecated_term_used: 'нерекомендуемый термин',
-    finding_forbidden_term_used: 'запрещённый термин',
+    finding_deprecated_used: 'нерекомендуемый термин',
+    finding_forbidden_used: 'запрещённый термин',
     finding_number_mismatch: 'число',
   },
   zh: {
@@ -341,8 +341,8 @@ const MESSAGES = {
     in_source: '原文',
     in_target: '译文',
     finding_missing_term: '漏译术语',
-    finding_deprecated_term_used: '不推荐术语',
-    finding_forbidden_term_used: '禁用术语',
+    finding_deprecated_used: '不推荐术语',
+    finding_forbidden_used: '禁用术语',
     finding_number_mismatch: '数字',
   },
 };
@@ -1221,28 +1221,30 @@ async function runCheck(event) {
     target_lang: $('check-target-lang').value,
   };
   if (!request.source.trim() || !request.target.trim()) return;
+  const pair = {
+    id: 'page',
+    source_text: request.source,
+    source_lang: request.source_lang,
+    target_text: request.target,
+    target_lang: request.target_lang,
+  };
   try {
-    const answer = await api('POST', '/api/check', request);
-    state.check = { request, findings: answer.findings ?? answer.pairs?.[0]?.findings ?? [] };
+    const answer = await api('POST', '/api/check', { pairs: [pair] });
+    state.check = { request, findings: answer.pairs?.[0]?.findings ?? [] };
   } catch (failure) {
     state.check = { error: explain(failure) };
   }
   renderCheck();
 }
 
-/** A finding's span on one side, as [start, end], whatever the field is named. */
+/** A finding's place on one side as [start, end] (UTF-16), or null where it has none. */
 function spanOf(finding, side) {
-  const span = finding[side] ?? finding[`${side}_span`];
-  if (Array.isArray(span)) return span;
-  if (span && typeof span === 'object' && 'start' in span) return [span.start, span.end];
-  return null;
+  const place = finding[side];
+  return place ? [place.start, place.end] : null;
 }
 
 /** Whether a finding is wrong in any text (a forbidden term, a changed number). */
 const isError = (finding) => String(finding.severity ?? '').toLowerCase().includes('error');
-
-/** A finding's kind without any enum prefix: missing_term, deprecated_term_used, … */
-const findingKind = (finding) => String(finding.kind ?? '').toLowerCase().replace(/^finding_kind_/, '');
 
 function renderCheck() {
   const results = $('check-results');
@@ -1275,10 +1277,10 @@ function renderCheck() {
 function checkFinding(finding, request) {
   const source = spanOf(finding, 'source');
   const target = spanOf(finding, 'target');
-  const sourceText = source ? request.source.slice(source[0], source[1]) : '';
-  const targetText = target ? request.target.slice(target[0], target[1]) : '';
-  const expected = (finding.expected ?? []).map((e) => (typeof e === 'string' ? e : e.text));
-  const kind = findingKind(finding);
+  const sourceText = source ? request.source.slice(...source) : '';
+  const targetText = target ? request.target.slice(...target) : '';
+  const expected = finding.expected ?? [];
+  const kind = finding.kind ?? '';
   const serious = isError(finding);
   return el('li', { class: `finding ${serious ? 'is-error' : 'is-warning'}` },
     el('p', { class: 'finding-head' },
@@ -1288,7 +1290,7 @@ function checkFinding(finding, request) {
       targetText
         ? el('span', { class: 'surface surface-target', lang: htmlLang(request.target_lang), text: targetText })
         : el('span', { class: 'muted', text: t('check_missing') }),
-      finding.concept ?? finding.concept_id ? el('span', { class: 'hit-id', text: finding.concept ?? finding.concept_id }) : null),
+      finding.concept ? el('span', { class: 'hit-id', text: finding.concept }) : null),
     finding.message ? el('p', { class: 'term-note', text: finding.message }) : null,
     finding.used_term_note ? el('p', { class: 'term-note', text: finding.used_term_note }) : null,
     expected.length ? el('p', { class: 'finding-expected' },
