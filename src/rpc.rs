@@ -92,6 +92,7 @@ const WEB_ROUTES: &[(&str, &str)] = &[
     ("/api/search", "/tolmach.v1.Memory/Search"),
     ("/api/info", "/tolmach.v1.Termbase/ListCollections"),
     ("/api/events", "/tolmach.v1.Termbase/Watch"),
+    ("/api/check", "/tolmach.v1.Review/CheckTranslation"),
 ];
 
 /// Any other path: health, reflection, or a method no service has (answered `UNIMPLEMENTED`).

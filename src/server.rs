@@ -363,6 +363,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let web = Web::new(
         app.termbase.clone(),
         app.memory.clone(),
+        app.review.clone(),
         app.changes.clone(),
         Arc::clone(&keys),
         config.tls.is_some(),

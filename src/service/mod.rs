@@ -18,8 +18,8 @@ pub use access::{key_to_proto, role_to_proto, AccessService};
 pub use convert::{timestamp, MAX_OCCURRENCES};
 pub use exchange::ExchangeService;
 pub use memory::MemoryService;
-pub use status::code_name;
 pub use review::ReviewService;
+pub use status::code_name;
 pub use termbase::TermbaseService;
 
 /// Generated messages, clients and servers of package `tolmach.v1`.

@@ -1,5 +1,5 @@
 //! The checks of the read requests that both the gRPC services and the JSON API
-//! (`web::api`) take: Lookup, Recognize, Search and Watch. Each turns the request's plain fields into
+//! (`web::api`) take: Lookup, Recognize, Search, Watch and CheckTranslation. Each turns the request's plain fields into
 //! a checked domain value, collecting every field violation into one `INVALID_ARGUMENT`, then
 //! narrows it to what the caller may read. Field names are the proto's, which the JSON API
 //! shares, so that a refusal names the same field whichever way the call came.
@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use crate::app::changes::Subscription;
+use crate::app::review::{SegmentPair, MAX_PAIRS};
 use crate::app::AppError;
 use crate::auth::Caller;
 use crate::index::memory::{comparison_length, MemoryQuery};
@@ -184,6 +185,57 @@ pub fn search(caller: &Caller, mut fields: SearchFields) -> Result<MemoryQuery, 
         },
         memories: fields.memories,
     })
+}
+
+/// One pair of a translation check, as sent; also the JSON API's pair, whose `id` and
+/// `target_text` may be left out.
+#[derive(serde::Deserialize)]
+pub struct PairFields {
+    /// The caller's name for the pair; may be empty.
+    #[serde(default)]
+    pub id: String,
+    /// The source text.
+    pub source_text: String,
+    /// Its language.
+    pub source_lang: String,
+    /// The translation.
+    #[serde(default)]
+    pub target_text: String,
+    /// Its language.
+    pub target_lang: String,
+}
+
+/// Checks a CheckTranslation by `caller`: each pair's languages (of the pairs the
+/// application takes: it refuses more, and bounds their text), the collections named,
+/// narrowed to what the caller may read. Answers the pairs and the collections.
+pub fn check_translation(
+    caller: &Caller,
+    pairs: Vec<PairFields>,
+    mut collections: Vec<String>,
+) -> Result<(Vec<SegmentPair>, Vec<String>), AppError> {
+    let mut violations = Violations::default();
+    violations.identifiers("collections", &collections);
+    let pairs: Vec<Option<SegmentPair>> = pairs
+        .into_iter()
+        .take(MAX_PAIRS + 1)
+        .enumerate()
+        .map(|(i, pair)| {
+            let source_lang =
+                violations.lang(&format!("pairs[{i}].source_lang"), &pair.source_lang);
+            let target_lang =
+                violations.lang(&format!("pairs[{i}].target_lang"), &pair.target_lang);
+            Some(SegmentPair {
+                id: pair.id,
+                source: pair.source_text,
+                source_lang: source_lang?,
+                target: pair.target_text,
+                target_lang: target_lang?,
+            })
+        })
+        .collect();
+    let pairs = violations.into_checked(pairs.into_iter().collect::<Option<Vec<_>>>())?;
+    caller.readable_collections("CheckTranslation", &mut collections)?;
+    Ok((pairs, collections))
 }
 
 /// Checks a Watch by `caller`: the collections it names, narrowed to what the caller may

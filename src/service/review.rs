@@ -7,9 +7,8 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{span, MAX_REPLY_BYTES};
 use super::proto::{self, review_server::Review as ReviewRpc};
-use crate::app::review::{
-    Finding, FindingKind, Glossary, PairReport, Place, Review, SegmentPair, Severity, MAX_PAIRS,
-};
+use super::requests::{self, PairFields};
+use crate::app::review::{Finding, FindingKind, Glossary, PairReport, Place, Review, Severity};
 use crate::auth;
 use crate::model::Violations;
 
@@ -33,32 +32,21 @@ impl ReviewRpc for ReviewService {
         request: Request<proto::CheckTranslationRequest>,
     ) -> Result<Response<proto::CheckTranslationResponse>, Status> {
         let caller = auth::caller(&request)?;
-        let mut request = request.into_inner();
-        let mut violations = Violations::default();
-        violations.identifiers("collections", &request.collections);
-        // Languages are parsed for the pairs the application will accept; it refuses more.
-        let pairs: Vec<Option<SegmentPair>> = request
+        let request = request.into_inner();
+        let pairs = request
             .pairs
             .into_iter()
-            .take(MAX_PAIRS + 1)
-            .enumerate()
-            .map(|(i, pair)| {
-                let source_lang =
-                    violations.lang(&format!("pairs[{i}].source_lang"), &pair.source_lang);
-                let target_lang =
-                    violations.lang(&format!("pairs[{i}].target_lang"), &pair.target_lang);
-                Some(SegmentPair {
-                    id: pair.id,
-                    source: pair.source_text,
-                    source_lang: source_lang?,
-                    target: pair.target_text,
-                    target_lang: target_lang?,
-                })
+            .map(|pair| PairFields {
+                id: pair.id,
+                source_text: pair.source_text,
+                source_lang: pair.source_lang,
+                target_text: pair.target_text,
+                target_lang: pair.target_lang,
             })
             .collect();
-        let pairs = violations.into_checked(pairs.into_iter().collect::<Option<Vec<_>>>())?;
-        caller.readable_collections("CheckTranslation", &mut request.collections)?;
-        let reports = self.review.check(pairs, request.collections).await?;
+        let (pairs, collections) =
+            requests::check_translation(&caller, pairs, request.collections)?;
+        let reports = self.review.check(pairs, collections).await?;
         Ok(Response::new(check_reply(reports)))
     }
 

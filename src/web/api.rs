@@ -63,6 +63,19 @@
 //! ranges into the request's text; `adapted_target` the target with the query's numbers when
 //! only numbers differ, else null.
 //!
+//! `POST /api/check` `{"pairs": [{"id": "p1", "source_text": "…", "source_lang": "zh",
+//! "target_text": "…", "target_lang": "ru"}], "collections": []}` (`id` and `target_text`
+//! optional; at most 1 000 pairs and 1 MiB of text) → `{"pairs": [{"id": "p1", "findings":
+//! [{"kind": "missing_term|deprecated_used|forbidden_used|number_mismatch", "severity":
+//! "warning|error", "source": {"start": 0, "end": 6, "surface": "…"}, "target": null,
+//! "concept": "sco", "used_term": "", "used_term_note": "", "expected": ["ШОС"],
+//! "message": "…"}]}], "errors": 0, "warnings": 1}`: the translation check of
+//! `Review.CheckTranslation`, every pair in order; `source` and `target` are places in that
+//! side's text (UTF-16 ranges) or null where the finding has none (a missing term has no
+//! target, a term used with no source counterpart no source); `expected` the approved
+//! renderings, or a number's value as the other side should have it. A pair's language or
+//! the pair count refused names its field (`pairs[0].source_lang`, `pairs`).
+//!
 //! `GET /api/events?snapshot=true&collections=a,b&after=&bookmark_seconds=` → server-sent
 //! events (`text/event-stream`) of the termbase's changes, for `EventSource`; a stream, so
 //! no deadline. Each event is `event: <kind>`, `id: <revision>` and `data: <JSON>`:
@@ -109,12 +122,13 @@ use super::error::ApiError;
 use super::events;
 use super::session;
 use super::Web;
+use crate::app::review::{PairReport, Place, Severity};
 use crate::app::{now_ms, work};
 use crate::auth::{self, Caller};
 use crate::index::memory::{DiffKind, MemoryMatch};
 use crate::index::{MatchKind, Occurrence};
 use crate::model::{Concept, Lang, Term};
-use crate::service::requests::{self, LookupFields, RecognizeFields, SearchFields};
+use crate::service::requests::{self, LookupFields, PairFields, RecognizeFields, SearchFields};
 use crate::service::MAX_OCCURRENCES;
 use crate::text;
 
@@ -139,6 +153,7 @@ pub fn routes(web: &Web) -> Router<Web> {
             "/api/search",
             guarded("/api/search", post(search), deadline),
         )
+        .route("/api/check", guarded("/api/check", post(check), deadline))
         .route("/api/info", guarded("/api/info", get(info), deadline))
         .route(
             "/api/events",
@@ -572,6 +587,105 @@ impl Utf16Offsets {
     fn range(&self, bytes: &Range<usize>) -> [usize; 2] {
         let at = |byte: usize| self.0[byte.min(self.0.len() - 1)];
         [at(bytes.start), at(bytes.end)]
+    }
+}
+
+// Check.
+
+#[derive(Deserialize)]
+struct CheckBody {
+    pairs: Vec<PairFields>,
+    #[serde(default)]
+    collections: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CheckReply {
+    pairs: Vec<PairReportJson>,
+    errors: usize,
+    warnings: usize,
+}
+
+#[derive(Serialize)]
+struct PairReportJson {
+    id: String,
+    findings: Vec<FindingJson>,
+}
+
+#[derive(Serialize)]
+struct FindingJson {
+    kind: &'static str,
+    severity: &'static str,
+    source: Option<PlaceJson>,
+    target: Option<PlaceJson>,
+    concept: String,
+    used_term: String,
+    used_term_note: String,
+    expected: Vec<String>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct PlaceJson {
+    start: usize,
+    end: usize,
+    surface: String,
+}
+
+async fn check(
+    State(web): State<Web>,
+    Admitted(caller): Admitted,
+    JsonBody(body): JsonBody<CheckBody>,
+) -> Result<Json<CheckReply>, ApiError> {
+    let (pairs, collections) = requests::check_translation(&caller, body.pairs, body.collections)?;
+    let reports = web.review.check(pairs, collections).await?;
+    // Findings of up to 1 MiB of text: converted on the blocking pool.
+    Ok(Json(
+        work::run("check reply", move || check_reply(reports)).await?,
+    ))
+}
+
+fn check_reply(reports: Vec<PairReport>) -> CheckReply {
+    let findings = || reports.iter().flat_map(|report| &report.findings);
+    let errors = findings()
+        .filter(|finding| finding.severity == Severity::Error)
+        .count();
+    let warnings = findings().count() - errors;
+    let place = |place: Option<Place>| {
+        place.map(|place| PlaceJson {
+            start: place.spans.utf16.start,
+            end: place.spans.utf16.end,
+            surface: place.surface,
+        })
+    };
+    let pairs = reports
+        .into_iter()
+        .map(|report| PairReportJson {
+            id: report.id,
+            findings: report
+                .findings
+                .into_iter()
+                .map(|finding| FindingJson {
+                    kind: finding.kind.name(),
+                    severity: match finding.severity {
+                        Severity::Warning => "warning",
+                        Severity::Error => "error",
+                    },
+                    source: place(finding.source),
+                    target: place(finding.target),
+                    concept: finding.concept_id,
+                    used_term: finding.used_term,
+                    used_term_note: finding.used_term_note,
+                    expected: finding.expected,
+                    message: finding.message,
+                })
+                .collect(),
+        })
+        .collect();
+    CheckReply {
+        pairs,
+        errors,
+        warnings,
     }
 }
 

@@ -33,6 +33,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::app::changes::Changes;
 use crate::app::memory::Memory;
+use crate::app::review::Review;
 use crate::app::termbase::Termbase;
 use crate::auth::KeyRing;
 use session::Sessions;
@@ -42,6 +43,7 @@ use session::Sessions;
 pub struct Web {
     termbase: Termbase,
     memory: Memory,
+    review: Review,
     changes: Changes,
     keys: Arc<KeyRing>,
     sessions: Arc<Sessions>,
@@ -52,12 +54,13 @@ pub struct Web {
 }
 
 impl Web {
-    /// The web layer over the application's `termbase`, `memory` and change feed
+    /// The web layer over the application's `termbase`, `memory`, `review` and change feed
     /// `changes`, admitting callers by `keys`; `secure` under TLS; `deadline` as the server's
     /// unary calls have.
     pub fn new(
         termbase: Termbase,
         memory: Memory,
+        review: Review,
         changes: Changes,
         keys: Arc<KeyRing>,
         secure: bool,
@@ -66,6 +69,7 @@ impl Web {
         Web {
             termbase,
             memory,
+            review,
             changes,
             keys,
             sessions: Arc::default(),

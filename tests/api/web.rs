@@ -19,8 +19,10 @@ use serde_json::{json, Value};
 use tolmach::app::Limits;
 use tolmach::auth::{NewKey, Role};
 use tolmach::service::proto::access_client::AccessClient;
+use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{LookupRequest, LookupResponse, RecognizeRequest, RevokeKeyRequest};
 use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
 
 use crate::memory::{add, memory, unit};
 use crate::transport::{admitted_again, long_article};
@@ -242,6 +244,12 @@ fn key(name: &str, role: Role, collections: &[&str]) -> NewKey {
     }
 }
 
+/// Stores a concept of collection `test` named in English and Russian.
+async fn store_quokka(client: &mut TermbaseClient<Channel>) {
+    let names = [("en", "Quokka Accord"), ("ru", "Соглашение Квокка")];
+    store(client, concept("quokka", &names)).await;
+}
+
 /// The `name=value` part of a `Set-Cookie` header.
 fn cookie_of(answer: &Answer) -> String {
     let set = answer.header("set-cookie");
@@ -399,14 +407,7 @@ async fn grpc_web_calls_meet_the_keys_and_bounds_of_native_ones() {
 async fn recognize_answers_each_concept_once_and_utf16_spans() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    store(
-        &mut client,
-        concept(
-            "quokka",
-            &[("en", "Quokka Accord"), ("ru", "Соглашение Квокка")],
-        ),
-    )
-    .await;
+    store_quokka(&mut client).await;
     // Each emoji is two UTF-16 units and four UTF-8 bytes.
     let text = "😀😀 Quokka Accord, 🇨🇳 Соглашение Квокка.";
     let answer = post_json(
@@ -984,4 +985,64 @@ async fn events_refuse_bad_tokens_before_the_stream_and_need_a_key() {
     assert!(open_events(addr, "", &[("authorization", &bearer)])
         .await
         .is_ok());
+}
+
+#[tokio::test]
+async fn check_reports_findings_with_utf16_places_and_names_a_bad_pair_field() {
+    let server = TestServer::start().await;
+    let addr = server.server.addr;
+    let mut client = server.client().await;
+    store_quokka(&mut client).await;
+    let source = "The 😀 Quokka Accord was signed by 5 states.";
+    let answer = post_json(
+        addr,
+        "/api/check",
+        &json!({
+            "pairs": [{"id": "p1", "source_text": source, "source_lang": "en",
+                       "target_text": "Договор подписали 6 государств.", "target_lang": "ru"}],
+            "collections": ["test"],
+        }),
+        &[],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json());
+    let reply = answer.json();
+    assert_eq!(reply["pairs"][0]["id"], "p1");
+    let findings = reply["pairs"][0]["findings"].as_array().expect("findings");
+    let missing = findings
+        .iter()
+        .find(|f| f["kind"] == "missing_term")
+        .unwrap_or_else(|| panic!("a missing term in {reply}"));
+    assert_eq!(missing["concept"], "quokka");
+    assert_eq!(missing["severity"], "warning");
+    assert_eq!(missing["target"], Value::Null);
+    assert_eq!(missing["expected"], json!(["Соглашение Квокка"]));
+    let utf16: Vec<u16> = source.encode_utf16().collect();
+    let (start, end) = (
+        missing["source"]["start"].as_u64().expect("start") as usize,
+        missing["source"]["end"].as_u64().expect("end") as usize,
+    );
+    assert_eq!(start, 7, "after an emoji of two UTF-16 units");
+    assert_eq!(
+        String::from_utf16(&utf16[start..end]).expect("text"),
+        "Quokka Accord"
+    );
+    let counted =
+        reply["errors"].as_u64().expect("errors") + reply["warnings"].as_u64().expect("warnings");
+    assert_eq!(counted as usize, findings.len());
+
+    let bad = post_json(
+        addr,
+        "/api/check",
+        &json!({"pairs": [{"source_text": "x", "source_lang": "klingon!", "target_lang": "ru"}]}),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        bad.error(),
+        (
+            "INVALID_ARGUMENT".into(),
+            Some("pairs[0].source_lang".into())
+        )
+    );
 }
