@@ -1292,7 +1292,9 @@ function checkFinding(finding, request) {
         : el('span', { class: 'muted', text: t('check_missing') }),
       finding.concept ? el('span', { class: 'hit-id', text: finding.concept }) : null),
     finding.message ? el('p', { class: 'term-note', text: finding.message }) : null,
-    finding.used_term_note ? el('p', { class: 'term-note', text: finding.used_term_note }) : null,
+    // The message usually quotes the used term's note already.
+    finding.used_term_note && !finding.message?.includes(finding.used_term_note)
+      ? el('p', { class: 'term-note', text: finding.used_term_note }) : null,
     expected.length ? el('p', { class: 'finding-expected' },
       el('span', { class: 'banner-label', text: t('check_expected') }),
       expected.map((text) => el('span', { class: 'expected' },
