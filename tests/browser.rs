@@ -632,6 +632,36 @@ async fn warnings_come_first_with_what_to_write_and_the_card_offers_copies() {
         )
         .await;
     assert_eq!(closed, json!([true, true]));
+
+    // Alt+Enter in the draft opens the card of the term at the caret, and types nothing.
+    browser
+        .run(
+            "const input = document.getElementById('draft-input');
+             const at = input.value.indexOf('Nur-Sultan') + 3;
+             input.focus();
+             input.setSelectionRange(at, at);",
+            vec![],
+        )
+        .await;
+    browser
+        .client
+        .find(Locator::Id("draft-input"))
+        .await
+        .expect("the draft")
+        .send_keys("\u{E00A}\u{E007}\u{E000}")
+        .await
+        .expect("Alt+Enter");
+    let at_caret = browser
+        .wait_for(
+            "the card of the term at the caret",
+            "const card = document.getElementById('term-card');
+             return !card.hidden && card.contains(document.activeElement)
+               && [card.querySelector('.card-banner strong').textContent,
+                   document.getElementById('draft-input').value === arguments[0]]",
+            vec![json!(draft)],
+        )
+        .await;
+    assert_eq!(at_caret, json!([warnings[2][2], true]));
 }
 
 #[tokio::test]
