@@ -54,6 +54,14 @@ struct Browser {
 }
 
 impl Browser {
+    /// [`Browser::take_turn`], then a server with the shipped glossary and its page opened.
+    async fn on_new_server() -> Option<(Browser, MutexGuard<'static, ()>, TestServer)> {
+        let (browser, turn) = Browser::take_turn().await?;
+        let server = TestServer::start().await;
+        browser.open(&server).await;
+        Some((browser, turn, server))
+    }
+
     /// Waits for this test's turn with the browser, then starts it: see [`Browser::start`].
     async fn take_turn() -> Option<(Browser, MutexGuard<'static, ()>)> {
         let turn = BROWSER_TURN.lock().await;
@@ -666,11 +674,9 @@ async fn warnings_come_first_with_what_to_write_and_the_card_offers_copies() {
 
 #[tokio::test]
 async fn lookup_finds_concepts_from_pinyin_and_typos() {
-    let Some((browser, _turn)) = Browser::take_turn().await else {
+    let Some((browser, _turn, server)) = Browser::on_new_server().await else {
         return;
     };
-    let server = TestServer::start().await;
-    browser.open(&server).await;
     let mut client = server.client().await;
     let cases = [
         ("yidaiyilu", "belt-and-road"),
@@ -784,11 +790,9 @@ async fn memory_search_marks_what_differs_from_the_stored_sentence() {
 
 #[tokio::test]
 async fn a_concept_stored_over_grpc_is_highlighted_without_reload() {
-    let Some((browser, _turn)) = Browser::take_turn().await else {
+    let Some((browser, _turn, server)) = Browser::on_new_server().await else {
         return;
     };
-    let server = TestServer::start().await;
-    browser.open(&server).await;
     let draft = "The Zorvanian Accord was signed in Bishkek.";
     browser.paste_draft(draft).await;
     let before = expected_marks(&server, draft).await;
@@ -830,11 +834,9 @@ async fn a_concept_stored_over_grpc_is_highlighted_without_reload() {
 
 #[tokio::test]
 async fn translation_check_shows_what_review_finds_on_both_sides() {
-    let Some((browser, _turn)) = Browser::take_turn().await else {
+    let Some((browser, _turn, server)) = Browser::on_new_server().await else {
         return;
     };
-    let server = TestServer::start().await;
-    browser.open(&server).await;
     browser
         .run("document.getElementById('tab-check').click()", vec![])
         .await;
@@ -921,11 +923,9 @@ async fn translation_check_shows_what_review_finds_on_both_sides() {
 
 #[tokio::test]
 async fn interface_language_switches_and_is_remembered() {
-    let Some((browser, _turn)) = Browser::take_turn().await else {
+    let Some((browser, _turn, _server)) = Browser::on_new_server().await else {
         return;
     };
-    let server = TestServer::start().await;
-    browser.open(&server).await;
     let labels = "return [document.documentElement.lang,
                           document.getElementById('draft-title').textContent,
                           document.getElementById('tab-lookup').textContent,
