@@ -3,14 +3,7 @@
 
 use tolmach::service::proto::{LookupRequest, RecognizeRequest};
 
-use crate::util::{occurrences, TestServer};
-
-fn data(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use crate::util::{annotated, data, occurrences, Expected, TestServer};
 
 /// Rows of a tab-separated file, skipping the header and `#` comments.
 fn rows(text: &str) -> Vec<Vec<&str>> {
@@ -79,33 +72,6 @@ async fn lookup_evaluation_set_recall_at_1_is_at_least_095_and_negatives_find_no
         false_positives.is_empty(),
         "negatives with hits: {false_positives:#?}"
     );
-}
-
-/// One expected occurrence: a char range of the plain text and, where the set names it, the
-/// concept id.
-type Expected = (usize, usize, Option<String>);
-
-/// A paragraph annotated with `[[…]]` (or `[[…|concept-id]]`) around every term occurrence:
-/// the text without the marks and the expected occurrences.
-fn annotated(paragraph: &str) -> (String, Vec<Expected>) {
-    let mut text = String::new();
-    let mut spans = Vec::new();
-    let mut rest = paragraph;
-    while let Some(open) = rest.find("[[") {
-        text.push_str(&rest[..open]);
-        let after = &rest[open + 2..];
-        let close = after.find("]]").expect("balanced brackets");
-        let (surface, concept) = match after[..close].rsplit_once('|') {
-            Some((surface, concept)) => (surface, Some(concept.to_owned())),
-            None => (&after[..close], None),
-        };
-        let start = text.chars().count();
-        text.push_str(surface);
-        spans.push((start, text.chars().count(), concept));
-        rest = &after[close + 2..];
-    }
-    text.push_str(rest);
-    (text, spans)
 }
 
 /// Precision and recall of Recognize (all languages, all collections) over an annotated set:

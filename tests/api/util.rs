@@ -244,3 +244,38 @@ pub fn cli_output(args: &[&str], stdin: &str) -> std::process::Output {
     }
     child.wait_with_output().expect("finished")
 }
+
+/// The evaluation file `name` of `tests/data/`.
+pub fn data(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// One expected occurrence: a char range of the plain text and, where the set names it, the
+/// concept id.
+pub type Expected = (usize, usize, Option<String>);
+
+/// A paragraph annotated with `[[…]]` (or `[[…|concept-id]]`) around every term occurrence:
+/// the text without the marks and the expected occurrences.
+pub fn annotated(paragraph: &str) -> (String, Vec<Expected>) {
+    let mut text = String::new();
+    let mut spans = Vec::new();
+    let mut rest = paragraph;
+    while let Some(open) = rest.find("[[") {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let close = after.find("]]").expect("balanced brackets");
+        let (surface, concept) = match after[..close].rsplit_once('|') {
+            Some((surface, concept)) => (surface, Some(concept.to_owned())),
+            None => (&after[..close], None),
+        };
+        let start = text.chars().count();
+        text.push_str(surface);
+        spans.push((start, text.chars().count(), concept));
+        rest = &after[close + 2..];
+    }
+    text.push_str(rest);
+    (text, spans)
+}
