@@ -434,15 +434,21 @@ const OUTSIDE_BMP: char = '\u{20BB7}';
 /// Pastes the newsroom paragraphs written in `script`, each after [`OUTSIDE_BMP`], and checks
 /// the highlights.
 async fn highlights_equal_recognize(script: fn(char) -> bool, screenshot: &str) {
-    let Some((browser, _turn)) = Browser::take_turn().await else {
-        return;
-    };
-    let server = TestServer::start().await;
     let paragraphs: Vec<String> = newsroom_paragraphs()
         .into_iter()
         .filter(|paragraph| paragraph.chars().any(script))
         .collect();
     assert!(paragraphs.len() >= 5, "the newsroom set has paragraphs");
+    paste_and_compare(&paragraphs, screenshot).await;
+}
+
+/// Pastes `paragraphs`, each after [`OUTSIDE_BMP`], and checks that the page highlights
+/// exactly what Recognize finds, with one list entry per concept.
+async fn paste_and_compare(paragraphs: &[String], screenshot: &str) {
+    let Some((browser, _turn)) = Browser::take_turn().await else {
+        return;
+    };
+    let server = TestServer::start().await;
     let draft = paragraphs
         .iter()
         .map(|paragraph| format!("{OUTSIDE_BMP} {paragraph}"))
@@ -474,6 +480,21 @@ async fn chinese_draft_is_highlighted_exactly_where_recognize_finds_terms() {
 #[tokio::test]
 async fn russian_draft_is_highlighted_exactly_where_recognize_finds_terms() {
     highlights_equal_recognize(is_cyrillic, "draft-ru").await;
+}
+
+/// The two newsroom articles the project grew from, pasted whole, one after the other.
+#[tokio::test]
+#[cfg_attr(not(tolmach_seeds), ignore = "needs ../shared/seeds")]
+async fn seed_articles_are_highlighted_exactly_where_recognize_finds_terms() {
+    for (i, (_, article)) in util::seed_articles().into_iter().enumerate() {
+        let paragraphs: Vec<String> = article
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|paragraph| !paragraph.is_empty())
+            .map(str::to_owned)
+            .collect();
+        paste_and_compare(&paragraphs, &format!("seed-{i}")).await;
+    }
 }
 
 #[tokio::test]

@@ -576,26 +576,6 @@ async fn the_recognize_command_marks_terms_and_prints_json() {
     assert_eq!(occurrences[0]["surface"], "共建“一带一路”倡议");
 }
 
-/// The seed articles' directory (`$TOLMACH_SEEDS`, else `../shared/seeds`).
-fn seed_articles() -> Vec<(String, String)> {
-    let dir = std::env::var_os("TOLMACH_SEEDS").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds"),
-        std::path::PathBuf::from,
-    );
-    let mut articles: Vec<(String, String)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("the seed articles at {}: {e}", dir.display()))
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "txt"))
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).expect("a UTF-8 article");
-            (path.display().to_string(), text)
-        })
-        .collect();
-    articles.sort();
-    assert!(!articles.is_empty(), "no article in {}", dir.display());
-    articles
-}
-
 /// A compact reply names each concept once: on the seed articles (newsroom Chinese, dense
 /// with glossary terms) it stays within three times the size of the text, where concepts
 /// inline in every occurrence made it many times larger; and both shapes find the same
@@ -606,7 +586,7 @@ fn seed_articles() -> Vec<(String, String)> {
 async fn compact_replies_stay_within_three_times_the_text_of_the_seed_articles() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    for (name, text) in seed_articles() {
+    for (name, text) in crate::util::seed_articles() {
         let ask = |inline_concepts| RecognizeRequest {
             text: text.clone(),
             inline_concepts,

@@ -279,3 +279,24 @@ pub fn annotated(paragraph: &str) -> (String, Vec<Expected>) {
     text.push_str(rest);
     (text, spans)
 }
+
+/// The newsroom articles the project grew from, as (path, text), from `$TOLMACH_SEEDS`, else
+/// `../shared/seeds`; panics when there are none.
+pub fn seed_articles() -> Vec<(String, String)> {
+    let dir = std::env::var_os("TOLMACH_SEEDS").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds"),
+        std::path::PathBuf::from,
+    );
+    let mut articles: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the seed articles at {}: {e}", dir.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "txt"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("a UTF-8 article");
+            (path.display().to_string(), text)
+        })
+        .collect();
+    articles.sort();
+    assert!(!articles.is_empty(), "no article in {}", dir.display());
+    articles
+}
