@@ -95,8 +95,15 @@ async fn the_sample_memory_imports_whole_and_answers_the_readme_search() {
     let units = tmx.matches("<tu ").count();
     assert!((300..=400).contains(&units), "{units} units");
 
-    let outcome =
-        import_example(&server, "memory.tmx", header(Target::Memory("news".into()))).await;
+    imports_whole(&server, "memory.tmx", "news", units).await;
+    let best = search_best(&server, README_QUERY);
+    assert_eq!(best["target"], README_QUERY_RUSSIAN, "{best}");
+}
+
+/// Imports the example TMX `name` into `memory` and checks that all its `units` were added,
+/// none rejected or warned about.
+async fn imports_whole(server: &TestServer, name: &str, memory: &str, units: usize) {
+    let outcome = import_example(server, name, header(Target::Memory(memory.into()))).await;
     assert!(outcome.status.is_ok(), "{:?}", outcome.status);
     let report = outcome.report();
     assert!(report.committed);
@@ -107,26 +114,22 @@ async fn the_sample_memory_imports_whole_and_answers_the_readme_search() {
         outcome.problems
     );
     assert_eq!(report.added, units as u64, "every tuid is distinct");
+}
 
+/// `tolmach search QUERY --from zh --to ru --json`: the best match, which must be fuzzy (at
+/// least 70 %, under 100 %) and not differ in numbers only.
+fn search_best(server: &TestServer, query: &str) -> serde_json::Value {
     let json = run_cli(
-        &server,
-        &[
-            "search",
-            README_QUERY,
-            "--from",
-            "zh",
-            "--to",
-            "ru",
-            "--json",
-        ],
+        server,
+        &["search", query, "--from", "zh", "--to", "ru", "--json"],
         "",
     );
     let response: serde_json::Value = serde_json::from_str(&json).expect("JSON");
-    let best = &response["matches"][0];
+    let best = response["matches"][0].clone();
     let score = best["score"].as_f64().expect("a match");
     assert!((0.7..1.0).contains(&score), "{json}");
-    assert_eq!(best["target"], README_QUERY_RUSSIAN, "{json}");
     assert_ne!(best["numbersOnly"], true, "{json}");
+    best
 }
 
 /// `tolmach import examples/official.tmx --memory official`, then the search of the examples
@@ -160,42 +163,9 @@ async fn the_official_memory_imports_whole_and_finds_the_official_russian() {
         }
     }
 
-    let outcome = import_example(
-        &server,
-        "official.tmx",
-        header(Target::Memory("official".into())),
-    )
-    .await;
-    assert!(outcome.status.is_ok(), "{:?}", outcome.status);
-    let report = outcome.report();
-    assert!(report.committed);
-    assert_eq!(
-        (report.accepted, report.rejected, report.warnings),
-        (units as u64, 0, 0),
-        "{:?}",
-        outcome.problems
-    );
-    assert_eq!(report.added, units as u64, "every tuid is distinct");
-
-    let json = run_cli(
-        &server,
-        &[
-            "search",
-            OFFICIAL_QUERY,
-            "--from",
-            "zh",
-            "--to",
-            "ru",
-            "--json",
-        ],
-        "",
-    );
-    let response: serde_json::Value = serde_json::from_str(&json).expect("JSON");
-    let best = &response["matches"][0];
-    let score = best["score"].as_f64().expect("a match");
-    assert!((0.7..1.0).contains(&score), "{json}");
-    assert_eq!(best["target"], OFFICIAL_QUERY_RUSSIAN, "{json}");
-    assert_ne!(best["numbersOnly"], true, "{json}");
+    imports_whole(&server, "official.tmx", "official", units).await;
+    let best = search_best(&server, OFFICIAL_QUERY);
+    assert_eq!(best["target"], OFFICIAL_QUERY_RUSSIAN, "{best}");
 }
 
 /// The sample memory is what editors imitate: every term Recognize finds in any of its

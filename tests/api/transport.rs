@@ -281,6 +281,18 @@ fn recognize(text: String) -> RecognizeRequest {
 /// Asks for a small Recognize until it is admitted (the one permit is free again); answers
 /// whether it was within about five seconds. Without a stop, the work of a 1 MiB Recognize
 /// holds the permit for longer than that in a debug build, and with one for the pass over
+/// A server running one Recognize at a time, with a 200 ms deadline for every call.
+pub(crate) async fn one_recognize_with_a_short_deadline() -> TestServer {
+    TestServer::start_configured(|config| {
+        config.limits = Limits {
+            recognize: 1,
+            ..Limits::default()
+        };
+        config.transport.call_deadline = Duration::from_millis(200);
+    })
+    .await
+}
+
 /// the text under way (about a second).
 pub(crate) async fn admitted_again(client: &mut TermbaseClient<Channel>) -> bool {
     for _ in 0..250 {
@@ -299,14 +311,7 @@ pub(crate) async fn admitted_again(client: &mut TermbaseClient<Channel>) -> bool
 
 #[tokio::test]
 async fn a_call_past_the_servers_deadline_is_answered_so_and_its_work_stops() {
-    let server = TestServer::start_configured(|config| {
-        config.limits = Limits {
-            recognize: 1,
-            ..Limits::default()
-        };
-        config.transport.call_deadline = Duration::from_millis(200);
-    })
-    .await;
+    let server = one_recognize_with_a_short_deadline().await;
     let mut client = server.client().await;
     let status = client
         .recognize(recognize(long_article()))

@@ -25,7 +25,7 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 
 use crate::memory::{add, memory, unit};
-use crate::transport::{admitted_again, long_article};
+use crate::transport::{admitted_again, long_article, one_recognize_with_a_short_deadline};
 use crate::util::{concept, start_with_keys, store, TestServer};
 
 /// An answer: status, headers, and the whole body.
@@ -598,14 +598,7 @@ async fn a_body_over_its_routes_bound_is_413_and_a_busy_server_429() {
 
 #[tokio::test]
 async fn a_json_call_past_the_deadline_is_504_and_its_work_stops() {
-    let server = TestServer::start_configured(|config| {
-        config.limits = Limits {
-            recognize: 1,
-            ..Limits::default()
-        };
-        config.transport.call_deadline = Duration::from_millis(200);
-    })
-    .await;
+    let server = one_recognize_with_a_short_deadline().await;
     let late = post_json(
         server.server.addr,
         "/api/recognize",
@@ -884,19 +877,7 @@ async fn open_events(
         .await
         .expect("answered");
     if response.status() != StatusCode::OK {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        return Err(Answer {
-            status,
-            headers,
-            body,
-        });
+        return Err(read_whole(response).await);
     }
     assert!(response.headers()["content-type"]
         .to_str()
