@@ -5,7 +5,8 @@
 //! `.ci/run` makes under `target/readback-venv`) and check that it finds the entries that
 //! were written.
 //! The same environment's lxml validates the TBX v3 exports against the TBX-Basic RELAX NG
-//! schema of the peer data.
+//! schema of the peer data, and the shipped glossary files against that schema and the
+//! TBX-Basic and TBX core Schematron rules.
 //!
 //! What translate-toolkit (the version pinned in `tests/readback/requirements.txt`) reads:
 //! - TBX 2008 (`martif`): every concept with every term of every language, in order.
@@ -500,15 +501,8 @@ fn tbx_basic_schema() -> (PathBuf, PathBuf) {
     (peerdata, schema)
 }
 
-/// The shipped glossary's source files themselves, not only their export, are valid TBX-Basic:
-/// an editor's hand edit that breaks the core structure is caught here.
-#[test]
-#[cfg_attr(
-    not(all(tolmach_readback, tolmach_peerdata)),
-    ignore = "needs the read-back environment (`.ci/run` makes it) and the peer data"
-)]
-fn the_glossary_files_validate_against_the_tbx_basic_relax_ng_schema() {
-    let (_, schema) = tbx_basic_schema();
+/// The shipped glossary's files and the example house style, in file-name order.
+fn shipped_tbx_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(manifest_dir().join("glossary"))
         .expect("glossary directory")
         .map(|e| e.expect("entry").path())
@@ -516,16 +510,136 @@ fn the_glossary_files_validate_against_the_tbx_basic_relax_ng_schema() {
         .collect();
     files.sort();
     files.push(manifest_dir().join("examples/house-style.tbx"));
+    files
+}
+
+/// The Schematron schemas of the peer data the glossary files must pass: the TBX-Basic DCA
+/// rules as the TBX-Basic dialect publishes them, the copy BYU's TBX v3 tools ship (an
+/// earlier wording of the same rules), and the core rules every TBX v3 dialect shares.
+///
+/// `read_back.py --schematron` runs them through lxml's XSLT 1 pipeline, rewriting their
+/// three XPath 2 constructs to exact XPath 1 equivalents (its `XPATH2_REWRITES`). No rule is
+/// skipped: none contradicts TBX v3 as the RELAX NG schema defines it. Two are looser than
+/// they look, which the glossary cannot exploit: BYU's crossReference rule tests
+/// `contains(.,Grp)` (an unquoted `Grp`, a child element that never exists, so any parent
+/// passes where the TBX-Basic text tests `local-name()`), and in both DCA copies the second
+/// `transactionType` rule never fires, since it shares its context with the first of its
+/// pattern; the glossary has no cross references or transactions.
+const SCHEMATRONS: [&str; 3] = [
+    "tbx/ltac-tbx-basic-min-dialect/TBX-Basic/DCA/TBX-Basic_DCA.sch",
+    "tbx/byutrg-py-tbxv3-tools/TBX-Basic_DCA.sch",
+    "tbx/byutrg-py-tbxv3-tools/2020-10-16-TBXcoreGenericSchematron.sch",
+];
+
+/// Every failed assertion of the Schematron schema `sch` (under the peer data) in `files`,
+/// one line each: file, line, location, rule and message.
+fn schematron_failures(peerdata: &Path, sch: &str, files: &[PathBuf]) -> Vec<String> {
+    let schema = peerdata.join(sch);
+    assert!(schema.exists(), "no Schematron at {}", schema.display());
+    let mut args = vec!["--schematron".into(), schema.into_os_string()];
+    args.extend(files.iter().map(|f| f.clone().into_os_string()));
+    let report = read_back(args);
+    let results = report["files"].as_array().expect("one result per file");
+    assert_eq!(results.len(), files.len(), "{sch}: one result per file");
+    results
+        .iter()
+        .flat_map(|result| {
+            let failures = result["failures"].as_array().cloned().unwrap_or_default();
+            failures.into_iter().map(move |f| {
+                format!(
+                    "{}:{}: {sch}: {} (rule {}): {}",
+                    result["path"].as_str().unwrap_or_default(),
+                    f["line"],
+                    f["location"].as_str().unwrap_or_default(),
+                    f["rule"],
+                    f["message"].as_str().unwrap_or_default()
+                )
+            })
+        })
+        .collect()
+}
+
+/// The shipped glossary's source files themselves, not only their export, are valid TBX-Basic
+/// by both of its schemas, the RELAX NG grammar and the Schematron rules (data category values,
+/// the levels each may appear at, references): an editor's hand edit that breaks either is
+/// caught here, and every failure is printed with its file, line and rule. Planted errors are
+/// checked first, so that a clean result means the rules ran.
+#[test]
+#[cfg_attr(
+    not(all(tolmach_readback, tolmach_peerdata)),
+    ignore = "needs the read-back environment (`.ci/run` makes it) and the peer data"
+)]
+fn the_glossary_files_validate_against_the_tbx_basic_relax_ng_schema_and_schematron() {
+    let (peerdata, schema) = tbx_basic_schema();
+    let files = shipped_tbx_files();
     let mut args = vec!["--relaxng".into(), schema.into_os_string()];
     args.extend(files.iter().map(|f| f.clone().into_os_string()));
     let report = read_back(args);
     let results = report["files"].as_array().expect("one result per file");
     assert_eq!(results.len(), files.len());
-    for result in results {
-        assert_eq!(
-            result["valid"], true,
-            "{}: not valid TBX-Basic: {}",
-            result["path"], result["errors"]
+    let mut problems: Vec<String> = results
+        .iter()
+        .filter(|result| result["valid"] != true)
+        .map(|result| format!("{}: RELAX NG: {}", result["path"], result["errors"]))
+        .collect();
+    assert_schematron_reports_planted_errors(&peerdata);
+    for sch in SCHEMATRONS {
+        problems.extend(schematron_failures(&peerdata, sch, &files));
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    assert!(
+        problems.is_empty(),
+        "{} failures (printed above)",
+        problems.len()
+    );
+}
+
+/// A concept with three errors only the Schematron rules see: a `partOfSpeech` outside the
+/// TBX-Basic list, a subject field in a language section, and a reference to no concept.
+const PLANTED_ERRORS_TBX: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2"><tbxHeader>
+<fileDesc><sourceDesc><p>planted errors</p></sourceDesc></fileDesc></tbxHeader><text><body>
+<conceptEntry id="sco">
+  <descrip type="subjectField">SCO institutions</descrip>
+  <langSec xml:lang="en">
+    <descrip type="subjectField">SCO institutions</descrip>
+    <termSec>
+      <term>Shanghai Cooperation Organisation</term>
+      <termNote type="partOfSpeech">properNoun</termNote>
+      <termNote type="administrativeStatus">preferredTerm-admn-sts</termNote>
+      <ref target="no-such-concept">SCO Secretariat</ref>
+    </termSec>
+  </langSec>
+</conceptEntry>
+</body></text>
+</tbx>
+"#;
+
+/// Panics unless the Schematron check reports [`PLANTED_ERRORS_TBX`]'s errors, and only
+/// those, on their lines: the rewritten rules still fire, the one that needs the XPath 2
+/// `matches` among them, so a clean glossary is not a vacuous result.
+fn assert_schematron_reports_planted_errors(peerdata: &Path) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let planted = dir.path().join("planted.tbx");
+    std::fs::write(&planted, PLANTED_ERRORS_TBX).expect("planted file");
+    let failures = schematron_failures(peerdata, SCHEMATRONS[0], &[planted]);
+    for failure in &failures {
+        eprintln!("{failure}");
+    }
+    for (line, rule) in [
+        (10, "tbx:termNote[@type='partOfSpeech']"),
+        (7, "tbx:descrip[@type='subjectField']"),
+        (12, "*[@target]"),
+    ] {
+        assert!(
+            failures
+                .iter()
+                .any(|f| f.contains(&format!(":{line}: "))
+                    && f.contains(&format!("(rule \"{rule}\")"))),
+            "no failure of {rule} on line {line}"
         );
     }
+    assert_eq!(failures.len(), 3, "only the planted errors");
 }
