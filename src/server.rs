@@ -18,7 +18,7 @@
 //! `NOT_SERVING` until it is done. A shutdown stops a build still running rather than wait
 //! for it. The index is read from its checkpoint when one fits the store (milliseconds per
 //! thousand units instead of an analysis of each), checkpointed in the background while the
-//! server runs, and once more at a graceful shutdown ([`crate::app::checkpoint`]).
+//! server runs, and once more at a graceful shutdown ([`crate::app::memory_checkpoint`]).
 //!
 //! Every call passes the access layer ([`crate::auth`]) first. A server whose store holds no
 //! API key runs open, and says so in its log; it refuses to start open on an address other
