@@ -5,11 +5,12 @@
 //!
 //! A file is trusted only when it is whole and meant for this store: a missing, truncated,
 //! damaged (checksum), foreign (another store's id), future (a revision the store has not
-//! reached) or stale (older than the log still holds) file is named in one warning and the
-//! index is rebuilt from the store, as it always can be. Writing goes to a temporary file,
-//! synced, renamed over the old one, and the directory synced: a crash leaves the old file or
-//! the new one, never half of one. A checkpoint is written from an immutable snapshot on the
-//! blocking pool, never under the memory write turn, so it delays no write.
+//! reached) or stale (older than the log still holds) file is named in the log (a warning
+//! unless there is no file at all) and the index is rebuilt from the store, as it always can
+//! be. Writing goes to a temporary file, synced, renamed over the old one, and the directory
+//! synced: a crash leaves the old file or the new one, never half of one. A checkpoint is
+//! written from an immutable snapshot on the blocking pool, never under the memory write turn,
+//! so it delays no write.
 //!
 //! When: at a graceful shutdown, after an import commits, and in the background once
 //! [`CHECKPOINT_WRITES`] writes or [`CHECKPOINT_SECONDS`] seconds have passed since the last
@@ -104,7 +105,7 @@ impl Checkpoints {
     }
 
     /// The index as of the store's current memory revision: read from the file and brought
-    /// up to date from the memory log, or else (with one warning saying why) built from every
+    /// up to date from the memory log, or else (with one log line saying why) built from every
     /// stored unit. Blocking; the caller holds back every memory write meanwhile.
     pub fn load(
         &self,
@@ -129,7 +130,13 @@ impl Checkpoints {
                 Ok((index, source))
             }
             Err(reason) => {
-                tracing::warn!(%reason, "the memory index is rebuilt from the store");
+                // No file is what a first start, or one after the file was deleted, finds:
+                // worth a line, not a warning.
+                if self.path.as_ref().is_some_and(|path| !path.exists()) {
+                    tracing::info!(%reason, "the memory index is rebuilt from the store");
+                } else {
+                    tracing::warn!(%reason, "the memory index is rebuilt from the store");
+                }
                 let mut index = rebuild()?;
                 index.set_revision(revision);
                 Ok((index, MemorySource::Rebuilt { reason }))
