@@ -18,7 +18,7 @@
 //! are in DESIGN.md.
 mod common;
 
-use common::{import_report, rss_mib, XorShift};
+use common::{import_report, print_index_size, rss_mib, XorShift};
 
 use std::io::{BufWriter, Read};
 use std::time::Instant;
@@ -161,6 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             again.unchanged as f64 / elapsed
         );
         running.shutdown().await?;
+        print_index_size("import", &config.data_dir, report.added as usize);
 
         let started = Instant::now();
         let restarted = server::start(config).await?;
@@ -170,8 +171,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let units = restarted.memory_ready().await?;
         println!(
-            "start-up to memory ready with {units} units: {:.2} s",
-            started.elapsed().as_secs_f64()
+            "start-up to memory ready with {units} units: {:.2} s ({:?})",
+            started.elapsed().as_secs_f64(),
+            restarted.memory_source()
         );
         restarted.shutdown().await?;
         Ok::<_, Box<dyn std::error::Error>>(())

@@ -10,15 +10,17 @@
 //! subset of the same queries, the speed-up, and recall against the exhaustive results (must
 //! be 1.0). Then it stores the same units in a sled directory and times `server::start` in a
 //! fresh process, from nothing to serving and on to the memory index being ready (built in the
-//! background after serving began), with that process's peak memory. Figures, not
-//! assertions: targets are in DESIGN.md.
+//! background after serving began), with that process's peak memory; then once more in another
+//! process, which reads the index the first saved at its shutdown (the restart figure), and
+//! prints that file's size per unit. Figures, not assertions: targets are in DESIGN.md.
 mod common;
 
-use common::{ms, percentile, rss_mib, XorShift};
+use common::{ms, percentile, print_index_size, rss_mib, XorShift};
 
 use std::collections::HashMap;
 use std::time::Instant;
 
+use tolmach::app::memory_checkpoint::MemorySource;
 use tolmach::index::memory::{MemoryIndex, MemoryMatch, MemoryQuery, SearchStats};
 use tolmach::model::{Lang, Segment, TranslationUnit};
 use tolmach::server::{self, ServerConfig};
@@ -325,13 +327,18 @@ fn startup(count: usize) {
         "startup: stored {count} units in sled in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let exe = std::env::current_exe().expect("bench executable");
-    let output = std::process::Command::new(exe)
-        .env(STARTUP_DIR, dir.path())
-        .output()
-        .expect("start-up process");
-    print!("{}", String::from_utf8_lossy(&output.stdout));
-    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    // The first start builds the index from sled and saves it at shutdown; the second reads
+    // what the first saved.
+    for _start in 0..2 {
+        let exe = std::env::current_exe().expect("bench executable");
+        let output = std::process::Command::new(exe)
+            .env(STARTUP_DIR, dir.path())
+            .output()
+            .expect("start-up process");
+        print!("{}", String::from_utf8_lossy(&output.stdout));
+        eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    }
+    print_index_size("startup", dir.path(), count);
 }
 
 /// In the child: start the server, report the time to serving and to the memory index being
@@ -363,8 +370,13 @@ fn serve_once(dir: &str) {
         let ready = started.elapsed();
         let (rss, hwm) = rss_mib();
         println!(
-            "startup: memory ready after {:.2} s with {units} units; RSS {rss:.0} MiB, peak {hwm:.0} MiB",
-            ready.as_secs_f64()
+            "startup: memory ready after {:.2} s with {units} units; RSS {rss:.0} MiB, peak {hwm:.0} MiB; {}",
+            ready.as_secs_f64(),
+            match running.memory_source() {
+                Some(MemorySource::Checkpoint { .. }) => "read from its file".to_owned(),
+                Some(MemorySource::Rebuilt { reason }) => format!("built from sled ({reason})"),
+                None => "not ready".to_owned(),
+            }
         );
         running.shutdown().await.expect("shutdown");
     });

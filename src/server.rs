@@ -16,7 +16,9 @@
 //! blocking thread: Termbase and health answer at once, memory searches and writes wait for
 //! the build (see [`Memory::loading`](crate::app::memory::Memory::loading)), and health reports `tolmach.v1.Memory`
 //! `NOT_SERVING` until it is done. A shutdown stops a build still running rather than wait
-//! for it.
+//! for it. The index is read from its checkpoint when one fits the store (milliseconds per
+//! thousand units instead of an analysis of each), checkpointed in the background while the
+//! server runs, and once more at a graceful shutdown ([`crate::app::memory_checkpoint`]).
 //!
 //! Every call passes the access layer ([`crate::auth`]) first. A server whose store holds no
 //! API key runs open, and says so in its log; it refuses to start open on an address other
@@ -37,6 +39,7 @@ use tower::Layer;
 
 use crate::app::changes::Changes;
 use crate::app::memory::{MemoryReadiness, MemoryUnavailable, StopLoading};
+use crate::app::memory_checkpoint::MemorySource;
 pub use crate::app::termbase::GLOSSARY_COLLECTION;
 use crate::app::{now_ms, work, App, AppError, Limits};
 use crate::auth::{AccessLayer, KeyRing};
@@ -174,6 +177,8 @@ pub struct RunningServer {
     /// How many concepts were loaded from the glossary at this start (0 when not first start).
     pub loaded_from_glossary: usize,
     memory: MemoryReadiness,
+    /// For the checkpoint at shutdown.
+    store: Store,
     changes: ClosedOnDrop,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
@@ -185,12 +190,15 @@ pub struct RunningServer {
 /// the store.
 struct Loading {
     stop: StopLoading,
+    /// Dropped to end the background checkpoints that follow the load in `task`.
+    quit: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
 impl Drop for Loading {
     fn drop(&mut self) {
         self.stop.stop();
+        self.quit.take();
     }
 }
 
@@ -218,6 +226,12 @@ impl RunningServer {
         async move { Ok(memory.wait().await?) }
     }
 
+    /// How the memory index was obtained at this start, once it is ready (read from its
+    /// checkpoint, or rebuilt from the store and why).
+    pub fn memory_source(&self) -> Option<MemorySource> {
+        self.memory.source()
+    }
+
     /// Stops accepting calls, lets running calls finish (calls still waiting for the memory
     /// index answer `UNAVAILABLE`), and waits until the server is down and a memory index
     /// build still running has stopped.
@@ -232,6 +246,8 @@ impl RunningServer {
             mut task,
             mut loading,
             changes,
+            memory,
+            store,
             ..
         } = self;
         // Change streams never end by themselves: a graceful shutdown would wait for them.
@@ -244,6 +260,7 @@ impl RunningServer {
         // Calls still waiting for the memory index are answered UNAVAILABLE rather than kept
         // until the build ends, so the graceful shutdown below does not wait for it.
         loading.stop.stop();
+        loading.quit.take();
         let result = match failed_early {
             Some(result) => result,
             None => {
@@ -254,6 +271,14 @@ impl RunningServer {
         // The build holds the store: wait for it to notice the stop, so that the database is
         // closed when this returns.
         (&mut loading.task).await?;
+        // Every write has ended with the transport: this file is the state the next start
+        // reads, with nothing to re-read.
+        if let Some(index) = memory.ready() {
+            if let Err(error) = memory.checkpoints().write(&store, &index).await {
+                tracing::warn!(%error, "the memory index was not saved at shutdown");
+            }
+        }
+        drop(store);
         result??;
         Ok(())
     }
@@ -396,12 +421,21 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     ));
     // Spawned only once serving has started: a start-up that fails before this point has
     // no build to stop.
+    let (quit, quitting) = oneshot::channel::<()>();
+    let (checkpoints, checkpointed, ready) =
+        (readiness.checkpoints(), store.clone(), readiness.clone());
     let loading = tokio::spawn(async move {
         match loader.run().await {
             Ok(_) => {
                 health_reporter
                     .set_serving::<MemoryServer<MemoryService>>()
                     .await;
+                if let Some(index) = ready.ready() {
+                    tokio::select! {
+                        () = checkpoints.run(checkpointed, index) => {}
+                        _ = quitting => {}
+                    }
+                }
             }
             Err(MemoryUnavailable::Stopped) => {}
             Err(error) => tracing::error!(
@@ -415,11 +449,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         concept_count,
         loaded_from_glossary,
         memory: readiness,
+        store,
         changes: ClosedOnDrop(changes),
         stop,
         task,
         loading: Loading {
             stop: stop_loading,
+            quit: Some(quit),
             task: loading,
         },
     })

@@ -50,6 +50,21 @@ pub fn rss_mib() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// Prints the size of the memory index a server saved in `data_dir` (at its shutdown) per
+/// unit of `units`: the index's bytes per unit, its flat arrays and encoded units as the
+/// server holds them (the symbol tables' hashing overhead aside).
+pub fn print_index_size(what: &str, data_dir: &std::path::Path, units: usize) {
+    let path = data_dir.join(tolmach::app::memory_checkpoint::FILE_NAME);
+    match std::fs::metadata(&path) {
+        Ok(file) => println!(
+            "{what}: memory index {:.1} MB for {units} units, {:.0} bytes per unit",
+            file.len() as f64 / 1e6,
+            file.len() as f64 / units.max(1) as f64
+        ),
+        Err(error) => println!("{what}: no memory index at {}: {error}", path.display()),
+    }
+}
+
 /// The `p` quantile (0..1) of `samples`.
 pub fn percentile(samples: &[Duration], p: f64) -> Duration {
     let mut sorted = samples.to_vec();

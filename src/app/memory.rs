@@ -8,10 +8,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::watch;
 
+use super::memory_checkpoint::{Checkpoints, MemorySource};
 use super::work::{self, Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
 use super::{now_ms, take_page, AppError, Page};
@@ -42,10 +43,15 @@ pub enum MemoryUnavailable {
 type Loaded = Option<Result<Arc<LiveMemoryIndex>, MemoryUnavailable>>;
 
 /// Where memory calls wait for the index built at start-up: a watch that turns from
-/// "building" to the index or to why there is none, once. Cheap to clone; it holds no store,
-/// so waiting on it never keeps the database open.
+/// "building" to the index or to why there is none, once; with how the index was obtained,
+/// and where it is checkpointed. Cheap to clone; it holds no store, so waiting on it never
+/// keeps the database open.
 #[derive(Clone)]
-pub struct MemoryReadiness(watch::Receiver<Loaded>);
+pub struct MemoryReadiness {
+    loaded: watch::Receiver<Loaded>,
+    source: Arc<OnceLock<MemorySource>>,
+    checkpoints: Arc<Checkpoints>,
+}
 
 impl MemoryReadiness {
     /// Waits until the index is built; answers how many units it holds by then.
@@ -54,13 +60,23 @@ impl MemoryReadiness {
     }
 
     /// The live index if it is built, without waiting.
-    fn ready(&self) -> Option<Arc<LiveMemoryIndex>> {
-        self.0.borrow().as_ref()?.as_ref().ok().cloned()
+    pub fn ready(&self) -> Option<Arc<LiveMemoryIndex>> {
+        self.loaded.borrow().as_ref()?.as_ref().ok().cloned()
+    }
+
+    /// How the index was obtained at start-up: `None` until it is ready.
+    pub fn source(&self) -> Option<MemorySource> {
+        self.source.get().cloned()
+    }
+
+    /// Where the index is checkpointed.
+    pub fn checkpoints(&self) -> Arc<Checkpoints> {
+        Arc::clone(&self.checkpoints)
     }
 
     /// Waits for the live index. The fast path after start-up is one uncontended read lock.
     pub(crate) async fn index(&self) -> Result<Arc<LiveMemoryIndex>, MemoryUnavailable> {
-        let mut loaded = self.0.clone();
+        let mut loaded = self.loaded.clone();
         let outcome = match loaded.wait_for(Option::is_some).await {
             Ok(loaded) => loaded.clone(),
             // The loader went away without an answer: only a runtime shutting down drops it.
@@ -70,10 +86,13 @@ impl MemoryReadiness {
     }
 }
 
-/// Builds the memory index from the store and hands it over; see [`Memory::loading`].
+/// Loads the memory index (from its checkpoint, or built from the store) and hands it over;
+/// see [`Memory::loading`].
 pub struct MemoryLoader {
     store: Store,
     loaded: watch::Sender<Loaded>,
+    source: Arc<OnceLock<MemorySource>>,
+    checkpoints: Arc<Checkpoints>,
     stop: Arc<AtomicBool>,
 }
 
@@ -84,27 +103,37 @@ impl MemoryLoader {
         StopLoading(Arc::clone(&self.stop))
     }
 
-    /// Reads every stored unit into an index on a blocking thread (other cores analyze what
-    /// it has read), then releases every call waiting for it; answers the unit count, or why
-    /// there is no index, which the waiting calls receive too.
+    /// Reads the index's checkpoint and the units written since, or else every stored unit
+    /// (other cores analyze what it has read), on a blocking thread (see [`Checkpoints::load`]),
+    /// then releases every call waiting for it; answers the unit count, or why there is no
+    /// index, which the waiting calls receive too.
     pub async fn run(self) -> Result<usize, MemoryUnavailable> {
         let MemoryLoader {
             store,
             loaded,
+            source,
+            checkpoints,
             stop,
         } = self;
-        let built = work::run("building the memory index", move || {
-            let units = store.all_units().map(|unit| {
-                if stop.load(Ordering::Relaxed) {
-                    Err(MemoryUnavailable::Stopped)
-                } else {
-                    unit.map_err(|e| MemoryUnavailable::Store(Arc::new(e)))
-                }
-            });
-            MemoryIndex::from_units(units)
+        let built = work::run("loading the memory index", move || {
+            let rebuild = || {
+                let units = store.all_units().map(|unit| {
+                    if stop.load(Ordering::Relaxed) {
+                        Err(MemoryUnavailable::Stopped)
+                    } else {
+                        unit.map_err(|e| MemoryUnavailable::Store(Arc::new(e)))
+                    }
+                });
+                MemoryIndex::from_units(units)
+            };
+            checkpoints.load(&store, rebuild)
         })
         .await
         .unwrap_or_else(|e| Err(MemoryUnavailable::Panicked(e.to_string())));
+        let built = built.map(|(index, how)| {
+            let _ = source.set(how);
+            index
+        });
         let count = built.as_ref().map(MemoryIndex::len).map_err(Clone::clone);
         loaded.send_replace(Some(
             built.map(|index| Arc::new(LiveMemoryIndex::new(index))),
@@ -164,12 +193,21 @@ impl Memory {
     /// exact: no unit reaches the store while the build reads it.
     pub fn loading(store: Store) -> (MemoryReadiness, MemoryLoader) {
         let (loaded, readiness) = watch::channel(None);
+        let checkpoints = Arc::new(Checkpoints::new(&store));
+        let source = Arc::new(OnceLock::new());
         let loader = MemoryLoader {
             store,
             loaded,
+            source: Arc::clone(&source),
+            checkpoints: Arc::clone(&checkpoints),
             stop: Arc::default(),
         };
-        (MemoryReadiness(readiness), loader)
+        let readiness = MemoryReadiness {
+            loaded: readiness,
+            source,
+            checkpoints,
+        };
+        (readiness, loader)
     }
 
     /// The memories of `store`, searched through `index`, written through `writes`.
@@ -227,10 +265,11 @@ impl Memory {
                 author,
                 |store, _| async move {
                     let replaced = store.put_units(&memory, &units).await?;
-                    Ok((memory, units, replaced))
+                    Ok((memory, units, replaced, store.memory_revision()))
                 },
-                |(memory, units, replaced), index| {
+                |(memory, units, replaced, revision), index| {
                     index.insert(&memory, units.into_iter().map(Arc::new).collect());
+                    index.reflect(revision);
                     replaced.iter().filter(|r| **r).count()
                 },
             )
@@ -259,10 +298,11 @@ impl Memory {
                 author,
                 |store, _| async move {
                     let deleted = store.delete_units(&memory, &ids).await?;
-                    Ok((memory, ids, deleted))
+                    Ok((memory, ids, deleted, store.memory_revision()))
                 },
-                |(memory, ids, deleted), index| {
+                |(memory, ids, deleted, revision), index| {
                     index.remove(&memory, &ids);
+                    index.reflect(revision);
                     deleted
                 },
             )
@@ -283,10 +323,11 @@ impl Memory {
                     if ids.is_empty() {
                         return Err(AppError::MemoryNotFound { name: memory });
                     }
-                    Ok((memory, ids))
+                    Ok((memory, ids, store.memory_revision()))
                 },
-                |(memory, ids), index| {
+                |(memory, ids, revision), index| {
                     index.remove(&memory, &ids);
+                    index.reflect(revision);
                     ids.len()
                 },
             )
@@ -295,7 +336,8 @@ impl Memory {
 
     /// The names of the memories that have held units since the server started, in name
     /// order; none while the index is being built. A memory deleted since is still named
-    /// until a restart (its name costs the index nothing to keep).
+    /// until a restart (its name costs the index nothing to keep; a restart leaves out the
+    /// memories without units, whether it reads the saved index or rebuilds it).
     pub fn names(&self) -> Vec<String> {
         self.index
             .ready()

@@ -21,6 +21,7 @@ mod error;
 pub mod export;
 pub mod import;
 pub mod memory;
+pub mod memory_checkpoint;
 pub mod review;
 pub mod termbase;
 pub mod work;
@@ -90,8 +91,19 @@ impl App {
                 admission.clone(),
                 claims.clone(),
             ),
-            memory: Memory::new(store.clone(), readiness, writes.clone(), admission.clone()),
-            imports: Imports::new(store.clone(), writes, admission, claims),
+            memory: Memory::new(
+                store.clone(),
+                readiness.clone(),
+                writes.clone(),
+                admission.clone(),
+            ),
+            imports: Imports::new(
+                store.clone(),
+                writes,
+                admission,
+                claims,
+                readiness.checkpoints(),
+            ),
             exports: Exports::new(store),
             changes,
         };

@@ -321,6 +321,9 @@ impl Store {
             })?;
             self.advance_revision(last);
         }
+        if !records.units.is_empty() {
+            self.log_memory_write(records.units.keys().map(Vec::as_slice))?;
+        }
         for (key, value) in &records.units {
             self.units.insert(key.as_slice(), value.clone())?;
         }

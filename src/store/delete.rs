@@ -67,6 +67,7 @@ impl Store {
     pub async fn delete_memory(&self, memory: &str) -> Result<Vec<String>, StoreError> {
         let mut batch = sled::Batch::default();
         let mut ids = Vec::new();
+        let mut removed = Vec::new();
         for entry in self.units.scan_prefix(keys::unit_prefix(memory)) {
             let (key, _) = entry?;
             let (_, id) = keys::parse_unit(&key).ok_or_else(|| StoreError::Corrupt {
@@ -75,11 +76,13 @@ impl Store {
                 reason: "key is not memory NUL id".into(),
             })?;
             ids.push(id.to_owned());
-            batch.remove(key);
+            batch.remove(&key);
+            removed.push(key);
         }
         if ids.is_empty() {
             return Ok(ids);
         }
+        self.log_memory_write(removed.iter().map(|key| key.as_ref()))?;
         self.units.apply_batch(batch)?;
         self.flush().await?;
         Ok(ids)

@@ -207,6 +207,21 @@ pub fn parse_concept_change(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key[nul + 1..].try_into().ok()?))
 }
 
+/// Key of a record in the `memory_changes` tree: its memory revision, big-endian, so that
+/// the log iterates in revision order.
+pub fn memory_change(revision: u64) -> [u8; 8] {
+    revision.to_be_bytes()
+}
+
+/// The revision of a `memory_changes` key.
+pub fn parse_memory_change(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.try_into().ok()?))
+}
+
+/// Key in the `meta` tree of the store's id: 16 random bytes chosen when the store was
+/// first opened, which tells files derived from this store from another store's.
+pub const STORE_ID: &[u8] = b"store_id";
+
 /// Prefix in the `meta` tree of the author of a committed import.
 const IMPORT_AUTHOR: &[u8] = b"import_author\0";
 

@@ -2,7 +2,7 @@
 //!
 //! One tree per record kind (`meta`, `concepts`, `history`, `collections`, `units`, `jobs`,
 //! the access records `api_keys`, `audit`, `authors`, and the change log `changes` with its
-//! per-concept index `concept_changes`); keys are
+//! per-concept index `concept_changes`, the memory log `memory_changes`); keys are
 //! built only in `keys`. Imports not yet committed wait in spool files beside the database
 //! (see `import`). Every write method returns only after sled has flushed the change to
 //! disk, so a caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
@@ -21,6 +21,8 @@
 //! * `access.rs`: API keys, the audit log, the author of each concept revision;
 //! * `changes.rs`: the change log every termbase write appends to in its own transaction,
 //!   numbered by the store revision ([`ChangeRecord`]);
+//! * `memory_log.rs`: the memory revision, the log of the units each memory write touched
+//!   ([`MemoryDelta`]);
 //! * `codec.rs` (record encoding), `keys.rs`, `error.rs`, `content.rs`: leaves.
 //!
 //! `import.rs` and `apply.rs` add methods to [`Store`] and write its trees, the only use of
@@ -36,6 +38,7 @@ mod error;
 mod import;
 mod jobs;
 mod keys;
+mod memory_log;
 mod spool;
 
 use std::path::Path;
@@ -57,6 +60,7 @@ pub use error::StoreError;
 pub use jobs::{
     JobProblem, JobRecord, JobReport, JobSeverity, JobState, JobTarget, JOBS_KEPT, JOBS_KEPT_DAYS,
 };
+pub use memory_log::MemoryDelta;
 use spool::SpoolDir;
 pub use spool::{ImportSpool, Staged};
 
@@ -100,6 +104,14 @@ pub struct Store {
     concept_changes: sled::Tree,
     /// The last store revision written, shared by every clone.
     revision: Arc<AtomicU64>,
+    /// The memory log: one record per write of units, by memory revision (`memory_log.rs`).
+    memory_changes: sled::Tree,
+    /// The last memory revision written, shared by every clone.
+    memory_revision: Arc<AtomicU64>,
+    /// This store's id (`meta`, `store_id`).
+    id: [u8; 16],
+    /// The data directory; `None` for a temporary store.
+    dir: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -119,7 +131,11 @@ impl Store {
                 .cache_capacity(CACHE_BYTES)
                 .open()
             {
-                Ok(db) => return Store::from_db(db, SpoolDir::open(dir)?),
+                Ok(db) => {
+                    let mut store = Store::from_db(db, SpoolDir::open(dir)?)?;
+                    store.dir = Some(dir.to_path_buf());
+                    return Ok(store);
+                }
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                     if started.elapsed() > LOCK_WAIT {
                         return Err(StoreError::Locked {
@@ -162,7 +178,14 @@ impl Store {
             }
         }
         let changes = db.open_tree("changes")?;
+        let memory_changes = db.open_tree("memory_changes")?;
         Ok(Store {
+            memory_revision: Arc::new(AtomicU64::new(Store::logged_memory_revision(
+                &memory_changes,
+            )?)),
+            memory_changes,
+            id: read_or_make_id(&db, &meta)?,
+            dir: None,
             revision: Arc::new(AtomicU64::new(Store::logged_revision(&changes)?)),
             changes,
             concept_changes: db.open_tree("concept_changes")?,
@@ -179,6 +202,17 @@ impl Store {
             meta,
             db,
         })
+    }
+
+    /// The id of this store: 16 random bytes chosen at its first open, kept in `meta`, which
+    /// tells files derived from this store from another store's.
+    pub fn id(&self) -> [u8; 16] {
+        self.id
+    }
+
+    /// The data directory the store lives in; `None` for a [temporary](Store::temporary) one.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
     /// Waits until every write so far is on disk.
@@ -387,12 +421,15 @@ impl Store {
         let mut batch = sled::Batch::default();
         let mut replaced = Vec::with_capacity(units.len());
         let mut seen = std::collections::HashSet::with_capacity(units.len());
+        let mut written = Vec::with_capacity(units.len());
         for unit in units {
             let key = keys::unit(memory, &unit.id);
             let earlier = !seen.insert(unit.id.as_str());
             replaced.push(earlier || self.units.contains_key(&key)?);
-            batch.insert(key, encode(unit));
+            batch.insert(key.as_slice(), encode(unit));
+            written.push(key);
         }
+        self.log_memory_write(written.iter().map(Vec::as_slice))?;
         self.units.apply_batch(batch)?;
         self.flush().await?;
         Ok(replaced)
@@ -401,14 +438,18 @@ impl Store {
     /// Deletes units of `memory` by id; answers how many were stored.
     pub async fn delete_units(&self, memory: &str, ids: &[String]) -> Result<usize, StoreError> {
         let mut batch = sled::Batch::default();
-        let mut deleted = 0;
+        let mut removed = Vec::new();
         for id in ids {
             let key = keys::unit(memory, id);
             if self.units.contains_key(&key)? {
-                deleted += 1;
-                batch.remove(key);
+                batch.remove(key.as_slice());
+                removed.push(key);
             }
         }
+        if !removed.is_empty() {
+            self.log_memory_write(removed.iter().map(Vec::as_slice))?;
+        }
+        let deleted = removed.len();
         self.units.apply_batch(batch)?;
         self.flush().await?;
         Ok(deleted)
@@ -494,6 +535,26 @@ fn put<T: Serialize>(
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     tree.insert(key, encode(value))?;
     Ok(())
+}
+
+/// The store id kept in `meta` under [`keys::STORE_ID`], chosen, kept and flushed now if there
+/// is none. Another opener of the same database cannot race this: sled locks the directory.
+fn read_or_make_id(db: &sled::Db, meta: &sled::Tree) -> Result<[u8; 16], StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        tree: "meta",
+        key: String::from_utf8_lossy(keys::STORE_ID).into_owned(),
+        reason,
+    };
+    if let Some(bytes) = meta.get(keys::STORE_ID)? {
+        return <[u8; 16]>::try_from(bytes.as_ref())
+            .map_err(|_| corrupt(format!("{} bytes where 16 were expected", bytes.len())));
+    }
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id)
+        .map_err(|e| corrupt(format!("no random bytes for a new store id: {e}")))?;
+    meta.insert(keys::STORE_ID, &id)?;
+    db.flush()?;
+    Ok(id)
 }
 
 #[cfg(test)]

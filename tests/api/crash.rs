@@ -5,8 +5,8 @@ use std::path::Path;
 
 use tolmach::service::proto::{
     exchange_client::ExchangeClient, import_event::Event, import_header::Target,
-    import_request::Message, memory_client::MemoryClient, FileFormat, ImportHeader, ImportRequest,
-    SearchRequest,
+    import_request::Message, memory_client::MemoryClient, AddUnitsRequest, FileFormat,
+    ImportHeader, ImportRequest, SearchRequest,
 };
 
 use crate::exchange::import;
@@ -133,6 +133,44 @@ async fn an_acknowledged_import_survives_a_kill() {
     server.kill();
     let server = Server::start(dir.path()).await;
     assert_eq!(memory_units(&server.channel, "crash").await, 25_000);
+    server.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_after_the_saved_memory_index_survive_a_kill() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = Server::start(dir.path()).await;
+    let file = numbered_tmx(2_000);
+    let outcome = import(server.channel.clone(), crash_header(), &file, 64 * 1024).await;
+    assert_eq!(outcome.report().added, 2_000, "{:?}", outcome.status);
+    // The index is saved in the background once the import has committed.
+    let saved = dir.path().join(tolmach::app::memory_checkpoint::FILE_NAME);
+    for _ in 0..1_000 {
+        if saved.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(saved.exists(), "the index is saved after an import");
+    let replacement =
+        crate::memory::unit("t7", &[("zh", "第7号新文件"), ("en", "Document number 7")]);
+    let added = crate::memory::unit(
+        "t2000",
+        &[("zh", "第2000号文件"), ("en", "Document number 2000")],
+    );
+    MemoryClient::new(server.channel.clone())
+        .add_units(AddUnitsRequest {
+            memory: "crash".into(),
+            units: vec![replacement, added],
+        })
+        .await
+        .expect("acknowledged");
+    server.kill();
+    let mut server = Server::start(dir.path()).await;
+    server.logged("memory index read from its checkpoint").await;
+    assert_eq!(server.translation_of(7).await, "第7号新文件");
+    assert_eq!(server.translation_of(2000).await, "第2000号文件");
+    assert_eq!(memory_units(&server.channel, "crash").await, 2_001);
     server.kill();
 }
 

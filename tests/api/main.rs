@@ -13,6 +13,7 @@ mod hostile;
 mod jobs;
 mod lookup;
 mod memory;
+mod memory_index;
 mod morphology;
 mod peer_files;
 mod pinyin;

@@ -39,9 +39,12 @@ pub use plan::{check_job_id, check_target, Plan, Target};
 pub use report::{ImportEvent, Problem, Progress, Report, Severity};
 pub use upload::{Broken, UploadState};
 
+use std::sync::Arc;
+
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::claims::Claims;
+use super::memory_checkpoint::Checkpoints;
 use super::termbase::ensure_collection;
 use super::work::{self, Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
@@ -60,20 +63,30 @@ pub struct Imports {
     writes: WritePath,
     admission: Admission,
     claims: Claims,
+    /// Where the memory index is checkpointed: after each memory import commits.
+    checkpoints: Arc<Checkpoints>,
     /// Who commits: each import is started on a copy made by [`Imports::by`].
     author: Author,
     jobs: Jobs,
 }
 
 impl Imports {
-    /// Imports into `store` through `writes`.
-    pub fn new(store: Store, writes: WritePath, admission: Admission, claims: Claims) -> Imports {
+    /// Imports into `store` through `writes`; a memory import asks `checkpoints` for a
+    /// checkpoint once committed.
+    pub fn new(
+        store: Store,
+        writes: WritePath,
+        admission: Admission,
+        claims: Claims,
+        checkpoints: Arc<Checkpoints>,
+    ) -> Imports {
         Imports {
             jobs: Jobs::new(store.clone()),
             store,
             writes,
             admission,
             claims,
+            checkpoints,
             author: Author::default(),
         }
     }
@@ -173,7 +186,8 @@ impl Imports {
         job: Option<(String, JobRecord)>,
     ) -> Result<ImportCounts, AppError> {
         let author = self.author.0.clone();
-        self.writes
+        let committed = self
+            .writes
             .memory(
                 import_change(&spool, &memory),
                 &self.author,
@@ -196,6 +210,7 @@ impl Imports {
                         Ok::<_, AppError>(())
                     });
                     let runtime = tokio::runtime::Handle::current();
+                    let logged = store.clone();
                     let counts = work::run("import commit", move || {
                         runtime.block_on(store.commit_import(
                             spool,
@@ -212,11 +227,19 @@ impl Imports {
                     })
                     .await?;
                     publication.await??;
-                    Ok(counts?)
+                    let counts = counts?;
+                    Ok((counts, logged.memory_revision()))
                 },
-                |counts, _| counts,
+                |(counts, revision), index| {
+                    index.reflect(revision);
+                    counts
+                },
             )
-            .await
+            .await;
+        if committed.is_ok() {
+            self.checkpoints.request();
+        }
+        committed
     }
 }
 

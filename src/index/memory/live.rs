@@ -109,6 +109,12 @@ impl LiveMemoryIndex {
         Ok(())
     }
 
+    /// Records that the current snapshot reflects the store up to memory `revision` (see
+    /// [`MemoryIndex::revision`]); the writer calls it once its write is published.
+    pub fn reflect(&self, revision: u64) {
+        self.update(|index| index.set_revision(revision));
+    }
+
     /// Publishes committed removals; answers how many of the ids were indexed.
     pub fn remove(&self, memory: &str, ids: &[String]) -> usize {
         self.update(|index| ids.iter().filter(|id| index.remove(memory, id)).count())

@@ -74,6 +74,7 @@
 //! * `concordance.rs`: phrase search;
 //! * `query.rs`: what a search is asked and answers; `diff.rs`: where a match differs;
 //! * `snapshot.rs`: the index as a value, and the writes that make the next one;
+//! * `file.rs`: the index saved to bytes and read back (the file a restart reads);
 //! * `part.rs`: one immutable part (unit sequences, q-gram postings); `plain.rs`: its
 //!   normalization fast path; `myers.rs`: the bounded distance; `hash.rs`: their hasher;
 //! * `adapt.rs`: numbers and adapted targets; `analyze.rs`: text as units.
@@ -83,6 +84,7 @@ mod analyze;
 mod candidates;
 mod concordance;
 mod diff;
+mod file;
 mod hash;
 mod import;
 mod live;
@@ -98,6 +100,7 @@ mod tests;
 
 pub use concordance::ConcordanceHit;
 pub use diff::{DiffKind, DiffSpan};
+pub use file::{IndexFileError, IndexFileHeader, FORMAT_VERSION};
 pub use import::ImportPart;
 pub use live::LiveMemoryIndex;
 pub use outcome::ImportOutcome;

@@ -18,6 +18,7 @@ use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread;
 
 use super::analyze::Mode;
+use super::file::{IndexFileError, Reader, Writer};
 use super::hash::{FastHasher, FastMap};
 use super::plain::{self, Normalizer};
 use crate::model::{encoded_str, Lang, TranslationUnit};
@@ -48,6 +49,16 @@ impl Bits {
             self.0.resize(word + 1, 0);
         }
         self.0[word] |= 1 << (i % 64);
+    }
+
+    /// The set as 64-bit words, slot `i` at bit `i % 64` of word `i / 64`.
+    pub(super) fn words(&self) -> &[u64] {
+        &self.0
+    }
+
+    /// The set whose [`words`](Self::words) these are.
+    pub(super) fn from_words(words: Vec<u64>) -> Bits {
+        Bits(words)
     }
 }
 
@@ -855,6 +866,147 @@ fn analyze_chunks<U: Borrow<TranslationUnit>>(
         if done.send((number, part)).is_err() {
             return;
         }
+    }
+}
+
+/// Saving and loading a finished part, array by array (see `file.rs` for the layout around).
+impl Part {
+    pub(super) fn save<W: std::io::Write>(&self, w: &mut Writer<W>) -> std::io::Result<()> {
+        w.len(self.encoded.blocks.len())?;
+        for block in &self.encoded.blocks {
+            w.blob(block)?;
+        }
+        w.u32s(&self.encoded.firsts)?;
+        w.u32s(&self.encoded.ends)?;
+        w.u32s(&self.memory)?;
+        w.u32s(&self.seg_ends)?;
+        w.u32s(&self.seg_langs)?;
+        let langs: Vec<String> = self.langs.iter().map(Lang::to_string).collect();
+        w.strings(&langs)?;
+        w.len(self.lanes.len())?;
+        for lane in &self.lanes {
+            lane.save(w)?;
+        }
+        w.u32s(&self.by_id)
+    }
+
+    /// A part saved by [`save`](Self::save), whose memory ids are below `memories`.
+    pub(super) fn load<R: std::io::Read>(
+        r: &mut Reader<R>,
+        memories: usize,
+    ) -> Result<Part, IndexFileError> {
+        let blocks = r.len(8)?;
+        let blocks = (0..blocks).map(|_| r.blob()).collect::<Result<_, _>>()?;
+        let encoded = Arena {
+            blocks,
+            firsts: r.u32s()?,
+            ends: r.u32s()?,
+        };
+        let memory = r.u32s()?;
+        let seg_ends = r.u32s()?;
+        let seg_langs = r.u32s()?;
+        let langs = r
+            .strings()?
+            .iter()
+            .map(|tag| Lang::parse(tag))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| IndexFileError::Malformed("a language tag"))?;
+        let lanes = r.len(1)?;
+        let lanes = (0..lanes)
+            .map(|_| Lane::load(r))
+            .collect::<Result<_, _>>()?;
+        let part = Part {
+            encoded,
+            memory,
+            seg_ends,
+            seg_langs,
+            langs,
+            lanes,
+            by_id: r.u32s()?,
+        };
+        let slots = part.slots();
+        let consistent = part.encoded.ends.len() == slots
+            && part.seg_ends.len() == slots
+            && part.encoded.blocks.len() == part.encoded.firsts.len()
+            && part.memory.iter().all(|&m| (m as usize) < memories)
+            && part.by_id.len().is_power_of_two()
+            && part.lanes.iter().all(Lane::consistent);
+        if !consistent {
+            return Err(IndexFileError::Malformed("a part whose arrays disagree"));
+        }
+        Ok(part)
+    }
+}
+
+impl Lane {
+    fn save<W: std::io::Write>(&self, w: &mut Writer<W>) -> std::io::Result<()> {
+        w.blob(self.name.as_bytes())?;
+        w.u32(match self.mode {
+            Mode::Chars => 0,
+            Mode::Words => 1,
+        })?;
+        let mut symbols = vec![""; self.symbols.len()];
+        for (key, &id) in &self.symbols {
+            if let Some(cell) = symbols.get_mut(id as usize - 1) {
+                *cell = key;
+            }
+        }
+        w.strings(&symbols)?;
+        w.u32s(&self.slot)?;
+        w.u32s(&self.segment)?;
+        w.usizes(&self.seq_ends)?;
+        w.u32s(&self.seq)?;
+        w.u32s(&self.first)?;
+        w.u32s(&self.second)?;
+        w.u32s(&self.post_ends)?;
+        w.u32s(&self.post)?;
+        w.u32s(&self.len_ends)?;
+        w.u32s(&self.by_len)
+    }
+
+    fn load<R: std::io::Read>(r: &mut Reader<R>) -> Result<Lane, IndexFileError> {
+        let name = String::from_utf8(r.blob()?)
+            .map_err(|_| IndexFileError::Malformed("a language name"))?;
+        let mode = match r.u32()? {
+            0 => Mode::Chars,
+            1 => Mode::Words,
+            _ => return Err(IndexFileError::Malformed("a lane's mode")),
+        };
+        let names = r.strings()?;
+        let mut symbols = FastMap::default();
+        symbols.reserve(names.len());
+        for (id, key) in names.into_iter().enumerate() {
+            symbols.insert(key.into_boxed_str(), id as u32 + 1);
+        }
+        Ok(Lane {
+            name: name.into_boxed_str(),
+            mode,
+            symbols,
+            slot: r.u32s()?,
+            segment: r.u32s()?,
+            seq_ends: r.usizes()?,
+            seq: r.u32s()?,
+            first: r.u32s()?,
+            second: r.u32s()?,
+            post_ends: r.u32s()?,
+            post: r.u32s()?,
+            len_ends: r.u32s()?,
+            by_len: r.u32s()?,
+        })
+    }
+
+    /// Whether the arrays of a loaded lane agree in length with each other.
+    fn consistent(&self) -> bool {
+        let entries = self.entries();
+        self.segment.len() == entries
+            && self.seq_ends.len() == entries
+            && self.by_len.len() == entries
+            && self
+                .seq_ends
+                .last()
+                .is_none_or(|&end| end == self.seq.len())
+            && self.first.len() == self.symbols.len() + 2
+            && self.post_ends.len() == self.second.len()
     }
 }
 

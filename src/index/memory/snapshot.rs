@@ -20,9 +20,12 @@ pub struct MemoryIndex {
     pub(super) memories: Arc<Memories>,
     /// Oldest first.
     pub(super) parts: Vec<Shard>,
+    /// The memory revision of the store this snapshot reflects (see [`revision`](Self::revision)).
+    pub(super) revision: u64,
 }
 
-/// Memory names and their ids (indexes into `names`); ids are never reused.
+/// Memory names and their ids (indexes into `names`); ids are never reused. A loaded index
+/// leaves out of `ids` the memories it holds no unit of.
 #[derive(Clone, Default)]
 pub(super) struct Memories {
     pub(super) names: Vec<String>,
@@ -107,6 +110,7 @@ impl MemoryIndex {
         let mut index = MemoryIndex {
             memories: Arc::new(memories),
             parts: Vec::new(),
+            revision: 0,
         };
         index.parts.push(Shard::new(part, removed));
         index.settle();
@@ -145,6 +149,27 @@ impl MemoryIndex {
         let Ok((part, removed)) = part::build(items, threads);
         self.parts.push(Shard::new(part, removed));
         self.settle();
+    }
+
+    /// Brings the index up to date with units read again from the store: each
+    /// `(memory, id, unit)` replaces the indexed unit of that memory and id, or removes it
+    /// when `unit` is `None` (no longer stored). Units of one memory become one new part.
+    pub fn refresh(
+        &mut self,
+        units: impl IntoIterator<Item = (String, String, Option<TranslationUnit>)>,
+    ) {
+        let mut stored: HashMap<String, Vec<Arc<TranslationUnit>>> = HashMap::new();
+        for (memory, id, unit) in units {
+            match unit {
+                Some(unit) => stored.entry(memory).or_default().push(Arc::new(unit)),
+                None => {
+                    self.remove(&memory, &id);
+                }
+            }
+        }
+        for (memory, units) in stored {
+            self.insert_many(&memory, units);
+        }
     }
 
     /// Removes a unit by id; answers whether it was there.
@@ -196,6 +221,18 @@ impl MemoryIndex {
         }
     }
 
+    /// The memory revision of the store this snapshot reflects, as its writer
+    /// [set](Self::set_revision) it: every unit change up to it is in the snapshot (0 when
+    /// nobody said). What a saved index is stamped with.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// Records that this snapshot reflects the store up to memory revision `revision`.
+    pub fn set_revision(&mut self, revision: u64) {
+        self.revision = revision;
+    }
+
     /// Number of stored units, over all memories.
     pub fn len(&self) -> usize {
         self.parts.iter().map(|s| s.live).sum()
@@ -203,7 +240,7 @@ impl MemoryIndex {
 
     /// The names of the memories units were stored in, in name order.
     pub fn memory_names(&self) -> Vec<String> {
-        let mut names = self.memories.names.clone();
+        let mut names: Vec<String> = self.memories.ids.keys().cloned().collect();
         names.sort();
         names
     }
