@@ -100,6 +100,8 @@ pub struct Store {
     concept_changes: sled::Tree,
     /// The last store revision written, shared by every clone.
     revision: Arc<AtomicU64>,
+    /// This database's id ([`Store::id`]).
+    id: [u8; 16],
 }
 
 impl Store {
@@ -161,8 +163,10 @@ impl Store {
                 }
             }
         }
+        let id = Store::read_or_make_id(&db, &meta)?;
         let changes = db.open_tree("changes")?;
         Ok(Store {
+            id,
             revision: Arc::new(AtomicU64::new(Store::logged_revision(&changes)?)),
             changes,
             concept_changes: db.open_tree("concept_changes")?,
@@ -179,6 +183,28 @@ impl Store {
             meta,
             db,
         })
+    }
+
+    /// The id kept in `meta`, made of 16 random bytes and flushed at first open.
+    fn read_or_make_id(db: &sled::Db, meta: &sled::Tree) -> Result<[u8; 16], StoreError> {
+        if let Some(bytes) = meta.get(keys::STORE_ID)? {
+            return <[u8; 16]>::try_from(&*bytes).map_err(|_| StoreError::Corrupt {
+                tree: "meta",
+                key: String::from_utf8_lossy(keys::STORE_ID).into_owned(),
+                reason: format!("{} bytes where 16 were expected", bytes.len()),
+            });
+        }
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|e| StoreError::Random(e.to_string()))?;
+        meta.insert(keys::STORE_ID, &id)?;
+        db.flush()?;
+        Ok(id)
+    }
+
+    /// This database's id: random, made at its first open and kept for its life, so that
+    /// files derived from it (a persisted index) are never taken for another database's.
+    pub fn id(&self) -> [u8; 16] {
+        self.id
     }
 
     /// Waits until every write so far is on disk.
