@@ -20,7 +20,7 @@
 //! a large index back to back, taking a core and the disk from the writes: the task never
 //! starts one sooner after the last than [`IDLE_FACTOR`] times the last one took.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -71,18 +71,15 @@ pub fn open_term_index(
     store: &Store,
     data_dir: &Path,
 ) -> Result<(TermSearch, TermIndexSource), StoreError> {
-    let priorities = store
-        .collections()?
-        .into_iter()
-        .map(|c| (c.name, c.priority))
-        .collect();
     let path = data_dir.join(TERM_INDEX_FILE);
-    let reason = match TermSearch::restore(&path, store.id(), priorities) {
+    let started = Instant::now();
+    let reason = match TermSearch::restore(&path, store.id(), priorities(store)?) {
         Ok((search, revision)) => match bring_up_to_date(store, &search, revision)? {
             Ok(applied) => {
                 tracing::info!(
                     revision,
                     applied,
+                    seconds = started.elapsed().as_secs_f64(),
                     "term index read from its file and brought up to date"
                 );
                 return Ok((search, TermIndexSource::File { revision, applied }));
@@ -96,16 +93,23 @@ pub fn open_term_index(
         %reason,
         "the term index file was not used; building the term index from the store"
     );
+    let started = Instant::now();
     let concepts = store.concepts_after(None).collect::<Result<Vec<_>, _>>()?;
-    let priorities = store
+    let search = TermSearch::new(concepts, priorities(store)?);
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "term index built from the store"
+    );
+    Ok((search, TermIndexSource::Store { reason }))
+}
+
+/// The priority of every collection in `store`.
+fn priorities(store: &Store) -> Result<HashMap<String, i32>, StoreError> {
+    Ok(store
         .collections()?
         .into_iter()
         .map(|c| (c.name, c.priority))
-        .collect();
-    Ok((
-        TermSearch::new(concepts, priorities),
-        TermIndexSource::Store { reason },
-    ))
+        .collect())
 }
 
 /// Applies to `search`, restored at `revision`, every concept the change log names after it;

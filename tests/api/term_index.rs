@@ -2,16 +2,18 @@
 //! after it, answering Lookup and Recognize as before; a file that cannot be trusted is
 //! rebuilt from the store with the same answers; a server killed with SIGKILL loses nothing.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use tolmach::app::term_checkpoint::TermIndexSource;
-use tolmach::index::TERM_INDEX_FILE;
+use tolmach::index::{Stamp, TermSearch, TERM_INDEX_FILE};
 use tolmach::server::{self, RunningServer};
 use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
     Concept, DeleteCollectionRequest, DeleteConceptRequest, LookupResponse, Occurrence,
     RecognizeRequest,
 };
+use tolmach::store::Store;
 use tonic::transport::Channel;
 
 use crate::crash::child::ChildServer;
@@ -270,6 +272,20 @@ async fn an_untrustworthy_file_is_rebuilt_with_the_same_answers() {
         (
             "another store",
             Box::new(move |p| std::fs::write(p, &foreign).expect("written")),
+        ),
+        (
+            "past the store's",
+            Box::new(|p| {
+                // A file of this store from the future: one revision ahead of it.
+                let store = Store::open(p.parent().expect("data directory")).expect("store");
+                let stamp = Stamp {
+                    store_id: store.id(),
+                    revision: store.revision() + 1,
+                };
+                TermSearch::new(Vec::new(), HashMap::new())
+                    .checkpoint(p, stamp)
+                    .expect("written");
+            }),
         ),
     ];
     let mut server = reference;
