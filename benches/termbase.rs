@@ -3,7 +3,9 @@
 //!
 //! Run with `cargo bench --bench termbase` (set `TOLMACH_BENCH_TERMS` for another size).
 //! Prints index build time, resident memory, Lookup p50/p95 (exact, fuzzy and pinyin) and
-//! Recognize latency on a 10 KB article. Figures, not assertions: targets are in DESIGN.md.
+//! Recognize latency on a 10 KB article, then the term index file: its size, and a server
+//! restart that reads it beside a cold one that builds from the store with the file removed.
+//! Figures, not assertions: targets are in DESIGN.md.
 
 mod common;
 
@@ -227,19 +229,7 @@ fn main() {
             println!("store load: {:.2} s", started.elapsed().as_secs_f64());
         }
         let started = Instant::now();
-        let running = server::start(ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            data_dir: dir.path().to_path_buf(),
-            glossary_dir: None,
-            limits: Default::default(),
-            insecure: false,
-            tls: None,
-            transport: Default::default(),
-            cors_origins: Vec::new(),
-            watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
-        })
-        .await
-        .expect("server");
+        let running = server::start(config(dir.path())).await.expect("server");
         println!(
             "server start-up with {} concepts: {:.2} s",
             running.concept_count,
@@ -290,7 +280,48 @@ fn main() {
     });
     // The client's connection lives on its runtime: gone with it, so shutdown need not wait.
     drop(client_runtime);
-    server_runtime
-        .block_on(running.shutdown())
-        .expect("shutdown");
+    server_runtime.block_on(async {
+        let started = Instant::now();
+        running.shutdown().await.expect("shutdown");
+        println!(
+            "server shutdown with the last checkpoint: {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+        let file = dir.path().join(tolmach::index::TERM_INDEX_FILE);
+        let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+        println!(
+            "term index file: {:.0} MiB",
+            size as f64 / (1024.0 * 1024.0)
+        );
+        restart(dir.path(), "from the term index file").await;
+        std::fs::remove_file(&file).expect("file removed");
+        restart(dir.path(), "from the store (file removed)").await;
+    });
+}
+
+/// Starts the server again on `dir`, prints how long it took before serving, and stops it.
+async fn restart(dir: &std::path::Path, how: &str) {
+    let started = Instant::now();
+    let running = server::start(config(dir)).await.expect("server");
+    println!(
+        "server restart {how}: {:.2} s ({:?})",
+        started.elapsed().as_secs_f64(),
+        running.term_index
+    );
+    running.shutdown().await.expect("shutdown");
+}
+
+/// The server's configuration: data in `dir`, a free loopback port.
+fn config(dir: &std::path::Path) -> ServerConfig {
+    ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: dir.to_path_buf(),
+        glossary_dir: None,
+        limits: Default::default(),
+        insecure: false,
+        tls: None,
+        transport: Default::default(),
+        cors_origins: Vec::new(),
+        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
+    }
 }

@@ -12,13 +12,16 @@
 //! the services, and CORS (`--cors-origin`) wraps them all.
 //!
 //! The server binds as soon as the store is open, recovered and seeded and the term index is
-//! built. The translation-memory index (seconds for a million units) is built afterwards on a
-//! blocking thread: Termbase and health answer at once, memory searches and writes wait for
-//! the build (see [`Memory::loading`](crate::app::memory::Memory::loading)), and health reports `tolmach.v1.Memory`
-//! `NOT_SERVING` until it is done. A shutdown stops a build still running rather than wait
-//! for it. The index is read from its checkpoint when one fits the store (milliseconds per
-//! thousand units instead of an analysis of each), checkpointed in the background while the
-//! server runs, and once more at a graceful shutdown ([`crate::app::memory_checkpoint`]).
+//! read back from its file and brought up to date, or built from the store
+//! ([`crate::app::term_checkpoint`]); a background task writes the file at checkpoints, and a
+//! graceful shutdown writes it once more. The translation-memory index is loaded afterwards on
+//! a blocking thread: Termbase and health answer at once, memory searches and writes wait for
+//! it (see [`Memory::loading`](crate::app::memory::Memory::loading)), and health reports
+//! `tolmach.v1.Memory` `NOT_SERVING` until it is done. A shutdown stops a build still running
+//! rather than wait for it. The memory index is read from its checkpoint when one fits the
+//! store (milliseconds per thousand units instead of an analysis of each), checkpointed in the
+//! background while the server runs, and once more at a graceful shutdown
+//! ([`crate::app::memory_checkpoint`]).
 //!
 //! Every call passes the access layer ([`crate::auth`]) first. A server whose store holds no
 //! API key runs open, and says so in its log; it refuses to start open on an address other
@@ -40,11 +43,11 @@ use tower::Layer;
 use crate::app::changes::Changes;
 use crate::app::memory::{MemoryReadiness, MemoryUnavailable, StopLoading};
 use crate::app::memory_checkpoint::MemorySource;
+use crate::app::term_checkpoint::{open_term_index, Checkpoints, TermIndexSource};
 pub use crate::app::termbase::GLOSSARY_COLLECTION;
 use crate::app::{now_ms, work, App, AppError, Limits};
 use crate::auth::{AccessLayer, KeyRing};
 use crate::formats::{FormatError, TbxReader};
-use crate::index::TermSearch;
 use crate::model::{Collection, Concept};
 use crate::service::proto::access_server::AccessServer;
 use crate::service::proto::exchange_server::ExchangeServer;
@@ -176,6 +179,9 @@ pub struct RunningServer {
     pub concept_count: usize,
     /// How many concepts were loaded from the glossary at this start (0 when not first start).
     pub loaded_from_glossary: usize,
+    /// Whether the term index was read from its file or built from the store, and why.
+    pub term_index: TermIndexSource,
+    checkpoints: Checkpointing,
     memory: MemoryReadiness,
     /// For the checkpoint at shutdown.
     store: Store,
@@ -199,6 +205,28 @@ impl Drop for Loading {
     fn drop(&mut self) {
         self.stop.stop();
         self.quit.take();
+    }
+}
+
+/// The term index's checkpoints: the background task, and what writes the last one at
+/// shutdown.
+struct Checkpointing {
+    checkpoints: Checkpoints,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Checkpointing {
+    /// Stops the background task and writes a last checkpoint; a failure is logged, since
+    /// the next start rebuilds what a missing file lacks.
+    async fn finish(self) {
+        let _ = self.stop.send(());
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "the term index checkpoint task failed");
+        }
+        if let Err(error) = self.checkpoints.write().await {
+            tracing::error!(%error, "the term index file is behind the store");
+        }
     }
 }
 
@@ -248,6 +276,7 @@ impl RunningServer {
             changes,
             memory,
             store,
+            checkpoints,
             ..
         } = self;
         // Change streams never end by themselves: a graceful shutdown would wait for them.
@@ -271,7 +300,7 @@ impl RunningServer {
         // The build holds the store: wait for it to notice the stop, so that the database is
         // closed when this returns.
         (&mut loading.task).await?;
-        // Every write has ended with the transport: this file is the state the next start
+        // Every call has ended with the transport: these files are the state the next start
         // reads, with nothing to re-read.
         if let Some(index) = memory.ready() {
             if let Err(error) = memory.checkpoints().write(&store, &index).await {
@@ -279,6 +308,7 @@ impl RunningServer {
             }
         }
         drop(store);
+        checkpoints.finish().await;
         result??;
         Ok(())
     }
@@ -305,18 +335,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         }
         None => 0,
     };
-    let reader = store.clone();
-    let (search, concept_count) = work::run("building the term index", move || {
-        let concepts = reader.concepts_after(None).collect::<Result<Vec<_>, _>>()?;
-        let count = concepts.len();
-        let priorities = reader
-            .collections()?
-            .into_iter()
-            .map(|c| (c.name, c.priority))
-            .collect();
-        Ok::<_, StoreError>((Arc::new(TermSearch::new(concepts, priorities)), count))
+    let (reader, data_dir) = (store.clone(), config.data_dir.clone());
+    let (search, term_index) = work::run("loading the term index", move || {
+        open_term_index(&reader, &data_dir)
     })
     .await??;
+    let search = Arc::new(search);
+    let concept_count = search.snapshot().concept_count();
 
     let keys = access(&store, &config).await?;
     let listener = TcpListener::bind(config.listen)
@@ -353,8 +378,28 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let (app, loader) = App::new(store.clone(), search, limits, config.watch_retention);
+    let (app, loader) = App::new(
+        store.clone(),
+        Arc::clone(&search),
+        limits,
+        config.watch_retention,
+    );
     let changes = app.changes.clone();
+    let on_file = match term_index {
+        TermIndexSource::File { revision, .. } => Some(revision),
+        TermIndexSource::Store { .. } => None,
+    };
+    let checkpoints = Checkpoints::new(
+        store.clone(),
+        search,
+        changes.clone(),
+        &config.data_dir,
+        on_file,
+    );
+    let (stop_checkpoints, checkpoints_stopped) = oneshot::channel::<()>();
+    let checkpointing = tokio::spawn(checkpoints.clone().run_until(async {
+        let _ = checkpoints_stopped.await;
+    }));
     let readiness = app.memory.readiness();
     let stop_loading = loader.stopper();
     let exchange = ExchangeServer::new(ExchangeService::new(app.imports, app.exports))
@@ -422,7 +467,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     // Spawned only once serving has started: a start-up that fails before this point has
     // no build to stop.
     let (quit, quitting) = oneshot::channel::<()>();
-    let (checkpoints, checkpointed, ready) =
+    let (memory_checkpoints, checkpointed, ready) =
         (readiness.checkpoints(), store.clone(), readiness.clone());
     let loading = tokio::spawn(async move {
         match loader.run().await {
@@ -432,7 +477,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
                     .await;
                 if let Some(index) = ready.ready() {
                     tokio::select! {
-                        () = checkpoints.run(checkpointed, index) => {}
+                        () = memory_checkpoints.run(checkpointed, index) => {}
                         _ = quitting => {}
                     }
                 }
@@ -448,6 +493,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         addr,
         concept_count,
         loaded_from_glossary,
+        term_index,
+        checkpoints: Checkpointing {
+            checkpoints,
+            stop: stop_checkpoints,
+            task: checkpointing,
+        },
         memory: readiness,
         store,
         changes: ClosedOnDrop(changes),

@@ -9,6 +9,8 @@
 //! - [`export`]: exports: the store walked and written in a format, chunk by chunk;
 //! - [`changes`]: the live change feed of the termbase (resume tokens, snapshots,
 //!   bookmarks), for gRPC's Watch and any other transport;
+//! - [`term_checkpoint`]: the term index read back from its file at start and brought up to
+//!   date, and written to it again at checkpoints;
 //! - [`writes`]: the one ordered write path every write above goes through;
 //! - [`work`]: where heavy work runs, and how many heavy calls may run at once;
 //! - [`check`]: the domain's checks of concepts and units, for RPCs and imports alike;
@@ -23,6 +25,7 @@ pub mod import;
 pub mod memory;
 pub mod memory_checkpoint;
 pub mod review;
+pub mod term_checkpoint;
 pub mod termbase;
 pub mod work;
 pub mod writes;

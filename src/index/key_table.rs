@@ -6,8 +6,14 @@
 //! the index's memory at 10⁶ terms. A [`KeyTable`] keeps only sorted (hash, id) pairs; the
 //! caller confirms each id by comparing the key where it is stored, which also makes hash
 //! collisions harmless.
+//!
+//! The hash is seeded per table, so that stored keys cannot be chosen to collide, and is
+//! the same in every process given the seed, so that a table can be written to disk and
+//! read back (`term_file.rs`) instead of hashed again.
 
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, DefaultHasher, Hash, Hasher, RandomState};
+
+use super::flat::{FlatError, FlatReader, FlatWriter};
 
 /// Position of a term in the term index (`TermIndex::terms` in `terms.rs`): the id every
 /// table maps keys to.
@@ -15,7 +21,7 @@ pub(super) type TermId = u32;
 
 /// Term ids sorted by the hash of their key, then by id.
 pub(super) struct KeyTable {
-    hasher: RandomState,
+    hasher: KeyHasher,
     /// Hash of each entry's key, ascending.
     hashes: Vec<u64>,
     /// Term of each entry, ascending among equal hashes.
@@ -31,12 +37,17 @@ impl KeyTable {
     /// A table of `(key, id)` pairs; a term may appear under several keys and a key under
     /// several terms.
     pub fn build<'k>(entries: impl Iterator<Item = (&'k str, TermId)>) -> KeyTable {
-        let hasher = RandomState::new();
+        let hasher = KeyHasher::random();
         let mut pairs: Vec<(u64, TermId)> = entries
             .map(|(key, id)| (hasher.hash_one(key), id))
             .collect();
         pairs.sort_unstable();
         let (hashes, ids): (Vec<u64>, Vec<TermId>) = pairs.into_iter().unzip();
+        KeyTable::from_sorted(hasher, hashes, ids)
+    }
+
+    /// The table of entries already sorted by hash, then id.
+    fn from_sorted(hasher: KeyHasher, hashes: Vec<u64>, ids: Vec<TermId>) -> KeyTable {
         // About one entry per bucket.
         let bucket_bits = hashes.len().max(1).ilog2() + 1;
         let mut bucket_starts = Vec::with_capacity((1 << bucket_bits) + 1);
@@ -67,6 +78,36 @@ impl KeyTable {
         &self.ids[start..end]
     }
 
+    /// Appends the table to a persisted index's body.
+    pub fn write(&self, out: &mut FlatWriter) {
+        out.u64(self.hasher.seed);
+        out.u64s(&self.hashes);
+        out.u32s(&self.ids);
+    }
+
+    /// Reads a table [`write`](Self::write) appended, for an index of `terms` terms.
+    pub fn read(body: &mut FlatReader<'_>, terms: usize) -> Result<KeyTable, FlatError> {
+        let hasher = KeyHasher {
+            seed: body.u64("key table seed")?,
+        };
+        let hashes = body.u64s("key table hashes")?;
+        let ids = body.u32s("key table ids")?;
+        let invalid = |reason: &str| FlatError::Invalid {
+            what: "key table",
+            reason: reason.to_owned(),
+        };
+        if hashes.len() != ids.len() {
+            return Err(invalid("hashes and ids differ in number"));
+        }
+        if !hashes.is_sorted() {
+            return Err(invalid("hashes out of order"));
+        }
+        if ids.iter().any(|&id| id as usize >= terms) {
+            return Err(invalid("an id past the last term"));
+        }
+        Ok(KeyTable::from_sorted(hasher, hashes, ids))
+    }
+
     /// The entries in runs of equal hashes: the terms of each key together, with now and then
     /// two keys in one run.
     pub fn runs(&self) -> impl Iterator<Item = &[TermId]> {
@@ -76,6 +117,40 @@ impl KeyTable {
             Some(ids)
         })
     }
+}
+
+/// The hash of keys in one table: SipHash-1-3 (the standard library's) keyed by a seed.
+///
+/// The standard library does not promise the same algorithm in every release; a persisted
+/// index records [`KeyHasher::probe`] and is rebuilt when a build hashes differently.
+#[derive(Clone, Copy)]
+struct KeyHasher {
+    seed: u64,
+}
+
+impl KeyHasher {
+    /// A hasher with a seed no one can predict.
+    fn random() -> KeyHasher {
+        KeyHasher {
+            seed: RandomState::new().hash_one(0u64),
+        }
+    }
+
+    fn hash_one(&self, key: &str) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        hasher.write_u64(self.seed);
+        key.hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+/// The hash this build gives a fixed key under a fixed seed: equal in the process that wrote
+/// a persisted index and the one reading it exactly when their tables hash alike.
+pub(super) fn hash_probe() -> u64 {
+    KeyHasher {
+        seed: 0x746f_6c6d_6163_6800,
+    }
+    .hash_one("一带一路 Belt and Road пояс")
 }
 
 /// The bucket of a hash: its top `bits` bits.
@@ -123,5 +198,19 @@ mod tests {
             assert_eq!(table.candidates(&format!("k{i}")), want);
         }
         assert_eq!(table.runs().map(<[TermId]>::len).sum::<usize>(), 5000);
+    }
+
+    #[test]
+    fn a_table_read_back_finds_what_it_found() {
+        let keys = ["дух", "road", "дух", "一带一路"];
+        let table = KeyTable::build(keys.iter().enumerate().map(|(id, k)| (*k, id as u32)));
+        let mut out = FlatWriter::default();
+        table.write(&mut out);
+        let read = KeyTable::read(&mut FlatReader::new(&out.bytes), keys.len()).unwrap();
+        for key in keys {
+            assert_eq!(read.candidates(key), table.candidates(key));
+        }
+        // Ids beyond the index it is read for are refused.
+        assert!(KeyTable::read(&mut FlatReader::new(&out.bytes), 2).is_err());
     }
 }

@@ -9,8 +9,11 @@
 //! Dependencies between the files go one way, down this list, never back up:
 //!
 //! * `mod.rs`: the live term index ([`TermSearch`]) and its snapshots' Lookup and Recognize;
+//! * `term_file.rs`: the live index written to a file at checkpoints and read back at
+//!   start;
 //! * `exhaustive.rs`: the reference lookup, every term scored with no index;
-//! * `terms.rs`: one immutable term index and the candidates it finds;
+//! * `terms.rs`: one immutable term index and the candidates it finds; `terms/persisted.rs`:
+//!   that index as flat arrays (`flat.rs`) and back;
 //! * `rules.rs`: what makes a query and a term a match, for both of the above;
 //! * `key_table.rs`: terms by key, and the term id; `distance.rs`: edit distances;
 //!   [`score`]: what each kind of match scores; `match_kind.rs`: the kinds, by strength;
@@ -19,18 +22,20 @@
 //!   of this module;
 //! * `cancel.rs`: the flag a read's long loops check, set when its call has ended.
 //!
-//! `exhaustive.rs` adds a method to [`Snapshot`] and ranks with its code, the one use of
-//! `mod.rs` from below.
+//! `exhaustive.rs` adds a method to [`Snapshot`] and ranks with its code, and `term_file.rs`
+//! writes and makes again a [`TermSearch`]'s state: the two uses of `mod.rs` from below.
 
 mod cancel;
 mod distance;
 mod exhaustive;
+mod flat;
 mod key_table;
 mod match_kind;
 pub mod memory;
 mod rules;
 mod running_text;
 pub mod score;
+mod term_file;
 mod terms;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -47,6 +52,7 @@ use key_table::TermId;
 pub use match_kind::MatchKind;
 use rules::QueryText;
 pub use running_text::STANDALONE_NOTE;
+pub use term_file::{Stamp, TermFileError, FORMAT_VERSION, TERM_INDEX_FILE};
 use terms::{RawOccurrence, TermIndex};
 
 /// A checked lookup: what the service hands the index after validating a request.

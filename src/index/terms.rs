@@ -2,6 +2,8 @@
 //! Recognize. Built once, then only read; [`super::TermSearch`] layers a small one for recent
 //! writes over a large one for everything else.
 
+mod persisted;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -233,29 +235,36 @@ impl TermIndex {
                 }),
             );
         index.pinyin = index.pinyin_table();
+        index.automaton = index.automaton();
+        index
+    }
+
+    /// The automaton over every distinct normalized key.
+    ///
+    /// The build fails only past the automaton's size limits (billions of states); then
+    /// Recognize still finds stem matches, and the log says why surface ones are gone.
+    fn automaton(&self) -> Option<AhoCorasick> {
         // Equal keys share a run of equal hashes, so distinct keys are found within runs.
         let mut patterns: Vec<&str> = Vec::new();
-        for run in index.normalized.runs() {
+        for run in self.normalized.runs() {
             let first = patterns.len();
             for &id in run {
-                let key = index.norm_key(id);
+                let key = self.norm_key(id);
                 if !patterns[first..].contains(&key) {
                     patterns.push(key);
                 }
             }
         }
-        if !patterns.is_empty() {
-            // Overlapping search needs standard semantics; leftmost-longest selection happens
-            // after stem matches are merged in, in `super::recognize`.
-            // The build fails only past the automaton's size limits (billions of states); then
-            // Recognize still finds stem matches, and the log says why surface ones are gone.
-            index.automaton = AhoCorasickBuilder::new()
-                .match_kind(AcMatchKind::Standard)
-                .build(patterns.iter().map(|p| p.as_bytes()))
-                .inspect_err(|e| tracing::error!("term automaton not built: {e}"))
-                .ok();
+        if patterns.is_empty() {
+            return None;
         }
-        index
+        // Overlapping search needs standard semantics; leftmost-longest selection happens
+        // after stem matches are merged in, in `super::recognize`.
+        AhoCorasickBuilder::new()
+            .match_kind(AcMatchKind::Standard)
+            .build(patterns.iter().map(|p| p.as_bytes()))
+            .inspect_err(|e| tracing::error!("term automaton not built: {e}"))
+            .ok()
     }
 
     /// The table of Chinese terms by their toneless readings. Only terms with Han characters

@@ -77,7 +77,8 @@ impl From<StoreError> for Status {
             | StoreError::Corrupt { .. }
             | StoreError::Spool { .. }
             | StoreError::SpoolCorrupt { .. }
-            | StoreError::Sled(_) => {
+            | StoreError::Sled(_)
+            | StoreError::Random(_) => {
                 tracing::error!(%error, "storage failure");
                 Status::internal("the server could not read or write its database; see its log")
             }

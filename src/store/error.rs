@@ -69,6 +69,9 @@ pub enum StoreError {
     /// The embedded database failed (I/O, corruption it detected itself).
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
+    /// The operating system gave no random bytes for the store's id.
+    #[error("no random bytes for the store id: {0}")]
+    Random(String),
 }
 
 impl From<sled::transaction::TransactionError<StoreError>> for StoreError {

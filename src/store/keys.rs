@@ -8,6 +8,10 @@ pub const SCHEMA_VERSION: &[u8] = b"schema_version";
 /// Key in the `meta` tree present once the shipped glossary was loaded.
 pub const SEEDED: &[u8] = b"glossary_seeded";
 
+/// Key of the store's random id in the `meta` tree: 16 bytes made at first open, naming this
+/// database in the files derived from it.
+pub const STORE_ID: &[u8] = b"store_id";
+
 /// Key of a concept in the `concepts` tree: its id. Ids are ASCII without NUL (checked at the
 /// service edge), so id order is key order.
 pub fn concept(id: &str) -> Vec<u8> {
@@ -217,10 +221,6 @@ pub fn memory_change(revision: u64) -> [u8; 8] {
 pub fn parse_memory_change(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key.try_into().ok()?))
 }
-
-/// Key in the `meta` tree of the store's id: 16 random bytes chosen when the store was
-/// first opened, which tells files derived from this store from another store's.
-pub const STORE_ID: &[u8] = b"store_id";
 
 /// Prefix in the `meta` tree of the author of a committed import.
 const IMPORT_AUTHOR: &[u8] = b"import_author\0";

@@ -108,7 +108,7 @@ pub struct Store {
     memory_changes: sled::Tree,
     /// The last memory revision written, shared by every clone.
     memory_revision: Arc<AtomicU64>,
-    /// This store's id (`meta`, `store_id`).
+    /// This database's id ([`Store::id`]).
     id: [u8; 16],
     /// The data directory; `None` for a temporary store.
     dir: Option<std::path::PathBuf>,
@@ -177,6 +177,7 @@ impl Store {
                 }
             }
         }
+        let id = Store::read_or_make_id(&db, &meta)?;
         let changes = db.open_tree("changes")?;
         let memory_changes = db.open_tree("memory_changes")?;
         Ok(Store {
@@ -184,7 +185,7 @@ impl Store {
                 &memory_changes,
             )?)),
             memory_changes,
-            id: read_or_make_id(&db, &meta)?,
+            id,
             dir: None,
             revision: Arc::new(AtomicU64::new(Store::logged_revision(&changes)?)),
             changes,
@@ -204,8 +205,24 @@ impl Store {
         })
     }
 
-    /// The id of this store: 16 random bytes chosen at its first open, kept in `meta`, which
-    /// tells files derived from this store from another store's.
+    /// The id kept in `meta`, made of 16 random bytes and flushed at first open.
+    fn read_or_make_id(db: &sled::Db, meta: &sled::Tree) -> Result<[u8; 16], StoreError> {
+        if let Some(bytes) = meta.get(keys::STORE_ID)? {
+            return <[u8; 16]>::try_from(&*bytes).map_err(|_| StoreError::Corrupt {
+                tree: "meta",
+                key: String::from_utf8_lossy(keys::STORE_ID).into_owned(),
+                reason: format!("{} bytes where 16 were expected", bytes.len()),
+            });
+        }
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|e| StoreError::Random(e.to_string()))?;
+        meta.insert(keys::STORE_ID, &id)?;
+        db.flush()?;
+        Ok(id)
+    }
+
+    /// This database's id: random, made at its first open and kept for its life, so that
+    /// files derived from it (a persisted index) are never taken for another database's.
     pub fn id(&self) -> [u8; 16] {
         self.id
     }
@@ -535,26 +552,6 @@ fn put<T: Serialize>(
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     tree.insert(key, encode(value))?;
     Ok(())
-}
-
-/// The store id kept in `meta` under [`keys::STORE_ID`], chosen, kept and flushed now if there
-/// is none. Another opener of the same database cannot race this: sled locks the directory.
-fn read_or_make_id(db: &sled::Db, meta: &sled::Tree) -> Result<[u8; 16], StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt {
-        tree: "meta",
-        key: String::from_utf8_lossy(keys::STORE_ID).into_owned(),
-        reason,
-    };
-    if let Some(bytes) = meta.get(keys::STORE_ID)? {
-        return <[u8; 16]>::try_from(bytes.as_ref())
-            .map_err(|_| corrupt(format!("{} bytes where 16 were expected", bytes.len())));
-    }
-    let mut id = [0u8; 16];
-    getrandom::fill(&mut id)
-        .map_err(|e| corrupt(format!("no random bytes for a new store id: {e}")))?;
-    meta.insert(keys::STORE_ID, &id)?;
-    db.flush()?;
-    Ok(id)
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ mod recognize;
 mod review;
 mod startup;
 mod statuses;
+mod term_index;
 mod transport;
 mod util;
 mod watch;
