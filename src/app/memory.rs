@@ -226,7 +226,7 @@ impl Memory {
                 change,
                 author,
                 |store, _| async move {
-                    let replaced = store.put_units(&memory, &units).await?;
+                    let replaced = store.put_units(&memory, &units)?;
                     Ok((memory, units, replaced))
                 },
                 |(memory, units, replaced), index| {
@@ -258,7 +258,7 @@ impl Memory {
                 change,
                 author,
                 |store, _| async move {
-                    let deleted = store.delete_units(&memory, &ids).await?;
+                    let deleted = store.delete_units(&memory, &ids)?;
                     Ok((memory, ids, deleted))
                 },
                 |(memory, ids, deleted), index| {
@@ -279,7 +279,7 @@ impl Memory {
                 change,
                 author,
                 |store, _| async move {
-                    let ids = store.delete_memory(&memory).await?;
+                    let ids = store.delete_memory(&memory)?;
                     if ids.is_empty() {
                         return Err(AppError::MemoryNotFound { name: memory });
                     }
