@@ -433,3 +433,28 @@ impl Drop for Place {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn places_publish_in_order_and_a_write_gone_early_holds_up_none() {
+        let lane = Arc::new(Lane::default());
+        let mut places: Vec<Place> = (0..3).map(|n| Place::new(&lane, n)).collect();
+        let mut last = places.pop().expect("three places");
+        let gone = places.pop().expect("two places");
+        let mut first = places.pop().expect("one place");
+        // The second write's task ends before its turn: the third must not wait for it.
+        drop(gone);
+        let waiting = tokio::spawn(async move {
+            last.reached().await;
+            last.sequence
+        });
+        first.reached().await;
+        assert_eq!(lane.publishing().next, 0, "the first write still publishes");
+        drop(first);
+        assert_eq!(waiting.await.unwrap(), 2);
+        assert_eq!(lane.publishing().next, 3, "every place passed on");
+    }
+}

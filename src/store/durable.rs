@@ -17,6 +17,7 @@
 //! disk is then unknown, so nothing more is reported durable until a restart reads the
 //! database back.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{watch, Mutex, MutexGuard};
@@ -83,17 +84,20 @@ impl Drop for Leading<'_> {
     }
 }
 
-impl Store {
+impl GroupFlush {
     /// The point after every write committed so far.
-    pub fn flush_point(&self) -> FlushPoint {
-        FlushPoint(self.flushes.started.load(Ordering::SeqCst) + 1)
+    fn point(&self) -> FlushPoint {
+        FlushPoint(self.started.load(Ordering::SeqCst) + 1)
     }
 
-    /// Waits until every write committed before `point` was taken is on disk, flushing (for
-    /// every waiter at once) when no flush that covers it runs yet.
-    pub async fn flushed(&self, point: FlushPoint) -> Result<(), StoreError> {
-        let group = &self.flushes;
-        let mut done = group.done.subscribe();
+    /// Waits until a flush numbered `point` or later succeeded, leading the next `flush`
+    /// when none runs; fails once a flush failed before one covered `point`. (`flush` is a
+    /// parameter so that the tests can make one fail.)
+    async fn wait<F>(&self, point: FlushPoint, flush: impl Fn() -> F) -> Result<(), StoreError>
+    where
+        F: Future<Output = Result<usize, sled::Error>>,
+    {
+        let mut done = self.done.subscribe();
         loop {
             {
                 let flushed = done.borrow_and_update();
@@ -104,25 +108,37 @@ impl Store {
                     return Err(StoreError::Sled(error.clone()));
                 }
             }
-            match group.leader.try_lock() {
+            match self.leader.try_lock() {
                 Ok(leader) => {
                     let mut leading = Leading {
-                        group,
+                        group: self,
                         outcome: None,
                         _leader: leader,
                     };
-                    let number = group.started.fetch_add(1, Ordering::SeqCst) + 1;
-                    let result = self.db.flush_async().await;
+                    let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+                    let result = flush().await;
                     leading.outcome = Some((number, result));
                 }
-                // The sender lives as long as `group`: `changed` fails only if it is dropped.
+                // The sender lives as long as `self`, so `changed` cannot fail; were it to, the
+                // next turn of the loop would lead a flush itself.
                 Err(_) => {
-                    if done.changed().await.is_err() {
-                        return Ok(());
-                    }
+                    let _ = done.changed().await;
                 }
             }
         }
+    }
+}
+
+impl Store {
+    /// The point after every write committed so far.
+    pub fn flush_point(&self) -> FlushPoint {
+        self.flushes.point()
+    }
+
+    /// Waits until every write committed before `point` was taken is on disk, flushing (for
+    /// every waiter at once) when no flush that covers it runs yet.
+    pub async fn flushed(&self, point: FlushPoint) -> Result<(), StoreError> {
+        self.flushes.wait(point, || self.db.flush_async()).await
     }
 
     /// Waits until every write committed so far is on disk.
@@ -133,6 +149,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[tokio::test]
@@ -164,5 +182,28 @@ mod tests {
         assert!(second > first);
         store.flushed(second).await.unwrap();
         assert_eq!(store.flushes.done.borrow().up_to, second.0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_flush_fails_its_waiters_and_every_later_one() {
+        let group = Arc::new(GroupFlush::default());
+        let failing = || async { Err(sled::Error::Unsupported("the disk is gone".into())) };
+        let point = group.point();
+        let waiters: Vec<_> = (0..8)
+            .map(|_| {
+                let group = Arc::clone(&group);
+                tokio::spawn(async move { group.wait(point, failing).await })
+            })
+            .collect();
+        for waiter in waiters {
+            assert!(waiter.await.unwrap().is_err(), "reported durable");
+        }
+        let succeeding = || async { Ok(0) };
+        let later = group.point();
+        assert!(
+            group.wait(later, succeeding).await.is_err(),
+            "durable after a failure"
+        );
+        assert_eq!(group.done.borrow().up_to, 0);
     }
 }
