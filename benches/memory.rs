@@ -310,17 +310,18 @@ fn startup(count: usize) {
     let started = Instant::now();
     runtime.block_on(async {
         let store = Store::open(dir.path()).expect("store");
-        store.mark_seeded().await.expect("seeded");
+        store.mark_seeded().expect("seeded");
         let mut rng = XorShift(UNITS_SEED);
         let vocabulary = Vocabulary::new(&mut rng);
         let mut batch = Vec::with_capacity(10_000);
         for i in 0..count {
             batch.push(synthetic(i, &vocabulary, &mut rng));
             if batch.len() == 10_000 || i + 1 == count {
-                store.put_units("bench", &batch).await.expect("stored");
+                store.put_units("bench", &batch).expect("stored");
                 batch.clear();
             }
         }
+        store.flush().await.expect("flushed");
     });
     drop(runtime);
     println!(

@@ -224,8 +224,9 @@ fn main() {
         {
             let store = Store::open(dir.path()).expect("store");
             let started = Instant::now();
-            store.insert_concepts(concepts, 0).await.expect("stored");
-            store.mark_seeded().await.expect("seeded");
+            store.insert_concepts(concepts, 0).expect("stored");
+            store.mark_seeded().expect("seeded");
+            store.flush().await.expect("flushed");
             println!("store load: {:.2} s", started.elapsed().as_secs_f64());
         }
         let started = Instant::now();

@@ -677,9 +677,10 @@ async fn seed_glossary(store: &Store, concepts: Vec<Concept>) -> Result<(), Serv
         priority: GLOSSARY_PRIORITY,
         description: "The shipped SCO, Belt and Road and diplomatic glossary".to_owned(),
     };
-    store.upsert_collection(&collection, now_ms(), "").await?;
-    store.insert_concepts(concepts, now_ms()).await?;
-    store.mark_seeded().await?;
+    store.upsert_collection(&collection, now_ms(), "")?;
+    store.insert_concepts(concepts, now_ms())?;
+    store.mark_seeded()?;
+    store.flush().await?;
     Ok(())
 }
 

@@ -223,10 +223,12 @@ impl Changes {
         }
     }
 
-    /// Called by the write path once a termbase write is published (or failed part way, in
-    /// which case what it committed is published): wakes the streams, then trims the log.
-    pub(super) async fn published(&self) {
-        let revision = self.store.revision();
+    /// Called by the write path once a termbase write is durable and published (or failed
+    /// part way, in which case what it committed is published), with the store revision its
+    /// commit reached: wakes the streams, then trims the log. Later writes may have committed
+    /// already, but they are neither durable nor published yet, so the streams must not read
+    /// up to the store's own revision.
+    pub(super) async fn published(&self, revision: u64) {
         self.published.send_if_modified(|published| {
             let newer = revision > published.revision;
             published.revision = published.revision.max(revision);

@@ -264,7 +264,7 @@ impl Memory {
                 change,
                 author,
                 |store, _| async move {
-                    let replaced = store.put_units(&memory, &units).await?;
+                    let replaced = store.put_units(&memory, &units)?;
                     Ok((memory, units, replaced, store.memory_revision()))
                 },
                 |(memory, units, replaced, revision), index| {
@@ -297,7 +297,7 @@ impl Memory {
                 change,
                 author,
                 |store, _| async move {
-                    let deleted = store.delete_units(&memory, &ids).await?;
+                    let deleted = store.delete_units(&memory, &ids)?;
                     Ok((memory, ids, deleted, store.memory_revision()))
                 },
                 |(memory, ids, deleted, revision), index| {
@@ -319,7 +319,7 @@ impl Memory {
                 change,
                 author,
                 |store, _| async move {
-                    let ids = store.delete_memory(&memory).await?;
+                    let ids = store.delete_memory(&memory)?;
                     if ids.is_empty() {
                         return Err(AppError::MemoryNotFound { name: memory });
                     }

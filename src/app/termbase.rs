@@ -164,10 +164,9 @@ impl Termbase {
                     if !move_from_other_collection {
                         refuse_other_owner(&claims, &concept, previous.as_ref())?;
                     }
-                    ensure_collection(&store, &concept.collection, &name).await?;
-                    let stored = store
-                        .upsert_concept(concept, expected_revision, now_ms(), &name)
-                        .await?;
+                    ensure_collection(&store, &concept.collection, &name)?;
+                    let stored =
+                        store.upsert_concept(concept, expected_revision, now_ms(), &name)?;
                     Ok((previous, stored))
                 },
                 |(previous, stored), index| {
@@ -243,8 +242,7 @@ impl Termbase {
                 author,
                 move |store, _| async move {
                     store
-                        .delete_concept(&id, now_ms(), &name)
-                        .await?
+                        .delete_concept(&id, now_ms(), &name)?
                         .ok_or(AppError::ConceptNotFound { id })
                 },
                 |deleted, index| {
@@ -343,7 +341,7 @@ impl Termbase {
                 change,
                 author,
                 move |store, _| async move {
-                    store.upsert_collection(&collection, now_ms(), &by).await?;
+                    store.upsert_collection(&collection, now_ms(), &by)?;
                     Ok(priorities(&store)?)
                 },
                 |priorities, index| index.set_priorities(priorities),
@@ -382,8 +380,7 @@ impl Termbase {
                 author,
                 move |store, _| async move {
                     let ids = store
-                        .delete_collection(&name, now_ms(), &by)
-                        .await?
+                        .delete_collection(&name, now_ms(), &by)?
                         .ok_or(AppError::CollectionNotFound { name })?;
                     Ok((ids, priorities(&store)?))
                 },
@@ -424,11 +421,7 @@ fn refuse_other_owner(
 /// so that what a write brings does not outrank the curated terms until someone raises its
 /// priority. Call with the termbase write turn held; `author` names the write in the change
 /// log.
-pub(super) async fn ensure_collection(
-    store: &Store,
-    name: &str,
-    author: &str,
-) -> Result<(), StoreError> {
+pub(super) fn ensure_collection(store: &Store, name: &str, author: &str) -> Result<(), StoreError> {
     if store.collections()?.iter().any(|c| c.name == name) {
         return Ok(());
     }
@@ -437,7 +430,7 @@ pub(super) async fn ensure_collection(
         priority: 0,
         description: String::new(),
     };
-    store.upsert_collection(&collection, now_ms(), author).await
+    store.upsert_collection(&collection, now_ms(), author)
 }
 
 /// Every collection's priority, for the term index.

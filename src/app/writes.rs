@@ -3,40 +3,65 @@
 //! both through one private function, `ordered`, which
 //!
 //! 1. takes the write turn of the index concerned (one for the termbase, one for the
-//!    memories),
-//! 2. commits the change durably to the store,
-//! 3. publishes it to the index on the blocking pool, in the order of the commits,
-//! 4. and only then gives the turn back.
+//!    memories) and, under it, commits the change to the store and writes its audit record,
+//!    without waiting for the disk, then gives the turn back;
+//! 2. waits until a flush covers the commit (group commit, `store::FlushPoint`: one flush
+//!    makes durable every write committed before it started, so the writes that commit while
+//!    a flush runs share the next one);
+//! 3. publishes it to the index on the blocking pool, in the order of the commits, and
+//!    answers.
 //!
-//! That function is the hook for what must see every write in order. The audit log is written
-//! there: once the commit is durable, and before the publication and the answer, one record
-//! of the [`Change`] and its [`Author`] (the API key that wrote; access itself is checked
-//! before the write reaches the application). A crash between the commit's flush and the
-//! audit record's flush loses that one record while the write stays: the window is one
-//! flush long, and a concept's author is not in it (it is written in the concept's own
-//! transaction). A termbase write's change records (the store revision, the change feed's
-//! source) are written in the commit's own transactions, within the turn, so revisions follow
-//! the order of the commits; after step 3 (or after a commit that failed part way, whose
-//! records are there all the same) the [change feed](super::changes) is told the new revision
-//! and wakes its streams. Still to come: a replicated log (append the change between steps 1
-//! and 2, apply on followers through the same path). A write never bypasses it: the store's write methods are called
-//! only from closures passed here, except by start-up (crash recovery and the first load of
-//! the shipped glossary), which writes before any index is built or any call is served, and
+//! So the order is total per index (the commits take turns, and each takes the next number
+//! in its lane), the disk is synced once per group of writes rather than once per write, and
+//! nothing reaches an index, the change feed or a client before it is durable: a write is
+//! published only after a flush that covers it succeeded, and only after every write
+//! committed before it was published. Store reads that bypass the indexes (GetConcept,
+//! ListConcepts, history, listings of units) read sled, which shows a commit from the moment
+//! it is made: such a read may see a write up to one flush before it is durable (a window
+//! that flushing after the commit, grouped or not, cannot close).
+//!
+//! A failed flush fails every write waiting on it, and every later one: the store refuses to
+//! report anything durable after a failed flush (see `store::durable`), since what sled then
+//! holds on disk is unknown. None of those writes is published or acknowledged, so the indexes
+//! and the change feed keep showing exactly the writes acknowledged so far; a restart
+//! rebuilds them from what the disk holds. A commit that fails is answered with its error once
+//! the writes before it are published, and what it committed before failing (an import's
+//! first batches, a collection created for a refused concept) goes with the next flush.
+//!
+//! The audit log is written there too: right after the commit, under the turn, one record of
+//! the [`Change`] and its [`Author`] (the API key that wrote; access itself is checked before
+//! the write reaches the application), made durable by the same flush as the write. A
+//! termbase write's change records (the store revision, the change feed's source) are written
+//! in the commit's own transactions, within the turn, so revisions follow the order of the
+//! commits; the revision the commit reached is noted under the turn, and after step 3 the
+//! [change feed](super::changes) is told that revision (not the store's latest, which may
+//! belong to later writes not yet durable) and wakes its streams. Still to come: a replicated
+//! log (append the change in step 1, apply on followers through the same path).
+//!
+//! An import publishes to its index as its commit goes (`store::import` flushes its commit
+//! marker and batches itself), so it waits, under the turn, until every write committed
+//! before it is published, and keeps the publication order until it ends: nothing published
+//! before it can overwrite what it published, nor the other way round.
+//!
+//! A write never bypasses the path: the store's write methods are called only from closures
+//! passed here, except by start-up (crash recovery and the first load of the shipped
+//! glossary), which writes and flushes before any index is built or any call is served, and
 //! by the key ring (`auth::KeyRing`): keys feed no index, and each key write carries its
-//! audit record in its own transaction.
+//! audit record in its own transaction and flushes it itself.
 //!
 //! The steps run in a task of their own, so that a client that goes away mid-write (which
-//! drops its call) leaves neither a commit unpublished nor the turn released early.
+//! drops its call) leaves neither a commit unpublished nor the order broken.
 //!
-//! The termbase and the memories have a turn each: their indexes are independent, and an
+//! The termbase and the memories have a lane each: their indexes are independent, and an
 //! import of a million units into a memory must not hold up a terminologist's upsert. Within
-//! each, the order is total.
+//! each, the order is total. Both share the store's flushes.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use tokio::sync::Mutex;
+use tokio::sync::{oneshot, Mutex};
 
 use super::changes::Changes;
 use super::memory::MemoryReadiness;
@@ -176,16 +201,16 @@ impl fmt::Display for Change {
     }
 }
 
-/// The write path of one server: the store, the two live indexes and their write turns.
-/// Cheap to clone.
+/// The write path of one server: the store, the two live indexes and their lanes. Cheap to
+/// clone.
 #[derive(Clone)]
 pub struct WritePath {
     store: Store,
     terms: Arc<TermSearch>,
     memory: MemoryReadiness,
     changes: Changes,
-    termbase_turn: Arc<Mutex<()>>,
-    memory_turn: Arc<Mutex<()>>,
+    termbase_lane: Arc<Lane>,
+    memory_lane: Arc<Lane>,
 }
 
 impl WritePath {
@@ -202,14 +227,14 @@ impl WritePath {
             terms,
             memory,
             changes,
-            termbase_turn: Arc::default(),
-            memory_turn: Arc::default(),
+            termbase_lane: Arc::default(),
+            memory_lane: Arc::default(),
         }
     }
 
     /// A termbase write: `commit` writes to the store (with the term index at hand for
-    /// writes that publish as they go, like an import), then `publish` applies what it
-    /// committed to the term index on the blocking pool, then the change feed is told.
+    /// writes that publish as they go, like an import), then, once durable, `publish` applies
+    /// what it committed to the term index on the blocking pool, then the change feed is told.
     pub async fn termbase<C, R, F>(
         &self,
         change: Change,
@@ -222,10 +247,10 @@ impl WritePath {
         C: Send + 'static,
         R: Send + 'static,
     {
-        let turn = Arc::clone(&self.termbase_turn);
+        let lane = Arc::clone(&self.termbase_lane);
         let index = Arc::clone(&self.terms);
         let feed = Some(self.changes.clone());
-        self.ordered(change, author, turn, index, feed, commit, publish)
+        self.ordered(change, author, lane, index, feed, commit, publish)
             .await
     }
 
@@ -244,19 +269,19 @@ impl WritePath {
         R: Send + 'static,
     {
         let index = self.memory.index().await?;
-        let turn = Arc::clone(&self.memory_turn);
-        self.ordered(change, author, turn, index, None, commit, publish)
+        let lane = Arc::clone(&self.memory_lane);
+        self.ordered(change, author, lane, index, None, commit, publish)
             .await
     }
 
-    /// The one place every write passes: turn, commit, audit, publish, and for the termbase
-    /// the change `feed`, in a task of its own.
+    /// The one place every write passes: turn, commit, audit, flush, publication in commit
+    /// order, and for the termbase the change `feed`, in a task of its own.
     #[allow(clippy::too_many_arguments)]
     async fn ordered<I, C, R, F>(
         &self,
         change: Change,
         author: &Author,
-        turn: Arc<Mutex<()>>,
+        lane: Arc<Lane>,
         index: Arc<I>,
         feed: Option<Changes>,
         commit: impl FnOnce(Store, Arc<I>) -> F + Send + 'static,
@@ -271,30 +296,165 @@ impl WritePath {
         let store = self.store.clone();
         let author = author.clone();
         let write = async move {
-            let _turn = turn.lock_owned().await;
-            let committed = commit(store.clone(), Arc::clone(&index)).await;
-            let committed = match (committed, &feed) {
-                (Err(error), Some(feed)) => {
-                    // An import that failed part way committed its first batches.
-                    feed.published().await;
-                    return Err(error);
+            let (committed, revision, point, mut place) = {
+                let mut turn = lane.turn.lock().await;
+                let mut place = Place::new(&lane, *turn);
+                *turn += 1;
+                // An import publishes as it commits: after every write before it.
+                if let Change::Import { .. } = change {
+                    place.reached().await;
                 }
-                (committed, _) => committed?,
+                let committed = commit(store.clone(), Arc::clone(&index)).await;
+                if committed.is_ok() {
+                    tracing::debug!(%change, author = author.0, "committed");
+                    // Committed whatever happens here: a failed audit record is the server's
+                    // fault to log, not a reason to tell the client its write failed.
+                    if let Err(error) = store.append_audit(&change.audited(&author)) {
+                        tracing::error!(%error, %change, "the audit record of a write was lost");
+                    }
+                }
+                (committed, store.revision(), store.flush_point(), place)
             };
-            tracing::debug!(%change, author = author.0, "committed");
-            // The write is durable whatever happens here: a failed audit record is the
-            // server's fault to log, not a reason to tell the client its write failed.
-            if let Err(error) = store.append_audit(&change.audited(&author)).await {
-                tracing::error!(%error, %change, "the audit record of a committed write was lost");
-            }
-            let answer = work::run("index publication", move || publish(committed, &index)).await;
+            store.flushed(point).await?;
+            place.reached().await;
+            let answer = match committed {
+                Ok(committed) => {
+                    work::run("index publication", move || publish(committed, &index)).await
+                }
+                Err(error) => Err(error),
+            };
+            // The feed keeps the highest revision it is told, and every write up to this one
+            // is published by now: it need not be told in order.
+            drop(place);
             if let Some(feed) = feed {
-                feed.published().await;
+                feed.published(revision).await;
             }
             answer
         };
         tokio::spawn(write)
             .await
             .map_err(|error| work::joined("a write", error))?
+    }
+}
+
+/// The order of one index's writes: the turn every commit takes, and the publications in the
+/// order of the commits.
+#[derive(Default)]
+struct Lane {
+    /// Held while a write commits; counts the commits, so that each takes the next number.
+    turn: Mutex<u64>,
+    /// Which write publishes next, and the writes waiting for their turn to publish.
+    publishing: std::sync::Mutex<Publishing>,
+}
+
+impl Lane {
+    fn publishing(&self) -> std::sync::MutexGuard<'_, Publishing> {
+        // No critical section can panic; a poisoned lock would still hold a consistent state.
+        self.publishing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[derive(Default)]
+struct Publishing {
+    /// The number of the write whose turn it is.
+    next: u64,
+    /// The writes waiting, by number, each woken when its turn comes; a write that went away
+    /// (its receiver dropped) is passed over.
+    waiting: HashMap<u64, oneshot::Sender<()>>,
+}
+
+impl Publishing {
+    /// Gives the turn to write `next`, or past it to the first one still there.
+    fn pass_to(&mut self, next: u64) {
+        self.next = next;
+        while let Some(wake) = self.waiting.remove(&self.next) {
+            if wake.send(()).is_ok() {
+                return;
+            }
+            self.next += 1;
+        }
+    }
+}
+
+/// A write's place in its lane's publication order. Dropped, it passes the turn on: at once
+/// when the turn had come, or else when it comes (so that a write whose task ended early, by
+/// a panic or the runtime stopping, holds up no other).
+struct Place {
+    lane: Arc<Lane>,
+    sequence: u64,
+    reached: bool,
+}
+
+impl Place {
+    /// The place of the write numbered `sequence` in `lane`.
+    fn new(lane: &Arc<Lane>, sequence: u64) -> Place {
+        Place {
+            lane: Arc::clone(lane),
+            sequence,
+            reached: false,
+        }
+    }
+
+    /// Waits until every write numbered before this one has published (or gone).
+    async fn reached(&mut self) {
+        if self.reached {
+            return;
+        }
+        let woken = {
+            let mut publishing = self.lane.publishing();
+            if publishing.next == self.sequence {
+                None
+            } else {
+                let (wake, woken) = oneshot::channel();
+                publishing.waiting.insert(self.sequence, wake);
+                Some(woken)
+            }
+        };
+        if let Some(woken) = woken {
+            // A sender is only dropped unsent when its receiver is gone, and this one is here.
+            let _ = woken.await;
+        }
+        self.reached = true;
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut publishing = self.lane.publishing();
+        if self.reached || publishing.next == self.sequence {
+            publishing.pass_to(self.sequence + 1);
+        } else {
+            // Still to come: a sender without a receiver, passed over when it does.
+            publishing
+                .waiting
+                .insert(self.sequence, oneshot::channel().0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn places_publish_in_order_and_a_write_gone_early_holds_up_none() {
+        let lane = Arc::new(Lane::default());
+        let mut places: Vec<Place> = (0..3).map(|n| Place::new(&lane, n)).collect();
+        let mut last = places.pop().expect("three places");
+        let gone = places.pop().expect("two places");
+        let mut first = places.pop().expect("one place");
+        // The second write's task ends before its turn: the third must not wait for it.
+        drop(gone);
+        let waiting = tokio::spawn(async move {
+            last.reached().await;
+            last.sequence
+        });
+        first.reached().await;
+        assert_eq!(lane.publishing().next, 0, "the first write still publishes");
+        drop(first);
+        assert_eq!(waiting.await.unwrap(), 2);
+        assert_eq!(lane.publishing().next, 3, "every place passed on");
     }
 }

@@ -4,8 +4,8 @@
 //! A key is stored as its record and the SHA-256 of its key string, never the string itself;
 //! checking a key string against a record is the `auth` module's. The author of a concept
 //! revision is written in the concept's own transaction (`Store::upsert_concept`); an audit
-//! record is written by the write path once the write it describes is durable, or, for a
-//! key, in the key's own transaction.
+//! record is written by the write path once the write it describes committed, and made
+//! durable by the same flush, or, for a key, in the key's own transaction.
 //!
 //! The records here are stored with postcard like the model's: never reorder or add fields,
 //! append enum variants at the end.
@@ -138,11 +138,10 @@ impl Store {
         self.flush().await
     }
 
-    /// Appends a record to the audit log; returns its sequence number once durable.
-    pub async fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+    /// Appends a record to the audit log; returns its sequence number. Durable once flushed.
+    pub fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
         let sequence = self.next_audit_sequence()?;
         self.audit.insert(keys::audit(sequence), encode(entry))?;
-        self.flush().await?;
         Ok(sequence)
     }
 
@@ -208,12 +207,12 @@ mod tests {
         assert!(!Role::Editor.includes(Role::Admin));
     }
 
-    #[tokio::test]
-    async fn the_audit_log_pages_in_write_order() {
+    #[test]
+    fn the_audit_log_pages_in_write_order() {
         let store = Store::temporary().unwrap();
         let mut sequences = Vec::new();
         for target in ["a", "b", "c"] {
-            sequences.push(store.append_audit(&entry(target)).await.unwrap());
+            sequences.push(store.append_audit(&entry(target)).unwrap());
         }
         assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
         let first = store.audit_after(0, 2).unwrap();

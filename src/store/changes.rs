@@ -421,17 +421,16 @@ mod tests {
         assert!(changed_fields(Some(&next), &next).is_empty());
     }
 
-    #[tokio::test]
-    async fn every_write_appends_one_record_and_compaction_keeps_the_last() {
+    #[test]
+    fn every_write_appends_one_record_and_compaction_keeps_the_last() {
         let store = Store::temporary().unwrap();
         let first = concept("news", &[(Lang::en(), "summit")]);
         store
             .upsert_concept(first.clone(), None, 10, "desk-7")
-            .await
             .unwrap();
         let moved = concept("sport", &[(Lang::en(), "summit")]);
-        store.upsert_concept(moved, None, 20, "").await.unwrap();
-        store.delete_concept("a", 30, "desk-7").await.unwrap();
+        store.upsert_concept(moved, None, 20, "").unwrap();
+        store.delete_concept("a", 30, "desk-7").unwrap();
         assert_eq!((store.revision(), store.oldest_change().unwrap()), (3, 1));
         let records = store.changes_between(0, 3, 10).unwrap();
         assert_eq!(

@@ -1,4 +1,5 @@
-//! Deleting a whole collection or memory: all or nothing, durable on return.
+//! Deleting a whole collection or memory: all or nothing, durable once flushed (see
+//! `durable.rs`).
 //!
 //! A collection spans five trees (its record, its concepts, their history, the change log and
 //! its per-concept index), so it goes in one sled transaction; a memory is only its units, all in one tree, so one atomic batch is
@@ -16,7 +17,7 @@ impl Store {
     /// `author` at `now_ms`; answers the deleted concepts' ids, or `None` when there is
     /// neither a collection record nor a concept of that name. The caller holds the termbase
     /// write turn, so no concept joins the collection between the scan and the transaction.
-    pub async fn delete_collection(
+    pub fn delete_collection(
         &self,
         name: &str,
         now_ms: i64,
@@ -58,13 +59,12 @@ impl Store {
             return Ok(None);
         };
         self.advance_revision(last);
-        self.flush().await?;
         Ok(Some(members.into_iter().map(|c| c.id).collect()))
     }
 
     /// Deletes every unit of `memory` in one atomic batch; answers their ids (empty when the
     /// memory held none). The caller holds the memory write turn.
-    pub async fn delete_memory(&self, memory: &str) -> Result<Vec<String>, StoreError> {
+    pub fn delete_memory(&self, memory: &str) -> Result<Vec<String>, StoreError> {
         let mut batch = sled::Batch::default();
         let mut ids = Vec::new();
         let mut removed = Vec::new();
@@ -84,7 +84,6 @@ impl Store {
         }
         self.log_memory_write(removed.iter().map(|key| key.as_ref()))?;
         self.units.apply_batch(batch)?;
-        self.flush().await?;
         Ok(ids)
     }
 }
@@ -99,13 +98,12 @@ mod tests {
         Concept::new(id, collection, vec![english])
     }
 
-    #[tokio::test]
-    async fn a_collection_goes_with_its_concepts_and_leaves_their_history() {
+    #[test]
+    fn a_collection_goes_with_its_concepts_and_leaves_their_history() {
         let store = Store::temporary().unwrap();
         for (id, collection) in [("a", "gone"), ("b", "kept"), ("c", "gone")] {
             store
                 .upsert_concept(concept(id, collection), None, 1, "")
-                .await
                 .unwrap();
         }
         store
@@ -118,15 +116,14 @@ mod tests {
                 1,
                 "",
             )
-            .await
             .unwrap();
-        let deleted = store.delete_collection("gone", 2, "desk-7").await.unwrap();
+        let deleted = store.delete_collection("gone", 2, "desk-7").unwrap();
         assert_eq!(deleted, Some(vec!["a".to_owned(), "c".to_owned()]));
         let left: Vec<String> = store.concepts_after(None).map(|c| c.unwrap().id).collect();
         assert_eq!(left, ["b"]);
         assert!(store.collections().unwrap().is_empty());
         assert_eq!(store.history("a").unwrap().len(), 1);
-        assert_eq!(store.delete_collection("gone", 3, "").await.unwrap(), None);
+        assert_eq!(store.delete_collection("gone", 3, "").unwrap(), None);
         let last = store.changes_between(0, store.revision(), 10).unwrap();
         assert_eq!(last.len(), 5, "three upserts, a collection, its deletion");
         assert_eq!(

@@ -139,18 +139,17 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn every_unit_write_is_logged_and_the_delta_reads_the_units_as_stored() {
+    #[test]
+    fn every_unit_write_is_logged_and_the_delta_reads_the_units_as_stored() {
         let store = Store::temporary().unwrap();
         assert_eq!(store.memory_revision(), 0);
         store
             .put_units("m", &[unit("a", "one"), unit("b", "two")])
-            .await
             .unwrap();
-        store.put_units("m", &[unit("a", "uno")]).await.unwrap();
-        store.delete_units("m", &["b".into()]).await.unwrap();
-        store.put_units("n", &[unit("c", "three")]).await.unwrap();
-        store.delete_memory("n").await.unwrap();
+        store.put_units("m", &[unit("a", "uno")]).unwrap();
+        store.delete_units("m", &["b".into()]).unwrap();
+        store.put_units("n", &[unit("c", "three")]).unwrap();
+        store.delete_memory("n").unwrap();
         assert_eq!(store.memory_revision(), 5);
         let delta = store.memory_changes_after(1).unwrap().unwrap();
         assert_eq!(delta.revision, 5);

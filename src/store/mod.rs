@@ -4,9 +4,19 @@
 //! the access records `api_keys`, `audit`, `authors`, and the change log `changes` with its
 //! per-concept index `concept_changes`, the memory log `memory_changes`); keys are
 //! built only in `keys`. Imports not yet committed wait in spool files beside the database
-//! (see `import`). Every write method returns only after sled has flushed the change to
-//! disk, so a caller may acknowledge it to a client. This module knows nothing of gRPC or of the indexes
-//! built from it.
+//! (see `import`). This module knows nothing of gRPC or of the indexes built from it.
+//!
+//! # Durability
+//!
+//! The single writes ([`Store::upsert_concept`], [`Store::put_units`], the deletes,
+//! [`Store::append_audit`], ...) commit atomically but return *before* the change is on disk:
+//! a caller that acknowledges a write to a client first waits for [`Store::flushed`] with a
+//! [`FlushPoint`] taken after the commit, or calls [`Store::flush`] (`durable.rs`: group
+//! commit, one sled flush for every write committed while the previous flush ran). The write
+//! path (`app::writes`) does so for every write it answers. The writes that carry their own
+//! protocol still return only once durable: an API key with its audit record
+//! ([`Store::put_api_key`]), an import's commit marker and its applied batches
+//! (`import.rs`), crash recovery.
 //!
 //! # Files
 //!
@@ -23,6 +33,8 @@
 //!   numbered by the store revision ([`ChangeRecord`]);
 //! * `memory_log.rs`: the memory revision, the log of the units each memory write touched
 //!   ([`MemoryDelta`]);
+//! * `durable.rs`: group commit, the flushes that make committed writes durable
+//!   ([`FlushPoint`]);
 //! * `codec.rs` (record encoding), `keys.rs`, `error.rs`, `content.rs`: leaves.
 //!
 //! `import.rs` and `apply.rs` add methods to [`Store`] and write its trees, the only use of
@@ -34,6 +46,7 @@ mod changes;
 mod codec;
 mod content;
 mod delete;
+mod durable;
 mod error;
 mod import;
 mod jobs;
@@ -56,6 +69,8 @@ use changes::ChangeLog;
 pub use changes::{changed_fields, ChangeKind, ChangeRecord};
 use codec::{decode, encode};
 pub use content::{content_id, unit_content_id};
+pub use durable::FlushPoint;
+use durable::GroupFlush;
 pub use error::StoreError;
 pub use jobs::{
     JobProblem, JobRecord, JobReport, JobSeverity, JobState, JobTarget, JOBS_KEPT, JOBS_KEPT_DAYS,
@@ -112,6 +127,8 @@ pub struct Store {
     id: [u8; 16],
     /// The data directory; `None` for a temporary store.
     dir: Option<std::path::PathBuf>,
+    /// The flushes that make committed writes durable, shared by every clone.
+    flushes: Arc<GroupFlush>,
 }
 
 impl Store {
@@ -188,6 +205,7 @@ impl Store {
             id,
             dir: None,
             revision: Arc::new(AtomicU64::new(Store::logged_revision(&changes)?)),
+            flushes: Arc::default(),
             changes,
             concept_changes: db.open_tree("concept_changes")?,
             concepts: db.open_tree("concepts")?,
@@ -232,12 +250,6 @@ impl Store {
         self.dir.as_deref()
     }
 
-    /// Waits until every write so far is on disk.
-    async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
-    }
-
     /// A new unique number, for ids the server assigns.
     pub fn generate_id(&self) -> Result<u64, StoreError> {
         Ok(self.db.generate_id()?)
@@ -249,10 +261,10 @@ impl Store {
         Ok(self.meta.contains_key(keys::SEEDED)?)
     }
 
-    /// Records that the shipped glossary has been loaded.
-    pub async fn mark_seeded(&self) -> Result<(), StoreError> {
+    /// Records that the shipped glossary has been loaded; durable once flushed.
+    pub fn mark_seeded(&self) -> Result<(), StoreError> {
         self.meta.insert(keys::SEEDED, &[1u8])?;
-        self.flush().await
+        Ok(())
     }
 
     /// Reads one concept.
@@ -287,8 +299,8 @@ impl Store {
     /// author, and the write's change record, in the same transaction.
     ///
     /// With `expected_revision`, fails unless the stored revision is that one (0 = must not
-    /// exist yet). Returns the concept as stored, after it is durable.
-    pub async fn upsert_concept(
+    /// exist yet). Returns the concept as stored, committed; durable once flushed.
+    pub fn upsert_concept(
         &self,
         concept: Concept,
         expected_revision: Option<u64>,
@@ -347,14 +359,13 @@ impl Store {
                 Ok((next, log.last()))
             })?;
         self.advance_revision(last);
-        self.flush().await?;
         Ok(stored)
     }
 
     /// Stores many new concepts with their change records in one transaction (the shipped
     /// glossary, without an author), stamping each as revision 1. Concepts whose id already
-    /// exists are replaced.
-    pub async fn insert_concepts(
+    /// exists are replaced. Durable once flushed.
+    pub fn insert_concepts(
         &self,
         concepts: Vec<Concept>,
         now_ms: i64,
@@ -378,14 +389,13 @@ impl Store {
             Ok(log.last())
         })?;
         self.advance_revision(last);
-        self.flush().await?;
         Ok(stored)
     }
 
     /// Deletes a concept, with the change record of `author` at `now_ms`, and answers what
     /// it was; `None` when there was none. Its history is kept, so a deletion can be undone
-    /// by a terminologist.
-    pub async fn delete_concept(
+    /// by a terminologist. Durable once flushed.
+    pub fn delete_concept(
         &self,
         id: &str,
         now_ms: i64,
@@ -412,7 +422,6 @@ impl Store {
             return Ok(None);
         };
         self.advance_revision(last);
-        self.flush().await?;
         Ok(Some(removed))
     }
 
@@ -429,8 +438,8 @@ impl Store {
 
     /// Stores translation units in `memory` in one atomic batch; answers, per unit, whether it
     /// replaced a unit with the same id: a stored one, or an earlier one of the same batch (the
-    /// later wins). Returns once the batch is durable.
-    pub async fn put_units(
+    /// later wins). Durable once flushed.
+    pub fn put_units(
         &self,
         memory: &str,
         units: &[TranslationUnit],
@@ -448,12 +457,11 @@ impl Store {
         }
         self.log_memory_write(written.iter().map(Vec::as_slice))?;
         self.units.apply_batch(batch)?;
-        self.flush().await?;
         Ok(replaced)
     }
 
-    /// Deletes units of `memory` by id; answers how many were stored.
-    pub async fn delete_units(&self, memory: &str, ids: &[String]) -> Result<usize, StoreError> {
+    /// Deletes units of `memory` by id; answers how many were stored. Durable once flushed.
+    pub fn delete_units(&self, memory: &str, ids: &[String]) -> Result<usize, StoreError> {
         let mut batch = sled::Batch::default();
         let mut removed = Vec::new();
         for id in ids {
@@ -468,7 +476,6 @@ impl Store {
         }
         let deleted = removed.len();
         self.units.apply_batch(batch)?;
-        self.flush().await?;
         Ok(deleted)
     }
 
@@ -514,7 +521,8 @@ impl Store {
     }
 
     /// Creates or replaces a collection, with the change record of `author` at `now_ms`.
-    pub async fn upsert_collection(
+    /// Durable once flushed.
+    pub fn upsert_collection(
         &self,
         collection: &Collection,
         now_ms: i64,
@@ -530,7 +538,7 @@ impl Store {
             Ok(log.last())
         })?;
         self.advance_revision(last);
-        self.flush().await
+        Ok(())
     }
 
     /// Every collection, in name order.
@@ -564,25 +572,21 @@ mod tests {
         Concept::new(id, "test", vec![english])
     }
 
-    #[tokio::test]
-    async fn updates_bump_the_revision_and_keep_history() {
+    #[test]
+    fn updates_bump_the_revision_and_keep_history() {
         let store = Store::temporary().unwrap();
         let first = store
             .upsert_concept(concept("c", "one"), None, 10, "")
-            .await
             .unwrap();
         assert_eq!((first.revision, first.created_ms), (1, 10));
         let second = store
             .upsert_concept(concept("c", "two"), Some(1), 20, "desk-7")
-            .await
             .unwrap();
         assert_eq!(
             (second.revision, second.created_ms, second.updated_ms),
             (2, 10, 20)
         );
-        let stale = store
-            .upsert_concept(concept("c", "three"), Some(1), 30, "")
-            .await;
+        let stale = store.upsert_concept(concept("c", "three"), Some(1), 30, "");
         assert!(matches!(
             stale,
             Err(StoreError::RevisionMismatch { current: 2, .. })
@@ -598,14 +602,11 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn paging_resumes_after_the_last_id() {
+    #[test]
+    fn paging_resumes_after_the_last_id() {
         let store = Store::temporary().unwrap();
         for id in ["a", "b", "c"] {
-            store
-                .upsert_concept(concept(id, id), None, 0, "")
-                .await
-                .unwrap();
+            store.upsert_concept(concept(id, id), None, 0, "").unwrap();
         }
         let rest: Vec<String> = store
             .concepts_after(Some("a"))

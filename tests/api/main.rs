@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod concepts;
+mod concurrent_writes;
 mod crash;
 mod examples;
 mod exchange;

@@ -27,11 +27,11 @@ use crate::util::{concept, set_priority, start_with_keys, store, TestServer};
 const STUCK: Duration = Duration::from_secs(60);
 
 /// An open Watch stream.
-struct Watcher(Streaming<WatchEvent>);
+pub(crate) struct Watcher(Streaming<WatchEvent>);
 
 impl Watcher {
     /// Opens a stream with `request` on `client`; the call must be accepted.
-    async fn open<T>(client: &mut TermbaseClient<T>, request: WatchRequest) -> Watcher
+    pub(crate) async fn open<T>(client: &mut TermbaseClient<T>, request: WatchRequest) -> Watcher
     where
         T: tonic::client::GrpcService<tonic::body::Body>,
         T::Error: Into<StdError>,
@@ -43,7 +43,7 @@ impl Watcher {
     }
 
     /// The next event; the stream must go on.
-    async fn next(&mut self) -> WatchEvent {
+    pub(crate) async fn next(&mut self) -> WatchEvent {
         tokio::time::timeout(STUCK, self.0.message())
             .await
             .expect("an event within a minute")
@@ -62,7 +62,7 @@ impl Watcher {
 }
 
 /// From now on, every collection.
-fn from_now() -> WatchRequest {
+pub(crate) fn from_now() -> WatchRequest {
     WatchRequest::default()
 }
 

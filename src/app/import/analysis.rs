@@ -187,10 +187,7 @@ mod tests {
         let index = Arc::new(LiveMemoryIndex::new(MemoryIndex::new()));
         let (left_out, analyzed) = (unit("x", "the unit left out"), unit("y", "the unit read"));
         // What the commit wrote: both units, as spooled.
-        store
-            .put_units("m", &[left_out, analyzed.clone()])
-            .await
-            .unwrap();
+        store.put_units("m", &[left_out, analyzed.clone()]).unwrap();
         let analyzed = AnalyzedImport {
             part: ImportPart::analyze([analyzed]),
             positions: vec![1],

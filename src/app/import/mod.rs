@@ -142,7 +142,7 @@ impl Imports {
                 import_change(&spool, &collection),
                 &self.author,
                 move |store, terms| async move {
-                    ensure_collection(&store, &collection, &author).await?;
+                    ensure_collection(&store, &collection, &author)?;
                     let runtime = tokio::runtime::Handle::current();
                     work::run("import commit", move || {
                         // Each publication rebuilds the term index once the recent writes
