@@ -621,7 +621,8 @@ fn sentence() -> impl Strategy<Value = (String, String, String)> {
     (long_zh(), long_words(WORDS_WIDE), long_words(RU_WIDE))
 }
 
-fn large_case() -> impl Strategy<Value = Case> {
+/// Long near copies queried in the languages `langs` (0 zh, 1 en, 2 ru).
+fn large_case(langs: Range<usize>) -> impl Strategy<Value = Case> {
     let derived = (
         0usize..3,
         0usize..8,
@@ -635,7 +636,7 @@ fn large_case() -> impl Strategy<Value = Case> {
         prop::collection::vec(0usize..120, 0..6),
         prop::collection::vec(
             (
-                0usize..3,
+                langs,
                 0usize..120,
                 edits(HAN_WIDE, 5),
                 edits(&['x', ' ', '7'], 3),
@@ -742,7 +743,8 @@ fn indexed_search_equals_exhaustive_search() {
         Ok(())
     };
     run_cases(600, case(), check);
-    run_cases(150, large_case(), check);
+    run_cases(150, large_case(0..3), check);
+    run_cases(200, large_case(0..1), check);
     let total = total.get();
     assert!(
         total.filtered_scans > 0 && total.length_only_scans > 0,
@@ -779,6 +781,54 @@ fn unit_with_two_answering_segments_counts_once() {
     let ids: Vec<&str> = hits.iter().map(|m| m.unit.id.as_str()).collect();
     assert_eq!(ids, ["regional", "between"]);
     assert_eq!(hits[0].source, "the colour of the flag");
+}
+
+/// A Chinese query that repeats one gram hundreds of times: the gram's count saturates
+/// instead of wrapping, and the near copy is found with its exact score.
+#[test]
+fn a_query_repeating_one_gram_is_found() {
+    let stored = "中国".repeat(300);
+    let mut index = MemoryIndex::new();
+    index.insert("m", unit("long", &[("zh", &stored), ("ru", "Китай")]));
+    index.insert("m", unit("short", &[("zh", "中国中国"), ("ru", "Китай")]));
+    let hits = search_both(&index, &query(&format!("{stored}合"), "zh", "ru"));
+    let ids: Vec<&str> = hits.iter().map(|m| m.unit.id.as_str()).collect();
+    assert_eq!(ids, ["long"]);
+    assert_eq!(hits[0].score, plain_score(1, 601));
+}
+
+/// A gram that every stored segment holds is not read once the rarer grams have found the
+/// candidates: its list counts as shared by each of them, and the answer stays exact.
+#[test]
+fn a_gram_every_segment_holds_is_not_read() {
+    // Han characters past the numerals 一 to 九, so that none reads as a number.
+    let han = |i: u32| char::from_u32(0x4E64 + i).unwrap_or('中');
+    let text = |i: u32, last: char| -> String {
+        "年月"
+            .chars()
+            .chain((0..7).map(|k| han(i * 8 + k)))
+            .chain([last])
+            .collect()
+    };
+    let mut index = MemoryIndex::new();
+    for i in 0..400 {
+        index.insert(
+            "m",
+            unit(
+                &format!("u{i}"),
+                &[("zh", &text(i, han(i * 8 + 7))), ("ru", "дата")],
+            ),
+        );
+    }
+    let q = query(&text(5, '合'), "zh", "ru");
+    let ids: Vec<String> = search_both(&index, &q)
+        .iter()
+        .map(|m| m.unit.id.clone())
+        .collect();
+    assert_eq!(ids, ["u5"]);
+    let (_, stats) = index.search_with_stats(&q);
+    assert!(stats.filtered_scans > 0, "{stats:?}");
+    assert!(stats.postings < 400, "the list of 年月 was read: {stats:?}");
 }
 
 proptest! {
