@@ -244,11 +244,12 @@ fn print_slowest(name: &str, each: &[(Duration, SearchStats)], p95: Duration) {
     let per_ms = |total: Duration| ms(total) / f64::from(count.max(1));
     println!(
         "{name}: slowest 5 % filter {:.3} ms, verify {:.3} ms, build {:.3} ms; per search {:.0} \
-         postings read, {:.0} candidates, {:.0} distances",
+         postings read, {:.1} long lists unread, {:.0} candidates, {:.0} distances",
         per_ms(slowest.filtering),
         per_ms(slowest.verifying),
         per_ms(slowest.building),
         per(slowest.postings),
+        per(slowest.unread_lists),
         per(slowest.candidates),
         per(slowest.verified)
     );

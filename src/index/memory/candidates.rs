@@ -301,7 +301,7 @@ impl Tally {
         let total: usize = lists.iter().map(|&(_, occurrences)| occurrences).sum();
         let prefix = (total + 1).saturating_sub(min_shared);
         let mut read = 0;
-        for &(postings, occurrences) in &lists {
+        for (at, &(postings, occurrences)) in lists.iter().enumerate() {
             let weight = u8::try_from(occurrences).unwrap_or(u8::MAX);
             if read < prefix {
                 for &entry in postings {
@@ -319,6 +319,7 @@ impl Tally {
                     }
                 }
             } else {
+                stats.unread_lists += lists.len() - at;
                 break;
             }
             read += occurrences;

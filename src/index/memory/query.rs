@@ -103,6 +103,9 @@ pub struct SearchStats {
     pub candidates: usize,
     /// Posting-list entries read.
     pub postings: usize,
+    /// Posting lists past the prefix left unread, too long for the candidates they would
+    /// prune: their grams count as shared by every candidate.
+    pub unread_lists: usize,
     /// Time spent choosing the entries to verify: the plan, the lists read, the count filter.
     pub filtering: Duration,
     /// Time spent verifying them: bounded distances and scores.
@@ -121,6 +124,7 @@ impl std::ops::AddAssign for SearchStats {
         self.verified += other.verified;
         self.candidates += other.candidates;
         self.postings += other.postings;
+        self.unread_lists += other.unread_lists;
         self.filtering += other.filtering;
         self.verifying += other.verifying;
         self.building += other.building;
