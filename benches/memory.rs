@@ -18,7 +18,7 @@ mod common;
 use common::{ms, percentile, print_index_size, rss_mib, XorShift};
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tolmach::app::memory_checkpoint::MemorySource;
 use tolmach::index::memory::{MemoryIndex, MemoryMatch, MemoryQuery, SearchStats};
@@ -175,11 +175,13 @@ fn run(index: &MemoryIndex, name: &str, queries: &[MemoryQuery], exhaustive_ever
     let (mut expected, mut found, mut identical, mut compared) = (0usize, 0usize, 0usize, 0usize);
     let mut matched = 0usize;
     let mut filter = SearchStats::default();
+    let mut each = Vec::with_capacity(queries.len());
     for (i, query) in queries.iter().enumerate() {
         let start = Instant::now();
         let (hits, stats) = index.search_with_stats(query);
         let elapsed = start.elapsed();
         filter += stats;
+        each.push((elapsed, stats));
         indexed_times.push(elapsed);
         matched += usize::from(!hits.is_empty());
         if i % exhaustive_every == 0 {
@@ -200,13 +202,16 @@ fn run(index: &MemoryIndex, name: &str, queries: &[MemoryQuery], exhaustive_ever
     } else {
         found as f64 / expected as f64
     };
+    let p95 = percentile(&indexed_times, 0.95);
     println!(
-        "{name}: search      p50 {:>8.3} ms  p95 {:>8.3} ms  (n={}, {} with a match)",
+        "{name}: search      p50 {:>8.3} ms  p95 {:>8.3} ms  p99 {:>8.3} ms  (n={}, {} with a match)",
         ms(percentile(&indexed_times, 0.5)),
-        ms(percentile(&indexed_times, 0.95)),
+        ms(p95),
+        ms(percentile(&indexed_times, 0.99)),
         indexed_times.len(),
         matched
     );
+    print_slowest(name, &each, p95);
     println!(
         "{name}: exhaustive  p50 {:>8.3} ms  p95 {:>8.3} ms  (n={})",
         ms(percentile(&exhaustive_times, 0.5)),
@@ -225,6 +230,30 @@ fn run(index: &MemoryIndex, name: &str, queries: &[MemoryQuery], exhaustive_ever
     println!(
         "{name}: speed-up (p50, same queries) {:.0}×; recall {recall:.4}; identical {identical}/{compared}",
         ms(percentile(&exhaustive_times, 0.5)) / p50
+    );
+}
+
+/// Where the searches at or above the p95 time spent it, on average: the phases of
+/// [`SearchStats`] and how much of the index they read.
+fn print_slowest(name: &str, each: &[(Duration, SearchStats)], p95: Duration) {
+    let mut slowest = SearchStats::default();
+    let mut count = 0;
+    for (_, stats) in each.iter().filter(|(elapsed, _)| *elapsed >= p95) {
+        slowest += *stats;
+        count += 1;
+    }
+    let per = |total: usize| total as f64 / f64::from(count.max(1));
+    let per_ms = |total: Duration| ms(total) / f64::from(count.max(1));
+    println!(
+        "{name}: slowest 5 % filter {:.3} ms, verify {:.3} ms, build {:.3} ms; per search {:.0} \
+         postings read, {:.1} long lists unread, {:.0} candidates, {:.0} distances",
+        per_ms(slowest.filtering),
+        per_ms(slowest.verifying),
+        per_ms(slowest.building),
+        per(slowest.postings),
+        per(slowest.unread_lists),
+        per(slowest.candidates),
+        per(slowest.verified)
     );
 }
 

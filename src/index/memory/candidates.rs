@@ -12,6 +12,9 @@ use crate::index::distance::levenshtein;
 use crate::index::Cancel;
 use crate::text;
 
+use std::cell::RefCell;
+use std::time::Instant;
+
 /// A match before ranking.
 pub(super) struct Hit {
     pub(super) score: f32,
@@ -49,53 +52,25 @@ pub(super) struct Context<'a> {
 impl Context<'_> {
     /// Candidates from the q-gram filter, verified with a bounded distance.
     pub(super) fn indexed(&self, hits: &mut Vec<Hit>, stats: &mut SearchStats) {
-        let Some(plan) = Plan::new(self.lane, self.seq, self.query.min_score) else {
+        let started = Instant::now();
+        let Some(plan) = Plan::new(self.lane, self.seq.len(), self.query.min_score) else {
             return;
         };
-        let mode = self.lane.mode;
-        let n = self.seq.len();
-        let mut counter = GramCounter::new(mode, self.seq);
-        let pattern = myers::Pattern::new(self.seq);
-        let filtered = plan.min_shared.is_some();
-        // Candidates of an admissible length that reach the count check; the rest of the
-        // admissible entries never do.
-        let mut reached = 0;
-        let mut checkpoint = self.cancel.checkpoint();
-        for entry in plan.candidates(self.lane, self.seq) {
-            if checkpoint.stop() {
-                return;
-            }
-            let stored = self.lane.seq(entry);
-            let m = stored.len();
-            let Some(Some(dmax)) = plan.dmax.get(m) else {
-                continue;
-            };
-            reached += 1;
-            let Some((slot, segment)) = self.lane.entry(entry) else {
-                continue;
-            };
-            if !self.shard.alive(slot) {
-                continue;
-            }
-            // The count filter again, with this candidate's own length: cheaper than the
-            // distance, and it drops most candidates that only share a rare gram or two.
-            if filtered {
-                let needed = (n.max(m) + 1) as isize - mode.q() as isize * (1 + *dmax as isize);
-                if (counter.shared(mode, stored) as isize) < needed {
-                    stats.pruned += 1;
-                    continue;
-                }
-            }
-            let Some((priority, target)) = self.eligible(slot, segment) else {
-                continue;
-            };
-            stats.verified += 1;
-            let Some(d) = pattern.distance_within(stored, *dmax) else {
-                continue;
-            };
-            hits.extend(self.score(entry, d, priority, target));
+        let query = GramCounter::new(self.lane.mode, self.seq);
+        if plan.min_shared.is_none() {
+            stats.length_only_scans += 1;
+            let entries: Vec<u32> = plan
+                .admissible
+                .iter()
+                .flat_map(|&m| self.lane.of_length(m))
+                .copied()
+                .collect();
+            stats.filtering += started.elapsed();
+            self.verify(&plan, query, &entries, hits, stats);
+            return;
         }
-        if filtered {
+        TALLY.with_borrow_mut(|tally| {
+            let survivors = tally.survivors(self.lane, &query, &plan, stats);
             let admissible: usize = plan
                 .admissible
                 .iter()
@@ -103,10 +78,53 @@ impl Context<'_> {
                 .sum();
             stats.filtered_scans += 1;
             stats.admissible += admissible;
-            stats.pruned += admissible.saturating_sub(reached);
-        } else {
-            stats.length_only_scans += 1;
+            stats.pruned += admissible.saturating_sub(survivors.len());
+            stats.filtering += started.elapsed();
+            self.verify(&plan, query, survivors, hits, stats);
+        });
+    }
+
+    /// Scores the live, eligible `entries` within the plan's distance bounds; the count
+    /// filter is checked once more with the exact (multiset) count of each entry's own grams,
+    /// cheaper than the distance.
+    fn verify(
+        &self,
+        plan: &Plan,
+        mut query: GramCounter,
+        entries: &[u32],
+        hits: &mut Vec<Hit>,
+        stats: &mut SearchStats,
+    ) {
+        let started = Instant::now();
+        let pattern = myers::Pattern::new(self.seq);
+        let mut checkpoint = self.cancel.checkpoint();
+        for &entry in entries {
+            if checkpoint.stop() {
+                return;
+            }
+            let stored = self.lane.seq(entry);
+            let Some(&Some(Bound { distance, shared })) = plan.bounds.get(stored.len()) else {
+                continue;
+            };
+            let Some((slot, segment)) = self.lane.entry(entry) else {
+                continue;
+            };
+            if !self.shard.alive(slot) {
+                continue;
+            }
+            if shared > 0 && query.shared(self.lane.mode, stored) < shared {
+                continue;
+            }
+            let Some((priority, target)) = self.eligible(slot, segment) else {
+                continue;
+            };
+            stats.verified += 1;
+            let Some(d) = pattern.distance_within(stored, distance) else {
+                continue;
+            };
+            hits.extend(self.score(entry, d, priority, target));
         }
+        stats.verifying += started.elapsed();
     }
 
     /// Every live entry of the lane, scored with the full distance.
@@ -176,74 +194,157 @@ impl Context<'_> {
     }
 }
 
-/// The filter for one query: admissible lengths with their distance bounds, and the
-/// count-filter bound valid for all of them.
+/// What an entry of one length must satisfy to score at least the threshold.
+#[derive(Clone, Copy)]
+struct Bound {
+    /// `dmax(max(n, m))`.
+    distance: usize,
+    /// `T(m)`, the gram occurrences it must share with the query; 0 when the lemma gives no
+    /// bound.
+    shared: usize,
+}
+
+/// The filter for one query: admissible lengths with their bounds, and the count-filter
+/// bound valid for all of them.
 struct Plan {
-    /// Per candidate length `m`: `Some(dmax(max(n, m)))` when `m` passes the length filter.
-    dmax: Vec<Option<usize>>,
+    /// Per candidate length `m`: its bounds when `m` passes the length filter.
+    bounds: Vec<Option<Bound>>,
     /// `min T(m)` over admissible lengths; `None` when there is none worth using (≤ 0).
     min_shared: Option<usize>,
     admissible: Vec<usize>,
 }
 
 impl Plan {
-    fn new(lane: &Lane, seq: &[u32], threshold: f32) -> Option<Plan> {
-        let n = seq.len();
+    fn new(lane: &Lane, n: usize, threshold: f32) -> Option<Plan> {
         let q = lane.mode.q() as isize;
-        let mut dmax = vec![None; lane.lengths().max(n + 1)];
+        let mut bounds = vec![None; lane.lengths().max(n + 1)];
         let mut admissible = Vec::new();
         let mut min_shared: Option<isize> = None;
-        for (m, slot) in dmax.iter_mut().enumerate() {
+        for (m, slot) in bounds.iter_mut().enumerate() {
             let longest = n.max(m);
-            let Some(bound) = max_distance(longest, threshold) else {
+            let Some(distance) = max_distance(longest, threshold) else {
                 continue;
             };
-            if n.abs_diff(m) > bound {
+            if n.abs_diff(m) > distance {
                 continue;
             }
-            *slot = Some(bound);
+            let shared = longest as isize - q + 1 - q * distance as isize;
+            *slot = Some(Bound {
+                distance,
+                shared: shared.max(0) as usize,
+            });
             admissible.push(m);
-            let shared = longest as isize - q + 1 - q * bound as isize;
             min_shared = Some(min_shared.map_or(shared, |s: isize| s.min(shared)));
         }
         if admissible.is_empty() {
             return None;
         }
         Some(Plan {
-            dmax,
+            bounds,
             min_shared: min_shared.filter(|&s| s > 0).map(|s| s as usize),
             admissible,
         })
     }
+}
 
-    /// Entries that may reach the threshold, each once.
-    fn candidates(&self, lane: &Lane, seq: &[u32]) -> Vec<u32> {
-        let Some(shared) = self.min_shared else {
-            let mut all: Vec<u32> = self
-                .admissible
-                .iter()
-                .flat_map(|&m| lane.of_length(m))
-                .copied()
-                .collect();
-            all.sort_unstable();
-            return all;
+/// Per lane entry, the query's gram occurrences in the posting lists read (a dense counter,
+/// "ScanCount"): one pass over each list, no sorting or merging of lists, and the count
+/// filter applied to every entry from its count alone. Kept per thread and cleared entry by
+/// entry after each scan, so that a search allocates nothing in proportion to the lane.
+#[derive(Default)]
+struct Tally {
+    /// Per entry: the occurrences counted, saturating at `u8::MAX` ("that many or more").
+    counts: Vec<u8>,
+    /// Entries with a count above 0, in the order they were first counted.
+    touched: Vec<u32>,
+    /// The entries that passed, handed to verification.
+    survivors: Vec<u32>,
+}
+
+thread_local! {
+    static TALLY: RefCell<Tally> = RefCell::default();
+}
+
+/// Past the prefix, a posting list is read only when it is at most this many times longer
+/// than the number of candidates: its counts then prune candidates for less than their
+/// exact counts would cost. Longer lists (the grams of the most frequent characters) count
+/// as shared by every candidate.
+const LIST_PER_CANDIDATE: usize = 8;
+
+impl Tally {
+    /// The entries that may reach the threshold, each once. The query's distinct grams are
+    /// read rarest first. The prefix filter says which lists must be read: once they cover
+    /// `G − T + 1` occurrences, an entry none of them holds shares at most `T − 1`, so only
+    /// entries already counted are candidates and later lists only add to their counts. An
+    /// entry passes when its count plus the occurrences of the lists left unread reaches
+    /// `T(m)` for its own length `m`: shared (as multisets) ≤ counted + unread, since a gram
+    /// in a list read counts all its query occurrences.
+    fn survivors(
+        &mut self,
+        lane: &Lane,
+        query: &GramCounter,
+        plan: &Plan,
+        stats: &mut SearchStats,
+    ) -> &[u32] {
+        let Some(min_shared) = plan.min_shared else {
+            return &[];
         };
-        let mut grams: Vec<(usize, u64)> = grams(lane.mode, seq)
-            .map(|g| (lane.postings(g).len(), g))
-            .collect();
-        grams.sort_unstable();
-        let prefix = (grams.len() + 1).saturating_sub(shared);
-        let mut chosen: Vec<u64> = grams.iter().take(prefix).map(|&(_, g)| g).collect();
-        chosen.sort_unstable();
-        chosen.dedup();
-        let mut out: Vec<u32> = chosen
+        if self.counts.len() < lane.entries() {
+            self.counts.resize(lane.entries(), 0);
+        }
+        let mut lists: Vec<(&[u32], usize)> = query
+            .grams
             .iter()
-            .flat_map(|&g| lane.postings(g))
-            .copied()
+            .map(|&(gram, occurrences)| (lane.postings(gram), occurrences as usize))
             .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        lists.sort_unstable_by_key(|(postings, _)| postings.len());
+        let total: usize = lists.iter().map(|&(_, occurrences)| occurrences).sum();
+        let prefix = (total + 1).saturating_sub(min_shared);
+        let mut read = 0;
+        for (at, &(postings, occurrences)) in lists.iter().enumerate() {
+            let weight = u8::try_from(occurrences).unwrap_or(u8::MAX);
+            if read < prefix {
+                for &entry in postings {
+                    let count = &mut self.counts[entry as usize];
+                    if *count == 0 {
+                        self.touched.push(entry);
+                    }
+                    *count = count.saturating_add(weight);
+                }
+            } else if postings.len() <= LIST_PER_CANDIDATE * self.touched.len() {
+                for &entry in postings {
+                    let count = &mut self.counts[entry as usize];
+                    if *count != 0 {
+                        *count = count.saturating_add(weight);
+                    }
+                }
+            } else {
+                stats.unread_lists += lists.len() - at;
+                break;
+            }
+            read += occurrences;
+            stats.postings += postings.len();
+        }
+        let unread = total - read;
+        stats.candidates += self.touched.len();
+        self.survivors.clear();
+        for &entry in &self.touched {
+            let count = std::mem::take(&mut self.counts[entry as usize]);
+            let bound = usize::from(count) + unread;
+            // `min T` first: most entries fail it, without reading their length.
+            if count < u8::MAX && bound < min_shared {
+                continue;
+            }
+            let m = lane.seq(entry).len();
+            let Some(Some(needed)) = plan.bounds.get(m) else {
+                continue;
+            };
+            if count == u8::MAX || bound >= needed.shared {
+                self.survivors.push(entry);
+            }
+        }
+        self.touched.clear();
+        &self.survivors
     }
 }
 

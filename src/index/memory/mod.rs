@@ -51,8 +51,17 @@
 //!   `T = min T(m)` over all admissible `m`, valid for every candidate length;
 //! * **prefix filter**: if the segment shares at least `T` of the query's `G = n − q + 1` gram
 //!   occurrences, at most `G − T` occurrences are unshared, so any `G − T + 1` of them contain a
-//!   shared one. The index takes the `G − T + 1` rarest occurrences (shortest posting lists) and
-//!   only reads their lists, so very common grams (的, `the`, `и`) are never scanned.
+//!   shared one. Only segments in the lists of the `G − T + 1` rarest occurrences (shortest
+//!   posting lists) are candidates.
+//!
+//! The lists are read rarest first into one count per entry (a counter array reused from
+//! search to search, so that no list is sorted or merged): the prefix's lists find the
+//! candidates, and the next lists only add to their counts, read while they are not much longer
+//! than the candidates are many, so very common grams (的, `the`, `и`) are never scanned. A
+//! gram counts all its query occurrences for a candidate that holds it, so a candidate shares
+//! at most its count plus the occurrences of the lists left unread, and passes only when that
+//! reaches `T(m)` for its own length. Those that pass are counted again exactly (as multisets,
+//! from their own sequence) against `T(m)` before the distance.
 //!
 //! When `T ≤ 0` (short queries, low thresholds) the lemma gives no bound, and the index scans
 //! the segments of admissible lengths instead, still exact. Candidates are verified with a

@@ -2,6 +2,7 @@
 //! statistics, and how the score counts a text's length.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::analyze::{self, Mode};
 use super::diff::DiffSpan;
@@ -98,6 +99,20 @@ pub struct SearchStats {
     pub pruned: usize,
     /// Distance computations, over all scans.
     pub verified: usize,
+    /// Entries found in the posting lists read, each counted once per scan.
+    pub candidates: usize,
+    /// Posting-list entries read.
+    pub postings: usize,
+    /// Posting lists past the prefix left unread, too long for the candidates they would
+    /// prune: their grams count as shared by every candidate.
+    pub unread_lists: usize,
+    /// Time spent choosing the entries to verify: the plan, the lists read, the count filter.
+    pub filtering: Duration,
+    /// Time spent verifying them: bounded distances and scores.
+    pub verifying: Duration,
+    /// Time spent ranking the hits and building the returned matches (diffs, adapted
+    /// targets).
+    pub building: Duration,
 }
 
 impl std::ops::AddAssign for SearchStats {
@@ -107,5 +122,11 @@ impl std::ops::AddAssign for SearchStats {
         self.admissible += other.admissible;
         self.pruned += other.pruned;
         self.verified += other.verified;
+        self.candidates += other.candidates;
+        self.postings += other.postings;
+        self.unread_lists += other.unread_lists;
+        self.filtering += other.filtering;
+        self.verifying += other.verifying;
+        self.building += other.building;
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::adapt::{self, Number};
 use super::analyze::{self, Mode, Unit};
@@ -85,6 +86,7 @@ impl MemoryIndex {
                 return Vec::new();
             }
         }
+        let ranking = Instant::now();
         let unit_id = |hit: &Hit| {
             self.parts
                 .get(hit.part as usize)
@@ -105,7 +107,8 @@ impl MemoryIndex {
         hits.retain(|h| seen.insert((h.part, h.slot)));
         self.same_numbers_first(&mut hits, &lanes, &numbers, query.limit);
         hits.truncate(query.limit);
-        hits.into_iter()
+        let matches = hits
+            .into_iter()
             .filter_map(|hit| {
                 let shard = self.parts.get(hit.part as usize)?;
                 let (lane, seq) = lanes.get(hit.part as usize)?.as_ref()?;
@@ -116,7 +119,11 @@ impl MemoryIndex {
                 };
                 self.build(shard, lane, &query_side, &numbers, hit)
             })
-            .collect()
+            .collect();
+        if let Some(stats) = indexed {
+            stats.building += ranking.elapsed();
+        }
+        matches
     }
 
     /// Within each run of equal scores that reaches into the first `limit` hits, moves the

@@ -621,7 +621,8 @@ fn sentence() -> impl Strategy<Value = (String, String, String)> {
     (long_zh(), long_words(WORDS_WIDE), long_words(RU_WIDE))
 }
 
-fn large_case() -> impl Strategy<Value = Case> {
+/// Long near copies queried in the languages `langs` (0 zh, 1 en, 2 ru).
+fn large_case(langs: Range<usize>) -> impl Strategy<Value = Case> {
     let derived = (
         0usize..3,
         0usize..8,
@@ -635,7 +636,7 @@ fn large_case() -> impl Strategy<Value = Case> {
         prop::collection::vec(0usize..120, 0..6),
         prop::collection::vec(
             (
-                0usize..3,
+                langs,
                 0usize..120,
                 edits(HAN_WIDE, 5),
                 edits(&['x', ' ', '7'], 3),
@@ -666,6 +667,54 @@ fn large_case() -> impl Strategy<Value = Case> {
         })
 }
 
+// Two frequent characters, whose pairs most segments hold (long posting lists), among
+// hundreds of rare ones (short lists): the shape of real Chinese text, where the filter reads
+// the rare lists and leaves the frequent ones unread.
+const HAN_FREQUENT: &[char] = &['的', '国'];
+
+/// Chinese text that is three fifths frequent characters and two fifths rare ones.
+fn skewed_zh() -> impl Strategy<Value = String> {
+    // Han characters from U+4E64 on, a range the two frequent ones are not in.
+    let rare = (0u32..400).prop_map(|k| char::from_u32(0x4E64 + k).unwrap_or('中'));
+    prop::collection::vec(
+        prop_oneof![3 => prop::sample::select(HAN_FREQUENT), 2 => rare],
+        10..36,
+    )
+    .prop_map(String::from_iter)
+}
+
+/// Many unrelated Chinese segments and a few near copies of some, queried in Chinese.
+fn skewed_case() -> impl Strategy<Value = Case> {
+    let derived = (
+        0usize..3,
+        0usize..8,
+        edits(HAN_WIDE, 6),
+        prop::option::weighted(0.8, skewed_zh()),
+    );
+    (
+        prop::collection::vec(skewed_zh(), 2..8),
+        prop::collection::vec(derived, 200..400),
+        prop::collection::vec(0usize..400, 0..6),
+        prop::collection::vec((0usize..400, edits(HAN_WIDE, 5)), 1..6),
+        0.5f32..0.95,
+        1usize..10,
+    )
+        .prop_map(|(bases, derived, removed, raw_queries, min_score, limit)| {
+            let units = derived
+                .into_iter()
+                .map(|(memory, pick, han, fresh)| {
+                    let zh = fresh.unwrap_or_else(|| bases[pick % bases.len()].clone());
+                    (memory, mutate(&zh, &han), "x".to_owned(), "х".to_owned())
+                })
+                .collect();
+            let queries = raw_queries
+                .into_iter()
+                .map(|(pick, han)| (0, pick, han, Vec::new(), None))
+                .collect();
+            Case::new(units, removed, queries, min_score, limit)
+        })
+}
+
 /// Runs `cases` cases of `strategy` through `check`, failing the test with the smallest
 /// failing case found.
 fn run_cases<S: Strategy>(
@@ -685,10 +734,10 @@ fn run_cases<S: Strategy>(
 }
 
 /// The index answers every query exactly as the exhaustive scan does, over small corpora (many
-/// short segments, where the filter mostly has no bound and scans by length) and large ones
-/// (long near copies, where it prunes); over the whole run both paths must have been taken,
-/// and the filter must have kept entries from the distance, or the property proves nothing
-/// about it.
+/// short segments, where the filter mostly has no bound and scans by length), large ones
+/// (long near copies, where it prunes) and Chinese ones with long and short posting lists;
+/// over the whole run both paths must have been taken, long lists left unread, and the filter
+/// must have kept entries from the distance, or the property proves nothing about it.
 #[test]
 fn indexed_search_equals_exhaustive_search() {
     let total = std::cell::Cell::new(SearchStats::default());
@@ -742,11 +791,17 @@ fn indexed_search_equals_exhaustive_search() {
         Ok(())
     };
     run_cases(600, case(), check);
-    run_cases(150, large_case(), check);
+    run_cases(150, large_case(0..3), check);
+    run_cases(200, large_case(0..1), check);
+    run_cases(100, skewed_case(), check);
     let total = total.get();
     assert!(
         total.filtered_scans > 0 && total.length_only_scans > 0,
         "both paths taken: {total:?}"
+    );
+    assert!(
+        total.unread_lists > 0,
+        "long lists were left unread: {total:?}"
     );
     assert!(
         total.pruned * 4 > total.admissible,
@@ -779,6 +834,54 @@ fn unit_with_two_answering_segments_counts_once() {
     let ids: Vec<&str> = hits.iter().map(|m| m.unit.id.as_str()).collect();
     assert_eq!(ids, ["regional", "between"]);
     assert_eq!(hits[0].source, "the colour of the flag");
+}
+
+/// A Chinese query that repeats one gram hundreds of times: the gram's count saturates
+/// instead of wrapping, and the near copy is found with its exact score.
+#[test]
+fn a_query_repeating_one_gram_is_found() {
+    let stored = "中国".repeat(300);
+    let mut index = MemoryIndex::new();
+    index.insert("m", unit("long", &[("zh", &stored), ("ru", "Китай")]));
+    index.insert("m", unit("short", &[("zh", "中国中国"), ("ru", "Китай")]));
+    let hits = search_both(&index, &query(&format!("{stored}合"), "zh", "ru"));
+    let ids: Vec<&str> = hits.iter().map(|m| m.unit.id.as_str()).collect();
+    assert_eq!(ids, ["long"]);
+    assert_eq!(hits[0].score, plain_score(1, 601));
+}
+
+/// A gram that every stored segment holds is not read once the rarer grams have found the
+/// candidates: its list counts as shared by each of them, and the answer stays exact.
+#[test]
+fn a_gram_every_segment_holds_is_not_read() {
+    // Han characters past the numerals 一 to 九, so that none reads as a number.
+    let han = |i: u32| char::from_u32(0x4E64 + i).unwrap_or('中');
+    let text = |i: u32, last: char| -> String {
+        "年月"
+            .chars()
+            .chain((0..7).map(|k| han(i * 8 + k)))
+            .chain([last])
+            .collect()
+    };
+    let mut index = MemoryIndex::new();
+    for i in 0..400 {
+        index.insert(
+            "m",
+            unit(
+                &format!("u{i}"),
+                &[("zh", &text(i, han(i * 8 + 7))), ("ru", "дата")],
+            ),
+        );
+    }
+    let q = query(&text(5, '合'), "zh", "ru");
+    let ids: Vec<String> = search_both(&index, &q)
+        .iter()
+        .map(|m| m.unit.id.clone())
+        .collect();
+    assert_eq!(ids, ["u5"]);
+    let (_, stats) = index.search_with_stats(&q);
+    assert!(stats.filtered_scans > 0, "{stats:?}");
+    assert!(stats.postings < 400, "the list of 年月 was read: {stats:?}");
 }
 
 proptest! {
