@@ -4,8 +4,9 @@
 //! Run with `cargo bench --bench memory` (set `TOLMACH_BENCH_UNITS` for another size, and
 //! `TOLMACH_BENCH_STARTUP=0` to skip the server step). Prints index build time and the
 //! process's resident memory (the units are streamed into the index, so it holds only what
-//! the server would hold), Search p50/p95 for zh→ru and ru→en queries (stored segments with a
-//! few edits, so matches exist), what the candidate filter did (distances computed per
+//! the server would hold), Search p50/p95/p99 for zh→ru and ru→en queries (stored segments with
+//! a few edits, so matches exist), where the slowest 5 % of them spent their time (filtering,
+//! verifying, building the matches; lists and candidates read), what the candidate filter did (distances computed per
 //! search, share of length-admissible entries pruned), the exhaustive scan's p50/p95 on a
 //! subset of the same queries, the speed-up, and recall against the exhaustive results (must
 //! be 1.0). Then it stores the same units in a sled directory and times `server::start` in a
