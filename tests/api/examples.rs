@@ -4,8 +4,8 @@
 //! Russian sentence, written in the shipped glossary's preferred terms; the house-style TBX
 //! passes a dry run without a problem and has the shipped glossary's shape; the desk's CSV
 //! shows what best effort and skip-on-conflict do; the memory of official texts imports whole,
-//! names the source of every unit and answers its search with the official Russian. A renamed
-//! or broken example fails here, not in front of a user.
+//! names the source of every unit, answers its search with the official Russian and has the
+//! size both READMEs state. A renamed or broken example fails here, not in front of a user.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -142,7 +142,7 @@ async fn the_official_memory_imports_whole_and_finds_the_official_russian() {
     let server = TestServer::start().await;
     let tmx = String::from_utf8(read_example("official.tmx")).expect("UTF-8");
     let units = tmx.matches("<tu ").count();
-    assert!(units >= 40, "{units} units");
+    assert!(units >= 140, "{units} units");
     for tu in tmx.split("<tu ").skip(1) {
         let source = tu
             .split(r#"<prop type="x-source">"#)
@@ -460,6 +460,28 @@ fn the_official_memory_commands_name_files_in_the_repository() {
         );
     }
     assert_eq!(block.search.as_deref(), Some(OFFICIAL_QUERY));
+}
+
+/// The examples README and the project README state how many units the official memory has:
+/// a unit added or removed without them fails here.
+#[test]
+fn the_readmes_state_the_official_memory_size() {
+    let tmx = String::from_utf8(read_example("official.tmx")).expect("UTF-8");
+    let units = tmx.matches("<tu ").count();
+    let examples = std::fs::read_to_string(repo_path("examples/README.md")).expect("README");
+    for claim in [
+        format!("TMX 1.4b, {units} translation units"),
+        format!("which is why the file has {units}\nunits"),
+        format!("The memory imports all {units} units."),
+    ] {
+        assert!(
+            examples.contains(&claim),
+            "examples/README.md lacks {claim:?}"
+        );
+    }
+    let readme = std::fs::read_to_string(repo_path("README.md")).expect("README.md");
+    let claim = format!("`official.tmx` holds {units} units");
+    assert!(readme.contains(&claim), "README.md lacks {claim:?}");
 }
 
 #[test]
