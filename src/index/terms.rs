@@ -713,6 +713,14 @@ impl TermIndex {
         first_of_length(shortest)..first_of_length(longest + 1)
     }
 
+    /// How many matches the automaton finds in normalized text, overlapping ones included,
+    /// with nothing else checked: the scan [`occurrences`](Self::occurrences) starts from.
+    pub fn automaton_matches(&self, norm: &str) -> usize {
+        self.automaton
+            .as_ref()
+            .map_or(0, |automaton| automaton.find_overlapping_iter(norm).count())
+    }
+
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
     /// surface matches of normalized keys that respect word boundaries, and stem-sequence
     /// matches of Russian and English terms (inflected forms).
