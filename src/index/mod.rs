@@ -413,7 +413,7 @@ impl Snapshot {
         if stopped() {
             return Vec::new();
         }
-        let tokens = text::tokenize(norm);
+        let tokens = text::tokenize_borrowed(norm);
         if stopped() {
             return Vec::new();
         }
