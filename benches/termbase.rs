@@ -3,9 +3,10 @@
 //!
 //! Run with `cargo bench --bench termbase` (set `TOLMACH_BENCH_TERMS` for another size).
 //! Prints index build time, resident memory, Lookup p50/p95 (exact, fuzzy and pinyin) and
-//! Recognize latency on a 10 KB article, then the term index file: its size, and a server
-//! restart that reads it beside a cold one that builds from the store with the file removed.
-//! Figures, not assertions: targets are in DESIGN.md.
+//! Recognize latency on a 10 KB article, with the speed of its text pipeline, its tokenizer
+//! and the raw automaton scan under it on the same text; then the term index file: its size,
+//! and a server restart that reads it beside a cold one that builds from the store with the
+//! file removed. Figures, not assertions: targets are in DESIGN.md.
 
 mod common;
 
@@ -80,6 +81,22 @@ fn percentiles(samples: Vec<Duration>) -> String {
         ms(percentile(&samples, 0.95)),
         samples.len()
     )
+}
+
+/// 200 timings of `work`, whose result is kept from the optimizer.
+fn repeated(work: impl Fn() -> usize) -> Vec<Duration> {
+    (0..200)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(work());
+            started.elapsed()
+        })
+        .collect()
+}
+
+/// The speed at which `samples` (their median) went through `text`, in MB/s.
+fn mb_per_s(text: &str, samples: &[Duration]) -> f64 {
+    text.len() as f64 / percentile(samples, 0.5).as_secs_f64() / 1e6
 }
 
 /// Queries with one typo: a substituted character in the middle of a stored term.
@@ -196,20 +213,28 @@ fn main() {
         .collect();
     println!("in-process Lookup pinyin: {}", percentiles(timed(&pinyin)));
     for (lang, text) in &articles {
-        let recognize: Vec<Duration> = (0..200)
-            .map(|_| {
-                let started = Instant::now();
-                std::hint::black_box(snapshot.recognize(text, None, &[]));
-                started.elapsed()
-            })
-            .collect();
-        let median = percentile(&recognize, 0.5).as_secs_f64();
+        let recognize = repeated(|| snapshot.recognize(text, None, &[]).len());
+        let recognize_speed = mb_per_s(text, &recognize);
         println!(
-            "in-process Recognize {} KB {lang} article: {}; {:.1} MB/s, {} terms found",
+            "in-process Recognize {} KB {lang} article: {}; {recognize_speed:.1} MB/s, {} terms found",
             text.len() / 1024,
             percentiles(recognize),
-            text.len() as f64 / median / 1e6,
             snapshot.recognize(text, None, &[]).len()
+        );
+        // Recognize's first steps measured on their own: the text pipeline, the tokens with
+        // their stems, and the automaton's overlapping scan with nothing checked, its floor.
+        let normalize = repeated(|| tolmach::text::normalize(text).as_str().len());
+        let normalized = tolmach::text::normalize(text);
+        let tokenize = repeated(|| tolmach::text::tokenize_borrowed(normalized.as_str()).len());
+        let scan = repeated(|| snapshot.automaton_matches(normalized.as_str()));
+        let scan_speed = mb_per_s(text, &scan);
+        println!(
+            "  normalization {:.1} MB/s, tokens {:.1} MB/s, automaton scan {scan_speed:.1} MB/s \
+             ({} matches); Recognize / scan = {:.2}",
+            mb_per_s(text, &normalize),
+            mb_per_s(text, &tokenize),
+            snapshot.automaton_matches(normalized.as_str()),
+            recognize_speed / scan_speed
         );
     }
 

@@ -22,7 +22,7 @@ use super::rules::{
 };
 use super::{keep_best, same_language, score, LookupQuery, Snapshot, TermHit};
 use crate::model::{Concept, Lang, Term};
-use crate::text::{self, pinyin::PinyinQuery, Token, TokenKind};
+use crate::text::{self, pinyin::PinyinQuery, Token, TokenKind, TokenRef};
 
 /// A stored term as the rules read it.
 struct StoredTerm<'s> {
@@ -208,7 +208,8 @@ fn occurrences(key: &str, stems: &[Box<str>], norm: &str, tokens: &[Token]) -> V
         {
             continue;
         }
-        if let Some(end) = stem_window_end(key, norm, window) {
+        let window: Vec<TokenRef> = window.iter().map(Token::borrowed).collect();
+        if let Some(end) = stem_window_end(key, norm, &window) {
             out.push(window[0].range.start..end);
         }
     }

@@ -384,6 +384,13 @@ impl Snapshot {
         hits
     }
 
+    /// How many matches the base index's automaton finds in `normalized` text (the output of
+    /// [`text::normalize`]), overlapping ones included, with no other check: the floor under
+    /// Recognize's cost, which the benchmarks compare it with.
+    pub fn automaton_matches(&self, normalized: &str) -> usize {
+        self.base.automaton_matches(normalized)
+    }
+
     /// Every term occurrence in `original`, leftmost-longest and non-overlapping (a higher
     /// collection's terms first, see `leftmost_longest_by_priority`), with spans in the
     /// original text. `lang` restricts matching to terms of that language.
@@ -412,7 +419,7 @@ impl Snapshot {
         if stopped() {
             return Vec::new();
         }
-        let tokens = text::tokenize(norm);
+        let tokens = text::tokenize_borrowed(norm);
         if stopped() {
             return Vec::new();
         }

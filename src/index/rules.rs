@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::score;
 use crate::model::{Term, TermType};
-use crate::text::{self, NormalizedText, Token, TokenKind};
+use crate::text::{self, NormalizedText, Token, TokenKind, TokenRef};
 
 /// Longest query, in characters, tried for fuzzy and partial matching; longer input is a
 /// sentence and belongs to Recognize.
@@ -281,14 +281,14 @@ pub(super) fn typo_similarity(edits: Option<usize>, longest: usize) -> f32 {
 /// («Азия, Европа и Африка», «Совет глав правительств (премьер-министров) …»). The occurrence also
 /// covers closing punctuation the term ends with, where the text has it («… торговли Китая
 /// (Синьцзян)»).
-pub(super) fn stem_window_end(key: &str, norm: &str, window: &[Token]) -> Option<usize> {
-    let mut key_tokens: Option<Vec<Token>> = None;
+pub(super) fn stem_window_end(key: &str, norm: &str, window: &[TokenRef]) -> Option<usize> {
+    let mut key_tokens: Option<Vec<TokenRef>> = None;
     for (i, pair) in window.windows(2).enumerate() {
         let gap = &norm[pair[0].range.end..pair[1].range.start];
         if joins_words(gap) {
             continue;
         }
-        let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize(key));
+        let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize_borrowed(key));
         let key_gap = key_tokens
             .get(i..i + 2)
             .map(|pair| &key[pair[0].range.end..pair[1].range.start]);
@@ -300,7 +300,7 @@ pub(super) fn stem_window_end(key: &str, norm: &str, window: &[Token]) -> Option
     if !key.ends_with(|c: char| !c.is_alphanumeric()) {
         return Some(end);
     }
-    let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize(key));
+    let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize_borrowed(key));
     let tail = key_tokens.last().map_or("", |t| &key[t.range.end..]);
     Some(if norm[end..].starts_with(tail) {
         end + tail.len()

@@ -23,7 +23,7 @@ use super::rules::{
 };
 use super::score;
 use crate::model::Concept;
-use crate::text::{self, Token, TokenKind};
+use crate::text::{self, TokenKind, TokenRef};
 
 /// What the index knows about one stored term.
 pub(super) struct IndexedTerm {
@@ -442,7 +442,8 @@ impl TermIndex {
         }
         // The query contains a term: the same occurrence search Recognize uses.
         let query_units = query.units();
-        for occurrence in self.occurrences(norm, &query.tokens, cancel) {
+        let tokens: Vec<TokenRef> = query.tokens.iter().map(|t| t.borrowed()).collect();
+        for occurrence in self.occurrences(norm, &tokens, cancel) {
             if occurrence.range.len() == norm.len() {
                 continue;
             }
@@ -722,10 +723,23 @@ impl TermIndex {
         first_of_length(shortest)..first_of_length(longest + 1)
     }
 
+    /// How many matches the automaton finds in normalized text, overlapping ones included,
+    /// with nothing else checked: the scan [`occurrences`](Self::occurrences) starts from.
+    pub fn automaton_matches(&self, norm: &str) -> usize {
+        self.automaton
+            .as_ref()
+            .map_or(0, |automaton| automaton.find_overlapping_iter(norm).count())
+    }
+
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
     /// surface matches of normalized keys that respect word boundaries, and stem-sequence
     /// matches of Russian and English terms (inflected forms).
-    pub fn occurrences(&self, norm: &str, tokens: &[Token], cancel: &Cancel) -> Vec<RawOccurrence> {
+    pub fn occurrences(
+        &self,
+        norm: &str,
+        tokens: &[TokenRef],
+        cancel: &Cancel,
+    ) -> Vec<RawOccurrence> {
         let mut out = Vec::new();
         let mut checkpoint = cancel.checkpoint();
         if let Some(automaton) = &self.automaton {

@@ -26,6 +26,10 @@ const MAX_PASSES: usize = 3;
 fn convert(converter: &ZhConverter, from: &str, to: &mut String, scratch: &mut String) {
     to.clear();
     converter.convert_to(from, to);
+    // Text already simplified, nearly all of it: converting again would give it back once more.
+    if to == from {
+        return;
+    }
     for _ in 1..MAX_PASSES {
         scratch.clear();
         converter.convert_to(to, scratch);

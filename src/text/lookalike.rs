@@ -110,15 +110,18 @@ fn shape_of(c: char) -> Option<&'static Shape> {
 /// The script a word mixing scripts is folded into, or `None` to leave it as it is.
 fn target_script(word: &[MappedChar]) -> Option<Script> {
     let mut letters = [0usize; 3];
-    let mut unambiguous = [false; 3];
-    for m in word {
-        if let Some(script) = Script::of(m.ch) {
-            letters[script as usize] += 1;
-            unambiguous[script as usize] |= shape_of(m.ch).is_none();
-        }
+    for script in word.iter().filter_map(|m| Script::of(m.ch)) {
+        letters[script as usize] += 1;
     }
     if letters.iter().filter(|&&n| n > 0).count() < 2 {
         return None;
+    }
+    // Only a word that mixes scripts searches the table, letter by letter.
+    let mut unambiguous = [false; 3];
+    for m in word {
+        if let Some(script) = Script::of(m.ch) {
+            unambiguous[script as usize] |= shape_of(m.ch).is_none();
+        }
     }
     let mut by_letters = Script::ALL.iter().filter(|s| unambiguous[**s as usize]);
     if let (Some(&only), None) = (by_letters.next(), by_letters.next()) {

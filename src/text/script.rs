@@ -35,19 +35,20 @@ pub(crate) fn is_cyrillic(c: char) -> bool {
 
 /// Whether `c` is a Latin letter, including full-width ones.
 pub(crate) fn is_latin(c: char) -> bool {
+    // The ranges first: the alphabetic property is a table search for every character
+    // beyond ASCII, and the normalizer and the stemmer ask this of every Cyrillic letter.
     c.is_ascii_alphabetic()
-        || (c.is_alphabetic()
-            && matches!(
-                c,
-                '\u{00C0}'..='\u{024F}'
-                    | '\u{1E00}'..='\u{1EFF}'
-                    | '\u{2C60}'..='\u{2C7F}'
-                    | '\u{A720}'..='\u{A7FF}'
-                    | '\u{AB30}'..='\u{AB6F}'
-                    | '\u{FB00}'..='\u{FB06}'
-                    | '\u{FF21}'..='\u{FF3A}'
-                    | '\u{FF41}'..='\u{FF5A}'
-            ))
+        || (matches!(
+            c,
+            '\u{00C0}'..='\u{024F}'
+                | '\u{1E00}'..='\u{1EFF}'
+                | '\u{2C60}'..='\u{2C7F}'
+                | '\u{A720}'..='\u{A7FF}'
+                | '\u{AB30}'..='\u{AB6F}'
+                | '\u{FB00}'..='\u{FB06}'
+                | '\u{FF21}'..='\u{FF3A}'
+                | '\u{FF41}'..='\u{FF5A}'
+        ) && c.is_alphabetic())
 }
 
 /// Script-based language guess for a query with no language: `"zh"` for Han, `"ru"` for

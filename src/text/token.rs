@@ -2,6 +2,7 @@
 //! characters. Stems let «Шанхайского духа» meet «Шанхайский дух» and `Silk Roads` meet
 //! `silk road`; single Han characters are the units Chinese matching is built from.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use unicode_segmentation::UnicodeSegmentation;
@@ -57,17 +58,52 @@ pub enum TokenKind {
 /// assert!(tokens.iter().all(|t| t.kind == TokenKind::Han));
 /// ```
 pub fn tokenize(normalized: &str) -> Vec<Token> {
+    tokenize_borrowed(normalized)
+        .into_iter()
+        .map(|token| Token {
+            text: normalized[token.range.clone()].to_owned(),
+            stem: token.stem.into_owned(),
+            range: token.range,
+            kind: token.kind,
+        })
+        .collect()
+}
+
+/// A token of [`tokenize`] that borrows from the text it was cut from: no string of its own
+/// unless its stem is not a slice of the word, so that a scan of a whole text does not
+/// allocate twice per word (and never for a Han character).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenRef<'a> {
+    /// As [`Token::stem`].
+    pub stem: Cow<'a, str>,
+    /// As [`Token::range`].
+    pub range: Range<usize>,
+    /// As [`Token::kind`].
+    pub kind: TokenKind,
+}
+
+impl Token {
+    /// The token as a [`TokenRef`] borrowing its stem.
+    pub fn borrowed(&self) -> TokenRef<'_> {
+        TokenRef {
+            stem: Cow::Borrowed(&self.stem),
+            range: self.range.clone(),
+            kind: self.kind,
+        }
+    }
+}
+
+/// The tokens of [`tokenize`], borrowing from `normalized`.
+pub fn tokenize_borrowed(normalized: &str) -> Vec<TokenRef<'_>> {
     let mut tokens = Vec::new();
     for (offset, segment) in normalized.split_word_bound_indices() {
         if segment.chars().any(is_han) {
             // UAX #29 puts each ideograph in a segment of its own, perhaps with trailing marks.
             for (at, c) in segment.char_indices().filter(|&(_, c)| is_han(c)) {
-                let start = offset + at;
-                let text = c.to_string();
-                tokens.push(Token {
-                    stem: text.clone(),
-                    text,
-                    range: start..start + c.len_utf8(),
+                let range = offset + at..offset + at + c.len_utf8();
+                tokens.push(TokenRef {
+                    stem: Cow::Borrowed(&normalized[range.clone()]),
+                    range,
                     kind: TokenKind::Han,
                 });
             }
@@ -78,14 +114,13 @@ pub fn tokenize(normalized: &str) -> Vec<Token> {
             continue;
         }
         let (kind, stem) = if alphanumeric.all(char::is_numeric) {
-            (TokenKind::Number, segment.to_owned())
+            (TokenKind::Number, Cow::Borrowed(segment))
         } else if is_ordinal_ending(segment) && follows_number(&tokens, &normalized[..offset]) {
-            (TokenKind::Word, ORDINAL_ENDING_STEM.to_owned())
+            (TokenKind::Word, Cow::Borrowed(ORDINAL_ENDING_STEM))
         } else {
-            (TokenKind::Word, stem(segment).into_owned())
+            (TokenKind::Word, stem(segment))
         };
-        tokens.push(Token {
-            text: segment.to_owned(),
+        tokens.push(TokenRef {
             stem,
             range: offset..offset + segment.len(),
             kind,
@@ -129,7 +164,7 @@ fn is_ordinal_ending(word: &str) -> bool {
 }
 
 /// Whether the text before a word ends with a number and a hyphen (`8-` before `го`).
-fn follows_number(tokens: &[Token], before: &str) -> bool {
+fn follows_number(tokens: &[TokenRef], before: &str) -> bool {
     tokens.last().is_some_and(|previous| {
         previous.kind == TokenKind::Number && before.get(previous.range.end..) == Some("-")
     })
