@@ -49,6 +49,32 @@ pub fn levenshtein_within<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<
     Some(previous[b.len()]).filter(|&d| d <= max)
 }
 
+/// The edit distance of a typo match between two normalized strings: Levenshtein, except
+/// that a letter written where the other has a space (or a space for a letter) is two edits,
+/// the space dropped and the letter typed. Words run together or split apart are one edit per
+/// space, as in Levenshtein; but "and culture" is four edits from "agriculture", not three,
+/// so a query with a word inserted is not taken for a typo of another term whose letters
+/// happen to line up across the word boundary. Never less than [`levenshtein`], which is
+/// therefore a filter for it.
+pub fn typo_distance(a: &[char], b: &[char]) -> usize {
+    let cost = |x: char, y: char| match (x == y, x == ' ' || y == ' ') {
+        (true, _) => 0,
+        (false, false) => 1,
+        (false, true) => 2,
+    };
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, &x) in a.iter().enumerate() {
+        current[0] = i + 1;
+        for (j, &y) in b.iter().enumerate() {
+            let substitution = previous[j] + cost(x, y);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
 /// A pattern prepared for bit-parallel edit distance against many texts (Myers' algorithm in
 /// Hyyrö's formulation): one fuzzy lookup compares the query with thousands of candidate
 /// terms, and a machine word per text character is far cheaper than a row of the dynamic
@@ -83,6 +109,11 @@ impl<'a> BitPattern<'a> {
     /// The pattern's length in characters.
     pub fn len(&self) -> usize {
         self.chars.len()
+    }
+
+    /// The pattern's characters.
+    pub fn chars(&self) -> &[char] {
+        self.chars
     }
 
     fn slot(c: char) -> usize {
@@ -188,6 +219,22 @@ mod tests {
                     "{a}/{b} ≤ {max}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_letter_for_a_space_is_two_typo_edits_and_a_space_alone_one() {
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        for (a, b, d) in [
+            ("shanghai spirit", "shanghai spirt", 1),
+            ("shanghaicooperation", "shanghai cooperation", 1),
+            ("and culture", "agriculture", 4),
+            ("ab cd", "abxcd", 2),
+            ("", "a b", 3),
+        ] {
+            assert_eq!(typo_distance(&chars(a), &chars(b)), d, "{a} / {b}");
+            assert_eq!(typo_distance(&chars(b), &chars(a)), d, "{b} / {a}");
+            assert!(d >= levenshtein(&chars(a), &chars(b)), "{a} / {b}");
         }
     }
 

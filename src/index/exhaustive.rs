@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::distance::levenshtein;
+use super::distance::{levenshtein, typo_distance};
 use super::match_kind::MatchKind;
 use super::rules::{
     contains, coverage_units, fragment_score, han_word_aligned, holds_run, max_typos,
@@ -113,7 +113,7 @@ impl<'s> StoredTerm<'s> {
             let most = max_typos(chars.len());
             let similarity = |a: &[char], b: &[char]| {
                 let longest = a.len().max(b.len());
-                let edits = Some(levenshtein(a, b)).filter(|&d| d <= typo_edits(longest, most));
+                let edits = Some(typo_distance(a, b)).filter(|&d| d <= typo_edits(longest, most));
                 typo_similarity(edits, longest)
             };
             let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();

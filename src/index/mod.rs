@@ -47,7 +47,7 @@ use arc_swap::ArcSwap;
 use crate::model::{Concept, Lang, LangSection, Term, TermStatus};
 use crate::text;
 pub use cancel::{Cancel, Checkpoint, CHECK_EVERY};
-pub use distance::{levenshtein, similarity};
+pub use distance::{levenshtein, similarity, typo_distance};
 use key_table::TermId;
 pub use match_kind::MatchKind;
 use rules::QueryText;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 
 use super::cancel::Cancel;
-use super::distance::{levenshtein_within, BitPattern};
+use super::distance::{levenshtein_within, typo_distance, BitPattern};
 use super::key_table::{KeyTable, TermId};
 use super::match_kind::MatchKind;
 use super::rules::{
@@ -799,10 +799,17 @@ impl TermIndex {
 /// seventeen characters) and still pass the similarity minimum.
 fn bounded_similarity(a: &BitPattern, b: &str, b_chars: usize, max_typos: usize) -> f32 {
     let longest = a.len().max(b_chars);
-    typo_similarity(
-        a.distance_within(b, b_chars, typo_edits(longest, max_typos)),
-        longest,
-    )
+    let most = typo_edits(longest, max_typos);
+    // The bit-parallel distance rules out almost every candidate; the few within reach are
+    // measured again as a typo is counted (a letter for a space is two edits), never less.
+    let edits = a.distance_within(b, b_chars, most).and_then(|d| {
+        if d == 0 {
+            return Some(0);
+        }
+        let b: Vec<char> = b.chars().collect();
+        Some(typo_distance(a.chars(), &b)).filter(|&d| d <= most)
+    });
+    typo_similarity(edits, longest)
 }
 
 /// Whether two strings, each given as its length in characters and its [`char_set`], can be
