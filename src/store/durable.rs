@@ -3,8 +3,8 @@
 //! The store's single writes commit (a sled transaction or batch) without waiting for the
 //! disk. A caller that must not acknowledge a write before it is durable takes a
 //! [`FlushPoint`] once the write committed ([`Store::flush_point`]) and waits for it
-//! ([`Store::flushed`]); [`Store::flush`] does both at once. A flush (`sled::Db::flush_async`)
-//! makes durable every write committed before it started, so flushes are numbered as they
+//! ([`Store::flushed`]); [`Store::flush`] does both at once. A flush (`sled::Db::flush`, on
+//! the blocking pool) makes durable every write committed before it started, so flushes are numbered as they
 //! start, and a point is the number of the first flush to start after it was taken.
 //!
 //! One flush runs at a time. Whoever waits for a point and finds no flush running starts the
@@ -138,13 +138,29 @@ impl Store {
     /// Waits until every write committed before `point` was taken is on disk, flushing (for
     /// every waiter at once) when no flush that covers it runs yet.
     pub async fn flushed(&self, point: FlushPoint) -> Result<(), StoreError> {
-        self.flushes.wait(point, || self.db.flush_async()).await
+        self.flushes
+            .wait(point, || flush_on_blocking_pool(&self.db))
+            .await
     }
 
     /// Waits until every write committed so far is on disk.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.flushed(self.flush_point()).await
     }
+}
+
+/// One `sled::Db::flush` on the blocking pool. sled's `flush_async` is not used: its future can
+/// miss its wake-up while another flush runs (sled issues 1241 and 1308), and a write then
+/// waits for some later event to be answered; seen here as writes stalled past their deadline.
+async fn flush_on_blocking_pool(db: &sled::Db) -> Result<usize, sled::Error> {
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || db.flush())
+        .await
+        .unwrap_or_else(|panic| {
+            Err(sled::Error::ReportableBug(format!(
+                "the flush panicked: {panic}"
+            )))
+        })
 }
 
 #[cfg(test)]
