@@ -258,6 +258,10 @@ impl TermIndex {
         if patterns.is_empty() {
             return None;
         }
+        // In key order the trie is built along shared prefixes, which at 10⁶ keys builds it
+        // about a third faster than hash order; matches are looked up by their text, so the
+        // patterns' numbers mean nothing.
+        patterns.sort_unstable();
         // Overlapping search needs standard semantics; leftmost-longest selection happens
         // after stem matches are merged in, in `super::recognize`.
         AhoCorasickBuilder::new()
