@@ -27,7 +27,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tolmach::server::{self, ServerConfig};
+use tolmach::server;
 use tolmach::service::proto::{
     import_header::Target, import_request::Message, termbase_client::TermbaseClient, FileFormat,
     ImportHeader, ImportReport, ImportRequest, LookupHit, LookupRequest,
@@ -98,17 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let dir = tempfile::tempdir()?;
     let server_runtime = tokio::runtime::Runtime::new()?;
-    let running = server_runtime.block_on(server::start(ServerConfig {
-        listen: "127.0.0.1:0".parse()?,
-        data_dir: dir.path().to_path_buf(),
-        glossary_dir: None,
-        limits: Default::default(),
-        insecure: false,
-        tls: None,
-        transport: Default::default(),
-        cors_origins: Vec::new(),
-        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
-    }))?;
+    let running = server_runtime.block_on(server::start(common::server_config(dir.path())))?;
     println!(
         "server with the shipped glossary: {} concepts",
         running.concept_count

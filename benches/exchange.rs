@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use tolmach::formats::write_tmx;
 use tolmach::model::{Lang, Segment, TranslationUnit};
-use tolmach::server::{self, ServerConfig};
+use tolmach::server;
 use tolmach::service::proto::{
     import_header::Target, import_request::Message, FileFormat, ImportHeader, ImportReport,
     ImportRequest,
@@ -127,17 +127,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let config = ServerConfig {
-            listen: "127.0.0.1:0".parse()?,
-            data_dir: dir.path().join("data"),
-            glossary_dir: None,
-            limits: Default::default(),
-            insecure: false,
-            tls: None,
-            transport: Default::default(),
-            cors_origins: Vec::new(),
-            watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
-        };
+        let config = common::server_config(&dir.path().join("data"));
         let running = server::start(config.clone()).await?;
         let (_, rss_before) = rss_mib();
         let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", running.addr))?

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use tolmach::app::memory_checkpoint::MemorySource;
 use tolmach::index::memory::{MemoryIndex, MemoryMatch, MemoryQuery, SearchStats};
 use tolmach::model::{Lang, Segment, TranslationUnit};
-use tolmach::server::{self, ServerConfig};
+use tolmach::server;
 use tolmach::store::Store;
 
 const HAN_CHARS: usize = 3000;
@@ -378,17 +378,7 @@ fn serve_once(dir: &str) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let started = Instant::now();
-        let running = server::start(ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            data_dir: dir.into(),
-            glossary_dir: None,
-            limits: Default::default(),
-            insecure: false,
-            tls: None,
-            transport: Default::default(),
-            cors_origins: Vec::new(),
-            watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
-        })
+        let running = server::start(common::server_config(std::path::Path::new(dir)))
         .await
         .expect("server starts");
         let serving = started.elapsed();

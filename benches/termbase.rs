@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use tolmach::index::{LookupQuery, TermSearch};
 use tolmach::model::{Concept, Lang, LangSection, Term};
-use tolmach::server::{self, ServerConfig};
+use tolmach::server;
 use tolmach::service::proto::{termbase_client::TermbaseClient, LookupRequest, RecognizeRequest};
 use tolmach::store::Store;
 
@@ -255,7 +255,9 @@ fn main() {
             println!("store load: {:.2} s", started.elapsed().as_secs_f64());
         }
         let started = Instant::now();
-        let running = server::start(config(dir.path())).await.expect("server");
+        let running = server::start(common::server_config(dir.path()))
+            .await
+            .expect("server");
         println!(
             "server start-up with {} concepts: {:.2} s",
             running.concept_count,
@@ -328,26 +330,13 @@ fn main() {
 /// Starts the server again on `dir`, prints how long it took before serving, and stops it.
 async fn restart(dir: &std::path::Path, how: &str) {
     let started = Instant::now();
-    let running = server::start(config(dir)).await.expect("server");
+    let running = server::start(common::server_config(dir))
+        .await
+        .expect("server");
     println!(
         "server restart {how}: {:.2} s ({:?})",
         started.elapsed().as_secs_f64(),
         running.term_index
     );
     running.shutdown().await.expect("shutdown");
-}
-
-/// The server's configuration: data in `dir`, a free loopback port.
-fn config(dir: &std::path::Path) -> ServerConfig {
-    ServerConfig {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        data_dir: dir.to_path_buf(),
-        glossary_dir: None,
-        limits: Default::default(),
-        insecure: false,
-        tls: None,
-        transport: Default::default(),
-        cors_origins: Vec::new(),
-        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
-    }
 }

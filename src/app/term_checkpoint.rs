@@ -20,7 +20,7 @@
 //! a large index back to back, taking a core and the disk from the writes: the task never
 //! starts one sooner after the last than [`IDLE_FACTOR`] times the last one took.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use super::changes::Changes;
+use super::termbase::priorities;
 use super::{work, AppError};
 use crate::index::{Stamp, TermFileError, TermSearch, TERM_INDEX_FILE};
 use crate::store::{ChangeKind, Store, StoreError};
@@ -101,15 +102,6 @@ pub fn open_term_index(
         "term index built from the store"
     );
     Ok((search, TermIndexSource::Store { reason }))
-}
-
-/// The priority of every collection in `store`.
-fn priorities(store: &Store) -> Result<HashMap<String, i32>, StoreError> {
-    Ok(store
-        .collections()?
-        .into_iter()
-        .map(|c| (c.name, c.priority))
-        .collect())
 }
 
 /// Applies to `search`, restored at `revision`, every concept the change log names after it;

@@ -434,7 +434,7 @@ pub(super) fn ensure_collection(store: &Store, name: &str, author: &str) -> Resu
 }
 
 /// Every collection's priority, for the term index.
-fn priorities(store: &Store) -> Result<HashMap<String, i32>, StoreError> {
+pub(super) fn priorities(store: &Store) -> Result<HashMap<String, i32>, StoreError> {
     Ok(store
         .collections()?
         .into_iter()
