@@ -268,8 +268,8 @@ impl Memory {
                     Ok((memory, units, replaced, store.memory_revision()))
                 },
                 |(memory, units, replaced, revision), index| {
-                    index.insert(&memory, units.into_iter().map(Arc::new).collect());
-                    index.reflect(revision);
+                    let units = units.into_iter().map(Arc::new).collect();
+                    index.insert(&memory, units, revision);
                     replaced.iter().filter(|r| **r).count()
                 },
             )
@@ -301,8 +301,7 @@ impl Memory {
                     Ok((memory, ids, deleted, store.memory_revision()))
                 },
                 |(memory, ids, deleted, revision), index| {
-                    index.remove(&memory, &ids);
-                    index.reflect(revision);
+                    index.remove(&memory, &ids, revision);
                     deleted
                 },
             )
@@ -326,8 +325,7 @@ impl Memory {
                     Ok((memory, ids, store.memory_revision()))
                 },
                 |(memory, ids, revision), index| {
-                    index.remove(&memory, &ids);
-                    index.reflect(revision);
+                    index.remove(&memory, &ids, revision);
                     ids.len()
                 },
             )

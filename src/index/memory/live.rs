@@ -32,9 +32,13 @@ impl LiveMemoryIndex {
         self.current.load_full()
     }
 
-    /// Publishes committed units of `memory` (added, or replacing units with the same ids).
-    pub fn insert(&self, memory: &str, units: Vec<Arc<TranslationUnit>>) {
-        self.update(|index| index.insert_many(memory, units));
+    /// Publishes committed units of `memory` (added, or replacing units with the same ids),
+    /// written at memory `revision`: one new snapshot that holds both.
+    pub fn insert(&self, memory: &str, units: Vec<Arc<TranslationUnit>>, revision: u64) {
+        self.update(|index| {
+            index.insert_many(memory, units);
+            index.set_revision(revision);
+        });
     }
 
     /// Publishes a committed import of `memory`: the units of `part` as `outcome` says the
@@ -110,14 +114,19 @@ impl LiveMemoryIndex {
     }
 
     /// Records that the current snapshot reflects the store up to memory `revision` (see
-    /// [`MemoryIndex::revision`]); the writer calls it once its write is published.
+    /// [`MemoryIndex::revision`]); an import's writer calls it once its import is published.
     pub fn reflect(&self, revision: u64) {
         self.update(|index| index.set_revision(revision));
     }
 
-    /// Publishes committed removals; answers how many of the ids were indexed.
-    pub fn remove(&self, memory: &str, ids: &[String]) -> usize {
-        self.update(|index| ids.iter().filter(|id| index.remove(memory, id)).count())
+    /// Publishes committed removals, written at memory `revision`, in one new snapshot;
+    /// answers how many of the ids were indexed.
+    pub fn remove(&self, memory: &str, ids: &[String], revision: u64) -> usize {
+        self.update(|index| {
+            let removed = ids.iter().filter(|id| index.remove(memory, id)).count();
+            index.set_revision(revision);
+            removed
+        })
     }
 
     /// Applies `change` to a copy of the current snapshot and publishes the copy. The copy

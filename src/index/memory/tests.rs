@@ -979,14 +979,15 @@ proptest! {
 #[test]
 fn readers_keep_their_snapshot_while_writers_publish() {
     let live = LiveMemoryIndex::new(MemoryIndex::new());
-    live.insert("main", vec![summit()]);
+    live.insert("main", vec![summit()], 1);
     let before = live.snapshot();
     let q = query("2024年7月在阿斯塔纳举行峰会", "zh", "ru");
     assert_eq!(before.search(&q).len(), 1);
-    assert_eq!(live.remove("main", &["summit".to_owned()]), 1);
+    assert_eq!(live.remove("main", &["summit".to_owned()], 2), 1);
     live.insert(
         "main",
         vec![unit("other", &[("zh", "上海合作组织"), ("ru", "ШОС")])],
+        3,
     );
     // The old snapshot still answers as it did; the new one sees the writes.
     assert_eq!(before.search(&q).len(), 1);
@@ -994,6 +995,8 @@ fn readers_keep_their_snapshot_while_writers_publish() {
     let after = live.snapshot();
     assert!(after.search(&q).is_empty());
     assert_eq!(after.len(), 1);
+    // Each snapshot carries the revision of the last write it holds.
+    assert_eq!((before.revision(), after.revision()), (1, 3));
 }
 
 #[test]
