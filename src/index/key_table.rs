@@ -107,16 +107,6 @@ impl KeyTable {
         }
         Ok(KeyTable::from_sorted(hasher, hashes, ids))
     }
-
-    /// The entries in runs of equal hashes: the terms of each key together, with now and then
-    /// two keys in one run.
-    pub fn runs(&self) -> impl Iterator<Item = &[TermId]> {
-        self.hashes.chunk_by(|a, b| a == b).scan(0, |start, run| {
-            let ids = &self.ids[*start..*start + run.len()];
-            *start += run.len();
-            Some(ids)
-        })
-    }
 }
 
 /// The hash of keys in one table: SipHash-1-3 (the standard library's) keyed by a seed.
@@ -180,9 +170,6 @@ mod tests {
         assert!(KeyTable::build(std::iter::empty())
             .candidates("")
             .is_empty());
-        let mut runs: Vec<Vec<TermId>> = table.runs().map(|r| r.to_vec()).collect();
-        runs.sort();
-        assert_eq!(runs, [vec![0, 3, 7], vec![1], vec![2]]);
     }
 
     #[test]
@@ -197,7 +184,6 @@ mod tests {
             let want: Vec<TermId> = [i, i + 3000].into_iter().filter(|&id| id < 5000).collect();
             assert_eq!(table.candidates(&format!("k{i}")), want);
         }
-        assert_eq!(table.runs().map(<[TermId]>::len).sum::<usize>(), 5000);
     }
 
     #[test]

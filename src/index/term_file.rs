@@ -33,8 +33,9 @@ pub const TERM_INDEX_FILE: &str = "terms.index";
 /// The first bytes of every term index file.
 const MAGIC: &[u8; 8] = b"TOLMTERM";
 
-/// The layout this build writes and reads; any other is rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+/// The layout this build writes and reads; any other is rebuilt. Version 2 holds each
+/// index's automaton.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Bytes of the header.
 const HEADER_BYTES: usize = 64;
@@ -437,12 +438,12 @@ mod tests {
         header[41] ^= 1;
         assert!(matches!(refused(&header, STORE), TermFileError::NotAnIndex));
         let mut version = good.clone();
-        version[8..12].copy_from_slice(&2u32.to_le_bytes());
+        version[8..12].copy_from_slice(&1u32.to_le_bytes());
         let own = crc32fast::hash(&version[..60]);
         version[60..64].copy_from_slice(&own.to_le_bytes());
         assert!(matches!(
             refused(&version, STORE),
-            TermFileError::Version { found: 2, .. }
+            TermFileError::Version { found: 1, .. }
         ));
         std::fs::remove_file(&path).unwrap();
         assert!(matches!(
@@ -453,30 +454,80 @@ mod tests {
         ));
     }
 
-    /// A body whose checksum was made to match garbage is still refused, never a panic.
+    /// `bytes` with its header made again for its body, as if written so.
+    fn restamped(mut bytes: Vec<u8>) -> Vec<u8> {
+        let stamp = Stamp {
+            store_id: STORE,
+            revision: 42,
+        };
+        let header = header(stamp, &bytes[HEADER_BYTES..]);
+        bytes[..HEADER_BYTES].copy_from_slice(&header);
+        bytes
+    }
+
+    /// Where the two automata are in a file of `search`: each index's body starts with its
+    /// automaton's bytes, after their length.
+    fn automata(search: &TermSearch, file: &[u8]) -> [std::ops::Range<usize>; 2] {
+        let mut base = FlatWriter::default();
+        search.snapshot().base.write(&mut base);
+        let section = |at: usize| {
+            let length = u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize;
+            at + 8..at + 8 + length
+        };
+        [
+            section(HEADER_BYTES),
+            section(HEADER_BYTES + base.bytes.len()),
+        ]
+    }
+
+    /// A body whose checksum was made to match garbage is still refused, never a panic:
+    /// garbage in the automata's sections, and in everything else.
     #[test]
     fn a_damaged_body_with_a_matching_checksum_is_refused() {
-        let (_dir, path) = written(&search());
+        let search = search();
+        let (_dir, path) = written(&search);
         let good = std::fs::read(&path).unwrap();
+        let automata = automata(&search, &good);
+        let in_automata = |at: usize| automata.iter().any(|a| a.contains(&at));
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        for _ in 0..300 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let mut bytes = good.clone();
-            let at = HEADER_BYTES + (seed as usize) % (bytes.len() - HEADER_BYTES);
-            bytes[at] = (seed >> 32) as u8;
-            let stamp = Stamp {
-                store_id: STORE,
-                revision: 42,
-            };
-            let header = header(stamp, &bytes[HEADER_BYTES..]);
-            bytes[..HEADER_BYTES].copy_from_slice(&header);
-            std::fs::write(&path, &bytes).unwrap();
-            // Either refused, or a change the arrays cannot tell (a key's letter): no panic.
-            if let Ok((read, _)) = TermSearch::restore(&path, STORE, HashMap::new()) {
-                answers(&read);
+        for automaton in [false, true] {
+            let mut damaged = 0;
+            while damaged < 300 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let at = HEADER_BYTES + (seed as usize) % (good.len() - HEADER_BYTES);
+                if in_automata(at) != automaton {
+                    continue;
+                }
+                damaged += 1;
+                let mut bytes = good.clone();
+                bytes[at] = (seed >> 32) as u8;
+                std::fs::write(&path, restamped(bytes)).unwrap();
+                // Either refused, or a change the arrays cannot tell (a key's letter, a
+                // prefilter's entry): no panic, no endless scan.
+                if let Ok((read, _)) = TermSearch::restore(&path, STORE, HashMap::new()) {
+                    answers(&read);
+                }
             }
+        }
+    }
+
+    #[test]
+    fn a_damaged_automaton_refuses_the_file() {
+        let search = search();
+        let (_dir, path) = written(&search);
+        let good = std::fs::read(&path).unwrap();
+        for automaton in automata(&search, &good) {
+            // The count of its states, zero.
+            let mut bytes = good.clone();
+            bytes[automaton.start..automaton.start + 4].fill(0);
+            std::fs::write(&path, restamped(bytes)).unwrap();
+            let refused = TermSearch::restore(&path, STORE, HashMap::new()).err();
+            assert!(
+                matches!(&refused, Some(TermFileError::Body(e)) if e.to_string().contains("automaton")),
+                "{refused:?}"
+            );
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Recognize. Built once, then only read; [`super::TermSearch`] layers a small one for recent
 //! writes over a large one for everything else.
 
+mod automaton;
 mod persisted;
 
 use std::cell::RefCell;
@@ -9,8 +10,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
-
+use self::automaton::KeyAutomaton;
 use super::cancel::Cancel;
 use super::distance::{levenshtein_within, typo_distance, BitPattern};
 use super::key_table::{KeyTable, TermId};
@@ -111,7 +111,7 @@ pub(super) struct TermIndex {
     /// Keys are not kept: a candidate is confirmed by reading its term again.
     pinyin: KeyTable,
     /// Every distinct normalized key; a match's terms are those of its text in `normalized`.
-    automaton: Option<AhoCorasick>,
+    automaton: Option<KeyAutomaton>,
 }
 
 /// Most candidates verified by edit distance for one fuzzy lookup: bounds the worst case on
@@ -239,36 +239,13 @@ impl TermIndex {
         index
     }
 
-    /// The automaton over every distinct normalized key.
-    ///
-    /// The build fails only past the automaton's size limits (billions of states); then
-    /// Recognize still finds stem matches, and the log says why surface ones are gone.
-    fn automaton(&self) -> Option<AhoCorasick> {
-        // Equal keys share a run of equal hashes, so distinct keys are found within runs.
-        let mut patterns: Vec<&str> = Vec::new();
-        for run in self.normalized.runs() {
-            let first = patterns.len();
-            for &id in run {
-                let key = self.norm_key(id);
-                if !patterns[first..].contains(&key) {
-                    patterns.push(key);
-                }
-            }
-        }
-        if patterns.is_empty() {
-            return None;
-        }
-        // In key order the trie is built along shared prefixes, which at 10⁶ keys builds it
-        // about a third faster than hash order; matches are looked up by their text, so the
-        // patterns' numbers mean nothing.
-        patterns.sort_unstable();
-        // Overlapping search needs standard semantics; leftmost-longest selection happens
-        // after stem matches are merged in, in `super::recognize`.
-        AhoCorasickBuilder::new()
-            .match_kind(AcMatchKind::Standard)
-            .build(patterns.iter().map(|p| p.as_bytes()))
-            .inspect_err(|e| tracing::error!("term automaton not built: {e}"))
-            .ok()
+    /// The automaton over every distinct normalized key (see [`KeyAutomaton::build`]).
+    fn automaton(&self) -> Option<KeyAutomaton> {
+        KeyAutomaton::build(
+            (0..self.terms.len() as TermId)
+                .map(|id| self.norm_key(id))
+                .collect(),
+        )
     }
 
     /// The table of Chinese terms by their toneless readings. Only terms with Han characters
@@ -732,7 +709,7 @@ impl TermIndex {
     pub fn automaton_matches(&self, norm: &str) -> usize {
         self.automaton
             .as_ref()
-            .map_or(0, |automaton| automaton.find_overlapping_iter(norm).count())
+            .map_or(0, |automaton| automaton.matches(norm).count())
     }
 
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
@@ -747,15 +724,18 @@ impl TermIndex {
         let mut out = Vec::new();
         let mut checkpoint = cancel.checkpoint();
         if let Some(automaton) = &self.automaton {
-            for found in automaton.find_overlapping_iter(norm) {
+            for range in automaton.matches(norm) {
                 if checkpoint.stop() {
                     return out;
                 }
-                let range = found.start()..found.end();
+                // Always whole characters, unless a damaged automaton passed the checks.
+                let Some(key) = norm.get(range.clone()) else {
+                    continue;
+                };
                 if !on_word_boundaries(norm, &range) || !han_word_aligned(norm, &range) {
                     continue;
                 }
-                for term in self.terms_by(Key::Normalized, &norm[range.clone()]) {
+                for term in self.terms_by(Key::Normalized, key) {
                     out.push(RawOccurrence {
                         term,
                         range: range.clone(),

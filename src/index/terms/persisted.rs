@@ -1,7 +1,7 @@
 //! A [`TermIndex`] as flat arrays and back: what `term_file.rs` writes at a checkpoint and
 //! reads at start, so that a restart skips the text analysis (normalization, stems, pinyin),
-//! the n-grams and the key tables. Only the Aho-Corasick automaton, which cannot be
-//! serialized, is built again from the normalized keys.
+//! the n-grams, the key tables and the automaton. The automaton comes first, so that it is
+//! decoded on a thread of its own while the rest is read.
 //!
 //! Reading checks every offset and id against the arrays it points into: an index read back
 //! answers as the one written or is refused with a [`FlatError`], it never panics later.
@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Gram, IndexedTerm, KeyText, Sketch, TermIndex};
+use super::{Gram, IndexedTerm, KeyAutomaton, KeyText, Sketch, TermIndex};
 use crate::index::flat::{FlatError, FlatReader, FlatWriter};
 use crate::index::key_table::{KeyTable, TermId};
 use crate::model::Concept;
@@ -85,6 +85,7 @@ pub(in crate::index) fn read_concepts(
 impl TermIndex {
     /// Appends the index to a persisted body.
     pub(in crate::index) fn write(&self, out: &mut FlatWriter) {
+        KeyAutomaton::write(self.automaton.as_ref(), out);
         write_concepts(&self.concepts, out);
         out.u32s(&self.terms.iter().map(|t| t.concept).collect::<Vec<_>>());
         out.u32s(
@@ -161,8 +162,24 @@ impl TermIndex {
         ]
     }
 
-    /// Reads an index [`write`](Self::write) appended, and builds its automaton.
+    /// Reads an index [`write`](Self::write) appended.
     pub(in crate::index) fn read(body: &mut FlatReader<'_>) -> Result<TermIndex, FlatError> {
+        let section = KeyAutomaton::section(body)?;
+        std::thread::scope(|scope| {
+            let automaton = scope.spawn(|| KeyAutomaton::decode(section));
+            let index = TermIndex::read_without_automaton(body);
+            let automaton = automaton
+                .join()
+                .unwrap_or_else(|_| Err(invalid("automaton", "decoder panicked")))?;
+            Ok(TermIndex {
+                automaton,
+                ..index?
+            })
+        })
+    }
+
+    /// Everything [`write`](Self::write) appended after the automaton.
+    fn read_without_automaton(body: &mut FlatReader<'_>) -> Result<TermIndex, FlatError> {
         let concepts = read_concepts(body)?;
         let term_concepts = body.u32s("term concepts")?;
         let positions = body.u32s("term positions")?;
@@ -262,7 +279,7 @@ impl TermIndex {
         let [exact, normalized, stemmed, stem_starts, stems_anywhere, pinyin] =
             <[KeyTable; 6]>::try_from(tables)
                 .map_err(|_| invalid("key tables", "not six of them"))?;
-        let mut index = TermIndex {
+        Ok(TermIndex {
             concepts,
             terms: indexed,
             key_texts,
@@ -277,9 +294,7 @@ impl TermIndex {
             grams,
             pinyin,
             automaton: None,
-        };
-        index.automaton = index.automaton();
-        Ok(index)
+        })
     }
 }
 
