@@ -443,12 +443,16 @@ impl TermIndex {
     ///
     /// A term is a typo match when its key is within `max_typos` edits of the query, or its
     /// joined stems of the query's (an inflected form one letter off). Terms are listed under
-    /// the grams of both, and so a term within `max_typos` edits either way shares at least
-    /// `needed` of the grams of the query and its joined stems (the count filter: each edit
-    /// destroys at most `gram_size` grams). The longest posting lists are skipped and the threshold
-    /// lowered by as many, so common grams cost nothing and no qualifying term is lost. Only the
-    /// terms of about the query's length are counted, a range of ids in each posting list, and a
-    /// candidate's [`Sketch`] rules most of them out before their text is read.
+    /// the grams of both. Each edit destroys at most `gram_size` grams, so a term whose key is
+    /// a typo of the query shares all but that many per edit of the query's grams, and one
+    /// whose stems are a typo of the query's stems as many of the stems' grams (the count
+    /// filter). The two are counted apart, each against its own threshold ([`TypoLane`]): a
+    /// count of both together lets through every term sharing a few grams with the shorter.
+    /// The longest posting lists are skipped and the threshold lowered by as many, so common
+    /// grams cost nothing and no qualifying term is lost. Only the terms of about the query's
+    /// length are counted, a range of ids in each posting list (for the key's grams, only
+    /// the lengths within typo reach), and a candidate's [`Sketch`] rules most of them out
+    /// before their text is read.
     fn fuzzy_and_contained(
         &self,
         norm: &str,
@@ -518,54 +522,58 @@ impl TermIndex {
         let gram_size = if has_han { 1 } else { 3 };
         let max_typos = max_typos(query_chars.len());
         let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();
-        // The grams of the query and of its joined stems, and the fewer of the two counts: a
-        // typo of either shares all but `gram_size` per edit of that one's grams.
-        let mut typo_grams = query_grams.clone();
-        let mut fewest = query_grams.len();
-        if !has_han && !query_stem_chars.is_empty() {
+        let (query_len, query_stem_len) = (query_chars.len(), query_stem_chars.len());
+        // A typo of either string shares all but `gram_size` per edit of that one's grams.
+        let lost = (gram_size * max_typos) as isize;
+        let band = self.length_band(query_len);
+        // The joined stems' grams, read over the whole band. A Han query has none of its own:
+        // its key's grams, read over the whole band, stand for them.
+        let stem_lane = (!has_han && query_stem_len > 0).then(|| {
             let mut stem_grams = grams(&query_stem_chars);
             stem_grams.sort_unstable();
             stem_grams.dedup();
-            fewest = fewest.min(stem_grams.len());
-            typo_grams.extend(stem_grams);
-            typo_grams.sort_unstable();
-            typo_grams.dedup();
-        }
-        let mut by_rarity: Vec<&Gram> = typo_grams.iter().collect();
-        by_rarity.sort_by_key(|g| posting(g).len());
-        let needed = fewest.saturating_sub(gram_size * max_typos).max(1);
-        // Up to `needed − 1` of the most common grams are not read: a qualifying term still
-        // shares at least `needed − skipped` of the rest, which are counted exactly.
-        let skipped = (needed - 1).min(
-            by_rarity
-                .iter()
-                .filter(|g| posting(g).len() > COMMON_GRAM)
-                .count(),
-        );
-        let counted = &by_rarity[..by_rarity.len() - skipped];
-        let needed_counted = needed - skipped;
+            self.typo_lane(&stem_grams, stem_grams.len() as isize - lost, &band)
+        });
+        // The key's grams are read over the terms whose keys are within typo reach of the
+        // query's length, unless the stems' lane rules nothing out: then every term of the
+        // band sharing a gram with either string is a candidate, as it is tried for stems.
+        let stems_rule_out = stem_lane.as_ref().is_some_and(|lane| lane.needed > 0);
+        let key_band = self.typo_length_band(query_len, max_typos);
+        let key_ids = if stems_rule_out { &key_band } else { &band };
+        let key_lane = self.typo_lane(&query_grams, query_grams.len() as isize - lost, key_ids);
         let query_pattern = BitPattern::new(query_chars);
         let stem_pattern = BitPattern::new(&query_stem_chars);
-        let (query_len, query_stem_len) = (query_chars.len(), query_stem_chars.len());
         let query_set = char_set(query_chars.iter().copied());
         let query_stem_set = char_set(query_stem_chars.iter().copied());
-        // Only terms of about the query's length are read from each posting list.
-        let band = self.length_band(query_len);
         SHARED_GRAMS.with_borrow_mut(|shared| {
-            let postings = counted.iter().map(|g| within(posting(g), &band));
-            shared.count(self.terms.len(), postings);
+            shared.reset(self.terms.len());
+            for posting in &key_lane.lists {
+                shared.add(posting, KEY_LANE);
+            }
+            for posting in stem_lane.iter().flat_map(|lane| &lane.lists) {
+                shared.add(posting, STEM_LANE);
+            }
             let mut verified = 0;
             for &term_id in &shared.touched {
-                if usize::from(shared.counts[term_id as usize]) < needed_counted {
+                let [key_count, stem_count] = shared.counts[term_id as usize];
+                let key_shares = key_lane.passes(key_count);
+                // Only a term within reach of the query, and sharing enough grams with it, may
+                // be a typo of it; likewise of its stems.
+                let key_typo = key_shares && key_band.contains(&term_id);
+                let stem_typo = query_stem_len > 0
+                    && stem_lane
+                        .as_ref()
+                        .map_or(key_shares, |lane| lane.passes(stem_count));
+                if !key_typo && !stem_typo {
                     continue;
                 }
                 let sketch = &self.sketches[term_id as usize];
                 let len = usize::from(sketch.norm_chars);
                 let stem_len = usize::from(sketch.stem_chars);
                 // Most candidates end here, before their text is read.
-                let norm_reachable =
-                    within_reach((query_len, query_set), (len, sketch.norm_set), max_typos);
-                let stems_reachable = query_stem_len > 0
+                let norm_reachable = key_typo
+                    && within_reach((query_len, query_set), (len, sketch.norm_set), max_typos);
+                let stems_reachable = stem_typo
                     && stem_len > 0
                     && within_reach(
                         (query_stem_len, query_stem_set),
@@ -612,6 +620,22 @@ impl TermIndex {
         });
     }
 
+    /// The posting lists of `grams` cut to `ids`, of which a typo must share `needed` (none
+    /// when 0 or less): up to `needed − 1` of the longest lists, those past [`COMMON_GRAM`],
+    /// are left out and the count needed lowered by as many.
+    fn typo_lane(&self, grams: &[Gram], needed: isize, ids: &Range<TermId>) -> TypoLane<'_> {
+        let posting = |gram: &Gram| self.grams.get(gram).map_or(&[][..], |p| p.as_slice());
+        let mut lists: Vec<&[TermId]> = grams.iter().map(posting).collect();
+        lists.sort_by_key(|posting| posting.len());
+        let common = lists.iter().filter(|p| p.len() > COMMON_GRAM).count();
+        let skipped = usize::try_from(needed - 1).map_or(0, |most| most.min(common));
+        lists.truncate(lists.len() - skipped);
+        TypoLane {
+            lists: lists.into_iter().map(|p| within(p, ids)).collect(),
+            needed: needed - skipped as isize,
+        }
+    }
+
     /// Terms of [`MIN_VARIANT_TERM_WORDS`] words or more that the query names with whole words
     /// replaced, inserted or dropped (fuzzy): "Asian Infrastructure Investment Fund" for the
     /// Asian Infrastructure Investment Bank is too many characters away to be a typo.
@@ -648,10 +672,13 @@ impl TermIndex {
         let counted = &by_rarity[..n - skipped];
         let needed_counted = needed - skipped;
         SHARED_GRAMS.with_borrow_mut(|shared| {
-            shared.count(self.terms.len(), counted.iter().copied());
+            shared.reset(self.terms.len());
+            for posting in counted {
+                shared.add(posting, KEY_LANE);
+            }
             let mut verified = 0;
             for &term_id in &shared.touched {
-                if usize::from(shared.counts[term_id as usize]) < needed_counted {
+                if usize::from(shared.counts[term_id as usize][KEY_LANE]) < needed_counted {
                     continue;
                 }
                 let stems = &self.terms[term_id as usize].stems;
@@ -695,13 +722,28 @@ impl TermIndex {
         while fits(longest + 1) {
             longest += 1;
         }
-        let first_of_length = |n: usize| {
-            self.length_starts
-                .get(n)
-                .copied()
-                .unwrap_or(self.terms.len() as TermId)
-        };
-        first_of_length(shortest)..first_of_length(longest + 1)
+        self.first_of_length(shortest)..self.first_of_length(longest + 1)
+    }
+
+    /// The ids of the terms whose keys are within typo reach of a query of `query_len`
+    /// characters allowing `max_typos` (see [`within_reach`]): a narrower range than
+    /// [`length_band`](Self::length_band).
+    fn typo_length_band(&self, query_len: usize, max_typos: usize) -> Range<TermId> {
+        let reaches = |n: usize| n.abs_diff(query_len) <= typo_edits(n.max(query_len), max_typos);
+        let shortest = (0..query_len).find(|&n| reaches(n)).unwrap_or(query_len);
+        let mut longest = query_len;
+        while reaches(longest + 1) {
+            longest += 1;
+        }
+        self.first_of_length(shortest)..self.first_of_length(longest + 1)
+    }
+
+    /// The first id of a key of `chars` characters or more.
+    fn first_of_length(&self, chars: usize) -> TermId {
+        self.length_starts
+            .get(chars)
+            .copied()
+            .unwrap_or(self.terms.len() as TermId)
     }
 
     /// How many matches the automaton finds in normalized text, overlapping ones included,
@@ -822,43 +864,68 @@ fn char_set(chars: impl Iterator<Item = char>) -> u32 {
 
 /// How many of the query's grams each term shares, counted in a dense array instead of a
 /// hash map: a fuzzy lookup adds up about 10⁵ postings, and hashing each one cost more than
-/// everything else in the lookup. One per thread, kept between lookups; only the entries
-/// touched are reset.
+/// everything else in the lookup. Two counts per term, one per [`TypoLane`]: the grams of the
+/// query's key ([`KEY_LANE`]) and of its joined stems ([`STEM_LANE`]), since a typo of either
+/// shares most grams of that one, not of both. One per thread, kept between lookups; only the
+/// entries touched are reset.
 #[derive(Default)]
 struct SharedGrams {
-    /// Shared grams per term id. A query has at most [`MAX_FUZZY_QUERY_CHARS`] grams and
-    /// needs fewer than `u8::MAX` of them, so a saturated count still passes exactly when the
-    /// true one does.
-    counts: Vec<u8>,
-    /// Terms with a non-zero count, in the order first met (rarest grams first).
+    /// Shared grams per term id and lane. A query has at most [`MAX_FUZZY_QUERY_CHARS`] grams
+    /// and needs fewer than `u8::MAX` of them, so a saturated count still passes exactly when
+    /// the true one does.
+    counts: Vec<[u8; 2]>,
+    /// Terms with a non-zero count, in the order first met.
     touched: Vec<TermId>,
 }
 
+/// The lane of [`SharedGrams::counts`] counting the query's own grams (or word stems).
+const KEY_LANE: usize = 0;
+/// The lane counting the grams of the query's joined stems.
+const STEM_LANE: usize = 1;
+
 impl SharedGrams {
-    /// Counts, for each term of an index of `terms` terms, the postings it appears in.
-    fn count<'p>(&mut self, terms: usize, postings: impl Iterator<Item = &'p [TermId]>) {
-        // Also reset here, in case a lookup on this thread stopped half-way.
+    /// Clears the counts, ready for an index of `terms` terms.
+    fn reset(&mut self, terms: usize) {
+        // Cleared here too, in case a lookup on this thread stopped half-way.
         self.clear();
         if self.counts.len() < terms {
-            self.counts.resize(terms, 0);
+            self.counts.resize(terms, [0; 2]);
         }
-        for posting in postings {
-            for &term in posting {
-                let count = &mut self.counts[term as usize];
-                if *count == 0 {
-                    self.touched.push(term);
-                }
-                *count = count.saturating_add(1);
+    }
+
+    /// Counts a posting list in one lane.
+    fn add(&mut self, posting: &[TermId], lane: usize) {
+        for &term in posting {
+            let counts = &mut self.counts[term as usize];
+            if *counts == [0; 2] {
+                self.touched.push(term);
             }
+            counts[lane] = counts[lane].saturating_add(1);
         }
     }
 
     /// Resets the counts touched, ready for the next lookup.
     fn clear(&mut self) {
         for &term in &self.touched {
-            self.counts[term as usize] = 0;
+            self.counts[term as usize] = [0; 2];
         }
         self.touched.clear();
+    }
+}
+
+/// The posting lists one string's grams are counted from, and how many of them a typo of
+/// that string shares at least.
+struct TypoLane<'i> {
+    /// The lists read, each cut to the ids of the terms of reach.
+    lists: Vec<&'i [TermId]>,
+    /// Grams a typo shares among `lists`; 0 or less when the count rules nothing out.
+    needed: isize,
+}
+
+impl TypoLane<'_> {
+    /// Whether a term counted `count` times in the lane's lists shares enough.
+    fn passes(&self, count: u8) -> bool {
+        isize::from(count) >= self.needed
     }
 }
 
