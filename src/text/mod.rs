@@ -9,7 +9,9 @@
 //!
 //! Normalization is an ordered list of steps (see `STEPS`), each a unit struct in its own file
 //! that carries every character's origin along, so that a match in the normalized text can be
-//! reported at its place in the text as written:
+//! reported at its place in the text as written. Text made only of common characters takes a
+//! shortcut to the same result (`fast_path.rs`, one pass, no step by step copies); the steps
+//! are the reference it is tested against, and serve every other text:
 //!
 //! ```
 //! use tolmach::text::normalize;
@@ -54,6 +56,7 @@ macro_rules! test_normalizer {
 
 mod ampersand;
 mod case_fold;
+mod fast_path;
 mod han_space;
 mod hant_to_hans;
 mod ignorable;
@@ -137,6 +140,15 @@ const MAX_ROUNDS: usize = 4;
 /// Use it for text whose matches must be reported in the original (recognition, highlighting);
 /// use [`normalize_key`] when only the normalized string is needed.
 pub fn normalize(input: &str) -> NormalizedText {
+    let mut builder = offsets::Builder::with_capacity(input.len());
+    if fast_path::normalize_into(input, &mut builder) {
+        return builder.finish(input.to_owned());
+    }
+    reference_normalize(input)
+}
+
+/// [`normalize`] by the general pipeline, step after step: what the fast path must give.
+fn reference_normalize(input: &str) -> NormalizedText {
     NormalizedText::new(input.to_owned(), &run(input, false))
 }
 
@@ -154,6 +166,15 @@ pub fn normalize(input: &str) -> NormalizedText {
 /// assert_eq!(normalize_key("上海合作\n组织"), "上海合作组织");
 /// ```
 pub fn normalize_key(input: &str) -> String {
+    let mut key = String::with_capacity(input.len());
+    if fast_path::normalize_into(input, &mut key) {
+        return key;
+    }
+    reference_key(input)
+}
+
+/// [`normalize_key`] by the general pipeline, step after step: what the fast path must give.
+fn reference_key(input: &str) -> String {
     run(input, false).iter().map(|m| m.ch).collect()
 }
 

@@ -28,24 +28,55 @@ struct Origin {
     end: usize,
 }
 
+/// A [`NormalizedText`] being written one character at a time.
+#[derive(Debug, Default)]
+pub(crate) struct Builder {
+    text: String,
+    origins: Vec<Origin>,
+}
+
+impl Builder {
+    /// Room for about `chars` characters.
+    pub(crate) fn with_capacity(chars: usize) -> Self {
+        Builder {
+            text: String::with_capacity(chars),
+            origins: Vec::with_capacity(chars),
+        }
+    }
+
+    /// Appends `ch`, produced by the original bytes `start..end`.
+    pub(crate) fn push(&mut self, ch: char, start: usize, end: usize) {
+        self.origins.push(Origin {
+            at: self.text.len(),
+            start,
+            end,
+        });
+        self.text.push(ch);
+    }
+
+    /// Whether nothing has been written yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The result, whose origins are byte ranges of `original`.
+    pub(crate) fn finish(self, original: String) -> NormalizedText {
+        NormalizedText {
+            original,
+            text: self.text,
+            origins: self.origins,
+        }
+    }
+}
+
 impl NormalizedText {
     /// Assembles the result of the pipeline; `chars` carry byte ranges of `original`.
     pub(crate) fn new(original: String, chars: &[MappedChar]) -> Self {
-        let mut text = String::with_capacity(chars.len());
-        let mut origins = Vec::with_capacity(chars.len());
+        let mut builder = Builder::with_capacity(chars.len());
         for m in chars {
-            origins.push(Origin {
-                at: text.len(),
-                start: m.start,
-                end: m.end,
-            });
-            text.push(m.ch);
+            builder.push(m.ch, m.start, m.end);
         }
-        NormalizedText {
-            original,
-            text,
-            origins,
-        }
+        builder.finish(original)
     }
 
     /// The normalized text: what keys are made of and what matching runs on.

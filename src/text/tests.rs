@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-use super::{normalize, normalize_key, NormalizedText};
+use super::{normalize, normalize_key, reference_key, reference_normalize, NormalizedText};
 
 #[test]
 fn whole_pipeline_on_mixed_text() {
@@ -129,8 +129,52 @@ fn check_offsets(input: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Text the fast path mostly takes: letters of both cases in both alphabets, `ё`, Chinese
+/// characters simplified and traditional, spaces of every kind between them, quotes, dashes,
+/// `&` and full-width forms, with now and then a character it declines (a stress mark, a
+/// zero-width space, a lookalike letter of another script).
+fn running_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        8 => proptest::sample::select(vec![
+            "a", "Z", "q", "7", "я", "Ж", "ё", "Ё", "й", "中", "国", "组", "組", "織", "瞭", "解",
+            "臺", "灣", "薴", "乾", "後", "。", "、", "《", "》", "，", "：", "!", ".", ",", "'", "-",
+            "_", "\"",
+        ]),
+        4 => proptest::sample::select(vec![
+            " ", "  ", "\t", "\n", "\r\n", "\u{A0}", "\u{3000}", "\u{2003}", "\u{85}", "\u{2028}",
+        ]),
+        2 => proptest::sample::select(vec![
+            "«", "»", "“", "”", "‘", "’", "—", "–", "「", "」", "&", "＆", "Ａ", "ｂ", "１", "＂",
+            "R&D", "Шанхайский", "Belt and Road", "上海合作组织", "…", "№",
+        ]),
+        1 => proptest::sample::select(vec![
+            "\u{301}", "\u{308}", "\u{306}", "\u{200B}", "\u{AD}", "o", "с", "і", "㍻",
+            "\u{F907}", "々", "İ",
+        ]),
+    ];
+    proptest::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn running_text_normalizes_as_the_pipeline_does(input in running_text()) {
+        prop_assert_eq!(normalize(&input), reference_normalize(&input));
+        prop_assert_eq!(normalize_key(&input), reference_key(&input));
+    }
+
+    #[test]
+    fn tricky_text_normalizes_as_the_pipeline_does(input in tricky_text()) {
+        prop_assert_eq!(normalize(&input), reference_normalize(&input));
+        prop_assert_eq!(normalize_key(&input), reference_key(&input));
+    }
+
+    #[test]
+    fn arbitrary_text_normalizes_as_the_pipeline_does(input in any::<String>()) {
+        prop_assert_eq!(normalize(&input), reference_normalize(&input));
+        prop_assert_eq!(normalize_key(&input), reference_key(&input));
+    }
 
     #[test]
     fn offsets_map_back_into_arbitrary_text(input in any::<String>()) {

@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use unicode_segmentation::UnicodeSegmentation;
 
+use super::fast_path::is_plain_ideograph;
 use super::script::is_han;
 use super::stem::stem;
 
@@ -94,39 +95,182 @@ impl Token {
 }
 
 /// The tokens of [`tokenize`], borrowing from `normalized`.
+///
+/// The text is cut at its spaces into stretches that UAX #29 splits the same way on their
+/// own (see [`stretch_end`]). A stretch of common characters (see [`plain_class`]) is split
+/// by [`plain_segments`], which applies the standard's rules for those characters directly;
+/// any other stretch by the full segmentation.
 pub fn tokenize_borrowed(normalized: &str) -> Vec<TokenRef<'_>> {
     let mut tokens = Vec::new();
-    for (offset, segment) in normalized.split_word_bound_indices() {
-        if segment.chars().any(is_han) {
-            // UAX #29 puts each ideograph in a segment of its own, perhaps with trailing marks.
-            for (at, c) in segment.char_indices().filter(|&(_, c)| is_han(c)) {
-                let range = offset + at..offset + at + c.len_utf8();
-                tokens.push(TokenRef {
-                    stem: Cow::Borrowed(&normalized[range.clone()]),
-                    range,
-                    kind: TokenKind::Han,
-                });
-            }
-            continue;
-        }
-        let mut alphanumeric = segment.chars().filter(|c| c.is_alphanumeric()).peekable();
-        if alphanumeric.peek().is_none() {
-            continue;
-        }
-        let (kind, stem) = if alphanumeric.all(char::is_numeric) {
-            (TokenKind::Number, Cow::Borrowed(segment))
-        } else if is_ordinal_ending(segment) && follows_number(&tokens, &normalized[..offset]) {
-            (TokenKind::Word, Cow::Borrowed(ORDINAL_ENDING_STEM))
-        } else {
-            (TokenKind::Word, stem(segment))
-        };
-        tokens.push(TokenRef {
-            stem,
-            range: offset..offset + segment.len(),
-            kind,
+    let mut classes = Vec::new();
+    let mut start = 0;
+    while start < normalized.len() {
+        let (end, next) = stretch_end(normalized, start);
+        let stretch = &normalized[start..end];
+        let plain = plain_segments(stretch, &mut classes, |range| {
+            let range = start + range.start..start + range.end;
+            add_segment(normalized, range, &mut tokens);
         });
+        if !plain {
+            for (at, segment) in stretch.split_word_bound_indices() {
+                let range = start + at..start + at + segment.len();
+                add_segment(normalized, range, &mut tokens);
+            }
+        }
+        start = next;
     }
     tokens
+}
+
+/// Adds the tokens of one UAX #29 segment of `normalized`: each Han character, or the
+/// segment as a word or a number when it has a letter or a digit.
+fn add_segment<'a>(normalized: &'a str, range: Range<usize>, tokens: &mut Vec<TokenRef<'a>>) {
+    let (offset, segment) = (range.start, &normalized[range]);
+    if segment.chars().any(is_han) {
+        // UAX #29 puts each ideograph in a segment of its own, perhaps with trailing marks.
+        for (at, c) in segment.char_indices().filter(|&(_, c)| is_han(c)) {
+            let range = offset + at..offset + at + c.len_utf8();
+            tokens.push(TokenRef {
+                stem: Cow::Borrowed(&normalized[range.clone()]),
+                range,
+                kind: TokenKind::Han,
+            });
+        }
+        return;
+    }
+    let mut alphanumeric = segment.chars().filter(|c| c.is_alphanumeric()).peekable();
+    if alphanumeric.peek().is_none() {
+        return;
+    }
+    let (kind, stem) = if alphanumeric.all(char::is_numeric) {
+        (TokenKind::Number, Cow::Borrowed(segment))
+    } else if is_ordinal_ending(segment) && follows_number(tokens, &normalized[..offset]) {
+        (TokenKind::Word, Cow::Borrowed(ORDINAL_ENDING_STEM))
+    } else {
+        (TokenKind::Word, stem(segment))
+    };
+    tokens.push(TokenRef {
+        stem,
+        range: offset..offset + segment.len(),
+        kind,
+    });
+}
+
+/// Where the stretch of `text` starting at `start` ends, and where the next one starts: at
+/// the first run of spaces followed by a [`plain_class`] character or by the end of the text.
+///
+/// UAX #29 always breaks before a space, and after a run of spaces unless a mark, a format
+/// character or another kind of space follows, which no plain character is; its other rules
+/// look past the neighbouring character only between letters or digits. So a stretch splits
+/// the same alone as inside the text, and the spaces between stretches hold no token.
+fn stretch_end(text: &str, start: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let mut from = start;
+    while let Some(found) = bytes[from..].iter().position(|&b| b == b' ') {
+        let space = from + found;
+        let after = space + bytes[space..].iter().take_while(|&&b| b == b' ').count();
+        let next = text[after..].chars().next();
+        if next.is_none_or(|c| plain_class(c).is_some()) {
+            return (space, after);
+        }
+        from = after;
+    }
+    (text.len(), text.len())
+}
+
+/// The UAX #29 word-break property of the characters that most text is made of.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Plain {
+    /// ALetter: Latin and Cyrillic letters.
+    Letter,
+    /// Numeric.
+    Digit,
+    /// ExtendNumLet: `_`, which joins letters and digits.
+    Underscore,
+    /// MidLetter: `:` between letters.
+    MidLetter,
+    /// MidNumLet and Single_Quote: `.` and `'` between letters or between digits.
+    MidNumLet,
+    /// MidNum: `,` and `;` between digits.
+    MidNum,
+    /// A CJK ideograph, a segment of its own.
+    Han,
+    /// Anything else here (other ASCII, Chinese full stop and comma, book title marks): a
+    /// segment of its own, never a token.
+    Other,
+}
+
+/// The word-break property of `c` if it is a plain character (never a space).
+fn plain_class(c: char) -> Option<Plain> {
+    Some(match c {
+        'a'..='z' | 'A'..='Z' | 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё' => Plain::Letter,
+        '0'..='9' => Plain::Digit,
+        '_' => Plain::Underscore,
+        ':' => Plain::MidLetter,
+        '.' | '\'' => Plain::MidNumLet,
+        ',' | ';' => Plain::MidNum,
+        ' ' => return None,
+        c if is_plain_ideograph(c) => Plain::Han,
+        '\u{3001}' | '\u{3002}' | '\u{300A}' | '\u{300B}' => Plain::Other,
+        c if c.is_ascii() => Plain::Other,
+        _ => return None,
+    })
+}
+
+/// Calls `segment` with the range of every UAX #29 segment of `stretch` that can hold a
+/// token (runs of letters, digits and what joins them; single ideographs) and answers
+/// `true`, or answers `false` at once when `stretch` has a character that is not plain.
+/// `classes` is working space.
+fn plain_segments(
+    stretch: &str,
+    classes: &mut Vec<(usize, Plain)>,
+    mut segment: impl FnMut(Range<usize>),
+) -> bool {
+    classes.clear();
+    for (at, c) in stretch.char_indices() {
+        match plain_class(c) {
+            Some(class) => classes.push((at, class)),
+            None => return false,
+        }
+    }
+    let end_of = |i: usize| classes.get(i).map_or(stretch.len(), |&(at, _)| at);
+    let mut i = 0;
+    while i < classes.len() {
+        let (at, class) = classes[i];
+        match class {
+            Plain::Han => {
+                segment(at..end_of(i + 1));
+                i += 1;
+            }
+            Plain::Letter | Plain::Digit | Plain::Underscore => {
+                let mut j = i + 1;
+                while let Some(&(_, class)) = classes.get(j) {
+                    match class {
+                        // WB5, WB8 to WB10, WB13a and WB13b.
+                        Plain::Letter | Plain::Digit | Plain::Underscore => j += 1,
+                        // WB6 and WB7 between letters, WB11 and WB12 between digits.
+                        Plain::MidLetter | Plain::MidNumLet | Plain::MidNum => {
+                            let around = (classes[j - 1].1, classes.get(j + 1).map(|c| c.1));
+                            let joins = match around {
+                                (Plain::Letter, Some(Plain::Letter)) => class != Plain::MidNum,
+                                (Plain::Digit, Some(Plain::Digit)) => class != Plain::MidLetter,
+                                _ => false,
+                            };
+                            if !joins {
+                                break;
+                            }
+                            j += 2;
+                        }
+                        Plain::Han | Plain::Other => break,
+                    }
+                }
+                segment(at..end_of(j));
+                i = j;
+            }
+            Plain::MidLetter | Plain::MidNumLet | Plain::MidNum | Plain::Other => i += 1,
+        }
+    }
+    true
 }
 
 /// The stem of every Russian ordinal ending written after digits and a hyphen: `8-е`,
@@ -174,7 +318,9 @@ fn follows_number(tokens: &[TokenRef], before: &str) -> bool {
 mod tests {
     use proptest::prelude::*;
 
-    use super::{tokenize, Token, TokenKind};
+    use unicode_segmentation::UnicodeSegmentation;
+
+    use super::{tokenize, tokenize_borrowed, Token, TokenKind};
     use crate::text::normalize_key;
 
     fn stems(text: &str) -> Vec<String> {
@@ -292,7 +438,60 @@ mod tests {
         assert_send_sync::<TokenKind>();
     }
 
+    /// The tokens of the full UAX #29 segmentation of the whole text, as they were found
+    /// before the text was cut into stretches.
+    fn reference_tokens(text: &str) -> Vec<super::TokenRef<'_>> {
+        let mut tokens = Vec::new();
+        for (at, segment) in text.split_word_bound_indices() {
+            super::add_segment(text, at..at + segment.len(), &mut tokens);
+        }
+        tokens
+    }
+
+    /// Plain characters of every word-break kind, spaces, and characters that are not plain
+    /// (marks that attach to a space, letters of other scripts, other spaces).
+    fn mixed_text() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "a", "Z", "я", "Ё", "7", "0", "_", ":", ".", "'", ",", ";", "\"", "-", "!", "中", "國",
+            "。", "、", "《", " ", " ", "  ", "го", "е", "8-", "3.14", "1,000", "e.g.", "don't",
+            "\u{301}", "\u{345}", "\u{200D}", "\u{3000}", "é", "ß", "α", "カ", "ｶ", "\t", "\n",
+            "🇷🇺", "\u{5D0}",
+        ]);
+        prop::collection::vec(piece, 0..30).prop_map(|p| p.concat())
+    }
+
+    #[test]
+    fn short_texts_of_plain_characters_split_as_uax_29_splits_them() {
+        let alphabet = [
+            "a", "я", "1", "_", ":", ".", "'", ",", ";", "\"", "-", "中", "。", " ",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            texts = texts
+                .iter()
+                .flat_map(|text| alphabet.iter().map(move |c| format!("{text}{c}")))
+                .collect();
+            for text in &texts {
+                assert_eq!(tokenize_borrowed(text), reference_tokens(text), "{text:?}");
+            }
+        }
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn tokens_are_those_of_the_whole_text_segmented(input in mixed_text()) {
+            prop_assert_eq!(tokenize_borrowed(&input), reference_tokens(&input));
+        }
+
+        #[test]
+        fn tokens_of_arbitrary_text_are_those_of_the_whole_text_segmented(
+            input in any::<String>()
+        ) {
+            prop_assert_eq!(tokenize_borrowed(&input), reference_tokens(&input));
+        }
+
         #[test]
         fn tokens_are_in_order_and_slice_the_text(input in any::<String>()) {
             let text = normalize_key(&input);

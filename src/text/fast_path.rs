@@ -1,0 +1,265 @@
+//! The pipeline's result in one pass, for text made only of characters whose every step is a
+//! fixed rewrite of the character alone: ASCII, basic Cyrillic, common CJK ideographs, the
+//! quotes, dashes and spaces the steps unify, the ellipsis, `№` and full-width ASCII. Such text is nearly all
+//! running text, and the general pipeline spends most of its time copying a vector of
+//! characters with their origins from one step to the next; here each character is looked up
+//! once and written straight into the result, and only the steps that need context are kept
+//! as state (runs of whitespace, runs of Chinese characters, the scripts of the current word).
+//!
+//! Text with any other character, or with a word mixing Latin and Cyrillic letters (the
+//! lookalike step's business), is declined: [`normalize`](super::normalize) then runs the
+//! general pipeline, which stays the reference. The tests of `super::tests` check that both
+//! give the same text and origins for every input.
+
+use super::hant_to_hans::RunConverter;
+use super::offsets::Builder;
+
+/// Where the fast path writes its characters: a plain key, or a text with its origins.
+pub(super) trait Sink {
+    /// Appends `ch`, produced by the original bytes `start..end`.
+    fn push(&mut self, ch: char, start: usize, end: usize);
+    /// Whether nothing has been written yet.
+    fn is_empty(&self) -> bool;
+}
+
+impl Sink for String {
+    fn push(&mut self, ch: char, _start: usize, _end: usize) {
+        String::push(self, ch);
+    }
+    fn is_empty(&self) -> bool {
+        str::is_empty(self)
+    }
+}
+
+impl Sink for Builder {
+    fn push(&mut self, ch: char, start: usize, end: usize) {
+        Builder::push(self, ch, start, end);
+    }
+    fn is_empty(&self) -> bool {
+        Builder::is_empty(self)
+    }
+}
+
+/// What the character-by-character steps (NFKC, ignorables, case, `ё`, punctuation, `&`)
+/// make of one character, for the characters the fast path takes.
+#[derive(Clone, Copy)]
+enum Class {
+    /// One character that is neither whitespace nor Han.
+    Char(char),
+    /// Whitespace, which the last step collapses.
+    Space,
+    /// A CJK ideograph, converted to simplified Chinese with the run it stands in.
+    Han(char),
+    /// `&`, which becomes ` and `.
+    Ampersand,
+    /// Several characters, none of them whitespace or Han, each from the whole character.
+    Chars(&'static str),
+}
+
+/// The class of an ASCII character (also of what NFKC makes of a full-width one).
+fn ascii_class(c: char) -> Class {
+    match c {
+        ' ' | '\t' | '\n' | '\u{B}' | '\u{C}' | '\r' => Class::Space,
+        '&' => Class::Ampersand,
+        c => Class::Char(c.to_ascii_lowercase()),
+    }
+}
+
+/// The class of `c`, or `None` for a character the fast path leaves to the pipeline.
+fn class(c: char) -> Option<Class> {
+    if c.is_ascii() {
+        return Some(ascii_class(c));
+    }
+    Some(match c {
+        'а'..='я' => Class::Char(c),
+        // А–Я: their lower case is 32 code points on.
+        'А'..='Я' => Class::Char(char::from_u32(c as u32 + 32)?),
+        'ё' | 'Ё' => Class::Char('е'),
+        c if is_plain_ideograph(c) => Class::Han(c),
+        '\u{3001}' | '\u{3002}' | '\u{300A}' | '\u{300B}' => Class::Char(c), // 、。《》
+        '\u{85}'
+        | '\u{A0}'
+        | '\u{1680}'
+        | '\u{2000}'..='\u{200A}'
+        | '\u{2028}'
+        | '\u{2029}'
+        | '\u{202F}'
+        | '\u{205F}'
+        | '\u{3000}' => Class::Space,
+        '«' | '»' | '“' | '”' | '„' | '‟' | '「' | '」' | '『' | '』' | '‹' | '›' => {
+            Class::Char('"')
+        }
+        '‘' | '’' | '‚' | '‛' => Class::Char('\''),
+        '—' | '–' | '‐' | '‑' | '‒' | '―' | '−' | '﹘' | '﹣' => Class::Char('-'),
+        '…' => Class::Chars("..."),
+        '№' => Class::Chars("no"),
+        // Full-width ASCII: NFKC gives the ASCII character.
+        '\u{FF01}'..='\u{FF5E}' => ascii_class(char::from_u32(c as u32 - 0xFEE0)?),
+        _ => return None,
+    })
+}
+
+/// Whether `c` is a CJK unified ideograph of the basic block or extension A: a Chinese
+/// character that NFKC leaves alone and that stands in a word-break segment of its own. The
+/// fast paths of normalization and tokenization take these; rarer Han characters go the
+/// general way.
+pub(super) fn is_plain_ideograph(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
+}
+
+/// The pipeline's state between characters.
+struct Pass<'s, S: Sink> {
+    sink: &'s mut S,
+    /// The whitespace run not yet written: its original bytes.
+    space: Option<(usize, usize)>,
+    /// The run of Chinese characters not yet converted, with their original bytes.
+    han: Vec<(char, usize, usize)>,
+    /// Whether the current word has Latin letters, and whether it has Cyrillic ones.
+    word: (bool, bool),
+    /// The traditional → simplified conversion of runs, and its output for the current run
+    /// (each character with the position of the run's character it comes from).
+    runs: RunConverter<'static>,
+    converted: Vec<(usize, char)>,
+}
+
+/// The fast path gave up: the text holds what only the general pipeline handles.
+struct Declined;
+
+impl<S: Sink> Pass<'_, S> {
+    fn take(&mut self, class: Class, start: usize, end: usize) -> Result<(), Declined> {
+        match class {
+            Class::Space => {
+                self.word = (false, false);
+                self.space = Some(match self.space {
+                    Some((first, _)) => (first, end),
+                    None => (start, end),
+                });
+            }
+            Class::Han(c) => {
+                self.word = (false, false);
+                // Whitespace between two Chinese characters disappears, and the run goes on.
+                if self.han.is_empty() {
+                    self.write_space();
+                } else {
+                    self.space = None;
+                }
+                self.han.push((c, start, end));
+            }
+            Class::Char(c) => {
+                if c.is_alphabetic() {
+                    let latin = c.is_ascii();
+                    self.word.0 |= latin;
+                    self.word.1 |= !latin;
+                    if self.word == (true, true) {
+                        return Err(Declined);
+                    }
+                } else {
+                    self.word = (false, false);
+                }
+                self.flush_han()?;
+                self.write_space();
+                self.sink.push(c, start, end);
+            }
+            Class::Ampersand => {
+                self.take(Class::Space, start, end)?;
+                self.take(Class::Chars("and"), start, end)?;
+                self.take(Class::Space, start, end)?;
+            }
+            Class::Chars(chars) => {
+                for c in chars.chars() {
+                    self.take(Class::Char(c), start, end)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the pending whitespace run as one space, unless it leads the text.
+    fn write_space(&mut self) {
+        if let Some((start, end)) = self.space.take() {
+            if !self.sink.is_empty() {
+                self.sink.push(' ', start, end);
+            }
+        }
+    }
+
+    /// Writes the pending run of Chinese characters in simplified Chinese.
+    fn flush_han(&mut self) -> Result<(), Declined> {
+        if self.han.is_empty() {
+            return Ok(());
+        }
+        let converted = &mut self.converted;
+        converted.clear();
+        let changed = self
+            .runs
+            .convert(self.han.iter().map(|h| h.0), |i, c| converted.push((i, c)));
+        if changed {
+            if !converted.iter().all(|&(_, c)| is_plain_ideograph(c)) {
+                return Err(Declined);
+            }
+            for &(i, c) in converted.iter() {
+                let (_, start, end) = self.han[i];
+                self.sink.push(c, start, end);
+            }
+        } else {
+            for &(c, start, end) in &self.han {
+                self.sink.push(c, start, end);
+            }
+        }
+        self.han.clear();
+        Ok(())
+    }
+}
+
+/// Writes what the pipeline makes of `input` into `sink` and answers `true`, or answers
+/// `false` when `input` holds something only the general pipeline handles (`sink` is then
+/// left half-written).
+pub(super) fn normalize_into(input: &str, sink: &mut impl Sink) -> bool {
+    let mut pass = Pass {
+        sink,
+        space: None,
+        han: Vec::new(),
+        word: (false, false),
+        runs: RunConverter::new(),
+        converted: Vec::new(),
+    };
+    let taken = input.char_indices().try_for_each(|(start, c)| {
+        let class = class(c).ok_or(Declined)?;
+        pass.take(class, start, start + c.len_utf8())
+    });
+    taken.is_ok() && pass.flush_han().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{class, normalize_into};
+    use crate::text::{offsets::Builder, reference_key, reference_normalize};
+
+    /// Every character the fast path takes, alone and between neighbours of each kind, gives
+    /// what the pipeline gives.
+    #[test]
+    fn every_character_taken_agrees_with_the_pipeline() {
+        let taken: Vec<char> = (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|&c| class(c).is_some())
+            .collect();
+        assert!(taken.len() > 20_000);
+        for c in taken {
+            for context in ["", "a", "ж", "中", " ", "&", "。", "1"] {
+                let text = format!("{context}{c}{context}");
+                let mut key = String::new();
+                if normalize_into(&text, &mut key) {
+                    assert_eq!(key, reference_key(&text), "{text:?}");
+                }
+                let mut builder = Builder::with_capacity(text.len());
+                if normalize_into(&text, &mut builder) {
+                    assert_eq!(
+                        builder.finish(text.clone()),
+                        reference_normalize(&text),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
+}
