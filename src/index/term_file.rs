@@ -17,14 +17,12 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-
-use arc_swap::ArcSwap;
+use std::sync::Arc;
 
 use super::flat::{FlatError, FlatReader, FlatWriter};
 use super::key_table::hash_probe;
 use super::terms::TermIndex;
-use super::{Snapshot, TermSearch, WriterState};
+use super::{Snapshot, TermSearch};
 use crate::model::Concept;
 
 /// The file's name in the data directory.
@@ -198,17 +196,10 @@ impl TermSearch {
             base: Arc::new(base),
             delta: Arc::new(delta),
             changed,
-            priorities: priorities.clone(),
+            priorities,
             concepts: all.len(),
         };
-        TermSearch {
-            current: ArcSwap::from_pointee(snapshot),
-            writer: Mutex::new(WriterState {
-                all,
-                recent,
-                priorities,
-            }),
-        }
+        TermSearch::resumed(snapshot, all, recent)
     }
 
     /// The ids of the concepts of the given collections: what a collection deleted took
