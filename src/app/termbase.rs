@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::claims::Claims;
-use super::work::{self, Admission, Heavy};
+use super::work::{Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
 use super::{now_ms, take_page, AppError, Page};
-use crate::index::{Cancel, LookupQuery, MatchKind, Occurrence, TermChange, TermHit, TermSearch};
+use crate::index::{Cancel, LookupQuery, MatchKind, Occurrence, TermHit, TermSearch};
 use crate::model::{Collection, Concept, Lang};
 use crate::store::{Store, StoreError};
 use crate::text;
@@ -155,8 +155,7 @@ impl Termbase {
         };
         let claims = self.claims.clone();
         let name = author.0.clone();
-        let (previous, stored) = self
-            .writes
+        self.writes
             .termbase(
                 change,
                 author,
@@ -171,18 +170,15 @@ impl Termbase {
                     Ok((previous, stored))
                 },
                 |(previous, stored), index| {
-                    index.stage([TermChange::Upserted(stored.clone())]);
-                    (previous, stored)
+                    index.upserted(stored.clone());
+                    let warnings = twins(index, &stored, previous.as_ref());
+                    Upserted {
+                        concept: stored,
+                        warnings,
+                    }
                 },
             )
-            .await?;
-        // Once the write is visible: twins written concurrently may be named too.
-        let search = Arc::clone(&self.search);
-        work::run("twin terms", move || Upserted {
-            warnings: twins(&search, &stored, previous.as_ref()),
-            concept: stored,
-        })
-        .await
+            .await
     }
 
     /// Reads one concept.
@@ -250,7 +246,7 @@ impl Termbase {
                         .ok_or(AppError::ConceptNotFound { id })
                 },
                 |deleted, index| {
-                    index.stage([TermChange::Deleted(deleted.id.clone())]);
+                    index.deleted(&deleted.id);
                     deleted
                 },
             )
@@ -329,8 +325,8 @@ impl Termbase {
             .await
     }
 
-    /// Creates or updates a collection; ranking depends on priorities, so the term index
-    /// publishes them.
+    /// Creates or updates a collection; ranking depends on priorities, so the term index is
+    /// rebuilt.
     pub async fn upsert_collection(
         &self,
         author: &Author,
@@ -348,9 +344,7 @@ impl Termbase {
                     store.upsert_collection(&collection, now_ms(), &by)?;
                     Ok(priorities(&store)?)
                 },
-                |priorities, index| {
-                    index.stage([TermChange::Priorities(priorities)]);
-                },
+                |priorities, index| index.set_priorities(priorities),
             )
             .await
     }
@@ -392,8 +386,8 @@ impl Termbase {
                 },
                 |(ids, priorities), index| {
                     let count = ids.len();
-                    let deleted = ids.into_iter().map(TermChange::Deleted);
-                    index.stage(deleted.chain([TermChange::Priorities(priorities)]));
+                    index.deleted_many(ids);
+                    index.set_priorities(priorities);
                     count
                 },
             )

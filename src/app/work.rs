@@ -1,8 +1,8 @@
 //! Where heavy work runs: the one place that moves CPU- or disk-bound work off the async
 //! workers, logs what panics there, and bounds how many heavy calls run at once.
 //!
-//! Every index publication (term deltas, Aho-Corasick included; memory parts: the term base
-//! is rebuilt on a thread of its own, off the write path), Lookup, Recognize, Search, Concordance, Stats, filtered listings, import commits
+//! Every index publication (term delta and base rebuilds, Aho-Corasick included; memory
+//! parts), Lookup, Recognize, Search, Concordance, Stats, filtered listings, import commits
 //! and start-up I/O go through [`run`]. An async worker only parses requests, awaits, and
 //! converts answers: two cores serve every client, and one scan of a long text on a worker
 //! would stall every call queued behind it.

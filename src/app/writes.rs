@@ -9,10 +9,7 @@
 //!    makes durable every write committed before it started, so the writes that commit while
 //!    a flush runs share the next one);
 //! 3. publishes it to the index on the blocking pool, in the order of the commits, and
-//!    answers once readers see it. The term index only stages a write in that order and
-//!    then makes visible, in one publication, every write staged meanwhile (see
-//!    [`Publication`]): under many writers its delta is built once per group of writes, not
-//!    once per write.
+//!    answers.
 //!
 //! So the order is total per index (the commits take turns, and each takes the next number
 //! in its lane), the disk is synced once per group of writes rather than once per write, and
@@ -291,7 +288,7 @@ impl WritePath {
         publish: impl FnOnce(C, &I) -> R + Send + 'static,
     ) -> Result<R, AppError>
     where
-        I: Publication,
+        I: Send + Sync + 'static,
         F: Future<Output = Result<C, AppError>> + Send + 'static,
         C: Send + 'static,
         R: Send + 'static,
@@ -322,24 +319,13 @@ impl WritePath {
             place.reached().await;
             let answer = match committed {
                 Ok(committed) => {
-                    work::run("index publication", move || {
-                        let published = publish(committed, &index);
-                        // The writes after this one stage theirs while it becomes visible,
-                        // and share the publication that makes it so.
-                        let staged = index.staged();
-                        drop(place);
-                        index.settle(staged);
-                        published
-                    })
-                    .await
+                    work::run("index publication", move || publish(committed, &index)).await
                 }
-                Err(error) => {
-                    drop(place);
-                    Err(error)
-                }
+                Err(error) => Err(error),
             };
             // The feed keeps the highest revision it is told, and every write up to this one
             // is published by now: it need not be told in order.
+            drop(place);
             if let Some(feed) = feed {
                 feed.published(revision).await;
             }
@@ -350,33 +336,6 @@ impl WritePath {
             .map_err(|error| work::joined("a write", error))?
     }
 }
-
-/// An index the write path publishes to. A write's publication, run in commit order, may
-/// only stage what the write changes; the write then waits, no longer holding up the writes
-/// after it, until a publication of everything staged up to it made it visible (the term
-/// index's group publication). An index that publishes at once keeps the defaults.
-pub trait Publication: Send + Sync + 'static {
-    /// The number of the last stage made; 0 for an index that publishes at once.
-    fn staged(&self) -> u64 {
-        0
-    }
-
-    /// Waits until stage `through` and every one before it is visible to readers.
-    /// Blocking: called on the blocking pool.
-    fn settle(&self, _through: u64) {}
-}
-
-impl Publication for TermSearch {
-    fn staged(&self) -> u64 {
-        TermSearch::staged(self)
-    }
-
-    fn settle(&self, through: u64) {
-        self.publish_through(through);
-    }
-}
-
-impl Publication for LiveMemoryIndex {}
 
 /// The order of one index's writes: the turn every commit takes, and the publications in the
 /// order of the commits.

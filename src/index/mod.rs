@@ -1,10 +1,8 @@
 //! In-memory search structures built from the store: term lookup and term recognition.
 //!
 //! Readers take an immutable [`Snapshot`] and never wait for writers. A snapshot is a large
-//! base index plus a small index of the concepts written since the base was built; writers
-//! stage their changes in commit order and publish them in groups, and when the small index
-//! grows past a threshold a new base is built in the background while writes go on (see
-//! [`TermSearch`]). This module knows nothing of gRPC.
+//! base index plus a small index of the concepts written since the base was built; when the
+//! small one grows past a threshold the base is rebuilt. This module knows nothing of gRPC.
 //!
 //! # Files
 //!
@@ -42,8 +40,7 @@ mod terms;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
@@ -156,14 +153,8 @@ impl Occurrence {
     }
 }
 
-/// Writes since the base index was built above which a new base is built in the background
-/// while writes go on into the delta.
+/// Writes since the base index was built, above which the base is rebuilt.
 const DELTA_LIMIT: usize = 2048;
-
-/// Writes since the base index was built above which a publication builds the base itself
-/// before it goes on: an import's large batches, or writes arriving faster than a background
-/// build ends. It bounds the cost of every delta built meanwhile.
-const DELTA_CAP: usize = 8 * DELTA_LIMIT;
 
 /// The indexes a reader searches: an immutable base and a small delta of recent writes.
 pub struct Snapshot {
@@ -176,72 +167,18 @@ pub struct Snapshot {
     concepts: usize,
 }
 
-/// A committed change of the termbase, as the term index takes it.
-#[derive(Clone, Debug)]
-pub enum TermChange {
-    /// A concept created or replaced.
-    Upserted(Concept),
-    /// A concept deleted.
-    Deleted(String),
-    /// New collection priorities (ranking depends on them, the indexes do not).
-    Priorities(HashMap<String, i32>),
-}
-
 /// The live term index: readers [`load`](TermSearch::snapshot) a snapshot; writers apply
 /// committed changes.
-///
-/// Writers [`stage`](TermSearch::stage) their changes one after the other, in the order of
-/// their commits, and then wait until a publication made them visible
-/// ([`publish_through`](TermSearch::publish_through)). One publication runs at a time: it
-/// builds one delta over everything staged when it started, so that writes staged while
-/// it runs share the next one (group publication, like the store's group commit). When the
-/// delta passes [`DELTA_LIMIT`], a new base is built on a thread of its own from the base and
-/// the changes staged until then; writes go on into the delta meanwhile, and the first
-/// publication after the build ended layers what was staged since over the new base.
 pub struct TermSearch {
     current: ArcSwap<Snapshot>,
     writer: Mutex<WriterState>,
-    /// Signalled whenever a publication ends.
-    publication_ended: Condvar,
 }
 
-/// What only writers touch: the full set of concepts, the base the live snapshot layers
-/// the recent changes over, and the progress of publications.
+/// What only writers touch: the full set of concepts and the recent changes.
 struct WriterState {
     all: HashMap<String, Arc<Concept>>,
-    base: Arc<TermIndex>,
-    /// Every concept changed since `base` was built: the latest version (`None`: deleted)
-    /// and the number of the stage that changed it last.
-    recent: HashMap<String, Recent>,
+    recent: HashMap<String, Option<Arc<Concept>>>,
     priorities: HashMap<String, i32>,
-    /// How many stages were made; each staged batch of changes takes the next number.
-    staged: u64,
-    /// The last stage the live snapshot holds.
-    published: u64,
-    /// Whether a publication is building a snapshot now.
-    publishing: bool,
-    /// The base being built in the background, with the last stage it holds.
-    base_build: Option<(u64, JoinHandle<TermIndex>)>,
-}
-
-/// A concept changed since the base was built.
-#[derive(Clone)]
-struct Recent {
-    /// The number of the stage that changed it last.
-    stage: u64,
-    /// The concept as that stage left it; `None` when deleted.
-    concept: Option<Arc<Concept>>,
-}
-
-/// What a publication builds a snapshot from, taken under the writer lock.
-struct Layers {
-    base: Arc<TermIndex>,
-    recent: Vec<Arc<Concept>>,
-    changed: HashSet<String>,
-    priorities: HashMap<String, i32>,
-    concepts: usize,
-    /// The last stage they hold.
-    through: u64,
 }
 
 impl TermSearch {
@@ -251,42 +188,15 @@ impl TermSearch {
             .into_iter()
             .map(|c| (c.id.clone(), Arc::new(c)))
             .collect();
-        let snapshot = Snapshot {
-            base: Arc::new(base_index(all.values().cloned().collect())),
-            delta: Arc::new(TermIndex::build(Vec::new())),
-            changed: HashSet::new(),
-            priorities,
-            concepts: all.len(),
-        };
-        TermSearch::resumed(snapshot, all, HashMap::new())
-    }
-
-    /// The live index whose current snapshot is `snapshot`, holding `all` the concepts, of
-    /// which `recent` (the latest version of each, `None` for a deletion) were changed since
-    /// its base was built.
-    fn resumed(
-        snapshot: Snapshot,
-        all: HashMap<String, Arc<Concept>>,
-        recent: HashMap<String, Option<Arc<Concept>>>,
-    ) -> TermSearch {
-        let recent = recent
-            .into_iter()
-            .map(|(id, concept)| (id, Recent { stage: 0, concept }))
-            .collect();
         let state = WriterState {
             all,
-            base: Arc::clone(&snapshot.base),
-            recent,
-            priorities: snapshot.priorities.clone(),
-            staged: 0,
-            published: 0,
-            publishing: false,
-            base_build: None,
+            recent: HashMap::new(),
+            priorities,
         };
+        let snapshot = state.rebuild();
         TermSearch {
             current: ArcSwap::from_pointee(snapshot),
             writer: Mutex::new(state),
-            publication_ended: Condvar::new(),
         }
     }
 
@@ -300,10 +210,14 @@ impl TermSearch {
         self.upserted_many(vec![concept]);
     }
 
-    /// Publishes many committed upserts at once (a batch of an import): one new snapshot for
-    /// the whole batch.
+    /// Publishes many committed upserts at once (a batch of an import): one new snapshot, and
+    /// at most one rebuild of the base, for the whole batch.
     pub fn upserted_many(&self, concepts: Vec<Concept>) {
-        self.published_now(concepts.into_iter().map(TermChange::Upserted));
+        self.apply(
+            concepts
+                .into_iter()
+                .map(|c| (c.id.clone(), Some(Arc::new(c)))),
+        );
     }
 
     /// Publishes a committed deletion.
@@ -311,202 +225,68 @@ impl TermSearch {
         self.deleted_many([id.to_owned()]);
     }
 
-    /// Publishes many committed deletions at once (a collection deleted): one new snapshot.
+    /// Publishes many committed deletions at once (a collection deleted): one new snapshot,
+    /// and at most one rebuild of the base.
     pub fn deleted_many(&self, ids: impl IntoIterator<Item = String>) {
-        self.published_now(ids.into_iter().map(TermChange::Deleted));
+        self.apply(ids.into_iter().map(|id| (id, None)));
     }
 
-    /// Publishes new collection priorities.
+    /// Publishes new collection priorities (rebuilds the base: ranking depends on them).
     pub fn set_priorities(&self, priorities: HashMap<String, i32>) {
-        self.published_now([TermChange::Priorities(priorities)]);
-    }
-
-    fn published_now(&self, changes: impl IntoIterator<Item = TermChange>) {
-        let stage = self.stage(changes);
-        self.publish_through(stage);
-    }
-
-    /// Stages committed changes, which readers see once a publication that holds them ends
-    /// (see [`publish_through`](Self::publish_through)); answers the number of their stage.
-    /// Stages are published in the order they are made: make them in the order of the
-    /// commits. Cheap: it only records the changes.
-    pub fn stage(&self, changes: impl IntoIterator<Item = TermChange>) -> u64 {
         let mut state = self.lock();
-        state.staged += 1;
-        let stage = state.staged;
-        for change in changes {
-            let (id, concept) = match change {
-                TermChange::Upserted(concept) => {
-                    let concept = Arc::new(concept);
-                    state.all.insert(concept.id.clone(), Arc::clone(&concept));
-                    (concept.id.clone(), Some(concept))
-                }
-                TermChange::Deleted(id) => {
-                    state.all.remove(&id);
-                    (id, None)
-                }
-                TermChange::Priorities(priorities) => {
-                    state.priorities = priorities;
-                    continue;
-                }
+        state.priorities = priorities;
+        state.recent.clear();
+        self.current.store(Arc::new(state.rebuild()));
+    }
+
+    fn apply(&self, changes: impl IntoIterator<Item = (String, Option<Arc<Concept>>)>) {
+        let mut state = self.lock();
+        for (id, concept) in changes {
+            match &concept {
+                Some(c) => state.all.insert(id.clone(), c.clone()),
+                None => state.all.remove(&id),
             };
-            state.recent.insert(id, Recent { stage, concept });
+            state.recent.insert(id, concept);
         }
-        stage
+        let snapshot = if state.recent.len() > DELTA_LIMIT {
+            state.recent.clear();
+            state.rebuild()
+        } else {
+            let current = self.current.load();
+            Snapshot {
+                base: current.base.clone(),
+                delta: Arc::new(TermIndex::build(
+                    state.recent.values().flatten().cloned().collect(),
+                )),
+                changed: state.recent.keys().cloned().collect(),
+                priorities: state.priorities.clone(),
+                concepts: state.all.len(),
+            }
+        };
+        self.current.store(Arc::new(snapshot));
     }
 
-    /// The number of the last stage made.
-    pub fn staged(&self) -> u64 {
-        self.lock().staged
-    }
-
-    /// Waits until stage `stage` and every one before it is visible to readers: when no
-    /// publication runs, publishes everything staged so far itself; otherwise waits for the
-    /// one running and looks again. Blocking: run it on the blocking pool.
-    pub fn publish_through(&self, stage: u64) {
-        loop {
-            let mut state = self.lock();
-            while state.publishing && state.published < stage {
-                state = self
-                    .publication_ended
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-            if state.published >= stage {
-                return;
-            }
-            state.publishing = true;
-            let publishing = Publishing(self);
-            let base_build = state.due_base_build();
-            drop(state);
-            if let Some((through, build)) = base_build {
-                let built = build.join();
-                self.lock().take_base(through, built);
-            }
-            let layers = self.lock().layers();
-            let through = layers.through;
-            let snapshot = layers.into_snapshot();
-            self.current.store(Arc::new(snapshot));
-            self.lock().published = through;
-            drop(publishing);
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, WriterState> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
         // A panic while holding the lock leaves the state as consistent as before the call
         // (every step replaces whole values), so a poisoned lock is safe to reuse.
-        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The running publication of a [`TermSearch`]: dropped, when it ended or its thread
-/// panicked, it lets the next one start and wakes the writers waiting.
-struct Publishing<'a>(&'a TermSearch);
-
-impl Drop for Publishing<'_> {
-    fn drop(&mut self) {
-        self.0.lock().publishing = false;
-        self.0.publication_ended.notify_all();
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 impl WriterState {
-    /// Before a publication: starts building a base in the background when the delta
-    /// passed [`DELTA_LIMIT`]; answers the build to take in first when it ended, or when the
-    /// delta passed [`DELTA_CAP`] (then the publication waits for it).
-    fn due_base_build(&mut self) -> Option<(u64, JoinHandle<TermIndex>)> {
-        if self.recent.len() > DELTA_LIMIT && self.base_build.is_none() {
-            self.start_base_build();
-        }
-        let finished = self
-            .base_build
-            .as_ref()
-            .is_some_and(|(_, build)| build.is_finished());
-        if finished || self.recent.len() > DELTA_CAP {
-            self.base_build.take()
-        } else {
-            None
-        }
-    }
-
-    /// Starts building a base from the current one and the changes staged so far, on a
-    /// thread of its own.
-    fn start_base_build(&mut self) {
-        let base = Arc::clone(&self.base);
-        let recent: HashMap<String, Option<Arc<Concept>>> = self
-            .recent
-            .iter()
-            .map(|(id, recent)| (id.clone(), recent.concept.clone()))
-            .collect();
-        let build = std::thread::Builder::new()
-            .name("term-base".into())
-            .spawn(move || {
-                let mut concepts: Vec<Arc<Concept>> = base
-                    .concepts
-                    .iter()
-                    .filter(|c| !recent.contains_key(&c.id))
-                    .cloned()
-                    .collect();
-                concepts.extend(recent.into_values().flatten());
-                base_index(concepts)
-            });
-        match build {
-            Ok(build) => self.base_build = Some((self.staged, build)),
-            // No thread now: the delta goes on growing, and a later publication tries again.
-            Err(error) => {
-                tracing::warn!(%error, "the term base could not be built in the background")
-            }
-        }
-    }
-
-    /// Takes in a base built from the changes staged through stage `through`: only those
-    /// staged since stay in the delta. A build that panicked changes nothing (the next
-    /// publication starts another).
-    fn take_base(&mut self, through: u64, built: std::thread::Result<TermIndex>) {
-        match built {
-            Ok(base) => {
-                self.base = Arc::new(base);
-                self.recent.retain(|_, recent| recent.stage > through);
-            }
-            Err(_) => tracing::error!("the background build of the term base panicked"),
-        }
-    }
-
-    /// What a snapshot of everything staged so far is built from.
-    fn layers(&self) -> Layers {
-        Layers {
-            base: Arc::clone(&self.base),
-            recent: self
-                .recent
-                .values()
-                .filter_map(|recent| recent.concept.clone())
-                .collect(),
-            changed: self.recent.keys().cloned().collect(),
+    fn rebuild(&self) -> Snapshot {
+        let mut concepts: Vec<Arc<Concept>> = self.all.values().cloned().collect();
+        concepts.sort_by(|a, b| a.id.cmp(&b.id));
+        Snapshot {
+            base: Arc::new(TermIndex::build(concepts)),
+            delta: Arc::new(TermIndex::build(Vec::new())),
+            changed: HashSet::new(),
             priorities: self.priorities.clone(),
             concepts: self.all.len(),
-            through: self.staged,
         }
     }
-}
-
-impl Layers {
-    /// The snapshot: the delta index built over the recent concepts.
-    fn into_snapshot(self) -> Snapshot {
-        Snapshot {
-            base: self.base,
-            delta: Arc::new(TermIndex::build(self.recent)),
-            changed: self.changed,
-            priorities: self.priorities,
-            concepts: self.concepts,
-        }
-    }
-}
-
-/// A base index over `concepts`, in id order so that term ids do not depend on the order
-/// the concepts were held in.
-fn base_index(mut concepts: Vec<Arc<Concept>>) -> TermIndex {
-    concepts.sort_by(|a, b| a.id.cmp(&b.id));
-    TermIndex::build(concepts)
 }
 
 impl Snapshot {
@@ -1000,101 +780,6 @@ mod tests {
         let expected = [("exact".to_owned(), MatchKind::Exact)];
         assert_eq!(ids_and_kinds(&all_in_base, "организация"), expected);
         assert_eq!(ids_and_kinds(&written_since, "организация"), expected);
-    }
-
-    fn found(search: &TermSearch, text: &str) -> Vec<String> {
-        ids_and_kinds(search, text)
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect()
-    }
-
-    #[test]
-    fn a_delete_and_an_upsert_of_one_id_in_one_publication_leave_the_later_one() {
-        let search = TermSearch::new(vec![russian("a", "дух")], HashMap::new());
-        search.stage([TermChange::Deleted("a".into())]);
-        let last = search.stage([TermChange::Upserted(russian("a", "мир"))]);
-        search.publish_through(last);
-        assert_eq!(found(&search, "мир"), ["a"]);
-        assert!(found(&search, "дух").is_empty());
-        search.stage([TermChange::Upserted(russian("b", "договор"))]);
-        let last = search.stage([TermChange::Deleted("b".into())]);
-        search.publish_through(last);
-        assert!(found(&search, "договор").is_empty());
-        assert_eq!(search.snapshot().concept_count(), 1);
-    }
-
-    /// Every writer sees its own write once `publish_through` returns, whichever of them
-    /// published it.
-    #[test]
-    fn concurrent_writers_each_see_their_write_once_published() {
-        let search = TermSearch::new(Vec::new(), HashMap::new());
-        std::thread::scope(|scope| {
-            for writer in 0..8 {
-                let search = &search;
-                scope.spawn(move || {
-                    for n in 0..20 {
-                        let term = format!("term {writer} {n}");
-                        let id = format!("c{writer}-{n}");
-                        let concept = Concept::new(
-                            &id,
-                            "test",
-                            vec![LangSection::new(Lang::en(), vec![Term::preferred(&term)])],
-                        );
-                        let stage = search.stage([TermChange::Upserted(concept)]);
-                        search.publish_through(stage);
-                        assert!(found(search, &term).contains(&id), "{id} not visible");
-                    }
-                });
-            }
-        });
-    }
-
-    /// Writes go on while a base is built in the background: once it is taken in, the
-    /// concepts written meanwhile are all there, over the new base, and only they remain in
-    /// the delta.
-    #[test]
-    fn concepts_written_while_the_base_is_built_are_all_visible_after_it() {
-        let search = TermSearch::new(vec![russian("old", "устав")], HashMap::new());
-        let many: Vec<Concept> = (0..=DELTA_LIMIT)
-            .map(|n| russian(&format!("c{n}"), &format!("слово{n}")))
-            .collect();
-        search.upserted_many(many);
-        assert!(search.lock().base_build.is_some(), "a base is being built");
-        // While it is: one concept replaced, one deleted, one new, each published alone.
-        search.upserted(russian("c0", "замена"));
-        search.deleted("c1");
-        search.deleted("old");
-        search.upserted(russian("new", "новый"));
-        while !search
-            .lock()
-            .base_build
-            .as_ref()
-            .is_none_or(|(_, build)| build.is_finished())
-        {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        // The next publication takes the base in.
-        search.upserted(russian("last", "последний"));
-        let state = search.lock();
-        assert!(state.base_build.is_none());
-        assert_eq!(state.base.concepts.len(), DELTA_LIMIT + 2);
-        let mut recent: Vec<&str> = state.recent.keys().map(String::as_str).collect();
-        recent.sort_unstable();
-        assert_eq!(recent, ["c0", "c1", "last", "new", "old"]);
-        drop(state);
-        assert_eq!(found(&search, "замена")[0], "c0");
-        for (gone, id) in [("слово0", "c0"), ("слово1", "c1"), ("устав", "old")] {
-            assert!(
-                !found(&search, gone).contains(&id.to_owned()),
-                "{id} still found"
-            );
-        }
-        assert_eq!(found(&search, "слово2")[0], "c2");
-        assert_eq!(found(&search, "новый")[0], "new");
-        assert_eq!(found(&search, "последний")[0], "last");
-        // c0 to c2048, less c1, with new and last.
-        assert_eq!(search.snapshot().concept_count(), DELTA_LIMIT + 2);
     }
 
     #[test]

@@ -17,12 +17,14 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 
 use super::flat::{FlatError, FlatReader, FlatWriter};
 use super::key_table::hash_probe;
 use super::terms::TermIndex;
-use super::{Snapshot, TermSearch};
+use super::{Snapshot, TermSearch, WriterState};
 use crate::model::Concept;
 
 /// The file's name in the data directory.
@@ -196,10 +198,17 @@ impl TermSearch {
             base: Arc::new(base),
             delta: Arc::new(delta),
             changed,
-            priorities,
+            priorities: priorities.clone(),
             concepts: all.len(),
         };
-        TermSearch::resumed(snapshot, all, recent)
+        TermSearch {
+            current: ArcSwap::from_pointee(snapshot),
+            writer: Mutex::new(WriterState {
+                all,
+                recent,
+                priorities,
+            }),
+        }
     }
 
     /// The ids of the concepts of the given collections: what a collection deleted took
