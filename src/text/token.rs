@@ -97,8 +97,8 @@ impl Token {
 /// The tokens of [`tokenize`], borrowing from `normalized`.
 ///
 /// The text is cut at its spaces into stretches that UAX #29 splits the same way on their
-/// own (see [`stretch_end`]). A stretch of common characters (see [`plain_class`]) is split
-/// by [`plain_segments`], which applies the standard's rules for those characters directly;
+/// own (see `stretch_end`). A stretch of common characters (see `plain_class`) is split
+/// by `plain_segments`, which applies the standard's rules for those characters directly;
 /// any other stretch by the full segmentation.
 pub fn tokenize_borrowed(normalized: &str) -> Vec<TokenRef<'_>> {
     let mut tokens = Vec::new();
