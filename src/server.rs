@@ -103,6 +103,24 @@ pub struct ServerConfig {
     pub watch_retention: u64,
 }
 
+impl ServerConfig {
+    /// A server on a free loopback port with its data in `data_dir` and every other setting
+    /// at its default: no glossary directory, no TLS, API keys required once any exist.
+    pub fn loopback(data_dir: impl Into<PathBuf>) -> ServerConfig {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.into(),
+            glossary_dir: None,
+            limits: Default::default(),
+            insecure: false,
+            tls: None,
+            transport: Default::default(),
+            cors_origins: Vec::new(),
+            watch_retention: crate::app::changes::DEFAULT_RETENTION,
+        }
+    }
+}
+
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {

@@ -220,19 +220,9 @@ fn assert_tbx_entries(entries: &[Value], concepts: &[Concept], what: &str) {
 
 /// A server with the shipped glossary on a fresh data directory (inside `dir`).
 async fn start_server(dir: &Path) -> (RunningServer, Channel) {
-    let server = server::start(ServerConfig {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        data_dir: dir.join("db"),
-        glossary_dir: None,
-        limits: Default::default(),
-        insecure: false,
-        tls: None,
-        transport: Default::default(),
-        cors_origins: Vec::new(),
-        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
-    })
-    .await
-    .expect("server starts");
+    let server = server::start(ServerConfig::loopback(dir.join("db")))
+        .await
+        .expect("server starts");
     let channel = Channel::from_shared(format!("http://{}", server.addr))
         .expect("valid uri")
         .connect()

@@ -39,17 +39,7 @@ impl XorShift {
 /// An in-process server's configuration for a bench: data in `data_dir`, a free loopback
 /// port, no glossary directory, every other setting at its default.
 pub fn server_config(data_dir: &std::path::Path) -> tolmach::server::ServerConfig {
-    tolmach::server::ServerConfig {
-        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        data_dir: data_dir.to_path_buf(),
-        glossary_dir: None,
-        limits: Default::default(),
-        insecure: false,
-        tls: None,
-        transport: Default::default(),
-        cors_origins: Vec::new(),
-        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
-    }
+    tolmach::server::ServerConfig::loopback(data_dir)
 }
 
 /// Resident and peak resident memory of this process, in MiB (0 where /proc is missing).

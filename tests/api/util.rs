@@ -72,17 +72,7 @@ pub async fn start_in(dir: &Path) -> RunningServer {
 /// The tests' server configuration: data in `dir`, a free loopback port, default limits,
 /// no TLS.
 pub fn config_in(dir: &Path) -> ServerConfig {
-    ServerConfig {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        data_dir: dir.to_path_buf(),
-        glossary_dir: None,
-        limits: Limits::default(),
-        insecure: false,
-        tls: None,
-        transport: Default::default(),
-        cors_origins: Vec::new(),
-        watch_retention: tolmach::app::changes::DEFAULT_RETENTION,
-    }
+    ServerConfig::loopback(dir)
 }
 
 /// Starts a server with the shipped glossary on a fresh data directory in which `keys` were
