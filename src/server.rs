@@ -297,13 +297,14 @@ impl RunningServer {
             checkpoints,
             ..
         } = self;
-        // Change streams never end by themselves: a graceful shutdown would wait for them.
-        drop(changes);
         let failed_early = tokio::select! {
             biased;
             result = &mut task => Some(result),
             () = signal => None,
         };
+        // Change streams never end by themselves: closed only now that the server stops,
+        // or the graceful shutdown below would wait for them.
+        drop(changes);
         // Calls still waiting for the memory index are answered UNAVAILABLE rather than kept
         // until the build ends, so the graceful shutdown below does not wait for it.
         loading.stop.stop();

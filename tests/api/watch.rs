@@ -101,6 +101,19 @@ fn revisions(events: &[WatchEvent]) -> Vec<u64> {
     events.iter().map(|e| e.revision).collect()
 }
 
+/// A `tolmach serve` process (not only a server in the test's own process) keeps its
+/// streams open until it shuts down.
+#[tokio::test]
+async fn a_served_process_streams_its_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = crate::crash::child::ChildServer::start(dir.path()).await;
+    let mut client = TermbaseClient::new(server.channel.clone());
+    let mut watcher = Watcher::open(&mut client, from_now()).await;
+    store(&mut client, concept("live-1", &[("en", "Shanghai Spirit")])).await;
+    let events = summaries(&watcher.take(2).await);
+    assert_eq!(events, ["collection test", "upserted live-1 r1 in test"]);
+}
+
 #[tokio::test]
 async fn writes_arrive_live_in_order_with_their_revisions_and_authors() {
     let (server, secrets) = start_with_keys(vec![key("desk-admin", Role::Admin, &[], &[])]).await;
