@@ -1,7 +1,8 @@
 //! Tolmach: a Chinese–Russian–English terminology and translation-memory server.
 //!
 //! Dependencies point one way: [`server`] → [`transport`], [`web`] → [`service`] → [`auth`] →
-//! [`app`] → [`index`], [`store`], [`formats`] → [`text`], [`model`]. Only `service`,
+//! [`app`] → [`index`], [`store`], [`formats`] → [`text`], [`model`]; [`cluster`] (the
+//! replicated log of cluster mode) sits beside [`server`] and uses [`app`] and [`store`]. Only `service`,
 //! `transport`, `server` and the access layer of `auth` know about gRPC (`web` serves the
 //! page and the JSON API on the same port); every write goes through
 //! [`app::writes`], every heavy piece of work through [`app::work`].
@@ -14,6 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod app;
 pub mod auth;
+pub mod cluster;
 pub mod formats;
 pub mod index;
 pub mod model;

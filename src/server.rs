@@ -47,6 +47,7 @@ use crate::app::term_checkpoint::{open_term_index, Checkpoints, TermIndexSource}
 pub use crate::app::termbase::GLOSSARY_COLLECTION;
 use crate::app::{now_ms, work, App, AppError, Limits};
 use crate::auth::{AccessLayer, KeyRing};
+use crate::cluster::{Cluster, ClusterConfig, ClusterError};
 use crate::formats::{FormatError, TbxReader};
 use crate::model::{Collection, Concept};
 use crate::service::proto::access_server::AccessServer;
@@ -59,8 +60,8 @@ use crate::service::{
 };
 use crate::store::{Store, StoreError};
 use crate::transport::{
-    self, DeadlineLayer, Incoming, RequestSizeLayer, TlsError, TlsFiles, TransportLimits,
-    MAX_RESPONSE_BYTES,
+    self, DeadlineLayer, Incoming, RequestSizeLayer, RevisionLayer, TlsError, TlsFiles,
+    TransportLimits, MAX_RESPONSE_BYTES,
 };
 use crate::web::{self, BadOrigin, Web};
 
@@ -101,6 +102,9 @@ pub struct ServerConfig {
     /// ([`DEFAULT_RETENTION`](crate::app::changes::DEFAULT_RETENTION) by default); a client
     /// whose token is older must start again from a snapshot.
     pub watch_retention: u64,
+    /// Cluster mode: the replicated log every write goes through; `None` = a single server
+    /// on its own store.
+    pub cluster: Option<ClusterConfig>,
 }
 
 impl ServerConfig {
@@ -117,6 +121,7 @@ impl ServerConfig {
             transport: Default::default(),
             cors_origins: Vec::new(),
             watch_retention: crate::app::changes::DEFAULT_RETENTION,
+            cluster: None,
         }
     }
 }
@@ -168,6 +173,9 @@ pub enum ServerError {
     /// Start-up work on the blocking pool panicked (logged where it happened).
     #[error(transparent)]
     Startup(#[from] AppError),
+    /// The node could not join its cluster.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
     /// The store holds no API key and the address is not loopback.
     #[error(
         "refusing to listen on {addr} without API keys: anyone who reaches it could read, \
@@ -207,6 +215,8 @@ pub struct RunningServer {
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
     loading: Loading,
+    /// In cluster mode, the replica applying the log; dropped, it stops.
+    cluster: Option<Cluster>,
 }
 
 /// The background build of the memory index: stopped when the server stops (or is dropped),
@@ -295,6 +305,7 @@ impl RunningServer {
             memory,
             store,
             checkpoints,
+            cluster,
             ..
         } = self;
         let failed_early = tokio::select! {
@@ -316,6 +327,10 @@ impl RunningServer {
                 task.await
             }
         };
+        // No call waits for the log any more: stop applying it, so the store is still.
+        if let Some(cluster) = cluster {
+            cluster.leave();
+        }
         // The build holds the store: wait for it to notice the stop, so that the database is
         // closed when this returns.
         (&mut loading.task).await?;
@@ -403,6 +418,21 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         limits,
         config.watch_retention,
     );
+    // Cluster mode: the log stands in front of every write before the first call is served,
+    // and the node says NOT_SERVING until it has applied what the log held when it joined.
+    let cluster = match &config.cluster {
+        Some(cluster) => Some(Cluster::join(cluster, &app, store.clone()).await?),
+        None => None,
+    };
+    if let Some(cluster) = &cluster {
+        set_serving_but_memory(&health_reporter, false).await;
+        let (reporter, caught_up) = (health_reporter.clone(), cluster.caught_up());
+        tokio::spawn(async move {
+            caught_up.await;
+            set_serving_but_memory(&reporter, true).await;
+        });
+    }
+    let caught_up = cluster.as_ref().map(Cluster::caught_up);
     let changes = app.changes.clone();
     let on_file = match term_index {
         TermIndexSource::File { revision, .. } => Some(revision),
@@ -460,6 +490,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     );
     let guard = Guard {
         deadline: DeadlineLayer::new(config.transport.call_deadline),
+        revision: RevisionLayer::new(cluster.as_ref().map(Cluster::applied)),
         access: AccessLayer::new(keys),
     };
     let mut routes = axum::Router::new();
@@ -491,6 +522,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let loading = tokio::spawn(async move {
         match loader.run().await {
             Ok(_) => {
+                if let Some(caught_up) = caught_up {
+                    caught_up.await;
+                }
                 health_reporter
                     .set_serving::<MemoryServer<MemoryService>>()
                     .await;
@@ -528,7 +562,26 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             quit: Some(quit),
             task: loading,
         },
+        cluster,
     })
+}
+
+/// Sets the health of the whole server ("") and of every service but Memory, whose index
+/// loads on its own.
+async fn set_serving_but_memory(reporter: &tonic_health::server::HealthReporter, serving: bool) {
+    let status = if serving {
+        tonic_health::ServingStatus::Serving
+    } else {
+        tonic_health::ServingStatus::NotServing
+    };
+    reporter.set_service_status("", status).await;
+    for service in [
+        TermbaseServer::<TermbaseService>::NAME,
+        ExchangeServer::<ExchangeService>::NAME,
+        ReviewServer::<ReviewService>::NAME,
+    ] {
+        reporter.set_service_status(service, status).await;
+    }
 }
 
 /// The layers each gRPC service is wrapped in, outermost first: grpc-web's translation to
@@ -539,6 +592,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
 /// page, the JSON API) and the gRPC layers would read JSON bodies as gRPC frames.
 struct Guard {
     deadline: DeadlineLayer,
+    revision: RevisionLayer,
     access: AccessLayer,
 }
 
@@ -558,8 +612,10 @@ impl Guard {
         S::Future: Send + 'static,
     {
         let guarded = tonic_web::GrpcWebLayer::new().layer(
-            self.deadline
-                .layer(RequestSizeLayer.layer(self.access.layer(service))),
+            self.deadline.layer(
+                self.revision
+                    .layer(RequestSizeLayer.layer(self.access.layer(service))),
+            ),
         );
         router.route_service(&format!("/{}/{{*rest}}", S::NAME), guarded)
     }

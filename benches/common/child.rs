@@ -26,9 +26,15 @@ impl ChildServer {
     /// Starts `tolmach serve` (the binary built with these tests or benches) on a free port
     /// over `dir` and connects to it.
     pub async fn start(dir: &Path) -> ChildServer {
+        ChildServer::start_with(dir, &[]).await
+    }
+
+    /// The same with more arguments to `serve`.
+    pub async fn start_with(dir: &Path, args: &[&str]) -> ChildServer {
         let mut process = Command::new(env!("CARGO_BIN_EXE_tolmach"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
+            .args(args)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())

@@ -1,9 +1,12 @@
 //! Helpers shared by the benchmarks: deterministic data, memory readings, percentiles, the
-//! client side of an import stream, and a server child process to kill (`child`).
+//! client side of an import stream, a server child process to kill (`child`) and a
+//! three-server NATS JetStream cluster (`nats`).
 
 #![allow(dead_code)] // each benchmark uses its own subset
 
 pub mod child;
+pub mod nats;
+pub mod writers;
 
 use std::time::Duration;
 

@@ -115,6 +115,37 @@ pub enum AppError {
         detail: String,
     },
 
+    // Cluster mode.
+    /// A write that cluster mode does not replicate: applied on one node only, it would
+    /// make the nodes differ.
+    #[error("{what} are not replicated in cluster mode: {advice}")]
+    NotReplicated {
+        /// What was asked, in the plural ("imports").
+        what: &'static str,
+        /// What to do instead.
+        advice: &'static str,
+    },
+    /// The replicated log did not take the write, or this node did not apply it, in time.
+    #[error(
+        "the replicated log {detail}; the write may still be applied: repeat it (a repeated \
+         upsert, delete or unit write leaves the same content) or read with a minimum revision"
+    )]
+    LogUnavailable {
+        /// What went wrong.
+        detail: String,
+    },
+    /// A write larger than one entry of the replicated log may be.
+    #[error(
+        "the write encodes to {bytes} bytes, more than the {limit} bytes one entry of the \
+         replicated log may hold: send fewer or shorter units per call"
+    )]
+    WriteTooLarge {
+        /// Its encoded size.
+        bytes: usize,
+        /// The log's limit.
+        limit: usize,
+    },
+
     // Access: keys, roles and scopes.
     /// The call carried no API key where one is needed, or a key that is malformed, unknown,
     /// expired or revoked.
@@ -168,4 +199,17 @@ pub enum AppError {
         /// Jobs remembered at most.
         kept: usize,
     },
+}
+
+impl AppError {
+    /// Whether the error is a fault of this node (its storage, its memory index, a defect)
+    /// rather than the write's own refusal, which every node applying the same write reaches
+    /// alike. A replica that meets a fault stops applying the log instead of skipping a write.
+    pub fn is_node_fault(&self) -> bool {
+        match self {
+            AppError::Store(StoreError::RevisionMismatch { .. }) => false,
+            AppError::Store(_) | AppError::MemoryUnavailable(_) | AppError::Internal { .. } => true,
+            _ => false,
+        }
+    }
 }

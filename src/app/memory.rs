@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::watch;
 
+use super::commands::{Command, Outcome};
 use super::memory_checkpoint::{Checkpoints, MemorySource};
 use super::work::{self, Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
@@ -253,6 +254,91 @@ impl Memory {
             units
         })
         .await?;
+        let command = Command::AddUnits {
+            author: author.clone(),
+            memory,
+            units,
+        };
+        self.writes
+            .submit(command, |command| self.apply(command))
+            .await?
+            .added()
+    }
+
+    /// Deletes units of `memory` by id; answers how many were stored.
+    pub async fn delete_units(
+        &self,
+        author: &Author,
+        memory: String,
+        ids: Vec<String>,
+    ) -> Result<usize, AppError> {
+        let command = Command::DeleteUnits {
+            author: author.clone(),
+            memory,
+            ids,
+        };
+        self.writes
+            .submit(command, |command| self.apply(command))
+            .await?
+            .count()
+    }
+
+    /// Deletes every unit of `memory`, all or nothing; answers how many there were.
+    pub async fn delete_memory(&self, author: &Author, memory: String) -> Result<usize, AppError> {
+        let command = Command::DeleteMemory {
+            author: author.clone(),
+            memory,
+        };
+        self.writes
+            .submit(command, |command| self.apply(command))
+            .await?
+            .count()
+    }
+
+    /// The same memories applying entry `sequence` of the replicated log (cluster mode).
+    pub fn applying(&self, sequence: u64) -> Memory {
+        Memory {
+            writes: self.writes.applying(sequence),
+            ..self.clone()
+        }
+    }
+
+    /// Applies a memory `command` through the write path.
+    pub async fn apply(&self, command: Command) -> Result<Outcome, AppError> {
+        match command {
+            Command::AddUnits {
+                author,
+                memory,
+                units,
+            } => Ok(Outcome::Added(
+                self.apply_add_units(&author, memory, units).await?,
+            )),
+            Command::DeleteUnits {
+                author,
+                memory,
+                ids,
+            } => Ok(Outcome::Count(
+                self.apply_delete_units(&author, memory, ids).await?,
+            )),
+            Command::DeleteMemory { author, memory } => Ok(Outcome::Count(
+                self.apply_delete_memory(&author, memory).await?,
+            )),
+            Command::UpsertConcept { .. }
+            | Command::DeleteConcept { .. }
+            | Command::UpsertCollection { .. }
+            | Command::DeleteCollection { .. } => Err(AppError::Internal {
+                what: "a memory write",
+                detail: "a termbase write was sent to the memories".to_owned(),
+            }),
+        }
+    }
+
+    async fn apply_add_units(
+        &self,
+        author: &Author,
+        memory: String,
+        units: Vec<TranslationUnit>,
+    ) -> Result<Added, AppError> {
         let ids: Vec<String> = units.iter().map(|u| u.id.clone()).collect();
         let change = Change::AddUnits {
             memory: memory.clone(),
@@ -281,8 +367,7 @@ impl Memory {
         })
     }
 
-    /// Deletes units of `memory` by id; answers how many were stored.
-    pub async fn delete_units(
+    async fn apply_delete_units(
         &self,
         author: &Author,
         memory: String,
@@ -308,8 +393,11 @@ impl Memory {
             .await
     }
 
-    /// Deletes every unit of `memory`, all or nothing; answers how many there were.
-    pub async fn delete_memory(&self, author: &Author, memory: String) -> Result<usize, AppError> {
+    async fn apply_delete_memory(
+        &self,
+        author: &Author,
+        memory: String,
+    ) -> Result<usize, AppError> {
         let change = Change::DeleteMemory {
             memory: memory.clone(),
         };

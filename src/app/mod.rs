@@ -12,6 +12,7 @@
 //! - [`term_checkpoint`]: the term index read back from its file at start and brought up to
 //!   date, and written to it again at checkpoints;
 //! - [`writes`]: the one ordered write path every write above goes through;
+//! - [`commands`]: writes as data, for a replicated log in front of the write path;
 //! - [`work`]: where heavy work runs, and how many heavy calls may run at once;
 //! - [`check`]: the domain's checks of concepts and units, for RPCs and imports alike;
 //! - [`review`]: translations checked against the termbase, glossaries for one text.
@@ -19,6 +20,7 @@
 pub mod changes;
 pub mod check;
 mod claims;
+pub mod commands;
 mod error;
 pub mod export;
 pub mod import;
@@ -39,6 +41,7 @@ pub use work::{Heavy, Limits};
 use crate::index::TermSearch;
 use crate::store::Store;
 use changes::Changes;
+use commands::{Command, Outcome, WriteLog};
 use export::Exports;
 use import::Imports;
 use memory::{Memory, MemoryLoader};
@@ -63,6 +66,8 @@ pub struct App {
     pub changes: Changes,
     /// Translation checks and glossaries.
     pub review: Review,
+    /// The write path all of them share.
+    writes: WritePath,
 }
 
 impl App {
@@ -102,15 +107,34 @@ impl App {
             ),
             imports: Imports::new(
                 store.clone(),
-                writes,
+                writes.clone(),
                 admission,
                 claims,
                 readiness.checkpoints(),
             ),
             exports: Exports::new(store),
             changes,
+            writes,
         };
         (app, loader)
+    }
+}
+
+impl App {
+    /// Applies entry `sequence` of the replicated log, `command`, through the write path
+    /// (cluster mode); the sequence is recorded with the write's commit.
+    pub async fn apply(&self, sequence: u64, command: Command) -> Result<Outcome, AppError> {
+        if command.is_memory_write() {
+            self.memory.applying(sequence).apply(command).await
+        } else {
+            self.termbase.applying(sequence).apply(command).await
+        }
+    }
+
+    /// Puts the replicated `log` in front of every write (cluster mode); imports are refused
+    /// from then on. Answers `false` if a log was installed already.
+    pub fn install_log(&self, log: Arc<dyn WriteLog>) -> bool {
+        self.writes.install_log(log)
     }
 }
 

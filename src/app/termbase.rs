@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::claims::Claims;
+use super::commands::{Command, Outcome};
 use super::work::{Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
 use super::{now_ms, take_page, AppError, Page};
@@ -149,6 +150,88 @@ impl Termbase {
         if concept.id.is_empty() {
             concept.id = format!("c{:016x}", self.store.generate_id()?);
         }
+        let command = Command::UpsertConcept {
+            author: author.clone(),
+            time_ms: now_ms(),
+            concept,
+            expected_revision,
+            move_from_other_collection,
+        };
+        self.writes
+            .submit(command, |command| self.apply(command))
+            .await?
+            .upserted()
+    }
+
+    /// The same termbase applying entry `sequence` of the replicated log (cluster mode).
+    pub fn applying(&self, sequence: u64) -> Termbase {
+        Termbase {
+            writes: self.writes.applying(sequence),
+            ..self.clone()
+        }
+    }
+
+    /// Applies a termbase `command` through the write path.
+    pub async fn apply(&self, command: Command) -> Result<Outcome, AppError> {
+        match command {
+            Command::UpsertConcept {
+                author,
+                time_ms,
+                concept,
+                expected_revision,
+                move_from_other_collection,
+            } => {
+                let upserted = self
+                    .apply_upsert(
+                        &author,
+                        time_ms,
+                        concept,
+                        expected_revision,
+                        move_from_other_collection,
+                    )
+                    .await?;
+                Ok(Outcome::Upserted(upserted))
+            }
+            Command::DeleteConcept {
+                author,
+                time_ms,
+                id,
+            } => Ok(Outcome::Deleted(
+                self.apply_delete(&author, time_ms, id).await?,
+            )),
+            Command::UpsertCollection {
+                author,
+                time_ms,
+                collection,
+            } => {
+                self.apply_upsert_collection(&author, time_ms, collection)
+                    .await?;
+                Ok(Outcome::Done)
+            }
+            Command::DeleteCollection {
+                author,
+                time_ms,
+                name,
+            } => Ok(Outcome::Count(
+                self.apply_delete_collection(&author, time_ms, name).await?,
+            )),
+            Command::AddUnits { .. }
+            | Command::DeleteUnits { .. }
+            | Command::DeleteMemory { .. } => Err(AppError::Internal {
+                what: "a termbase write",
+                detail: "a memory write was sent to the termbase".to_owned(),
+            }),
+        }
+    }
+
+    async fn apply_upsert(
+        &self,
+        author: &Author,
+        time_ms: i64,
+        concept: Concept,
+        expected_revision: Option<u64>,
+        move_from_other_collection: bool,
+    ) -> Result<Upserted, AppError> {
         let change = Change::UpsertConcept {
             id: concept.id.clone(),
             collection: concept.collection.clone(),
@@ -164,9 +247,9 @@ impl Termbase {
                     if !move_from_other_collection {
                         refuse_other_owner(&claims, &concept, previous.as_ref())?;
                     }
-                    ensure_collection(&store, &concept.collection, &name)?;
+                    ensure_collection(&store, &concept.collection, &name, time_ms)?;
                     let stored =
-                        store.upsert_concept(concept, expected_revision, now_ms(), &name)?;
+                        store.upsert_concept(concept, expected_revision, time_ms, &name)?;
                     Ok((previous, stored))
                 },
                 |(previous, stored), index| {
@@ -234,6 +317,23 @@ impl Termbase {
 
     /// Deletes one concept; answers it as it was.
     pub async fn delete(&self, author: &Author, id: String) -> Result<Concept, AppError> {
+        let command = Command::DeleteConcept {
+            author: author.clone(),
+            time_ms: now_ms(),
+            id,
+        };
+        self.writes
+            .submit(command, |command| self.apply(command))
+            .await?
+            .deleted()
+    }
+
+    async fn apply_delete(
+        &self,
+        author: &Author,
+        time_ms: i64,
+        id: String,
+    ) -> Result<Concept, AppError> {
         let change = Change::DeleteConcept { id: id.clone() };
         let name = author.0.clone();
         self.writes
@@ -242,7 +342,7 @@ impl Termbase {
                 author,
                 move |store, _| async move {
                     store
-                        .delete_concept(&id, now_ms(), &name)?
+                        .delete_concept(&id, time_ms, &name)?
                         .ok_or(AppError::ConceptNotFound { id })
                 },
                 |deleted, index| {
@@ -332,6 +432,23 @@ impl Termbase {
         author: &Author,
         collection: Collection,
     ) -> Result<(), AppError> {
+        let command = Command::UpsertCollection {
+            author: author.clone(),
+            time_ms: now_ms(),
+            collection,
+        };
+        self.writes
+            .submit(command, |command| self.apply(command))
+            .await?
+            .done()
+    }
+
+    async fn apply_upsert_collection(
+        &self,
+        author: &Author,
+        time_ms: i64,
+        collection: Collection,
+    ) -> Result<(), AppError> {
         let change = Change::UpsertCollection {
             name: collection.name.clone(),
         };
@@ -341,7 +458,7 @@ impl Termbase {
                 change,
                 author,
                 move |store, _| async move {
-                    store.upsert_collection(&collection, now_ms(), &by)?;
+                    store.upsert_collection(&collection, time_ms, &by)?;
                     Ok(priorities(&store)?)
                 },
                 |priorities, index| index.set_priorities(priorities),
@@ -372,6 +489,23 @@ impl Termbase {
         if name == GLOSSARY_COLLECTION && !force {
             return Err(AppError::ProtectedCollection { name });
         }
+        let command = Command::DeleteCollection {
+            author: author.clone(),
+            time_ms: now_ms(),
+            name,
+        };
+        self.writes
+            .submit(command, |command| self.apply(command))
+            .await?
+            .count()
+    }
+
+    async fn apply_delete_collection(
+        &self,
+        author: &Author,
+        time_ms: i64,
+        name: String,
+    ) -> Result<usize, AppError> {
         let change = Change::DeleteCollection { name: name.clone() };
         let by = author.0.clone();
         self.writes
@@ -380,7 +514,7 @@ impl Termbase {
                 author,
                 move |store, _| async move {
                     let ids = store
-                        .delete_collection(&name, now_ms(), &by)?
+                        .delete_collection(&name, time_ms, &by)?
                         .ok_or(AppError::CollectionNotFound { name })?;
                     Ok((ids, priorities(&store)?))
                 },
@@ -421,7 +555,12 @@ fn refuse_other_owner(
 /// so that what a write brings does not outrank the curated terms until someone raises its
 /// priority. Call with the termbase write turn held; `author` names the write in the change
 /// log.
-pub(super) fn ensure_collection(store: &Store, name: &str, author: &str) -> Result<(), StoreError> {
+pub(super) fn ensure_collection(
+    store: &Store,
+    name: &str,
+    author: &str,
+    time_ms: i64,
+) -> Result<(), StoreError> {
     if store.collections()?.iter().any(|c| c.name == name) {
         return Ok(());
     }
@@ -430,7 +569,7 @@ pub(super) fn ensure_collection(store: &Store, name: &str, author: &str) -> Resu
         priority: 0,
         description: String::new(),
     };
-    store.upsert_collection(&collection, now_ms(), author)
+    store.upsert_collection(&collection, time_ms, author)
 }
 
 /// Every collection's priority, for the term index.

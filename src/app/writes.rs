@@ -35,8 +35,12 @@
 //! in the commit's own transactions, within the turn, so revisions follow the order of the
 //! commits; the revision the commit reached is noted under the turn, and after step 3 the
 //! [change feed](super::changes) is told that revision (not the store's latest, which may
-//! belong to later writes not yet durable) and wakes its streams. Still to come: a replicated
-//! log (append the change in step 1, apply on followers through the same path).
+//! belong to later writes not yet durable) and wakes its streams.
+//!
+//! In cluster mode a write reaches this path as a [`Command`] taken from the replicated log
+//! (see [`WritePath::submit`] and [`super::commands`]); its commit also records which entry
+//! of the log it applied, under the same turn, so the flush that makes it durable makes that
+//! mark durable as well.
 //!
 //! An import publishes to its index as its commit goes (`store::import` flushes its commit
 //! marker and batches itself), so it waits, under the turn, until every write committed
@@ -59,11 +63,13 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::{oneshot, Mutex};
 
 use super::changes::Changes;
+use super::commands::{Command, Outcome, WriteLog};
 use super::memory::MemoryReadiness;
 use super::{now_ms, work, AppError};
 use crate::index::memory::LiveMemoryIndex;
@@ -72,7 +78,7 @@ use crate::store::{AuditEntry, Store};
 
 /// Who makes a write, as the audit log and a concept's history record it: the name of the
 /// API key, empty on an open server.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author(pub String);
 
 /// What a write changes, for the log and the audit today and for change feeds and
@@ -211,6 +217,11 @@ pub struct WritePath {
     changes: Changes,
     termbase_lane: Arc<Lane>,
     memory_lane: Arc<Lane>,
+    /// In cluster mode, the replicated log every write is submitted to first.
+    log: Arc<OnceLock<Arc<dyn WriteLog>>>,
+    /// The replicated log's entry the writes through this path apply, recorded with their
+    /// commit (cluster mode's replicas only).
+    entry: Option<u64>,
 }
 
 impl WritePath {
@@ -229,6 +240,45 @@ impl WritePath {
             changes,
             termbase_lane: Arc::default(),
             memory_lane: Arc::default(),
+            log: Arc::default(),
+            entry: None,
+        }
+    }
+
+    /// Puts the replicated `log` in front of every write from now on (cluster mode); answers
+    /// `false` if a log was installed already.
+    pub fn install_log(&self, log: Arc<dyn WriteLog>) -> bool {
+        self.log.set(log).is_ok()
+    }
+
+    /// Whether writes go through a replicated log.
+    pub fn is_replicated(&self) -> bool {
+        self.log.get().is_some()
+    }
+
+    /// The same path for the writes that apply entry `sequence` of the replicated log: each
+    /// records the sequence right after its commit, under its turn, so the flush that makes
+    /// the write durable makes the mark durable too.
+    pub fn applying(&self, sequence: u64) -> WritePath {
+        WritePath {
+            entry: Some(sequence),
+            ..self.clone()
+        }
+    }
+
+    /// Runs `command`: through the replicated log when there is one (which answers once this
+    /// node applied it), else at once by `apply`.
+    pub async fn submit<F>(
+        &self,
+        command: Command,
+        apply: impl FnOnce(Command) -> F,
+    ) -> Result<Outcome, AppError>
+    where
+        F: Future<Output = Result<Outcome, AppError>>,
+    {
+        match self.log.get() {
+            Some(log) => log.submit(command).await,
+            None => apply(command).await,
         }
     }
 
@@ -295,6 +345,7 @@ impl WritePath {
     {
         let store = self.store.clone();
         let author = author.clone();
+        let entry = self.entry;
         let write = async move {
             let (committed, revision, point, mut place) = {
                 let mut turn = lane.turn.lock().await;
@@ -311,6 +362,12 @@ impl WritePath {
                     // fault to log, not a reason to tell the client its write failed.
                     if let Err(error) = store.append_audit(&change.audited(&author)) {
                         tracing::error!(%error, %change, "the audit record of a write was lost");
+                    }
+                }
+                // Refused or not, the log's entry is done with: a replay does not apply it again.
+                if let Some(sequence) = entry {
+                    if let Err(error) = store.mark_replicated(sequence) {
+                        tracing::error!(%error, sequence, "the applied log sequence was not recorded");
                     }
                 }
                 (committed, store.revision(), store.flush_point(), place)

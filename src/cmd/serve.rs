@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use tolmach::app::changes::DEFAULT_RETENTION;
 use tolmach::app::Limits;
+use tolmach::cluster::{ClusterConfig, DEFAULT_STREAM};
 use tolmach::server::{self, ServerConfig};
 use tolmach::transport::{TlsFiles, TransportLimits};
 
@@ -40,6 +41,37 @@ pub struct ServeArgs {
     watch_retention: u64,
     #[command(flatten)]
     transport: TransportArgs,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+}
+
+/// Cluster mode.
+#[derive(Args)]
+struct ClusterArgs {
+    /// Run as one node of a cluster whose writes go through this NATS JetStream server
+    /// (`nats://127.0.0.1:4222`; comma-separated for several): every write is replicated to
+    /// the other nodes before it is answered. Without it, a single server.
+    #[arg(long, env = "TOLMACH_CLUSTER", value_name = "URL")]
+    cluster: Option<String>,
+    /// The JetStream stream holding the cluster's log (created when missing); every node
+    /// of one cluster names the same.
+    #[arg(long, env = "TOLMACH_CLUSTER_STREAM", default_value = DEFAULT_STREAM, requires = "cluster")]
+    cluster_stream: String,
+    /// How many NATS servers keep each entry of a new stream (at most the servers in the
+    /// NATS cluster; 3 tolerates the loss of one).
+    #[arg(long, default_value_t = 3, requires = "cluster",
+          value_parser = clap::value_parser!(u8).range(1..=5))]
+    cluster_replicas: u8,
+}
+
+impl ClusterArgs {
+    fn config(&self) -> Option<ClusterConfig> {
+        Some(ClusterConfig {
+            url: self.cluster.clone()?,
+            stream: self.cluster_stream.clone(),
+            replicas: usize::from(self.cluster_replicas),
+        })
+    }
 }
 
 /// TLS and the limits of connections and calls.
@@ -93,6 +125,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         transport: args.transport.limits(),
         cors_origins: args.cors_origin,
         watch_retention: args.watch_retention,
+        cluster: args.cluster.config(),
     };
     serve(config).await
 }

@@ -8,6 +8,10 @@ pub const SCHEMA_VERSION: &[u8] = b"schema_version";
 /// Key in the `meta` tree present once the shipped glossary was loaded.
 pub const SEEDED: &[u8] = b"glossary_seeded";
 
+/// Key in the `meta` tree: in cluster mode, the sequence of the last entry of the replicated
+/// log applied.
+pub const REPLICATED: &[u8] = b"replicated_sequence";
+
 /// Key of the store's random id in the `meta` tree: 16 bytes made at first open, naming this
 /// database in the files derived from it.
 pub const STORE_ID: &[u8] = b"store_id";

@@ -267,6 +267,23 @@ impl Store {
         Ok(())
     }
 
+    /// In cluster mode, the sequence of the last entry of the replicated log this store
+    /// applied (0 before the first); the node resumes the log after it.
+    pub fn replicated(&self) -> Result<u64, StoreError> {
+        match self.meta.get(keys::REPLICATED)? {
+            Some(bytes) => decode("meta", keys::REPLICATED, &bytes),
+            None => Ok(0),
+        }
+    }
+
+    /// Records that the replicated log's entry `sequence` is applied; durable with the flush
+    /// that makes the entry's own writes durable, since the write path records it right
+    /// after the commit.
+    pub fn mark_replicated(&self, sequence: u64) -> Result<(), StoreError> {
+        self.meta.insert(keys::REPLICATED, encode(&sequence))?;
+        Ok(())
+    }
+
     /// Reads one concept.
     pub fn concept(&self, id: &str) -> Result<Option<Concept>, StoreError> {
         self.concepts

@@ -7,6 +7,8 @@
 //! - [`request_size`]: each RPC's largest request message, enforced while the body is read;
 //! - [`deadline`]: the server's default deadline for unary calls, answered
 //!   `DEADLINE_EXCEEDED`, which also stops the blocking work behind the call;
+//! - [`revision`]: in cluster mode, the node's revision on every answer and calls that wait
+//!   for a minimum revision (read-your-writes across nodes);
 //! - [`open_files`]: the soft open-files limit raised to the hard one at start;
 //! - `rpc`: the per-RPC table the layers read.
 //!
@@ -16,6 +18,7 @@ pub mod deadline;
 pub mod incoming;
 pub mod open_files;
 pub mod request_size;
+pub mod revision;
 pub mod tls;
 
 use std::time::Duration;
@@ -26,6 +29,7 @@ pub use deadline::DeadlineLayer;
 pub use incoming::Incoming;
 pub use open_files::raise_open_files_limit;
 pub use request_size::RequestSizeLayer;
+pub use revision::RevisionLayer;
 pub use tls::{TlsError, TlsFiles};
 
 /// The largest answer message the server sends: what gRPC clients accept by default (tonic,

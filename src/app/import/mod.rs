@@ -111,8 +111,17 @@ impl Imports {
     }
 
     /// A permit for one import, held until it ends; [`AppError::Busy`] when
-    /// [`super::Limits::import`] imports run already.
+    /// [`super::Limits::import`] imports run already, [`AppError::NotReplicated`] in cluster
+    /// mode, where an import committed on one node would be missing on the others.
     pub fn admit(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        if self.writes.is_replicated() {
+            return Err(AppError::NotReplicated {
+                what: "imports",
+                advice: "send the file's entries with UpsertConcept or AddUnits (a few \
+                         thousand units per call), or import into a single server and start \
+                         the cluster from its data",
+            });
+        }
         self.admission.admit(Heavy::Import)
     }
 
@@ -142,7 +151,7 @@ impl Imports {
                 import_change(&spool, &collection),
                 &self.author,
                 move |store, terms| async move {
-                    ensure_collection(&store, &collection, &author)?;
+                    ensure_collection(&store, &collection, &author, now_ms())?;
                     let runtime = tokio::runtime::Handle::current();
                     work::run("import commit", move || {
                         // Each publication rebuilds the term index once the recent writes

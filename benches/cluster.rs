@@ -1,0 +1,199 @@
+//! Cluster mode against a single server, on one machine: the release `tolmach` binary as
+//! child processes on 127.0.0.1, first alone, then as three nodes over a three-server NATS
+//! JetStream cluster (every entry kept by all three servers).
+//!
+//! Prints, for 1 and 16 concurrent writers (spread over the nodes), acknowledged
+//! single-concept UpsertConcepts and single-unit AddUnits per second with p50/p95/p99 (each
+//! durable, and in the cluster replicated and applied, before its answer); Lookup latency on
+//! every node; and how long a node that was down takes to catch up with
+//! `TOLMACH_BENCH_CLUSTER_UNITS` units (100 000 by default, in AddUnits of 1 000) written
+//! while it was away, until it answers SERVING at the log's last revision.
+//!
+//! Run with `cargo bench --bench cluster` (`TOLMACH_BENCH_WRITES` sets the writes per round,
+//! 1 000 by default). Needs `/usr/sbin/nats-server`; says so and stops without it. Every
+//! process here runs on the same cores, the three NATS servers' disk writes included, so the
+//! cluster's figures are a floor for nodes on machines of their own. Every loop has an end;
+//! the only processes stopped are the children started here, by PID.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::child::{memory_units, ChildServer};
+use common::nats::{nats_cluster, node_args, stream_state, NATS_SERVER};
+use common::writers::{round, Write};
+use common::{ms, percentile};
+use tolmach::service::proto::memory_client::MemoryClient;
+use tolmach::service::proto::termbase_client::TermbaseClient;
+use tolmach::service::proto::{AddUnitsRequest, LookupRequest, Segment, TranslationUnit};
+use tonic::transport::Channel;
+use tonic_health::pb::{health_check_response::ServingStatus, health_client::HealthClient};
+
+/// The numbers of concurrent writers measured.
+const WRITERS: [usize; 2] = [1, 16];
+
+/// Units per AddUnits call of the catch-up load.
+const BATCH: usize = 1000;
+
+/// How long a node may take to catch up before the bench gives up on it.
+const CATCH_UP_LIMIT: Duration = Duration::from_secs(1800);
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Every write round against `servers`.
+async fn write_rounds(servers: &[Channel], writes: usize) {
+    for write in [Write::UpsertConcept, Write::AddUnits] {
+        for writers in WRITERS {
+            round(servers, write, writers, writes).await;
+        }
+    }
+}
+
+/// Lookup latency on each of `servers`.
+async fn lookups(servers: &[Channel]) {
+    for (n, channel) in servers.iter().enumerate() {
+        let mut client = TermbaseClient::new(channel.clone());
+        let mut samples = Vec::new();
+        for i in 0..500 {
+            let request = LookupRequest {
+                text: format!("written term 16 {}", i % 100),
+                ..Default::default()
+            };
+            let began = Instant::now();
+            client.lookup(request).await.expect("lookup");
+            samples.push(began.elapsed());
+        }
+        println!(
+            "  Lookup on node {n}: p50 {:.2} ms, p95 {:.2} ms",
+            ms(percentile(&samples, 0.50)),
+            ms(percentile(&samples, 0.95))
+        );
+    }
+}
+
+/// `units` units in AddUnits calls of [`BATCH`], through `servers` in turn.
+async fn add_units(servers: &[Channel], units: usize) {
+    for batch in 0..units.div_ceil(BATCH) {
+        let segment = |lang: &str, text: String| Segment {
+            lang: lang.into(),
+            text,
+            ..Default::default()
+        };
+        let request = AddUnitsRequest {
+            memory: "catch-up".into(),
+            units: (0..BATCH.min(units - batch * BATCH))
+                .map(|j| TranslationUnit {
+                    id: format!("c{batch}-{j}"),
+                    segments: vec![
+                        segment("en", format!("Catch-up report {batch} sentence {j}")),
+                        segment("zh", format!("追赶第{batch}号第{j}句")),
+                    ],
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        MemoryClient::new(servers[batch % servers.len()].clone())
+            .add_units(request)
+            .await
+            .expect("units added");
+    }
+}
+
+/// Whether `channel` says SERVING and has applied `last`.
+async fn caught_up(channel: &Channel, last: u64) -> bool {
+    let health = HealthClient::new(channel.clone())
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await;
+    if !health.is_ok_and(|h| h.into_inner().status == ServingStatus::Serving as i32) {
+        return false;
+    }
+    let reply = MemoryClient::new(channel.clone())
+        .stats(tolmach::service::proto::StatsRequest {})
+        .await;
+    let revision = reply.ok().and_then(|reply| {
+        reply
+            .metadata()
+            .get("tolmach-revision")?
+            .to_str()
+            .ok()?
+            .parse::<u64>()
+            .ok()
+    });
+    revision.is_some_and(|at| at >= last)
+}
+
+async fn single(root: &Path, writes: usize) {
+    println!("single server, {writes} acknowledged writes per round:");
+    let server = ChildServer::start(&root.join("single")).await;
+    memory_units(&server.channel, "writes").await;
+    let servers = [server.channel.clone()];
+    write_rounds(&servers, writes).await;
+    lookups(&servers).await;
+}
+
+async fn cluster(root: &Path, writes: usize, catch_up_units: usize) {
+    println!("three nodes over a three-server JetStream cluster, {writes} writes per round:");
+    let glossary = root.join("empty-glossary");
+    std::fs::create_dir_all(&glossary).expect("glossary dir");
+    let servers = nats_cluster(&root.join("nats"));
+    let args = node_args(&servers, &glossary);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let data = |n: usize| root.join(format!("node-{n}"));
+    let mut nodes = Vec::new();
+    for n in 0..3 {
+        let node = ChildServer::start_with(&data(n), &args).await;
+        memory_units(&node.channel, "writes").await;
+        nodes.push(node);
+    }
+    let channels: Vec<Channel> = nodes.iter().map(|n| n.channel.clone()).collect();
+    write_rounds(&channels, writes).await;
+    lookups(&channels).await;
+
+    // Node 2 goes away; the others take `catch_up_units` units; node 2 comes back.
+    nodes.pop().expect("node 2").kill();
+    let began = Instant::now();
+    add_units(&channels[..2], catch_up_units).await;
+    let (_, last) = stream_state(&servers).await;
+    println!(
+        "  {catch_up_units} units written through 2 nodes in {:.1} s; log at revision {last}",
+        began.elapsed().as_secs_f64()
+    );
+    let began = Instant::now();
+    let returned = ChildServer::start_with(&data(2), &args).await;
+    let serving_after = began.elapsed();
+    while !caught_up(&returned.channel, last).await {
+        assert!(began.elapsed() < CATCH_UP_LIMIT, "node 2 did not catch up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took = began.elapsed().as_secs_f64();
+    println!(
+        "  node 2 back: listening after {:.1} s, caught up with {catch_up_units} units after \
+         {took:.1} s ({:.0} units/s)",
+        serving_after.as_secs_f64(),
+        catch_up_units as f64 / took
+    );
+}
+
+fn main() {
+    if !Path::new(NATS_SERVER).exists() {
+        println!("skipped: the cluster bench needs {NATS_SERVER} (apt-get install nats-server)");
+        return;
+    }
+    let writes = env_number("TOLMACH_BENCH_WRITES", 1000);
+    let catch_up_units = env_number("TOLMACH_BENCH_CLUSTER_UNITS", 100_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let root = tempfile::tempdir().expect("a temporary directory");
+    runtime.block_on(async {
+        single(root.path(), writes).await;
+        cluster(root.path(), writes, catch_up_units).await;
+    });
+}

@@ -1,0 +1,204 @@
+//! Cluster mode (`serve --cluster nats://…`): several nodes, each with its own sled store and
+//! indexes, share one replicated log, a NATS JetStream stream. sled alone stays the default;
+//! nothing here runs without `--cluster`.
+//!
+//! - **Writes** (`log.rs`): the node that takes a write checks it as a single server would,
+//!   fixes its inputs as an [`app::commands::Command`](crate::app::commands::Command) and
+//!   publishes it to the stream with a random message id (JetStream drops a repeated id, so
+//!   a publish retried after a lost acknowledgement is stored once). It answers once
+//!   JetStream acknowledged the entry **and** this node applied it, with what its own
+//!   application gave.
+//! - **Replication** (`replica.rs`): every node reads the stream in order from the entry after
+//!   the last one it applied and applies each through the ordinary write path, which records
+//!   the entry's sequence right after the write's commit, under the same turn and flush
+//!   (`Store::mark_replicated`). A restarted node resumes there; a new node reads the stream
+//!   from its start. Every node applies the same entries in the same order to the same
+//!   starting state, so stores, revisions and change feeds agree.
+//! - **Reads** are local. The stream sequence a node has applied is its cluster revision: it
+//!   rides on every gRPC answer as the `tolmach-revision` header, and a call carrying
+//!   `tolmach-min-revision` waits (boundedly) until the node got there
+//!   (`transport::revision`). Health answers `NOT_SERVING` until the node has applied every
+//!   entry the stream held when it joined.
+//!
+//! Not replicated: imports (refused in cluster mode) and API keys (per node).
+
+mod log;
+mod replica;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, stream::StorageType, stream::Stream};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::App;
+use crate::store::{Store, StoreError};
+use log::{Log, Waiting};
+
+/// The stream's name when none is given.
+pub const DEFAULT_STREAM: &str = "tolmach";
+
+/// How long JetStream remembers a message id: a publish retried within it is stored once.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// How long joining waits for the NATS server to answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long joining waits for the stream to be created or read (a new JetStream cluster
+/// elects its leaders first).
+const STREAM_WAIT: Duration = Duration::from_secs(30);
+
+/// Opens (creating if missing) the stream `settings` describe; answers it with its last
+/// sequence.
+async fn open_stream(
+    jetstream: &jetstream::Context,
+    settings: &jetstream::stream::Config,
+) -> Result<(Stream, u64), String> {
+    let mut stream = jetstream
+        .get_or_create_stream(settings.clone())
+        .await
+        .map_err(|error| error.to_string())?;
+    let last = stream
+        .info()
+        .await
+        .map_err(|error| error.to_string())?
+        .state
+        .last_sequence;
+    Ok((stream, last))
+}
+
+/// Where the cluster's log lives.
+#[derive(Clone, Debug)]
+pub struct ClusterConfig {
+    /// The NATS server(s), `nats://127.0.0.1:4222` (comma-separated for several).
+    pub url: String,
+    /// The JetStream stream holding the log; created when missing.
+    pub stream: String,
+    /// How many JetStream servers keep each entry (3 in a three-server cluster).
+    pub replicas: usize,
+}
+
+/// Why a node could not join its cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The NATS server did not answer.
+    #[error("cannot reach the NATS server at {url}: {detail}")]
+    Connect {
+        /// Where.
+        url: String,
+        /// What the client said.
+        detail: String,
+    },
+    /// The stream could not be created or read.
+    #[error("the JetStream stream {stream:?} could not be opened: {detail}")]
+    Stream {
+        /// Its name.
+        stream: String,
+        /// What the server said.
+        detail: String,
+    },
+    /// The local store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A node's membership: the replica applying the log, and how far it got.
+pub struct Cluster {
+    applied: watch::Receiver<u64>,
+    joined_at: u64,
+    replica: JoinHandle<()>,
+}
+
+impl Cluster {
+    /// Joins the cluster `config` names: connects, opens (or creates) the stream, puts the
+    /// log in front of `app`'s writes and starts applying the stream from the entry after
+    /// the last one `store` applied.
+    pub async fn join(
+        config: &ClusterConfig,
+        app: &App,
+        store: Store,
+    ) -> Result<Cluster, ClusterError> {
+        let connect = |detail: String| ClusterError::Connect {
+            url: config.url.clone(),
+            detail,
+        };
+        let servers: Vec<&str> = config.url.split(',').map(str::trim).collect();
+        let client = tokio::time::timeout(CONNECT_TIMEOUT, async_nats::connect(servers))
+            .await
+            .map_err(|_| connect(format!("no answer within {CONNECT_TIMEOUT:?}")))?
+            .map_err(|error| connect(error.to_string()))?;
+        let jetstream = jetstream::new(client);
+        let subject = format!("{}.writes", config.stream);
+        let settings = jetstream::stream::Config {
+            name: config.stream.clone(),
+            subjects: vec![subject.clone()],
+            num_replicas: config.replicas,
+            storage: StorageType::File,
+            duplicate_window: DUPLICATE_WINDOW,
+            max_message_size: log::MAX_ENTRY_BYTES as i32,
+            ..Default::default()
+        };
+        // A JetStream cluster that has just started answers only once it elected a leader.
+        let started = Instant::now();
+        let (stream, joined_at) = loop {
+            match open_stream(&jetstream, &settings).await {
+                Ok(opened) => break opened,
+                Err(detail) if started.elapsed() < STREAM_WAIT => {
+                    tracing::info!(detail, "the cluster's stream is not available yet");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(detail) => {
+                    return Err(ClusterError::Stream {
+                        stream: config.stream.clone(),
+                        detail,
+                    })
+                }
+            }
+        };
+        let applied_before = store.replicated()?;
+        let (applied, watching) = watch::channel(applied_before);
+        let waiting = Arc::new(Waiting::default());
+        app.install_log(Arc::new(Log::new(jetstream, subject, Arc::clone(&waiting))));
+        let replica = tokio::spawn(replica::run(app.clone(), store, stream, waiting, applied));
+        tracing::info!(
+            url = config.url,
+            stream = config.stream,
+            applied = applied_before,
+            log = joined_at,
+            "joined the cluster"
+        );
+        Ok(Cluster {
+            applied: watching,
+            joined_at,
+            replica,
+        })
+    }
+
+    /// The sequence of the last log entry this node applied, as it changes.
+    pub fn applied(&self) -> watch::Receiver<u64> {
+        self.applied.clone()
+    }
+
+    /// Completes once this node has applied every entry the log held when it joined (or at
+    /// once if the replica stopped; its fault is logged).
+    pub fn caught_up(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut applied = self.applied.clone();
+        let target = self.joined_at;
+        async move {
+            let _ = applied.wait_for(|&sequence| sequence >= target).await;
+        }
+    }
+
+    /// Stops applying the log (at shutdown).
+    pub fn leave(&self) {
+        self.replica.abort();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.leave();
+    }
+}

@@ -1,0 +1,127 @@
+//! The replica: this node's reader of the replicated log. It reads the stream in order (an
+//! ordered consumer, which JetStream's client recreates at the right sequence after a gap or
+//! a lost connection) from the entry after the last one applied, applies each entry through
+//! the application's write path and hands the outcome to the write of this node that
+//! published it, if any.
+//!
+//! An entry the application refuses (a concept not found, a revision conflict, an id of
+//! another collection) is refused alike on every node, so it is done with. A fault of this
+//! node (its store, its memory index) or an entry it cannot read (written by a newer build)
+//! stops the replica instead: skipping the entry would make this node differ from the
+//! others. The node then answers writes `UNAVAILABLE`, stays behind
+//! (reads with a minimum revision say so), and a restart resumes from the last entry applied.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::pull::OrderedConfig;
+use async_nats::jetstream::consumer::DeliverPolicy;
+use async_nats::jetstream::stream::Stream;
+use async_nats::jetstream::Message;
+use tokio::sync::watch;
+use tokio_stream::StreamExt;
+
+use super::log::{decode, Waiting};
+use crate::app::{App, AppError};
+use crate::store::Store;
+
+/// The pause before reading the stream again after the connection or the consumer failed.
+const REREAD_PAUSE: Duration = Duration::from_millis(500);
+
+/// Applies `stream` to `app` from the entry after `applied`, for as long as the task runs.
+pub async fn run(
+    app: App,
+    store: Store,
+    stream: Stream,
+    waiting: Arc<Waiting>,
+    applied: watch::Sender<u64>,
+) {
+    loop {
+        let start = *applied.borrow() + 1;
+        let consumer = stream
+            .create_consumer(OrderedConfig {
+                deliver_policy: DeliverPolicy::ByStartSequence {
+                    start_sequence: start,
+                },
+                ..Default::default()
+            })
+            .await;
+        let messages = match consumer {
+            Ok(consumer) => consumer.messages().await.map_err(|e| e.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        let mut messages = match messages {
+            Ok(messages) => messages,
+            Err(error) => {
+                tracing::warn!(error, start, "cannot read the replicated log; trying again");
+                tokio::time::sleep(REREAD_PAUSE).await;
+                continue;
+            }
+        };
+        while let Some(message) = messages.next().await {
+            let message = match message {
+                Ok(message) => message,
+                Err(error) => {
+                    tracing::warn!(%error, "reading the replicated log failed; reading again");
+                    break;
+                }
+            };
+            if let Err(fault) = apply(&app, &store, &waiting, &applied, &message).await {
+                tracing::error!(
+                    %fault,
+                    "this node stopped applying the replicated log; restart it once the \
+                     fault is repaired"
+                );
+                waiting.stop(&fault.to_string());
+                return;
+            }
+        }
+        tokio::time::sleep(REREAD_PAUSE).await;
+    }
+}
+
+/// Applies one entry, unless applied already; an `Err` is a fault of this node.
+async fn apply(
+    app: &App,
+    store: &Store,
+    waiting: &Waiting,
+    applied: &watch::Sender<u64>,
+    message: &Message,
+) -> Result<(), AppError> {
+    let sequence = message
+        .info()
+        .map_err(|error| AppError::Internal {
+            what: "reading the replicated log",
+            detail: format!("an entry without its stream sequence: {error}"),
+        })?
+        .stream_sequence;
+    if sequence <= *applied.borrow() {
+        return Ok(());
+    }
+    // An entry this build cannot read (a newer build's, or damaged) stops the replica:
+    // guessing could make this node differ from the others.
+    let command = decode(&message.payload).map_err(|why| AppError::Internal {
+        what: "reading the replicated log",
+        detail: format!("entry {sequence}: {why}"),
+    })?;
+    let outcome = app.apply(sequence, command).await;
+    if let Err(error) = &outcome {
+        if error.is_node_fault() {
+            return outcome.map(drop);
+        }
+    }
+    // A refusal that did not reach a commit recorded nothing: mark it done here.
+    if store.replicated()? < sequence {
+        store.mark_replicated(sequence)?;
+    }
+    applied.send_replace(sequence);
+    let id = message
+        .headers
+        .as_ref()
+        .and_then(|headers| headers.get(async_nats::header::NATS_MESSAGE_ID))
+        .map(|id| id.as_str().to_owned());
+    if let Some(id) = id {
+        waiting.answer(&id, outcome);
+    }
+    Ok(())
+}

@@ -1,0 +1,551 @@
+//! Cluster mode against real processes: three `nats-server` (one JetStream cluster, the log
+//! kept on all three) and three `tolmach serve --cluster` nodes, all on 127.0.0.1. A bounded
+//! mixed load goes through all three nodes: upserts, 40 000 units in AddUnits calls,
+//! searches, and a Watch client on one node. Mid-load the stream's leader and one tolmach
+//! node are killed with SIGKILL, then restarted. Afterwards every acknowledged write is on
+//! every node, the nodes agree on revision and content within 30 s, the Watch client missed
+//! nothing and saw nothing twice, and a Watch resumed on another node continues it exactly.
+//!
+//! Needs `nats-server` (Debian: `apt-get install nats-server`). Without it the test says it
+//! skipped, unless `TOLMACH_REQUIRE_NATS=1` (CI), which makes its absence a failure.
+
+#[allow(dead_code)] // shared with the crash tests and benches; this test uses part of it
+#[path = "../benches/common/child.rs"]
+mod child;
+#[path = "../benches/common/nats.rs"]
+mod nats;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use child::ChildServer;
+use nats::{nats_cluster, node_args, stream_state, NATS_SERVER};
+use tokio::sync::{oneshot, RwLock};
+use tolmach::service::proto::{
+    self, exchange_client::ExchangeClient, import_header, import_request,
+    memory_client::MemoryClient, termbase_client::TermbaseClient, watch_event::Event,
+    AddUnitsRequest, ImportHeader, ImportRequest, ListCollectionsRequest, ListConceptsRequest,
+    ListUnitsRequest, SearchRequest, UpsertConceptRequest, WatchRequest,
+};
+use tonic::transport::Channel;
+use tonic::Code;
+use tonic_health::pb::{health_check_response::ServingStatus, health_client::HealthClient};
+
+const COLLECTION: &str = "cluster";
+const MEMORY: &str = "wire";
+const UPSERTS_PER_NODE: usize = 40;
+const UNIT_BATCHES: usize = 40;
+const UNITS_PER_BATCH: usize = 1000;
+/// How long the nodes get to agree after the restarts.
+const CONVERGENCE: Duration = Duration::from_secs(30);
+
+/// The three nodes' connections; a restarted node's replaces its old one.
+type Nodes = Arc<RwLock<Vec<Channel>>>;
+
+async fn node(nodes: &Nodes, n: usize) -> Channel {
+    nodes.read().await[n].clone()
+}
+
+/// A failure a client may see while a node or the log's leader is down: the write was not
+/// acknowledged. Anything else is a defect.
+fn tolerated(status: &tonic::Status) -> bool {
+    matches!(
+        status.code(),
+        Code::Unavailable | Code::Unknown | Code::Cancelled | Code::DeadlineExceeded
+    )
+}
+
+fn concept(node: usize, i: usize) -> proto::Concept {
+    let section = |lang: &str, text: String| proto::LangSection {
+        lang: lang.into(),
+        terms: vec![proto::Term {
+            text,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    proto::Concept {
+        id: format!("n{node}-{i}"),
+        collection: COLLECTION.into(),
+        langs: vec![
+            section("en", format!("cluster term {node} {i}")),
+            section("ru", format!("термин кластера {node} {i}")),
+        ],
+        ..Default::default()
+    }
+}
+
+fn unit(batch: usize, j: usize) -> proto::TranslationUnit {
+    let segment = |lang: &str, text: String| proto::Segment {
+        lang: lang.into(),
+        text,
+        ..Default::default()
+    };
+    proto::TranslationUnit {
+        id: format!("u{batch}-{j}"),
+        segments: vec![
+            segment(
+                "en",
+                format!("Wire report {batch} sentence {j} from the summit"),
+            ),
+            segment("zh", format!("峰会第{batch}号电讯第{j}句")),
+        ],
+        ..Default::default()
+    }
+}
+
+/// A unit as the nodes must agree on it: its id and texts.
+fn texts(unit: proto::TranslationUnit) -> (String, Vec<String>) {
+    (unit.id, unit.segments.into_iter().map(|s| s.text).collect())
+}
+
+/// Upserts `UPSERTS_PER_NODE` concepts through node `n`; answers the acknowledged ones with
+/// the revision each was stored at.
+async fn upserts(nodes: Nodes, n: usize) -> Vec<(String, u64)> {
+    let mut acknowledged = Vec::new();
+    for i in 0..UPSERTS_PER_NODE {
+        let mut client = TermbaseClient::new(node(&nodes, n).await);
+        let request = UpsertConceptRequest {
+            concept: Some(concept(n, i)),
+            ..Default::default()
+        };
+        match client.upsert_concept(request).await {
+            Ok(stored) => {
+                let stored = stored.into_inner();
+                acknowledged.push((stored.id, stored.revision));
+            }
+            Err(status) if tolerated(&status) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("upsert through node {n}: {status:?}"),
+        }
+    }
+    acknowledged
+}
+
+/// Adds `UNIT_BATCHES` batches through the nodes in turn, each retried on the next node
+/// (units have ids: a repeated batch leaves the same content); answers the acknowledged
+/// batches.
+async fn unit_batches(nodes: Nodes) -> Vec<usize> {
+    let mut acknowledged = Vec::new();
+    for batch in 0..UNIT_BATCHES {
+        for attempt in 0..3 {
+            let mut client = MemoryClient::new(node(&nodes, (batch + attempt) % 3).await);
+            let request = AddUnitsRequest {
+                memory: MEMORY.into(),
+                units: (0..UNITS_PER_BATCH).map(|j| unit(batch, j)).collect(),
+            };
+            match client.add_units(request).await {
+                Ok(_) => {
+                    acknowledged.push(batch);
+                    break;
+                }
+                Err(status) if tolerated(&status) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(status) => panic!("AddUnits batch {batch}: {status:?}"),
+            }
+        }
+    }
+    acknowledged
+}
+
+/// Searches through node 0 until `stop`; answers how many searches were answered.
+async fn searches(nodes: Nodes, mut stop: oneshot::Receiver<()>) -> usize {
+    let mut answered = 0;
+    for _ in 0..10_000 {
+        if stop.try_recv().is_ok() {
+            break;
+        }
+        let mut client = MemoryClient::new(node(&nodes, 0).await);
+        let request = SearchRequest {
+            text: "Wire report 1 sentence 5 from the summit".into(),
+            source_lang: "en".into(),
+            target_lang: "zh".into(),
+            ..Default::default()
+        };
+        match client.search(request).await {
+            Ok(_) => answered += 1,
+            Err(status) if tolerated(&status) => {}
+            Err(status) => panic!("search: {status:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    answered
+}
+
+/// One Watch event as the nodes must agree on it: revision, kind, concept id and revision.
+type Seen = (u64, &'static str, String, u64);
+
+fn seen(event: proto::WatchEvent) -> Option<Seen> {
+    let revision = event.revision;
+    match event.event? {
+        Event::ConceptUpserted(upserted) => {
+            let concept = upserted.concept?;
+            Some((revision, "upserted", concept.id, concept.revision))
+        }
+        Event::ConceptDeleted(deleted) => Some((revision, "deleted", deleted.id, 0)),
+        Event::CollectionUpserted(collection) => Some((revision, "collection", collection.name, 0)),
+        Event::CollectionDeleted(deleted) => {
+            Some((revision, "collection deleted", deleted.name, 0))
+        }
+        Event::SnapshotConcept(_) | Event::SnapshotEnd(_) | Event::Bookmark(_) => None,
+    }
+}
+
+/// Opens a Watch on `channel` after `after`, then keeps what it sees in `events` in a task
+/// of its own until the stream ends: the stream is open when this returns.
+async fn watch(
+    channel: Channel,
+    after: u64,
+    events: Arc<Mutex<Vec<Seen>>>,
+) -> tokio::task::JoinHandle<()> {
+    let mut stream = TermbaseClient::new(channel)
+        .watch(WatchRequest {
+            after_revision: after,
+            ..Default::default()
+        })
+        .await
+        .expect("watch opens")
+        .into_inner();
+    tokio::spawn(async move {
+        loop {
+            match stream.message().await {
+                Ok(Some(event)) => {
+                    if let Some(seen) = seen(event) {
+                        events.lock().expect("events").push(seen);
+                    }
+                }
+                Ok(None) => break,
+                Err(status) => {
+                    eprintln!("watch ended: {status:?}");
+                    break;
+                }
+            }
+        }
+    })
+}
+
+/// The node's revision: the `tolmach-revision` header of a read.
+async fn revision(channel: Channel) -> Option<u64> {
+    let answer = TermbaseClient::new(channel)
+        .list_collections(ListCollectionsRequest {})
+        .await
+        .ok()?;
+    answer
+        .metadata()
+        .get("tolmach-revision")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+async fn serving(channel: Channel) -> bool {
+    let answer = HealthClient::new(channel)
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await;
+    answer.is_ok_and(|a| a.into_inner().status == ServingStatus::Serving as i32)
+}
+
+/// What a node holds of the test's collection and memory.
+#[derive(Debug, PartialEq)]
+struct Content {
+    concepts: BTreeMap<String, proto::Concept>,
+    units: BTreeSet<(String, Vec<String>)>,
+}
+
+async fn content(channel: Channel) -> Content {
+    let mut concepts = BTreeMap::new();
+    let mut termbase = TermbaseClient::new(channel.clone());
+    let mut token = String::new();
+    for _ in 0..100 {
+        let page = termbase
+            .list_concepts(ListConceptsRequest {
+                page_size: 500,
+                page_token: token.clone(),
+                collection: COLLECTION.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("list concepts")
+            .into_inner();
+        concepts.extend(page.concepts.into_iter().map(|c| (c.id.clone(), c)));
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    let mut units = BTreeSet::new();
+    let mut memory = MemoryClient::new(channel);
+    let mut token = String::new();
+    for _ in 0..1000 {
+        let page = memory
+            .list_units(ListUnitsRequest {
+                memory: MEMORY.into(),
+                page_size: 1000,
+                page_token: token.clone(),
+            })
+            .await
+            .expect("list units")
+            .into_inner();
+        units.extend(page.units.into_iter().map(texts));
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    Content { concepts, units }
+}
+
+/// Whether the test can run here; panics when CI requires it and it cannot.
+fn nats_installed() -> bool {
+    if Path::new(NATS_SERVER).exists() {
+        return true;
+    }
+    let reason =
+        format!("the cluster test needs {NATS_SERVER} (Debian: apt-get install nats-server)");
+    assert!(
+        std::env::var("TOLMACH_REQUIRE_NATS").as_deref() != Ok("1"),
+        "{reason}, and TOLMACH_REQUIRE_NATS=1 requires it"
+    );
+    eprintln!("skipped: {reason}");
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_are_killed() {
+    if !nats_installed() {
+        return;
+    }
+    let root = tempfile::tempdir().expect("temp dir");
+    let glossary = root.path().join("glossary");
+    std::fs::create_dir_all(&glossary).expect("glossary dir");
+    let mut servers = nats_cluster(root.path());
+    let args = node_args(&servers, &glossary);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let data = |n: usize| root.path().join(format!("node-{n}"));
+    let mut processes = Vec::new();
+    for n in 0..3 {
+        processes.push(ChildServer::start_with(&data(n), &args).await);
+    }
+    let nodes: Nodes = Arc::new(RwLock::new(
+        processes.iter().map(|p| p.channel.clone()).collect(),
+    ));
+
+    // Imports are not replicated: refused, not applied on one node only.
+    let header = ImportRequest {
+        message: Some(import_request::Message::Header(ImportHeader {
+            target: Some(import_header::Target::Collection(COLLECTION.into())),
+            ..Default::default()
+        })),
+    };
+    let refused = ExchangeClient::new(node(&nodes, 0).await)
+        .import(tokio_stream::iter([header]))
+        .await;
+    let refused = match refused {
+        Err(status) => status,
+        Ok(events) => events
+            .into_inner()
+            .message()
+            .await
+            .expect_err("an import is refused in cluster mode"),
+    };
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let watcher = watch(node(&nodes, 1).await, 0, Arc::clone(&events)).await;
+    let (stop_searching, searching) = oneshot::channel();
+    let searcher = tokio::spawn(searches(Arc::clone(&nodes), searching));
+    let writers: Vec<_> = (0..3)
+        .map(|n| tokio::spawn(upserts(Arc::clone(&nodes), n)))
+        .collect();
+    let units = tokio::spawn(unit_batches(Arc::clone(&nodes)));
+
+    // Mid-load: the log's leader and node 2 die without warning, and come back.
+    let started = Instant::now();
+    while events.lock().expect("events").len() < 20 && started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "{} events after {:?}",
+        events.lock().expect("events").len(),
+        started.elapsed()
+    );
+    let (leader, _) = stream_state(&servers).await;
+    let killed = servers
+        .iter()
+        .position(|s| s.name == leader)
+        .expect("the leader is one of ours");
+    servers[killed].kill();
+    processes.pop().expect("node 2").kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let peers: Vec<u16> = servers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != killed)
+        .map(|(_, s)| s.route_port)
+        .collect();
+    servers[killed].start(&peers);
+    let restarted = ChildServer::start_with(&data(2), &args).await;
+    nodes.write().await[2] = restarted.channel.clone();
+    processes.push(restarted);
+
+    eprintln!("killed and restarted after {:?}", started.elapsed());
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.expect("writer"));
+    }
+    let batches = units.await.expect("unit writer");
+    let _ = stop_searching.send(());
+    assert!(
+        searcher.await.expect("searcher") > 0,
+        "searches were answered"
+    );
+    assert!(
+        acknowledged.len() >= UPSERTS_PER_NODE,
+        "most upserts were acknowledged: {}",
+        acknowledged.len()
+    );
+    assert!(
+        batches.len() >= UNIT_BATCHES / 2,
+        "unit batches acknowledged: {batches:?}"
+    );
+
+    // Every node reaches the log's end and holds the same content.
+    let started = Instant::now();
+    let (_, last) = stream_state(&servers).await;
+    let mut agreed = None;
+    while started.elapsed() < CONVERGENCE {
+        let mut revisions = Vec::new();
+        let mut ready = true;
+        for n in 0..3 {
+            let channel = node(&nodes, n).await;
+            ready &= serving(channel.clone()).await;
+            revisions.push(revision(channel).await);
+        }
+        if ready && revisions.iter().all(|r| *r == Some(last)) {
+            agreed = Some(revisions);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!("nodes agreed after {:?}", started.elapsed());
+    assert!(
+        agreed.is_some(),
+        "the nodes did not all reach revision {last} and SERVING within {CONVERGENCE:?}"
+    );
+    let first = content(node(&nodes, 0).await).await;
+    for n in 1..3 {
+        assert!(
+            content(node(&nodes, n).await).await == first,
+            "node {n} holds other content than node 0"
+        );
+    }
+    for (id, revision) in &acknowledged {
+        let stored = first
+            .concepts
+            .get(id)
+            .unwrap_or_else(|| panic!("acknowledged {id} lost"));
+        assert!(
+            stored.revision >= *revision,
+            "{id} went back to an older revision"
+        );
+    }
+    for batch in &batches {
+        for j in [0, UNITS_PER_BATCH - 1] {
+            let unit = texts(unit(*batch, j));
+            assert!(
+                first.units.contains(&unit),
+                "acknowledged unit {} lost",
+                unit.0
+            );
+        }
+    }
+
+    // The Watch client on a node that stayed up saw every acknowledged upsert, once, in order.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen: Vec<Seen> = events.lock().expect("events").clone();
+    watcher.abort();
+    assert!(
+        seen.windows(2).all(|pair| pair[0].0 < pair[1].0),
+        "watch revisions strictly rise: no duplicate, no reordering"
+    );
+    let upserted: BTreeSet<(String, u64)> = seen
+        .iter()
+        .filter(|s| s.1 == "upserted")
+        .map(|s| (s.2.clone(), s.3))
+        .collect();
+    for write in &acknowledged {
+        assert!(upserted.contains(write), "the watch missed {write:?}");
+    }
+
+    // Resumed on the node that was killed, the watch goes on exactly where it was.
+    let middle = seen[seen.len() / 2].0;
+    let resumed = Arc::new(Mutex::new(Vec::new()));
+    let resumer = watch(node(&nodes, 2).await, middle, Arc::clone(&resumed)).await;
+    let expected: Vec<Seen> = seen.iter().filter(|s| s.0 > middle).cloned().collect();
+    let started = Instant::now();
+    while resumed.lock().expect("resumed").len() < expected.len()
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    resumer.abort();
+    assert_eq!(*resumed.lock().expect("resumed"), expected);
+
+    // Read-your-writes across nodes: a write's revision, asked of another node.
+    let written = TermbaseClient::new(node(&nodes, 0).await)
+        .upsert_concept(UpsertConceptRequest {
+            concept: Some(concept(9, 0)),
+            ..Default::default()
+        })
+        .await
+        .expect("a write after the restarts");
+    let at: u64 = written
+        .metadata()
+        .get("tolmach-revision")
+        .and_then(|value| value.to_str().ok()?.parse().ok())
+        .expect("a write answers with its revision");
+    let mut read = tonic::Request::new(proto::GetConceptRequest { id: "n9-0".into() });
+    read.metadata_mut().insert(
+        "tolmach-min-revision",
+        at.to_string().parse().expect("header"),
+    );
+    let read = TermbaseClient::new(node(&nodes, 1).await)
+        .get_concept(read)
+        .await
+        .expect("another node serves a read at the write's revision");
+    assert_eq!(read.into_inner().id, "n9-0");
+
+    // A revision no node has reached: UNAVAILABLE after a bounded wait, not stale data.
+    let mut ahead = tonic::Request::new(ListCollectionsRequest {});
+    ahead.metadata_mut().insert(
+        "tolmach-min-revision",
+        (at + 1000).to_string().parse().expect("header"),
+    );
+    let waited = Instant::now();
+    let refused = TermbaseClient::new(node(&nodes, 2).await)
+        .list_collections(ahead)
+        .await
+        .expect_err("not yet at that revision");
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    assert!(
+        refused.message().contains(&(at + 1000).to_string()),
+        "{refused:?}"
+    );
+    assert!(waited.elapsed() < Duration::from_secs(30));
+    let mut garbled = tonic::Request::new(ListCollectionsRequest {});
+    garbled
+        .metadata_mut()
+        .insert("tolmach-min-revision", "soon".parse().expect("header"));
+    let refused = TermbaseClient::new(node(&nodes, 2).await)
+        .list_collections(garbled)
+        .await
+        .expect_err("not a revision");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+}
