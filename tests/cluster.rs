@@ -9,25 +9,24 @@
 //! Needs `nats-server` (Debian: `apt-get install nats-server`). Without it the test says it
 //! skipped, unless `TOLMACH_REQUIRE_NATS=1` (CI), which makes its absence a failure.
 
-#[allow(dead_code)] // shared with the crash tests and benches; this test uses part of it
-#[path = "../benches/common/child.rs"]
-mod child;
-#[path = "../benches/common/nats.rs"]
-mod nats;
+// Shared with the benches (a server child process, the NATS cluster, an import's client).
+#[path = "../benches/common/mod.rs"]
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use child::ChildServer;
-use nats::{nats_cluster, node_args, stream_state, NATS_SERVER};
+use common::child::{numbered_tmx, ChildServer};
+use common::import_report;
+use common::nats::{nats_cluster, node_args, stream_state, NATS_SERVER};
 use tokio::sync::{oneshot, RwLock};
 use tolmach::service::proto::{
-    self, exchange_client::ExchangeClient, import_header, import_request,
-    memory_client::MemoryClient, termbase_client::TermbaseClient, watch_event::Event,
-    AddUnitsRequest, ImportHeader, ImportRequest, ListCollectionsRequest, ListConceptsRequest,
-    ListUnitsRequest, SearchRequest, UpsertConceptRequest, WatchRequest,
+    self, import_header, import_request, memory_client::MemoryClient,
+    termbase_client::TermbaseClient, watch_event::Event, AddUnitsRequest, ImportHeader,
+    ImportRequest, ListCollectionsRequest, ListConceptsRequest, ListUnitsRequest, SearchRequest,
+    UpsertConceptRequest, WatchRequest,
 };
 use tonic::transport::Channel;
 use tonic::Code;
@@ -35,6 +34,10 @@ use tonic_health::pb::{health_check_response::ServingStatus, health_client::Heal
 
 const COLLECTION: &str = "cluster";
 const MEMORY: &str = "wire";
+/// The memory the import goes to, and its size.
+const IMPORTED: &str = "imported";
+const IMPORTED_UNITS: usize = 40_000;
+const JOB: &str = "cluster-import-1";
 const UPSERTS_PER_NODE: usize = 40;
 const UNIT_BATCHES: usize = 40;
 const UNITS_PER_BATCH: usize = 1000;
@@ -152,6 +155,49 @@ async fn unit_batches(nodes: Nodes) -> Vec<usize> {
     acknowledged
 }
 
+/// Imports [`IMPORTED_UNITS`] numbered units as job [`JOB`] through node 0, trying again
+/// with the same job id when the import fails while the log's leader is away; answers the
+/// report of the try that committed (or replayed the commit).
+async fn import_job(nodes: Nodes) -> proto::ImportReport {
+    let file = numbered_tmx(IMPORTED_UNITS);
+    for attempt in 0..5 {
+        let (sender, upload) = tokio::sync::mpsc::channel(4);
+        let header = ImportHeader {
+            format: proto::FileFormat::Tmx as i32,
+            file_name: "wire.tmx".into(),
+            target: Some(import_header::Target::Memory(IMPORTED.into())),
+            job_id: JOB.into(),
+            ..Default::default()
+        };
+        let chunks: Vec<ImportRequest> = std::iter::once(import_request::Message::Header(header))
+            .chain(
+                file.chunks(1 << 20)
+                    .map(|chunk| import_request::Message::Chunk(chunk.to_vec())),
+            )
+            .map(|message| ImportRequest {
+                message: Some(message),
+            })
+            .collect();
+        tokio::spawn(async move {
+            for chunk in chunks {
+                if sender.send(chunk).await.is_err() {
+                    break;
+                }
+            }
+        });
+        match import_report(node(&nodes, 0).await, upload).await {
+            Ok(Some(report)) if report.committed => return report,
+            Ok(report) => panic!("the import did not commit: {report:?}"),
+            Err(status) if tolerated(&status) || status.code() == Code::AlreadyExists => {
+                eprintln!("import attempt {attempt}: {status:?}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(status) => panic!("import: {status:?}"),
+        }
+    }
+    panic!("the import never committed");
+}
+
 /// Searches through node 0 until `stop`; answers how many searches were answered.
 async fn searches(nodes: Nodes, mut stop: oneshot::Receiver<()>) -> usize {
     let mut answered = 0;
@@ -257,6 +303,7 @@ async fn serving(channel: Channel) -> bool {
 struct Content {
     concepts: BTreeMap<String, proto::Concept>,
     units: BTreeSet<(String, Vec<String>)>,
+    imported: BTreeSet<(String, Vec<String>)>,
 }
 
 async fn content(channel: Channel) -> Content {
@@ -280,13 +327,27 @@ async fn content(channel: Channel) -> Content {
             break;
         }
     }
-    let mut units = BTreeSet::new();
     let mut memory = MemoryClient::new(channel);
+    let units = units_of(&mut memory, MEMORY).await;
+    let imported = units_of(&mut memory, IMPORTED).await;
+    Content {
+        concepts,
+        units,
+        imported,
+    }
+}
+
+/// Every unit of `memory`: its id and texts.
+async fn units_of(
+    client: &mut MemoryClient<Channel>,
+    memory: &str,
+) -> BTreeSet<(String, Vec<String>)> {
+    let mut units = BTreeSet::new();
     let mut token = String::new();
     for _ in 0..1000 {
-        let page = memory
+        let page = client
             .list_units(ListUnitsRequest {
-                memory: MEMORY.into(),
+                memory: memory.into(),
                 page_size: 1000,
                 page_token: token.clone(),
             })
@@ -299,7 +360,7 @@ async fn content(channel: Channel) -> Content {
             break;
         }
     }
-    Content { concepts, units }
+    units
 }
 
 /// Whether the test can run here; panics when CI requires it and it cannot.
@@ -337,26 +398,6 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
         processes.iter().map(|p| p.channel.clone()).collect(),
     ));
 
-    // Imports are not replicated: refused, not applied on one node only.
-    let header = ImportRequest {
-        message: Some(import_request::Message::Header(ImportHeader {
-            target: Some(import_header::Target::Collection(COLLECTION.into())),
-            ..Default::default()
-        })),
-    };
-    let refused = ExchangeClient::new(node(&nodes, 0).await)
-        .import(tokio_stream::iter([header]))
-        .await;
-    let refused = match refused {
-        Err(status) => status,
-        Ok(events) => events
-            .into_inner()
-            .message()
-            .await
-            .expect_err("an import is refused in cluster mode"),
-    };
-    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
-
     let events = Arc::new(Mutex::new(Vec::new()));
     let watcher = watch(node(&nodes, 1).await, 0, Arc::clone(&events)).await;
     let (stop_searching, searching) = oneshot::channel();
@@ -365,6 +406,7 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
         .map(|n| tokio::spawn(upserts(Arc::clone(&nodes), n)))
         .collect();
     let units = tokio::spawn(unit_batches(Arc::clone(&nodes)));
+    let import = tokio::spawn(import_job(Arc::clone(&nodes)));
 
     // Mid-load: the log's leader and node 2 die without warning, and come back.
     let started = Instant::now();
@@ -401,6 +443,7 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
         acknowledged.extend(writer.await.expect("writer"));
     }
     let batches = units.await.expect("unit writer");
+    let imported = import.await.expect("importer");
     let _ = stop_searching.send(());
     assert!(
         searcher.await.expect("searcher") > 0,
@@ -466,6 +509,15 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
             );
         }
     }
+
+    // The import is whole on every node, once; a retry with its job id replays its report.
+    assert_eq!(first.imported.len(), IMPORTED_UNITS, "the import is whole");
+    let replayed = import_job(Arc::clone(&nodes)).await;
+    assert!(
+        replayed.replayed,
+        "a retry of a committed job is not imported again"
+    );
+    assert_eq!(replayed.added, imported.added);
 
     // The Watch client on a node that stayed up saw every acknowledged upsert, once, in order.
     tokio::time::sleep(Duration::from_millis(500)).await;

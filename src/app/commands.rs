@@ -8,19 +8,24 @@
 //! implemented by `crate::cluster`), and every node applies the log in order through the
 //! same write path; the node that took the call answers with what its own application gave.
 //!
-//! Imports and API keys are not commands: cluster mode refuses them
-//! ([`AppError::NotReplicated`]).
+//! An import is checked and spooled by the node that reads the file, as on a single server;
+//! in cluster mode it then goes to the log as [`Command::ImportChunk`]s (the spooled
+//! entries, a bounded number of bytes each) and one [`Command::Import`] naming them, which
+//! every node applies as one commit: the import is whole on every node or on none. API keys
+//! are not commands: they stay per node.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
+use super::import::Target;
 use super::memory::Added;
 use super::termbase::Upserted;
 use super::writes::Author;
 use super::AppError;
-use crate::model::{Collection, Concept, TranslationUnit};
+use crate::model::{Collection, Concept, OnConflict, TranslationUnit};
+use crate::store::{ImportCounts, JobRecord, Staged};
 
 /// One write with all its inputs fixed (see the module docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,6 +95,29 @@ pub enum Command {
         /// The memory.
         memory: String,
     },
+    /// Entries of an import to come, in file order; nothing is written until the
+    /// [`Command::Import`] that names this chunk.
+    ImportChunk {
+        /// The entries, checked.
+        entries: Vec<Staged>,
+    },
+    /// An import's commit: the entries of the chunks at these log sequences, in order.
+    Import(ReplicatedImport),
+}
+
+/// An import committed through the replicated log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicatedImport {
+    /// Who imports.
+    pub author: Author,
+    /// The collection or memory.
+    pub target: Target,
+    /// How entries meet stored ones.
+    pub on_conflict: OnConflict,
+    /// The job id and the record written with the commit, if the client named a job.
+    pub job: Option<(String, JobRecord)>,
+    /// The log sequences of its [`Command::ImportChunk`]s, in file order.
+    pub chunks: Vec<u64>,
 }
 
 impl Command {
@@ -113,7 +141,9 @@ pub enum Outcome {
     Count(usize),
     /// AddUnits.
     Added(Added),
-    /// UpsertCollection.
+    /// An import's commit.
+    Imported(ImportCounts),
+    /// UpsertCollection, an import's chunk.
     Done,
 }
 
@@ -150,6 +180,14 @@ impl Outcome {
         }
     }
 
+    /// The answer of an import's commit.
+    pub fn imported(self) -> Result<ImportCounts, AppError> {
+        match self {
+            Outcome::Imported(counts) => Ok(counts),
+            other => Err(mismatch(&other)),
+        }
+    }
+
     /// The answer of an UpsertCollection.
     pub fn done(self) -> Result<(), AppError> {
         match self {
@@ -170,9 +208,15 @@ fn mismatch(outcome: &Outcome) -> AppError {
 /// A future of a [`WriteLog`].
 pub type Submitted = Pin<Box<dyn Future<Output = Result<Outcome, AppError>> + Send>>;
 
+/// A future of [`WriteLog::append`]: the log sequence the entry was stored at.
+pub type Appended = Pin<Box<dyn Future<Output = Result<u64, AppError>> + Send>>;
+
 /// A replicated log in front of the write path (cluster mode): [`WriteLog::submit`] appends
 /// the command and answers once this node has applied it, with what that application gave.
 pub trait WriteLog: Send + Sync {
     /// Appends `command` to the log and waits until this node applied it.
     fn submit(&self, command: Command) -> Submitted;
+
+    /// Appends `command` (an import's chunk) without waiting for its application.
+    fn append(&self, command: Command) -> Appended;
 }

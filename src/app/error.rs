@@ -116,15 +116,6 @@ pub enum AppError {
     },
 
     // Cluster mode.
-    /// A write that cluster mode does not replicate: applied on one node only, it would
-    /// make the nodes differ.
-    #[error("{what} are not replicated in cluster mode: {advice}")]
-    NotReplicated {
-        /// What was asked, in the plural ("imports").
-        what: &'static str,
-        /// What to do instead.
-        advice: &'static str,
-    },
     /// The replicated log did not take the write, or this node did not apply it, in time.
     #[error(
         "the replicated log {detail}; the write may still be applied: repeat it (a repeated \

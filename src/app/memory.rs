@@ -326,9 +326,11 @@ impl Memory {
             Command::UpsertConcept { .. }
             | Command::DeleteConcept { .. }
             | Command::UpsertCollection { .. }
-            | Command::DeleteCollection { .. } => Err(AppError::Internal {
+            | Command::DeleteCollection { .. }
+            | Command::ImportChunk { .. }
+            | Command::Import(_) => Err(AppError::Internal {
                 what: "a memory write",
-                detail: "a termbase write was sent to the memories".to_owned(),
+                detail: "another kind of write was sent to the memories".to_owned(),
             }),
         }
     }

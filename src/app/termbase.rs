@@ -217,9 +217,11 @@ impl Termbase {
             )),
             Command::AddUnits { .. }
             | Command::DeleteUnits { .. }
-            | Command::DeleteMemory { .. } => Err(AppError::Internal {
+            | Command::DeleteMemory { .. }
+            | Command::ImportChunk { .. }
+            | Command::Import(_) => Err(AppError::Internal {
                 what: "a termbase write",
-                detail: "a memory write was sent to the termbase".to_owned(),
+                detail: "another kind of write was sent to the termbase".to_owned(),
             }),
         }
     }

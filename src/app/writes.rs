@@ -251,9 +251,9 @@ impl WritePath {
         self.log.set(log).is_ok()
     }
 
-    /// Whether writes go through a replicated log.
-    pub fn is_replicated(&self) -> bool {
-        self.log.get().is_some()
+    /// The replicated log writes go through (cluster mode), if any.
+    pub fn log(&self) -> Option<Arc<dyn WriteLog>> {
+        self.log.get().cloned()
     }
 
     /// The same path for the writes that apply entry `sequence` of the replicated log: each
@@ -276,7 +276,7 @@ impl WritePath {
     where
         F: Future<Output = Result<Outcome, AppError>>,
     {
-        match self.log.get() {
+        match self.log() {
             Some(log) => log.submit(command).await,
             None => apply(command).await,
         }

@@ -14,7 +14,7 @@ use async_nats::jetstream::message::PublishMessage;
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use crate::app::commands::{Command, Outcome, Submitted, WriteLog};
+use crate::app::commands::{Appended, Command, Outcome, Submitted, WriteLog};
 use crate::app::AppError;
 
 /// The format of an entry this build writes and reads.
@@ -129,6 +129,14 @@ impl Log {
 }
 
 impl WriteLog for Log {
+    fn append(&self, command: Command) -> Appended {
+        let (jetstream, subject) = (self.jetstream.clone(), self.subject.clone());
+        Box::pin(async move {
+            let entry = encode(&command)?;
+            publish(&jetstream, &subject, &message_id()?, entry).await
+        })
+    }
+
     fn submit(&self, command: Command) -> Submitted {
         let (jetstream, subject, waiting) = (
             self.jetstream.clone(),
@@ -187,13 +195,13 @@ fn message_id() -> Result<String, AppError> {
 }
 
 /// Publishes `entry` under message id `id` until JetStream acknowledges it, at most
-/// [`PUBLISH_TRIES`] times.
+/// [`PUBLISH_TRIES`] times; answers the sequence it was stored at.
 async fn publish(
     jetstream: &Context,
     subject: &str,
     id: &str,
     entry: Bytes,
-) -> Result<(), AppError> {
+) -> Result<u64, AppError> {
     let mut last_error = String::new();
     for attempt in 0..PUBLISH_TRIES {
         if attempt > 0 {
@@ -210,7 +218,7 @@ async fn publish(
             }
         };
         match acknowledged {
-            Ok(_) => return Ok(()),
+            Ok(ack) => return Ok(ack.sequence),
             Err(error) => last_error = error.to_string(),
         }
         tracing::warn!(

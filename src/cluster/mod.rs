@@ -20,7 +20,9 @@
 //!   (`transport::revision`). Health answers `NOT_SERVING` until the node has applied every
 //!   entry the stream held when it joined.
 //!
-//! Not replicated: imports (refused in cluster mode) and API keys (per node).
+//! An import goes through the log as chunks of its entries and one commit entry that names
+//! them (`app::import::Imports::commit`); a replica applies the commit by reading the chunks
+//! back from the stream. Not replicated: API keys (per node).
 
 mod log;
 mod replica;

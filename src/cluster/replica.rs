@@ -10,6 +10,11 @@
 //! stops the replica instead: skipping the entry would make this node differ from the
 //! others. The node then answers writes `UNAVAILABLE`, stays behind
 //! (reads with a minimum revision say so), and a restart resumes from the last entry applied.
+//!
+//! An import's chunks write nothing when they pass; its commit entry reads them back from
+//! the stream by sequence, one at a time, stages them and commits them here, so a node that
+//! restarts between the chunks and the commit loses nothing, and an import whose commit
+//! entry never came (its node died while publishing) is absent everywhere.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,11 +27,16 @@ use tokio::sync::watch;
 use tokio_stream::StreamExt;
 
 use super::log::{decode, Waiting};
+use crate::app::commands::{Command, Outcome};
 use crate::app::{App, AppError};
-use crate::store::Store;
+use crate::store::{Staged, Store};
 
 /// The pause before reading the stream again after the connection or the consumer failed.
 const REREAD_PAUSE: Duration = Duration::from_millis(500);
+
+/// How often a chunk is asked for before the replica gives up on it (half a second apart:
+/// longer than a leader election takes).
+const CHUNK_TRIES: u32 = 60;
 
 /// Applies `stream` to `app` from the entry after `applied`, for as long as the task runs.
 pub async fn run(
@@ -66,7 +76,7 @@ pub async fn run(
                     break;
                 }
             };
-            if let Err(fault) = apply(&app, &store, &waiting, &applied, &message).await {
+            if let Err(fault) = apply(&app, &store, &stream, &waiting, &applied, &message).await {
                 tracing::error!(
                     %fault,
                     "this node stopped applying the replicated log; restart it once the \
@@ -84,6 +94,7 @@ pub async fn run(
 async fn apply(
     app: &App,
     store: &Store,
+    stream: &Stream,
     waiting: &Waiting,
     applied: &watch::Sender<u64>,
     message: &Message,
@@ -104,7 +115,17 @@ async fn apply(
         what: "reading the replicated log",
         detail: format!("entry {sequence}: {why}"),
     })?;
-    let outcome = app.apply(sequence, command).await;
+    let outcome = match command {
+        Command::Import(import) => {
+            let imports = app.imports.applying(sequence, import.author.clone());
+            let chunks = chunks(stream, import.chunks.clone());
+            imports
+                .apply_replicated(import, chunks)
+                .await
+                .map(Outcome::Imported)
+        }
+        command => app.apply(sequence, command).await,
+    };
     if let Err(error) = &outcome {
         if error.is_node_fault() {
             return outcome.map(drop);
@@ -124,4 +145,37 @@ async fn apply(
         waiting.answer(&id, outcome);
     }
     Ok(())
+}
+
+/// The entries of an import's chunks, read from the log one chunk at a time, in order: an
+/// import's entries never need to be held all at once.
+fn chunks(
+    stream: &Stream,
+    sequences: Vec<u64>,
+) -> impl tokio_stream::Stream<Item = Result<Vec<Staged>, AppError>> + Unpin + '_ {
+    Box::pin(
+        tokio_stream::iter(sequences).then(move |sequence| async move {
+            let unreadable = |detail: String| AppError::Internal {
+                what: "reading an import's chunk from the replicated log",
+                detail: format!("entry {sequence}: {detail}"),
+            };
+            // The stream's leader answers; while one is elected, ask again.
+            let mut tries = 0;
+            let message = loop {
+                match stream.get_raw_message(sequence).await {
+                    Ok(message) => break message,
+                    Err(error) if tries < CHUNK_TRIES => {
+                        tries += 1;
+                        tracing::warn!(%error, sequence, "an import's chunk is not readable yet");
+                        tokio::time::sleep(REREAD_PAUSE).await;
+                    }
+                    Err(error) => return Err(unreadable(error.to_string())),
+                }
+            };
+            match decode(&message.payload).map_err(unreadable)? {
+                Command::ImportChunk { entries } => Ok(entries),
+                _ => Err(unreadable("not an import's chunk".to_owned())),
+            }
+        }),
+    )
 }

@@ -50,7 +50,6 @@ impl From<AppError> for Status {
             AppError::Upload(Broken::Idle(_)) => Status::deadline_exceeded(error.to_string()),
             AppError::JobRunning { .. } => Status::already_exists(error.to_string()),
             AppError::JobNotFound { .. } => Status::not_found(error.to_string()),
-            AppError::NotReplicated { .. } => Status::failed_precondition(error.to_string()),
             AppError::LogUnavailable { .. } => Status::unavailable(error.to_string()),
             AppError::WriteTooLarge { .. } => Status::invalid_argument(error.to_string()),
         }

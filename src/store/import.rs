@@ -33,7 +33,7 @@ use sled::Transactional;
 use super::apply::{Commit, Entry, ImportCounts, Resolver, APPLY_BATCH};
 use super::codec::{decode, encode};
 use super::jobs::{JobProgress, JobRecord, JobState};
-use super::spool::{ImportSpool, SpoolReader, Staged};
+use super::spool::{ImportSpool, SpoolEntries, SpoolReader, Staged};
 use super::{keys, Store, StoreError};
 use crate::model::{resolve, Applied, OnConflict, TranslationUnit};
 
@@ -56,6 +56,16 @@ impl Store {
     /// Starts an import: a new import id and an empty spool file for its entries.
     pub fn begin_import(&self) -> Result<ImportSpool, StoreError> {
         ImportSpool::create(&self.imports, self.generate_id()?)
+    }
+
+    /// The entries spooled so far, read back in order: an import in cluster mode publishes
+    /// them to the replicated log instead of committing them here.
+    pub fn read_spool(&self, spool: &mut ImportSpool) -> Result<SpoolEntries, StoreError> {
+        spool.flush()?;
+        Ok(SpoolEntries(SpoolReader::open(
+            spool.path().to_path_buf(),
+            0,
+        )?))
     }
 
     /// Drops everything a refused or abandoned import spooled.

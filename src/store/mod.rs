@@ -77,7 +77,7 @@ pub use jobs::{
 };
 pub use memory_log::MemoryDelta;
 use spool::SpoolDir;
-pub use spool::{ImportSpool, Staged};
+pub use spool::{ImportSpool, SpoolEntries, Staged};
 
 /// The on-disk schema this build writes. Bump it when the encoding of any tree changes, and
 /// teach [`Store::open`] to migrate the previous one.

@@ -237,6 +237,19 @@ impl ImportSpool {
         dir.sync()
     }
 
+    /// Writes out what is buffered, so that a reader sees every entry appended so far.
+    pub(super) fn flush(&mut self) -> Result<(), StoreError> {
+        self.writer.flush().map_err(|source| StoreError::Spool {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// The spool file.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Hands the file over to the commit: dropping the spool no longer removes it.
     pub(super) fn mark_committed(&mut self) {
         self.committed = true;
@@ -290,6 +303,20 @@ impl SpooledEntry {
         let (memory, unit) = encoded_str(rest)?;
         let (id, _) = encoded_str(unit)?;
         Some((memory, id, unit))
+    }
+}
+
+/// The entries of a spool read back in order, decoded ([`super::Store::read_spool`]).
+pub struct SpoolEntries(pub(super) SpoolReader);
+
+impl Iterator for SpoolEntries {
+    type Item = Result<Staged, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0
+            .next_entry()
+            .and_then(|entry| entry.map(|e| e.decode()).transpose())
+            .transpose()
     }
 }
 

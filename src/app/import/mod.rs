@@ -30,6 +30,7 @@ mod pipeline;
 pub mod plan;
 mod read;
 pub mod report;
+mod staging;
 pub mod upload;
 
 pub use analysis::Analysis;
@@ -37,24 +38,31 @@ use analysis::{publish_units, AnalyzedImport};
 pub use job::{ImportJob, JobGuard, JobStart, Jobs};
 pub use plan::{check_job_id, check_target, Plan, Target};
 pub use report::{ImportEvent, Problem, Progress, Report, Severity};
+pub use staging::Staging;
 pub use upload::{Broken, UploadState};
 
 use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
+use tokio_stream::{Stream, StreamExt};
 
 use super::claims::Claims;
+use super::commands::{Command, ReplicatedImport, WriteLog};
 use super::memory_checkpoint::Checkpoints;
 use super::termbase::ensure_collection;
 use super::work::{self, Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
 use super::{now_ms, AppError};
 use crate::model::OnConflict;
-use crate::store::{ImportCounts, ImportSpool, JobRecord, Store};
+use crate::store::{ImportCounts, ImportSpool, JobRecord, Staged, Store};
 
 /// Committed entries published to the term index at a time: each publication rebuilds or
 /// merges index structures, so a large import publishes in large groups.
 const PUBLISH_ENTRIES: usize = 100_000;
+
+/// About how many encoded bytes of entries one chunk of a replicated import carries: well
+/// under the 1 MiB an entry of the log may hold, so that one more large entry still fits.
+const CHUNK_BYTES: usize = 512 * 1024;
 
 /// Imports of one server: their admission, the ids they claim, their commits. Cheap to clone.
 #[derive(Clone)]
@@ -111,17 +119,8 @@ impl Imports {
     }
 
     /// A permit for one import, held until it ends; [`AppError::Busy`] when
-    /// [`super::Limits::import`] imports run already, [`AppError::NotReplicated`] in cluster
-    /// mode, where an import committed on one node would be missing on the others.
+    /// [`super::Limits::import`] imports run already.
     pub fn admit(&self) -> Result<OwnedSemaphorePermit, AppError> {
-        if self.writes.is_replicated() {
-            return Err(AppError::NotReplicated {
-                what: "imports",
-                advice: "send the file's entries with UpsertConcept or AddUnits (a few \
-                         thousand units per call), or import into a single server and start \
-                         the cluster from its data",
-            });
-        }
         self.admission.admit(Heavy::Import)
     }
 
@@ -135,10 +134,126 @@ impl Imports {
         &self.store
     }
 
+    /// Commits `staging` into `target`: here, or in cluster mode through the replicated log
+    /// (its entries in chunks, then one commit entry that every node applies; this node
+    /// answers once it has applied it). With `job`, its record is written with the commit.
+    pub async fn commit(
+        &self,
+        staging: Staging,
+        target: Target,
+        on_conflict: OnConflict,
+        job: Option<(String, JobRecord)>,
+    ) -> Result<ImportCounts, AppError> {
+        match self.writes.log() {
+            Some(log) => {
+                let import = self
+                    .publish(staging, target, on_conflict, job, &*log)
+                    .await?;
+                log.submit(Command::Import(import)).await?.imported()
+            }
+            None => self.commit_here(staging, target, on_conflict, job).await,
+        }
+    }
+
+    /// Commits `staging` into `target` on this node, through its write path.
+    async fn commit_here(
+        &self,
+        staging: Staging,
+        target: Target,
+        on_conflict: OnConflict,
+        job: Option<(String, JobRecord)>,
+    ) -> Result<ImportCounts, AppError> {
+        let Staging {
+            spool, analysis, ..
+        } = staging;
+        match target {
+            Target::Collection(name) => self.commit_concepts(spool, on_conflict, name, job).await,
+            Target::Memory(name) => {
+                self.commit_units(spool, on_conflict, name, analysis, job)
+                    .await
+            }
+        }
+    }
+
+    /// Appends what `staging` holds to the replicated `log` in chunks of about
+    /// [`CHUNK_BYTES`]; answers the commit entry that names them. The spool here is dropped:
+    /// every node, this one too, stages the chunks again when it applies the commit.
+    async fn publish(
+        &self,
+        mut staging: Staging,
+        target: Target,
+        on_conflict: OnConflict,
+        job: Option<(String, JobRecord)>,
+        log: &dyn WriteLog,
+    ) -> Result<ReplicatedImport, AppError> {
+        staging.stop_analysis();
+        let mut chunks = Vec::new();
+        let mut chunk = Vec::new();
+        let mut bytes = 0;
+        for entry in self.store.read_spool(&mut staging.spool)? {
+            let entry = entry?;
+            bytes += postcard::to_stdvec(&entry).map_or(0, |encoded| encoded.len());
+            chunk.push(entry);
+            if bytes >= CHUNK_BYTES {
+                let entries = std::mem::take(&mut chunk);
+                chunks.push(log.append(Command::ImportChunk { entries }).await?);
+                bytes = 0;
+            }
+        }
+        if !chunk.is_empty() {
+            chunks.push(log.append(Command::ImportChunk { entries: chunk }).await?);
+        }
+        self.store.discard_import(staging.spool)?;
+        Ok(ReplicatedImport {
+            author: self.author.clone(),
+            target,
+            on_conflict,
+            job,
+            chunks,
+        })
+    }
+
+    /// The same imports applying entry `sequence` of the replicated log, in the name of
+    /// `author` (cluster mode).
+    pub fn applying(&self, sequence: u64, author: Author) -> Imports {
+        Imports {
+            writes: self.writes.applying(sequence),
+            author,
+            ..self.clone()
+        }
+    }
+
+    /// Applies a replicated import's commit here: its `chunks`, read from the log in order
+    /// (each a list of entries), are staged, then committed through the write path.
+    pub async fn apply_replicated<C>(
+        &self,
+        import: ReplicatedImport,
+        mut chunks: C,
+    ) -> Result<ImportCounts, AppError>
+    where
+        C: Stream<Item = Result<Vec<Staged>, AppError>> + Unpin,
+    {
+        let store = self.store.clone();
+        let target = import.target.clone();
+        let mut staging =
+            work::run("staging an import", move || Staging::begin(&store, &target)).await??;
+        while let Some(entries) = chunks.next().await {
+            let mut entries = entries?;
+            let store = self.store.clone();
+            staging = work::run("staging an import", move || {
+                staging.append(&store, &mut entries)?;
+                Ok::<_, AppError>(staging)
+            })
+            .await??;
+        }
+        self.commit_here(staging, import.target, import.on_conflict, import.job)
+            .await
+    }
+
     /// Commits a spooled import of concepts into `collection` (created if missing) and
     /// publishes them to the term index in groups as the batches are written. With `job`,
     /// its record is written with the commit.
-    pub async fn commit_concepts(
+    async fn commit_concepts(
         &self,
         spool: ImportSpool,
         on_conflict: OnConflict,
@@ -186,7 +301,7 @@ impl Imports {
     /// Commits a spooled import of units into `memory` and publishes them: the part
     /// `analysis` built while the file was read, as the commit kept its units. With `job`,
     /// its record is written with the commit.
-    pub async fn commit_units(
+    async fn commit_units(
         &self,
         spool: ImportSpool,
         on_conflict: OnConflict,

@@ -16,15 +16,16 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::entry::{self, Rejected};
 use super::job::JobGuard;
-use super::plan::{check_target, Plan, Target};
+use super::plan::{check_target, Plan};
 use super::read::{entries, peek, Entry, ReadEntry, PEEK_BYTES};
 use super::report::{refusal, ImportEvent, Problem, Severity, Tally};
+use super::staging::Staging;
 use super::upload::{Broken, UploadState};
-use super::{Analysis, Imports};
+use super::Imports;
 use crate::app::{work, AppError, Sink};
 use crate::formats::detect_format;
 use crate::model::{Invalid, Violations};
-use crate::store::{ImportCounts, ImportSpool, Staged};
+use crate::store::{ImportCounts, Staged};
 
 /// Entries checked and queued before they are spooled (or previewed, in a dry run) together.
 const STAGE_BATCH: usize = 1000;
@@ -59,9 +60,7 @@ impl Imports {
                 events,
                 runtime,
                 state,
-                id: None,
-                spool: None,
-                analysis: None,
+                staging: None,
                 pending: Vec::with_capacity(STAGE_BATCH),
                 tally: Tally::default(),
                 preview: ImportCounts::default(),
@@ -88,12 +87,9 @@ struct Import {
     events: Sink<ImportEvent>,
     runtime: tokio::runtime::Handle,
     state: Arc<UploadState>,
-    /// The store's import id, once the first entry is spooled.
-    id: Option<u64>,
-    /// Where the accepted entries wait for the commit.
-    spool: Option<ImportSpool>,
-    /// The memory index analysis of the spooled units, for a memory import.
-    analysis: Option<Analysis>,
+    /// Where the accepted entries wait for the commit, once the first is accepted (with the
+    /// memory index analysis of the units, for a memory import).
+    staging: Option<Staging>,
     pending: Vec<Staged>,
     tally: Tally,
     /// What a dry run would do.
@@ -252,30 +248,17 @@ impl Import {
                 .preview(&entries, self.plan.on_conflict)?;
             self.preview.add(counts);
         } else if !(self.plan.strict && self.tally.progress.rejected > 0) {
-            let spool = match &mut self.spool {
-                Some(spool) => spool,
-                None => {
-                    let spool = self.imports.store().begin_import()?;
-                    self.id = Some(spool.import());
-                    self.spool.insert(spool)
-                }
+            let store = self.imports.store();
+            let staging = match &mut self.staging {
+                Some(staging) => staging,
+                None => self
+                    .staging
+                    .insert(Staging::begin(store, &self.plan.target)?),
             };
-            spool.append(&entries)?;
-            if let Target::Memory(memory) = &self.plan.target {
-                let store = self.imports.store();
-                let analysis = match &mut self.analysis {
-                    Some(analysis) => analysis,
-                    None => self.analysis.insert(Analysis::start(store, memory)?),
-                };
-                let units = entries.drain(..).filter_map(|entry| match entry {
-                    Staged::Unit { unit, .. } => Some(unit),
-                    Staged::Concept(_) => None,
-                });
-                analysis.send(store, memory, units)?;
-            }
-        } else {
+            staging.append(store, &mut entries)?;
+        } else if let Some(staging) = &mut self.staging {
             // This import will not commit: nothing to analyze any more.
-            self.analysis = None;
+            staging.stop_analysis();
         }
         self.pending = entries;
         self.pending.clear();
@@ -296,10 +279,13 @@ impl Import {
         report.accepted = progress.accepted;
         report.rejected = progress.rejected;
         report.job_id = self.plan.job_id.clone().unwrap_or_default();
+        // The store's id of the import, named in the report once it committed.
+        let mut import = None;
         let counts = if self.plan.dry_run || refused {
             self.abandon();
             self.preview
         } else {
+            import = self.staging.as_ref().map(Staging::import);
             let started = std::time::Instant::now();
             let counts = self.commit()?;
             tracing::info!(
@@ -314,7 +300,7 @@ impl Import {
         };
         let report = &mut self.tally.report;
         report.committed = !(self.plan.dry_run || refused);
-        report.import_id = self.id.map(|id| format!("{id:016x}")).unwrap_or_default();
+        report.import_id = import.map(|id| format!("{id:016x}")).unwrap_or_default();
         report.added = counts.added;
         report.updated = counts.updated;
         report.unchanged = counts.unchanged;
@@ -333,44 +319,35 @@ impl Import {
         refusal.map_or(Ok(()), Err)
     }
 
-    /// Commits the spooled entries through the application's write path, which publishes
-    /// them to the index concerned in commit order.
+    /// Commits the spooled entries through the application's write path (in cluster mode,
+    /// through the replicated log first), which publishes them to the index concerned in
+    /// commit order.
     fn commit(&mut self) -> Result<ImportCounts, AppError> {
-        let Some(spool) = self.spool.take() else {
+        let Some(staging) = self.staging.take() else {
             return Ok(ImportCounts::default());
         };
-        let on_conflict = self.plan.on_conflict;
         let job = self
             .job
             .as_ref()
             .map(|job| job.committing(&self.tally.report));
-        match self.plan.target.clone() {
-            Target::Collection(name) => {
-                self.runtime
-                    .block_on(self.imports.commit_concepts(spool, on_conflict, name, job))
-            }
-            // Reading and spooling the file went on while the server was still building the
-            // memory index at start-up; the commit waits for it.
-            Target::Memory(name) => {
-                let analysis = self.analysis.take();
-                self.runtime.block_on(self.imports.commit_units(
-                    spool,
-                    on_conflict,
-                    name,
-                    analysis,
-                    job,
-                ))
-            }
-        }
+        // Reading and spooling a memory import went on while the server was still building
+        // the memory index at start-up; the commit waits for it.
+        self.runtime.block_on(self.imports.commit(
+            staging,
+            self.plan.target.clone(),
+            self.plan.on_conflict,
+            job,
+        ))
     }
 
     /// Drops whatever was spooled; logged, not reported, when that fails: recovery at the
     /// next start removes it anyway.
     fn abandon(&mut self) {
-        let (Some(id), Some(spool)) = (self.id.take(), self.spool.take()) else {
+        let Some(staging) = self.staging.take() else {
             return;
         };
-        if let Err(error) = self.imports.store().discard_import(spool) {
+        let id = staging.import();
+        if let Err(error) = self.imports.store().discard_import(staging.spool) {
             tracing::warn!(%error, import = id, "could not discard a refused import's spool");
         }
     }

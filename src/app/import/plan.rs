@@ -1,10 +1,12 @@
 //! What an import was asked to do, checked: the header of the upload in domain terms.
 
+use serde::{Deserialize, Serialize};
+
 use crate::formats::Format;
 use crate::model::{OnConflict, Violations};
 
 /// Where an import's entries go.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
     /// Concepts, into this collection.
     Collection(String),
