@@ -600,4 +600,34 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
         .await
         .expect_err("not a revision");
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+
+    // A new node joins from the log's start: NOT_SERVING while it replays, and SERVING only
+    // once it has applied everything the log held when it joined.
+    let (_, last) = stream_state(&servers).await;
+    let joined = ChildServer::start_with(&data(3), &args).await;
+    let started = Instant::now();
+    let mut replaying = 0;
+    loop {
+        let serving = serving(joined.channel.clone()).await;
+        let at = revision(joined.channel.clone()).await;
+        if serving {
+            assert!(at >= Some(last), "SERVING at revision {at:?} of {last}");
+            break;
+        }
+        replaying += 1;
+        assert!(
+            started.elapsed() < CONVERGENCE,
+            "the new node never caught up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        replaying > 0,
+        "the new node said SERVING before it replayed the log"
+    );
+    let now = content(node(&nodes, 0).await).await;
+    assert!(
+        content(joined.channel.clone()).await == now,
+        "the new node holds other content"
+    );
 }
