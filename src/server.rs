@@ -421,7 +421,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     // Cluster mode: the log stands in front of every write before the first call is served,
     // and the node says NOT_SERVING until it has applied what the log held when it joined.
     let cluster = match &config.cluster {
-        Some(cluster) => Some(Cluster::join(cluster, &app, store.clone()).await?),
+        Some(cluster) => {
+            Some(Cluster::join(cluster, &app, Arc::clone(&keys), store.clone()).await?)
+        }
         None => None,
     };
     if let Some(cluster) = &cluster {

@@ -22,11 +22,12 @@ use common::child::{numbered_tmx, ChildServer};
 use common::import_report;
 use common::nats::{nats_cluster, node_args, stream_state, NATS_SERVER};
 use tokio::sync::{oneshot, RwLock};
+use tolmach::service::proto::access_client::AccessClient;
 use tolmach::service::proto::{
     self, import_header, import_request, memory_client::MemoryClient,
-    termbase_client::TermbaseClient, watch_event::Event, AddUnitsRequest, ImportHeader,
-    ImportRequest, ListCollectionsRequest, ListConceptsRequest, ListUnitsRequest, SearchRequest,
-    UpsertConceptRequest, WatchRequest,
+    termbase_client::TermbaseClient, watch_event::Event, AddUnitsRequest, CreateKeyRequest,
+    ImportHeader, ImportRequest, ListCollectionsRequest, ListConceptsRequest, ListUnitsRequest,
+    RevokeKeyRequest, SearchRequest, UpsertConceptRequest, WatchRequest,
 };
 use tonic::transport::Channel;
 use tonic::Code;
@@ -630,4 +631,67 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
         content(joined.channel.clone()).await == now,
         "the new node holds other content"
     );
+
+    // A key made through one node works on every node, and its revocation through another
+    // reaches them all (last: from the first key on, every call needs one).
+    let created = AccessClient::new(node(&nodes, 0).await)
+        .create_key(CreateKeyRequest {
+            name: "desk".into(),
+            role: proto::Role::Admin as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("a key is created")
+        .into_inner();
+    let with_key = |n: usize, secret: &str| {
+        let mut request = tonic::Request::new(ListCollectionsRequest {});
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {secret}").parse().expect("header"),
+        );
+        let nodes = Arc::clone(&nodes);
+        async move {
+            TermbaseClient::new(node(&nodes, n).await)
+                .list_collections(request)
+                .await
+                .map(drop)
+        }
+    };
+    for n in 0..3 {
+        let without = TermbaseClient::new(node(&nodes, n).await)
+            .list_collections(ListCollectionsRequest {})
+            .await
+            .expect_err("a key exists on every node now");
+        assert_eq!(
+            without.code(),
+            Code::Unauthenticated,
+            "node {n}: {without:?}"
+        );
+        with_key(n, &created.secret)
+            .await
+            .unwrap_or_else(|status| panic!("node {n} refused the key: {status:?}"));
+    }
+    let mut revoke = tonic::Request::new(RevokeKeyRequest {
+        name: "desk".into(),
+    });
+    revoke.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", created.secret)
+            .parse()
+            .expect("header"),
+    );
+    AccessClient::new(node(&nodes, 1).await)
+        .revoke_key(revoke)
+        .await
+        .expect("revoked through another node");
+    for n in 0..3 {
+        let refused = with_key(n, &created.secret)
+            .await
+            .expect_err("a revoked key is refused everywhere");
+        assert_eq!(
+            refused.code(),
+            Code::Unauthenticated,
+            "node {n}: {refused:?}"
+        );
+    }
 }

@@ -11,8 +11,9 @@
 //! An import is checked and spooled by the node that reads the file, as on a single server;
 //! in cluster mode it then goes to the log as [`Command::ImportChunk`]s (the spooled
 //! entries, a bounded number of bytes each) and one [`Command::Import`] naming them, which
-//! every node applies as one commit: the import is whole on every node or on none. API keys
-//! are not commands: they stay per node.
+//! every node applies as one commit: the import is whole on every node or on none. An API
+//! key's record (its hash, never its secret) goes to the log as [`Command::PutKey`], applied
+//! by the key ring of every node.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,7 +26,7 @@ use super::termbase::Upserted;
 use super::writes::Author;
 use super::AppError;
 use crate::model::{Collection, Concept, OnConflict, TranslationUnit};
-use crate::store::{ImportCounts, JobRecord, Staged};
+use crate::store::{AuditEntry, ImportCounts, JobRecord, KeyRecord, Staged};
 
 /// One write with all its inputs fixed (see the module docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -103,6 +104,13 @@ pub enum Command {
     },
     /// An import's commit: the entries of the chunks at these log sequences, in order.
     Import(ReplicatedImport),
+    /// An API key created or revoked (`auth::KeyRing`), with its audit record.
+    PutKey {
+        /// The key's record: its hash, never its secret.
+        record: KeyRecord,
+        /// The audit record written with it.
+        audit: AuditEntry,
+    },
 }
 
 /// An import committed through the replicated log.

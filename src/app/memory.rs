@@ -328,7 +328,8 @@ impl Memory {
             | Command::UpsertCollection { .. }
             | Command::DeleteCollection { .. }
             | Command::ImportChunk { .. }
-            | Command::Import(_) => Err(AppError::Internal {
+            | Command::Import(_)
+            | Command::PutKey { .. } => Err(AppError::Internal {
                 what: "a memory write",
                 detail: "another kind of write was sent to the memories".to_owned(),
             }),

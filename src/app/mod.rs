@@ -124,13 +124,17 @@ impl App {
     /// Applies entry `sequence` of the replicated log, `command`, through the write path
     /// (cluster mode); the sequence is recorded with the write's commit. An import's chunk
     /// writes nothing (its commit reads it from the log); an import's commit is applied with
-    /// its chunks by [`import::Imports::apply_replicated`].
+    /// its chunks by [`import::Imports::apply_replicated`], a key by the key ring.
     pub async fn apply(&self, sequence: u64, command: Command) -> Result<Outcome, AppError> {
         match command {
             Command::ImportChunk { .. } => Ok(Outcome::Done),
             Command::Import(_) => Err(AppError::Internal {
                 what: "an import's commit",
                 detail: "applied without its chunks".to_owned(),
+            }),
+            Command::PutKey { .. } => Err(AppError::Internal {
+                what: "a key write",
+                detail: "applied without the key ring".to_owned(),
             }),
             command if command.is_memory_write() => {
                 self.memory.applying(sequence).apply(command).await

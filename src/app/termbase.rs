@@ -219,7 +219,8 @@ impl Termbase {
             | Command::DeleteUnits { .. }
             | Command::DeleteMemory { .. }
             | Command::ImportChunk { .. }
-            | Command::Import(_) => Err(AppError::Internal {
+            | Command::Import(_)
+            | Command::PutKey { .. } => Err(AppError::Internal {
                 what: "a termbase write",
                 detail: "another kind of write was sent to the termbase".to_owned(),
             }),

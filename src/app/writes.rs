@@ -51,7 +51,8 @@
 //! passed here, except by start-up (crash recovery and the first load of the shipped
 //! glossary), which writes and flushes before any index is built or any call is served, and
 //! by the key ring (`auth::KeyRing`): keys feed no index, and each key write carries its
-//! audit record in its own transaction and flushes it itself.
+//! audit record in its own transaction and flushes it itself (in cluster mode after the
+//! replicated log, as [`Command::PutKey`]).
 //!
 //! The steps run in a task of their own, so that a client that goes away mid-write (which
 //! drops its call) leaves neither a commit unpublished nor the order broken.

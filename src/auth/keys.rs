@@ -1,16 +1,19 @@
 //! The key ring: every API key of the store, held in memory for the check each call makes,
 //! and the only writer of keys. Creating or revoking a key writes the store (with its audit
 //! record, in one transaction) and then swaps in a new table, so that a revoked key is
-//! refused from the moment the revocation is acknowledged.
+//! refused from the moment the revocation is acknowledged. In cluster mode the record goes
+//! through the replicated log first ([`Command::PutKey`]) and every node's replica applies
+//! it with [`KeyRing::apply`], so a key made through one node works on all.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
 use tokio::sync::Mutex;
 
 use super::caller::Caller;
 use super::secret;
+use crate::app::commands::{Command, WriteLog};
 use crate::app::AppError;
 use crate::model::Violations;
 use crate::store::{AuditEntry, KeyRecord, Role, Store, StoreError};
@@ -55,6 +58,8 @@ pub struct KeyRing {
     table: ArcSwap<Table>,
     /// One key write at a time, so that a name is checked and taken atomically.
     writing: Mutex<()>,
+    /// In cluster mode, the replicated log key writes go through.
+    log: OnceLock<Arc<dyn WriteLog>>,
 }
 
 impl KeyRing {
@@ -65,6 +70,7 @@ impl KeyRing {
             store,
             table: ArcSwap::from_pointee(table),
             writing: Mutex::new(()),
+            log: OnceLock::new(),
         }))
     }
 
@@ -211,11 +217,47 @@ impl KeyRing {
             count: 1,
             summary,
         };
-        self.store.put_api_key(record, &audit).await?;
+        match self.log.get() {
+            Some(log) => {
+                let command = Command::PutKey {
+                    record: record.clone(),
+                    audit,
+                };
+                log.submit(command).await?.done()
+            }
+            None => self.put(record.clone(), audit).await,
+        }
+    }
+
+    /// Puts the replicated `log` in front of every key write (cluster mode); answers `false`
+    /// if a log was installed already.
+    pub fn install_log(&self, log: Arc<dyn WriteLog>) -> bool {
+        self.log.set(log).is_ok()
+    }
+
+    /// Applies a key write taken from the replicated log (cluster mode; the replica is the
+    /// only writer then). A name another key took first, through another node, is refused
+    /// alike on every node.
+    pub async fn apply(&self, record: KeyRecord, audit: AuditEntry) -> Result<(), AppError> {
+        let taken = self
+            .table
+            .load()
+            .by_id
+            .values()
+            .any(|other| other.name == record.name && other.id != record.id);
+        if taken {
+            return Err(AppError::KeyNameTaken { name: record.name });
+        }
+        self.put(record, audit).await
+    }
+
+    /// Stores `record` with `audit` (durable on return) and swaps in the new table.
+    async fn put(&self, record: KeyRecord, audit: AuditEntry) -> Result<(), AppError> {
+        self.store.put_api_key(&record, &audit).await?;
         let mut table = Table {
             by_id: self.table.load().by_id.clone(),
         };
-        table.by_id.insert(record.id.clone(), record.clone());
+        table.by_id.insert(record.id.clone(), record);
         self.table.store(Arc::new(table));
         Ok(())
     }

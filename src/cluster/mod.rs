@@ -22,7 +22,8 @@
 //!
 //! An import goes through the log as chunks of its entries and one commit entry that names
 //! them (`app::import::Imports::commit`); a replica applies the commit by reading the chunks
-//! back from the stream. Not replicated: API keys (per node).
+//! back from the stream. A key's record goes through the log too, applied by every node's
+//! key ring.
 
 mod log;
 mod replica;
@@ -36,6 +37,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::app::App;
+use crate::auth::KeyRing;
 use crate::store::{Store, StoreError};
 use log::{Log, Waiting};
 
@@ -115,11 +117,12 @@ pub struct Cluster {
 
 impl Cluster {
     /// Joins the cluster `config` names: connects, opens (or creates) the stream, puts the
-    /// log in front of `app`'s writes and starts applying the stream from the entry after
-    /// the last one `store` applied.
+    /// log in front of the writes of `app` and of the key ring `keys`, and starts applying
+    /// the stream from the entry after the last one `store` applied.
     pub async fn join(
         config: &ClusterConfig,
         app: &App,
+        keys: Arc<KeyRing>,
         store: Store,
     ) -> Result<Cluster, ClusterError> {
         let connect = |detail: String| ClusterError::Connect {
@@ -162,8 +165,17 @@ impl Cluster {
         let applied_before = store.replicated()?;
         let (applied, watching) = watch::channel(applied_before);
         let waiting = Arc::new(Waiting::default());
-        app.install_log(Arc::new(Log::new(jetstream, subject, Arc::clone(&waiting))));
-        let replica = tokio::spawn(replica::run(app.clone(), store, stream, waiting, applied));
+        let log = Arc::new(Log::new(jetstream, subject, Arc::clone(&waiting)));
+        app.install_log(log.clone());
+        keys.install_log(log);
+        let replica = tokio::spawn(replica::run(
+            app.clone(),
+            keys,
+            store,
+            stream,
+            waiting,
+            applied,
+        ));
         tracing::info!(
             url = config.url,
             stream = config.stream,

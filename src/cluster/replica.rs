@@ -29,6 +29,7 @@ use tokio_stream::StreamExt;
 use super::log::{decode, Waiting};
 use crate::app::commands::{Command, Outcome};
 use crate::app::{App, AppError};
+use crate::auth::KeyRing;
 use crate::store::{Staged, Store};
 
 /// The pause before reading the stream again after the connection or the consumer failed.
@@ -41,6 +42,7 @@ const CHUNK_TRIES: u32 = 60;
 /// Applies `stream` to `app` from the entry after `applied`, for as long as the task runs.
 pub async fn run(
     app: App,
+    keys: Arc<KeyRing>,
     store: Store,
     stream: Stream,
     waiting: Arc<Waiting>,
@@ -76,7 +78,13 @@ pub async fn run(
                     break;
                 }
             };
-            if let Err(fault) = apply(&app, &store, &stream, &waiting, &applied, &message).await {
+            let node = Node {
+                app: &app,
+                keys: &keys,
+                store: &store,
+                stream: &stream,
+            };
+            if let Err(fault) = apply(&node, &waiting, &applied, &message).await {
                 tracing::error!(
                     %fault,
                     "this node stopped applying the replicated log; restart it once the \
@@ -90,11 +98,17 @@ pub async fn run(
     }
 }
 
+/// What an entry is applied to.
+struct Node<'a> {
+    app: &'a App,
+    keys: &'a KeyRing,
+    store: &'a Store,
+    stream: &'a Stream,
+}
+
 /// Applies one entry, unless applied already; an `Err` is a fault of this node.
 async fn apply(
-    app: &App,
-    store: &Store,
-    stream: &Stream,
+    node: &Node<'_>,
     waiting: &Waiting,
     applied: &watch::Sender<u64>,
     message: &Message,
@@ -117,14 +131,17 @@ async fn apply(
     })?;
     let outcome = match command {
         Command::Import(import) => {
-            let imports = app.imports.applying(sequence, import.author.clone());
-            let chunks = chunks(stream, import.chunks.clone());
+            let imports = node.app.imports.applying(sequence, import.author.clone());
+            let chunks = chunks(node.stream, import.chunks.clone());
             imports
                 .apply_replicated(import, chunks)
                 .await
                 .map(Outcome::Imported)
         }
-        command => app.apply(sequence, command).await,
+        Command::PutKey { record, audit } => {
+            node.keys.apply(record, audit).await.map(|()| Outcome::Done)
+        }
+        command => node.app.apply(sequence, command).await,
     };
     if let Err(error) = &outcome {
         if error.is_node_fault() {
@@ -132,8 +149,8 @@ async fn apply(
         }
     }
     // A refusal that did not reach a commit recorded nothing: mark it done here.
-    if store.replicated()? < sequence {
-        store.mark_replicated(sequence)?;
+    if node.store.replicated()? < sequence {
+        node.store.mark_replicated(sequence)?;
     }
     applied.send_replace(sequence);
     let id = message
