@@ -11,6 +11,7 @@
 //! general pipeline, which stays the reference. The tests of `super::tests` check that both
 //! give the same text and origins for every input.
 
+use super::char_class::is_alphabetic;
 use super::hant_to_hans::RunConverter;
 use super::offsets::Builder;
 
@@ -146,7 +147,7 @@ impl<S: Sink> Pass<'_, S> {
                 self.han.push((c, start, end));
             }
             Class::Char(c) => {
-                if c.is_alphabetic() {
+                if is_alphabetic(c) {
                     let latin = c.is_ascii();
                     self.word.0 |= latin;
                     self.word.1 |= !latin;
