@@ -766,7 +766,7 @@ impl TermIndex {
         let mut out = Vec::new();
         let mut checkpoint = cancel.checkpoint();
         if let Some(automaton) = &self.automaton {
-            let mut keys = SeenKeys::new(Key::Normalized);
+            let mut keys = SeenKeys::new(Key::Normalized, tokens.len());
             for range in automaton.matches(norm) {
                 if checkpoint.stop() {
                     return out;
@@ -787,7 +787,7 @@ impl TermIndex {
                 }
             }
         }
-        let mut first_stems = SeenKeys::new(Key::FirstStem);
+        let mut first_stems = SeenKeys::new(Key::FirstStem, tokens.len());
         for (start, token) in tokens.iter().enumerate() {
             if checkpoint.stop() {
                 return out;
@@ -952,10 +952,11 @@ struct SeenKeys<'t> {
 }
 
 impl<'t> SeenKeys<'t> {
-    fn new(kind: Key) -> SeenKeys<'t> {
+    /// Room for `keys` keys, so that the map does not grow on the way.
+    fn new(kind: Key, keys: usize) -> SeenKeys<'t> {
         SeenKeys {
             kind,
-            terms: HashMap::new(),
+            terms: HashMap::with_capacity(keys),
         }
     }
 
