@@ -29,6 +29,10 @@ const LATIN: &[&str] = &[
     "sta", "tre", "bel", "cor", "dis", "fer", "gan", "hol", "lin", "mar", "nor", "pol", "rus",
     "sel", "tor", "val", "wen", "zan", "ment", "tion", "ing",
 ];
+/// Russian syllables, in the Russian alphabet only (а–я and ё): Russian text is written in it,
+/// and the one-pass text pipeline leaves a text holding any rarer Cyrillic letter to the
+/// step-by-step one, so letters from the rest of the Cyrillic block would measure a path
+/// Russian articles do not take.
 const CYRILLIC: &[&str] = &[
     "ка", "ро", "ми", "тен", "сор", "лу", "вех", "дан", "при", "гол", "бер", "ан", "тис", "мон",
     "ул", "зер", "ба", "це", "ди", "фо", "гу", "ха", "же", "ки", "ло", "му", "на", "пе", "щу",

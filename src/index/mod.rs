@@ -38,6 +38,7 @@ pub mod score;
 mod term_file;
 mod terms;
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -424,13 +425,19 @@ impl Snapshot {
             return Vec::new();
         }
         let mut found: Vec<(RawOccurrence, &TermIndex)> = Vec::new();
+        // The terms sharing a key come one after another with the same range: what depends
+        // only on the range is worked out once for all of them.
+        let mut place = MatchPlace::new(&normalized, 0..0);
         for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
             for mut occurrence in index.occurrences(norm, &tokens, cancel) {
-                occurrence.range = running_text::with_paired_quotes(norm, occurrence.range);
-                // A match must cover whole characters as written: 地区和平 is not in 地区和㍻.
-                let whole = normalized.is_boundary(occurrence.range.start)
-                    && normalized.is_boundary(occurrence.range.end);
-                if !whole || !self.visible(index, occurrence.term, is_base) {
+                if place.raw != occurrence.range {
+                    place = MatchPlace::new(&normalized, occurrence.range.clone());
+                }
+                let Some(written) = place.written.clone() else {
+                    continue;
+                };
+                occurrence.range = place.range.clone();
+                if !self.visible(index, occurrence.term, is_base) {
                     continue;
                 }
                 let term = &index.terms[occurrence.term as usize];
@@ -449,8 +456,7 @@ impl Snapshot {
                 // Written exactly as stored: this term, not another with the same normalized
                 // key, is the one used (a deprecated "shanghai cooperation organisation" in
                 // lower case is not its preferred capitalized form).
-                let surface = original.get(normalized.original_range(occurrence.range.clone()));
-                if surface == Some(stored.text.as_str()) {
+                if original.get(written) == Some(stored.text.as_str()) {
                     occurrence.kind = MatchKind::Exact;
                 }
                 found.push((occurrence, index));
@@ -465,18 +471,19 @@ impl Snapshot {
         // too, see `leftmost_longest_by_priority`). Within equal priorities, the strongest
         // kind (the term written exactly as stored first), then the more official status
         // (preferred, admitted, superseded, deprecated, forbidden); the concept id and the
-        // term's position only make the choice deterministic.
-        found.sort_by(|(a, ai), (b, bi)| {
-            let (ca, cb) = (ai.concept_of(a.term), bi.concept_of(b.term));
-            a.range
-                .start
-                .cmp(&b.range.start)
-                .then(b.range.end.cmp(&a.range.end))
-                .then_with(|| self.priority(cb).cmp(&self.priority(ca)))
-                .then(a.kind.cmp(&b.kind))
-                .then_with(|| status_of(ai, a.term).cmp(&status_of(bi, b.term)))
-                .then_with(|| ca.id.cmp(&cb.id))
-                .then_with(|| position_of(ai, a.term).cmp(&position_of(bi, b.term)))
+        // term's position only make the choice deterministic. Each candidate's key is read
+        // once: comparing keys reads no concept, of which there are many, scattered in memory.
+        found.sort_by_cached_key(|&(ref occurrence, index)| {
+            let concept = index.concept_of(occurrence.term);
+            (
+                occurrence.range.start,
+                Reverse(occurrence.range.end),
+                Reverse(self.priority(concept)),
+                occurrence.kind,
+                status_of(index, occurrence.term),
+                concept.id.as_str(),
+                position_of(index, occurrence.term),
+            )
         });
         let chosen = leftmost_longest_by_priority(
             found,
@@ -505,6 +512,31 @@ impl Snapshot {
                 }
             })
             .collect()
+    }
+}
+
+/// Where a match found at one range of normalized text stands, as Recognize reports it.
+struct MatchPlace {
+    /// The range the match was found at.
+    raw: Range<usize>,
+    /// The range widened to the partner of a quotation mark it holds (see
+    /// `running_text::with_paired_quotes`).
+    range: Range<usize>,
+    /// Where `range` was written in the original text; `None` when it does not cover whole
+    /// characters as written (地区和平 is not in 地区和㍻), so that no term matches there.
+    written: Option<Range<usize>>,
+}
+
+impl MatchPlace {
+    fn new(normalized: &text::NormalizedText, raw: Range<usize>) -> MatchPlace {
+        let range = running_text::with_paired_quotes(normalized.as_str(), raw.clone());
+        let whole = normalized.is_boundary(range.start) && normalized.is_boundary(range.end);
+        let written = whole.then(|| normalized.original_range(range.clone()));
+        MatchPlace {
+            raw,
+            range,
+            written,
+        }
     }
 }
 

@@ -95,7 +95,7 @@ pub(super) fn one_holds_the_other(a: &str, b: &str) -> bool {
 /// letter or digit of an alphabetic script must not continue a longer word ("form" is not in
 /// "format"). Han characters need no boundary: Chinese is written without spaces.
 pub(super) fn on_word_boundaries(norm: &str, range: &Range<usize>) -> bool {
-    let word_char = |c: char| c.is_alphanumeric() && !text::is_han(c);
+    let word_char = |c: char| text::is_alphanumeric(c) && !text::is_han(c);
     let first = norm[range.clone()].chars().next();
     let last = norm[range.clone()].chars().next_back();
     let before = norm[..range.start].chars().next_back();
@@ -297,7 +297,7 @@ pub(super) fn stem_window_end(key: &str, norm: &str, window: &[TokenRef]) -> Opt
         }
     }
     let end = window.last()?.range.end;
-    if !key.ends_with(|c: char| !c.is_alphanumeric()) {
+    if !key.ends_with(|c: char| !text::is_alphanumeric(c)) {
         return Some(end);
     }
     let key_tokens = key_tokens.get_or_insert_with(|| text::tokenize_borrowed(key));

@@ -49,7 +49,7 @@ pub const STANDALONE_NOTE: &str = "recognize: alone";
 /// Whether the text at `range` (normalized bytes) keeps the capitals of `stored`, the term it
 /// matched; see the module documentation.
 pub(super) fn keeps_capitals(text: &NormalizedText, range: &Range<usize>, stored: &str) -> bool {
-    if !stored.chars().any(char::is_uppercase) {
+    if !stored.chars().any(text::is_uppercase) {
         return true;
     }
     let Some(matched) = text.as_str().get(range.clone()) else {
@@ -146,7 +146,7 @@ pub(super) fn is_common_word(term: &Term) -> bool {
         && !word.is_empty()
         && word
             .chars()
-            .all(|c| c.is_alphabetic() && !c.is_uppercase() && !text::is_han(c))
+            .all(|c| text::is_alphabetic(c) && !text::is_uppercase(c) && !text::is_han(c))
 }
 
 /// For matches in text order (normalized byte ranges of `norm`, each with whether it is a
@@ -182,10 +182,10 @@ const CONJUNCTIONS: &[&str] = &["and", "or", "и", "или", "а", "также",
 fn is_list_separator(gap: &str) -> bool {
     let punctuation_only = gap
         .chars()
-        .all(|c| c.is_alphanumeric() || c.is_whitespace() || ",:;-\"'()".contains(c));
+        .all(|c| text::is_alphanumeric(c) || c.is_whitespace() || ",:;-\"'()".contains(c));
     punctuation_only
         && gap
-            .split(|c: char| !c.is_alphanumeric())
+            .split(|c: char| !text::is_alphanumeric(c))
             .filter(|word| !word.is_empty())
             .all(|word| CONJUNCTIONS.contains(&word))
 }

@@ -766,6 +766,7 @@ impl TermIndex {
         let mut out = Vec::new();
         let mut checkpoint = cancel.checkpoint();
         if let Some(automaton) = &self.automaton {
+            let mut keys = SeenKeys::new(Key::Normalized, tokens.len());
             for range in automaton.matches(norm) {
                 if checkpoint.stop() {
                     return out;
@@ -777,7 +778,7 @@ impl TermIndex {
                 if !on_word_boundaries(norm, &range) || !han_word_aligned(norm, &range) {
                     continue;
                 }
-                for term in self.terms_by(Key::Normalized, key) {
+                for &term in keys.terms(self, key) {
                     out.push(RawOccurrence {
                         term,
                         range: range.clone(),
@@ -786,6 +787,7 @@ impl TermIndex {
                 }
             }
         }
+        let mut first_stems = SeenKeys::new(Key::FirstStem, tokens.len());
         for (start, token) in tokens.iter().enumerate() {
             if checkpoint.stop() {
                 return out;
@@ -793,7 +795,7 @@ impl TermIndex {
             if token.kind == TokenKind::Han {
                 continue;
             }
-            for term_id in self.terms_by(Key::FirstStem, &token.stem) {
+            for &term_id in first_stems.terms(self, &token.stem) {
                 let stems = &self.terms[term_id as usize].stems;
                 let end = start + stems.len();
                 let Some(window) = tokens.get(start..end) else {
@@ -938,6 +940,33 @@ fn within<'p>(posting: &'p [TermId], ids: &Range<TermId>) -> &'p [TermId] {
     let start = posting.partition_point(|&id| id < ids.start);
     let end = start + posting[start..].partition_point(|&id| id < ids.end);
     &posting[start..end]
+}
+
+/// The terms of each key of one kind that one scan of a text has looked up. Running text
+/// repeats its words (and a news article its names), and each look-up in the tables of a large
+/// index is a few reads from memory no cache holds, where a word seen before is a look-up in a
+/// small map.
+struct SeenKeys<'t> {
+    kind: Key,
+    terms: HashMap<&'t str, Vec<TermId>>,
+}
+
+impl<'t> SeenKeys<'t> {
+    /// Room for `keys` keys, so that the map does not grow on the way.
+    fn new(kind: Key, keys: usize) -> SeenKeys<'t> {
+        SeenKeys {
+            kind,
+            terms: HashMap::with_capacity(keys),
+        }
+    }
+
+    /// [`TermIndex::terms_by`] this kind of `key`.
+    fn terms(&mut self, index: &TermIndex, key: &'t str) -> &[TermId] {
+        let kind = self.kind;
+        self.terms
+            .entry(key)
+            .or_insert_with(|| index.terms_by(kind, key).collect())
+    }
 }
 
 /// The keys terms are looked up by.

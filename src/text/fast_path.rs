@@ -11,6 +11,7 @@
 //! general pipeline, which stays the reference. The tests of `super::tests` check that both
 //! give the same text and origins for every input.
 
+use super::char_class::is_alphabetic;
 use super::hant_to_hans::RunConverter;
 use super::offsets::Builder;
 
@@ -44,39 +45,56 @@ impl Sink for Builder {
 /// make of one character, for the characters the fast path takes.
 #[derive(Clone, Copy)]
 enum Class {
+    /// One piece.
+    One(Piece),
+    /// Several ASCII characters, each from the whole character: `&` becomes ` and `, `…`
+    /// three full stops.
+    Several(&'static str),
+}
+
+/// One character of the result, or whitespace. Eight bytes, passed in a register: the pass
+/// takes one per character of the text.
+#[derive(Clone, Copy)]
+enum Piece {
     /// One character that is neither whitespace nor Han.
     Char(char),
     /// Whitespace, which the last step collapses.
     Space,
     /// A CJK ideograph, converted to simplified Chinese with the run it stands in.
     Han(char),
-    /// `&`, which becomes ` and `.
-    Ampersand,
-    /// Several characters, none of them whitespace or Han, each from the whole character.
-    Chars(&'static str),
 }
 
 /// The class of an ASCII character (also of what NFKC makes of a full-width one).
+#[inline]
 fn ascii_class(c: char) -> Class {
     match c {
-        ' ' | '\t' | '\n' | '\u{B}' | '\u{C}' | '\r' => Class::Space,
-        '&' => Class::Ampersand,
-        c => Class::Char(c.to_ascii_lowercase()),
+        '&' => Class::Several(" and "),
+        c => Class::One(ascii_piece(c)),
+    }
+}
+
+/// The piece an ASCII character other than `&` is.
+#[inline]
+fn ascii_piece(c: char) -> Piece {
+    match c {
+        ' ' | '\t' | '\n' | '\u{B}' | '\u{C}' | '\r' => Piece::Space,
+        c => Piece::Char(c.to_ascii_lowercase()),
     }
 }
 
 /// The class of `c`, or `None` for a character the fast path leaves to the pipeline.
+#[inline]
 fn class(c: char) -> Option<Class> {
     if c.is_ascii() {
         return Some(ascii_class(c));
     }
     Some(match c {
-        'а'..='я' => Class::Char(c),
+        'а'..='я' => Class::One(Piece::Char(c)),
         // А–Я: their lower case is 32 code points on.
-        'А'..='Я' => Class::Char(char::from_u32(c as u32 + 32)?),
-        'ё' | 'Ё' => Class::Char('е'),
-        c if is_plain_ideograph(c) => Class::Han(c),
-        '\u{3001}' | '\u{3002}' | '\u{300A}' | '\u{300B}' => Class::Char(c), // 、。《》
+        'А'..='Я' => Class::One(Piece::Char(char::from_u32(c as u32 + 32)?)),
+        'ё' | 'Ё' => Class::One(Piece::Char('е')),
+        c if is_plain_ideograph(c) => Class::One(Piece::Han(c)),
+        '\u{3001}' | '\u{3002}' | '\u{300A}' | '\u{300B}' => Class::One(Piece::Char(c)), // 、。《》
         '\u{85}'
         | '\u{A0}'
         | '\u{1680}'
@@ -85,14 +103,16 @@ fn class(c: char) -> Option<Class> {
         | '\u{2029}'
         | '\u{202F}'
         | '\u{205F}'
-        | '\u{3000}' => Class::Space,
+        | '\u{3000}' => Class::One(Piece::Space),
         '«' | '»' | '“' | '”' | '„' | '‟' | '「' | '」' | '『' | '』' | '‹' | '›' => {
-            Class::Char('"')
+            Class::One(Piece::Char('"'))
         }
-        '‘' | '’' | '‚' | '‛' => Class::Char('\''),
-        '—' | '–' | '‐' | '‑' | '‒' | '―' | '−' | '﹘' | '﹣' => Class::Char('-'),
-        '…' => Class::Chars("..."),
-        '№' => Class::Chars("no"),
+        '‘' | '’' | '‚' | '‛' => Class::One(Piece::Char('\'')),
+        '—' | '–' | '‐' | '‑' | '‒' | '―' | '−' | '﹘' | '﹣' => {
+            Class::One(Piece::Char('-'))
+        }
+        '…' => Class::Several("..."),
+        '№' => Class::Several("no"),
         // Full-width ASCII: NFKC gives the ASCII character.
         '\u{FF01}'..='\u{FF5E}' => ascii_class(char::from_u32(c as u32 - 0xFEE0)?),
         _ => return None,
@@ -126,16 +146,28 @@ struct Pass<'s, S: Sink> {
 struct Declined;
 
 impl<S: Sink> Pass<'_, S> {
+    /// Takes what the character at original bytes `start..end` is.
     fn take(&mut self, class: Class, start: usize, end: usize) -> Result<(), Declined> {
         match class {
-            Class::Space => {
+            Class::One(piece) => self.take_piece(piece, start, end),
+            Class::Several(chars) => chars
+                .chars()
+                .try_for_each(|c| self.take_piece(ascii_piece(c), start, end)),
+        }
+    }
+
+    /// Takes one piece of what the character at original bytes `start..end` is.
+    #[inline]
+    fn take_piece(&mut self, piece: Piece, start: usize, end: usize) -> Result<(), Declined> {
+        match piece {
+            Piece::Space => {
                 self.word = (false, false);
                 self.space = Some(match self.space {
                     Some((first, _)) => (first, end),
                     None => (start, end),
                 });
             }
-            Class::Han(c) => {
+            Piece::Han(c) => {
                 self.word = (false, false);
                 // Whitespace between two Chinese characters disappears, and the run goes on.
                 if self.han.is_empty() {
@@ -145,8 +177,8 @@ impl<S: Sink> Pass<'_, S> {
                 }
                 self.han.push((c, start, end));
             }
-            Class::Char(c) => {
-                if c.is_alphabetic() {
+            Piece::Char(c) => {
+                if is_alphabetic(c) {
                     let latin = c.is_ascii();
                     self.word.0 |= latin;
                     self.word.1 |= !latin;
@@ -156,25 +188,18 @@ impl<S: Sink> Pass<'_, S> {
                 } else {
                     self.word = (false, false);
                 }
-                self.flush_han()?;
+                if !self.han.is_empty() {
+                    self.flush_han()?;
+                }
                 self.write_space();
                 self.sink.push(c, start, end);
-            }
-            Class::Ampersand => {
-                self.take(Class::Space, start, end)?;
-                self.take(Class::Chars("and"), start, end)?;
-                self.take(Class::Space, start, end)?;
-            }
-            Class::Chars(chars) => {
-                for c in chars.chars() {
-                    self.take(Class::Char(c), start, end)?;
-                }
             }
         }
         Ok(())
     }
 
     /// Writes the pending whitespace run as one space, unless it leads the text.
+    #[inline]
     fn write_space(&mut self) {
         if let Some((start, end)) = self.space.take() {
             if !self.sink.is_empty() {

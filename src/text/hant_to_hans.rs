@@ -2,8 +2,13 @@
 //! so that a query in either script finds a term stored in the other. Only the key changes:
 //! stored terms keep their own script.
 
-use zhconv::{get_builtin_converter, Variant, ZhConverter};
+use std::sync::OnceLock;
 
+use zhconv::{
+    get_builtin_converter, get_builtin_tables, tables::expand_table, Variant, ZhConverter,
+};
+
+use super::fast_path::is_plain_ideograph;
 use super::normalizer::{MappedChar, Normalizer};
 use super::script::is_han;
 
@@ -49,11 +54,51 @@ impl Normalizer for HantToHans {
     }
 }
 
+/// The common ideographs (U+3400 to U+9FFF) that some key of the builtin table starts with,
+/// one bit each. The converter rewrites only the keys it finds, each found where it starts,
+/// so the characters of a run before the first of these stay as they are, and a run without
+/// any (most runs of simplified text) converts to itself: such text need not be copied and
+/// scanned at all.
+struct KeyStarts(Vec<u64>);
+
+/// The first common ideograph [`KeyStarts`] holds a bit for.
+const FIRST_PLAIN_IDEOGRAPH: u32 = 0x3400;
+
+impl KeyStarts {
+    /// The starts of the builtin traditional → simplified table's keys, read once.
+    fn builtin() -> &'static KeyStarts {
+        static STARTS: OnceLock<KeyStarts> = OnceLock::new();
+        STARTS.get_or_init(|| {
+            let mut bits = vec![0u64; 0x6C00 / 64];
+            let tables = get_builtin_tables(Variant::ZhHans).iter();
+            let firsts = tables
+                .flat_map(|&table| expand_table(table).filter_map(|(from, _)| from.chars().next()));
+            for c in firsts.filter(|&c| is_plain_ideograph(c)) {
+                let at = (u32::from(c) - FIRST_PLAIN_IDEOGRAPH) as usize;
+                bits[at / 64] |= 1 << (at % 64);
+            }
+            KeyStarts(bits)
+        })
+    }
+
+    /// Whether a key may start with `c`: every character outside the common ideographs may.
+    fn may_start(&self, c: char) -> bool {
+        if !is_plain_ideograph(c) {
+            return true;
+        }
+        let at = (u32::from(c) - FIRST_PLAIN_IDEOGRAPH) as usize;
+        self.0[at / 64] >> (at % 64) & 1 == 1
+    }
+}
+
 /// Converts single runs of Han characters exactly as the step does, keeping its buffers
 /// between runs. The step uses it, and so does the memory index's shortcut for text that
 /// needs no other step.
 pub(crate) struct RunConverter<'a> {
     converter: &'a ZhConverter,
+    /// What the converter's keys start with, when known: the characters before the first of
+    /// them are not given to the converter.
+    key_starts: Option<&'static KeyStarts>,
     run: String,
     converted: String,
     scratch: String,
@@ -62,16 +107,20 @@ pub(crate) struct RunConverter<'a> {
 impl RunConverter<'static> {
     /// A converter with the builtin traditional → simplified tables.
     pub(crate) fn new() -> RunConverter<'static> {
-        RunConverter::with(get_builtin_converter(Variant::ZhHans))
+        RunConverter {
+            key_starts: Some(KeyStarts::builtin()),
+            ..RunConverter::with(get_builtin_converter(Variant::ZhHans))
+        }
     }
 }
 
 impl<'a> RunConverter<'a> {
     /// A converter with any tables, so that tests can give it tables that change a run's
-    /// length.
+    /// length. Every character is given to the converter.
     fn with(converter: &'a ZhConverter) -> RunConverter<'a> {
         RunConverter {
             converter,
+            key_starts: None,
             run: String::new(),
             converted: String::new(),
             scratch: String::new(),
@@ -86,8 +135,18 @@ impl<'a> RunConverter<'a> {
         chars: impl Iterator<Item = char> + Clone,
         mut emit: impl FnMut(usize, char),
     ) -> bool {
+        // No key starts before `kept`: those characters stay, and the converter, which finds
+        // each key where it starts, finds the same ones in the rest alone.
+        let kept = match self.key_starts {
+            Some(starts) => match chars.clone().position(|c| starts.may_start(c)) {
+                Some(first) => first,
+                None => return false,
+            },
+            None => 0,
+        };
+        let rest = chars.clone().skip(kept);
         self.run.clear();
-        self.run.extend(chars.clone());
+        self.run.extend(rest.clone());
         convert(
             self.converter,
             &self.run,
@@ -97,13 +156,14 @@ impl<'a> RunConverter<'a> {
         if self.converted == self.run {
             return false;
         }
+        chars.take(kept).enumerate().for_each(|(i, c)| emit(i, c));
         if self.converted.chars().count() == self.run.chars().count() {
             self.converted
                 .chars()
                 .enumerate()
-                .for_each(|(i, c)| emit(i, c));
+                .for_each(|(i, c)| emit(kept + i, c));
         } else {
-            for (i, ch) in chars.enumerate() {
+            for (i, ch) in rest.enumerate() {
                 self.run.clear();
                 self.run.push(ch);
                 convert(
@@ -112,7 +172,7 @@ impl<'a> RunConverter<'a> {
                     &mut self.converted,
                     &mut self.scratch,
                 );
-                self.converted.chars().for_each(|c| emit(i, c));
+                self.converted.chars().for_each(|c| emit(kept + i, c));
             }
         }
         true
@@ -159,10 +219,54 @@ fn convert_han_runs(
 
 #[cfg(test)]
 mod tests {
-    use zhconv::ZhConverter;
+    use proptest::prelude::*;
+    use zhconv::{get_builtin_converter, Variant, ZhConverter};
 
     use super::{convert_han_runs, HantToHans, RunConverter};
     use crate::text::normalizer::{identity, testing::text_of};
+
+    /// What a run converter emits for `run`, and whether it answered that the run changed.
+    fn emitted(runs: &mut RunConverter<'_>, run: &str) -> (bool, Vec<(usize, char)>) {
+        let mut out = Vec::new();
+        let changed = runs.convert(run.chars(), |i, c| out.push((i, c)));
+        (changed, out)
+    }
+
+    /// Characters for runs: simplified ones, traditional ones, phrase keys' characters (瞭解,
+    /// 乾坤), a character the table takes twice (薴) and rarer Han characters.
+    const RUN_CHARS: &str = "上海合作组织一带一路的是了在和中国組織帶書乾坤瞭解薴苧發展經濟𠀀〇々";
+
+    proptest! {
+        #[test]
+        fn skipping_to_the_first_key_start_changes_nothing(
+            picks in proptest::collection::vec(0..RUN_CHARS.chars().count(), 0..24)
+        ) {
+            let chars: Vec<char> = RUN_CHARS.chars().collect();
+            let run: String = picks.iter().map(|&i| chars[i]).collect();
+            let every_char = RunConverter::with(get_builtin_converter(Variant::ZhHans));
+            prop_assert_eq!(
+                emitted(&mut RunConverter::new(), &run),
+                emitted(&mut { every_char }, &run)
+            );
+        }
+    }
+
+    #[test]
+    fn no_key_starts_with_a_character_left_out() {
+        let converter = get_builtin_converter(Variant::ZhHans);
+        let starts = super::KeyStarts::builtin();
+        assert!("組織帶書乾瞭一".chars().all(|c| starts.may_start(c)));
+        assert!(!"的是了在组织带".chars().any(|c| starts.may_start(c)));
+        let unchanged: Vec<char> = ('\u{3400}'..='\u{9FFF}')
+            .filter(|&c| !starts.may_start(c))
+            .collect();
+        assert!(unchanged.len() > 20_000);
+        for c in unchanged {
+            for run in [format!("{c}"), format!("{c}{c}"), format!("{c}一")] {
+                assert_eq!(converter.convert(&run), run);
+            }
+        }
+    }
 
     test_normalizer!(HantToHans,
         belt_and_road_becomes_simplified: "一帶一路" => "一带一路", "一带一路";

@@ -56,6 +56,7 @@ macro_rules! test_normalizer {
 
 mod ampersand;
 mod case_fold;
+mod char_class;
 mod fast_path;
 mod han_space;
 mod hant_to_hans;
@@ -72,6 +73,7 @@ mod token;
 mod whitespace;
 mod yo;
 
+pub(crate) use char_class::{is_alphabetic, is_alphanumeric, is_uppercase};
 pub(crate) use hant_to_hans::RunConverter;
 pub use offsets::NormalizedText;
 pub use script::{detect_lang, is_han};

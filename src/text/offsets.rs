@@ -45,6 +45,7 @@ impl Builder {
     }
 
     /// Appends `ch`, produced by the original bytes `start..end`.
+    #[inline]
     pub(crate) fn push(&mut self, ch: char, start: usize, end: usize) {
         self.origins.push(Origin {
             at: self.text.len(),

@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use unicode_segmentation::UnicodeSegmentation;
 
+use super::char_class::is_alphanumeric;
 use super::fast_path::is_plain_ideograph;
 use super::script::is_han;
 use super::stem::stem;
@@ -138,7 +139,7 @@ fn add_segment<'a>(normalized: &'a str, range: Range<usize>, tokens: &mut Vec<To
         }
         return;
     }
-    let mut alphanumeric = segment.chars().filter(|c| c.is_alphanumeric()).peekable();
+    let mut alphanumeric = segment.chars().filter(|&c| is_alphanumeric(c)).peekable();
     if alphanumeric.peek().is_none() {
         return;
     }
