@@ -2,6 +2,10 @@
 //! SIGKILL as a power cut or an OOM kill would, the numbered TMX file imports are killed
 //! during, and the count of units a memory holds afterwards: shared by the crash and job
 //! tests (`tests/api/`) and the crash loop (`benches/crash_loop.rs`).
+//!
+//! The child logs at `RUST_LOG=info` to a pipe read here. To see its log while diagnosing,
+//! set `TOLMACH_CHILD_LOG` to a log filter (`info`, `tolmach=debug`): the child then logs at
+//! that level, and every line it logs is also written to this process's stderr.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -31,12 +35,13 @@ impl ChildServer {
 
     /// The same with more arguments to `serve`.
     pub async fn start_with(dir: &Path, args: &[&str]) -> ChildServer {
+        let shown = std::env::var("TOLMACH_CHILD_LOG").ok();
         let mut process = Command::new(env!("CARGO_BIN_EXE_tolmach"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
             .args(args)
             .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", shown.as_deref().unwrap_or("info"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -47,6 +52,9 @@ impl ChildServer {
         let (sender, mut log) = tokio::sync::mpsc::unbounded_channel();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
+                if shown.is_some() {
+                    eprintln!("{line}");
+                }
                 if sender.send(line).is_err() {
                     break;
                 }

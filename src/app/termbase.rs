@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use super::claims::Claims;
 use super::commands::{Command, Outcome};
-use super::work::{Admission, Heavy};
+use super::work::{self, Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
 use super::{now_ms, take_page, AppError, Page};
-use crate::index::{Cancel, LookupQuery, MatchKind, Occurrence, TermHit, TermSearch};
+use crate::index::{Cancel, LookupQuery, MatchKind, Occurrence, TermChange, TermHit, TermSearch};
 use crate::model::{Collection, Concept, Lang};
 use crate::store::{Store, StoreError};
 use crate::text;
@@ -241,7 +241,8 @@ impl Termbase {
         };
         let claims = self.claims.clone();
         let name = author.0.clone();
-        self.writes
+        let (previous, stored) = self
+            .writes
             .termbase(
                 change,
                 author,
@@ -256,15 +257,19 @@ impl Termbase {
                     Ok((previous, stored))
                 },
                 |(previous, stored), index| {
-                    index.upserted(stored.clone());
-                    let warnings = twins(index, &stored, previous.as_ref());
-                    Upserted {
-                        concept: stored,
-                        warnings,
-                    }
+                    index.stage([TermChange::Upserted(stored.clone())]);
+                    (previous, stored)
                 },
             )
-            .await
+            .await?;
+        // Once the write is visible, off its publication order: a twin written by a
+        // concurrent upsert may be named too.
+        let search = Arc::clone(&self.search);
+        work::run("twin terms", move || Upserted {
+            warnings: twins(&search, &stored, previous.as_ref()),
+            concept: stored,
+        })
+        .await
     }
 
     /// Reads one concept.
@@ -349,7 +354,7 @@ impl Termbase {
                         .ok_or(AppError::ConceptNotFound { id })
                 },
                 |deleted, index| {
-                    index.deleted(&deleted.id);
+                    index.stage([TermChange::Deleted(deleted.id.clone())]);
                     deleted
                 },
             )

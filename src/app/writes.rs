@@ -9,7 +9,10 @@
 //!    makes durable every write committed before it started, so the writes that commit while
 //!    a flush runs share the next one);
 //! 3. publishes it to the index on the blocking pool, in the order of the commits, and
-//!    answers.
+//!    answers once readers see it. The term index only stages a write in that order, and
+//!    then one publication (one index of the recent writes built) makes visible every write
+//!    staged so far (see [`Publication`]): under many writers that index is built once per
+//!    group of writes, as the disk is synced once per group, not once per write.
 //!
 //! So the order is total per index (the commits take turns, and each takes the next number
 //! in its lane), the disk is synced once per group of writes rather than once per write, and
@@ -339,7 +342,7 @@ impl WritePath {
         publish: impl FnOnce(C, &I) -> R + Send + 'static,
     ) -> Result<R, AppError>
     where
-        I: Send + Sync + 'static,
+        I: Publication,
         F: Future<Output = Result<C, AppError>> + Send + 'static,
         C: Send + 'static,
         R: Send + 'static,
@@ -377,13 +380,24 @@ impl WritePath {
             place.reached().await;
             let answer = match committed {
                 Ok(committed) => {
-                    work::run("index publication", move || publish(committed, &index)).await
+                    let index = Arc::clone(&index);
+                    work::run("index publication", move || {
+                        let published = publish(committed, &index);
+                        (published, index.staged())
+                    })
+                    .await
                 }
                 Err(error) => Err(error),
             };
-            // The feed keeps the highest revision it is told, and every write up to this one
-            // is published by now: it need not be told in order.
+            // The writes after this one stage theirs while it becomes visible, and share the
+            // publication that makes it so.
             drop(place);
+            let answer = match answer {
+                Ok((published, staged)) => lane.visible(&index, staged).await.map(|()| published),
+                Err(error) => Err(error),
+            };
+            // The feed keeps the highest revision it is told, and every write up to this one
+            // is visible by now: it need not be told in order.
             if let Some(feed) = feed {
                 feed.published(revision).await;
             }
@@ -395,17 +409,69 @@ impl WritePath {
     }
 }
 
-/// The order of one index's writes: the turn every commit takes, and the publications in the
-/// order of the commits.
+/// An index the write path publishes to. A write's publication, run in commit order, may
+/// only stage what the write changes; the write then waits, no longer holding up the writes
+/// after it, until one publication of everything staged so far made it visible (the term
+/// index's group publication). An index that publishes at once keeps the defaults.
+pub trait Publication: Send + Sync + 'static {
+    /// The number of the last staging made; 0 for an index that publishes at once.
+    fn staged(&self) -> u64 {
+        0
+    }
+
+    /// The number of the last staging readers see.
+    fn published(&self) -> u64 {
+        0
+    }
+
+    /// Makes everything staged so far visible. Blocking: called on the blocking pool.
+    fn publish_staged(&self) {}
+}
+
+impl Publication for TermSearch {
+    fn staged(&self) -> u64 {
+        TermSearch::staged(self)
+    }
+
+    fn published(&self) -> u64 {
+        TermSearch::published(self)
+    }
+
+    fn publish_staged(&self) {
+        TermSearch::publish_staged(self);
+    }
+}
+
+impl Publication for LiveMemoryIndex {}
+
+/// The order of one index's writes: the turn every commit takes, the publications in the
+/// order of the commits, and the group publication that makes them visible.
 #[derive(Default)]
 struct Lane {
     /// Held while a write commits; counts the commits, so that each takes the next number.
     turn: Mutex<u64>,
     /// Which write publishes next, and the writes waiting for their turn to publish.
     publishing: std::sync::Mutex<Publishing>,
+    /// Held by the write whose publication makes visible what was staged: the others wait
+    /// here as tasks, not as blocked threads, and find their staging published when their
+    /// turn comes, or publish everything staged meanwhile themselves.
+    visibility: Mutex<()>,
 }
 
 impl Lane {
+    /// Waits until staging `staged` of `index` and every one before it is visible.
+    async fn visible<I: Publication>(&self, index: &Arc<I>, staged: u64) -> Result<(), AppError> {
+        if index.published() >= staged {
+            return Ok(());
+        }
+        let _visibility = self.visibility.lock().await;
+        if index.published() >= staged {
+            return Ok(());
+        }
+        let index = Arc::clone(index);
+        work::run("index publication", move || index.publish_staged()).await
+    }
+
     fn publishing(&self) -> std::sync::MutexGuard<'_, Publishing> {
         // No critical section can panic; a poisoned lock would still hold a consistent state.
         self.publishing

@@ -221,9 +221,9 @@ impl Snapshot {
     /// reference for tests. Answers what [`lookup`](Self::lookup) answers, hit for hit.
     pub fn lookup_exhaustive(&self, query: &LookupQuery) -> Vec<TermHit> {
         let mut terms: Vec<StoredTerm<'_>> = Vec::new();
-        for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
+        for (index, stale) in self.layers() {
             for concept in &index.concepts {
-                let hidden = is_base && self.changed.contains(&concept.id);
+                let hidden = stale.is_some_and(|stale| stale.contains(&concept.id));
                 let excluded = !query.collections.is_empty()
                     && !query.collections.contains(&concept.collection);
                 if hidden || excluded {

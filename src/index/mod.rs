@@ -1,8 +1,11 @@
 //! In-memory search structures built from the store: term lookup and term recognition.
 //!
 //! Readers take an immutable [`Snapshot`] and never wait for writers. A snapshot is a large
-//! base index plus a small index of the concepts written since the base was built; when the
-//! small one grows past a threshold the base is rebuilt. This module knows nothing of gRPC.
+//! base index, a delta of the concepts written since the base was built, and a fresh index of
+//! those written since the delta was built: a publication builds only the fresh one, a delta
+//! is rebuilt when the fresh one grows past a threshold, and the base when the delta does.
+//! Writers stage their changes and one publication makes every staged one visible, so that
+//! concurrent writes share its build. This module knows nothing of gRPC.
 //!
 //! # Files
 //!
@@ -41,6 +44,7 @@ mod terms;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -157,29 +161,87 @@ impl Occurrence {
 /// Writes since the base index was built, above which the base is rebuilt.
 const DELTA_LIMIT: usize = 2048;
 
-/// The indexes a reader searches: an immutable base and a small delta of recent writes.
+/// Writes since the delta was built, above which the delta is rebuilt: each publication
+/// builds only the fresh index of these, whatever the size of the delta.
+const FRESH_LIMIT: usize = 128;
+
+/// The indexes a reader searches: an immutable base, a delta of the writes since it was
+/// built, and a fresh index of the writes since the delta was built.
 pub struct Snapshot {
     base: Arc<TermIndex>,
     delta: Arc<TermIndex>,
+    fresh: Arc<TermIndex>,
     /// Concepts changed or deleted since the base was built: their base entries are stale.
     changed: HashSet<String>,
+    /// Concepts changed or deleted since the delta was built: their delta entries are stale.
+    fresh_changed: HashSet<String>,
     priorities: HashMap<String, i32>,
     /// How many concepts the snapshot holds.
     concepts: usize,
 }
 
+/// A committed change of the termbase, as the term index takes it.
+#[derive(Clone, Debug)]
+pub enum TermChange {
+    /// A concept created or replaced.
+    Upserted(Concept),
+    /// A concept deleted.
+    Deleted(String),
+}
+
 /// The live term index: readers [`load`](TermSearch::snapshot) a snapshot; writers apply
 /// committed changes.
+///
+/// A change becomes visible in two steps: [`stage`](TermSearch::stage) records it (cheap, in
+/// the order of the commits), and [`publish_staged`](TermSearch::publish_staged) builds one
+/// snapshot of everything staged so far. So many writers' changes share one delta build,
+/// rather than each building its own in turn; the single-step methods
+/// ([`upserted`](TermSearch::upserted) and the like) do both.
 pub struct TermSearch {
     current: ArcSwap<Snapshot>,
     writer: Mutex<WriterState>,
+    /// Held by the one publication that builds a snapshot at a time, so that snapshots are
+    /// stored in the order of what they hold. Never taken while `writer` is held.
+    publication: Mutex<()>,
+    /// The last staging the current snapshot holds (read without a lock, by async tasks).
+    published: AtomicU64,
 }
 
 /// What only writers touch: the full set of concepts and the recent changes.
 struct WriterState {
     all: HashMap<String, Arc<Concept>>,
+    /// Changes since the base was built: the latest version of each (`None`: deleted).
     recent: HashMap<String, Option<Arc<Concept>>>,
+    /// Changes since the delta was built, likewise.
+    fresh: HashMap<String, Option<Arc<Concept>>>,
     priorities: HashMap<String, i32>,
+    /// How many stagings were made: each takes the next number.
+    staged: u64,
+}
+
+/// What a publication builds the next snapshot from, taken under the writer lock.
+enum Layers {
+    /// A new base of every concept, sorted by id.
+    Base {
+        concepts: Vec<Arc<Concept>>,
+        priorities: HashMap<String, i32>,
+    },
+    /// A delta of the changes since the base was built, over the current base.
+    Delta {
+        recent: Vec<Arc<Concept>>,
+        changed: HashSet<String>,
+        priorities: HashMap<String, i32>,
+        concepts: usize,
+    },
+    /// A fresh index of the changes since the delta was built, over the current base and
+    /// delta.
+    Fresh {
+        fresh: Vec<Arc<Concept>>,
+        changed: HashSet<String>,
+        fresh_changed: HashSet<String>,
+        priorities: HashMap<String, i32>,
+        concepts: usize,
+    },
 }
 
 impl TermSearch {
@@ -189,15 +251,18 @@ impl TermSearch {
             .into_iter()
             .map(|c| (c.id.clone(), Arc::new(c)))
             .collect();
-        let state = WriterState {
-            all,
-            recent: HashMap::new(),
-            priorities,
-        };
-        let snapshot = state.rebuild();
+        let state = WriterState::new(all, HashMap::new(), priorities);
+        let snapshot = Snapshot::of_base(state.sorted_concepts(), state.priorities.clone());
+        TermSearch::resumed(snapshot, state)
+    }
+
+    /// The live index whose current snapshot is `snapshot`, written to from `state`.
+    fn resumed(snapshot: Snapshot, state: WriterState) -> TermSearch {
         TermSearch {
             current: ArcSwap::from_pointee(snapshot),
             writer: Mutex::new(state),
+            publication: Mutex::new(()),
+            published: AtomicU64::new(0),
         }
     }
 
@@ -214,11 +279,8 @@ impl TermSearch {
     /// Publishes many committed upserts at once (a batch of an import): one new snapshot, and
     /// at most one rebuild of the base, for the whole batch.
     pub fn upserted_many(&self, concepts: Vec<Concept>) {
-        self.apply(
-            concepts
-                .into_iter()
-                .map(|c| (c.id.clone(), Some(Arc::new(c)))),
-        );
+        self.stage(concepts.into_iter().map(TermChange::Upserted));
+        self.publish_staged();
     }
 
     /// Publishes a committed deletion.
@@ -229,42 +291,87 @@ impl TermSearch {
     /// Publishes many committed deletions at once (a collection deleted): one new snapshot,
     /// and at most one rebuild of the base.
     pub fn deleted_many(&self, ids: impl IntoIterator<Item = String>) {
-        self.apply(ids.into_iter().map(|id| (id, None)));
+        self.stage(ids.into_iter().map(TermChange::Deleted));
+        self.publish_staged();
     }
 
-    /// Publishes new collection priorities (rebuilds the base: ranking depends on them).
+    /// Publishes new collection priorities (rebuilds the base: ranking depends on them),
+    /// with every change staged before.
     pub fn set_priorities(&self, priorities: HashMap<String, i32>) {
-        let mut state = self.lock();
-        state.priorities = priorities;
-        state.recent.clear();
-        self.current.store(Arc::new(state.rebuild()));
+        let _publication = self.publish_lock();
+        let (layers, through) = {
+            let mut state = self.lock();
+            state.priorities = priorities;
+            (state.base_layers(), state.staged)
+        };
+        self.store_snapshot(layers, through);
     }
 
-    fn apply(&self, changes: impl IntoIterator<Item = (String, Option<Arc<Concept>>)>) {
+    /// Records committed changes, which readers see once a publication that follows
+    /// ([`publish_staged`](Self::publish_staged)) made them visible; answers the number of
+    /// this staging. Stagings are published in the order they are made: make them in the
+    /// order of the commits. Cheap: it builds nothing.
+    pub fn stage(&self, changes: impl IntoIterator<Item = TermChange>) -> u64 {
         let mut state = self.lock();
-        for (id, concept) in changes {
-            match &concept {
-                Some(c) => state.all.insert(id.clone(), c.clone()),
-                None => state.all.remove(&id),
+        for change in changes {
+            let (id, concept) = match change {
+                TermChange::Upserted(concept) => {
+                    let concept = Arc::new(concept);
+                    state.all.insert(concept.id.clone(), Arc::clone(&concept));
+                    (concept.id.clone(), Some(concept))
+                }
+                TermChange::Deleted(id) => {
+                    state.all.remove(&id);
+                    (id, None)
+                }
             };
-            state.recent.insert(id, concept);
+            state.recent.insert(id.clone(), concept.clone());
+            state.fresh.insert(id, concept);
         }
-        let snapshot = if state.recent.len() > DELTA_LIMIT {
-            state.recent.clear();
-            state.rebuild()
-        } else {
-            let current = self.current.load();
-            Snapshot {
-                base: current.base.clone(),
-                delta: Arc::new(TermIndex::build(
-                    state.recent.values().flatten().cloned().collect(),
-                )),
-                changed: state.recent.keys().cloned().collect(),
-                priorities: state.priorities.clone(),
-                concepts: state.all.len(),
+        state.staged += 1;
+        state.staged
+    }
+
+    /// The number of the last staging made.
+    pub fn staged(&self) -> u64 {
+        self.lock().staged
+    }
+
+    /// The number of the last staging readers see.
+    pub fn published(&self) -> u64 {
+        self.published.load(Ordering::Acquire)
+    }
+
+    /// Makes every change staged so far visible to readers in one new snapshot: a fresh
+    /// index of the changes since the delta was built; a new delta once those pass
+    /// [`FRESH_LIMIT`]; a new base once the changes since it pass [`DELTA_LIMIT`]. One runs
+    /// at a time; changes staged while it builds wait for the next. Blocking: run it on the
+    /// blocking pool.
+    pub fn publish_staged(&self) {
+        let _publication = self.publish_lock();
+        let (layers, through) = {
+            let mut state = self.lock();
+            if self.published() == state.staged {
+                return;
             }
+            let layers = if state.recent.len() > DELTA_LIMIT {
+                state.base_layers()
+            } else if state.fresh.len() > FRESH_LIMIT {
+                state.delta_layers()
+            } else {
+                state.fresh_layers()
+            };
+            (layers, state.staged)
         };
+        self.store_snapshot(layers, through);
+    }
+
+    /// Builds the snapshot of `layers` (outside the writer lock, so that staging goes on
+    /// meanwhile) and makes it current, holding every staging through `through`.
+    fn store_snapshot(&self, layers: Layers, through: u64) {
+        let snapshot = layers.into_snapshot(&self.current.load());
         self.current.store(Arc::new(snapshot));
+        self.published.store(through, Ordering::Release);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
@@ -274,19 +381,155 @@ impl TermSearch {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    fn publish_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // Guards no data of its own.
+        self.publication
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 impl WriterState {
-    fn rebuild(&self) -> Snapshot {
+    /// The state of an index holding `all` the concepts, of which `recent` (the latest
+    /// version of each, `None` for a deletion) were changed since its base was built.
+    fn new(
+        all: HashMap<String, Arc<Concept>>,
+        recent: HashMap<String, Option<Arc<Concept>>>,
+        priorities: HashMap<String, i32>,
+    ) -> WriterState {
+        WriterState {
+            all,
+            recent,
+            fresh: HashMap::new(),
+            priorities,
+            staged: 0,
+        }
+    }
+
+    /// Every concept, sorted by id: what a base is built of.
+    fn sorted_concepts(&self) -> Vec<Arc<Concept>> {
         let mut concepts: Vec<Arc<Concept>> = self.all.values().cloned().collect();
         concepts.sort_by(|a, b| a.id.cmp(&b.id));
-        Snapshot {
-            base: Arc::new(TermIndex::build(concepts)),
-            delta: Arc::new(TermIndex::build(Vec::new())),
-            changed: HashSet::new(),
+        concepts
+    }
+
+    /// A new base of every concept; the changes it takes in are recent no longer.
+    fn base_layers(&mut self) -> Layers {
+        self.recent.clear();
+        self.fresh.clear();
+        Layers::Base {
+            concepts: self.sorted_concepts(),
+            priorities: self.priorities.clone(),
+        }
+    }
+
+    /// A new delta of the changes since the base was built; they are fresh no longer.
+    fn delta_layers(&mut self) -> Layers {
+        self.fresh.clear();
+        Layers::Delta {
+            recent: self.recent.values().flatten().cloned().collect(),
+            changed: self.recent.keys().cloned().collect(),
             priorities: self.priorities.clone(),
             concepts: self.all.len(),
         }
+    }
+
+    /// A new fresh index of the changes since the delta was built.
+    fn fresh_layers(&self) -> Layers {
+        Layers::Fresh {
+            fresh: self.fresh.values().flatten().cloned().collect(),
+            changed: self.recent.keys().cloned().collect(),
+            fresh_changed: self.fresh.keys().cloned().collect(),
+            priorities: self.priorities.clone(),
+            concepts: self.all.len(),
+        }
+    }
+}
+
+impl Layers {
+    /// The snapshot they make, over the layers of `current` they keep.
+    fn into_snapshot(self, current: &Snapshot) -> Snapshot {
+        match self {
+            Layers::Base {
+                concepts,
+                priorities,
+            } => Snapshot::of_base(concepts, priorities),
+            Layers::Delta {
+                recent,
+                changed,
+                priorities,
+                concepts,
+            } => Snapshot::layered(
+                Arc::clone(&current.base),
+                Arc::new(TermIndex::build(recent)),
+                changed,
+                priorities,
+                concepts,
+            ),
+            Layers::Fresh {
+                fresh,
+                changed,
+                fresh_changed,
+                priorities,
+                concepts,
+            } => Snapshot {
+                base: Arc::clone(&current.base),
+                delta: Arc::clone(&current.delta),
+                fresh: Arc::new(TermIndex::build(fresh)),
+                changed,
+                fresh_changed,
+                priorities,
+                concepts,
+            },
+        }
+    }
+}
+
+impl Snapshot {
+    /// A snapshot of a base of `concepts` (sorted by id) and nothing over it.
+    fn of_base(concepts: Vec<Arc<Concept>>, priorities: HashMap<String, i32>) -> Snapshot {
+        let count = concepts.len();
+        let base = Arc::new(TermIndex::build(concepts));
+        let delta = Arc::new(TermIndex::build(Vec::new()));
+        Snapshot::layered(base, delta, HashSet::new(), priorities, count)
+    }
+
+    /// A snapshot of `base` and `delta` (the concepts `changed` since the base was built),
+    /// with no fresh index: `concepts` in all.
+    fn layered(
+        base: Arc<TermIndex>,
+        delta: Arc<TermIndex>,
+        changed: HashSet<String>,
+        priorities: HashMap<String, i32>,
+        concepts: usize,
+    ) -> Snapshot {
+        Snapshot {
+            base,
+            delta,
+            fresh: Arc::new(TermIndex::build(Vec::new())),
+            changed,
+            fresh_changed: HashSet::new(),
+            priorities,
+            concepts,
+        }
+    }
+
+    /// The indexes, oldest first, each with the concepts whose entries in it are stale.
+    fn layers(&self) -> [(&TermIndex, Option<&HashSet<String>>); 3] {
+        [
+            (&*self.base, Some(&self.changed)),
+            (&*self.delta, Some(&self.fresh_changed)),
+            (&*self.fresh, None),
+        ]
+    }
+
+    /// Every concept changed since the base was built, as the delta and fresh index hold
+    /// them: what one delta of both would be built of.
+    fn recent_concepts(&self) -> Vec<Arc<Concept>> {
+        let delta = self.delta.concepts.iter();
+        let kept = delta.filter(|c| !self.fresh_changed.contains(&c.id));
+        kept.chain(&self.fresh.concepts).cloned().collect()
     }
 }
 
@@ -296,8 +539,8 @@ impl Snapshot {
         self.concepts
     }
 
-    fn visible(&self, index: &TermIndex, term: TermId, is_base: bool) -> bool {
-        !(is_base && self.changed.contains(&index.concept_of(term).id))
+    fn visible(index: &TermIndex, term: TermId, stale: Option<&HashSet<String>>) -> bool {
+        stale.is_none_or(|stale| !stale.contains(&index.concept_of(term).id))
     }
 
     fn priority(&self, concept: &Concept) -> i32 {
@@ -321,33 +564,32 @@ impl Snapshot {
             .pinyin
             .then(|| text::pinyin::PinyinQuery::parse(&query.text))
             .flatten();
-        let indexes = [(&*self.base, true), (&*self.delta, false)];
-        let in_lang = |index: &TermIndex, is_base: bool, term_id: TermId, lang: Option<&Lang>| {
+        let indexes = self.layers();
+        let in_lang = |index: &TermIndex, stale, term_id: TermId, lang: Option<&Lang>| {
             let term = &index.terms[term_id as usize];
             let concept = index.concept_of(term_id);
-            self.visible(index, term_id, is_base)
+            Snapshot::visible(index, term_id, stale)
                 && (query.collections.is_empty() || query.collections.contains(&concept.collection))
                 && lang.is_none_or(|lang| {
                     same_language(&concept.langs[term.section as usize].lang, lang)
                 })
         };
         let source = query.source_lang.as_ref();
-        let outright = indexes.map(|(index, is_base)| {
+        let outright = indexes.map(|(index, stale)| {
             index.outright_candidates(&query.text, &analyzed, |term_id| {
-                in_lang(index, is_base, term_id, source)
+                in_lang(index, stale, term_id, source)
             })
         });
-        // Typos only for a query that names no term outright, in either index: which of the
-        // two holds a term (whether it was written since the base was built) must not change
-        // the answer.
+        // Typos only for a query that names no term outright, in any index: which one holds
+        // a term (how long ago it was written) must not change the answer.
         let typos = outright.iter().all(Vec::is_empty);
         let mut best: HashMap<&str, TermHit> = HashMap::new();
-        for ((index, is_base), mut candidates) in indexes.into_iter().zip(outright) {
-            let wanted = |term_id: TermId| in_lang(index, is_base, term_id, source);
+        for ((index, stale), mut candidates) in indexes.into_iter().zip(outright) {
+            let wanted = |term_id: TermId| in_lang(index, stale, term_id, source);
             candidates.extend(index.other_candidates(&analyzed, typos, wanted, cancel));
             if let Some(pinyin) = &pinyin {
                 let chinese = Lang::zh();
-                let wanted = |term_id: TermId| in_lang(index, is_base, term_id, Some(&chinese));
+                let wanted = |term_id: TermId| in_lang(index, stale, term_id, Some(&chinese));
                 candidates.extend(index.pinyin_candidates(pinyin, wanted));
             }
             for candidate in candidates {
@@ -428,7 +670,7 @@ impl Snapshot {
         // The terms sharing a key come one after another with the same range: what depends
         // only on the range is worked out once for all of them.
         let mut place = MatchPlace::new(&normalized, 0..0);
-        for (index, is_base) in [(&*self.base, true), (&*self.delta, false)] {
+        for (index, stale) in self.layers() {
             for mut occurrence in index.occurrences(norm, &tokens, cancel) {
                 if place.raw != occurrence.range {
                     place = MatchPlace::new(&normalized, occurrence.range.clone());
@@ -437,7 +679,7 @@ impl Snapshot {
                     continue;
                 };
                 occurrence.range = place.range.clone();
-                if !self.visible(index, occurrence.term, is_base) {
+                if !Snapshot::visible(index, occurrence.term, stale) {
                     continue;
                 }
                 let term = &index.terms[occurrence.term as usize];
@@ -812,6 +1054,64 @@ mod tests {
         let expected = [("exact".to_owned(), MatchKind::Exact)];
         assert_eq!(ids_and_kinds(&all_in_base, "организация"), expected);
         assert_eq!(ids_and_kinds(&written_since, "организация"), expected);
+    }
+
+    /// Staged changes stay out of sight until a publication, which shows them all at once: a
+    /// new concept, and a deletion and a new version of one id in one staging.
+    #[test]
+    fn staged_changes_are_seen_only_once_published_all_at_once() {
+        let search = TermSearch::new(vec![russian("treaty", "договор")], HashMap::new());
+        let exact = |id: &str| [(id.to_owned(), MatchKind::Exact)];
+        let first = search.stage([TermChange::Upserted(russian("new", "организация"))]);
+        let second = search.stage([
+            TermChange::Deleted("treaty".to_owned()),
+            TermChange::Upserted(russian("treaty", "соглашение")),
+        ]);
+        assert_eq!((first, second, search.published()), (1, 2, 0));
+        assert!(ids_and_kinds(&search, "организация").is_empty());
+        assert_eq!(ids_and_kinds(&search, "договор"), exact("treaty"));
+        search.publish_staged();
+        assert_eq!(search.published(), second);
+        assert_eq!(ids_and_kinds(&search, "организация"), exact("new"));
+        assert!(ids_and_kinds(&search, "договор").is_empty());
+        assert_eq!(ids_and_kinds(&search, "соглашение"), exact("treaty"));
+    }
+
+    /// Writes go into the fresh index, then the delta once the fresh one passes its limit,
+    /// then the base; a concept written again or deleted is found only as it was last, in
+    /// whichever index holds it.
+    #[test]
+    fn writes_move_from_the_fresh_index_to_the_delta_and_the_base() {
+        let search = TermSearch::new(Vec::new(), HashMap::new());
+        let exact = |id: &str| [(id.to_owned(), MatchKind::Exact)];
+        let word = |n: usize| format!("слово{n}");
+        search.upserted(russian("kept", "договор"));
+        search.upserted(russian("moved", "соглашение"));
+        // The publication of the one past the limit builds the delta.
+        for n in 0..FRESH_LIMIT - 1 {
+            search.upserted(russian(&format!("c{n}"), &word(n)));
+        }
+        let snapshot = search.snapshot();
+        assert_eq!(snapshot.delta.concepts.len(), FRESH_LIMIT + 1);
+        assert!(snapshot.fresh.concepts.is_empty());
+        search.upserted(russian("moved", "организация"));
+        search.deleted("c0");
+        let snapshot = search.snapshot();
+        assert_eq!(snapshot.fresh.concepts.len(), 1);
+        assert_eq!(snapshot.concept_count(), FRESH_LIMIT);
+        assert_eq!(ids_and_kinds(&search, "договор"), exact("kept"));
+        assert_eq!(ids_and_kinds(&search, "организация"), exact("moved"));
+        assert!(ids_and_kinds(&search, "соглашение").is_empty());
+        assert!(!ids_and_kinds(&search, &word(0)).contains(&exact("c0")[0]));
+        search.upserted_many(
+            (0..DELTA_LIMIT)
+                .map(|n| russian(&format!("d{n}"), "договоры"))
+                .collect(),
+        );
+        let snapshot = search.snapshot();
+        assert_eq!(snapshot.base.concepts.len(), DELTA_LIMIT + FRESH_LIMIT);
+        assert!(snapshot.delta.concepts.is_empty() && snapshot.fresh.concepts.is_empty());
+        assert_eq!(ids_and_kinds(&search, "организация"), exact("moved"));
     }
 
     #[test]

@@ -17,9 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-
-use arc_swap::ArcSwap;
+use std::sync::Arc;
 
 use super::flat::{FlatError, FlatReader, FlatWriter};
 use super::key_table::hash_probe;
@@ -105,7 +103,12 @@ impl TermSearch {
         let snapshot = self.snapshot();
         let mut body = FlatWriter::default();
         snapshot.base.write(&mut body);
-        snapshot.delta.write(&mut body);
+        // The file holds one delta: the fresh index, when there is one, goes into it.
+        if snapshot.fresh.concepts.is_empty() {
+            snapshot.delta.write(&mut body);
+        } else {
+            TermIndex::build(snapshot.recent_concepts()).write(&mut body);
+        }
         let mut changed: Vec<&String> = snapshot.changed.iter().collect();
         changed.sort();
         let mut ends = Vec::with_capacity(changed.len());
@@ -194,21 +197,14 @@ impl TermSearch {
             .iter()
             .map(|id| (id.clone(), written.get(id).cloned()))
             .collect();
-        let snapshot = Snapshot {
-            base: Arc::new(base),
-            delta: Arc::new(delta),
+        let snapshot = Snapshot::layered(
+            Arc::new(base),
+            Arc::new(delta),
             changed,
-            priorities: priorities.clone(),
-            concepts: all.len(),
-        };
-        TermSearch {
-            current: ArcSwap::from_pointee(snapshot),
-            writer: Mutex::new(WriterState {
-                all,
-                recent,
-                priorities,
-            }),
-        }
+            priorities.clone(),
+            all.len(),
+        );
+        TermSearch::resumed(snapshot, WriterState::new(all, recent, priorities))
     }
 
     /// The ids of the concepts of the given collections: what a collection deleted took

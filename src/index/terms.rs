@@ -1,5 +1,5 @@
 //! One immutable term index over a set of concepts: the structures behind Lookup and
-//! Recognize. Built once, then only read; [`super::TermSearch`] layers a small one for recent
+//! Recognize. Built once, then only read; [`super::TermSearch`] layers small ones for recent
 //! writes over a large one for everything else.
 
 mod automaton;

@@ -1,7 +1,8 @@
 //! Many writers at once, through the real server: every acknowledged upsert and unit is there
 //! after a restart, the change feed numbers the upserts without a gap, in the order it
-//! published them, each once, and every concept's history is whole. (That an acknowledged
-//! write survives a SIGKILL is the crash tests' and `benches/crash_loop.rs`'s.)
+//! published them, each once, and every concept's history is whole; each writer's Lookup
+//! right after an acknowledged upsert finds it, whatever the others write meanwhile. (That an
+//! acknowledged write survives a SIGKILL is the crash tests' and `benches/crash_loop.rs`'s.)
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use tonic::transport::Channel;
 
 use crate::crash::child::memory_units;
 use crate::memory::unit;
-use crate::util::{concept, TestServer};
+use crate::util::{concept, lookup_text, store, TestServer};
 use crate::watch::{from_now, Watcher};
 
 /// Writers at once, and upserts each.
@@ -150,4 +151,33 @@ async fn concurrent_writes_are_all_kept_numbered_in_order_and_in_every_history()
         (WRITERS * UNITS) as u64,
         "every acknowledged unit"
     );
+}
+
+/// Upserts of new concepts each writer makes, each followed by a Lookup of its term.
+const OWN_UPSERTS: usize = 10;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_acknowledged_upsert_is_found_by_the_lookup_that_follows_it() {
+    let server = TestServer::start().await;
+    let mut writers = Vec::with_capacity(WRITERS);
+    for writer in 0..WRITERS {
+        let mut termbase = TermbaseClient::new(server.channel().await);
+        writers.push(tokio::spawn(async move {
+            for n in 0..OWN_UPSERTS {
+                let id = format!("own-{writer}-{n}");
+                let term = format!("own term {writer} {n}");
+                store(&mut termbase, concept(&id, &[("en", &term)])).await;
+                let found = lookup_text(&mut termbase, &term).await.hits;
+                assert!(
+                    found
+                        .iter()
+                        .any(|hit| hit.concept.as_ref().is_some_and(|c| c.id == id)),
+                    "{id} acknowledged but not found by {term:?}"
+                );
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.expect("the writer ran to its end");
+    }
 }
