@@ -344,7 +344,7 @@ impl TermSearch {
 
     /// Makes every change staged so far visible to readers in one new snapshot: a fresh
     /// index of the changes since the delta was built; a new delta once those pass
-    /// [`FRESH_LIMIT`]; a new base once the changes since it pass [`DELTA_LIMIT`]. One runs
+    /// `FRESH_LIMIT`; a new base once the changes since it pass `DELTA_LIMIT`. One runs
     /// at a time; changes staged while it builds wait for the next. Blocking: run it on the
     /// blocking pool.
     pub fn publish_staged(&self) {
