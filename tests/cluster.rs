@@ -275,6 +275,14 @@ async fn watch(
     })
 }
 
+/// The revision an answer carries (`tolmach-revision`).
+fn revision_of(metadata: &tonic::metadata::MetadataMap) -> u64 {
+    metadata
+        .get("tolmach-revision")
+        .and_then(|value| value.to_str().ok()?.parse().ok())
+        .expect("a cluster node's answer carries its revision")
+}
+
 /// The node's revision: the `tolmach-revision` header of a read.
 async fn revision(channel: Channel) -> Option<u64> {
     let answer = TermbaseClient::new(channel)
@@ -559,11 +567,7 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
         })
         .await
         .expect("a write after the restarts");
-    let at: u64 = written
-        .metadata()
-        .get("tolmach-revision")
-        .and_then(|value| value.to_str().ok()?.parse().ok())
-        .expect("a write answers with its revision");
+    let at = revision_of(written.metadata());
     let mut read = tonic::Request::new(proto::GetConceptRequest { id: "n9-0".into() });
     read.metadata_mut().insert(
         "tolmach-min-revision",
@@ -633,7 +637,8 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
     );
 
     // A key made through one node works on every node, and its revocation through another
-    // reaches them all (last: from the first key on, every call needs one).
+    // reaches them all (last: from the first key on, every call needs one). Each check
+    // reads at the revision the key write answered with: reads are local.
     let created = AccessClient::new(node(&nodes, 0).await)
         .create_key(CreateKeyRequest {
             name: "desk".into(),
@@ -641,14 +646,20 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
             ..Default::default()
         })
         .await
-        .expect("a key is created")
-        .into_inner();
-    let with_key = |n: usize, secret: &str| {
+        .expect("a key is created");
+    let at = revision_of(created.metadata());
+    let created = created.into_inner();
+    let list = |n: usize, at: u64, secret: Option<String>| {
         let mut request = tonic::Request::new(ListCollectionsRequest {});
-        request.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {secret}").parse().expect("header"),
+        let metadata = request.metadata_mut();
+        metadata.insert(
+            "tolmach-min-revision",
+            at.to_string().parse().expect("header"),
         );
+        if let Some(secret) = secret {
+            let bearer = format!("Bearer {secret}").parse().expect("header");
+            metadata.insert("authorization", bearer);
+        }
         let nodes = Arc::clone(&nodes);
         async move {
             TermbaseClient::new(node(&nodes, n).await)
@@ -658,8 +669,7 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
         }
     };
     for n in 0..3 {
-        let without = TermbaseClient::new(node(&nodes, n).await)
-            .list_collections(ListCollectionsRequest {})
+        let without = list(n, at, None)
             .await
             .expect_err("a key exists on every node now");
         assert_eq!(
@@ -667,7 +677,7 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
             Code::Unauthenticated,
             "node {n}: {without:?}"
         );
-        with_key(n, &created.secret)
+        list(n, at, Some(created.secret.clone()))
             .await
             .unwrap_or_else(|status| panic!("node {n} refused the key: {status:?}"));
     }
@@ -680,12 +690,13 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
             .parse()
             .expect("header"),
     );
-    AccessClient::new(node(&nodes, 1).await)
+    let revoked = AccessClient::new(node(&nodes, 1).await)
         .revoke_key(revoke)
         .await
         .expect("revoked through another node");
+    let at = revision_of(revoked.metadata());
     for n in 0..3 {
-        let refused = with_key(n, &created.secret)
+        let refused = list(n, at, Some(created.secret.clone()))
             .await
             .expect_err("a revoked key is refused everywhere");
         assert_eq!(
