@@ -21,7 +21,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::child::{memory_units, ChildServer};
-use common::nats::{nats_cluster, node_args, stream_state, NATS_SERVER};
+use common::nats::{nats_cluster, node_args, revision_of, stream_state, NATS_SERVER};
 use common::writers::{round, Write};
 use common::{ms, percentile};
 use tolmach::service::proto::memory_client::MemoryClient;
@@ -116,15 +116,7 @@ async fn caught_up(channel: &Channel, last: u64) -> bool {
     let reply = MemoryClient::new(channel.clone())
         .stats(tolmach::service::proto::StatsRequest {})
         .await;
-    let revision = reply.ok().and_then(|reply| {
-        reply
-            .metadata()
-            .get("tolmach-revision")?
-            .to_str()
-            .ok()?
-            .parse::<u64>()
-            .ok()
-    });
+    let revision = reply.ok().and_then(|reply| revision_of(reply.metadata()));
     revision.is_some_and(|at| at >= last)
 }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::child::{numbered_tmx, ChildServer};
 use common::import_report;
-use common::nats::{nats_cluster, node_args, stream_state, NATS_SERVER};
+use common::nats::{nats_cluster, node_args, revision_of, stream_state, NATS_SERVER};
 use tokio::sync::{oneshot, RwLock};
 use tolmach::service::proto::access_client::AccessClient;
 use tolmach::service::proto::{
@@ -275,12 +275,9 @@ async fn watch(
     })
 }
 
-/// The revision an answer carries (`tolmach-revision`).
-fn revision_of(metadata: &tonic::metadata::MetadataMap) -> u64 {
-    metadata
-        .get("tolmach-revision")
-        .and_then(|value| value.to_str().ok()?.parse().ok())
-        .expect("a cluster node's answer carries its revision")
+/// The revision a write through a cluster node answered with.
+fn acknowledged_at(metadata: &tonic::metadata::MetadataMap) -> u64 {
+    revision_of(metadata).expect("a cluster node's answer carries its revision")
 }
 
 /// The node's revision: the `tolmach-revision` header of a read.
@@ -289,13 +286,7 @@ async fn revision(channel: Channel) -> Option<u64> {
         .list_collections(ListCollectionsRequest {})
         .await
         .ok()?;
-    answer
-        .metadata()
-        .get("tolmach-revision")?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
+    revision_of(answer.metadata())
 }
 
 async fn serving(channel: Channel) -> bool {
@@ -567,7 +558,7 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
         })
         .await
         .expect("a write after the restarts");
-    let at = revision_of(written.metadata());
+    let at = acknowledged_at(written.metadata());
     let mut read = tonic::Request::new(proto::GetConceptRequest { id: "n9-0".into() });
     read.metadata_mut().insert(
         "tolmach-min-revision",
@@ -647,7 +638,7 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
         })
         .await
         .expect("a key is created");
-    let at = revision_of(created.metadata());
+    let at = acknowledged_at(created.metadata());
     let created = created.into_inner();
     let list = |n: usize, at: u64, secret: Option<String>| {
         let mut request = tonic::Request::new(ListCollectionsRequest {});
@@ -694,7 +685,7 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
         .revoke_key(revoke)
         .await
         .expect("revoked through another node");
-    let at = revision_of(revoked.metadata());
+    let at = acknowledged_at(revoked.metadata());
     for n in 0..3 {
         let refused = list(n, at, Some(created.secret.clone()))
             .await

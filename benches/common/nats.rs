@@ -158,3 +158,13 @@ pub async fn stream_state(servers: &[NatsServer]) -> (String, u64) {
         .expect("the stream has a leader");
     (leader, info.state.last_sequence)
 }
+
+/// The revision a cluster node's answer carries (its `tolmach-revision` header).
+pub fn revision_of(metadata: &tonic::metadata::MetadataMap) -> Option<u64> {
+    metadata
+        .get("tolmach-revision")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}

@@ -48,6 +48,12 @@ pub async fn run(
     waiting: Arc<Waiting>,
     applied: watch::Sender<u64>,
 ) {
+    let node = Node {
+        app: &app,
+        keys: &keys,
+        store: &store,
+        stream: &stream,
+    };
     loop {
         let start = *applied.borrow() + 1;
         let consumer = stream
@@ -77,12 +83,6 @@ pub async fn run(
                     tracing::warn!(%error, "reading the replicated log failed; reading again");
                     break;
                 }
-            };
-            let node = Node {
-                app: &app,
-                keys: &keys,
-                store: &store,
-                stream: &stream,
             };
             if let Err(fault) = apply(&node, &waiting, &applied, &message).await {
                 tracing::error!(

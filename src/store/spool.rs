@@ -306,17 +306,19 @@ impl SpooledEntry {
     }
 }
 
-/// The entries of a spool read back in order, decoded ([`super::Store::read_spool`]).
+/// The entries of a spool read back in order, decoded, each with the size of its encoding
+/// in the spool ([`super::Store::read_spool`]).
 pub struct SpoolEntries(pub(super) SpoolReader);
 
 impl Iterator for SpoolEntries {
-    type Item = Result<Staged, StoreError>;
+    type Item = Result<(Staged, usize), StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.0
-            .next_entry()
-            .and_then(|entry| entry.map(|e| e.decode()).transpose())
-            .transpose()
+        let entry = match self.0.next_entry() {
+            Ok(entry) => entry?,
+            Err(error) => return Some(Err(error)),
+        };
+        Some(entry.decode().map(|staged| (staged, entry.bytes.len())))
     }
 }
 

@@ -191,8 +191,8 @@ impl Imports {
         let mut chunk = Vec::new();
         let mut bytes = 0;
         for entry in self.store.read_spool(&mut staging.spool)? {
-            let entry = entry?;
-            bytes += postcard::to_stdvec(&entry).map_or(0, |encoded| encoded.len());
+            let (entry, encoded) = entry?;
+            bytes += encoded;
             chunk.push(entry);
             if bytes >= CHUNK_BYTES {
                 let entries = std::mem::take(&mut chunk);
