@@ -49,6 +49,7 @@ use crate::app::{now_ms, work, App, AppError, Limits};
 use crate::auth::{AccessLayer, KeyRing};
 use crate::cluster::{Cluster, ClusterConfig, ClusterError};
 use crate::formats::{FormatError, TbxReader};
+use crate::index::memory::Partition;
 use crate::model::{Collection, Concept};
 use crate::service::proto::access_server::AccessServer;
 use crate::service::proto::exchange_server::ExchangeServer;
@@ -412,11 +413,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
+    let partition = config
+        .cluster
+        .as_ref()
+        .map_or_else(Partition::whole, |cluster| cluster.partition.clone());
     let (app, loader) = App::new(
         store.clone(),
         Arc::clone(&search),
         limits,
         config.watch_retention,
+        partition,
     );
     // Cluster mode: the log stands in front of every write before the first call is served,
     // and the node says NOT_SERVING until it has applied what the log held when it joined.

@@ -20,14 +20,15 @@ use std::time::{Duration, Instant};
 
 use common::child::{numbered_tmx, ChildServer};
 use common::import_report;
-use common::nats::{nats_cluster, node_args, revision_of, stream_state, NATS_SERVER};
+use common::nats::{nats_cluster, node_args, revision_of, stream_state, NatsServer, NATS_SERVER};
 use tokio::sync::{oneshot, RwLock};
+use tolmach::index::memory::Partition;
 use tolmach::service::proto::access_client::AccessClient;
 use tolmach::service::proto::{
     self, import_header, import_request, memory_client::MemoryClient,
-    termbase_client::TermbaseClient, watch_event::Event, AddUnitsRequest, CreateKeyRequest,
-    ImportHeader, ImportRequest, ListCollectionsRequest, ListConceptsRequest, ListUnitsRequest,
-    RevokeKeyRequest, SearchRequest, UpsertConceptRequest, WatchRequest,
+    termbase_client::TermbaseClient, watch_event::Event, AddUnitsRequest, ConcordanceRequest,
+    CreateKeyRequest, ImportHeader, ImportRequest, ListCollectionsRequest, ListConceptsRequest,
+    ListUnitsRequest, RevokeKeyRequest, SearchRequest, UpsertConceptRequest, WatchRequest,
 };
 use tonic::transport::Channel;
 use tonic::Code;
@@ -378,16 +379,23 @@ fn nats_installed() -> bool {
     false
 }
 
+/// A temporary directory holding three started nats-servers, and the arguments of a node of
+/// their cluster (with an empty glossary directory, for a short start).
+fn cluster_of_three() -> (tempfile::TempDir, Vec<NatsServer>, Vec<String>) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let glossary = root.path().join("glossary");
+    std::fs::create_dir_all(&glossary).expect("glossary dir");
+    let servers = nats_cluster(root.path());
+    let args = node_args(&servers, &glossary);
+    (root, servers, args)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_are_killed() {
     if !nats_installed() {
         return;
     }
-    let root = tempfile::tempdir().expect("temp dir");
-    let glossary = root.path().join("glossary");
-    std::fs::create_dir_all(&glossary).expect("glossary dir");
-    let mut servers = nats_cluster(root.path());
-    let args = node_args(&servers, &glossary);
+    let (root, mut servers, args) = cluster_of_three();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let data = |n: usize| root.path().join(format!("node-{n}"));
     let mut processes = Vec::new();
@@ -696,4 +704,228 @@ async fn a_cluster_loses_no_acknowledged_write_when_the_log_leader_and_a_node_ar
             "node {n}: {refused:?}"
         );
     }
+}
+
+/// The shard count of the memory in the sharding test, and the nodes' holdings: node 0 and
+/// node 1 hold half each, node 2 all.
+const SHARDS: u32 = 4;
+const HOLDINGS: [Option<&str>; 3] = [Some("0-1"), Some("2-3"), None];
+const SHARDED: &str = "sharded";
+
+/// A search of the sharded memory, read at `revision` or later.
+fn sharded_search(
+    text: &str,
+    source: &str,
+    limit: u32,
+    revision: u64,
+) -> tonic::Request<SearchRequest> {
+    let target = if source == "en" { "zh" } else { "en" };
+    let mut request = tonic::Request::new(SearchRequest {
+        text: text.into(),
+        source_lang: source.into(),
+        target_lang: target.into(),
+        limit,
+        min_score: 0.5,
+        memories: vec![SHARDED.into()],
+    });
+    request.metadata_mut().insert(
+        "tolmach-min-revision",
+        revision.to_string().parse().expect("header"),
+    );
+    request
+}
+
+/// A search's matches as the nodes must agree on them, and the shards it says are missing.
+async fn search_on(
+    channel: Channel,
+    request: tonic::Request<SearchRequest>,
+) -> (Vec<(String, u32)>, Vec<u32>) {
+    let answer = MemoryClient::new(channel)
+        .search(request)
+        .await
+        .expect("search answered")
+        .into_inner();
+    let matches = answer
+        .matches
+        .into_iter()
+        .map(|m| (m.unit_id, (m.score * 1000.0).round() as u32))
+        .collect();
+    (matches, answer.missing_shards)
+}
+
+/// A concordance of the sharded memory's hits, and the shards it says are missing.
+async fn concordance_on(channel: Channel, text: &str, revision: u64) -> (Vec<String>, Vec<u32>) {
+    let mut request = tonic::Request::new(ConcordanceRequest {
+        text: text.into(),
+        lang: "en".into(),
+        memories: vec![SHARDED.into()],
+        limit: 50,
+    });
+    request.metadata_mut().insert(
+        "tolmach-min-revision",
+        revision.to_string().parse().expect("header"),
+    );
+    let answer = MemoryClient::new(channel)
+        .concordance(request)
+        .await
+        .expect("concordance answered")
+        .into_inner();
+    (
+        answer.hits.into_iter().map(|h| h.unit_id).collect(),
+        answer.missing_shards,
+    )
+}
+
+/// Queries whose answers mix shards, with ties (many units one edit away) and exact matches.
+const SHARD_QUERIES: [(&str, &str); 4] = [
+    ("Wire report 3 sentence 17 from the summit", "en"),
+    ("Wire report 1 sentence 250 at the summit", "en"),
+    ("峰会第2号电讯第33句", "zh"),
+    ("Wire report 0 sentence from the summit today", "en"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_memory_split_into_shards_answers_as_one_and_names_the_shards_no_node_holds() {
+    if !nats_installed() {
+        return;
+    }
+    let (root, _servers, mut args) = cluster_of_three();
+    args.extend(["--memory-shards".to_owned(), SHARDS.to_string()]);
+    let mut nodes = Vec::new();
+    for (n, held) in HOLDINGS.iter().enumerate() {
+        let mut args = args.clone();
+        if let Some(held) = held {
+            args.extend(["--hold-shards".to_owned(), (*held).to_owned()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let dir = root.path().join(format!("node-{n}"));
+        let mut node = ChildServer::start_with(&dir, &args).await;
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            node.logged("serving memory shards"),
+        )
+        .await
+        .expect("the node serves its shards");
+        nodes.push(node);
+    }
+
+    // 4 000 units written through the node holding half of them.
+    let mut revision = 0;
+    for batch in 0..4 {
+        let answer = MemoryClient::new(nodes[0].channel.clone())
+            .add_units(AddUnitsRequest {
+                memory: SHARDED.into(),
+                units: (0..1000).map(|j| unit(batch, j)).collect(),
+            })
+            .await
+            .expect("units added");
+        revision = acknowledged_at(answer.metadata());
+    }
+
+    // Every node answers every query alike, whichever shards it holds.
+    let mut expected = Vec::new();
+    for (text, lang) in SHARD_QUERIES {
+        let whole = search_on(
+            nodes[2].channel.clone(),
+            sharded_search(text, lang, 10, revision),
+        )
+        .await;
+        assert!(whole.1.is_empty(), "node 2 holds every shard");
+        assert!(whole.0.len() >= 5, "{text:?} finds matches: {whole:?}");
+        for node in &nodes[..2] {
+            let answer = search_on(
+                node.channel.clone(),
+                sharded_search(text, lang, 10, revision),
+            )
+            .await;
+            assert_eq!(answer, whole, "{text:?}");
+        }
+        expected.push(whole.0);
+    }
+    let phrase = "sentence 17 from";
+    let whole = concordance_on(nodes[2].channel.clone(), phrase, revision).await;
+    assert!(whole.1.is_empty() && whole.0.len() == 4, "{whole:?}");
+    assert_eq!(
+        concordance_on(nodes[0].channel.clone(), phrase, revision).await,
+        whole
+    );
+
+    // Node 1 dies: node 2 still holds its shards, and answers for them.
+    nodes.remove(1).kill();
+    for ((text, lang), expected) in SHARD_QUERIES.iter().zip(&expected) {
+        let answer = search_on(
+            nodes[0].channel.clone(),
+            sharded_search(text, lang, 10, revision),
+        )
+        .await;
+        assert_eq!(&answer, &(expected.clone(), vec![]), "{text:?}");
+    }
+
+    // Node 2 dies too: shards 2 and 3 have no live member. The answer says so, at once, and
+    // is exactly the best of shards 0 and 1.
+    let wider: Vec<_> = {
+        let (text, lang) = SHARD_QUERIES[0];
+        let all = search_on(
+            nodes[1].channel.clone(),
+            sharded_search(text, lang, 100, revision),
+        )
+        .await;
+        all.0
+    };
+    nodes.remove(1).kill();
+    let partition = Partition::parse(SHARDS, "0-1").expect("partition");
+    let (text, lang) = SHARD_QUERIES[0];
+    let started = Instant::now();
+    let (matches, missing) = search_on(
+        nodes[0].channel.clone(),
+        sharded_search(text, lang, 10, revision),
+    )
+    .await;
+    eprintln!("answered without shards 2-3 in {:?}", started.elapsed());
+    assert_eq!(missing, vec![2, 3]);
+    let held: Vec<_> = wider
+        .into_iter()
+        .filter(|(id, _)| partition.keeps(SHARDED, id))
+        .take(10)
+        .collect();
+    assert_eq!(matches, held);
+    let (hits, missing) = concordance_on(nodes[0].channel.clone(), phrase, revision).await;
+    assert_eq!(missing, vec![2, 3]);
+    let held_hits: Vec<String> = whole
+        .0
+        .into_iter()
+        .filter(|id| partition.keeps(SHARDED, id))
+        .collect();
+    assert_eq!(hits, held_hits);
+
+    // A node started with another shard count is refused before it serves.
+    let dir = root.path().join("node-other-count");
+    let mut other = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .args(&args[..args.len() - 1])
+        .arg("8")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tolmach starts");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = other.try_wait().expect("status") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = other.kill();
+            panic!("a node with another shard count kept running");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut other.stderr.take().expect("piped"), &mut stderr)
+        .expect("stderr");
+    assert!(!status.success());
+    assert!(
+        stderr.contains("memory has 4 shards") && stderr.contains("started with 8"),
+        "{stderr}"
+    );
 }

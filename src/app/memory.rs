@@ -4,7 +4,8 @@
 //!
 //! The search index is built from the store after the server starts serving (see
 //! [`Memory::loading`]): searches and writes wait for it, calls that read only the store
-//! (Stats, ListUnits) do not.
+//! (Stats, ListUnits) do not. In a cluster whose nodes hold some shards of the memory each,
+//! searches ask the other nodes for the rest ([`super::shards`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,14 +15,17 @@ use tokio::sync::watch;
 
 use super::commands::{Command, Outcome};
 use super::memory_checkpoint::{Checkpoints, MemorySource};
+use super::shards::{
+    self, ConcordanceQuery, ShardAnswer, ShardHits, ShardPeers, ShardQuery, Sharded,
+};
 use super::work::{self, Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
 use super::{now_ms, take_page, AppError, Page};
 use crate::index::memory::{
-    ConcordanceHit, LiveMemoryIndex, MemoryIndex, MemoryMatch, MemoryQuery,
+    ConcordanceHit, LiveMemoryIndex, MemoryIndex, MemoryMatch, MemoryQuery, Partition,
 };
 use crate::index::Cancel;
-use crate::model::{Lang, TranslationUnit};
+use crate::model::TranslationUnit;
 use crate::store::{unit_content_id, Store, StoreError};
 
 /// Why memory calls cannot be answered: the index built from the store at start-up is not
@@ -52,6 +56,7 @@ pub struct MemoryReadiness {
     loaded: watch::Receiver<Loaded>,
     source: Arc<OnceLock<MemorySource>>,
     checkpoints: Arc<Checkpoints>,
+    partition: Arc<Partition>,
 }
 
 impl MemoryReadiness {
@@ -75,6 +80,11 @@ impl MemoryReadiness {
         Arc::clone(&self.checkpoints)
     }
 
+    /// The shards the index holds.
+    pub fn partition(&self) -> &Partition {
+        &self.partition
+    }
+
     /// Waits for the live index. The fast path after start-up is one uncontended read lock.
     pub(crate) async fn index(&self) -> Result<Arc<LiveMemoryIndex>, MemoryUnavailable> {
         let mut loaded = self.loaded.clone();
@@ -91,6 +101,7 @@ impl MemoryReadiness {
 /// see [`Memory::loading`].
 pub struct MemoryLoader {
     store: Store,
+    partition: Partition,
     loaded: watch::Sender<Loaded>,
     source: Arc<OnceLock<MemorySource>>,
     checkpoints: Arc<Checkpoints>,
@@ -111,6 +122,7 @@ impl MemoryLoader {
     pub async fn run(self) -> Result<usize, MemoryUnavailable> {
         let MemoryLoader {
             store,
+            partition,
             loaded,
             source,
             checkpoints,
@@ -125,7 +137,7 @@ impl MemoryLoader {
                         unit.map_err(|e| MemoryUnavailable::Store(Arc::new(e)))
                     }
                 });
-                MemoryIndex::from_units(units)
+                MemoryIndex::from_units_of(partition, units)
             };
             checkpoints.load(&store, rebuild)
         })
@@ -184,20 +196,24 @@ pub struct Memory {
     index: MemoryReadiness,
     writes: WritePath,
     admission: Admission,
+    /// In a cluster whose nodes hold some shards each: the nodes holding the others.
+    peers: Arc<OnceLock<Arc<dyn ShardPeers>>>,
 }
 
 impl Memory {
-    /// Where memory calls wait for the index that the returned loader builds from `store`.
+    /// Where memory calls wait for the index that the returned loader builds from `store`,
+    /// holding the units of the shards `partition` holds.
     /// Until [`MemoryLoader::run`] finishes, searches and writes wait for it (other calls,
     /// which read only the store, do not), so the server can serve the rest of its API during
     /// the seconds a large memory takes to index. Writes waiting too is what keeps the build
     /// exact: no unit reaches the store while the build reads it.
-    pub fn loading(store: Store) -> (MemoryReadiness, MemoryLoader) {
+    pub fn loading(store: Store, partition: Partition) -> (MemoryReadiness, MemoryLoader) {
         let (loaded, readiness) = watch::channel(None);
-        let checkpoints = Arc::new(Checkpoints::new(&store));
+        let checkpoints = Arc::new(Checkpoints::new(&store, partition.clone()));
         let source = Arc::new(OnceLock::new());
         let loader = MemoryLoader {
             store,
+            partition: partition.clone(),
             loaded,
             source: Arc::clone(&source),
             checkpoints: Arc::clone(&checkpoints),
@@ -207,6 +223,7 @@ impl Memory {
             loaded: readiness,
             source,
             checkpoints,
+            partition: Arc::new(partition),
         };
         (readiness, loader)
     }
@@ -223,7 +240,14 @@ impl Memory {
             index,
             writes,
             admission,
+            peers: Arc::default(),
         }
+    }
+
+    /// Puts `peers` behind the searches, for the shards this node does not hold (cluster
+    /// mode); answers false if peers were installed already.
+    pub fn install_peers(&self, peers: Arc<dyn ShardPeers>) -> bool {
+        self.peers.set(peers).is_ok()
     }
 
     /// Where calls wait for the index built at start-up.
@@ -434,22 +458,79 @@ impl Memory {
             .unwrap_or_default()
     }
 
-    /// The stored units closest to `query`, best first.
-    pub async fn search(&self, query: MemoryQuery) -> Result<Vec<MemoryMatch>, AppError> {
+    /// The stored units closest to `query`, best first, from every shard: those this node
+    /// holds and, in a partitioned cluster, those other nodes hold.
+    pub async fn search(&self, query: MemoryQuery) -> Result<Sharded<MemoryMatch>, AppError> {
+        let local = self.search_held(query.clone());
+        let (local, (remote, missing)) =
+            tokio::join!(local, self.gather(ShardQuery::Search(query.clone())));
+        Ok(Sharded {
+            hits: shards::merge_search(&query, local?, remote),
+            missing,
+        })
+    }
+
+    /// Every stored segment in `query.lang` containing `query.text`, at most `query.limit`,
+    /// from every shard (see [`search`](Self::search)).
+    pub async fn concordance(
+        &self,
+        query: ConcordanceQuery,
+    ) -> Result<Sharded<ConcordanceHit>, AppError> {
+        let local = self.concordance_held(query.clone());
+        let (local, (remote, missing)) =
+            tokio::join!(local, self.gather(ShardQuery::Concordance(query.clone())));
+        Ok(Sharded {
+            hits: shards::merge_concordances(&query, local?, remote),
+            missing,
+        })
+    }
+
+    /// This node's answer to another node's `query`: its hits over the shards it holds.
+    pub async fn answer(&self, query: ShardQuery) -> Result<ShardAnswer, AppError> {
+        let hits = match query {
+            ShardQuery::Search(query) => ShardHits::Search(self.search_held(query).await?),
+            ShardQuery::Concordance(query) => {
+                ShardHits::Concordance(self.concordance_held(query).await?)
+            }
+        };
+        Ok(ShardAnswer {
+            held: self.index.partition().held().to_vec(),
+            hits,
+        })
+    }
+
+    /// The other nodes' answers for the shards this node does not hold, and the shards none
+    /// answered for; nothing to ask when it holds them all.
+    async fn gather(&self, query: ShardQuery) -> (Vec<ShardHits>, Vec<u32>) {
+        let partition = self.index.partition();
+        if partition.holds_all() {
+            return (Vec::new(), Vec::new());
+        }
+        match self.peers.get() {
+            Some(peers) => shards::gather(peers.as_ref(), partition, &query).await,
+            None => (Vec::new(), partition.not_held()),
+        }
+    }
+
+    /// Search in the shards this node holds.
+    async fn search_held(&self, query: MemoryQuery) -> Result<Vec<MemoryMatch>, AppError> {
         self.read(Heavy::Search, "search", move |index, cancel| {
             index.search_cancellable(&query, cancel)
         })
         .await
     }
 
-    /// Every stored segment in `lang` containing `text`, at most `limit`.
-    pub async fn concordance(
+    /// Concordance in the shards this node holds.
+    async fn concordance_held(
         &self,
-        text: String,
-        lang: Lang,
-        memories: Vec<String>,
-        limit: usize,
+        query: ConcordanceQuery,
     ) -> Result<Vec<ConcordanceHit>, AppError> {
+        let ConcordanceQuery {
+            text,
+            lang,
+            memories,
+            limit,
+        } = query;
         self.read(Heavy::Search, "concordance", move |index, cancel| {
             index.concordance_cancellable(&text, &lang, &memories, limit, cancel)
         })

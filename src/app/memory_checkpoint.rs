@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::work;
-use crate::index::memory::{IndexFileHeader, LiveMemoryIndex, MemoryIndex};
+use crate::index::memory::{LiveMemoryIndex, MemoryIndex, Partition};
 use crate::store::{Store, StoreError};
 
 /// The checkpoint's file name in the data directory.
@@ -70,6 +70,8 @@ pub struct Checkpoints {
     /// `None` for a temporary store: nothing is saved.
     path: Option<PathBuf>,
     store_id: [u8; 16],
+    /// The shards the index holds: a file of other shards is not read.
+    partition: Partition,
     /// The revision of the file on disk (`None` until one is known to be there), and when it
     /// was written; held while a file is written, so writers never overlap.
     saved: Mutex<(Option<u64>, Instant)>,
@@ -94,11 +96,12 @@ pub enum CheckpointError {
 }
 
 impl Checkpoints {
-    /// The checkpoints of `store`'s data directory.
-    pub fn new(store: &Store) -> Checkpoints {
+    /// The checkpoints of `store`'s data directory, of an index holding `partition`.
+    pub fn new(store: &Store, partition: Partition) -> Checkpoints {
         Checkpoints {
             path: store.dir().map(|dir| dir.join(FILE_NAME)),
             store_id: store.id(),
+            partition,
             saved: Mutex::new((None, Instant::now())),
             wake: Notify::new(),
         }
@@ -158,6 +161,12 @@ impl Checkpoints {
             MemoryIndex::load(BufReader::with_capacity(1 << 20, file), len, |header| {
                 if header.store_id != self.store_id {
                     return Err("it was written for another store".into());
+                }
+                if header.partition != self.partition {
+                    return Err(format!(
+                        "it holds {}, this node {}",
+                        header.partition, self.partition
+                    ));
                 }
                 if header.revision > current {
                     return Err(format!(
@@ -222,11 +231,7 @@ impl Checkpoints {
         if saved.0 == Some(revision) {
             return Ok(None);
         }
-        let header = IndexFileHeader {
-            store_id: self.store_id,
-            revision,
-        };
-        save_durably(path, snapshot, header).map_err(|source| CheckpointError::Io {
+        save_durably(path, snapshot, self.store_id).map_err(|source| CheckpointError::Io {
             path: path.clone(),
             source,
         })?;
@@ -274,15 +279,11 @@ impl Checkpoints {
 
 /// Writes `snapshot` to a temporary file beside `path`, syncs it, renames it to `path` and
 /// syncs the directory.
-fn save_durably(
-    path: &Path,
-    snapshot: &MemoryIndex,
-    header: IndexFileHeader,
-) -> std::io::Result<()> {
+fn save_durably(path: &Path, snapshot: &MemoryIndex, store_id: [u8; 16]) -> std::io::Result<()> {
     let temporary = path.with_extension("index.tmp");
     let file = File::create(&temporary)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    snapshot.save(&mut out, header)?;
+    snapshot.save(&mut out, store_id)?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     drop(file);

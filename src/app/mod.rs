@@ -15,7 +15,8 @@
 //! - [`commands`]: writes as data, for a replicated log in front of the write path;
 //! - [`work`]: where heavy work runs, and how many heavy calls may run at once;
 //! - [`check`]: the domain's checks of concepts and units, for RPCs and imports alike;
-//! - [`review`]: translations checked against the termbase, glossaries for one text.
+//! - [`review`]: translations checked against the termbase, glossaries for one text;
+//! - [`shards`]: searches of a memory split into shards held by different cluster nodes.
 
 pub mod changes;
 pub mod check;
@@ -27,6 +28,7 @@ pub mod import;
 pub mod memory;
 pub mod memory_checkpoint;
 pub mod review;
+pub mod shards;
 pub mod term_checkpoint;
 pub mod termbase;
 pub mod work;
@@ -38,6 +40,7 @@ pub use claims::Claims;
 pub use error::AppError;
 pub use work::{Heavy, Limits};
 
+use crate::index::memory::Partition;
 use crate::index::TermSearch;
 use crate::store::Store;
 use changes::Changes;
@@ -72,15 +75,16 @@ pub struct App {
 
 impl App {
     /// The application over `store`, whose term index `terms` was built from it, keeping the
-    /// last `retention` change records; the memory index is built by the returned loader (see
-    /// [`Memory::loading`]).
+    /// last `retention` change records; the memory index, of the shards `partition` holds, is
+    /// built by the returned loader (see [`Memory::loading`]).
     pub fn new(
         store: Store,
         terms: Arc<TermSearch>,
         limits: Limits,
         retention: u64,
+        partition: Partition,
     ) -> (App, MemoryLoader) {
-        let (readiness, loader) = Memory::loading(store.clone());
+        let (readiness, loader) = Memory::loading(store.clone(), partition);
         let admission = Admission::new(limits);
         let changes = Changes::new(store.clone(), retention, admission.clone());
         let writes = WritePath::new(

@@ -20,6 +20,12 @@
 //!   (`transport::revision`). Health answers `NOT_SERVING` until the node has applied every
 //!   entry the stream held when it joined.
 //!
+//! - **Memory shards** (`shards.rs`): units belong to one of a fixed number of shards; a node
+//!   may index only some (`--hold-shards`) and asks the nodes holding the others through NATS
+//!   requests when it searches, merging their answers exactly (`app::shards`). Every node
+//!   still stores every unit in its sled; only the in-memory index, the part that outgrows a
+//!   machine first, is split.
+//!
 //! An import goes through the log as chunks of its entries and one commit entry that names
 //! them (`app::import::Imports::commit`); a replica applies the commit by reading the chunks
 //! back from the stream. A key's record goes through the log too, applied by every node's
@@ -27,6 +33,7 @@
 
 mod log;
 mod replica;
+mod shards;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,6 +45,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::App;
 use crate::auth::KeyRing;
+use crate::index::memory::Partition;
 use crate::store::{Store, StoreError};
 use log::{Log, Waiting};
 
@@ -82,6 +90,9 @@ pub struct ClusterConfig {
     pub stream: String,
     /// How many JetStream servers keep each entry (3 in a three-server cluster).
     pub replicas: usize,
+    /// The memory's shards, and those this node holds (every node of a cluster has the same
+    /// count).
+    pub partition: Partition,
 }
 
 /// Why a node could not join its cluster.
@@ -106,6 +117,18 @@ pub enum ClusterError {
     /// The local store could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The stream was created for another shard count than this node's.
+    #[error(
+        "the cluster's memory has {stream} shards (stream {name:?}), this node was started with {node}"
+    )]
+    ShardCount {
+        /// The stream's name.
+        name: String,
+        /// The count the stream was created with.
+        stream: u32,
+        /// This node's count.
+        node: u32,
+    },
 }
 
 /// A node's membership: the replica applying the log, and how far it got.
@@ -113,6 +136,8 @@ pub struct Cluster {
     applied: watch::Receiver<u64>,
     joined_at: u64,
     replica: JoinHandle<()>,
+    /// Serves this node's memory shards to the other nodes.
+    shards: JoinHandle<()>,
 }
 
 impl Cluster {
@@ -134,10 +159,12 @@ impl Cluster {
             .await
             .map_err(|_| connect(format!("no answer within {CONNECT_TIMEOUT:?}")))?
             .map_err(|error| connect(error.to_string()))?;
-        let jetstream = jetstream::new(client);
+        let jetstream = jetstream::new(client.clone());
         let subject = format!("{}.writes", config.stream);
+        let shard_count = config.partition.count();
         let settings = jetstream::stream::Config {
             name: config.stream.clone(),
+            description: Some(describe(shard_count)),
             subjects: vec![subject.clone()],
             num_replicas: config.replicas,
             storage: StorageType::File,
@@ -162,6 +189,20 @@ impl Cluster {
                 }
             }
         };
+        if let Some(stream_count) = stream
+            .cached_info()
+            .config
+            .description
+            .as_deref()
+            .and_then(described_count)
+            .filter(|&count| count != shard_count)
+        {
+            return Err(ClusterError::ShardCount {
+                name: config.stream.clone(),
+                stream: stream_count,
+                node: shard_count,
+            });
+        }
         let applied_before = store.replicated()?;
         let (applied, watching) = watch::channel(applied_before);
         let waiting = Arc::new(Waiting::default());
@@ -176,17 +217,36 @@ impl Cluster {
             waiting,
             applied,
         ));
+        if !config.partition.holds_all() {
+            app.memory
+                .install_peers(Arc::new(shards::NatsShardPeers::new(
+                    client.clone(),
+                    config.stream.clone(),
+                    shard_count,
+                    watching.clone(),
+                )));
+        }
+        let shards = tokio::spawn(shards::serve(
+            client,
+            config.stream.clone(),
+            config.partition.clone(),
+            app.memory.clone(),
+            watching.clone(),
+            caught_up(watching.clone(), joined_at),
+        ));
         tracing::info!(
             url = config.url,
             stream = config.stream,
             applied = applied_before,
             log = joined_at,
+            memory = %config.partition,
             "joined the cluster"
         );
         Ok(Cluster {
             applied: watching,
             joined_at,
             replica,
+            shards,
         })
     }
 
@@ -198,21 +258,49 @@ impl Cluster {
     /// Completes once this node has applied every entry the log held when it joined (or at
     /// once if the replica stopped; its fault is logged).
     pub fn caught_up(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut applied = self.applied.clone();
-        let target = self.joined_at;
-        async move {
-            let _ = applied.wait_for(|&sequence| sequence >= target).await;
-        }
+        caught_up(self.applied.clone(), self.joined_at)
     }
 
-    /// Stops applying the log (at shutdown).
+    /// Stops applying the log and serving shards (at shutdown).
     pub fn leave(&self) {
         self.replica.abort();
+        self.shards.abort();
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
         self.leave();
+    }
+}
+
+/// Completes once `applied` reaches `target` (or at once if the replica stopped).
+async fn caught_up(mut applied: watch::Receiver<u64>, target: u64) {
+    let _ = applied.wait_for(|&sequence| sequence >= target).await;
+}
+
+/// The stream's description, which records the memory's shard count for every node to check.
+fn describe(shards: u32) -> String {
+    format!("Tolmach replicated log; memory shards: {shards}")
+}
+
+/// The shard count a stream's description records.
+fn described_count(description: &str) -> Option<u32> {
+    description
+        .rsplit_once("memory shards: ")?
+        .1
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shard_count_is_read_back_from_the_description() {
+        assert_eq!(described_count(&describe(16)), Some(16));
+        assert_eq!(described_count("a stream made by hand"), None);
     }
 }

@@ -51,6 +51,13 @@ pub async fn search(args: SearchArgs) -> Result<()> {
         .search(request)
         .await?
         .into_inner();
+    if !response.missing_shards.is_empty() {
+        let shards: Vec<String> = response.missing_shards.iter().map(u32::to_string).collect();
+        eprintln!(
+            "warning: no node answered for memory shard(s) {}: their matches are missing",
+            shards.join(",")
+        );
+    }
     if client.json {
         print_json("tolmach.v1.SearchResponse", &response)
     } else {

@@ -9,6 +9,7 @@ use clap::Args;
 use tolmach::app::changes::DEFAULT_RETENTION;
 use tolmach::app::Limits;
 use tolmach::cluster::{ClusterConfig, DEFAULT_STREAM};
+use tolmach::index::memory::{Partition, MAX_SHARDS};
 use tolmach::server::{self, ServerConfig};
 use tolmach::transport::{TlsFiles, TransportLimits};
 
@@ -62,15 +63,33 @@ struct ClusterArgs {
     #[arg(long, default_value_t = 3, requires = "cluster",
           value_parser = clap::value_parser!(u8).range(1..=5))]
     cluster_replicas: u8,
+    /// How many shards the translation memory is split into (by a hash of each unit's
+    /// memory and id); the same on every node, fixed when the cluster's stream is created.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "cluster",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SHARDS)))]
+    memory_shards: u32,
+    /// The shards whose units this node indexes (`0-3,6`; default: all): searches ask the
+    /// nodes holding the others, and name the shards no node answered for.
+    #[arg(long, value_name = "LIST", requires = "cluster")]
+    hold_shards: Option<String>,
 }
 
 impl ClusterArgs {
-    fn config(&self) -> Option<ClusterConfig> {
-        Some(ClusterConfig {
-            url: self.cluster.clone()?,
+    fn config(&self) -> Result<Option<ClusterConfig>> {
+        let Some(url) = self.cluster.clone() else {
+            return Ok(None);
+        };
+        let partition = match &self.hold_shards {
+            Some(list) => Partition::parse(self.memory_shards, list),
+            None => Partition::all_of(self.memory_shards),
+        }
+        .context("--hold-shards")?;
+        Ok(Some(ClusterConfig {
+            url,
             stream: self.cluster_stream.clone(),
             replicas: usize::from(self.cluster_replicas),
-        })
+            partition,
+        }))
     }
 }
 
@@ -125,7 +144,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         transport: args.transport.limits(),
         cors_origins: args.cors_origin,
         watch_retention: args.watch_retention,
-        cluster: args.cluster.config(),
+        cluster: args.cluster.config()?,
     };
     serve(config).await
 }

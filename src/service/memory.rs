@@ -8,6 +8,7 @@ use super::paging::{next_page_token, page_size, page_start};
 use super::proto::{self, memory_server::Memory as MemoryRpc};
 use super::requests::{self, SearchFields};
 use crate::app::memory::Memory;
+use crate::app::shards::ConcordanceQuery;
 use crate::auth::{self, Role};
 use crate::index::memory::DiffKind;
 use crate::model::violation::MAX_TERM_BYTES;
@@ -99,6 +100,7 @@ impl MemoryRpc for MemoryService {
         )?;
         let found = self.memory.search(query).await?;
         let matches = found
+            .hits
             .into_iter()
             .map(|m| proto::MemoryMatch {
                 source: m.source,
@@ -123,7 +125,10 @@ impl MemoryRpc for MemoryService {
                 adapted_target: m.adapted_target.unwrap_or_default(),
             })
             .collect();
-        Ok(Response::new(proto::SearchResponse { matches }))
+        Ok(Response::new(proto::SearchResponse {
+            matches,
+            missing_shards: found.missing,
+        }))
     }
 
     async fn concordance(
@@ -142,11 +147,15 @@ impl MemoryRpc for MemoryService {
             0 => DEFAULT_CONCORDANCE_LIMIT,
             n => n.min(MAX_CONCORDANCE_LIMIT),
         } as usize;
-        let found = self
-            .memory
-            .concordance(request.text, lang, request.memories, limit)
-            .await?;
+        let query = ConcordanceQuery {
+            text: request.text,
+            lang,
+            memories: request.memories,
+            limit,
+        };
+        let found = self.memory.concordance(query).await?;
         let hits = found
+            .hits
             .into_iter()
             .map(|h| proto::ConcordanceHit {
                 unit_id: h.unit.id.clone(),
@@ -163,7 +172,10 @@ impl MemoryRpc for MemoryService {
                     .collect(),
             })
             .collect();
-        Ok(Response::new(proto::ConcordanceResponse { hits }))
+        Ok(Response::new(proto::ConcordanceResponse {
+            hits,
+            missing_shards: found.missing,
+        }))
     }
 
     async fn stats(

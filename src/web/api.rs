@@ -61,7 +61,9 @@
 //! "inserted|deleted|replaced", "query": [3, 5], "stored": [3, 4]}]}]}`: `score` an integer
 //! percent; `source` the stored source segment, which `stored` ranges point into, `query`
 //! ranges into the request's text; `adapted_target` the target with the query's numbers when
-//! only numbers differ, else null.
+//! only numbers differ, else null. `"missing_shards": [4, 5]` appears in a cluster whose
+//! nodes hold parts of the memory when no node holding those shards answered: the matches
+//! are then the best of the other shards only.
 //!
 //! `POST /api/check` `{"pairs": [{"id": "p1", "source_text": "…", "source_lang": "zh",
 //! "target_text": "…", "target_lang": "ru"}], "collections": []}` (`id` and `target_text`
@@ -490,6 +492,8 @@ struct SearchBody {
 #[derive(Serialize)]
 struct SearchReply {
     matches: Vec<MatchJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    missing_shards: Vec<u32>,
 }
 
 #[derive(Serialize)]
@@ -530,8 +534,15 @@ async fn search(
     let query_text = query.text.clone();
     let found = web.memory.search(query).await?;
     // Offsets over texts of up to 64 KiB each: counted on the blocking pool.
-    let matches = work::run("Search reply", move || search_reply(&query_text, found)).await?;
-    Ok(Json(SearchReply { matches }))
+    let missing_shards = found.missing;
+    let matches = work::run("Search reply", move || {
+        search_reply(&query_text, found.hits)
+    })
+    .await?;
+    Ok(Json(SearchReply {
+        matches,
+        missing_shards,
+    }))
 }
 
 /// The matches of a search for `query`, their diff ranges in UTF-16 units.

@@ -7,7 +7,7 @@ use super::analyze::Mode;
 use super::myers;
 use super::part::{grams, Lane, Part};
 use super::query::{MemoryQuery, SearchStats};
-use super::snapshot::{answers, Shard};
+use super::snapshot::{answers, LivePart};
 use crate::index::distance::levenshtein;
 use crate::index::Cancel;
 use crate::text;
@@ -37,7 +37,7 @@ pub(super) fn stored_numbers(part: &Part, lane: &Lane, entry: u32) -> Option<Vec
 
 /// What scoring the candidates of one part needs to know about the query.
 pub(super) struct Context<'a> {
-    pub(super) shard: &'a Shard,
+    pub(super) live_part: &'a LivePart,
     /// The part's position in the index.
     pub(super) number: u32,
     pub(super) lane: &'a Lane,
@@ -109,7 +109,7 @@ impl Context<'_> {
             let Some((slot, segment)) = self.lane.entry(entry) else {
                 continue;
             };
-            if !self.shard.alive(slot) {
+            if !self.live_part.alive(slot) {
                 continue;
             }
             if shared > 0 && query.shared(self.lane.mode, stored) < shared {
@@ -133,7 +133,7 @@ impl Context<'_> {
             let Some((slot, segment)) = self.lane.entry(entry) else {
                 continue;
             };
-            if !self.shard.alive(slot) {
+            if !self.live_part.alive(slot) {
                 continue;
             }
             let Some((priority, target)) = self.eligible(slot, segment) else {
@@ -146,7 +146,7 @@ impl Context<'_> {
 
     /// The unit's rank and target segment, when its memory and languages answer the query.
     fn eligible(&self, slot: u32, segment: u32) -> Option<(usize, usize)> {
-        let part = &self.shard.part;
+        let part = &self.live_part.part;
         let priority = self
             .priorities
             .get(part.memory(slot)? as usize)
@@ -171,7 +171,7 @@ impl Context<'_> {
         let (slot, _) = self.lane.entry(entry)?;
         let longest = self.seq.len().max(self.lane.seq(entry).len());
         let (score, numbers_only) = if d == 0 {
-            let numbers = stored_numbers(&self.shard.part, self.lane, entry)?;
+            let numbers = stored_numbers(&self.live_part.part, self.lane, entry)?;
             match adapt::differing(self.numbers, &numbers) {
                 0 => (1.0, false),
                 k => (numbers_only_score(k), true),

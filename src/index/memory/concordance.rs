@@ -4,6 +4,8 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::analyze::{self, is_numeral, Mode, Unit};
 use super::part::{gram2, Lane};
 use super::snapshot::{answers, MemoryIndex};
@@ -12,7 +14,7 @@ use crate::model::{Lang, TranslationUnit};
 use crate::text::{self, is_han, NormalizedText};
 
 /// One unit containing a concordance phrase.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConcordanceHit {
     /// The unit.
     pub unit: Arc<TranslationUnit>,
@@ -64,8 +66,8 @@ impl MemoryIndex {
         let priorities = self.priorities(memories);
         let mut hits: Vec<(usize, &str, u32, u32, ConcordanceHit)> = Vec::new();
         let mut checkpoint = cancel.checkpoint();
-        for (number, shard) in self.parts.iter().enumerate() {
-            let part = &shard.part;
+        for (number, live_part) in self.parts.iter().enumerate() {
+            let part = &live_part.part;
             let Some(lane) = part.lane(lang.primary()) else {
                 continue;
             };
@@ -86,7 +88,7 @@ impl MemoryIndex {
                 let Some((slot, segment)) = lane.entry(entry) else {
                     continue;
                 };
-                if !shard.alive(slot) {
+                if !live_part.alive(slot) {
                     continue;
                 }
                 let Some(priority) = part

@@ -3,11 +3,13 @@
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
+
 use super::analyze::{number_value, Unit};
 use crate::text::NormalizedText;
 
 /// What a difference between the query and a stored source is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DiffKind {
     /// Units in the query that the stored source lacks (`stored` is an empty range where
     /// they would go).
@@ -20,7 +22,7 @@ pub enum DiffKind {
 }
 
 /// One difference, as byte ranges in both texts as written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiffSpan {
     /// What kind of difference.
     pub kind: DiffKind,

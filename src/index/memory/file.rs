@@ -17,22 +17,25 @@
 use std::io::{self, Read, Write};
 
 use super::part::{Bits, Part};
-use super::snapshot::{Memories, MemoryIndex, Shard};
+use super::partition::Partition;
+use super::snapshot::{LivePart, Memories, MemoryIndex};
 
 /// The first bytes of a memory index file.
 const MAGIC: &[u8; 8] = b"TOLMMIDX";
 
 /// The layout version this build writes and reads. Bump it with any change to the layout or
 /// to the meaning of a part's arrays: a file of another version is refused and rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What a file says of itself before its body is read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexFileHeader {
     /// The id of the store the index was built from.
     pub store_id: [u8; 16],
     /// The memory revision the index reflects.
     pub revision: u64,
+    /// The shards whose units the index holds.
+    pub partition: Partition,
 }
 
 /// Why a memory index file was not read.
@@ -65,18 +68,21 @@ pub enum IndexFileError {
 }
 
 impl MemoryIndex {
-    /// Writes this snapshot, as built from store `store_id` at memory `revision`, to `out`.
-    pub fn save(&self, out: impl Write, header: IndexFileHeader) -> io::Result<()> {
+    /// Writes this snapshot, built from store `store_id`, to `out`, with its revision and
+    /// the shards it holds.
+    pub fn save(&self, out: impl Write, store_id: [u8; 16]) -> io::Result<()> {
         let mut w = Writer::new(out);
         w.bytes(MAGIC)?;
         w.u32(FORMAT_VERSION)?;
-        w.bytes(&header.store_id)?;
-        w.u64(header.revision)?;
+        w.bytes(&store_id)?;
+        w.u64(self.revision)?;
+        w.u32(self.partition.count())?;
+        w.u32s(self.partition.held())?;
         w.strings(&self.memories.names)?;
         w.len(self.parts.len())?;
-        for shard in &self.parts {
-            w.u64s(shard.removed.words())?;
-            shard.part.save(&mut w)?;
+        for live_part in &self.parts {
+            w.u64s(live_part.removed.words())?;
+            live_part.part.save(&mut w)?;
         }
         w.finish()
     }
@@ -103,26 +109,31 @@ impl MemoryIndex {
         }
         let mut store_id = [0u8; 16];
         r.fill(&mut store_id)?;
+        let revision = r.u64()?;
+        let count = r.u32()?;
+        let partition = Partition::new(count, r.u32s()?)
+            .map_err(|_| IndexFileError::Malformed("the shards held"))?;
         let header = IndexFileHeader {
             store_id,
-            revision: r.u64()?,
+            revision,
+            partition,
         };
         accept(&header).map_err(IndexFileError::Refused)?;
         let names = r.strings()?;
         let parts = r.len(1)?;
-        let mut shards = Vec::with_capacity(parts);
+        let mut live_parts = Vec::with_capacity(parts);
         for _ in 0..parts {
             let removed = Bits::from_words(r.u64s()?);
             let part = Part::load(&mut r, names.len())?;
-            shards.push(Shard::new(part, removed));
+            live_parts.push(LivePart::new(part, removed));
         }
         r.finish()?;
         // A memory without a unit left is named no more, as after a rebuild: its id stays
         // taken (removed slots still carry it), and the name gets a new id if used again.
         let mut live = vec![false; names.len()];
-        for shard in &shards {
-            for slot in (0..shard.part.slots() as u32).filter(|&slot| shard.alive(slot)) {
-                if let Some(memory) = shard.part.memory(slot) {
+        for live_part in &live_parts {
+            for slot in (0..live_part.part.slots() as u32).filter(|&slot| live_part.alive(slot)) {
+                if let Some(memory) = live_part.part.memory(slot) {
                     live[memory as usize] = true;
                 }
             }
@@ -135,8 +146,9 @@ impl MemoryIndex {
             .collect();
         let index = MemoryIndex {
             memories: std::sync::Arc::new(Memories { names, ids }),
-            parts: shards,
+            parts: live_parts,
             revision: header.revision,
+            partition: std::sync::Arc::new(header.partition.clone()),
         };
         Ok((header, index))
     }
@@ -376,10 +388,8 @@ mod tests {
     use crate::index::memory::MemoryQuery;
     use crate::model::{Lang, Segment, TranslationUnit};
 
-    const HEADER: IndexFileHeader = IndexFileHeader {
-        store_id: [7; 16],
-        revision: 42,
-    };
+    const STORE_ID: [u8; 16] = [7; 16];
+    const REVISION: u64 = 42;
 
     fn unit(n: usize) -> Arc<TranslationUnit> {
         let segment = |lang: &str, text: String| Segment {
@@ -410,7 +420,7 @@ mod tests {
         index.insert("a", unit(250));
         index.insert("gone", unit(900));
         index.remove("gone", "u900");
-        index.set_revision(HEADER.revision);
+        index.set_revision(REVISION);
         index
     }
 
@@ -437,7 +447,7 @@ mod tests {
 
     fn saved(index: &MemoryIndex) -> Vec<u8> {
         let mut bytes = Vec::new();
-        index.save(&mut bytes, HEADER).unwrap_or_default();
+        index.save(&mut bytes, STORE_ID).unwrap_or_default();
         bytes
     }
 
@@ -453,8 +463,13 @@ mod tests {
         let Ok((header, loaded)) = load(&bytes) else {
             panic!("the file loads");
         };
-        assert_eq!(header, HEADER);
-        assert_eq!(loaded.revision(), HEADER.revision);
+        let expected = IndexFileHeader {
+            store_id: STORE_ID,
+            revision: REVISION,
+            partition: Partition::whole(),
+        };
+        assert_eq!(header, expected);
+        assert_eq!(loaded.revision(), REVISION);
         assert_eq!(loaded.len(), index.len());
         assert_eq!(index.memory_names(), ["a", "b", "gone"]);
         assert_eq!(

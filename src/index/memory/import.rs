@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::outcome::ImportOutcome;
 use super::part::{self, Bits, Part};
-use super::snapshot::{build_threads, MemoryIndex, Shard};
+use super::snapshot::{build_threads, LivePart, MemoryIndex};
 use crate::model::TranslationUnit;
 
 /// The units of one import of one memory, analyzed while its file is still being read, so
@@ -58,15 +58,24 @@ impl MemoryIndex {
     /// Publishes a committed import of memory `memory` from the part analyzed while its file
     /// was read. The store may have kept some units otherwise than they were read: `outcome`
     /// says which, and the caller then publishes those units as stored, in a part of their own.
+    /// Units of shards the index does not hold are left out.
     pub fn insert_import(&mut self, memory: &str, part: ImportPart, outcome: &ImportOutcome) {
         let mut part = part.into_built();
-        let memory = Arc::make_mut(&mut self.memories).id(memory);
+        let name = memory;
+        let memory = Arc::make_mut(&mut self.memories).id(name);
         let mut dropped = Bits::default();
         for &slot in &outcome.not_stored_as_read {
             dropped.set(slot);
         }
         for slot in outcome.committed..part.slots() {
             dropped.set(slot as u32);
+        }
+        if !self.partition.holds_all() {
+            for slot in 0..part.slots() as u32 {
+                if !self.partition.keeps(name, part.unit_id(slot)) {
+                    dropped.set(slot);
+                }
+            }
         }
         part.set_memory(memory);
         let mut removed = part.index_ids(&dropped);
@@ -79,7 +88,7 @@ impl MemoryIndex {
                 self.unlink(memory, part.unit_id(slot));
             }
         }
-        self.parts.push(Shard::new(part, removed));
+        self.parts.push(LivePart::new(part, removed));
         self.settle();
     }
 }

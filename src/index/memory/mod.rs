@@ -80,9 +80,11 @@
 //!   `outcome.rs`: what the store did with them, the store's side of that contract;
 //! * `search.rs`: ranked fuzzy search; `candidates.rs`: one part's candidates filtered and
 //!   scored (and scanned exhaustively, for the reference);
+//! * `merge.rs`: answers of several indexes (the shards of a cluster) put together as one;
 //! * `concordance.rs`: phrase search;
 //! * `query.rs`: what a search is asked and answers; `diff.rs`: where a match differs;
 //! * `snapshot.rs`: the index as a value, and the writes that make the next one;
+//!   `partition.rs`: the shards units belong to, and which ones an index holds;
 //! * `file.rs`: the index saved to bytes and read back (the file a restart reads);
 //! * `part.rs`: one immutable part (unit sequences, q-gram postings); `plain.rs`: its
 //!   normalization fast path; `myers.rs`: the bounded distance; `hash.rs`: their hasher;
@@ -97,9 +99,11 @@ mod file;
 mod hash;
 mod import;
 mod live;
+mod merge;
 mod myers;
 mod outcome;
 mod part;
+mod partition;
 mod plain;
 mod query;
 mod search;
@@ -112,7 +116,9 @@ pub use diff::{DiffKind, DiffSpan};
 pub use file::{IndexFileError, IndexFileHeader, FORMAT_VERSION};
 pub use import::ImportPart;
 pub use live::LiveMemoryIndex;
+pub use merge::{merge_concordance, merge_matches};
 pub use outcome::ImportOutcome;
+pub use partition::{Partition, PartitionError, MAX_SHARDS};
 pub use query::{
     comparison_length, CountedAs, MemoryMatch, MemoryQuery, SearchStats, NUMBERS_ONLY_FLOOR,
 };

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use super::analyze::{self, Mode};
 use super::diff::DiffSpan;
 use crate::model::{Lang, TranslationUnit};
@@ -43,7 +45,7 @@ pub fn comparison_length(text: &str, lang: &Lang) -> (usize, CountedAs) {
 }
 
 /// A fuzzy-match request, checked by the caller (who also applies defaults).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MemoryQuery {
     /// The sentence to find earlier translations of.
     pub text: String,
@@ -61,7 +63,7 @@ pub struct MemoryQuery {
 }
 
 /// One stored unit matching a query.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MemoryMatch {
     /// The unit.
     pub unit: Arc<TranslationUnit>,

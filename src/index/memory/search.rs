@@ -12,7 +12,7 @@ use super::candidates::{stored_numbers, Context, Hit};
 use super::diff;
 use super::part::{Lane, NUMBER};
 use super::query::{MemoryMatch, MemoryQuery, SearchStats};
-use super::snapshot::{MemoryIndex, Shard};
+use super::snapshot::{LivePart, MemoryIndex};
 use crate::index::Cancel;
 use crate::text;
 
@@ -61,14 +61,14 @@ impl MemoryIndex {
         let mut hits = Vec::new();
         // Per part: its lane of the query's language and the query's symbols in it.
         let mut lanes: Vec<Option<(&Lane, Vec<u32>)>> = Vec::with_capacity(self.parts.len());
-        for (number, shard) in self.parts.iter().enumerate() {
-            let Some(lane) = shard.part.lane(query.source.primary()) else {
+        for (number, live_part) in self.parts.iter().enumerate() {
+            let Some(lane) = live_part.part.lane(query.source.primary()) else {
                 lanes.push(None);
                 continue;
             };
             let seq = query_seq(lane, normalized.as_str(), &units);
             let context = Context {
-                shard,
+                live_part,
                 number: number as u32,
                 lane,
                 query,
@@ -110,14 +110,14 @@ impl MemoryIndex {
         let matches = hits
             .into_iter()
             .filter_map(|hit| {
-                let shard = self.parts.get(hit.part as usize)?;
+                let live_part = self.parts.get(hit.part as usize)?;
                 let (lane, seq) = lanes.get(hit.part as usize)?.as_ref()?;
                 let query_side = diff::Side {
                     text: &normalized,
                     units: &units,
                     seq,
                 };
-                self.build(shard, lane, &query_side, &numbers, hit)
+                self.build(live_part, lane, &query_side, &numbers, hit)
             })
             .collect();
         if let Some(stats) = indexed {
@@ -173,13 +173,13 @@ impl MemoryIndex {
     /// The match a ranked hit stands for: the unit decoded once, diffs, adapted target.
     fn build(
         &self,
-        shard: &Shard,
+        live_part: &LivePart,
         lane: &Lane,
         query: &diff::Side<'_>,
         numbers: &[Number],
         hit: Hit,
     ) -> Option<MemoryMatch> {
-        let part = &shard.part;
+        let part = &live_part.part;
         let unit = part.unit(hit.slot)?;
         let (_, segment) = lane.entry(hit.entry)?;
         let source = unit.segments.get(segment as usize)?.text.clone();

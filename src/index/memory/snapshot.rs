@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::part::{self, Bits, Part};
+use super::partition::Partition;
 use crate::model::{Lang, TranslationUnit};
 
 /// Many named translation memories, indexed for fuzzy search and concordance.
@@ -19,9 +20,11 @@ use crate::model::{Lang, TranslationUnit};
 pub struct MemoryIndex {
     pub(super) memories: Arc<Memories>,
     /// Oldest first.
-    pub(super) parts: Vec<Shard>,
+    pub(super) parts: Vec<LivePart>,
     /// The memory revision of the store this snapshot reflects (see [`revision`](Self::revision)).
     pub(super) revision: u64,
+    /// The shards whose units this index holds; units of other shards are left out.
+    pub(super) partition: Arc<Partition>,
 }
 
 /// Memory names and their ids (indexes into `names`); ids are never reused. A loaded index
@@ -46,18 +49,18 @@ impl Memories {
 
 /// A part with the slots this snapshot has removed from it.
 #[derive(Clone)]
-pub(super) struct Shard {
+pub(super) struct LivePart {
     pub(super) part: Arc<Part>,
     pub(super) removed: Arc<Bits>,
     pub(super) live: usize,
 }
 
-impl Shard {
-    pub(super) fn new(part: Part, removed: Bits) -> Shard {
+impl LivePart {
+    pub(super) fn new(part: Part, removed: Bits) -> LivePart {
         let live = (0..part.slots() as u32)
             .filter(|&s| !removed.get(s))
             .count();
-        Shard {
+        LivePart {
             part: Arc::new(part),
             removed: Arc::new(removed),
             live,
@@ -68,14 +71,14 @@ impl Shard {
         !self.removed.get(slot)
     }
 
-    /// One part holding the live units of `shards`, in order.
-    pub(super) fn merge(shards: &[Shard]) -> Shard {
+    /// One part holding the live units of `live_parts`, in order.
+    pub(super) fn merge(live_parts: &[LivePart]) -> LivePart {
         let mut part = Part::default();
-        for shard in shards {
-            part.append(&shard.part, |slot| shard.alive(slot));
+        for live_part in live_parts {
+            part.append(&live_part.part, |slot| live_part.alive(slot));
         }
         let removed = part.finish();
-        Shard::new(part, removed)
+        LivePart::new(part, removed)
     }
 }
 
@@ -102,17 +105,31 @@ impl MemoryIndex {
     pub fn from_units<E>(
         items: impl IntoIterator<Item = Result<(String, TranslationUnit), E>>,
     ) -> Result<MemoryIndex, E> {
+        MemoryIndex::from_units_of(Partition::whole(), items)
+    }
+
+    /// [`from_units`](Self::from_units) keeping only the units of the shards `partition`
+    /// holds, now and in every later write.
+    pub fn from_units_of<E>(
+        partition: Partition,
+        items: impl IntoIterator<Item = Result<(String, TranslationUnit), E>>,
+    ) -> Result<MemoryIndex, E> {
         let mut memories = Memories::default();
         let items = items
             .into_iter()
+            .filter(|item| {
+                item.as_ref()
+                    .map_or(true, |(memory, unit)| partition.keeps(memory, &unit.id))
+            })
             .map(|item| item.map(|(memory, unit)| (memories.id(&memory), unit)));
         let (part, removed) = part::build(items, build_threads())?;
         let mut index = MemoryIndex {
             memories: Arc::new(memories),
             parts: Vec::new(),
             revision: 0,
+            partition: Arc::new(partition),
         };
-        index.parts.push(Shard::new(part, removed));
+        index.parts.push(LivePart::new(part, removed));
         index.settle();
         Ok(index)
     }
@@ -124,13 +141,17 @@ impl MemoryIndex {
 
     /// Adds (or replaces, by unit id) units of memory `memory` as one new part: a batch costs
     /// one build, where inserting its units one by one would cost one each. Later units win
-    /// over earlier ones with the same id.
+    /// over earlier ones with the same id. Units of shards the index does not hold are left
+    /// out.
     pub fn insert_many(
         &mut self,
         memory: &str,
         units: impl IntoIterator<Item = Arc<TranslationUnit>>,
     ) {
-        let units: Vec<Arc<TranslationUnit>> = units.into_iter().collect();
+        let units: Vec<Arc<TranslationUnit>> = units
+            .into_iter()
+            .filter(|unit| self.partition.keeps(memory, &unit.id))
+            .collect();
         if units.is_empty() {
             return;
         }
@@ -147,7 +168,7 @@ impl MemoryIndex {
             .iter()
             .map(|unit| Ok::<_, std::convert::Infallible>((memory, Arc::clone(unit))));
         let Ok((part, removed)) = part::build(items, threads);
-        self.parts.push(Shard::new(part, removed));
+        self.parts.push(LivePart::new(part, removed));
         self.settle();
     }
 
@@ -186,13 +207,13 @@ impl MemoryIndex {
 
     /// Marks the live unit with this memory and id removed, leaving parts as they are.
     pub(super) fn unlink(&mut self, memory: u32, unit_id: &str) -> bool {
-        for shard in self.parts.iter_mut().rev() {
-            let Some(slot) = shard.part.find(memory, unit_id) else {
+        for live_part in self.parts.iter_mut().rev() {
+            let Some(slot) = live_part.part.find(memory, unit_id) else {
                 continue;
             };
-            if shard.alive(slot) {
-                Arc::make_mut(&mut shard.removed).set(slot);
-                shard.live -= 1;
+            if live_part.alive(slot) {
+                Arc::make_mut(&mut live_part.removed).set(slot);
+                live_part.live -= 1;
                 return true;
             }
         }
@@ -206,16 +227,16 @@ impl MemoryIndex {
     /// from its text again).
     pub(super) fn settle(&mut self) {
         self.parts.retain(|s| s.live > 0);
-        for shard in &mut self.parts {
-            if shard.part.slots() > 2 * shard.live {
-                *shard = Shard::merge(std::slice::from_ref(shard));
+        for live_part in &mut self.parts {
+            if live_part.part.slots() > 2 * live_part.live {
+                *live_part = LivePart::merge(std::slice::from_ref(live_part));
             }
         }
         while let [.., older, newer] = self.parts.as_slice() {
             if newer.live * 2 < older.live {
                 break;
             }
-            let merged = Shard::merge(&self.parts[self.parts.len() - 2..]);
+            let merged = LivePart::merge(&self.parts[self.parts.len() - 2..]);
             self.parts.truncate(self.parts.len() - 2);
             self.parts.push(merged);
         }
@@ -243,6 +264,11 @@ impl MemoryIndex {
         let mut names: Vec<String> = self.memories.ids.keys().cloned().collect();
         names.sort();
         names
+    }
+
+    /// The shards this index holds.
+    pub fn partition(&self) -> &Partition {
+        &self.partition
     }
 
     /// Whether no unit is stored.

@@ -503,6 +503,9 @@ fn mutate(text: &str, edits: &[(usize, usize, char)]) -> String {
     chars.into_iter().collect()
 }
 
+/// The memories a case's units are stored in.
+const CASE_MEMORIES: [&str; 3] = ["a", "b", "c"];
+
 #[derive(Debug, Clone)]
 struct Case {
     units: Vec<(usize, String, String, String)>,
@@ -555,6 +558,59 @@ fn case() -> impl Strategy<Value = Case> {
 type RawQuery = (usize, usize, Edits, Edits, Option<String>);
 
 impl Case {
+    /// The index of the case's units in the shards `partition` holds: half built at once,
+    /// the rest added in small batches (several parts to search), then the removals. Unit ids
+    /// repeat, so later units replace earlier ones.
+    fn index(&self, partition: Partition) -> MemoryIndex {
+        let ids = self.units.len().div_ceil(4) * 3;
+        let (first, rest) = self.units.split_at(self.units.len() / 2);
+        let built = MemoryIndex::from_units_of(
+            partition,
+            first.iter().enumerate().map(|(i, (m, zh, en, ru))| {
+                let unit = unit(
+                    &format!("u{}", i % ids),
+                    &[("zh", zh), ("en", en), ("ru", ru)],
+                );
+                Ok::<_, std::convert::Infallible>((
+                    CASE_MEMORIES[*m].to_owned(),
+                    TranslationUnit::clone(&unit),
+                ))
+            }),
+        );
+        let Ok(mut index) = built;
+        for (k, batch) in rest.chunks(7).enumerate() {
+            let start = first.len() + k * 7;
+            for (j, (m, zh, en, ru)) in batch.iter().enumerate() {
+                let id = format!("u{}", (start + j) % ids);
+                index.insert(
+                    CASE_MEMORIES[*m],
+                    unit(&id, &[("zh", zh), ("en", en), ("ru", ru)]),
+                );
+            }
+        }
+        for r in &self.removed {
+            index.remove(CASE_MEMORIES[r % 3], &format!("u{}", r % ids.max(1)));
+        }
+        index
+    }
+
+    /// The case's queries as searches, half of them naming memories in priority order.
+    fn memory_queries(&self) -> Vec<MemoryQuery> {
+        let langs = ["zh", "en", "ru"];
+        self.queries
+            .iter()
+            .map(|(lang, text)| {
+                let mut q = query(text, langs[*lang], langs[(lang + 1) % 3]);
+                q.min_score = self.min_score;
+                q.limit = self.limit;
+                if lang % 2 == 1 {
+                    q.memories = vec!["b".into(), "a".into()];
+                }
+                q
+            })
+            .collect()
+    }
+
     /// A case whose queries are edited copies of its units' segments (or texts of their own).
     fn new(
         units: Vec<(usize, String, String, String)>,
@@ -742,43 +798,8 @@ fn run_cases<S: Strategy>(
 fn indexed_search_equals_exhaustive_search() {
     let total = std::cell::Cell::new(SearchStats::default());
     let check = |case: Case| -> Result<(), TestCaseError> {
-        let memories = ["a", "b", "c"];
-        let ids = case.units.len().div_ceil(4) * 3;
-        // Half built at once, the rest added in small batches: several parts to search.
-        let (first, rest) = case.units.split_at(case.units.len() / 2);
-        let built =
-            MemoryIndex::from_units(first.iter().enumerate().map(|(i, (m, zh, en, ru))| {
-                let unit = unit(
-                    &format!("u{}", i % ids),
-                    &[("zh", zh), ("en", en), ("ru", ru)],
-                );
-                Ok::<_, std::convert::Infallible>((
-                    memories[*m].to_owned(),
-                    TranslationUnit::clone(&unit),
-                ))
-            }));
-        let Ok(mut index) = built;
-        for (k, batch) in rest.chunks(7).enumerate() {
-            let start = first.len() + k * 7;
-            for (j, (m, zh, en, ru)) in batch.iter().enumerate() {
-                let id = format!("u{}", (start + j) % ids);
-                index.insert(
-                    memories[*m],
-                    unit(&id, &[("zh", zh), ("en", en), ("ru", ru)]),
-                );
-            }
-        }
-        for r in &case.removed {
-            index.remove(memories[r % 3], &format!("u{}", r % ids.max(1)));
-        }
-        for (lang, text) in &case.queries {
-            let langs = ["zh", "en", "ru"];
-            let mut q = query(text, langs[*lang], langs[(lang + 1) % 3]);
-            q.min_score = case.min_score;
-            q.limit = case.limit;
-            if lang % 2 == 1 {
-                q.memories = vec!["b".into(), "a".into()];
-            }
+        let index = case.index(Partition::whole());
+        for q in case.memory_queries() {
             let key = |m: &MemoryMatch| (m.unit.id.clone(), m.memory.clone(), m.score);
             let (indexed, stats) = index.search_with_stats(&q);
             let mut sum = total.get();
@@ -1016,4 +1037,102 @@ fn a_later_unit_with_the_same_id_wins_within_a_batch() {
     assert!(search_both(&index, &query("the first text", "en", "ru"))
         .iter()
         .all(|m| m.target != "первый"));
+}
+
+/// A memory split into shards held by different indexes answers, once their answers are
+/// merged, exactly what one index holding every unit answers: the same units, scores and
+/// order, ties included, for searches and concordances, whatever the indexes' layout.
+#[test]
+fn shards_merged_answer_as_one_index() {
+    let layouts: [&[&str]; 3] = [&["0", "1-2", "3"], &["0-1", "2-3"], &["0,2", "1,3", "3"]];
+    let check = |case: Case| -> Result<(), TestCaseError> {
+        let whole = case.index(Partition::whole());
+        for layout in layouts {
+            let shards: Vec<MemoryIndex> = layout
+                .iter()
+                .map(|held| case.index(Partition::parse(4, held).unwrap_or_default()))
+                .collect();
+            let held: usize = shards.iter().map(MemoryIndex::len).sum();
+            prop_assert!(held >= whole.len(), "every unit is in a shard");
+            for q in case.memory_queries() {
+                let key = |m: &MemoryMatch| (m.unit.id.clone(), m.memory.clone(), m.score);
+                let merged = merge_matches(&q, shards.iter().map(|index| index.search(&q)));
+                let expected: Vec<_> = whole.search(&q).iter().map(key).collect();
+                prop_assert_eq!(merged.iter().map(key).collect::<Vec<_>>(), expected);
+                // A phrase of the query's first two units, for concordance.
+                let phrase: String = match q.source.primary() {
+                    "zh" => q.text.chars().take(2).collect(),
+                    _ => q.text.split(' ').take(2).collect::<Vec<_>>().join(" "),
+                };
+                let hit_key = |h: &ConcordanceHit| (h.unit.id.clone(), h.memory.clone());
+                let merged = merge_concordance(
+                    &q.memories,
+                    q.limit,
+                    shards
+                        .iter()
+                        .map(|index| index.concordance(&phrase, &q.source, &q.memories, q.limit)),
+                );
+                let expected: Vec<_> = whole
+                    .concordance(&phrase, &q.source, &q.memories, q.limit)
+                    .iter()
+                    .map(hit_key)
+                    .collect();
+                prop_assert_eq!(merged.iter().map(hit_key).collect::<Vec<_>>(), expected);
+            }
+        }
+        Ok(())
+    };
+    run_cases(300, case(), check);
+    run_cases(60, large_case(0..3), check);
+}
+
+/// An index holding some shards keeps out the units of the others, whichever way they come:
+/// built at start, inserted, imported, or refreshed from the store.
+#[test]
+fn a_partitioned_index_holds_only_its_shards() {
+    let partition = Partition::parse(4, "1,3").unwrap_or_default();
+    let units: Vec<Arc<TranslationUnit>> = (0..200)
+        .map(|i| {
+            unit(
+                &format!("u{i}"),
+                &[("en", &format!("report number {i} of the year"))],
+            )
+        })
+        .collect();
+    let held: Vec<&Arc<TranslationUnit>> = units
+        .iter()
+        .filter(|u| partition.holds(partition.shard_of("news", &u.id)))
+        .collect();
+    assert!(held.len() > 60 && held.len() < 140, "{} held", held.len());
+    let built = MemoryIndex::from_units_of(
+        partition.clone(),
+        units[..100].iter().map(|u| {
+            Ok::<_, std::convert::Infallible>(("news".to_owned(), TranslationUnit::clone(u)))
+        }),
+    );
+    let Ok(mut index) = built;
+    index.insert_many("news", units[100..150].iter().cloned());
+    let mut import = ImportPart::analyze(units[150..].iter().map(|u| TranslationUnit::clone(u)));
+    import.build();
+    let committed = import.len();
+    index.insert_import(
+        "news",
+        import,
+        &ImportOutcome {
+            committed,
+            not_stored_as_read: vec![],
+        },
+    );
+    assert_eq!(index.len(), held.len());
+    assert_eq!(index.partition(), &partition);
+    let mut q = query("report number 7 of the year", "en", "en");
+    q.limit = 100;
+    q.min_score = 0.5;
+    for hit in index.search(&q) {
+        assert!(
+            partition.keeps("news", &hit.unit.id),
+            "{} is held",
+            hit.unit.id
+        );
+    }
 }
