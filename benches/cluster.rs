@@ -7,10 +7,15 @@
 //! durable, and in the cluster replicated and applied, before its answer); Lookup latency on
 //! every node; and how long a node that was down takes to catch up with
 //! `TOLMACH_BENCH_CLUSTER_UNITS` units (100 000 by default, in AddUnits of 1 000) written
-//! while it was away, until it answers SERVING at the log's last revision.
+//! while it was away, until it answers SERVING at the log's last revision. Then a memory
+//! split into 4 shards over three more nodes (node 0 holding shards 0–1, node 1 shards 2–3,
+//! node 2 all four) with `TOLMACH_BENCH_SHARD_UNITS` units (200 000 by default): Search
+//! latency on each node (nodes 0 and 1 ask the other half of the memory of another node) and
+//! each node's resident memory.
 //!
 //! Run with `cargo bench --bench cluster` (`TOLMACH_BENCH_WRITES` sets the writes per round,
-//! 1 000 by default). Needs `/usr/sbin/nats-server`; says so and stops without it. Every
+//! 1 000 by default; `TOLMACH_BENCH_SECTIONS`, a comma-separated subset of
+//! `single,cluster,shards`, runs only those). Needs `/usr/sbin/nats-server`; says so and stops without it. Every
 //! process here runs on the same cores, the three NATS servers' disk writes included, so the
 //! cluster's figures are a floor for nodes on machines of their own. Every loop has an end;
 //! the only processes stopped are the children started here, by PID.
@@ -26,7 +31,9 @@ use common::writers::{round, Write};
 use common::{ms, percentile};
 use tolmach::service::proto::memory_client::MemoryClient;
 use tolmach::service::proto::termbase_client::TermbaseClient;
-use tolmach::service::proto::{AddUnitsRequest, LookupRequest, Segment, TranslationUnit};
+use tolmach::service::proto::{
+    AddUnitsRequest, LookupRequest, SearchRequest, Segment, TranslationUnit,
+};
 use tonic::transport::Channel;
 use tonic_health::pb::{health_check_response::ServingStatus, health_client::HealthClient};
 
@@ -77,8 +84,10 @@ async fn lookups(servers: &[Channel]) {
     }
 }
 
-/// `units` units in AddUnits calls of [`BATCH`], through `servers` in turn.
-async fn add_units(servers: &[Channel], units: usize) {
+/// `units` units in AddUnits calls of [`BATCH`] to memory `memory`, through `servers` in
+/// turn; answers the revision of the last.
+async fn add_units(servers: &[Channel], memory: &str, units: usize) -> u64 {
+    let mut revision = 0;
     for batch in 0..units.div_ceil(BATCH) {
         let segment = |lang: &str, text: String| Segment {
             lang: lang.into(),
@@ -86,7 +95,7 @@ async fn add_units(servers: &[Channel], units: usize) {
             ..Default::default()
         };
         let request = AddUnitsRequest {
-            memory: "catch-up".into(),
+            memory: memory.into(),
             units: (0..BATCH.min(units - batch * BATCH))
                 .map(|j| TranslationUnit {
                     id: format!("c{batch}-{j}"),
@@ -98,11 +107,13 @@ async fn add_units(servers: &[Channel], units: usize) {
                 })
                 .collect(),
         };
-        MemoryClient::new(servers[batch % servers.len()].clone())
+        let answer = MemoryClient::new(servers[batch % servers.len()].clone())
             .add_units(request)
             .await
             .expect("units added");
+        revision = revision_of(answer.metadata()).unwrap_or(revision);
     }
+    revision
 }
 
 /// Whether `channel` says SERVING and has applied `last`.
@@ -150,7 +161,7 @@ async fn cluster(root: &Path, writes: usize, catch_up_units: usize) {
     // Node 2 goes away; the others take `catch_up_units` units; node 2 comes back.
     nodes.pop().expect("node 2").kill();
     let began = Instant::now();
-    add_units(&channels[..2], catch_up_units).await;
+    add_units(&channels[..2], "catch-up", catch_up_units).await;
     let (_, last) = stream_state(&servers).await;
     println!(
         "  {catch_up_units} units written through 2 nodes in {:.1} s; log at revision {last}",
@@ -172,6 +183,68 @@ async fn cluster(root: &Path, writes: usize, catch_up_units: usize) {
     );
 }
 
+/// The shards of the sharded section's memory, and what its nodes hold.
+const SHARDS: &str = "4";
+const HOLDINGS: [Option<&str>; 3] = [Some("0-1"), Some("2-3"), None];
+
+/// Search latency and resident memory of three nodes holding parts of one memory.
+async fn shards(root: &Path, units: usize) {
+    println!("a memory of {units} units in {SHARDS} shards over three nodes:");
+    let glossary = root.join("empty-glossary");
+    std::fs::create_dir_all(&glossary).expect("glossary dir");
+    let servers = nats_cluster(&root.join("nats-shards"));
+    let mut args = node_args(&servers, &glossary);
+    args.extend(["--memory-shards".to_owned(), SHARDS.to_owned()]);
+    let mut nodes = Vec::new();
+    for (n, held) in HOLDINGS.iter().enumerate() {
+        let mut args = args.clone();
+        if let Some(held) = held {
+            args.extend(["--hold-shards".to_owned(), (*held).to_owned()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut node = ChildServer::start_with(&root.join(format!("shard-node-{n}")), &args).await;
+        node.logged("serving memory shards").await;
+        nodes.push(node);
+    }
+    let channels: Vec<Channel> = nodes.iter().map(|n| n.channel.clone()).collect();
+    let began = Instant::now();
+    let revision = add_units(&channels, "sharded", units).await;
+    println!(
+        "  {units} units written in {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
+    for (n, node) in nodes.iter().enumerate() {
+        let mut client = MemoryClient::new(node.channel.clone());
+        let mut samples = Vec::new();
+        for i in 0..300 {
+            let batch = (i * 7919) % units.div_ceil(BATCH);
+            let mut request = tonic::Request::new(SearchRequest {
+                text: format!("Catch-up report {batch} sentence {} today", i % BATCH),
+                source_lang: "en".into(),
+                target_lang: "zh".into(),
+                ..Default::default()
+            });
+            request.metadata_mut().insert(
+                "tolmach-min-revision",
+                revision.to_string().parse().expect("header"),
+            );
+            let began = Instant::now();
+            let answer = client.search(request).await.expect("search").into_inner();
+            samples.push(began.elapsed());
+            assert!(answer.missing_shards.is_empty(), "every shard answered");
+        }
+        let held = HOLDINGS[n].unwrap_or("0-3");
+        println!(
+            "  node {n} (shards {held}): Search p50 {:.2} ms, p95 {:.2} ms; resident {:.0} MiB \
+             (peak {:.0})",
+            ms(percentile(&samples, 0.50)),
+            ms(percentile(&samples, 0.95)),
+            node.rss_mib().0,
+            node.rss_mib().1
+        );
+    }
+}
+
 fn main() {
     if !Path::new(NATS_SERVER).exists() {
         println!("skipped: the cluster bench needs {NATS_SERVER} (apt-get install nats-server)");
@@ -179,13 +252,24 @@ fn main() {
     }
     let writes = env_number("TOLMACH_BENCH_WRITES", 1000);
     let catch_up_units = env_number("TOLMACH_BENCH_CLUSTER_UNITS", 100_000);
+    let shard_units = env_number("TOLMACH_BENCH_SHARD_UNITS", 200_000);
+    let sections =
+        std::env::var("TOLMACH_BENCH_SECTIONS").unwrap_or_else(|_| "single,cluster,shards".into());
+    let runs = |section: &str| sections.split(',').any(|s| s.trim() == section);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a runtime");
     let root = tempfile::tempdir().expect("a temporary directory");
     runtime.block_on(async {
-        single(root.path(), writes).await;
-        cluster(root.path(), writes, catch_up_units).await;
+        if runs("single") {
+            single(root.path(), writes).await;
+        }
+        if runs("cluster") {
+            cluster(root.path(), writes, catch_up_units).await;
+        }
+        if runs("shards") {
+            shards(root.path(), shard_units).await;
+        }
     });
 }

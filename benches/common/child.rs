@@ -95,6 +95,11 @@ impl ChildServer {
         }
     }
 
+    /// Its resident and peak resident memory, in MiB (0 where /proc is missing).
+    pub fn rss_mib(&self) -> (f64, f64) {
+        rss_mib_of(&self.process.id().to_string())
+    }
+
     /// SIGKILL: no shutdown, no flush. Only this child, by its process id.
     pub fn kill(self) {
         drop(self);
@@ -150,4 +155,18 @@ pub async fn memory_units(channel: &Channel, memory: &str) -> u64 {
             Err(status) => panic!("the memory index never loaded: {status:?}"),
         }
     }
+}
+
+/// Resident and peak resident memory of process `pid` (or `self`), in MiB.
+pub fn rss_mib_of(pid: &str) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }

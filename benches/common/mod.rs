@@ -47,16 +47,7 @@ pub fn server_config(data_dir: &std::path::Path) -> tolmach::server::ServerConfi
 
 /// Resident and peak resident memory of this process, in MiB (0 where /proc is missing).
 pub fn rss_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    child::rss_mib_of("self")
 }
 
 /// Prints the size of the memory index a server saved in `data_dir` (at its shutdown) per

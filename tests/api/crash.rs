@@ -12,6 +12,7 @@ use tolmach::service::proto::{
 use crate::exchange::import;
 
 #[path = "../../benches/common/child.rs"]
+#[allow(dead_code)] // shared with the benches, which use the rest
 pub(crate) mod child;
 
 /// The server process: shared with the crash loop benchmark.
