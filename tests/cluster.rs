@@ -789,7 +789,7 @@ async fn a_memory_split_into_shards_answers_as_one_and_names_the_shards_no_node_
     if !nats_installed() {
         return;
     }
-    let (root, _servers, mut args) = cluster_of_three();
+    let (root, servers, mut args) = cluster_of_three();
     args.extend(["--memory-shards".to_owned(), SHARDS.to_string()]);
     let mut nodes = Vec::new();
     for (n, held) in HOLDINGS.iter().enumerate() {
@@ -898,34 +898,122 @@ async fn a_memory_split_into_shards_answers_as_one_and_names_the_shards_no_node_
         .collect();
     assert_eq!(hits, held_hits);
 
+    // A node started on a copy of a stopped node's data directory resumes from what that
+    // node had applied (no replay from the log's start) and serves shards 2-3 again.
+    let copy = root.path().join("node-2-copy");
+    copy_dir(&root.path().join("node-2"), &copy);
+    let answer = MemoryClient::new(nodes[0].channel.clone())
+        .add_units(AddUnitsRequest {
+            memory: SHARDED.into(),
+            units: (0..1000).map(|j| unit(4, j)).collect(),
+        })
+        .await
+        .expect("units added");
+    let later = acknowledged_at(answer.metadata());
+    let full: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut returned = ChildServer::start_with(&copy, &full).await;
+    let resumed_from: u64 = returned
+        .early
+        .iter()
+        .find(|line| line.contains("joined the cluster"))
+        .and_then(|line| line.split("applied=").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the node logs where it resumed");
+    assert!(
+        resumed_from >= revision,
+        "resumed from {resumed_from}, not from the copy's {revision}"
+    );
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        returned.logged("serving memory shards"),
+    )
+    .await
+    .expect("the node serves its shards");
+    let (text, lang) = SHARD_QUERIES[0];
+    let here = search_on(
+        nodes[0].channel.clone(),
+        sharded_search(text, lang, 10, later),
+    )
+    .await;
+    let there = search_on(
+        returned.channel.clone(),
+        sharded_search(text, lang, 10, later),
+    )
+    .await;
+    assert!(here.1.is_empty(), "every shard answered again: {here:?}");
+    assert_eq!(here, there);
+
     // A node started with another shard count is refused before it serves.
-    let dir = root.path().join("node-other-count");
-    let mut other = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
+    let mut other_count = args.clone();
+    other_count.pop();
+    other_count.push("8".into());
+    let refused = refused_start(&root.path().join("node-other-count"), &other_count).await;
+    assert!(
+        refused.contains("memory has 4 shards") && refused.contains("started with 8"),
+        "{refused}"
+    );
+
+    // Once the stream has lost entries (its limits, a purge), a node that has not applied
+    // them is refused rather than left to differ from the others.
+    let (_, last) = stream_state(&servers).await;
+    let client = async_nats::connect(format!("nats://127.0.0.1:{}", servers[0].port))
+        .await
+        .expect("nats reachable");
+    async_nats::jetstream::new(client)
+        .get_stream(common::nats::STREAM)
+        .await
+        .expect("the stream exists")
+        .purge()
+        .sequence(last)
+        .await
+        .expect("purged");
+    let refused = refused_start(&root.path().join("node-after-purge"), &args).await;
+    assert!(
+        refused.contains(&format!("no longer holds entries 1 to {}", last - 1)),
+        "{refused}"
+    );
+}
+
+/// Copies directory `from` to `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("directory created");
+    for entry in std::fs::read_dir(from).expect("directory read") {
+        let entry = entry.expect("directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("file copied");
+        }
+    }
+}
+
+/// Starts `tolmach serve` over `dir` with `args`, which must make it exit with an error
+/// within a minute; answers what it wrote to stderr.
+async fn refused_start(dir: &Path, args: &[String]) -> String {
+    let mut process = std::process::Command::new(env!("CARGO_BIN_EXE_tolmach"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&dir)
-        .args(&args[..args.len() - 1])
-        .arg("8")
+        .arg(dir)
+        .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("tolmach starts");
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = other.try_wait().expect("status") {
+        if let Some(status) = process.try_wait().expect("status") {
             break status;
         }
         if started.elapsed() > Duration::from_secs(60) {
-            let _ = other.kill();
-            panic!("a node with another shard count kept running");
+            let _ = process.kill();
+            panic!("tolmach serve {args:?} kept running");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut other.stderr.take().expect("piped"), &mut stderr)
+    std::io::Read::read_to_string(&mut process.stderr.take().expect("piped"), &mut stderr)
         .expect("stderr");
-    assert!(!status.success());
-    assert!(
-        stderr.contains("memory has 4 shards") && stderr.contains("started with 8"),
-        "{stderr}"
-    );
+    assert!(!status.success(), "tolmach serve {args:?} succeeded");
+    stderr
 }

@@ -62,23 +62,23 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// elects its leaders first).
 const STREAM_WAIT: Duration = Duration::from_secs(30);
 
-/// Opens (creating if missing) the stream `settings` describe; answers it with its last
-/// sequence.
+/// Opens (creating if missing) the stream `settings` describe; answers it with its first
+/// and last sequences.
 async fn open_stream(
     jetstream: &jetstream::Context,
     settings: &jetstream::stream::Config,
-) -> Result<(Stream, u64), String> {
+) -> Result<(Stream, u64, u64), String> {
     let mut stream = jetstream
         .get_or_create_stream(settings.clone())
         .await
         .map_err(|error| error.to_string())?;
-    let last = stream
+    let state = stream
         .info()
         .await
         .map_err(|error| error.to_string())?
         .state
-        .last_sequence;
-    Ok((stream, last))
+        .clone();
+    Ok((stream, state.first_sequence, state.last_sequence))
 }
 
 /// Where the cluster's log lives.
@@ -174,7 +174,7 @@ impl Cluster {
         };
         // A JetStream cluster that has just started answers only once it elected a leader.
         let started = Instant::now();
-        let (stream, joined_at) = loop {
+        let (stream, first, joined_at) = loop {
             match open_stream(&jetstream, &settings).await {
                 Ok(opened) => break opened,
                 Err(detail) if started.elapsed() < STREAM_WAIT => {
@@ -204,6 +204,12 @@ impl Cluster {
             });
         }
         let applied_before = store.replicated()?;
+        if joined_at > applied_before && first > applied_before + 1 {
+            return Err(ClusterError::Stream {
+                stream: config.stream.clone(),
+                detail: replica::lost_entries(applied_before + 1, first),
+            });
+        }
         let (applied, watching) = watch::channel(applied_before);
         let waiting = Arc::new(Waiting::default());
         let log = Arc::new(Log::new(jetstream, subject, Arc::clone(&waiting)));

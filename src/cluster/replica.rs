@@ -120,8 +120,17 @@ async fn apply(
             detail: format!("an entry without its stream sequence: {error}"),
         })?
         .stream_sequence;
-    if sequence <= *applied.borrow() {
+    let next = *applied.borrow() + 1;
+    if sequence < next {
         return Ok(());
+    }
+    // Entries this node never applied are gone from the stream (its limits, or a purge):
+    // applying the rest would make this node differ from the others.
+    if sequence > next {
+        return Err(AppError::Internal {
+            what: "reading the replicated log",
+            detail: lost_entries(next, sequence),
+        });
     }
     // An entry this build cannot read (a newer build's, or damaged) stops the replica:
     // guessing could make this node differ from the others.
@@ -194,5 +203,15 @@ fn chunks(
                 _ => Err(unreadable("not an import's chunk".to_owned())),
             }
         }),
+    )
+}
+
+/// Why a node cannot go on when the stream no longer holds entries `first` to `next - 1`.
+pub fn lost_entries(first: u64, next: u64) -> String {
+    format!(
+        "the log no longer holds entries {first} to {}, which this node has not applied: \
+         start it on a copy of another node's data directory (taken while that node was \
+         stopped), which resumes from what that node had applied",
+        next - 1
     )
 }
