@@ -1,11 +1,13 @@
 //! The `tolmach` command: `serve` runs the server; every other command is a gRPC client of a
-//! running server. This file parses arguments, hands each command to its module under `cmd/`,
-//! and picks the exit code; nothing else.
+//! running server. This file parses arguments (with the settings file of `serve --config`,
+//! `cmd/config.rs`), hands each command to its module under `cmd/`, and picks the exit code;
+//! nothing else.
 
 mod cmd;
 
 use clap::{Parser, Subcommand};
 
+use cmd::config::{self, Refused};
 use cmd::{collections, delete, export, import, key, memory, review, serve, termbase, watch};
 
 /// Tolmach: Chinese–Russian–English terminology and translation-memory server.
@@ -64,7 +66,14 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match config::parse::<Cli>(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(Refused::CommandLine(error)) => error.exit(),
+        Err(Refused::Settings(error)) => {
+            eprintln!("error: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         // The findings are printed; the status says there were errors among them.

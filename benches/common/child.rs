@@ -7,6 +7,7 @@
 //! set `TOLMACH_CHILD_LOG` to a log filter (`info`, `tolmach=debug`): the child then logs at
 //! that level, and every line it logs is also written to this process's stderr.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -35,10 +36,17 @@ impl ChildServer {
 
     /// The same with more arguments to `serve`.
     pub async fn start_with(dir: &Path, args: &[&str]) -> ChildServer {
+        let listen = ["--listen", "127.0.0.1:0", "--data-dir"].map(OsStr::new);
+        let serve_args = listen.into_iter().chain([dir.as_os_str()]);
+        ChildServer::serve(serve_args.chain(args.iter().map(OsStr::new))).await
+    }
+
+    /// `tolmach serve` with exactly these arguments, which must make it listen on
+    /// 127.0.0.1 (it logs the port), and connects to it.
+    pub async fn serve<'a>(args: impl IntoIterator<Item = &'a OsStr>) -> ChildServer {
         let shown = std::env::var("TOLMACH_CHILD_LOG").ok();
         let mut process = Command::new(env!("CARGO_BIN_EXE_tolmach"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
+            .arg("serve")
             .args(args)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", shown.as_deref().unwrap_or("info"))

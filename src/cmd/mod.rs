@@ -1,8 +1,10 @@
 //! The client and server commands of the `tolmach` binary, one module per command family,
 //! and what they share: the options of every client command, the connection to the server,
-//! the exchange file formats and the rendering of responses (`render`).
+//! the exchange file formats, the rendering of responses (`render`) and the settings file of
+//! `serve` with the parsing of the command line under it (`config`).
 
 pub mod collections;
+pub mod config;
 pub mod delete;
 pub mod export;
 pub mod import;

@@ -16,6 +16,12 @@ use tolmach::transport::{TlsFiles, TransportLimits};
 /// What `tolmach serve` takes.
 #[derive(Args)]
 pub struct ServeArgs {
+    /// Read settings from this TOML file: its keys are the long flags below
+    /// (`data-dir = "/var/lib/tolmach"`, `insecure = true`, `cors-origin = ["…"]`); a relative
+    /// path in it starts at the file's directory; a flag or environment variable given as well
+    /// wins over the file.
+    #[arg(long, env = "TOLMACH_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
@@ -146,7 +152,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         watch_retention: args.watch_retention,
         cluster: args.cluster.config()?,
     };
-    serve(config).await
+    serve(config, args.config).await
 }
 
 /// `$XDG_DATA_HOME/tolmach`, else `~/.local/share/tolmach`, else `./tolmach-data`.
@@ -158,12 +164,15 @@ fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("tolmach-data"))
 }
 
-async fn serve(config: ServerConfig) -> Result<()> {
+async fn serve(config: ServerConfig, settings_file: Option<PathBuf>) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    if let Some(file) = settings_file {
+        tracing::info!(file = %file.display(), "settings read from {}", file.display());
+    }
     let data_dir = config.data_dir.clone();
     let scheme = if config.tls.is_some() {
         "TLS"

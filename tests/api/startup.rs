@@ -1,15 +1,18 @@
 //! Start-up: the server answers before its translation-memory index is built. Memory calls
 //! made meanwhile wait and answer as they would later, writes made meanwhile are indexed once,
 //! health says when the memory is ready, a shutdown during the build neither hangs nor loses
-//! units, and a memory that cannot be read fails memory calls but not the termbase.
+//! units, and a memory that cannot be read fails memory calls but not the termbase. The
+//! `tolmach serve` binary starts from a settings file (`--config`), and refuses a bad one
+//! naming the file and the line.
 
 use tolmach::app::memory::MemoryUnavailable;
-use tolmach::server::ServerError;
+use tolmach::server::{ServerError, GLOSSARY_COLLECTION};
 use tolmach::service::proto::import_header::Target;
 use tolmach::service::proto::memory_client::MemoryClient;
+use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
-    AddUnitsRequest, ConcordanceRequest, DeleteUnitsRequest, LookupRequest, MemoryMatch,
-    SearchRequest, StatsRequest,
+    AddUnitsRequest, ConcordanceRequest, DeleteUnitsRequest, ListCollectionsRequest, LookupRequest,
+    MemoryMatch, SearchRequest, StatsRequest,
 };
 use tonic::transport::Channel;
 use tonic::Code;
@@ -17,10 +20,10 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
-use crate::crash::child::numbered_tmx;
+use crate::crash::child::{numbered_tmx, ChildServer};
 use crate::exchange::{header, import};
 use crate::memory::{add, memory, search, summit, unit};
-use crate::util::{start_in, TestServer};
+use crate::util::{cli_output, start_in, TestServer};
 
 /// Units of memory `docs`: enough that indexing them is real work, few enough for a test.
 const STORED: usize = 5000;
@@ -292,4 +295,53 @@ async fn an_unreadable_memory_fails_memory_calls_but_not_the_termbase() {
         .status;
     assert_eq!(status, ServingStatus::NotServing as i32);
     server.server.shutdown().await.expect("clean shutdown");
+}
+
+/// Writes `content` as `tolmach.toml` in `dir` and answers its path.
+fn settings_file(dir: &std::path::Path, content: &str) -> std::path::PathBuf {
+    let file = dir.join("tolmach.toml");
+    std::fs::write(&file, content).expect("settings written");
+    file
+}
+
+#[tokio::test]
+async fn serve_takes_its_settings_from_a_file() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // `data_dir` in the snake_case spelling, relative to the file's directory.
+    let file = settings_file(
+        dir.path(),
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\nwatch-retention = 500\n",
+    );
+    let server = ChildServer::serve(["--config".as_ref(), file.as_os_str()]).await;
+    let collections = TermbaseClient::new(server.channel.clone())
+        .list_collections(ListCollectionsRequest {})
+        .await
+        .expect("the server answers")
+        .into_inner()
+        .collections;
+    assert!(collections.iter().any(|c| c.name == GLOSSARY_COLLECTION));
+    let data = dir.path().join("data");
+    let stored = std::fs::read_dir(&data).map(|entries| entries.count());
+    assert!(
+        stored.is_ok_and(|n| n > 0),
+        "nothing stored in {}",
+        data.display()
+    );
+}
+
+#[test]
+fn serve_refuses_a_bad_settings_file_naming_it_and_the_line() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = settings_file(
+        dir.path(),
+        "listen = \"127.0.0.1:0\"\nmax-connections = \"many\"\n",
+    );
+    let output = cli_output(&["serve", "--config", &file.to_string_lossy()], "");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    let place = format!(
+        "{}:2:19: `max-connections`: invalid value 'many'",
+        file.display()
+    );
+    assert!(stderr.contains(&place), "{stderr}");
 }
