@@ -362,13 +362,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         open(&data_dir, glossary_dir.as_deref())
     })
     .await??;
-    let loaded_from_glossary = match glossary {
-        Some(concepts) => {
+    // In cluster mode the glossary goes through the log, once the node has joined.
+    let (glossary, mut loaded_from_glossary) = match glossary {
+        Some(concepts) if config.cluster.is_none() => {
             let count = concepts.len();
             seed_glossary(&store, concepts).await?;
-            count
+            (None, count)
         }
-        None => 0,
+        glossary => (glossary, 0),
     };
     let (reader, data_dir) = (store.clone(), config.data_dir.clone());
     let (search, term_index) = work::run("loading the term index", move || {
@@ -432,6 +433,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         }
         None => None,
     };
+    if let (Some(cluster), Some(concepts)) = (&cluster, glossary) {
+        // Only a new cluster is given the glossary; a node joining an existing one receives
+        // it (or the cluster's edits of it) from the log like any other write.
+        if cluster.is_new() && !concepts.is_empty() {
+            loaded_from_glossary = concepts.len();
+            cluster.seed(glossary_collection(), concepts).await?;
+        }
+        store.mark_seeded()?;
+        store.flush().await?;
+    }
     if let Some(cluster) = &cluster {
         set_serving_but_memory(&health_reporter, false).await;
         let (reporter, caught_up) = (health_reporter.clone(), cluster.caught_up());
@@ -754,13 +765,17 @@ fn read_glossary(dir: Option<&Path>) -> Result<Vec<Concept>, ServerError> {
 
 /// Stores the glossary's collection and concepts in one atomic batch, then marks the store
 /// seeded.
-async fn seed_glossary(store: &Store, concepts: Vec<Concept>) -> Result<(), ServerError> {
-    let collection = Collection {
+/// The collection the shipped glossary is loaded into.
+fn glossary_collection() -> Collection {
+    Collection {
         name: GLOSSARY_COLLECTION.to_owned(),
         priority: GLOSSARY_PRIORITY,
         description: "The shipped SCO, Belt and Road and diplomatic glossary".to_owned(),
-    };
-    store.upsert_collection(&collection, now_ms(), "")?;
+    }
+}
+
+async fn seed_glossary(store: &Store, concepts: Vec<Concept>) -> Result<(), ServerError> {
+    store.upsert_collection(&glossary_collection(), now_ms(), "")?;
     store.insert_concepts(concepts, now_ms())?;
     store.mark_seeded()?;
     store.flush().await?;

@@ -1017,3 +1017,67 @@ async fn refused_start(dir: &Path, args: &[String]) -> String {
     assert!(!status.success(), "tolmach serve {args:?} succeeded");
     stderr
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_starting_a_new_cluster_together_load_the_shipped_glossary_once() {
+    if !nats_installed() {
+        return;
+    }
+    let (root, servers, mut args) = cluster_of_three();
+    // The shipped glossary: no --glossary.
+    let at = args
+        .iter()
+        .position(|a| a == "--glossary")
+        .expect("glossary flag");
+    args.drain(at..at + 2);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let dirs = [root.path().join("node-0"), root.path().join("node-1")];
+    let (first, second) = tokio::join!(
+        ChildServer::start_with(&dirs[0], &args),
+        ChildServer::start_with(&dirs[1], &args),
+    );
+    let glossary = |channel: Channel| async move {
+        let mut concepts = BTreeMap::new();
+        let mut page_token = String::new();
+        for _ in 0..100 {
+            let page = TermbaseClient::new(channel.clone())
+                .list_concepts(ListConceptsRequest {
+                    collection: tolmach::server::GLOSSARY_COLLECTION.into(),
+                    page_size: 500,
+                    page_token: page_token.clone(),
+                    ..Default::default()
+                })
+                .await
+                .expect("concepts listed")
+                .into_inner();
+            for concept in page.concepts {
+                concepts.insert(concept.id.clone(), format!("{concept:?}"));
+            }
+            page_token = page.next_page_token;
+            if page_token.is_empty() {
+                break;
+            }
+        }
+        concepts
+    };
+    let on_first = glossary(first.channel.clone()).await;
+    assert!(on_first.len() > 300, "{} glossary concepts", on_first.len());
+    // Both nodes hold it alike: ids, revisions, times and all.
+    let (_, last) = stream_state(&servers).await;
+    let mut caught_up = false;
+    for _ in 0..300 {
+        if revision(second.channel.clone()).await >= Some(last) {
+            caught_up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(caught_up, "node 1 reached revision {last}");
+    assert!(glossary(second.channel.clone()).await == on_first);
+    // Once: one entry for the collection and one per concept, whoever published first.
+    assert_eq!(
+        last,
+        on_first.len() as u64 + 1,
+        "the glossary was stored once"
+    );
+}

@@ -128,13 +128,25 @@ impl Log {
     }
 }
 
-impl WriteLog for Log {
-    fn append(&self, command: Command) -> Appended {
+impl Log {
+    /// Appends `command` under message id `key` without waiting for its application: nodes
+    /// appending the same key within the stream's duplicate window store one entry. Answers
+    /// the sequence of that entry.
+    pub fn append_keyed(&self, command: Command, key: String) -> Appended {
         let (jetstream, subject) = (self.jetstream.clone(), self.subject.clone());
         Box::pin(async move {
             let entry = encode(&command)?;
-            publish(&jetstream, &subject, &message_id()?, entry).await
+            publish(&jetstream, &subject, &key, entry).await
         })
+    }
+}
+
+impl WriteLog for Log {
+    fn append(&self, command: Command) -> Appended {
+        match message_id() {
+            Ok(id) => self.append_keyed(command, id),
+            Err(error) => Box::pin(async move { Err(error) }),
+        }
     }
 
     fn submit(&self, command: Command) -> Submitted {

@@ -43,11 +43,15 @@ use async_nats::jetstream::{self, stream::StorageType, stream::Stream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::app::App;
+use crate::app::commands::Command;
+use crate::app::writes::Author;
+use crate::app::{now_ms, App, AppError};
 use crate::auth::KeyRing;
 use crate::index::memory::Partition;
+use crate::model::{Collection, Concept};
 use crate::store::{Store, StoreError};
 use log::{Log, Waiting};
+use sha2::{Digest, Sha256};
 
 /// The stream's name when none is given.
 pub const DEFAULT_STREAM: &str = "tolmach";
@@ -61,6 +65,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long joining waits for the stream to be created or read (a new JetStream cluster
 /// elects its leaders first).
 const STREAM_WAIT: Duration = Duration::from_secs(30);
+
+/// Glossary entries being appended at once when a new cluster is given its glossary.
+const SEED_IN_FLIGHT: usize = 32;
+
+/// How long loading the glossary into a new cluster waits for this node to apply it.
+const SEED_WAIT: Duration = Duration::from_secs(120);
 
 /// Opens (creating if missing) the stream `settings` describe; answers it with its first
 /// and last sequences.
@@ -117,6 +127,9 @@ pub enum ClusterError {
     /// The local store could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The shipped glossary could not be loaded into a new cluster.
+    #[error("the glossary could not be loaded through the cluster's log: {0}")]
+    Seed(String),
     /// The stream was created for another shard count than this node's.
     #[error(
         "the cluster's memory has {stream} shards (stream {name:?}), this node was started with {node}"
@@ -135,6 +148,7 @@ pub enum ClusterError {
 pub struct Cluster {
     applied: watch::Receiver<u64>,
     joined_at: u64,
+    log: Arc<Log>,
     replica: JoinHandle<()>,
     /// Serves this node's memory shards to the other nodes.
     shards: JoinHandle<()>,
@@ -214,7 +228,7 @@ impl Cluster {
         let waiting = Arc::new(Waiting::default());
         let log = Arc::new(Log::new(jetstream, subject, Arc::clone(&waiting)));
         app.install_log(log.clone());
-        keys.install_log(log);
+        keys.install_log(log.clone());
         let replica = tokio::spawn(replica::run(
             app.clone(),
             keys,
@@ -251,6 +265,7 @@ impl Cluster {
         Ok(Cluster {
             applied: watching,
             joined_at,
+            log,
             replica,
             shards,
         })
@@ -265,6 +280,75 @@ impl Cluster {
     /// once if the replica stopped; its fault is logged).
     pub fn caught_up(&self) -> impl Future<Output = ()> + Send + 'static {
         caught_up(self.applied.clone(), self.joined_at)
+    }
+
+    /// Whether the log was empty when this node joined: a new cluster, which this node may
+    /// have to load the shipped glossary into ([`seed`](Self::seed)).
+    pub fn is_new(&self) -> bool {
+        self.joined_at == 0
+    }
+
+    /// Loads a glossary into a new cluster through the log: `collection`, then each of
+    /// `concepts`, every entry under a message id naming it, so that nodes starting a new
+    /// cluster together store it once (JetStream drops a repeated id); answers once this node
+    /// has applied them all. Every node then holds the glossary with the same times and
+    /// revisions, as it holds any other write.
+    pub async fn seed(
+        &self,
+        collection: Collection,
+        concepts: Vec<Concept>,
+    ) -> Result<(), ClusterError> {
+        let failed = |error: AppError| ClusterError::Seed(error.to_string());
+        let (author, time_ms) = (Author(String::new()), now_ms());
+        let key = |kind: &str, name: &str| {
+            let digest = Sha256::digest(name.as_bytes());
+            let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+            format!("seed-{kind}-{hex}")
+        };
+        let mut last = self
+            .log
+            .append_keyed(
+                Command::UpsertCollection {
+                    author: author.clone(),
+                    time_ms,
+                    collection: collection.clone(),
+                },
+                key("collection", &collection.name),
+            )
+            .await
+            .map_err(failed)?;
+        // The concepts are independent: several appends are in flight at once.
+        let sequence = |joined: Result<Result<u64, AppError>, tokio::task::JoinError>| {
+            joined
+                .map_err(|error| ClusterError::Seed(error.to_string()))?
+                .map_err(failed)
+        };
+        let mut appending: tokio::task::JoinSet<Result<u64, AppError>> = Default::default();
+        for concept in concepts {
+            if appending.len() >= SEED_IN_FLIGHT {
+                if let Some(joined) = appending.join_next().await {
+                    last = last.max(sequence(joined)?);
+                }
+            }
+            let id = key("concept", &concept.id);
+            let command = Command::UpsertConcept {
+                author: author.clone(),
+                time_ms,
+                concept,
+                expected_revision: None,
+                move_from_other_collection: false,
+            };
+            appending.spawn(self.log.append_keyed(command, id));
+        }
+        while let Some(joined) = appending.join_next().await {
+            last = last.max(sequence(joined)?);
+        }
+        let mut applied = self.applied.clone();
+        tokio::time::timeout(SEED_WAIT, applied.wait_for(|&at| at >= last))
+            .await
+            .map_err(|_| ClusterError::Seed(format!("not applied within {SEED_WAIT:?}")))?
+            .map_err(|_| ClusterError::Seed("the replica stopped".to_owned()))?;
+        Ok(())
     }
 
     /// Stops applying the log and serving shards (at shutdown).
