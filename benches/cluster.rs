@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use common::child::{memory_units, ChildServer};
 use common::nats::{nats_cluster, node_args, revision_of, stream_state, NATS_SERVER};
 use common::writers::{round, Write};
-use common::{ms, percentile};
+use common::{ms, percentile, XorShift};
 use tolmach::service::proto::memory_client::MemoryClient;
 use tolmach::service::proto::termbase_client::TermbaseClient;
 use tolmach::service::proto::{
@@ -85,8 +85,13 @@ async fn lookups(servers: &[Channel]) {
 }
 
 /// `units` units in AddUnits calls of [`BATCH`] to memory `memory`, through `servers` in
-/// turn; answers the revision of the last.
-async fn add_units(servers: &[Channel], memory: &str, units: usize) -> u64 {
+/// turn, the `n`-th with the English text `english(n)`; answers the revision of the last.
+async fn add_units(
+    servers: &[Channel],
+    memory: &str,
+    units: usize,
+    english: fn(usize) -> String,
+) -> u64 {
     let mut revision = 0;
     for batch in 0..units.div_ceil(BATCH) {
         let segment = |lang: &str, text: String| Segment {
@@ -100,7 +105,7 @@ async fn add_units(servers: &[Channel], memory: &str, units: usize) -> u64 {
                 .map(|j| TranslationUnit {
                     id: format!("c{batch}-{j}"),
                     segments: vec![
-                        segment("en", format!("Catch-up report {batch} sentence {j}")),
+                        segment("en", english(batch * BATCH + j)),
                         segment("zh", format!("追赶第{batch}号第{j}句")),
                     ],
                     ..Default::default()
@@ -161,7 +166,10 @@ async fn cluster(root: &Path, writes: usize, catch_up_units: usize) {
     // Node 2 goes away; the others take `catch_up_units` units; node 2 comes back.
     nodes.pop().expect("node 2").kill();
     let began = Instant::now();
-    add_units(&channels[..2], "catch-up", catch_up_units).await;
+    add_units(&channels[..2], "catch-up", catch_up_units, |n| {
+        format!("Catch-up report {} sentence {}", n / BATCH, n % BATCH)
+    })
+    .await;
     let (_, last) = stream_state(&servers).await;
     println!(
         "  {catch_up_units} units written through 2 nodes in {:.1} s; log at revision {last}",
@@ -187,6 +195,27 @@ async fn cluster(root: &Path, writes: usize, catch_up_units: usize) {
 const SHARDS: &str = "4";
 const HOLDINGS: [Option<&str>; 3] = [Some("0-1"), Some("2-3"), None];
 
+/// The `n`-th unit's text in the sharded memory: 8 to 15 words drawn, Zipf-skewed, from
+/// 4 096 made-up ones, so that a search verifies a few candidates rather than every unit.
+fn sharded_sentence(n: usize) -> String {
+    let mut rng = XorShift((n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let words = 8 + rng.below(8);
+    (0..words)
+        .map(|_| format!("w{:x}", rng.zipf(4096)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Starts node `n` of the sharded section (`args` and its holding) in its directory.
+async fn shard_node(root: &Path, args: &[String], n: usize) -> ChildServer {
+    let mut args = args.to_vec();
+    if let Some(held) = HOLDINGS[n] {
+        args.extend(["--hold-shards".to_owned(), held.to_owned()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ChildServer::start_with(&root.join(format!("shard-node-{n}")), &args).await
+}
+
 /// Search latency and resident memory of three nodes holding parts of one memory.
 async fn shards(root: &Path, units: usize) {
     println!("a memory of {units} units in {SHARDS} shards over three nodes:");
@@ -196,19 +225,14 @@ async fn shards(root: &Path, units: usize) {
     let mut args = node_args(&servers, &glossary);
     args.extend(["--memory-shards".to_owned(), SHARDS.to_owned()]);
     let mut nodes = Vec::new();
-    for (n, held) in HOLDINGS.iter().enumerate() {
-        let mut args = args.clone();
-        if let Some(held) = held {
-            args.extend(["--hold-shards".to_owned(), (*held).to_owned()]);
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut node = ChildServer::start_with(&root.join(format!("shard-node-{n}")), &args).await;
+    for n in 0..HOLDINGS.len() {
+        let mut node = shard_node(root, &args, n).await;
         node.logged("serving memory shards").await;
         nodes.push(node);
     }
     let channels: Vec<Channel> = nodes.iter().map(|n| n.channel.clone()).collect();
     let began = Instant::now();
-    let revision = add_units(&channels, "sharded", units).await;
+    let revision = add_units(&channels, "sharded", units, sharded_sentence).await;
     println!(
         "  {units} units written in {:.1} s",
         began.elapsed().as_secs_f64()
@@ -217,9 +241,12 @@ async fn shards(root: &Path, units: usize) {
         let mut client = MemoryClient::new(node.channel.clone());
         let mut samples = Vec::new();
         for i in 0..300 {
-            let batch = (i * 7919) % units.div_ceil(BATCH);
+            // A stored sentence with its second word changed.
+            let stored = sharded_sentence((i * 7919) % units);
+            let mut words: Vec<&str> = stored.split(' ').collect();
+            words[1] = "changed";
             let mut request = tonic::Request::new(SearchRequest {
-                text: format!("Catch-up report {batch} sentence {} today", i % BATCH),
+                text: words.join(" "),
                 source_lang: "en".into(),
                 target_lang: "zh".into(),
                 ..Default::default()
@@ -235,12 +262,26 @@ async fn shards(root: &Path, units: usize) {
         }
         let held = HOLDINGS[n].unwrap_or("0-3");
         println!(
-            "  node {n} (shards {held}): Search p50 {:.2} ms, p95 {:.2} ms; resident {:.0} MiB \
-             (peak {:.0})",
+            "  node {n} (shards {held}): Search p50 {:.2} ms, p95 {:.2} ms",
             ms(percentile(&samples, 0.50)),
             ms(percentile(&samples, 0.95)),
-            node.rss_mib().0,
-            node.rss_mib().1
+        );
+    }
+    // Each node restarted: the units its index holds, and its memory once they are loaded.
+    for (n, node) in nodes.into_iter().enumerate() {
+        node.kill();
+        let mut node = shard_node(root, &args, n).await;
+        let ready = node.logged("translation memory ready").await;
+        let units = ready
+            .split("units=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or("?")
+            .to_owned();
+        let (resident, peak) = node.rss_mib();
+        println!(
+            "  node {n} restarted: its index holds {units} units; resident {resident:.0} MiB \
+             (peak {peak:.0})"
         );
     }
 }
