@@ -427,13 +427,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     );
     // Cluster mode: the log stands in front of every write before the first call is served,
     // and the node says NOT_SERVING until it has applied what the log held when it joined.
-    let cluster = match &config.cluster {
+    let mut cluster = match &config.cluster {
         Some(cluster) => {
             Some(Cluster::join(cluster, &app, Arc::clone(&keys), store.clone()).await?)
         }
         None => None,
     };
-    if let (Some(cluster), Some(concepts)) = (&cluster, glossary) {
+    if let (Some(cluster), Some(concepts)) = (&mut cluster, glossary) {
         // Only a new cluster is given the glossary; a node joining an existing one receives
         // it (or the cluster's edits of it) from the log like any other write.
         if cluster.is_new() && !concepts.is_empty() {

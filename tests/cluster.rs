@@ -1060,19 +1060,22 @@ async fn nodes_starting_a_new_cluster_together_load_the_shipped_glossary_once() 
         }
         concepts
     };
+    // Both nodes started once the log held the glossary; they apply it, then hold it alike:
+    // ids, revisions, times and all.
+    let (_, last) = stream_state(&servers).await;
+    for node in [&first, &second] {
+        let mut caught_up = false;
+        for _ in 0..1800 {
+            if revision(node.channel.clone()).await >= Some(last) {
+                caught_up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(caught_up, "a node reached revision {last}");
+    }
     let on_first = glossary(first.channel.clone()).await;
     assert!(on_first.len() > 300, "{} glossary concepts", on_first.len());
-    // Both nodes hold it alike: ids, revisions, times and all.
-    let (_, last) = stream_state(&servers).await;
-    let mut caught_up = false;
-    for _ in 0..300 {
-        if revision(second.channel.clone()).await >= Some(last) {
-            caught_up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(caught_up, "node 1 reached revision {last}");
     assert!(glossary(second.channel.clone()).await == on_first);
     // Once: one entry for the collection and one per concept, whoever published first.
     assert_eq!(

@@ -359,7 +359,15 @@ impl WritePath {
                 if let Change::Import { .. } = change {
                     place.reached().await;
                 }
-                let committed = commit(store.clone(), Arc::clone(&index)).await;
+                // A single write applying a log entry records it in its own transaction; an
+                // import's commit, several transactions, records it once it has ended.
+                let committing = match entry {
+                    Some(sequence) if !matches!(change, Change::Import { .. }) => {
+                        store.applying(sequence)
+                    }
+                    _ => store.clone(),
+                };
+                let committed = commit(committing, Arc::clone(&index)).await;
                 if committed.is_ok() {
                     tracing::debug!(%change, author = author.0, "committed");
                     // Committed whatever happens here: a failed audit record is the server's
@@ -368,7 +376,9 @@ impl WritePath {
                         tracing::error!(%error, %change, "the audit record of a write was lost");
                     }
                 }
-                // Refused or not, the log's entry is done with: a replay does not apply it again.
+                // Refused or not, the log's entry is done with: a replay does not apply it again
+                // (for a termbase write that changed something, its transaction recorded it
+                // already; a unit write applied twice stores the same units).
                 if let Some(sequence) = entry {
                     if let Err(error) = store.mark_replicated(sequence) {
                         tracing::error!(%error, sequence, "the applied log sequence was not recorded");

@@ -10,7 +10,8 @@
 //!   application gave.
 //! - **Replication** (`replica.rs`): every node reads the stream in order from the entry after
 //!   the last one it applied and applies each through the ordinary write path, which records
-//!   the entry's sequence right after the write's commit, under the same turn and flush
+//!   the entry's sequence: a termbase write in its own transaction (`Store::applying`),
+//!   any other right after the write's commit, under the same turn and flush
 //!   (`Store::mark_replicated`). A restarted node resumes there; a new node reads the stream
 //!   from its start. Every node applies the same entries in the same order to the same
 //!   starting state, so stores, revisions and change feeds agree.
@@ -69,7 +70,7 @@ const STREAM_WAIT: Duration = Duration::from_secs(30);
 /// Glossary entries being appended at once when a new cluster is given its glossary.
 const SEED_IN_FLIGHT: usize = 32;
 
-/// How long loading the glossary into a new cluster waits for this node to apply it.
+/// How long loading the glossary into a new cluster keeps asking a log that is not ready.
 const SEED_WAIT: Duration = Duration::from_secs(120);
 
 /// Opens (creating if missing) the stream `settings` describe; answers it with its first
@@ -290,11 +291,11 @@ impl Cluster {
 
     /// Loads a glossary into a new cluster through the log: `collection`, then each of
     /// `concepts`, every entry under a message id naming it, so that nodes starting a new
-    /// cluster together store it once (JetStream drops a repeated id); answers once this node
-    /// has applied them all. Every node then holds the glossary with the same times and
-    /// revisions, as it holds any other write.
+    /// cluster together store it once (JetStream drops a repeated id); answers once the log
+    /// holds them, and [`caught_up`](Self::caught_up) then waits until this node applied them.
+    /// Every node holds the glossary with the same times and revisions, as any other write.
     pub async fn seed(
-        &self,
+        &mut self,
         collection: Collection,
         concepts: Vec<Concept>,
     ) -> Result<(), ClusterError> {
@@ -305,18 +306,17 @@ impl Cluster {
             let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
             format!("seed-{kind}-{hex}")
         };
-        let mut last = self
-            .log
-            .append_keyed(
-                Command::UpsertCollection {
-                    author: author.clone(),
-                    time_ms,
-                    collection: collection.clone(),
-                },
-                key("collection", &collection.name),
-            )
-            .await
-            .map_err(failed)?;
+        let mut last = patiently(
+            Arc::clone(&self.log),
+            Command::UpsertCollection {
+                author: author.clone(),
+                time_ms,
+                collection: collection.clone(),
+            },
+            key("collection", &collection.name),
+        )
+        .await
+        .map_err(failed)?;
         // The concepts are independent: several appends are in flight at once.
         let sequence = |joined: Result<Result<u64, AppError>, tokio::task::JoinError>| {
             joined
@@ -338,16 +338,13 @@ impl Cluster {
                 expected_revision: None,
                 move_from_other_collection: false,
             };
-            appending.spawn(self.log.append_keyed(command, id));
+            appending.spawn(patiently(Arc::clone(&self.log), command, id));
         }
         while let Some(joined) = appending.join_next().await {
             last = last.max(sequence(joined)?);
         }
-        let mut applied = self.applied.clone();
-        tokio::time::timeout(SEED_WAIT, applied.wait_for(|&at| at >= last))
-            .await
-            .map_err(|_| ClusterError::Seed(format!("not applied within {SEED_WAIT:?}")))?
-            .map_err(|_| ClusterError::Seed("the replica stopped".to_owned()))?;
+        // Caught up means having applied the glossary too.
+        self.joined_at = self.joined_at.max(last);
         Ok(())
     }
 
@@ -361,6 +358,25 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         self.leave();
+    }
+}
+
+/// Appends `command` under `key`, asking again while the log is unavailable, for up to
+/// [`SEED_WAIT`]: a stream that has just been created can refuse entries for a few seconds
+/// while its servers elect a leader, and a repeated key is stored once.
+async fn patiently(log: Arc<Log>, command: Command, key: String) -> Result<u64, AppError> {
+    let started = Instant::now();
+    loop {
+        match log.append_keyed(command.clone(), key.clone()).await {
+            Err(AppError::LogUnavailable { detail }) if started.elapsed() < SEED_WAIT => {
+                tracing::info!(
+                    detail,
+                    "the new cluster's log is not ready for the glossary yet"
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            appended => return appended,
+        }
     }
 }
 

@@ -305,15 +305,17 @@ impl Store {
                 &self.history,
                 &self.changes,
                 &self.concept_changes,
+                &self.meta,
             );
-            let last = trees.transaction(|(concepts, history, changes, index)| {
+            let last = trees.transaction(|(concepts, history, changes, index, meta)| {
                 for (key, value) in &resolved.history {
                     history.insert(key.as_slice(), value.clone())?;
                 }
                 for (key, value) in &records.concepts {
                     concepts.insert(key.as_slice(), value.clone())?;
                 }
-                let mut log = ChangeLog::new(self, (changes, index), resolved.time_ms, author);
+                let mut log =
+                    ChangeLog::new(self, (changes, index, meta), resolved.time_ms, author);
                 for what in &resolved.changes {
                     log.append(what.clone())?;
                 }

@@ -154,11 +154,17 @@ fn parts(section: Option<&LangSection>) -> (&[crate::model::Term], &str, &[Strin
     }
 }
 
-/// Appends records to the change log within one sled transaction over the `changes` and
-/// `concept_changes` trees, numbering them from the revision after the store's last.
+/// Appends records to the change log within one sled transaction over the `changes`,
+/// `concept_changes` and `meta` trees, numbering them from the revision after the store's
+/// last. A store [applying](Store::applying) an entry of the replicated log records the
+/// entry's sequence in `meta` with the first record, in the same transaction: a write and
+/// the mark that it is applied are durable together, so a restart never applies it twice.
 pub(super) struct ChangeLog<'a> {
     changes: &'a TransactionalTree,
     index: &'a TransactionalTree,
+    meta: &'a TransactionalTree,
+    /// The log entry to mark applied with the first record, if any.
+    applying: Option<u64>,
     /// The revision the next record gets.
     next: u64,
     time_ms: i64,
@@ -170,13 +176,19 @@ impl<'a> ChangeLog<'a> {
     /// `author`. Make a new one each time a transaction's closure runs (sled may repeat it).
     pub(super) fn new(
         store: &Store,
-        (changes, index): (&'a TransactionalTree, &'a TransactionalTree),
+        (changes, index, meta): (
+            &'a TransactionalTree,
+            &'a TransactionalTree,
+            &'a TransactionalTree,
+        ),
         time_ms: i64,
         author: &'a str,
     ) -> ChangeLog<'a> {
         ChangeLog {
             changes,
             index,
+            meta,
+            applying: store.applying,
             next: store.revision() + 1,
             time_ms,
             author,
@@ -245,6 +257,9 @@ impl<'a> ChangeLog<'a> {
         };
         self.changes
             .insert(&keys::change(record.revision), encode(&record))?;
+        if let Some(sequence) = self.applying.take() {
+            self.meta.insert(keys::REPLICATED, encode(&sequence))?;
+        }
         self.next += 1;
         Ok(())
     }
@@ -419,6 +434,29 @@ mod tests {
             ["notes", "definition.en", "terms.ru"]
         );
         assert!(changed_fields(Some(&next), &next).is_empty());
+    }
+
+    #[test]
+    fn a_termbase_write_applying_a_log_entry_records_it_in_its_own_transaction() {
+        let store = Store::temporary().unwrap();
+        let first = concept("news", &[(Lang::en(), "summit")]);
+        store
+            .applying(7)
+            .upsert_concept(first, None, 10, "")
+            .unwrap();
+        assert_eq!(store.replicated().unwrap(), 7);
+        // A write that changes nothing records nothing: the caller marks the entry itself.
+        assert_eq!(
+            store.applying(8).delete_concept("missing", 20, "").unwrap(),
+            None
+        );
+        assert_eq!(store.replicated().unwrap(), 7);
+        store.applying(9).delete_concept("a", 30, "").unwrap();
+        assert_eq!(store.replicated().unwrap(), 9);
+        // A store that applies no entry leaves the mark alone.
+        let again = concept("news", &[(Lang::en(), "summit")]);
+        store.upsert_concept(again, None, 40, "").unwrap();
+        assert_eq!(store.replicated().unwrap(), 9);
     }
 
     #[test]

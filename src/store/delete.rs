@@ -37,24 +37,26 @@ impl Store {
             &self.collections,
             &self.changes,
             &self.concept_changes,
+            &self.meta,
         );
-        let deleted = trees.transaction(|(concepts, history, collections, changes, index)| {
-            let had_record = collections.remove(record.as_slice())?.is_some();
-            if !had_record && members.is_empty() {
-                return Ok(None);
-            }
-            for concept in &members {
-                concepts.remove(keys::concept(&concept.id))?;
-                put(
-                    history,
-                    &keys::history(&concept.id, concept.revision),
-                    concept,
-                )?;
-            }
-            let mut log = ChangeLog::new(self, (changes, index), now_ms, author);
-            log.collection_deleted(name, &members)?;
-            Ok(Some(log.last()))
-        })?;
+        let deleted =
+            trees.transaction(|(concepts, history, collections, changes, index, meta)| {
+                let had_record = collections.remove(record.as_slice())?.is_some();
+                if !had_record && members.is_empty() {
+                    return Ok(None);
+                }
+                for concept in &members {
+                    concepts.remove(keys::concept(&concept.id))?;
+                    put(
+                        history,
+                        &keys::history(&concept.id, concept.revision),
+                        concept,
+                    )?;
+                }
+                let mut log = ChangeLog::new(self, (changes, index, meta), now_ms, author);
+                log.collection_deleted(name, &members)?;
+                Ok(Some(log.last()))
+            })?;
         let Some(last) = deleted else {
             return Ok(None);
         };

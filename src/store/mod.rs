@@ -129,6 +129,9 @@ pub struct Store {
     dir: Option<std::path::PathBuf>,
     /// The flushes that make committed writes durable, shared by every clone.
     flushes: Arc<GroupFlush>,
+    /// The replicated log's entry this handle's termbase writes apply (see
+    /// [`applying`](Store::applying)).
+    applying: Option<u64>,
 }
 
 impl Store {
@@ -206,6 +209,7 @@ impl Store {
             dir: None,
             revision: Arc::new(AtomicU64::new(Store::logged_revision(&changes)?)),
             flushes: Arc::default(),
+            applying: None,
             changes,
             concept_changes: db.open_tree("concept_changes")?,
             concepts: db.open_tree("concepts")?,
@@ -276,6 +280,16 @@ impl Store {
         }
     }
 
+    /// The same store, whose termbase writes record that they apply the replicated log's entry
+    /// `sequence` in their own transaction (cluster mode), so that the write and the mark are
+    /// durable together. Not for an import's commit, whose batches are several transactions.
+    pub fn applying(&self, sequence: u64) -> Store {
+        Store {
+            applying: Some(sequence),
+            ..self.clone()
+        }
+    }
+
     /// Records that the replicated log's entry `sequence` is applied; durable with the flush
     /// that makes the entry's own writes durable, since the write path records it right
     /// after the commit.
@@ -334,9 +348,10 @@ impl Store {
             &self.authors,
             &self.changes,
             &self.concept_changes,
+            &self.meta,
         );
         let (stored, last) =
-            trees.transaction(|(concepts, history, authors, changes, index)| {
+            trees.transaction(|(concepts, history, authors, changes, index, meta)| {
                 let previous: Option<Concept> = concepts
                     .get(keys::concept(&concept.id))?
                     .map(|bytes| decode("concepts", concept.id.as_bytes(), &bytes))
@@ -371,7 +386,7 @@ impl Store {
                     &keys::history(&next.id, next.revision),
                     &authorship,
                 )?;
-                let mut log = ChangeLog::new(self, (changes, index), now_ms, author);
+                let mut log = ChangeLog::new(self, (changes, index, meta), now_ms, author);
                 log.upserted(previous.as_ref(), &next)?;
                 Ok((next, log.last()))
             })?;
@@ -396,9 +411,14 @@ impl Store {
                 concept
             })
             .collect();
-        let trees = (&self.concepts, &self.changes, &self.concept_changes);
-        let last = trees.transaction(|(concepts, changes, index)| {
-            let mut log = ChangeLog::new(self, (changes, index), now_ms, "");
+        let trees = (
+            &self.concepts,
+            &self.changes,
+            &self.concept_changes,
+            &self.meta,
+        );
+        let last = trees.transaction(|(concepts, changes, index, meta)| {
+            let mut log = ChangeLog::new(self, (changes, index, meta), now_ms, "");
             for concept in &stored {
                 put(concepts, &keys::concept(&concept.id), concept)?;
                 log.upserted(None, concept)?;
@@ -423,15 +443,16 @@ impl Store {
             &self.history,
             &self.changes,
             &self.concept_changes,
+            &self.meta,
         );
-        let removed = trees.transaction(|(concepts, history, changes, index)| {
+        let removed = trees.transaction(|(concepts, history, changes, index, meta)| {
             let Some(bytes) = concepts.remove(keys::concept(id))? else {
                 return Ok(None);
             };
             let previous: Concept = decode("concepts", id.as_bytes(), &bytes)
                 .map_err(ConflictableTransactionError::Abort)?;
             put(history, &keys::history(id, previous.revision), &previous)?;
-            let mut log = ChangeLog::new(self, (changes, index), now_ms, author);
+            let mut log = ChangeLog::new(self, (changes, index, meta), now_ms, author);
             log.deleted(&previous)?;
             Ok(Some((previous, log.last())))
         })?;
@@ -545,10 +566,15 @@ impl Store {
         now_ms: i64,
         author: &str,
     ) -> Result<(), StoreError> {
-        let trees = (&self.collections, &self.changes, &self.concept_changes);
-        let last = trees.transaction(|(collections, changes, index)| {
+        let trees = (
+            &self.collections,
+            &self.changes,
+            &self.concept_changes,
+            &self.meta,
+        );
+        let last = trees.transaction(|(collections, changes, index, meta)| {
             put(collections, &keys::collection(&collection.name), collection)?;
-            let mut log = ChangeLog::new(self, (changes, index), now_ms, author);
+            let mut log = ChangeLog::new(self, (changes, index, meta), now_ms, author);
             log.append(ChangeKind::CollectionUpserted {
                 collection: collection.clone(),
             })?;
