@@ -662,7 +662,8 @@ impl Snapshot {
         if stopped() {
             return Vec::new();
         }
-        let tokens = text::tokenize_borrowed(norm);
+        // Stem matching reads only words: Chinese terms are found by the automaton alone.
+        let tokens = text::tokenize_words(norm);
         if stopped() {
             return Vec::new();
         }

@@ -822,7 +822,8 @@ impl TermIndex {
 
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
     /// surface matches of normalized keys that respect word boundaries, and stem-sequence
-    /// matches of Russian and English terms (inflected forms).
+    /// matches of Russian and English terms (inflected forms). `tokens` are those of `norm`;
+    /// its Han ones may be left out, since stem matching skips them.
     pub fn occurrences(
         &self,
         norm: &str,
