@@ -662,7 +662,8 @@ impl Snapshot {
         if stopped() {
             return Vec::new();
         }
-        let tokens = text::tokenize_borrowed(norm);
+        // Stem matching reads only words: Chinese terms are found by the automaton alone.
+        let tokens = text::tokenize_words(norm);
         if stopped() {
             return Vec::new();
         }
@@ -683,22 +684,33 @@ impl Snapshot {
                     continue;
                 }
                 let term = &index.terms[occurrence.term as usize];
-                let concept = index.concept_of(occurrence.term);
-                if !collections.is_empty() && !collections.contains(&concept.collection) {
+                // The concept is read only for a filter or a check the term's facts cannot
+                // answer: most matches never touch it.
+                let concept = || index.concept_of(occurrence.term);
+                if !collections.is_empty() && !collections.contains(&concept().collection) {
                     continue;
                 }
-                let section = &concept.langs[term.section as usize];
-                if lang.is_some_and(|lang| !same_language(&section.lang, lang)) {
+                let section = || &concept().langs[term.section as usize];
+                if lang.is_some_and(|lang| !same_language(&section().lang, lang)) {
                     continue;
                 }
-                let stored = &section.terms[term.term as usize];
-                if !running_text::keeps_capitals(&normalized, &occurrence.range, &stored.text) {
+                let stored = || &section().terms[term.term as usize].text;
+                let facts = index.facts(occurrence.term);
+                if facts.capitals
+                    && !running_text::keeps_capitals(&normalized, &occurrence.range, stored())
+                {
                     continue;
                 }
                 // Written exactly as stored: this term, not another with the same normalized
                 // key, is the one used (a deprecated "shanghai cooperation organisation" in
                 // lower case is not its preferred capitalized form).
-                if original.get(written) == Some(stored.text.as_str()) {
+                let written = original.get(written);
+                let exact = if facts.written_as_key {
+                    written == Some(index.norm_key(occurrence.term))
+                } else {
+                    written == Some(stored().as_str())
+                };
+                if exact {
                     occurrence.kind = MatchKind::Exact;
                 }
                 found.push((occurrence, index));
@@ -714,19 +726,42 @@ impl Snapshot {
         // kind (the term written exactly as stored first), then the more official status
         // (preferred, admitted, superseded, deprecated, forbidden); the concept id and the
         // term's position only make the choice deterministic. Each candidate's key is read
-        // once: comparing keys reads no concept, of which there are many, scattered in memory.
-        found.sort_by_cached_key(|&(ref occurrence, index)| {
-            let concept = index.concept_of(occurrence.term);
-            (
-                occurrence.range.start,
-                Reverse(occurrence.range.end),
-                Reverse(self.priority(concept)),
-                occurrence.kind,
-                status_of(index, occurrence.term),
-                concept.id.as_str(),
-                position_of(index, occurrence.term),
-            )
+        // once, from the term's facts: comparing keys reads no concept, of which there are
+        // many, scattered in memory, but where two candidates tie up to their ids.
+        let mut keyed: Vec<_> = found
+            .iter()
+            .enumerate()
+            .map(|(at, &(ref occurrence, index))| {
+                let key = (
+                    occurrence.range.start,
+                    Reverse(occurrence.range.end),
+                    Reverse(self.priority(index.concept_of(occurrence.term))),
+                    occurrence.kind,
+                    index.facts(occurrence.term).status,
+                );
+                (key, at)
+            })
+            .collect();
+        keyed.sort_unstable_by(|(a, a_at), (b, b_at)| {
+            a.cmp(b).then_with(|| {
+                let ((a, a_index), (b, b_index)) = (&found[*a_at], &found[*b_at]);
+                let concepts = if std::ptr::eq(*a_index, *b_index) {
+                    a_index.cmp_concepts(a.term, b.term)
+                } else {
+                    let b_id = &b_index.concept_of(b.term).id;
+                    a_index.concept_of(a.term).id.cmp(b_id)
+                };
+                concepts
+                    .then_with(|| position_of(a_index, a.term).cmp(&position_of(b_index, b.term)))
+                    .then(a_at.cmp(b_at))
+            })
         });
+        let mut slots: Vec<Option<(RawOccurrence, &TermIndex)>> =
+            found.into_iter().map(Some).collect();
+        let found: Vec<(RawOccurrence, &TermIndex)> = keyed
+            .into_iter()
+            .filter_map(|(_, at)| slots[at].take())
+            .collect();
         let chosen = leftmost_longest_by_priority(
             found,
             |(o, index)| self.priority(index.concept_of(o.term)),
@@ -837,12 +872,7 @@ fn without_lone_common_words<'i>(
 ) -> Vec<(RawOccurrence, &'i TermIndex)> {
     let matches: Vec<(Range<usize>, bool)> = chosen
         .iter()
-        .map(|(o, index)| {
-            (
-                o.range.clone(),
-                running_text::is_common_word(term_of(index, o.term)),
-            )
-        })
+        .map(|(o, index)| (o.range.clone(), index.facts(o.term).common_word))
         .collect();
     let reported = running_text::reported_in_lists(norm, &matches);
     chosen
@@ -852,21 +882,11 @@ fn without_lone_common_words<'i>(
         .collect()
 }
 
-/// The stored term behind an index entry.
-fn term_of(index: &TermIndex, term: TermId) -> &Term {
-    let t = &index.terms[term as usize];
-    &index.concept_of(term).langs[t.section as usize].terms[t.term as usize]
-}
-
 /// Where a term is in its concept: the last tie-break, so that results do not depend on the
 /// order of term ids in the index.
 fn position_of(index: &TermIndex, term: TermId) -> (u16, u16) {
     let t = &index.terms[term as usize];
     (t.section, t.term)
-}
-
-fn status_of(index: &TermIndex, term: TermId) -> TermStatus {
-    term_of(index, term).status
 }
 
 /// Whether a stored section's language is the query's: Chinese queries meet both written

@@ -21,8 +21,9 @@ use super::rules::{
     stem_window_end, term_stems, typo_edits, typo_similarity, QueryText, MAX_FUZZY_QUERY_CHARS,
     MAX_VARIANT_QUERY_WORDS, MIN_VARIANT_TERM_WORDS,
 };
+use super::running_text;
 use super::score;
-use crate::model::Concept;
+use crate::model::{Concept, Term, TermStatus};
 use crate::text::{self, TokenKind, TokenRef};
 
 /// What the index knows about one stored term.
@@ -35,6 +36,36 @@ pub(super) struct IndexedTerm {
     pub term: u16,
     /// Stems of the term's word tokens (empty for terms with Han characters).
     stems: Box<[Box<str>]>,
+}
+
+/// What Recognize asks of every term it meets in a text, read from the stored term once, when
+/// the index is built or read back: four bytes in an array of their own, where the stored
+/// term is three reads away (concept, section, term), scattered in memory with 10⁶ others, and
+/// a text's matches would make those reads once per match and again per check.
+#[derive(Clone, Copy)]
+pub(super) struct TermFacts {
+    /// The stored term's status.
+    pub status: TermStatus,
+    /// Whether the stored text has a capital letter, which a match in running text must keep
+    /// (see `running_text::keeps_capitals`): only then is the stored text read.
+    pub capitals: bool,
+    /// Whether the term is a single common word (`running_text::is_common_word`).
+    pub common_word: bool,
+    /// Whether the stored text is its own normalized key, so that a match written exactly as
+    /// stored is one written as the key, compared without reading the stored text.
+    pub written_as_key: bool,
+}
+
+impl TermFacts {
+    /// The facts of `term`, whose normalized key is `key`.
+    pub fn of(term: &Term, key: &str) -> TermFacts {
+        TermFacts {
+            status: term.status,
+            capitals: term.text.chars().any(text::is_uppercase),
+            common_word: running_text::is_common_word(term),
+            written_as_key: term.text == key,
+        }
+    }
 }
 
 /// Where a term's normalized key and joined stems are in [`TermIndex::keys`]: all terms'
@@ -85,7 +116,12 @@ pub(super) struct Candidate {
 /// The index: term keys, stems, character n-grams and an Aho-Corasick automaton.
 pub(super) struct TermIndex {
     pub concepts: Vec<Arc<Concept>>,
+    /// Whether `concepts` are in id order (a base always is), so that comparing two of them
+    /// by id is comparing their positions, without reading either.
+    concepts_by_id: bool,
     pub terms: Vec<IndexedTerm>,
+    /// Each term's facts for Recognize, by [`TermId`].
+    facts: Vec<TermFacts>,
     /// Each term's key text, by [`TermId`].
     key_texts: Vec<KeyText>,
     /// Each term's sketch, by [`TermId`].
@@ -148,7 +184,9 @@ impl TermIndex {
     pub fn build(concepts: Vec<Arc<Concept>>) -> TermIndex {
         let mut index = TermIndex {
             concepts: Vec::new(),
+            concepts_by_id: false,
             terms: Vec::new(),
+            facts: Vec::new(),
             key_texts: Vec::new(),
             sketches: Vec::new(),
             length_starts: Vec::new(),
@@ -209,6 +247,7 @@ impl TermIndex {
                 norm_chars: u16::try_from(norm_chars.len()).unwrap_or(u16::MAX),
                 stem_chars: u16::try_from(stem_chars).unwrap_or(u16::MAX),
             });
+            index.facts.push(TermFacts::of(term, &norm));
             index.key_texts.push(KeyText {
                 start,
                 stems_start,
@@ -222,6 +261,7 @@ impl TermIndex {
                 stems,
             });
         }
+        index.concepts_by_id = in_id_order(&concepts);
         index.concepts = concepts;
         index.keys.shrink_to_fit();
         index.exact = index.key_table(Key::Exact);
@@ -303,7 +343,7 @@ impl TermIndex {
     }
 
     /// A term's normalized key.
-    fn norm_key(&self, term: TermId) -> &str {
+    pub fn norm_key(&self, term: TermId) -> &str {
         let key = &self.key_texts[term as usize];
         &self.keys[key.start..key.stems_start]
     }
@@ -323,7 +363,12 @@ impl TermIndex {
             }
             Key::Normalized => Some(self.norm_key(term)),
             Key::Stemmed => (!t.stems.is_empty()).then(|| &self.keys[key.stems_start..key.end]),
-            Key::FirstStem => t.stems.first().map(|stem| &**stem),
+            // From the joined stems, beside the key, rather than the term's own list of them:
+            // Recognize reads the first stem of every term that may start at each word.
+            Key::FirstStem => (!t.stems.is_empty()).then(|| {
+                let stems = &self.keys[key.stems_start..key.end];
+                stems.split(' ').next().unwrap_or(stems)
+            }),
         }
     }
 
@@ -348,6 +393,27 @@ impl TermIndex {
         let key = &self.key_texts[term as usize];
         let stems = self.terms[term as usize].stems.len();
         coverage_units(self.norm_key(term), key.norm_chars as usize, stems, han)
+    }
+
+    /// What Recognize asks of a term (see [`TermFacts`]).
+    pub fn facts(&self, term: TermId) -> TermFacts {
+        self.facts[term as usize]
+    }
+
+    /// The concepts of two terms of this index in id order, read only when the index does
+    /// not keep its concepts in that order.
+    pub fn cmp_concepts(&self, a: TermId, b: TermId) -> std::cmp::Ordering {
+        let (a, b) = (
+            self.terms[a as usize].concept,
+            self.terms[b as usize].concept,
+        );
+        if self.concepts_by_id {
+            a.cmp(&b)
+        } else {
+            self.concepts[a as usize]
+                .id
+                .cmp(&self.concepts[b as usize].id)
+        }
     }
 
     /// The concept a term belongs to.
@@ -756,7 +822,8 @@ impl TermIndex {
 
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
     /// surface matches of normalized keys that respect word boundaries, and stem-sequence
-    /// matches of Russian and English terms (inflected forms).
+    /// matches of Russian and English terms (inflected forms). `tokens` are those of `norm`;
+    /// its Han ones may be left out, since stem matching skips them.
     pub fn occurrences(
         &self,
         norm: &str,
@@ -816,6 +883,11 @@ impl TermIndex {
         }
         out
     }
+}
+
+/// Whether `concepts` are in ascending id order (ids are unique within an index).
+pub(super) fn in_id_order(concepts: &[Arc<Concept>]) -> bool {
+    concepts.windows(2).all(|pair| pair[0].id < pair[1].id)
 }
 
 /// Similarity `1 − d / max(|a|, |b|)` when it can reach the fuzzy minimum with at most

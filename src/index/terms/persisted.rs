@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Gram, IndexedTerm, KeyAutomaton, KeyText, Sketch, TermIndex};
+use super::{in_id_order, Gram, IndexedTerm, KeyAutomaton, KeyText, Sketch, TermFacts, TermIndex};
 use crate::index::flat::{FlatError, FlatReader, FlatWriter};
 use crate::index::key_table::{KeyTable, TermId};
 use crate::model::Concept;
@@ -203,6 +203,7 @@ impl TermIndex {
             ));
         }
         let mut indexed = Vec::with_capacity(terms);
+        let mut facts = Vec::with_capacity(terms);
         let mut key_texts = Vec::with_capacity(terms);
         for id in 0..terms {
             let [start, stems_start, end] =
@@ -226,9 +227,11 @@ impl TermIndex {
                 .get(concept as usize)
                 .and_then(|c| c.langs.get(section as usize))
                 .and_then(|s| s.terms.get(term as usize));
-            if stored.is_none() {
+            let Some(stored) = stored else {
                 return Err(invalid("terms", format!("term {id} names no stored term")));
-            }
+            };
+            // Not written: read from the stored term, as the index built from it reads them.
+            facts.push(TermFacts::of(stored, &keys[start..stems_start]));
             // The lengths the fuzzy filters trust must be the keys' own.
             let key_chars = keys[start..stems_start].chars().count();
             let stem_chars = keys[stems_start..end].chars().count();
@@ -280,8 +283,10 @@ impl TermIndex {
             <[KeyTable; 6]>::try_from(tables)
                 .map_err(|_| invalid("key tables", "not six of them"))?;
         Ok(TermIndex {
+            concepts_by_id: in_id_order(&concepts),
             concepts,
             terms: indexed,
+            facts,
             key_texts,
             sketches,
             length_starts,
