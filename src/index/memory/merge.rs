@@ -16,11 +16,16 @@ use crate::text;
 /// The first `query.limit` of the matches of `answers`, in the order of
 /// [`MemoryIndex::search`](super::MemoryIndex::search): score, then matches whose numbers have
 /// the query's values, then memory priority, then unit id. A unit answered by two indexes
-/// (a shard held by both) counts once.
+/// (a shard held by both) counts once. Each answer is one index's own, already in this order
+/// and at most `query.limit` long.
 pub fn merge_matches(
     query: &MemoryQuery,
     answers: impl IntoIterator<Item = Vec<MemoryMatch>>,
 ) -> Vec<MemoryMatch> {
+    let answers = match only_answer(answers) {
+        Ok(only) => return only,
+        Err(answers) => answers,
+    };
     let mode = Mode::of(&query.source);
     let query_numbers = adapt::numbers(mode, text::normalize(&query.text).as_str());
     let wanted = number_values(&query_numbers);
@@ -47,12 +52,17 @@ pub fn merge_matches(
 
 /// The first `limit` of the hits of `answers`, in the order of
 /// [`MemoryIndex::concordance`](super::MemoryIndex::concordance): memory priority (order in
-/// `memories`, else memory name), then unit id. A unit answered twice counts once.
+/// `memories`, else memory name), then unit id. A unit answered twice counts once. Each
+/// answer is one index's own, already in this order and at most `limit` long.
 pub fn merge_concordance(
     memories: &[String],
     limit: usize,
     answers: impl IntoIterator<Item = Vec<ConcordanceHit>>,
 ) -> Vec<ConcordanceHit> {
+    let answers = match only_answer(answers) {
+        Ok(only) => return only,
+        Err(answers) => answers,
+    };
     let mut hits: Vec<ConcordanceHit> = answers.into_iter().flatten().collect();
     hits.sort_by(|a, b| {
         by_priority(memories, &a.memory, &b.memory)
@@ -62,6 +72,17 @@ pub fn merge_concordance(
     first_of_each(hits.into_iter(), limit, |hit| {
         (hit.memory.clone(), hit.unit.id.clone())
     })
+}
+
+/// The one answer that holds anything, when there is at most one: it is already the merge
+/// (a single server's search, or a cluster where the other shards found nothing), so the
+/// order is not computed again. Otherwise every answer.
+fn only_answer<T>(answers: impl IntoIterator<Item = Vec<T>>) -> Result<Vec<T>, Vec<Vec<T>>> {
+    let mut answers: Vec<Vec<T>> = answers.into_iter().filter(|a| !a.is_empty()).collect();
+    match answers.len() {
+        0 | 1 => Ok(answers.pop().unwrap_or_default()),
+        _ => Err(answers),
+    }
 }
 
 /// Number values, sorted: two segments have "the same numbers" when these are equal.
