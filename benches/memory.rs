@@ -9,7 +9,9 @@
 //! verifying, building the matches; lists and candidates read), what the candidate filter did (distances computed per
 //! search, share of length-admissible entries pruned), the exhaustive scan's p50/p95 on a
 //! subset of the same queries, the speed-up, and recall against the exhaustive results (must
-//! be 1.0). Then it stores the same units in a sled directory and times `server::start` in a
+//! be 1.0). The searches read the units they answer with from a sled store of the same
+//! units, as the server's do; the store is filled after the index is built, so the memory
+//! printed is the index's. Then it times `server::start` over that sled directory in a
 //! fresh process, from nothing to serving and on to the memory index being ready (built in the
 //! background after serving began), with that process's peak memory; then once more in another
 //! process, which reads the index the first saved at its shutdown (the restart figure), and
@@ -169,7 +171,13 @@ fn key(m: &MemoryMatch) -> (String, u32) {
     (m.unit.id.clone(), m.score.to_bits())
 }
 
-fn run(index: &MemoryIndex, name: &str, queries: &[MemoryQuery], exhaustive_every: usize) {
+fn run(
+    index: &MemoryIndex,
+    store: &Store,
+    name: &str,
+    queries: &[MemoryQuery],
+    exhaustive_every: usize,
+) {
     let mut indexed_times = Vec::new();
     let mut exhaustive_times = Vec::new();
     let mut subset_indexed_times = Vec::new();
@@ -179,7 +187,7 @@ fn run(index: &MemoryIndex, name: &str, queries: &[MemoryQuery], exhaustive_ever
     let mut each = Vec::with_capacity(queries.len());
     for (i, query) in queries.iter().enumerate() {
         let start = Instant::now();
-        let (hits, stats) = index.search_with_stats(query);
+        let (hits, stats) = index.search_with_stats(query, store);
         let elapsed = start.elapsed();
         filter += stats;
         each.push((elapsed, stats));
@@ -188,7 +196,7 @@ fn run(index: &MemoryIndex, name: &str, queries: &[MemoryQuery], exhaustive_ever
         if i % exhaustive_every == 0 {
             subset_indexed_times.push(elapsed);
             let start = Instant::now();
-            let reference = index.search_exhaustive(query);
+            let reference = index.search_exhaustive(query, store);
             exhaustive_times.push(start.elapsed());
             let got: Vec<_> = hits.iter().map(key).collect();
             let want: Vec<_> = reference.iter().map(key).collect();
@@ -321,25 +329,28 @@ fn main() {
     let ru_en: Vec<MemoryQuery> = (500..1000)
         .map(|i| make(&mut picker, i, Lang::ru(), Lang::en(), 1))
         .collect();
-    run(&index, "zh→ru", &zh_ru, 25);
-    run(&index, "ru→en", &ru_en, 25);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = store_units(dir.path(), count);
+    run(&index, &store, "zh→ru", &zh_ru, 25);
+    run(&index, &store, "ru→en", &ru_en, 25);
     drop(index);
+    drop(store);
 
     if std::env::var("TOLMACH_BENCH_STARTUP").as_deref() != Ok("0") {
-        startup(count);
+        startup(dir.path(), count);
     }
 }
 
 /// Tells a child process to start the server over this data directory and report.
 const STARTUP_DIR: &str = "TOLMACH_BENCH_STARTUP_DIR";
 
-/// Stores the same units in sled, then starts the server over them in a fresh process.
-fn startup(count: usize) {
-    let dir = tempfile::tempdir().expect("temporary directory");
+/// Stores the synthetic units in a sled store in `dir`, the store a server started there
+/// would open.
+fn store_units(dir: &std::path::Path, count: usize) -> Store {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let started = Instant::now();
-    runtime.block_on(async {
-        let store = Store::open(dir.path()).expect("store");
+    let store = runtime.block_on(async {
+        let store = Store::open(dir).expect("store");
         store.mark_seeded().expect("seeded");
         let mut rng = XorShift(UNITS_SEED);
         let vocabulary = Vocabulary::new(&mut rng);
@@ -352,24 +363,29 @@ fn startup(count: usize) {
             }
         }
         store.flush().await.expect("flushed");
+        store
     });
-    drop(runtime);
     println!(
-        "startup: stored {count} units in sled in {:.1} s",
+        "stored {count} units in sled in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    store
+}
+
+/// Starts the server over the units stored in `dir` in a fresh process, twice.
+fn startup(dir: &std::path::Path, count: usize) {
     // The first start builds the index from sled and saves it at shutdown; the second reads
     // what the first saved.
     for _start in 0..2 {
         let exe = std::env::current_exe().expect("bench executable");
         let output = std::process::Command::new(exe)
-            .env(STARTUP_DIR, dir.path())
+            .env(STARTUP_DIR, dir)
             .output()
             .expect("start-up process");
         print!("{}", String::from_utf8_lossy(&output.stdout));
         eprint!("{}", String::from_utf8_lossy(&output.stderr));
     }
-    print_index_size("startup", dir.path(), count);
+    print_index_size("startup", dir, count);
 }
 
 /// In the child: start the server, report the time to serving and to the memory index being

@@ -22,7 +22,7 @@ use super::work::{self, Admission, Heavy};
 use super::writes::{Author, Change, WritePath};
 use super::{now_ms, take_page, AppError, Page};
 use crate::index::memory::{
-    ConcordanceHit, LiveMemoryIndex, MemoryIndex, MemoryMatch, MemoryQuery, Partition,
+    ConcordanceHit, LiveMemoryIndex, MemoryIndex, MemoryMatch, MemoryQuery, Partition, UnitSource,
 };
 use crate::index::Cancel;
 use crate::model::TranslationUnit;
@@ -514,8 +514,8 @@ impl Memory {
 
     /// Search in the shards this node holds.
     async fn search_held(&self, query: MemoryQuery) -> Result<Vec<MemoryMatch>, AppError> {
-        self.read(Heavy::Search, "search", move |index, cancel| {
-            index.search_cancellable(&query, cancel)
+        self.read(Heavy::Search, "search", move |index, units, cancel| {
+            index.search_cancellable(&query, units, cancel)
         })
         .await
     }
@@ -531,8 +531,8 @@ impl Memory {
             memories,
             limit,
         } = query;
-        self.read(Heavy::Search, "concordance", move |index, cancel| {
-            index.concordance_cancellable(&text, &lang, &memories, limit, cancel)
+        self.read(Heavy::Search, "concordance", move |index, units, cancel| {
+            index.concordance_cancellable(&text, &lang, &memories, limit, units, cancel)
         })
         .await
     }
@@ -575,17 +575,33 @@ impl Memory {
         Ok(take_page(units, size, |u| &u.id)?)
     }
 
-    /// Runs a read over the current snapshot on the blocking pool: scoring thousands of
-    /// candidates is CPU work that would otherwise stall every other request on the worker.
+    /// Runs a read over the current snapshot, whose units are read from the store, on the
+    /// blocking pool: scoring thousands of candidates is CPU work that would otherwise stall
+    /// every other request on the worker.
     async fn read<R: Send + 'static>(
         &self,
         kind: Heavy,
         what: &'static str,
-        search: impl FnOnce(&MemoryIndex, &Cancel) -> R + Send + 'static,
+        search: impl FnOnce(&MemoryIndex, &Store, &Cancel) -> R + Send + 'static,
     ) -> Result<R, AppError> {
         let snapshot = self.index.index().await?.snapshot();
+        let store = self.store.clone();
         self.admission
-            .run(kind, what, move |cancel| search(&snapshot, cancel))
+            .run(kind, what, move |cancel| search(&snapshot, &store, cancel))
             .await
+    }
+}
+
+/// The store behind the index: a search reads the units it returns from it. A unit that
+/// cannot be read is logged and left out of the answer, as one the store no longer holds.
+impl UnitSource for Store {
+    fn unit(&self, memory: &str, id: &str) -> Option<Arc<TranslationUnit>> {
+        match Store::unit(self, memory, id) {
+            Ok(unit) => unit.map(Arc::new),
+            Err(error) => {
+                tracing::warn!(%error, memory, id, "a unit of a memory match could not be read");
+                None
+            }
+        }
     }
 }

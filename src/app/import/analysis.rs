@@ -198,8 +198,9 @@ mod tests {
             ..Applied::default()
         };
         let published = Arc::clone(&index);
+        let publishing = store.clone();
         tokio::task::spawn_blocking(move || {
-            publish_units(&published, &store, "m", analyzed, [batch])
+            publish_units(&published, &publishing, "m", analyzed, [batch])
         })
         .await
         .unwrap()
@@ -215,7 +216,7 @@ mod tests {
             memories: Vec::new(),
         };
         let found: Vec<_> = snapshot
-            .search(&query)
+            .search(&query, &store)
             .iter()
             .map(|m| m.target.clone())
             .collect();

@@ -8,9 +8,9 @@ use super::myers;
 use super::part::{grams, Lane, Part};
 use super::query::{MemoryQuery, SearchStats};
 use super::snapshot::{answers, LivePart};
+use super::units::Units;
 use crate::index::distance::levenshtein;
 use crate::index::Cancel;
-use crate::text;
 
 use std::cell::RefCell;
 use std::time::Instant;
@@ -28,11 +28,14 @@ pub(super) struct Hit {
 
 /// The numbers of the stored segment behind a lane entry, read from its unit; `None` when it
 /// cannot be read.
-pub(super) fn stored_numbers(part: &Part, lane: &Lane, entry: u32) -> Option<Vec<Number>> {
-    let (slot, segment) = lane.entry(entry)?;
-    let unit = part.unit(slot)?;
-    let text = &unit.segments.get(segment as usize)?.text;
-    Some(adapt::numbers(lane.mode, &text::normalize_key(text)))
+pub(super) fn stored_numbers(
+    units: Units<'_>,
+    part: &Part,
+    lane: &Lane,
+    entry: u32,
+) -> Option<Vec<Number>> {
+    let stored = units.entry(part, lane, entry)?;
+    Some(adapt::numbers(lane.mode, stored.normalized.as_str()))
 }
 
 /// What scoring the candidates of one part needs to know about the query.
@@ -45,6 +48,8 @@ pub(super) struct Context<'a> {
     pub(super) seq: &'a [u32],
     pub(super) numbers: &'a [Number],
     pub(super) priorities: &'a [Option<usize>],
+    /// Where the numbers of exact matches are read from.
+    pub(super) units: Units<'a>,
     /// Set when the call has ended: the verification stops.
     pub(super) cancel: &'a Cancel,
 }
@@ -171,7 +176,7 @@ impl Context<'_> {
         let (slot, _) = self.lane.entry(entry)?;
         let longest = self.seq.len().max(self.lane.seq(entry).len());
         let (score, numbers_only) = if d == 0 {
-            let numbers = stored_numbers(&self.live_part.part, self.lane, entry)?;
+            let numbers = stored_numbers(self.units, &self.live_part.part, self.lane, entry)?;
             match adapt::differing(self.numbers, &numbers) {
                 0 => (1.0, false),
                 k => (numbers_only_score(k), true),

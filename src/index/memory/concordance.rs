@@ -7,8 +7,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::analyze::{self, is_numeral, Mode, Unit};
-use super::part::{gram2, Lane};
+use super::part::{gram2, Lane, NUMBER};
 use super::snapshot::{answers, MemoryIndex};
+use super::units::{UnitSource, Units};
 use crate::index::Cancel;
 use crate::model::{Lang, TranslationUnit};
 use crate::text::{self, is_han, NormalizedText};
@@ -32,15 +33,16 @@ impl MemoryIndex {
     /// Concordance: units whose `lang` segment contains `phrase` after normalization, on token
     /// boundaries for alphabetic languages and as a substring for Chinese, with every
     /// occurrence's span. Ordered by memory priority (order in `memories`, else name), then
-    /// unit id; at most `limit` hits.
+    /// unit id; at most `limit` hits. The units are read from `units`.
     pub fn concordance(
         &self,
         phrase: &str,
         lang: &Lang,
         memories: &[String],
         limit: usize,
+        units: &dyn UnitSource,
     ) -> Vec<ConcordanceHit> {
-        self.concordance_cancellable(phrase, lang, memories, limit, &Cancel::never())
+        self.concordance_cancellable(phrase, lang, memories, limit, units, &Cancel::never())
     }
 
     /// [`concordance`](Self::concordance) for a call that may end first: once `cancel` is
@@ -51,6 +53,7 @@ impl MemoryIndex {
         lang: &Lang,
         memories: &[String],
         limit: usize,
+        units: &dyn UnitSource,
         cancel: &Cancel,
     ) -> Vec<ConcordanceHit> {
         let mode = Mode::of(lang);
@@ -64,7 +67,9 @@ impl MemoryIndex {
             .map(|u| needle.get(u.range.clone()).unwrap_or_default())
             .collect();
         let priorities = self.priorities(memories);
-        let mut hits: Vec<(usize, &str, u32, u32, ConcordanceHit)> = Vec::new();
+        // Candidates are ranked before any unit is read, so that only the units of the
+        // first `limit` hits (and of candidates that turn out not to hold the phrase) are.
+        let mut candidates: Vec<Candidate<'_>> = Vec::new();
         let mut checkpoint = cancel.checkpoint();
         for (number, live_part) in self.parts.iter().enumerate() {
             let part = &live_part.part;
@@ -74,21 +79,25 @@ impl MemoryIndex {
             let Some(required) = required_grams(lane, &needle, &needle_units, &needle_words) else {
                 continue;
             };
-            let candidates: Vec<u32> = if required.is_empty() {
+            let Some(symbols) = NeedleSymbols::of(lane, &needle, &needle_units, &needle_words)
+            else {
+                continue;
+            };
+            let entries: Vec<u32> = if required.is_empty() {
                 (0..lane.entries() as u32).collect()
             } else {
                 let mut lists: Vec<&[u32]> = required.iter().map(|&g| lane.postings(g)).collect();
                 lists.sort_by_key(|l| l.len());
                 intersect(&lists)
             };
-            for entry in candidates {
+            for entry in entries {
                 if checkpoint.stop() {
                     return Vec::new();
                 }
                 let Some((slot, segment)) = lane.entry(entry) else {
                     continue;
                 };
-                if !live_part.alive(slot) {
+                if !live_part.alive(slot) || !symbols.may_hold(lane.seq(entry)) {
                     continue;
                 }
                 let Some(priority) = part
@@ -104,49 +113,136 @@ impl MemoryIndex {
                 {
                     continue;
                 }
-                let Some(unit) = part.unit(slot) else {
-                    continue;
-                };
-                let Some(seg) = unit.segments.get(segment as usize) else {
-                    continue;
-                };
-                let normalized = text::normalize(&seg.text);
-                let spans = find_phrase(mode, &normalized, &needle, &needle_words);
-                if spans.is_empty() {
-                    continue;
-                }
-                let translations = unit
-                    .segments
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| i != segment as usize)
-                    .map(|(_, s)| (s.lang.clone(), s.text.clone()))
-                    .collect();
-                let text = seg.text.clone();
-                let memory = part
-                    .memory(slot)
-                    .and_then(|m| self.memories.names.get(m as usize))
-                    .cloned()
-                    .unwrap_or_default();
-                hits.push((
+                candidates.push(Candidate {
                     priority,
-                    part.unit_id(slot),
-                    number as u32,
+                    id: part.unit_id(slot),
+                    part: number as u32,
                     slot,
-                    ConcordanceHit {
-                        unit: Arc::new(unit),
-                        memory,
-                        text,
-                        spans,
-                        translations,
-                    },
-                ));
+                    segment: segment as usize,
+                });
             }
         }
-        hits.sort_by(|a, b| (a.0, a.1, a.2, a.3).cmp(&(b.0, b.1, b.2, b.3)));
-        hits.dedup_by_key(|h| (h.2, h.3));
-        hits.truncate(limit);
-        hits.into_iter().map(|h| h.4).collect()
+        candidates.sort_by(|a, b| {
+            (a.priority, a.id, a.part, a.slot).cmp(&(b.priority, b.id, b.part, b.slot))
+        });
+        let stored = Units {
+            source: units,
+            names: &self.memories.names,
+        };
+        let mut hits = Vec::new();
+        let mut last: Option<(u32, u32)> = None;
+        for candidate in candidates {
+            if hits.len() == limit {
+                break;
+            }
+            if checkpoint.stop() {
+                return Vec::new();
+            }
+            // A unit with two segments holding the phrase (en-GB and en-US) counts once.
+            if last == Some((candidate.part, candidate.slot)) {
+                continue;
+            }
+            let Some(part) = self.parts.get(candidate.part as usize) else {
+                continue;
+            };
+            let Some(unit) = stored.unit(&part.part, candidate.slot) else {
+                continue;
+            };
+            let Some(seg) = unit
+                .segments
+                .get(candidate.segment)
+                .filter(|s| answers(&s.lang, lang))
+            else {
+                continue;
+            };
+            let normalized = text::normalize(&seg.text);
+            let spans = find_phrase(mode, &normalized, &needle, &needle_words);
+            if spans.is_empty() {
+                continue;
+            }
+            last = Some((candidate.part, candidate.slot));
+            let translations = unit
+                .segments
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != candidate.segment)
+                .map(|(_, s)| (s.lang.clone(), s.text.clone()))
+                .collect();
+            let text = seg.text.clone();
+            let memory = part
+                .part
+                .memory(candidate.slot)
+                .and_then(|m| self.memories.names.get(m as usize))
+                .cloned()
+                .unwrap_or_default();
+            hits.push(ConcordanceHit {
+                unit,
+                memory,
+                text,
+                spans,
+                translations,
+            });
+        }
+        hits
+    }
+}
+
+/// A lane entry that may hold the phrase, with what ranks it.
+struct Candidate<'a> {
+    priority: usize,
+    id: &'a str,
+    part: u32,
+    slot: u32,
+    segment: usize,
+}
+
+/// What an entry's symbols must show to hold the phrase: for words, the phrase's symbols in
+/// a row (a number as the number placeholder); for Chinese, each of its plain characters
+/// somewhere (where numbers begin and end depends on the characters around them, so the
+/// text decides the rest).
+enum NeedleSymbols {
+    InARow(Vec<u32>),
+    Each(Vec<u32>),
+}
+
+impl NeedleSymbols {
+    /// The needle's symbols in `lane`; `None` when one of them occurs nowhere in it.
+    fn of(
+        lane: &Lane,
+        needle: &str,
+        needle_units: &[Unit],
+        needle_words: &[&str],
+    ) -> Option<NeedleSymbols> {
+        Some(match lane.mode {
+            Mode::Words => NeedleSymbols::InARow(
+                needle_units
+                    .iter()
+                    .zip(needle_words)
+                    .map(|(unit, word)| {
+                        if unit.number {
+                            Some(NUMBER)
+                        } else {
+                            lane.symbol(word)
+                        }
+                    })
+                    .collect::<Option<_>>()?,
+            ),
+            Mode::Chars => NeedleSymbols::Each(
+                needle
+                    .chars()
+                    .filter(|&c| is_han(c) && !is_numeral(c))
+                    .map(|c| lane.symbol(c.encode_utf8(&mut [0; 4])))
+                    .collect::<Option<_>>()?,
+            ),
+        })
+    }
+
+    /// Whether an entry of symbols `seq` may hold the phrase.
+    fn may_hold(&self, seq: &[u32]) -> bool {
+        match self {
+            NeedleSymbols::InARow(row) => seq.windows(row.len()).any(|w| w == row.as_slice()),
+            NeedleSymbols::Each(each) => each.iter().all(|s| seq.contains(s)),
+        }
     }
 }
 

@@ -25,7 +25,7 @@ const MAGIC: &[u8; 8] = b"TOLMMIDX";
 
 /// The layout version this build writes and reads. Bump it with any change to the layout or
 /// to the meaning of a part's arrays: a file of another version is refused and rebuilt.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What a file says of itself before its body is read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -385,7 +385,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::index::memory::MemoryQuery;
+    use crate::index::memory::{HeldUnits, MemoryQuery};
     use crate::model::{Lang, Segment, TranslationUnit};
 
     const STORE_ID: [u8; 16] = [7; 16];
@@ -408,6 +408,16 @@ mod tests {
             created_ms: n as i64,
             metadata: vec![],
         })
+    }
+
+    /// The units of [`index`], as the store holds them.
+    fn stored() -> HeldUnits {
+        let mut held = HeldUnits::default();
+        (0..300)
+            .chain(500..510)
+            .for_each(|n| held.insert("a", unit(n)));
+        (300..340).for_each(|n| held.insert("b", unit(n)));
+        held
     }
 
     /// Several parts, removed slots, two memories: every structure a file holds.
@@ -440,7 +450,7 @@ mod tests {
                 min_score: 0.5,
                 memories: vec![],
             };
-            format!("{:?}", index.search(&query))
+            format!("{:?}", index.search(&query, &stored()))
         })
         .collect()
     }

@@ -1,7 +1,8 @@
 //! The translation-memory search index: fuzzy matching of a sentence against stored
 //! translation units, and concordance search for a phrase. Pure in-memory structures over
-//! [`TranslationUnit`](crate::model::TranslationUnit)s; this module knows nothing of sled,
-//! gRPC or file formats.
+//! [`TranslationUnit`](crate::model::TranslationUnit)s: the index keeps what ranks units (ids,
+//! symbol sequences, posting lists), and reads the units it returns through a
+//! [`UnitSource`]; this module knows nothing of sled, gRPC or file formats.
 //!
 //! # Score
 //!
@@ -86,6 +87,8 @@
 //! * `snapshot.rs`: the index as a value, and the writes that make the next one;
 //!   `partition.rs`: the shards units belong to, and which ones an index holds;
 //! * `file.rs`: the index saved to bytes and read back (the file a restart reads);
+//! * `units.rs`: where the units behind the slots are read from, and the check that they are
+//!   still the ones scored;
 //! * `part.rs`: one immutable part (unit sequences, q-gram postings); `plain.rs`: its
 //!   normalization fast path; `myers.rs`: the bounded distance; `hash.rs`: their hasher;
 //! * `adapt.rs`: numbers and adapted targets; `analyze.rs`: text as units.
@@ -110,6 +113,7 @@ mod search;
 mod snapshot;
 #[cfg(test)]
 mod tests;
+mod units;
 
 pub use concordance::ConcordanceHit;
 pub use diff::{DiffKind, DiffSpan};
@@ -123,3 +127,4 @@ pub use query::{
     comparison_length, CountedAs, MemoryMatch, MemoryQuery, SearchStats, NUMBERS_ONLY_FLOOR,
 };
 pub use snapshot::MemoryIndex;
+pub use units::{HeldUnits, UnitSource};

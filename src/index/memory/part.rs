@@ -2,11 +2,16 @@
 //! unit sequences, q-gram posting lists and length buckets the search reads.
 //!
 //! A [`Part`] is built in two steps. Units are first [`push`](Part::push)ed (normalized and
-//! analyzed once, each unit encoded once into one byte arena); independent chunks of units can
-//! be analyzed on different threads and [`append`](Part::append)ed in order. Then
+//! analyzed once, each unit's id copied once into one byte arena); independent chunks of units
+//! can be analyzed on different threads and [`append`](Part::append)ed in order. Then
 //! [`finish`](Part::finish) builds the read structures by counting sort into flat arrays: no
 //! per-gram or per-entry allocation, so 10⁶ units build in seconds and cost a few hundred
-//! bytes each beyond their text.
+//! bytes each.
+//!
+//! A part keeps no unit text: the symbol sequences rank the candidates, and the few units a
+//! search returns are read from where they are stored (see
+//! [`UnitSource`](super::UnitSource)). Keeping the encoded units beside the sequences cost
+//! more than a third of the index, the largest share of a big import's memory.
 //!
 //! Parts never change once finished: a removed or replaced unit is marked in a separate bit
 //! set that belongs to the snapshot (see `MemoryIndex`), so readers of an older snapshot keep
@@ -21,7 +26,7 @@ use super::analyze::Mode;
 use super::file::{IndexFileError, Reader, Writer};
 use super::hash::{FastHasher, FastMap};
 use super::plain::{self, Normalizer};
-use crate::model::{encoded_str, Lang, TranslationUnit};
+use crate::model::{Lang, TranslationUnit};
 
 /// No slot; also the empty cell of the id table.
 const NONE: u32 = u32::MAX;
@@ -81,8 +86,8 @@ fn build_lanes_in_parallel(mut lanes: Vec<Lane>) -> Vec<Lane> {
 /// Units and their per-language search structures; see the module docs.
 #[derive(Default)]
 pub(super) struct Part {
-    /// The units, encoded.
-    encoded: Arena,
+    /// The units' ids.
+    ids: Arena,
     /// Per slot: the memory id (an index into the index's memory names).
     memory: Vec<u32>,
     /// Per slot: where its segment languages end in `seg_langs`.
@@ -95,34 +100,23 @@ pub(super) struct Part {
     by_id: Vec<u32>,
 }
 
-/// Units encoded with postcard (the store's encoding), back to back in blocks. A part put
-/// together from analyzed chunks takes over their blocks instead of copying them into one
-/// growing buffer: at 10⁶ units that copying, and the fresh memory each doubling touched,
-/// were a tenth of an import's index analysis.
+/// Unit ids as UTF-8, back to back in blocks. A part put together from analyzed chunks takes
+/// over their blocks instead of copying them into one growing buffer.
 #[derive(Default)]
 struct Arena {
     blocks: Vec<Vec<u8>>,
     /// Per block: its first slot.
     firsts: Vec<u32>,
-    /// Per slot: where its encoding ends in its block (it starts where the previous slot's
-    /// ends, or at 0 for a block's first slot).
+    /// Per slot: where its id ends in its block (it starts where the previous slot's ends,
+    /// or at 0 for a block's first slot).
     ends: Vec<u32>,
 }
 
-/// Writes an encoding at the end of a block in place, so that a failed one can be cut off.
-struct Appender<'a>(&'a mut Vec<u8>);
-
-impl Extend<u8> for Appender<'_> {
-    fn extend<I: IntoIterator<Item = u8>>(&mut self, bytes: I) {
-        self.0.extend(bytes);
-    }
-}
-
-/// A block that has grown past this takes no more encodings, so offsets fit in `u32`.
+/// A block that has grown past this takes no more ids, so offsets fit in `u32`.
 const BLOCK_BYTES: usize = 1 << 30;
 
 impl Arena {
-    /// The encoding in a slot.
+    /// The id in a slot, as bytes.
     fn get(&self, slot: u32) -> &[u8] {
         let Some(block) = self.firsts.partition_point(|&f| f <= slot).checked_sub(1) else {
             return &[];
@@ -137,18 +131,6 @@ impl Arena {
             .unwrap_or_default()
     }
 
-    /// Opens a block of `bytes` capacity to append to: reserving what a chunk will take
-    /// keeps a block from doubling, which leaves up to half of it unused but resident.
-    fn reserve(&mut self, bytes: usize) {
-        self.blocks.push(Vec::with_capacity(bytes.min(BLOCK_BYTES)));
-        self.firsts.push(self.ends.len() as u32);
-    }
-
-    /// Bytes of encodings held.
-    fn bytes(&self) -> usize {
-        self.blocks.iter().map(Vec::len).sum()
-    }
-
     /// The block to append to, opened when there is none or the last is full.
     fn last_block(&mut self) -> &mut Vec<u8> {
         if self.blocks.last().is_none_or(|b| b.len() >= BLOCK_BYTES) {
@@ -159,24 +141,10 @@ impl Arena {
         &mut self.blocks[last]
     }
 
-    /// Appends the encoding of `unit`; answers whether it could be encoded (if not, the
-    /// block is as it was).
-    fn push_unit(&mut self, unit: &TranslationUnit) -> bool {
+    /// Appends an id.
+    fn push(&mut self, id: &[u8]) {
         let block = self.last_block();
-        let before = block.len();
-        if postcard::to_extend(unit, Appender(&mut *block)).is_err() {
-            block.truncate(before);
-            return false;
-        }
-        let end = block.len() as u32;
-        self.ends.push(end);
-        true
-    }
-
-    /// Appends an encoding copied from another arena.
-    fn push_encoded(&mut self, encoded: &[u8]) {
-        let block = self.last_block();
-        block.extend_from_slice(encoded);
+        block.extend_from_slice(id);
         let end = block.len() as u32;
         self.ends.push(end);
     }
@@ -254,19 +222,9 @@ impl Part {
             .filter_map(|&l| self.langs.get(l as usize))
     }
 
-    fn encoded(&self, slot: u32) -> &[u8] {
-        self.encoded.get(slot)
-    }
-
-    /// The unit in a slot, decoded from the arena.
-    pub(super) fn unit(&self, slot: u32) -> Option<TranslationUnit> {
-        postcard::from_bytes(self.encoded(slot)).ok()
-    }
-
-    /// The unit id of a slot without decoding the unit: postcard writes the first field,
-    /// `TranslationUnit::id`, as a varint length and the UTF-8 bytes.
+    /// The unit id of a slot.
     pub(super) fn unit_id(&self, slot: u32) -> &str {
-        encoded_id(self.encoded(slot)).unwrap_or_default()
+        std::str::from_utf8(self.ids.get(slot)).unwrap_or_default()
     }
 
     /// The slot holding unit `id` of memory `memory`, if any (removed or not).
@@ -288,8 +246,8 @@ impl Part {
         }
     }
 
-    /// Adds a unit of memory `memory` to an unfinished part: encodes it once, and normalizes
-    /// and analyzes each segment once into its lane.
+    /// Adds a unit of memory `memory` to an unfinished part: keeps its id, and normalizes and
+    /// analyzes each segment once into its lane.
     pub(super) fn push(
         &mut self,
         memory: u32,
@@ -297,11 +255,7 @@ impl Part {
         normalizer: &mut Normalizer,
     ) {
         let slot = self.slots() as u32;
-        if !self.encoded.push_unit(unit) {
-            // Model types always encode; a unit that did not is left out rather than stored
-            // half-written.
-            return;
-        }
+        self.ids.push(unit.id.as_bytes());
         self.memory.push(memory);
         for (index, segment) in unit.segments.iter().enumerate() {
             let lang = self.lang_id(&segment.lang);
@@ -330,16 +284,15 @@ impl Part {
         self.append_lanes(other, &slots);
     }
 
-    /// Appends every unit of an unfinished part, taking over its encoded units rather than
-    /// copying them.
+    /// Appends every unit of an unfinished part, taking over its ids rather than copying them.
     fn absorb(&mut self, mut other: Part) {
-        let encoded = std::mem::take(&mut other.encoded);
+        let ids = std::mem::take(&mut other.ids);
         let slots = self.append_slots(&other, |_| true, false);
-        self.encoded.absorb(encoded);
+        self.ids.absorb(ids);
         self.append_lanes(&other, &slots);
     }
 
-    /// Appends the slots of `other` that `keep` accepts, copying their encodings when `copy`
+    /// Appends the slots of `other` that `keep` accepts, copying their ids when `copy`
     /// (else the caller appends them); answers each slot's new number, or [`NONE`].
     fn append_slots(&mut self, other: &Part, keep: impl Fn(u32) -> bool, copy: bool) -> Vec<u32> {
         let langs: Vec<u32> = other.langs.iter().map(|l| self.lang_id(l)).collect();
@@ -351,7 +304,7 @@ impl Part {
             }
             *new = self.slots() as u32;
             if copy {
-                self.encoded.push_encoded(other.encoded(slot));
+                self.ids.push(other.ids.get(slot));
             }
             self.memory.push(other.memory(slot).unwrap_or(0));
             let segment_langs = span(&other.seg_langs, &other.seg_ends, slot as usize);
@@ -443,7 +396,7 @@ impl Part {
     /// `dropped` (which can then no longer be found by id) and answers the slots a later one
     /// with the same memory and id supersedes.
     pub(super) fn index_ids(&mut self, dropped: &Bits) -> Bits {
-        self.encoded.shrink_to_fit();
+        self.ids.shrink_to_fit();
         self.memory.shrink_to_fit();
         self.seg_ends.shrink_to_fit();
         self.seg_langs.shrink_to_fit();
@@ -750,11 +703,6 @@ fn id_hash(memory: u32, id: &str) -> u64 {
     hasher.finish()
 }
 
-/// The first field of a postcard-encoded [`TranslationUnit`]: its id.
-fn encoded_id(bytes: &[u8]) -> Option<&str> {
-    encoded_str(bytes).map(|(id, _)| id)
-}
-
 /// Builds one finished part from `(memory id, unit)` items, analyzing chunks of them on
 /// `threads` worker threads while the calling thread reads the items (so a store iterator
 /// need not be `Send`) and appends analyzed chunks in input order as they come back, so that
@@ -879,19 +827,15 @@ fn analyze_chunks<U: Borrow<TranslationUnit>>(
     done: &mpsc::Sender<(usize, Part)>,
 ) {
     let mut normalizer = Normalizer::new();
-    // Encoded bytes per unit in the chunk before, to size the next chunk's block.
-    let mut bytes_per_unit = 0;
     loop {
         let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok((number, chunk)) = next else {
             return;
         };
         let mut part = Part::default();
-        part.encoded.reserve(chunk.len() * bytes_per_unit * 11 / 10);
         for (memory, unit) in &chunk {
             part.push(*memory, unit.borrow(), &mut normalizer);
         }
-        bytes_per_unit = part.encoded.bytes() / chunk.len().max(1);
         drop(chunk);
         if done.send((number, part)).is_err() {
             return;
@@ -902,12 +846,12 @@ fn analyze_chunks<U: Borrow<TranslationUnit>>(
 /// Saving and loading a finished part, array by array (see `file.rs` for the layout around).
 impl Part {
     pub(super) fn save<W: std::io::Write>(&self, w: &mut Writer<W>) -> std::io::Result<()> {
-        w.len(self.encoded.blocks.len())?;
-        for block in &self.encoded.blocks {
+        w.len(self.ids.blocks.len())?;
+        for block in &self.ids.blocks {
             w.blob(block)?;
         }
-        w.u32s(&self.encoded.firsts)?;
-        w.u32s(&self.encoded.ends)?;
+        w.u32s(&self.ids.firsts)?;
+        w.u32s(&self.ids.ends)?;
         w.u32s(&self.memory)?;
         w.u32s(&self.seg_ends)?;
         w.u32s(&self.seg_langs)?;
@@ -927,7 +871,7 @@ impl Part {
     ) -> Result<Part, IndexFileError> {
         let blocks = r.len(8)?;
         let blocks = (0..blocks).map(|_| r.blob()).collect::<Result<_, _>>()?;
-        let encoded = Arena {
+        let ids = Arena {
             blocks,
             firsts: r.u32s()?,
             ends: r.u32s()?,
@@ -946,7 +890,7 @@ impl Part {
             .map(|_| Lane::load(r))
             .collect::<Result<_, _>>()?;
         let part = Part {
-            encoded,
+            ids,
             memory,
             seg_ends,
             seg_langs,
@@ -955,9 +899,9 @@ impl Part {
             by_id: r.u32s()?,
         };
         let slots = part.slots();
-        let consistent = part.encoded.ends.len() == slots
+        let consistent = part.ids.ends.len() == slots
             && part.seg_ends.len() == slots
-            && part.encoded.blocks.len() == part.encoded.firsts.len()
+            && part.ids.blocks.len() == part.ids.firsts.len()
             && part.memory.iter().all(|&m| (m as usize) < memories)
             && part.by_id.len().is_power_of_two()
             && part.lanes.iter().all(Lane::consistent);
@@ -1061,8 +1005,8 @@ pub(super) fn gram2(a: u32, b: u32) -> u64 {
 mod tests {
     use super::*;
 
-    /// Chunks analyzed on several threads are put together by taking over their encoded
-    /// units: every slot must still decode to its unit and be found by its id.
+    /// Chunks analyzed on several threads are put together by taking over their ids: every
+    /// slot must still hold its unit's id and be found by it.
     #[test]
     fn a_part_assembled_from_many_chunks_keeps_every_unit() {
         let units: Vec<TranslationUnit> = (0..2 * CHUNK + 123)
@@ -1081,17 +1025,17 @@ mod tests {
         let items = units.iter().map(|u| Ok::<_, ()>((n_memory(u), u)));
         let (part, superseded) = build(items, 2).unwrap_or_default();
         assert_eq!(part.slots(), units.len());
-        assert!(part.encoded.blocks.len() > 1, "one block per chunk");
+        assert!(part.ids.blocks.len() > 1, "one block per chunk");
         for (slot, unit) in units.iter().enumerate() {
             let slot = slot as u32;
-            assert_eq!(part.unit(slot).as_ref(), Some(unit));
+            assert_eq!(part.unit_id(slot), unit.id);
             assert_eq!(part.find(n_memory(unit), &unit.id), Some(slot));
             assert!(!superseded.get(slot));
         }
         // A merge copies them into blocks of its own.
         let mut merged = Part::default();
         merged.append(&part, |slot| slot % 2 == 0);
-        assert_eq!(merged.unit(1).as_ref(), Some(&units[2]));
+        assert_eq!(merged.unit_id(1), units[2].id);
     }
 
     /// Posting lists built a few first symbols at a time, as a large lane's are, are the
@@ -1151,18 +1095,5 @@ mod tests {
 
     fn n_memory(unit: &TranslationUnit) -> u32 {
         unit.created_ms as u32 % 3
-    }
-
-    #[test]
-    fn the_id_is_read_from_the_encoding() {
-        let unit = TranslationUnit {
-            id: "tu-ё-1".repeat(40),
-            segments: vec![],
-            origin: "x".into(),
-            created_ms: 5,
-            metadata: vec![],
-        };
-        let bytes = postcard::to_stdvec(&unit).unwrap_or_default();
-        assert_eq!(encoded_id(&bytes), Some(unit.id.as_str()));
     }
 }

@@ -1,9 +1,8 @@
 //! Fuzzy search over every part of a snapshot: the query analyzed once, each part's
-//! candidates scored (`candidates.rs`), the hits ranked and the returned ones built into
-//! matches with their differences and adapted targets.
+//! candidates scored (`candidates.rs`), the hits ranked and the returned ones read from their
+//! [`UnitSource`] and built into matches with their differences and adapted targets.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::adapt::{self, Number};
@@ -13,39 +12,54 @@ use super::diff;
 use super::part::{Lane, NUMBER};
 use super::query::{MemoryMatch, MemoryQuery, SearchStats};
 use super::snapshot::{LivePart, MemoryIndex};
+use super::units::{UnitSource, Units};
 use crate::index::Cancel;
 use crate::text;
 
 impl MemoryIndex {
     /// Indexed search: exactly the results of [`search_exhaustive`](Self::search_exhaustive)
     /// (same units, scores and order), with candidates from the q-gram index (see the module
-    /// docs for why no match is missed).
-    pub fn search(&self, query: &MemoryQuery) -> Vec<MemoryMatch> {
-        self.search_cancellable(query, &Cancel::never())
+    /// docs for why no match is missed). The matches' units are read from `units`.
+    pub fn search(&self, query: &MemoryQuery, units: &dyn UnitSource) -> Vec<MemoryMatch> {
+        self.search_cancellable(query, units, &Cancel::never())
     }
 
     /// [`search`](Self::search) for a call that may end first: once `cancel` is set, the
     /// candidates' verification stops and the (partial) answer is for nobody.
-    pub fn search_cancellable(&self, query: &MemoryQuery, cancel: &Cancel) -> Vec<MemoryMatch> {
-        self.run_search(query, Some(&mut SearchStats::default()), cancel)
+    pub fn search_cancellable(
+        &self,
+        query: &MemoryQuery,
+        units: &dyn UnitSource,
+        cancel: &Cancel,
+    ) -> Vec<MemoryMatch> {
+        self.run_search(query, units, Some(&mut SearchStats::default()), cancel)
     }
 
     /// [`search`](Self::search), with what the candidate filter did.
-    pub fn search_with_stats(&self, query: &MemoryQuery) -> (Vec<MemoryMatch>, SearchStats) {
+    pub fn search_with_stats(
+        &self,
+        query: &MemoryQuery,
+        units: &dyn UnitSource,
+    ) -> (Vec<MemoryMatch>, SearchStats) {
         let mut stats = SearchStats::default();
-        let matches = self.run_search(query, Some(&mut stats), &Cancel::never());
+        let matches = self.run_search(query, units, Some(&mut stats), &Cancel::never());
         (matches, stats)
     }
 
     /// Scores every unit of the query's language: the reference for tests and benchmarks.
-    pub fn search_exhaustive(&self, query: &MemoryQuery) -> Vec<MemoryMatch> {
-        self.run_search(query, None, &Cancel::never())
+    pub fn search_exhaustive(
+        &self,
+        query: &MemoryQuery,
+        units: &dyn UnitSource,
+    ) -> Vec<MemoryMatch> {
+        self.run_search(query, units, None, &Cancel::never())
     }
 
     /// Indexed when given somewhere to count the filter's work, exhaustive otherwise.
     fn run_search(
         &self,
         query: &MemoryQuery,
+        source: &dyn UnitSource,
         mut indexed: Option<&mut SearchStats>,
         cancel: &Cancel,
     ) -> Vec<MemoryMatch> {
@@ -58,6 +72,10 @@ impl MemoryIndex {
         let units = analyze::units(mode, normalized.as_str());
         let numbers = adapt::numbers(mode, normalized.as_str());
         let priorities = self.priorities(&query.memories);
+        let stored = Units {
+            source,
+            names: &self.memories.names,
+        };
         let mut hits = Vec::new();
         // Per part: its lane of the query's language and the query's symbols in it.
         let mut lanes: Vec<Option<(&Lane, Vec<u32>)>> = Vec::with_capacity(self.parts.len());
@@ -75,6 +93,7 @@ impl MemoryIndex {
                 seq: &seq,
                 numbers: &numbers,
                 priorities: &priorities,
+                units: stored,
                 cancel,
             };
             match indexed.as_deref_mut() {
@@ -105,8 +124,9 @@ impl MemoryIndex {
         // best segment.
         let mut seen = std::collections::HashSet::new();
         hits.retain(|h| seen.insert((h.part, h.slot)));
-        self.same_numbers_first(&mut hits, &lanes, &numbers, query.limit);
-        hits.truncate(query.limit);
+        self.same_numbers_first(stored, &mut hits, &lanes, &numbers, query.limit);
+        // A hit whose unit is gone from the store, or changed since this snapshot, gives way
+        // to the next one.
         let matches = hits
             .into_iter()
             .filter_map(|hit| {
@@ -117,8 +137,9 @@ impl MemoryIndex {
                     units: &units,
                     seq,
                 };
-                self.build(live_part, lane, &query_side, &numbers, hit)
+                self.build(stored, live_part, lane, &query_side, &numbers, hit)
             })
+            .take(query.limit)
             .collect();
         if let Some(stats) = indexed {
             stats.building += ranking.elapsed();
@@ -129,10 +150,11 @@ impl MemoryIndex {
     /// Within each run of equal scores that reaches into the first `limit` hits, moves the
     /// hits whose numbers have the query's values (in any order) ahead of the others, keeping
     /// the order of each kind: of two matches one edit away, the one that also has the right
-    /// figures (IPv4 for an IPv4 query, not IPv6) is the one to reuse. Only those runs decode
+    /// figures (IPv4 for an IPv4 query, not IPv6) is the one to reuse. Only those runs read
     /// their units, so the cost stays with the hits that are returned.
     fn same_numbers_first(
         &self,
+        stored: Units<'_>,
         hits: &mut [Hit],
         lanes: &[Option<(&Lane, Vec<u32>)>],
         query_numbers: &[Number],
@@ -150,7 +172,7 @@ impl MemoryIndex {
             if len > 1 {
                 // A stable sort: each kind keeps its order.
                 hits[start..start + len]
-                    .sort_by_cached_key(|hit| !self.has_numbers(hit, lanes, &wanted));
+                    .sort_by_cached_key(|hit| !self.has_numbers(stored, hit, lanes, &wanted));
             }
             start += len;
         }
@@ -158,21 +180,34 @@ impl MemoryIndex {
 
     /// Whether the stored segment a hit matched has exactly the number values `wanted`
     /// (sorted); false when the segment cannot be read.
-    fn has_numbers(&self, hit: &Hit, lanes: &[Option<(&Lane, Vec<u32>)>], wanted: &[&str]) -> bool {
-        let stored = || {
+    fn has_numbers(
+        &self,
+        stored: Units<'_>,
+        hit: &Hit,
+        lanes: &[Option<(&Lane, Vec<u32>)>],
+        wanted: &[&str],
+    ) -> bool {
+        let numbers = || {
             let (lane, _) = lanes.get(hit.part as usize)?.as_ref()?;
-            stored_numbers(&self.parts.get(hit.part as usize)?.part, lane, hit.entry)
+            stored_numbers(
+                stored,
+                &self.parts.get(hit.part as usize)?.part,
+                lane,
+                hit.entry,
+            )
         };
-        stored().is_some_and(|numbers| {
+        numbers().is_some_and(|numbers| {
             let mut values: Vec<&str> = numbers.iter().map(|n| n.value.as_str()).collect();
             values.sort_unstable();
             values == wanted
         })
     }
 
-    /// The match a ranked hit stands for: the unit decoded once, diffs, adapted target.
+    /// The match a ranked hit stands for: the unit read once, diffs, adapted target; `None`
+    /// when the unit is no longer stored as it was scored.
     fn build(
         &self,
+        stored: Units<'_>,
         live_part: &LivePart,
         lane: &Lane,
         query: &diff::Side<'_>,
@@ -180,23 +215,21 @@ impl MemoryIndex {
         hit: Hit,
     ) -> Option<MemoryMatch> {
         let part = &live_part.part;
-        let unit = part.unit(hit.slot)?;
-        let (_, segment) = lane.entry(hit.entry)?;
-        let source = unit.segments.get(segment as usize)?.text.clone();
+        let read = stored.entry(part, lane, hit.entry)?;
+        let unit = read.unit;
+        let source = unit.segments.get(read.segment)?.text.clone();
         let target = unit.segments.get(hit.target)?.text.clone();
-        let stored_text = text::normalize(&source);
-        let stored_units = analyze::units(lane.mode, stored_text.as_str());
         let diffs = diff::spans(
             query,
             &diff::Side {
-                text: &stored_text,
-                units: &stored_units,
+                text: &read.normalized,
+                units: &read.units,
                 seq: lane.seq(hit.entry),
             },
         );
         let adapted_target = if hit.numbers_only {
-            let stored = adapt::numbers(lane.mode, stored_text.as_str());
-            adapt::adapt(&target, numbers, &stored)
+            let stored_numbers = adapt::numbers(lane.mode, read.normalized.as_str());
+            adapt::adapt(&target, numbers, &stored_numbers)
         } else {
             None
         };
@@ -206,7 +239,7 @@ impl MemoryIndex {
             .get(part.memory(hit.slot)? as usize)?
             .clone();
         Some(MemoryMatch {
-            unit: Arc::new(unit),
+            unit,
             memory,
             score: hit.score,
             source,

@@ -47,7 +47,64 @@ fn summit() -> Arc<TranslationUnit> {
     )
 }
 
-fn search_both(index: &MemoryIndex, q: &MemoryQuery) -> Vec<MemoryMatch> {
+/// An index with the units it was given held beside it, as the server's store holds them.
+#[derive(Default)]
+struct Indexed {
+    index: MemoryIndex,
+    units: HeldUnits,
+}
+
+impl std::ops::Deref for Indexed {
+    type Target = MemoryIndex;
+
+    fn deref(&self) -> &MemoryIndex {
+        &self.index
+    }
+}
+
+impl Indexed {
+    fn insert(&mut self, memory: &str, unit: Arc<TranslationUnit>) {
+        self.insert_many(memory, [unit]);
+    }
+
+    fn insert_many(&mut self, memory: &str, units: impl IntoIterator<Item = Arc<TranslationUnit>>) {
+        let units: Vec<_> = units.into_iter().collect();
+        for unit in &units {
+            self.units.insert(memory, Arc::clone(unit));
+        }
+        self.index.insert_many(memory, units);
+    }
+
+    fn remove(&mut self, memory: &str, id: &str) -> bool {
+        self.units.remove(memory, id);
+        self.index.remove(memory, id)
+    }
+
+    fn search(&self, q: &MemoryQuery) -> Vec<MemoryMatch> {
+        self.index.search(q, &self.units)
+    }
+
+    fn search_exhaustive(&self, q: &MemoryQuery) -> Vec<MemoryMatch> {
+        self.index.search_exhaustive(q, &self.units)
+    }
+
+    fn search_with_stats(&self, q: &MemoryQuery) -> (Vec<MemoryMatch>, SearchStats) {
+        self.index.search_with_stats(q, &self.units)
+    }
+
+    fn concordance(
+        &self,
+        phrase: &str,
+        lang: &Lang,
+        memories: &[String],
+        limit: usize,
+    ) -> Vec<ConcordanceHit> {
+        self.index
+            .concordance(phrase, lang, memories, limit, &self.units)
+    }
+}
+
+fn search_both(index: &Indexed, q: &MemoryQuery) -> Vec<MemoryMatch> {
     let indexed = index.search(q);
     let exhaustive = index.search_exhaustive(q);
     let key = |m: &MemoryMatch| (m.unit.id.clone(), m.memory.clone(), m.score);
@@ -60,7 +117,7 @@ fn search_both(index: &MemoryIndex, q: &MemoryQuery) -> Vec<MemoryMatch> {
 
 #[test]
 fn chinese_numbers_only_match_adapts_the_target() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert("main", summit());
     let hits = search_both(&index, &query("2025年7月在阿斯塔纳举行峰会", "zh", "ru"));
     assert_eq!(hits.len(), 1);
@@ -88,7 +145,7 @@ fn chinese_numbers_only_match_adapts_the_target() {
 
 #[test]
 fn exact_match_scores_one_and_chinese_numerals_equal_digits() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert("main", summit());
     let hits = search_both(
         &index,
@@ -105,7 +162,7 @@ fn exact_match_scores_one_and_chinese_numerals_equal_digits() {
 
 #[test]
 fn chinese_scores_by_characters() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert("main", summit());
     // One character of 13 units (2024 年 7 月 + 9 characters) replaced.
     let hits = search_both(&index, &query("2024年7月在阿斯塔纳召行峰会", "zh", "en"));
@@ -123,7 +180,7 @@ fn chinese_scores_by_characters() {
 
 #[test]
 fn russian_and_english_score_by_words() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert("main", summit());
     // 9 words in the English segment; one replaced.
     let hits = search_both(
@@ -142,7 +199,7 @@ fn russian_and_english_score_by_words() {
 
 #[test]
 fn one_unit_answers_every_direction() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert("main", summit());
     let texts = [
         ("zh", "2024年7月在阿斯塔纳举行峰会"),
@@ -175,7 +232,7 @@ fn one_unit_answers_every_direction() {
 
 #[test]
 fn diff_spans_for_insertions_deletions_and_replacements() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert(
         "m",
         unit("u", &[("en", "we hold the big summit today"), ("ru", "x")]),
@@ -235,7 +292,7 @@ fn letters(len: usize, seed: u64) -> String {
 fn long_near_copies_are_scored_exactly_and_aligned_in_bounded_memory() {
     let len = 20_000;
     let stored = letters(len, 7);
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert("m", unit("long", &[("zh", &stored), ("en", "long")]));
     let swap = |text: &str, at: usize| {
         let mut chars: Vec<char> = text.chars().collect();
@@ -267,7 +324,7 @@ fn long_near_copies_are_scored_exactly_and_aligned_in_bounded_memory() {
 
 #[test]
 fn inline_tags_are_not_differences() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     let mut tagged = (*summit()).clone();
     tagged.segments[2].tags.push(InlineTag {
         offset: 4,
@@ -285,7 +342,7 @@ fn inline_tags_are_not_differences() {
 
 #[test]
 fn limit_and_min_score_are_respected() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     let words = [
         "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
     ];
@@ -319,7 +376,7 @@ fn limit_and_min_score_are_respected() {
 
 #[test]
 fn ties_follow_memory_priority_then_unit_id() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     for memory in ["b", "a", "c"] {
         index.insert(
             memory,
@@ -331,7 +388,7 @@ fn ties_follow_memory_priority_then_unit_id() {
         unit("other", &[("en", "belt and road"), ("ru", "пояс и путь")]),
     );
     let mut q = query("belt and road", "en", "ru");
-    let got = |index: &MemoryIndex, q: &MemoryQuery| {
+    let got = |index: &Indexed, q: &MemoryQuery| {
         search_both(index, q)
             .into_iter()
             .map(|m| format!("{}/{}", m.memory, m.unit.id))
@@ -356,7 +413,7 @@ fn ties_follow_memory_priority_then_unit_id() {
 
 #[test]
 fn replace_and_remove_by_id() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert("m", summit());
     index.insert(
         "m",
@@ -381,7 +438,7 @@ fn replace_and_remove_by_id() {
 
 #[test]
 fn concordance_reports_spans_in_the_text_as_written() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert("m", summit());
     index.insert(
         "m",
@@ -561,8 +618,9 @@ impl Case {
     /// The index of the case's units in the shards `partition` holds: half built at once,
     /// the rest added in small batches (several parts to search), then the removals. Unit ids
     /// repeat, so later units replace earlier ones.
-    fn index(&self, partition: Partition) -> MemoryIndex {
+    fn index(&self, partition: Partition) -> Indexed {
         let ids = self.units.len().div_ceil(4) * 3;
+        let mut units = HeldUnits::default();
         let (first, rest) = self.units.split_at(self.units.len() / 2);
         let built = MemoryIndex::from_units_of(
             partition,
@@ -571,13 +629,15 @@ impl Case {
                     &format!("u{}", i % ids),
                     &[("zh", zh), ("en", en), ("ru", ru)],
                 );
+                units.insert(CASE_MEMORIES[*m], Arc::clone(&unit));
                 Ok::<_, std::convert::Infallible>((
                     CASE_MEMORIES[*m].to_owned(),
                     TranslationUnit::clone(&unit),
                 ))
             }),
         );
-        let Ok(mut index) = built;
+        let Ok(index) = built;
+        let mut index = Indexed { index, units };
         for (k, batch) in rest.chunks(7).enumerate() {
             let start = first.len() + k * 7;
             for (j, (m, zh, en, ru)) in batch.iter().enumerate() {
@@ -832,7 +892,7 @@ fn indexed_search_equals_exhaustive_search() {
 
 #[test]
 fn unit_with_two_answering_segments_counts_once() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert(
         "m",
         unit(
@@ -862,7 +922,7 @@ fn unit_with_two_answering_segments_counts_once() {
 #[test]
 fn a_query_repeating_one_gram_is_found() {
     let stored = "中国".repeat(300);
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert("m", unit("long", &[("zh", &stored), ("ru", "Китай")]));
     index.insert("m", unit("short", &[("zh", "中国中国"), ("ru", "Китай")]));
     let hits = search_both(&index, &query(&format!("{stored}合"), "zh", "ru"));
@@ -884,7 +944,7 @@ fn a_gram_every_segment_holds_is_not_read() {
             .chain([last])
             .collect()
     };
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     for i in 0..400 {
         index.insert(
             "m",
@@ -974,6 +1034,10 @@ proptest! {
             Ok::<_, std::convert::Infallible>((memory.to_string(), TranslationUnit::clone(unit)))
         }));
         let Ok(at_once) = at_once;
+        let mut stored = HeldUnits::default();
+        for ((memory, _), unit) in &remaining {
+            stored.insert(memory, Arc::clone(unit));
+        }
         prop_assert_eq!(incremental.len(), remaining.len());
         prop_assert_eq!(at_once.len(), remaining.len());
         for (lang, text) in &case.queries {
@@ -984,14 +1048,16 @@ proptest! {
             let key = |m: &MemoryMatch| {
                 (m.unit.id.clone(), m.memory.clone(), m.score, m.target.clone(), m.diffs.clone())
             };
-            let got: Vec<_> = incremental.search(&q).iter().map(key).collect();
-            let want: Vec<_> = at_once.search(&q).iter().map(key).collect();
+            let got: Vec<_> = incremental.search(&q, &stored).iter().map(key).collect();
+            let want: Vec<_> = at_once.search(&q, &stored).iter().map(key).collect();
             prop_assert_eq!(got, want, "query {:?}", q);
             let phrase: String = text.chars().take(3).collect();
             let lang = Lang::parse(langs[*lang]).unwrap_or_else(|_| Lang::en());
             let hit = |h: &ConcordanceHit| (h.unit.id.clone(), h.memory.clone(), h.spans.clone());
-            let got: Vec<_> = incremental.concordance(&phrase, &lang, &[], 50).iter().map(hit).collect();
-            let want: Vec<_> = at_once.concordance(&phrase, &lang, &[], 50).iter().map(hit).collect();
+            let got: Vec<_> =
+                incremental.concordance(&phrase, &lang, &[], 50, &stored).iter().map(hit).collect();
+            let want: Vec<_> =
+                at_once.concordance(&phrase, &lang, &[], 50, &stored).iter().map(hit).collect();
             prop_assert_eq!(got, want, "phrase {:?}", phrase);
         }
     }
@@ -1000,10 +1066,13 @@ proptest! {
 #[test]
 fn readers_keep_their_snapshot_while_writers_publish() {
     let live = LiveMemoryIndex::new(MemoryIndex::new());
+    // Every unit ever written: what the index itself answers is under test here.
+    let mut stored = HeldUnits::default();
+    stored.insert("main", summit());
     live.insert("main", vec![summit()], 1);
     let before = live.snapshot();
     let q = query("2024年7月在阿斯塔纳举行峰会", "zh", "ru");
-    assert_eq!(before.search(&q).len(), 1);
+    assert_eq!(before.search(&q, &stored).len(), 1);
     assert_eq!(live.remove("main", &["summit".to_owned()], 2), 1);
     live.insert(
         "main",
@@ -1011,10 +1080,10 @@ fn readers_keep_their_snapshot_while_writers_publish() {
         3,
     );
     // The old snapshot still answers as it did; the new one sees the writes.
-    assert_eq!(before.search(&q).len(), 1);
+    assert_eq!(before.search(&q, &stored).len(), 1);
     assert_eq!(before.len(), 1);
     let after = live.snapshot();
-    assert!(after.search(&q).is_empty());
+    assert!(after.search(&q, &stored).is_empty());
     assert_eq!(after.len(), 1);
     // Each snapshot carries the revision of the last write it holds.
     assert_eq!((before.revision(), after.revision()), (1, 3));
@@ -1022,7 +1091,7 @@ fn readers_keep_their_snapshot_while_writers_publish() {
 
 #[test]
 fn a_later_unit_with_the_same_id_wins_within_a_batch() {
-    let mut index = MemoryIndex::new();
+    let mut index = Indexed::default();
     index.insert_many(
         "m",
         [
@@ -1048,11 +1117,11 @@ fn shards_merged_answer_as_one_index() {
     let check = |case: Case| -> Result<(), TestCaseError> {
         let whole = case.index(Partition::whole());
         for layout in layouts {
-            let shards: Vec<MemoryIndex> = layout
+            let shards: Vec<Indexed> = layout
                 .iter()
                 .map(|held| case.index(Partition::parse(4, held).unwrap_or_default()))
                 .collect();
-            let held: usize = shards.iter().map(MemoryIndex::len).sum();
+            let held: usize = shards.iter().map(|index| index.len()).sum();
             prop_assert!(held >= whole.len(), "every unit is in a shard");
             for q in case.memory_queries() {
                 let key = |m: &MemoryMatch| (m.unit.id.clone(), m.memory.clone(), m.score);
@@ -1111,6 +1180,10 @@ fn a_partitioned_index_holds_only_its_shards() {
         }),
     );
     let Ok(mut index) = built;
+    let mut stored = HeldUnits::default();
+    units
+        .iter()
+        .for_each(|u| stored.insert("news", Arc::clone(u)));
     index.insert_many("news", units[100..150].iter().cloned());
     let mut import = ImportPart::analyze(units[150..].iter().map(|u| TranslationUnit::clone(u)));
     import.build();
@@ -1128,11 +1201,68 @@ fn a_partitioned_index_holds_only_its_shards() {
     let mut q = query("report number 7 of the year", "en", "en");
     q.limit = 100;
     q.min_score = 0.5;
-    for hit in index.search(&q) {
+    for hit in index.search(&q, &stored) {
         assert!(
             partition.keeps("news", &hit.unit.id),
             "{} is held",
             hit.unit.id
         );
     }
+}
+
+/// The index ranks units by sequences it keeps and reads the units it answers with from the
+/// store: a unit gone from the store, or stored since with a source text the snapshot has not
+/// indexed yet, is left out and the next match takes its place; a unit whose translation alone
+/// changed answers with the new one.
+#[test]
+fn matches_are_read_as_stored_and_only_as_scored() {
+    let mut index = Indexed::default();
+    for (id, city) in [
+        ("a", "astana"),
+        ("b", "qingdao"),
+        ("c", "tianjin"),
+        ("d", "bishkek"),
+    ] {
+        let text = format!("the summit was held in {city}");
+        index.insert(
+            "m",
+            unit(id, &[("en", &text), ("ru", &format!("перевод {id}"))]),
+        );
+    }
+    let mut q = query("the summit was held in astana", "en", "ru");
+    q.limit = 2;
+    let ids = |index: &Indexed| -> Vec<String> {
+        search_both(index, &q)
+            .iter()
+            .map(|m| m.unit.id.clone())
+            .collect()
+    };
+    let phrase = |index: &Indexed| -> Vec<String> {
+        index
+            .concordance("summit was held", &Lang::en(), &[], 2)
+            .iter()
+            .map(|h| h.unit.id.clone())
+            .collect()
+    };
+    assert_eq!(ids(&index), ["a", "b"]);
+    assert_eq!(phrase(&index), ["a", "b"]);
+    index.units.remove("m", "a");
+    assert_eq!(ids(&index), ["b", "c"]);
+    assert_eq!(phrase(&index), ["b", "c"]);
+    let rewritten = unit(
+        "b",
+        &[("en", "another text altogether"), ("ru", "перевод b")],
+    );
+    index.units.insert("m", rewritten);
+    assert_eq!(ids(&index), ["c", "d"]);
+    assert_eq!(phrase(&index), ["c", "d"]);
+    let retranslated = unit(
+        "c",
+        &[
+            ("en", "the summit was held in tianjin"),
+            ("ru", "новый перевод"),
+        ],
+    );
+    index.units.insert("m", retranslated);
+    assert_eq!(search_both(&index, &q)[0].target, "новый перевод");
 }
