@@ -309,7 +309,7 @@ fn main() {
         build.as_secs_f64(),
         generating.as_secs_f64()
     );
-    println!("memory: RSS {rss:.0} MiB, peak {hwm:.0} MiB (units and index, nothing else kept)");
+    println!("memory: RSS {rss:.0} MiB, peak {hwm:.0} MiB (the index, nothing else kept)");
 
     let make = |rng: &mut XorShift, pick: usize, source: Lang, target: Lang, at: usize| {
         let unit = &kept[&picks[pick]];
