@@ -6,15 +6,19 @@
 //! Recognize latency on a 10 KB article, with the speed of its text pipeline, its tokenizer
 //! and the raw automaton scan under it on the same text; then the term index file: its size,
 //! and a server restart that reads it beside a cold one that builds from the store with the
-//! file removed. Figures, not assertions: targets are in DESIGN.md.
+//! file removed. Before the server, 4 096 single upserts are published one after the other
+//! into the in-process index, past the 2 048 changes that call for a new base: the time each
+//! publication took (what a write waits for before it is answered), its p50, p99 and
+//! slowest. Figures, not assertions: targets are in DESIGN.md.
 
 mod common;
 
 use common::{ms, percentile, rss_mib, XorShift};
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tolmach::index::{LookupQuery, TermSearch};
+use tolmach::index::{LookupQuery, TermChange, TermSearch};
 use tolmach::model::{Concept, Lang, LangSection, Term};
 use tolmach::server;
 use tolmach::service::proto::{termbase_client::TermbaseClient, LookupRequest, RecognizeRequest};
@@ -85,6 +89,32 @@ fn percentiles(samples: Vec<Duration>) -> String {
         ms(percentile(&samples, 0.95)),
         samples.len()
     )
+}
+
+/// Publishes 4 096 single upserts (an edited term each) one after the other and prints how
+/// long each publication took: past 2 048 changes since the base, a new one is due.
+fn publications(search: &Arc<TermSearch>, concepts: &[Concept]) {
+    let mut took = Vec::new();
+    let started = Instant::now();
+    for (n, concept) in concepts.iter().take(4096).enumerate() {
+        let mut edited = concept.clone();
+        if let Some(term) = edited.langs.last_mut().and_then(|l| l.terms.first_mut()) {
+            term.text = format!("{} edition {n}", term.text);
+        }
+        let publication = Instant::now();
+        search.stage([TermChange::Upserted(edited)]);
+        search.publish_staged();
+        took.push(publication.elapsed());
+    }
+    let rate = took.len() as f64 / started.elapsed().as_secs_f64();
+    let slowest = took.iter().max().copied().unwrap_or_default();
+    println!(
+        "publication of one upsert, {} in a row: {}, p99 {:.3} ms, slowest {:.1} ms; {rate:.0}/s",
+        took.len(),
+        percentiles(took.clone()),
+        ms(percentile(&took, 0.99)),
+        ms(slowest)
+    );
 }
 
 /// 200 timings of `work`, whose result is kept from the optimizer.
@@ -164,7 +194,7 @@ fn main() {
 
     let (rss_before, _) = rss_mib();
     let started = Instant::now();
-    let search = TermSearch::new(concepts.clone(), Default::default());
+    let search = Arc::new(TermSearch::new(concepts.clone(), Default::default()));
     let build = started.elapsed();
     let (rss_after, peak) = rss_mib();
     println!(
@@ -241,6 +271,8 @@ fn main() {
             recognize_speed / scan_speed
         );
     }
+
+    publications(&search, &concepts);
 
     // The in-process index is not the server's: free it before the server builds its own.
     drop(snapshot);

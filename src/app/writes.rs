@@ -435,7 +435,7 @@ pub trait Publication: Send + Sync + 'static {
     }
 
     /// Makes everything staged so far visible. Blocking: called on the blocking pool.
-    fn publish_staged(&self) {}
+    fn publish_staged(self: &Arc<Self>) {}
 }
 
 impl Publication for TermSearch {
@@ -447,7 +447,7 @@ impl Publication for TermSearch {
         TermSearch::published(self)
     }
 
-    fn publish_staged(&self) {
+    fn publish_staged(self: &Arc<Self>) {
         TermSearch::publish_staged(self);
     }
 }

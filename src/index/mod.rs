@@ -158,7 +158,10 @@ impl Occurrence {
     }
 }
 
-/// Writes since the base index was built, above which the base is rebuilt.
+/// Writes since the base index was built, above which the base is rebuilt: by a
+/// publication (one of a batch, or of a caller that cannot hand it to a thread), or in the
+/// background, while publications go on over the old base (see
+/// [`publish_staged`](TermSearch::publish_staged)).
 const DELTA_LIMIT: usize = 2048;
 
 /// Writes since the delta was built, above which the delta is rebuilt: each publication
@@ -214,10 +217,16 @@ struct WriterState {
     recent: HashMap<String, Option<Arc<Concept>>>,
     /// Changes since the delta was built, likewise.
     fresh: HashMap<String, Option<Arc<Concept>>>,
+    /// While a base is built in the background: the changes staged since it was cut,
+    /// likewise; they become the delta over it.
+    since_cut: Option<HashMap<String, Option<Arc<Concept>>>>,
     priorities: HashMap<String, i32>,
     /// How many stagings were made: each takes the next number.
     staged: u64,
 }
+
+/// Every concept at one moment, for a base built in the background.
+struct BaseCut(Vec<Arc<Concept>>);
 
 /// What a publication builds the next snapshot from, taken under the writer lock.
 enum Layers {
@@ -229,6 +238,14 @@ enum Layers {
     /// A delta of the changes since the base was built, over the current base.
     Delta {
         recent: Vec<Arc<Concept>>,
+        changed: HashSet<String>,
+        priorities: HashMap<String, i32>,
+        concepts: usize,
+    },
+    /// A base built in the background, with a delta of the changes since its cut.
+    Rebased {
+        base: Arc<TermIndex>,
+        since_cut: Vec<Arc<Concept>>,
         changed: HashSet<String>,
         priorities: HashMap<String, i32>,
         concepts: usize,
@@ -280,7 +297,7 @@ impl TermSearch {
     /// at most one rebuild of the base, for the whole batch.
     pub fn upserted_many(&self, concepts: Vec<Concept>) {
         self.stage(concepts.into_iter().map(TermChange::Upserted));
-        self.publish_staged();
+        self.publish(false);
     }
 
     /// Publishes a committed deletion.
@@ -292,7 +309,7 @@ impl TermSearch {
     /// and at most one rebuild of the base.
     pub fn deleted_many(&self, ids: impl IntoIterator<Item = String>) {
         self.stage(ids.into_iter().map(TermChange::Deleted));
-        self.publish_staged();
+        self.publish(false);
     }
 
     /// Publishes new collection priorities (rebuilds the base: ranking depends on them),
@@ -325,6 +342,9 @@ impl TermSearch {
                     (id, None)
                 }
             };
+            if let Some(since_cut) = state.since_cut.as_mut() {
+                since_cut.insert(id.clone(), concept.clone());
+            }
             state.recent.insert(id.clone(), concept.clone());
             state.fresh.insert(id, concept);
         }
@@ -343,24 +363,80 @@ impl TermSearch {
     }
 
     /// Makes every change staged so far visible to readers in one new snapshot: a fresh
-    /// index of the changes since the delta was built; a new delta once those pass
-    /// `FRESH_LIMIT`; a new base once the changes since it pass `DELTA_LIMIT`. One runs
-    /// at a time; changes staged while it builds wait for the next. Blocking: run it on the
-    /// blocking pool.
-    pub fn publish_staged(&self) {
+    /// index of the changes since the delta was built, or a new delta once those pass
+    /// `FRESH_LIMIT`. One runs at a time; changes staged while it builds wait for the next.
+    /// Blocking: run it on the blocking pool.
+    ///
+    /// Once the changes since the base pass `DELTA_LIMIT`, a new base of every concept is
+    /// built on a thread of its own, while publications go on over the old one (with a
+    /// growing delta), and it is put in with a delta of the changes staged since its cut:
+    /// a base takes seconds at 10⁶ terms, and no write should wait for it.
+    pub fn publish_staged(self: &Arc<Self>) {
+        let Some(cut) = self.publish(true) else {
+            return;
+        };
+        let search = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("term-base".into())
+            .spawn(move || search.rebase(cut));
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "no thread for the term index base; it is built in place");
+            let _publication = self.publish_lock();
+            let (layers, through) = {
+                let mut state = self.lock();
+                (state.base_layers(), state.staged)
+            };
+            self.store_snapshot(layers, through);
+        }
+    }
+
+    /// One publication of everything staged; with `in_background`, a base that is due is
+    /// cut rather than built, and the cut answered for [`rebase`](Self::rebase).
+    fn publish(&self, in_background: bool) -> Option<BaseCut> {
         let _publication = self.publish_lock();
-        let (layers, through) = {
+        let (layers, through, cut) = {
             let mut state = self.lock();
             if self.published() == state.staged {
-                return;
+                return None;
             }
-            let layers = if state.recent.len() > DELTA_LIMIT {
+            let base_due = state.recent.len() > DELTA_LIMIT;
+            let cut = (base_due && in_background && state.since_cut.is_none()).then(|| {
+                state.since_cut = Some(HashMap::new());
+                BaseCut(state.sorted_concepts())
+            });
+            let layers = if base_due && !in_background {
                 state.base_layers()
             } else if state.fresh.len() > FRESH_LIMIT {
                 state.delta_layers()
             } else {
                 state.fresh_layers()
             };
+            (layers, state.staged, cut)
+        };
+        self.store_snapshot(layers, through);
+        cut
+    }
+
+    /// Builds the base of `cut` and puts it in with a delta of the changes since; dropped
+    /// when a base was built in place meanwhile (collection priorities set, a batch), which
+    /// holds everything the cut does.
+    fn rebase(&self, cut: BaseCut) {
+        let base = Arc::new(TermIndex::build(cut.0));
+        let _publication = self.publish_lock();
+        let (layers, through) = {
+            let mut state = self.lock();
+            let Some(since_cut) = state.since_cut.take() else {
+                return;
+            };
+            state.fresh.clear();
+            let layers = Layers::Rebased {
+                base,
+                since_cut: since_cut.values().flatten().cloned().collect(),
+                changed: since_cut.keys().cloned().collect(),
+                priorities: state.priorities.clone(),
+                concepts: state.all.len(),
+            };
+            state.recent = since_cut;
             (layers, state.staged)
         };
         self.store_snapshot(layers, through);
@@ -402,6 +478,7 @@ impl WriterState {
             all,
             recent,
             fresh: HashMap::new(),
+            since_cut: None,
             priorities,
             staged: 0,
         }
@@ -414,10 +491,12 @@ impl WriterState {
         concepts
     }
 
-    /// A new base of every concept; the changes it takes in are recent no longer.
+    /// A new base of every concept; the changes it takes in are recent no longer, and a
+    /// base being built in the background is of no more use.
     fn base_layers(&mut self) -> Layers {
         self.recent.clear();
         self.fresh.clear();
+        self.since_cut = None;
         Layers::Base {
             concepts: self.sorted_concepts(),
             priorities: self.priorities.clone(),
@@ -463,6 +542,19 @@ impl Layers {
             } => Snapshot::layered(
                 Arc::clone(&current.base),
                 Arc::new(TermIndex::build(recent)),
+                changed,
+                priorities,
+                concepts,
+            ),
+            Layers::Rebased {
+                base,
+                since_cut,
+                changed,
+                priorities,
+                concepts,
+            } => Snapshot::layered(
+                base,
+                Arc::new(TermIndex::build(since_cut)),
                 changed,
                 priorities,
                 concepts,
@@ -1080,7 +1172,10 @@ mod tests {
     /// new concept, and a deletion and a new version of one id in one staging.
     #[test]
     fn staged_changes_are_seen_only_once_published_all_at_once() {
-        let search = TermSearch::new(vec![russian("treaty", "договор")], HashMap::new());
+        let search = Arc::new(TermSearch::new(
+            vec![russian("treaty", "договор")],
+            HashMap::new(),
+        ));
         let exact = |id: &str| [(id.to_owned(), MatchKind::Exact)];
         let first = search.stage([TermChange::Upserted(russian("new", "организация"))]);
         let second = search.stage([
@@ -1132,6 +1227,102 @@ mod tests {
         assert_eq!(snapshot.base.concepts.len(), DELTA_LIMIT + FRESH_LIMIT);
         assert!(snapshot.delta.concepts.is_empty() && snapshot.fresh.concepts.is_empty());
         assert_eq!(ids_and_kinds(&search, "организация"), exact("moved"));
+    }
+
+    /// Past the delta's limit, a publication cuts a base to build apart and goes on over the
+    /// old one; the base, once in, comes with a delta of the writes staged since its cut, so
+    /// every concept is found as last written, whichever layer holds it.
+    #[test]
+    fn a_base_built_apart_takes_in_the_writes_made_meanwhile() {
+        let exact = |id: &str| [(id.to_owned(), MatchKind::Exact)];
+        let search = TermSearch::new(
+            vec![
+                russian("kept", "договор"),
+                russian("moved", "соглашение"),
+                russian("gone", "союз"),
+            ],
+            HashMap::new(),
+        );
+        search.stage(
+            (0..DELTA_LIMIT)
+                .map(|n| TermChange::Upserted(russian(&format!("c{n}"), &format!("слово{n}")))),
+        );
+        assert!(search.publish(true).is_none(), "not past the limit yet");
+        search.stage([TermChange::Deleted("gone".to_owned())]);
+        let Some(cut) = search.publish(true) else {
+            panic!("a base is due past the limit");
+        };
+        assert_eq!(cut.0.len(), DELTA_LIMIT + 2);
+        // Written while the base is built: published over the old base at once.
+        search.stage([
+            TermChange::Upserted(russian("moved", "организация")),
+            TermChange::Deleted("c1".to_owned()),
+            TermChange::Upserted(russian("new", "сотрудничество")),
+        ]);
+        assert!(search.publish(true).is_none(), "one base at a time");
+        assert_eq!(ids_and_kinds(&search, "организация"), exact("moved"));
+        search.rebase(cut);
+        let snapshot = search.snapshot();
+        assert_eq!(snapshot.base.concepts.len(), DELTA_LIMIT + 2);
+        assert_eq!(snapshot.delta.concepts.len(), 2, "the writes since the cut");
+        assert_eq!(snapshot.concept_count(), DELTA_LIMIT + 2);
+        assert_eq!(search.published(), search.staged());
+        assert_eq!(ids_and_kinds(&search, "договор"), exact("kept"));
+        assert_eq!(ids_and_kinds(&search, "организация"), exact("moved"));
+        assert!(ids_and_kinds(&search, "соглашение").is_empty());
+        assert_eq!(ids_and_kinds(&search, "сотрудничество"), exact("new"));
+        for deleted in ["союз", "слово1"] {
+            let found = ids_and_kinds(&search, deleted);
+            assert!(
+                found.iter().all(|(id, _)| id != "gone" && id != "c1"),
+                "{found:?}"
+            );
+        }
+        assert_eq!(ids_and_kinds(&search, "слово2"), exact("c2"));
+    }
+
+    /// A base built in place while another is built apart (collection priorities set)
+    /// holds all the cut does and more: the one built apart is dropped.
+    #[test]
+    fn a_base_built_apart_gives_way_to_one_built_in_place_meanwhile() {
+        let search = TermSearch::new(Vec::new(), HashMap::new());
+        search.stage(
+            (0..=DELTA_LIMIT)
+                .map(|n| TermChange::Upserted(russian(&format!("c{n}"), &format!("слово{n}")))),
+        );
+        let Some(cut) = search.publish(true) else {
+            panic!("a base is due past the limit");
+        };
+        search.stage([TermChange::Upserted(russian("new", "сотрудничество"))]);
+        search.set_priorities(HashMap::from([("test".to_owned(), 5)]));
+        search.rebase(cut);
+        let snapshot = search.snapshot();
+        assert_eq!(snapshot.base.concepts.len(), DELTA_LIMIT + 2);
+        assert!(snapshot.delta.concepts.is_empty());
+        assert_eq!(
+            ids_and_kinds(&search, "сотрудничество"),
+            [("new".to_owned(), MatchKind::Exact)]
+        );
+    }
+
+    /// Through [`TermSearch::publish_staged`], the base due is built on a thread of its own,
+    /// and put in by it.
+    #[test]
+    fn publishing_past_the_limit_builds_the_base_on_a_thread() {
+        let search = Arc::new(TermSearch::new(Vec::new(), HashMap::new()));
+        for n in 0..=DELTA_LIMIT {
+            search.stage([TermChange::Upserted(russian(&format!("c{n}"), "слово"))]);
+            search.publish_staged();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while search.snapshot().base.concepts.len() <= DELTA_LIMIT {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the base was not put in"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(search.snapshot().concept_count(), DELTA_LIMIT + 1);
     }
 
     #[test]
