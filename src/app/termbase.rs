@@ -610,7 +610,7 @@ fn twins(index: &TermSearch, stored: &Concept, previous: Option<&Concept>) -> Ve
             collections: vec![stored.collection.clone()],
             pinyin: false,
         };
-        for hit in snapshot.lookup(&query) {
+        for hit in snapshot.lookup_outright(&query) {
             if hit.concept.id != stored.id
                 && matches!(hit.kind, MatchKind::Exact | MatchKind::Normalized)
             {

@@ -183,6 +183,15 @@ pub struct Snapshot {
     concepts: usize,
 }
 
+/// How far a lookup looks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Terms named outright: exact, normalized, stemmed.
+    Outright,
+    /// Those, and partial, fuzzy and pinyin matches.
+    Everything,
+}
+
 /// A committed change of the termbase, as the term index takes it.
 #[derive(Clone, Debug)]
 pub enum TermChange {
@@ -651,11 +660,24 @@ impl Snapshot {
     /// [`lookup`](Self::lookup) for a call that may end first: once `cancel` is set, the
     /// candidates' search stops and the (partial) answer is for nobody.
     pub fn lookup_cancellable(&self, query: &LookupQuery, cancel: &Cancel) -> Vec<TermHit> {
+        self.lookup_in(query, Reach::Everything, cancel)
+    }
+
+    /// The concepts that name the query outright (exactly, normalized or by its stems),
+    /// ranked as [`lookup`](Self::lookup) ranks them, with no partial, fuzzy or pinyin
+    /// matching: what a write checks each new term against, at a fraction of a lookup's
+    /// cost.
+    pub fn lookup_outright(&self, query: &LookupQuery) -> Vec<TermHit> {
+        self.lookup_in(query, Reach::Outright, &Cancel::never())
+    }
+
+    fn lookup_in(&self, query: &LookupQuery, reach: Reach, cancel: &Cancel) -> Vec<TermHit> {
         let analyzed = QueryText::new(&query.text);
         let pinyin = query
             .pinyin
             .then(|| text::pinyin::PinyinQuery::parse(&query.text))
-            .flatten();
+            .flatten()
+            .filter(|_| reach == Reach::Everything);
         let indexes = self.layers();
         let in_lang = |index: &TermIndex, stale, term_id: TermId, lang: Option<&Lang>| {
             let term = &index.terms[term_id as usize];
@@ -678,7 +700,9 @@ impl Snapshot {
         let mut best: HashMap<&str, TermHit> = HashMap::new();
         for ((index, stale), mut candidates) in indexes.into_iter().zip(outright) {
             let wanted = |term_id: TermId| in_lang(index, stale, term_id, source);
-            candidates.extend(index.other_candidates(&analyzed, typos, wanted, cancel));
+            if reach == Reach::Everything {
+                candidates.extend(index.other_candidates(&analyzed, typos, wanted, cancel));
+            }
             if let Some(pinyin) = &pinyin {
                 let chinese = Lang::zh();
                 let wanted = |term_id: TermId| in_lang(index, stale, term_id, Some(&chinese));
@@ -1227,6 +1251,59 @@ mod tests {
         assert_eq!(snapshot.base.concepts.len(), DELTA_LIMIT + FRESH_LIMIT);
         assert!(snapshot.delta.concepts.is_empty() && snapshot.fresh.concepts.is_empty());
         assert_eq!(ids_and_kinds(&search, "организация"), exact("moved"));
+    }
+
+    /// An outright lookup finds the terms a query names exactly, normalized or by its stems,
+    /// and none of the typos and parts a full lookup adds.
+    #[test]
+    fn an_outright_lookup_leaves_out_typos_and_parts() {
+        let search = TermSearch::new(
+            vec![
+                russian("spirit", "шанхайский дух"),
+                russian("org", "организация"),
+            ],
+            HashMap::new(),
+        );
+        let snapshot = search.snapshot();
+        let query = |text: &str| LookupQuery {
+            text: text.into(),
+            source_lang: None,
+            limit: 10,
+            min_score: 0.0,
+            collections: Vec::new(),
+            pinyin: false,
+        };
+        let outright = |text: &str| -> Vec<(String, MatchKind)> {
+            snapshot
+                .lookup_outright(&query(text))
+                .iter()
+                .map(|h| (h.concept.id.clone(), h.kind))
+                .collect()
+        };
+        let found = |text: &str| -> Vec<String> {
+            snapshot
+                .lookup(&query(text))
+                .iter()
+                .map(|h| h.concept.id.clone())
+                .collect()
+        };
+        assert_eq!(
+            outright("шанхайский дух"),
+            [("spirit".to_owned(), MatchKind::Exact)]
+        );
+        assert_eq!(
+            outright("Шанхайский дух"),
+            [("spirit".to_owned(), MatchKind::Normalized)]
+        );
+        assert_eq!(
+            outright("шанхайского духа"),
+            [("spirit".to_owned(), MatchKind::Stemmed)]
+        );
+        for (typo_or_part, id) in [("организацыя", "org"), ("шанхайский", "spirit")]
+        {
+            assert_eq!(found(typo_or_part), [id], "{typo_or_part}");
+            assert!(outright(typo_or_part).is_empty(), "{typo_or_part}");
+        }
     }
 
     /// Past the delta's limit, a publication cuts a base to build apart and goes on over the
