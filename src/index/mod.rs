@@ -1141,16 +1141,20 @@ mod tests {
         );
     }
 
-    fn ids_and_kinds(search: &TermSearch, text: &str) -> Vec<(String, MatchKind)> {
-        let query = LookupQuery {
+    /// A lookup of `text` in any language and collection, every score kept.
+    fn any_query(text: &str) -> LookupQuery {
+        LookupQuery {
             text: text.into(),
             source_lang: None,
             limit: 10,
             min_score: 0.0,
             collections: Vec::new(),
             pinyin: false,
-        };
-        let hits = search.snapshot().lookup(&query);
+        }
+    }
+
+    fn ids_and_kinds(search: &TermSearch, text: &str) -> Vec<(String, MatchKind)> {
+        let hits = search.snapshot().lookup(&any_query(text));
         hits.iter()
             .map(|h| (h.concept.id.clone(), h.kind))
             .collect()
@@ -1265,24 +1269,16 @@ mod tests {
             HashMap::new(),
         );
         let snapshot = search.snapshot();
-        let query = |text: &str| LookupQuery {
-            text: text.into(),
-            source_lang: None,
-            limit: 10,
-            min_score: 0.0,
-            collections: Vec::new(),
-            pinyin: false,
-        };
         let outright = |text: &str| -> Vec<(String, MatchKind)> {
             snapshot
-                .lookup_outright(&query(text))
+                .lookup_outright(&any_query(text))
                 .iter()
                 .map(|h| (h.concept.id.clone(), h.kind))
                 .collect()
         };
         let found = |text: &str| -> Vec<String> {
             snapshot
-                .lookup(&query(text))
+                .lookup(&any_query(text))
                 .iter()
                 .map(|h| h.concept.id.clone())
                 .collect()
