@@ -68,11 +68,17 @@ impl Default for GroupFlush {
 struct Leading<'a> {
     group: &'a GroupFlush,
     outcome: Option<(u64, Result<usize, sled::Error>)>,
-    _leader: MutexGuard<'a, ()>,
+    leader: Option<MutexGuard<'a, ()>>,
 }
 
 impl Drop for Leading<'_> {
     fn drop(&mut self) {
+        // Leadership is given up before the waiters are told: a waiter woken by the news
+        // while the lock was still held would fail to take it, go back to waiting for news,
+        // and, were every waiter to do so, none would lead the flush they all wait for until
+        // some unrelated write flushed (seen as a round of writes stalled for a minute, until
+        // a checkpoint flushed).
+        drop(self.leader.take());
         let outcome = self.outcome.take();
         self.group.done.send_modify(|flushed| match outcome {
             Some((number, Ok(_))) => flushed.up_to = flushed.up_to.max(number),
@@ -113,7 +119,7 @@ impl GroupFlush {
                     let mut leading = Leading {
                         group: self,
                         outcome: None,
-                        _leader: leader,
+                        leader: Some(leader),
                     };
                     let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
                     let result = flush().await;
