@@ -223,7 +223,7 @@ impl Snapshot {
         let mut terms: Vec<StoredTerm<'_>> = Vec::new();
         for (index, stale) in self.layers() {
             for concept in &index.concepts {
-                let hidden = stale.is_some_and(|stale| stale.contains(&concept.id));
+                let hidden = stale.contains(&concept.id);
                 let excluded = !query.collections.is_empty()
                     && !query.collections.contains(&concept.collection);
                 if hidden || excluded {

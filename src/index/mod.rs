@@ -174,13 +174,27 @@ pub struct Snapshot {
     base: Arc<TermIndex>,
     delta: Arc<TermIndex>,
     fresh: Arc<TermIndex>,
-    /// Concepts changed or deleted since the base was built: their base entries are stale.
-    changed: HashSet<String>,
-    /// Concepts changed or deleted since the delta was built: their delta entries are stale.
+    /// Concepts changed or deleted between the base's build and the delta's: their base
+    /// entries are stale, as are those of `fresh_changed`. Shared by every snapshot over the
+    /// same delta, so that a publication does not copy every change since the base.
+    changed: Arc<HashSet<String>>,
+    /// Concepts changed or deleted since the delta was built: their delta and base entries
+    /// are stale.
     fresh_changed: HashSet<String>,
     priorities: HashMap<String, i32>,
     /// How many concepts the snapshot holds.
     concepts: usize,
+}
+
+/// The concepts whose entries in one layer of a snapshot are stale: in either set.
+#[derive(Clone, Copy)]
+pub(crate) struct Stale<'a>([Option<&'a HashSet<String>>; 2]);
+
+impl Stale<'_> {
+    /// Whether concept `id`'s entries are stale.
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.0.iter().flatten().any(|set| set.contains(id))
+    }
 }
 
 /// How far a lookup looks.
@@ -263,7 +277,6 @@ enum Layers {
     /// delta.
     Fresh {
         fresh: Vec<Arc<Concept>>,
-        changed: HashSet<String>,
         fresh_changed: HashSet<String>,
         priorities: HashMap<String, i32>,
         concepts: usize,
@@ -527,7 +540,6 @@ impl WriterState {
     fn fresh_layers(&self) -> Layers {
         Layers::Fresh {
             fresh: self.fresh.values().flatten().cloned().collect(),
-            changed: self.recent.keys().cloned().collect(),
             fresh_changed: self.fresh.keys().cloned().collect(),
             priorities: self.priorities.clone(),
             concepts: self.all.len(),
@@ -570,7 +582,6 @@ impl Layers {
             ),
             Layers::Fresh {
                 fresh,
-                changed,
                 fresh_changed,
                 priorities,
                 concepts,
@@ -578,7 +589,7 @@ impl Layers {
                 base: Arc::clone(&current.base),
                 delta: Arc::clone(&current.delta),
                 fresh: Arc::new(TermIndex::build(fresh)),
-                changed,
+                changed: Arc::clone(&current.changed),
                 fresh_changed,
                 priorities,
                 concepts,
@@ -609,7 +620,7 @@ impl Snapshot {
             base,
             delta,
             fresh: Arc::new(TermIndex::build(Vec::new())),
-            changed,
+            changed: Arc::new(changed),
             fresh_changed: HashSet::new(),
             priorities,
             concepts,
@@ -617,12 +628,23 @@ impl Snapshot {
     }
 
     /// The indexes, oldest first, each with the concepts whose entries in it are stale.
-    fn layers(&self) -> [(&TermIndex, Option<&HashSet<String>>); 3] {
+    fn layers(&self) -> [(&TermIndex, Stale<'_>); 3] {
         [
-            (&*self.base, Some(&self.changed)),
-            (&*self.delta, Some(&self.fresh_changed)),
-            (&*self.fresh, None),
+            (
+                &*self.base,
+                Stale([Some(&self.changed), Some(&self.fresh_changed)]),
+            ),
+            (&*self.delta, Stale([Some(&self.fresh_changed), None])),
+            (&*self.fresh, Stale([None, None])),
         ]
+    }
+
+    /// Every concept changed or deleted since the base was built, sorted.
+    pub(crate) fn changed_since_base(&self) -> Vec<&String> {
+        let mut changed: Vec<&String> = self.changed.iter().chain(&self.fresh_changed).collect();
+        changed.sort();
+        changed.dedup();
+        changed
     }
 
     /// Every concept changed since the base was built, as the delta and fresh index hold
@@ -640,8 +662,8 @@ impl Snapshot {
         self.concepts
     }
 
-    fn visible(index: &TermIndex, term: TermId, stale: Option<&HashSet<String>>) -> bool {
-        stale.is_none_or(|stale| !stale.contains(&index.concept_of(term).id))
+    fn visible(index: &TermIndex, term: TermId, stale: Stale<'_>) -> bool {
+        !stale.contains(&index.concept_of(term).id)
     }
 
     fn priority(&self, concept: &Concept) -> i32 {

@@ -109,8 +109,7 @@ impl TermSearch {
         } else {
             TermIndex::build(snapshot.recent_concepts()).write(&mut body);
         }
-        let mut changed: Vec<&String> = snapshot.changed.iter().collect();
-        changed.sort();
+        let changed = snapshot.changed_since_base();
         let mut ends = Vec::with_capacity(changed.len());
         let mut ids = String::new();
         for id in changed {
