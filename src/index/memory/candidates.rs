@@ -29,12 +29,13 @@ pub(super) struct Hit {
 /// The numbers of the stored segment behind a lane entry, read from its unit; `None` when it
 /// cannot be read.
 pub(super) fn stored_numbers(
-    units: Units<'_>,
+    units: &Units<'_>,
+    number: u32,
     part: &Part,
     lane: &Lane,
     entry: u32,
 ) -> Option<Vec<Number>> {
-    let stored = units.entry(part, lane, entry)?;
+    let stored = units.entry(number, part, lane, entry)?;
     Some(adapt::numbers(lane.mode, stored.normalized.as_str()))
 }
 
@@ -49,7 +50,7 @@ pub(super) struct Context<'a> {
     pub(super) numbers: &'a [Number],
     pub(super) priorities: &'a [Option<usize>],
     /// Where the numbers of exact matches are read from.
-    pub(super) units: Units<'a>,
+    pub(super) units: &'a Units<'a>,
     /// Set when the call has ended: the verification stops.
     pub(super) cancel: &'a Cancel,
 }
@@ -176,7 +177,13 @@ impl Context<'_> {
         let (slot, _) = self.lane.entry(entry)?;
         let longest = self.seq.len().max(self.lane.seq(entry).len());
         let (score, numbers_only) = if d == 0 {
-            let numbers = stored_numbers(self.units, &self.live_part.part, self.lane, entry)?;
+            let numbers = stored_numbers(
+                self.units,
+                self.number,
+                &self.live_part.part,
+                self.lane,
+                entry,
+            )?;
             match adapt::differing(self.numbers, &numbers) {
                 0 => (1.0, false),
                 k => (numbers_only_score(k), true),

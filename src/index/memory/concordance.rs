@@ -125,10 +125,7 @@ impl MemoryIndex {
         candidates.sort_by(|a, b| {
             (a.priority, a.id, a.part, a.slot).cmp(&(b.priority, b.id, b.part, b.slot))
         });
-        let stored = Units {
-            source: units,
-            names: &self.memories.names,
-        };
+        let stored = Units::new(units, &self.memories.names);
         let mut hits = Vec::new();
         let mut last: Option<(u32, u32)> = None;
         for candidate in candidates {
@@ -169,10 +166,8 @@ impl MemoryIndex {
                 .map(|(_, s)| (s.lang.clone(), s.text.clone()))
                 .collect();
             let text = seg.text.clone();
-            let memory = part
-                .part
-                .memory(candidate.slot)
-                .and_then(|m| self.memories.names.get(m as usize))
+            let memory = stored
+                .memory(&part.part, candidate.slot)
                 .cloned()
                 .unwrap_or_default();
             hits.push(ConcordanceHit {

@@ -3,6 +3,7 @@
 //! [`UnitSource`] and built into matches with their differences and adapted targets.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::adapt::{self, Number};
@@ -72,10 +73,7 @@ impl MemoryIndex {
         let units = analyze::units(mode, normalized.as_str());
         let numbers = adapt::numbers(mode, normalized.as_str());
         let priorities = self.priorities(&query.memories);
-        let stored = Units {
-            source,
-            names: &self.memories.names,
-        };
+        let stored = Units::new(source, &self.memories.names);
         let mut hits = Vec::new();
         // Per part: its lane of the query's language and the query's symbols in it.
         let mut lanes: Vec<Option<(&Lane, Vec<u32>)>> = Vec::with_capacity(self.parts.len());
@@ -93,7 +91,7 @@ impl MemoryIndex {
                 seq: &seq,
                 numbers: &numbers,
                 priorities: &priorities,
-                units: stored,
+                units: &stored,
                 cancel,
             };
             match indexed.as_deref_mut() {
@@ -124,7 +122,7 @@ impl MemoryIndex {
         // best segment.
         let mut seen = std::collections::HashSet::new();
         hits.retain(|h| seen.insert((h.part, h.slot)));
-        self.same_numbers_first(stored, &mut hits, &lanes, &numbers, query.limit);
+        self.same_numbers_first(&stored, &mut hits, &lanes, &numbers, query.limit);
         // A hit whose unit is gone from the store, or changed since this snapshot, gives way
         // to the next one.
         let matches = hits
@@ -137,7 +135,7 @@ impl MemoryIndex {
                     units: &units,
                     seq,
                 };
-                self.build(stored, live_part, lane, &query_side, &numbers, hit)
+                self.build(&stored, live_part, lane, &query_side, &numbers, hit)
             })
             .take(query.limit)
             .collect();
@@ -154,7 +152,7 @@ impl MemoryIndex {
     /// their units, so the cost stays with the hits that are returned.
     fn same_numbers_first(
         &self,
-        stored: Units<'_>,
+        stored: &Units<'_>,
         hits: &mut [Hit],
         lanes: &[Option<(&Lane, Vec<u32>)>],
         query_numbers: &[Number],
@@ -182,7 +180,7 @@ impl MemoryIndex {
     /// (sorted); false when the segment cannot be read.
     fn has_numbers(
         &self,
-        stored: Units<'_>,
+        stored: &Units<'_>,
         hit: &Hit,
         lanes: &[Option<(&Lane, Vec<u32>)>],
         wanted: &[&str],
@@ -191,6 +189,7 @@ impl MemoryIndex {
             let (lane, _) = lanes.get(hit.part as usize)?.as_ref()?;
             stored_numbers(
                 stored,
+                hit.part,
                 &self.parts.get(hit.part as usize)?.part,
                 lane,
                 hit.entry,
@@ -207,7 +206,7 @@ impl MemoryIndex {
     /// when the unit is no longer stored as it was scored.
     fn build(
         &self,
-        stored: Units<'_>,
+        stored: &Units<'_>,
         live_part: &LivePart,
         lane: &Lane,
         query: &diff::Side<'_>,
@@ -215,8 +214,8 @@ impl MemoryIndex {
         hit: Hit,
     ) -> Option<MemoryMatch> {
         let part = &live_part.part;
-        let read = stored.entry(part, lane, hit.entry)?;
-        let unit = read.unit;
+        let read = stored.entry(hit.part, part, lane, hit.entry)?;
+        let unit = Arc::clone(&read.unit);
         let source = unit.segments.get(read.segment)?.text.clone();
         let target = unit.segments.get(hit.target)?.text.clone();
         let diffs = diff::spans(
@@ -233,11 +232,7 @@ impl MemoryIndex {
         } else {
             None
         };
-        let memory = self
-            .memories
-            .names
-            .get(part.memory(hit.slot)? as usize)?
-            .clone();
+        let memory = stored.memory(part, hit.slot)?.clone();
         Some(MemoryMatch {
             unit,
             memory,

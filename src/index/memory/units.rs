@@ -7,7 +7,9 @@
 //! back is therefore used only when its segment still reads as the sequence that was
 //! scored, so a match never shows a score computed for other text.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::analyze::{self, Unit};
@@ -58,23 +60,59 @@ pub(super) struct StoredEntry {
     pub(super) units: Vec<Unit>,
 }
 
-/// A [`UnitSource`] with the memory names of the snapshot whose slots it resolves.
-#[derive(Clone, Copy)]
+/// A [`UnitSource`] with the memory names of the snapshot whose slots it resolves, for one
+/// search.
 pub(super) struct Units<'a> {
-    pub(super) source: &'a dyn UnitSource,
-    pub(super) names: &'a [String],
+    source: &'a dyn UnitSource,
+    names: &'a [String],
+    /// The entries read so far, by part number and entry: an exact match's unit is read once,
+    /// whether its numbers are scored, ranked or built into the match.
+    read: RefCell<HashMap<EntryKey, Option<Rc<StoredEntry>>>>,
 }
 
-impl Units<'_> {
-    /// The unit in `slot` of `part`, as stored now.
-    pub(super) fn unit(&self, part: &Part, slot: u32) -> Option<Arc<TranslationUnit>> {
-        let memory = self.names.get(part.memory(slot)? as usize)?;
-        self.source.unit(memory, part.unit_id(slot))
+/// A lane entry of a search: the part's number in the snapshot, the entry in its lane.
+type EntryKey = (u32, u32);
+
+impl<'a> Units<'a> {
+    /// Units of `source`, in memories named by id in `names`.
+    pub(super) fn new(source: &'a dyn UnitSource, names: &'a [String]) -> Units<'a> {
+        Units {
+            source,
+            names,
+            read: RefCell::default(),
+        }
     }
 
-    /// The unit behind lane entry `entry`, when it still has the languages the part
-    /// recorded and its segment still reads as the entry's symbols.
-    pub(super) fn entry(&self, part: &Part, lane: &Lane, entry: u32) -> Option<StoredEntry> {
+    /// The name of the memory of `slot` in `part`.
+    pub(super) fn memory(&self, part: &Part, slot: u32) -> Option<&'a String> {
+        self.names.get(part.memory(slot)? as usize)
+    }
+
+    /// The unit in `slot` of `part`, as stored now.
+    pub(super) fn unit(&self, part: &Part, slot: u32) -> Option<Arc<TranslationUnit>> {
+        self.source
+            .unit(self.memory(part, slot)?, part.unit_id(slot))
+    }
+
+    /// The unit behind lane entry `entry` of part number `number`, when it still has the
+    /// languages the part recorded and its segment still reads as the entry's symbols; read
+    /// once per search.
+    pub(super) fn entry(
+        &self,
+        number: u32,
+        part: &Part,
+        lane: &Lane,
+        entry: u32,
+    ) -> Option<Rc<StoredEntry>> {
+        if let Some(read) = self.read.borrow().get(&(number, entry)) {
+            return read.clone();
+        }
+        let read = self.read_entry(part, lane, entry).map(Rc::new);
+        self.read.borrow_mut().insert((number, entry), read.clone());
+        read
+    }
+
+    fn read_entry(&self, part: &Part, lane: &Lane, entry: u32) -> Option<StoredEntry> {
         let (slot, segment) = lane.entry(entry)?;
         let unit = self.unit(part, slot)?;
         if !unit
