@@ -337,10 +337,16 @@ impl TermSearch {
     /// Publishes new collection priorities (rebuilds the base: ranking depends on them),
     /// with every change staged before.
     pub fn set_priorities(&self, priorities: HashMap<String, i32>) {
+        self.base_in_place(|state| state.priorities = priorities);
+    }
+
+    /// Builds a new base of every concept within a publication, after `change` to the
+    /// writer's state, and publishes it with every change staged before.
+    fn base_in_place(&self, change: impl FnOnce(&mut WriterState)) {
         let _publication = self.publish_lock();
         let (layers, through) = {
             let mut state = self.lock();
-            state.priorities = priorities;
+            change(&mut state);
             (state.base_layers(), state.staged)
         };
         self.store_snapshot(layers, through);
@@ -403,12 +409,7 @@ impl TermSearch {
             .spawn(move || search.rebase(cut));
         if let Err(error) = spawned {
             tracing::warn!(%error, "no thread for the term index base; it is built in place");
-            let _publication = self.publish_lock();
-            let (layers, through) = {
-                let mut state = self.lock();
-                (state.base_layers(), state.staged)
-            };
-            self.store_snapshot(layers, through);
+            self.base_in_place(|_| {});
         }
     }
 
