@@ -25,7 +25,13 @@ pub struct ChildServer {
     log: tokio::sync::mpsc::UnboundedReceiver<String>,
     /// What it logged before serving (recovery).
     pub early: Vec<String>,
+    /// How many lines of `early` [`logged`](Self::logged) has looked at.
+    early_read: usize,
 }
+
+/// The longest [`ChildServer::logged`] waits for a line: a server that never logs it fails
+/// the test rather than hanging it.
+const LOG_WAIT: Duration = Duration::from_secs(300);
 
 impl ChildServer {
     /// Starts `tolmach serve` (the binary built with these tests or benches) on a free port
@@ -90,17 +96,31 @@ impl ChildServer {
             channel,
             log,
             early,
+            early_read: 0,
         }
     }
 
-    /// Waits for the first log line containing `needle`.
+    /// Waits for the first log line containing `needle` not yet looked at, from the start
+    /// of the log: work the server starts beside serving (reading an index back) may log
+    /// before the line that says it serves.
     pub async fn logged(&mut self, needle: &str) -> String {
-        loop {
-            let line = self.log.recv().await.expect("the server is still logging");
+        while let Some(line) = self.early.get(self.early_read) {
+            self.early_read += 1;
             if line.contains(needle) {
-                return line;
+                return line.clone();
             }
         }
+        let later = async {
+            loop {
+                let line = self.log.recv().await.expect("the server is still logging");
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        };
+        tokio::time::timeout(LOG_WAIT, later)
+            .await
+            .unwrap_or_else(|_| panic!("no log line with {needle:?} in {LOG_WAIT:?}"))
     }
 
     /// Its resident and peak resident memory, in MiB (0 where /proc is missing).
