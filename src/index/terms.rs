@@ -613,14 +613,16 @@ impl TermIndex {
         let query_stem_set = char_set(query_stem_chars.iter().copied());
         SHARED_GRAMS.with_borrow_mut(|shared| {
             shared.reset(self.terms.len());
-            for posting in &key_lane.lists {
-                shared.add(posting, KEY_LANE);
-            }
-            for posting in stem_lane.iter().flat_map(|lane| &lane.lists) {
-                shared.add(posting, STEM_LANE);
-            }
+            shared.count(&key_lane, stem_lane.as_ref());
+            // The sketches read in a pass of their own, whose loads do not wait on each
+            // other: most of them miss every cache.
+            let sketched: Vec<(TermId, Sketch)> = shared
+                .passing
+                .iter()
+                .map(|&term_id| (term_id, self.sketches[term_id as usize]))
+                .collect();
             let mut verified = 0;
-            for &term_id in &shared.touched {
+            for (term_id, sketch) in sketched {
                 let [key_count, stem_count] = shared.counts[term_id as usize];
                 let key_shares = key_lane.passes(key_count);
                 // Only a term within reach of the query, and sharing enough grams with it, may
@@ -633,7 +635,6 @@ impl TermIndex {
                 if !key_typo && !stem_typo {
                     continue;
                 }
-                let sketch = &self.sketches[term_id as usize];
                 let len = usize::from(sketch.norm_chars);
                 let stem_len = usize::from(sketch.stem_chars);
                 // Most candidates end here, before their text is read.
@@ -691,13 +692,17 @@ impl TermIndex {
     /// are left out and the count needed lowered by as many.
     fn typo_lane(&self, grams: &[Gram], needed: isize, ids: &Range<TermId>) -> TypoLane<'_> {
         let posting = |gram: &Gram| self.grams.get(gram).map_or(&[][..], |p| p.as_slice());
-        let mut lists: Vec<&[TermId]> = grams.iter().map(posting).collect();
-        lists.sort_by_key(|posting| posting.len());
-        let common = lists.iter().filter(|p| p.len() > COMMON_GRAM).count();
+        let mut lists: Vec<(Gram, &[TermId])> = grams.iter().map(|g| (*g, posting(g))).collect();
+        lists.sort_by_key(|(_, posting)| posting.len());
+        let common = lists.iter().filter(|(_, p)| p.len() > COMMON_GRAM).count();
         let skipped = usize::try_from(needed - 1).map_or(0, |most| most.min(common));
         lists.truncate(lists.len() - skipped);
         TypoLane {
-            lists: lists.into_iter().map(|p| within(p, ids)).collect(),
+            lists: lists
+                .into_iter()
+                .map(|(gram, p)| (gram, within(p, ids)))
+                .collect(),
+            ids: ids.clone(),
             needed: needed - skipped as isize,
         }
     }
@@ -739,14 +744,12 @@ impl TermIndex {
         let needed_counted = needed - skipped;
         SHARED_GRAMS.with_borrow_mut(|shared| {
             shared.reset(self.terms.len());
+            let need = [u16::try_from(needed_counted).unwrap_or(NEVER), NEVER];
             for posting in counted {
-                shared.add(posting, KEY_LANE);
+                shared.add(posting, [1, 0], need);
             }
             let mut verified = 0;
-            for &term_id in &shared.touched {
-                if usize::from(shared.counts[term_id as usize][KEY_LANE]) < needed_counted {
-                    continue;
-                }
+            for &term_id in &shared.passing {
                 let stems = &self.terms[term_id as usize].stems;
                 let m = stems.len();
                 if m < MIN_VARIANT_TERM_WORDS || m.abs_diff(n) > most_edits {
@@ -938,10 +941,10 @@ fn char_set(chars: impl Iterator<Item = char>) -> u32 {
 
 /// How many of the query's grams each term shares, counted in a dense array instead of a
 /// hash map: a fuzzy lookup adds up about 10⁵ postings, and hashing each one cost more than
-/// everything else in the lookup. Two counts per term, one per [`TypoLane`]: the grams of the
-/// query's key ([`KEY_LANE`]) and of its joined stems ([`STEM_LANE`]), since a typo of either
-/// shares most grams of that one, not of both. One per thread, kept between lookups; only the
-/// entries touched are reset.
+/// everything else in the lookup. Two counts per term, one per lane: the grams of the query's
+/// key ([`KEY_LANE`]) and of its joined stems ([`STEM_LANE`]), since a typo of either shares
+/// most grams of that one, not of both. One per thread, kept between lookups; only the entries
+/// touched are reset.
 #[derive(Default)]
 struct SharedGrams {
     /// Shared grams per term id and lane. A query has at most [`MAX_FUZZY_QUERY_CHARS`] grams
@@ -950,12 +953,18 @@ struct SharedGrams {
     counts: Vec<[u8; 2]>,
     /// Terms with a non-zero count, in the order first met.
     touched: Vec<TermId>,
+    /// Terms whose count reached what either lane needs, in the order they reached it: the
+    /// only ones that may pass, so that the thousands only touched are never read again.
+    passing: Vec<TermId>,
 }
 
 /// The lane of [`SharedGrams::counts`] counting the query's own grams (or word stems).
 const KEY_LANE: usize = 0;
 /// The lane counting the grams of the query's joined stems.
 const STEM_LANE: usize = 1;
+
+/// A count no lane reaches: the need of a lane that is not counted.
+const NEVER: u16 = u16::MAX;
 
 impl SharedGrams {
     /// Clears the counts, ready for an index of `terms` terms.
@@ -967,14 +976,70 @@ impl SharedGrams {
         }
     }
 
-    /// Counts a posting list in one lane.
-    fn add(&mut self, posting: &[TermId], lane: usize) {
+    /// Counts the lists of a key lane and, if any, a stem lane. A gram in both (most of
+    /// them: a word and its stem differ in their last letters) is read once for the ids the
+    /// two lanes share, counting in both.
+    fn count(&mut self, key: &TypoLane<'_>, stems: Option<&TypoLane<'_>>) {
+        let need = [key.need(), stems.map_or(NEVER, TypoLane::need)];
+        let Some(stems) = stems else {
+            for (_, posting) in &key.lists {
+                self.add(posting, [1, 0], need);
+            }
+            return;
+        };
+        let mut stem_lists: Vec<(Gram, &[TermId], bool)> = stems
+            .lists
+            .iter()
+            .map(|&(gram, posting)| (gram, posting, false))
+            .collect();
+        stem_lists.sort_unstable_by_key(|&(gram, _, _)| gram);
+        let nested = stems.ids.start <= key.ids.start && key.ids.end <= stems.ids.end;
+        for &(gram, posting) in &key.lists {
+            let shared = stem_lists
+                .binary_search_by_key(&gram, |&(gram, _, _)| gram)
+                .ok()
+                .filter(|_| nested);
+            let Some(at) = shared else {
+                self.add(posting, [1, 0], need);
+                continue;
+            };
+            let (_, stem_posting, ref mut counted) = stem_lists[at];
+            *counted = true;
+            // The key's list is the part of the stems' list within the key's ids.
+            let start = stem_posting.partition_point(|&id| id < key.ids.start);
+            let end = start + posting.len();
+            self.add(&stem_posting[..start], [0, 1], need);
+            self.add(posting, [1, 1], need);
+            self.add(&stem_posting[end..], [0, 1], need);
+        }
+        for (_, posting, counted) in stem_lists {
+            if !counted {
+                self.add(posting, [0, 1], need);
+            }
+        }
+    }
+
+    /// Counts a posting list, `by` in each lane, and records the terms whose counts now reach
+    /// `need` in either lane for the first time.
+    fn add(&mut self, posting: &[TermId], by: [u8; 2], need: [u16; 2]) {
+        let reached = |counts: [u8; 2]| {
+            u16::from(counts[KEY_LANE]) >= need[KEY_LANE]
+                || u16::from(counts[STEM_LANE]) >= need[STEM_LANE]
+        };
         for &term in posting {
             let counts = &mut self.counts[term as usize];
-            if *counts == [0; 2] {
+            let before = *counts;
+            *counts = [
+                before[KEY_LANE].saturating_add(by[KEY_LANE]),
+                before[STEM_LANE].saturating_add(by[STEM_LANE]),
+            ];
+            let fresh = before == [0; 2];
+            if fresh {
                 self.touched.push(term);
             }
-            counts[lane] = counts[lane].saturating_add(1);
+            if reached(*counts) && (fresh || !reached(before)) {
+                self.passing.push(term);
+            }
         }
     }
 
@@ -984,14 +1049,17 @@ impl SharedGrams {
             self.counts[term as usize] = [0; 2];
         }
         self.touched.clear();
+        self.passing.clear();
     }
 }
 
 /// The posting lists one string's grams are counted from, and how many of them a typo of
 /// that string shares at least.
 struct TypoLane<'i> {
-    /// The lists read, each cut to the ids of the terms of reach.
-    lists: Vec<&'i [TermId]>,
+    /// The lists read, by gram, each cut to `ids`.
+    lists: Vec<(Gram, &'i [TermId])>,
+    /// The ids of the terms of reach.
+    ids: Range<TermId>,
     /// Grams a typo shares among `lists`; 0 or less when the count rules nothing out.
     needed: isize,
 }
@@ -1000,6 +1068,11 @@ impl TypoLane<'_> {
     /// Whether a term counted `count` times in the lane's lists shares enough.
     fn passes(&self, count: u8) -> bool {
         isize::from(count) >= self.needed
+    }
+
+    /// The count at which a term passes, as [`SharedGrams::add`] compares it.
+    fn need(&self) -> u16 {
+        u16::try_from(self.needed.max(0)).unwrap_or(NEVER)
     }
 }
 
