@@ -350,10 +350,12 @@ impl TermIndex {
 
     /// A term's key of the given kind, if it has one.
     fn key(&self, kind: Key, term: TermId) -> Option<&str> {
-        let t = &self.terms[term as usize];
         let key = &self.key_texts[term as usize];
+        // A term without stems has none joined (a stem is never empty).
+        let stems = Some(&self.keys[key.stems_start..key.end]).filter(|s| !s.is_empty());
         match kind {
             Key::Exact => {
+                let t = &self.terms[term as usize];
                 let concept = &self.concepts[t.concept as usize];
                 Some(
                     concept.langs[t.section as usize].terms[t.term as usize]
@@ -362,13 +364,10 @@ impl TermIndex {
                 )
             }
             Key::Normalized => Some(self.norm_key(term)),
-            Key::Stemmed => (!t.stems.is_empty()).then(|| &self.keys[key.stems_start..key.end]),
+            Key::Stemmed => stems,
             // From the joined stems, beside the key, rather than the term's own list of them:
             // Recognize reads the first stem of every term that may start at each word.
-            Key::FirstStem => (!t.stems.is_empty()).then(|| {
-                let stems = &self.keys[key.stems_start..key.end];
-                stems.split(' ').next().unwrap_or(stems)
-            }),
+            Key::FirstStem => stems.map(|stems| stems.split(' ').next().unwrap_or(stems)),
         }
     }
 
@@ -1093,7 +1092,10 @@ fn within<'p>(posting: &'p [TermId], ids: &Range<TermId>) -> &'p [TermId] {
 /// small map.
 struct SeenKeys<'t> {
     kind: Key,
-    terms: HashMap<&'t str, Vec<TermId>>,
+    /// Each key seen, with where its terms are in `ids`.
+    terms: HashMap<&'t str, Range<u32>, foldhash::fast::RandomState>,
+    /// The terms of every key seen, one key's after another's.
+    ids: Vec<TermId>,
 }
 
 impl<'t> SeenKeys<'t> {
@@ -1101,16 +1103,20 @@ impl<'t> SeenKeys<'t> {
     fn new(kind: Key, keys: usize) -> SeenKeys<'t> {
         SeenKeys {
             kind,
-            terms: HashMap::with_capacity(keys),
+            terms: HashMap::with_capacity_and_hasher(keys, Default::default()),
+            ids: Vec::new(),
         }
     }
 
     /// [`TermIndex::terms_by`] this kind of `key`.
     fn terms(&mut self, index: &TermIndex, key: &'t str) -> &[TermId] {
-        let kind = self.kind;
-        self.terms
-            .entry(key)
-            .or_insert_with(|| index.terms_by(kind, key).collect())
+        let (kind, ids) = (self.kind, &mut self.ids);
+        let range = self.terms.entry(key).or_insert_with(|| {
+            let start = ids.len() as u32;
+            ids.extend(index.terms_by(kind, key));
+            start..ids.len() as u32
+        });
+        &self.ids[range.start as usize..range.end as usize]
     }
 }
 
