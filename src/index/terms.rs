@@ -584,20 +584,15 @@ impl TermIndex {
             return;
         }
 
-        let gram_size = if has_han { 1 } else { 3 };
         let max_typos = max_typos(query_chars.len());
         let query_stem_chars: Vec<char> = query_stems.join(" ").chars().collect();
         let (query_len, query_stem_len) = (query_chars.len(), query_stem_chars.len());
-        // A typo of either string shares all but `gram_size` per edit of that one's grams.
-        let lost = (gram_size * max_typos) as isize;
         let band = self.length_band(query_len);
         // The joined stems' grams, read over the whole band. A Han query has none of its own:
         // its key's grams, read over the whole band, stand for them.
         let stem_lane = (!has_han && query_stem_len > 0).then(|| {
-            let mut stem_grams = grams(&query_stem_chars);
-            stem_grams.sort_unstable();
-            stem_grams.dedup();
-            self.typo_lane(&stem_grams, stem_grams.len() as isize - lost, &band)
+            let (stem_grams, needed) = typo_grams(&query_stem_chars, max_typos);
+            self.typo_lane(&stem_grams, needed, &band)
         });
         // The key's grams are read over the terms whose keys are within typo reach of the
         // query's length, unless the stems' lane rules nothing out: then every term of the
@@ -605,7 +600,8 @@ impl TermIndex {
         let stems_rule_out = stem_lane.as_ref().is_some_and(|lane| lane.needed > 0);
         let key_band = self.typo_length_band(query_len, max_typos);
         let key_ids = if stems_rule_out { &key_band } else { &band };
-        let key_lane = self.typo_lane(&query_grams, query_grams.len() as isize - lost, key_ids);
+        let (key_grams, key_needed) = typo_grams(query_chars, max_typos);
+        let key_lane = self.typo_lane(&key_grams, key_needed, key_ids);
         let query_pattern = BitPattern::new(query_chars);
         let stem_pattern = BitPattern::new(&query_stem_chars);
         let query_set = char_set(query_chars.iter().copied());
@@ -1139,6 +1135,39 @@ type Gram = [char; 3];
 const PAD_START: char = '\u{2}';
 /// Padding after the last character.
 const PAD_END: char = '\u{3}';
+
+/// The grams a typo lane counts for a query string, and how many of them a string within
+/// `max_typos` edits of it shares at least.
+///
+/// An edit destroys up to three of the overlapping trigrams around it, but at most one of the
+/// trigrams that tile the padded string without overlap, its chunks: a chunk no edit touched
+/// is still a run of the other string, so one of its grams. Where the chunks still rule
+/// something out they are counted, a third of the lists for the same guarantee; a Han
+/// string's grams are its characters, each edit destroying one.
+fn typo_grams(chars: &[char], max_typos: usize) -> (Vec<Gram>, isize) {
+    let all = grams(chars);
+    let typos = max_typos as isize;
+    let distinct = |mut grams: Vec<Gram>| {
+        grams.sort_unstable();
+        grams.dedup();
+        grams
+    };
+    if chars.iter().any(|&c| text::is_han(c)) {
+        let grams = distinct(all);
+        let needed = grams.len() as isize - typos;
+        return (grams, needed);
+    }
+    // Every third gram from the first: the chunks (a shorter rest at the end has none). A
+    // chunk repeated counts once: an edit to one copy leaves the other.
+    let chunks = distinct(all.iter().step_by(3).copied().collect());
+    if chunks.len() as isize - typos >= 1 {
+        let needed = chunks.len() as isize - typos;
+        return (chunks, needed);
+    }
+    let grams = distinct(all);
+    let needed = grams.len() as isize - 3 * typos;
+    (grams, needed)
+}
 
 /// The n-grams a string is indexed under: single characters for text with Han characters
 /// (a Chinese term is a handful of very informative characters), padded character trigrams
