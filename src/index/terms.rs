@@ -508,9 +508,9 @@ impl TermIndex {
     ///
     /// A term is a typo match when its key is within `max_typos` edits of the query, or its
     /// joined stems of the query's (an inflected form one letter off). Terms are listed under
-    /// the grams of both. Each edit destroys at most `gram_size` grams, so a term whose key is
-    /// a typo of the query shares all but that many per edit of the query's grams, and one
-    /// whose stems are a typo of the query's stems as many of the stems' grams (the count
+    /// the grams of both. A term whose key is a typo of the query shares all but one per edit
+    /// of the query's chunks, or all but three per edit of its trigrams ([`typo_grams`]), and
+    /// one whose stems are a typo of the query's stems likewise of the stems' (the count
     /// filter). The two are counted apart, each against its own threshold ([`TypoLane`]): a
     /// count of both together lets through every term sharing a few grams with the shorter.
     /// The longest posting lists are skipped and the threshold lowered by as many, so common
