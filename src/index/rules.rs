@@ -264,15 +264,49 @@ pub(super) fn max_typos(chars: usize) -> usize {
 }
 
 /// Most edits a typo match may make between strings whose longer one has `longest`
-/// characters, in a query allowing `max_typos`.
+/// characters, in a query allowing `max_typos`: the most that keep the similarity at the
+/// minimum, as [`typo_similarity`] computes it (two in nine characters, three in ten).
 pub(super) fn typo_edits(longest: usize, max_typos: usize) -> usize {
-    max_edits(longest).min(max_typos)
+    let most = match SIMILAR_EDITS.get(longest) {
+        Some(&edits) => usize::from(edits),
+        None => similar_edits(longest),
+    };
+    most.min(max_typos)
+}
+
+/// [`similar_edits`] of the lengths a fuzzy lookup meets most, worked out once: a lookup asks
+/// for thousands of candidates.
+const SIMILAR_EDITS: [u8; 64] = {
+    let mut table = [0; 64];
+    let mut longest = 0;
+    while longest < table.len() {
+        table[longest] = similar_edits(longest) as u8;
+        longest += 1;
+    }
+    table
+};
+
+/// Most edits between strings whose longer one has `longest` characters that keep their
+/// similarity at [`score::FUZZY_MIN_SIMILARITY`].
+const fn similar_edits(longest: usize) -> usize {
+    let mut edits = 0;
+    while edits < longest && similarity_after(edits + 1, longest) >= score::FUZZY_MIN_SIMILARITY {
+        edits += 1;
+    }
+    edits
 }
 
 /// The similarity `1 − d / longest` of a typo match `edits` apart (`None`: farther than
 /// [`typo_edits`] allows, similarity 0).
 pub(super) fn typo_similarity(edits: Option<usize>, longest: usize) -> f32 {
-    edits.map_or(0.0, |d| 1.0 - d as f32 / longest.max(1) as f32)
+    edits.map_or(0.0, |d| similarity_after(d, longest))
+}
+
+/// The similarity `1 − edits / longest` of strings `edits` apart whose longer one has
+/// `longest` characters (at least one).
+const fn similarity_after(edits: usize, longest: usize) -> f32 {
+    let longest = if longest == 0 { 1 } else { longest };
+    1.0 - edits as f32 / longest as f32
 }
 
 /// Where a window of tokens whose stems are those of the term with normalized key `key` ends as an
@@ -307,4 +341,20 @@ pub(super) fn stem_window_end(key: &str, norm: &str, window: &[TokenRef]) -> Opt
     } else {
         end
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A typo match keeps 70 % of the longer string: two edits in nine characters leave
+    /// 78 %, three 67 %; three in ten leave exactly 70 %.
+    #[test]
+    fn typo_edits_keep_the_similarity_minimum() {
+        let edits: Vec<usize> = (0..=13).map(|longest| typo_edits(longest, 3)).collect();
+        assert_eq!(edits, [0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3]);
+        assert_eq!(typo_edits(9, 1), 1);
+        // Past the lengths worked out in advance, the same rule.
+        assert_eq!(typo_edits(100, 40), 30);
+    }
 }

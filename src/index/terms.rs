@@ -513,6 +513,9 @@ impl TermIndex {
     /// one whose stems are a typo of the query's stems likewise of the stems' (the count
     /// filter). The two are counted apart, each against its own threshold ([`TypoLane`]): a
     /// count of both together lets through every term sharing a few grams with the shorter.
+    /// The threshold a term must meet depends on its length, read from its sketch: a term no
+    /// longer than a nine-letter query may be two edits from it, not three, and a longer one
+    /// is reached by insertions, which destroy fewer trigrams ([`TypoGrams::shared_at_least`]).
     /// The longest posting lists are skipped and the threshold lowered by as many, so common
     /// grams cost nothing and no qualifying term is lost. Only the terms of about the query's
     /// length are counted, a range of ids in each posting list (for the key's grams, only
@@ -590,18 +593,15 @@ impl TermIndex {
         let band = self.length_band(query_len);
         // The joined stems' grams, read over the whole band. A Han query has none of its own:
         // its key's grams, read over the whole band, stand for them.
-        let stem_lane = (!has_han && query_stem_len > 0).then(|| {
-            let (stem_grams, needed) = typo_grams(&query_stem_chars, max_typos);
-            self.typo_lane(&stem_grams, needed, &band)
-        });
+        let stem_lane = (!has_han && query_stem_len > 0)
+            .then(|| self.typo_lane(typo_grams(&query_stem_chars, max_typos), max_typos, &band));
         // The key's grams are read over the terms whose keys are within typo reach of the
         // query's length, unless the stems' lane rules nothing out: then every term of the
         // band sharing a gram with either string is a candidate, as it is tried for stems.
         let stems_rule_out = stem_lane.as_ref().is_some_and(|lane| lane.needed > 0);
         let key_band = self.typo_length_band(query_len, max_typos);
         let key_ids = if stems_rule_out { &key_band } else { &band };
-        let (key_grams, key_needed) = typo_grams(query_chars, max_typos);
-        let key_lane = self.typo_lane(&key_grams, key_needed, key_ids);
+        let key_lane = self.typo_lane(typo_grams(query_chars, max_typos), max_typos, key_ids);
         let query_pattern = BitPattern::new(query_chars);
         let stem_pattern = BitPattern::new(&query_stem_chars);
         let query_set = char_set(query_chars.iter().copied());
@@ -619,19 +619,20 @@ impl TermIndex {
             let mut verified = 0;
             for (term_id, sketch) in sketched {
                 let [key_count, stem_count] = shared.counts[term_id as usize];
-                let key_shares = key_lane.passes(key_count);
-                // Only a term within reach of the query, and sharing enough grams with it, may
-                // be a typo of it; likewise of its stems.
-                let key_typo = key_shares && key_band.contains(&term_id);
+                let len = usize::from(sketch.norm_chars);
+                let stem_len = usize::from(sketch.stem_chars);
+                // Only a term within reach of the query, and sharing enough grams with it for
+                // its length, may be a typo of it; likewise of its stems.
+                let key_typo = key_band.contains(&term_id) && key_lane.passes_at(key_count, len);
                 let stem_typo = query_stem_len > 0
                     && stem_lane
                         .as_ref()
-                        .map_or(key_shares, |lane| lane.passes(stem_count));
+                        .map_or(key_lane.passes(key_count), |lane| {
+                            lane.passes_at(stem_count, stem_len)
+                        });
                 if !key_typo && !stem_typo {
                     continue;
                 }
-                let len = usize::from(sketch.norm_chars);
-                let stem_len = usize::from(sketch.stem_chars);
                 // Most candidates end here, before their text is read.
                 let norm_reachable = key_typo
                     && within_reach((query_len, query_set), (len, sketch.norm_set), max_typos);
@@ -682,13 +683,15 @@ impl TermIndex {
         });
     }
 
-    /// The posting lists of `grams` cut to `ids`, of which a typo must share `needed` (none
-    /// when 0 or less): up to `needed − 1` of the longest lists, those past [`COMMON_GRAM`],
-    /// are left out and the count needed lowered by as many.
-    fn typo_lane(&self, grams: &[Gram], needed: isize, ids: &Range<TermId>) -> TypoLane<'_> {
+    /// The posting lists of `grams` cut to `ids`, of which a typo must share
+    /// [`TypoGrams::fewest_shared`] (none when 0 or less): up to that less one of the longest
+    /// lists, those past [`COMMON_GRAM`], are left out and the count needed lowered by as many.
+    fn typo_lane(&self, grams: TypoGrams, max_typos: usize, ids: &Range<TermId>) -> TypoLane<'_> {
         let posting = |gram: &Gram| self.grams.get(gram).map_or(&[][..], |p| p.as_slice());
-        let mut lists: Vec<(Gram, &[TermId])> = grams.iter().map(|g| (*g, posting(g))).collect();
+        let mut lists: Vec<(Gram, &[TermId])> =
+            grams.grams.iter().map(|g| (*g, posting(g))).collect();
         lists.sort_by_key(|(_, posting)| posting.len());
+        let needed = grams.fewest_shared(max_typos);
         let common = lists.iter().filter(|(_, p)| p.len() > COMMON_GRAM).count();
         let skipped = usize::try_from(needed - 1).map_or(0, |most| most.min(common));
         lists.truncate(lists.len() - skipped);
@@ -698,6 +701,9 @@ impl TermIndex {
                 .map(|(gram, p)| (gram, within(p, ids)))
                 .collect(),
             ids: ids.clone(),
+            grams,
+            max_typos,
+            skipped: skipped as isize,
             needed: needed - skipped as isize,
         }
     }
@@ -1055,7 +1061,14 @@ struct TypoLane<'i> {
     lists: Vec<(Gram, &'i [TermId])>,
     /// The ids of the terms of reach.
     ids: Range<TermId>,
-    /// Grams a typo shares among `lists`; 0 or less when the count rules nothing out.
+    /// The grams the lists are of, and what an edit does to them.
+    grams: TypoGrams,
+    /// Most typos the query allows.
+    max_typos: usize,
+    /// Lists of very common grams left out of `lists`: a typo may share that many fewer.
+    skipped: isize,
+    /// Grams a typo of any length shares among `lists`; 0 or less when the count rules
+    /// nothing out.
     needed: isize,
 }
 
@@ -1063,6 +1076,16 @@ impl TypoLane<'_> {
     /// Whether a term counted `count` times in the lane's lists shares enough.
     fn passes(&self, count: u8) -> bool {
         isize::from(count) >= self.needed
+    }
+
+    /// Whether a term whose string (key or joined stems, as the lane counts) has `len`
+    /// characters, counted `count` times, shares enough for a typo of that length: a string
+    /// as long as the query's allows fewer edits than a longer one, and an inserted
+    /// character destroys fewer trigrams than a substituted one.
+    fn passes_at(&self, count: u8, len: usize) -> bool {
+        self.grams
+            .shared_at_least(len, self.max_typos)
+            .is_some_and(|needed| isize::from(count) >= needed - self.skipped)
     }
 
     /// The count at which a term passes, as [`SharedGrams::add`] compares it.
@@ -1136,37 +1159,76 @@ const PAD_START: char = '\u{2}';
 /// Padding after the last character.
 const PAD_END: char = '\u{3}';
 
-/// The grams a typo lane counts for a query string, and how many of them a string within
-/// `max_typos` edits of it shares at least.
+/// The grams a typo lane counts for a query string, and how many of them one edit can destroy.
 ///
 /// An edit destroys up to three of the overlapping trigrams around it, but at most one of the
 /// trigrams that tile the padded string without overlap, its chunks: a chunk no edit touched
 /// is still a run of the other string, so one of its grams. Where the chunks still rule
-/// something out they are counted, a third of the lists for the same guarantee; a Han
-/// string's grams are its characters, each edit destroying one.
-fn typo_grams(chars: &[char], max_typos: usize) -> (Vec<Gram>, isize) {
+/// something out within `max_typos` edits they are counted, a third of the lists for the same
+/// guarantee; a Han string's grams are its characters, each edit destroying one.
+fn typo_grams(chars: &[char], max_typos: usize) -> TypoGrams {
     let all = grams(chars);
-    let typos = max_typos as isize;
     let distinct = |mut grams: Vec<Gram>| {
         grams.sort_unstable();
         grams.dedup();
         grams
     };
+    let counted = |grams: Vec<Gram>, per_edit: isize, per_insertion: isize| TypoGrams {
+        grams,
+        chars: chars.len(),
+        per_edit,
+        per_insertion,
+    };
     if chars.iter().any(|&c| text::is_han(c)) {
-        let grams = distinct(all);
-        let needed = grams.len() as isize - typos;
-        return (grams, needed);
+        // A character inserted leaves every other character in place.
+        return counted(distinct(all), 1, 0);
     }
     // Every third gram from the first: the chunks (a shorter rest at the end has none). A
     // chunk repeated counts once: an edit to one copy leaves the other.
     let chunks = distinct(all.iter().step_by(3).copied().collect());
-    if chunks.len() as isize - typos >= 1 {
-        let needed = chunks.len() as isize - typos;
-        return (chunks, needed);
+    if chunks.len() > max_typos {
+        return counted(chunks, 1, 1);
     }
-    let grams = distinct(all);
-    let needed = grams.len() as isize - 3 * typos;
-    (grams, needed)
+    // A character inserted splits two trigrams: the two that span the gap it goes into.
+    counted(distinct(all), 3, 2)
+}
+
+/// The grams [`typo_grams`] chose for a string and what an edit does to them: the q-gram
+/// count filter of a typo lane.
+struct TypoGrams {
+    grams: Vec<Gram>,
+    /// Characters of the string.
+    chars: usize,
+    /// Most of `grams` one substitution or deletion destroys.
+    per_edit: isize,
+    /// Most of `grams` one inserted character destroys.
+    per_insertion: isize,
+}
+
+impl TypoGrams {
+    /// How many of the grams a string of `len` characters shares at least if it is a typo of
+    /// this one within `max_typos` ([`typo_edits`]), or `None` if its length is out of reach.
+    /// Of the edits to a string that many characters longer, at least as many are insertions.
+    fn shared_at_least(&self, len: usize, max_typos: usize) -> Option<isize> {
+        let edits = typo_edits(len.max(self.chars), max_typos);
+        if len.abs_diff(self.chars) > edits {
+            return None;
+        }
+        let insertions = len.saturating_sub(self.chars);
+        let destroyed = self.per_edit * (edits - insertions) as isize
+            + self.per_insertion * insertions as isize;
+        Some(self.grams.len() as isize - destroyed)
+    }
+
+    /// The fewest grams a typo of any reachable length shares: what a lane needs of every
+    /// term before its length is known.
+    fn fewest_shared(&self, max_typos: usize) -> isize {
+        let lengths = self.chars.saturating_sub(max_typos)..=self.chars + max_typos;
+        lengths
+            .filter_map(|len| self.shared_at_least(len, max_typos))
+            .min()
+            .unwrap_or(0)
+    }
 }
 
 /// The n-grams a string is indexed under: single characters for text with Han characters
@@ -1202,6 +1264,7 @@ fn fragment(term: TermId, query_units: usize, term_units: usize) -> Candidate {
 mod tests {
     use super::*;
     use crate::index::distance::{levenshtein, similarity};
+    use crate::index::rules::same_script;
 
     #[test]
     fn length_starts_give_the_first_id_of_each_length() {
@@ -1211,6 +1274,70 @@ mod tests {
         let long = length_starts([2, LONGEST_BANDED_KEY + 40].into_iter());
         assert_eq!(long.len(), LONGEST_BANDED_KEY + 2);
         assert_eq!(long[LONGEST_BANDED_KEY + 1], 1);
+    }
+
+    /// The count filter may only drop strings that are not typos: a typo of a query, of any
+    /// length in reach, shares at least as many of the query's counted grams as the filter
+    /// asks of a string of its length.
+    #[test]
+    fn a_typo_shares_the_grams_the_count_filter_asks_for() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as usize
+        };
+        // Few letters, so that grams repeat; Han text is counted by characters.
+        let alphabets: [Vec<char>; 2] =
+            ["абвг д".chars().collect(), "中国一带路".chars().collect()];
+        let (mut checked, mut longer) = (0, 0);
+        for _ in 0..50_000 {
+            let alphabet = &alphabets[next(2)];
+            let query: Vec<char> = (0..1 + next(16))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let mut typo = query.clone();
+            for _ in 0..next(4) {
+                let at = next(typo.len() + 1);
+                let letter = alphabet[next(alphabet.len())];
+                match next(3) {
+                    0 => typo.insert(at, letter),
+                    1 if at < typo.len() => typo[at] = letter,
+                    _ if at < typo.len() => drop(typo.remove(at)),
+                    _ => {}
+                }
+            }
+            let max_typos = max_typos(query.len());
+            let longest = query.len().max(typo.len());
+            let edits = levenshtein(&query, &typo);
+            if typo.is_empty()
+                || !same_script(&query, &typo)
+                || edits > typo_edits(longest, max_typos)
+                || typo_similarity(Some(edits), longest) < score::FUZZY_MIN_SIMILARITY
+            {
+                continue;
+            }
+            let counted = typo_grams(&query, max_typos);
+            let typo_grams = grams(&typo);
+            let shared = counted
+                .grams
+                .iter()
+                .filter(|gram| typo_grams.contains(gram))
+                .count() as isize;
+            let needed = counted.shared_at_least(typo.len(), max_typos);
+            assert!(
+                needed.is_some_and(|needed| shared >= needed),
+                "{query:?} / {typo:?}: {shared} shared, {needed:?} needed"
+            );
+            assert!(needed >= Some(counted.fewest_shared(max_typos)));
+            checked += 1;
+            longer += usize::from(typo.len() > query.len());
+        }
+        assert!(
+            checked > 10_000 && longer > 1_000,
+            "{checked} typos, {longer} longer"
+        );
     }
 
     /// The filter may only drop pairs that could not be typo matches.
