@@ -265,7 +265,7 @@ impl Termbase {
         // Once the write is visible, off its publication order: a twin written by a
         // concurrent upsert may be named too.
         let search = Arc::clone(&self.search);
-        work::run("twin terms", move || Upserted {
+        work::run_write("twin terms", move || Upserted {
             warnings: twins(&search, &stored, previous.as_ref()),
             concept: stored,
         })

@@ -3,7 +3,8 @@
 //!
 //! Every index publication (term delta and base rebuilds, Aho-Corasick included; memory
 //! parts), Lookup, Recognize, Search, Concordance, Stats, filtered listings, import commits
-//! and start-up I/O go through [`run`]. An async worker only parses requests, awaits, and
+//! and start-up I/O go through [`run`], or, for the ordered steps of single writes, through
+//! [`run_write`] and its small pool of their own. An async worker only parses requests, awaits, and
 //! converts answers: two cores serve every client, and one scan of a long text on a worker
 //! would stall every call queued behind it.
 //!
@@ -18,7 +19,7 @@
 //! the read's loops, instead of when the read would have finished.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -217,6 +218,39 @@ pub fn run<R: Send + 'static>(
     async move { task.await.map_err(|error| joined(what, error)) }
 }
 
+/// Runs a step of a single write that the write path orders (its staging, the publication
+/// that makes it visible, the twin-term check of an upsert) on the write pool, as [`run`]
+/// runs other work on the blocking pool.
+///
+/// Those steps are short and mostly one at a time, but many concurrent writers hand them to
+/// the blocking pool faster than its idle threads are counted, and it grew to over a hundred
+/// threads: each step then ran on another thread with its own allocator heap, and the fresh
+/// memory those heaps claimed (zeroed by the kernel, two megabytes at a time under huge
+/// pages) took more of the two cores than the writes did. On [`WRITE_THREADS`] threads they
+/// stay on a few heaps (`cargo bench --bench writes`; the figures are in the README).
+pub fn run_write<R: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> impl std::future::Future<Output = Result<R, AppError>> + Send + 'static {
+    let task = WRITE_POOL.spawn_blocking(work);
+    async move { task.await.map_err(|error| joined(what, error)) }
+}
+
+/// The threads of the write pool: a staging, a publication and a twin check of different
+/// writes can run at once, and a base built in place holds one for seconds.
+pub const WRITE_THREADS: usize = 4;
+
+/// The write pool: the blocking pool of a runtime of its own, which schedules no tasks (the
+/// server's runtime awaits the steps it runs); its threads stop when idle, as the blocking
+/// pool's do.
+static WRITE_POOL: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .max_blocking_threads(WRITE_THREADS)
+        .thread_name("tolmach-write")
+        .build()
+        .expect("a runtime without I/O or timer drivers builds without system calls")
+});
+
 /// Runs `work` on the blocking pool without waiting for it: an import or an export, which
 /// streams its own answers to its client. A panic is logged as [`run`] logs it (the client's
 /// stream then ends without a final answer).
@@ -252,6 +286,39 @@ mod tests {
         let error = run("the test's work", || panic!("boom")).await.unwrap_err();
         assert!(
             matches!(&error, AppError::Internal { what: "the test's work", detail } if detail == "boom"),
+            "{error:?}"
+        );
+    }
+
+    /// A write's steps run on the write pool's own threads, at most [`WRITE_THREADS`] at
+    /// once, and a panic there is answered as on the blocking pool.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn write_steps_run_on_the_few_threads_of_the_write_pool() {
+        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let steps: Vec<_> = (0..4 * WRITE_THREADS)
+            .map(|_| {
+                let (running, most) = (Arc::clone(&running), Arc::clone(&most));
+                run_write("the test's step", move || {
+                    use std::sync::atomic::Ordering::SeqCst;
+                    most.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    running.fetch_sub(1, SeqCst);
+                    std::thread::current().name().map(str::to_owned)
+                })
+            })
+            .collect();
+        for step in steps {
+            let thread = step.await.unwrap();
+            assert_eq!(thread.as_deref(), Some("tolmach-write"));
+        }
+        let most = most.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((2..=WRITE_THREADS).contains(&most), "{most} steps at once");
+        let error = run_write("the test's step", || panic!("boom"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, AppError::Internal { what: "the test's step", detail } if detail == "boom"),
             "{error:?}"
         );
     }

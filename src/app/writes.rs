@@ -391,7 +391,7 @@ impl WritePath {
             let answer = match committed {
                 Ok(committed) => {
                     let index = Arc::clone(&index);
-                    work::run("index publication", move || {
+                    work::run_write("index publication", move || {
                         let published = publish(committed, &index);
                         (published, index.staged())
                     })
@@ -479,7 +479,7 @@ impl Lane {
             return Ok(());
         }
         let index = Arc::clone(index);
-        work::run("index publication", move || index.publish_staged()).await
+        work::run_write("index publication", move || index.publish_staged()).await
     }
 
     fn publishing(&self) -> std::sync::MutexGuard<'_, Publishing> {
