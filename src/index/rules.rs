@@ -267,11 +267,14 @@ pub(super) fn max_typos(chars: usize) -> usize {
 /// characters, in a query allowing `max_typos`: the most that keep the similarity at the
 /// minimum, as [`typo_similarity`] computes it (two in nine characters, three in ten).
 pub(super) fn typo_edits(longest: usize, max_typos: usize) -> usize {
-    let most = match SIMILAR_EDITS.get(longest) {
-        Some(&edits) => usize::from(edits),
-        None => similar_edits(longest),
-    };
-    most.min(max_typos)
+    match SIMILAR_EDITS.get(longest) {
+        Some(&edits) => usize::from(edits).min(max_typos),
+        // A long string: down from the typos allowed, a few steps.
+        None => (0..=max_typos)
+            .rev()
+            .find(|&edits| similarity_after(edits, longest) >= score::FUZZY_MIN_SIMILARITY)
+            .unwrap_or(0),
+    }
 }
 
 /// [`similar_edits`] of the lengths a fuzzy lookup meets most, worked out once: a lookup asks
@@ -287,7 +290,7 @@ const SIMILAR_EDITS: [u8; 64] = {
 };
 
 /// Most edits between strings whose longer one has `longest` characters that keep their
-/// similarity at [`score::FUZZY_MIN_SIMILARITY`].
+/// similarity at [`score::FUZZY_MIN_SIMILARITY`]: a step per edit, so for the table only.
 const fn similar_edits(longest: usize) -> usize {
     let mut edits = 0;
     while edits < longest && similarity_after(edits + 1, longest) >= score::FUZZY_MIN_SIMILARITY {
@@ -356,5 +359,7 @@ mod tests {
         assert_eq!(typo_edits(9, 1), 1);
         // Past the lengths worked out in advance, the same rule.
         assert_eq!(typo_edits(100, 40), 30);
+        assert_eq!(typo_edits(100, 3), 3);
+        assert_eq!(typo_edits(SIMILAR_EDITS.len(), 99), 19);
     }
 }
