@@ -4,9 +4,9 @@
 //! Every index publication (term delta and base rebuilds, Aho-Corasick included; memory
 //! parts), Lookup, Recognize, Search, Concordance, Stats, filtered listings, import commits
 //! and start-up I/O go through [`run`], or, for the ordered steps of single writes, through
-//! [`run_write`] and its small pool of their own. An async worker only parses requests, awaits, and
-//! converts answers: two cores serve every client, and one scan of a long text on a worker
-//! would stall every call queued behind it.
+//! [`run_write`] and its small pool of their own. An async worker only parses requests,
+//! awaits, and converts answers: two cores serve every client, and one scan of a long text
+//! on a worker would stall every call queued behind it.
 //!
 //! Each heavy kind of call ([`Heavy`]) takes a permit from its own semaphore before it
 //! starts, without waiting: when all are taken the call is refused at once with

@@ -269,11 +269,7 @@ pub(super) fn max_typos(chars: usize) -> usize {
 pub(super) fn typo_edits(longest: usize, max_typos: usize) -> usize {
     match SIMILAR_EDITS.get(longest) {
         Some(&edits) => usize::from(edits).min(max_typos),
-        // A long string: down from the typos allowed, a few steps.
-        None => (0..=max_typos)
-            .rev()
-            .find(|&edits| similarity_after(edits, longest) >= score::FUZZY_MIN_SIMILARITY)
-            .unwrap_or(0),
+        None => similar_edits(longest, max_typos),
     }
 }
 
@@ -283,18 +279,19 @@ const SIMILAR_EDITS: [u8; 64] = {
     let mut table = [0; 64];
     let mut longest = 0;
     while longest < table.len() {
-        table[longest] = similar_edits(longest) as u8;
+        table[longest] = similar_edits(longest, longest) as u8;
         longest += 1;
     }
     table
 };
 
-/// Most edits between strings whose longer one has `longest` characters that keep their
-/// similarity at [`score::FUZZY_MIN_SIMILARITY`]: a step per edit, so for the table only.
-const fn similar_edits(longest: usize) -> usize {
-    let mut edits = 0;
-    while edits < longest && similarity_after(edits + 1, longest) >= score::FUZZY_MIN_SIMILARITY {
-        edits += 1;
+/// Most edits, up to `at_most`, between strings whose longer one has `longest` characters
+/// that keep their similarity at [`score::FUZZY_MIN_SIMILARITY`]: counted down from
+/// `at_most`, a step per edit ruled out.
+const fn similar_edits(longest: usize, at_most: usize) -> usize {
+    let mut edits = if at_most < longest { at_most } else { longest };
+    while edits > 0 && similarity_after(edits, longest) < score::FUZZY_MIN_SIMILARITY {
+        edits -= 1;
     }
     edits
 }

@@ -594,14 +594,14 @@ impl TermIndex {
         // The joined stems' grams, read over the whole band. A Han query has none of its own:
         // its key's grams, read over the whole band, stand for them.
         let stem_lane = (!has_han && query_stem_len > 0)
-            .then(|| self.typo_lane(typo_grams(&query_stem_chars, max_typos), max_typos, &band));
+            .then(|| self.typo_lane(typo_grams(&query_stem_chars, max_typos), &band));
         // The key's grams are read over the terms whose keys are within typo reach of the
         // query's length, unless the stems' lane rules nothing out: then every term of the
         // band sharing a gram with either string is a candidate, as it is tried for stems.
         let stems_rule_out = stem_lane.as_ref().is_some_and(|lane| lane.needed > 0);
         let key_band = self.typo_length_band(query_len, max_typos);
         let key_ids = if stems_rule_out { &key_band } else { &band };
-        let key_lane = self.typo_lane(typo_grams(query_chars, max_typos), max_typos, key_ids);
+        let key_lane = self.typo_lane(typo_grams(query_chars, max_typos), key_ids);
         let query_pattern = BitPattern::new(query_chars);
         let stem_pattern = BitPattern::new(&query_stem_chars);
         let query_set = char_set(query_chars.iter().copied());
@@ -686,12 +686,12 @@ impl TermIndex {
     /// The posting lists of `grams` cut to `ids`, of which a typo must share
     /// [`TypoGrams::fewest_shared`] (none when 0 or less): up to that less one of the longest
     /// lists, those past [`COMMON_GRAM`], are left out and the count needed lowered by as many.
-    fn typo_lane(&self, grams: TypoGrams, max_typos: usize, ids: &Range<TermId>) -> TypoLane<'_> {
+    fn typo_lane(&self, grams: TypoGrams, ids: &Range<TermId>) -> TypoLane<'_> {
         let posting = |gram: &Gram| self.grams.get(gram).map_or(&[][..], |p| p.as_slice());
         let mut lists: Vec<(Gram, &[TermId])> =
             grams.grams.iter().map(|g| (*g, posting(g))).collect();
         lists.sort_by_key(|(_, posting)| posting.len());
-        let needed = grams.fewest_shared(max_typos);
+        let needed = grams.fewest_shared();
         let common = lists.iter().filter(|(_, p)| p.len() > COMMON_GRAM).count();
         let skipped = usize::try_from(needed - 1).map_or(0, |most| most.min(common));
         lists.truncate(lists.len() - skipped);
@@ -702,7 +702,6 @@ impl TermIndex {
                 .collect(),
             ids: ids.clone(),
             grams,
-            max_typos,
             skipped: skipped as isize,
             needed: needed - skipped as isize,
         }
@@ -1063,8 +1062,6 @@ struct TypoLane<'i> {
     ids: Range<TermId>,
     /// The grams the lists are of, and what an edit does to them.
     grams: TypoGrams,
-    /// Most typos the query allows.
-    max_typos: usize,
     /// Lists of very common grams left out of `lists`: a typo may share that many fewer.
     skipped: isize,
     /// Grams a typo of any length shares among `lists`; 0 or less when the count rules
@@ -1084,7 +1081,7 @@ impl TypoLane<'_> {
     /// character destroys fewer trigrams than a substituted one.
     fn passes_at(&self, count: u8, len: usize) -> bool {
         self.grams
-            .shared_at_least(len, self.max_typos)
+            .shared_at_least(len)
             .is_some_and(|needed| isize::from(count) >= needed - self.skipped)
     }
 
@@ -1176,6 +1173,7 @@ fn typo_grams(chars: &[char], max_typos: usize) -> TypoGrams {
     let counted = |grams: Vec<Gram>, per_edit: isize, per_insertion: isize| TypoGrams {
         grams,
         chars: chars.len(),
+        max_typos,
         per_edit,
         per_insertion,
     };
@@ -1199,6 +1197,8 @@ struct TypoGrams {
     grams: Vec<Gram>,
     /// Characters of the string.
     chars: usize,
+    /// Most typos the query allows.
+    max_typos: usize,
     /// Most of `grams` one substitution or deletion destroys.
     per_edit: isize,
     /// Most of `grams` one inserted character destroys.
@@ -1209,8 +1209,8 @@ impl TypoGrams {
     /// How many of the grams a string of `len` characters shares at least if it is a typo of
     /// this one within `max_typos` ([`typo_edits`]), or `None` if its length is out of reach.
     /// Of the edits to a string that many characters longer, at least as many are insertions.
-    fn shared_at_least(&self, len: usize, max_typos: usize) -> Option<isize> {
-        let edits = typo_edits(len.max(self.chars), max_typos);
+    fn shared_at_least(&self, len: usize) -> Option<isize> {
+        let edits = typo_edits(len.max(self.chars), self.max_typos);
         if len.abs_diff(self.chars) > edits {
             return None;
         }
@@ -1222,10 +1222,10 @@ impl TypoGrams {
 
     /// The fewest grams a typo of any reachable length shares: what a lane needs of every
     /// term before its length is known.
-    fn fewest_shared(&self, max_typos: usize) -> isize {
-        let lengths = self.chars.saturating_sub(max_typos)..=self.chars + max_typos;
+    fn fewest_shared(&self) -> isize {
+        let lengths = self.chars.saturating_sub(self.max_typos)..=self.chars + self.max_typos;
         lengths
-            .filter_map(|len| self.shared_at_least(len, max_typos))
+            .filter_map(|len| self.shared_at_least(len))
             .min()
             .unwrap_or(0)
     }
@@ -1325,12 +1325,12 @@ mod tests {
                 .iter()
                 .filter(|gram| typo_grams.contains(gram))
                 .count() as isize;
-            let needed = counted.shared_at_least(typo.len(), max_typos);
+            let needed = counted.shared_at_least(typo.len());
             assert!(
                 needed.is_some_and(|needed| shared >= needed),
                 "{query:?} / {typo:?}: {shared} shared, {needed:?} needed"
             );
-            assert!(needed >= Some(counted.fewest_shared(max_typos)));
+            assert!(needed >= Some(counted.fewest_shared()));
             checked += 1;
             longer += usize::from(typo.len() > query.len());
         }
