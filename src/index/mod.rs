@@ -195,6 +195,11 @@ impl Stale<'_> {
     pub(crate) fn contains(&self, id: &str) -> bool {
         self.0.iter().flatten().any(|set| set.contains(id))
     }
+
+    /// Whether no concept's entries are stale: then no term needs its concept read to know.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.iter().flatten().all(|set| set.is_empty())
+    }
 }
 
 /// How far a lookup looks.
@@ -664,7 +669,7 @@ impl Snapshot {
     }
 
     fn visible(index: &TermIndex, term: TermId, stale: Stale<'_>) -> bool {
-        !stale.contains(&index.concept_of(term).id)
+        stale.is_empty() || !stale.contains(&index.concept_of(term).id)
     }
 
     fn priority(&self, concept: &Concept) -> i32 {
@@ -672,6 +677,16 @@ impl Snapshot {
             .get(&concept.collection)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// The priority of `term`'s collection, without reading its concept when no collection
+    /// has one (as in most termbases): Recognize asks it of every match.
+    fn term_priority(&self, index: &TermIndex, term: TermId) -> i32 {
+        if self.priorities.is_empty() {
+            0
+        } else {
+            self.priority(index.concept_of(term))
+        }
     }
 
     /// The best hits for a query: one per concept, by score, then collection priority, then
@@ -874,7 +889,7 @@ impl Snapshot {
                 let key = (
                     occurrence.range.start,
                     Reverse(occurrence.range.end),
-                    Reverse(self.priority(index.concept_of(occurrence.term))),
+                    Reverse(self.term_priority(index, occurrence.term)),
                     occurrence.kind,
                     index.facts(occurrence.term).status,
                 );
@@ -903,7 +918,7 @@ impl Snapshot {
             .collect();
         let chosen = leftmost_longest_by_priority(
             found,
-            |(o, index)| self.priority(index.concept_of(o.term)),
+            |(o, index)| self.term_priority(index, o.term),
             |(o, _)| o.range.clone(),
         );
         let chosen = without_lone_common_words(norm, chosen);
@@ -971,6 +986,22 @@ fn leftmost_longest_by_priority<T>(
     let mut tiers = priorities.clone();
     tiers.sort_unstable_by(|a, b| b.cmp(a));
     tiers.dedup();
+    if tiers.len() <= 1 {
+        // In text order, a candidate is free exactly when it starts at or after the end of
+        // the last one taken, which ends last of all.
+        let mut taken_end = 0;
+        return candidates
+            .into_iter()
+            .filter(|candidate| {
+                let Range { start, end } = range(candidate);
+                let free = start >= taken_end;
+                if free {
+                    taken_end = end;
+                }
+                free
+            })
+            .collect();
+    }
     // Chosen ranges by start: (end, position in `candidates`).
     let mut chosen: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
     for tier in tiers {

@@ -146,7 +146,7 @@ pub(super) struct TermIndex {
     /// Chinese terms by their toneless pinyin readings ([`text::pinyin::reading_keys`]).
     /// Keys are not kept: a candidate is confirmed by reading its term again.
     pinyin: KeyTable,
-    /// Every distinct normalized key; a match's terms are those of its text in `normalized`.
+    /// Every distinct normalized key, each match with the terms of its key.
     automaton: Option<KeyAutomaton>,
 }
 
@@ -279,13 +279,10 @@ impl TermIndex {
         index
     }
 
-    /// The automaton over every distinct normalized key (see [`KeyAutomaton::build`]).
+    /// The automaton over every distinct normalized key, with its terms (see
+    /// [`KeyAutomaton::build`]).
     fn automaton(&self) -> Option<KeyAutomaton> {
-        KeyAutomaton::build(
-            (0..self.terms.len() as TermId)
-                .map(|id| self.norm_key(id))
-                .collect(),
-        )
+        KeyAutomaton::build((0..self.terms.len() as TermId).map(|id| (self.norm_key(id), id)))
     }
 
     /// The table of Chinese terms by their toneless readings. Only terms with Han characters
@@ -836,28 +833,25 @@ impl TermIndex {
         let mut out = Vec::new();
         let mut checkpoint = cancel.checkpoint();
         if let Some(automaton) = &self.automaton {
-            let mut keys = SeenKeys::new(Key::Normalized, tokens.len());
-            for range in automaton.matches(norm) {
+            for (range, terms) in automaton.matches(norm) {
                 if checkpoint.stop() {
                     return out;
                 }
                 // Always whole characters, unless a damaged automaton passed the checks.
-                let Some(key) = norm.get(range.clone()) else {
-                    continue;
-                };
-                if !on_word_boundaries(norm, &range) || !han_word_aligned(norm, &range) {
+                if norm.get(range.clone()).is_none()
+                    || !on_word_boundaries(norm, &range)
+                    || !han_word_aligned(norm, &range)
+                {
                     continue;
                 }
-                for &term in keys.terms(self, key) {
-                    out.push(RawOccurrence {
-                        term,
-                        range: range.clone(),
-                        kind: MatchKind::Normalized,
-                    });
-                }
+                out.extend(terms.iter().map(|&term| RawOccurrence {
+                    term,
+                    range: range.clone(),
+                    kind: MatchKind::Normalized,
+                }));
             }
         }
-        let mut first_stems = SeenKeys::new(Key::FirstStem, tokens.len());
+        let mut starting = StartingTerms::new(tokens.len());
         for (start, token) in tokens.iter().enumerate() {
             if checkpoint.stop() {
                 return out;
@@ -865,20 +859,31 @@ impl TermIndex {
             if token.kind == TokenKind::Han {
                 continue;
             }
-            for &term_id in first_stems.terms(self, &token.stem) {
+            for &term_id in starting.of(self, &token.stem) {
                 let stems = &self.terms[term_id as usize].stems;
                 let end = start + stems.len();
                 let Some(window) = tokens.get(start..end) else {
                     continue;
                 };
-                let same = window.iter().zip(stems.iter()).all(|(t, s)| t.stem == **s);
-                if let Some(end) = same
-                    .then(|| stem_window_end(self.norm_key(term_id), norm, window))
-                    .flatten()
-                {
+                // The first stem too: a term's candidates by it are unconfirmed.
+                if !window.iter().zip(stems.iter()).all(|(t, s)| t.stem == **s) {
+                    continue;
+                }
+                let key = self.norm_key(term_id);
+                let Some(end) = stem_window_end(key, norm, window) else {
+                    continue;
+                };
+                let range = window[0].range.start..end;
+                // Written as its key: the automaton has found it there already, as a
+                // stronger kind of match.
+                let found_whole = self.automaton.is_some()
+                    && norm.get(range.clone()) == Some(key)
+                    && on_word_boundaries(norm, &range)
+                    && han_word_aligned(norm, &range);
+                if !found_whole {
                     out.push(RawOccurrence {
                         term: term_id,
-                        range: window[0].range.start..end,
+                        range,
                         kind: MatchKind::Stemmed,
                     });
                 }
@@ -1102,34 +1107,33 @@ fn within<'p>(posting: &'p [TermId], ids: &Range<TermId>) -> &'p [TermId] {
     &posting[start..end]
 }
 
-/// The terms of each key of one kind that one scan of a text has looked up. Running text
-/// repeats its words (and a news article its names), and each look-up in the tables of a large
-/// index is a few reads from memory no cache holds, where a word seen before is a look-up in a
-/// small map.
-struct SeenKeys<'t> {
-    kind: Key,
-    /// Each key seen, with where its terms are in `ids`.
+/// The terms that may start at each word stem one scan of a text has met, by the table of
+/// first stems: unconfirmed, since the caller compares every stem of each term with the
+/// text's anyway, the first included. Running text repeats its words (and a news article its
+/// names), and each look-up in the tables of a large index is a few reads from memory no
+/// cache holds, where a word seen before is a look-up in a small map.
+struct StartingTerms<'t> {
+    /// Each stem met, with where its terms are in `ids`.
     terms: HashMap<&'t str, Range<u32>, foldhash::fast::RandomState>,
-    /// The terms of every key seen, one key's after another's.
+    /// The terms of every stem met, one stem's after another's.
     ids: Vec<TermId>,
 }
 
-impl<'t> SeenKeys<'t> {
-    /// Room for `keys` keys, so that the map does not grow on the way.
-    fn new(kind: Key, keys: usize) -> SeenKeys<'t> {
-        SeenKeys {
-            kind,
-            terms: HashMap::with_capacity_and_hasher(keys, Default::default()),
+impl<'t> StartingTerms<'t> {
+    /// Room for `stems` stems, so that the map does not grow on the way.
+    fn new(stems: usize) -> StartingTerms<'t> {
+        StartingTerms {
+            terms: HashMap::with_capacity_and_hasher(stems, Default::default()),
             ids: Vec::new(),
         }
     }
 
-    /// [`TermIndex::terms_by`] this kind of `key`.
-    fn terms(&mut self, index: &TermIndex, key: &'t str) -> &[TermId] {
-        let (kind, ids) = (self.kind, &mut self.ids);
-        let range = self.terms.entry(key).or_insert_with(|| {
+    /// The terms whose first stem may be `stem`.
+    fn of(&mut self, index: &TermIndex, stem: &'t str) -> &[TermId] {
+        let ids = &mut self.ids;
+        let range = self.terms.entry(stem).or_insert_with(|| {
             let start = ids.len() as u32;
-            ids.extend(index.terms_by(kind, key));
+            ids.extend_from_slice(index.stem_starts.candidates(stem));
             start..ids.len() as u32
         });
         &self.ids[range.start as usize..range.end as usize]

@@ -127,6 +127,18 @@ pub(super) fn is_plain_ideograph(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 
+/// Whether `c` is a CJK unified ideograph, plain or of the extensions beyond the basic plane
+/// (B to I, G and H): each stands in a word-break segment of its own too. Converting
+/// traditional characters to simplified gives a few of those (嗰 → 𠮶, 勣 → 𪟝), and a rare
+/// one of them in an article must not send the whole text the general way.
+pub(super) fn is_unified_ideograph(c: char) -> bool {
+    is_plain_ideograph(c)
+        || matches!(
+            c,
+            '\u{20000}'..='\u{2A6DF}' | '\u{2A700}'..='\u{2EE5F}' | '\u{30000}'..='\u{323AF}'
+        )
+}
+
 /// The pipeline's state between characters.
 struct Pass<'s, S: Sink> {
     sink: &'s mut S,
@@ -219,7 +231,7 @@ impl<S: Sink> Pass<'_, S> {
             .runs
             .convert(self.han.iter().map(|h| h.0), |i, c| converted.push((i, c)));
         if changed {
-            if !converted.iter().all(|&(_, c)| is_plain_ideograph(c)) {
+            if !converted.iter().all(|&(_, c)| is_unified_ideograph(c)) {
                 return Err(Declined);
             }
             for &(i, c) in converted.iter() {
@@ -259,6 +271,17 @@ pub(super) fn normalize_into(input: &str, sink: &mut impl Sink) -> bool {
 mod tests {
     use super::{class, normalize_into};
     use crate::text::{offsets::Builder, reference_key, reference_normalize};
+
+    /// A traditional character whose simplified form lies beyond the basic plane (嗰 → 𠮶)
+    /// keeps the text on the fast path, and the result is the pipeline's.
+    #[test]
+    fn a_simplified_form_beyond_the_basic_plane_stays_on_the_fast_path() {
+        let text = "在嗰框架 下，勣 功";
+        let mut key = String::new();
+        assert!(normalize_into(text, &mut key));
+        assert_eq!(key, reference_key(text));
+        assert!(key.contains('𠮶'));
+    }
 
     /// Every character the fast path takes, alone and between neighbours of each kind, gives
     /// what the pipeline gives.

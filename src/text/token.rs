@@ -8,7 +8,7 @@ use std::ops::Range;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::char_class::is_alphanumeric;
-use super::fast_path::is_plain_ideograph;
+use super::fast_path::is_unified_ideograph;
 use super::script::is_han;
 use super::stem::stem;
 
@@ -236,7 +236,7 @@ fn plain_class(c: char) -> Option<Plain> {
         '.' | '\'' => Plain::MidNumLet,
         ',' | ';' => Plain::MidNum,
         ' ' => return None,
-        c if is_plain_ideograph(c) => Plain::Han,
+        c if is_unified_ideograph(c) => Plain::Han,
         '\u{3001}' | '\u{3002}' | '\u{300A}' | '\u{300B}' => Plain::Other,
         c if c.is_ascii() => Plain::Other,
         _ => return None,
@@ -465,6 +465,22 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Token>();
         assert_send_sync::<TokenKind>();
+    }
+
+    /// Ideographs beyond the basic plane, which converting traditional characters to
+    /// simplified gives (嗰 → 𠮶), are segmented as the plain ones are, without sending the
+    /// text the general way.
+    #[test]
+    fn supplementary_ideographs_are_plain_segments_of_their_own() {
+        let stretch = "在𠮶框架𪟝a,𠮶中b𠮶1";
+        assert!(super::plain_segments(
+            stretch,
+            &mut Vec::new(),
+            true,
+            |_| {}
+        ));
+        let text = "在𠮶框架 𪟝a 𠮶中, b𠮶1";
+        assert_eq!(tokenize_borrowed(text), reference_tokens(text));
     }
 
     /// The tokens of the full UAX #29 segmentation of the whole text, as they were found

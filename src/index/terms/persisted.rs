@@ -167,14 +167,14 @@ impl TermIndex {
         let section = KeyAutomaton::section(body)?;
         std::thread::scope(|scope| {
             let automaton = scope.spawn(|| KeyAutomaton::decode(section));
-            let index = TermIndex::read_without_automaton(body);
+            let index = TermIndex::read_without_automaton(body)?;
             let automaton = automaton
                 .join()
                 .unwrap_or_else(|_| Err(invalid("automaton", "decoder panicked")))?;
-            Ok(TermIndex {
-                automaton,
-                ..index?
-            })
+            if let Some(automaton) = &automaton {
+                automaton.fits(index.terms.len())?;
+            }
+            Ok(TermIndex { automaton, ..index })
         })
     }
 
