@@ -58,7 +58,7 @@ pub use match_kind::MatchKind;
 use rules::QueryText;
 pub use running_text::STANDALONE_NOTE;
 pub use term_file::{Stamp, TermFileError, FORMAT_VERSION, TERM_INDEX_FILE};
-use terms::{RawOccurrence, TermIndex};
+use terms::{RawOccurrence, TermIndex, TextStems};
 
 /// A checked lookup: what the service hands the index after validating a request.
 #[derive(Clone, Debug)]
@@ -818,6 +818,7 @@ impl Snapshot {
         }
         // Stem matching reads only words: Chinese terms are found by the automaton alone.
         let tokens = text::tokenize_words(norm);
+        let stems = TextStems::new(&tokens);
         if stopped() {
             return Vec::new();
         }
@@ -826,7 +827,7 @@ impl Snapshot {
         // only on the range is worked out once for all of them.
         let mut place = MatchPlace::new(&normalized, 0..0);
         for (index, stale) in self.layers() {
-            for mut occurrence in index.occurrences(norm, &tokens, cancel) {
+            for mut occurrence in index.occurrences(norm, &tokens, &stems, cancel) {
                 if place.raw != occurrence.range {
                     place = MatchPlace::new(&normalized, occurrence.range.clone());
                 }

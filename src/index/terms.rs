@@ -486,7 +486,8 @@ impl TermIndex {
         // The query contains a term: the same occurrence search Recognize uses.
         let query_units = query.units();
         let tokens: Vec<TokenRef> = query.tokens.iter().map(|t| t.borrowed()).collect();
-        for occurrence in self.occurrences(norm, &tokens, cancel) {
+        let stems = TextStems::new(&tokens);
+        for occurrence in self.occurrences(norm, &tokens, &stems, cancel) {
             if occurrence.range.len() == norm.len() {
                 continue;
             }
@@ -822,14 +823,20 @@ impl TermIndex {
 
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
     /// surface matches of normalized keys that respect word boundaries, and stem-sequence
-    /// matches of Russian and English terms (inflected forms). `tokens` are those of `norm`;
-    /// its Han ones may be left out, since stem matching skips them.
+    /// matches of Russian and English terms (inflected forms). `tokens` are those of `norm`,
+    /// and `stems` theirs ([`TextStems::new`]); its Han ones may be left out, since stem
+    /// matching skips them.
     pub fn occurrences(
         &self,
         norm: &str,
         tokens: &[TokenRef],
+        stems: &TextStems,
         cancel: &Cancel,
     ) -> Vec<RawOccurrence> {
+        if self.terms.is_empty() {
+            // The fresh and delta layers are empty but after writes.
+            return Vec::new();
+        }
         let mut out = Vec::new();
         let mut checkpoint = cancel.checkpoint();
         if let Some(automaton) = &self.automaton {
@@ -851,15 +858,21 @@ impl TermIndex {
                 }));
             }
         }
-        let mut starting = StartingTerms::new(tokens.len());
-        for (start, token) in tokens.iter().enumerate() {
+        // The terms that may start at each distinct stem, unconfirmed: each term's stems are
+        // all compared with the text's below, the first included.
+        let starting: Vec<&[TermId]> = stems
+            .distinct
+            .iter()
+            .map(|stem| self.stem_starts.candidates(stem))
+            .collect();
+        for (start, &stem) in stems.of_token.iter().enumerate() {
             if checkpoint.stop() {
                 return out;
             }
-            if token.kind == TokenKind::Han {
+            let Some(&candidates) = starting.get(stem as usize) else {
                 continue;
-            }
-            for &term_id in starting.of(self, &token.stem) {
+            };
+            for &term_id in candidates {
                 let stems = &self.terms[term_id as usize].stems;
                 let end = start + stems.len();
                 let Some(window) = tokens.get(start..end) else {
@@ -1107,36 +1120,41 @@ fn within<'p>(posting: &'p [TermId], ids: &Range<TermId>) -> &'p [TermId] {
     &posting[start..end]
 }
 
-/// The terms that may start at each word stem one scan of a text has met, by the table of
-/// first stems: unconfirmed, since the caller compares every stem of each term with the
-/// text's anyway, the first included. Running text repeats its words (and a news article its
-/// names), and each look-up in the tables of a large index is a few reads from memory no
-/// cache holds, where a word seen before is a look-up in a small map.
-struct StartingTerms<'t> {
-    /// Each stem met, with where its terms are in `ids`.
-    terms: HashMap<&'t str, Range<u32>, foldhash::fast::RandomState>,
-    /// The terms of every stem met, one stem's after another's.
-    ids: Vec<TermId>,
+/// The word stems of one text, each distinct one once. Running text repeats its words (and a
+/// news article its names), and each index layer looks up the terms that may start at each
+/// stem: a look-up in the tables of a large index is a few reads from memory no cache holds,
+/// so each layer makes one per distinct stem, and the text's words are hashed once for all
+/// layers.
+pub(super) struct TextStems<'t> {
+    /// Each distinct stem, in the order first met.
+    distinct: Vec<&'t str>,
+    /// For each token, the position of its stem in `distinct`, or [`NO_STEM`] for a Han
+    /// token, which stem matching skips.
+    of_token: Vec<u32>,
 }
 
-impl<'t> StartingTerms<'t> {
-    /// Room for `stems` stems, so that the map does not grow on the way.
-    fn new(stems: usize) -> StartingTerms<'t> {
-        StartingTerms {
-            terms: HashMap::with_capacity_and_hasher(stems, Default::default()),
-            ids: Vec::new(),
-        }
-    }
+/// The stem position of a token without one.
+const NO_STEM: u32 = u32::MAX;
 
-    /// The terms whose first stem may be `stem`.
-    fn of(&mut self, index: &TermIndex, stem: &'t str) -> &[TermId] {
-        let ids = &mut self.ids;
-        let range = self.terms.entry(stem).or_insert_with(|| {
-            let start = ids.len() as u32;
-            ids.extend_from_slice(index.stem_starts.candidates(stem));
-            start..ids.len() as u32
-        });
-        &self.ids[range.start as usize..range.end as usize]
+impl<'t> TextStems<'t> {
+    /// The stems of `tokens`.
+    pub fn new(tokens: &'t [TokenRef<'t>]) -> TextStems<'t> {
+        let mut seen: HashMap<&str, u32, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(tokens.len(), Default::default());
+        let mut distinct = Vec::new();
+        let of_token = tokens
+            .iter()
+            .map(|token| {
+                if token.kind == TokenKind::Han {
+                    return NO_STEM;
+                }
+                *seen.entry(&token.stem).or_insert_with(|| {
+                    distinct.push(&*token.stem);
+                    distinct.len() as u32 - 1
+                })
+            })
+            .collect();
+        TextStems { distinct, of_token }
     }
 }
 

@@ -14,15 +14,27 @@ use super::normalizer::MappedChar;
 pub struct NormalizedText {
     original: String,
     text: String,
-    /// One entry per character of `text`, in text order.
+    /// Where the characters of `text` came from, a stretch at a time, in text order.
     origins: Vec<Origin>,
 }
 
-/// Where one normalized character sits and which original bytes produced it. Both `start` and
-/// `end` never decrease along `origins` (the pipeline keeps characters in order).
+/// Where a stretch of normalized characters came from: from `at` to the next stretch (or the
+/// end of the text), normalized from the original bytes `start..end`.
+///
+/// Most characters are written as they were, or in another case of the same length (a
+/// lower-case letter, a simplified character): each normalized byte then stands where its
+/// original byte stood, shifted by the same amount, and a stretch holds a whole run of them
+/// (its length in both texts the same, `end - start`). Any other character (collapsed
+/// whitespace, `&` as ` and `, a full-width letter, what NFKC rewrites) is a stretch of its
+/// own, whatever its lengths. One record per stretch, where there was one per character:
+/// an article's origins took as much writing as its text.
+///
+/// Both `start` and `end` never decrease along the stretches (the pipeline keeps characters
+/// in order), and the record is the same for any way the characters were pushed, so two texts
+/// compare equal exactly when every character's origin does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Origin {
-    /// Byte offset of the character in the normalized text.
+    /// Byte offset of the stretch in the normalized text.
     at: usize,
     start: usize,
     end: usize,
@@ -33,6 +45,10 @@ struct Origin {
 pub(crate) struct Builder {
     text: String,
     origins: Vec<Origin>,
+    /// Where the last stretch's original bytes end when its characters were all written as
+    /// they were, so that the next such character from right there extends it; `None` when
+    /// there is no stretch yet or the last is a character of its own.
+    extends_from: Option<usize>,
 }
 
 impl Builder {
@@ -40,19 +56,22 @@ impl Builder {
     pub(crate) fn with_capacity(chars: usize) -> Self {
         Builder {
             text: String::with_capacity(chars),
-            origins: Vec::with_capacity(chars),
+            origins: Vec::new(),
+            extends_from: None,
         }
     }
 
     /// Appends `ch`, produced by the original bytes `start..end`.
     #[inline]
     pub(crate) fn push(&mut self, ch: char, start: usize, end: usize) {
-        self.origins.push(Origin {
-            at: self.text.len(),
-            start,
-            end,
-        });
+        let as_written = end.checked_sub(start) == Some(ch.len_utf8());
+        let at = self.text.len();
         self.text.push(ch);
+        match self.origins.last_mut() {
+            Some(last) if as_written && self.extends_from == Some(start) => last.end = end,
+            _ => self.origins.push(Origin { at, start, end }),
+        }
+        self.extends_from = as_written.then_some(end);
     }
 
     /// Whether nothing has been written yet.
@@ -116,29 +135,47 @@ impl NormalizedText {
     pub fn original_range(&self, normalized: Range<usize>) -> Range<usize> {
         let end = normalized.end.min(self.text.len());
         let start = normalized.start.min(end);
-        // The character containing byte `start` (or starting at it).
-        let first = self
-            .origins
-            .partition_point(|o| o.at <= start)
-            .saturating_sub(1);
         if start == end {
             let position = if start == self.text.len() {
                 self.origins.last().map_or(0, |o| o.end)
             } else {
-                self.origins.get(first).map_or(0, |o| o.start)
+                self.origin_of_char_at(start).start
             };
             return position..position;
         }
-        // The character containing byte `end - 1`.
-        let last = self
+        let first = self.origin_of_char_at(start);
+        let last = self.origin_of_char_at(end - 1);
+        first.start..last.end.max(first.start)
+    }
+
+    /// The original bytes of the character of the normalized text that holds byte `at`
+    /// (`0..0` past the text, never reached by the callers).
+    fn origin_of_char_at(&self, at: usize) -> Range<usize> {
+        let stretch = self
             .origins
-            .partition_point(|o| o.at < end)
+            .partition_point(|o| o.at <= at)
             .saturating_sub(1);
-        match (self.origins.get(first), self.origins.get(last)) {
-            (Some(first), Some(last)) => first.start..last.end.max(first.start),
-            // Unreachable for a non-empty range of non-empty text; an empty answer is still sound.
-            _ => 0..0,
+        let Some(origin) = self.origins.get(stretch) else {
+            return 0..0;
+        };
+        let stretch_end = self
+            .origins
+            .get(stretch + 1)
+            .map_or(self.text.len(), |o| o.at);
+        if origin.end.checked_sub(origin.start) != Some(stretch_end - origin.at) {
+            // A character of its own.
+            return origin.start..origin.end;
         }
+        let mut char_start = at.min(stretch_end);
+        while !self.text.is_char_boundary(char_start) {
+            char_start -= 1;
+        }
+        let char_len = self.text[char_start..]
+            .chars()
+            .next()
+            .map_or(0, char::len_utf8);
+        let from = origin.start + (char_start - origin.at);
+        from..from + char_len
     }
 
     /// Whether byte `at` of the normalized text falls between the normalized forms of two
@@ -161,10 +198,16 @@ impl NormalizedText {
         if at == 0 || at >= self.text.len() {
             return at <= self.text.len();
         }
-        let index = self.origins.partition_point(|o| o.at < at);
-        let before = index.checked_sub(1).and_then(|i| self.origins.get(i));
-        match (before, self.origins.get(index)) {
+        if !self.text.is_char_boundary(at) {
+            return false;
+        }
+        // Inside a stretch, each character came from the original character after the one
+        // before; at a stretch's start, it must not come from the one before.
+        let stretch = self.origins.partition_point(|o| o.at < at);
+        let before = stretch.checked_sub(1).and_then(|i| self.origins.get(i));
+        match (before, self.origins.get(stretch)) {
             (Some(before), Some(here)) if here.at == at => here.start >= before.end,
+            (Some(_), _) => true,
             _ => false,
         }
     }

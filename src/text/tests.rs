@@ -126,6 +126,20 @@ fn check_offsets(input: &str) -> Result<(), TestCaseError> {
         prop_assert!(whole.start <= r.start && whole.end >= r.end);
         previous = r;
     }
+    // Each character maps to exactly the bytes the pipeline says it came from, however the
+    // origins are kept, and a character starts a boundary exactly when it does not come from
+    // the original character the one before it came from.
+    let chars = super::run(input, false);
+    prop_assert_eq!(chars.len(), boundaries.len() - 1);
+    for (k, (pair, mapped)) in boundaries.windows(2).zip(&chars).enumerate() {
+        prop_assert_eq!(
+            text.original_range(pair[0]..pair[1]),
+            mapped.start..mapped.end
+        );
+        if k > 0 {
+            prop_assert_eq!(text.is_boundary(pair[0]), mapped.start >= chars[k - 1].end);
+        }
+    }
     Ok(())
 }
 
