@@ -41,15 +41,18 @@ struct Origin {
 }
 
 /// A [`NormalizedText`] being written one character at a time.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Builder {
     text: String,
     origins: Vec<Origin>,
     /// Where the last stretch's original bytes end when its characters were all written as
-    /// they were, so that the next such character from right there extends it; `None` when
-    /// there is no stretch yet or the last is a character of its own.
-    extends_from: Option<usize>,
+    /// they were, so that the next such character from right there extends it; [`NO_STRETCH`]
+    /// when there is no stretch yet or the last is a character of its own.
+    extends_from: usize,
 }
+
+/// [`Builder::extends_from`] when no character extends the last stretch.
+const NO_STRETCH: usize = usize::MAX;
 
 impl Builder {
     /// Room for about `chars` characters.
@@ -57,21 +60,35 @@ impl Builder {
         Builder {
             text: String::with_capacity(chars),
             origins: Vec::new(),
-            extends_from: None,
+            extends_from: NO_STRETCH,
         }
     }
 
     /// Appends `ch`, produced by the original bytes `start..end`.
     #[inline]
     pub(crate) fn push(&mut self, ch: char, start: usize, end: usize) {
-        let as_written = end.checked_sub(start) == Some(ch.len_utf8());
-        let at = self.text.len();
+        let len = ch.len_utf8();
         self.text.push(ch);
-        match self.origins.last_mut() {
-            Some(last) if as_written && self.extends_from == Some(start) => last.end = end,
-            _ => self.origins.push(Origin { at, start, end }),
+        // Nearly every character: written as it was, right after the last one.
+        if start == self.extends_from && end.wrapping_sub(start) == len {
+            if let Some(last) = self.origins.last_mut() {
+                last.end = end;
+            }
+            self.extends_from = end;
+        } else {
+            self.start_stretch(len, start, end);
         }
-        self.extends_from = as_written.then_some(end);
+    }
+
+    /// Starts a stretch with the character of `len` bytes just written.
+    fn start_stretch(&mut self, len: usize, start: usize, end: usize) {
+        let at = self.text.len() - len;
+        self.origins.push(Origin { at, start, end });
+        self.extends_from = if end.checked_sub(start) == Some(len) {
+            end
+        } else {
+            NO_STRETCH
+        };
     }
 
     /// Whether nothing has been written yet.
