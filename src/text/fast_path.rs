@@ -19,6 +19,9 @@ use super::offsets::Builder;
 pub(super) trait Sink {
     /// Appends `ch`, produced by the original bytes `start..end`.
     fn push(&mut self, ch: char, start: usize, end: usize);
+    /// Appends the lower case of `run`, ASCII letters and digits at original byte `start`,
+    /// each from its own byte.
+    fn push_ascii_lowercase(&mut self, run: &str, start: usize);
     /// Whether nothing has been written yet.
     fn is_empty(&self) -> bool;
 }
@@ -26,6 +29,9 @@ pub(super) trait Sink {
 impl Sink for String {
     fn push(&mut self, ch: char, _start: usize, _end: usize) {
         String::push(self, ch);
+    }
+    fn push_ascii_lowercase(&mut self, run: &str, _start: usize) {
+        self.extend(run.bytes().map(|b| char::from(b.to_ascii_lowercase())));
     }
     fn is_empty(&self) -> bool {
         str::is_empty(self)
@@ -35,6 +41,9 @@ impl Sink for String {
 impl Sink for Builder {
     fn push(&mut self, ch: char, start: usize, end: usize) {
         Builder::push(self, ch, start, end);
+    }
+    fn push_ascii_lowercase(&mut self, run: &str, start: usize) {
+        Builder::push_ascii_lowercase(self, run, start);
     }
     fn is_empty(&self) -> bool {
         Builder::is_empty(self)
@@ -260,11 +269,42 @@ pub(super) fn normalize_into(input: &str, sink: &mut impl Sink) -> bool {
         runs: RunConverter::new(),
         converted: Vec::new(),
     };
-    let taken = input.char_indices().try_for_each(|(start, c)| {
-        let class = class(c).ok_or(Declined)?;
-        pass.take(class, start, start + c.len_utf8())
-    });
-    taken.is_ok() && pass.flush_han().is_ok()
+    pass.take_all(input).is_ok() && pass.flush_han().is_ok()
+}
+
+impl<S: Sink> Pass<'_, S> {
+    /// Takes every character of `input`.
+    fn take_all(&mut self, input: &str) -> Result<(), Declined> {
+        // Where the characters left in `chars` start in `input`.
+        let mut base = 0;
+        let mut chars = input.char_indices();
+        while let Some((offset, c)) = chars.next() {
+            let start = base + offset;
+            let end = start + c.len_utf8();
+            self.take(class(c).ok_or(Declined)?, start, end)?;
+            if c.is_ascii_alphanumeric() {
+                let rest = chars.as_str();
+                let run = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+                if run > 0 {
+                    self.take_ascii_alphanumeric(&rest[..run], end);
+                    base = end + run;
+                    chars = rest[run..].char_indices();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the rest of a run of ASCII letters and digits at original byte `start`, after
+    /// its first character: nothing is pending (that character wrote the space and the
+    /// Chinese run before it), no word of it mixes scripts (the first character would have
+    /// declined a Cyrillic word), and each character is its own lower case. Most of an
+    /// English text goes this way, without the steps of a character at a time.
+    fn take_ascii_alphanumeric(&mut self, run: &str, start: usize) {
+        self.sink.push_ascii_lowercase(run, start);
+        let last_is_letter = run.as_bytes().last().is_some_and(u8::is_ascii_alphabetic);
+        self.word = (last_is_letter, false);
+    }
 }
 
 #[cfg(test)]

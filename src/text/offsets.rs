@@ -80,6 +80,20 @@ impl Builder {
         }
     }
 
+    /// Appends the lower case of `run`, ASCII letters and digits at original byte `start`, each
+    /// from its own byte: what [`push`](Self::push) of each would do, at once.
+    pub(crate) fn push_ascii_lowercase(&mut self, run: &str, start: usize) {
+        let at = self.text.len();
+        self.text
+            .extend(run.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let end = start + run.len();
+        match self.origins.last_mut() {
+            Some(last) if start == self.extends_from => last.end = end,
+            _ => self.origins.push(Origin { at, start, end }),
+        }
+        self.extends_from = end;
+    }
+
     /// Starts a stretch with the character of `len` bytes just written.
     fn start_stretch(&mut self, len: usize, start: usize, end: usize) {
         let at = self.text.len() - len;
