@@ -3,6 +3,7 @@
 //! `silk road`; single Han characters are the units Chinese matching is built from.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use unicode_segmentation::UnicodeSegmentation;
@@ -117,23 +118,52 @@ pub fn tokenize_words(normalized: &str) -> Vec<TokenRef<'_>> {
 fn tokens_of(normalized: &str, with_han: bool) -> Vec<TokenRef<'_>> {
     let mut tokens = Vec::new();
     let mut classes = Vec::new();
+    let mut stems = Stems::for_text(normalized);
     let mut start = 0;
     while start < normalized.len() {
         let (end, next) = stretch_end(normalized, start);
         let stretch = &normalized[start..end];
         let plain = plain_segments(stretch, &mut classes, with_han, |range| {
             let range = start + range.start..start + range.end;
-            add_segment(normalized, range, with_han, &mut tokens);
+            add_segment(normalized, range, with_han, &mut stems, &mut tokens);
         });
         if !plain {
             for (at, segment) in stretch.split_word_bound_indices() {
                 let range = start + at..start + at + segment.len();
-                add_segment(normalized, range, with_han, &mut tokens);
+                add_segment(normalized, range, with_han, &mut stems, &mut tokens);
             }
         }
         start = next;
     }
     tokens
+}
+
+/// The stems of the words of one text. Running text repeats its words (the, of, и, в, and a
+/// news article its names), and stemming a word costs more than finding it again: the words
+/// of a long text are stemmed once each.
+struct Stems<'a> {
+    /// The stem of each word met so far; none for a short text, where few words repeat.
+    seen: Option<HashMap<&'a str, Cow<'a, str>, foldhash::fast::RandomState>>,
+}
+
+/// Texts at least this long remember their stems: a query or a term is a few words.
+const REMEMBERED_FROM_BYTES: usize = 256;
+
+impl<'a> Stems<'a> {
+    /// The stems of `text`'s words, remembered when it is long.
+    fn for_text(text: &str) -> Stems<'a> {
+        Stems {
+            seen: (text.len() >= REMEMBERED_FROM_BYTES).then(HashMap::default),
+        }
+    }
+
+    /// The [`stem`] of `word`.
+    fn of(&mut self, word: &'a str) -> Cow<'a, str> {
+        match &mut self.seen {
+            None => stem(word),
+            Some(seen) => seen.entry(word).or_insert_with(|| stem(word)).clone(),
+        }
+    }
 }
 
 /// Adds the tokens of one UAX #29 segment of `normalized`: each Han character (when
@@ -146,6 +176,7 @@ fn add_segment<'a>(
     normalized: &'a str,
     range: Range<usize>,
     with_han: bool,
+    stems: &mut Stems<'a>,
     tokens: &mut Vec<TokenRef<'a>>,
 ) {
     let (offset, segment) = (range.start, &normalized[range]);
@@ -173,7 +204,7 @@ fn add_segment<'a>(
     } else if is_ordinal_ending(segment) && follows_number(tokens, &normalized[..offset]) {
         (TokenKind::Word, Cow::Borrowed(ORDINAL_ENDING_STEM))
     } else {
-        (TokenKind::Word, stem(segment))
+        (TokenKind::Word, stems.of(segment))
     };
     tokens.push(TokenRef {
         stem,
@@ -487,10 +518,21 @@ mod tests {
     /// before the text was cut into stretches.
     fn reference_tokens(text: &str) -> Vec<super::TokenRef<'_>> {
         let mut tokens = Vec::new();
+        // Every word stemmed again: what the remembered stems of a long text must give.
+        let mut stems = super::Stems { seen: None };
         for (at, segment) in text.split_word_bound_indices() {
-            super::add_segment(text, at..at + segment.len(), true, &mut tokens);
+            super::add_segment(text, at..at + segment.len(), true, &mut stems, &mut tokens);
         }
         tokens
+    }
+
+    #[test]
+    fn a_long_text_remembers_its_stems_and_tokenizes_the_same() {
+        let text = normalize_key(
+            &"Шанхайского духа и шанхайский дух, the Silk Roads and the silk road; ".repeat(8),
+        );
+        assert!(text.len() >= super::REMEMBERED_FROM_BYTES);
+        assert_eq!(tokenize_borrowed(&text), reference_tokens(&text));
     }
 
     /// Plain characters of every word-break kind, spaces, and characters that are not plain
