@@ -840,7 +840,7 @@ impl TermIndex {
         let mut out = Vec::new();
         let mut checkpoint = cancel.checkpoint();
         if let Some(automaton) = &self.automaton {
-            for (range, terms) in automaton.matches(norm) {
+            for (range, key) in automaton.matches(norm) {
                 if checkpoint.stop() {
                     return out;
                 }
@@ -851,7 +851,7 @@ impl TermIndex {
                 {
                     continue;
                 }
-                out.extend(terms.iter().map(|&term| RawOccurrence {
+                out.extend(automaton.terms_of(key).iter().map(|&term| RawOccurrence {
                     term,
                     range: range.clone(),
                     kind: MatchKind::Normalized,

@@ -82,19 +82,17 @@ impl KeyAutomaton {
     }
 
     /// The byte range of every key in `text`, overlapping ones included, by end, each with
-    /// the terms of that key.
-    pub fn matches<'t>(
-        &'t self,
-        text: &'t str,
-    ) -> impl Iterator<Item = (Range<usize>, &'t [TermId])> + 't {
+    /// the key's value, which [`terms_of`](Self::terms_of) turns into its terms: most matches
+    /// in running text are parts of words, turned down before their terms are read.
+    pub fn matches<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (Range<usize>, u32)> + 't {
         self.automaton
             .find_overlapping_iter(text)
-            .map(|found| (found.start()..found.end(), self.terms_of(found.value())))
+            .map(|found| (found.start()..found.end(), found.value()))
     }
 
     /// The terms of the key with value `key` (none for a value that is no key, which a
     /// checked automaton never gives).
-    fn terms_of(&self, key: u32) -> &[TermId] {
+    pub fn terms_of(&self, key: u32) -> &[TermId] {
         let key = key as usize;
         match (self.key_starts.get(key), self.key_starts.get(key + 1)) {
             (Some(&start), Some(&end)) => self
@@ -378,9 +376,10 @@ mod tests {
             "road",
         ];
         let text = "一带一路 belt and road";
-        let mut found: Vec<(&str, Vec<TermId>)> = automaton(&keys)
+        let automaton = automaton(&keys);
+        let mut found: Vec<(&str, Vec<TermId>)> = automaton
             .matches(text)
-            .map(|(range, terms)| (&text[range], terms.to_vec()))
+            .map(|(range, key)| (&text[range], automaton.terms_of(key).to_vec()))
             .collect();
         found.sort_unstable();
         assert_eq!(
@@ -419,7 +418,7 @@ mod tests {
         let sorted = |automaton: &KeyAutomaton| {
             let mut found: Vec<(Range<usize>, Vec<TermId>)> = automaton
                 .matches(text)
-                .map(|(range, terms)| (range, terms.to_vec()))
+                .map(|(range, key)| (range, automaton.terms_of(key).to_vec()))
                 .collect();
             found.sort_by_key(|(r, _)| (r.start, r.end));
             found
