@@ -844,11 +844,7 @@ impl TermIndex {
                 if checkpoint.stop() {
                     return out;
                 }
-                // Always whole characters, unless a damaged automaton passed the checks.
-                if norm.get(range.clone()).is_none()
-                    || !on_word_boundaries(norm, &range)
-                    || !han_word_aligned(norm, &range)
-                {
+                if !stands_as_a_term(norm, &range) {
                     continue;
                 }
                 out.extend(automaton.terms_of(key).iter().map(|&term| RawOccurrence {
@@ -891,8 +887,7 @@ impl TermIndex {
                 // stronger kind of match.
                 let found_whole = self.automaton.is_some()
                     && norm.get(range.clone()) == Some(key)
-                    && on_word_boundaries(norm, &range)
-                    && han_word_aligned(norm, &range);
+                    && stands_as_a_term(norm, &range);
                 if !found_whole {
                     out.push(RawOccurrence {
                         term: term_id,
@@ -904,6 +899,15 @@ impl TermIndex {
         }
         out
     }
+}
+
+/// Whether a match of a key at `range` of `norm` stands as a term there: whole characters
+/// (always, unless a damaged automaton passed the checks), on word boundaries, and not across
+/// a Chinese word. The automaton's matches are reported exactly where this holds.
+fn stands_as_a_term(norm: &str, range: &Range<usize>) -> bool {
+    norm.get(range.clone()).is_some()
+        && on_word_boundaries(norm, range)
+        && han_word_aligned(norm, range)
 }
 
 /// Whether `concepts` are in ascending id order (ids are unique within an index).

@@ -67,17 +67,9 @@ impl Builder {
     /// Appends `ch`, produced by the original bytes `start..end`.
     #[inline]
     pub(crate) fn push(&mut self, ch: char, start: usize, end: usize) {
-        let len = ch.len_utf8();
+        let at = self.text.len();
         self.text.push(ch);
-        // Nearly every character: written as it was, right after the last one.
-        if start == self.extends_from && end.wrapping_sub(start) == len {
-            if let Some(last) = self.origins.last_mut() {
-                last.end = end;
-            }
-            self.extends_from = end;
-        } else {
-            self.start_stretch(len, start, end);
-        }
+        self.record(at, start, end, end.wrapping_sub(start) == ch.len_utf8());
     }
 
     /// Appends the lower case of `run`, ASCII letters and digits at original byte `start`, each
@@ -86,23 +78,19 @@ impl Builder {
         let at = self.text.len();
         self.text
             .extend(run.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-        let end = start + run.len();
-        match self.origins.last_mut() {
-            Some(last) if start == self.extends_from => last.end = end,
-            _ => self.origins.push(Origin { at, start, end }),
-        }
-        self.extends_from = end;
+        self.record(at, start, start + run.len(), true);
     }
 
-    /// Starts a stretch with the character of `len` bytes just written.
-    fn start_stretch(&mut self, len: usize, start: usize, end: usize) {
-        let at = self.text.len() - len;
-        self.origins.push(Origin { at, start, end });
-        self.extends_from = if end.checked_sub(start) == Some(len) {
-            end
-        } else {
-            NO_STRETCH
-        };
+    /// Records that the text from byte `at` on came from the original bytes `start..end`,
+    /// written as it was (`as_written`: each byte where its original stood) or not.
+    #[inline]
+    fn record(&mut self, at: usize, start: usize, end: usize, as_written: bool) {
+        match self.origins.last_mut() {
+            // Nearly every character: written as it was, right after the last one.
+            Some(last) if as_written && start == self.extends_from => last.end = end,
+            _ => self.origins.push(Origin { at, start, end }),
+        }
+        self.extends_from = if as_written { end } else { NO_STRETCH };
     }
 
     /// Whether nothing has been written yet.

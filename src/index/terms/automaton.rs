@@ -25,6 +25,7 @@ use std::ops::Range;
 
 use daachorse::{DoubleArrayAhoCorasick, DoubleArrayAhoCorasickBuilder, MatchKind};
 
+use super::persisted::invalid;
 use crate::index::flat::{FlatError, FlatReader, FlatWriter};
 use crate::index::key_table::TermId;
 
@@ -135,13 +136,13 @@ impl KeyAutomaton {
             return if key_starts.is_empty() && terms.is_empty() {
                 Ok(None)
             } else {
-                Err(invalid("terms without an automaton"))
+                Err(invalid("automaton", "terms without an automaton"))
             };
         }
         let (automaton, rest) = DoubleArrayAhoCorasick::<u32>::deserialize(bytes)
-            .map_err(|e| invalid(&e.to_string()))?;
+            .map_err(|e| invalid("automaton", e.to_string()))?;
         if !rest.is_empty() {
-            return Err(invalid("bytes after the automaton"));
+            return Err(invalid("automaton", "bytes after the automaton"));
         }
         let starts_fit = key_starts.first() == Some(&0)
             && key_starts.is_sorted()
@@ -150,10 +151,11 @@ impl KeyAutomaton {
                 .is_some_and(|&end| end as usize == terms.len());
         if !starts_fit {
             return Err(invalid(
+                "automaton",
                 "key starts out of order or not ending with the terms",
             ));
         }
-        check(bytes, key_starts.len() - 1).map_err(invalid)?;
+        check(bytes, key_starts.len() - 1).map_err(|reason| invalid("automaton", reason))?;
         Ok(Some(KeyAutomaton {
             automaton,
             key_starts,
@@ -164,17 +166,9 @@ impl KeyAutomaton {
     /// Whether every term a match may name is one of an index of `term_count` terms.
     pub fn fits(&self, term_count: usize) -> Result<(), FlatError> {
         if self.terms.iter().any(|&term| term as usize >= term_count) {
-            return Err(invalid("a term past the last term"));
+            return Err(invalid("automaton", "a term past the last term"));
         }
         Ok(())
-    }
-}
-
-/// The error for an automaton read back that cannot be used.
-fn invalid(reason: &str) -> FlatError {
-    FlatError::Invalid {
-        what: "automaton",
-        reason: reason.to_owned(),
     }
 }
 

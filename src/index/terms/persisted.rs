@@ -14,7 +14,7 @@ use crate::index::flat::{FlatError, FlatReader, FlatWriter};
 use crate::index::key_table::{KeyTable, TermId};
 use crate::model::Concept;
 
-fn invalid(what: &'static str, reason: impl Into<String>) -> FlatError {
+pub(super) fn invalid(what: &'static str, reason: impl Into<String>) -> FlatError {
     FlatError::Invalid {
         what,
         reason: reason.into(),
