@@ -12,6 +12,7 @@
 //! read back (`term_file.rs`) instead of hashed again.
 
 use std::hash::{BuildHasher, DefaultHasher, Hash, Hasher, RandomState};
+use std::ops::Range;
 
 use super::flat::{FlatError, FlatReader, FlatWriter};
 
@@ -69,13 +70,28 @@ impl KeyTable {
     /// The terms whose key may be `key`, in id order: every term with that key, and rarely
     /// one whose key only shares its hash. The caller compares keys.
     pub fn candidates(&self, key: &str) -> &[TermId] {
-        let hash = self.hasher.hash_one(key);
+        &self.ids[self.entries_of(self.hash(key))]
+    }
+
+    /// The hash this table gives `key`: the same in every process for a table read back.
+    pub fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The positions of the entries whose key has `hash` (see [`hash`](Self::hash)), for a
+    /// caller keeping something per entry beside the table, in [`ids`](Self::ids) order.
+    pub fn entries_of(&self, hash: u64) -> Range<usize> {
         let at = bucket(hash, self.bucket_bits);
         let (first, last) = (self.bucket_starts[at], self.bucket_starts[at + 1]);
         let in_bucket = &self.hashes[first as usize..last as usize];
         let start = first as usize + in_bucket.partition_point(|&h| h < hash);
         let end = start + self.hashes[start..last as usize].partition_point(|&h| h == hash);
-        &self.ids[start..end]
+        start..end
+    }
+
+    /// The term of every entry, in the table's order.
+    pub fn ids(&self) -> &[TermId] {
+        &self.ids
     }
 
     /// Appends the table to a persisted index's body.

@@ -58,7 +58,7 @@ pub use match_kind::MatchKind;
 use rules::QueryText;
 pub use running_text::STANDALONE_NOTE;
 pub use term_file::{Stamp, TermFileError, FORMAT_VERSION, TERM_INDEX_FILE};
-use terms::{RawOccurrence, TermIndex, TextStems};
+use terms::{RawOccurrence, TermIndex};
 
 /// A checked lookup: what the service hands the index after validating a request.
 #[derive(Clone, Debug)]
@@ -817,8 +817,7 @@ impl Snapshot {
             return Vec::new();
         }
         // Stem matching reads only words: Chinese terms are found by the automaton alone.
-        let tokens = text::tokenize_words(norm);
-        let stems = TextStems::new(&tokens);
+        let words = text::words(norm);
         if stopped() {
             return Vec::new();
         }
@@ -827,7 +826,7 @@ impl Snapshot {
         // only on the range is worked out once for all of them.
         let mut place = MatchPlace::new(&normalized, 0..0);
         for (index, stale) in self.layers() {
-            for mut occurrence in index.occurrences(norm, &tokens, &stems, cancel) {
+            for mut occurrence in index.occurrences(norm, &words, cancel) {
                 if place.raw != occurrence.range {
                     place = MatchPlace::new(&normalized, occurrence.range.clone());
                 }

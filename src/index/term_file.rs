@@ -32,8 +32,9 @@ pub const TERM_INDEX_FILE: &str = "terms.index";
 const MAGIC: &[u8; 8] = b"TOLMTERM";
 
 /// The layout this build writes and reads; any other is rebuilt. Version 2 holds each
-/// index's automaton, version 3 the terms of each of its keys.
-pub const FORMAT_VERSION: u32 = 3;
+/// index's automaton, version 3 the terms of each of its keys, version 4 the stem count and
+/// fingerprint of each term by first stem.
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Bytes of the header.
 const HEADER_BYTES: usize = 64;

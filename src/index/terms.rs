@@ -4,6 +4,7 @@
 
 mod automaton;
 mod persisted;
+mod stem_starts;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use self::automaton::KeyAutomaton;
+use self::stem_starts::{Starting, StemStarts, TextRuns};
 use super::cancel::Cancel;
 use super::distance::{levenshtein_within, typo_distance, BitPattern};
 use super::key_table::{KeyTable, TermId};
@@ -24,7 +26,7 @@ use super::rules::{
 use super::running_text;
 use super::score;
 use crate::model::{Concept, Term, TermStatus};
-use crate::text::{self, TokenKind, TokenRef};
+use crate::text;
 
 /// What the index knows about one stored term.
 pub(super) struct IndexedTerm {
@@ -138,8 +140,8 @@ pub(super) struct TermIndex {
     normalized: KeyTable,
     /// Terms by their stems joined by spaces.
     stemmed: KeyTable,
-    /// Terms by their first stem.
-    stem_starts: KeyTable,
+    /// Terms by their first stem, each with its stem count and fingerprint.
+    stem_starts: StemStarts,
     /// Terms by each of their stems: the candidates for a term containing a query's words.
     stems_anywhere: KeyTable,
     grams: HashMap<Gram, Vec<TermId>>,
@@ -194,7 +196,7 @@ impl TermIndex {
             exact: KeyTable::build(std::iter::empty()),
             normalized: KeyTable::build(std::iter::empty()),
             stemmed: KeyTable::build(std::iter::empty()),
-            stem_starts: KeyTable::build(std::iter::empty()),
+            stem_starts: StemStarts::build(&[]),
             stems_anywhere: KeyTable::build(std::iter::empty()),
             grams: HashMap::new(),
             pinyin: KeyTable::build(std::iter::empty()),
@@ -267,7 +269,7 @@ impl TermIndex {
         index.exact = index.key_table(Key::Exact);
         index.normalized = index.key_table(Key::Normalized);
         index.stemmed = index.key_table(Key::Stemmed);
-        index.stem_starts = index.key_table(Key::FirstStem);
+        index.stem_starts = StemStarts::build(&index.terms);
         index.stems_anywhere =
             KeyTable::build(
                 index.terms.iter().enumerate().flat_map(|(id, term)| {
@@ -362,9 +364,6 @@ impl TermIndex {
             }
             Key::Normalized => Some(self.norm_key(term)),
             Key::Stemmed => stems,
-            // From the joined stems, beside the key, rather than the term's own list of them:
-            // Recognize reads the first stem of every term that may start at each word.
-            Key::FirstStem => stems.map(|stems| stems.split(' ').next().unwrap_or(stems)),
         }
     }
 
@@ -374,7 +373,6 @@ impl TermIndex {
             Key::Exact => &self.exact,
             Key::Normalized => &self.normalized,
             Key::Stemmed => &self.stemmed,
-            Key::FirstStem => &self.stem_starts,
         };
         table
             .candidates(key)
@@ -485,9 +483,7 @@ impl TermIndex {
         }
         // The query contains a term: the same occurrence search Recognize uses.
         let query_units = query.units();
-        let tokens: Vec<TokenRef> = query.tokens.iter().map(|t| t.borrowed()).collect();
-        let stems = TextStems::new(&tokens);
-        for occurrence in self.occurrences(norm, &tokens, &stems, cancel) {
+        for occurrence in self.occurrences(norm, &text::words(norm), cancel) {
             if occurrence.range.len() == norm.len() {
                 continue;
             }
@@ -823,14 +819,12 @@ impl TermIndex {
 
     /// Every occurrence of a stored term in normalized text, overlapping ones included:
     /// surface matches of normalized keys that respect word boundaries, and stem-sequence
-    /// matches of Russian and English terms (inflected forms). `tokens` are those of `norm`,
-    /// and `stems` theirs ([`TextStems::new`]); its Han ones may be left out, since stem
-    /// matching skips them.
+    /// matches of Russian and English terms (inflected forms). `words` are those of `norm`
+    /// ([`text::words`]).
     pub fn occurrences(
         &self,
         norm: &str,
-        tokens: &[TokenRef],
-        stems: &TextStems,
+        words: &text::Words,
         cancel: &Cancel,
     ) -> Vec<RawOccurrence> {
         if self.terms.is_empty() {
@@ -854,31 +848,41 @@ impl TermIndex {
                 }));
             }
         }
-        // The terms that may start at each distinct stem, unconfirmed: each term's stems are
-        // all compared with the text's below, the first included.
-        let starting: Vec<&[TermId]> = stems
-            .distinct
+        // The terms that may start at each distinct stem, unconfirmed: a term's run of stems
+        // is compared with the text's by fingerprint, then stem by stem, the first included.
+        let hashes: Vec<u64> = words
+            .stems
             .iter()
-            .map(|stem| self.stem_starts.candidates(stem))
+            .map(|stem| self.stem_starts.hash(stem))
             .collect();
-        for (start, &stem) in stems.of_token.iter().enumerate() {
+        let starting: Vec<Starting> = hashes
+            .iter()
+            .map(|&hash| self.stem_starts.starting(hash))
+            .collect();
+        let mut runs = TextRuns::new(&hashes, &words.word_of_token);
+        for (start, &word) in words.word_of_token.iter().enumerate() {
             if checkpoint.stop() {
                 return out;
             }
-            let Some(&candidates) = starting.get(stem as usize) else {
+            let Some(&candidates) = starting.get(word as usize) else {
                 continue;
             };
-            for &term_id in candidates {
-                let stems = &self.terms[term_id as usize].stems;
-                let end = start + stems.len();
-                let Some(window) = tokens.get(start..end) else {
-                    continue;
-                };
-                // The first stem too: a term's candidates by it are unconfirmed.
-                if !window.iter().zip(stems.iter()).all(|(t, s)| t.stem == **s) {
+            for (term_id, run) in candidates.iter() {
+                if !runs.may_start_at(start, run) {
                     continue;
                 }
-                let key = self.norm_key(term_id);
+                // The stems as the key texts keep them, joined, right after the key: two
+                // reads where the term's own list of them takes one per stem more.
+                let key_text = &self.key_texts[term_id as usize];
+                let key = &self.keys[key_text.start..key_text.stems_start];
+                let stems = self.keys[key_text.stems_start..key_text.end].split(' ');
+                let count = run.count().unwrap_or_else(|| stems.clone().count());
+                let Some(window) = words.tokens.get(start..start + count) else {
+                    continue;
+                };
+                if !stems.eq(window.iter().map(|token| &*token.stem)) {
+                    continue;
+                }
                 let Some(end) = stem_window_end(key, norm, window) else {
                     continue;
                 };
@@ -1124,44 +1128,6 @@ fn within<'p>(posting: &'p [TermId], ids: &Range<TermId>) -> &'p [TermId] {
     &posting[start..end]
 }
 
-/// The word stems of one text, each distinct one once. Running text repeats its words (and a
-/// news article its names), and each index layer looks up the terms that may start at each
-/// stem: a look-up in the tables of a large index is a few reads from memory no cache holds,
-/// so each layer makes one per distinct stem, and the text's words are hashed once for all
-/// layers.
-pub(super) struct TextStems<'t> {
-    /// Each distinct stem, in the order first met.
-    distinct: Vec<&'t str>,
-    /// For each token, the position of its stem in `distinct`, or [`NO_STEM`] for a Han
-    /// token, which stem matching skips.
-    of_token: Vec<u32>,
-}
-
-/// The stem position of a token without one.
-const NO_STEM: u32 = u32::MAX;
-
-impl<'t> TextStems<'t> {
-    /// The stems of `tokens`.
-    pub fn new(tokens: &'t [TokenRef<'t>]) -> TextStems<'t> {
-        let mut seen: HashMap<&str, u32, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(tokens.len(), Default::default());
-        let mut distinct = Vec::new();
-        let of_token = tokens
-            .iter()
-            .map(|token| {
-                if token.kind == TokenKind::Han {
-                    return NO_STEM;
-                }
-                *seen.entry(&token.stem).or_insert_with(|| {
-                    distinct.push(&*token.stem);
-                    distinct.len() as u32 - 1
-                })
-            })
-            .collect();
-        TextStems { distinct, of_token }
-    }
-}
-
 /// The keys terms are looked up by.
 #[derive(Clone, Copy)]
 enum Key {
@@ -1171,8 +1137,6 @@ enum Key {
     Normalized,
     /// The stems joined by spaces.
     Stemmed,
-    /// The first stem.
-    FirstStem,
 }
 
 /// An indexed n-gram: a padded character trigram, or one Han character followed by two NULs.

@@ -78,7 +78,7 @@ pub(crate) use hant_to_hans::RunConverter;
 pub use offsets::NormalizedText;
 pub use script::{detect_lang, is_han};
 pub use stem::stem;
-pub use token::{tokenize, tokenize_borrowed, tokenize_words, Token, TokenKind, TokenRef};
+pub use token::{tokenize, tokenize_borrowed, words, Token, TokenKind, TokenRef, Words};
 
 use normalizer::{MappedChar, Normalizer};
 

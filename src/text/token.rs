@@ -103,19 +103,41 @@ impl Token {
 /// by `plain_segments`, which applies the standard's rules for those characters directly;
 /// any other stretch by the full segmentation.
 pub fn tokenize_borrowed(normalized: &str) -> Vec<TokenRef<'_>> {
-    tokens_of(normalized, true)
+    tokens_of(normalized, true).0
 }
 
-/// The tokens of [`tokenize_borrowed`] less its Han ones: the words and numbers, which are all
-/// that stem matching reads (a Chinese term has no stems). Nearly every token of Chinese text
-/// is one character, and making each one only for it to be skipped cost Recognize a fifth of
-/// its time on a Chinese article.
-pub fn tokenize_words(normalized: &str) -> Vec<TokenRef<'_>> {
-    tokens_of(normalized, false)
+/// The words and numbers of a text: its tokens less the Han ones, which are all that stem
+/// matching reads (a Chinese term has no stems). Nearly every token of Chinese text is one
+/// character, and making each one only for it to be skipped cost Recognize a fifth of its time
+/// on a Chinese article.
+///
+/// Each token also names its word among the text's distinct words, so that a caller looking
+/// up every word's stem in tables (Recognize, once per index layer) does so once per distinct
+/// word, without hashing the words again.
+#[derive(Debug)]
+pub struct Words<'a> {
+    /// The tokens, in text order.
+    pub tokens: Vec<TokenRef<'a>>,
+    /// The stem of each distinct word, in the order first met (words may share a stem:
+    /// `road`, `roads`). In a short text every token counts as a word of its own.
+    pub stems: Vec<Cow<'a, str>>,
+    /// For each token, the position of its word in `stems`.
+    pub word_of_token: Vec<u32>,
 }
 
-/// The tokens of `normalized`, Han ones included when `with_han` is set.
-fn tokens_of(normalized: &str, with_han: bool) -> Vec<TokenRef<'_>> {
+/// The [`Words`] of `normalized`.
+pub fn words(normalized: &str) -> Words<'_> {
+    let (tokens, stems) = tokens_of(normalized, false);
+    Words {
+        tokens,
+        stems: stems.distinct,
+        word_of_token: stems.of_token,
+    }
+}
+
+/// The tokens of `normalized`, Han ones included when `with_han` is set, and the stems of its
+/// distinct words, which the Han ones are not among.
+fn tokens_of(normalized: &str, with_han: bool) -> (Vec<TokenRef<'_>>, Stems<'_>) {
     let mut tokens = Vec::new();
     let mut classes = Vec::new();
     let mut stems = Stems::for_text(normalized);
@@ -135,15 +157,20 @@ fn tokens_of(normalized: &str, with_han: bool) -> Vec<TokenRef<'_>> {
         }
         start = next;
     }
-    tokens
+    (tokens, stems)
 }
 
 /// The stems of the words of one text. Running text repeats its words (the, of, и, в, and a
 /// news article its names), and stemming a word costs more than finding it again: the words
 /// of a long text are stemmed once each.
 struct Stems<'a> {
-    /// The stem of each word met so far; none for a short text, where few words repeat.
-    seen: Option<HashMap<&'a str, Cow<'a, str>, foldhash::fast::RandomState>>,
+    /// The position in `distinct` of each word met so far; none for a short text, where few
+    /// words repeat.
+    seen: Option<HashMap<&'a str, u32, foldhash::fast::RandomState>>,
+    /// The stem of each distinct word (of each token, in a short text).
+    distinct: Vec<Cow<'a, str>>,
+    /// For each word or number token so far, the position of its word in `distinct`.
+    of_token: Vec<u32>,
 }
 
 /// Texts at least this long remember their stems: a query or a term is a few words.
@@ -154,15 +181,37 @@ impl<'a> Stems<'a> {
     fn for_text(text: &str) -> Stems<'a> {
         Stems {
             seen: (text.len() >= REMEMBERED_FROM_BYTES).then(HashMap::default),
+            distinct: Vec::new(),
+            of_token: Vec::new(),
         }
     }
 
-    /// The [`stem`] of `word`.
-    fn of(&mut self, word: &'a str) -> Cow<'a, str> {
-        match &mut self.seen {
-            None => stem(word),
-            Some(seen) => seen.entry(word).or_insert_with(|| stem(word)).clone(),
-        }
+    /// Records a token of `word`, whose stem is `stem_of(word)` wherever it is written, and
+    /// answers its stem.
+    fn of(&mut self, word: &'a str, stem_of: impl FnOnce(&'a str) -> Cow<'a, str>) -> Cow<'a, str> {
+        let Stems {
+            seen,
+            distinct,
+            of_token,
+        } = self;
+        let add = || {
+            distinct.push(stem_of(word));
+            distinct.len() as u32 - 1
+        };
+        let at = match seen {
+            None => add(),
+            Some(seen) => *seen.entry(word).or_insert_with(add),
+        };
+        of_token.push(at);
+        distinct[at as usize].clone()
+    }
+
+    /// Records a token whose stem is `stem` here, whatever its word is elsewhere (an ordinal
+    /// ending), and answers the stem.
+    fn unremembered(&mut self, stem: &'a str) -> Cow<'a, str> {
+        self.distinct.push(Cow::Borrowed(stem));
+        self.of_token.push(self.distinct.len() as u32 - 1);
+        Cow::Borrowed(stem)
     }
 }
 
@@ -200,11 +249,11 @@ fn add_segment<'a>(
         return;
     }
     let (kind, stem) = if alphanumeric.all(char::is_numeric) {
-        (TokenKind::Number, Cow::Borrowed(segment))
+        (TokenKind::Number, stems.of(segment, Cow::Borrowed))
     } else if is_ordinal_ending(segment) && follows_number(tokens, &normalized[..offset]) {
-        (TokenKind::Word, Cow::Borrowed(ORDINAL_ENDING_STEM))
+        (TokenKind::Word, stems.unremembered(ORDINAL_ENDING_STEM))
     } else {
-        (TokenKind::Word, stems.of(segment))
+        (TokenKind::Word, stems.of(segment, stem))
     };
     tokens.push(TokenRef {
         stem,
@@ -380,7 +429,7 @@ mod tests {
 
     use unicode_segmentation::UnicodeSegmentation;
 
-    use super::{tokenize, tokenize_borrowed, tokenize_words, Token, TokenKind};
+    use super::{tokenize, tokenize_borrowed, words, Token, TokenKind};
     use crate::text::normalize_key;
 
     fn stems(text: &str) -> Vec<String> {
@@ -519,7 +568,7 @@ mod tests {
     fn reference_tokens(text: &str) -> Vec<super::TokenRef<'_>> {
         let mut tokens = Vec::new();
         // Every word stemmed again: what the remembered stems of a long text must give.
-        let mut stems = super::Stems { seen: None };
+        let mut stems = super::Stems::for_text("");
         for (at, segment) in text.split_word_bound_indices() {
             super::add_segment(text, at..at + segment.len(), true, &mut stems, &mut tokens);
         }
@@ -580,11 +629,28 @@ mod tests {
         }
 
         #[test]
-        fn word_tokens_are_the_tokens_less_the_han_ones(input in mixed_text()) {
-            let text = normalize_key(&input);
-            let mut words = tokenize_borrowed(&text);
-            words.retain(|t| t.kind != TokenKind::Han);
-            prop_assert_eq!(tokenize_words(&text), words);
+        fn words_are_the_tokens_less_the_han_ones_each_naming_its_stem(
+            input in mixed_text(),
+            repeats in 1..12usize,
+        ) {
+            // Repeated, the text is long enough for its words to be remembered.
+            let text = normalize_key(&format!("{input} ").repeat(repeats));
+            let mut tokens = tokenize_borrowed(&text);
+            tokens.retain(|t| t.kind != TokenKind::Han);
+            let words = words(&text);
+            prop_assert_eq!(&words.tokens, &tokens);
+            prop_assert_eq!(words.word_of_token.len(), tokens.len());
+            for (token, &word) in tokens.iter().zip(&words.word_of_token) {
+                prop_assert_eq!(&words.stems[word as usize], &token.stem);
+            }
+            // Each distinct word once, and a remembered word always names the same place.
+            let distinct: std::collections::HashSet<&str> =
+                tokens.iter().map(|t| &text[t.range.clone()]).collect();
+            if text.len() >= super::REMEMBERED_FROM_BYTES
+                && !tokens.iter().any(|t| t.stem == super::ORDINAL_ENDING_STEM)
+            {
+                prop_assert_eq!(words.stems.len(), distinct.len());
+            }
         }
 
         #[test]

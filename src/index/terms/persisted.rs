@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{in_id_order, Gram, IndexedTerm, KeyAutomaton, KeyText, Sketch, TermFacts, TermIndex};
+use super::{
+    in_id_order, Gram, IndexedTerm, KeyAutomaton, KeyText, Sketch, StemStarts, TermFacts, TermIndex,
+};
 use crate::index::flat::{FlatError, FlatReader, FlatWriter};
 use crate::index::key_table::{KeyTable, TermId};
 use crate::model::Concept;
@@ -129,9 +131,12 @@ impl TermIndex {
         out.u32s(&sketches);
         out.u32s(&self.length_starts);
         out.bytes(self.keys.as_bytes());
-        for table in self.tables() {
-            table.write(out);
-        }
+        self.exact.write(out);
+        self.normalized.write(out);
+        self.stemmed.write(out);
+        self.stem_starts.write(out);
+        self.stems_anywhere.write(out);
+        self.pinyin.write(out);
         let mut grams: Vec<(&Gram, &Vec<TermId>)> = self.grams.iter().collect();
         grams.sort_unstable_by_key(|(gram, _)| **gram);
         out.u32s(
@@ -148,18 +153,6 @@ impl TermIndex {
         }
         out.u64s(&ends);
         out.u32s(&postings);
-    }
-
-    /// The key tables in the order they are persisted.
-    fn tables(&self) -> [&KeyTable; 6] {
-        [
-            &self.exact,
-            &self.normalized,
-            &self.stemmed,
-            &self.stem_starts,
-            &self.stems_anywhere,
-            &self.pinyin,
-        ]
     }
 
     /// Reads an index [`write`](Self::write) appended.
@@ -274,14 +267,13 @@ impl TermIndex {
                 stem_chars: s[2] as u16,
             })
             .collect();
-        let mut tables = Vec::with_capacity(6);
-        for _ in 0..6 {
-            tables.push(KeyTable::read(body, terms)?);
-        }
+        let exact = KeyTable::read(body, terms)?;
+        let normalized = KeyTable::read(body, terms)?;
+        let stemmed = KeyTable::read(body, terms)?;
+        let stem_starts = StemStarts::read(body, terms)?;
+        let stems_anywhere = KeyTable::read(body, terms)?;
+        let pinyin = KeyTable::read(body, terms)?;
         let grams = read_grams(body, terms)?;
-        let [exact, normalized, stemmed, stem_starts, stems_anywhere, pinyin] =
-            <[KeyTable; 6]>::try_from(tables)
-                .map_err(|_| invalid("key tables", "not six of them"))?;
         Ok(TermIndex {
             concepts_by_id: in_id_order(&concepts),
             concepts,
