@@ -31,7 +31,9 @@ impl Sink for String {
         String::push(self, ch);
     }
     fn push_ascii_lowercase(&mut self, run: &str, _start: usize) {
-        self.extend(run.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let at = self.len();
+        self.push_str(run);
+        self[at..].make_ascii_lowercase();
     }
     fn is_empty(&self) -> bool {
         str::is_empty(self)

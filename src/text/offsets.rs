@@ -76,8 +76,8 @@ impl Builder {
     /// from its own byte: what [`push`](Self::push) of each would do, at once.
     pub(crate) fn push_ascii_lowercase(&mut self, run: &str, start: usize) {
         let at = self.text.len();
-        self.text
-            .extend(run.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        self.text.push_str(run);
+        self.text[at..].make_ascii_lowercase();
         self.record(at, start, start + run.len(), true);
     }
 

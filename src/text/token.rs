@@ -145,14 +145,15 @@ fn tokens_of(normalized: &str, with_han: bool) -> (Vec<TokenRef<'_>>, Stems<'_>)
     while start < normalized.len() {
         let (end, next) = stretch_end(normalized, start);
         let stretch = &normalized[start..end];
-        let plain = plain_segments(stretch, &mut classes, with_han, |range| {
+        let plain = plain_segments(stretch, &mut classes, with_han, |range, made| {
             let range = start + range.start..start + range.end;
-            add_segment(normalized, range, with_han, &mut stems, &mut tokens);
+            add_segment(normalized, range, made, with_han, &mut stems, &mut tokens);
         });
         if !plain {
             for (at, segment) in stretch.split_word_bound_indices() {
                 let range = start + at..start + at + segment.len();
-                add_segment(normalized, range, with_han, &mut stems, &mut tokens);
+                let made = Made::of(segment);
+                add_segment(normalized, range, made, with_han, &mut stems, &mut tokens);
             }
         }
         start = next;
@@ -215,8 +216,47 @@ impl<'a> Stems<'a> {
     }
 }
 
-/// Adds the tokens of one UAX #29 segment of `normalized`: each Han character (when
-/// `with_han` is set), or the segment as a word or a number when it has a letter or a digit.
+/// What a segment of text is made of, as far as tokens go.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Made {
+    /// Han characters (UAX #29 puts each in a segment of its own, perhaps with marks).
+    Han,
+    /// A letter at least: a word.
+    Word,
+    /// Digits and no letter: a number.
+    Number,
+    /// Neither letter nor digit: no token.
+    Nothing,
+}
+
+impl Made {
+    /// What a segment of `normalized` is made of, read from its characters.
+    fn of(segment: &str) -> Made {
+        if segment.chars().any(is_han) {
+            return Made::Han;
+        }
+        let mut alphanumeric = segment.chars().filter(|&c| is_alphanumeric(c)).peekable();
+        if alphanumeric.peek().is_none() {
+            Made::Nothing
+        } else if alphanumeric.all(char::is_numeric) {
+            Made::Number
+        } else {
+            Made::Word
+        }
+    }
+
+    /// What a run of plain characters is made of once it takes one more of `class`.
+    fn with(self, class: Plain) -> Made {
+        match (self, class) {
+            (_, Plain::Letter) => Made::Word,
+            (Made::Nothing, Plain::Digit) => Made::Number,
+            (made, _) => made,
+        }
+    }
+}
+
+/// Adds the tokens of one UAX #29 segment of `normalized` made as `made` says: each Han
+/// character (when `with_han` is set), or the segment as a word or a number.
 ///
 /// Leaving Han tokens out changes no other token: the only one that looks at the tokens
 /// before it is an ordinal ending, which must follow a number and a hyphen with nothing
@@ -224,36 +264,34 @@ impl<'a> Stems<'a> {
 fn add_segment<'a>(
     normalized: &'a str,
     range: Range<usize>,
+    made: Made,
     with_han: bool,
     stems: &mut Stems<'a>,
     tokens: &mut Vec<TokenRef<'a>>,
 ) {
     let (offset, segment) = (range.start, &normalized[range]);
-    if segment.chars().any(is_han) {
-        if !with_han {
+    let (kind, stem) = match made {
+        Made::Nothing => return,
+        Made::Han => {
+            if with_han {
+                for (at, c) in segment.char_indices().filter(|&(_, c)| is_han(c)) {
+                    let range = offset + at..offset + at + c.len_utf8();
+                    tokens.push(TokenRef {
+                        stem: Cow::Borrowed(&normalized[range.clone()]),
+                        range,
+                        kind: TokenKind::Han,
+                    });
+                }
+            }
             return;
         }
-        // UAX #29 puts each ideograph in a segment of its own, perhaps with trailing marks.
-        for (at, c) in segment.char_indices().filter(|&(_, c)| is_han(c)) {
-            let range = offset + at..offset + at + c.len_utf8();
-            tokens.push(TokenRef {
-                stem: Cow::Borrowed(&normalized[range.clone()]),
-                range,
-                kind: TokenKind::Han,
-            });
+        Made::Number => (TokenKind::Number, stems.of(segment, Cow::Borrowed)),
+        Made::Word
+            if is_ordinal_ending(segment) && follows_number(tokens, &normalized[..offset]) =>
+        {
+            (TokenKind::Word, stems.unremembered(ORDINAL_ENDING_STEM))
         }
-        return;
-    }
-    let mut alphanumeric = segment.chars().filter(|&c| is_alphanumeric(c)).peekable();
-    if alphanumeric.peek().is_none() {
-        return;
-    }
-    let (kind, stem) = if alphanumeric.all(char::is_numeric) {
-        (TokenKind::Number, stems.of(segment, Cow::Borrowed))
-    } else if is_ordinal_ending(segment) && follows_number(tokens, &normalized[..offset]) {
-        (TokenKind::Word, stems.unremembered(ORDINAL_ENDING_STEM))
-    } else {
-        (TokenKind::Word, stems.of(segment, stem))
+        Made::Word => (TokenKind::Word, stems.of(segment, stem)),
     };
     tokens.push(TokenRef {
         stem,
@@ -325,13 +363,13 @@ fn plain_class(c: char) -> Option<Plain> {
 
 /// Calls `segment` with the range of every UAX #29 segment of `stretch` that can hold a
 /// token (runs of letters, digits and what joins them; single ideographs, when `with_han` is
-/// set) and answers `true`, or answers `false` at once when `stretch` has a character that
+/// set), and what it is made of, and answers `true`, or answers `false` at once when `stretch` has a character that
 /// is not plain. `classes` is working space.
 fn plain_segments(
     stretch: &str,
     classes: &mut Vec<(usize, Plain)>,
     with_han: bool,
-    mut segment: impl FnMut(Range<usize>),
+    mut segment: impl FnMut(Range<usize>, Made),
 ) -> bool {
     classes.clear();
     for (at, c) in stretch.char_indices() {
@@ -347,17 +385,22 @@ fn plain_segments(
         match class {
             Plain::Han => {
                 if with_han {
-                    segment(at..end_of(i + 1));
+                    segment(at..end_of(i + 1), Made::Han);
                 }
                 i += 1;
             }
             Plain::Letter | Plain::Digit | Plain::Underscore => {
+                let mut made = Made::Nothing.with(class);
                 let mut j = i + 1;
                 while let Some(&(_, class)) = classes.get(j) {
                     match class {
                         // WB5, WB8 to WB10, WB13a and WB13b.
-                        Plain::Letter | Plain::Digit | Plain::Underscore => j += 1,
-                        // WB6 and WB7 between letters, WB11 and WB12 between digits.
+                        Plain::Letter | Plain::Digit | Plain::Underscore => {
+                            made = made.with(class);
+                            j += 1;
+                        }
+                        // WB6 and WB7 between letters, WB11 and WB12 between digits: what
+                        // they join is of the class before, already counted.
                         Plain::MidLetter | Plain::MidNumLet | Plain::MidNum => {
                             let around = (classes[j - 1].1, classes.get(j + 1).map(|c| c.1));
                             let joins = match around {
@@ -373,7 +416,7 @@ fn plain_segments(
                         Plain::Han | Plain::Other => break,
                     }
                 }
-                segment(at..end_of(j));
+                segment(at..end_of(j), made);
                 i = j;
             }
             Plain::MidLetter | Plain::MidNumLet | Plain::MidNum | Plain::Other => i += 1,
@@ -557,7 +600,7 @@ mod tests {
             stretch,
             &mut Vec::new(),
             true,
-            |_| {}
+            |_, _| {}
         ));
         let text = "在𠮶框架 𪟝a 𠮶中, b𠮶1";
         assert_eq!(tokenize_borrowed(text), reference_tokens(text));
@@ -570,7 +613,8 @@ mod tests {
         // Every word stemmed again: what the remembered stems of a long text must give.
         let mut stems = super::Stems::for_text("");
         for (at, segment) in text.split_word_bound_indices() {
-            super::add_segment(text, at..at + segment.len(), true, &mut stems, &mut tokens);
+            let (range, made) = (at..at + segment.len(), super::Made::of(segment));
+            super::add_segment(text, range, made, true, &mut stems, &mut tokens);
         }
         tokens
     }
