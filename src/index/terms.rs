@@ -848,8 +848,9 @@ impl TermIndex {
                 }));
             }
         }
-        // The terms that may start at each distinct stem, unconfirmed: a term's run of stems
-        // is compared with the text's by fingerprint, then stem by stem, the first included.
+        // The terms that may start at each distinct word's stem, unconfirmed: a term's run of
+        // stems is compared with the text's by fingerprint, then stem by stem, the first
+        // included.
         let hashes: Vec<u64> = words
             .stems
             .iter()

@@ -363,8 +363,8 @@ fn plain_class(c: char) -> Option<Plain> {
 
 /// Calls `segment` with the range of every UAX #29 segment of `stretch` that can hold a
 /// token (runs of letters, digits and what joins them; single ideographs, when `with_han` is
-/// set), and what it is made of, and answers `true`, or answers `false` at once when `stretch` has a character that
-/// is not plain. `classes` is working space.
+/// set) and what it is made of, and answers `true`, or answers `false` at once when
+/// `stretch` has a character that is not plain. `classes` is working space.
 fn plain_segments(
     stretch: &str,
     classes: &mut Vec<(usize, Plain)>,

@@ -82,7 +82,7 @@ impl StemStarts {
     }
 
     /// The hash of a stem, from which the text's runs are fingerprinted
-    /// ([`TextRuns`]): one per distinct stem of a text.
+    /// ([`TextRuns`]): one per distinct word of a text.
     pub fn hash(&self, stem: &str) -> u64 {
         self.table.hash(stem)
     }
@@ -117,7 +117,7 @@ impl StemStarts {
 }
 
 /// The terms that may start at one word, with their runs (see [`StemStarts::starting`]).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub(in crate::index) struct Starting<'t> {
     ids: &'t [TermId],
     runs: &'t [StemRun],
@@ -132,10 +132,9 @@ impl<'t> Starting<'t> {
 
 /// The runs of a text's stems from one token on, worked out as far as the candidates there ask.
 pub(in crate::index) struct TextRuns<'a> {
-    /// The hash of each distinct stem of the text ([`StemStarts::hash`]).
+    /// The hash of the stem of each distinct word of the text ([`StemStarts::hash`]).
     hashes: &'a [u64],
-    /// Each token's position among the distinct stems (none past the hashes for a token
-    /// without a stem).
+    /// Each token's position among the distinct words ([`text::Words`](crate::text::Words)).
     of_token: &'a [u32],
     /// The token runs start at.
     start: usize,
@@ -144,7 +143,7 @@ pub(in crate::index) struct TextRuns<'a> {
 }
 
 impl<'a> TextRuns<'a> {
-    /// The runs of a text whose tokens' distinct stems are at `of_token` in `hashes`.
+    /// The runs of a text whose tokens' words are at `of_token` in `hashes`.
     pub fn new(hashes: &'a [u64], of_token: &'a [u32]) -> TextRuns<'a> {
         TextRuns {
             hashes,
