@@ -821,14 +821,14 @@ impl Snapshot {
         if stopped() {
             return Vec::new();
         }
-        let mut found: Vec<(RawOccurrence, &TermIndex)> = Vec::new();
+        let mut found: Vec<Candidate> = Vec::new();
         // The terms sharing a key come one after another with the same range: what depends
         // only on the range is worked out once for all of them.
-        let mut place = MatchPlace::new(&normalized, 0..0);
+        let mut place = MatchPlace::new(&normalized, original, 0..0);
         for (index, stale) in self.layers() {
             for mut occurrence in index.occurrences(norm, &words, cancel) {
                 if place.raw != occurrence.range {
-                    place = MatchPlace::new(&normalized, occurrence.range.clone());
+                    place = MatchPlace::new(&normalized, original, occurrence.range.clone());
                 }
                 let Some(written) = place.written.clone() else {
                     continue;
@@ -857,17 +857,38 @@ impl Snapshot {
                 }
                 // Written exactly as stored: this term, not another with the same normalized
                 // key, is the one used (a deprecated "shanghai cooperation organisation" in
-                // lower case is not its preferred capitalized form).
-                let written = original.get(written);
-                let exact = if facts.written_as_key {
-                    written == Some(index.norm_key(occurrence.term))
-                } else {
-                    written == Some(stored().as_str())
+                // lower case is not its preferred capitalized form). What the automaton
+                // matched is the key itself, compared once for the place.
+                let exact = match (facts.written_as_key, occurrence.kind) {
+                    (true, MatchKind::Normalized) => place.written_as_found,
+                    (true, _) => original.get(written) == Some(index.norm_key(occurrence.term)),
+                    (false, _) => original.get(written) == Some(stored().as_str()),
                 };
                 if exact {
                     occurrence.kind = MatchKind::Exact;
                 }
-                found.push((occurrence, index));
+                let candidate = Candidate {
+                    order: (
+                        occurrence.range.start,
+                        Reverse(occurrence.range.end),
+                        Reverse(self.term_priority(index, occurrence.term)),
+                        occurrence.kind,
+                        facts.status,
+                    ),
+                    occurrence,
+                    index,
+                };
+                // Of two candidates at one range with one priority, only the one sorting first
+                // can be chosen (see `leftmost_longest_by_priority`): the terms of one key
+                // leave one candidate, and the sort below a fraction of the matches.
+                match found.last_mut() {
+                    Some(last) if last.rivals(&candidate) => {
+                        if candidate.cmp(last) == std::cmp::Ordering::Less {
+                            *last = candidate;
+                        }
+                    }
+                    _ => found.push(candidate),
+                }
             }
         }
         if stopped() {
@@ -879,48 +900,18 @@ impl Snapshot {
         // too, see `leftmost_longest_by_priority`). Within equal priorities, the strongest
         // kind (the term written exactly as stored first), then the more official status
         // (preferred, admitted, superseded, deprecated, forbidden); the concept id and the
-        // term's position only make the choice deterministic. Each candidate's key is read
-        // once, from the term's facts: comparing keys reads no concept, of which there are
-        // many, scattered in memory, but where two candidates tie up to their ids.
-        let mut keyed: Vec<_> = found
-            .iter()
-            .enumerate()
-            .map(|(at, &(ref occurrence, index))| {
-                let key = (
-                    occurrence.range.start,
-                    Reverse(occurrence.range.end),
-                    Reverse(self.term_priority(index, occurrence.term)),
-                    occurrence.kind,
-                    index.facts(occurrence.term).status,
-                );
-                (key, at)
-            })
-            .collect();
-        keyed.sort_unstable_by(|(a, a_at), (b, b_at)| {
-            a.cmp(b).then_with(|| {
-                let ((a, a_index), (b, b_index)) = (&found[*a_at], &found[*b_at]);
-                let concepts = if std::ptr::eq(*a_index, *b_index) {
-                    a_index.cmp_concepts(a.term, b.term)
-                } else {
-                    let b_id = &b_index.concept_of(b.term).id;
-                    a_index.concept_of(a.term).id.cmp(b_id)
-                };
-                concepts
-                    .then_with(|| position_of(a_index, a.term).cmp(&position_of(b_index, b.term)))
-                    .then(a_at.cmp(b_at))
-            })
-        });
-        let mut slots: Vec<Option<(RawOccurrence, &TermIndex)>> =
-            found.into_iter().map(Some).collect();
-        let found: Vec<(RawOccurrence, &TermIndex)> = keyed
-            .into_iter()
-            .filter_map(|(_, at)| slots[at].take())
-            .collect();
+        // term's position only make the choice deterministic, and a stable sort keeps
+        // the first found of two that tie even there.
+        found.sort_by(Candidate::cmp);
         let chosen = leftmost_longest_by_priority(
             found,
-            |(o, index)| self.term_priority(index, o.term),
-            |(o, _)| o.range.clone(),
+            |candidate| candidate.order.2 .0,
+            |candidate| candidate.occurrence.range.clone(),
         );
+        let chosen = chosen
+            .into_iter()
+            .map(|candidate| (candidate.occurrence, candidate.index))
+            .collect();
         let chosen = without_lone_common_words(norm, chosen);
         let ranges: Vec<Range<usize>> = chosen
             .iter()
@@ -956,18 +947,62 @@ struct MatchPlace {
     /// Where `range` was written in the original text; `None` when it does not cover whole
     /// characters as written (地区和平 is not in 地区和㍻), so that no term matches there.
     written: Option<Range<usize>>,
+    /// Whether the original text there is written exactly as the normalized text found at
+    /// `raw`: for the automaton's matches, whether it is written as their key.
+    written_as_found: bool,
 }
 
 impl MatchPlace {
-    fn new(normalized: &text::NormalizedText, raw: Range<usize>) -> MatchPlace {
+    fn new(normalized: &text::NormalizedText, original: &str, raw: Range<usize>) -> MatchPlace {
         let range = running_text::with_paired_quotes(normalized.as_str(), raw.clone());
         let whole = normalized.is_boundary(range.start) && normalized.is_boundary(range.end);
         let written = whole.then(|| normalized.original_range(range.clone()));
+        let written_as_found = written.as_ref().is_some_and(|written| {
+            original.get(written.clone()) == normalized.as_str().get(raw.clone())
+        });
         MatchPlace {
             raw,
             range,
             written,
+            written_as_found,
         }
+    }
+}
+
+/// A match Recognize may report, with what orders it among the others.
+struct Candidate<'i> {
+    /// Its start, then longest first, the higher collection priority, the strongest kind
+    /// and the most official status.
+    order: (usize, Reverse<usize>, Reverse<i32>, MatchKind, TermStatus),
+    occurrence: RawOccurrence,
+    index: &'i TermIndex,
+}
+
+impl Candidate<'_> {
+    /// Whether the two cover one range with one collection priority, so that at most one of
+    /// them can be chosen.
+    fn rivals(&self, other: &Candidate) -> bool {
+        self.order.0 == other.order.0
+            && self.order.1 == other.order.1
+            && self.order.2 == other.order.2
+    }
+
+    /// The order Recognize prefers candidates in: [`order`](Self::order), then the concept
+    /// id and the term's position in it. Comparing keys reads no concept, of which there
+    /// are many, scattered in memory, but where two candidates tie up to their ids.
+    fn cmp(&self, other: &Candidate) -> std::cmp::Ordering {
+        self.order.cmp(&other.order).then_with(|| {
+            let (a, b) = (&self.occurrence, &other.occurrence);
+            let concepts = if std::ptr::eq(self.index, other.index) {
+                self.index.cmp_concepts(a.term, b.term)
+            } else {
+                let b_id = &other.index.concept_of(b.term).id;
+                self.index.concept_of(a.term).id.cmp(b_id)
+            };
+            concepts.then_with(|| {
+                position_of(self.index, a.term).cmp(&position_of(other.index, b.term))
+            })
+        })
     }
 }
 
@@ -1177,6 +1212,38 @@ mod tests {
                 previous_end = spans.bytes.end;
             }
         }
+    }
+
+    /// An English term without a plural is its own stems: where the text is written as
+    /// them, the automaton's match is the one reported, the stem match of the same place is
+    /// not a second candidate, and only an inflected form is a stem match.
+    #[test]
+    fn a_term_written_as_its_stems_is_found_once_by_its_key() {
+        let search = TermSearch::new(
+            vec![Concept::new(
+                "bri",
+                "test",
+                vec![LangSection::new(
+                    Lang::en(),
+                    vec![Term::preferred("belt and road")],
+                )],
+            )],
+            HashMap::new(),
+        );
+        let kinds = |text: &str| -> Vec<(usize, MatchKind)> {
+            let found = search.snapshot().recognize(text, None, &[]);
+            found
+                .iter()
+                .map(|o| (o.spans.bytes.start, o.kind))
+                .collect()
+        };
+        assert_eq!(kinds("the belt and road today"), [(4, MatchKind::Exact)]);
+        assert_eq!(kinds("The Belt and Road"), [(4, MatchKind::Normalized)]);
+        assert_eq!(kinds("belts and roads"), [(0, MatchKind::Stemmed)]);
+        assert_eq!(
+            kinds("belt and roads, belt and road"),
+            [(0, MatchKind::Stemmed), (16, MatchKind::Exact)]
+        );
     }
 
     /// A Russian clipped compound typed as an abbreviation (Евросоюз, теракт) inflects like

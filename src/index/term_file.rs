@@ -33,8 +33,8 @@ const MAGIC: &[u8; 8] = b"TOLMTERM";
 
 /// The layout this build writes and reads; any other is rebuilt. Version 2 holds each
 /// index's automaton, version 3 the terms of each of its keys, version 4 the stem count and
-/// fingerprint of each term by first stem.
-pub const FORMAT_VERSION: u32 = 4;
+/// fingerprint of each term by first stem, version 5 whether its key is its stems.
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Bytes of the header.
 const HEADER_BYTES: usize = 64;

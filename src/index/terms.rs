@@ -196,7 +196,7 @@ impl TermIndex {
             exact: KeyTable::build(std::iter::empty()),
             normalized: KeyTable::build(std::iter::empty()),
             stemmed: KeyTable::build(std::iter::empty()),
-            stem_starts: StemStarts::build(&[]),
+            stem_starts: StemStarts::build(&[], |_| false),
             stems_anywhere: KeyTable::build(std::iter::empty()),
             grams: HashMap::new(),
             pinyin: KeyTable::build(std::iter::empty()),
@@ -269,7 +269,10 @@ impl TermIndex {
         index.exact = index.key_table(Key::Exact);
         index.normalized = index.key_table(Key::Normalized);
         index.stemmed = index.key_table(Key::Stemmed);
-        index.stem_starts = StemStarts::build(&index.terms);
+        index.stem_starts = StemStarts::build(&index.terms, |id| {
+            let key = &index.key_texts[id as usize];
+            index.keys[key.start..key.stems_start] == index.keys[key.stems_start..key.end]
+        });
         index.stems_anywhere =
             KeyTable::build(
                 index.terms.iter().enumerate().flat_map(|(id, term)| {
@@ -872,6 +875,20 @@ impl TermIndex {
                 if !runs.may_start_at(start, run) {
                     continue;
                 }
+                let window = run
+                    .count()
+                    .and_then(|count| words.tokens.get(start..start + count));
+                if self.automaton.is_some()
+                    && run.key_is_stems()
+                    && window
+                        .and_then(|window| written_as_stems(norm, window))
+                        .is_some_and(|range| stands_as_a_term(norm, &range))
+                {
+                    // The text is written there as the term's key, which the automaton has
+                    // found, as a stronger kind of match (or the fingerprint only collided,
+                    // and the term is not there): no need to read the key.
+                    continue;
+                }
                 // The stems as the key texts keep them, joined, right after the key: two
                 // reads where the term's own list of them takes one per stem more.
                 let key_text = &self.key_texts[term_id as usize];
@@ -904,6 +921,19 @@ impl TermIndex {
         }
         out
     }
+}
+
+/// Where `window` is in `norm` if it is written there as its tokens' stems with one space
+/// between each two: as the key of a term whose key is those stems.
+fn written_as_stems(norm: &str, window: &[text::TokenRef]) -> Option<Range<usize>> {
+    let written = window
+        .iter()
+        .all(|token| norm.get(token.range.clone()) == Some(&*token.stem))
+        && window
+            .windows(2)
+            .all(|pair| norm.get(pair[0].range.end..pair[1].range.start) == Some(" "));
+    let range = window.first()?.range.start..window.last()?.range.end;
+    written.then_some(range)
 }
 
 /// Whether a match of a key at `range` of `norm` stands as a term there: whole characters
