@@ -864,10 +864,13 @@ impl Snapshot {
                     (true, _) => original.get(written) == Some(index.norm_key(occurrence.term)),
                     (false, _) => original.get(written) == Some(stored().as_str()),
                 };
+                let key_match =
+                    (occurrence.kind == MatchKind::Normalized).then(|| place.raw.clone());
                 if exact {
                     occurrence.kind = MatchKind::Exact;
                 }
                 let candidate = Candidate {
+                    key_match,
                     order: (
                         occurrence.range.start,
                         Reverse(occurrence.range.end),
@@ -883,7 +886,7 @@ impl Snapshot {
                 // leave one candidate, and the sort below a fraction of the matches.
                 match found.last_mut() {
                     Some(last) if last.rivals(&candidate) => {
-                        if candidate.cmp(last) == std::cmp::Ordering::Less {
+                        if candidate.precedes(last) {
                             *last = candidate;
                         }
                     }
@@ -976,6 +979,8 @@ struct Candidate<'i> {
     order: (usize, Reverse<usize>, Reverse<i32>, MatchKind, TermStatus),
     occurrence: RawOccurrence,
     index: &'i TermIndex,
+    /// Where the automaton matched its key, if it did (the key is the text there).
+    key_match: Option<Range<usize>>,
 }
 
 impl Candidate<'_> {
@@ -985,6 +990,22 @@ impl Candidate<'_> {
         self.order.0 == other.order.0
             && self.order.1 == other.order.1
             && self.order.2 == other.order.2
+    }
+
+    /// Whether this candidate, found after `earlier`, comes before it in Recognize's order
+    /// ([`cmp`](Self::cmp), a tie going to the one found first). Terms of one key come from
+    /// the automaton in id order, which is their concepts' order in most indexes: ties
+    /// between them are decided without reading either term.
+    fn precedes(&self, earlier: &Candidate) -> bool {
+        let one_key = self.key_match.is_some()
+            && self.key_match == earlier.key_match
+            && std::ptr::eq(self.index, earlier.index)
+            && self.index.keys_terms_in_concept_order();
+        if one_key {
+            self.order < earlier.order
+        } else {
+            self.cmp(earlier) == std::cmp::Ordering::Less
+        }
     }
 
     /// The order Recognize prefers candidates in: [`order`](Self::order), then the concept
@@ -1125,10 +1146,12 @@ pub fn text_spans(text: &str, ranges: &[Range<usize>]) -> Vec<Spans> {
     let (mut chars, mut utf16, mut at) = (0usize, 0usize, 0usize);
     let mut advance = |to: usize| {
         // Never backwards: ranges that broke the contract get wrong counts, not a panic.
-        for c in text.get(at..to).unwrap_or_default().chars() {
-            chars += 1;
-            utf16 += c.len_utf16();
-        }
+        let gap = text.get(at..to).unwrap_or_default();
+        let gap_chars = gap.chars().count();
+        chars += gap_chars;
+        // A character outside the Basic Multilingual Plane is two UTF-16 units, and four
+        // bytes of UTF-8, the first of them 0xF0 or more.
+        utf16 += gap_chars + gap.bytes().filter(|&byte| byte >= 0xF0).count();
         at = at.max(to);
         (chars, utf16)
     };
@@ -1240,6 +1263,26 @@ mod tests {
         assert_eq!(kinds("the belt and road today"), [(4, MatchKind::Exact)]);
         assert_eq!(kinds("The Belt and Road"), [(4, MatchKind::Normalized)]);
         assert_eq!(kinds("belts and roads"), [(0, MatchKind::Stemmed)]);
+        // Of two concepts with the term, the one with the lower id, however the terms are
+        // ordered in the index and the text is written.
+        let term = |status| {
+            let mut term = Term::preferred("belt and road");
+            term.status = status;
+            LangSection::new(Lang::en(), vec![Term::preferred("the road"), term])
+        };
+        let tied = TermSearch::new(
+            vec![
+                Concept::new("c", "test", vec![term(TermStatus::Preferred)]),
+                Concept::new("b", "test", vec![term(TermStatus::Admitted)]),
+                Concept::new("a", "test", vec![term(TermStatus::Preferred)]),
+            ],
+            HashMap::new(),
+        );
+        for text in ["belt and road", "Belt and Road", "belts and roads"] {
+            let found = tied.snapshot().recognize(text, None, &[]);
+            let ids: Vec<&str> = found.iter().map(|o| o.concept.id.as_str()).collect();
+            assert_eq!(ids, ["a"], "{text}");
+        }
         assert_eq!(
             kinds("belt and roads, belt and road"),
             [(0, MatchKind::Stemmed), (16, MatchKind::Exact)]

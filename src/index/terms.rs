@@ -413,6 +413,14 @@ impl TermIndex {
         }
     }
 
+    /// Whether the terms of one normalized key, which have ids in the order of their
+    /// concepts' positions and their own (ids follow key length, and concept order within
+    /// one length), are thereby in the order [`cmp_concepts`](Self::cmp_concepts) and their
+    /// positions give: when the concepts are in id order.
+    pub fn keys_terms_in_concept_order(&self) -> bool {
+        self.concepts_by_id
+    }
+
     /// The concept a term belongs to.
     pub fn concept_of(&self, term: TermId) -> &Arc<Concept> {
         &self.concepts[self.terms[term as usize].concept as usize]
