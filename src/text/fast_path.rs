@@ -22,6 +22,8 @@ pub(super) trait Sink {
     /// Appends the lower case of `run`, ASCII letters and digits at original byte `start`,
     /// each from its own byte.
     fn push_ascii_lowercase(&mut self, run: &str, start: usize);
+    /// Appends `run` as it is, at original byte `start`.
+    fn push_as_written(&mut self, run: &str, start: usize);
     /// Whether nothing has been written yet.
     fn is_empty(&self) -> bool;
 }
@@ -35,6 +37,9 @@ impl Sink for String {
         self.push_str(run);
         self[at..].make_ascii_lowercase();
     }
+    fn push_as_written(&mut self, run: &str, _start: usize) {
+        self.push_str(run);
+    }
     fn is_empty(&self) -> bool {
         str::is_empty(self)
     }
@@ -46,6 +51,9 @@ impl Sink for Builder {
     }
     fn push_ascii_lowercase(&mut self, run: &str, start: usize) {
         Builder::push_ascii_lowercase(self, run, start);
+    }
+    fn push_as_written(&mut self, run: &str, start: usize) {
+        Builder::push_as_written(self, run, start);
     }
     fn is_empty(&self) -> bool {
         Builder::is_empty(self)
@@ -284,14 +292,23 @@ impl<S: Sink> Pass<'_, S> {
             let start = base + offset;
             let end = start + c.len_utf8();
             self.take(class(c).ok_or(Declined)?, start, end)?;
-            if c.is_ascii_alphanumeric() {
-                let rest = chars.as_str();
+            let rest = chars.as_str();
+            let run = if c.is_ascii_alphanumeric() {
                 let run = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
-                if run > 0 {
-                    self.take_ascii_alphanumeric(&rest[..run], end);
-                    base = end + run;
-                    chars = rest[run..].char_indices();
-                }
+                self.take_ascii_alphanumeric(&rest[..run], end);
+                run
+            } else if is_cyrillic_letter(c) {
+                let run = lower_cyrillic_run(rest);
+                // Nothing is pending after the first letter, and the word is Cyrillic
+                // already: each of these letters is written as it is.
+                self.sink.push_as_written(&rest[..run], end);
+                run
+            } else {
+                0
+            };
+            if run > 0 {
+                base = end + run;
+                chars = rest[run..].char_indices();
             }
         }
         Ok(())
@@ -303,15 +320,40 @@ impl<S: Sink> Pass<'_, S> {
     /// declined a Cyrillic word), and each character is its own lower case. Most of an
     /// English text goes this way, without the steps of a character at a time.
     fn take_ascii_alphanumeric(&mut self, run: &str, start: usize) {
+        if run.is_empty() {
+            return;
+        }
         self.sink.push_ascii_lowercase(run, start);
         let last_is_letter = run.as_bytes().last().is_some_and(u8::is_ascii_alphabetic);
         self.word = (last_is_letter, false);
     }
 }
 
+/// Whether `c` is a letter of the basic Russian alphabet, of either case.
+fn is_cyrillic_letter(c: char) -> bool {
+    matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё')
+}
+
+/// The length in bytes of the run of lower-case letters а to я (ё not among them) that
+/// `text` starts with: the letters that are their own normalization. Most of a Russian
+/// text goes this way, two bytes at a time, without the steps of a character at a time.
+fn lower_cyrillic_run(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    // а–п are D0 B0 to D0 BF in UTF-8, р–я D1 80 to D1 8F.
+    while let [lead, next, ..] = bytes[at..] {
+        let lower = matches!((lead, next), (0xD0, 0xB0..=0xBF) | (0xD1, 0x80..=0x8F));
+        if !lower {
+            break;
+        }
+        at += 2;
+    }
+    at
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{class, normalize_into};
+    use super::{class, lower_cyrillic_run, normalize_into};
     use crate::text::{offsets::Builder, reference_key, reference_normalize};
 
     /// A traditional character whose simplified form lies beyond the basic plane (嗰 → 𠮶)
@@ -323,6 +365,19 @@ mod tests {
         assert!(normalize_into(text, &mut key));
         assert_eq!(key, reference_key(text));
         assert!(key.contains('𠮶'));
+    }
+
+    /// The run of lower-case Russian letters is exactly the letters а to я, whatever
+    /// follows them.
+    #[test]
+    fn a_lower_case_russian_run_is_the_letters_a_to_ya() {
+        let lower: String = ('а'..='я').collect();
+        assert_eq!(lower_cyrillic_run(&lower), lower.len());
+        for after in ['ё', 'Я', 'ѐ', 'ѓ', 'Ͽ', 'a', ' ', '\u{0301}'] {
+            let text = format!("дух{after}а");
+            assert_eq!(lower_cyrillic_run(&text), "дух".len(), "{text:?}");
+        }
+        assert_eq!(lower_cyrillic_run(""), 0);
     }
 
     /// Every character the fast path takes, alone and between neighbours of each kind, gives

@@ -81,6 +81,14 @@ impl Builder {
         self.record(at, start, start + run.len(), true);
     }
 
+    /// Appends `run` as it is, at original byte `start`: what [`push`](Self::push) of each of
+    /// its characters would do, at once.
+    pub(crate) fn push_as_written(&mut self, run: &str, start: usize) {
+        let at = self.text.len();
+        self.text.push_str(run);
+        self.record(at, start, start + run.len(), true);
+    }
+
     /// Records that the text from byte `at` on came from the original bytes `start..end`,
     /// written as it was (`as_written`: each byte where its original stood) or not.
     #[inline]
