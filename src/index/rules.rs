@@ -133,7 +133,9 @@ const SEGMENT_CONTEXT_CHARS: usize = 6;
 /// words. Longer and non-Han matches pass unchecked.
 pub(super) fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
     let matched = &norm[range.clone()];
-    if matched.chars().count() > SEGMENT_CHECK_MAX_CHARS || !matched.chars().all(text::is_han) {
+    // A long match is not counted to its end, nor a word read past its first character.
+    if matched.chars().nth(SEGMENT_CHECK_MAX_CHARS).is_some() || !matched.chars().all(text::is_han)
+    {
         return true;
     }
     let start = norm[..range.start]

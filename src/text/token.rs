@@ -387,8 +387,23 @@ fn plain_segments(
     stretch: &str,
     classes: &mut Vec<(usize, Plain)>,
     with_han: bool,
-    mut segment: impl FnMut(Range<usize>, Made),
+    segment: impl FnMut(Range<usize>, Made),
 ) -> bool {
+    if stretch.is_ascii() {
+        // Each byte is a character, its class looked up where the rules ask for it: most
+        // stretches of Russian and English text are ASCII.
+        let bytes = stretch.as_bytes();
+        let class_at = |i: usize| {
+            bytes
+                .get(i)
+                .and_then(|&b| Some((i, ASCII_CLASSES[b as usize]?)))
+        };
+        if bytes.iter().any(|&b| ASCII_CLASSES[b as usize].is_none()) {
+            return false;
+        }
+        split_plain(class_at, stretch.len(), with_han, segment);
+        return true;
+    }
     classes.clear();
     for (at, c) in stretch.char_indices() {
         match plain_class(c) {
@@ -396,10 +411,28 @@ fn plain_segments(
             None => return false,
         }
     }
-    let end_of = |i: usize| classes.get(i).map_or(stretch.len(), |&(at, _)| at);
+    split_plain(
+        |i| classes.get(i).copied(),
+        stretch.len(),
+        with_han,
+        segment,
+    );
+    true
+}
+
+/// Calls `segment` as [`plain_segments`] does for a stretch `len` bytes long of plain
+/// characters, the `i`th of them at the byte and of the class `class_at(i)` gives (`None`
+/// past the last).
+fn split_plain(
+    class_at: impl Fn(usize) -> Option<(usize, Plain)>,
+    len: usize,
+    with_han: bool,
+    mut segment: impl FnMut(Range<usize>, Made),
+) {
+    let end_of = |i: usize| class_at(i).map_or(len, |(at, _)| at);
+    let class_of = |i: usize| class_at(i).map(|(_, class)| class);
     let mut i = 0;
-    while i < classes.len() {
-        let (at, class) = classes[i];
+    while let Some((at, class)) = class_at(i) {
         match class {
             Plain::Han => {
                 if with_han {
@@ -410,7 +443,7 @@ fn plain_segments(
             Plain::Letter | Plain::Digit | Plain::Underscore => {
                 let mut made = Made::Nothing.with(class);
                 let mut j = i + 1;
-                while let Some(&(_, class)) = classes.get(j) {
+                while let Some(class) = class_of(j) {
                     match class {
                         // WB5, WB8 to WB10, WB13a and WB13b.
                         Plain::Letter | Plain::Digit | Plain::Underscore => {
@@ -420,10 +453,14 @@ fn plain_segments(
                         // WB6 and WB7 between letters, WB11 and WB12 between digits: what
                         // they join is of the class before, already counted.
                         Plain::MidLetter | Plain::MidNumLet | Plain::MidNum => {
-                            let around = (classes[j - 1].1, classes.get(j + 1).map(|c| c.1));
+                            let around = (class_of(j - 1), class_of(j + 1));
                             let joins = match around {
-                                (Plain::Letter, Some(Plain::Letter)) => class != Plain::MidNum,
-                                (Plain::Digit, Some(Plain::Digit)) => class != Plain::MidLetter,
+                                (Some(Plain::Letter), Some(Plain::Letter)) => {
+                                    class != Plain::MidNum
+                                }
+                                (Some(Plain::Digit), Some(Plain::Digit)) => {
+                                    class != Plain::MidLetter
+                                }
                                 _ => false,
                             };
                             if !joins {
@@ -440,7 +477,6 @@ fn plain_segments(
             Plain::MidLetter | Plain::MidNumLet | Plain::MidNum | Plain::Other => i += 1,
         }
     }
-    true
 }
 
 /// The stem of every Russian ordinal ending written after digits and a hyphen: `8-е`,
