@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// Words that end in `s` without being plurals, or whose singular would be another word.
 const NOT_PLURAL: &[&str] = &[
@@ -206,9 +206,13 @@ const ISE_IN_BOTH: &[&str] = &[
 const SE_ENDINGS: &[&str] = &["se", "sed", "ses", "sing", "ser", "sers"];
 
 /// An automaton over the British spellings of [`INSIDE`], in list order: one pass over a
-/// word instead of one search per spelling.
+/// word instead of one search per spelling. A DFA without a prefilter: a word is a few
+/// bytes, and the crate's default (a prefilter over an NFA) made the English article's
+/// Recognize one to two per cent slower.
 static BRITISH: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .prefilter(false)
         .match_kind(MatchKind::LeftmostFirst)
         .build(INSIDE.iter().map(|(british, _)| british))
         .expect("a few short literal patterns")
