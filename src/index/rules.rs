@@ -96,13 +96,23 @@ pub(super) fn one_holds_the_other(a: &str, b: &str) -> bool {
 /// "format"). Han characters need no boundary: Chinese is written without spaces.
 pub(super) fn on_word_boundaries(norm: &str, range: &Range<usize>) -> bool {
     let word_char = |c: char| text::is_alphanumeric(c) && !text::is_han(c);
-    let first = norm[range.clone()].chars().next();
-    let last = norm[range.clone()].chars().next_back();
-    let before = norm[..range.start].chars().next_back();
-    let after = norm[range.end..].chars().next();
-    let left_ok = !(first.is_some_and(word_char) && before.is_some_and(word_char));
-    let right_ok = !(last.is_some_and(word_char) && after.is_some_and(word_char));
-    left_ok && right_ok
+    // The neighbours first: in running text they are mostly spaces, and the match's own
+    // ends are then not read.
+    let left_ok = || {
+        !(norm[..range.start]
+            .chars()
+            .next_back()
+            .is_some_and(word_char)
+            && norm[range.clone()].chars().next().is_some_and(word_char))
+    };
+    let right_ok = || {
+        !(norm[range.end..].chars().next().is_some_and(word_char)
+            && norm[range.clone()]
+                .chars()
+                .next_back()
+                .is_some_and(word_char))
+    };
+    left_ok() && right_ok()
 }
 
 /// Whether the text between two tokens keeps them in one term: spaces, hyphens and
@@ -133,8 +143,10 @@ const SEGMENT_CONTEXT_CHARS: usize = 6;
 /// words. Longer and non-Han matches pass unchecked.
 pub(super) fn han_word_aligned(norm: &str, range: &Range<usize>) -> bool {
     let matched = &norm[range.clone()];
-    // A long match is not counted to its end, nor a word read past its first character.
-    if matched.chars().nth(SEGMENT_CHECK_MAX_CHARS).is_some() || !matched.chars().all(text::is_han)
+    // A word is not read past its first character, nor a long match counted to its end.
+    if !matched.starts_with(text::is_han)
+        || matched.chars().nth(SEGMENT_CHECK_MAX_CHARS).is_some()
+        || !matched.chars().all(text::is_han)
     {
         return true;
     }
