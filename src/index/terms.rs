@@ -413,10 +413,10 @@ impl TermIndex {
         }
     }
 
-    /// Whether the terms of one normalized key, which have ids in the order of their
-    /// concepts' positions and their own (ids follow key length, and concept order within
-    /// one length), are thereby in the order [`cmp_concepts`](Self::cmp_concepts) and their
-    /// positions give: when the concepts are in id order.
+    /// Whether a tie between two terms of one normalized key goes to the lower id. Their ids
+    /// follow their concepts' positions and their own (ids go by key length, then concept
+    /// order), which is the order of [`cmp_concepts`](Self::cmp_concepts) and the positions
+    /// when the concepts are in id order.
     pub fn keys_terms_in_concept_order(&self) -> bool {
         self.concepts_by_id
     }
