@@ -911,31 +911,34 @@ impl Snapshot {
             |candidate| candidate.order.2 .0,
             |candidate| candidate.occurrence.range.clone(),
         );
-        let chosen = chosen
-            .into_iter()
-            .map(|candidate| (candidate.occurrence, candidate.index))
-            .collect();
         let chosen = without_lone_common_words(norm, chosen);
         let ranges: Vec<Range<usize>> = chosen
             .iter()
-            .map(|(o, _)| normalized.original_range(o.range.clone()))
+            .map(|c| normalized.original_range(c.occurrence.range.clone()))
             .collect();
         let spans = text_spans(original, &ranges);
         chosen
             .into_iter()
             .zip(spans)
-            .map(|((occurrence, index), spans)| {
-                let term = &index.terms[occurrence.term as usize];
-                let concept = index.concept_of(occurrence.term).clone();
-                let kind = occurrence.kind;
-                Occurrence {
+            .map(
+                |(
+                    Candidate {
+                        occurrence, index, ..
+                    },
                     spans,
-                    concept,
-                    section: term.section as usize,
-                    term: term.term as usize,
-                    kind,
-                }
-            })
+                )| {
+                    let term = &index.terms[occurrence.term as usize];
+                    let concept = index.concept_of(occurrence.term).clone();
+                    let kind = occurrence.kind;
+                    Occurrence {
+                        spans,
+                        concept,
+                        section: term.section as usize,
+                        term: term.term as usize,
+                        kind,
+                    }
+                },
+            )
             .collect()
     }
 }
@@ -1092,13 +1095,13 @@ fn leftmost_longest_by_priority<T>(
 
 /// The chosen occurrences less the single common words that stand alone in prose (see
 /// [`running_text`]).
-fn without_lone_common_words<'i>(
-    norm: &str,
-    chosen: Vec<(RawOccurrence, &'i TermIndex)>,
-) -> Vec<(RawOccurrence, &'i TermIndex)> {
+fn without_lone_common_words<'i>(norm: &str, chosen: Vec<Candidate<'i>>) -> Vec<Candidate<'i>> {
     let matches: Vec<(Range<usize>, bool)> = chosen
         .iter()
-        .map(|(o, index)| (o.range.clone(), index.facts(o.term).common_word))
+        .map(|c| {
+            let common = c.index.facts(c.occurrence.term).common_word;
+            (c.occurrence.range.clone(), common)
+        })
         .collect();
     let reported = running_text::reported_in_lists(norm, &matches);
     chosen

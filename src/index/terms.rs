@@ -902,8 +902,10 @@ impl TermIndex {
                 let key_text = &self.key_texts[term_id as usize];
                 let key = &self.keys[key_text.start..key_text.stems_start];
                 let stems = self.keys[key_text.stems_start..key_text.end].split(' ');
-                let count = run.count().unwrap_or_else(|| stems.clone().count());
-                let Some(window) = words.tokens.get(start..start + count) else {
+                // A run too long to count is measured by its stems.
+                let window =
+                    window.or_else(|| words.tokens.get(start..start + stems.clone().count()));
+                let Some(window) = window else {
                     continue;
                 };
                 if !stems.eq(window.iter().map(|token| &*token.stem)) {

@@ -53,7 +53,7 @@ fn is_punctuation(c: char) -> bool {
 }
 
 /// A letter of the Russian alphabet, in either case.
-fn is_russian_letter(c: char) -> bool {
+pub(super) fn is_russian_letter(c: char) -> bool {
     matches!(c, 'А'..='я' | 'ё' | 'Ё')
 }
 

@@ -11,7 +11,7 @@
 //! general pipeline, which stays the reference. The tests of `super::tests` check that both
 //! give the same text and origins for every input.
 
-use super::char_class::is_alphabetic;
+use super::char_class::{is_alphabetic, is_russian_letter};
 use super::hant_to_hans::RunConverter;
 use super::offsets::Builder;
 
@@ -297,7 +297,7 @@ impl<S: Sink> Pass<'_, S> {
                 let run = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
                 self.take_ascii_alphanumeric(&rest[..run], end);
                 run
-            } else if is_cyrillic_letter(c) {
+            } else if is_russian_letter(c) {
                 let run = lower_cyrillic_run(rest);
                 // Nothing is pending after the first letter, and the word is Cyrillic
                 // already: each of these letters is written as it is.
@@ -327,11 +327,6 @@ impl<S: Sink> Pass<'_, S> {
         let last_is_letter = run.as_bytes().last().is_some_and(u8::is_ascii_alphabetic);
         self.word = (last_is_letter, false);
     }
-}
-
-/// Whether `c` is a letter of the basic Russian alphabet, of either case.
-fn is_cyrillic_letter(c: char) -> bool {
-    matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё')
 }
 
 /// The length in bytes of the run of lower-case letters а to я (ё not among them) that

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::char_class::is_alphanumeric;
+use super::char_class::{is_alphanumeric, is_russian_letter};
 use super::fast_path::is_unified_ideograph;
 use super::script::is_han;
 use super::stem::stem;
@@ -350,7 +350,7 @@ fn plain_class(c: char) -> Option<Plain> {
         return ASCII_CLASSES[c as usize];
     }
     Some(match c {
-        'а'..='я' | 'А'..='Я' | 'ё' | 'Ё' => Plain::Letter,
+        c if is_russian_letter(c) => Plain::Letter,
         c if is_unified_ideograph(c) => Plain::Han,
         '\u{3001}' | '\u{3002}' | '\u{300A}' | '\u{300B}' => Plain::Other,
         _ => return None,
