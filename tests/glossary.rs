@@ -2,9 +2,10 @@
 //! (every concept in zh, ru and en, exactly one preferred term per language, subject fields
 //! and statuses from the allowed lists, a source everywhere, no accidental duplicates) and
 //! that it carries the warnings the newsroom plugins exist for, in all three languages, each
-//! explained.
+//! explained; and that the inflection test's generated Russian forms cover exactly its
+//! Russian terms.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use tolmach::formats::TbxReader;
@@ -209,4 +210,37 @@ fn warnings_reach_the_minimum_and_cover_zh_ru_en() {
             "no warning term in {lang}: {by_lang:?}"
         );
     }
+}
+
+/// The inflection test (`tests/api/morphology.rs`) asks for the forms that
+/// `tests/morphology/generate_ru_forms.py` wrote for every Russian term; a term added or changed
+/// since they were generated would go untested, so the two must name the same terms.
+#[test]
+fn generated_russian_forms_cover_exactly_the_russian_terms() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/ru_term_forms.tsv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let generated: BTreeSet<(String, String)> = text
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
+        })
+        .collect();
+    let stored: BTreeSet<(String, String)> = glossary()
+        .iter()
+        .flat_map(|concept| {
+            concept
+                .terms()
+                .filter(|(lang, _)| lang.primary() == "ru")
+                .map(|(_, term)| (concept.id.clone(), term.text.clone()))
+        })
+        .collect();
+    let missing: Vec<_> = stored.difference(&generated).collect();
+    let stale: Vec<_> = generated.difference(&stored).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "regenerate tests/data/ru_term_forms.tsv (see tests/morphology/generate_ru_forms.py): \
+         terms without forms {missing:?}, forms of terms no longer stored {stale:?}"
+    );
 }
