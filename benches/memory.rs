@@ -18,7 +18,7 @@
 //! prints that file's size per unit. Figures, not assertions: targets are in DESIGN.md.
 mod common;
 
-use common::{ms, percentile, print_index_size, rss_mib, XorShift};
+use common::{ms, percentile, print_index_size, rss_mib, settled_rss_mib, XorShift};
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -304,12 +304,16 @@ fn main() {
     let Ok(index) = MemoryIndex::from_units(units);
     let build = start.elapsed();
     let (rss, hwm) = rss_mib();
+    let settled = settled_rss_mib();
     println!(
         "memory: {count} units × 3 languages; build {:.2} s with generating, which alone takes {:.2} s",
         build.as_secs_f64(),
         generating.as_secs_f64()
     );
-    println!("memory: RSS {rss:.0} MiB, peak {hwm:.0} MiB (the index, nothing else kept)");
+    println!(
+        "memory: RSS {settled:.0} MiB once the allocator has returned the build's freed memory \
+         ({rss:.0} MiB at once), peak {hwm:.0} MiB (the index, nothing else kept)"
+    );
 
     let make = |rng: &mut XorShift, pick: usize, source: Lang, target: Lang, at: usize| {
         let unit = &kept[&picks[pick]];

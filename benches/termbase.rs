@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{ms, percentile, rss_mib, XorShift};
+use common::{ms, percentile, rss_mib, settled_rss_mib, XorShift};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -192,18 +192,27 @@ fn main() {
         .map(|(lang, name)| (name, article(&concepts, lang, &mut rng)))
         .collect();
 
-    let (rss_before, _) = rss_mib();
+    let rss_before = settled_rss_mib();
     let started = Instant::now();
     let search = Arc::new(TermSearch::new(concepts.clone(), Default::default()));
     let build = started.elapsed();
-    let (rss_after, peak) = rss_mib();
+    let (rss_at_once, peak) = rss_mib();
+    let rss_after = settled_rss_mib();
     println!(
         "termbase: {} concepts, {} terms",
         concepts.len(),
         concepts.len() * 3
     );
-    println!("index build: {:.2} s; resident memory of the index ≈ {:.0} MiB (process RSS {:.0} MiB, peak {:.0} MiB)",
-        build.as_secs_f64(), rss_after - rss_before, rss_after, peak);
+    println!(
+        "index build: {:.2} s; resident memory of the index ≈ {:.0} MiB once the allocator \
+              has returned the build's freed memory ({:.0} MiB at once; process RSS {:.0} MiB, \
+              peak {:.0} MiB)",
+        build.as_secs_f64(),
+        rss_after - rss_before,
+        rss_at_once - rss_before,
+        rss_after,
+        peak
+    );
 
     let snapshot = search.snapshot();
     // As the server does for a request without a language: the script's.

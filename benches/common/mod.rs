@@ -50,6 +50,23 @@ pub fn rss_mib() -> (f64, f64) {
     child::rss_mib_of("self")
 }
 
+/// How long [`settled_rss_mib`] waits: three times mimalloc's purge delay (one second).
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// Resident memory of this process, in MiB, once the allocator has handed back what was
+/// freed. mimalloc returns freed pages to the system a second after they were freed, on a
+/// later allocation: read at once after an index is built, the resident size still holds the
+/// build's temporary memory (at 10⁶ terms, more than the index itself), and how much of it
+/// depends on timing. Waits [`SETTLE`], allocating a little every quarter second, then reads.
+pub fn settled_rss_mib() -> f64 {
+    let started = std::time::Instant::now();
+    while started.elapsed() < SETTLE {
+        std::thread::sleep(Duration::from_millis(250));
+        std::hint::black_box(vec![1u8; 1 << 20]);
+    }
+    rss_mib().0
+}
+
 /// Prints the size of the memory index a server saved in `data_dir` (at its shutdown) per
 /// unit of `units`: the index's bytes per unit, its flat arrays and encoded units as the
 /// server holds them (the symbol tables' hashing overhead aside).
