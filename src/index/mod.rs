@@ -920,25 +920,17 @@ impl Snapshot {
         chosen
             .into_iter()
             .zip(spans)
-            .map(
-                |(
-                    Candidate {
-                        occurrence, index, ..
-                    },
+            .map(|(candidate, spans)| {
+                let (occurrence, index) = (candidate.occurrence, candidate.index);
+                let term = &index.terms[occurrence.term as usize];
+                Occurrence {
                     spans,
-                )| {
-                    let term = &index.terms[occurrence.term as usize];
-                    let concept = index.concept_of(occurrence.term).clone();
-                    let kind = occurrence.kind;
-                    Occurrence {
-                        spans,
-                        concept,
-                        section: term.section as usize,
-                        term: term.term as usize,
-                        kind,
-                    }
-                },
-            )
+                    concept: index.concept_of(occurrence.term).clone(),
+                    section: term.section as usize,
+                    term: term.term as usize,
+                    kind: occurrence.kind,
+                }
+            })
             .collect()
     }
 }
