@@ -1,6 +1,7 @@
 //! The shipped glossary is used by professional translators: these tests check its shape
 //! (every concept in zh, ru and en, exactly one preferred term per language, subject fields
-//! and statuses from the allowed lists, a source everywhere, no accidental duplicates) and
+//! and statuses from the allowed lists, a source everywhere and on each preferred term the
+//! date it was checked against official pages, no accidental duplicates) and
 //! that it carries the warnings the newsroom plugins exist for, in all three languages, each
 //! explained; and that the inflection test's generated Russian forms cover exactly its
 //! Russian terms.
@@ -150,20 +151,61 @@ fn no_term_names_two_concepts_unless_marked_as_homonym() {
     }
 }
 
+/// How glossary/README.md marks a preferred term that no official page was found for: the
+/// term's own source ends with this, followed by the dates of the passes that looked.
+const NOT_FOUND_ON_A_PAGE: &str =
+    "no official page printing this rendering was found in the verification passes of";
+
+/// Whether a source says when the rendering was checked: a page read, `(consulted
+/// 2026-12-06)`, or the passes that looked for one in vain.
+fn records_when_checked(source: &str) -> bool {
+    let consulted_on_a_date = source.match_indices("(consulted ").any(|(at, opening)| {
+        let date = &source.as_bytes()[at + opening.len()..];
+        date.len() > 10
+            && date[..10].iter().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    *b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+            && date[10] == b')'
+    });
+    consulted_on_a_date || source.contains(NOT_FOUND_ON_A_PAGE)
+}
+
 #[test]
-fn every_preferred_term_names_a_source() {
+fn every_preferred_term_names_its_source_and_when_it_was_checked() {
     for concept in glossary() {
         for (lang, term) in concept.terms() {
             if term.status == TermStatus::Preferred {
                 assert!(
-                    !term.source.trim().is_empty() || !concept.source.trim().is_empty(),
-                    "{} {lang}: preferred term {:?} has no source, neither its own nor the concept's",
+                    records_when_checked(&term.source),
+                    "{} {lang}: the preferred term {:?} must name its own source and say when it \
+                     was checked (a page with \"(consulted YYYY-MM-DD)\", or \"{NOT_FOUND_ON_A_PAGE} \
+                     …\"); its source is {:?}",
                     concept.id,
-                    term.text
+                    term.text,
+                    term.source
                 );
             }
         }
     }
+}
+
+#[test]
+fn the_check_date_is_recognised_only_in_its_documented_forms() {
+    assert!(records_when_checked(
+        "SCO Secretariat, https://rus.sectsco.org/x.html (consulted 2026-12-06)"
+    ));
+    assert!(records_when_checked(&format!(
+        "Xinhua Russian service usage; {NOT_FOUND_ON_A_PAGE} 4–6 December 2026"
+    )));
+    assert!(!records_when_checked("Xinhua Russian service usage"));
+    assert!(!records_when_checked(
+        "https://example.org (consulted December 2026)"
+    ));
+    assert!(!records_when_checked("(consulted 2026-12-0)"));
 }
 
 /// Whether a term of this status warns an editor: discouraged (deprecated, forbidden) or a
