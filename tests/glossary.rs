@@ -156,20 +156,25 @@ fn no_term_names_two_concepts_unless_marked_as_homonym() {
 const NOT_FOUND_ON_A_PAGE: &str =
     "no official page printing this rendering was found in the verification passes of";
 
+/// The shape of the date after `(consulted `: digits where the shape has `0`, the other
+/// characters as they stand.
+const CONSULTED_DATE_SHAPE: &[u8] = b"0000-00-00)";
+
 /// Whether a source says when the rendering was checked: a page read, `(consulted
 /// 2026-12-06)`, or the passes that looked for one in vain.
 fn records_when_checked(source: &str) -> bool {
     let consulted_on_a_date = source.match_indices("(consulted ").any(|(at, opening)| {
-        let date = &source.as_bytes()[at + opening.len()..];
-        date.len() > 10
-            && date[..10].iter().enumerate().all(|(i, b)| {
-                if i == 4 || i == 7 {
-                    *b == b'-'
-                } else {
-                    b.is_ascii_digit()
-                }
+        source.as_bytes()[at + opening.len()..]
+            .get(..CONSULTED_DATE_SHAPE.len())
+            .is_some_and(|date| {
+                date.iter().zip(CONSULTED_DATE_SHAPE).all(|(byte, shape)| {
+                    if *shape == b'0' {
+                        byte.is_ascii_digit()
+                    } else {
+                        byte == shape
+                    }
+                })
             })
-            && date[10] == b')'
     });
     consulted_on_a_date || source.contains(NOT_FOUND_ON_A_PAGE)
 }
